@@ -1,0 +1,111 @@
+//! Dates to ISO `YYYY-MM-DD`.
+
+use super::text::fold_width;
+use chrono::{Datelike, NaiveDate};
+
+/// Excel's day zero: serial 1 is 1900-01-01, and Excel counts the
+/// non-existent 1900-02-29, so serials from 61 on are one day ahead.
+fn from_excel_serial(serial: f64) -> Option<NaiveDate> {
+    if !(1.0..=2_958_465.0).contains(&serial) {
+        return None;
+    }
+    let days = serial.trunc() as i64;
+    let base = NaiveDate::from_ymd_opt(1899, 12, 30)?;
+    let d = if days < 61 { base + chrono::Days::new(days as u64 + 1) } else { base + chrono::Days::new(days as u64) };
+    Some(d)
+}
+
+fn ymd(y: &str, m: &str, d: &str, raw: &str) -> Result<NaiveDate, String> {
+    let (y, m, d): (i32, u32, u32) = match (y.parse(), m.parse(), d.parse()) {
+        (Ok(y), Ok(m), Ok(d)) => (y, m, d),
+        _ => return Err(format!("`{raw}` is not a date")),
+    };
+    if !(1900..=2200).contains(&y) {
+        return Err(format!("`{raw}`: year {y} is out of range"));
+    }
+    NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| format!("`{raw}`: there is no day {y}-{m:02}-{d:02}"))
+}
+
+/// Parses the date formats found in Chinese spreadsheets: `2024-03-15`,
+/// `2024/3/15`, `2024.03.15`, `2024年3月15日`, `20240315`, any of them with
+/// a time after it, and Excel serial numbers (`45366`).
+pub fn parse(raw: &str) -> Result<NaiveDate, String> {
+    let s = fold_width(raw);
+    let s = s.trim();
+    if s.is_empty() {
+        return Err("empty date".into());
+    }
+    // Drop a time part: "2024-03-15 14:30:00", "2024-03-15T14:30", "2024年3月15日 下午".
+    let date_part = s
+        .split(|c: char| c == ' ' || c == 'T' || c == 't')
+        .next()
+        .unwrap_or(s)
+        .trim_end_matches('日')
+        .trim_end_matches('号');
+    let all_digits = !date_part.is_empty() && date_part.bytes().all(|b| b.is_ascii_digit());
+    if all_digits && date_part.len() == 8 {
+        return ymd(&date_part[..4], &date_part[4..6], &date_part[6..], s);
+    }
+    if all_digits && date_part.len() <= 6 || is_float(date_part) {
+        let serial: f64 = date_part.parse().map_err(|_| format!("`{s}` is not a date"))?;
+        // Serials below 20000 (1954) are far more likely quantities than dates.
+        if serial >= 20000.0 {
+            return from_excel_serial(serial).ok_or_else(|| format!("`{s}` is not a date"));
+        }
+        return Err(format!("`{s}` is not a date"));
+    }
+    let parts: Vec<&str> = date_part.split(['-', '/', '.', '年', '月']).filter(|p| !p.is_empty()).collect();
+    match parts.as_slice() {
+        [y, m, d] if y.len() == 4 => ymd(y, m, d, s),
+        // 15/03/2024 and 3/15/2024 are ambiguous; accept only the unambiguous
+        // day-first form where the day is over 12.
+        [d, m, y] if y.len() == 4 && d.parse::<u32>().is_ok_and(|d| d > 12) => ymd(y, m, d, s),
+        _ => Err(format!("`{s}` is not a date in a recognised format (use YYYY-MM-DD)")),
+    }
+}
+
+fn is_float(s: &str) -> bool {
+    let mut it = s.splitn(2, '.');
+    let a = it.next().unwrap_or("");
+    let b = it.next().unwrap_or("x");
+    !a.is_empty() && a.len() <= 7 && a.bytes().all(|c| c.is_ascii_digit()) && b.bytes().all(|c| c.is_ascii_digit())
+}
+
+/// Parses and formats as `YYYY-MM-DD`.
+pub fn normalize(raw: &str) -> Result<String, String> {
+    parse(raw).map(|d| format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table() {
+        let ok = [
+            ("2024-03-15", "2024-03-15"),
+            ("2024/3/15", "2024-03-15"),
+            ("2024.03.15", "2024-03-15"),
+            ("2024年3月15日", "2024-03-15"),
+            ("2024年03月15号", "2024-03-15"),
+            ("20240315", "2024-03-15"),
+            ("2024-03-15 14:30:00", "2024-03-15"),
+            ("2024-03-15T14:30", "2024-03-15"),
+            ("2024/3/5 9:05", "2024-03-05"),
+            ("２０２４－０３－１５", "2024-03-15"),
+            ("45366", "2024-03-15"),
+            ("45366.5", "2024-03-15"),
+            ("15/03/2024", "2024-03-15"),
+            ("2024-02-29", "2024-02-29"),
+            (" 2024-3-1 ", "2024-03-01"),
+        ];
+        for (raw, want) in ok {
+            assert_eq!(normalize(raw).as_deref(), Ok(want), "{raw}");
+        }
+        for bad in
+            ["2024-13-45", "2023-02-30", "", "yesterday", "03/04/2024", "12", "2024-03", "0000-01-01", "3024-01-01"]
+        {
+            assert!(normalize(bad).is_err(), "{bad} should be refused");
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Pure normalisers: raw cell text in, canonical value (or a reason) out.
+//! Every function here is idempotent: normalising a normalised value
+//! returns it unchanged.
+
+pub mod date;
+pub mod email;
+pub mod phone;
+pub mod text;

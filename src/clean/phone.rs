@@ -1,0 +1,191 @@
+//! Chinese phone numbers: mobiles as 11 plain digits, landlines as
+//! `0AA-NNNNNNNN[-EXT]`, service numbers as `400-810-8888`.
+
+use super::text::fold_width;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PhoneValue {
+    Mobile(String),
+    Landline(String),
+}
+
+impl PhoneValue {
+    pub fn as_str(&self) -> &str {
+        match self {
+            PhoneValue::Mobile(s) | PhoneValue::Landline(s) => s,
+        }
+    }
+}
+
+/// Area codes with three digits (010 and 02X); every other area code has four.
+fn area_len(digits: &str) -> usize {
+    if digits.starts_with("010") || (digits.starts_with("02") && digits.len() >= 3) {
+        3
+    } else {
+        4
+    }
+}
+
+/// Repairs a number that went through a spreadsheet as a float:
+/// `13812345678.0` and `1.3812345678E10`.
+fn undo_float(s: &str) -> Option<String> {
+    let t = s.trim();
+    if let Some(int) = t.strip_suffix(".0") {
+        if !int.is_empty() && int.bytes().all(|b| b.is_ascii_digit()) {
+            return Some(int.to_string());
+        }
+    }
+    let lower = t.to_ascii_lowercase();
+    if let Some((mant, exp)) = lower.split_once('e') {
+        let exp: i32 = exp.trim_start_matches('+').parse().ok()?;
+        let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+        if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let shift = exp - frac.len() as i32;
+        if !(0..=12).contains(&shift) {
+            return None;
+        }
+        let mut digits = format!("{int}{frac}");
+        digits.extend(std::iter::repeat_n('0', shift as usize));
+        return Some(digits.trim_start_matches('0').to_string());
+    }
+    None
+}
+
+/// Normalises one phone number. Returns `Err` with the reason when the text
+/// is not a recognisable Chinese mobile, landline or service number.
+pub fn normalize(raw: &str) -> Result<PhoneValue, String> {
+    let folded = fold_width(raw).replace(['\u{2013}', '\u{2014}', '\u{2212}', '\u{2010}', '\u{2011}'], "-");
+    let folded = undo_float(&folded).unwrap_or(folded);
+    // Split off an extension: 转8001, ext. 8001, x8001, 分机8001.
+    let lower = folded.to_lowercase();
+    let (main, ext) = ["转", "分机", "ext.", "ext", " x", "#"]
+        .iter()
+        .find_map(|m| lower.find(m).map(|i| (&lower[..i], lower[i + m.len()..].trim())))
+        .unwrap_or((lower.as_str(), ""));
+    let ext: String = ext.chars().filter(|c| c.is_ascii_digit()).collect();
+    let had_plus = main.trim_start().starts_with('+');
+    let allowed = |c: char| c.is_ascii_digit() || " -()（）.+".contains(c);
+    if main.trim().is_empty() || !main.chars().all(allowed) {
+        return Err(format!("`{}` is not a phone number", raw.trim()));
+    }
+    let mut digits: String = main.chars().filter(|c| c.is_ascii_digit()).collect();
+    // Country code: +86, 0086, or a bare 86 before an 11-digit mobile.
+    if let Some(rest) = digits.strip_prefix("0086") {
+        digits = rest.to_string();
+    } else if had_plus {
+        match digits.strip_prefix("86") {
+            Some(rest) => digits = rest.to_string(),
+            None => return Err(format!("`{}` is not a Chinese number", raw.trim())),
+        }
+    } else if digits.len() == 13 && digits.starts_with("861") {
+        digits = digits[2..].to_string();
+    }
+    if digits.len() == 11 && digits.starts_with('1') {
+        if !ext.is_empty() {
+            return Err(format!("`{}`: a mobile number has no extension", raw.trim()));
+        }
+        if !matches!(digits.as_bytes()[1], b'3'..=b'9') {
+            return Err(format!("`{}` is not a valid mobile number (second digit {})", raw.trim(), &digits[1..2]));
+        }
+        return Ok(PhoneValue::Mobile(digits));
+    }
+    if (digits.starts_with("400") || digits.starts_with("800")) && digits.len() == 10 {
+        return Ok(PhoneValue::Landline(format!("{}-{}-{}", &digits[..3], &digits[3..6], &digits[6..])));
+    }
+    // A landline written with its area code after an international prefix
+    // (+86 10 6234 5678) has lost its trunk zero.
+    if had_plus && !digits.starts_with('0') && digits.len() >= 9 {
+        digits.insert(0, '0');
+    }
+    if digits.starts_with('0') && !digits.starts_with("00") {
+        let a = area_len(&digits);
+        let local = &digits[a.min(digits.len())..];
+        if (7..=8).contains(&local.len()) {
+            let mut out = format!("{}-{}", &digits[..a], local);
+            if !ext.is_empty() {
+                out.push('-');
+                out.push_str(&ext);
+            }
+            return Ok(PhoneValue::Landline(out));
+        }
+        // Already normalised with its extension as a third part.
+        let parts: Vec<&str> = main.split('-').map(str::trim).collect();
+        if parts.len() == 3 && ext.is_empty() && parts[0].starts_with('0') && (7..=8).contains(&parts[1].len()) {
+            return Ok(PhoneValue::Landline(format!("{}-{}-{}", parts[0], parts[1], parts[2])));
+        }
+    }
+    if digits.len() == 11 {
+        return Err(format!("`{}` is not a valid mobile number", raw.trim()));
+    }
+    Err(format!("`{}` is not a phone number ({} digits)", raw.trim(), digits.len()))
+}
+
+/// Splits a cell that may hold several numbers (`138…/010-…`, `138…；139…`).
+pub fn split_cell(raw: &str) -> Vec<&str> {
+    raw.split(['/', ';', '；', ',', '，', '、', '|', '\n'])
+        .flat_map(|p| p.split("或"))
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(s: &str) -> Result<PhoneValue, String> {
+        Ok(PhoneValue::Mobile(s.into()))
+    }
+    fn l(s: &str) -> Result<PhoneValue, String> {
+        Ok(PhoneValue::Landline(s.into()))
+    }
+
+    #[test]
+    fn table() {
+        let cases: &[(&str, Result<PhoneValue, String>)] = &[
+            ("13812345678", m("13812345678")),
+            ("138-1234-5678", m("13812345678")),
+            ("138 1234 5678", m("13812345678")),
+            ("+86 138 1234 5678", m("13812345678")),
+            ("0086-13812345678", m("13812345678")),
+            ("8613812345678", m("13812345678")),
+            ("１３８１２３４５６７８", m("13812345678")),
+            ("138–1234—5678", m("13812345678")),
+            ("13812345678.0", m("13812345678")),
+            ("1.3812345678E10", m("13812345678")),
+            ("010-62345678", l("010-62345678")),
+            ("(010)62345678", l("010-62345678")),
+            ("（0755）2612-3456", l("0755-26123456")),
+            ("010-62345678转8001", l("010-62345678-8001")),
+            ("010-62345678 ext. 8001", l("010-62345678-8001")),
+            ("010-62345678-8001", l("010-62345678-8001")),
+            ("0571 8765 4321", l("0571-87654321")),
+            ("400-810-8888", l("400-810-8888")),
+            ("4008108888", l("400-810-8888")),
+            ("+86 10 6234 5678", l("010-62345678")),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(&normalize(raw), want, "{raw}");
+        }
+        for bad in ["12345", "abc", "", "12812345678", "1381234567", "+1 415 555 0100", "138123456789"] {
+            assert!(normalize(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn idempotent_on_table() {
+        for raw in ["138-1234-5678", "010-62345678转8001", "400 810 8888", "(0755)2612-3456"] {
+            let once = normalize(raw).unwrap();
+            assert_eq!(normalize(once.as_str()).unwrap(), once);
+        }
+    }
+
+    #[test]
+    fn splits_cells() {
+        assert_eq!(split_cell("13812345678/010-62345678"), vec!["13812345678", "010-62345678"]);
+        assert_eq!(split_cell("13812345678；13912345678"), vec!["13812345678", "13912345678"]);
+        assert_eq!(split_cell(" "), Vec::<&str>::new());
+    }
+}

@@ -1,0 +1,111 @@
+//! `crmwb demo`: a fresh database built from the bundled sample data
+//! through the real import path. A demo never touches real data.
+
+use crate::error::{Error, Result};
+use crate::service::{actor, ImportOptions, Workbench};
+use crate::store::OpenMode;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The bundled sample exports, with how each is imported.
+pub struct SampleSource {
+    pub file: &'static str,
+    pub bytes: &'static [u8],
+    pub source: &'static str,
+    pub key: Option<&'static str>,
+    pub interaction_kind: Option<&'static str>,
+}
+
+pub const SAMPLES: &[SampleSource] = &[
+    SampleSource {
+        file: "sales.csv",
+        bytes: include_bytes!("../../sample-data/sales.csv"),
+        source: "sales",
+        key: Some("客户编号"),
+        interaction_kind: None,
+    },
+    SampleSource {
+        file: "service.csv",
+        bytes: include_bytes!("../../sample-data/service.csv"),
+        source: "service",
+        key: Some("工单号"),
+        interaction_kind: Some("ticket"),
+    },
+    SampleSource {
+        file: "marketing.csv",
+        bytes: include_bytes!("../../sample-data/marketing.csv"),
+        source: "marketing",
+        key: None,
+        interaction_kind: Some("event"),
+    },
+];
+
+/// Whether `path` is a database that `demo` built (and so may rebuild).
+/// Opened read-only and never migrated: a real database is not touched.
+fn is_demo_database(path: &Path) -> bool {
+    let Ok(conn) = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY) else {
+        return false;
+    };
+    conn.query_row("SELECT value FROM meta WHERE key = 'demo'", [], |r| r.get::<_, String>(0))
+        .map(|v| v == "1")
+        .unwrap_or(false)
+}
+
+fn remove_database(path: &Path) -> Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let p = PathBuf::from(p);
+        match std::fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(Error::Io { path: p, source }),
+        }
+    }
+    Ok(())
+}
+
+/// Builds the demo database at `db` (which must be absent or an earlier
+/// demo), else in a fresh temporary directory that is kept for inspection.
+pub fn build(db: Option<&Path>, out: &mut impl Write) -> Result<Workbench> {
+    let dir = tempfile::Builder::new()
+        .prefix("crmwb-demo-")
+        .tempdir()
+        .map_err(|source| Error::Io { path: std::env::temp_dir(), source })?
+        .keep();
+    let path = match db {
+        Some(p) => {
+            if p.exists() {
+                if !is_demo_database(p) {
+                    return Err(Error::Refused(format!(
+                        "{}: exists and is not a demo database; `crmwb demo` never touches real data (choose another --db, or omit it)",
+                        p.display()
+                    )));
+                }
+                remove_database(p)?;
+            }
+            p.to_path_buf()
+        }
+        None => dir.join("demo.db"),
+    };
+    let mut wb = Workbench::open(&path, OpenMode::Create, &actor::os_login())?;
+    wb.mark_demo()?;
+    writeln!(out, "Building the demo database at {}", path.display())?;
+    for s in SAMPLES {
+        let file = dir.join(s.file);
+        std::fs::write(&file, s.bytes).map_err(|source| Error::Io { path: file.clone(), source })?;
+        let opts = ImportOptions {
+            source: s.source.into(),
+            key: s.key.map(str::to_string),
+            interaction_kind: s.interaction_kind.map(str::to_string),
+            ..Default::default()
+        };
+        let r = wb.import(&file, &opts, &mut |_| {})?;
+        writeln!(
+            out,
+            "  {:<14} {:>4} rows: {} imported, {} with warnings, {} rejected",
+            s.file, r.counts.read, r.counts.imported, r.counts.warned, r.counts.rejected
+        )?;
+    }
+    Ok(wb)
+}

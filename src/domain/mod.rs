@@ -1,0 +1,10 @@
+//! Plain domain types and pure rules. No I/O, no clock, no terminal.
+
+pub mod customer;
+pub mod fields;
+pub mod records;
+
+pub use customer::{format_number, parse_number, Customer, CustomerKind, Priority, Status};
+pub use fields::{Field, FieldType, Target};
+pub use records::*;
+pub mod validate;

@@ -1,0 +1,186 @@
+//! Validation rules, in one place: the importer, the CLI and the TUI editors
+//! all call these, so a value is judged the same way wherever it enters.
+
+use super::customer::{Customer, CustomerKind, Priority, Status, FLAG_INCOMPLETE};
+use super::fields::{Field, FieldType};
+use crate::clean;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The row cannot become a customer at all.
+    Error,
+    /// The value is left out of the golden record, kept in the raw row and flagged.
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// One broken rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Issue {
+    pub rule: &'static str,
+    pub severity: Severity,
+    /// The target field the rule is about, if any.
+    pub field: Option<&'static str>,
+    pub message: String,
+}
+
+impl Issue {
+    pub fn warning(rule: &'static str, field: Option<Field>, message: impl Into<String>) -> Issue {
+        Issue { rule, severity: Severity::Warning, field: field.map(Field::name), message: message.into() }
+    }
+    pub fn error(rule: &'static str, message: impl Into<String>) -> Issue {
+        Issue { rule, severity: Severity::Error, field: None, message: message.into() }
+    }
+}
+
+/// The rule catalogue: id and what it checks. Shown by `crmwb rules` and in help.
+pub const RULES: &[(&str, Severity, &str)] = &[
+    ("row.identity", Severity::Error, "a customer needs a name or at least one contact detail (phone or e-mail)"),
+    ("mobile.format", Severity::Warning, "a mobile number has 11 digits and starts with 1"),
+    (
+        "landline.format",
+        Severity::Warning,
+        "a landline is 0AA-NNNNNNNN (an extension as a third part) or a 400/800 number",
+    ),
+    ("phone.format", Severity::Warning, "a phone value must be a recognisable mobile or landline number"),
+    ("email.format", Severity::Warning, "an e-mail address is local@domain.tld"),
+    ("date.format", Severity::Warning, "a date must be a real calendar date (stored as YYYY-MM-DD)"),
+    ("date.order", Severity::Warning, "the last follow-up cannot be before the first contact"),
+    ("kind.allowed", Severity::Warning, "customer type is company (企业) or person (个人)"),
+    ("status.allowed", Severity::Warning, "status is one of 潜在客户, 意向客户, 成交客户, 流失客户"),
+    ("priority.allowed", Severity::Warning, "priority is 高, 中 or 低"),
+    ("number.format", Severity::Warning, "a number field holds a plain decimal amount"),
+    ("name.format", Severity::Warning, "a name must contain letters, not only punctuation"),
+];
+
+/// Normalises one value for `field`. `Ok(None)` means empty.
+pub fn normalize_field(field: Field, raw: &str) -> Result<Option<String>, Issue> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let bad = |rule, msg: String| Err(Issue::warning(rule, Some(field), msg));
+    match field {
+        Field::Mobile => match clean::phone::normalize(t) {
+            Ok(clean::phone::PhoneValue::Mobile(m)) => Ok(Some(m)),
+            Ok(_) => bad("mobile.format", format!("`{t}` is a landline, not a mobile number")),
+            Err(e) => bad("mobile.format", e),
+        },
+        Field::Landline => match clean::phone::normalize(t) {
+            Ok(clean::phone::PhoneValue::Landline(l)) => Ok(Some(l)),
+            Ok(_) => bad("landline.format", format!("`{t}` is a mobile, not a landline number")),
+            Err(e) => bad("landline.format", e),
+        },
+        Field::Email => clean::email::normalize(t).map(Some).or_else(|e| bad("email.format", e)),
+        Field::Kind => match CustomerKind::parse(t) {
+            Some(k) => Ok(Some(k.as_str().to_string())),
+            None => bad("kind.allowed", format!("`{t}` is not a customer type (company or person)")),
+        },
+        Field::Status => match Status::parse(t) {
+            Some(s) => Ok(Some(s.as_str().to_string())),
+            None => bad("status.allowed", format!("`{t}` is not a status (潜在客户, 意向客户, 成交客户, 流失客户)")),
+        },
+        Field::Priority => match Priority::parse(t) {
+            Some(p) => Ok(Some(p.as_str().to_string())),
+            None => bad("priority.allowed", format!("`{t}` is not a priority (高, 中, 低)")),
+        },
+        Field::Name | Field::ContactName => {
+            let s = clean::text::squeeze(&clean::text::fold_width(t));
+            if !s.chars().any(char::is_alphanumeric) {
+                return bad("name.format", format!("`{t}` has no letters"));
+            }
+            Ok(Some(s))
+        }
+        _ => match field.field_type() {
+            FieldType::Date => clean::date::normalize(t).map(Some).or_else(|e| bad("date.format", e)),
+            FieldType::Number => {
+                let s: String =
+                    clean::text::fold_width(t).chars().filter(|c| !matches!(c, ',' | '¥' | '￥' | ' ')).collect();
+                let s = s.trim_end_matches('元');
+                match s.parse::<f64>() {
+                    Ok(v) if v.is_finite() => Ok(Some(s.to_string())),
+                    _ => bad("number.format", format!("`{t}` is not an amount")),
+                }
+            }
+            // Free text keeps its line breaks; only each line is tidied.
+            _ if matches!(field, Field::Notes | Field::Needs) => {
+                let lines: Vec<String> = t.lines().map(clean::text::squeeze).filter(|l| !l.is_empty()).collect();
+                Ok(Some(lines.join("\n")))
+            }
+            _ => Ok(Some(clean::text::squeeze(t))),
+        },
+    }
+}
+
+/// Record-level rules. Returns the issues and updates the 待完善 flag.
+pub fn check_record(c: &mut Customer, has_phone_or_email: bool) -> Vec<Issue> {
+    let mut issues = Vec::new();
+    if c.name.trim().is_empty() && !has_phone_or_email {
+        issues.push(Issue::error(
+            "row.identity",
+            "no customer name and no phone or e-mail: the row cannot become a customer",
+        ));
+        return issues;
+    }
+    if let (Some(first), Some(last)) = (c.get(Field::FirstContact), c.get(Field::LastFollowup)) {
+        if last < first {
+            issues.push(Issue::warning(
+                "date.order",
+                Some(Field::LastFollowup),
+                format!("last follow-up {last} is before first contact {first}"),
+            ));
+        }
+    }
+    let incomplete = c.name.trim().is_empty()
+        || c.get(Field::Industry).is_none()
+        || !has_phone_or_email
+        || (c.kind == CustomerKind::Company && c.get(Field::ContactName).is_none());
+    c.flags.retain(|f| f != FLAG_INCOMPLETE);
+    if incomplete {
+        c.flags.push(FLAG_INCOMPLETE.to_string());
+    }
+    issues
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_rules() {
+        assert_eq!(normalize_field(Field::Mobile, "138-1234-5678"), Ok(Some("13812345678".into())));
+        assert_eq!(normalize_field(Field::Mobile, "010-62345678").unwrap_err().rule, "mobile.format");
+        assert_eq!(normalize_field(Field::Status, "意向"), Ok(Some("意向客户".into())));
+        assert_eq!(normalize_field(Field::Status, "maybe").unwrap_err().rule, "status.allowed");
+        assert_eq!(normalize_field(Field::FirstContact, "2024-13-45").unwrap_err().rule, "date.format");
+        assert_eq!(normalize_field(Field::Notes, "  "), Ok(None));
+        assert_eq!(normalize_field(Field::ContractAmount, "¥500,000").unwrap(), Some("500000".into()));
+        assert_eq!(normalize_field(Field::Name, "***").unwrap_err().rule, "name.format");
+    }
+
+    #[test]
+    fn record_rules() {
+        let mut c = Customer::default();
+        assert_eq!(check_record(&mut c, false)[0].severity, Severity::Error);
+        let mut c = Customer { name: "星辰科技".into(), ..Default::default() };
+        assert!(check_record(&mut c, true).is_empty());
+        assert_eq!(c.flags, vec![FLAG_INCOMPLETE.to_string()]);
+        c.industry = Some("制造业".into());
+        c.contact_name = Some("王伟".into());
+        c.first_contact = Some("2024-05-01".into());
+        c.last_followup = Some("2024-04-01".into());
+        let issues = check_record(&mut c, true);
+        assert_eq!(issues[0].rule, "date.order");
+        assert!(c.flags.is_empty());
+    }
+}

@@ -1,0 +1,56 @@
+//! The library's error type. Every variant carries what a user needs to fix
+//! the problem: which file, which row, which column, and why.
+
+use std::path::PathBuf;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: not a crmwb database ({why})")]
+    NotADatabase { path: PathBuf, why: String },
+
+    #[error(
+        "{path}: the database uses schema version {found}, but this crmwb understands only up to version {supported}; upgrade crmwb to open it"
+    )]
+    SchemaTooNew { path: PathBuf, found: i64, supported: i64 },
+
+    #[error("{path}: no database here; run `crmwb init` (or `crmwb import`) to create one")]
+    NoDatabase { path: PathBuf },
+
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A problem in an input file, located as precisely as it can be.
+    #[error("{file}{}{}: {message}", .row.map(|r| format!(", row {r}")).unwrap_or_default(), .column.as_ref().map(|c| format!(", column {c}")).unwrap_or_default())]
+    Input { file: String, row: Option<u64>, column: Option<String>, message: String },
+
+    #[error("{0}")]
+    NotFound(String),
+
+    #[error("{0}")]
+    Invalid(String),
+
+    #[error("{0}")]
+    Refused(String),
+
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+
+    #[error("{0}")]
+    Other(String),
+
+    /// Writing output failed (a closed pipe is not an error for the user).
+    #[error("output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+impl Error {
+    pub fn input(file: impl Into<String>, row: Option<u64>, column: Option<&str>, message: impl Into<String>) -> Self {
+        Error::Input { file: file.into(), row, column: column.map(str::to_string), message: message.into() }
+    }
+}

@@ -1,0 +1,16 @@
+//! crm-workbench: integrate and cleanse customer data.
+//!
+//! The core library knows nothing of terminals. Layers, top to bottom:
+//! `cli`/`tui` → `service` → `ingest`, `clean` → `store` → `domain`.
+
+pub mod clean;
+pub mod cli;
+pub mod display;
+pub mod domain;
+pub mod error;
+pub mod ingest;
+pub mod service;
+pub mod store;
+pub mod tui;
+
+pub use error::{Error, Result};

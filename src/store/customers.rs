@@ -1,0 +1,348 @@
+//! Customer queries.
+
+use super::opt_text;
+use crate::domain::{
+    AuditEntry, Contact, Customer, CustomerKind, Email, Field, Interaction, Phone, PhoneKind, SourceRecord,
+};
+use crate::error::Result;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+/// The columns of `customers` in the order `row_to_customer` reads them.
+pub(crate) const CUSTOMER_COLUMNS: &str = "id, number, kind, name, industry, industry_code, status, \
+    contact_name, mobile, landline, email, province, city, district, address, first_contact, \
+    last_followup, next_followup, contract_expiry, owner, priority, needs, contract_no, \
+    contract_signed, contract_amount, decision_maker, source_channel, notes, flags, version, \
+    created_at, updated_at, merged_into";
+
+/// The golden fields stored as plain optional text columns, in
+/// `CUSTOMER_COLUMNS` order (after id, number, kind, name).
+pub(crate) const TEXT_FIELDS: [Field; 24] = [
+    Field::Industry,
+    Field::IndustryCode,
+    Field::Status,
+    Field::ContactName,
+    Field::Mobile,
+    Field::Landline,
+    Field::Email,
+    Field::Province,
+    Field::City,
+    Field::District,
+    Field::Address,
+    Field::FirstContact,
+    Field::LastFollowup,
+    Field::NextFollowup,
+    Field::ContractExpiry,
+    Field::Owner,
+    Field::Priority,
+    Field::Needs,
+    Field::ContractNo,
+    Field::ContractSigned,
+    Field::ContractAmount,
+    Field::DecisionMaker,
+    Field::SourceChannel,
+    Field::Notes,
+];
+
+pub(crate) fn row_to_customer(r: &Row<'_>) -> rusqlite::Result<Customer> {
+    let mut c = Customer {
+        id: r.get(0)?,
+        number: r.get(1)?,
+        kind: CustomerKind::parse(&r.get::<_, String>(2)?).unwrap_or_default(),
+        name: r.get(3)?,
+        ..Default::default()
+    };
+    for (i, f) in TEXT_FIELDS.iter().enumerate() {
+        *c.slot_mut(*f).expect("text field") = r.get(4 + i)?;
+    }
+    let flags: String = r.get(28)?;
+    c.flags = flags.split(';').filter(|s| !s.is_empty()).map(str::to_string).collect();
+    c.version = r.get(29)?;
+    c.created_at = r.get(30)?;
+    c.updated_at = r.get(31)?;
+    c.merged_into = r.get(32)?;
+    Ok(c)
+}
+
+/// A customer to insert; its number is allocated by the store.
+#[derive(Debug, Clone, Default)]
+pub struct NewCustomer {
+    pub customer: Customer,
+    pub phones: Vec<(PhoneKind, String)>,
+    pub emails: Vec<String>,
+}
+
+/// The columns the customer list shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerRow {
+    pub id: i64,
+    pub number: String,
+    pub name: String,
+    pub status: Option<String>,
+    pub owner: Option<String>,
+    pub next_followup: Option<String>,
+    pub city: Option<String>,
+    pub mobile: Option<String>,
+    pub flags: Vec<String>,
+}
+
+/// Everything known about one customer: the 360° view.
+#[derive(Debug, Clone)]
+pub struct CustomerDetail {
+    pub customer: Customer,
+    pub phones: Vec<Phone>,
+    pub emails: Vec<Email>,
+    pub contacts: Vec<Contact>,
+    pub interactions: Vec<Interaction>,
+    pub custom: Vec<(String, String, String)>,
+    pub sources: Vec<SourceRecord>,
+    pub history: Vec<AuditEntry>,
+}
+
+/// Takes the next `count` sequence numbers of `year` and returns the first.
+/// Numbers are never handed out twice, even if the customers are deleted.
+pub(crate) fn allocate_numbers(conn: &Connection, year: i32, count: u64) -> Result<u64> {
+    let last: u64 = conn
+        .query_row(
+            "INSERT INTO number_seq(year, last) VALUES (?1, ?2)
+             ON CONFLICT(year) DO UPDATE SET last = last + ?2
+             RETURNING last",
+            params![year, count as i64],
+            |r| r.get::<_, i64>(0),
+        )
+        .map(|v| v as u64)?;
+    Ok(last - count + 1)
+}
+
+/// Inserts one customer with its phones and e-mails; `number` must already
+/// be set. Returns the new row id.
+pub(crate) fn insert_customer(
+    conn: &Connection,
+    c: &NewCustomer,
+    now: &str,
+    source_record_id: Option<i64>,
+) -> Result<i64> {
+    let cu = &c.customer;
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO customers (number, kind, name, industry, industry_code, status, contact_name, \
+         mobile, landline, email, province, city, district, address, first_contact, last_followup, \
+         next_followup, contract_expiry, owner, priority, needs, contract_no, contract_signed, \
+         contract_amount, decision_maker, source_channel, notes, flags, version, created_at, updated_at) \
+         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,1,?29,?29)",
+    )?;
+    let mut values: Vec<Option<&str>> = Vec::with_capacity(28);
+    values.push(Some(&cu.number));
+    values.push(Some(cu.kind.as_str()));
+    values.push(Some(&cu.name));
+    for f in TEXT_FIELDS {
+        values.push(cu.get(f));
+    }
+    let flags = cu.flags.join(";");
+    values.push(Some(&flags));
+    values.push(Some(now));
+    stmt.execute(rusqlite::params_from_iter(values.iter()))?;
+    let id = conn.last_insert_rowid();
+    let mut ph = conn.prepare_cached(
+        "INSERT INTO customer_phones (customer_id, kind, number, is_primary, source_record_id) VALUES (?1,?2,?3,?4,?5)",
+    )?;
+    let mut seen_mobile = false;
+    let mut seen_landline = false;
+    for (kind, number) in &c.phones {
+        let primary = match kind {
+            PhoneKind::Mobile => !std::mem::replace(&mut seen_mobile, true),
+            PhoneKind::Landline => !std::mem::replace(&mut seen_landline, true),
+        };
+        ph.execute(params![id, kind.as_str(), number, primary, source_record_id])?;
+    }
+    let mut em = conn.prepare_cached(
+        "INSERT INTO customer_emails (customer_id, email, is_primary, source_record_id) VALUES (?1,?2,?3,?4)",
+    )?;
+    for (i, e) in c.emails.iter().enumerate() {
+        em.execute(params![id, e, i == 0, source_record_id])?;
+    }
+    Ok(id)
+}
+
+pub fn get_customer(conn: &Connection, id: i64) -> Result<Option<Customer>> {
+    Ok(conn
+        .query_row(&format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id = ?1"), [id], row_to_customer)
+        .optional()?)
+}
+
+/// Finds a customer by number. An absorbed number resolves to the customer
+/// it was merged into.
+pub fn find_by_number(conn: &Connection, number: &str) -> Result<Option<Customer>> {
+    let found = conn
+        .query_row(
+            &format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE number = ?1"),
+            [number.trim()],
+            row_to_customer,
+        )
+        .optional()?;
+    match found {
+        Some(c) => match c.merged_into {
+            Some(target) => resolve(conn, target),
+            None => Ok(Some(c)),
+        },
+        None => Ok(None),
+    }
+}
+
+fn resolve(conn: &Connection, mut id: i64) -> Result<Option<Customer>> {
+    // Merges can nest; follow the chain to the live survivor.
+    for _ in 0..64 {
+        match get_customer(conn, id)? {
+            Some(c) => match c.merged_into {
+                Some(next) => id = next,
+                None => return Ok(Some(c)),
+            },
+            None => return Ok(None),
+        }
+    }
+    Ok(None)
+}
+
+/// Live customers in number order, `limit` at a time after `after_id`
+/// (keyset paging: no OFFSET scans at a million rows).
+pub fn page(conn: &Connection, after_id: i64, limit: usize) -> Result<Vec<Customer>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id > ?1 AND merged_into IS NULL ORDER BY id LIMIT ?2"
+    ))?;
+    let rows = stmt.query_map(params![after_id, limit as i64], row_to_customer)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The ids of all live customers in list order. Cheap enough at a million
+/// rows (an index-only scan of 8 MB) to let a list view jump anywhere.
+pub fn live_ids(conn: &Connection) -> Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached("SELECT id FROM customers WHERE merged_into IS NULL ORDER BY id")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// List rows for the given ids, in the order given; missing ids are skipped.
+pub fn rows_by_ids(conn: &Connection, ids: &[i64]) -> Result<Vec<CustomerRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, number, name, status, owner, next_followup, city, mobile, flags FROM customers WHERE id = ?1",
+    )?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let row = stmt
+            .query_row([id], |r| {
+                let flags: String = r.get(8)?;
+                Ok(CustomerRow {
+                    id: r.get(0)?,
+                    number: r.get(1)?,
+                    name: r.get(2)?,
+                    status: r.get(3)?,
+                    owner: r.get(4)?,
+                    next_followup: r.get(5)?,
+                    city: r.get(6)?,
+                    mobile: r.get(7)?,
+                    flags: flags.split(';').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+                })
+            })
+            .optional()?;
+        out.extend(row);
+    }
+    Ok(out)
+}
+
+pub fn count_live(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT count(*) FROM customers WHERE merged_into IS NULL", [], |r| r.get(0))?)
+}
+
+pub fn detail(conn: &Connection, customer: Customer) -> Result<CustomerDetail> {
+    let id = customer.id;
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, kind, number, is_primary, source_record_id FROM customer_phones WHERE customer_id = ?1 ORDER BY is_primary DESC, id",
+    )?;
+    let phones = stmt
+        .query_map([id], |r| {
+            Ok(Phone {
+                id: r.get(0)?,
+                kind: PhoneKind::parse(&r.get::<_, String>(1)?).unwrap_or(PhoneKind::Landline),
+                number: r.get(2)?,
+                is_primary: r.get(3)?,
+                source_record_id: r.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, email, is_primary, source_record_id FROM customer_emails WHERE customer_id = ?1 ORDER BY is_primary DESC, id",
+    )?;
+    let emails = stmt
+        .query_map([id], |r| {
+            Ok(Email { id: r.get(0)?, email: r.get(1)?, is_primary: r.get(2)?, source_record_id: r.get(3)? })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, customer_id, name, title, mobile, landline, email, notes, source_record_id FROM contacts WHERE customer_id = ?1 ORDER BY id",
+    )?;
+    let contacts = stmt
+        .query_map([id], |r| {
+            Ok(Contact {
+                id: r.get(0)?,
+                customer_id: r.get(1)?,
+                name: r.get(2)?,
+                title: r.get(3)?,
+                mobile: r.get(4)?,
+                landline: r.get(5)?,
+                email: r.get(6)?,
+                notes: r.get(7)?,
+                source_record_id: r.get(8)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, customer_id, contact_id, at, kind, summary, by_user, source_record_id FROM interactions WHERE customer_id = ?1 ORDER BY at DESC, id DESC",
+    )?;
+    let interactions = stmt
+        .query_map([id], |r| {
+            Ok(Interaction {
+                id: r.get(0)?,
+                customer_id: r.get(1)?,
+                contact_id: r.get(2)?,
+                at: r.get(3)?,
+                kind: r.get(4)?,
+                summary: r.get(5)?,
+                by: r.get(6)?,
+                source_record_id: r.get(7)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT v.name, f.type, v.value FROM custom_values v JOIN custom_fields f ON f.name = v.name WHERE v.customer_id = ?1 ORDER BY v.name",
+    )?;
+    let custom =
+        stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let sources = super::imports::sources_of_customer(conn, id)?;
+    let history = super::audit::for_customer(conn, id, 200)?;
+    Ok(CustomerDetail { customer, phones, emails, contacts, interactions, custom, sources, history })
+}
+
+pub(crate) fn set_custom(conn: &Connection, customer_id: i64, name: &str, ty: &str, value: &str) -> Result<()> {
+    conn.prepare_cached("INSERT INTO custom_fields(name, type) VALUES (?1, ?2) ON CONFLICT(name) DO NOTHING")?
+        .execute([name, ty])?;
+    conn.prepare_cached(
+        "INSERT INTO custom_values(customer_id, name, value) VALUES (?1, ?2, ?3)
+         ON CONFLICT(customer_id, name) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(params![customer_id, name, value])?;
+    Ok(())
+}
+
+pub(crate) fn insert_interaction(conn: &Connection, i: &Interaction, now: &str) -> Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO interactions (customer_id, contact_id, at, kind, summary, by_user, source_record_id, created_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+    )?
+    .execute(params![i.customer_id, i.contact_id, i.at, i.kind, i.summary, opt_text(i.by.as_deref()), i.source_record_id, now])?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub(crate) fn insert_contact(conn: &Connection, c: &Contact, now: &str) -> Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO contacts (customer_id, name, title, mobile, landline, email, notes, source_record_id, created_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+    )?
+    .execute(params![c.customer_id, c.name, c.title, c.mobile, c.landline, c.email, c.notes, c.source_record_id, now])?;
+    Ok(conn.last_insert_rowid())
+}

@@ -1,0 +1,227 @@
+//! The SQLite store: schema, migrations and typed queries. It owns SQL and
+//! nothing else; policy lives in the service layer.
+
+pub mod audit;
+pub mod customers;
+pub mod imports;
+
+pub use audit::NewAudit;
+pub use customers::{CustomerDetail, CustomerRow, NewCustomer};
+pub use imports::{BatchCounts, NewSourceRecord};
+
+use crate::error::{Error, Result};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use std::path::{Path, PathBuf};
+
+/// `PRAGMA application_id` of a crmwb database ("CRMW"), so that another
+/// program's SQLite file is never mistaken for ours.
+pub const APPLICATION_ID: i32 = 0x4352_4D57;
+
+/// Numbered migrations; version N is the Nth entry. Append only: a shipped
+/// migration is never edited.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+
+/// The newest schema version this binary knows.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// Whether opening may create a new database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    Create,
+    Existing,
+}
+
+impl Store {
+    /// Opens (or creates) the database at `path` and brings its schema up to
+    /// date. A file that is not a crmwb database, or one written by a newer
+    /// crmwb, is refused with an error naming the file.
+    pub fn open(path: &Path, mode: OpenMode) -> Result<Store> {
+        let exists = path.exists();
+        if !exists {
+            if mode == OpenMode::Existing {
+                return Err(Error::NoDatabase { path: path.to_path_buf() });
+            }
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+            }
+            create_private_file(path)?;
+        } else if path.is_dir() {
+            return Err(Error::NotADatabase { path: path.to_path_buf(), why: "it is a directory".into() });
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| not_a_db(path, e))?;
+        let mut store = Store { conn, path: path.to_path_buf() };
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// A private in-memory database, for tests.
+    pub fn open_in_memory() -> Result<Store> {
+        let conn = Connection::open_in_memory()?;
+        let mut store = Store { conn, path: PathBuf::from(":memory:") };
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    fn configure(&mut self) -> Result<()> {
+        let path = self.path.clone();
+        // The first statement that reads the file is where SQLite notices a
+        // file that is not a database; turn that into a message about the file.
+        let app_id: i32 =
+            self.conn.query_row("PRAGMA application_id", [], |r| r.get(0)).map_err(|e| not_a_db(&path, e))?;
+        let user_version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let tables: i64 = self.conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
+        if app_id != APPLICATION_ID && (app_id != 0 || user_version != 0 || tables != 0) {
+            return Err(Error::NotADatabase {
+                path,
+                why: "it is an SQLite database written by another program".into(),
+            });
+        }
+        if user_version > SCHEMA_VERSION {
+            return Err(Error::SchemaTooNew { path, found: user_version, supported: SCHEMA_VERSION });
+        }
+        if self.path != Path::new(":memory:") {
+            let mode: String = self.conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+            debug_assert_eq!(mode.to_lowercase(), "wal");
+        }
+        self.conn.execute_batch(
+            "PRAGMA foreign_keys = ON;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA temp_store = MEMORY;",
+        )?;
+        self.conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        Ok(())
+    }
+
+    /// Applies every migration newer than the database, each in its own
+    /// transaction together with its version bump.
+    fn migrate(&mut self) -> Result<()> {
+        let current: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+            let version = i as i64 + 1;
+            let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            // Another process may have migrated while we waited for the lock.
+            let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            if now >= version {
+                continue;
+            }
+            tx.execute_batch(sql)?;
+            tx.execute_batch(&format!("PRAGMA user_version = {version}; PRAGMA application_id = {APPLICATION_ID};"))?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    pub fn meta_get(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+}
+
+pub fn meta_set(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )?;
+    Ok(())
+}
+
+fn not_a_db(path: &Path, e: rusqlite::Error) -> Error {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) => {
+            Error::NotADatabase { path: path.to_path_buf(), why: "the file is not an SQLite database".into() }
+        }
+        _ => Error::Sqlite(e),
+    }
+}
+
+/// Creates an empty file readable by its owner only: anyone who can read the
+/// database file can read all of its data.
+fn create_private_file(path: &Path) -> Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    match opts.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(source) => Err(Error::Io { path: path.to_path_buf(), source }),
+    }
+}
+
+pub(crate) fn opt_text(s: Option<&str>) -> Option<&str> {
+    s.filter(|v| !v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrates_a_fresh_database() {
+        let s = Store::open_in_memory().unwrap();
+        assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn refuses_newer_schema_and_foreign_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.db");
+        drop(Store::open(&p, OpenMode::Create).unwrap());
+        Connection::open(&p).unwrap().execute_batch("PRAGMA user_version = 99").unwrap();
+        let err = Store::open(&p, OpenMode::Existing).err().unwrap().to_string();
+        assert!(err.contains("version 99") && err.contains(&format!("version {SCHEMA_VERSION}")), "{err}");
+
+        let junk = dir.path().join("junk.db");
+        std::fs::write(&junk, b"this is not sqlite at all, just some text that is long enough").unwrap();
+        let err = Store::open(&junk, OpenMode::Existing).err().unwrap().to_string();
+        assert!(err.contains("not an SQLite database"), "{err}");
+
+        let other = dir.path().join("other.db");
+        Connection::open(&other).unwrap().execute_batch("CREATE TABLE t(x)").unwrap();
+        let err = Store::open(&other, OpenMode::Existing).err().unwrap().to_string();
+        assert!(err.contains("another program"), "{err}");
+
+        let missing = dir.path().join("missing.db");
+        assert!(matches!(Store::open(&missing, OpenMode::Existing), Err(Error::NoDatabase { .. })));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn database_file_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.db");
+        drop(Store::open(&p, OpenMode::Create).unwrap());
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+}

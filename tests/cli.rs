@@ -1,0 +1,183 @@
+//! Drives the built `crmwb` binary end to end.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::path::{Path, PathBuf};
+
+fn crmwb(db: &Path) -> Command {
+    let mut c = Command::cargo_bin("crmwb").unwrap();
+    c.env_remove("CRMWB_DB").arg("--db").arg(db);
+    c
+}
+
+fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data").join(name)
+}
+
+fn json(out: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(out).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)))
+}
+
+#[test]
+fn init_is_idempotent_and_harmless() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("nested/dir/crm.db");
+    crmwb(&db).arg("init").assert().success().stdout(predicate::str::contains("created"));
+    crmwb(&db)
+        .args(["import", sample("sales.csv").to_str().unwrap(), "--source", "sales", "--key", "客户编号"])
+        .assert()
+        .success();
+    let before = crmwb(&db).args(["customers", "--json"]).output().unwrap().stdout;
+    crmwb(&db).arg("init").assert().success().stdout(predicate::str::contains("already exists"));
+    let after = crmwb(&db).args(["customers", "--json"]).output().unwrap().stdout;
+    assert_eq!(before, after, "a second init changed the data");
+    assert!(!json(&after).as_array().unwrap().is_empty());
+}
+
+#[test]
+fn import_list_and_show() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    crmwb(&db)
+        .args(["import", sample("sales.csv").to_str().unwrap(), "--source", "sales", "--key", "客户编号"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("客户名称").and(predicate::str::contains("→ name")))
+        .stdout(predicate::str::contains("imported"));
+
+    let list = json(&crmwb(&db).args(["customers", "--json"]).output().unwrap().stdout);
+    let list = list.as_array().unwrap();
+    let first = &list[0];
+    for field in
+        ["number", "name", "kind", "industry", "status", "mobile", "landline", "email", "first_contact", "owner"]
+    {
+        assert!(first.get(field).is_some(), "missing key {field} in {first}");
+    }
+    let number = first["number"].as_str().unwrap();
+    assert!(number.starts_with("CRM") && number.len() >= "CRM2026-000001".len(), "{number}");
+
+    let limited = json(&crmwb(&db).args(["customers", "--json", "--limit", "3"]).output().unwrap().stdout);
+    assert_eq!(limited.as_array().unwrap().len(), 3);
+
+    let shown = json(&crmwb(&db).args(["customer", "show", number, "--json"]).output().unwrap().stdout);
+    assert_eq!(shown["number"], first["number"]);
+    assert_eq!(shown["name"], first["name"]);
+    assert_eq!(shown["sources"][0]["source"], "sales");
+
+    crmwb(&db).args(["customer", "show", number]).assert().success().stdout(predicate::str::contains("Source records"));
+    crmwb(&db)
+        .args(["customer", "show", "CRM1999-999999"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("no customer numbered `CRM1999-999999`"));
+
+    // The human list shows every customer the JSON list has.
+    let human = crmwb(&db).arg("customers").output().unwrap().stdout;
+    assert_eq!(String::from_utf8(human).unwrap().lines().count(), list.len() + 1);
+}
+
+#[test]
+fn reimport_skips_unchanged_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let file = sample("service.csv");
+    let args = ["import", file.to_str().unwrap(), "--source", "service", "--key", "工单号", "--json"];
+    let first = json(&crmwb(&db).args(args).output().unwrap().stdout);
+    let second = json(&crmwb(&db).args(args).output().unwrap().stdout);
+    let c = |v: &serde_json::Value, k: &str| v["counts"][k].as_i64().unwrap();
+    assert!(c(&first, "imported") > 0);
+    assert_eq!(c(&second, "read"), c(&first, "read"));
+    assert_eq!(c(&second, "imported"), 0);
+    assert_eq!(c(&second, "updated"), 0);
+    assert_eq!(c(&second, "unchanged") + c(&second, "rejected"), c(&second, "read"));
+    let listed = json(&crmwb(&db).args(["customers", "--json"]).output().unwrap().stdout);
+    assert_eq!(listed.as_array().unwrap().len() as i64, c(&first, "imported"), "re-import created customers");
+}
+
+#[test]
+fn refuses_newer_schema_and_foreign_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    crmwb(&db).arg("init").assert().success();
+    rusqlite::Connection::open(&db).unwrap().execute_batch("PRAGMA user_version = 999").unwrap();
+    crmwb(&db)
+        .arg("customers")
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("schema version 999").and(predicate::str::contains("upgrade crmwb")))
+        .stderr(predicate::str::contains("panicked").not());
+
+    let junk = dir.path().join("notes.txt");
+    std::fs::write(&junk, "Dear diary, this is certainly not a database file. ".repeat(20)).unwrap();
+    crmwb(&junk)
+        .arg("customers")
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("not a crmwb database").and(predicate::str::contains("notes.txt")))
+        .stderr(predicate::str::contains("panicked").not());
+    assert!(std::fs::read(&junk).unwrap().starts_with(b"Dear diary"), "the foreign file was modified");
+
+    crmwb(&dir.path().join("absent.db"))
+        .arg("customers")
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("crmwb init"));
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let empty = dir.path().join("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    crmwb(&db)
+        .args(["import", empty.to_str().unwrap(), "--source", "x"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("empty.csv").and(predicate::str::contains("header")));
+    let gbk = dir.path().join("gbk.csv");
+    // "客户名称\n北京" in GBK: not UTF-8.
+    std::fs::write(&gbk, b"name\n\xb1\xb1\xbe\xa9\n").unwrap();
+    crmwb(&db)
+        .args(["import", gbk.to_str().unwrap(), "--source", "x"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("gbk.csv, row 1, column name").and(predicate::str::contains("UTF-8")));
+    crmwb(&db)
+        .args(["import", sample("sales.csv").to_str().unwrap(), "--source", "s", "--map", "nope=name"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("no column `nope`"));
+}
+
+#[test]
+fn demo_never_touches_a_real_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("real.db");
+    crmwb(&db).arg("init").assert().success();
+    crmwb(&db).args(["demo", "--no-tui"]).assert().failure().stderr(predicate::str::contains("not a demo database"));
+    crmwb(&db).args(["customers", "--json"]).assert().success().stdout("[]\n");
+
+    let demo = dir.path().join("demo.db");
+    crmwb(&demo).args(["demo", "--no-tui"]).assert().success();
+    let n = json(&crmwb(&demo).args(["customers", "--json"]).output().unwrap().stdout).as_array().unwrap().len();
+    assert!(n > 50, "demo has {n} customers");
+    // A demo database may be rebuilt: same content again, not doubled.
+    crmwb(&demo).args(["demo", "--no-tui"]).assert().success();
+    let again = json(&crmwb(&demo).args(["customers", "--json"]).output().unwrap().stdout).as_array().unwrap().len();
+    assert_eq!(n, again);
+}
+
+#[test]
+fn help_and_version() {
+    Command::cargo_bin("crmwb").unwrap().arg("--version").assert().success().stdout(predicate::str::contains("crmwb"));
+    for cmd in [
+        vec!["--help"],
+        vec!["import", "--help"],
+        vec!["customers", "--help"],
+        vec!["customer", "show", "--help"],
+        vec!["demo", "--help"],
+    ] {
+        Command::cargo_bin("crmwb").unwrap().args(&cmd).assert().success().stdout(predicate::str::contains("Usage"));
+    }
+}
