@@ -5,11 +5,14 @@ mod demo;
 mod output;
 
 use crate::error::{Error, Result};
-use crate::service::{actor, ImportOptions, Workbench};
+use crate::ingest::{EncodingChoice, MappingFile, ReadOptions};
+use crate::service::{actor, ExportFormat, ImportOptions, Workbench};
 use crate::store::OpenMode;
 use clap::{Parser, Subcommand};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -44,7 +47,7 @@ province city district address first_contact last_followup next_followup contrac
 priority needs contract_no contract_signed contract_amount decision_maker source_channel notes \
 interaction_at interaction_kind interaction_summary interaction_by custom:NAME:TYPE")]
     Import {
-        /// The file to import.
+        /// The file to import: CSV/TSV (any delimiter; UTF-8, GB18030/GBK or UTF-16), XLSX, XLS or ODS.
         file: PathBuf,
         /// Where the file came from, e.g. `sales` or `service tickets 2023`.
         #[arg(long)]
@@ -52,18 +55,39 @@ interaction_at interaction_kind interaction_summary interaction_by custom:NAME:T
         /// The column holding the source's own record key (default: the data row number).
         #[arg(long, value_name = "HEADER")]
         key: Option<String>,
-        /// Map a column: `HEADER=FIELD` (FIELD `-` leaves it unmapped). Repeatable.
+        /// Map a column: `HEADER=FIELD`; join columns: `A+B=FIELD`; `HEADER=-` keeps it raw only. Repeatable.
         #[arg(long = "map", value_name = "HEADER=FIELD")]
         maps: Vec<String>,
+        /// Start from a mapping saved with --save-mapping (default: the one remembered for --source).
+        #[arg(long, value_name = "FILE")]
+        mapping: Option<PathBuf>,
+        /// Write the mapping used to a TOML file, to review or reuse.
+        #[arg(long, value_name = "FILE")]
+        save_mapping: Option<PathBuf>,
         /// Customer type for rows that do not say: company or person.
         #[arg(long, value_name = "KIND")]
         kind: Option<String>,
         /// Interaction kind for rows that carry one (ticket, event, call…), default note.
         #[arg(long, value_name = "KIND")]
         interaction_kind: Option<String>,
-        /// Import at most N data rows (a trial import).
+        /// Text encoding: auto, utf-8 or gb18030 (GBK).
+        #[arg(long, value_name = "ENC", default_value = "auto")]
+        encoding: String,
+        /// Field delimiter (default: sniffed from the header line). `\t` for tab.
+        #[arg(long, value_name = "CHAR")]
+        delimiter: Option<String>,
+        /// The worksheet of a spreadsheet (default: the first).
+        #[arg(long, value_name = "NAME")]
+        sheet: Option<String>,
+        /// Import at most N data rows (a trial import: then import the whole file; imported rows are skipped).
         #[arg(long, value_name = "N")]
         limit: Option<u64>,
+        /// Parse, map, normalise and validate, and say what would happen; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write the rejected rows as they were, plus a reason column, to fix and re-import.
+        #[arg(long, value_name = "FILE")]
+        rejected_csv: Option<PathBuf>,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -89,6 +113,32 @@ interaction_at interaction_kind interaction_summary interaction_by custom:NAME:T
         #[command(subcommand)]
         action: CustomerAction,
     },
+    /// Export data: customers as CSV (UTF-8 with BOM, opens in Excel), XLSX or JSON.
+    Export {
+        #[command(subcommand)]
+        what: ExportWhat,
+    },
+    /// The customer every source row belongs to now.
+    Links {
+        /// CSV with header `source,source_key,customer_number` (plain UTF-8, no BOM). The only format.
+        #[arg(long, required = true)]
+        csv: bool,
+        /// Write to FILE instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Data-quality report: completeness and validity per field, the domain's targets with pass/fail,
+    /// and a reproducible random sample of customers beside the raw source values they came from.
+    Quality {
+        #[arg(long)]
+        json: bool,
+        /// Show a random sample of this fraction of customers (e.g. 0.1 for 10%).
+        #[arg(long, value_name = "FRACTION")]
+        sample: Option<f64>,
+        /// Seed of the sample: the same seed picks the same customers.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Build a fresh demo database from the bundled sample data and open the workbench.
     Demo {
         /// Build the database only; do not open the TUI.
@@ -107,9 +157,32 @@ interaction_at interaction_kind interaction_summary interaction_by custom:NAME:T
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ExportWhat {
+    /// Every customer: target field names as columns, `phones`/`emails` with every number and address,
+    /// `custom:NAME` for custom fields. Cells that a spreadsheet would run as formulas are neutralised.
+    Customers {
+        /// csv, xlsx or json.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Write to FILE instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum ImportsAction {
     /// Show a batch: counts and every warning or rejection with row, column and rule.
-    Show { batch: i64 },
+    Show {
+        batch: i64,
+        /// Also write the batch's rejected rows, as they were plus a reason column, to FILE.
+        #[arg(long, value_name = "FILE")]
+        rejected_csv: Option<PathBuf>,
+    },
+    /// Roll a batch back: remove the customers it created, restore what it changed.
+    Undo { batch: i64 },
+    /// Continue an incomplete batch (interrupted by Ctrl-C or a crash) where it stopped.
+    Resume { batch: i64 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -142,10 +215,46 @@ fn open(cli: &Cli, mode: OpenMode) -> Result<Workbench> {
     Workbench::open(&path, mode, &actor::os_login())
 }
 
+/// A dry run against a database that does not exist yet needs somewhere
+/// to look up earlier imports: an empty private database that is thrown away.
+fn open_scratch() -> Result<Workbench> {
+    Workbench::open_in_memory(&actor::os_login())
+}
+
+fn parse_delimiter(s: &str) -> Result<u8> {
+    match s {
+        "\\t" | "tab" | "\t" => Ok(b'\t'),
+        _ if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
+        _ => Err(Error::Invalid(format!("--delimiter `{s}`: give one ASCII character, or \\t for tab"))),
+    }
+}
+
+/// Runs `f` on FILE (created anew) or on standard output.
+fn with_output<T>(
+    file: Option<&Path>,
+    stdout: &mut dyn Write,
+    f: impl FnOnce(&mut dyn Write) -> Result<T>,
+) -> Result<T> {
+    match file {
+        Some(p) => {
+            let io = |source| Error::Io { path: p.to_path_buf(), source };
+            let mut w = std::io::BufWriter::new(std::fs::File::create(p).map_err(io)?);
+            let v = f(&mut w)?;
+            w.flush().map_err(io)?;
+            Ok(v)
+        }
+        None => f(stdout),
+    }
+}
+
 /// Runs the parsed command line. Returns the process exit code.
 pub fn run(cli: Cli) -> Result<i32> {
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out: Box<dyn Write> = if std::io::IsTerminal::is_terminal(&stdout) {
+        Box::new(output::TerminalSafe::new(std::io::BufWriter::new(stdout.lock())))
+    } else {
+        Box::new(std::io::BufWriter::new(stdout.lock()))
+    };
     match &cli.command {
         None | Some(Command::Tui { .. }) => {
             let keymap = match &cli.command {
@@ -172,45 +281,127 @@ pub fn run(cli: Cli) -> Result<i32> {
                 writeln!(out, "{}: created; {} is its admin", path.display(), wb.actor())?;
             }
         }
-        Some(Command::Import { file, source, key, maps, kind, interaction_kind, limit, json }) => {
-            let mut wb = open(&cli, OpenMode::Create)?;
+        Some(Command::Import {
+            file,
+            source,
+            key,
+            maps,
+            mapping,
+            save_mapping,
+            kind,
+            interaction_kind,
+            encoding,
+            delimiter,
+            sheet,
+            limit,
+            dry_run,
+            rejected_csv,
+            json,
+        }) => {
+            let mapping_file = match mapping {
+                Some(p) => {
+                    let text = std::fs::read_to_string(p).map_err(|source| Error::Io { path: p.clone(), source })?;
+                    Some(
+                        MappingFile::from_toml(&text)
+                            .map_err(|e| Error::input(p.display().to_string(), None, None, e))?,
+                    )
+                }
+                None => None,
+            };
+            let cancel = Arc::new(AtomicBool::new(false));
             let opts = ImportOptions {
                 source: source.clone(),
                 key: key.clone(),
                 maps: maps.clone(),
+                mapping_file,
                 default_kind: kind.clone(),
                 interaction_kind: interaction_kind.clone(),
                 limit: *limit,
+                read: ReadOptions {
+                    encoding: EncodingChoice::parse(encoding).ok_or_else(|| {
+                        Error::Invalid(format!("--encoding `{encoding}`: use auto, utf-8 or gb18030"))
+                    })?,
+                    delimiter: delimiter.as_deref().map(parse_delimiter).transpose()?,
+                    sheet: sheet.clone(),
+                },
+                dry_run: *dry_run,
+                cancel: Some(cancel.clone()),
+            };
+            let mut wb = match open(&cli, if *dry_run { OpenMode::Existing } else { OpenMode::Create }) {
+                Err(Error::NoDatabase { .. }) if *dry_run => open_scratch()?,
+                other => other?,
             };
             let mapping = wb.preview_mapping(file, &opts)?;
+            if let Some(p) = save_mapping {
+                let text = mapping.to_file(Some(source), kind.as_deref(), interaction_kind.as_deref()).to_toml();
+                std::fs::write(p, text).map_err(|source| Error::Io { path: p.clone(), source })?;
+            }
             if !json {
                 output::print_mapping(&mut out, &mapping)?;
                 out.flush()?;
             }
-            let tty = std::io::stderr().is_terminal();
-            let report = wb.import(file, &opts, &mut |p| {
-                if tty {
-                    eprint!("\r  {} rows read, {} imported…", p.counts.read, p.counts.imported);
-                }
-            })?;
-            if tty {
-                eprintln!();
+            // Ctrl-C stops at the next row; what was read stays, resumable.
+            let _sigint = signal_hook::flag::register(signal_hook::consts::SIGINT, cancel.clone());
+            let report = {
+                let mut bar = output::Progress::new(file);
+                wb.import(file, &opts, &mut |p| bar.update(&p))?
+            };
+            if let (Some(p), Some(batch)) = (rejected_csv, report.batch_id) {
+                output::write_rejected_csv(&wb, batch, p)?;
             }
             if *json {
                 serde_json::to_writer_pretty(
                     &mut out,
-                    &serde_json::json!({ "batch": report.batch_id, "counts": report.counts, "mapping": report.mapping }),
+                    &serde_json::json!({ "batch": report.batch_id, "dry_run": dry_run, "cancelled": report.cancelled,
+                        "encoding": report.encoding, "counts": report.counts, "mapping": report.mapping,
+                        "issues": report.issues }),
                 )?;
                 writeln!(out)?;
             } else {
-                output::print_counts(&mut out, report.batch_id, &report.counts)?;
+                output::print_report(&mut out, &report)?;
+                if let Some(p) = rejected_csv.as_ref().filter(|_| report.counts.rejected > 0) {
+                    writeln!(out, "Rejected rows written to {}", p.display())?;
+                }
+            }
+            if report.cancelled {
+                out.flush()?;
+                return Ok(130);
             }
         }
         Some(Command::Imports { action, json }) => {
             let wb = open(&cli, OpenMode::Existing)?;
             match action {
                 None => output::print_batches(&mut out, &wb.batches()?, *json)?,
-                Some(ImportsAction::Show { batch }) => output::print_batch(&mut out, &wb, *batch, *json)?,
+                Some(ImportsAction::Show { batch, rejected_csv }) => {
+                    output::print_batch(&mut out, &wb, *batch, *json)?;
+                    if let Some(p) = rejected_csv {
+                        output::write_rejected_csv(&wb, *batch, p)?;
+                    }
+                }
+                Some(ImportsAction::Undo { batch }) => {
+                    let mut wb = wb;
+                    let r = wb.undo_import(*batch)?;
+                    writeln!(
+                        out,
+                        "Batch {batch} undone: {} customers removed, {} restored to their earlier values",
+                        r.imported, r.updated
+                    )?;
+                }
+                Some(ImportsAction::Resume { batch }) => {
+                    let mut wb = wb;
+                    let cancel = Arc::new(AtomicBool::new(false));
+                    let _sigint = signal_hook::flag::register(signal_hook::consts::SIGINT, cancel.clone());
+                    let file = PathBuf::from(wb.batch(*batch)?.file_name);
+                    let report = {
+                        let mut bar = output::Progress::new(&file);
+                        wb.resume_import(*batch, Some(&cancel), &mut |p| bar.update(&p))?
+                    };
+                    output::print_report(&mut out, &report)?;
+                    if report.cancelled {
+                        out.flush()?;
+                        return Ok(130);
+                    }
+                }
             }
         }
         Some(Command::Customers { json, limit }) => {
@@ -221,6 +412,30 @@ pub fn run(cli: Cli) -> Result<i32> {
             let wb = open(&cli, OpenMode::Existing)?;
             let detail = wb.customer_by_number(number)?;
             output::print_customer(&mut out, &detail, *json)?;
+        }
+        Some(Command::Export { what: ExportWhat::Customers { format, out: file } }) => {
+            let wb = open(&cli, OpenMode::Existing)?;
+            let fmt = ExportFormat::parse(format)
+                .ok_or_else(|| Error::Invalid(format!("--format `{format}`: use csv, xlsx or json")))?;
+            if fmt == ExportFormat::Xlsx && file.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                return Err(Error::Invalid("an XLSX export is binary: give --out FILE or redirect the output".into()));
+            }
+            let n = with_output(file.as_deref(), &mut out, |w| wb.export_customers(fmt, w))?;
+            if let Some(p) = file {
+                eprintln!("{n} customers written to {}", p.display());
+            }
+        }
+        Some(Command::Links { csv: _, out: file }) => {
+            let wb = open(&cli, OpenMode::Existing)?;
+            with_output(file.as_deref(), &mut out, |w| wb.export_links(w))?;
+        }
+        Some(Command::Quality { json, sample, seed }) => {
+            let wb = open(&cli, OpenMode::Existing)?;
+            if let Some(f) = sample.filter(|f| !(0.0..=1.0).contains(f) || f.is_nan()) {
+                return Err(Error::Invalid(format!("--sample {f}: give a fraction between 0 and 1, e.g. 0.1")));
+            }
+            let report = wb.quality(sample.map(|f| (f, *seed)))?;
+            output::print_quality(&mut out, &report, *json)?;
         }
         Some(Command::Demo { no_tui, keymap }) => {
             let wb = demo::build(cli.db.as_deref(), &mut out)?;

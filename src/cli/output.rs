@@ -5,19 +5,29 @@ use crate::display::{fit, sanitize, width};
 use crate::domain::{Customer, Field, ImportBatch};
 use crate::error::Result;
 use crate::ingest::Mapping;
-use crate::service::Workbench;
-use crate::store::{BatchCounts, CustomerDetail};
+use crate::service::{ImportProgress, ImportReport, Workbench};
+use crate::store::CustomerDetail;
 use serde_json::{Map, Value};
 use std::io::Write;
 
 pub fn print_mapping(out: &mut impl Write, m: &Mapping) -> Result<()> {
     writeln!(out, "Field mapping:")?;
     let w = m.columns.iter().map(|c| width(&sanitize(&c.header))).max().unwrap_or(0).min(30);
+    for j in &m.joins {
+        writeln!(out, "  {} → {} (joined)", sanitize(&j.columns.join(" + ")), j.target)?;
+    }
     for c in &m.columns {
         let is_key = m.key.as_deref() == Some(c.header.trim());
         let target = match &c.target {
             None if is_key => "→ record key".into(),
-            Some(t) => format!("→ {t}{}", if c.explicit { " (--map)" } else { "" }),
+            Some(t) => format!(
+                "→ {t}{}",
+                match (c.explicit, c.saved) {
+                    (true, true) => " (saved mapping)",
+                    (true, false) => " (--map)",
+                    _ => "",
+                }
+            ),
             None => "  (kept in raw row only)".into(),
         };
         writeln!(out, "  {} {target}", fit(&sanitize(&c.header), w))?;
@@ -28,16 +38,98 @@ pub fn print_mapping(out: &mut impl Write, m: &Mapping) -> Result<()> {
     Ok(())
 }
 
-pub fn print_counts(out: &mut impl Write, batch: i64, c: &BatchCounts) -> Result<()> {
+pub fn print_report(out: &mut impl Write, r: &ImportReport) -> Result<()> {
+    let c = &r.counts;
+    let what = match r.batch_id {
+        Some(b) => format!("Batch {b}"),
+        None => "Dry run (nothing written)".to_string(),
+    };
+    let verb = if r.batch_id.is_some() { "" } else { "would be " };
     writeln!(
         out,
-        "Batch {batch}: {} rows read, {} imported, {} updated, {} unchanged, {} with warnings, {} rejected",
+        "{what}: {} rows read, {} {verb}imported, {} {verb}updated, {} unchanged, {} with warnings, {} {verb}rejected",
         c.read, c.imported, c.updated, c.unchanged, c.warned, c.rejected
     )?;
-    if c.warned + c.rejected > 0 {
-        writeln!(out, "See why: crmwb imports show {batch}")?;
+    for i in &r.issues {
+        let col = i.column.as_ref().map(|c| format!(" column {}", sanitize(c))).unwrap_or_default();
+        writeln!(out, "  row {}{col}: {} [{}] {}", i.row, i.severity, i.rule, sanitize(&i.message))?;
+    }
+    if r.cancelled {
+        if let Some(b) = r.batch_id {
+            writeln!(out, "Interrupted: batch {b} is incomplete. Continue with `crmwb imports resume {b}`, or roll it back with `crmwb imports undo {b}`.")?;
+        }
+    } else if let (Some(b), true) = (r.batch_id, c.warned + c.rejected > 0) {
+        writeln!(out, "See why: crmwb imports show {b}")?;
     }
     Ok(())
+}
+
+/// Rejected rows as they were read, plus a `reason` column: fix them in a
+/// spreadsheet and import the file again. The header is the batch's own.
+pub fn write_rejected_csv(wb: &Workbench, batch: i64, path: &std::path::Path) -> Result<()> {
+    let rows = crate::store::imports::rejected_rows(wb.store().conn(), batch)?;
+    let headers = wb.batch_headers(batch)?;
+    let io = |e: csv::Error| crate::Error::Other(format!("{}: {e}", path.display()));
+    let mut w = csv::Writer::from_path(path).map_err(io)?;
+    let mut header = headers.clone();
+    header.push("reason".into());
+    header.push("row".into());
+    w.write_record(&header).map_err(io)?;
+    for (row, mut cells, reasons) in rows {
+        cells.resize(headers.len().max(cells.len()), String::new());
+        cells.push(reasons.join("; "));
+        cells.push(row.to_string());
+        w.write_record(&cells).map_err(io)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// A progress bar on a terminal; a plain line every few seconds otherwise.
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    last_line: std::time::Instant,
+}
+
+impl Progress {
+    pub fn new(file: &std::path::Path) -> Progress {
+        use std::io::IsTerminal;
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let b = indicatif::ProgressBar::new(0);
+            b.set_style(
+                indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {percent:>3}% {msg} ({eta} left)")
+                    .expect("valid template")
+                    .progress_chars("=> "),
+            );
+            b.set_prefix(sanitize(&file.display().to_string()).into_owned());
+            b
+        });
+        Progress { bar, last_line: std::time::Instant::now() }
+    }
+
+    pub fn update(&mut self, p: &ImportProgress) {
+        let msg = format!("{} rows, {} imported, {} rejected", p.counts.read, p.counts.imported, p.counts.rejected);
+        match &self.bar {
+            Some(b) => {
+                b.set_length(p.total.max(1));
+                b.set_position(p.done);
+                b.set_message(msg);
+            }
+            None if self.last_line.elapsed().as_secs() >= 5 => {
+                eprintln!("import: {msg}");
+                self.last_line = std::time::Instant::now();
+            }
+            None => {}
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
 }
 
 pub fn print_batches(out: &mut impl Write, batches: &[ImportBatch], json: bool) -> Result<()> {
@@ -264,6 +356,135 @@ pub fn print_customer(out: &mut impl Write, d: &CustomerDetail, json: bool) -> R
         writeln!(out, "\nHistory:")?;
         for h in &d.history {
             writeln!(out, "  {}  {}  {}", h.at, sanitize(&h.actor), sanitize(&h.action))?;
+        }
+    }
+    Ok(())
+}
+
+/// Standard output when it is a terminal: every line passes through
+/// `sanitize`, so no command can write an imported escape sequence to the
+/// user's terminal, whatever its format (CSV and JSON included).
+pub struct TerminalSafe<W: Write> {
+    inner: W,
+    pending: Vec<u8>,
+}
+
+impl<W: Write> TerminalSafe<W> {
+    pub fn new(inner: W) -> Self {
+        TerminalSafe { inner, pending: Vec::new() }
+    }
+
+    fn emit(&mut self, line: &[u8], newline: bool) -> std::io::Result<()> {
+        let text = String::from_utf8_lossy(line);
+        self.inner.write_all(sanitize(&text).as_bytes())?;
+        if newline {
+            self.inner.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> Write for TerminalSafe<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        while let Some(i) = self.pending.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = self.pending.drain(..=i).collect();
+            self.emit(&line[..line.len() - 1], true)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if !self.pending.is_empty() {
+            let line = std::mem::take(&mut self.pending);
+            self.emit(&line, false)?;
+        }
+        self.inner.flush()
+    }
+}
+
+impl<W: Write> Drop for TerminalSafe<W> {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_output_is_inert() {
+        let mut buf = Vec::new();
+        {
+            let mut t = TerminalSafe::new(&mut buf);
+            write!(t, "ok\nevil\x1b]0;title\x07 \u{202E}x\npartial\x1b").unwrap();
+        }
+        assert_eq!(String::from_utf8(buf).unwrap(), "ok\nevil^[]0;title^G <U+202E>x\npartial^[");
+    }
+}
+
+fn pct(v: f64) -> String {
+    format!("{:.1}%", v * 100.0)
+}
+
+pub fn print_quality(out: &mut impl Write, r: &crate::service::QualityReport, json: bool) -> Result<()> {
+    if json {
+        serde_json::to_writer_pretty(&mut *out, r)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "Data quality: {} customers, {} source rows, {} flagged 待完善\n",
+        r.customers, r.source_records, r.flagged_incomplete
+    )?;
+    writeln!(out, "Targets (domain.md)")?;
+    for t in &r.targets {
+        let value = t.value.map(pct).unwrap_or_else(|| "n/a".into());
+        let verdict = match t.pass {
+            Some(true) => "pass",
+            Some(false) => "FAIL",
+            None => "not measured yet",
+        };
+        writeln!(out, "  {} {:>7}  target {}  {verdict}", fit(&t.name, 22), value, fit(&t.target, 6))?;
+        writeln!(out, "  {}   {}", " ".repeat(22), t.measure)?;
+    }
+    writeln!(out, "\n  {}   filled  complete  invalid  validity", fit("field", 16))?;
+    for f in &r.fields {
+        writeln!(
+            out,
+            "  {} {:>8} {:>9} {:>8} {:>9}",
+            fit(&f.field, 16),
+            f.filled,
+            pct(f.completeness),
+            f.invalid,
+            pct(f.validity)
+        )?;
+    }
+    if let (Some(frac), Some(seed)) = (r.sample_fraction, r.sample_seed) {
+        writeln!(out, "\nSample of {} (seed {seed}): {} customers", pct(frac), r.sample.len())?;
+        for c in &r.sample {
+            writeln!(out, "\n  {}  {}", c.number, sanitize(&c.name))?;
+            for v in &c.values {
+                let golden = v.golden.as_deref().map(|g| sanitize(g).into_owned()).unwrap_or_else(|| "—".into());
+                let raw: Vec<String> = v
+                    .raw
+                    .iter()
+                    .map(|(s, k, col, val)| {
+                        format!(
+                            "{}#{} {}: {}",
+                            sanitize(s),
+                            sanitize(k),
+                            sanitize(col),
+                            crate::display::sanitize_lines(val).join("⏎")
+                        )
+                    })
+                    .collect();
+                let raw =
+                    if raw.is_empty() { "(no source value: derived or default)".to_string() } else { raw.join(" | ") };
+                writeln!(out, "    {} {}  ← {raw}", fit(&v.field, 16), fit(&golden, 24))?;
+            }
         }
     }
     Ok(())

@@ -1,7 +1,7 @@
 //! Header → target-field mapping: the automatic guess for common Chinese and
 //! English headers, and user overrides.
 
-use crate::domain::{Field, Target};
+use crate::domain::Target;
 use serde::{Deserialize, Serialize};
 
 /// Known header spellings per target. Compared after lower-casing and
@@ -14,6 +14,11 @@ const SYNONYMS: &[(&str, &[&str])] = &[
             "公司名称",
             "客户",
             "客户简称",
+            "客户名",
+            "客户全称",
+            "公司全称",
+            "企业全称",
+            "name",
             "公司",
             "企业名称",
             "单位名称",
@@ -57,9 +62,10 @@ const SYNONYMS: &[(&str, &[&str])] = &[
             "cellphone",
             "mobilephone",
             "phonenumber",
+            "phones",
         ],
     ),
-    ("email", &["邮箱", "电子邮箱", "电子邮件", "邮件", "email", "e-mail", "mail", "emailaddress"]),
+    ("email", &["邮箱", "电子邮箱", "电子邮件", "邮件", "email", "e-mail", "mail", "emailaddress", "emails"]),
     ("province", &["省份", "省", "所在省份", "province", "state"]),
     ("city", &["城市", "所在城市", "市", "city"]),
     ("district", &["区县", "区", "所在区县", "district", "county"]),
@@ -150,81 +156,229 @@ pub fn guess(header: &str) -> Option<Target> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ColumnMap {
     pub header: String,
-    /// `None`: kept in the raw row only.
+    /// `None`: kept in the raw row only (or fed into a join).
     pub target: Option<String>,
     /// Whether the user chose this target (else it was guessed).
     pub explicit: bool,
+    /// Chosen in a saved or remembered mapping rather than on the command line.
+    #[serde(default)]
+    pub saved: bool,
+}
+
+/// Several columns feeding one field, joined in the order written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinMap {
+    pub columns: Vec<String>,
+    pub target: String,
 }
 
 /// How a file's columns map onto targets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mapping {
     pub columns: Vec<ColumnMap>,
+    #[serde(default)]
+    pub joins: Vec<JoinMap>,
     /// The header naming the source's own record key; `None` means the
     /// 1-based data row number.
     pub key: Option<String>,
 }
 
+/// A mapping as saved to TOML (`--save-mapping`, `--mapping`) and
+/// remembered per source in the database.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MappingFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// Customer kind for rows that do not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Interaction kind for rows that carry an interaction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interaction_kind: Option<String>,
+    /// HEADER = FIELD; FIELD `-` keeps the column in the raw row only.
+    #[serde(default)]
+    pub columns: std::collections::BTreeMap<String, String>,
+    #[serde(default, rename = "join", skip_serializing_if = "Vec::is_empty")]
+    pub joins: Vec<JoinMap>,
+}
+
+impl MappingFile {
+    pub fn from_toml(text: &str) -> Result<MappingFile, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("a mapping serialises")
+    }
+}
+
+/// One input of a row plan: the columns it reads and where the value goes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MappedInput {
+    pub columns: Vec<usize>,
+    pub target: Target,
+    /// The header(s), for messages: `姓+名`.
+    pub label: String,
+}
+
+fn find_col(headers: &[String], h: &str) -> Option<usize> {
+    headers.iter().position(|x| x.trim() == h.trim())
+}
+
 impl Mapping {
-    /// Guesses a mapping from headers, then applies `overrides`
-    /// (`HEADER=FIELD`; an empty FIELD or `-` unmaps the column).
-    pub fn build(headers: &[String], overrides: &[String], key: Option<&str>) -> Result<Mapping, String> {
+    /// Guesses a mapping from headers, applies a saved mapping `base` if any
+    /// (its headers that this file lacks are ignored), then `overrides`
+    /// (`HEADER=FIELD`, `A+B=FIELD` to join columns, FIELD `-` unmaps).
+    pub fn build(
+        headers: &[String],
+        base: Option<&MappingFile>,
+        overrides: &[String],
+        key: Option<&str>,
+    ) -> Result<Mapping, String> {
         let mut columns: Vec<ColumnMap> = headers
             .iter()
-            .map(|h| ColumnMap { header: h.clone(), target: guess(h).map(|t| t.name()), explicit: false })
+            .map(|h| ColumnMap { header: h.clone(), target: guess(h).map(|t| t.name()), explicit: false, saved: false })
             .collect();
-        // The first column guessed for a single-valued field wins; later ones
-        // would silently overwrite it. `phone` and interaction fields aside.
-        let mut seen = std::collections::HashSet::new();
-        for c in &mut columns {
-            if let Some(t) = &c.target {
-                if t != "phone" && !seen.insert(t.clone()) {
-                    c.target = None;
+        let mut joins: Vec<JoinMap> = Vec::new();
+        let cols = |spec: &str| -> Result<Vec<usize>, String> {
+            spec.split('+')
+                .map(|h| {
+                    find_col(headers, h).ok_or_else(|| {
+                        format!("the file has no column `{}` (columns: {})", h.trim(), headers.join(", "))
+                    })
+                })
+                .collect()
+        };
+        let mut apply = |spec: &str, target: &str, columns: &mut Vec<ColumnMap>, saved: bool| -> Result<(), String> {
+            let target = target.trim();
+            let parsed = if target.is_empty() || target == "-" { None } else { Some(Target::parse(target)?.name()) };
+            let idx = cols(spec)?;
+            // A column mapped anew leaves any join it was part of.
+            joins.retain(|j| !j.columns.iter().any(|c| idx.iter().any(|i| headers[*i].trim() == c.trim())));
+            if idx.len() > 1 {
+                let Some(t) = parsed else { return Err("a join needs a target field".into()) };
+                for i in &idx {
+                    columns[*i].target = None;
+                    columns[*i].explicit = true;
+                    columns[*i].saved = saved;
+                }
+                joins.push(JoinMap { columns: idx.iter().map(|i| headers[*i].clone()).collect(), target: t });
+            } else {
+                columns[idx[0]].target = parsed;
+                columns[idx[0]].explicit = true;
+                columns[idx[0]].saved = saved;
+            }
+            Ok(())
+        };
+        if let Some(base) = base {
+            for (h, t) in &base.columns {
+                if find_col(headers, h).is_some() {
+                    apply(h, t, &mut columns, true).map_err(|e| format!("saved mapping `{h} = {t}`: {e}"))?;
+                }
+            }
+            for j in &base.joins {
+                if j.columns.iter().all(|h| find_col(headers, h).is_some()) {
+                    apply(&j.columns.join("+"), &j.target, &mut columns, true)
+                        .map_err(|e| format!("saved join {:?}: {e}", j.columns))?;
                 }
             }
         }
         for o in overrides {
-            let (header, target) = o.split_once('=').ok_or_else(|| format!("--map `{o}`: write HEADER=FIELD"))?;
-            let header = header.trim();
-            let col = columns.iter_mut().find(|c| c.header.trim() == header).ok_or_else(|| {
-                format!("--map `{o}`: the file has no column `{header}` (columns: {})", headers.join(", "))
-            })?;
-            let target = target.trim();
-            if target.is_empty() || target == "-" {
-                col.target = None;
-            } else {
-                col.target = Some(Target::parse(target).map_err(|e| format!("--map `{o}`: {e}"))?.name());
-            }
-            col.explicit = true;
+            let (spec, target) = o.split_once('=').ok_or_else(|| format!("--map `{o}`: write HEADER=FIELD"))?;
+            apply(spec, target, &mut columns, false).map_err(|e| format!("--map `{o}`: {e}"))?;
         }
-        if let Some(k) = key {
-            if !headers.iter().any(|h| h.trim() == k.trim()) {
+        // The first column guessed for a single-valued field wins; later
+        // guesses would silently overwrite it. Explicit choices always stand.
+        let mut seen: std::collections::HashSet<String> = columns
+            .iter()
+            .filter(|c| c.explicit)
+            .filter_map(|c| c.target.clone())
+            .chain(joins.iter().map(|j| j.target.clone()))
+            .collect();
+        for c in &mut columns {
+            if let Some(t) = &c.target {
+                if !c.explicit && t != "phone" && !t.starts_with("interaction_summary") && !seen.insert(t.clone()) {
+                    c.target = None;
+                }
+            }
+        }
+        let key = key.map(str::to_string).or_else(|| base.and_then(|b| b.key.clone()));
+        if let Some(k) = &key {
+            if find_col(headers, k).is_none() {
                 return Err(format!("--key `{k}`: the file has no such column (columns: {})", headers.join(", ")));
             }
         }
-        if !columns.iter().any(|c| c.target.is_some()) {
+        if !columns.iter().any(|c| c.target.is_some()) && joins.is_empty() {
             return Err(format!(
                 "no column could be mapped to a customer field (columns: {}); name them with --map 'HEADER=FIELD'",
                 headers.join(", ")
             ));
         }
-        Ok(Mapping { columns, key: key.map(|k| k.trim().to_string()) })
+        Ok(Mapping { columns, joins, key: key.map(|k| k.trim().to_string()) })
     }
 
-    /// Parsed targets, one per column.
-    pub fn targets(&self) -> Vec<Option<Target>> {
-        self.columns.iter().map(|c| c.target.as_deref().and_then(|t| Target::parse(t).ok())).collect()
+    /// The plan inputs: single columns in file order, then joins.
+    pub fn inputs(&self) -> Vec<MappedInput> {
+        let headers: Vec<String> = self.columns.iter().map(|c| c.header.clone()).collect();
+        let mut out: Vec<MappedInput> = self
+            .columns
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                let t = Target::parse(c.target.as_deref()?).ok()?;
+                Some(MappedInput { columns: vec![i], target: t, label: c.header.clone() })
+            })
+            .collect();
+        for j in &self.joins {
+            let Ok(t) = Target::parse(&j.target) else { continue };
+            let idx: Vec<usize> = j.columns.iter().filter_map(|h| find_col(&headers, h)).collect();
+            out.push(MappedInput { columns: idx, target: t, label: j.columns.join("+") });
+        }
+        out
     }
 
     pub fn key_index(&self) -> Option<usize> {
         let k = self.key.as_deref()?;
         self.columns.iter().position(|c| c.header.trim() == k)
     }
+
+    /// The mapping as a file to save or remember.
+    pub fn to_file(&self, source: Option<&str>, kind: Option<&str>, interaction_kind: Option<&str>) -> MappingFile {
+        MappingFile {
+            source: source.map(str::to_string),
+            key: self.key.clone(),
+            kind: kind.map(str::to_string),
+            interaction_kind: interaction_kind.map(str::to_string),
+            columns: self
+                .columns
+                .iter()
+                .filter(|c| !self.joins.iter().any(|j| j.columns.contains(&c.header)))
+                .map(|c| (c.header.clone(), c.target.clone().unwrap_or_else(|| "-".into())))
+                .collect(),
+            joins: self.joins.clone(),
+        }
+    }
 }
 
-/// True when the mapping maps some column to `field`.
-pub fn maps_field(targets: &[Option<Target>], field: Field) -> bool {
-    targets.iter().any(|t| matches!(t, Some(Target::Field(f)) if *f == field))
+/// Joins the parts of a multi-column field: no space between CJK parts
+/// (姓 + 名 → 王伟), one space otherwise (John + Smith → John Smith).
+pub fn join_parts(parts: &[&str]) -> String {
+    let mut out = String::new();
+    for p in parts.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+        let cjk_seam = out.chars().last().is_some_and(is_cjk) && p.chars().next().is_some_and(is_cjk);
+        if !out.is_empty() && !cjk_seam {
+            out.push(' ');
+        }
+        out.push_str(p);
+    }
+    out
+}
+
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F | 0x3000..=0x303F)
 }
 
 #[cfg(test)]
@@ -233,6 +387,7 @@ mod tests {
 
     #[test]
     fn guesses_common_headers() {
+        use crate::domain::Field;
         assert_eq!(guess("客户名称"), Some(Target::Field(Field::Name)));
         assert_eq!(guess(" Company Name "), Some(Target::Field(Field::Name)));
         assert_eq!(guess("手机"), Some(Target::Phone));
@@ -244,13 +399,40 @@ mod tests {
     #[test]
     fn overrides_and_errors() {
         let h: Vec<String> = ["客户", "客户名称", "x"].iter().map(|s| s.to_string()).collect();
-        let m = Mapping::build(&h, &["x=custom:渠道:text".into()], None).unwrap();
+        let m = Mapping::build(&h, None, &["x=custom:渠道:text".into()], None).unwrap();
         assert_eq!(m.columns[0].target.as_deref(), Some("name"));
         assert_eq!(m.columns[1].target, None, "second column for one field is not guessed");
         assert_eq!(m.columns[2].target.as_deref(), Some("custom:渠道:text"));
-        assert!(Mapping::build(&h, &["y=name".into()], None).unwrap_err().contains("no column `y`"));
-        assert!(Mapping::build(&h, &[], Some("nope")).unwrap_err().contains("--key"));
+        assert!(Mapping::build(&h, None, &["y=name".into()], None).unwrap_err().contains("no column `y`"));
+        assert!(Mapping::build(&h, None, &[], Some("nope")).unwrap_err().contains("--key"));
         let none: Vec<String> = vec!["foo".into()];
-        assert!(Mapping::build(&none, &[], None).is_err());
+        assert!(Mapping::build(&none, None, &[], None).is_err());
+    }
+
+    #[test]
+    fn joins_and_saved_mappings() {
+        let h: Vec<String> = ["surname", "given_name", "tel", "memo"].iter().map(|s| s.to_string()).collect();
+        let m = Mapping::build(&h, None, &["surname+given_name=name".into(), "tel=phone".into()], None).unwrap();
+        assert_eq!(
+            m.joins,
+            vec![JoinMap { columns: vec!["surname".into(), "given_name".into()], target: "name".into() }]
+        );
+        let inputs = m.inputs();
+        assert_eq!(inputs.last().unwrap().columns, vec![0, 1]);
+        let file = m.to_file(Some("hr"), None, None);
+        let text = file.to_toml();
+        let back = MappingFile::from_toml(&text).unwrap();
+        assert_eq!(back, file);
+        let again = Mapping::build(&h, Some(&back), &[], None).unwrap();
+        assert_eq!(again.joins, m.joins);
+        assert_eq!(again.columns[2].target.as_deref(), Some("phone"));
+        assert!(MappingFile::from_toml("colums = {}").unwrap_err().contains("colums"));
+    }
+
+    #[test]
+    fn join_spacing() {
+        assert_eq!(join_parts(&["王", "伟"]), "王伟");
+        assert_eq!(join_parts(&["John", "Smith"]), "John Smith");
+        assert_eq!(join_parts(&["王", "", "Wei"]), "王 Wei");
     }
 }

@@ -4,8 +4,8 @@
 pub mod mapping;
 pub mod reader;
 
-pub use mapping::{ColumnMap, Mapping};
-pub use reader::{RawRow, TableReader};
+pub use mapping::{ColumnMap, JoinMap, MappedInput, Mapping, MappingFile};
+pub use reader::{EncodingChoice, RawRow, ReadOptions, TableReader};
 
 use crate::clean;
 use crate::domain::validate::{check_record, normalize_field, Issue, Severity};
@@ -42,34 +42,56 @@ impl RowPlan {
 
 /// Plans one row: normalises and validates every mapped cell. The raw cells
 /// are not changed; the caller stores them verbatim.
-pub fn plan_row(headers: &[String], targets: &[Option<Target>], cells: &[String], default_kind: &str) -> RowPlan {
+pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) -> RowPlan {
     let mut p = RowPlan::default();
-    let mut inter_at: Option<(String, usize)> = None;
+    let mut inter_at: Option<String> = None;
     let mut inter_kind = None;
-    let mut inter_summary: Vec<&str> = Vec::new();
+    let mut inter_summary: Vec<String> = Vec::new();
     let mut inter_by = None;
     let mut kind_given = false;
-    for (i, target) in targets.iter().enumerate() {
-        let Some(target) = target else { continue };
-        let cell = cells.get(i).map(String::as_str).unwrap_or("");
+    for input in inputs {
+        let joined;
+        let cell: &str = match input.columns.as_slice() {
+            [i] => cells.get(*i).map(String::as_str).unwrap_or(""),
+            many => {
+                let parts: Vec<&str> = many.iter().map(|i| cells.get(*i).map(String::as_str).unwrap_or("")).collect();
+                joined = mapping::join_parts(&parts);
+                &joined
+            }
+        };
         if cell.trim().is_empty() {
             continue;
         }
-        let column = headers.get(i).cloned();
+        let target = &input.target;
+        let column = Some(input.label.clone());
         let mut warn = |issue: Issue| p.issues.push(RowIssue { column: column.clone(), issue });
         match target {
             Target::Field(Field::Number) => {}
+            // An e-mail cell may hold several addresses; each is kept.
+            Target::Field(Field::Email) => {
+                for part in cell.split([';', '；', ',', '，', '/', '、', ' ', '\n']).filter(|p| !p.trim().is_empty())
+                {
+                    match normalize_field(Field::Email, part) {
+                        Ok(Some(v)) => {
+                            if let Some(m) = clean::email::mobile_in_local_part(&v) {
+                                p.phones.push((PhoneKind::Mobile, m));
+                            }
+                            if p.customer.email.is_none() {
+                                p.customer.email = Some(v.clone());
+                                p.provided.push(Field::Email);
+                            }
+                            p.emails.push(v);
+                        }
+                        Ok(None) => {}
+                        Err(issue) => warn(issue),
+                    }
+                }
+            }
             Target::Field(f) => match normalize_field(*f, cell) {
                 Ok(Some(v)) => {
                     match f {
                         Field::Mobile => p.phones.push((PhoneKind::Mobile, v.clone())),
                         Field::Landline => p.phones.push((PhoneKind::Landline, v.clone())),
-                        Field::Email => {
-                            if let Some(m) = clean::email::mobile_in_local_part(&v) {
-                                p.phones.push((PhoneKind::Mobile, m));
-                            }
-                            p.emails.push(v.clone());
-                        }
                         _ => {}
                     }
                     set_field(&mut p.customer, *f, v);
@@ -88,7 +110,12 @@ pub fn plan_row(headers: &[String], targets: &[Option<Target>], cells: &[String]
                     match clean::phone::normalize(part) {
                         Ok(clean::phone::PhoneValue::Mobile(m)) => p.phones.push((PhoneKind::Mobile, m)),
                         Ok(clean::phone::PhoneValue::Landline(l)) => p.phones.push((PhoneKind::Landline, l)),
-                        Err(e) => warn(Issue::warning("phone.format", None, e)),
+                        Err(e) => warn(Issue {
+                            rule: "phone.format",
+                            severity: Severity::Warning,
+                            field: Some("phone"),
+                            message: e,
+                        }),
                     }
                 }
             }
@@ -107,11 +134,11 @@ pub fn plan_row(headers: &[String], targets: &[Option<Target>], cells: &[String]
                 }
             }
             Target::InteractionAt => match clean::date::normalize(cell) {
-                Ok(d) => inter_at = Some((d, i)),
+                Ok(d) => inter_at = Some(d),
                 Err(e) => warn(Issue::warning("date.format", None, e)),
             },
             Target::InteractionKind => inter_kind = Some(clean::text::squeeze(cell)),
-            Target::InteractionSummary => inter_summary.push(cell.trim()),
+            Target::InteractionSummary => inter_summary.push(cell.trim().to_string()),
             Target::InteractionBy => inter_by = Some(clean::text::squeeze(cell)),
         }
     }
@@ -144,7 +171,7 @@ pub fn plan_row(headers: &[String], targets: &[Option<Target>], cells: &[String]
     for issue in check_record(&mut p.customer, has_detail) {
         p.issues.push(RowIssue { column: None, issue });
     }
-    if let Some((at, _)) = inter_at {
+    if let Some(at) = inter_at {
         p.interaction = Some(Interaction {
             at,
             kind: inter_kind.unwrap_or_default(),
@@ -197,9 +224,9 @@ mod tests {
 
     fn plan(headers: &[&str], cells: &[&str]) -> RowPlan {
         let h: Vec<String> = headers.iter().map(|s| s.to_string()).collect();
-        let m = Mapping::build(&h, &[], None).unwrap();
+        let m = Mapping::build(&h, None, &[], None).unwrap();
         let c: Vec<String> = cells.iter().map(|s| s.to_string()).collect();
-        plan_row(&h, &m.targets(), &c, "company")
+        plan_row(&m.inputs(), &c, "company")
     }
 
     #[test]

@@ -1,4 +1,6 @@
-//! Streaming table readers: one row at a time, whatever the file size.
+//! Streaming table readers: CSV/TSV in UTF-8, GB18030/GBK or UTF-16, and
+//! spreadsheets (XLSX, XLS, ODS) through calamine. One row at a time for
+//! CSV, whatever the file size.
 
 use crate::error::{Error, Result};
 use std::fs::File;
@@ -12,37 +14,186 @@ pub struct RawRow {
     pub cells: Vec<String>,
 }
 
+/// `--encoding`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EncodingChoice {
+    #[default]
+    Auto,
+    Utf8,
+    Gb18030,
+}
+
+impl EncodingChoice {
+    pub fn parse(s: &str) -> Option<EncodingChoice> {
+        match s.to_ascii_lowercase().as_str() {
+            "auto" => Some(EncodingChoice::Auto),
+            "utf-8" | "utf8" => Some(EncodingChoice::Utf8),
+            "gb18030" | "gbk" | "gb2312" => Some(EncodingChoice::Gb18030),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    pub encoding: EncodingChoice,
+    /// Overrides the sniffed delimiter.
+    pub delimiter: Option<u8>,
+    /// The worksheet of a spreadsheet (default: the first).
+    pub sheet: Option<String>,
+}
+
+enum Inner {
+    Csv { reader: csv::Reader<Box<dyn Read>>, record: csv::ByteRecord },
+    Sheet { range: calamine::Range<calamine::Data>, next: usize },
+}
+
 pub struct TableReader {
     file: String,
     headers: Vec<String>,
-    inner: csv::Reader<Box<dyn Read>>,
-    record: csv::ByteRecord,
+    inner: Inner,
     rows: u64,
+    /// The encoding the file was read in (`utf-8`, `gb18030`, `utf-16le`, `xlsx`…).
     pub encoding: &'static str,
+    /// The field delimiter of a CSV file.
+    pub delimiter: Option<u8>,
+    /// File size in bytes (CSV) or data rows (spreadsheets), for progress.
+    total: u64,
+}
+
+const SNIFF_BYTES: usize = 64 * 1024;
+
+fn is_spreadsheet(path: &Path) -> bool {
+    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    matches!(ext.as_str(), "xlsx" | "xlsm" | "xlsb" | "xls" | "ods")
 }
 
 impl TableReader {
-    /// Opens a UTF-8 CSV file (a byte-order mark is skipped) and reads its
-    /// header row.
+    /// Opens a UTF-8 CSV file with default options.
     pub fn open(path: &Path) -> Result<TableReader> {
+        Self::open_with(path, &ReadOptions::default())
+    }
+
+    /// Opens a table and reads its header row. Spreadsheets are chosen by
+    /// extension; anything else is read as delimited text.
+    pub fn open_with(path: &Path, opts: &ReadOptions) -> Result<TableReader> {
+        if is_spreadsheet(path) {
+            Self::open_sheet(path, opts)
+        } else {
+            Self::open_csv(path, opts)
+        }
+    }
+
+    fn open_csv(path: &Path, opts: &ReadOptions) -> Result<TableReader> {
         let file = path.display().to_string();
-        let f = File::open(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+        let io = |source| Error::Io { path: path.to_path_buf(), source };
+        let f = File::open(path).map_err(io)?;
+        let total = f.metadata().map(|m| m.len()).unwrap_or(0);
         let mut buf = BufReader::with_capacity(1 << 16, f);
-        let mut bom = [0u8; 3];
-        let n = read_up_to(&mut buf, &mut bom).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
-        let prefix: Vec<u8> = if n == 3 && bom == [0xEF, 0xBB, 0xBF] { Vec::new() } else { bom[..n].to_vec() };
-        let src: Box<dyn Read> = Box::new(std::io::Cursor::new(prefix).chain(buf));
-        let mut inner = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(src);
+        let mut head = vec![0u8; SNIFF_BYTES];
+        let n = read_up_to(&mut buf, &mut head).map_err(io)?;
+        head.truncate(n);
+        let at_eof = n < SNIFF_BYTES;
+
+        let (encoding, bom_len): (&'static encoding_rs::Encoding, usize) = match encoding_rs::Encoding::for_bom(&head) {
+            Some((enc, len)) => (enc, len),
+            None => (detect(&file, &head, at_eof, opts.encoding)?, 0),
+        };
+        if opts.encoding == EncodingChoice::Gb18030 && encoding == encoding_rs::UTF_8 && bom_len > 0 {
+            return Err(Error::input(
+                &file,
+                None,
+                None,
+                "--encoding gb18030, but the file starts with a UTF-8 byte-order mark",
+            ));
+        }
+        let head_text: String = if encoding == encoding_rs::UTF_8 {
+            String::from_utf8_lossy(&head[bom_len..]).into_owned()
+        } else {
+            encoding.decode_without_bom_handling(&head[bom_len..]).0.into_owned()
+        };
+        let delimiter = opts.delimiter.unwrap_or_else(|| sniff_delimiter(&head_text, path));
+
+        let rest = std::io::Cursor::new(head[bom_len..].to_vec()).chain(buf);
+        let src: Box<dyn Read> =
+            if encoding == encoding_rs::UTF_8 { Box::new(rest) } else { Box::new(DecodeReader::new(rest, encoding)) };
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .buffer_capacity(1 << 16)
+            .from_reader(src);
         let mut record = csv::ByteRecord::new();
-        let has = inner.read_byte_record(&mut record).map_err(|e| csv_error(&file, e))?;
+        let has = reader.read_byte_record(&mut record).map_err(|e| csv_error(&file, e))?;
         if !has {
             return Err(Error::input(&file, None, None, "the file is empty: expected a header row"));
         }
         let headers = decode(&file, 0, &record, &[])?;
-        if headers.iter().all(|h| h.trim().is_empty()) {
-            return Err(Error::input(&file, Some(1), None, "the header row is empty"));
+        check_headers(&file, &headers)?;
+        Ok(TableReader {
+            file,
+            headers,
+            inner: Inner::Csv { reader, record },
+            rows: 0,
+            encoding: canonical_name(encoding),
+            delimiter: Some(delimiter),
+            total,
+        })
+    }
+
+    fn open_sheet(path: &Path, opts: &ReadOptions) -> Result<TableReader> {
+        use calamine::Reader as _;
+        let file = path.display().to_string();
+        if !path.exists() {
+            return Err(Error::Io { path: path.to_path_buf(), source: std::io::ErrorKind::NotFound.into() });
         }
-        Ok(TableReader { file, headers, inner, record, rows: 0, encoding: "utf-8" })
+        let sheet = opts.sheet.clone();
+        let p = path.to_path_buf();
+        // calamine has panicked on malformed workbooks before; a bad file
+        // must be an error about that file, never a crash.
+        let result = std::panic::catch_unwind(
+            move || -> std::result::Result<(calamine::Range<calamine::Data>, String), String> {
+                let mut wb = calamine::open_workbook_auto(&p).map_err(|e| format!("cannot read the workbook: {e}"))?;
+                let names = wb.sheet_names();
+                let name = match sheet {
+                    Some(s) => names
+                        .iter()
+                        .find(|n| **n == s)
+                        .cloned()
+                        .ok_or_else(|| format!("no worksheet `{s}` (worksheets: {})", names.join(", ")))?,
+                    None => names.first().cloned().ok_or("the workbook has no worksheets")?,
+                };
+                let range = wb.worksheet_range(&name).map_err(|e| format!("cannot read worksheet `{name}`: {e}"))?;
+                Ok((range, name))
+            },
+        );
+        let (range, _name) = match result {
+            Ok(Ok(v)) => v,
+            Ok(Err(msg)) => return Err(Error::input(&file, None, None, msg)),
+            Err(_) => return Err(Error::input(&file, None, None, "the workbook is damaged (the reader failed on it)")),
+        };
+        let Some(first) = range.rows().next() else {
+            return Err(Error::input(&file, None, None, "the worksheet is empty: expected a header row"));
+        };
+        let headers: Vec<String> = first.iter().map(cell_text).collect();
+        check_headers(&file, &headers)?;
+        let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+        let encoding = match ext.as_str() {
+            "xls" => "xls",
+            "xlsb" => "xlsb",
+            "ods" => "ods",
+            _ => "xlsx",
+        };
+        let total = range.height().saturating_sub(1) as u64;
+        Ok(TableReader {
+            file,
+            headers,
+            inner: Inner::Sheet { range, next: 1 },
+            rows: 0,
+            encoding,
+            delimiter: None,
+            total,
+        })
     }
 
     pub fn file(&self) -> &str {
@@ -53,19 +204,230 @@ impl TableReader {
         &self.headers
     }
 
+    /// (done, total): bytes for delimited text (of the decoded stream, so
+    /// approximate for GB18030), rows for spreadsheets.
+    pub fn progress(&self) -> (u64, u64) {
+        match &self.inner {
+            Inner::Csv { reader, .. } => (reader.position().byte().min(self.total), self.total),
+            Inner::Sheet { .. } => (self.rows, self.total),
+        }
+    }
+
     /// The next data row, or `None` at the end of the file.
     pub fn next_row(&mut self) -> Option<Result<RawRow>> {
-        match self.inner.read_byte_record(&mut self.record) {
-            Ok(false) => None,
-            Ok(true) => {
+        match &mut self.inner {
+            Inner::Csv { reader, record } => match reader.read_byte_record(record) {
+                Ok(false) => None,
+                Ok(true) => {
+                    self.rows += 1;
+                    let n = self.rows;
+                    Some(decode(&self.file, n, record, &self.headers).map(|cells| RawRow { number: n, cells }))
+                }
+                Err(e) => Some(Err(csv_error(&self.file, e))),
+            },
+            Inner::Sheet { range, next } => {
+                let row = range.rows().nth(*next)?;
+                *next += 1;
                 self.rows += 1;
-                Some(
-                    decode(&self.file, self.rows, &self.record, &self.headers)
-                        .map(|cells| RawRow { number: self.rows, cells }),
-                )
+                let mut cells: Vec<String> = row.iter().map(cell_text).collect();
+                while cells.len() > self.headers.len() && cells.last().is_some_and(String::is_empty) {
+                    cells.pop();
+                }
+                Some(Ok(RawRow { number: self.rows, cells }))
             }
-            Err(e) => Some(Err(csv_error(&self.file, e))),
         }
+    }
+}
+
+fn check_headers(file: &str, headers: &[String]) -> Result<()> {
+    if headers.iter().all(|h| h.trim().is_empty()) {
+        return Err(Error::input(file, None, None, "the header row is empty"));
+    }
+    Ok(())
+}
+
+fn canonical_name(e: &'static encoding_rs::Encoding) -> &'static str {
+    if e == encoding_rs::UTF_8 {
+        "utf-8"
+    } else if e == encoding_rs::GB18030 || e == encoding_rs::GBK {
+        "gb18030"
+    } else if e == encoding_rs::UTF_16LE {
+        "utf-16le"
+    } else if e == encoding_rs::UTF_16BE {
+        "utf-16be"
+    } else {
+        "other"
+    }
+}
+
+/// Picks UTF-8 when the head of the file is valid UTF-8, else GB18030 when
+/// it decodes cleanly as that (Chinese Excel saves CSV as GBK).
+fn detect(file: &str, head: &[u8], at_eof: bool, choice: EncodingChoice) -> Result<&'static encoding_rs::Encoding> {
+    match choice {
+        EncodingChoice::Utf8 => return Ok(encoding_rs::UTF_8),
+        EncodingChoice::Gb18030 => return Ok(encoding_rs::GB18030),
+        EncodingChoice::Auto => {}
+    }
+    match std::str::from_utf8(head) {
+        Ok(_) => return Ok(encoding_rs::UTF_8),
+        // Only the last character was cut by the sniff window.
+        Err(e) if e.error_len().is_none() && !at_eof => return Ok(encoding_rs::UTF_8),
+        Err(_) => {}
+    }
+    let mut decoder = encoding_rs::GB18030.new_decoder_without_bom_handling();
+    let mut out = String::with_capacity(head.len() * 2);
+    let (result, _) = decoder.decode_to_string_without_replacement(head, &mut out, at_eof);
+    match result {
+        encoding_rs::DecoderResult::Malformed(..) => Err(Error::input(
+            file,
+            None,
+            None,
+            "the file is neither UTF-8 nor GB18030/GBK text; say which with --encoding, or save it as UTF-8 CSV",
+        )),
+        _ => Ok(encoding_rs::GB18030),
+    }
+}
+
+/// The delimiter that splits the header line into the most fields:
+/// comma, tab, semicolon or pipe. `.tsv` files default to tab.
+fn sniff_delimiter(head: &str, path: &Path) -> u8 {
+    let line = head.lines().next().unwrap_or("");
+    let count = |d: char| {
+        let mut quoted = false;
+        let mut n = 0;
+        for c in line.chars() {
+            match c {
+                '"' => quoted = !quoted,
+                c if c == d && !quoted => n += 1,
+                _ => {}
+            }
+        }
+        n
+    };
+    let is_tsv = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("tsv") || e.eq_ignore_ascii_case("tab"));
+    let order: [char; 4] = if is_tsv { ['\t', ',', ';', '|'] } else { [',', '\t', ';', '|'] };
+    let mut best = (order[0], 0);
+    for d in order {
+        let n = count(d);
+        if n > best.1 {
+            best = (d, n);
+        }
+    }
+    best.0 as u8
+}
+
+/// Decodes a byte stream to UTF-8, refusing malformed input instead of
+/// replacing it: a silently replaced byte would be data lost.
+struct DecodeReader<R> {
+    inner: R,
+    decoder: encoding_rs::Decoder,
+    input: Vec<u8>,
+    in_pos: usize,
+    in_len: usize,
+    output: Vec<u8>,
+    out_pos: usize,
+    out_len: usize,
+    consumed: u64,
+    eof: bool,
+}
+
+impl<R: Read> DecodeReader<R> {
+    fn new(inner: R, enc: &'static encoding_rs::Encoding) -> Self {
+        DecodeReader {
+            inner,
+            decoder: enc.new_decoder_without_bom_handling(),
+            input: vec![0; 1 << 16],
+            in_pos: 0,
+            in_len: 0,
+            output: vec![0; 3 << 16],
+            out_pos: 0,
+            out_len: 0,
+            consumed: 0,
+            eof: false,
+        }
+    }
+}
+
+impl<R: Read> Read for DecodeReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            if self.out_pos < self.out_len {
+                let n = buf.len().min(self.out_len - self.out_pos);
+                buf[..n].copy_from_slice(&self.output[self.out_pos..self.out_pos + n]);
+                self.out_pos += n;
+                return Ok(n);
+            }
+            if self.in_pos == self.in_len && !self.eof {
+                self.in_len = self.inner.read(&mut self.input)?;
+                self.in_pos = 0;
+                self.eof = self.in_len == 0;
+            }
+            if self.in_pos == self.in_len && self.eof {
+                // Flush anything the decoder still holds (a truncated sequence).
+                let (result, _, written) = self.decoder.decode_to_utf8_without_replacement(&[], &mut self.output, true);
+                if let encoding_rs::DecoderResult::Malformed(..) = result {
+                    return Err(malformed(self.consumed));
+                }
+                if written == 0 {
+                    return Ok(0);
+                }
+                self.out_pos = 0;
+                self.out_len = written;
+                continue;
+            }
+            let (result, read, written) = self.decoder.decode_to_utf8_without_replacement(
+                &self.input[self.in_pos..self.in_len],
+                &mut self.output,
+                false,
+            );
+            self.in_pos += read;
+            self.consumed += read as u64;
+            self.out_pos = 0;
+            self.out_len = written;
+            if let encoding_rs::DecoderResult::Malformed(..) = result {
+                return Err(malformed(self.consumed));
+            }
+        }
+    }
+}
+
+fn malformed(offset: u64) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        format!("malformed byte sequence near byte {offset} for the detected encoding"),
+    )
+}
+
+/// A spreadsheet cell as text. Whole numbers print without a fraction, so a
+/// phone typed as a number stays `13812345678`; dates print as ISO.
+fn cell_text(d: &calamine::Data) -> String {
+    use calamine::Data;
+    match d {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) => float_text(*f),
+        Data::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
+        Data::DateTime(dt) => match dt.as_datetime() {
+            Some(t) if dt.is_datetime() => {
+                if t.time() == chrono::NaiveTime::MIN {
+                    t.date().format("%Y-%m-%d").to_string()
+                } else {
+                    t.format("%Y-%m-%d %H:%M:%S").to_string()
+                }
+            }
+            _ => float_text(dt.as_f64()),
+        },
+        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Error(e) => format!("#{e:?}"),
+    }
+}
+
+fn float_text(f: f64) -> String {
+    if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{}", f as i64)
+    } else {
+        format!("{f}")
     }
 }
 
@@ -83,24 +445,104 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 fn decode(file: &str, row: u64, rec: &csv::ByteRecord, headers: &[String]) -> Result<Vec<String>> {
     rec.iter()
         .enumerate()
-        .map(|(i, cell)| {
-            String::from_utf8(cell.to_vec()).map_err(|e| {
+        .map(|(i, cell)| match std::str::from_utf8(cell) {
+            Ok(s) => Ok(s.to_string()),
+            Err(e) => {
                 let column = headers.get(i).cloned().unwrap_or_else(|| format!("#{}", i + 1));
-                Error::input(
+                Err(Error::input(
                     file,
                     (row > 0).then_some(row),
                     Some(&column),
                     format!(
-                        "not valid UTF-8 (byte {} of the cell); is the file GBK-encoded?",
-                        e.utf8_error().valid_up_to()
+                        "not valid UTF-8 (byte {} of the cell); if the file is GBK, import with --encoding gb18030",
+                        e.valid_up_to()
                     ),
-                )
-            })
+                ))
+            }
         })
         .collect()
 }
 
 fn csv_error(file: &str, e: csv::Error) -> Error {
     let row = e.position().map(|p| p.record());
-    Error::input(file, row, None, format!("cannot read CSV: {e}"))
+    let msg = match e.kind() {
+        csv::ErrorKind::Io(io) => format!("cannot read: {io}"),
+        _ => format!("cannot read CSV: {e}"),
+    };
+    Error::input(file, row.filter(|r| *r > 0), None, msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(bytes: &[u8], name: &str, opts: &ReadOptions) -> Result<(Vec<String>, Vec<Vec<String>>, &'static str)> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        let mut r = TableReader::open_with(&p, opts)?;
+        let mut rows = Vec::new();
+        while let Some(row) = r.next_row() {
+            rows.push(row?.cells);
+        }
+        Ok((r.headers().to_vec(), rows, r.encoding))
+    }
+
+    #[test]
+    fn reads_gb18030_automatically() {
+        let (bytes, _, _) = encoding_rs::GB18030.encode("客户名称,手机\n北京星辰科技有限公司,13812345678\n");
+        let (h, rows, enc) = read_all(&bytes, "g.csv", &ReadOptions::default()).unwrap();
+        assert_eq!(enc, "gb18030");
+        assert_eq!(h, vec!["客户名称", "手机"]);
+        assert_eq!(rows[0][0], "北京星辰科技有限公司");
+    }
+
+    #[test]
+    fn utf8_with_bom_and_utf16() {
+        let (h, _, enc) = read_all(b"\xEF\xBB\xBFname,phone\na,b\n", "u.csv", &ReadOptions::default()).unwrap();
+        assert_eq!((h[0].as_str(), enc), ("name", "utf-8"));
+        let mut u16 = vec![0xFF, 0xFE];
+        for c in "名称\t电话\r\n星辰\t138\r\n".encode_utf16() {
+            u16.extend_from_slice(&c.to_le_bytes());
+        }
+        let (h, rows, enc) = read_all(&u16, "u16.txt", &ReadOptions::default()).unwrap();
+        assert_eq!(enc, "utf-16le");
+        assert_eq!(h, vec!["名称", "电话"]);
+        assert_eq!(rows, vec![vec!["星辰", "138"]]);
+    }
+
+    #[test]
+    fn sniffs_delimiters() {
+        for (text, d) in
+            [("a;b;c\n1;2;3\n", b';'), ("a\tb\n1\t2\n", b'\t'), ("a|b\n1|2\n", b'|'), ("\"x,y\";b\n", b';')]
+        {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("f.csv");
+            std::fs::write(&p, text).unwrap();
+            assert_eq!(TableReader::open(&p).unwrap().delimiter, Some(d), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn malformed_gbk_is_an_error_not_a_replacement() {
+        let mut bytes = encoding_rs::GB18030.encode("客户名称\n北京\n").0.into_owned();
+        bytes.extend_from_slice(b"\x81\x20bad\n");
+        let opts = ReadOptions { encoding: EncodingChoice::Gb18030, ..Default::default() };
+        let err = read_all(&bytes, "bad.csv", &opts).unwrap_err().to_string();
+        assert!(err.contains("bad.csv") && err.contains("malformed"), "{err}");
+    }
+
+    #[test]
+    fn garbage_is_a_clear_error() {
+        let err = read_all(&[0xFF, 0xFF, 0x00, 0x81, 0x30], "x.csv", &ReadOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("x.csv"), "{err}");
+        let err = read_all(b"PK\x03\x04not really a zip", "x.xlsx", &ReadOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("x.xlsx"), "{err}");
+    }
+
+    #[test]
+    fn float_cells_keep_digits() {
+        assert_eq!(float_text(13812345678.0), "13812345678");
+        assert_eq!(float_text(1.5), "1.5");
+    }
 }

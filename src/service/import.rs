@@ -1,103 +1,396 @@
 //! Running an import: read, plan, write in chunks, log, audit once.
+//! Also dry runs, resuming an interrupted batch, and undoing a batch.
 
 use super::Workbench;
-use crate::domain::{BatchStatus, Field, Interaction, PhoneKind};
+use crate::domain::{BatchStatus, CustomerKind, Field, Interaction, PhoneKind};
 use crate::error::{Error, Result};
-use crate::ingest::{plan_row, Mapping, RowPlan, TableReader};
-use crate::store::{self, customers, imports, BatchCounts, NewAudit, NewCustomer, NewSourceRecord};
+use crate::ingest::{
+    plan_row, EncodingChoice, MappedInput, Mapping, MappingFile, RawRow, ReadOptions, RowPlan, TableReader,
+};
+use crate::store::{self, customers, imports, BatchCounts, NewAudit, NewBatch, NewCustomer, NewSourceRecord};
 use chrono::Datelike;
 use rusqlite::{params, Connection, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// How to read and map one file.
 #[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
     /// The source's name ("sales", "service tickets 2023").
     pub source: String,
     /// The header of the source's own record key; else the row number.
     pub key: Option<String>,
-    /// `HEADER=FIELD` overrides of the automatic mapping.
+    /// `HEADER=FIELD` / `A+B=FIELD` overrides of the mapping.
     pub maps: Vec<String>,
+    /// A saved mapping to start from (`--mapping FILE`); else the one
+    /// remembered for this source, if any.
+    pub mapping_file: Option<MappingFile>,
     /// Customer kind for rows that do not say (`company` unless set).
     pub default_kind: Option<String>,
     /// Interaction kind for rows that carry an interaction but no kind column.
     pub interaction_kind: Option<String>,
-    /// Stop after this many data rows.
+    /// Stop after this many data rows (the trial import).
     pub limit: Option<u64>,
+    pub read: ReadOptions,
+    /// Parse, map, normalise and validate; write nothing.
+    pub dry_run: bool,
+    /// Set from another thread (Ctrl-C) to stop at the next row; the batch
+    /// stays resumable.
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+/// The settings a batch was run with, stored so it can be resumed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct StoredOptions {
+    encoding: Option<String>,
+    delimiter: Option<u8>,
+    sheet: Option<String>,
+    default_kind: String,
+    interaction_kind: String,
+    limit: Option<u64>,
 }
 
 /// Reported while an import runs.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ImportProgress {
     pub counts: BatchCounts,
+    /// Work done and total, in bytes (CSV) or rows (spreadsheets).
+    pub done: u64,
+    pub total: u64,
+}
+
+/// A warning or rejection, located.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RowIssueReport {
+    pub row: u64,
+    pub column: Option<String>,
+    pub rule: String,
+    pub severity: String,
+    pub message: String,
 }
 
 #[derive(Debug, Clone)]
 pub struct ImportReport {
-    pub batch_id: i64,
+    /// `None` for a dry run.
+    pub batch_id: Option<i64>,
     pub mapping: Mapping,
     pub counts: BatchCounts,
+    /// Dry runs only: the first issues found (the full log of a real run is
+    /// in the database: `crmwb imports show BATCH`).
+    pub issues: Vec<RowIssueReport>,
+    /// Stopped by the cancel flag; the batch is incomplete and resumable.
+    pub cancelled: bool,
+    pub encoding: &'static str,
 }
 
 /// Rows per transaction at most, and the longest a transaction may hold
 /// the write lock: other users of the database wait at most about this long.
 const CHUNK_ROWS: usize = 5000;
 const CHUNK_TIME: Duration = Duration::from_millis(500);
+/// Issues a dry run keeps to show.
+const DRY_RUN_ISSUES: usize = 1000;
+
+/// What is fixed for the length of one batch.
+struct RunCtx<'a> {
+    source: &'a str,
+    batch_id: i64,
+    inputs: Vec<MappedInput>,
+    key_index: Option<usize>,
+    key_header: Option<String>,
+    default_kind: String,
+    interaction_kind: String,
+    year: i32,
+    now: String,
+}
+
+fn key_hash(key: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut h);
+    h.finish()
+}
+
+fn row_key(row: &RawRow, key_index: Option<usize>) -> String {
+    match key_index {
+        Some(i) => row.cells.get(i).map(|s| s.trim().to_string()).unwrap_or_default(),
+        None => row.number.to_string(),
+    }
+}
+
+impl ImportOptions {
+    fn stored(&self) -> StoredOptions {
+        StoredOptions {
+            encoding: match self.read.encoding {
+                EncodingChoice::Auto => None,
+                EncodingChoice::Utf8 => Some("utf-8".into()),
+                EncodingChoice::Gb18030 => Some("gb18030".into()),
+            },
+            delimiter: self.read.delimiter,
+            sheet: self.read.sheet.clone(),
+            default_kind: self.default_kind(),
+            interaction_kind: self.interaction_kind(),
+            limit: self.limit,
+        }
+    }
+    fn default_kind(&self) -> String {
+        self.default_kind
+            .clone()
+            .or_else(|| self.mapping_file.as_ref().and_then(|m| m.kind.clone()))
+            .unwrap_or_else(|| "company".into())
+    }
+    fn interaction_kind(&self) -> String {
+        self.interaction_kind
+            .clone()
+            .or_else(|| self.mapping_file.as_ref().and_then(|m| m.interaction_kind.clone()))
+            .unwrap_or_else(|| "note".into())
+    }
+}
 
 impl Workbench {
-    /// Builds the mapping a file would be imported with, without importing.
+    /// The mapping a file would be imported with: the saved or remembered
+    /// mapping for its source, the automatic guesses, then `--map`.
     pub fn preview_mapping(&self, path: &Path, opts: &ImportOptions) -> Result<Mapping> {
-        let reader = TableReader::open(path)?;
-        Mapping::build(reader.headers(), &opts.maps, opts.key.as_deref())
+        let reader = TableReader::open_with(path, &opts.read)?;
+        self.resolve_mapping(&reader, opts)
+    }
+
+    /// The mapping remembered for a source, if any.
+    pub fn remembered_mapping(&self, source: &str) -> Result<Option<MappingFile>> {
+        match imports::remembered_mapping(self.store.conn(), source.trim())? {
+            Some(text) => Ok(Some(
+                MappingFile::from_toml(&text)
+                    .map_err(|e| Error::Other(format!("the remembered mapping of `{source}` is damaged: {e}")))?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    fn resolve_mapping(&self, reader: &TableReader, opts: &ImportOptions) -> Result<Mapping> {
+        let remembered;
+        let base = match &opts.mapping_file {
+            Some(m) => Some(m),
+            None => {
+                remembered = self.remembered_mapping(&opts.source)?;
+                remembered.as_ref()
+            }
+        };
+        Mapping::build(reader.headers(), base, &opts.maps, opts.key.as_deref())
             .map_err(|e| Error::input(reader.file(), None, None, e))
     }
 
     /// Imports a file. Every row is kept verbatim as a source record; each
     /// new valid row becomes a customer; an unchanged row (same source and
-    /// key, same cells) is skipped; a changed row supersedes its raw row and
-    /// updates the fields it supplies. One audit entry for the whole batch.
+    /// key, same cells) is skipped; a changed row supersedes its raw row
+    /// (the old one kept in history) and updates the fields it supplies.
+    /// Chunked transactions; one audit entry for the batch.
     pub fn import(
         &mut self,
         path: &Path,
         opts: &ImportOptions,
         progress: &mut dyn FnMut(ImportProgress),
     ) -> Result<ImportReport> {
-        let source = opts.source.trim();
+        let source = opts.source.trim().to_string();
         if source.is_empty() {
             return Err(Error::Invalid("--source needs a name for where the file came from (e.g. `sales`)".into()));
         }
-        let mut reader = TableReader::open(path)?;
-        let headers = reader.headers().to_vec();
-        let mapping = Mapping::build(&headers, &opts.maps, opts.key.as_deref())
-            .map_err(|e| Error::input(reader.file(), None, None, e))?;
-        let targets = mapping.targets();
-        let key_index = mapping.key_index();
-        let default_kind = opts.default_kind.clone().unwrap_or_else(|| "company".into());
-        let interaction_kind = opts.interaction_kind.clone().unwrap_or_else(|| "note".into());
-        let file_name = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        let mut reader = TableReader::open_with(path, &opts.read)?;
+        let mapping = self.resolve_mapping(&reader, opts)?;
+        let stored = opts.stored();
+        if opts.dry_run {
+            return self.dry_run(&mut reader, &source, mapping, &stored, opts.cancel.as_deref());
+        }
         let now = self.clock.stamp();
-        let year = self.clock.today().year();
-        let actor = self.actor.clone();
-
+        let file_name = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        let file_path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         let batch_id = imports::create_batch(
             self.store.conn(),
-            source,
-            &file_name,
-            reader.encoding,
-            &serde_json::to_string(&headers).expect("strings serialise"),
-            &serde_json::to_string(&mapping).expect("mapping serialises"),
-            &actor,
+            &NewBatch {
+                source: &source,
+                file_name: &file_name,
+                file_path: &file_path.to_string_lossy(),
+                options_json: &serde_json::to_string(&stored)?,
+                encoding: reader.encoding,
+                headers_json: &serde_json::to_string(reader.headers())?,
+                mapping_json: &serde_json::to_string(&mapping)?,
+                actor: &self.actor,
+            },
             &now,
         )?;
-        let mut counts = BatchCounts::default();
-        let mut seen_keys = std::collections::HashSet::new();
+        let mapping_toml =
+            mapping.to_file(Some(&source), opts.default_kind.as_deref(), opts.interaction_kind.as_deref()).to_toml();
+        let (counts, cancelled) = self.run_batch(
+            &mut reader,
+            &source,
+            &mapping,
+            &stored,
+            batch_id,
+            BatchCounts::default(),
+            opts.cancel.as_deref(),
+            progress,
+            Some(&mapping_toml),
+        )?;
+        Ok(ImportReport {
+            batch_id: Some(batch_id),
+            mapping,
+            counts,
+            issues: Vec::new(),
+            cancelled,
+            encoding: reader.encoding,
+        })
+    }
+
+    /// Continues an incomplete batch (interrupted by Ctrl-C or a crash)
+    /// from the first row it had not committed.
+    pub fn resume_import(
+        &mut self,
+        batch_id: i64,
+        cancel: Option<&AtomicBool>,
+        progress: &mut dyn FnMut(ImportProgress),
+    ) -> Result<ImportReport> {
+        let batch = self.batch(batch_id)?;
+        if batch.status != BatchStatus::Incomplete {
+            return Err(Error::Refused(format!(
+                "batch {batch_id} is {}; only an incomplete batch can be resumed",
+                batch.status.as_str()
+            )));
+        }
+        let (file_path, options, mapping_json, _) = imports::batch_origin(self.store.conn(), batch_id)?;
+        let stored: StoredOptions = serde_json::from_str(&options)?;
+        let mapping: Mapping = serde_json::from_str(&mapping_json)?;
+        let read = ReadOptions {
+            encoding: stored.encoding.as_deref().and_then(EncodingChoice::parse).unwrap_or_default(),
+            delimiter: stored.delimiter,
+            sheet: stored.sheet.clone(),
+        };
+        let mut reader = TableReader::open_with(Path::new(&file_path), &read)?;
+        let headers_now: Vec<String> = reader.headers().to_vec();
+        let headers_then: Vec<String> = mapping.columns.iter().map(|c| c.header.clone()).collect();
+        if headers_now != headers_then {
+            return Err(Error::input(
+                &file_path,
+                None,
+                None,
+                "the file's header row changed since the batch started; undo the batch and import the file anew",
+            ));
+        }
+        imports::claim_batch(self.store.conn(), batch_id)?;
+        let counts = BatchCounts {
+            read: batch.rows_read,
+            imported: batch.rows_imported,
+            updated: batch.rows_updated,
+            unchanged: batch.rows_unchanged,
+            warned: batch.rows_warned,
+            rejected: batch.rows_rejected,
+        };
+        let (counts, cancelled) =
+            self.run_batch(&mut reader, &batch.source, &mapping, &stored, batch_id, counts, cancel, progress, None)?;
+        Ok(ImportReport {
+            batch_id: Some(batch_id),
+            mapping,
+            counts,
+            issues: Vec::new(),
+            cancelled,
+            encoding: reader.encoding,
+        })
+    }
+
+    /// Rolls a batch back: the customers it created, the values it changed,
+    /// the raw rows it wrote. Refused once anything from it was merged or
+    /// worked on, since undoing would then lose other work.
+    pub fn undo_import(&mut self, batch_id: i64) -> Result<BatchCounts> {
+        let batch = self.batch(batch_id)?;
+        match batch.status {
+            BatchStatus::Undone => return Err(Error::Refused(format!("batch {batch_id} is already undone"))),
+            BatchStatus::Running => {
+                return Err(Error::Refused(format!(
+                    "batch {batch_id} is still running; stop it (Ctrl-C) before undoing it"
+                )))
+            }
+            _ => {}
+        }
+        let now = self.clock.stamp();
+        let actor = self.actor.clone();
+        let tx = self.store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let Some(why) = imports::undo_blocker(&tx, batch_id)? {
+            return Err(Error::Refused(format!("batch {batch_id} cannot be undone: {why}")));
+        }
+        let removed: i64 =
+            tx.query_row("SELECT count(*) FROM customers WHERE batch_id = ?1", [batch_id], |r| r.get(0))?;
+        let restored: i64 =
+            tx.query_row("SELECT count(*) FROM batch_changes WHERE batch_id = ?1", [batch_id], |r| r.get(0))?;
+        imports::undo(&tx, batch_id, &now)?;
+        store::audit::append(
+            &tx,
+            &NewAudit {
+                actor: &actor,
+                action: "import.undo",
+                entity: "import_batch",
+                entity_id: Some(&batch_id.to_string()),
+                customer_id: None,
+                details: serde_json::json!({ "source": batch.source, "file": batch.file_name,
+                    "customers_removed": removed, "customers_restored": restored }),
+            },
+            &now,
+        )?;
+        tx.commit()?;
+        Ok(BatchCounts { imported: removed, updated: restored, ..Default::default() })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run_batch(
+        &mut self,
+        reader: &mut TableReader,
+        source: &str,
+        mapping: &Mapping,
+        stored: &StoredOptions,
+        batch_id: i64,
+        mut counts: BatchCounts,
+        cancel: Option<&AtomicBool>,
+        progress: &mut dyn FnMut(ImportProgress),
+        remember: Option<&str>,
+    ) -> Result<(BatchCounts, bool)> {
+        let ctx = RunCtx {
+            source,
+            batch_id,
+            inputs: mapping.inputs(),
+            key_index: mapping.key_index(),
+            key_header: mapping.key.clone(),
+            default_kind: stored.default_kind.clone(),
+            interaction_kind: stored.interaction_kind.clone(),
+            year: self.clock.today().year(),
+            now: self.clock.stamp(),
+        };
+        let actor = self.actor.clone();
+        let mut seen: HashSet<u64> = HashSet::new();
+        // Resuming: the committed rows are skipped, but their keys still
+        // count for spotting a key repeated later in the file.
+        for _ in 0..counts.read {
+            match reader.next_row() {
+                Some(Ok(row)) => {
+                    seen.insert(key_hash(&row_key(&row, ctx.key_index)));
+                }
+                Some(Err(e)) => return Err(e),
+                None => break,
+            }
+        }
         let mut done = false;
+        let mut cancelled = false;
         while !done {
             let tx = self.store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
             let started = Instant::now();
-            let mut in_chunk = 0;
+            let mut in_chunk = 0usize;
+            let mut failure = None;
             loop {
-                if opts.limit.is_some_and(|l| counts.read as u64 >= l) {
+                if stored.limit.is_some_and(|l| counts.read as u64 >= l) {
+                    done = true;
+                    break;
+                }
+                if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                    cancelled = true;
                     done = true;
                     break;
                 }
@@ -108,159 +401,256 @@ impl Workbench {
                     }
                     Some(Ok(row)) => row,
                     Some(Err(e)) => {
-                        // Keep what was committed; the batch is marked incomplete.
-                        drop(tx);
-                        imports::update_batch(
-                            self.store.conn(),
-                            batch_id,
-                            &counts,
-                            BatchStatus::Incomplete,
-                            Some(&now),
-                        )?;
-                        return Err(e);
+                        failure = Some(e);
+                        break;
                     }
                 };
-                counts.read += 1;
-                let key = match key_index {
-                    Some(i) => row.cells.get(i).map(|s| s.trim().to_string()).unwrap_or_default(),
-                    None => row.number.to_string(),
-                };
-                let row_no = row.number as i64;
-                if key.is_empty() {
-                    imports::log_issue(
-                        &tx,
-                        batch_id,
-                        row_no,
-                        mapping.key.as_deref(),
-                        "key.missing",
-                        "error",
-                        "the row has no value in the key column",
-                    )?;
-                    counts.rejected += 1;
-                    continue;
-                }
-                if !seen_keys.insert(key.clone()) {
-                    imports::log_issue(
-                        &tx,
-                        batch_id,
-                        row_no,
-                        mapping.key.as_deref(),
-                        "key.duplicate",
-                        "error",
-                        &format!("key `{key}` appears earlier in this file; this row was not imported"),
-                    )?;
-                    counts.rejected += 1;
-                    continue;
-                }
-                let raw_json = serde_json::to_string(&row.cells).expect("strings serialise");
-                let existing = imports::find_source_record(&tx, source, &key)?;
-                if let Some((_, old_raw, _)) = &existing {
-                    if *old_raw == raw_json {
-                        counts.unchanged += 1;
-                        continue;
-                    }
-                }
-                let mut plan = plan_row(&headers, &targets, &row.cells, &default_kind);
-                if let Some(i) = plan.interaction.as_mut() {
-                    if i.kind.is_empty() {
-                        i.kind = interaction_kind.clone();
-                    }
-                }
-                for issue in &plan.issues {
-                    imports::log_issue(
-                        &tx,
-                        batch_id,
-                        row_no,
-                        issue.column.as_deref(),
-                        issue.issue.rule,
-                        issue.issue.severity.as_str(),
-                        &issue.issue.message,
-                    )?;
-                }
-                if plan.warned() {
-                    counts.warned += 1;
-                }
-                match existing {
-                    Some((record_id, _, customer_id)) => {
-                        imports::supersede_source_record(&tx, record_id, batch_id, row_no, &raw_json, &now)?;
-                        if plan.rejected() {
-                            counts.rejected += 1;
-                        } else {
-                            match customer_id {
-                                Some(cid) => update_from_plan(&tx, cid, &plan, record_id, &now)?,
-                                None => create_from_plan(&tx, year, &mut plan, record_id, &now)?,
-                            }
-                            counts.updated += 1;
-                        }
-                    }
-                    None => {
-                        let record_id = imports::insert_source_record(
-                            &tx,
-                            &NewSourceRecord {
-                                source,
-                                source_key: &key,
-                                batch_id,
-                                row_number: row_no,
-                                raw_json: &raw_json,
-                                customer_id: None,
-                            },
-                            &now,
-                        )?;
-                        if plan.rejected() {
-                            counts.rejected += 1;
-                        } else {
-                            create_from_plan(&tx, year, &mut plan, record_id, &now)?;
-                            counts.imported += 1;
-                        }
-                    }
-                }
+                process_row(&tx, &ctx, row, &mut counts, &mut seen)?;
                 in_chunk += 1;
                 if in_chunk >= CHUNK_ROWS || (in_chunk % 256 == 0 && started.elapsed() > CHUNK_TIME) {
                     break;
                 }
             }
-            let status = if done { BatchStatus::Complete } else { BatchStatus::Running };
-            imports::update_batch(&tx, batch_id, &counts, status, done.then_some(now.as_str()))?;
+            if let Some(e) = failure {
+                // What was read up to here is kept; the batch can be undone.
+                imports::update_batch(&tx, batch_id, &counts, BatchStatus::Incomplete, Some(&ctx.now))?;
+                tx.commit()?;
+                return Err(e);
+            }
+            let status = match (done, cancelled) {
+                (true, false) => BatchStatus::Complete,
+                (true, true) => BatchStatus::Incomplete,
+                _ => BatchStatus::Running,
+            };
+            imports::update_batch(&tx, batch_id, &counts, status, done.then_some(ctx.now.as_str()))?;
             if done {
+                if let (Some(toml), false) = (remember, cancelled) {
+                    imports::remember_mapping(&tx, source, toml, &actor, &ctx.now)?;
+                }
                 store::audit::append(
                     &tx,
                     &NewAudit {
                         actor: &actor,
-                        action: "import",
+                        action: if remember.is_some() { "import" } else { "import.resume" },
                         entity: "import_batch",
                         entity_id: Some(&batch_id.to_string()),
                         customer_id: None,
-                        details: serde_json::json!({ "source": source, "file": file_name, "counts": counts }),
+                        details: serde_json::json!({ "source": source, "status": status.as_str(), "counts": counts }),
                     },
-                    &now,
+                    &ctx.now,
                 )?;
             }
             tx.commit()?;
-            progress(super::ImportProgress { counts });
+            let (d, t) = reader.progress();
+            progress(ImportProgress { counts, done: d, total: t });
         }
-        Ok(ImportReport { batch_id, mapping, counts })
+        Ok((counts, cancelled))
+    }
+
+    fn dry_run(
+        &self,
+        reader: &mut TableReader,
+        source: &str,
+        mapping: Mapping,
+        stored: &StoredOptions,
+        cancel: Option<&AtomicBool>,
+    ) -> Result<ImportReport> {
+        let conn = self.store.conn();
+        let inputs = mapping.inputs();
+        let key_index = mapping.key_index();
+        let mut counts = BatchCounts::default();
+        let mut issues = Vec::new();
+        let mut seen = HashSet::new();
+        let push =
+            |issues: &mut Vec<RowIssueReport>, row: u64, column: Option<&str>, rule: &str, sev: &str, msg: &str| {
+                if issues.len() < DRY_RUN_ISSUES {
+                    issues.push(RowIssueReport {
+                        row,
+                        column: column.map(str::to_string),
+                        rule: rule.into(),
+                        severity: sev.into(),
+                        message: msg.into(),
+                    });
+                }
+            };
+        while let Some(row) = reader.next_row() {
+            if stored.limit.is_some_and(|l| counts.read as u64 >= l)
+                || cancel.is_some_and(|c| c.load(Ordering::Relaxed))
+            {
+                break;
+            }
+            let row = row?;
+            counts.read += 1;
+            let key = row_key(&row, key_index);
+            if let Some(why) = key_problem(&key, &mut seen) {
+                push(&mut issues, row.number, mapping.key.as_deref(), why.0, "error", &why.1);
+                counts.rejected += 1;
+                continue;
+            }
+            let raw_json = serde_json::to_string(&row.cells)?;
+            let existing = imports::find_source_record(conn, source, &key)?;
+            if existing.as_ref().is_some_and(|(_, raw, _)| *raw == raw_json) {
+                counts.unchanged += 1;
+                continue;
+            }
+            let plan = plan_row(&inputs, &row.cells, &stored.default_kind);
+            for i in &plan.issues {
+                push(
+                    &mut issues,
+                    row.number,
+                    i.column.as_deref(),
+                    i.issue.rule,
+                    i.issue.severity.as_str(),
+                    &i.issue.message,
+                );
+            }
+            if plan.warned() {
+                counts.warned += 1;
+            }
+            match (existing, plan.rejected()) {
+                (_, true) => counts.rejected += 1,
+                (Some(_), false) => counts.updated += 1,
+                (None, false) => counts.imported += 1,
+            }
+        }
+        Ok(ImportReport { batch_id: None, mapping, counts, issues, cancelled: false, encoding: reader.encoding })
     }
 }
 
-fn create_from_plan(tx: &Connection, year: i32, plan: &mut RowPlan, record_id: i64, now: &str) -> Result<()> {
-    let seq = customers::allocate_numbers(tx, year, 1)?;
-    plan.customer.number = crate::domain::format_number(year, seq);
-    let new = NewCustomer { customer: plan.customer.clone(), phones: plan.phones.clone(), emails: plan.emails.clone() };
-    let cid = customers::insert_customer(tx, &new, now, Some(record_id))?;
-    imports::set_source_customer(tx, record_id, cid)?;
-    attach_extras(tx, cid, plan, record_id, now)
+/// A row whose key is empty or already seen in this file is rejected: the
+/// key is how a later re-import finds the row again.
+fn key_problem(key: &str, seen: &mut HashSet<u64>) -> Option<(&'static str, String)> {
+    if key.is_empty() {
+        return Some(("key.missing", "the row has no value in the key column".into()));
+    }
+    if !seen.insert(key_hash(key)) {
+        return Some(("key.duplicate", format!("key `{key}` appears earlier in this file; this row was not imported")));
+    }
+    None
 }
 
-fn attach_extras(tx: &Connection, cid: i64, plan: &RowPlan, record_id: i64, now: &str) -> Result<()> {
+fn process_row(
+    tx: &Connection,
+    ctx: &RunCtx<'_>,
+    row: RawRow,
+    counts: &mut BatchCounts,
+    seen: &mut HashSet<u64>,
+) -> Result<()> {
+    counts.read += 1;
+    let row_no = row.number as i64;
+    let key = row_key(&row, ctx.key_index);
+    let raw_json = serde_json::to_string(&row.cells)?;
+    if let Some((rule, msg)) = key_problem(&key, seen) {
+        imports::log_issue(
+            tx,
+            ctx.batch_id,
+            row_no,
+            ctx.key_header.as_deref(),
+            None,
+            rule,
+            "error",
+            &msg,
+            Some(&raw_json),
+        )?;
+        counts.rejected += 1;
+        return Ok(());
+    }
+    let existing = imports::find_source_record(tx, ctx.source, &key)?;
+    if existing.as_ref().is_some_and(|(_, raw, _)| *raw == raw_json) {
+        counts.unchanged += 1;
+        return Ok(());
+    }
+    let mut plan = plan_row(&ctx.inputs, &row.cells, &ctx.default_kind);
+    if let Some(i) = plan.interaction.as_mut() {
+        if i.kind.is_empty() {
+            i.kind = ctx.interaction_kind.clone();
+        }
+    }
+    let rejected = plan.rejected();
+    for issue in &plan.issues {
+        let raw = (issue.issue.severity == crate::domain::validate::Severity::Error).then_some(raw_json.as_str());
+        imports::log_issue(
+            tx,
+            ctx.batch_id,
+            row_no,
+            issue.column.as_deref(),
+            issue.issue.field,
+            issue.issue.rule,
+            issue.issue.severity.as_str(),
+            &issue.issue.message,
+            raw,
+        )?;
+    }
+    if plan.warned() {
+        counts.warned += 1;
+    }
+    let record_id = match existing {
+        Some((record_id, _, customer_id)) => {
+            imports::supersede_source_record(tx, record_id, ctx.batch_id, row_no, &raw_json, &ctx.now)?;
+            if rejected {
+                counts.rejected += 1;
+                return Ok(());
+            }
+            match customer_id {
+                Some(cid) => update_from_plan(tx, ctx, cid, &plan, record_id)?,
+                None => create_from_plan(tx, ctx, &mut plan, record_id)?,
+            }
+            counts.updated += 1;
+            return Ok(());
+        }
+        None => imports::insert_source_record(
+            tx,
+            &NewSourceRecord {
+                source: ctx.source,
+                source_key: &key,
+                batch_id: ctx.batch_id,
+                row_number: row_no,
+                raw_json: &raw_json,
+                customer_id: None,
+            },
+            &ctx.now,
+        )?,
+    };
+    if rejected {
+        counts.rejected += 1;
+    } else {
+        create_from_plan(tx, ctx, &mut plan, record_id)?;
+        counts.imported += 1;
+    }
+    Ok(())
+}
+
+/// Interactions drive the last follow-up date (domain.md).
+fn apply_interaction_date(plan: &mut RowPlan) {
+    if let Some(at) = plan.interaction.as_ref().map(|i| i.at.clone()) {
+        let later = plan.customer.last_followup.as_deref().is_none_or(|l| at.as_str() > l);
+        if later {
+            plan.customer.last_followup = Some(at);
+            if !plan.provided.contains(&Field::LastFollowup) {
+                plan.provided.push(Field::LastFollowup);
+            }
+        }
+    }
+}
+
+fn create_from_plan(tx: &Connection, ctx: &RunCtx<'_>, plan: &mut RowPlan, record_id: i64) -> Result<()> {
+    apply_interaction_date(plan);
+    let seq = customers::allocate_numbers(tx, ctx.year, 1)?;
+    plan.customer.number = crate::domain::format_number(ctx.year, seq);
+    let new = NewCustomer { customer: plan.customer.clone(), phones: plan.phones.clone(), emails: plan.emails.clone() };
+    let cid = customers::insert_customer(tx, &new, &ctx.now, Some(record_id), Some(ctx.batch_id))?;
+    imports::set_source_customer(tx, record_id, cid)?;
+    attach_extras(tx, ctx, cid, plan, record_id)
+}
+
+fn attach_extras(tx: &Connection, ctx: &RunCtx<'_>, cid: i64, plan: &RowPlan, record_id: i64) -> Result<()> {
     // A company row's contact person is a contact of the company, with the
     // row's mobile and e-mail (they belong to the person, not the firm).
-    if plan.customer.kind == crate::domain::CustomerKind::Company {
+    if plan.customer.kind == CustomerKind::Company {
         if let Some(name) = plan.customer.get(Field::ContactName) {
-            let exists: bool = tx.query_row(
-                "SELECT EXISTS(SELECT 1 FROM contacts WHERE customer_id = ?1 AND name = ?2)",
-                params![cid, name],
-                |r| r.get(0),
-            )?;
+            let exists: bool = tx
+                .prepare_cached("SELECT EXISTS(SELECT 1 FROM contacts WHERE customer_id = ?1 AND name = ?2)")?
+                .query_row(params![cid, name], |r| r.get(0))?;
             if !exists {
                 let contact = crate::domain::Contact {
                     customer_id: cid,
@@ -271,26 +661,36 @@ fn attach_extras(tx: &Connection, cid: i64, plan: &RowPlan, record_id: i64, now:
                     source_record_id: Some(record_id),
                     ..Default::default()
                 };
-                customers::insert_contact(tx, &contact, now)?;
+                customers::insert_contact(tx, &contact, &ctx.now, Some(ctx.batch_id))?;
             }
         }
     }
     for (name, ty, value) in &plan.custom {
-        customers::set_custom(tx, cid, name, ty, value)?;
+        customers::set_custom(tx, cid, name, ty, value, Some(ctx.batch_id))?;
     }
     if let Some(i) = &plan.interaction {
         let i = Interaction { customer_id: cid, source_record_id: Some(record_id), ..i.clone() };
-        customers::insert_interaction(tx, &i, now)?;
+        customers::insert_interaction(tx, &i, &ctx.now, Some(ctx.batch_id))?;
     }
     Ok(())
 }
 
 /// Applies a changed source row to its customer: the fields the row supplies
-/// are set, new phones and e-mails are added, nothing else is touched.
-fn update_from_plan(tx: &Connection, cid: i64, plan: &RowPlan, record_id: i64, now: &str) -> Result<()> {
+/// are set, new phones and e-mails are added, nothing else is touched. The
+/// customer's before-image is kept so the batch can be undone.
+fn update_from_plan(tx: &Connection, ctx: &RunCtx<'_>, cid: i64, plan: &RowPlan, record_id: i64) -> Result<()> {
     let Some(mut c) = customers::get_customer(tx, cid)? else {
         return Err(Error::NotFound(format!("customer {cid} of source record {record_id} is missing")));
     };
+    let before = customers::snapshot(tx, cid)?;
+    imports::record_before_image(tx, ctx.batch_id, cid, &before.to_string())?;
+    let mut plan = plan.clone();
+    if let Some(at) = plan.interaction.as_ref().map(|i| i.at.clone()) {
+        if c.last_followup.as_deref().is_none_or(|l| at.as_str() > l) && plan.customer.last_followup.is_none() {
+            plan.customer.last_followup = Some(at);
+            plan.provided.push(Field::LastFollowup);
+        }
+    }
     for f in &plan.provided {
         match f {
             Field::Name => c.name = plan.customer.name.clone(),
@@ -299,47 +699,30 @@ fn update_from_plan(tx: &Connection, cid: i64, plan: &RowPlan, record_id: i64, n
             _ => *c.slot_mut(*f).expect("text field") = plan.customer.get(*f).map(str::to_string),
         }
     }
-    let mut sets = Vec::new();
-    let mut values: Vec<Option<String>> = Vec::new();
-    for f in Field::ALL.iter().filter(|f| **f != Field::Number) {
-        sets.push(format!("{} = ?{}", f.name(), sets.len() + 1));
-        values.push(c.get(*f).map(str::to_string));
-    }
-    let n = values.len();
-    tx.execute(
-        &format!(
-            "UPDATE customers SET {}, version = version + 1, updated_at = ?{} WHERE id = ?{}",
-            sets.join(", "),
-            n + 1,
-            n + 2
-        ),
-        rusqlite::params_from_iter(values.into_iter().chain([Some(now.to_string()), Some(cid.to_string())])),
-    )?;
+    let has_detail = !plan.phones.is_empty() || !plan.emails.is_empty() || c.mobile.is_some() || c.email.is_some();
+    crate::domain::validate::check_record(&mut c, has_detail);
+    customers::write_fields(tx, &c, &ctx.now)?;
     for (kind, number) in &plan.phones {
-        let exists: bool = tx.query_row(
-            "SELECT EXISTS(SELECT 1 FROM customer_phones WHERE customer_id = ?1 AND number = ?2)",
-            params![cid, number],
-            |r| r.get(0),
-        )?;
+        let exists: bool = tx
+            .prepare_cached("SELECT EXISTS(SELECT 1 FROM customer_phones WHERE customer_id = ?1 AND number = ?2)")?
+            .query_row(params![cid, number], |r| r.get(0))?;
         if !exists {
-            tx.execute(
-                "INSERT INTO customer_phones (customer_id, kind, number, is_primary, source_record_id) VALUES (?1,?2,?3,0,?4)",
-                params![cid, PhoneKind::as_str(*kind), number, record_id],
-            )?;
+            tx.prepare_cached(
+                "INSERT INTO customer_phones (customer_id, kind, number, is_primary, source_record_id, batch_id) VALUES (?1,?2,?3,0,?4,?5)",
+            )?
+            .execute(params![cid, PhoneKind::as_str(*kind), number, record_id, ctx.batch_id])?;
         }
     }
     for email in &plan.emails {
-        let exists: bool = tx.query_row(
-            "SELECT EXISTS(SELECT 1 FROM customer_emails WHERE customer_id = ?1 AND email = ?2)",
-            params![cid, email],
-            |r| r.get(0),
-        )?;
+        let exists: bool = tx
+            .prepare_cached("SELECT EXISTS(SELECT 1 FROM customer_emails WHERE customer_id = ?1 AND email = ?2)")?
+            .query_row(params![cid, email], |r| r.get(0))?;
         if !exists {
-            tx.execute(
-                "INSERT INTO customer_emails (customer_id, email, is_primary, source_record_id) VALUES (?1,?2,0,?3)",
-                params![cid, email, record_id],
-            )?;
+            tx.prepare_cached(
+                "INSERT INTO customer_emails (customer_id, email, is_primary, source_record_id, batch_id) VALUES (?1,?2,0,?3,?4)",
+            )?
+            .execute(params![cid, email, record_id, ctx.batch_id])?;
         }
     }
-    attach_extras(tx, cid, plan, record_id, now)
+    attach_extras(tx, ctx, cid, &plan, record_id)
 }

@@ -3,9 +3,13 @@
 //! transaction. The CLI and the TUI call the same methods.
 
 pub mod actor;
+mod export;
 mod import;
+mod quality;
 
-pub use import::{ImportOptions, ImportProgress, ImportReport};
+pub use export::{neutralise, ExportFormat};
+pub use import::{ImportOptions, ImportProgress, ImportReport, RowIssueReport};
+pub use quality::{FieldQuality, QualityReport, SampledCustomer, KEY_FIELDS};
 
 use crate::domain::{AuditEntry, Customer, ImportBatch, Role};
 use crate::error::{Error, Result};
@@ -172,16 +176,62 @@ impl Workbench {
         customers::detail(self.store.conn(), c)
     }
 
+    /// Import batches, newest first. A batch still marked running whose
+    /// process is gone was interrupted by a crash: it shows as incomplete.
     pub fn batches(&self) -> Result<Vec<ImportBatch>> {
-        store::imports::list_batches(self.store.conn())
+        let mut batches = store::imports::list_batches(self.store.conn())?;
+        for b in &mut batches {
+            self.settle_status(b)?;
+        }
+        Ok(batches)
     }
 
     pub fn batch(&self, id: i64) -> Result<ImportBatch> {
-        store::imports::get_batch(self.store.conn(), id)?
-            .ok_or_else(|| Error::NotFound(format!("no import batch {id}")))
+        let mut b = store::imports::get_batch(self.store.conn(), id)?
+            .ok_or_else(|| Error::NotFound(format!("no import batch {id}")))?;
+        self.settle_status(&mut b)?;
+        Ok(b)
+    }
+
+    fn settle_status(&self, b: &mut ImportBatch) -> Result<()> {
+        if b.status == crate::domain::BatchStatus::Running {
+            let (_, _, _, pid) = store::imports::batch_origin(self.store.conn(), b.id)?;
+            if !pid.is_some_and(process_alive) {
+                b.status = crate::domain::BatchStatus::Incomplete;
+            }
+        }
+        Ok(())
+    }
+
+    /// The header row a batch was read with.
+    pub fn batch_headers(&self, id: i64) -> Result<Vec<String>> {
+        let text: String = rusqlite::OptionalExtension::optional(self.store.conn().query_row(
+            "SELECT headers FROM import_batches WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        ))?
+        .ok_or_else(|| Error::NotFound(format!("no import batch {id}")))?;
+        Ok(serde_json::from_str(&text).unwrap_or_default())
     }
 
     pub fn recent_audit(&self, limit: usize) -> Result<Vec<AuditEntry>> {
         store::audit::recent(self.store.conn(), limit)
+    }
+}
+
+/// Whether a process with this id exists on this host (imports record the
+/// pid of the process running them).
+fn process_alive(pid: i64) -> bool {
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else { return false };
+        // SAFETY: signal 0 only checks for existence and permission.
+        let rc = unsafe { libc::kill(pid, 0) };
+        rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
     }
 }

@@ -120,14 +120,15 @@ pub(crate) fn insert_customer(
     c: &NewCustomer,
     now: &str,
     source_record_id: Option<i64>,
+    batch_id: Option<i64>,
 ) -> Result<i64> {
     let cu = &c.customer;
     let mut stmt = conn.prepare_cached(
         "INSERT INTO customers (number, kind, name, industry, industry_code, status, contact_name, \
          mobile, landline, email, province, city, district, address, first_contact, last_followup, \
          next_followup, contract_expiry, owner, priority, needs, contract_no, contract_signed, \
-         contract_amount, decision_maker, source_channel, notes, flags, version, created_at, updated_at) \
-         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,1,?29,?29)",
+         contract_amount, decision_maker, source_channel, notes, flags, version, created_at, updated_at, batch_id) \
+         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,1,?29,?29,?30)",
     )?;
     let mut values: Vec<Option<&str>> = Vec::with_capacity(28);
     values.push(Some(&cu.number));
@@ -139,10 +140,12 @@ pub(crate) fn insert_customer(
     let flags = cu.flags.join(";");
     values.push(Some(&flags));
     values.push(Some(now));
+    let batch = batch_id.map(|b| b.to_string());
+    values.push(batch.as_deref());
     stmt.execute(rusqlite::params_from_iter(values.iter()))?;
     let id = conn.last_insert_rowid();
     let mut ph = conn.prepare_cached(
-        "INSERT INTO customer_phones (customer_id, kind, number, is_primary, source_record_id) VALUES (?1,?2,?3,?4,?5)",
+        "INSERT INTO customer_phones (customer_id, kind, number, is_primary, source_record_id, batch_id) VALUES (?1,?2,?3,?4,?5,?6)",
     )?;
     let mut seen_mobile = false;
     let mut seen_landline = false;
@@ -151,13 +154,13 @@ pub(crate) fn insert_customer(
             PhoneKind::Mobile => !std::mem::replace(&mut seen_mobile, true),
             PhoneKind::Landline => !std::mem::replace(&mut seen_landline, true),
         };
-        ph.execute(params![id, kind.as_str(), number, primary, source_record_id])?;
+        ph.execute(params![id, kind.as_str(), number, primary, source_record_id, batch_id])?;
     }
     let mut em = conn.prepare_cached(
-        "INSERT INTO customer_emails (customer_id, email, is_primary, source_record_id) VALUES (?1,?2,?3,?4)",
+        "INSERT INTO customer_emails (customer_id, email, is_primary, source_record_id, batch_id) VALUES (?1,?2,?3,?4,?5)",
     )?;
     for (i, e) in c.emails.iter().enumerate() {
-        em.execute(params![id, e, i == 0, source_record_id])?;
+        em.execute(params![id, e, i == 0, source_record_id, batch_id])?;
     }
     Ok(id)
 }
@@ -320,29 +323,207 @@ pub fn detail(conn: &Connection, customer: Customer) -> Result<CustomerDetail> {
     Ok(CustomerDetail { customer, phones, emails, contacts, interactions, custom, sources, history })
 }
 
-pub(crate) fn set_custom(conn: &Connection, customer_id: i64, name: &str, ty: &str, value: &str) -> Result<()> {
-    conn.prepare_cached("INSERT INTO custom_fields(name, type) VALUES (?1, ?2) ON CONFLICT(name) DO NOTHING")?
-        .execute([name, ty])?;
+pub(crate) fn set_custom(
+    conn: &Connection,
+    customer_id: i64,
+    name: &str,
+    ty: &str,
+    value: &str,
+    batch_id: Option<i64>,
+) -> Result<()> {
+    let declared: Option<String> = conn
+        .prepare_cached("SELECT type FROM custom_fields WHERE name = ?1")?
+        .query_row([name], |r| r.get(0))
+        .optional()?;
+    match declared {
+        Some(t) if t != ty => {
+            return Err(crate::Error::Invalid(format!(
+                "custom field `{name}` is declared as {t}; it cannot also be {ty}"
+            )))
+        }
+        Some(_) => {}
+        None => {
+            conn.prepare_cached("INSERT INTO custom_fields(name, type) VALUES (?1, ?2)")?.execute([name, ty])?;
+        }
+    }
     conn.prepare_cached(
-        "INSERT INTO custom_values(customer_id, name, value) VALUES (?1, ?2, ?3)
-         ON CONFLICT(customer_id, name) DO UPDATE SET value = excluded.value",
+        "INSERT INTO custom_values(customer_id, name, value, batch_id) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(customer_id, name) DO UPDATE SET value = excluded.value, batch_id = excluded.batch_id",
     )?
-    .execute(params![customer_id, name, value])?;
+    .execute(params![customer_id, name, value, batch_id])?;
     Ok(())
 }
 
-pub(crate) fn insert_interaction(conn: &Connection, i: &Interaction, now: &str) -> Result<i64> {
+/// Everything an import may change on a customer row, as JSON: the
+/// before-image an undo restores.
+pub(crate) fn snapshot(conn: &Connection, id: i64) -> Result<serde_json::Value> {
+    let c = get_customer(conn, id)?.ok_or_else(|| crate::Error::NotFound(format!("no customer with id {id}")))?;
+    let mut fields = serde_json::Map::new();
+    for f in Field::ALL {
+        fields.insert(f.name().into(), c.get(f).map(|v| v.into()).unwrap_or(serde_json::Value::Null));
+    }
+    let mut stmt = conn.prepare_cached("SELECT name, value, batch_id FROM custom_values WHERE customer_id = ?1")?;
+    let custom: Vec<serde_json::Value> = stmt
+        .query_map([id], |r| {
+            Ok(serde_json::json!([r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<i64>>(2)?]))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(serde_json::json!({ "fields": fields, "flags": c.flags.join(";"), "custom": custom }))
+}
+
+/// Writes the golden fields (all but `number`), flags, and bumps the version.
+pub(crate) fn write_fields(conn: &Connection, c: &Customer, now: &str) -> Result<()> {
+    let mut sets = Vec::new();
+    let mut values: Vec<Option<String>> = Vec::new();
+    for f in Field::ALL.iter().filter(|f| **f != Field::Number) {
+        sets.push(format!("{} = ?{}", f.name(), sets.len() + 1));
+        values.push(c.get(*f).map(str::to_string));
+    }
+    let n = values.len();
+    values.push(Some(c.flags.join(";")));
+    values.push(Some(now.to_string()));
+    values.push(Some(c.id.to_string()));
+    conn.prepare_cached(&format!(
+        "UPDATE customers SET {}, flags = ?{}, version = version + 1, updated_at = ?{} WHERE id = ?{}",
+        sets.join(", "),
+        n + 1,
+        n + 2,
+        n + 3
+    ))?
+    .execute(rusqlite::params_from_iter(values))?;
+    Ok(())
+}
+
+/// Puts a snapshot back.
+pub(crate) fn restore_snapshot(conn: &Connection, id: i64, snap: &serde_json::Value, now: &str) -> Result<()> {
+    let mut c = get_customer(conn, id)?.ok_or_else(|| crate::Error::NotFound(format!("no customer with id {id}")))?;
+    let fields = snap["fields"].as_object().cloned().unwrap_or_default();
+    for f in Field::ALL {
+        let v = fields.get(f.name()).and_then(|v| v.as_str()).map(str::to_string);
+        match f {
+            Field::Number => {}
+            Field::Name => c.name = v.unwrap_or_default(),
+            Field::Kind => c.kind = v.as_deref().and_then(CustomerKind::parse).unwrap_or_default(),
+            _ => *c.slot_mut(f).expect("text field") = v,
+        }
+    }
+    c.flags = snap["flags"].as_str().unwrap_or("").split(';').filter(|s| !s.is_empty()).map(str::to_string).collect();
+    write_fields(conn, &c, now)?;
+    conn.prepare_cached("DELETE FROM custom_values WHERE customer_id = ?1")?.execute([id])?;
+    for item in snap["custom"].as_array().into_iter().flatten() {
+        conn.prepare_cached("INSERT INTO custom_values(customer_id, name, value, batch_id) VALUES (?1,?2,?3,?4)")?
+            .execute(params![id, item[0].as_str(), item[1].as_str(), item[2].as_i64()])?;
+    }
+    Ok(())
+}
+
+pub(crate) fn insert_interaction(conn: &Connection, i: &Interaction, now: &str, batch_id: Option<i64>) -> Result<i64> {
     conn.prepare_cached(
-        "INSERT INTO interactions (customer_id, contact_id, at, kind, summary, by_user, source_record_id, created_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+        "INSERT INTO interactions (customer_id, contact_id, at, kind, summary, by_user, source_record_id, created_at, batch_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
     )?
-    .execute(params![i.customer_id, i.contact_id, i.at, i.kind, i.summary, opt_text(i.by.as_deref()), i.source_record_id, now])?;
+    .execute(params![i.customer_id, i.contact_id, i.at, i.kind, i.summary, opt_text(i.by.as_deref()), i.source_record_id, now, batch_id])?;
     Ok(conn.last_insert_rowid())
 }
 
-pub(crate) fn insert_contact(conn: &Connection, c: &Contact, now: &str) -> Result<i64> {
+pub(crate) fn insert_contact(conn: &Connection, c: &Contact, now: &str, batch_id: Option<i64>) -> Result<i64> {
     conn.prepare_cached(
-        "INSERT INTO contacts (customer_id, name, title, mobile, landline, email, notes, source_record_id, created_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+        "INSERT INTO contacts (customer_id, name, title, mobile, landline, email, notes, source_record_id, created_at, batch_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
     )?
-    .execute(params![c.customer_id, c.name, c.title, c.mobile, c.landline, c.email, c.notes, c.source_record_id, now])?;
+    .execute(params![c.customer_id, c.name, c.title, c.mobile, c.landline, c.email, c.notes, c.source_record_id, now, batch_id])?;
     Ok(conn.last_insert_rowid())
+}
+
+/// One customer with everything an export writes.
+pub struct ExportRow {
+    pub customer: Customer,
+    pub phones: Vec<String>,
+    pub emails: Vec<String>,
+    pub custom: Vec<(String, String)>,
+}
+
+/// A page of live customers for export, with their phones, e-mails and
+/// custom values fetched per page rather than per customer.
+pub fn export_page(conn: &Connection, after_id: i64, limit: usize) -> Result<Vec<ExportRow>> {
+    let page = page(conn, after_id, limit)?;
+    let (Some(first), Some(last)) = (page.first().map(|c| c.id), page.last().map(|c| c.id)) else {
+        return Ok(Vec::new());
+    };
+    let mut rows: Vec<ExportRow> =
+        page.into_iter().map(|c| ExportRow { customer: c, phones: vec![], emails: vec![], custom: vec![] }).collect();
+    let index: std::collections::HashMap<i64, usize> =
+        rows.iter().enumerate().map(|(i, r)| (r.customer.id, i)).collect();
+    let mut stmt = conn.prepare_cached(
+        "SELECT customer_id, number FROM customer_phones WHERE customer_id BETWEEN ?1 AND ?2 ORDER BY customer_id, is_primary DESC, id",
+    )?;
+    for r in stmt.query_map([first, last], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+        let (cid, v) = r?;
+        if let Some(i) = index.get(&cid) {
+            rows[*i].phones.push(v);
+        }
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT customer_id, email FROM customer_emails WHERE customer_id BETWEEN ?1 AND ?2 ORDER BY customer_id, is_primary DESC, id",
+    )?;
+    for r in stmt.query_map([first, last], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+        let (cid, v) = r?;
+        if let Some(i) = index.get(&cid) {
+            rows[*i].emails.push(v);
+        }
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT customer_id, name, value FROM custom_values WHERE customer_id BETWEEN ?1 AND ?2 ORDER BY customer_id, name",
+    )?;
+    for r in
+        stmt.query_map([first, last], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
+    {
+        let (cid, n, v) = r?;
+        if let Some(i) = index.get(&cid) {
+            rows[*i].custom.push((n, v));
+        }
+    }
+    Ok(rows)
+}
+
+pub fn custom_field_names(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached("SELECT name FROM custom_fields ORDER BY name")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Every source record with the number of the customer it belongs to now
+/// (following merges to the survivor), in source and key order.
+pub fn for_each_link(conn: &Connection, mut f: impl FnMut(&str, &str, Option<&str>) -> Result<()>) -> Result<()> {
+    let mut merged = std::collections::HashMap::new();
+    let mut stmt = conn.prepare("SELECT id, merged_into FROM customers WHERE merged_into IS NOT NULL")?;
+    for r in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
+        let (a, b) = r?;
+        merged.insert(a, b);
+    }
+    let mut numbers = conn.prepare_cached("SELECT number FROM customers WHERE id = ?1")?;
+    let mut stmt = conn.prepare(
+        "SELECT s.source, s.source_key, s.customer_id, c.number FROM source_records s \
+         LEFT JOIN customers c ON c.id = s.customer_id ORDER BY s.source, s.id",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let source: String = r.get(0)?;
+        let key: String = r.get(1)?;
+        let cid: Option<i64> = r.get(2)?;
+        let mut number: Option<String> = r.get(3)?;
+        if let Some(mut id) = cid {
+            let mut hops = 0;
+            while let Some(next) = merged.get(&id) {
+                id = *next;
+                hops += 1;
+                if hops > 64 {
+                    break;
+                }
+            }
+            if hops > 0 {
+                number = numbers.query_row([id], |r| r.get(0)).optional()?;
+            }
+        }
+        f(&source, &key, number.as_deref())?;
+    }
+    Ok(())
 }

@@ -24,23 +24,51 @@ pub struct NewSourceRecord<'a> {
     pub customer_id: Option<i64>,
 }
 
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn create_batch(
-    conn: &Connection,
-    source: &str,
-    file_name: &str,
-    encoding: &str,
-    headers_json: &str,
-    mapping_json: &str,
-    actor: &str,
-    now: &str,
-) -> Result<i64> {
+/// What a batch row records about how its file was read.
+pub struct NewBatch<'a> {
+    pub source: &'a str,
+    pub file_name: &'a str,
+    pub file_path: &'a str,
+    pub options_json: &'a str,
+    pub encoding: &'a str,
+    pub headers_json: &'a str,
+    pub mapping_json: &'a str,
+    pub actor: &'a str,
+}
+
+pub(crate) fn create_batch(conn: &Connection, b: &NewBatch<'_>, now: &str) -> Result<i64> {
     conn.execute(
-        "INSERT INTO import_batches (source, file_name, encoding, headers, mapping, actor, started_at, status) \
-         VALUES (?1,?2,?3,?4,?5,?6,?7,'running')",
-        params![source, file_name, encoding, headers_json, mapping_json, actor, now],
+        "INSERT INTO import_batches (source, file_name, file_path, options, pid, encoding, headers, mapping, actor, started_at, status) \
+         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,'running')",
+        params![
+            b.source,
+            b.file_name,
+            b.file_path,
+            b.options_json,
+            std::process::id(),
+            b.encoding,
+            b.headers_json,
+            b.mapping_json,
+            b.actor,
+            now
+        ],
     )?;
     Ok(conn.last_insert_rowid())
+}
+
+/// How a batch was started: (file path, options JSON, mapping JSON, pid).
+pub(crate) fn batch_origin(conn: &Connection, id: i64) -> Result<(String, String, String, Option<i64>)> {
+    Ok(conn.query_row("SELECT file_path, options, mapping, pid FROM import_batches WHERE id = ?1", [id], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+    })?)
+}
+
+pub(crate) fn claim_batch(conn: &Connection, id: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE import_batches SET pid = ?2, status = 'running', finished_at = NULL WHERE id = ?1",
+        params![id, std::process::id()],
+    )?;
+    Ok(())
 }
 
 pub(crate) fn update_batch(
@@ -68,19 +96,164 @@ pub(crate) fn update_batch(
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn log_issue(
     conn: &Connection,
     batch_id: i64,
     row_number: i64,
     column: Option<&str>,
+    field: Option<&str>,
     rule: &str,
     severity: &str,
     message: &str,
+    raw_json: Option<&str>,
 ) -> Result<()> {
     conn.prepare_cached(
-        "INSERT INTO import_issues (batch_id, row_number, column_name, rule, severity, message) VALUES (?1,?2,?3,?4,?5,?6)",
+        "INSERT INTO import_issues (batch_id, row_number, column_name, field, rule, severity, message, raw) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
     )?
-    .execute(params![batch_id, row_number, column, rule, severity, message])?;
+    .execute(params![batch_id, row_number, column, field, rule, severity, message, raw_json])?;
+    Ok(())
+}
+
+/// Rows a batch rejected, as they were read, with every reason:
+/// (row number, cells, reasons).
+pub fn rejected_rows(conn: &Connection, batch_id: i64) -> Result<Vec<(i64, Vec<String>, Vec<String>)>> {
+    let mut stmt = conn.prepare(
+        "SELECT row_number, raw, column_name, message FROM import_issues \
+         WHERE batch_id = ?1 AND severity = 'error' ORDER BY row_number, id",
+    )?;
+    let mut out: Vec<(i64, Vec<String>, Vec<String>)> = Vec::new();
+    let rows = stmt.query_map([batch_id], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, Option<String>>(1)?,
+            r.get::<_, Option<String>>(2)?,
+            r.get::<_, String>(3)?,
+        ))
+    })?;
+    for row in rows {
+        let (n, raw, col, msg) = row?;
+        let reason = match col {
+            Some(c) => format!("{c}: {msg}"),
+            None => msg,
+        };
+        match out.last_mut() {
+            Some(last) if last.0 == n => last.2.push(reason),
+            _ => {
+                let cells = raw.and_then(|r| serde_json::from_str(&r).ok()).unwrap_or_default();
+                out.push((n, cells, vec![reason]));
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn record_before_image(conn: &Connection, batch_id: i64, customer_id: i64, before: &str) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO batch_changes (batch_id, customer_id, before) VALUES (?1,?2,?3) ON CONFLICT DO NOTHING",
+    )?
+    .execute(params![batch_id, customer_id, before])?;
+    Ok(())
+}
+
+pub fn remembered_mapping(conn: &Connection, source: &str) -> Result<Option<String>> {
+    Ok(conn.query_row("SELECT mapping FROM source_mappings WHERE source = ?1", [source], |r| r.get(0)).optional()?)
+}
+
+pub(crate) fn remember_mapping(conn: &Connection, source: &str, toml: &str, actor: &str, now: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO source_mappings (source, mapping, updated_at, updated_by) VALUES (?1,?2,?3,?4) \
+         ON CONFLICT(source) DO UPDATE SET mapping = excluded.mapping, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+        params![source, toml, now, actor],
+    )?;
+    Ok(())
+}
+
+/// Why a batch cannot be undone, if it cannot.
+pub(crate) fn undo_blocker(conn: &Connection, batch_id: i64) -> Result<Option<String>> {
+    let later: Option<i64> = conn.query_row(
+        "SELECT min(b) FROM (
+                SELECT batch_id AS b FROM source_records WHERE created_batch_id = ?1 AND batch_id != ?1
+                UNION ALL
+                SELECT s.batch_id FROM source_record_history h JOIN source_records s ON s.id = h.source_record_id
+                    WHERE h.replaced_by_batch = ?1 AND s.batch_id != ?1)",
+        [batch_id],
+        |r| r.get(0),
+    )?;
+    if let Some(b) = later {
+        return Ok(Some(format!("batch {b} re-imported rows of this batch since; undo batch {b} first")));
+    }
+    let merged: Option<String> = conn
+        .query_row(
+            "SELECT number FROM customers WHERE merged_into IS NOT NULL AND (batch_id = ?1 OR id IN (SELECT customer_id FROM batch_changes WHERE batch_id = ?1)
+                OR merged_into IN (SELECT id FROM customers WHERE batch_id = ?1)) LIMIT 1",
+            [batch_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(n) = merged {
+        return Ok(Some(format!("{n} from this batch has been merged; unmerge it first")));
+    }
+    let edited: Option<String> = conn
+        .query_row(
+            "SELECT c.number FROM customers c WHERE c.batch_id = ?1 AND (
+                EXISTS (SELECT 1 FROM batch_changes x JOIN import_batches b ON b.id = x.batch_id
+                        WHERE x.customer_id = c.id AND x.batch_id != ?1 AND b.status != 'undone')
+                OR EXISTS (SELECT 1 FROM audit_log a WHERE a.customer_id = c.id)
+                OR EXISTS (SELECT 1 FROM interactions i WHERE i.customer_id = c.id AND i.batch_id IS NOT ?1)
+                OR EXISTS (SELECT 1 FROM contacts k WHERE k.customer_id = c.id AND k.batch_id IS NOT ?1)
+                OR EXISTS (SELECT 1 FROM source_records s WHERE s.customer_id = c.id AND s.created_batch_id != ?1
+                    AND NOT EXISTS (SELECT 1 FROM source_record_history h WHERE h.source_record_id = s.id AND h.replaced_by_batch = ?1))) LIMIT 1",
+            [batch_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(n) = edited {
+        return Ok(Some(format!("{n}, created by this batch, has been changed since; undoing would lose that work")));
+    }
+    Ok(None)
+}
+
+/// Removes everything a batch wrote and restores what it replaced.
+/// The caller checks `undo_blocker` first, in the same transaction.
+pub(crate) fn undo(conn: &Connection, batch_id: i64, now: &str) -> Result<()> {
+    for table in ["customer_phones", "customer_emails", "contacts", "interactions"] {
+        conn.execute(&format!("DELETE FROM {table} WHERE batch_id = ?1"), [batch_id])?;
+    }
+    let mut stmt = conn.prepare("SELECT customer_id, before FROM batch_changes WHERE batch_id = ?1")?;
+    let changes: Vec<(i64, String)> =
+        stmt.query_map([batch_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    for (cid, before) in changes {
+        let snap: serde_json::Value = serde_json::from_str(&before).unwrap_or_default();
+        super::customers::restore_snapshot(conn, cid, &snap, now)?;
+    }
+    conn.execute(
+        "UPDATE source_records SET (batch_id, row_number, raw, customer_id) = (
+            SELECT h.batch_id, h.row_number, h.raw, h.customer_id FROM source_record_history h
+            WHERE h.source_record_id = source_records.id AND h.replaced_by_batch = ?1 ORDER BY h.id DESC LIMIT 1)
+         WHERE id IN (SELECT source_record_id FROM source_record_history WHERE replaced_by_batch = ?1)",
+        [batch_id],
+    )?;
+    conn.execute("DELETE FROM source_record_history WHERE replaced_by_batch = ?1", [batch_id])?;
+    conn.execute(
+        "UPDATE source_records SET customer_id = NULL WHERE customer_id IN (SELECT id FROM customers WHERE batch_id = ?1)",
+        [batch_id],
+    )?;
+    conn.execute("DELETE FROM source_records WHERE created_batch_id = ?1", [batch_id])?;
+    conn.execute(
+        "DELETE FROM custom_values WHERE customer_id IN (SELECT id FROM customers WHERE batch_id = ?1)",
+        [batch_id],
+    )?;
+    // Before-images are spent once their batch is undone.
+    conn.execute(
+        "DELETE FROM batch_changes WHERE batch_id = ?1 OR customer_id IN (SELECT id FROM customers WHERE batch_id = ?1)",
+        [batch_id],
+    )?;
+    conn.execute("DELETE FROM customers WHERE batch_id = ?1", [batch_id])?;
+    conn.execute(
+        "UPDATE import_batches SET status = 'undone', finished_at = ?2 WHERE id = ?1",
+        params![batch_id, now],
+    )?;
     Ok(())
 }
 
@@ -131,7 +304,7 @@ pub(crate) fn find_source_record(
 
 pub(crate) fn insert_source_record(conn: &Connection, r: &NewSourceRecord<'_>, now: &str) -> Result<i64> {
     conn.prepare_cached(
-        "INSERT INTO source_records (source, source_key, batch_id, row_number, raw, customer_id, created_at) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+        "INSERT INTO source_records (source, source_key, batch_id, row_number, raw, customer_id, created_batch_id, created_at) VALUES (?1,?2,?3,?4,?5,?6,?3,?7)",
     )?
     .execute(params![r.source, r.source_key, r.batch_id, r.row_number, r.raw_json, r.customer_id, now])?;
     Ok(conn.last_insert_rowid())
@@ -153,10 +326,10 @@ pub(crate) fn supersede_source_record(
     now: &str,
 ) -> Result<()> {
     conn.prepare_cached(
-        "INSERT INTO source_record_history (source_record_id, batch_id, row_number, raw, replaced_at) \
-         SELECT id, batch_id, row_number, raw, ?2 FROM source_records WHERE id = ?1",
+        "INSERT INTO source_record_history (source_record_id, batch_id, row_number, raw, customer_id, replaced_at, replaced_by_batch) \
+         SELECT id, batch_id, row_number, raw, customer_id, ?2, ?3 FROM source_records WHERE id = ?1",
     )?
-    .execute(params![record_id, now])?;
+    .execute(params![record_id, now, batch_id])?;
     conn.prepare_cached("UPDATE source_records SET batch_id = ?2, row_number = ?3, raw = ?4 WHERE id = ?1")?
         .execute(params![record_id, batch_id, row_number, raw_json])?;
     Ok(())

@@ -7,7 +7,7 @@ pub mod imports;
 
 pub use audit::NewAudit;
 pub use customers::{CustomerDetail, CustomerRow, NewCustomer};
-pub use imports::{BatchCounts, NewSourceRecord};
+pub use imports::{BatchCounts, NewBatch, NewSourceRecord};
 
 use crate::error::{Error, Result};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};

@@ -52,6 +52,7 @@ CREATE TABLE customers (
     notes            TEXT,
     flags            TEXT NOT NULL DEFAULT '',
     merged_into      INTEGER REFERENCES customers(id),
+    batch_id         INTEGER REFERENCES import_batches(id),   -- the import that created it
     version          INTEGER NOT NULL DEFAULT 1,
     created_at       TEXT NOT NULL,
     updated_at       TEXT NOT NULL
@@ -66,6 +67,7 @@ CREATE TABLE custom_values (
     customer_id  INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
     name         TEXT NOT NULL REFERENCES custom_fields(name),
     value        TEXT NOT NULL,
+    batch_id     INTEGER REFERENCES import_batches(id),
     PRIMARY KEY (customer_id, name)
 ) WITHOUT ROWID;
 
@@ -73,6 +75,9 @@ CREATE TABLE import_batches (
     id             INTEGER PRIMARY KEY,
     source         TEXT NOT NULL,
     file_name      TEXT NOT NULL,
+    file_path      TEXT NOT NULL DEFAULT '',  -- absolute, for resume
+    options        TEXT NOT NULL DEFAULT '{}', -- JSON: how the file was read
+    pid            INTEGER,                   -- the importing process, to tell a crash from a run
     encoding       TEXT NOT NULL DEFAULT 'utf-8',
     headers        TEXT NOT NULL,          -- JSON array: the header row as read
     mapping        TEXT NOT NULL,          -- JSON: column -> target
@@ -94,9 +99,11 @@ CREATE TABLE import_issues (
     batch_id    INTEGER NOT NULL REFERENCES import_batches(id),
     row_number  INTEGER NOT NULL,
     column_name TEXT,
+    field       TEXT,           -- the target field the rule judged, if any
     rule        TEXT NOT NULL,
     severity    TEXT NOT NULL CHECK (severity IN ('error','warning')),
-    message     TEXT NOT NULL
+    message     TEXT NOT NULL,
+    raw         TEXT            -- JSON cells of a rejected row, to write it back out
 );
 
 -- The raw row exactly as read: provenance is never rewritten, only
@@ -109,6 +116,7 @@ CREATE TABLE source_records (
     row_number   INTEGER NOT NULL,
     raw          TEXT NOT NULL,            -- JSON array of the cells
     customer_id  INTEGER REFERENCES customers(id),
+    created_batch_id INTEGER NOT NULL REFERENCES import_batches(id),
     created_at   TEXT NOT NULL,
     UNIQUE (source, source_key)
 );
@@ -119,8 +127,27 @@ CREATE TABLE source_record_history (
     batch_id          INTEGER NOT NULL REFERENCES import_batches(id),
     row_number        INTEGER NOT NULL,
     raw               TEXT NOT NULL,
-    replaced_at       TEXT NOT NULL
+    customer_id       INTEGER REFERENCES customers(id),   -- the link it had
+    replaced_at       TEXT NOT NULL,
+    replaced_by_batch INTEGER NOT NULL REFERENCES import_batches(id)
 );
+
+-- The before-image of every customer an import changed, so the batch can
+-- be undone exactly.
+CREATE TABLE batch_changes (
+    batch_id     INTEGER NOT NULL REFERENCES import_batches(id),
+    customer_id  INTEGER NOT NULL REFERENCES customers(id),
+    before       TEXT NOT NULL,
+    PRIMARY KEY (batch_id, customer_id)
+) WITHOUT ROWID;
+
+-- The mapping last used for each source, reused by the next import.
+CREATE TABLE source_mappings (
+    source      TEXT PRIMARY KEY,
+    mapping     TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    updated_by  TEXT NOT NULL
+) WITHOUT ROWID;
 
 CREATE TABLE customer_phones (
     id                INTEGER PRIMARY KEY,
@@ -128,6 +155,7 @@ CREATE TABLE customer_phones (
     kind              TEXT NOT NULL CHECK (kind IN ('mobile','landline')),
     number            TEXT NOT NULL,
     is_primary        INTEGER NOT NULL DEFAULT 0,
+    batch_id          INTEGER REFERENCES import_batches(id),
     source_record_id  INTEGER REFERENCES source_records(id)
 );
 
@@ -136,6 +164,7 @@ CREATE TABLE customer_emails (
     customer_id       INTEGER NOT NULL REFERENCES customers(id),
     email             TEXT NOT NULL,
     is_primary        INTEGER NOT NULL DEFAULT 0,
+    batch_id          INTEGER REFERENCES import_batches(id),
     source_record_id  INTEGER REFERENCES source_records(id)
 );
 
@@ -148,6 +177,7 @@ CREATE TABLE contacts (
     landline          TEXT,
     email             TEXT,
     notes             TEXT,
+    batch_id          INTEGER REFERENCES import_batches(id),
     source_record_id  INTEGER REFERENCES source_records(id),
     created_at        TEXT NOT NULL
 );
@@ -160,6 +190,7 @@ CREATE TABLE interactions (
     kind              TEXT NOT NULL,
     summary           TEXT NOT NULL DEFAULT '',
     by_user           TEXT,
+    batch_id          INTEGER REFERENCES import_batches(id),
     source_record_id  INTEGER REFERENCES source_records(id),
     created_at        TEXT NOT NULL
 );
@@ -198,6 +229,7 @@ CREATE INDEX customers_next_followup ON customers(next_followup);
 CREATE INDEX customers_merged_into ON customers(merged_into) WHERE merged_into IS NOT NULL;
 CREATE INDEX source_records_customer ON source_records(customer_id);
 CREATE INDEX source_records_batch ON source_records(batch_id);
+CREATE INDEX source_records_created_batch ON source_records(created_batch_id);
 CREATE INDEX source_record_history_record ON source_record_history(source_record_id);
 CREATE INDEX import_issues_batch ON import_issues(batch_id, row_number);
 CREATE INDEX customer_phones_customer ON customer_phones(customer_id);
@@ -208,3 +240,9 @@ CREATE INDEX contacts_customer ON contacts(customer_id);
 CREATE INDEX interactions_customer ON interactions(customer_id, at);
 CREATE INDEX audit_log_customer ON audit_log(customer_id, id);
 CREATE INDEX audit_log_actor ON audit_log(actor, id);
+CREATE INDEX customers_batch ON customers(batch_id) WHERE batch_id IS NOT NULL;
+CREATE INDEX customer_phones_batch ON customer_phones(batch_id) WHERE batch_id IS NOT NULL;
+CREATE INDEX customer_emails_batch ON customer_emails(batch_id) WHERE batch_id IS NOT NULL;
+CREATE INDEX contacts_batch ON contacts(batch_id) WHERE batch_id IS NOT NULL;
+CREATE INDEX interactions_batch ON interactions(batch_id) WHERE batch_id IS NOT NULL;
+CREATE INDEX source_record_history_batch ON source_record_history(replaced_by_batch);

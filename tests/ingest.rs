@@ -1,0 +1,266 @@
+//! The import path end to end through the library: formats, mapping,
+//! re-import, dry run, undo, resume, rejected rows, exports.
+
+use crm_workbench::ingest::{EncodingChoice, MappingFile, ReadOptions};
+use crm_workbench::service::{ExportFormat, ImportOptions, Workbench};
+use crm_workbench::store::imports;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+fn opts(source: &str) -> ImportOptions {
+    ImportOptions { source: source.into(), ..Default::default() }
+}
+
+fn count(wb: &Workbench, sql: &str) -> i64 {
+    wb.store().conn().query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+const SALES: &str = "客户编号,客户名称,联系人,手机,邮箱,首次接触日期\n\
+XS-1,北京星辰科技有限公司,王经理,138-1234-5678,WANG@XC.COM,2024/3/5\n\
+XS-2,上海腾达贸易有限公司,李总,12345,li@,2024-13-45\n\
+XS-3,,,,,\n";
+
+#[test]
+fn gb18030_file_imports_like_utf8() {
+    let dir = tempfile::tempdir().unwrap();
+    let gbk = write(dir.path(), "gbk.csv", encoding_rs::GB18030.encode(SALES).0);
+    let mut wb = Workbench::open_in_memory("t").unwrap();
+    let r = wb.import(&gbk, &ImportOptions { key: Some("客户编号".into()), ..opts("sales") }, &mut |_| {}).unwrap();
+    assert_eq!(r.encoding, "gb18030");
+    assert_eq!((r.counts.imported, r.counts.warned, r.counts.rejected), (2, 1, 1));
+    let d = wb.customer_by_number(&wb.customer_rows(&wb.customer_ids().unwrap()).unwrap()[0].number).unwrap();
+    assert_eq!(d.customer.name, "北京星辰科技有限公司");
+    assert_eq!(d.customer.mobile.as_deref(), Some("13812345678"));
+    assert_eq!(d.customer.email.as_deref(), Some("wang@xc.com"));
+    assert_eq!(d.customer.first_contact.as_deref(), Some("2024-03-05"));
+    // The raw row is the decoded original, not the normalised value.
+    assert_eq!(d.sources[0].values[3], "138-1234-5678");
+}
+
+#[test]
+fn xlsx_numbers_and_dates_survive() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("客户").unwrap();
+    for (i, h) in ["客户名称", "手机", "首次接触日期", "合同金额"].iter().enumerate() {
+        sheet.write_string(0, i as u16, *h).unwrap();
+    }
+    sheet.write_string(1, 0, "星辰科技").unwrap();
+    sheet.write_number(1, 1, 13812345678.0).unwrap();
+    let date = rust_xlsxwriter::ExcelDateTime::from_ymd(2024, 3, 15).unwrap();
+    let fmt = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+    sheet.write_datetime_with_format(1, 2, &date, &fmt).unwrap();
+    sheet.write_number(1, 3, 500000.0).unwrap();
+    sheet.write_string(2, 0, "腾远科技").unwrap();
+    sheet.write_number(2, 2, 45366.0).unwrap();
+    book.add_worksheet().set_name("other").unwrap();
+    book.save(&path).unwrap();
+
+    let mut wb = Workbench::open_in_memory("t").unwrap();
+    let r = wb.import(&path, &opts("x"), &mut |_| {}).unwrap();
+    assert_eq!(r.counts.imported, 2);
+    let ids = wb.customer_ids().unwrap();
+    let a = wb.customer_detail(ids[0]).unwrap();
+    assert_eq!(a.customer.mobile.as_deref(), Some("13812345678"), "a phone typed as a number keeps its digits");
+    assert_eq!(a.customer.first_contact.as_deref(), Some("2024-03-15"));
+    assert_eq!(a.customer.contract_amount.as_deref(), Some("500000"));
+    assert_eq!(a.sources[0].row_number, 1, "the first data row of a sheet is row 1");
+    let b = wb.customer_detail(ids[1]).unwrap();
+    assert_eq!(b.customer.first_contact.as_deref(), Some("2024-03-15"), "an Excel serial is a date");
+
+    let wrong = ImportOptions { read: ReadOptions { sheet: Some("nope".into()), ..Default::default() }, ..opts("x") };
+    let err = wb.import(&path, &wrong, &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains("no worksheet `nope`") && err.contains("客户"), "{err}");
+}
+
+#[test]
+fn dry_run_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "s.csv", SALES);
+    let mut wb = Workbench::open_in_memory("t").unwrap();
+    let before = count(&wb, "SELECT count(*) FROM audit_log");
+    let r = wb.import(&f, &ImportOptions { dry_run: true, ..opts("sales") }, &mut |_| {}).unwrap();
+    assert_eq!(r.batch_id, None);
+    assert_eq!((r.counts.imported, r.counts.rejected, r.counts.warned), (2, 1, 1));
+    assert!(r.issues.iter().any(|i| i.rule == "mobile.format" || i.rule == "phone.format"));
+    assert!(r.issues.iter().any(|i| i.rule == "row.identity" && i.row == 3));
+    assert_eq!(count(&wb, "SELECT count(*) FROM customers"), 0);
+    assert_eq!(count(&wb, "SELECT count(*) FROM import_batches"), 0);
+    assert_eq!(count(&wb, "SELECT count(*) FROM audit_log"), before);
+}
+
+#[test]
+fn reimport_updates_changed_rows_and_undo_restores() {
+    let dir = tempfile::tempdir().unwrap();
+    let f1 = write(dir.path(), "a.csv", SALES);
+    let f2 = write(
+        dir.path(),
+        "b.csv",
+        SALES.replace("王经理", "王总").replace("XS-3,,,,,", "XS-3,新客户有限公司,,13900000000,,"),
+    );
+    let mut wb = Workbench::open_in_memory("t").unwrap();
+    let o = ImportOptions { key: Some("客户编号".into()), ..opts("sales") };
+    let b1 = wb.import(&f1, &o, &mut |_| {}).unwrap();
+    let b2 = wb.import(&f2, &o, &mut |_| {}).unwrap();
+    assert_eq!((b2.counts.updated, b2.counts.unchanged), (2, 1), "{:?}", b2.counts);
+    let first = wb.customer_by_number(&wb.customer_rows(&wb.customer_ids().unwrap()[..1]).unwrap()[0].number).unwrap();
+    assert_eq!(first.customer.contact_name.as_deref(), Some("王总"));
+    assert_eq!(count(&wb, "SELECT count(*) FROM source_record_history"), 2, "previous raw rows are kept");
+    assert_eq!(wb.customer_count().unwrap(), 3, "the previously rejected row became a customer");
+
+    // Batch 1 cannot be undone while batch 2 re-imported its rows.
+    let err = wb.undo_import(b1.batch_id.unwrap()).unwrap_err().to_string();
+    assert!(err.contains("undo batch"), "{err}");
+    wb.undo_import(b2.batch_id.unwrap()).unwrap();
+    let back = wb.customer_detail(first.customer.id).unwrap();
+    assert_eq!(back.customer.contact_name.as_deref(), Some("王经理"));
+    assert_eq!(wb.customer_count().unwrap(), 2);
+    assert_eq!(back.sources[0].values[2], "王经理", "the raw row is restored too");
+    assert_eq!(count(&wb, "SELECT count(*) FROM source_record_history"), 0);
+    // Now batch 1 can go, leaving nothing behind but the logs.
+    wb.undo_import(b1.batch_id.unwrap()).unwrap();
+    for table in ["customers", "source_records", "customer_phones", "customer_emails", "contacts", "interactions"] {
+        assert_eq!(count(&wb, &format!("SELECT count(*) FROM {table}")), 0, "{table}");
+    }
+    assert!(wb.undo_import(b1.batch_id.unwrap()).unwrap_err().to_string().contains("already undone"));
+    let actions: Vec<String> = wb.recent_audit(10).unwrap().into_iter().map(|a| a.action).collect();
+    assert_eq!(actions.iter().filter(|a| *a == "import.undo").count(), 2);
+    assert_eq!(actions.iter().filter(|a| *a == "import").count(), 2, "one audit entry per batch, not per row");
+}
+
+fn big_csv(dir: &Path, rows: usize) -> PathBuf {
+    let mut text = String::from("编号,客户名称,手机\n");
+    for i in 0..rows {
+        text.push_str(&format!("K{i},客户{i}有限公司,1{:010}\n", 3_000_000_000u64 + i as u64));
+    }
+    write(dir, "big.csv", text)
+}
+
+#[test]
+fn cancelled_import_resumes_to_the_same_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = big_csv(dir.path(), 12_000);
+    let mut wb = Workbench::open(&dir.path().join("db.sqlite"), crm_workbench::store::OpenMode::Create, "t").unwrap();
+    let cancel = Arc::new(AtomicBool::new(false));
+    let o = ImportOptions { key: Some("编号".into()), cancel: Some(cancel.clone()), ..opts("big") };
+    let flag = cancel.clone();
+    // Cancel as soon as the first chunk is committed.
+    let r = wb.import(&f, &o, &mut |_| flag.store(true, Ordering::Relaxed)).unwrap();
+    assert!(r.cancelled);
+    let batch = r.batch_id.unwrap();
+    let partial = wb.batch(batch).unwrap();
+    assert_eq!(partial.status, crm_workbench::domain::BatchStatus::Incomplete);
+    assert!(partial.rows_read > 0 && partial.rows_read < 12_000, "{}", partial.rows_read);
+    assert_eq!(wb.customer_count().unwrap(), partial.rows_imported, "counts match what was committed");
+
+    let done = wb.resume_import(batch, None, &mut |_| {}).unwrap();
+    assert!(!done.cancelled);
+    assert_eq!(done.counts.read, 12_000);
+    assert_eq!(done.counts.imported, 12_000);
+    assert_eq!(wb.customer_count().unwrap(), 12_000);
+    assert_eq!(wb.batch(batch).unwrap().status, crm_workbench::domain::BatchStatus::Complete);
+    assert!(wb.resume_import(batch, None, &mut |_| {}).is_err(), "a complete batch cannot be resumed");
+}
+
+#[test]
+fn rejected_rows_and_mapping_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "p.csv", "surname;given;tel;memo\n王;伟;13812345678;x\n李;;;\n;;;只有备注\n");
+    let mut wb = Workbench::open_in_memory("t").unwrap();
+    let o = ImportOptions {
+        maps: vec!["surname+given=name".into(), "tel=phone".into(), "memo=custom:来源说明:text".into()],
+        default_kind: Some("person".into()),
+        ..opts("hr")
+    };
+    let r = wb.import(&f, &o, &mut |_| {}).unwrap();
+    assert_eq!((r.counts.imported, r.counts.rejected), (2, 1));
+    let ids = wb.customer_ids().unwrap();
+    let d = wb.customer_detail(ids[0]).unwrap();
+    assert_eq!(d.customer.name, "王伟", "CJK parts join without a space");
+    assert_eq!(d.custom, vec![("来源说明".to_string(), "text".to_string(), "x".to_string())]);
+    let rejected = imports::rejected_rows(wb.store().conn(), r.batch_id.unwrap()).unwrap();
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0].0, 3);
+    assert_eq!(rejected[0].1, vec!["", "", "", "只有备注"]);
+
+    // The mapping is remembered for the source: a second file of the same
+    // source needs no --map.
+    let remembered = wb.remembered_mapping("hr").unwrap().unwrap();
+    assert_eq!(remembered.joins[0].columns, vec!["surname", "given"]);
+    let text = remembered.to_toml();
+    assert_eq!(MappingFile::from_toml(&text).unwrap(), remembered);
+    let f2 = write(dir.path(), "p2.csv", "surname;given;tel;memo\n张;敏;13912345678;y\n");
+    let r2 = wb.import(&f2, &ImportOptions { key: None, ..opts("hr") }, &mut |_| {}).unwrap();
+    assert_eq!(r2.counts.imported + r2.counts.updated, 1);
+    assert!(r2.mapping.joins.iter().any(|j| j.target == "name"));
+}
+
+#[test]
+fn exports_neutralise_formulas_and_links_follow_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "x.csv",
+        "客户名称,备注,手机\n=HYPERLINK(\"http://x\"),@SUM(A1),13812345678\n+星辰,-2,13912345678\n",
+    );
+    let mut wb = Workbench::open_in_memory("t").unwrap();
+    wb.import(&f, &opts("x"), &mut |_| {}).unwrap();
+    let mut csv_out = Vec::new();
+    assert_eq!(wb.export_customers(ExportFormat::Csv, &mut csv_out).unwrap(), 2);
+    assert!(csv_out.starts_with(b"\xEF\xBB\xBF"), "Excel needs the BOM to read UTF-8");
+    let text = String::from_utf8(csv_out[3..].to_vec()).unwrap();
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let headers = r.headers().unwrap().clone();
+    assert_eq!(&headers[0], "number");
+    assert!(headers.iter().any(|h| h == "phones"));
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    let name = headers.iter().position(|h| h == "name").unwrap();
+    let notes = headers.iter().position(|h| h == "notes").unwrap();
+    assert_eq!(&rows[0][name], "'=HYPERLINK(\"http://x\")");
+    assert_eq!(&rows[0][notes], "'@SUM(A1)");
+    assert_eq!(&rows[1][name], "'+星辰");
+    assert_eq!(&rows[1][notes], "'-2");
+
+    let mut xlsx = Vec::new();
+    wb.export_customers(ExportFormat::Xlsx, &mut xlsx).unwrap();
+    let p = write(dir.path(), "e.xlsx", &xlsx);
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(&p).unwrap();
+    use calamine::Reader;
+    let range = book.worksheet_range("customers").unwrap();
+    let cell = range.get((1, name)).unwrap().to_string();
+    assert!(cell.starts_with('\''), "{cell}");
+
+    let mut json = Vec::new();
+    wb.export_customers(ExportFormat::Json, &mut json).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 2);
+    assert_eq!(v[0]["phones"][0], "13812345678");
+
+    let mut links = Vec::new();
+    assert_eq!(wb.export_links(&mut links).unwrap(), 2);
+    let links = String::from_utf8(links).unwrap();
+    assert!(links.starts_with("source,source_key,customer_number\n"), "{links}");
+    assert!(links.lines().nth(1).unwrap().starts_with("x,1,CRM"));
+}
+
+#[test]
+fn encoding_override_is_honoured() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "u.csv", "客户名称\n星辰\n");
+    let mut wb = Workbench::open_in_memory("t").unwrap();
+    let o =
+        ImportOptions { read: ReadOptions { encoding: EncodingChoice::Gb18030, ..Default::default() }, ..opts("x") };
+    // UTF-8 bytes read as GB18030 decode to other characters, not an error:
+    // the mapping no longer finds the header, which is reported.
+    let err = wb.import(&f, &o, &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains("u.csv"), "{err}");
+}
