@@ -9,6 +9,7 @@ pub mod display;
 pub mod domain;
 pub mod error;
 pub mod ingest;
+pub mod sample;
 pub mod service;
 pub mod store;
 pub mod tui;

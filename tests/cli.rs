@@ -80,7 +80,7 @@ fn import_list_and_show() {
 fn reimport_skips_unchanged_rows() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("crm.db");
-    let file = sample("service.csv");
+    let file = sample("service.xlsx");
     let args = ["import", file.to_str().unwrap(), "--source", "service", "--key", "工单号", "--json"];
     let first = json(&crmwb(&db).args(args).output().unwrap().stdout);
     let second = json(&crmwb(&db).args(args).output().unwrap().stdout);
@@ -135,14 +135,16 @@ fn bad_input_is_a_clear_error() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("empty.csv").and(predicate::str::contains("header")));
-    let gbk = dir.path().join("gbk.csv");
-    // "客户名称\n北京" in GBK: not UTF-8.
-    std::fs::write(&gbk, b"name\n\xb1\xb1\xbe\xa9\n").unwrap();
+    // Declared UTF-8, but row 2 holds a GBK-encoded cell: the error names
+    // file, row and column, and the row before it is kept (batch incomplete).
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, b"name,city\nok,x\nfine,\xb1\xb1\xbe\xa9\n").unwrap();
     crmwb(&db)
-        .args(["import", gbk.to_str().unwrap(), "--source", "x"])
+        .args(["import", bad.to_str().unwrap(), "--source", "x", "--encoding", "utf-8"])
         .assert()
         .failure()
-        .stderr(predicate::str::contains("gbk.csv, row 1, column name").and(predicate::str::contains("UTF-8")));
+        .stderr(predicate::str::contains("bad.csv, row 2, column city").and(predicate::str::contains("UTF-8")));
+    crmwb(&db).args(["imports"]).assert().success().stdout(predicate::str::contains("incomplete"));
     crmwb(&db)
         .args(["import", sample("sales.csv").to_str().unwrap(), "--source", "s", "--map", "nope=name"])
         .assert()

@@ -189,8 +189,8 @@ fn rejected_rows_and_mapping_memory() {
     assert_eq!(d.custom, vec![("来源说明".to_string(), "text".to_string(), "x".to_string())]);
     let rejected = imports::rejected_rows(wb.store().conn(), r.batch_id.unwrap()).unwrap();
     assert_eq!(rejected.len(), 1);
-    assert_eq!(rejected[0].0, 3);
-    assert_eq!(rejected[0].1, vec!["", "", "", "只有备注"]);
+    assert_eq!(rejected[0].row, 3);
+    assert_eq!(rejected[0].cells, vec!["", "", "", "只有备注"]);
 
     // The mapping is remembered for the source: a second file of the same
     // source needs no --map.

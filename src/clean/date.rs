@@ -36,12 +36,7 @@ pub fn parse(raw: &str) -> Result<NaiveDate, String> {
         return Err("empty date".into());
     }
     // Drop a time part: "2024-03-15 14:30:00", "2024-03-15T14:30", "2024年3月15日 下午".
-    let date_part = s
-        .split(|c: char| c == ' ' || c == 'T' || c == 't')
-        .next()
-        .unwrap_or(s)
-        .trim_end_matches('日')
-        .trim_end_matches('号');
+    let date_part = s.split([' ', 'T', 't']).next().unwrap_or(s).trim_end_matches('日').trim_end_matches('号');
     let all_digits = !date_part.is_empty() && date_part.bytes().all(|b| b.is_ascii_digit());
     if all_digits && date_part.len() == 8 {
         return ymd(&date_part[..4], &date_part[4..6], &date_part[6..], s);
@@ -57,9 +52,10 @@ pub fn parse(raw: &str) -> Result<NaiveDate, String> {
     let parts: Vec<&str> = date_part.split(['-', '/', '.', '年', '月']).filter(|p| !p.is_empty()).collect();
     match parts.as_slice() {
         [y, m, d] if y.len() == 4 => ymd(y, m, d, s),
-        // 15/03/2024 and 3/15/2024 are ambiguous; accept only the unambiguous
-        // day-first form where the day is over 12.
+        // Day-first (15/03/2024) and month-first (3/15/2024) are told apart
+        // only when one part is over 12; 6/1/2022 is refused, never guessed.
         [d, m, y] if y.len() == 4 && d.parse::<u32>().is_ok_and(|d| d > 12) => ymd(y, m, d, s),
+        [m, d, y] if y.len() == 4 && d.parse::<u32>().is_ok_and(|d| d > 12) => ymd(y, m, d, s),
         _ => Err(format!("`{s}` is not a date in a recognised format (use YYYY-MM-DD)")),
     }
 }
@@ -96,16 +92,51 @@ mod tests {
             ("45366", "2024-03-15"),
             ("45366.5", "2024-03-15"),
             ("15/03/2024", "2024-03-15"),
+            ("3/23/2025", "2025-03-23"),
             ("2024-02-29", "2024-02-29"),
             (" 2024-3-1 ", "2024-03-01"),
         ];
         for (raw, want) in ok {
             assert_eq!(normalize(raw).as_deref(), Ok(want), "{raw}");
         }
-        for bad in
-            ["2024-13-45", "2023-02-30", "", "yesterday", "03/04/2024", "12", "2024-03", "0000-01-01", "3024-01-01"]
-        {
+        for bad in [
+            "2024-13-45",
+            "2023-02-30",
+            "",
+            "yesterday",
+            "03/04/2024",
+            "6/1/2022",
+            "12",
+            "2024-03",
+            "0000-01-01",
+            "3024-01-01",
+        ] {
             assert!(normalize(bad).is_err(), "{bad} should be refused");
+        }
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn never_panics_and_is_idempotent(s in "\\PC{0,30}") {
+            if let Ok(v) = normalize(&s) {
+                prop_assert_eq!(normalize(&v), Ok(v.clone()));
+            }
+        }
+
+        #[test]
+        fn every_real_date_round_trips(y in 1900i32..2200, m in 1u32..=12, d in 1u32..=31) {
+            if let Some(date) = NaiveDate::from_ymd_opt(y, m, d) {
+                let iso = format!("{y:04}-{m:02}-{d:02}");
+                prop_assert_eq!(normalize(&format!("{y}年{m}月{d}日")), Ok(iso.clone()));
+                prop_assert_eq!(normalize(&format!("{y}/{m}/{d}")), Ok(iso.clone()));
+                prop_assert_eq!(parse(&iso), Ok(date));
+            }
         }
     }
 }

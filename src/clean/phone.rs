@@ -56,7 +56,8 @@ fn undo_float(s: &str) -> Option<String> {
 /// Normalises one phone number. Returns `Err` with the reason when the text
 /// is not a recognisable Chinese mobile, landline or service number.
 pub fn normalize(raw: &str) -> Result<PhoneValue, String> {
-    let folded = fold_width(raw).replace(['\u{2013}', '\u{2014}', '\u{2212}', '\u{2010}', '\u{2011}'], "-");
+    let folded =
+        strip_notes(&fold_width(raw)).replace(['\u{2013}', '\u{2014}', '\u{2212}', '\u{2010}', '\u{2011}'], "-");
     let folded = undo_float(&folded).unwrap_or(folded);
     // Split off an extension: 转8001, ext. 8001, x8001, 分机8001.
     let lower = folded.to_lowercase();
@@ -122,13 +123,48 @@ pub fn normalize(raw: &str) -> Result<PhoneValue, String> {
     Err(format!("`{}` is not a phone number ({} digits)", raw.trim(), digits.len()))
 }
 
-/// Splits a cell that may hold several numbers (`138…/010-…`, `138…；139…`).
-pub fn split_cell(raw: &str) -> Vec<&str> {
-    raw.split(['/', ';', '；', ',', '，', '、', '|', '\n'])
-        .flat_map(|p| p.split("或"))
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .collect()
+/// Drops a trailing note in brackets that holds no digits: `…(微信同号)`,
+/// `…（手机）`. A bracket with digits is an area code and stays.
+fn strip_notes(s: &str) -> String {
+    let mut out = s.trim().to_string();
+    while let Some(open) = out.rfind(['(', '（']) {
+        let tail = &out[open..];
+        let closed = tail.ends_with(')') || tail.ends_with('）');
+        if !closed || tail.chars().any(|c| c.is_ascii_digit()) || open == 0 {
+            break;
+        }
+        out.truncate(open);
+        out = out.trim_end().to_string();
+    }
+    out
+}
+
+/// Splits a cell that may hold several numbers (`138…/010-…`, `138…；139…`,
+/// or two numbers side by side: `138… 0755-…`).
+pub fn split_cell(raw: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for part in raw.split(['/', ';', '；', ',', '，', '、', '|', '\n']).flat_map(|p| p.split("或")) {
+        let part = part.trim();
+        if part.is_empty() {
+            continue;
+        }
+        if normalize(part).is_err() {
+            // Spaces also group digits (138 1234 5678), so split at a space
+            // only where both sides are whole numbers.
+            let tokens: Vec<&str> = part.split_whitespace().collect();
+            let split = (1..tokens.len()).find_map(|i| {
+                let (a, b) = (tokens[..i].join(" "), tokens[i..].join(" "));
+                (normalize(&a).is_ok() && normalize(&b).is_ok()).then_some((a, b))
+            });
+            if let Some((a, b)) = split {
+                out.push(a);
+                out.push(b);
+                continue;
+            }
+        }
+        out.push(part.to_string());
+    }
+    out
 }
 
 #[cfg(test)]
@@ -165,6 +201,8 @@ mod tests {
             ("400-810-8888", l("400-810-8888")),
             ("4008108888", l("400-810-8888")),
             ("+86 10 6234 5678", l("010-62345678")),
+            ("15323463702(微信同号)", m("15323463702")),
+            ("13346942679（手机）", m("13346942679")),
         ];
         for (raw, want) in cases {
             assert_eq!(&normalize(raw), want, "{raw}");
@@ -186,6 +224,37 @@ mod tests {
     fn splits_cells() {
         assert_eq!(split_cell("13812345678/010-62345678"), vec!["13812345678", "010-62345678"]);
         assert_eq!(split_cell("13812345678；13912345678"), vec!["13812345678", "13912345678"]);
-        assert_eq!(split_cell(" "), Vec::<&str>::new());
+        assert_eq!(split_cell("13025062549 0755-88924536"), vec!["13025062549", "0755-88924536"]);
+        assert_eq!(split_cell("138 1234 5678"), vec!["138 1234 5678"]);
+        assert_eq!(split_cell(" "), Vec::<String>::new());
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn never_panics_and_is_idempotent(s in "\\PC{0,40}") {
+            if let Ok(v) = normalize(&s) {
+                prop_assert_eq!(normalize(v.as_str()), Ok(v.clone()));
+            }
+            let _ = split_cell(&s);
+        }
+
+        #[test]
+        fn phone_like_input_is_idempotent(s in "[+0-9 ()\\-转x.Ee]{0,24}") {
+            if let Ok(v) = normalize(&s) {
+                prop_assert_eq!(normalize(v.as_str()), Ok(v.clone()));
+            }
+        }
+
+        #[test]
+        fn any_valid_mobile_survives_decoration(d in "1[3-9][0-9]{9}", sep in "[ \\-–]?") {
+            let decorated = format!("+86 {}{sep}{}{sep}{}", &d[..3], &d[3..7], &d[7..]);
+            prop_assert_eq!(normalize(&decorated), Ok(PhoneValue::Mobile(d.clone())));
+        }
     }
 }

@@ -25,8 +25,8 @@ pub const SAMPLES: &[SampleSource] = &[
         interaction_kind: None,
     },
     SampleSource {
-        file: "service.csv",
-        bytes: include_bytes!("../../sample-data/service.csv"),
+        file: "service.xlsx",
+        bytes: include_bytes!("../../sample-data/service.xlsx"),
         source: "service",
         key: Some("工单号"),
         interaction_kind: Some("ticket"),

@@ -33,6 +33,8 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+// Parsed once per process: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create the database (harmless if it exists).
@@ -138,6 +140,26 @@ interaction_at interaction_kind interaction_summary interaction_by custom:NAME:T
         /// Seed of the sample: the same seed picks the same customers.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+    },
+    /// Write realistic, messy sample exports of any size, with `truth.csv` naming every row's true customer.
+    #[command(long_about = "Write sales.csv, service.csv and marketing.csv (UTF-8) plus truth.csv \
+(header source,source_key,entity_id) to DIR: N true customers, more rows, with duplicates across and within \
+sources and the hard cases of duplicate detection. Same seed, same bytes.\n\n\
+Import them with:\n  crmwb import DIR/sales.csv --source sales --key 客户编号\n  \
+crmwb import DIR/service.csv --source service --key 工单号 --interaction-kind ticket\n  \
+crmwb import DIR/marketing.csv --source marketing --interaction-kind event")]
+    GenSample {
+        /// How many true customers.
+        #[arg(long, value_name = "N")]
+        customers: u64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Save as the source systems do: sales.csv in GB18030, service as service.xlsx
+        /// (numbers and dates typed), marketing.csv with a UTF-8 byte-order mark.
+        #[arg(long)]
+        native_formats: bool,
     },
     /// Build a fresh demo database from the bundled sample data and open the workbench.
     Demo {
@@ -436,6 +458,26 @@ pub fn run(cli: Cli) -> Result<i32> {
             }
             let report = wb.quality(sample.map(|f| (f, *seed)))?;
             output::print_quality(&mut out, &report, *json)?;
+        }
+        Some(Command::GenSample { customers, seed, out: dir, native_formats }) => {
+            let started = std::time::Instant::now();
+            let io = |source| Error::Io { path: dir.clone(), source };
+            let summary = crate::sample::generate(&crate::sample::GenOptions {
+                customers: *customers,
+                seed: *seed,
+                out_dir: dir.clone(),
+            })
+            .map_err(io)?;
+            if *native_formats {
+                crate::sample::formats::to_gb18030(&dir.join("sales.csv")).map_err(io)?;
+                crate::sample::formats::add_bom(&dir.join("marketing.csv")).map_err(io)?;
+                crate::sample::formats::csv_to_xlsx(&dir.join("service.csv"), &dir.join("service.xlsx")).map_err(io)?;
+            }
+            for (file, rows) in &summary.files {
+                let file = if *native_formats && file == "service.csv" { "service.xlsx" } else { file.as_str() };
+                writeln!(out, "{:>10} rows  {}", rows, dir.join(file).display())?;
+            }
+            writeln!(out, "{} customers in {:.1} s", summary.customers, started.elapsed().as_secs_f64())?;
         }
         Some(Command::Demo { no_tui, keymap }) => {
             let wb = demo::build(cli.db.as_deref(), &mut out)?;

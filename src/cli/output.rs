@@ -75,10 +75,11 @@ pub fn write_rejected_csv(wb: &Workbench, batch: i64, path: &std::path::Path) ->
     header.push("reason".into());
     header.push("row".into());
     w.write_record(&header).map_err(io)?;
-    for (row, mut cells, reasons) in rows {
+    for r in rows {
+        let mut cells = r.cells;
         cells.resize(headers.len().max(cells.len()), String::new());
-        cells.push(reasons.join("; "));
-        cells.push(row.to_string());
+        cells.push(r.reasons.join("; "));
+        cells.push(r.row.to_string());
         w.write_record(&cells).map_err(io)?;
     }
     w.flush()?;
@@ -180,10 +181,6 @@ pub fn print_batch(out: &mut impl Write, wb: &Workbench, id: i64, json: bool) ->
     let b = wb.batch(id)?;
     let issues = crate::store::imports::batch_issues(wb.store().conn(), id)?;
     if json {
-        let issues: Vec<Value> = issues
-            .iter()
-            .map(|(row, col, rule, sev, msg)| serde_json::json!({"row": row, "column": col, "rule": rule, "severity": sev, "message": msg}))
-            .collect();
         serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "batch": b, "issues": issues }))?;
         writeln!(out)?;
         return Ok(());
@@ -193,9 +190,9 @@ pub fn print_batch(out: &mut impl Write, wb: &Workbench, id: i64, json: bool) ->
     if issues.is_empty() {
         writeln!(out, "No warnings or rejections.")?;
     }
-    for (row, col, rule, sev, msg) in issues {
-        let col = col.map(|c| format!(" column {}", sanitize(&c))).unwrap_or_default();
-        writeln!(out, "row {row}{col}: {sev} [{rule}] {}", sanitize(&msg))?;
+    for i in issues {
+        let col = i.column.map(|c| format!(" column {}", sanitize(&c))).unwrap_or_default();
+        writeln!(out, "row {}{col}: {} [{}] {}", i.row, i.severity, i.rule, sanitize(&i.message))?;
     }
     Ok(())
 }
@@ -409,21 +406,6 @@ impl<W: Write> Drop for TerminalSafe<W> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn terminal_output_is_inert() {
-        let mut buf = Vec::new();
-        {
-            let mut t = TerminalSafe::new(&mut buf);
-            write!(t, "ok\nevil\x1b]0;title\x07 \u{202E}x\npartial\x1b").unwrap();
-        }
-        assert_eq!(String::from_utf8(buf).unwrap(), "ok\nevil^[]0;title^G <U+202E>x\npartial^[");
-    }
-}
-
 fn pct(v: f64) -> String {
     format!("{:.1}%", v * 100.0)
 }
@@ -488,4 +470,19 @@ pub fn print_quality(out: &mut impl Write, r: &crate::service::QualityReport, js
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_output_is_inert() {
+        let mut buf = Vec::new();
+        {
+            let mut t = TerminalSafe::new(&mut buf);
+            write!(t, "ok\nevil\x1b]0;title\x07 \u{202E}x\npartial\x1b").unwrap();
+        }
+        assert_eq!(String::from_utf8(buf).unwrap(), "ok\nevil^[]0;title^G <U+202E>x\npartial^[");
+    }
 }

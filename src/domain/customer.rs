@@ -54,14 +54,16 @@ impl Status {
 
     pub fn parse(s: &str) -> Option<Status> {
         match s.trim().to_lowercase().as_str() {
-            "潜在客户" | "潜在" | "潜客" | "线索" | "prospect" | "lead" | "new" => Some(Status::Prospect),
-            "意向客户" | "意向" | "有意向" | "跟进中" | "interested" | "opportunity" => {
-                Some(Status::Interested)
+            "潜在客户" | "潜在" | "潜客" | "线索" | "待开发" | "新客户" | "初步接触" | "prospect" | "lead" | "new" => {
+                Some(Status::Prospect)
             }
-            "成交客户" | "成交" | "已成交" | "签约" | "已签约" | "won" | "customer" | "closed won" => {
-                Some(Status::Won)
+            "意向客户" | "意向" | "有意向" | "跟进中" | "跟进" | "商机" | "报价中" | "谈判中" | "interested"
+            | "opportunity" => Some(Status::Interested),
+            "成交客户" | "成交" | "已成交" | "签约" | "已签约" | "签单" | "已签单" | "合作中" | "won" | "customer"
+            | "closed won" => Some(Status::Won),
+            "流失客户" | "流失" | "已流失" | "丢单" | "已丢单" | "终止合作" | "lost" | "churned" | "closed lost" => {
+                Some(Status::Lost)
             }
-            "流失客户" | "流失" | "已流失" | "lost" | "churned" | "closed lost" => Some(Status::Lost),
             _ => None,
         }
     }
@@ -86,9 +88,9 @@ impl Priority {
 
     pub fn parse(s: &str) -> Option<Priority> {
         match s.trim().to_lowercase().as_str() {
-            "高" | "high" | "h" | "a" => Some(Priority::High),
-            "中" | "medium" | "mid" | "m" | "b" => Some(Priority::Medium),
-            "低" | "low" | "l" | "c" => Some(Priority::Low),
+            "高" | "high" | "h" | "a" | "重要" | "紧急" | "优先" => Some(Priority::High),
+            "中" | "medium" | "mid" | "m" | "b" | "一般" | "普通" | "正常" => Some(Priority::Medium),
+            "低" | "low" | "l" | "c" | "不急" | "次要" => Some(Priority::Low),
             _ => None,
         }
     }

@@ -107,8 +107,20 @@ pub fn normalize_field(field: Field, raw: &str) -> Result<Option<String>, Issue>
                 let s: String =
                     clean::text::fold_width(t).chars().filter(|c| !matches!(c, ',' | '¥' | '￥' | ' ')).collect();
                 let s = s.trim_end_matches('元');
+                // 12.8万 is 128000: Chinese amounts count in ten-thousands.
+                let (s, scale) = match s.strip_suffix('万') {
+                    Some(n) => (n, 10_000.0),
+                    None => (s, 1.0),
+                };
                 match s.parse::<f64>() {
-                    Ok(v) if v.is_finite() => Ok(Some(s.to_string())),
+                    Ok(v) if v.is_finite() => {
+                        let v = v * scale;
+                        Ok(Some(if v.fract() == 0.0 && v.abs() < 1e15 {
+                            format!("{}", v as i64)
+                        } else {
+                            format!("{v}")
+                        }))
+                    }
                     _ => bad("number.format", format!("`{t}` is not an amount")),
                 }
             }
@@ -165,6 +177,9 @@ mod tests {
         assert_eq!(normalize_field(Field::FirstContact, "2024-13-45").unwrap_err().rule, "date.format");
         assert_eq!(normalize_field(Field::Notes, "  "), Ok(None));
         assert_eq!(normalize_field(Field::ContractAmount, "¥500,000").unwrap(), Some("500000".into()));
+        assert_eq!(normalize_field(Field::ContractAmount, "12.8万元").unwrap(), Some("128000".into()));
+        assert_eq!(normalize_field(Field::Priority, "一般").unwrap(), Some("中".into()));
+        assert_eq!(normalize_field(Field::Status, "丢单").unwrap(), Some("流失客户".into()));
         assert_eq!(normalize_field(Field::Name, "***").unwrap_err().rule, "name.format");
     }
 

@@ -69,8 +69,7 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
             Target::Field(Field::Number) => {}
             // An e-mail cell may hold several addresses; each is kept.
             Target::Field(Field::Email) => {
-                for part in cell.split([';', '；', ',', '，', '/', '、', ' ', '\n']).filter(|p| !p.trim().is_empty())
-                {
+                for part in cell.split([';', '；', ',', '，', '/', '、', '\n']).filter(|p| !p.trim().is_empty()) {
                     match normalize_field(Field::Email, part) {
                         Ok(Some(v)) => {
                             if let Some(m) = clean::email::mobile_in_local_part(&v) {
@@ -107,7 +106,7 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
             },
             Target::Phone => {
                 for part in clean::phone::split_cell(cell) {
-                    match clean::phone::normalize(part) {
+                    match clean::phone::normalize(&part) {
                         Ok(clean::phone::PhoneValue::Mobile(m)) => p.phones.push((PhoneKind::Mobile, m)),
                         Ok(clean::phone::PhoneValue::Landline(l)) => p.phones.push((PhoneKind::Landline, l)),
                         Err(e) => warn(Issue {

@@ -476,7 +476,9 @@ fn csv_error(file: &str, e: csv::Error) -> Error {
 mod tests {
     use super::*;
 
-    fn read_all(bytes: &[u8], name: &str, opts: &ReadOptions) -> Result<(Vec<String>, Vec<Vec<String>>, &'static str)> {
+    type Table = (Vec<String>, Vec<Vec<String>>, &'static str);
+
+    fn read_all(bytes: &[u8], name: &str, opts: &ReadOptions) -> Result<Table> {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join(name);
         std::fs::write(&p, bytes).unwrap();

@@ -115,14 +115,31 @@ pub(crate) fn log_issue(
     Ok(())
 }
 
-/// Rows a batch rejected, as they were read, with every reason:
-/// (row number, cells, reasons).
-pub fn rejected_rows(conn: &Connection, batch_id: i64) -> Result<Vec<(i64, Vec<String>, Vec<String>)>> {
+/// A row a batch rejected, as it was read, with every reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RejectedRow {
+    pub row: i64,
+    pub cells: Vec<String>,
+    pub reasons: Vec<String>,
+}
+
+/// One logged warning or rejection.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LoggedIssue {
+    pub row: i64,
+    pub column: Option<String>,
+    pub rule: String,
+    pub severity: String,
+    pub message: String,
+}
+
+/// Rows a batch rejected, in file order.
+pub fn rejected_rows(conn: &Connection, batch_id: i64) -> Result<Vec<RejectedRow>> {
     let mut stmt = conn.prepare(
         "SELECT row_number, raw, column_name, message FROM import_issues \
          WHERE batch_id = ?1 AND severity = 'error' ORDER BY row_number, id",
     )?;
-    let mut out: Vec<(i64, Vec<String>, Vec<String>)> = Vec::new();
+    let mut out: Vec<RejectedRow> = Vec::new();
     let rows = stmt.query_map([batch_id], |r| {
         Ok((
             r.get::<_, i64>(0)?,
@@ -138,10 +155,10 @@ pub fn rejected_rows(conn: &Connection, batch_id: i64) -> Result<Vec<(i64, Vec<S
             None => msg,
         };
         match out.last_mut() {
-            Some(last) if last.0 == n => last.2.push(reason),
+            Some(last) if last.row == n => last.reasons.push(reason),
             _ => {
                 let cells = raw.and_then(|r| serde_json::from_str(&r).ok()).unwrap_or_default();
-                out.push((n, cells, vec![reason]));
+                out.push(RejectedRow { row: n, cells, reasons: vec![reason] });
             }
         }
     }
@@ -367,11 +384,13 @@ pub fn sources_of_batch(conn: &Connection, batch_id: i64) -> Result<Vec<SourceRe
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// A batch's logged warnings and rejections: (row, column, rule, severity, message).
-pub fn batch_issues(conn: &Connection, batch_id: i64) -> Result<Vec<(i64, Option<String>, String, String, String)>> {
+/// A batch's logged warnings and rejections, in file order.
+pub fn batch_issues(conn: &Connection, batch_id: i64) -> Result<Vec<LoggedIssue>> {
     let mut stmt = conn.prepare(
         "SELECT row_number, column_name, rule, severity, message FROM import_issues WHERE batch_id = ?1 ORDER BY row_number, id",
     )?;
-    let rows = stmt.query_map([batch_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+    let rows = stmt.query_map([batch_id], |r| {
+        Ok(LoggedIssue { row: r.get(0)?, column: r.get(1)?, rule: r.get(2)?, severity: r.get(3)?, message: r.get(4)? })
+    })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -1,0 +1,205 @@
+//! The 360° view of one customer as display lines. Built once when the
+//! selection changes, so render only slices and clips; every imported string
+//! passes through `display::sanitize` here.
+
+use crate::display::{fit, sanitize, sanitize_lines, width};
+use crate::domain::Field;
+use crate::store::CustomerDetail;
+
+/// How a piece of text should look; the theme turns it into a style.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Plain,
+    Heading,
+    Label,
+    Dim,
+    Flag,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seg {
+    pub text: String,
+    pub tone: Tone,
+}
+
+pub type DLine = Vec<Seg>;
+
+fn seg(text: impl Into<String>, tone: Tone) -> Seg {
+    Seg { text: text.into(), tone }
+}
+
+/// Columns of the field labels: the longest label is four CJK characters.
+const LABEL_COLS: usize = 8;
+const INDENT: &str = "    ";
+const DEEP: &str = "        ";
+
+struct Builder {
+    lines: Vec<DLine>,
+}
+
+impl Builder {
+    fn heading(&mut self, title: &str, count: Option<usize>) {
+        if !self.lines.is_empty() {
+            self.lines.push(Vec::new());
+        }
+        let t = match count {
+            Some(n) => format!("── {title} ({n}) ──"),
+            None => format!("── {title} ──"),
+        };
+        self.lines.push(vec![seg(t, Tone::Heading)]);
+    }
+
+    /// A label and a value that may span lines; continuation lines align
+    /// under the value.
+    fn field(&mut self, label: &str, value: Option<&str>) {
+        let label = format!("{}  ", fit(&sanitize(label), LABEL_COLS));
+        match value.filter(|v| !v.trim().is_empty()) {
+            None => self.lines.push(vec![seg(label, Tone::Label), seg("—", Tone::Dim)]),
+            Some(v) => {
+                let pad = " ".repeat(width(&label));
+                for (i, l) in sanitize_lines(v).into_iter().enumerate() {
+                    let lead = if i == 0 { label.clone() } else { pad.clone() };
+                    self.lines.push(vec![seg(lead, Tone::Label), seg(l, Tone::Plain)]);
+                }
+            }
+        }
+    }
+
+    fn text(&mut self, parts: Vec<Seg>) {
+        self.lines.push(parts);
+    }
+
+    /// An indented block of untrusted multi-line text.
+    fn block(&mut self, s: &str, indent: &str, tone: Tone) {
+        for l in sanitize_lines(s) {
+            self.lines.push(vec![seg(format!("{indent}{l}"), tone)]);
+        }
+    }
+
+    fn none(&mut self) {
+        self.lines.push(vec![seg(format!("{INDENT}none"), Tone::Dim)]);
+    }
+}
+
+fn s(v: &str) -> String {
+    sanitize(v).into_owned()
+}
+
+pub fn build(d: &CustomerDetail) -> Vec<DLine> {
+    let c = &d.customer;
+    let mut b = Builder { lines: Vec::new() };
+    b.text(vec![seg(s(&c.number), Tone::Heading), seg("  ", Tone::Plain), seg(s(&c.name), Tone::Heading)]);
+    if c.flags.is_empty() {
+        b.text(vec![seg(format!("{}  ", fit("标记", LABEL_COLS)), Tone::Label), seg("—", Tone::Dim)]);
+    } else {
+        let flags: Vec<String> = c.flags.iter().map(|f| s(f)).collect();
+        b.text(vec![seg(format!("{}  ", fit("标记", LABEL_COLS)), Tone::Label), seg(flags.join(", "), Tone::Flag)]);
+    }
+
+    b.heading("Fields", None);
+    for f in Field::ALL {
+        b.field(f.label(), c.get(f));
+    }
+    if !d.custom.is_empty() {
+        b.heading("Custom fields", Some(d.custom.len()));
+        for (name, _ty, value) in &d.custom {
+            b.field(name, Some(value));
+        }
+    }
+
+    b.heading("Phones", Some(d.phones.len()));
+    if d.phones.is_empty() {
+        b.none();
+    }
+    for p in &d.phones {
+        let mut parts =
+            vec![seg(format!("{INDENT}{}  ", fit(p.kind.as_str(), 8)), Tone::Label), seg(s(&p.number), Tone::Plain)];
+        if p.is_primary {
+            parts.push(seg("  primary", Tone::Dim));
+        }
+        b.text(parts);
+    }
+
+    b.heading("E-mails", Some(d.emails.len()));
+    if d.emails.is_empty() {
+        b.none();
+    }
+    for e in &d.emails {
+        let mut parts = vec![seg(format!("{INDENT}{}", s(&e.email)), Tone::Plain)];
+        if e.is_primary {
+            parts.push(seg("  primary", Tone::Dim));
+        }
+        b.text(parts);
+    }
+
+    b.heading("Contacts", Some(d.contacts.len()));
+    if d.contacts.is_empty() {
+        b.none();
+    }
+    for ct in &d.contacts {
+        let mut parts = vec![seg(format!("{INDENT}{}", s(&ct.name)), Tone::Plain)];
+        for v in [&ct.title, &ct.mobile, &ct.landline, &ct.email].into_iter().flatten() {
+            if !v.is_empty() {
+                parts.push(seg(format!("  {}", s(v)), Tone::Plain));
+            }
+        }
+        b.text(parts);
+        if let Some(n) = ct.notes.as_deref().filter(|n| !n.is_empty()) {
+            b.block(n, DEEP, Tone::Dim);
+        }
+    }
+
+    b.heading("Interactions", Some(d.interactions.len()));
+    if d.interactions.is_empty() {
+        b.none();
+    }
+    for i in &d.interactions {
+        let mut parts = vec![
+            seg(format!("{INDENT}{}", s(&i.at)), Tone::Label),
+            seg("  ", Tone::Plain),
+            seg(s(&i.kind), Tone::Plain),
+        ];
+        if let Some(by) = i.by.as_deref().filter(|v| !v.is_empty()) {
+            parts.push(seg(format!("  by {}", s(by)), Tone::Dim));
+        }
+        b.text(parts);
+        b.block(&i.summary, DEEP, Tone::Plain);
+    }
+
+    b.heading("Source records", Some(d.sources.len()));
+    if d.sources.is_empty() {
+        b.none();
+    }
+    for r in &d.sources {
+        b.text(vec![
+            seg(format!("{INDENT}{}", s(&r.source)), Tone::Label),
+            seg(format!("  key {}  batch {}  row {}", s(&r.source_key), r.batch_id, r.row_number), Tone::Dim),
+        ]);
+        for (h, v) in r.headers.iter().zip(&r.values) {
+            if v.trim().is_empty() {
+                continue;
+            }
+            let lead = format!("{DEEP}{}: ", s(h));
+            let pad = " ".repeat(width(&lead));
+            for (n, l) in sanitize_lines(v).into_iter().enumerate() {
+                b.text(vec![seg(if n == 0 { lead.clone() } else { pad.clone() }, Tone::Label), seg(l, Tone::Plain)]);
+            }
+        }
+    }
+
+    b.heading("History", Some(d.history.len()));
+    if d.history.is_empty() {
+        b.none();
+    }
+    for a in &d.history {
+        b.text(vec![
+            seg(format!("{INDENT}{}", s(&a.at)), Tone::Label),
+            seg(format!("  {}", s(&a.actor)), Tone::Plain),
+            seg(format!("  {}", s(&a.action)), Tone::Plain),
+        ]);
+        if !a.details.is_null() {
+            b.text(vec![seg(format!("{DEEP}{}", s(&a.details.to_string())), Tone::Dim)]);
+        }
+    }
+    b.lines
+}

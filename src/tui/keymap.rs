@@ -1,0 +1,758 @@
+//! Keymaps: TOML files that bind key sequences to named actions, per context.
+//!
+//! ```toml
+//! [customers]
+//! bindings = [
+//!   { keys = ["j", "<Down>"], action = "cursor.down", desc = "Next customer" },
+//!   { keys = "g g",           action = "cursor.top",  desc = "First customer" },
+//! ]
+//! ```
+//!
+//! A space separates the keys of a sequence, a list gives alternatives.
+//! Lookup goes modal (help overlay) → focused pane → global. Sequences
+//! resolve through a trie with no timeout, so a slow link cannot break
+//! `g g`; that is also why a key may not be both a binding and the start of
+//! another binding anywhere on one lookup path: the longer one could never be
+//! typed. Every problem in a file is reported with its file and line.
+
+use super::action::Action;
+use crate::error::{Error, Result};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+
+/// The keymaps compiled into the binary, by name.
+const BUILTIN: &[(&str, &str)] = &[("default", include_str!("../../keymaps/default.toml"))];
+
+/// Loads a keymap: `None` or a built-in name gives the embedded keymap; anything
+/// else is read as a path to a TOML file.
+pub fn load_keymap(name_or_path: Option<&str>) -> Result<Keymap> {
+    let name = name_or_path.unwrap_or("default");
+    if let Some((builtin, text)) = BUILTIN.iter().find(|(n, _)| *n == name) {
+        return Keymap::parse(&format!("keymaps/{builtin}.toml"), text);
+    }
+    let path = Path::new(name);
+    let looks_like_path = name.contains(['/', '\\']) || name.ends_with(".toml") || path.exists();
+    if !looks_like_path {
+        let known: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
+        return Err(Error::Invalid(format!(
+            "no built-in keymap named `{name}` (built in: {}); give a path to a .toml file for your own",
+            known.join(", ")
+        )));
+    }
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    Keymap::parse(&path.display().to_string(), &text)
+}
+
+/// One key press, normalised so that what the terminal sends and what a
+/// keymap file says compare equal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Key {
+    pub code: KeyCode,
+    pub mods: KeyModifiers,
+}
+
+impl Key {
+    pub fn new(code: KeyCode, mods: KeyModifiers) -> Key {
+        Key::normalise(code, mods)
+    }
+
+    pub fn from_event(ev: &KeyEvent) -> Key {
+        Key::normalise(ev.code, ev.modifiers)
+    }
+
+    fn normalise(code: KeyCode, mods: KeyModifiers) -> Key {
+        let mut mods = mods & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
+        let code = match code {
+            // Terminals disagree on whether `G` also reports SHIFT; the
+            // character already says it.
+            KeyCode::Char(c) => {
+                mods.remove(KeyModifiers::SHIFT);
+                // Ctrl-c and Ctrl-C are the same byte on the wire.
+                if mods.contains(KeyModifiers::CONTROL) {
+                    KeyCode::Char(c.to_ascii_lowercase())
+                } else {
+                    KeyCode::Char(c)
+                }
+            }
+            KeyCode::BackTab => {
+                mods.insert(KeyModifiers::SHIFT);
+                KeyCode::Tab
+            }
+            other => other,
+        };
+        Key { code, mods }
+    }
+
+    /// Parses one key as written in a keymap: a single character, or a name
+    /// in angle brackets with optional `C-`, `A-`, `S-` prefixes.
+    pub fn parse(tok: &str) -> std::result::Result<Key, String> {
+        let mut chars = tok.chars();
+        if let (Some(c), None) = (chars.next(), chars.next()) {
+            if c.is_control() || c.is_whitespace() {
+                return Err(format!("`{}` cannot be bound as written; use its name, e.g. <Space>", tok.escape_debug()));
+            }
+            return Ok(Key::new(KeyCode::Char(c), KeyModifiers::NONE));
+        }
+        let Some(inner) = tok.strip_prefix('<').and_then(|t| t.strip_suffix('>')) else {
+            return Err(format!(
+                "malformed key `{tok}`: write one character, a special key in angle brackets such as <Esc> or <C-x>, \
+                 and separate the keys of a sequence with spaces (`g g`)"
+            ));
+        };
+        let mut mods = KeyModifiers::NONE;
+        let mut rest = inner;
+        // `<C-->` is Ctrl and `-`: only strip a prefix while something follows it.
+        while rest.len() > 2 && rest.as_bytes()[1] == b'-' {
+            let m = match rest.as_bytes()[0] {
+                b'C' | b'c' => KeyModifiers::CONTROL,
+                b'A' | b'a' | b'M' | b'm' => KeyModifiers::ALT,
+                b'S' | b's' => KeyModifiers::SHIFT,
+                _ => {
+                    return Err(format!("malformed key `{tok}`: unknown modifier `{}-` (use C-, A- or S-)", &rest[..1]))
+                }
+            };
+            mods |= m;
+            rest = &rest[2..];
+        }
+        let mut rc = rest.chars();
+        let code = if let (Some(c), None) = (rc.next(), rc.next()) {
+            if mods.contains(KeyModifiers::SHIFT) {
+                mods.remove(KeyModifiers::SHIFT);
+                KeyCode::Char(c.to_ascii_uppercase())
+            } else {
+                KeyCode::Char(c)
+            }
+        } else {
+            match rest.to_ascii_lowercase().as_str() {
+                "space" => KeyCode::Char(' '),
+                "esc" | "escape" => KeyCode::Esc,
+                "enter" | "cr" | "return" => KeyCode::Enter,
+                "tab" => KeyCode::Tab,
+                "backtab" => {
+                    mods.insert(KeyModifiers::SHIFT);
+                    KeyCode::Tab
+                }
+                "bs" | "backspace" => KeyCode::Backspace,
+                "del" | "delete" => KeyCode::Delete,
+                "ins" | "insert" => KeyCode::Insert,
+                "up" => KeyCode::Up,
+                "down" => KeyCode::Down,
+                "left" => KeyCode::Left,
+                "right" => KeyCode::Right,
+                "pageup" | "pgup" => KeyCode::PageUp,
+                "pagedown" | "pgdn" => KeyCode::PageDown,
+                "home" => KeyCode::Home,
+                "end" => KeyCode::End,
+                "lt" => KeyCode::Char('<'),
+                "gt" => KeyCode::Char('>'),
+                f if f.starts_with('f') && f.len() > 1 => match f[1..].parse::<u8>() {
+                    Ok(n @ 1..=24) => KeyCode::F(n),
+                    _ => return Err(format!("malformed key `{tok}`: function keys go from <F1> to <F24>")),
+                },
+                "" => return Err(format!("malformed key `{tok}`: empty key name")),
+                _ => return Err(format!("malformed key `{tok}`: unknown key name `{rest}`")),
+            }
+        };
+        Ok(Key::new(code, mods))
+    }
+
+    fn name(self) -> Option<&'static str> {
+        Some(match self.code {
+            KeyCode::Char(' ') => "Space",
+            KeyCode::Char('<') => "lt",
+            KeyCode::Char('>') => "gt",
+            KeyCode::Esc => "Esc",
+            KeyCode::Enter => "Enter",
+            KeyCode::Tab => "Tab",
+            KeyCode::Backspace => "BS",
+            KeyCode::Delete => "Del",
+            KeyCode::Insert => "Ins",
+            KeyCode::Up => "Up",
+            KeyCode::Down => "Down",
+            KeyCode::Left => "Left",
+            KeyCode::Right => "Right",
+            KeyCode::PageUp => "PageUp",
+            KeyCode::PageDown => "PageDown",
+            KeyCode::Home => "Home",
+            KeyCode::End => "End",
+            _ => return None,
+        })
+    }
+
+    fn mod_prefix(self) -> String {
+        let mut s = String::new();
+        for (m, p) in [(KeyModifiers::CONTROL, "C-"), (KeyModifiers::ALT, "A-"), (KeyModifiers::SHIFT, "S-")] {
+            if self.mods.contains(m) {
+                s.push_str(p);
+            }
+        }
+        s
+    }
+
+    /// A compact form for the status bar: `j`, `↓`, `PgDn`, `C-c`.
+    pub fn short(self) -> String {
+        let base = match self.code {
+            KeyCode::Up => "↑".to_string(),
+            KeyCode::Down => "↓".to_string(),
+            KeyCode::Left => "←".to_string(),
+            KeyCode::Right => "→".to_string(),
+            KeyCode::PageUp => "PgUp".to_string(),
+            KeyCode::PageDown => "PgDn".to_string(),
+            KeyCode::Char('<') => "<".to_string(),
+            KeyCode::Char('>') => ">".to_string(),
+            KeyCode::F(n) => format!("F{n}"),
+            KeyCode::Char(c) if self.name().is_none() => c.to_string(),
+            _ => self.name().unwrap_or("?").to_string(),
+        };
+        format!("{}{base}", self.mod_prefix())
+    }
+}
+
+/// The keymap syntax, so help shows what a user would write in a file.
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.code, self.name()) {
+            (KeyCode::Char(c), None) if self.mods.is_empty() => write!(f, "{c}"),
+            (KeyCode::Char(c), None) => write!(f, "<{}{c}>", self.mod_prefix()),
+            (KeyCode::F(n), _) => write!(f, "<{}F{n}>", self.mod_prefix()),
+            (_, Some(name)) => write!(f, "<{}{name}>", self.mod_prefix()),
+            (code, None) => write!(f, "<{code:?}>"),
+        }
+    }
+}
+
+pub type KeySeq = Vec<Key>;
+
+pub fn parse_seq(s: &str) -> std::result::Result<KeySeq, String> {
+    let seq = s.split_whitespace().map(Key::parse).collect::<std::result::Result<KeySeq, String>>()?;
+    if seq.is_empty() {
+        return Err("empty key: write at least one key".into());
+    }
+    Ok(seq)
+}
+
+pub fn seq_to_string(seq: &[Key]) -> String {
+    seq.iter().map(Key::to_string).collect::<Vec<_>>().join(" ")
+}
+
+/// Where a binding applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Context {
+    Global,
+    Customers,
+    Detail,
+    Help,
+}
+
+impl Context {
+    pub const ALL: [Context; 4] = [Context::Global, Context::Customers, Context::Detail, Context::Help];
+
+    /// The section name in a keymap file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Context::Global => "global",
+            Context::Customers => "customers",
+            Context::Detail => "detail",
+            Context::Help => "help",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Context::Global => "Everywhere",
+            Context::Customers => "Customer list",
+            Context::Detail => "Customer detail",
+            Context::Help => "This help",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Every lookup path the app can be on; conflicts are checked along each.
+const PATHS: [&[Context]; 2] =
+    [&[Context::Help, Context::Customers, Context::Global], &[Context::Help, Context::Detail, Context::Global]];
+
+/// One entry of a keymap file: alternatives that all do one action.
+#[derive(Debug, Clone)]
+pub struct Binding {
+    pub keys: Vec<KeySeq>,
+    pub action: Action,
+    pub desc: String,
+    /// 1-based line in the keymap file, for messages.
+    pub line: usize,
+}
+
+impl Binding {
+    /// All alternatives in keymap syntax: `j, <Down>`.
+    pub fn keys_display(&self) -> String {
+        self.keys.iter().map(|s| seq_to_string(s)).collect::<Vec<_>>().join(", ")
+    }
+
+    /// The first alternative, compact: `gg`, `↓`.
+    pub fn short(&self) -> String {
+        self.keys.first().map(|s| s.iter().map(|k| k.short()).collect::<String>()).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+struct Node {
+    action: Option<Action>,
+    next: HashMap<Key, Node>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lookup {
+    Action(Action),
+    Prefix,
+    Miss,
+}
+
+impl Node {
+    fn insert(&mut self, seq: &[Key], action: Action) {
+        let mut node = self;
+        for k in seq {
+            node = node.next.entry(*k).or_default();
+        }
+        node.action = Some(action);
+    }
+
+    fn lookup(&self, seq: &[Key]) -> Lookup {
+        let mut node = self;
+        for k in seq {
+            match node.next.get(k) {
+                Some(n) => node = n,
+                None => return Lookup::Miss,
+            }
+        }
+        match node.action {
+            Some(a) => Lookup::Action(a),
+            None if node.next.is_empty() => Lookup::Miss,
+            None => Lookup::Prefix,
+        }
+    }
+}
+
+/// What a key press amounted to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    Action(Action),
+    /// The keys so far start a sequence; waiting for the next one.
+    Pending,
+    /// Nothing is bound to these keys (a pending prefix is dropped).
+    Unbound(KeySeq),
+}
+
+#[derive(Debug, Clone)]
+pub struct Keymap {
+    source: String,
+    sections: [Vec<Binding>; 4],
+    tries: [Node; 4],
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    global: Option<RawSection>,
+    customers: Option<RawSection>,
+    detail: Option<RawSection>,
+    help: Option<RawSection>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSection {
+    bindings: Vec<RawBinding>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBinding {
+    keys: toml::Spanned<toml::Value>,
+    action: toml::Spanned<String>,
+    desc: toml::Spanned<String>,
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
+}
+
+impl Keymap {
+    /// Parses and checks a keymap. `source` names the file in messages.
+    pub fn parse(source: &str, text: &str) -> Result<Keymap> {
+        let raw: RawFile = toml::from_str(text).map_err(|e| {
+            let at = e.span().map(|s| format!(" line {}", line_of(text, s.start))).unwrap_or_default();
+            Error::Invalid(format!("{source}{at}: {}", e.message().trim_end()))
+        })?;
+        let mut errors: Vec<(usize, String)> = Vec::new();
+        let mut sections: [Vec<Binding>; 4] = Default::default();
+        let raw_sections = [raw.global, raw.customers, raw.detail, raw.help];
+        for (ctx, raw_section) in Context::ALL.into_iter().zip(raw_sections) {
+            for rb in raw_section.map(|s| s.bindings).unwrap_or_default() {
+                let keys_line = line_of(text, rb.keys.span().start);
+                let action_line = line_of(text, rb.action.span().start);
+                let action = Action::parse(rb.action.get_ref());
+                if action.is_none() {
+                    let known: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
+                    errors.push((
+                        action_line,
+                        format!("unknown action `{}` (known actions: {})", rb.action.get_ref(), known.join(", ")),
+                    ));
+                }
+                if rb.desc.get_ref().trim().is_empty() {
+                    errors.push((
+                        line_of(text, rb.desc.span().start),
+                        "empty desc: help and the status bar show it".into(),
+                    ));
+                }
+                let written: Vec<&str> = match rb.keys.get_ref() {
+                    toml::Value::String(s) => vec![s.as_str()],
+                    toml::Value::Array(items) if !items.is_empty() && items.iter().all(|v| v.is_str()) => {
+                        items.iter().filter_map(|v| v.as_str()).collect()
+                    }
+                    _ => {
+                        errors.push((keys_line, "keys must be a string or a non-empty list of strings".into()));
+                        continue;
+                    }
+                };
+                let mut keys = Vec::new();
+                for w in written {
+                    match parse_seq(w) {
+                        Ok(seq) => keys.push(seq),
+                        Err(e) => errors.push((keys_line, e)),
+                    }
+                }
+                if let Some(action) = action {
+                    sections[ctx.index()].push(Binding {
+                        keys,
+                        action,
+                        desc: rb.desc.get_ref().trim().to_string(),
+                        line: keys_line,
+                    });
+                }
+            }
+        }
+        check_section_conflicts(&sections, &mut errors);
+        check_path_conflicts(&sections, &mut errors);
+        if !errors.is_empty() {
+            errors.sort();
+            errors.dedup();
+            let lines: Vec<String> = errors.into_iter().map(|(l, m)| format!("{source} line {l}: {m}")).collect();
+            return Err(Error::Invalid(lines.join("\n")));
+        }
+        let mut tries: [Node; 4] = Default::default();
+        for ctx in Context::ALL {
+            for b in &sections[ctx.index()] {
+                for seq in &b.keys {
+                    tries[ctx.index()].insert(seq, b.action);
+                }
+            }
+        }
+        Ok(Keymap { source: source.to_string(), sections, tries })
+    }
+
+    /// The file the keymap came from.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    pub fn bindings(&self, ctx: Context) -> &[Binding] {
+        &self.sections[ctx.index()]
+    }
+
+    /// Resolves one key press along `path` (most specific context first),
+    /// given the keys already pending. Updates `pending`.
+    pub fn resolve(&self, path: &[Context], pending: &mut KeySeq, key: Key) -> Resolution {
+        pending.push(key);
+        for ctx in path {
+            match self.tries[ctx.index()].lookup(pending) {
+                Lookup::Action(a) => {
+                    pending.clear();
+                    return Resolution::Action(a);
+                }
+                Lookup::Prefix => return Resolution::Pending,
+                Lookup::Miss => {}
+            }
+        }
+        Resolution::Unbound(std::mem::take(pending))
+    }
+
+    /// The bindings reachable on `path`, one per action, the most specific
+    /// context winning: what the status bar hints at.
+    pub fn reachable(&self, path: &[Context]) -> Vec<&Binding> {
+        let mut seen = Vec::new();
+        let mut out = Vec::new();
+        for ctx in path {
+            for b in self.bindings(*ctx) {
+                if !seen.contains(&b.action) {
+                    seen.push(b.action);
+                    out.push(b);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Every key sequence of a section with the line it was written on.
+fn seqs(bindings: &[Binding]) -> Vec<(&KeySeq, usize)> {
+    bindings.iter().flat_map(|b| b.keys.iter().map(move |s| (s, b.line))).collect()
+}
+
+fn is_strict_prefix(a: &[Key], b: &[Key]) -> bool {
+    a.len() < b.len() && b.starts_with(a)
+}
+
+fn check_section_conflicts(sections: &[Vec<Binding>; 4], errors: &mut Vec<(usize, String)>) {
+    for ctx in Context::ALL {
+        let all = seqs(&sections[ctx.index()]);
+        for (i, (a, la)) in all.iter().enumerate() {
+            for (b, lb) in &all[..i] {
+                if a == b {
+                    errors.push((
+                        *la,
+                        format!("`{}` is bound twice in [{}] (also on line {lb})", seq_to_string(a), ctx.name()),
+                    ));
+                } else if is_strict_prefix(a, b) || is_strict_prefix(b, a) {
+                    let (short, long) = if a.len() < b.len() { (a, b) } else { (b, a) };
+                    errors.push((
+                        *la.max(lb),
+                        format!(
+                            "`{}` is a binding and also the start of `{}` in [{}] (lines {} and {}); \
+                             with no timeout the longer one could never be typed",
+                            seq_to_string(short),
+                            seq_to_string(long),
+                            ctx.name(),
+                            la.min(lb),
+                            la.max(lb)
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn check_path_conflicts(sections: &[Vec<Binding>; 4], errors: &mut Vec<(usize, String)>) {
+    let mut pairs: Vec<(Context, Context)> = Vec::new();
+    for path in PATHS {
+        for (i, a) in path.iter().enumerate() {
+            for b in &path[i + 1..] {
+                if !pairs.contains(&(*a, *b)) {
+                    pairs.push((*a, *b));
+                }
+            }
+        }
+    }
+    for (ca, cb) in pairs {
+        for (a, la) in seqs(&sections[ca.index()]) {
+            for (b, lb) in seqs(&sections[cb.index()]) {
+                if is_strict_prefix(a, b) || is_strict_prefix(b, a) {
+                    let ((short, cs), (long, cl)) =
+                        if a.len() < b.len() { ((a, ca), (b, cb)) } else { ((b, cb), (a, ca)) };
+                    errors.push((
+                        la.max(lb),
+                        format!(
+                            "`{}` in [{}] is a binding and also the start of `{}` in [{}] (lines {} and {}); \
+                             both apply at once, and with no timeout the longer one could never be typed",
+                            seq_to_string(short),
+                            cs.name(),
+                            seq_to_string(long),
+                            cl.name(),
+                            la.min(lb),
+                            la.max(lb)
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn k(c: char) -> Key {
+        Key::new(KeyCode::Char(c), KeyModifiers::NONE)
+    }
+
+    fn err(text: &str) -> String {
+        Keymap::parse("test.toml", text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn default_keymap_loads() {
+        let km = load_keymap(None).unwrap();
+        assert_eq!(km.source(), "keymaps/default.toml");
+        assert!(!km.bindings(Context::Global).is_empty());
+        for ctx in Context::ALL {
+            assert!(!km.bindings(ctx).is_empty(), "{} has no bindings", ctx.name());
+        }
+        assert!(load_keymap(Some("default")).is_ok());
+    }
+
+    #[test]
+    fn keys_parse_and_print_back() {
+        for (written, shown) in [
+            ("j", "j"),
+            ("G", "G"),
+            ("<C-c>", "<C-c>"),
+            ("<C-C>", "<C-c>"),
+            ("<A-x>", "<A-x>"),
+            ("<S-Tab>", "<S-Tab>"),
+            ("<BackTab>", "<S-Tab>"),
+            ("<space>", "<Space>"),
+            ("<Esc>", "<Esc>"),
+            ("<PageDown>", "<PageDown>"),
+            ("<F5>", "<F5>"),
+            ("<S-a>", "A"),
+            ("<C-->", "<C-->"),
+            ("<lt>", "<lt>"),
+            ("<", "<lt>"),
+            ("?", "?"),
+            ("客", "客"),
+        ] {
+            assert_eq!(Key::parse(written).unwrap().to_string(), shown, "{written}");
+        }
+        assert_eq!(parse_seq("g  g").unwrap(), vec![k('g'), k('g')]);
+        assert!(Key::parse("gg").unwrap_err().contains("malformed key `gg`"));
+        assert!(Key::parse("<Bogus>").unwrap_err().contains("unknown key name"));
+        assert!(Key::parse("<X-a>").unwrap_err().contains("unknown modifier"));
+        assert!(Key::parse("<F99>").unwrap_err().contains("F24"));
+        assert!(parse_seq("  ").is_err());
+    }
+
+    #[test]
+    fn events_normalise_like_files() {
+        let shifted_g = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
+        assert_eq!(Key::from_event(&shifted_g), Key::parse("G").unwrap());
+        let backtab = KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT);
+        assert_eq!(Key::from_event(&backtab), Key::parse("<S-Tab>").unwrap());
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(Key::from_event(&ctrl_c), Key::parse("<C-c>").unwrap());
+    }
+
+    #[test]
+    fn sequences_wait_without_timeout_and_cancel_on_a_miss() {
+        let km = Keymap::parse(
+            "t.toml",
+            r#"
+[global]
+bindings = [
+  { keys = "q", action = "app.quit", desc = "Quit" },
+]
+[customers]
+bindings = [
+  { keys = ["g g", "<Home>"], action = "cursor.top", desc = "Top" },
+  { keys = "j", action = "cursor.down", desc = "Down" },
+]
+"#,
+        )
+        .unwrap();
+        let path = [Context::Customers, Context::Global];
+        let mut pending = Vec::new();
+        assert_eq!(km.resolve(&path, &mut pending, k('g')), Resolution::Pending);
+        assert_eq!(pending, vec![k('g')]);
+        assert_eq!(km.resolve(&path, &mut pending, k('g')), Resolution::Action(Action::Top));
+        assert!(pending.is_empty());
+        km.resolve(&path, &mut pending, k('g'));
+        assert_eq!(km.resolve(&path, &mut pending, k('x')), Resolution::Unbound(vec![k('g'), k('x')]));
+        assert!(pending.is_empty());
+        assert_eq!(km.resolve(&path, &mut pending, k('q')), Resolution::Action(Action::Quit));
+        assert_eq!(
+            km.resolve(&[Context::Detail, Context::Global], &mut pending, k('j')),
+            Resolution::Unbound(vec![k('j')])
+        );
+    }
+
+    #[test]
+    fn unknown_action_names_line() {
+        let e = err("[global]\nbindings = [\n  { keys = \"j\", action = \"cursor.dwn\", desc = \"Down\" },\n]\n");
+        assert!(e.contains("test.toml line 3"), "{e}");
+        assert!(e.contains("unknown action `cursor.dwn`"), "{e}");
+    }
+
+    #[test]
+    fn malformed_key_names_line() {
+        let e = err("[customers]\nbindings = [\n  { keys = [\"j\", \"<Dwn>\"], action = \"cursor.down\", desc = \"Down\" },\n]\n");
+        assert!(e.contains("test.toml line 3"), "{e}");
+        assert!(e.contains("malformed key `<Dwn>`"), "{e}");
+        let e = err("[customers]\nbindings = [\n  { keys = \"gg\", action = \"cursor.top\", desc = \"Top\" },\n]\n");
+        assert!(e.contains("line 3") && e.contains("separate the keys of a sequence"), "{e}");
+        let e = err("[customers]\nbindings = [\n  { keys = 7, action = \"cursor.top\", desc = \"Top\" },\n]\n");
+        assert!(e.contains("line 3") && e.contains("keys must be"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_in_section_names_both_lines() {
+        let e = err(r#"[detail]
+bindings = [
+  { keys = "j", action = "cursor.down", desc = "Down" },
+  { keys = ["k", "j"], action = "cursor.up", desc = "Up" },
+]
+"#);
+        assert!(e.contains("test.toml line 4: `j` is bound twice in [detail] (also on line 3)"), "{e}");
+    }
+
+    #[test]
+    fn binding_that_is_a_prefix_is_an_error() {
+        let e = err(r#"[customers]
+bindings = [
+  { keys = "g", action = "cursor.top", desc = "Top" },
+  { keys = "g g", action = "cursor.bottom", desc = "Bottom" },
+]
+"#);
+        assert!(e.contains("line 4") && e.contains("`g` is a binding and also the start of `g g`"), "{e}");
+        // Across contexts on one lookup path too: the pane's `g` would hide global `g g`.
+        let e = err(r#"[global]
+bindings = [
+  { keys = "g g", action = "cursor.top", desc = "Top" },
+]
+[detail]
+bindings = [
+  { keys = "g", action = "focus.list", desc = "List" },
+]
+"#);
+        assert!(e.contains("line 7") && e.contains("`g` in [detail]") && e.contains("`g g` in [global]"), "{e}");
+        // The same sequence in two contexts is an override, not a conflict.
+        Keymap::parse(
+            "t.toml",
+            "[global]\nbindings = [{ keys = \"q\", action = \"app.quit\", desc = \"Quit\" }]\n\
+             [help]\nbindings = [{ keys = \"q\", action = \"help.close\", desc = \"Close\" }]\n",
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn toml_errors_name_line() {
+        let e = err("[global]\nbindings = [\n  { keys = \"j\", action = \"cursor.down\" },\n]\n");
+        assert!(e.contains("test.toml line 3") && e.contains("desc"), "{e}");
+        let e = err("[global]\nbindings = [\n  { keys = \"j\" action = \"x\" },\n]\n");
+        assert!(e.contains("test.toml line 3"), "{e}");
+        let e = err("[global]\nbindings = []\n[typo]\nbindings = []\n");
+        assert!(e.contains("test.toml line 3") && e.contains("typo"), "{e}");
+    }
+
+    #[test]
+    fn load_reports_unknown_names_and_missing_files() {
+        let e = load_keymap(Some("emacs")).unwrap_err().to_string();
+        assert!(e.contains("no built-in keymap named `emacs`"), "{e}");
+        let e = load_keymap(Some("/nonexistent/keys.toml")).unwrap_err().to_string();
+        assert!(e.contains("/nonexistent/keys.toml"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("mine.toml");
+        std::fs::write(
+            &p,
+            "[global]\nbindings = [\n\n { keys = \"<Nope>\", action = \"app.quit\", desc = \"Q\" },\n]\n",
+        )
+        .unwrap();
+        let e = load_keymap(p.to_str()).unwrap_err().to_string();
+        assert!(e.contains(&format!("{} line 4", p.display())), "{e}");
+    }
+}

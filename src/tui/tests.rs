@@ -1,0 +1,329 @@
+//! Snapshot and key-driven tests of the whole TUI on a real (in-memory)
+//! database, through the real default keymap.
+
+use super::*;
+use crate::service::{Clock, ImportOptions};
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::style::{Color, Modifier};
+
+const EXTRA_ROWS: usize = 40;
+
+/// A small import with CJK names, an escape sequence, a bidi override and a
+/// multi-line cell, plus enough plain rows to page through.
+fn workbench() -> Workbench {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("客户.csv");
+    let mut csv = String::from("客户名称,联系人,手机,城市,所属行业,客户状态,备注,工单时间,问题描述,处理人\n");
+    csv.push_str(
+        "北京星辰科技有限公司,张伟,13800001111,北京,信息技术,意向客户,\"首次拜访顺利\n六月决策\",\
+         2026-02-20,\"打印机卡纸\n已远程处理\",客服小李\n",
+    );
+    csv.push_str("上海云帆贸易有限公司,李娜,139-0000-2222,上海,批发和零售业,潜在客户,,,,\n");
+    csv.push_str("红色\x1b[31m警告公司,王强,13700003333,深圳,制造业,成交客户,,,,\n");
+    csv.push_str("反转\u{202E}moc.evil有限公司,赵敏,,广州,,流失客户,,,,\n");
+    csv.push_str("Acme Trading Ltd,John Smith,13600004444,杭州,金融业,意向,,,,\n");
+    for n in 1..=EXTRA_ROWS {
+        csv.push_str(&format!("测试客户{n}号有限公司,联系人{n},1350000{n:04},成都,,潜在客户,,,,\n"));
+    }
+    std::fs::write(&path, csv).unwrap();
+    let mut wb = Workbench::open_in_memory("tester").unwrap();
+    let at = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap().and_hms_opt(9, 30, 0).unwrap();
+    wb.set_clock(Clock::fixed(at));
+    let opts = ImportOptions { source: "test".into(), interaction_kind: Some("ticket".into()), ..Default::default() };
+    wb.import(&path, &opts, &mut |_| {}).unwrap();
+    wb
+}
+
+fn app(w: u16, h: u16) -> App {
+    App::new(workbench(), load_keymap(None).unwrap(), Theme { color: false }, Rect::new(0, 0, w, h)).unwrap()
+}
+
+fn draw(app: &App) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
+    t.draw(|f| render(app, f)).unwrap();
+    t
+}
+
+fn screen(app: &App) -> String {
+    draw(app).backend().to_string()
+}
+
+fn press(app: &mut App, keys: &str) {
+    for k in keymap::parse_seq(keys).unwrap() {
+        app.handle_key(&KeyEvent::new(k.code, k.mods));
+    }
+}
+
+#[test]
+fn snapshot_80x24() {
+    let app = app(80, 24);
+    insta::assert_snapshot!(draw(&app).backend());
+}
+
+#[test]
+fn snapshot_160x48() {
+    let app = app(160, 48);
+    insta::assert_snapshot!(draw(&app).backend());
+}
+
+#[test]
+fn snapshot_hostile_text_is_inert() {
+    let mut app = app(160, 48);
+    press(&mut app, "j j");
+    let s = screen(&app);
+    assert!(s.contains("红色^[[31m警告公司"), "{s}");
+    assert!(!s.contains('\x1b'));
+    insta::assert_snapshot!(s);
+    press(&mut app, "j");
+    let s = screen(&app);
+    assert!(s.contains("反转<U+202E>moc.evil有限公司"), "{s}");
+    assert!(!s.contains('\u{202E}'));
+}
+
+#[test]
+fn snapshot_help_80x24() {
+    let mut app = app(80, 24);
+    press(&mut app, "?");
+    insta::assert_snapshot!(draw(&app).backend());
+}
+
+#[test]
+fn snapshot_detail_focused_and_scrolled_80x24() {
+    let mut app = app(80, 24);
+    press(&mut app, "<Tab> j j j");
+    insta::assert_snapshot!(draw(&app).backend());
+}
+
+#[test]
+fn detail_shows_golden_fields_sources_and_history() {
+    let mut app = app(160, 48);
+    let lines: Vec<String> = app
+        .detail
+        .as_ref()
+        .unwrap()
+        .lines
+        .iter()
+        .map(|l| l.iter().map(|s| s.text.as_str()).collect::<String>())
+        .collect();
+    let text = lines.join("\n");
+    for want in [
+        "CRM2026-000001  北京星辰科技有限公司",
+        "客户名称  北京星辰科技有限公司",
+        "联系人    张伟",
+        "备注      首次拜访顺利",
+        "          六月决策",
+        "── Source records (1) ──",
+        "客户名称: 北京星辰科技有限公司",
+        "── Interactions (1) ──",
+        "    2026-02-20  ticket  by 客服小李\n        打印机卡纸\n        已远程处理",
+        "── History",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+    // The detail is fetched on selection change, not on draw.
+    press(&mut app, "j");
+    assert!(app.detail.as_ref().unwrap().lines[0].iter().any(|s| s.text.contains("上海云帆")));
+}
+
+#[test]
+fn cursor_keys_move_the_selection() {
+    let mut app = app(80, 24);
+    let last = app.ids.len() - 1;
+    press(&mut app, "j");
+    assert_eq!(app.selected(), 1);
+    press(&mut app, "<Down> <Down> k");
+    assert_eq!(app.selected(), 2);
+    press(&mut app, "G");
+    assert_eq!(app.selected(), last);
+    press(&mut app, "g g");
+    assert_eq!(app.selected(), 0);
+    press(&mut app, "<End>");
+    assert_eq!(app.selected(), last);
+    press(&mut app, "<Home>");
+    assert_eq!(app.selected(), 0);
+    let page = app.list_rows();
+    press(&mut app, "<PageDown>");
+    assert_eq!(app.selected(), page);
+    press(&mut app, "<PageUp>");
+    assert_eq!(app.selected(), 0);
+    press(&mut app, "k");
+    assert_eq!(app.selected(), 0, "stays at the top");
+    // The selection is always on screen.
+    press(&mut app, "<PageDown> <PageDown> j");
+    assert!(app.offset <= app.selected() && app.selected() < app.offset + app.list_rows());
+}
+
+#[test]
+fn pending_prefix_waits_shows_and_cancels() {
+    let mut app = app(80, 24);
+    press(&mut app, "j j g");
+    assert_eq!(app.selected(), 2, "a prefix alone does nothing");
+    assert!(screen(&app).contains("│ g …"), "the status bar shows the pending key");
+    press(&mut app, "x");
+    assert!(app.pending.is_empty());
+    assert_eq!(app.selected(), 2);
+    assert!(matches!(app.message(), Some(Message::Info(m)) if m.contains("g x is not bound")));
+    press(&mut app, "g g");
+    assert_eq!(app.selected(), 0);
+}
+
+#[test]
+fn help_opens_closes_and_is_modal() {
+    let mut app = app(80, 24);
+    press(&mut app, "?");
+    assert!(app.help_open());
+    press(&mut app, "<Esc>");
+    assert!(!app.help_open());
+    press(&mut app, "?");
+    assert!(app.help_open());
+    // Under the overlay, cursor keys scroll help and leave the list alone.
+    press(&mut app, "j j");
+    assert_eq!(app.selected(), 0);
+    assert_eq!(app.help_scroll, 2);
+    // `<Enter>` is a list binding; the modal overlay swallows it.
+    press(&mut app, "<Enter>");
+    assert_eq!(app.focus(), Focus::List);
+    press(&mut app, "?");
+    assert!(!app.help_open());
+    // `q` closes help rather than quitting.
+    press(&mut app, "? q");
+    assert!(!app.help_open() && !app.should_quit());
+}
+
+#[test]
+fn hints_offer_only_what_works() {
+    let mut app = app(160, 48);
+    let hints = |app: &App| screen(app).lines().last().unwrap().to_string();
+    assert!(hints(&app).contains("Enter Open detail"), "{}", hints(&app));
+    press(&mut app, "<Tab>");
+    assert!(hints(&app).contains("Esc Back to list"), "{}", hints(&app));
+    press(&mut app, "?");
+    let h = hints(&app);
+    assert!(h.contains("Esc Close help") && h.contains("j Scroll down"), "{h}");
+    assert!(!h.contains("Back to list") && !h.contains("Next pane"), "the overlay swallows these: {h}");
+}
+
+#[test]
+fn help_lists_every_binding_from_the_keymap() {
+    let app = app(160, 48);
+    let text: String =
+        app.help_lines.iter().map(|l| l.iter().map(|s| s.text.as_str()).collect::<String>() + "\n").collect();
+    for ctx in Context::ALL {
+        assert!(text.contains(ctx.title()));
+        for b in app.keymap.bindings(ctx) {
+            assert!(text.contains(&b.desc), "{} missing", b.desc);
+            assert!(text.contains(&b.keys_display()), "{} missing", b.keys_display());
+        }
+    }
+}
+
+#[test]
+fn q_and_ctrl_c_quit() {
+    let mut a = app(80, 24);
+    press(&mut a, "q");
+    assert!(a.should_quit());
+    let mut a = app(80, 24);
+    a.handle_key(&KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert!(a.should_quit());
+}
+
+#[test]
+fn only_key_presses_act() {
+    let mut app = app(80, 24);
+    for kind in [KeyEventKind::Release, KeyEventKind::Repeat] {
+        app.handle_key(&KeyEvent::new_with_kind(KeyCode::Char('j'), KeyModifiers::NONE, kind));
+    }
+    assert_eq!(app.selected(), 0);
+    app.handle_key(&KeyEvent::new_with_kind(KeyCode::Char('j'), KeyModifiers::NONE, KeyEventKind::Press));
+    assert_eq!(app.selected(), 1);
+}
+
+#[test]
+fn tab_switches_focus_and_detail_scrolls() {
+    let mut app = app(80, 24);
+    press(&mut app, "<Tab>");
+    assert_eq!(app.focus(), Focus::Detail);
+    press(&mut app, "j j");
+    assert_eq!(app.selected(), 0, "the list stays put");
+    assert_eq!(app.detail_scroll, 2);
+    press(&mut app, "G");
+    let max = app.detail.as_ref().unwrap().lines.len() - app.detail_rows();
+    assert_eq!(app.detail_scroll, max);
+    press(&mut app, "g g");
+    assert_eq!(app.detail_scroll, 0);
+    press(&mut app, "<S-Tab>");
+    assert_eq!(app.focus(), Focus::List);
+    press(&mut app, "<Enter>");
+    assert_eq!(app.focus(), Focus::Detail);
+    press(&mut app, "<Esc>");
+    assert_eq!(app.focus(), Focus::List);
+    // A new selection starts its detail at the top.
+    press(&mut app, "<Tab> j <Tab> j");
+    assert_eq!(app.detail_scroll, 0);
+}
+
+#[test]
+fn list_reads_only_a_window() {
+    let mut app = app(80, 24);
+    let rows = app.list_rows();
+    assert!(app.window.rows.len() <= 3 * rows && app.window.rows.len() < app.ids.len());
+    let fetches = app.row_fetches;
+    press(&mut app, "j");
+    assert_eq!(app.row_fetches, fetches, "moving within the cached window reads nothing");
+    press(&mut app, "G");
+    assert!(app.window.rows.len() <= 3 * rows);
+    assert!(app.window.get(app.selected()).is_some());
+    // Drawing never reads.
+    let fetches = app.row_fetches;
+    draw(&app);
+    assert_eq!(app.row_fetches, fetches);
+}
+
+#[test]
+fn resize_keeps_selection_visible_and_redraws() {
+    let mut app = app(160, 48);
+    press(&mut app, "G");
+    app.resize(Rect::new(0, 0, 80, 24));
+    assert!(app.offset <= app.selected() && app.selected() < app.offset + app.list_rows());
+    let s = screen(&app);
+    assert!(s.contains(&format!("{}/{}", app.ids.len(), app.ids.len())));
+    app.resize(Rect::new(0, 0, 30, 6));
+    assert!(screen(&app).contains("crmwb needs at least"));
+    app.resize(Rect::new(0, 0, 160, 48));
+    assert!(screen(&app).contains("Customers ("));
+}
+
+#[test]
+fn no_color_uses_modifiers_only_and_selection_is_reversed() {
+    let mut app = app(80, 24);
+    press(&mut app, "j");
+    let t = draw(&app);
+    let buf = t.backend().buffer();
+    for cell in buf.content() {
+        assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "colour with NO_COLOR at {cell:?}");
+    }
+    // List header on row 1 (inside the border), first customer on row 2.
+    let selected_y = 2 + app.selected() as u16;
+    assert!(buf[(5, selected_y)].modifier.contains(Modifier::REVERSED));
+    assert!(!buf[(5, selected_y - 1)].modifier.contains(Modifier::REVERSED));
+}
+
+#[test]
+fn status_bar_names_database_user_role_and_position() {
+    let mut app = app(80, 24);
+    press(&mut app, "j");
+    let s = screen(&app);
+    let total = app.ids.len();
+    assert!(s.contains(&format!(":memory: │ tester (admin) │ 2/{total}")), "{s}");
+    assert!(s.contains("? Help"), "hints come from the keymap: {s}");
+}
+
+#[test]
+fn empty_database_renders() {
+    let wb = Workbench::open_in_memory("tester").unwrap();
+    let mut app = App::new(wb, load_keymap(None).unwrap(), Theme { color: false }, Rect::new(0, 0, 80, 24)).unwrap();
+    press(&mut app, "j G g g <Tab> j");
+    let s = screen(&app);
+    assert!(s.contains("No customers yet") && s.contains("0/0"), "{s}");
+}
