@@ -183,3 +183,57 @@ fn help_and_version() {
         Command::cargo_bin("crmwb").unwrap().args(&cmd).assert().success().stdout(predicate::str::contains("Usage"));
     }
 }
+
+#[test]
+fn killed_import_leaves_a_consistent_resumable_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let file = dir.path().join("big.csv");
+    let mut text = String::from("编号,客户名称,手机,城市\n");
+    for i in 0..40_000u64 {
+        text.push_str(&format!("K{i},客户{i}有限公司,1{:010},北京\n", 3_000_000_000 + i));
+    }
+    std::fs::write(&file, text).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("crmwb");
+    let mut child = std::process::Command::new(&bin)
+        .env_remove("CRMWB_DB")
+        .args(["--db", db.to_str().unwrap(), "import", file.to_str().unwrap(), "--source", "big", "--key", "编号"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once some chunks are committed but before it is done.
+    let started = std::time::Instant::now();
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let read: i64 = rusqlite::Connection::open(&db)
+            .ok()
+            .and_then(|c| c.query_row("SELECT rows_read FROM import_batches WHERE id = 1", [], |r| r.get(0)).ok())
+            .unwrap_or(0);
+        if read >= 5_000 || started.elapsed().as_secs() > 60 {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(ok, "ok");
+    let (read, imported): (i64, i64) = conn
+        .query_row("SELECT rows_read, rows_imported FROM import_batches WHERE id = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    let customers: i64 = conn.query_row("SELECT count(*) FROM customers", [], |r| r.get(0)).unwrap();
+    assert!(read > 0 && read < 40_000, "killed too late to test anything: {read}");
+    assert_eq!(customers, imported, "the committed counts match the committed rows");
+    drop(conn);
+
+    crmwb(&db).arg("imports").assert().success().stdout(predicate::str::contains("incomplete"));
+    crmwb(&db).args(["imports", "resume", "1"]).assert().success();
+    let listed = json(&crmwb(&db).args(["imports", "--json"]).output().unwrap().stdout);
+    assert_eq!(listed[0]["status"], "complete");
+    assert_eq!(listed[0]["rows_read"], 40_000);
+    assert_eq!(listed[0]["rows_imported"], 40_000);
+}

@@ -113,7 +113,8 @@ fn reimport_updates_changed_rows_and_undo_restores() {
     let b2 = wb.import(&f2, &o, &mut |_| {}).unwrap();
     assert_eq!((b2.counts.updated, b2.counts.unchanged), (2, 1), "{:?}", b2.counts);
     let first = wb.customer_by_number(&wb.customer_rows(&wb.customer_ids().unwrap()[..1]).unwrap()[0].number).unwrap();
-    assert_eq!(first.customer.contact_name.as_deref(), Some("王总"));
+    assert_eq!(first.customer.contact_name.as_deref(), Some("王"));
+    assert_eq!(first.customer.contact_title.as_deref(), Some("总"), "the title is taken off the name");
     assert_eq!(count(&wb, "SELECT count(*) FROM source_record_history"), 2, "previous raw rows are kept");
     assert_eq!(wb.customer_count().unwrap(), 3, "the previously rejected row became a customer");
 
@@ -122,7 +123,7 @@ fn reimport_updates_changed_rows_and_undo_restores() {
     assert!(err.contains("undo batch"), "{err}");
     wb.undo_import(b2.batch_id.unwrap()).unwrap();
     let back = wb.customer_detail(first.customer.id).unwrap();
-    assert_eq!(back.customer.contact_name.as_deref(), Some("王经理"));
+    assert_eq!(back.customer.contact_title.as_deref(), Some("经理"));
     assert_eq!(wb.customer_count().unwrap(), 2);
     assert_eq!(back.sources[0].values[2], "王经理", "the raw row is restored too");
     assert_eq!(count(&wb, "SELECT count(*) FROM source_record_history"), 0);
@@ -210,7 +211,7 @@ fn exports_neutralise_formulas_and_links_follow_sources() {
     let f = write(
         dir.path(),
         "x.csv",
-        "客户名称,备注,手机\n=HYPERLINK(\"http://x\"),@SUM(A1),13812345678\n+星辰,-2,13912345678\n",
+        "客户名称,备注,手机,城市\n星辰科技,=HYPERLINK(\"http://x\"),13812345678,@SUM(A1)\n腾远科技,-2,13912345678,+星辰\n",
     );
     let mut wb = Workbench::open_in_memory("t").unwrap();
     wb.import(&f, &opts("x"), &mut |_| {}).unwrap();
@@ -223,11 +224,11 @@ fn exports_neutralise_formulas_and_links_follow_sources() {
     assert_eq!(&headers[0], "number");
     assert!(headers.iter().any(|h| h == "phones"));
     let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
-    let name = headers.iter().position(|h| h == "name").unwrap();
+    let city = headers.iter().position(|h| h == "city").unwrap();
     let notes = headers.iter().position(|h| h == "notes").unwrap();
-    assert_eq!(&rows[0][name], "'=HYPERLINK(\"http://x\")");
-    assert_eq!(&rows[0][notes], "'@SUM(A1)");
-    assert_eq!(&rows[1][name], "'+星辰");
+    assert_eq!(&rows[0][notes], "'=HYPERLINK(\"http://x\")");
+    assert_eq!(&rows[0][city], "'@SUM(A1)");
+    assert_eq!(&rows[1][city], "'+星辰");
     assert_eq!(&rows[1][notes], "'-2");
 
     let mut xlsx = Vec::new();
@@ -236,7 +237,7 @@ fn exports_neutralise_formulas_and_links_follow_sources() {
     let mut book: calamine::Xlsx<_> = calamine::open_workbook(&p).unwrap();
     use calamine::Reader;
     let range = book.worksheet_range("customers").unwrap();
-    let cell = range.get((1, name)).unwrap().to_string();
+    let cell = range.get((1, notes)).unwrap().to_string();
     assert!(cell.starts_with('\''), "{cell}");
 
     let mut json = Vec::new();

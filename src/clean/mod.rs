@@ -2,7 +2,10 @@
 //! Every function here is idempotent: normalising a normalised value
 //! returns it unchanged.
 
+pub mod company;
 pub mod date;
 pub mod email;
+pub mod industry;
+pub mod person;
 pub mod phone;
 pub mod text;

@@ -111,6 +111,7 @@ pub struct Customer {
     pub industry_code: Option<String>,
     pub status: Option<String>,
     pub contact_name: Option<String>,
+    pub contact_title: Option<String>,
     pub mobile: Option<String>,
     pub landline: Option<String>,
     pub email: Option<String>,
@@ -131,6 +132,9 @@ pub struct Customer {
     pub decision_maker: Option<String>,
     pub source_channel: Option<String>,
     pub notes: Option<String>,
+    /// A company name's parts (region, core, legal form, branch), kept so
+    /// matching can compare core names; derived from `name`.
+    pub name_parts: NameParts,
     /// Quality flags such as 待完善.
     pub flags: Vec<String>,
     /// Optimistic-concurrency version; bumped by every change.
@@ -152,6 +156,7 @@ impl Customer {
             Field::IndustryCode => self.industry_code.as_ref(),
             Field::Status => self.status.as_ref(),
             Field::ContactName => self.contact_name.as_ref(),
+            Field::ContactTitle => self.contact_title.as_ref(),
             Field::Mobile => self.mobile.as_ref(),
             Field::Landline => self.landline.as_ref(),
             Field::Email => self.email.as_ref(),
@@ -185,6 +190,7 @@ impl Customer {
             Field::IndustryCode => &mut self.industry_code,
             Field::Status => &mut self.status,
             Field::ContactName => &mut self.contact_name,
+            Field::ContactTitle => &mut self.contact_title,
             Field::Mobile => &mut self.mobile,
             Field::Landline => &mut self.landline,
             Field::Email => &mut self.email,
@@ -207,6 +213,15 @@ impl Customer {
             Field::Notes => &mut self.notes,
         })
     }
+}
+
+/// The recognised parts of a company name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NameParts {
+    pub region: Option<String>,
+    pub core: Option<String>,
+    pub legal_form: Option<String>,
+    pub branch: Option<String>,
 }
 
 /// Formats a customer number: `CRM<year>-<sequence>`, the sequence

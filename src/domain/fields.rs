@@ -28,6 +28,7 @@ pub enum Field {
     IndustryCode,
     Status,
     ContactName,
+    ContactTitle,
     Mobile,
     Landline,
     Email,
@@ -52,7 +53,7 @@ pub enum Field {
 
 impl Field {
     /// Every golden field, in export column order.
-    pub const ALL: [Field; 27] = [
+    pub const ALL: [Field; 28] = [
         Field::Number,
         Field::Name,
         Field::Kind,
@@ -60,6 +61,7 @@ impl Field {
         Field::IndustryCode,
         Field::Status,
         Field::ContactName,
+        Field::ContactTitle,
         Field::Mobile,
         Field::Landline,
         Field::Email,
@@ -91,6 +93,7 @@ impl Field {
             Field::IndustryCode => "industry_code",
             Field::Status => "status",
             Field::ContactName => "contact_name",
+            Field::ContactTitle => "contact_title",
             Field::Mobile => "mobile",
             Field::Landline => "landline",
             Field::Email => "email",
@@ -124,6 +127,7 @@ impl Field {
             Field::IndustryCode => "行业代码",
             Field::Status => "客户状态",
             Field::ContactName => "联系人",
+            Field::ContactTitle => "联系人职务",
             Field::Mobile => "手机",
             Field::Landline => "座机",
             Field::Email => "邮箱",

@@ -4,7 +4,7 @@ pub mod customer;
 pub mod fields;
 pub mod records;
 
-pub use customer::{format_number, parse_number, Customer, CustomerKind, Priority, Status, FLAG_INCOMPLETE};
+pub use customer::{format_number, parse_number, Customer, CustomerKind, NameParts, Priority, Status, FLAG_INCOMPLETE};
 pub use fields::{Field, FieldType, Target};
 pub use records::*;
 pub mod validate;

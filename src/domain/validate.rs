@@ -1,7 +1,7 @@
 //! Validation rules, in one place: the importer, the CLI and the TUI editors
 //! all call these, so a value is judged the same way wherever it enters.
 
-use super::customer::{Customer, CustomerKind, Priority, Status, FLAG_INCOMPLETE};
+use super::customer::{Customer, CustomerKind, NameParts, Priority, Status, FLAG_INCOMPLETE};
 use super::fields::{Field, FieldType};
 use crate::clean;
 use serde::Serialize;
@@ -60,7 +60,12 @@ pub const RULES: &[(&str, Severity, &str)] = &[
     ("status.allowed", Severity::Warning, "status is one of 潜在客户, 意向客户, 成交客户, 流失客户"),
     ("priority.allowed", Severity::Warning, "priority is 高, 中 or 低"),
     ("number.format", Severity::Warning, "a number field holds a plain decimal amount"),
-    ("name.format", Severity::Warning, "a name must contain letters, not only punctuation"),
+    ("name.format", Severity::Warning, "a name must contain letters, not only punctuation or a bare legal form"),
+    (
+        "industry.unknown",
+        Severity::Warning,
+        "industry must be one of the GB/T 4754-2017 sections (A–T), by name, letter or a common wording",
+    ),
 ];
 
 /// Normalises one value for `field`. `Ok(None)` means empty.
@@ -93,6 +98,10 @@ pub fn normalize_field(field: Field, raw: &str) -> Result<Option<String>, Issue>
         Field::Priority => match Priority::parse(t) {
             Some(p) => Ok(Some(p.as_str().to_string())),
             None => bad("priority.allowed", format!("`{t}` is not a priority (高, 中, 低)")),
+        },
+        Field::Industry | Field::IndustryCode => match clean::industry::classify(t) {
+            Some((code, name)) => Ok(Some(if field == Field::Industry { name.to_string() } else { code.to_string() })),
+            None => bad("industry.unknown", format!("`{t}` is not a GB/T 4754 industry section")),
         },
         Field::Name | Field::ContactName => {
             let s = clean::text::squeeze(&clean::text::fold_width(t));
@@ -130,6 +139,84 @@ pub fn normalize_field(field: Field, raw: &str) -> Result<Option<String>, Issue>
                 Ok(Some(lines.join("\n")))
             }
             _ => Ok(Some(clean::text::squeeze(t))),
+        },
+    }
+}
+
+/// Kind-aware normalisation of the name and contact person, then the
+/// record rules. A company name is split into region, core, legal form and
+/// branch (kept for matching); a title is taken off a person's name.
+pub fn finish_record(c: &mut Customer, has_phone_or_email: bool) -> Vec<Issue> {
+    let mut issues = Vec::new();
+    derive_name(c, &mut issues);
+    if let Some(raw) = c.contact_name.take() {
+        let is_self = raw.trim() == "本人" || (c.kind == CustomerKind::Person && raw.trim() == c.name);
+        if !is_self {
+            // `张芳(总)`: a title written in brackets after the name.
+            let (raw, bracketed) = split_bracketed_title(&raw);
+            if c.contact_title.is_none() {
+                c.contact_title = bracketed;
+            }
+            match clean::person::normalize(&raw) {
+                Ok(p) => {
+                    c.contact_name = Some(p.name);
+                    if c.contact_title.is_none() {
+                        c.contact_title = p.title;
+                    }
+                }
+                Err(e) => issues.push(Issue::warning("name.format", Some(Field::ContactName), e)),
+            }
+        }
+    }
+    issues.extend(check_record(c, has_phone_or_email));
+    issues
+}
+
+fn split_bracketed_title(raw: &str) -> (String, Option<String>) {
+    let t = raw.trim();
+    if let Some(body) = t.strip_suffix(')').or_else(|| t.strip_suffix('）')) {
+        if let Some(i) = body.rfind(['(', '（']) {
+            let inner = body[i..].trim_start_matches(['(', '（']).trim();
+            let name = body[..i].trim();
+            if !inner.is_empty() && !name.is_empty() && inner.chars().count() <= 4 {
+                return (name.to_string(), Some(inner.to_string()));
+            }
+        }
+    }
+    (t.to_string(), None)
+}
+
+/// Normalises `name` by kind and fills `name_parts` from it.
+pub fn derive_name(c: &mut Customer, issues: &mut Vec<Issue>) {
+    c.name_parts = NameParts::default();
+    if c.name.trim().is_empty() {
+        c.name.clear();
+        return;
+    }
+    match c.kind {
+        CustomerKind::Company => match clean::company::normalize(&c.name) {
+            Ok(n) => {
+                c.name = n.full;
+                c.name_parts =
+                    NameParts { region: n.region, core: Some(n.core), legal_form: n.legal_form, branch: n.branch };
+            }
+            Err(e) => {
+                issues.push(Issue::warning("name.format", Some(Field::Name), e));
+                c.name.clear();
+            }
+        },
+        CustomerKind::Person => match clean::person::normalize(&c.name) {
+            Ok(p) => {
+                c.name = p.name;
+                if c.contact_title.is_none() {
+                    c.contact_title = p.title;
+                }
+                c.name_parts.core = Some(clean::person::key(&c.name));
+            }
+            Err(e) => {
+                issues.push(Issue::warning("name.format", Some(Field::Name), e));
+                c.name.clear();
+            }
         },
     }
 }
@@ -181,6 +268,23 @@ mod tests {
         assert_eq!(normalize_field(Field::Priority, "一般").unwrap(), Some("中".into()));
         assert_eq!(normalize_field(Field::Status, "丢单").unwrap(), Some("流失客户".into()));
         assert_eq!(normalize_field(Field::Name, "***").unwrap_err().rule, "name.format");
+    }
+
+    #[test]
+    fn contact_titles() {
+        let mut c =
+            Customer {
+                name: "星辰科技有限公司".into(), contact_name: Some("陈美欣(总)".into()), ..Default::default()
+            };
+        finish_record(&mut c, true);
+        assert_eq!((c.contact_name.as_deref(), c.contact_title.as_deref()), (Some("陈美欣"), Some("总")));
+        let mut c =
+            Customer {
+                name: "星辰科技有限公司".into(), contact_name: Some("王经理".into()), ..Default::default()
+            };
+        finish_record(&mut c, true);
+        assert_eq!((c.contact_name.as_deref(), c.contact_title.as_deref()), (Some("王"), Some("经理")));
+        assert_eq!(c.name_parts.core.as_deref(), Some("星辰科技"));
     }
 
     #[test]

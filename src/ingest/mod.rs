@@ -8,7 +8,7 @@ pub use mapping::{ColumnMap, JoinMap, MappedInput, Mapping, MappingFile};
 pub use reader::{EncodingChoice, RawRow, ReadOptions, TableReader};
 
 use crate::clean;
-use crate::domain::validate::{check_record, normalize_field, Issue, Severity};
+use crate::domain::validate::{finish_record, normalize_field, Issue, Severity};
 use crate::domain::{Customer, CustomerKind, Field, FieldType, Interaction, PhoneKind, Target};
 
 /// An issue located in its column.
@@ -28,6 +28,8 @@ pub struct RowPlan {
     pub emails: Vec<String>,
     pub custom: Vec<(String, &'static str, String)>,
     pub interaction: Option<Interaction>,
+    /// Further people named in the contact cell: (name, title).
+    pub extra_contacts: Vec<(String, Option<String>)>,
     pub issues: Vec<RowIssue>,
 }
 
@@ -83,6 +85,42 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
                         }
                         Ok(None) => {}
                         Err(issue) => warn(issue),
+                    }
+                }
+            }
+            // One wording gives both the section name and its letter.
+            Target::Field(f @ (Field::Industry | Field::IndustryCode)) => match classify_cached(cell) {
+                Some((code, name)) => {
+                    for (field, v) in [(Field::Industry, name.to_string()), (Field::IndustryCode, code.to_string())] {
+                        set_field(&mut p.customer, field, v);
+                        if !p.provided.contains(&field) {
+                            p.provided.push(field);
+                        }
+                    }
+                }
+                None => warn(Issue::warning(
+                    "industry.unknown",
+                    Some(*f),
+                    format!("`{}` is not a GB/T 4754 industry section; kept in the raw row", cell.trim()),
+                )),
+            },
+            // Several people in one cell: the first is the contact, the rest
+            // become further contacts of the customer.
+            Target::Field(Field::ContactName) => {
+                let mut people = cell.split([',', '，', '、', '/', ';', '；']).map(str::trim).filter(|s| !s.is_empty());
+                if let Some(first) = people.next() {
+                    match normalize_field(Field::ContactName, first) {
+                        Ok(Some(v)) => {
+                            set_field(&mut p.customer, Field::ContactName, v);
+                            p.provided.push(Field::ContactName);
+                        }
+                        Ok(None) => {}
+                        Err(issue) => warn(issue),
+                    }
+                }
+                for other in people {
+                    if let Ok(n) = clean::person::normalize(other) {
+                        p.extra_contacts.push((n.name, n.title));
                     }
                 }
             }
@@ -167,8 +205,11 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
         }
     }
     let has_detail = !p.phones.is_empty() || !p.emails.is_empty();
-    for issue in check_record(&mut p.customer, has_detail) {
+    for issue in finish_record(&mut p.customer, has_detail) {
         p.issues.push(RowIssue { column: None, issue });
+    }
+    if p.customer.contact_title.is_some() && !p.provided.contains(&Field::ContactTitle) {
+        p.provided.push(Field::ContactTitle);
     }
     if let Some(at) = inter_at {
         p.interaction = Some(Interaction {
@@ -189,6 +230,28 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
         });
     }
     p
+}
+
+/// Industry wordings repeat endlessly in a file; classifying one means
+/// scanning hundreds of keywords, so each distinct wording is classified once.
+fn classify_cached(raw: &str) -> Option<(char, &'static str)> {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    thread_local! {
+        static CACHE: RefCell<HashMap<String, Option<(char, &'static str)>>> = RefCell::new(HashMap::new());
+    }
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if let Some(v) = c.get(raw) {
+            return *v;
+        }
+        let v = clean::industry::classify(raw);
+        if c.len() > 50_000 {
+            c.clear();
+        }
+        c.insert(raw.to_string(), v);
+        v
+    })
 }
 
 fn dedup<T: PartialEq>(v: &mut Vec<T>) {
@@ -241,6 +304,27 @@ mod tests {
         assert_eq!(p.phones.len(), 3, "the e-mail's mobile is a phone too: {:?}", p.phones);
         assert_eq!(p.customer.first_contact.as_deref(), Some("2024-03-05"));
         assert_eq!(p.customer.status.as_deref(), Some("意向客户"));
+        assert_eq!(p.customer.name_parts.core.as_deref(), Some("星辰科技"));
+        assert_eq!(p.customer.name_parts.region.as_deref(), Some("北京"));
+        assert_eq!(p.customer.name_parts.legal_form.as_deref(), Some("有限公司"));
+    }
+
+    #[test]
+    fn contacts_titles_and_industries() {
+        let p = plan(
+            &["客户名称", "联系人", "手机", "所属行业"],
+            &["星辰科技（北京）有限公司*", "王经理、李娜", "13812345678", "软件和信息技术服务"],
+        );
+        assert_eq!(p.customer.name, "星辰科技（北京）有限公司");
+        assert_eq!(p.customer.contact_name.as_deref(), Some("王"));
+        assert_eq!(p.customer.contact_title.as_deref(), Some("经理"));
+        assert_eq!(p.extra_contacts, vec![("李娜".to_string(), None)]);
+        assert_eq!(p.customer.industry_code.as_deref(), Some("I"));
+        assert_eq!(p.customer.industry.as_deref(), Some("信息传输、软件和信息技术服务业"));
+        let p = plan(&["客户名称", "手机", "所属行业"], &["有限公司", "13812345678", "玄学"]);
+        assert!(p.issues.iter().any(|i| i.issue.rule == "name.format"));
+        assert!(p.issues.iter().any(|i| i.issue.rule == "industry.unknown"));
+        assert_eq!(p.customer.industry, None, "an unknown industry is left out, not invented");
     }
 
     #[test]

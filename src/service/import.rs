@@ -655,6 +655,7 @@ fn attach_extras(tx: &Connection, ctx: &RunCtx<'_>, cid: i64, plan: &RowPlan, re
                 let contact = crate::domain::Contact {
                     customer_id: cid,
                     name: name.to_string(),
+                    title: plan.customer.contact_title.clone(),
                     mobile: plan.customer.mobile.clone(),
                     landline: plan.customer.landline.clone(),
                     email: plan.customer.email.clone(),
@@ -663,6 +664,21 @@ fn attach_extras(tx: &Connection, ctx: &RunCtx<'_>, cid: i64, plan: &RowPlan, re
                 };
                 customers::insert_contact(tx, &contact, &ctx.now, Some(ctx.batch_id))?;
             }
+        }
+    }
+    for (name, title) in &plan.extra_contacts {
+        let exists: bool = tx
+            .prepare_cached("SELECT EXISTS(SELECT 1 FROM contacts WHERE customer_id = ?1 AND name = ?2)")?
+            .query_row(params![cid, name], |r| r.get(0))?;
+        if !exists {
+            let contact = crate::domain::Contact {
+                customer_id: cid,
+                name: name.clone(),
+                title: title.clone(),
+                source_record_id: Some(record_id),
+                ..Default::default()
+            };
+            customers::insert_contact(tx, &contact, &ctx.now, Some(ctx.batch_id))?;
         }
     }
     for (name, ty, value) in &plan.custom {
@@ -700,6 +716,7 @@ fn update_from_plan(tx: &Connection, ctx: &RunCtx<'_>, cid: i64, plan: &RowPlan,
         }
     }
     let has_detail = !plan.phones.is_empty() || !plan.emails.is_empty() || c.mobile.is_some() || c.email.is_some();
+    crate::domain::validate::derive_name(&mut c, &mut Vec::new());
     crate::domain::validate::check_record(&mut c, has_detail);
     customers::write_fields(tx, &c, &ctx.now)?;
     for (kind, number) in &plan.phones {

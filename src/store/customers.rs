@@ -9,18 +9,19 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 /// The columns of `customers` in the order `row_to_customer` reads them.
 pub(crate) const CUSTOMER_COLUMNS: &str = "id, number, kind, name, industry, industry_code, status, \
-    contact_name, mobile, landline, email, province, city, district, address, first_contact, \
+    contact_name, contact_title, mobile, landline, email, province, city, district, address, first_contact, \
     last_followup, next_followup, contract_expiry, owner, priority, needs, contract_no, \
     contract_signed, contract_amount, decision_maker, source_channel, notes, flags, version, \
-    created_at, updated_at, merged_into";
+    created_at, updated_at, merged_into, name_region, name_core, name_legal, name_branch";
 
 /// The golden fields stored as plain optional text columns, in
 /// `CUSTOMER_COLUMNS` order (after id, number, kind, name).
-pub(crate) const TEXT_FIELDS: [Field; 24] = [
+pub(crate) const TEXT_FIELDS: [Field; 25] = [
     Field::Industry,
     Field::IndustryCode,
     Field::Status,
     Field::ContactName,
+    Field::ContactTitle,
     Field::Mobile,
     Field::Landline,
     Field::Email,
@@ -54,12 +55,19 @@ pub(crate) fn row_to_customer(r: &Row<'_>) -> rusqlite::Result<Customer> {
     for (i, f) in TEXT_FIELDS.iter().enumerate() {
         *c.slot_mut(*f).expect("text field") = r.get(4 + i)?;
     }
-    let flags: String = r.get(28)?;
+    let n = 4 + TEXT_FIELDS.len();
+    let flags: String = r.get(n)?;
     c.flags = flags.split(';').filter(|s| !s.is_empty()).map(str::to_string).collect();
-    c.version = r.get(29)?;
-    c.created_at = r.get(30)?;
-    c.updated_at = r.get(31)?;
-    c.merged_into = r.get(32)?;
+    c.version = r.get(n + 1)?;
+    c.created_at = r.get(n + 2)?;
+    c.updated_at = r.get(n + 3)?;
+    c.merged_into = r.get(n + 4)?;
+    c.name_parts = crate::domain::NameParts {
+        region: r.get(n + 5)?,
+        core: r.get(n + 6)?,
+        legal_form: r.get(n + 7)?,
+        branch: r.get(n + 8)?,
+    };
     Ok(c)
 }
 
@@ -113,6 +121,26 @@ pub(crate) fn allocate_numbers(conn: &Connection, year: i32, count: u64) -> Resu
     Ok(last - count + 1)
 }
 
+fn insert_sql() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        let mut cols = vec!["number", "kind", "name"];
+        cols.extend(TEXT_FIELDS.iter().map(|f| f.name()));
+        cols.extend([
+            "flags",
+            "created_at",
+            "updated_at",
+            "batch_id",
+            "name_region",
+            "name_core",
+            "name_legal",
+            "name_branch",
+        ]);
+        let marks: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
+        format!("INSERT INTO customers ({}) VALUES ({})", cols.join(", "), marks.join(","))
+    })
+}
+
 /// Inserts one customer with its phones and e-mails; `number` must already
 /// be set. Returns the new row id.
 pub(crate) fn insert_customer(
@@ -123,14 +151,8 @@ pub(crate) fn insert_customer(
     batch_id: Option<i64>,
 ) -> Result<i64> {
     let cu = &c.customer;
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO customers (number, kind, name, industry, industry_code, status, contact_name, \
-         mobile, landline, email, province, city, district, address, first_contact, last_followup, \
-         next_followup, contract_expiry, owner, priority, needs, contract_no, contract_signed, \
-         contract_amount, decision_maker, source_channel, notes, flags, version, created_at, updated_at, batch_id) \
-         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,1,?29,?29,?30)",
-    )?;
-    let mut values: Vec<Option<&str>> = Vec::with_capacity(28);
+    let mut stmt = conn.prepare_cached(insert_sql())?;
+    let mut values: Vec<Option<&str>> = Vec::with_capacity(40);
     values.push(Some(&cu.number));
     values.push(Some(cu.kind.as_str()));
     values.push(Some(&cu.name));
@@ -140,8 +162,11 @@ pub(crate) fn insert_customer(
     let flags = cu.flags.join(";");
     values.push(Some(&flags));
     values.push(Some(now));
+    values.push(Some(now));
     let batch = batch_id.map(|b| b.to_string());
     values.push(batch.as_deref());
+    let p = &cu.name_parts;
+    values.extend([p.region.as_deref(), p.core.as_deref(), p.legal_form.as_deref(), p.branch.as_deref()]);
     stmt.execute(rusqlite::params_from_iter(values.iter()))?;
     let id = conn.last_insert_rowid();
     let mut ph = conn.prepare_cached(
@@ -379,6 +404,15 @@ pub(crate) fn write_fields(conn: &Connection, c: &Customer, now: &str) -> Result
         sets.push(format!("{} = ?{}", f.name(), sets.len() + 1));
         values.push(c.get(*f).map(str::to_string));
     }
+    for (col, v) in [
+        ("name_region", &c.name_parts.region),
+        ("name_core", &c.name_parts.core),
+        ("name_legal", &c.name_parts.legal_form),
+        ("name_branch", &c.name_parts.branch),
+    ] {
+        sets.push(format!("{col} = ?{}", sets.len() + 1));
+        values.push(v.clone());
+    }
     let n = values.len();
     values.push(Some(c.flags.join(";")));
     values.push(Some(now.to_string()));
@@ -408,6 +442,7 @@ pub(crate) fn restore_snapshot(conn: &Connection, id: i64, snap: &serde_json::Va
         }
     }
     c.flags = snap["flags"].as_str().unwrap_or("").split(';').filter(|s| !s.is_empty()).map(str::to_string).collect();
+    crate::domain::validate::derive_name(&mut c, &mut Vec::new());
     write_fields(conn, &c, now)?;
     conn.prepare_cached("DELETE FROM custom_values WHERE customer_id = ?1")?.execute([id])?;
     for item in snap["custom"].as_array().into_iter().flatten() {

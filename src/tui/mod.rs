@@ -67,6 +67,32 @@ impl Drop for TerminalGuard {
     }
 }
 
+/// After a hang-up the terminal is gone and crossterm may spin inside
+/// `event::read` on end-of-file, never returning to the loop that checks
+/// the stop flag. This thread sees the signal too: it gives the loop a
+/// moment to stop cleanly, then restores the terminal and ends the process
+/// (exit status 128 + signal). Nothing is lost: every change is its own
+/// transaction, and an uncommitted one is rolled back by SQLite.
+fn spawn_watchdog(stop: Arc<AtomicBool>) -> Result<signal_hook::iterator::Handle> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT])?;
+    let handle = signals.handle();
+    std::thread::Builder::new()
+        .name("crmwb-signals".into())
+        .spawn(move || {
+            if let Some(sig) = signals.forever().next() {
+                stop.store(true, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(500));
+                if ACTIVE.load(Ordering::SeqCst) {
+                    restore_terminal();
+                    std::process::exit(128 + sig);
+                }
+            }
+        })
+        .map_err(|e| Error::Other(format!("cannot start the signal thread: {e}")))?;
+    Ok(handle)
+}
+
 type PanicHook = Box<dyn Fn(&PanicHookInfo<'_>) + Send + Sync + 'static>;
 
 /// Runs the workbench until the user quits or a SIGTERM/SIGHUP/SIGINT
@@ -86,6 +112,7 @@ pub fn run(wb: Workbench, opts: TuiOptions) -> Result<()> {
     for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP, signal_hook::consts::SIGINT] {
         signals.push(signal_hook::flag::register(sig, Arc::clone(&stop))?);
     }
+    let watchdog = spawn_watchdog(Arc::clone(&stop))?;
 
     let previous: Arc<PanicHook> = Arc::new(std::panic::take_hook());
     let chained = Arc::clone(&previous);
@@ -104,6 +131,7 @@ pub fn run(wb: Workbench, opts: TuiOptions) -> Result<()> {
         event_loop(&mut term, &mut app, &stop)
     })();
 
+    watchdog.close();
     restore_terminal();
     let _ = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| previous(info)));
@@ -112,6 +140,9 @@ pub fn run(wb: Workbench, opts: TuiOptions) -> Result<()> {
     }
     result
 }
+
+/// Events handled between two frames at most.
+const MAX_EVENTS_PER_FRAME: usize = 256;
 
 fn event_loop(term: &mut Terminal<CrosstermBackend<Stdout>>, app: &mut App, stop: &AtomicBool) -> Result<()> {
     let mut dirty = true;
@@ -134,12 +165,14 @@ fn event_loop(term: &mut Terminal<CrosstermBackend<Stdout>>, app: &mut App, stop
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e.into()),
         }
-        // Drain everything queued, then draw once.
-        loop {
+        // Drain what is queued, then draw once. Bounded, and the stop flag
+        // checked on every event: a terminal that went away (an SSH drop) can
+        // report input forever, and SIGHUP must still end the program.
+        for _ in 0..MAX_EVENTS_PER_FRAME {
             let ev = event::read()?;
             app.handle_event(&ev);
             dirty = true;
-            if app.should_quit() || !event::poll(Duration::ZERO)? {
+            if app.should_quit() || stop.load(Ordering::Relaxed) || !event::poll(Duration::ZERO)? {
                 break;
             }
         }

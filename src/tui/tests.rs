@@ -20,8 +20,10 @@ fn workbench() -> Workbench {
          2026-02-20,\"打印机卡纸\n已远程处理\",客服小李\n",
     );
     csv.push_str("上海云帆贸易有限公司,李娜,139-0000-2222,上海,批发和零售业,潜在客户,,,,\n");
-    csv.push_str("红色\x1b[31m警告公司,王强,13700003333,深圳,制造业,成交客户,,,,\n");
-    csv.push_str("反转\u{202E}moc.evil有限公司,赵敏,,广州,,流失客户,,,,\n");
+    // The golden name is cleaned of control characters on import, but notes
+    // and the raw source row keep them: both must still show inert.
+    csv.push_str("红色\x1b[31m警告公司,王强,13700003333,深圳,制造业,成交客户,红字\x1b[31m备注,,,\n");
+    csv.push_str("反转\u{202E}moc.evil有限公司,赵敏,,广州,,流失客户,\u{202E}gnp.exe,,,\n");
     csv.push_str("Acme Trading Ltd,John Smith,13600004444,杭州,金融业,意向,,,,\n");
     for n in 1..=EXTRA_ROWS {
         csv.push_str(&format!("测试客户{n}号有限公司,联系人{n},1350000{n:04},成都,,潜在客户,,,,\n"));
@@ -72,12 +74,12 @@ fn snapshot_hostile_text_is_inert() {
     let mut app = app(160, 48);
     press(&mut app, "j j");
     let s = screen(&app);
-    assert!(s.contains("红色^[[31m警告公司"), "{s}");
+    assert!(s.contains("红字^[[31m备注"), "{s}");
     assert!(!s.contains('\x1b'));
     insta::assert_snapshot!(s);
     press(&mut app, "j");
     let s = screen(&app);
-    assert!(s.contains("反转<U+202E>moc.evil有限公司"), "{s}");
+    assert!(s.contains("<U+202E>gnp.exe"), "{s}");
     assert!(!s.contains('\u{202E}'));
 }
 

@@ -26,10 +26,16 @@ CREATE TABLE customers (
     number           TEXT NOT NULL UNIQUE,
     kind             TEXT NOT NULL DEFAULT 'company' CHECK (kind IN ('company','person')),
     name             TEXT NOT NULL,
+    -- The parts of a company name, for matching on the core name.
+    name_region      TEXT,
+    name_core        TEXT,
+    name_legal       TEXT,
+    name_branch      TEXT,
     industry         TEXT,
     industry_code    TEXT,
     status           TEXT,
     contact_name     TEXT,
+    contact_title    TEXT,
     mobile           TEXT,
     landline         TEXT,
     email            TEXT,
@@ -224,6 +230,7 @@ BEGIN
 END;
 
 CREATE INDEX customers_owner ON customers(owner);
+CREATE INDEX customers_name_core ON customers(name_core);
 CREATE INDEX customers_status ON customers(status);
 CREATE INDEX customers_next_followup ON customers(next_followup);
 CREATE INDEX customers_merged_into ON customers(merged_into) WHERE merged_into IS NOT NULL;
