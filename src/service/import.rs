@@ -640,17 +640,27 @@ fn create_from_plan(tx: &Connection, ctx: &RunCtx<'_>, plan: &mut RowPlan, recor
     let new = NewCustomer { customer: plan.customer.clone(), phones: plan.phones.clone(), emails: plan.emails.clone() };
     let cid = customers::insert_customer(tx, &new, &ctx.now, Some(record_id), Some(ctx.batch_id))?;
     imports::set_source_customer(tx, record_id, cid)?;
-    attach_extras(tx, ctx, cid, plan, record_id)
+    attach_extras(tx, ctx, cid, plan, record_id, true)
 }
 
-fn attach_extras(tx: &Connection, ctx: &RunCtx<'_>, cid: i64, plan: &RowPlan, record_id: i64) -> Result<()> {
+/// `is_new`: the customer was created by this row, so it has no contacts
+/// yet and the look-ups for existing ones are skipped.
+fn attach_extras(
+    tx: &Connection,
+    ctx: &RunCtx<'_>,
+    cid: i64,
+    plan: &RowPlan,
+    record_id: i64,
+    is_new: bool,
+) -> Result<()> {
     // A company row's contact person is a contact of the company, with the
     // row's mobile and e-mail (they belong to the person, not the firm).
     if plan.customer.kind == CustomerKind::Company {
         if let Some(name) = plan.customer.get(Field::ContactName) {
-            let exists: bool = tx
-                .prepare_cached("SELECT EXISTS(SELECT 1 FROM contacts WHERE customer_id = ?1 AND name = ?2)")?
-                .query_row(params![cid, name], |r| r.get(0))?;
+            let exists: bool = !is_new
+                && tx
+                    .prepare_cached("SELECT EXISTS(SELECT 1 FROM contacts WHERE customer_id = ?1 AND name = ?2)")?
+                    .query_row(params![cid, name], |r| r.get(0))?;
             if !exists {
                 let contact = crate::domain::Contact {
                     customer_id: cid,
@@ -741,5 +751,5 @@ fn update_from_plan(tx: &Connection, ctx: &RunCtx<'_>, cid: i64, plan: &RowPlan,
             .execute(params![cid, email, record_id, ctx.batch_id])?;
         }
     }
-    attach_extras(tx, ctx, cid, &plan, record_id)
+    attach_extras(tx, ctx, cid, &plan, record_id, false)
 }

@@ -110,13 +110,12 @@ pub struct CustomerDetail {
 /// Numbers are never handed out twice, even if the customers are deleted.
 pub(crate) fn allocate_numbers(conn: &Connection, year: i32, count: u64) -> Result<u64> {
     let last: u64 = conn
-        .query_row(
+        .prepare_cached(
             "INSERT INTO number_seq(year, last) VALUES (?1, ?2)
              ON CONFLICT(year) DO UPDATE SET last = last + ?2
              RETURNING last",
-            params![year, count as i64],
-            |r| r.get::<_, i64>(0),
-        )
+        )?
+        .query_row(params![year, count as i64], |r| r.get::<_, i64>(0))
         .map(|v| v as u64)?;
     Ok(last - count + 1)
 }
@@ -192,7 +191,8 @@ pub(crate) fn insert_customer(
 
 pub fn get_customer(conn: &Connection, id: i64) -> Result<Option<Customer>> {
     Ok(conn
-        .query_row(&format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id = ?1"), [id], row_to_customer)
+        .prepare_cached(&format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id = ?1"))?
+        .query_row([id], row_to_customer)
         .optional()?)
 }
 
