@@ -52,3 +52,12 @@ customers=$(sqlite3 "$db" "SELECT count(*) FROM customers")
 printf 'rows %d, customers %d, database %.0f MB (sqlite3 plain: %.0f MB)\n' "$total_rows" "$customers" "$(calc "$size / 1048576")" "$(calc "$(stat -c %s "$dir/plain.db") / 1048576")"
 printf 'crmwb import: %.2f s, %.0f rows/s, peak RSS %d MB\n' "$crmwb_secs" "$(calc "$total_rows / $crmwb_secs")" $((peak / 1024))
 printf 'sqlite3 .import: %.2f s; crmwb / plain = %.2fx\n' "$plain_secs" "$(calc "$crmwb_secs / $plain_secs")"
+
+# XLSX: the service export as a workbook (phones typed as numbers, dates as
+# dates), read whole by calamine: its peak memory is the bound to watch.
+"$bin" gen-sample --customers "$n" --seed "$seed" --out "$dir/native" --native-formats >/dev/null
+/usr/bin/time -f "%e %M" -o "$dir/time" "$bin" --db "$dir/xlsx.db" import "$dir/native/service.xlsx" --source service --key 工单号 --json >"$dir/out.json"
+read -r secs rss <"$dir/time"
+rows=$(python3 -c "import json; print(json.load(open('$dir/out.json'))['counts']['read'])")
+printf 'xlsx: %d rows in %.2f s, peak RSS %d MB\n' "$rows" "$secs" $((rss / 1024))
+
