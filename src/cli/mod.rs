@@ -19,7 +19,7 @@ use std::sync::Arc;
     name = "crmwb",
     version,
     about = "Keyboard-driven workbench for integrating and cleansing customer data",
-    long_about = "crm-workbench imports customer exports (CSV), normalises and validates them, \
+    long_about = "crm-workbench imports customer exports (CSV, XLSX), normalises and validates them, \
 keeps every raw source row for provenance, and shows one golden record per customer.\n\n\
 Run without a command to open the terminal UI.",
     after_help = "Database: --db PATH, else $CRMWB_DB, else the platform data directory."
@@ -39,8 +39,9 @@ pub struct Cli {
 pub enum Command {
     /// Create the database (harmless if it exists).
     Init,
-    /// Import a CSV export: every row is kept verbatim and becomes (or updates) a customer.
-    #[command(long_about = "Import a CSV export (UTF-8, with or without BOM, header row first).\n\n\
+    /// Import a CSV or XLSX export: every row is kept verbatim and becomes (or updates) a customer.
+    #[command(long_about = "Import a CSV/TSV export (UTF-8 with or without BOM, GB18030/GBK, UTF-16; any delimiter) \
+or a spreadsheet (XLSX, XLS, ODS), header row first.\n\n\
 Headers are mapped automatically to target fields (客户名称/Company → name, 手机/电话/Mobile → phone, …); \
 the mapping is printed before the import. Every row is kept verbatim as a source record. \
 Re-importing the same source skips unchanged rows and updates changed ones (by --key, else row number).\n\n\
@@ -94,10 +95,11 @@ interaction_at interaction_kind interaction_summary interaction_by custom:NAME:T
         #[arg(long)]
         json: bool,
     },
-    /// List import batches, or show one batch's log.
+    /// List import batches; show, undo or resume one.
     Imports {
         #[command(subcommand)]
         action: Option<ImportsAction>,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -132,6 +134,7 @@ interaction_at interaction_kind interaction_summary interaction_by custom:NAME:T
     /// Data-quality report: completeness and validity per field, the domain's targets with pass/fail,
     /// and a reproducible random sample of customers beside the raw source values they came from.
     Quality {
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
         /// Show a random sample of this fraction of customers (e.g. 0.1 for 10%).
@@ -166,13 +169,13 @@ crmwb import DIR/marketing.csv --source marketing --interaction-kind event")]
         /// Build the database only; do not open the TUI.
         #[arg(long)]
         no_tui: bool,
-        /// Key bindings: `default`, `vim`, or a TOML file.
+        /// Key bindings: `default` or a keymap TOML file.
         #[arg(long, value_name = "NAME|FILE")]
         keymap: Option<String>,
     },
     /// Open the terminal workbench (the default command).
     Tui {
-        /// Key bindings: `default`, `vim`, or a TOML file.
+        /// Key bindings: `default` or a keymap TOML file.
         #[arg(long, value_name = "NAME|FILE")]
         keymap: Option<String>,
     },
@@ -214,6 +217,7 @@ pub enum CustomerAction {
     Show {
         /// The customer number, e.g. CRM2026-000042 (an absorbed number finds its survivor).
         number: String,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
