@@ -225,10 +225,17 @@ fn clean_once(raw: &str) -> String {
 
 /// The display form. See `CompanyName::full`.
 fn clean(raw: &str) -> String {
-    let mut s = clean_once(raw);
+    settle(raw, clean_once)
+}
+
+/// Applies a cleaning pass, and again (up to four more times) until the
+/// text stops changing when it holds anything beyond ASCII and Han, so the
+/// normalisers built on it are idempotent on exotic input too.
+pub(super) fn settle(raw: &str, pass: fn(&str) -> String) -> String {
+    let mut s = pass(raw);
     if !is_settled(&s) {
         for _ in 0..4 {
-            let next = clean_once(&s);
+            let next = pass(&s);
             if next == s {
                 break;
             }

@@ -7,7 +7,7 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-use super::company::{is_han, is_settled, prefold, strip_ends, tidy_spaces};
+use super::company::{is_han, is_settled, prefold, settle, strip_ends, tidy_spaces};
 
 /// A person's name and the title that came with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,17 +80,7 @@ fn clean_once(raw: &str) -> String {
 }
 
 fn clean(raw: &str) -> String {
-    let mut s = clean_once(raw);
-    if !is_settled(&s) {
-        for _ in 0..4 {
-            let next = clean_once(&s);
-            if next == s {
-                break;
-            }
-            s = next;
-        }
-    }
-    s
+    settle(raw, clean_once)
 }
 
 /// Chinese titles written after the name, simplified. Matched longest

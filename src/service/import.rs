@@ -88,6 +88,12 @@ pub struct ImportReport {
     pub encoding: &'static str,
 }
 
+impl ImportReport {
+    fn of_batch(batch_id: i64, mapping: Mapping, counts: BatchCounts, cancelled: bool, encoding: &'static str) -> Self {
+        ImportReport { batch_id: Some(batch_id), mapping, counts, issues: Vec::new(), cancelled, encoding }
+    }
+}
+
 /// Rows per transaction at most, and the longest a transaction may hold
 /// the write lock: other users of the database wait at most about this long.
 const CHUNK_ROWS: usize = 5000;
@@ -233,14 +239,7 @@ impl Workbench {
             progress,
             Some(&mapping_toml),
         )?;
-        Ok(ImportReport {
-            batch_id: Some(batch_id),
-            mapping,
-            counts,
-            issues: Vec::new(),
-            cancelled,
-            encoding: reader.encoding,
-        })
+        Ok(ImportReport::of_batch(batch_id, mapping, counts, cancelled, reader.encoding))
     }
 
     /// Continues an incomplete batch (interrupted by Ctrl-C or a crash)
@@ -288,14 +287,7 @@ impl Workbench {
         };
         let (counts, cancelled) =
             self.run_batch(&mut reader, &batch.source, &mapping, &stored, batch_id, counts, cancel, progress, None)?;
-        Ok(ImportReport {
-            batch_id: Some(batch_id),
-            mapping,
-            counts,
-            issues: Vec::new(),
-            cancelled,
-            encoding: reader.encoding,
-        })
+        Ok(ImportReport::of_batch(batch_id, mapping, counts, cancelled, reader.encoding))
     }
 
     /// Rolls a batch back: the customers it created, the values it changed,

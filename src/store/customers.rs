@@ -15,34 +15,8 @@ pub(crate) const CUSTOMER_COLUMNS: &str = "id, number, kind, name, industry, ind
     created_at, updated_at, merged_into, name_region, name_core, name_legal, name_branch";
 
 /// The golden fields stored as plain optional text columns, in
-/// `CUSTOMER_COLUMNS` order (after id, number, kind, name).
-pub(crate) const TEXT_FIELDS: [Field; 25] = [
-    Field::Industry,
-    Field::IndustryCode,
-    Field::Status,
-    Field::ContactName,
-    Field::ContactTitle,
-    Field::Mobile,
-    Field::Landline,
-    Field::Email,
-    Field::Province,
-    Field::City,
-    Field::District,
-    Field::Address,
-    Field::FirstContact,
-    Field::LastFollowup,
-    Field::NextFollowup,
-    Field::ContractExpiry,
-    Field::Owner,
-    Field::Priority,
-    Field::Needs,
-    Field::ContractNo,
-    Field::ContractSigned,
-    Field::ContractAmount,
-    Field::DecisionMaker,
-    Field::SourceChannel,
-    Field::Notes,
-];
+/// `CUSTOMER_COLUMNS` order: every field after number, name and kind.
+pub(crate) const TEXT_FIELDS: &[Field] = Field::ALL.split_at(3).1;
 
 pub(crate) fn row_to_customer(r: &Row<'_>) -> rusqlite::Result<Customer> {
     let mut c = Customer {
@@ -151,12 +125,12 @@ pub(crate) fn insert_customer(
 ) -> Result<i64> {
     let cu = &c.customer;
     let mut stmt = conn.prepare_cached(insert_sql())?;
-    let mut values: Vec<Option<&str>> = Vec::with_capacity(40);
+    let mut values: Vec<Option<&str>> = Vec::with_capacity(TEXT_FIELDS.len() + 12);
     values.push(Some(&cu.number));
     values.push(Some(cu.kind.as_str()));
     values.push(Some(&cu.name));
     for f in TEXT_FIELDS {
-        values.push(cu.get(f));
+        values.push(cu.get(*f));
     }
     let flags = cu.flags.join(";");
     values.push(Some(&flags));
