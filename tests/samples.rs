@@ -79,4 +79,23 @@ fn the_three_sample_sources() {
     assert!(m_issues.contains(&(10, "date.format".into())), "6/1/2022 is ambiguous and refused, not guessed");
 
     assert_eq!(wb.customer_count().unwrap(), 114 + 72 + 51);
+
+    // The quality sample shows each value beside the raw cells it came from,
+    // and the same seed picks the same customers.
+    let q = wb.quality(Some((0.2, 7))).unwrap();
+    assert_eq!(q.customers, 237);
+    assert!(!q.sample.is_empty() && q.sample.len() < 237);
+    let again = wb.quality(Some((0.2, 7))).unwrap();
+    let numbers =
+        |r: &crm_workbench::service::QualityReport| r.sample.iter().map(|c| c.number.clone()).collect::<Vec<_>>();
+    assert_eq!(numbers(&q), numbers(&again));
+    let all = wb.quality(Some((1.0, 7))).unwrap();
+    let s8 = all.sample.iter().find(|c| c.number == s8.customer.number).unwrap();
+    let amount = s8.values.iter().find(|v| v.field == "contract_amount").unwrap();
+    assert_eq!(amount.golden.as_deref(), Some("502800"));
+    assert!(
+        amount.raw.iter().any(|(src, key, _, raw)| src == "sales" && key == "XS-0000008" && raw == "50.28万"),
+        "{:?}",
+        amount.raw
+    );
 }

@@ -182,9 +182,11 @@ impl Workbench {
         ];
         let mut sampled = Vec::new();
         if let Some((fraction, seed)) = sample {
+            // Many sampled rows share a batch: read and parse each mapping once.
+            let mut mappings = std::collections::HashMap::new();
             self.for_each_customer(None, |c| {
                 if in_sample(seed, c.id, fraction) {
-                    sampled.push(self.sample_customer(c)?);
+                    sampled.push(self.sample_customer(c, &mut mappings)?);
                 }
                 Ok(())
             })?;
@@ -221,7 +223,11 @@ impl Workbench {
         Ok(Some(ratio(suspects, total)))
     }
 
-    fn sample_customer(&self, c: &crate::domain::Customer) -> Result<SampledCustomer> {
+    fn sample_customer(
+        &self,
+        c: &crate::domain::Customer,
+        mappings: &mut std::collections::HashMap<i64, Option<Vec<crate::ingest::MappedInput>>>,
+    ) -> Result<SampledCustomer> {
         let conn = self.store.conn();
         let sources = crate::store::imports::sources_of_customer(conn, c.id)?;
         let mut values: Vec<SampleValue> = Field::ALL
@@ -230,12 +236,17 @@ impl Workbench {
             .map(|f| SampleValue { field: f.name().into(), golden: c.get(*f).map(str::to_string), raw: Vec::new() })
             .collect();
         for s in &sources {
-            let mapping: Option<crate::ingest::Mapping> = conn
-                .query_row("SELECT mapping FROM import_batches WHERE id = ?1", [s.batch_id], |r| r.get::<_, String>(0))
-                .ok()
-                .and_then(|m| serde_json::from_str(&m).ok());
-            let Some(mapping) = mapping else { continue };
-            for input in mapping.inputs() {
+            let inputs = match mappings.get(&s.batch_id) {
+                Some(cached) => cached,
+                None => {
+                    let text: String =
+                        conn.query_row("SELECT mapping FROM import_batches WHERE id = ?1", [s.batch_id], |r| r.get(0))?;
+                    let parsed = serde_json::from_str::<crate::ingest::Mapping>(&text).ok().map(|m| m.inputs());
+                    mappings.entry(s.batch_id).or_insert(parsed)
+                }
+            };
+            let Some(inputs) = inputs else { continue };
+            for input in inputs {
                 // A `phone` cell feeds mobile or landline: show it beside both.
                 let targets: Vec<&str> = match &input.target {
                     crate::domain::Target::Field(f) => vec![f.name()],

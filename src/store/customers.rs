@@ -450,6 +450,24 @@ pub struct ExportRow {
     pub custom: Vec<(String, String)>,
 }
 
+/// Runs `sql` (customer id first, bound to an id range as ?1..?2) and hands
+/// each row's customer id and value to `f`.
+fn in_id_range<T>(
+    conn: &Connection,
+    sql: &str,
+    first: i64,
+    last: i64,
+    read: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
+    mut f: impl FnMut(i64, T),
+) -> Result<()> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    for r in stmt.query_map([first, last], |r| Ok((r.get::<_, i64>(0)?, read(r)?)))? {
+        let (cid, v) = r?;
+        f(cid, v);
+    }
+    Ok(())
+}
+
 /// A page of live customers for export, with their phones, e-mails and
 /// custom values fetched per page rather than per customer.
 pub fn export_page(conn: &Connection, after_id: i64, limit: usize) -> Result<Vec<ExportRow>> {
@@ -461,35 +479,22 @@ pub fn export_page(conn: &Connection, after_id: i64, limit: usize) -> Result<Vec
         page.into_iter().map(|c| ExportRow { customer: c, phones: vec![], emails: vec![], custom: vec![] }).collect();
     let index: std::collections::HashMap<i64, usize> =
         rows.iter().enumerate().map(|(i, r)| (r.customer.id, i)).collect();
-    let mut stmt = conn.prepare_cached(
-        "SELECT customer_id, number FROM customer_phones WHERE customer_id BETWEEN ?1 AND ?2 ORDER BY customer_id, is_primary DESC, id",
-    )?;
-    for r in stmt.query_map([first, last], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
-        let (cid, v) = r?;
-        if let Some(i) = index.get(&cid) {
-            rows[*i].phones.push(v);
+    let slot = |cid: i64| index.get(&cid).copied();
+    in_id_range(conn, "SELECT customer_id, number FROM customer_phones WHERE customer_id BETWEEN ?1 AND ?2 ORDER BY customer_id, is_primary DESC, id", first, last, |r| r.get::<_, String>(1), |cid, v| {
+        if let Some(i) = slot(cid) {
+            rows[i].phones.push(v);
         }
-    }
-    let mut stmt = conn.prepare_cached(
-        "SELECT customer_id, email FROM customer_emails WHERE customer_id BETWEEN ?1 AND ?2 ORDER BY customer_id, is_primary DESC, id",
-    )?;
-    for r in stmt.query_map([first, last], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
-        let (cid, v) = r?;
-        if let Some(i) = index.get(&cid) {
-            rows[*i].emails.push(v);
+    })?;
+    in_id_range(conn, "SELECT customer_id, email FROM customer_emails WHERE customer_id BETWEEN ?1 AND ?2 ORDER BY customer_id, is_primary DESC, id", first, last, |r| r.get::<_, String>(1), |cid, v| {
+        if let Some(i) = slot(cid) {
+            rows[i].emails.push(v);
         }
-    }
-    let mut stmt = conn.prepare_cached(
-        "SELECT customer_id, name, value FROM custom_values WHERE customer_id BETWEEN ?1 AND ?2 ORDER BY customer_id, name",
-    )?;
-    for r in
-        stmt.query_map([first, last], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
-    {
-        let (cid, n, v) = r?;
-        if let Some(i) = index.get(&cid) {
-            rows[*i].custom.push((n, v));
+    })?;
+    in_id_range(conn, "SELECT customer_id, name, value FROM custom_values WHERE customer_id BETWEEN ?1 AND ?2 ORDER BY customer_id, name", first, last, |r| Ok((r.get::<_, String>(1)?, r.get::<_, String>(2)?)), |cid, v| {
+        if let Some(i) = slot(cid) {
+            rows[i].custom.push(v);
         }
-    }
+    })?;
     Ok(rows)
 }
 
