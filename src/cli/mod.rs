@@ -1,6 +1,7 @@
 //! The command line: a thin adapter that parses arguments, calls the
 //! service, and prints. No SQL and no business rule lives here.
 
+mod admin;
 mod demo;
 mod output;
 
@@ -29,6 +30,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
 
+    /// Act as another user (admins only): their rights and masking apply, and
+    /// the audit trail records both names.
+    #[arg(long = "as", global = true, value_name = "USER")]
+    pub as_user: Option<String>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -38,7 +44,54 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create the database (harmless if it exists).
-    Init,
+    Init {
+        /// Share the database with a team: the file (and its WAL, journal and backups)
+        /// belong to this OS group and are readable and writable by it (0660).
+        #[arg(long, value_name = "GROUP")]
+        group: Option<String>,
+    },
+    /// Manage who may use the database (admins only, except `list`).
+    Users {
+        #[command(subcommand)]
+        action: admin::UsersAction,
+    },
+    /// What each role may do; which fields are masked (changes: admins only).
+    Permissions {
+        #[command(subcommand)]
+        action: admin::PermissionsAction,
+    },
+    /// The audit trail: who changed what, when, old and new values (newest first).
+    Audit {
+        /// Only entries about this customer.
+        #[arg(long, value_name = "NUMBER")]
+        customer: Option<String>,
+        /// Only entries by this user.
+        #[arg(long, value_name = "LOGIN")]
+        user: Option<String>,
+        /// Only entries on or after this date (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// At most N entries.
+        #[arg(long, value_name = "N", default_value_t = 200)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Copy the database to FILE while others keep working (SQLite online backup).
+    Backup { file: PathBuf },
+    /// Replace the database's content with a backup (admins only). The current content is saved beside it first.
+    Restore {
+        file: PathBuf,
+        /// Do not ask for confirmation (needed when not on a terminal).
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Check the database: SQLite integrity, foreign keys, the audit log's protection.
+    /// Exit status 4 when problems are found.
+    Check {
+        #[arg(long)]
+        json: bool,
+    },
     /// Import a CSV or XLSX export: every row is kept verbatim and becomes (or updates) a customer.
     #[command(long_about = "Import a CSV/TSV export (UTF-8 with or without BOM, GB18030/GBK, UTF-16; any delimiter) \
 or a spreadsheet (XLSX, XLS, ODS), header row first.\n\n\
@@ -238,7 +291,11 @@ pub fn database_path(cli_db: Option<&Path>) -> Result<PathBuf> {
 
 fn open(cli: &Cli, mode: OpenMode) -> Result<Workbench> {
     let path = database_path(cli.db.as_deref())?;
-    Workbench::open(&path, mode, &actor::os_login())
+    let mut wb = Workbench::open(&path, mode, &actor::os_login())?;
+    if let Some(user) = &cli.as_user {
+        wb.act_as(user)?;
+    }
+    Ok(wb)
 }
 
 /// A dry run against a database that does not exist yet needs somewhere
@@ -292,10 +349,33 @@ pub fn run(cli: Cli) -> Result<i32> {
             crate::tui::run(wb, crate::tui::TuiOptions { keymap })?;
             return Ok(0);
         }
-        Some(Command::Init) => {
+        Some(Command::Users { action }) => admin::users(&cli, action, &mut out)?,
+        Some(Command::Permissions { action }) => admin::permissions(&cli, action, &mut out)?,
+        Some(Command::Audit { customer, user, since, limit, json }) => {
+            let args = admin::AuditArgs {
+                customer: customer.as_deref(),
+                user: user.as_deref(),
+                since: since.as_deref(),
+                limit: *limit,
+                json: *json,
+            };
+            admin::audit(&cli, &args, &mut out)?
+        }
+        Some(Command::Backup { file }) => admin::backup(&cli, file, &mut out)?,
+        Some(Command::Restore { file, yes }) => admin::restore(&cli, file, *yes, &mut out)?,
+        Some(Command::Check { json }) => {
+            let code = admin::check(&cli, *json, &mut out)?;
+            out.flush()?;
+            return Ok(code);
+        }
+        Some(Command::Init { group }) => {
             let path = database_path(cli.db.as_deref())?;
             let existed = path.exists();
             let wb = Workbench::open(&path, OpenMode::Create, &actor::os_login())?;
+            if let Some(g) = group {
+                crate::store::share_with_group(&path, g)?;
+                writeln!(out, "{}: shared with group {g} (0660)", path.display())?;
+            }
             if existed {
                 writeln!(
                     out,

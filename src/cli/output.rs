@@ -67,7 +67,7 @@ pub fn print_report(out: &mut impl Write, r: &ImportReport) -> Result<()> {
 /// Rejected rows as they were read, plus a `reason` column: fix them in a
 /// spreadsheet and import the file again. The header is the batch's own.
 pub fn write_rejected_csv(wb: &Workbench, batch: i64, path: &std::path::Path) -> Result<()> {
-    let rows = crate::store::imports::rejected_rows(wb.store().conn(), batch)?;
+    let rows = wb.rejected_rows(batch)?;
     let headers = wb.batch_headers(batch)?;
     let io = |e: csv::Error| crate::Error::Other(format!("{}: {e}", path.display()));
     let mut w = csv::Writer::from_path(path).map_err(io)?;
@@ -179,7 +179,7 @@ pub fn print_batches(out: &mut impl Write, batches: &[ImportBatch], json: bool) 
 
 pub fn print_batch(out: &mut impl Write, wb: &Workbench, id: i64, json: bool) -> Result<()> {
     let b = wb.batch(id)?;
-    let issues = crate::store::imports::batch_issues(wb.store().conn(), id)?;
+    let issues = wb.batch_issues(id)?;
     if json {
         serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "batch": b, "issues": issues }))?;
         writeln!(out)?;

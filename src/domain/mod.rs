@@ -2,6 +2,7 @@
 
 pub mod customer;
 pub mod fields;
+pub mod mask;
 pub mod records;
 
 pub use customer::{format_number, parse_number, Customer, CustomerKind, NameParts, Priority, Status, FLAG_INCOMPLETE};

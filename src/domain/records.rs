@@ -145,6 +145,8 @@ pub struct AuditEntry {
     pub entity_id: Option<String>,
     pub customer_id: Option<i64>,
     pub details: serde_json::Value,
+    /// The admin who acted as `actor` (`--as`), if it was not the actor.
+    pub real_actor: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

@@ -55,8 +55,9 @@ impl Workbench {
             let page = customers::export_page(self.store.conn(), after, 2000)?;
             let Some(last) = page.last() else { break };
             after = last.customer.id;
-            for row in &page {
-                f(row)?;
+            for mut row in page {
+                self.access.mask_export_row(&mut row);
+                f(&row)?;
                 n += 1;
             }
         }
@@ -79,6 +80,7 @@ impl Workbench {
     /// as UTF-8; CSV and XLSX cells are neutralised against formulas.
     /// Returns the number of customers written.
     pub fn export_customers(&self, format: ExportFormat, out: &mut dyn Write) -> Result<u64> {
+        self.access.check(crate::service::Permission::Export, None)?;
         let (cols, custom) = self.export_columns()?;
         match format {
             ExportFormat::Csv => {

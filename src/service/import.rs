@@ -199,6 +199,7 @@ impl Workbench {
         opts: &ImportOptions,
         progress: &mut dyn FnMut(ImportProgress),
     ) -> Result<ImportReport> {
+        self.check_import(&opts.interaction_kind())?;
         let source = opts.source.trim().to_string();
         if source.is_empty() {
             return Err(Error::Invalid("--source needs a name for where the file came from (e.g. `sales`)".into()));
@@ -259,6 +260,7 @@ impl Workbench {
         }
         let (file_path, options, mapping_json, _) = imports::batch_origin(self.store.conn(), batch_id)?;
         let stored: StoredOptions = serde_json::from_str(&options)?;
+        self.check_import(&stored.interaction_kind)?;
         let mapping: Mapping = serde_json::from_str(&mapping_json)?;
         let read = ReadOptions {
             encoding: stored.encoding.as_deref().and_then(EncodingChoice::parse).unwrap_or_default(),
@@ -294,6 +296,7 @@ impl Workbench {
     /// the raw rows it wrote. Refused once anything from it was merged or
     /// worked on, since undoing would then lose other work.
     pub fn undo_import(&mut self, batch_id: i64) -> Result<BatchCounts> {
+        self.access.check(super::Permission::ImportUndo, None)?;
         let batch = self.batch(batch_id)?;
         match batch.status {
             BatchStatus::Undone => return Err(Error::Refused(format!("batch {batch_id} is already undone"))),

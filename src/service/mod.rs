@@ -2,11 +2,15 @@
 //! the domain rules, and writes the change and its audit row in one
 //! transaction. The CLI and the TUI call the same methods.
 
+pub mod access;
 pub mod actor;
+mod admin;
 mod export;
 mod import;
 mod quality;
 
+pub use access::{Access, Permission, Scope, Subject};
+pub use admin::{CheckReport, UserRow};
 pub use export::{neutralise, ExportFormat};
 pub use import::{ImportOptions, ImportProgress, ImportReport, RowIssueReport};
 pub use quality::{FieldQuality, QualityReport, SampledCustomer, KEY_FIELDS};
@@ -46,6 +50,7 @@ pub struct Workbench {
     store: Store,
     actor: String,
     clock: Clock,
+    access: Access,
 }
 
 impl Workbench {
@@ -60,9 +65,40 @@ impl Workbench {
     }
 
     fn with_store(store: Store, actor: &str) -> Result<Workbench> {
-        let mut wb = Workbench { store, actor: actor.to_string(), clock: Clock::default() };
+        let placeholder = Access::nobody(actor);
+        let mut wb = Workbench { store, actor: actor.to_string(), clock: Clock::default(), access: placeholder };
         wb.ensure_creator()?;
+        wb.reload_access()?;
         Ok(wb)
+    }
+
+    /// Re-reads the acting user's rights (after a change to users or
+    /// permissions).
+    pub(crate) fn reload_access(&mut self) -> Result<()> {
+        let db = self.store.path().display().to_string();
+        self.access = Access::load(self.store.conn(), &self.actor, &db)?;
+        Ok(())
+    }
+
+    /// The acting user's rights; every read path masks through it.
+    pub fn access(&self) -> &Access {
+        &self.access
+    }
+
+    /// Lets an admin act as another user (`--as`): rights and masking
+    /// become that user's, and every audit entry names both.
+    pub fn act_as(&mut self, login: &str) -> Result<()> {
+        if login == self.actor {
+            return Ok(());
+        }
+        self.access.check_admin(&format!("act as {login} (--as)"))?;
+        let real = self.actor.clone();
+        let db = self.store.path().display().to_string();
+        let access = Access::load(self.store.conn(), login, &db)?;
+        self.store.set_real_actor(Some(&real))?;
+        self.actor = login.to_string();
+        self.access = access;
+        Ok(())
     }
 
     pub fn set_clock(&mut self, clock: Clock) {
@@ -87,10 +123,18 @@ impl Workbench {
 
     /// The first user of a database is its creator and its admin.
     fn ensure_creator(&mut self) -> Result<()> {
+        // Most opens need no write at all: do not take the write lock for them.
+        let conn = self.store.conn();
+        let users: i64 = conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
+        let rights: i64 = conn.query_row("SELECT count(*) FROM role_permissions", [], |r| r.get(0))?;
+        if users > 0 && rights as usize >= Role::ALL.len() * access::Permission::ALL.len() {
+            return Ok(());
+        }
         let now = self.clock.stamp();
         let actor = self.actor.clone();
         let tx = self.store.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let users: i64 = tx.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
+        access::seed_defaults(&tx)?;
         if users == 0 {
             tx.execute("INSERT INTO users (login, role, created_at) VALUES (?1, 'admin', ?2)", params![actor, now])?;
             store::meta_set(&tx, "created_by", &actor)?;
@@ -142,7 +186,13 @@ impl Workbench {
 
     /// List rows for a window of ids.
     pub fn customer_rows(&self, ids: &[i64]) -> Result<Vec<CustomerRow>> {
-        customers::rows_by_ids(self.store.conn(), ids)
+        let mut rows = customers::rows_by_ids(self.store.conn(), ids)?;
+        for r in &mut rows {
+            if let Some(m) = r.mobile.as_mut() {
+                *m = self.access.field(r.owner.as_deref(), crate::domain::Field::Mobile, m).into_owned();
+            }
+        }
+        Ok(rows)
     }
 
     /// Streams live customers in number order without holding them all.
@@ -154,8 +204,9 @@ impl Workbench {
             if page.is_empty() {
                 break;
             }
-            for c in &page {
-                f(c)?;
+            for mut c in page.iter().cloned() {
+                self.access.mask_customer(&mut c);
+                f(&c)?;
             }
             left -= page.len();
             after = page.last().map(|c| c.id).unwrap_or(after);
@@ -166,14 +217,58 @@ impl Workbench {
     pub fn customer_detail(&self, id: i64) -> Result<CustomerDetail> {
         let c = customers::get_customer(self.store.conn(), id)?
             .ok_or_else(|| Error::NotFound(format!("no customer with id {id}")))?;
-        customers::detail(self.store.conn(), c)
+        let mut d = customers::detail(self.store.conn(), c)?;
+        self.mask_detail(&mut d)?;
+        Ok(d)
     }
 
     /// Looks a customer up by number; an absorbed number finds its survivor.
     pub fn customer_by_number(&self, number: &str) -> Result<CustomerDetail> {
         let c = customers::find_by_number(self.store.conn(), number)?
             .ok_or_else(|| Error::NotFound(format!("no customer numbered `{}`", number.trim())))?;
-        customers::detail(self.store.conn(), c)
+        let mut d = customers::detail(self.store.conn(), c)?;
+        self.mask_detail(&mut d)?;
+        Ok(d)
+    }
+
+    fn mask_detail(&self, d: &mut CustomerDetail) -> Result<()> {
+        let owner = d.customer.owner.clone();
+        if !self.access.masks(owner.as_deref()) {
+            return Ok(());
+        }
+        self.access.mask_detail(d);
+        let mut columns = std::collections::HashMap::new();
+        for s in &mut d.sources {
+            let cols = match columns.entry(s.batch_id) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => e.insert(self.sensitive_columns(s.batch_id)?),
+            };
+            self.mask_cells(owner.as_deref(), cols, &mut s.values);
+        }
+        Ok(())
+    }
+
+    /// A batch's warnings and rejections, values masked for roles that may
+    /// not see sensitive data (a batch belongs to no one customer).
+    pub fn batch_issues(&self, id: i64) -> Result<Vec<store::imports::LoggedIssue>> {
+        let mut issues = store::imports::batch_issues(self.store.conn(), id)?;
+        for i in &mut issues {
+            i.message = self.access.text(None, &i.message).into_owned();
+        }
+        Ok(issues)
+    }
+
+    /// The rows a batch rejected, as read (masked like `batch_issues`).
+    pub fn rejected_rows(&self, id: i64) -> Result<Vec<store::imports::RejectedRow>> {
+        let mut rows = store::imports::rejected_rows(self.store.conn(), id)?;
+        let columns = self.sensitive_columns(id)?;
+        for r in &mut rows {
+            self.mask_cells(None, &columns, &mut r.cells);
+            for c in r.reasons.iter_mut() {
+                *c = self.access.text(None, c).into_owned();
+            }
+        }
+        Ok(rows)
     }
 
     /// Import batches, newest first. A batch still marked running whose
@@ -215,7 +310,7 @@ impl Workbench {
     }
 
     pub fn recent_audit(&self, limit: usize) -> Result<Vec<AuditEntry>> {
-        store::audit::recent(self.store.conn(), limit)
+        self.audit(store::audit::AuditFilter { limit, ..Default::default() })
     }
 }
 

@@ -267,6 +267,20 @@ impl Workbench {
             }
         }
         values.retain(|v| v.golden.is_some() || !v.raw.is_empty());
+        let owner = c.owner.as_deref();
+        if self.access.masks(owner) {
+            for v in &mut values {
+                let field = Field::parse(&v.field);
+                let mask = |s: &str| match field.filter(|f| self.access.is_sensitive(*f)) {
+                    Some(f) => self.access.field(owner, f, s).into_owned(),
+                    None => self.access.text(owner, s).into_owned(),
+                };
+                v.golden = v.golden.as_deref().map(mask);
+                for r in &mut v.raw {
+                    r.3 = mask(&r.3);
+                }
+            }
+        }
         Ok(SampledCustomer { number: c.number.clone(), name: c.name.clone(), values })
     }
 }

@@ -15,7 +15,8 @@ pub struct NewAudit<'a> {
 
 pub(crate) fn append(conn: &Connection, a: &NewAudit<'_>, now: &str) -> Result<i64> {
     conn.prepare_cached(
-        "INSERT INTO audit_log (at, actor, action, entity, entity_id, customer_id, details) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+        "INSERT INTO audit_log (at, actor, action, entity, entity_id, customer_id, details, real_actor) \
+         VALUES (?1,?2,?3,?4,?5,?6,?7,(SELECT login FROM temp.session_actor))",
     )?
     .execute(params![now, a.actor, a.action, a.entity, a.entity_id, a.customer_id, a.details.to_string()])?;
     Ok(conn.last_insert_rowid())
@@ -32,12 +33,13 @@ fn row_to_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
         entity_id: r.get(5)?,
         customer_id: r.get(6)?,
         details: serde_json::from_str(&details).unwrap_or(serde_json::Value::Null),
+        real_actor: r.get(8)?,
     })
 }
 
 pub fn for_customer(conn: &Connection, customer_id: i64, limit: usize) -> Result<Vec<AuditEntry>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, at, actor, action, entity, entity_id, customer_id, details FROM audit_log \
+        "SELECT id, at, actor, action, entity, entity_id, customer_id, details, real_actor FROM audit_log \
          WHERE customer_id = ?1 ORDER BY id DESC LIMIT ?2",
     )?;
     let rows = stmt.query_map(params![customer_id, limit as i64], row_to_entry)?;
@@ -46,8 +48,55 @@ pub fn for_customer(conn: &Connection, customer_id: i64, limit: usize) -> Result
 
 pub fn recent(conn: &Connection, limit: usize) -> Result<Vec<AuditEntry>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, at, actor, action, entity, entity_id, customer_id, details FROM audit_log ORDER BY id DESC LIMIT ?1",
+        "SELECT id, at, actor, action, entity, entity_id, customer_id, details, real_actor FROM audit_log ORDER BY id DESC LIMIT ?1",
     )?;
     let rows = stmt.query_map([limit as i64], row_to_entry)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Which audit entries to read; `None` means no restriction.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub customer_id: Option<i64>,
+    pub actor: Option<String>,
+    /// Entries at or after this RFC 3339 timestamp (or date).
+    pub since: Option<String>,
+    /// Only entries about these customers, or by these actors (a scope).
+    pub customers_owned_by: Option<Vec<String>>,
+    pub limit: usize,
+}
+
+/// Newest first.
+pub fn query(conn: &Connection, f: &AuditFilter) -> Result<Vec<AuditEntry>> {
+    let mut sql = String::from(
+        "SELECT a.id, a.at, a.actor, a.action, a.entity, a.entity_id, a.customer_id, a.details, a.real_actor \
+         FROM audit_log a WHERE 1=1",
+    );
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    if let Some(c) = f.customer_id {
+        args.push(c.into());
+        sql.push_str(&format!(" AND a.customer_id = ?{}", args.len()));
+    }
+    if let Some(a) = &f.actor {
+        args.push(a.clone().into());
+        sql.push_str(&format!(" AND (a.actor = ?{n} OR a.real_actor = ?{n})", n = args.len()));
+    }
+    if let Some(s) = &f.since {
+        args.push(s.clone().into());
+        sql.push_str(&format!(" AND a.at >= ?{}", args.len()));
+    }
+    if let Some(names) = &f.customers_owned_by {
+        let json = serde_json::to_string(names).unwrap_or_else(|_| "[]".into());
+        args.push(json.into());
+        let n = args.len();
+        sql.push_str(&format!(
+            " AND (a.actor IN (SELECT value FROM json_each(?{n})) OR a.customer_id IN \
+             (SELECT id FROM customers WHERE owner IN (SELECT value FROM json_each(?{n}))))"
+        ));
+    }
+    args.push((f.limit.max(1) as i64).into());
+    sql.push_str(&format!(" ORDER BY a.id DESC LIMIT ?{}", args.len()));
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(args), row_to_entry)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod customers;
 pub mod imports;
+pub mod users;
 
 pub use audit::NewAudit;
 pub use customers::{CustomerDetail, CustomerRow, NewCustomer};
@@ -19,7 +20,7 @@ pub const APPLICATION_ID: i32 = 0x4352_4D57;
 
 /// Numbered migrations; version N is the Nth entry. Append only: a shipped
 /// migration is never edited.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql"), include_str!("migrations/0006_access.sql")];
 
 /// The newest schema version this binary knows.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -119,6 +120,9 @@ impl Store {
         // default cache of 16 holds; re-preparing them cost 12% of an import.
         self.conn.set_prepared_statement_cache_capacity(128);
         self.conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Per connection: the admin acting with `--as`, which every audit
+        // entry written on this connection records beside the actor.
+        self.conn.execute_batch("CREATE TEMP TABLE IF NOT EXISTS session_actor (login TEXT NOT NULL)")?;
         Ok(())
     }
 
@@ -126,6 +130,11 @@ impl Store {
     /// transaction together with its version bump.
     fn migrate(&mut self) -> Result<()> {
         let current: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if current > 0 && current < SCHEMA_VERSION && self.path != Path::new(":memory:") {
+            // A migration rewrites tables; keep the data as it was, first.
+            let dest = sibling_backup_path(&self.path, &format!("schema-v{current}"));
+            backup_to(&self.conn, &self.path, &dest)?;
+        }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
             let version = i as i64 + 1;
             let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -141,12 +150,109 @@ impl Store {
         Ok(())
     }
 
+    /// Records that `real` is acting as someone else on this connection.
+    pub fn set_real_actor(&self, real: Option<&str>) -> Result<()> {
+        self.conn.execute("DELETE FROM temp.session_actor", [])?;
+        if let Some(r) = real {
+            self.conn.execute("INSERT INTO temp.session_actor (login) VALUES (?1)", [r])?;
+        }
+        Ok(())
+    }
+
     pub fn schema_version(&self) -> Result<i64> {
         Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
     pub fn meta_get(&self, key: &str) -> Result<Option<String>> {
         Ok(self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+}
+
+/// Copies the database `conn` has open to a new private file `dest` with
+/// SQLite's online backup API: consistent, and others may keep working.
+/// The copy gets the permissions of `src_path` (a team's 0660 stays 0660).
+pub fn backup_to(conn: &Connection, src_path: &Path, dest: &Path) -> Result<()> {
+    create_private_file(dest)?;
+    copy_permissions(src_path, dest)?;
+    let mut dst = Connection::open(dest).map_err(|e| not_a_db(dest, e))?;
+    let b = rusqlite::backup::Backup::new(conn, &mut dst)?;
+    b.run_to_completion(4096, std::time::Duration::from_millis(5), None)?;
+    Ok(())
+}
+
+/// `crm.db` → `crm.db.before-restore-20261123T140501Z.bak`.
+pub fn sibling_backup_path(db: &Path, why: &str) -> PathBuf {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+    let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(format!(".{why}-{stamp}.bak"));
+    db.with_file_name(name)
+}
+
+/// Gives the database file and its WAL and shared-memory files to an OS
+/// group, readable and writable by it (0660): a team on one server shares
+/// one database, and nobody else can read it.
+pub fn share_with_group(db: &Path, group: &str) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let gid = group_id(group).ok_or_else(|| Error::Invalid(format!("no OS group named `{group}`")))?;
+        let mut files = vec![db.to_path_buf()];
+        for suffix in ["-wal", "-shm"] {
+            let mut name = db.as_os_str().to_os_string();
+            name.push(suffix);
+            files.push(PathBuf::from(name));
+        }
+        for f in files.iter().filter(|f| f.exists()) {
+            let c = std::ffi::CString::new(f.as_os_str().to_string_lossy().as_bytes())
+                .map_err(|_| Error::Invalid(format!("{}: path contains a NUL byte", f.display())))?;
+            // SAFETY: a valid NUL-terminated path; u32::MAX (-1) leaves the owner unchanged.
+            if unsafe { libc::chown(c.as_ptr(), u32::MAX, gid) } != 0 {
+                return Err(Error::Io { path: f.clone(), source: std::io::Error::last_os_error() });
+            }
+            std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o660))
+                .map_err(|source| Error::Io { path: f.clone(), source })?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn group_id(name: &str) -> Option<u32> {
+    let c = std::ffi::CString::new(name).ok()?;
+    let mut grp: libc::group = unsafe { std::mem::zeroed() };
+    let mut buf = vec![0 as libc::c_char; 16384];
+    let mut result: *mut libc::group = std::ptr::null_mut();
+    // SAFETY: all pointers are valid for the call; getgrnam_r writes only into grp and buf.
+    let rc = unsafe { libc::getgrnam_r(c.as_ptr(), &mut grp, buf.as_mut_ptr(), buf.len(), &mut result) };
+    (rc == 0 && !result.is_null()).then_some(grp.gr_gid)
+}
+
+fn copy_permissions(from: &Path, to: &Path) -> Result<()> {
+    #[cfg(unix)]
+    if let Ok(meta) = std::fs::metadata(from) {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let mode = meta.permissions().mode() & 0o660;
+        // Group ownership first, so the file is never group-readable by the wrong group.
+        let to_c = std::ffi::CString::new(to.as_os_str().to_string_lossy().as_bytes()).ok();
+        if let Some(c) = to_c {
+            // SAFETY: a valid NUL-terminated path; -1 leaves the owner unchanged.
+            unsafe { libc::chown(c.as_ptr(), u32::MAX, meta.gid()) };
+        }
+        std::fs::set_permissions(to, std::fs::Permissions::from_mode(mode))
+            .map_err(|source| Error::Io { path: to.to_path_buf(), source })?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Replaces this database's content with the database at `from`.
+    pub fn restore_from(&mut self, from: &Path) -> Result<()> {
+        let src = Connection::open_with_flags(from, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|e| not_a_db(from, e))?;
+        {
+            let b = rusqlite::backup::Backup::new(&src, &mut self.conn)?;
+            b.run_to_completion(4096, std::time::Duration::from_millis(0), None)?;
+        }
+        self.configure()
     }
 }
 

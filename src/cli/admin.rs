@@ -1,0 +1,291 @@
+//! `users`, `permissions`, `audit`, `backup`, `restore`, `check`.
+
+use super::{open, Cli};
+use crate::display::{fit, sanitize};
+use crate::domain::{Field, Role};
+use crate::error::{Error, Result};
+use crate::service::{Permission, Scope};
+use crate::store::audit::AuditFilter;
+use crate::store::OpenMode;
+use clap::Subcommand;
+use std::io::Write;
+use std::path::Path;
+
+#[derive(Debug, Subcommand)]
+pub enum UsersAction {
+    /// List users with role, manager and display name.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Give an OS account access: `crmwb users add li --role sales --manager wang --name 李明`.
+    Add {
+        /// The OS login name (what `id -un` prints for them).
+        login: String,
+        /// admin, manager, sales, service, marketing or steward.
+        #[arg(long)]
+        role: String,
+        /// Their manager's login (a manager's team is everyone below them).
+        #[arg(long, value_name = "LOGIN")]
+        manager: Option<String>,
+        /// The name imports use for them in owner columns (e.g. 李明).
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+    },
+    /// Change a user's role.
+    SetRole { login: String, role: String },
+    /// Set a user's manager; `-` for none.
+    SetManager { login: String, manager: String },
+    /// Set the name imports use for a user in owner columns; `-` for none.
+    SetName { login: String, name: String },
+    /// Take a user's access away (their past actions stay in the audit trail).
+    Disable { login: String },
+    /// Give a disabled user their access back.
+    Enable { login: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PermissionsAction {
+    /// Every role's scope for every permission, beside the built-in default.
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
+    /// `crmwb permissions set sales followup.edit team`: scope is any, team, own or none.
+    Set { role: String, permission: String, scope: String },
+    /// Fields masked for roles without `sensitive.view`: with no FIELD, list them; else replace the list.
+    Sensitive { fields: Vec<String> },
+}
+
+fn parse_role(s: &str) -> Result<Role> {
+    Role::parse(s)
+        .ok_or_else(|| Error::Invalid(format!("role `{s}`: use admin, manager, sales, service, marketing or steward")))
+}
+
+fn none_if_dash(s: &str) -> Option<&str> {
+    Some(s).filter(|v| *v != "-" && !v.is_empty())
+}
+
+pub fn users(cli: &Cli, action: &UsersAction, out: &mut dyn Write) -> Result<()> {
+    let mut wb = open(cli, OpenMode::Existing)?;
+    match action {
+        UsersAction::List { json } => {
+            let users = wb.users()?;
+            if *json {
+                serde_json::to_writer_pretty(&mut *out, &users)?;
+                writeln!(out)?;
+            } else {
+                writeln!(
+                    out,
+                    "{} {} {} {} STATE",
+                    fit("LOGIN", 16),
+                    fit("NAME", 12),
+                    fit("ROLE", 10),
+                    fit("MANAGER", 16)
+                )?;
+                for u in users {
+                    writeln!(
+                        out,
+                        "{} {} {} {} {}",
+                        fit(&sanitize(&u.login), 16),
+                        fit(&sanitize(u.name.as_deref().unwrap_or("-")), 12),
+                        fit(&u.role, 10),
+                        fit(&sanitize(u.manager.as_deref().unwrap_or("-")), 16),
+                        if u.disabled { "disabled" } else { "active" }
+                    )?;
+                }
+            }
+        }
+        UsersAction::Add { login, role, manager, name } => {
+            wb.add_user(login, parse_role(role)?, name.as_deref(), manager.as_deref())?;
+            writeln!(out, "{login} added as {role}")?;
+        }
+        UsersAction::SetRole { login, role } => {
+            wb.set_user_role(login, parse_role(role)?)?;
+            writeln!(out, "{login} is now {role}")?;
+        }
+        UsersAction::SetManager { login, manager } => {
+            wb.set_user_manager(login, none_if_dash(manager))?;
+            writeln!(out, "{login}'s manager: {manager}")?;
+        }
+        UsersAction::SetName { login, name } => {
+            wb.set_user_name(login, none_if_dash(name))?;
+            writeln!(out, "{login}'s name: {name}")?;
+        }
+        UsersAction::Disable { login } => {
+            wb.set_user_enabled(login, false)?;
+            writeln!(out, "{login} disabled")?;
+        }
+        UsersAction::Enable { login } => {
+            wb.set_user_enabled(login, true)?;
+            writeln!(out, "{login} enabled")?;
+        }
+    }
+    Ok(())
+}
+
+pub fn permissions(cli: &Cli, action: &PermissionsAction, out: &mut dyn Write) -> Result<()> {
+    let mut wb = open(cli, OpenMode::Existing)?;
+    match action {
+        PermissionsAction::Show { json } => {
+            let rows = wb.permissions()?;
+            if *json {
+                serde_json::to_writer_pretty(&mut *out, &rows)?;
+                writeln!(out)?;
+                return Ok(());
+            }
+            let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+            write!(out, "{}", fit("PERMISSION", 17))?;
+            for r in &roles {
+                write!(out, " {}", fit(r, 9))?;
+            }
+            writeln!(out)?;
+            for p in Permission::ALL {
+                write!(out, "{}", fit(p.name(), 17))?;
+                for r in &roles {
+                    let row = rows.iter().find(|x| x.role == *r && x.permission == p.name());
+                    let cell =
+                        row.map(|x| if x.scope == x.default { x.scope.clone() } else { format!("{}*", x.scope) });
+                    write!(out, " {}", fit(cell.as_deref().unwrap_or("?"), 9))?;
+                }
+                writeln!(out)?;
+            }
+            writeln!(out, "\n* differs from the built-in default. Sensitive fields: {}", {
+                let mut f: Vec<&str> = wb.access().sensitive_fields().map(|f| f.name()).collect();
+                f.sort_unstable();
+                f.join(", ")
+            })?;
+        }
+        PermissionsAction::Set { role, permission, scope } => {
+            let p = Permission::parse(permission).ok_or_else(|| {
+                let names: Vec<&str> = Permission::ALL.iter().map(|p| p.name()).collect();
+                Error::Invalid(format!("permission `{permission}`: one of {}", names.join(", ")))
+            })?;
+            let s = Scope::parse(scope)
+                .ok_or_else(|| Error::Invalid(format!("scope `{scope}`: use any, team, own or none")))?;
+            wb.set_permission(parse_role(role)?, p, s)?;
+            writeln!(out, "{role}: {permission} = {scope}")?;
+        }
+        PermissionsAction::Sensitive { fields } => {
+            if !fields.is_empty() {
+                let parsed: Vec<Field> = fields
+                    .iter()
+                    .map(|f| Field::parse(f).ok_or_else(|| Error::Invalid(format!("`{f}` is not a target field"))))
+                    .collect::<Result<_>>()?;
+                wb.set_sensitive_fields(&parsed)?;
+            }
+            let mut f: Vec<&str> = wb.access().sensitive_fields().map(|f| f.name()).collect();
+            f.sort_unstable();
+            writeln!(out, "Sensitive fields: {}", f.join(", "))?;
+        }
+    }
+    Ok(())
+}
+
+pub struct AuditArgs<'a> {
+    pub customer: Option<&'a str>,
+    pub user: Option<&'a str>,
+    pub since: Option<&'a str>,
+    pub limit: usize,
+    pub json: bool,
+}
+
+pub fn audit(cli: &Cli, a: &AuditArgs<'_>, out: &mut dyn Write) -> Result<()> {
+    let wb = open(cli, OpenMode::Existing)?;
+    let customer_id = match a.customer {
+        Some(n) => Some(wb.customer_by_number(n)?.customer.id),
+        None => None,
+    };
+    let since = match a.since {
+        Some(s) => Some(
+            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map_err(|_| Error::Invalid(format!("--since `{s}`: give a date as YYYY-MM-DD")))?
+                .format("%Y-%m-%dT00:00:00Z")
+                .to_string(),
+        ),
+        None => None,
+    };
+    let entries = wb.audit(AuditFilter {
+        customer_id,
+        actor: a.user.map(str::to_string),
+        since,
+        customers_owned_by: None,
+        limit: a.limit,
+    })?;
+    if a.json {
+        serde_json::to_writer_pretty(&mut *out, &entries)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    for e in entries {
+        let who = match &e.real_actor {
+            Some(real) => format!("{} (by {real} --as)", e.actor),
+            None => e.actor.clone(),
+        };
+        writeln!(
+            out,
+            "{:>6}  {}  {}  {}  {}{}  {}",
+            e.id,
+            e.at,
+            sanitize(&who),
+            e.action,
+            e.entity,
+            e.entity_id.as_deref().map(|i| format!(" {}", sanitize(i))).unwrap_or_default(),
+            sanitize(&e.details.to_string())
+        )?;
+    }
+    Ok(())
+}
+
+pub fn backup(cli: &Cli, file: &Path, out: &mut dyn Write) -> Result<()> {
+    let wb = open(cli, OpenMode::Existing)?;
+    let bytes = wb.backup(file)?;
+    writeln!(out, "{}: backed up to {} ({} bytes)", wb.path().display(), file.display(), bytes)?;
+    Ok(())
+}
+
+pub fn restore(cli: &Cli, file: &Path, yes: bool, out: &mut dyn Write) -> Result<()> {
+    let mut wb = open(cli, OpenMode::Existing)?;
+    if !yes {
+        if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+            return Err(Error::Refused("restore replaces the whole database: confirm with --yes".into()));
+        }
+        eprint!(
+            "Replace everything in {} with the content of {}? The current content is saved beside it first. Type `restore` to confirm: ",
+            wb.path().display(),
+            file.display()
+        );
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map_err(Error::Output)?;
+        if line.trim() != "restore" {
+            return Err(Error::Refused("not restored".into()));
+        }
+    }
+    let safety = wb.restore(file)?;
+    writeln!(
+        out,
+        "{}: restored from {}; the previous content is in {}",
+        wb.path().display(),
+        file.display(),
+        safety.display()
+    )?;
+    Ok(())
+}
+
+/// Returns the exit code: 0 sound, 4 problems found.
+pub fn check(cli: &Cli, json: bool, out: &mut dyn Write) -> Result<i32> {
+    let wb = open(cli, OpenMode::Existing)?;
+    let report = wb.check()?;
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &report)?;
+        writeln!(out)?;
+    } else if report.problems.is_empty() {
+        writeln!(out, "{}: ok (schema version {})", report.path, report.schema_version)?;
+    } else {
+        writeln!(out, "{}: {} problems", report.path, report.problems.len())?;
+        for p in &report.problems {
+            writeln!(out, "  {}", sanitize(p))?;
+        }
+    }
+    Ok(if report.problems.is_empty() { 0 } else { 4 })
+}

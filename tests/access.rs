@@ -1,0 +1,243 @@
+//! Access control, masking, audit, backup/restore and check, through the CLI
+//! and the core. The test process's OS account creates each database and is
+//! its admin; other users are reached with `--as`, as an admin would.
+
+use assert_cmd::Command;
+use crm_workbench::service::Workbench;
+use crm_workbench::store::OpenMode;
+use predicates::prelude::*;
+use std::path::Path;
+
+fn crmwb(db: &Path) -> Command {
+    let mut c = Command::cargo_bin("crmwb").unwrap();
+    c.env_remove("CRMWB_DB").arg("--db").arg(db);
+    c
+}
+
+fn stdout(c: &mut Command) -> String {
+    let out = c.output().unwrap();
+    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A known mobile that must never be shown to a role without the right.
+const SECRET: &str = "13912345678";
+
+/// One customer owned by li with the secret mobile in its golden field, its
+/// notes, an e-mail built from it; a second row rejected with the secret in
+/// it; a third warned about a bad phone.
+fn setup(dir: &Path) -> std::path::PathBuf {
+    let db = dir.join("crm.db");
+    let csv = dir.join("leads.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "客户名称,手机,邮箱,地址,负责人,备注,合同金额\n\
+             北京腾达科技有限公司,{SECRET},{SECRET}@163.com,北京市海淀区中关村大街1号,李明,请回电 {SECRET},50万\n\
+             ,,,,,只有备注 {SECRET},\n\
+             上海远景贸易有限公司,1391234567,,,王芳,,\n"
+        ),
+    )
+    .unwrap();
+    crmwb(&db).args(["import", csv.to_str().unwrap(), "--source", "leads"]).assert().success();
+    crmwb(&db).args(["users", "add", "li", "--role", "sales", "--name", "李明"]).assert().success();
+    crmwb(&db).args(["users", "add", "wang", "--role", "sales", "--name", "王芳"]).assert().success();
+    crmwb(&db).args(["users", "add", "mk", "--role", "marketing"]).assert().success();
+    crmwb(&db).args(["users", "add", "boss", "--role", "manager"]).assert().success();
+    crmwb(&db).args(["users", "set-manager", "li", "boss"]).assert().success();
+    db
+}
+
+fn first_number(db: &Path) -> String {
+    let out = stdout(crmwb(db).args(["customers", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    v.as_array().unwrap().iter().find(|c| c["name"] == "北京腾达科技有限公司").unwrap()["number"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn the_secret_phone_appears_on_no_read_path_for_a_role_without_the_right() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = setup(dir.path());
+    let number = first_number(&db);
+    // The admin sees it (so the test would notice if the data lacked it).
+    assert!(stdout(crmwb(&db).args(["customer", "show", &number])).contains(SECRET));
+    // wang may export (to reach the export path) but owns not this customer.
+    crmwb(&db).args(["permissions", "set", "sales", "export", "any"]).assert().success();
+    crmwb(&db).args(["permissions", "set", "sales", "audit.view", "any"]).assert().success();
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["customers"],
+        vec!["customers", "--json"],
+        vec!["customer", "show", &number],
+        vec!["customer", "show", &number, "--json"],
+        vec!["export", "customers", "--format", "csv"],
+        vec!["export", "customers", "--format", "json"],
+        vec!["quality", "--sample", "1", "--json"],
+        vec!["quality", "--sample", "1"],
+        vec!["imports", "show", "1"],
+        vec!["imports", "show", "1", "--json"],
+        vec!["audit", "--json"],
+        vec!["audit"],
+    ];
+    for who in ["wang", "mk"] {
+        for args in &runs {
+            let mut c = crmwb(&db);
+            c.args(["--as", who]).args(args);
+            let out = c.output().unwrap();
+            let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            assert!(!text.contains(SECRET), "{who} {args:?} shows the secret:\n{text}");
+            assert!(!text.contains("中关村大街"), "{who} {args:?} shows the street:\n{text}");
+            assert!(!text.contains("500000"), "{who} {args:?} shows the contract amount:\n{text}");
+        }
+    }
+    // The rejected-rows file too.
+    let rej = dir.path().join("rej.csv");
+    crmwb(&db)
+        .args(["--as", "wang", "imports", "show", "1", "--rejected-csv", rej.to_str().unwrap()])
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&rej).unwrap();
+    assert!(text.contains("只有备注") && !text.contains(SECRET), "{text}");
+    // li owns it, and boss manages li: both see it; masked shape for wang.
+    assert!(stdout(crmwb(&db).args(["--as", "li", "customer", "show", &number])).contains(SECRET));
+    assert!(stdout(crmwb(&db).args(["--as", "boss", "customer", "show", &number])).contains(SECRET));
+    assert!(stdout(crmwb(&db).args(["--as", "wang", "customer", "show", &number])).contains("139****5678"));
+}
+
+#[test]
+fn refusals_name_the_rule_and_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = setup(dir.path());
+    let csv = dir.path().join("more.csv");
+    std::fs::write(&csv, "客户名称,手机\n广州新客户有限公司,13700001111\n").unwrap();
+    crmwb(&db)
+        .args(["--as", "li", "import", csv.to_str().unwrap(), "--source", "li-list"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("li (sales) may not import files"))
+        .stderr(predicate::str::contains("crmwb permissions set sales import any"));
+    // Marketing may import an event list, not a customer list.
+    crmwb(&db)
+        .args(["--as", "mk", "import", csv.to_str().unwrap(), "--source", "fair", "--interaction-kind", "event"])
+        .assert()
+        .success();
+    crmwb(&db).args(["--as", "mk", "import", csv.to_str().unwrap(), "--source", "crm2"]).assert().code(3);
+    crmwb(&db).args(["--as", "li", "imports", "undo", "1"]).assert().code(3);
+    crmwb(&db)
+        .args(["--as", "li", "export", "customers"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("may not export customers"));
+    // Only admins administer, and only admins use --as.
+    crmwb(&db)
+        .args(["--as", "boss", "users", "add", "x", "--role", "admin"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("only an admin"));
+    let mut as_li = Workbench::open(&db, OpenMode::Existing, &crm_workbench::service::actor::os_login()).unwrap();
+    as_li.act_as("li").unwrap();
+    let err = as_li.act_as("boss").unwrap_err().to_string();
+    assert!(err.contains("li (sales) may not act as boss"), "{err}");
+    // An unknown OS user gets no access and learns the command that grants it.
+    let mut wb = Workbench::open(&db, OpenMode::Existing, "stranger");
+    match wb.as_mut().err().map(|e| e.to_string()) {
+        Some(msg) => assert!(msg.contains("crmwb users add stranger --role"), "{msg}"),
+        None => panic!("a stranger opened the database"),
+    }
+    crmwb(&db).args(["users", "disable", "li"]).assert().success();
+    crmwb(&db).args(["--as", "li", "customers"]).assert().code(3).stderr(predicate::str::contains("disabled"));
+}
+
+#[test]
+fn users_and_permissions_are_audited_and_the_last_admin_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = setup(dir.path());
+    let me = stdout(crmwb(&db).args(["users", "list", "--json"]));
+    let users: serde_json::Value = serde_json::from_str(&me).unwrap();
+    let admin =
+        users.as_array().unwrap().iter().find(|u| u["role"] == "admin").unwrap()["login"].as_str().unwrap().to_string();
+    crmwb(&db)
+        .args(["users", "set-role", &admin, "sales"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("last admin"));
+    crmwb(&db)
+        .args(["users", "set-manager", "boss", "li"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("already above"));
+    crmwb(&db).args(["permissions", "set", "sales", "import", "own"]).assert().code(1);
+    crmwb(&db).args(["permissions", "set", "service", "followup.edit", "any"]).assert().success();
+    let shown = stdout(crmwb(&db).args(["permissions", "show"]));
+    assert!(shown.lines().any(|l| l.starts_with("followup.edit") && l.contains("any*")), "{shown}");
+    let audit = stdout(crmwb(&db).args(["audit", "--json", "--user", &admin]));
+    let entries: serde_json::Value = serde_json::from_str(&audit).unwrap();
+    let actions: Vec<&str> = entries.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    for a in ["user.add", "user.set_manager", "permission.set", "import"] {
+        assert!(actions.iter().any(|x| x.starts_with(a)), "no {a} in {actions:?}");
+    }
+    // Acting as someone records both names.
+    let csv = dir.path().join("ev.csv");
+    std::fs::write(&csv, "客户名称\n深圳展会客户有限公司\n").unwrap();
+    crmwb(&db)
+        .args(["--as", "mk", "import", csv.to_str().unwrap(), "--source", "fair", "--interaction-kind", "event"])
+        .assert()
+        .success();
+    let audit = stdout(crmwb(&db).args(["audit", "--json", "--user", "mk", "--limit", "1"]));
+    let e: serde_json::Value = serde_json::from_str(&audit).unwrap();
+    assert_eq!(e[0]["actor"], "mk");
+    assert_eq!(e[0]["real_actor"], admin.as_str());
+}
+
+#[test]
+fn backup_restore_and_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = setup(dir.path());
+    let before = stdout(crmwb(&db).args(["customers", "--json"]));
+    let bak = dir.path().join("backup.db");
+    crmwb(&db).args(["backup", bak.to_str().unwrap()]).assert().success();
+    crmwb(&db).args(["backup", bak.to_str().unwrap()]).assert().code(3);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&bak).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "backup mode {mode:o}");
+    }
+    crmwb(&db).args(["imports", "undo", "1"]).assert().success();
+    assert_ne!(stdout(crmwb(&db).args(["customers", "--json"])), before);
+    // Not on a terminal: restoring needs --yes.
+    crmwb(&db).args(["restore", bak.to_str().unwrap()]).assert().code(3);
+    crmwb(&db).args(["--as", "li", "restore", bak.to_str().unwrap(), "--yes"]).assert().code(3);
+    let out = stdout(crmwb(&db).args(["restore", bak.to_str().unwrap(), "--yes"]));
+    assert!(out.contains("previous content is in"), "{out}");
+    assert_eq!(stdout(crmwb(&db).args(["customers", "--json"])), before);
+    // The safety copy holds the undone state, so a mistaken restore is not a loss.
+    let safety = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| e.file_name().to_string_lossy().contains("before-restore"))
+        .expect("safety copy");
+    let safety_customers = stdout(crmwb(&safety.path()).args(["customers", "--json"]));
+    assert_ne!(safety_customers, before);
+    crmwb(&db).arg("check").assert().success().stdout(predicate::str::contains("ok"));
+    // A file that is not a database is refused, and nothing changes.
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, b"not a database at all, not even close; just text").unwrap();
+    crmwb(&db).args(["restore", junk.to_str().unwrap(), "--yes"]).assert().code(3);
+    assert_eq!(stdout(crmwb(&db).args(["customers", "--json"])), before);
+}
+
+#[test]
+fn audit_rows_cannot_be_changed_or_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = setup(dir.path());
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    for sql in ["UPDATE audit_log SET actor = 'nobody'", "DELETE FROM audit_log"] {
+        let err = conn.execute(sql, []).unwrap_err().to_string();
+        assert!(err.contains("append-only"), "{sql}: {err}");
+    }
+    let n: i64 = conn.query_row("SELECT count(*) FROM audit_log WHERE actor = 'nobody'", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 0);
+}
