@@ -241,3 +241,32 @@ fn audit_rows_cannot_be_changed_or_deleted() {
     let n: i64 = conn.query_row("SELECT count(*) FROM audit_log WHERE actor = 'nobody'", [], |r| r.get(0)).unwrap();
     assert_eq!(n, 0);
 }
+
+#[cfg(unix)]
+#[test]
+fn init_group_shares_the_file_with_one_group_only() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("team.db");
+    // The test account's own primary group always exists and is ours to use.
+    let gid = std::fs::metadata(dir.path()).unwrap().gid();
+    let group = std::process::Command::new("getent").args(["group", &gid.to_string()]).output().unwrap();
+    let group = String::from_utf8(group.stdout).unwrap();
+    let group = group.split(':').next().unwrap().to_string();
+    crmwb(&db).args(["init", "--group", &group]).assert().success().stdout(predicate::str::contains("0660"));
+    let meta = std::fs::metadata(&db).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o660);
+    assert_eq!(meta.gid(), gid);
+    // Backups keep the team's mode rather than widening or narrowing it.
+    let bak = dir.path().join("team-backup.db");
+    crmwb(&db).args(["backup", bak.to_str().unwrap()]).assert().success();
+    assert_eq!(std::fs::metadata(&bak).unwrap().permissions().mode() & 0o777, 0o660);
+    crmwb(&db)
+        .args(["init", "--group", "no-such-group-crmwb"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("no OS group"));
+    let plain = dir.path().join("plain.db");
+    crmwb(&plain).arg("init").assert().success();
+    assert_eq!(std::fs::metadata(&plain).unwrap().permissions().mode() & 0o777, 0o600);
+}
