@@ -270,3 +270,92 @@ fn init_group_shares_the_file_with_one_group_only() {
     crmwb(&plain).arg("init").assert().success();
     assert_eq!(std::fs::metadata(&plain).unwrap().permissions().mode() & 0o777, 0o600);
 }
+
+/// Every text value in every table of the database, with where it is.
+fn all_text(db: &Path) -> Vec<(String, String)> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut out = Vec::new();
+    for t in tables {
+        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{t}\"")).unwrap();
+        let n = stmt.column_count();
+        let mut rows = stmt.query([]).unwrap();
+        while let Some(row) = rows.next().unwrap() {
+            for i in 0..n {
+                let text = match row.get_ref(i).unwrap() {
+                    rusqlite::types::ValueRef::Text(b) | rusqlite::types::ValueRef::Blob(b) => {
+                        String::from_utf8_lossy(b).into_owned()
+                    }
+                    _ => continue,
+                };
+                out.push((t.clone(), text));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn erasure_leaves_no_trace_of_the_values_in_any_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let v1 = dir.path().join("v1.csv");
+    let v2 = dir.path().join("v2.csv");
+    let header = "编号,客户名称,联系人,手机,邮箱,地址,备注\n";
+    std::fs::write(
+        &v1,
+        format!("{header}A1,北京唯一测试科技有限公司,欧阳唯一,13911112222,only.test@example.org,北京市海淀区唯一路8号,私人备注XYZ\nA2,上海别的公司,张三,13800000000,,,\n"),
+    )
+    .unwrap();
+    // The second export changes the row (history) and carries a bad value (a warning quoting it).
+    std::fs::write(
+        &v2,
+        format!("{header}A1,北京唯一测试科技有限公司,欧阳唯一,1391111,only.test@example.org,北京市海淀区唯一路8号,私人备注XYZ 第二版\nA2,上海别的公司,张三,13800000000,,,\n"),
+    )
+    .unwrap();
+    for f in [&v1, &v2] {
+        crmwb(&db).args(["import", f.to_str().unwrap(), "--source", "crm", "--key", "编号"]).assert().success();
+    }
+    let secrets = ["唯一测试", "欧阳唯一", "13911112222", "1391111", "only.test", "唯一路", "私人备注XYZ"];
+    let before = all_text(&db);
+    for s in secrets {
+        assert!(before.iter().any(|(_, v)| v.contains(s)), "{s} was never stored: the test would prove nothing");
+    }
+    let out = stdout(crmwb(&db).args(["customers", "--json"]));
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let number = list.as_array().unwrap().iter().find(|c| c["name"] == "北京唯一测试科技有限公司").unwrap()["number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    crmwb(&db).args(["erase", &number, "--reason", "PIPL request 2026-17"]).assert().code(3); // needs --yes off a terminal
+    crmwb(&db).args(["--as", "nobody", "erase", &number, "--reason", "x", "--yes"]).assert().code(3);
+    crmwb(&db).args(["erase", &number, "--reason", " ", "--yes"]).assert().code(1);
+    crmwb(&db).args(["erase", &number, "--reason", "PIPL request 2026-17", "--yes"]).assert().success();
+    for (table, value) in all_text(&db) {
+        for s in secrets {
+            assert!(!value.contains(s), "`{s}` survives in table {table}: {value}");
+        }
+    }
+    // The raw file bytes too: secure_delete zeroes freed cells, and the WAL was folded in.
+    let mut bytes = std::fs::read(&db).unwrap();
+    if let Ok(wal) = std::fs::read(dir.path().join("crm.db-wal")) {
+        bytes.extend(wal);
+    }
+    let hay = String::from_utf8_lossy(&bytes);
+    for s in ["13911112222", "only.test@example.org"] {
+        assert!(!hay.contains(s), "`{s}` survives in the database file");
+    }
+    // The tombstone keeps the number, the other customer is untouched, and the erasure is audited.
+    let shown = stdout(crmwb(&db).args(["customer", "show", &number, "--json"]));
+    assert!(shown.contains("erased"), "{shown}");
+    assert!(stdout(crmwb(&db).args(["customers"])).contains("上海别的公司"));
+    let audit = stdout(crmwb(&db).args(["audit", "--customer", &number, "--json"]));
+    assert!(audit.contains("customer.erase") && audit.contains("PIPL request 2026-17"), "{audit}");
+    crmwb(&db).arg("check").assert().success();
+}

@@ -289,3 +289,38 @@ pub fn check(cli: &Cli, json: bool, out: &mut dyn Write) -> Result<i32> {
     }
     Ok(if report.problems.is_empty() { 0 } else { 4 })
 }
+
+pub fn erase(cli: &Cli, number: &str, reason: &str, yes: bool, out: &mut dyn Write) -> Result<()> {
+    let mut wb = open(cli, OpenMode::Existing)?;
+    wb.access().check_admin("erase customers")?;
+    let detail = wb.customer_by_number(number)?;
+    if !yes {
+        if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+            return Err(Error::Refused("erasure cannot be undone: confirm with --yes".into()));
+        }
+        eprint!(
+            "Erase every personal value of {} {} (and of the customers merged into it)? This cannot be undone. \
+             Type the customer number to confirm: ",
+            detail.customer.number,
+            sanitize(&detail.customer.name)
+        );
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map_err(Error::Output)?;
+        if line.trim() != detail.customer.number {
+            return Err(Error::Refused("not erased".into()));
+        }
+    }
+    let r = wb.erase(number, reason)?;
+    writeln!(
+        out,
+        "Erased {}: {} source rows, {} contacts, {} phones, {} e-mails, {} interaction texts, {} audit entries redacted",
+        r.customers.join(", "),
+        r.source_records,
+        r.contacts,
+        r.phones,
+        r.emails,
+        r.interactions,
+        r.audit_entries
+    )?;
+    Ok(())
+}

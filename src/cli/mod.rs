@@ -77,6 +77,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Erase a customer's personal data everywhere on request (PIPL; admins only). Irreversible:
+    /// leaves a tombstone with the number and an audit entry with the reason.
+    Erase {
+        number: String,
+        /// Why (e.g. the request's reference); recorded in the audit trail.
+        #[arg(long)]
+        reason: String,
+        /// Do not ask for confirmation (needed when not on a terminal).
+        #[arg(long)]
+        yes: bool,
+    },
     /// Copy the database to FILE while others keep working (SQLite online backup).
     Backup { file: PathBuf },
     /// Replace the database's content with a backup (admins only). The current content is saved beside it first.
@@ -361,6 +372,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             };
             admin::audit(&cli, &args, &mut out)?
         }
+        Some(Command::Erase { number, reason, yes }) => admin::erase(&cli, number, reason, *yes, &mut out)?,
         Some(Command::Backup { file }) => admin::backup(&cli, file, &mut out)?,
         Some(Command::Restore { file, yes }) => admin::restore(&cli, file, *yes, &mut out)?,
         Some(Command::Check { json }) => {

@@ -5,12 +5,14 @@
 pub mod access;
 pub mod actor;
 mod admin;
+mod erase;
 mod export;
 mod import;
 mod quality;
 
 pub use access::{Access, Permission, Scope, Subject};
 pub use admin::{CheckReport, UserRow};
+pub use erase::{ErasureReport, ERASED};
 pub use export::{neutralise, ExportFormat};
 pub use import::{ImportOptions, ImportProgress, ImportReport, RowIssueReport};
 pub use quality::{FieldQuality, QualityReport, SampledCustomer, KEY_FIELDS};
