@@ -303,6 +303,42 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_old_database_is_backed_up_before_it_is_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("old.db");
+        // A database as the first release wrote it, with data in it.
+        let conn = Connection::open(&p).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch(&format!("PRAGMA user_version = 1; PRAGMA application_id = {APPLICATION_ID};")).unwrap();
+        conn.execute("INSERT INTO meta (key, value) VALUES ('created_by', 'old-admin')", []).unwrap();
+        drop(conn);
+        let s = Store::open(&p, OpenMode::Existing).unwrap();
+        assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
+        let backups: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with("old.db.schema-v1-"))
+            .collect();
+        assert_eq!(backups.len(), 1, "one backup before migrating");
+        let b = Connection::open(backups[0].path()).unwrap();
+        let v: i64 = b.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        let who: String = b.query_row("SELECT value FROM meta WHERE key = 'created_by'", [], |r| r.get(0)).unwrap();
+        assert_eq!((v, who.as_str()), (1, "old-admin"), "the backup is the database as it was");
+        // Opening an up-to-date database makes no more backups.
+        drop(s);
+        drop(Store::open(&p, OpenMode::Existing).unwrap());
+        let again = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| {
+                let n = e.file_name().to_string_lossy().into_owned();
+                n.contains(".schema-v") && n.ends_with(".bak")
+            })
+            .count();
+        assert_eq!(again, 1);
+    }
+
+    #[test]
     fn migrates_a_fresh_database() {
         let s = Store::open_in_memory().unwrap();
         assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
