@@ -5,10 +5,14 @@
 pub mod actor;
 mod export;
 mod import;
+mod matching;
 mod quality;
 
 pub use export::{neutralise, ExportFormat};
 pub use import::{ImportOptions, ImportProgress, ImportReport, RowIssueReport};
+pub use matching::{
+    decode_evidence, BandCounts, ClusterView, Evidence, MatchOptions, MatchReport, MemberView, PairView, ReviewOutcome,
+};
 pub use quality::{FieldQuality, QualityReport, SampledCustomer, KEY_FIELDS};
 
 use crate::domain::{AuditEntry, Customer, ImportBatch, Role};
