@@ -16,7 +16,8 @@ pub enum CompKind {
     Branch,
     /// Province, city, district and the region in the name, jointly.
     Location,
-    /// Contact person and mobile jointly: a mobile belongs to the person.
+    /// Contact person, mobile and e-mail address jointly: they belong to
+    /// one person.
     Contact,
     Landline,
     Email,
@@ -67,13 +68,16 @@ pub struct CompDef {
 }
 
 pub const NAME_LEVELS: &[&str] = &["missing", "exact", "core_exact", "contained", "pinyin", "edit1", "different"];
+/// Contact person with the ways to reach them (mobile, e-mail): a mobile
+/// or a personal address belongs to the person, so a shared number, a
+/// shared address and a shared contact name are one piece of evidence.
 pub const CONTACT_LEVELS: &[&str] = &[
     "missing",
-    "mobile_and_name",
-    "mobile_only",
-    "name_mobile_differs",
+    "reach_and_name",
+    "reach_only",
+    "name_reach_differs",
     "name_only",
-    "mobile_differs",
+    "reach_differs",
     "name_differs",
     "both_differ",
 ];
@@ -86,7 +90,8 @@ impl CompKind {
             CompKind::Branch => &["missing", "same", "one_side", "different"],
             CompKind::Location => &["missing", "same_district", "same_city", "same_region", "different"],
             CompKind::Contact => CONTACT_LEVELS,
-            CompKind::Email => &["missing", "same", "same_domain", "different"],
+            // Shared addresses are counted by `contact`; this is the company domain.
+            CompKind::Email => &["missing", "same_domain", "different"],
             CompKind::Address => &["missing", "exact", "close", "partial", "different"],
             CompKind::FirstContact => &["missing", "same", "near", "same_year", "different"],
             CompKind::Custom { ty, .. } => match ty {
@@ -105,7 +110,7 @@ impl CompKind {
             CompKind::Name => level == 1 || level == 2,
             CompKind::Contact => (1..=4).contains(&level),
             CompKind::Landline => level == 1,
-            CompKind::Email => level == 1 || level == 2,
+            CompKind::Email => level == 1,
             CompKind::Custom { ty, .. } => {
                 level == 1
                     && matches!(ty, CustomType::Identifier | CustomType::Text | CustomType::Phone | CustomType::Email)
@@ -287,9 +292,12 @@ pub fn level(kind: &CompKind, a: &Record, b: &Record, lb: &LevelBounds) -> u8 {
             }
         }
         CompKind::Contact => {
-            let mobile = match (a.mobiles.is_empty(), b.mobiles.is_empty()) {
-                (false, false) => Some(shares(&a.mobiles, &b.mobiles).is_some()),
-                _ => None,
+            let m = (!a.mobiles.is_empty() && !b.mobiles.is_empty()).then(|| shares(&a.mobiles, &b.mobiles).is_some());
+            let e = (!a.emails.is_empty() && !b.emails.is_empty()).then(|| shares(&a.emails, &b.emails).is_some());
+            let mobile = match (m, e) {
+                (Some(true), _) | (_, Some(true)) => Some(true),
+                (None, None) => None,
+                _ => Some(false),
             };
             let name = match (a.contacts.is_empty(), b.contacts.is_empty()) {
                 (false, false) => Some(contact_shared(a, b).is_some()),
@@ -311,14 +319,12 @@ pub fn level(kind: &CompKind, a: &Record, b: &Record, lb: &LevelBounds) -> u8 {
             _ => 0,
         },
         CompKind::Email => {
-            if a.emails.is_empty() || b.emails.is_empty() {
+            if a.emails.is_empty() || b.emails.is_empty() || shares(&a.emails, &b.emails).is_some() {
                 0
-            } else if shares(&a.emails, &b.emails).is_some() {
-                1
             } else if shares(&a.domains, &b.domains).is_some() {
-                2
+                1
             } else {
-                3
+                2
             }
         }
         CompKind::Address => match (&a.address, &b.address) {
@@ -380,16 +386,145 @@ pub fn shared<'a>(kind: &CompKind, lvl: u8, a: &'a Record, b: &'a Record) -> Opt
     match kind {
         CompKind::Name => Some(Shared::Name(&a.key)),
         CompKind::Contact => match lvl {
-            1 | 2 => shares(&a.mobiles, &b.mobiles).map(|m| Shared::Mobile(*m)),
+            1 | 2 => shares(&a.mobiles, &b.mobiles)
+                .map(|m| Shared::Mobile(*m))
+                .or_else(|| shares(&a.emails, &b.emails).map(|e| Shared::Email(*e))),
             _ => contact_shared(a, b).map(Shared::Contact),
         },
         CompKind::Landline => shares(&a.landlines, &b.landlines).map(|m| Shared::Landline(*m)),
-        CompKind::Email if lvl == 1 => shares(&a.emails, &b.emails).map(|m| Shared::Email(*m)),
         CompKind::Email => shares(&a.domains, &b.domains).map(|m| Shared::Domain(*m)),
         CompKind::Custom { index, .. } => match a.custom.get(*index) {
             Some(Some(CustomValue::Text(t))) => Some(Shared::Custom(*index, t)),
             _ => None,
         },
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matching::features::InputRecord;
+
+    fn company(name: &str) -> InputRecord {
+        let n = crate::clean::company::normalize(name).unwrap();
+        InputRecord {
+            name: n.full.clone(),
+            name_region: n.region,
+            name_core: Some(n.core),
+            name_legal: n.legal_form,
+            name_branch: n.branch,
+            ..Default::default()
+        }
+    }
+
+    fn rec(i: InputRecord) -> Record {
+        Record::from_input(&i, &[("身份证号".into(), CustomType::Identifier), ("生日".into(), CustomType::Date)])
+    }
+
+    fn lvl(kind: CompKind, a: InputRecord, b: InputRecord) -> &'static str {
+        kind.levels()[level(&kind, &rec(a), &rec(b), &LevelBounds::default()) as usize]
+    }
+
+    #[test]
+    fn company_names_by_their_parts() {
+        let n = |a: &str, b: &str| lvl(CompKind::Name, company(a), company(b));
+        assert_eq!(n("北京星辰科技有限公司", "星辰科技（北京）有限公司"), "exact");
+        assert_eq!(n("北京星辰科技有限公司", "上海星辰科技有限公司"), "core_exact");
+        assert_eq!(n("星辰科技", "北京星辰科技有限公司"), "core_exact");
+        assert_eq!(n("星辰", "北京星辰电子科技有限公司"), "contained");
+        assert_eq!(n("星辰科技有限公司", "星晨科技有限公司"), "pinyin");
+        assert_eq!(n("腾达网络科技有限公司", "腾远网络科技有限公司"), "edit1");
+        assert_eq!(n("腾达科技有限公司", "华为技术有限公司"), "different");
+        // The parts that differ are evidence against, compared on their own.
+        let l = |a: &str, b: &str| lvl(CompKind::LegalForm, company(a), company(b));
+        assert_eq!(l("腾达集团有限公司", "腾达科技有限公司"), "different");
+        assert_eq!(l("腾达科技有限责任公司", "腾达科技有限公司"), "same");
+        assert_eq!(l("腾达科技", "腾达科技有限公司"), "missing");
+        let b = |a: &str, b: &str| lvl(CompKind::Branch, company(a), company(b));
+        assert_eq!(b("招商银行深圳分行", "招商银行北京分行"), "different");
+        assert_eq!(b("招商银行深圳分行", "招商银行"), "one_side");
+    }
+
+    #[test]
+    fn contact_and_mobile_are_one_comparison() {
+        let c = |n1: &str, m1: &str, n2: &str, m2: &str| {
+            let mk = |n: &str, m: &str| InputRecord {
+                name: "x".into(),
+                contacts: if n.is_empty() { vec![] } else { vec![n.into()] },
+                mobiles: if m.is_empty() { vec![] } else { vec![m.into()] },
+                ..Default::default()
+            };
+            lvl(CompKind::Contact, mk(n1, m1), mk(n2, m2))
+        };
+        assert_eq!(c("王伟", "13800000001", "王伟", "13800000001"), "reach_and_name");
+        assert_eq!(c("王伟", "13800000001", "李娜", "13800000001"), "reach_only");
+        assert_eq!(c("王伟", "13800000001", "王伟", "13900000002"), "name_reach_differs");
+        assert_eq!(c("王伟", "", "王伟", "13900000002"), "name_only");
+        assert_eq!(c("", "13800000001", "", "13900000002"), "reach_differs");
+        assert_eq!(c("王伟", "", "李娜", ""), "name_differs");
+        assert_eq!(c("王伟", "13800000001", "李娜", "13900000002"), "both_differ");
+        assert_eq!(c("", "", "李娜", "13900000002"), "missing");
+        // A surname left by `李经理` agrees with the full name.
+        assert_eq!(c("李", "", "李嘉成", ""), "name_only");
+    }
+
+    #[test]
+    fn phones_emails_places_addresses_dates_identifiers() {
+        let base = || InputRecord { name: "x".into(), ..Default::default() };
+        let land = |l: &str| InputRecord { landlines: vec![l.into()], ..base() };
+        assert_eq!(lvl(CompKind::Landline, land("010-62345678"), land("010-62345678")), "same");
+        assert_eq!(lvl(CompKind::Landline, land("010-62345678"), land("010-62345679")), "different");
+        let mail = |e: &str| InputRecord { emails: vec![e.into()], ..base() };
+        // A shared address is the contact's: counted there, not twice.
+        assert_eq!(lvl(CompKind::Email, mail("a@xc.com"), mail("A@xc.com")), "missing");
+        assert_eq!(lvl(CompKind::Contact, mail("a@xc.com"), mail("A@xc.com")), "reach_only");
+        assert_eq!(lvl(CompKind::Email, mail("a@xc.com"), mail("b@xc.com")), "same_domain");
+        assert_eq!(lvl(CompKind::Email, mail("a@xc.com"), mail("a@yd.com")), "different");
+        let at = |p: Option<&str>, c: Option<&str>| InputRecord {
+            province: p.map(Into::into),
+            city: c.map(Into::into),
+            ..base()
+        };
+        assert_eq!(lvl(CompKind::Location, at(None, Some("北京市")), at(None, Some("北京"))), "same_city");
+        assert_eq!(lvl(CompKind::Location, at(None, Some("福建厦门市")), at(None, Some("厦门"))), "same_city");
+        assert_eq!(lvl(CompKind::Location, at(None, Some("北京")), at(None, Some("上海"))), "different");
+        assert_eq!(lvl(CompKind::Location, at(Some("广东"), None), at(Some("广东省"), None)), "same_region");
+        assert_eq!(lvl(CompKind::Location, at(Some("广东"), None), at(None, Some("深圳"))), "missing");
+        let addr = |a: &str| InputRecord { address: Some(a.into()), ..base() };
+        assert_eq!(lvl(CompKind::Address, addr("北京市海淀区中关村大街1号"), addr("海淀区中关村大街1号")), "exact");
+        assert_eq!(
+            lvl(
+                CompKind::Address,
+                addr("海淀区中关村大街1号创业大厦1201室"),
+                addr("海淀区中关村大街1号创业大厦1202室")
+            ),
+            "close"
+        );
+        assert_eq!(lvl(CompKind::Address, addr("海淀区中关村大街1号"), addr("南山区科技园路9号")), "different");
+        let first = |d: &str| InputRecord { first_contact: Some(d.into()), ..base() };
+        assert_eq!(lvl(CompKind::FirstContact, first("2024-01-01"), first("2024-01-01")), "same");
+        assert_eq!(lvl(CompKind::FirstContact, first("2024-01-01"), first("2024-01-20")), "near");
+        assert_eq!(lvl(CompKind::FirstContact, first("2024-01-01"), first("2024-08-01")), "same_year");
+        assert_eq!(lvl(CompKind::FirstContact, first("2020-01-01"), first("2024-08-01")), "different");
+        let id_kind = CompKind::Custom { index: 0, ty: CustomType::Identifier };
+        let id = |v: &str| InputRecord { custom: vec![("身份证号".into(), v.into())], ..base() };
+        assert_eq!(lvl(id_kind, id("11010519491231002X"), id("11010519491231002x")), "same");
+        assert_eq!(lvl(id_kind, id("11010519491231002X"), id("11010519491231003X")), "edit1");
+        assert_eq!(lvl(id_kind, id("11010519491231002X"), id("440305199001011234")), "different");
+        let date_kind = CompKind::Custom { index: 1, ty: CustomType::Date };
+        let dob = |v: &str| InputRecord { custom: vec![("生日".into(), v.into())], ..base() };
+        assert_eq!(lvl(date_kind, dob("1990-01-01"), dob("1990-01-01")), "same");
+        assert_eq!(lvl(date_kind, dob("1990-01-01"), base()), "missing");
+    }
+
+    #[test]
+    fn two_people_named_alike_meet_only_in_contact() {
+        let p =
+            |m: &str| InputRecord {
+                person: true, name: "王伟".into(), mobiles: vec![m.into()], ..Default::default()
+            };
+        assert_eq!(lvl(CompKind::Name, p("13800000001"), p("13900000002")), "missing");
+        assert_eq!(lvl(CompKind::Contact, p("13800000001"), p("13900000002")), "name_reach_differs");
     }
 }

@@ -345,7 +345,7 @@ pub fn learn(
     Model {
         comparisons,
         records: records.len() as u64,
-        random_pairs: cfg.model.u_samples,
+        random_pairs: cfg.model.u_samples.min((n * (n - 1.0) / 2.0) as u64),
         rule_pairs,
         rule_recall,
         prior,

@@ -79,8 +79,11 @@ impl Model {
         }
         let p = &self.comparisons[comp].levels[lvl as usize - 1];
         match tf {
-            Some(n) if n > 0 && self.records > 0 => {
-                let u_tf = (n as f64 / self.records as f64).clamp(1.0 / self.records as f64, 1.0);
+            Some(n) if n > 0 && self.records > 1 => {
+                // The chance that another record, picked at random, holds
+                // the value this one holds.
+                let others = (self.records - 1) as f64;
+                let u_tf = ((n.max(2) - 1) as f64 / others).min(1.0);
                 (p.m / u_tf).log2()
             }
             _ => p.weight,
@@ -113,7 +116,26 @@ impl SplitMix {
 pub fn estimate_u(records: &[Record], comps: &[CompDef], lb: &LevelBounds, samples: u64, seed: u64) -> Vec<Vec<f64>> {
     let n = records.len() as u64;
     let mut counts: Vec<Vec<f64>> = comps.iter().map(|c| vec![0.0; c.kind.levels().len()]).collect();
-    if n >= 2 {
+    let all_pairs = n * n.saturating_sub(1) / 2;
+    if n >= 2 && all_pairs <= samples {
+        // Few enough records to take every pair: u exactly, no sampling.
+        let lists: Vec<Vec<Vec<f64>>> = super::par_map(&(0..n as usize).collect::<Vec<_>>(), |&i| {
+            let mut c: Vec<Vec<f64>> = comps.iter().map(|c| vec![0.0; c.kind.levels().len()]).collect();
+            for j in i + 1..n as usize {
+                for (k, cd) in comps.iter().enumerate() {
+                    c[k][level(&cd.kind, &records[i], &records[j], lb) as usize] += 1.0;
+                }
+            }
+            c
+        });
+        for p in lists {
+            for (k, lv) in p.into_iter().enumerate() {
+                for (l, v) in lv.into_iter().enumerate() {
+                    counts[k][l] += v;
+                }
+            }
+        }
+    } else if n >= 2 {
         let threads = 2u64;
         let per = samples.div_ceil(threads);
         let parts: Vec<Vec<Vec<f64>>> = std::thread::scope(|s| {
@@ -239,7 +261,7 @@ pub fn left_out_by(key: KeyKind, comps: &[CompDef]) -> Vec<bool> {
         .map(|c| match key {
             KeyKind::Mobile => c.kind == CompKind::Contact,
             KeyKind::Landline => c.kind == CompKind::Landline,
-            KeyKind::Email => c.kind == CompKind::Email,
+            KeyKind::Email => matches!(c.kind, CompKind::Email | CompKind::Contact),
             KeyKind::Name | KeyKind::Brand | KeyKind::Pinyin => c.kind == CompKind::Name,
             KeyKind::ContactCity => matches!(c.kind, CompKind::Contact | CompKind::Location),
             KeyKind::Custom(i) => matches!(c.kind, CompKind::Custom { index, .. } if index == i),
