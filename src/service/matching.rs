@@ -177,6 +177,9 @@ impl Workbench {
             None
         } else {
             match (sm::last_run(conn)?, sm::last_full_model(conn)?) {
+                (Some(last), Some(_)) if sm::undone_since(conn, last.hw.audit)? => {
+                    Some("an import was undone since the last run".to_string())
+                }
                 (Some(last), Some((cfg, model))) if cfg == config_json => {
                     let model: Model = serde_json::from_str(&model)?;
                     let same_fields = model.comparisons.len() == plan.comps.len()
@@ -406,9 +409,6 @@ impl Workbench {
         let merged = sm::merged_map(&tx)?;
         // Forget what changed; absorbed and removed customers simply stay out.
         sm::forget(&tx, &changed)?;
-        if hw.batch > last_hw.batch || hw.customer < last_hw.customer {
-            sm::purge_missing(&tx)?;
-        }
         let inputs = sm::load_ids(&tx, &changed)?;
         let dirty = matching::prepare(&inputs, plan);
         t.lap("load changed");

@@ -144,21 +144,20 @@ pub fn changed_since(conn: &Connection, hw: &HighWater) -> Result<Vec<i64>> {
     let mut stmt = conn.prepare(
         "SELECT id FROM customers WHERE id > ?1
          UNION SELECT customer_id FROM batch_changes WHERE batch_id > ?2
-         UNION SELECT customer_id FROM audit_log WHERE id > ?3 AND customer_id IS NOT NULL
-         UNION SELECT c.id FROM customers c JOIN import_batches b ON b.id = c.batch_id
-               WHERE b.id > ?2 AND c.id <= ?1",
+         UNION SELECT customer_id FROM audit_log WHERE id > ?3 AND customer_id IS NOT NULL",
     )?;
     let rows = stmt.query_map(params![hw.customer, hw.batch, hw.audit], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Undone batches remove customers without a row of their own to find:
-/// pairs and keys whose customer is gone.
-pub fn purge_missing(conn: &Connection) -> Result<()> {
-    conn.execute_batch(
-        "DELETE FROM match_pairs WHERE a NOT IN (SELECT id FROM customers) OR b NOT IN (SELECT id FROM customers);",
-    )?;
-    Ok(())
+/// Whether an import was undone after audit entry `audit`: undoing removes
+/// and restores customers without leaving rows a high-water mark can find.
+pub fn undone_since(conn: &Connection, audit: i64) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS(SELECT 1 FROM audit_log WHERE id > ?1 AND action = 'import.undo')",
+        [audit],
+        |r| r.get(0),
+    )?)
 }
 
 #[derive(Debug, Clone)]
