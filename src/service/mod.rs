@@ -3,10 +3,12 @@
 //! transaction. The CLI and the TUI call the same methods.
 
 pub mod actor;
+mod edit;
 mod export;
 mod import;
 mod quality;
 
+pub use edit::{EditOutcome, FieldChange};
 pub use export::{neutralise, ExportFormat};
 pub use import::{ImportOptions, ImportProgress, ImportReport, RowIssueReport};
 pub use quality::{FieldQuality, QualityReport, SampledCustomer, KEY_FIELDS};
