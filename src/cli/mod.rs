@@ -2,6 +2,7 @@
 //! service, and prints. No SQL and no business rule lives here.
 
 mod demo;
+mod merge;
 mod output;
 
 use crate::error::{Error, Result};
@@ -172,6 +173,17 @@ crmwb import DIR/marketing.csv --source marketing --interaction-kind event")]
         /// Key bindings: `default` or a keymap TOML file.
         #[arg(long, value_name = "NAME|FILE")]
         keymap: Option<String>,
+    },
+    /// Merge customers into one golden record (--dry-run shows the field-by-field preview).
+    Merge(merge::MergeArgs),
+    /// Move one source record (and what it brought) to another customer.
+    Move(merge::MoveArgs),
+    /// Undo a merge: an absorbed number splits out, a survivor undoes its latest merge.
+    Unmerge(merge::UnmergeArgs),
+    /// Show or set the survivorship rules that choose a merged customer's field values.
+    Survivorship {
+        #[command(subcommand)]
+        action: merge::SurvivorshipAction,
     },
     /// Open the terminal workbench (the default command).
     Tui {
@@ -438,6 +450,9 @@ pub fn run(cli: Cli) -> Result<i32> {
             let wb = open(&cli, OpenMode::Existing)?;
             let detail = wb.customer_by_number(number)?;
             output::print_customer(&mut out, &detail, *json)?;
+            if !json {
+                merge::print_merge_history(&mut out, &wb, number, detail.customer.id)?;
+            }
         }
         Some(Command::Export { what: ExportWhat::Customers { format, out: file } }) => {
             let wb = open(&cli, OpenMode::Existing)?;
@@ -483,6 +498,10 @@ pub fn run(cli: Cli) -> Result<i32> {
             }
             writeln!(out, "{} customers in {:.1} s", summary.customers, started.elapsed().as_secs_f64())?;
         }
+        Some(Command::Merge(args)) => merge::run_merge(&cli, args, &mut out)?,
+        Some(Command::Move(args)) => merge::run_move(&cli, args, &mut out)?,
+        Some(Command::Unmerge(args)) => merge::run_unmerge(&cli, args, &mut out)?,
+        Some(Command::Survivorship { action }) => merge::run_survivorship(&cli, action, &mut out)?,
         Some(Command::Demo { no_tui, keymap }) => {
             let wb = demo::build(cli.db.as_deref(), &mut out)?;
             out.flush()?;

@@ -158,7 +158,7 @@ fn old_or_new_name(changes: &[(Field, Option<String>)]) -> String {
     changes.iter().find(|(f, _)| *f == Field::Name).and_then(|(_, v)| v.clone()).unwrap_or_default()
 }
 
-fn has_phone_or_email(conn: &Connection, c: &Customer) -> Result<bool> {
+pub(crate) fn has_phone_or_email(conn: &Connection, c: &Customer) -> Result<bool> {
     if c.get(Field::Mobile).is_some() || c.get(Field::Landline).is_some() || c.get(Field::Email).is_some() {
         return Ok(true);
     }
@@ -172,8 +172,9 @@ fn has_phone_or_email(conn: &Connection, c: &Customer) -> Result<bool> {
 
 /// A mobile, landline or e-mail typed in by hand joins the customer's list
 /// of numbers and addresses (the `phones`/`emails` of exports), without a
-/// source record. Earlier numbers stay: a customer keeps every number it had.
-fn add_contact_rows(conn: &Connection, c: &Customer, diff: &[FieldChange]) -> Result<()> {
+/// source record and not as the primary one (that stays the first number a
+/// source gave). Earlier numbers stay: a customer keeps every number it had.
+pub(crate) fn add_contact_rows(conn: &Connection, c: &Customer, diff: &[FieldChange]) -> Result<()> {
     for ch in diff {
         let Some(new) = ch.new.as_deref() else { continue };
         match ch.field {
@@ -186,8 +187,7 @@ fn add_contact_rows(conn: &Connection, c: &Customer, diff: &[FieldChange]) -> Re
                     .query_row(params![c.id, new], |r| r.get(0))?;
                 if !exists {
                     conn.prepare_cached(
-                        "INSERT INTO customer_phones (customer_id, kind, number, is_primary) VALUES (?1, ?2, ?3,
-                            NOT EXISTS (SELECT 1 FROM customer_phones WHERE customer_id = ?1 AND kind = ?2))",
+                        "INSERT INTO customer_phones (customer_id, kind, number, is_primary) VALUES (?1, ?2, ?3, 0)",
                     )?
                     .execute(params![c.id, kind.as_str(), new])?;
                 }
@@ -200,8 +200,7 @@ fn add_contact_rows(conn: &Connection, c: &Customer, diff: &[FieldChange]) -> Re
                     .query_row(params![c.id, new], |r| r.get(0))?;
                 if !exists {
                     conn.prepare_cached(
-                        "INSERT INTO customer_emails (customer_id, email, is_primary) VALUES (?1, ?2,
-                            NOT EXISTS (SELECT 1 FROM customer_emails WHERE customer_id = ?1))",
+                        "INSERT INTO customer_emails (customer_id, email, is_primary) VALUES (?1, ?2, 0)",
                     )?
                     .execute(params![c.id, new])?;
                 }
