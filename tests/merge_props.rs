@@ -54,6 +54,8 @@ enum Op {
     Edit(usize, usize, usize),
     /// Undo the latest merge still in effect, whole (false) or member by member (true).
     Unmerge(bool),
+    /// Move the source record at this position to the live customer at this position, and back.
+    MoveAndBack(usize, usize),
 }
 
 const EDIT_FIELDS: &[Field] = &[Field::Owner, Field::Status, Field::Mobile, Field::City, Field::Notes, Field::Email];
@@ -73,6 +75,7 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(v, p)| Op::Merge(v, p)),
         2 => (0usize..8, 0..EDIT_FIELDS.len(), 0usize..3).prop_map(|(c, f, v)| Op::Edit(c, f, v)),
         2 => any::<bool>().prop_map(Op::Unmerge),
+        1 => (0usize..8, 0usize..8).prop_map(|(r, c)| Op::MoveAndBack(r, c)),
     ]
 }
 
@@ -132,7 +135,13 @@ fn snapshot(wb: &Workbench) -> Snapshot {
         let n = stmt.column_count();
         let mut v: Vec<String> = stmt
             .query_map([id], |r| {
-                Ok((0..n).map(|i| format!("{:?}", r.get_ref(i).unwrap())).collect::<Vec<_>>().join("|"))
+                Ok((0..n)
+                    .map(|i| match r.get_ref(i).unwrap() {
+                        rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                        other => format!("{other:?}"),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("|"))
             })
             .unwrap()
             .collect::<Result<_, _>>()
@@ -247,6 +256,21 @@ fn run(rows: Vec<Row>, ops: Vec<Op>) -> Result<(), TestCaseError> {
                 edit(&mut b, id, EDIT_FIELDS[f], value);
             }
             Op::Unmerge(by_member) => undo(&mut a, by_member, &mut stack),
+            Op::MoveAndBack(r, c) => {
+                let key = format!("K{}", r % rows.len());
+                let home: i64 = a
+                    .store()
+                    .conn()
+                    .query_row("SELECT customer_id FROM source_records WHERE source_key = ?1", [&key], |r| r.get(0))
+                    .unwrap();
+                let live = live_ids(&a);
+                let to = live[c % live.len()];
+                if to == home {
+                    continue;
+                }
+                a.move_source("src", &key, to).unwrap();
+                a.move_source("src", &key, home).unwrap();
+            }
         }
     }
     while !stack.is_empty() {

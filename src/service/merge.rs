@@ -1268,8 +1268,11 @@ fn move_in(tx: &Connection, source: &str, key: &str, to: i64, actor: &str, now: 
                         from,
                         &serde_json::json!({ "primary": primary }),
                     )?;
-                    tx.prepare_cached(&format!("UPDATE {tbl} SET customer_id = ?2, is_primary = 0 WHERE id = ?1"))?
-                        .execute(params![id, to])?;
+                    // Back home it is primary again if it was; elsewhere it is an extra number.
+                    let home = moved_from(tx, tbl, id, to)?;
+                    let primary = home.is_some_and(|b| b["primary"].as_bool() == Some(true));
+                    tx.prepare_cached(&format!("UPDATE {tbl} SET customer_id = ?2, is_primary = ?3 WHERE id = ?1"))?
+                        .execute(params![id, to, primary])?;
                     if tbl == "customer_phones" {
                         out.phones += 1;
                     } else {
@@ -1288,17 +1291,25 @@ fn move_in(tx: &Connection, source: &str, key: &str, to: i64, actor: &str, now: 
             if present {
                 continue;
             }
+            // Back on the customer it was archived from, as it was there, under
+            // its old id when free, so records of earlier merges still find it.
+            let primary = from_of(tx, *x)? == to && row["is_primary"].as_bool() == Some(true);
+            let old_id = row["id"].as_i64();
+            let free: bool = tx
+                .prepare_cached(&format!("SELECT NOT EXISTS(SELECT 1 FROM {tbl} WHERE id = ?1)"))?
+                .query_row([old_id], |r| r.get(0))?;
+            let id = old_id.filter(|_| free);
             if tbl == "customer_phones" {
                 tx.prepare_cached(
-                    "INSERT INTO customer_phones (customer_id, kind, number, is_primary, batch_id, source_record_id) VALUES (?1,?2,?3,0,?4,?5)",
+                    "INSERT INTO customer_phones (id, customer_id, kind, number, is_primary, batch_id, source_record_id) VALUES (?1,?2,?3,?4,?5,?6,?7)",
                 )?
-                .execute(params![to, row["kind"].as_str(), value, row["batch_id"].as_i64(), rec])?;
+                .execute(params![id, to, row["kind"].as_str(), value, primary, row["batch_id"].as_i64(), rec])?;
                 out.phones += 1;
             } else {
                 tx.prepare_cached(
-                    "INSERT INTO customer_emails (customer_id, email, is_primary, batch_id, source_record_id) VALUES (?1,?2,0,?3,?4)",
+                    "INSERT INTO customer_emails (id, customer_id, email, is_primary, batch_id, source_record_id) VALUES (?1,?2,?3,?4,?5,?6)",
                 )?
-                .execute(params![to, value, row["batch_id"].as_i64(), rec])?;
+                .execute(params![id, to, value, primary, row["batch_id"].as_i64(), rec])?;
                 out.emails += 1;
             }
             let new_id = tx.last_insert_rowid();
@@ -1322,8 +1333,10 @@ fn move_in(tx: &Connection, source: &str, key: &str, to: i64, actor: &str, now: 
         .query_map(params![from, rec], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     for (id, contact) in interactions {
-        // A contact that stays behind is not the new customer's contact.
-        let after = contact.filter(|c| moved_contacts.contains(c));
+        // A contact that stays behind is not the new customer's contact;
+        // back home, the interaction gets the contact it had there.
+        let home = moved_from(tx, "interactions", id, to)?.and_then(|b| b["contact_id"].as_i64());
+        let after = contact.filter(|c| moved_contacts.contains(c)).or(home.filter(|c| owned_by(tx, *c, to)));
         record_row(
             tx,
             By::Move(mv),
@@ -1359,6 +1372,32 @@ fn move_in(tx: &Connection, source: &str, key: &str, to: i64, actor: &str, now: 
         )?;
     }
     Ok(out)
+}
+
+fn from_of(conn: &Connection, merge_row: i64) -> Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT from_customer FROM merge_rows WHERE id = ?1")?
+        .query_row([merge_row], |r| r.get(0))?)
+}
+
+/// What a row was like when a move last took it away from `customer`.
+fn moved_from(conn: &Connection, tbl: &str, row: i64, customer: i64) -> Result<Option<serde_json::Value>> {
+    let before: Option<String> = conn
+        .prepare_cached(
+            "SELECT before FROM merge_rows WHERE tbl = ?1 AND row_id = ?2 AND from_customer = ?3 AND move_id IS NOT NULL
+             ORDER BY id DESC LIMIT 1",
+        )?
+        .query_row(params![tbl, row, customer], |r| r.get(0))
+        .optional()?;
+    Ok(before.and_then(|b| serde_json::from_str(&b).ok()))
+}
+
+fn owned_by(conn: &Connection, contact: i64, customer: i64) -> bool {
+    conn.prepare_cached("SELECT customer_id FROM contacts WHERE id = ?1")
+        .and_then(|mut s| s.query_row([contact], |r| r.get::<_, i64>(0)).optional())
+        .ok()
+        .flatten()
+        == Some(customer)
 }
 
 /// A phone or e-mail row as JSON, to archive it.

@@ -98,6 +98,7 @@ CREATE INDEX merges_survivor ON merges(survivor_id, id);
 CREATE INDEX merge_members_customer ON merge_members(customer_id);
 CREATE INDEX merge_rows_merge ON merge_rows(merge_id, from_customer) WHERE merge_id IS NOT NULL;
 CREATE INDEX merge_rows_move ON merge_rows(move_id) WHERE move_id IS NOT NULL;
+CREATE INDEX merge_rows_row ON merge_rows(tbl, row_id);
 CREATE INDEX merge_collapsed_kept ON merge_collapsed(tbl, kept_id);
 CREATE INDEX merge_collapsed_merge ON merge_collapsed(merge_id);
 CREATE INDEX source_moves_record ON source_moves(source_record_id, id);
