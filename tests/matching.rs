@@ -127,12 +127,7 @@ fn hard_negatives_stay_apart_and_true_duplicates_meet() {
     // The quality report's duplicate rate is the share of live customers in an open cluster.
     let quality: serde_json::Value = serde_json::from_str(&ok(&f.db, &["quality", "--json"])).unwrap();
     let members: usize = q.iter().map(|c| c["members"].as_array().unwrap().len()).sum();
-    let rate = quality["targets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == "duplicate rate")
-        .unwrap()["value"]
+    let rate = quality["targets"].as_array().unwrap().iter().find(|t| t["name"] == "duplicate rate").unwrap()["value"]
         .as_f64()
         .unwrap();
     let customers = quality["customers"].as_f64().unwrap();
@@ -210,4 +205,53 @@ fn explain_model_and_config() {
     std::fs::write(&cfg, "[blocking]\nkeys = [\"fax\"]\n").unwrap();
     let bad = run(&f.db, &["match", "--config", cfg.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown `fax`"));
+}
+
+#[test]
+fn approve_merges_drop_is_remembered_and_bulk_approval_runs_piped() {
+    let f = fixture();
+    ok(&f.db, &["match"]);
+    let q = queue(&f.db);
+    let (h01, h14) = (number_of(&f.db, "H01"), number_of(&f.db, "H14"));
+    let (c, members) = cluster_of(&q, &h01).expect("H01/H14 proposed");
+    // A pick must name a member; an unknown field is refused before anything changes.
+    let bad = run(&f.db, &["review", "approve", &c.to_string(), "--pick", "colour=X"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown field"));
+    let out = ok(&f.db, &["review", "approve", &c.to_string(), "--pick", &format!("address={h14}")]);
+    assert!(out.contains("merged into"), "{out}");
+    // Both numbers now find one customer, with H14's address picked by hand.
+    let show = |n: &str| -> serde_json::Value {
+        serde_json::from_str(&ok(&f.db, &["customer", "show", n, "--json"])).unwrap()
+    };
+    let (a, b) = (show(&h01), show(&h14));
+    assert_eq!(a["number"], b["number"]);
+    assert_eq!(a["address"], "北京海淀区知春路77号曜石大厦1101", "{a}");
+    // Approving the same cluster again is refused.
+    assert!(!run(&f.db, &["review", "approve", &c.to_string()]).status.success());
+    assert!(members.len() >= 2);
+
+    // Drop a member of another cluster: remembered, never proposed with the rest again.
+    let q = queue(&f.db);
+    let big = q.iter().find(|c| c["members"].as_array().unwrap().len() >= 2).expect("another cluster").clone();
+    let id = big["id"].as_i64().unwrap();
+    let ms: Vec<String> =
+        big["members"].as_array().unwrap().iter().map(|m| m["number"].as_str().unwrap().to_string()).collect();
+    let out = ok(&f.db, &["review", "approve", &id.to_string(), "--drop", &ms[0]]);
+    assert!(out.contains("kept apart") || out.contains("different customers"), "{out}");
+    ok(&f.db, &["match", "--full"]);
+    let q = queue(&f.db);
+    for other in &ms[1..] {
+        let survivor = show(other)["number"].as_str().unwrap().to_string();
+        assert!(!together(&q, &ms[0], &survivor), "dropped {} proposed again with {survivor}", ms[0]);
+    }
+
+    // Bulk approval from a pipe needs no confirmation and empties the queue above the score.
+    let before = queue(&f.db).len();
+    assert!(before > 0);
+    let out = ok(&f.db, &["review", "approve", "--all", "--min-score", "0.9"]);
+    assert!(out.contains("clusters merged"), "{out}");
+    let left = queue(&f.db);
+    assert!(left.iter().all(|c| c["score"].as_f64().unwrap() < 0.9), "{left:?}");
+    let bad = run(&f.db, &["review", "approve", "--all", "--min-score", "1.5"]);
+    assert!(!bad.status.success());
 }

@@ -3,6 +3,7 @@
 
 mod demo;
 mod matching;
+mod merge;
 mod output;
 
 use crate::error::{Error, Result};
@@ -218,6 +219,17 @@ changed since are compared (with the last full run's model); --full re-learns an
         truth: PathBuf,
         #[arg(long)]
         json: bool,
+    },
+    /// Merge customers into one golden record (--dry-run shows the field-by-field preview).
+    Merge(merge::MergeArgs),
+    /// Move one source record (and what it brought) to another customer.
+    Move(merge::MoveArgs),
+    /// Undo a merge: an absorbed number splits out, a survivor undoes its latest merge.
+    Unmerge(merge::UnmergeArgs),
+    /// Show or set the survivorship rules that choose a merged customer's field values.
+    Survivorship {
+        #[command(subcommand)]
+        action: merge::SurvivorshipAction,
     },
     /// Open the terminal workbench (the default command).
     Tui {
@@ -484,6 +496,9 @@ pub fn run(cli: Cli) -> Result<i32> {
             let wb = open(&cli, OpenMode::Existing)?;
             let detail = wb.customer_by_number(number)?;
             output::print_customer(&mut out, &detail, *json)?;
+            if !json {
+                merge::print_merge_history(&mut out, &wb, number, detail.customer.id)?;
+            }
         }
         Some(Command::Export { what: ExportWhat::Customers { format, out: file } }) => {
             let wb = open(&cli, OpenMode::Existing)?;
@@ -553,6 +568,10 @@ pub fn run(cli: Cli) -> Result<i32> {
             let wb = open(&cli, OpenMode::Existing)?;
             matching::run_eval(&wb, truth, *json, &mut out)?;
         }
+        Some(Command::Merge(args)) => merge::run_merge(&cli, args, &mut out)?,
+        Some(Command::Move(args)) => merge::run_move(&cli, args, &mut out)?,
+        Some(Command::Unmerge(args)) => merge::run_unmerge(&cli, args, &mut out)?,
+        Some(Command::Survivorship { action }) => merge::run_survivorship(&cli, action, &mut out)?,
         Some(Command::Demo { no_tui, keymap }) => {
             let wb = demo::build(cli.db.as_deref(), &mut out)?;
             out.flush()?;

@@ -1015,15 +1015,16 @@ fn reconcile(
 }
 
 impl Workbench {
-    /// The merge itself, through the merge engine; returns the merge id.
+    /// The merge itself, through the merge engine (its own transaction);
+    /// returns the merge id.
     fn merge_for_cluster(
         &mut self,
-        _survivor: i64,
-        _absorbed: &[i64],
-        _picks: &[(crate::domain::Field, i64)],
+        survivor: i64,
+        absorbed: &[i64],
+        picks: &[(crate::domain::Field, i64)],
         cluster: i64,
     ) -> Result<i64> {
-        Err(Error::Refused(format!("cluster {cluster}: merging is not available in this build")))
+        Ok(self.merge_customers(survivor, absorbed, picks, super::MergeOrigin::Cluster(cluster))?.0)
     }
 }
 
