@@ -205,6 +205,14 @@ fn explain_model_and_config() {
     std::fs::write(&cfg, "[blocking]\nkeys = [\"fax\"]\n").unwrap();
     let bad = run(&f.db, &["match", "--config", cfg.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown `fax`"));
+
+    // Auto-merging only with --auto-merge, and only clusters at or above 0.99.
+    let plain: serde_json::Value = serde_json::from_str(&ok(&f.db, &["match", "--full", "--json"])).unwrap();
+    assert_eq!(plain["auto_merged"], 0);
+    assert!(queue(&f.db).iter().any(|c| c["score"].as_f64().unwrap() >= 0.99));
+    let auto: serde_json::Value = serde_json::from_str(&ok(&f.db, &["match", "--auto-merge", "--json"])).unwrap();
+    assert!(auto["auto_merged"].as_u64().unwrap() > 0, "{auto}");
+    assert!(queue(&f.db).iter().all(|c| c["score"].as_f64().unwrap() < 0.99));
 }
 
 #[test]
