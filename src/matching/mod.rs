@@ -27,7 +27,7 @@ pub const DEFAULT_REVIEW: f64 = 0.5;
 /// Default probability from which `--auto-merge` merges without asking.
 pub const DEFAULT_AUTO_MERGE: f64 = 0.99;
 /// Default block cap: blocks larger than this are split by place, then skipped.
-pub const DEFAULT_MAX_BLOCK: usize = 40;
+pub const DEFAULT_MAX_BLOCK: usize = 20;
 
 /// A match configuration (`crmwb match --config FILE`); every part optional.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
