@@ -9,6 +9,7 @@ pub mod display;
 pub mod domain;
 pub mod error;
 pub mod ingest;
+pub mod matching;
 pub mod sample;
 pub mod service;
 pub mod store;

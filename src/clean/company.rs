@@ -414,6 +414,19 @@ fn region_prefix(s: &str) -> Option<(&'static str, usize)> {
     None
 }
 
+/// The canonical region (`北京`, `广东`) when `s` is exactly one region name
+/// with or without its suffix (`北京市`, `广东省`, `Beijing`); the matcher
+/// compares the address fields of two records through it.
+pub fn region(s: &str) -> Option<&'static str> {
+    region_exact(s.trim())
+}
+
+/// A region name at the start of `s` (`福建厦门市` → `福建`, 6 bytes): the
+/// canonical name and the bytes it covers, suffix included.
+pub fn region_at_start(s: &str) -> Option<(&'static str, usize)> {
+    region_prefix(s)
+}
+
 /// `s` is exactly one region (bracket contents such as `北京市`, `Beijing`).
 fn region_exact(s: &str) -> Option<&'static str> {
     region_prefix(s).filter(|&(_, n)| n == s.len()).map(|(c, _)| c)

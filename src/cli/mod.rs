@@ -3,6 +3,8 @@
 
 mod admin;
 mod demo;
+mod matching;
+mod merge;
 mod output;
 
 use crate::error::{Error, Result};
@@ -236,6 +238,62 @@ crmwb import DIR/marketing.csv --source marketing --interaction-kind event")]
         /// Key bindings: `default` or a keymap TOML file.
         #[arg(long, value_name = "NAME|FILE")]
         keymap: Option<String>,
+    },
+    /// Find candidate duplicates: blocking, learned Fellegi–Sunter scores, clusters for review.
+    #[command(long_about = "Find candidate duplicates. Blocking on mobile, landline, e-mail, core name, brand, \
+pinyin and contact + city; every candidate pair is scored with weights learned from this database (u from random \
+pairs, m by EM per blocking pass) and stored with its evidence; pairs at or above the review threshold \
+(default 0.5) are clustered for `crmwb queue`.\n\nIncremental: after the first run only customers created or \
+changed since are compared (with the last full run's model); --full re-learns and compares everything.")]
+    Match {
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+        /// A TOML file overriding fields, levels, blocking keys and thresholds.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Print the learned parameters (m, u and weight of every level, prior, EM passes).
+        #[arg(long)]
+        explain_model: bool,
+        /// Write every candidate pair: `customer_a,customer_b,score,decision` (score a probability).
+        #[arg(long, value_name = "FILE")]
+        pairs_csv: Option<PathBuf>,
+        /// Merge clusters whose weakest pair reaches the auto-merge threshold (default 0.99).
+        #[arg(long)]
+        auto_merge: bool,
+        /// Compare all customers again and re-learn the model.
+        #[arg(long)]
+        full: bool,
+    },
+    /// The review queue: open duplicate clusters by score, with members and the evidence for each pair.
+    Queue {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Decide on a duplicate cluster: approve (merge), reject (not duplicates), or skip.
+    Review {
+        #[command(subcommand)]
+        action: matching::ReviewAction,
+    },
+    /// Measure the open clusters and blocking against a truth.csv (benchmarks).
+    #[command(hide = true)]
+    EvalMatch {
+        #[arg(long, value_name = "FILE")]
+        truth: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Merge customers into one golden record (--dry-run shows the field-by-field preview).
+    Merge(merge::MergeArgs),
+    /// Move one source record (and what it brought) to another customer.
+    Move(merge::MoveArgs),
+    /// Undo a merge: an absorbed number splits out, a survivor undoes its latest merge.
+    Unmerge(merge::UnmergeArgs),
+    /// Show or set the survivorship rules that choose a merged customer's field values.
+    Survivorship {
+        #[command(subcommand)]
+        action: merge::SurvivorshipAction,
     },
     /// Open the terminal workbench (the default command).
     Tui {
@@ -530,6 +588,9 @@ pub fn run(cli: Cli) -> Result<i32> {
             let wb = open(&cli, OpenMode::Existing)?;
             let detail = wb.customer_by_number(number)?;
             output::print_customer(&mut out, &detail, *json)?;
+            if !json {
+                merge::print_merge_history(&mut out, &wb, number, detail.customer.id)?;
+            }
         }
         Some(Command::Export { what: ExportWhat::Customers { format, out: file } }) => {
             let wb = open(&cli, OpenMode::Existing)?;
@@ -575,6 +636,34 @@ pub fn run(cli: Cli) -> Result<i32> {
             }
             writeln!(out, "{} customers in {:.1} s", summary.customers, started.elapsed().as_secs_f64())?;
         }
+        Some(Command::Match { json, config, explain_model, pairs_csv, auto_merge, full }) => {
+            let mut wb = open(&cli, OpenMode::Existing)?;
+            let args = matching::MatchArgs {
+                json: *json,
+                config: config.as_deref(),
+                explain_model: *explain_model,
+                pairs_csv: pairs_csv.as_deref(),
+                auto_merge: *auto_merge,
+                full: *full,
+            };
+            matching::run_match(&mut wb, &args, &mut out)?;
+        }
+        Some(Command::Queue { json }) => {
+            let wb = open(&cli, OpenMode::Existing)?;
+            matching::print_queue(&mut out, &wb.match_queue()?, *json)?;
+        }
+        Some(Command::Review { action }) => {
+            let mut wb = open(&cli, OpenMode::Existing)?;
+            matching::run_review(&mut wb, action, &mut out)?;
+        }
+        Some(Command::EvalMatch { truth, json }) => {
+            let wb = open(&cli, OpenMode::Existing)?;
+            matching::run_eval(&wb, truth, *json, &mut out)?;
+        }
+        Some(Command::Merge(args)) => merge::run_merge(&cli, args, &mut out)?,
+        Some(Command::Move(args)) => merge::run_move(&cli, args, &mut out)?,
+        Some(Command::Unmerge(args)) => merge::run_unmerge(&cli, args, &mut out)?,
+        Some(Command::Survivorship { action }) => merge::run_survivorship(&cli, action, &mut out)?,
         Some(Command::Demo { no_tui, keymap }) => {
             let wb = demo::build(cli.db.as_deref(), &mut out)?;
             out.flush()?;

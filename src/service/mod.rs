@@ -6,16 +6,29 @@ pub mod access;
 pub mod actor;
 mod admin;
 mod erase;
+mod edit;
 mod export;
 mod import;
+mod matching;
+mod merge;
 mod quality;
+pub mod survivorship;
 
 pub use access::{Access, Permission, Scope, Subject};
 pub use admin::{CheckReport, UserRow};
 pub use erase::{ErasureReport, ERASED};
+pub use edit::{EditOutcome, FieldChange};
 pub use export::{neutralise, ExportFormat};
 pub use import::{ImportOptions, ImportProgress, ImportReport, RowIssueReport};
+pub use matching::{
+    decode_evidence, BandCounts, ClusterView, Evidence, MatchOptions, MatchReport, MemberView, PairView, ReviewOutcome,
+};
+pub use merge::{
+    Alternative, FieldChoice, MemberRef, MergeEvent, MergeId, MergeOrigin, MergePreview, MoveOutcome, RowCounts,
+    UnmergeOutcome,
+};
 pub use quality::{FieldQuality, QualityReport, SampledCustomer, KEY_FIELDS};
+pub use survivorship::{ChoiceReason, Rule, SurvivorshipConfig};
 
 use crate::domain::{AuditEntry, Customer, ImportBatch, Role};
 use crate::error::{Error, Result};

@@ -5,6 +5,8 @@ pub mod audit;
 pub mod customers;
 pub mod imports;
 pub mod users;
+pub mod matching;
+pub mod merges;
 
 pub use audit::NewAudit;
 pub use customers::{CustomerDetail, CustomerRow, NewCustomer};
@@ -20,7 +22,12 @@ pub const APPLICATION_ID: i32 = 0x4352_4D57;
 
 /// Numbered migrations; version N is the Nth entry. Append only: a shipped
 /// migration is never edited.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql"), include_str!("migrations/0006_access.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_matching.sql"),
+    include_str!("migrations/0003_merges.sql"),
+    include_str!("migrations/0006_access.sql"),
+];
 
 /// The newest schema version this binary knows.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

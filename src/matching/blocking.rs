@@ -1,0 +1,236 @@
+//! Blocking: candidate pairs are the pairs that share at least one key of a
+//! union of keys, so the matcher never compares all pairs. A block larger
+//! than the cap (a switchboard thirty tenants list, a common name) is split
+//! by place, and what is still too large is skipped and counted.
+
+use super::features::{key_hash, pinyin_key, Record};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyKind {
+    Mobile,
+    Landline,
+    Email,
+    /// Company core name; a person's name key.
+    Name,
+    /// Company brand (core without industry words): short names.
+    Brand,
+    /// Pinyin of the name: homophone typos.
+    Pinyin,
+    ContactCity,
+    /// A custom field (by index of the run's custom fields).
+    Custom(usize),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KeyDef {
+    pub name: String,
+    pub kind: KeyKind,
+}
+
+/// The keys blocking uses unless a config says otherwise; custom identifier,
+/// phone and e-mail fields are keys too.
+pub fn default_keys(custom: &[(String, super::CustomType)]) -> Vec<KeyDef> {
+    let mut v: Vec<KeyDef> = [
+        ("mobile", KeyKind::Mobile),
+        ("landline", KeyKind::Landline),
+        ("email", KeyKind::Email),
+        ("name", KeyKind::Name),
+        ("brand", KeyKind::Brand),
+        ("pinyin", KeyKind::Pinyin),
+        ("contact_city", KeyKind::ContactCity),
+    ]
+    .into_iter()
+    .map(|(n, k)| KeyDef { name: n.into(), kind: k })
+    .collect();
+    for (i, (name, ty)) in custom.iter().enumerate() {
+        use super::CustomType::*;
+        if matches!(ty, Identifier | Phone | Email) {
+            v.push(KeyDef { name: format!("custom:{name}"), kind: KeyKind::Custom(i) });
+        }
+    }
+    v
+}
+
+pub fn mobile_hash(m: u64) -> u64 {
+    key_hash("mobile", &m.to_string())
+}
+
+pub fn name_hash(key: &str) -> u64 {
+    key_hash("name", key)
+}
+
+pub fn contact_hash(c: &str) -> u64 {
+    key_hash("contact", c)
+}
+
+pub fn custom_hash(index: usize, v: &str) -> u64 {
+    key_hash(&format!("custom{index}"), v)
+}
+
+fn has_han(s: &str) -> bool {
+    s.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c))
+}
+
+/// The hashes of one kind of key a record has.
+pub fn keys_of(kind: KeyKind, r: &Record, out: &mut Vec<u64>) {
+    match kind {
+        KeyKind::Mobile => out.extend(r.mobiles.iter().map(|&m| mobile_hash(m))),
+        KeyKind::Landline => out.extend(&r.landlines),
+        KeyKind::Email => out.extend(&r.emails),
+        KeyKind::Name => {
+            if !r.key.is_empty() {
+                out.push(name_hash(&r.key))
+            }
+        }
+        KeyKind::Brand => {
+            if let Some(b) = r.brand().filter(|b| b.chars().count() >= 2) {
+                // Brands and cores share one key space: `星辰` (a short name)
+                // meets the brand of `星辰电子科技`.
+                out.push(name_hash(b));
+            }
+        }
+        KeyKind::Pinyin => {
+            if has_han(&r.key) {
+                out.push(key_hash("pinyin", &pinyin_key(&r.key)));
+            }
+        }
+        KeyKind::ContactCity => {
+            if let Some(place) = r.city.as_deref().or(r.province.as_deref()).or(r.region.as_deref()) {
+                for c in &r.contacts {
+                    out.push(key_hash("contact_city", &format!("{c}|{place}")));
+                }
+            }
+        }
+        KeyKind::Custom(i) => {
+            if let Some(Some(super::CustomValue::Text(t))) = r.custom.get(i) {
+                out.push(custom_hash(i, t));
+            }
+        }
+    }
+}
+
+/// Every hash stored for a record between runs: its blocking keys and the
+/// values whose frequency adjusts weights (contact names, e-mail domains).
+pub fn stored_keys(keys: &[KeyDef], r: &Record) -> Vec<u64> {
+    let mut v = Vec::new();
+    for k in keys {
+        keys_of(k.kind, r, &mut v);
+    }
+    // Frequencies are needed even when the key is not used for blocking.
+    for kind in [KeyKind::Mobile, KeyKind::Landline, KeyKind::Email, KeyKind::Name] {
+        keys_of(kind, r, &mut v);
+    }
+    for (i, c) in r.custom.iter().enumerate() {
+        if let Some(super::CustomValue::Text(t)) = c {
+            v.push(custom_hash(i, t));
+        }
+    }
+    v.extend(r.contacts.iter().map(|c| contact_hash(c)));
+    v.extend(&r.domains);
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// What one key did.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct KeyStats {
+    pub key: String,
+    pub blocks: u64,
+    /// Pairs this key produced (a pair can come from several keys).
+    pub pairs: u64,
+    /// Blocks over the cap that were split by place.
+    pub split_blocks: u64,
+    /// Records in (sub-)blocks still over the cap, which were skipped.
+    pub skipped_blocks: u64,
+    pub skipped_records: u64,
+}
+
+fn place_hash(r: &Record) -> u64 {
+    key_hash("place", r.city.as_deref().or(r.province.as_deref()).or(r.region.as_deref()).unwrap_or(""))
+}
+
+/// Emits the pairs of one block (indices into `records`), honouring the cap.
+fn emit_block(
+    members: &mut [u32],
+    records: &[Record],
+    cap: usize,
+    bit: u32,
+    st: &mut KeyStats,
+    out: &mut Vec<(u64, u32)>,
+) {
+    let emit = |m: &[u32], st: &mut KeyStats, out: &mut Vec<(u64, u32)>| {
+        st.blocks += 1;
+        for i in 0..m.len() {
+            for j in i + 1..m.len() {
+                let (a, b) = if m[i] < m[j] { (m[i], m[j]) } else { (m[j], m[i]) };
+                out.push(((a as u64) << 32 | b as u64, bit));
+                st.pairs += 1;
+            }
+        }
+    };
+    if members.len() <= cap {
+        emit(members, st, out);
+        return;
+    }
+    st.split_blocks += 1;
+    members.sort_unstable_by_key(|&i| place_hash(&records[i as usize]));
+    for sub in members.chunk_by(|&x, &y| place_hash(&records[x as usize]) == place_hash(&records[y as usize])) {
+        if sub.len() <= cap {
+            emit(sub, st, out);
+        } else {
+            st.skipped_blocks += 1;
+            st.skipped_records += sub.len() as u64;
+        }
+    }
+}
+
+/// Candidate pairs `(a << 32 | b, key bits)` with a < b, sorted and distinct,
+/// and what each key produced.
+pub fn candidate_pairs(records: &[Record], keys: &[KeyDef], cap: usize) -> (Vec<(u64, u32)>, Vec<KeyStats>) {
+    let mut all: Vec<(u64, u32)> = Vec::new();
+    let mut stats = Vec::new();
+    let mut buf = Vec::new();
+    for (bit, k) in keys.iter().enumerate() {
+        let mut st = KeyStats { key: k.name.clone(), ..Default::default() };
+        let mut entries: Vec<(u64, u32)> = Vec::with_capacity(records.len());
+        for (i, r) in records.iter().enumerate() {
+            buf.clear();
+            keys_of(k.kind, r, &mut buf);
+            buf.sort_unstable();
+            buf.dedup();
+            entries.extend(buf.iter().map(|&h| (h, i as u32)));
+        }
+        entries.sort_unstable();
+        let mut members: Vec<u32> = Vec::new();
+        for group in entries.chunk_by(|x, y| x.0 == y.0) {
+            if group.len() < 2 {
+                continue;
+            }
+            members.clear();
+            members.extend(group.iter().map(|e| e.1));
+            emit_block(&mut members, records, cap, 1 << bit, &mut st, &mut all);
+        }
+        stats.push(st);
+        // Merge as we go so that memory holds distinct pairs, not every key's copy.
+        if all.len() > 4 * records.len() {
+            merge(&mut all);
+        }
+    }
+    merge(&mut all);
+    (all, stats)
+}
+
+fn merge(v: &mut Vec<(u64, u32)>) {
+    v.sort_unstable_by_key(|p| p.0);
+    v.dedup_by(|later, first| {
+        if later.0 == first.0 {
+            first.1 |= later.1;
+            true
+        } else {
+            false
+        }
+    });
+}

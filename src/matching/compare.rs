@@ -1,0 +1,530 @@
+//! Comparisons: each puts a pair of records into one level, level 0 being
+//! "missing" (no evidence either way). Levels are ordered from the strongest
+//! agreement to disagreement; their weights are learned, never set here.
+
+use super::features::{same_pinyin, within_one_edit, CustomType, CustomValue, Record};
+use serde::{Deserialize, Serialize};
+
+/// What a comparison compares.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum CompKind {
+    /// Company name on its core; a pair with a person leaves it to `contact`
+    /// (for a person the customer name and the contact name are one fact).
+    Name,
+    LegalForm,
+    Branch,
+    /// Province, city, district and the region in the name, jointly.
+    Location,
+    /// Contact person, mobile and e-mail address jointly: they belong to
+    /// one person.
+    Contact,
+    Landline,
+    Email,
+    Address,
+    Industry,
+    FirstContact,
+    Custom {
+        index: usize,
+        ty: CustomType,
+    },
+}
+
+/// Tunable boundaries between levels (TOML `[levels]`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LevelBounds {
+    /// Address bigram overlap (Jaccard) for `close` and `partial`.
+    pub address_close: f64,
+    pub address_partial: f64,
+    /// Days apart for the `near` and `same_year` date levels.
+    pub date_near_days: i32,
+    pub date_far_days: i32,
+    /// Relative difference for `close` numbers.
+    pub number_close: f64,
+    /// Shortest core name (characters) for the `edit1` level: one character
+    /// of a two-character name is half the name.
+    pub edit_min_chars: usize,
+}
+
+impl Default for LevelBounds {
+    fn default() -> Self {
+        LevelBounds {
+            address_close: 0.7,
+            address_partial: 0.4,
+            date_near_days: 30,
+            date_far_days: 365,
+            number_close: 0.05,
+            edit_min_chars: 3,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CompDef {
+    pub name: String,
+    #[serde(flatten)]
+    pub kind: CompKind,
+}
+
+pub const NAME_LEVELS: &[&str] = &["missing", "exact", "core_exact", "contained", "pinyin", "edit1", "different"];
+/// Contact person with the ways to reach them (mobile, e-mail): a mobile
+/// or a personal address belongs to the person, so a shared number, a
+/// shared address and a shared contact name are one piece of evidence.
+pub const CONTACT_LEVELS: &[&str] = &[
+    "missing",
+    "reach_and_name",
+    "reach_only",
+    "name_reach_differs",
+    "name_only",
+    "reach_differs",
+    "name_differs",
+    "both_differ",
+];
+
+impl CompKind {
+    pub fn levels(&self) -> &'static [&'static str] {
+        match self {
+            CompKind::Name => NAME_LEVELS,
+            CompKind::LegalForm | CompKind::Industry | CompKind::Landline => &["missing", "same", "different"],
+            CompKind::Branch => &["missing", "same", "one_side", "different"],
+            CompKind::Location => &["missing", "same_district", "same_city", "same_region", "different"],
+            CompKind::Contact => CONTACT_LEVELS,
+            // Shared addresses are counted by `contact`; this is the company domain.
+            CompKind::Email => &["missing", "same_domain", "different"],
+            CompKind::Address => &["missing", "exact", "close", "partial", "different"],
+            CompKind::FirstContact => &["missing", "same", "near", "same_year", "different"],
+            CompKind::Custom { ty, .. } => match ty {
+                CustomType::Identifier => &["missing", "same", "edit1", "different"],
+                CustomType::Date => &["missing", "same", "near", "same_year", "different"],
+                CustomType::Number => &["missing", "same", "close", "different"],
+                CustomType::Text | CustomType::Phone | CustomType::Email => &["missing", "same", "different"],
+            },
+        }
+    }
+
+    /// The levels whose weight is adjusted by how common the shared value
+    /// is (term frequency), with the kind of value counted.
+    pub fn tf_level(&self, level: u8) -> bool {
+        match self {
+            CompKind::Name => level == 1 || level == 2,
+            CompKind::Contact => (1..=4).contains(&level),
+            CompKind::Landline => level == 1,
+            CompKind::Email => level == 1,
+            CompKind::Custom { ty, .. } => {
+                level == 1
+                    && matches!(ty, CustomType::Identifier | CustomType::Text | CustomType::Phone | CustomType::Email)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The default comparisons for a run, custom fields last in the given order.
+pub fn default_comparisons(custom: &[(String, CustomType)]) -> Vec<CompDef> {
+    let mut v: Vec<CompDef> = [
+        ("name", CompKind::Name),
+        ("legal_form", CompKind::LegalForm),
+        ("branch", CompKind::Branch),
+        ("location", CompKind::Location),
+        ("contact", CompKind::Contact),
+        ("landline", CompKind::Landline),
+        ("email", CompKind::Email),
+        ("address", CompKind::Address),
+        ("industry", CompKind::Industry),
+        ("first_contact", CompKind::FirstContact),
+    ]
+    .into_iter()
+    .map(|(n, k)| CompDef { name: n.into(), kind: k })
+    .collect();
+    for (i, (name, ty)) in custom.iter().enumerate() {
+        v.push(CompDef { name: format!("custom:{name}"), kind: CompKind::Custom { index: i, ty: *ty } });
+    }
+    v
+}
+
+fn shares<'a, T: Ord>(a: &'a [T], b: &[T]) -> Option<&'a T> {
+    // Both sorted: a merge walk.
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => return Some(&a[i]),
+        }
+    }
+    None
+}
+
+fn jaccard(a: &[u32], b: &[u32]) -> f64 {
+    let (mut i, mut j, mut both) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                both += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let all = a.len() + b.len() - both;
+    if all == 0 {
+        1.0
+    } else {
+        both as f64 / all as f64
+    }
+}
+
+fn date_level(a: Option<i32>, b: Option<i32>, lb: &LevelBounds) -> u8 {
+    match (a, b) {
+        (Some(x), Some(y)) => {
+            let d = (x - y).abs();
+            if d == 0 {
+                1
+            } else if d <= lb.date_near_days {
+                2
+            } else if d <= lb.date_far_days {
+                3
+            } else {
+                4
+            }
+        }
+        _ => 0,
+    }
+}
+
+/// The value two records share at a term-frequency level, as the key under
+/// which its frequency is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shared<'a> {
+    Name(&'a str),
+    Mobile(u64),
+    Contact(&'a str),
+    Landline(u64),
+    Email(u64),
+    Domain(u64),
+    Custom(usize, &'a str),
+}
+
+/// The contact both records name. A surname alone (`李`, left by `李经理`)
+/// agrees with a full name starting with it; the surname is what is shared,
+/// so its (high) frequency keeps that agreement weak.
+fn contact_shared<'a>(a: &'a Record, b: &'a Record) -> Option<&'a str> {
+    if let Some(c) = a.contacts.iter().find(|c| b.contacts.iter().any(|d| d == *c)) {
+        return Some(c);
+    }
+    let surname = |s: &str, full: &str| s.chars().count() == 1 && full.chars().count() > 1 && full.starts_with(s);
+    for c in &a.contacts {
+        for d in &b.contacts {
+            if surname(c, d) {
+                return Some(c);
+            }
+            if surname(d, c) {
+                return Some(d);
+            }
+        }
+    }
+    None
+}
+
+/// Compares one field of a pair.
+pub fn level(kind: &CompKind, a: &Record, b: &Record, lb: &LevelBounds) -> u8 {
+    match kind {
+        CompKind::Name => {
+            if (a.person && b.person) || a.key.is_empty() || b.key.is_empty() {
+                return 0;
+            }
+            // A person against a company record: the person's name is counted
+            // by `contact` when the company names them as its contact.
+            if a.person != b.person {
+                let (p, c) = if a.person { (a, b) } else { (b, a) };
+                if c.contacts.contains(&p.key) {
+                    return 0;
+                }
+            }
+            if a.key == b.key {
+                if a.region == b.region && a.legal == b.legal && a.branch == b.branch {
+                    1
+                } else {
+                    2
+                }
+            } else {
+                let (s, l) = if a.key.len() <= b.key.len() { (&a.key, &b.key) } else { (&b.key, &a.key) };
+                if s.chars().count() >= 2 && l.contains(&**s) || (!a.person && !b.person && a.brand() == b.brand()) {
+                    3
+                } else if same_pinyin(&a.key, &b.key) {
+                    4
+                } else if s.chars().count() >= lb.edit_min_chars && within_one_edit(&a.key, &b.key) {
+                    5
+                } else {
+                    6
+                }
+            }
+        }
+        CompKind::LegalForm => match (&a.legal, &b.legal) {
+            (Some(x), Some(y)) => 1 + (x != y) as u8,
+            _ => 0,
+        },
+        CompKind::Branch => match (&a.branch, &b.branch) {
+            (None, None) => 0,
+            (Some(x), Some(y)) => 1 + 2 * (x != y) as u8,
+            _ => 2,
+        },
+        CompKind::Location => {
+            if let (Some(x), Some(y)) = (&a.city, &b.city) {
+                if x == y {
+                    return if a.district.is_some() && a.district == b.district { 1 } else { 2 };
+                }
+                return 4;
+            }
+            if a.places().any(|p| b.places().any(|q| p == q)) {
+                return 3;
+            }
+            // Only like against like is a conflict: without a gazetteer a city
+            // and a province (深圳 / 广东) cannot be told apart from two places.
+            let differ = |x: &Option<Box<str>>, y: &Option<Box<str>>| matches!((x, y), (Some(p), Some(q)) if p != q);
+            if differ(&a.province, &b.province) || differ(&a.region, &b.region) {
+                4
+            } else {
+                0
+            }
+        }
+        CompKind::Contact => {
+            let m = (!a.mobiles.is_empty() && !b.mobiles.is_empty()).then(|| shares(&a.mobiles, &b.mobiles).is_some());
+            let e = (!a.emails.is_empty() && !b.emails.is_empty()).then(|| shares(&a.emails, &b.emails).is_some());
+            let mobile = match (m, e) {
+                (Some(true), _) | (_, Some(true)) => Some(true),
+                (None, None) => None,
+                _ => Some(false),
+            };
+            let name = match (a.contacts.is_empty(), b.contacts.is_empty()) {
+                (false, false) => Some(contact_shared(a, b).is_some()),
+                _ => None,
+            };
+            match (mobile, name) {
+                (Some(true), Some(true)) => 1,
+                (Some(true), _) => 2,
+                (Some(false), Some(true)) => 3,
+                (None, Some(true)) => 4,
+                (Some(false), None) => 5,
+                (None, Some(false)) => 6,
+                (Some(false), Some(false)) => 7,
+                (None, None) => 0,
+            }
+        }
+        CompKind::Landline => match (a.landlines.is_empty(), b.landlines.is_empty()) {
+            (false, false) => 1 + shares(&a.landlines, &b.landlines).is_none() as u8,
+            _ => 0,
+        },
+        CompKind::Email => {
+            if a.emails.is_empty() || b.emails.is_empty() || shares(&a.emails, &b.emails).is_some() {
+                0
+            } else if shares(&a.domains, &b.domains).is_some() {
+                1
+            } else {
+                2
+            }
+        }
+        CompKind::Address => match (&a.address, &b.address) {
+            (Some(x), Some(y)) => {
+                if x == y {
+                    1
+                } else {
+                    let j = jaccard(x, y);
+                    if j >= lb.address_close {
+                        2
+                    } else if j >= lb.address_partial {
+                        3
+                    } else {
+                        4
+                    }
+                }
+            }
+            _ => 0,
+        },
+        CompKind::Industry => match (&a.industry, &b.industry) {
+            (Some(x), Some(y)) => 1 + (x != y) as u8,
+            _ => 0,
+        },
+        CompKind::FirstContact => date_level(a.first_contact, b.first_contact, lb),
+        CompKind::Custom { index, ty } => {
+            let (Some(Some(x)), Some(Some(y))) = (a.custom.get(*index), b.custom.get(*index)) else { return 0 };
+            match (ty, x, y) {
+                (CustomType::Date, CustomValue::Date(p), CustomValue::Date(q)) => date_level(Some(*p), Some(*q), lb),
+                (CustomType::Number, CustomValue::Number(p), CustomValue::Number(q)) => {
+                    if p == q {
+                        1
+                    } else if (p - q).abs() <= lb.number_close * p.abs().max(q.abs()) {
+                        2
+                    } else {
+                        3
+                    }
+                }
+                (CustomType::Identifier, CustomValue::Text(p), CustomValue::Text(q)) => {
+                    if p == q {
+                        1
+                    } else if p.chars().count() >= 6 && within_one_edit(p, q) {
+                        2
+                    } else {
+                        3
+                    }
+                }
+                (_, CustomValue::Text(p), CustomValue::Text(q)) => 1 + (p != q) as u8,
+                _ => 0,
+            }
+        }
+    }
+}
+
+/// The value shared at a term-frequency level (see [`CompKind::tf_level`]).
+pub fn shared<'a>(kind: &CompKind, lvl: u8, a: &'a Record, b: &'a Record) -> Option<Shared<'a>> {
+    if !kind.tf_level(lvl) {
+        return None;
+    }
+    match kind {
+        CompKind::Name => Some(Shared::Name(&a.key)),
+        CompKind::Contact => match lvl {
+            1 | 2 => shares(&a.mobiles, &b.mobiles)
+                .map(|m| Shared::Mobile(*m))
+                .or_else(|| shares(&a.emails, &b.emails).map(|e| Shared::Email(*e))),
+            _ => contact_shared(a, b).map(Shared::Contact),
+        },
+        CompKind::Landline => shares(&a.landlines, &b.landlines).map(|m| Shared::Landline(*m)),
+        CompKind::Email => shares(&a.domains, &b.domains).map(|m| Shared::Domain(*m)),
+        CompKind::Custom { index, .. } => match a.custom.get(*index) {
+            Some(Some(CustomValue::Text(t))) => Some(Shared::Custom(*index, t)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matching::features::InputRecord;
+
+    fn company(name: &str) -> InputRecord {
+        let n = crate::clean::company::normalize(name).unwrap();
+        InputRecord {
+            name: n.full.clone(),
+            name_region: n.region,
+            name_core: Some(n.core),
+            name_legal: n.legal_form,
+            name_branch: n.branch,
+            ..Default::default()
+        }
+    }
+
+    fn rec(i: InputRecord) -> Record {
+        Record::from_input(&i, &[("身份证号".into(), CustomType::Identifier), ("生日".into(), CustomType::Date)])
+    }
+
+    fn lvl(kind: CompKind, a: InputRecord, b: InputRecord) -> &'static str {
+        kind.levels()[level(&kind, &rec(a), &rec(b), &LevelBounds::default()) as usize]
+    }
+
+    #[test]
+    fn company_names_by_their_parts() {
+        let n = |a: &str, b: &str| lvl(CompKind::Name, company(a), company(b));
+        assert_eq!(n("北京星辰科技有限公司", "星辰科技（北京）有限公司"), "exact");
+        assert_eq!(n("北京星辰科技有限公司", "上海星辰科技有限公司"), "core_exact");
+        assert_eq!(n("星辰科技", "北京星辰科技有限公司"), "core_exact");
+        assert_eq!(n("星辰", "北京星辰电子科技有限公司"), "contained");
+        assert_eq!(n("星辰科技有限公司", "星晨科技有限公司"), "pinyin");
+        assert_eq!(n("腾达网络科技有限公司", "腾远网络科技有限公司"), "edit1");
+        assert_eq!(n("腾达科技有限公司", "华为技术有限公司"), "different");
+        // The parts that differ are evidence against, compared on their own.
+        let l = |a: &str, b: &str| lvl(CompKind::LegalForm, company(a), company(b));
+        assert_eq!(l("腾达集团有限公司", "腾达科技有限公司"), "different");
+        assert_eq!(l("腾达科技有限责任公司", "腾达科技有限公司"), "same");
+        assert_eq!(l("腾达科技", "腾达科技有限公司"), "missing");
+        let b = |a: &str, b: &str| lvl(CompKind::Branch, company(a), company(b));
+        assert_eq!(b("招商银行深圳分行", "招商银行北京分行"), "different");
+        assert_eq!(b("招商银行深圳分行", "招商银行"), "one_side");
+    }
+
+    #[test]
+    fn contact_and_mobile_are_one_comparison() {
+        let c = |n1: &str, m1: &str, n2: &str, m2: &str| {
+            let mk = |n: &str, m: &str| InputRecord {
+                name: "x".into(),
+                contacts: if n.is_empty() { vec![] } else { vec![n.into()] },
+                mobiles: if m.is_empty() { vec![] } else { vec![m.into()] },
+                ..Default::default()
+            };
+            lvl(CompKind::Contact, mk(n1, m1), mk(n2, m2))
+        };
+        assert_eq!(c("王伟", "13800000001", "王伟", "13800000001"), "reach_and_name");
+        assert_eq!(c("王伟", "13800000001", "李娜", "13800000001"), "reach_only");
+        assert_eq!(c("王伟", "13800000001", "王伟", "13900000002"), "name_reach_differs");
+        assert_eq!(c("王伟", "", "王伟", "13900000002"), "name_only");
+        assert_eq!(c("", "13800000001", "", "13900000002"), "reach_differs");
+        assert_eq!(c("王伟", "", "李娜", ""), "name_differs");
+        assert_eq!(c("王伟", "13800000001", "李娜", "13900000002"), "both_differ");
+        assert_eq!(c("", "", "李娜", "13900000002"), "missing");
+        // A surname left by `李经理` agrees with the full name.
+        assert_eq!(c("李", "", "李嘉成", ""), "name_only");
+    }
+
+    #[test]
+    fn phones_emails_places_addresses_dates_identifiers() {
+        let base = || InputRecord { name: "x".into(), ..Default::default() };
+        let land = |l: &str| InputRecord { landlines: vec![l.into()], ..base() };
+        assert_eq!(lvl(CompKind::Landline, land("010-62345678"), land("010-62345678")), "same");
+        assert_eq!(lvl(CompKind::Landline, land("010-62345678"), land("010-62345679")), "different");
+        let mail = |e: &str| InputRecord { emails: vec![e.into()], ..base() };
+        // A shared address is the contact's: counted there, not twice.
+        assert_eq!(lvl(CompKind::Email, mail("a@xc.com"), mail("A@xc.com")), "missing");
+        assert_eq!(lvl(CompKind::Contact, mail("a@xc.com"), mail("A@xc.com")), "reach_only");
+        assert_eq!(lvl(CompKind::Email, mail("a@xc.com"), mail("b@xc.com")), "same_domain");
+        assert_eq!(lvl(CompKind::Email, mail("a@xc.com"), mail("a@yd.com")), "different");
+        let at = |p: Option<&str>, c: Option<&str>| InputRecord {
+            province: p.map(Into::into),
+            city: c.map(Into::into),
+            ..base()
+        };
+        assert_eq!(lvl(CompKind::Location, at(None, Some("北京市")), at(None, Some("北京"))), "same_city");
+        assert_eq!(lvl(CompKind::Location, at(None, Some("福建厦门市")), at(None, Some("厦门"))), "same_city");
+        assert_eq!(lvl(CompKind::Location, at(None, Some("北京")), at(None, Some("上海"))), "different");
+        assert_eq!(lvl(CompKind::Location, at(Some("广东"), None), at(Some("广东省"), None)), "same_region");
+        assert_eq!(lvl(CompKind::Location, at(Some("广东"), None), at(None, Some("深圳"))), "missing");
+        let addr = |a: &str| InputRecord { address: Some(a.into()), ..base() };
+        assert_eq!(lvl(CompKind::Address, addr("北京市海淀区中关村大街1号"), addr("海淀区中关村大街1号")), "exact");
+        assert_eq!(
+            lvl(
+                CompKind::Address,
+                addr("海淀区中关村大街1号创业大厦1201室"),
+                addr("海淀区中关村大街1号创业大厦1202室")
+            ),
+            "close"
+        );
+        assert_eq!(lvl(CompKind::Address, addr("海淀区中关村大街1号"), addr("南山区科技园路9号")), "different");
+        let first = |d: &str| InputRecord { first_contact: Some(d.into()), ..base() };
+        assert_eq!(lvl(CompKind::FirstContact, first("2024-01-01"), first("2024-01-01")), "same");
+        assert_eq!(lvl(CompKind::FirstContact, first("2024-01-01"), first("2024-01-20")), "near");
+        assert_eq!(lvl(CompKind::FirstContact, first("2024-01-01"), first("2024-08-01")), "same_year");
+        assert_eq!(lvl(CompKind::FirstContact, first("2020-01-01"), first("2024-08-01")), "different");
+        let id_kind = CompKind::Custom { index: 0, ty: CustomType::Identifier };
+        let id = |v: &str| InputRecord { custom: vec![("身份证号".into(), v.into())], ..base() };
+        assert_eq!(lvl(id_kind, id("11010519491231002X"), id("11010519491231002x")), "same");
+        assert_eq!(lvl(id_kind, id("11010519491231002X"), id("11010519491231003X")), "edit1");
+        assert_eq!(lvl(id_kind, id("11010519491231002X"), id("440305199001011234")), "different");
+        let date_kind = CompKind::Custom { index: 1, ty: CustomType::Date };
+        let dob = |v: &str| InputRecord { custom: vec![("生日".into(), v.into())], ..base() };
+        assert_eq!(lvl(date_kind, dob("1990-01-01"), dob("1990-01-01")), "same");
+        assert_eq!(lvl(date_kind, dob("1990-01-01"), base()), "missing");
+    }
+
+    #[test]
+    fn two_people_named_alike_meet_only_in_contact() {
+        let p =
+            |m: &str| InputRecord {
+                person: true, name: "王伟".into(), mobiles: vec![m.into()], ..Default::default()
+            };
+        assert_eq!(lvl(CompKind::Name, p("13800000001"), p("13900000002")), "missing");
+        assert_eq!(lvl(CompKind::Contact, p("13800000001"), p("13900000002")), "name_reach_differs");
+    }
+}

@@ -1,0 +1,376 @@
+//! What the matcher knows about one customer: its values reduced to the
+//! forms comparisons need (name parts, phone and e-mail sets, places, address
+//! bigrams, days), computed once per run.
+
+use crate::clean;
+use pinyin::{ToPinyin, ToPinyinMulti};
+
+/// A customer's values as stored, handed over by the service layer.
+#[derive(Debug, Clone, Default)]
+pub struct InputRecord {
+    pub id: i64,
+    pub person: bool,
+    pub name: String,
+    pub name_region: Option<String>,
+    pub name_core: Option<String>,
+    pub name_legal: Option<String>,
+    pub name_branch: Option<String>,
+    /// The primary contact first, then every other contact person.
+    pub contacts: Vec<String>,
+    pub mobiles: Vec<String>,
+    pub landlines: Vec<String>,
+    pub emails: Vec<String>,
+    pub province: Option<String>,
+    pub city: Option<String>,
+    pub district: Option<String>,
+    pub address: Option<String>,
+    pub industry_code: Option<String>,
+    pub first_contact: Option<String>,
+    /// `(field name, value)` of custom fields.
+    pub custom: Vec<(String, String)>,
+}
+
+/// The declared type of a custom field (domain.md: `custom:NAME:TYPE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CustomType {
+    Text,
+    Identifier,
+    Date,
+    Number,
+    Phone,
+    Email,
+}
+
+impl CustomType {
+    pub fn parse(s: &str) -> Option<CustomType> {
+        Some(match s {
+            "text" => CustomType::Text,
+            "identifier" => CustomType::Identifier,
+            "date" => CustomType::Date,
+            "number" => CustomType::Number,
+            "phone" => CustomType::Phone,
+            "email" => CustomType::Email,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CustomValue {
+    Text(Box<str>),
+    Number(f64),
+    Date(i32),
+}
+
+/// One customer prepared for comparison.
+#[derive(Debug, Clone, Default)]
+pub struct Record {
+    pub id: i64,
+    pub person: bool,
+    /// Company core name, or a person's name key.
+    pub key: Box<str>,
+    pub region: Option<Box<str>>,
+    pub legal: Option<Box<str>>,
+    pub branch: Option<Box<str>>,
+    /// Person keys of the contacts (for a person customer, its own name first).
+    pub contacts: Vec<Box<str>>,
+    pub mobiles: Vec<u64>,
+    pub landlines: Vec<u64>,
+    pub emails: Vec<u64>,
+    pub domains: Vec<u64>,
+    pub province: Option<Box<str>>,
+    pub city: Option<Box<str>>,
+    pub district: Option<Box<str>>,
+    /// Sorted distinct character bigrams of the street address (province and
+    /// city prefixes removed), hashed.
+    pub address: Option<Vec<u32>>,
+    pub industry: Option<Box<str>>,
+    pub first_contact: Option<i32>,
+    /// Indexed like the run's custom comparisons.
+    pub custom: Vec<Option<CustomValue>>,
+}
+
+/// FNV-1a over a tag and a value: stable across runs and builds, because
+/// blocking keys are stored in the database between runs.
+pub fn key_hash(tag: &str, value: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in tag.bytes().chain([0u8]).chain(value.bytes()) {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    // Fold to 63 bits: SQLite integers are signed and the keys are compared there.
+    h & 0x7fff_ffff_ffff_ffff
+}
+
+fn nonempty(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// A place name reduced for comparison: canonical region when it is one
+/// (`北京市` → `北京`), otherwise without its administrative suffix.
+pub fn place(s: &str) -> Option<Box<str>> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if let Some(r) = clean::company::region(s) {
+        return Some(r.into());
+    }
+    // `福建厦门市`, `广西南宁市`: a province written before the city.
+    if let Some((_, n)) = clean::company::region_at_start(s) {
+        if n < s.len() {
+            if let Some(rest) = place(&s[n..]) {
+                return Some(rest);
+            }
+        }
+    }
+    let t = s.trim_end_matches(['市', '省', '区', '县']);
+    Some(if t.is_empty() { s } else { t }.to_lowercase().into())
+}
+
+/// The street part of an address: the province, city and district the
+/// record already carries in their own fields are cut from the front so that
+/// `北京海淀区…` and `北京市海淀区…` compare on what follows.
+fn street(addr: &str) -> String {
+    let mut s: String = clean::text::fold_width(addr).chars().filter(|c| !c.is_whitespace()).collect();
+    loop {
+        let before = s.len();
+        for suf in ["省", "市", "区", "县", "自治区"] {
+            if let Some(pos) = s.find(suf) {
+                // Only a short place name at the very front (≤ 4 characters).
+                if s[..pos].chars().count() <= 4 && pos > 0 {
+                    s = s[pos + suf.len()..].to_string();
+                    break;
+                }
+            }
+        }
+        if s.len() == before {
+            break;
+        }
+    }
+    s.to_lowercase()
+}
+
+fn bigrams(s: &str) -> Vec<u32> {
+    let cs: Vec<char> = s.chars().collect();
+    let mut v: Vec<u32> = if cs.len() < 2 {
+        cs.iter().map(|&c| c as u32).collect()
+    } else {
+        cs.windows(2).map(|w| (w[0] as u32).wrapping_mul(0x9E37_79B1) ^ (w[1] as u32)).collect()
+    };
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// Days since 1970-01-01 of an ISO date.
+pub fn days(s: &str) -> Option<i32> {
+    let d = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()?;
+    Some((d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?).num_days() as i32)
+}
+
+fn mobile_digits(s: &str) -> Option<u64> {
+    let d: String = s.chars().filter(char::is_ascii_digit).collect();
+    (d.len() == 11 && d.starts_with('1')).then(|| d.parse().ok()).flatten()
+}
+
+/// The pinyin of a name, one (the most common) reading per character; other
+/// characters as they are. The blocking key for homophone typos.
+pub fn pinyin_key(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 2);
+    for (c, p) in s.chars().zip(s.to_pinyin()) {
+        match p {
+            Some(p) => out.push_str(p.plain()),
+            None => out.push(c),
+        }
+        out.push(' ');
+    }
+    out
+}
+
+/// Whether two names of the same length read alike character by character,
+/// any reading of a polyphonic character counting (input-method typos are
+/// homophones: 星辰 / 星晨).
+pub fn same_pinyin(a: &str, b: &str) -> bool {
+    let (ca, cb): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if ca.len() != cb.len() || ca == cb {
+        return false;
+    }
+    ca.iter().zip(&cb).all(|(x, y)| {
+        if x == y {
+            return true;
+        }
+        match (x.to_pinyin_multi(), y.to_pinyin_multi()) {
+            (Some(px), Some(py)) => px.into_iter().any(|p| py.into_iter().any(|q| q.plain() == p.plain())),
+            _ => false,
+        }
+    })
+}
+
+/// Levenshtein distance is at most one (on characters).
+pub fn within_one_edit(a: &str, b: &str) -> bool {
+    let (ca, cb): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let (s, l) = if ca.len() <= cb.len() { (&ca, &cb) } else { (&cb, &ca) };
+    if l.len() - s.len() > 1 {
+        return false;
+    }
+    let p = s.iter().zip(l.iter()).take_while(|(x, y)| x == y).count();
+    if s.len() == l.len() {
+        s[p + 1.min(s.len() - p)..] == l[p + 1.min(l.len() - p)..]
+    } else {
+        s[p..] == l[p + 1..]
+    }
+}
+
+impl Record {
+    /// `custom` lists the run's custom comparisons (name, type) in order.
+    pub fn from_input(r: &InputRecord, custom: &[(String, CustomType)]) -> Record {
+        let person = r.person;
+        let key: Box<str> = if person {
+            clean::person::key(&r.name).into()
+        } else {
+            match nonempty(&r.name_core) {
+                Some(c) => c.into(),
+                None => clean::person::key(&r.name).into(),
+            }
+        };
+        let mut contacts: Vec<Box<str>> = Vec::new();
+        if person && !key.is_empty() {
+            contacts.push(key.clone());
+        }
+        for c in &r.contacts {
+            let k = clean::person::key(c);
+            if !k.is_empty() && !contacts.iter().any(|x| **x == *k) {
+                contacts.push(k.into());
+            }
+        }
+        let mut mobiles: Vec<u64> = r.mobiles.iter().filter_map(|m| mobile_digits(m)).collect();
+        let mut emails = Vec::new();
+        let mut domains = Vec::new();
+        for e in &r.emails {
+            let e = e.trim().to_lowercase();
+            if e.is_empty() {
+                continue;
+            }
+            if let Some(m) = clean::email::mobile_in_local_part(&e).and_then(|m| mobile_digits(&m)) {
+                mobiles.push(m);
+            }
+            emails.push(key_hash("email", &e));
+            if let Some((_, d)) = e.split_once('@') {
+                domains.push(key_hash("domain", d));
+            }
+        }
+        mobiles.sort_unstable();
+        mobiles.dedup();
+        emails.sort_unstable();
+        emails.dedup();
+        domains.sort_unstable();
+        domains.dedup();
+        let mut landlines: Vec<u64> =
+            r.landlines.iter().map(|l| l.trim()).filter(|l| !l.is_empty()).map(|l| key_hash("landline", l)).collect();
+        landlines.sort_unstable();
+        landlines.dedup();
+        let province = nonempty(&r.province).and_then(place);
+        let city = nonempty(&r.city).and_then(place);
+        let address = nonempty(&r.address).map(street).filter(|s| !s.is_empty()).map(|s| bigrams(&s));
+        let custom = custom
+            .iter()
+            .map(|(name, ty)| {
+                let v = r.custom.iter().find(|(n, _)| n == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())?;
+                Some(match ty {
+                    CustomType::Number => CustomValue::Number(v.replace(',', "").parse().ok()?),
+                    CustomType::Date => CustomValue::Date(days(v)?),
+                    CustomType::Phone => {
+                        CustomValue::Text(v.chars().filter(char::is_ascii_digit).collect::<String>().into())
+                    }
+                    CustomType::Identifier => CustomValue::Text(
+                        clean::text::fold_width(v)
+                            .chars()
+                            .filter(|c| c.is_alphanumeric())
+                            .flat_map(char::to_uppercase)
+                            .collect::<String>()
+                            .into(),
+                    ),
+                    CustomType::Text | CustomType::Email => {
+                        CustomValue::Text(clean::text::squeeze(&clean::text::fold_width(v)).to_lowercase().into())
+                    }
+                })
+            })
+            .collect();
+        Record {
+            id: r.id,
+            person,
+            key,
+            region: if person { None } else { nonempty(&r.name_region).map(Into::into) },
+            legal: if person {
+                None
+            } else {
+                nonempty(&r.name_legal).map(|l| clean::company::legal_form_key(l).into())
+            },
+            branch: if person { None } else { nonempty(&r.name_branch).map(Into::into) },
+            contacts,
+            mobiles,
+            landlines,
+            emails,
+            domains,
+            province,
+            city,
+            district: nonempty(&r.district).and_then(place),
+            address,
+            industry: nonempty(&r.industry_code).map(Into::into),
+            first_contact: nonempty(&r.first_contact).and_then(days),
+            custom,
+        }
+    }
+
+    /// The places this record is in: province, city and the region of its name.
+    pub fn places(&self) -> impl Iterator<Item = &str> {
+        [&self.province, &self.city, &self.region].into_iter().filter_map(|p| p.as_deref())
+    }
+
+    /// The brand of a company core (`星辰电子科技` → `星辰`), for short names.
+    pub fn brand(&self) -> Option<&str> {
+        if self.person {
+            return None;
+        }
+        let b = clean::company::brand(&self.key);
+        Some(b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edits_and_pinyin() {
+        assert!(within_one_edit("腾达科技", "腾远科技"));
+        assert!(within_one_edit("星辰科技", "星辰科"));
+        assert!(within_one_edit("abc", "abxc"));
+        assert!(!within_one_edit("腾达科技", "腾远数据"));
+        assert!(!within_one_edit("ab", "ba"));
+        assert!(same_pinyin("星辰科技", "星晨科技"));
+        assert!(!same_pinyin("腾达科技", "腾远科技"));
+        assert_eq!(pinyin_key("星辰"), pinyin_key("星晨"));
+    }
+
+    #[test]
+    fn places_and_streets() {
+        assert_eq!(place("北京市").as_deref(), Some("北京"));
+        assert_eq!(place("东莞市").as_deref(), Some("东莞"));
+        assert_eq!(place("福建厦门市"), place("厦门"));
+        assert_eq!(place("广西南宁市"), place("南宁市"));
+        assert_eq!(street("北京市海淀区中关村大街1号"), street("北京海淀区中关村大街1号"));
+        assert_eq!(days("1970-01-02"), Some(1));
+    }
+
+    #[test]
+    fn email_local_part_is_a_mobile() {
+        let r = Record::from_input(
+            &InputRecord { name: "x".into(), emails: vec!["13812345678@163.com".into()], ..Default::default() },
+            &[],
+        );
+        assert_eq!(r.mobiles, vec![13812345678]);
+    }
+}

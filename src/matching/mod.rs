@@ -1,0 +1,445 @@
+//! Duplicate detection (docs/matching.md): blocking on a union of keys,
+//! Fellegi–Sunter comparison levels whose weights are learned from the data,
+//! term-frequency adjustment, and clustering that refuses weak chains.
+//!
+//! Pure: records in, model, scored pairs and clusters out. No SQL, no clock;
+//! the service layer loads, stores and audits.
+
+pub mod blocking;
+pub mod cluster;
+pub mod compare;
+pub mod eval;
+pub mod features;
+pub mod model;
+
+pub use blocking::{KeyDef, KeyKind, KeyStats};
+pub use compare::{CompDef, CompKind, LevelBounds};
+pub use features::{CustomType, CustomValue, InputRecord, Record};
+pub use model::Model;
+
+use compare::Shared;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Default probability from which a pair goes to the review queue: a pair
+/// at least as likely to be the same customer as not.
+pub const DEFAULT_REVIEW: f64 = 0.5;
+/// Default probability from which `--auto-merge` merges without asking.
+pub const DEFAULT_AUTO_MERGE: f64 = 0.99;
+/// Default block cap: blocks larger than this are split by place, then skipped.
+pub const DEFAULT_MAX_BLOCK: usize = 20;
+
+/// A match configuration (`crmwb match --config FILE`); every part optional.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MatchConfig {
+    pub thresholds: Thresholds,
+    pub blocking: BlockingConfig,
+    pub model: ModelConfig,
+    pub levels: LevelBounds,
+    /// Custom field types that override the declared ones: `NAME = "identifier"`.
+    pub custom: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Thresholds {
+    pub review: f64,
+    pub auto_merge: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds { review: DEFAULT_REVIEW, auto_merge: DEFAULT_AUTO_MERGE }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BlockingConfig {
+    /// Key names: mobile landline email name brand pinyin contact_city custom:NAME.
+    pub keys: Option<Vec<String>>,
+    pub max_block: usize,
+}
+
+impl Default for BlockingConfig {
+    fn default() -> Self {
+        BlockingConfig { keys: None, max_block: DEFAULT_MAX_BLOCK }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelConfig {
+    /// Comparisons to use: name legal_form branch location contact landline
+    /// email address industry first_contact custom:NAME (default: all).
+    pub fields: Option<Vec<String>>,
+    /// Random pairs sampled for u.
+    pub u_samples: u64,
+    /// Most pairs of one blocking pass EM looks at (a systematic sample).
+    pub em_max_pairs: usize,
+    /// The share of true matches the deterministic rule finds; estimated
+    /// from the learned m when not given.
+    pub rule_recall: Option<f64>,
+    /// Seed of the random-pair sample.
+    pub seed: u64,
+    /// Term-frequency adjustment on exact agreement.
+    pub term_frequency: bool,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig {
+            fields: None,
+            u_samples: 1_000_000,
+            em_max_pairs: 400_000,
+            rule_recall: None,
+            seed: 1,
+            term_frequency: true,
+        }
+    }
+}
+
+impl MatchConfig {
+    pub fn from_toml(text: &str) -> Result<MatchConfig, String> {
+        let c: MatchConfig = toml::from_str(text).map_err(|e| e.to_string())?;
+        c.check()?;
+        Ok(c)
+    }
+
+    pub fn check(&self) -> Result<(), String> {
+        let t = &self.thresholds;
+        for (n, v) in [("review", t.review), ("auto_merge", t.auto_merge)] {
+            if !(0.0..=1.0).contains(&v) || v.is_nan() {
+                return Err(format!("thresholds.{n} = {v}: give a probability between 0 and 1"));
+            }
+        }
+        if t.review > t.auto_merge {
+            return Err(format!("thresholds.review ({}) is above thresholds.auto_merge ({})", t.review, t.auto_merge));
+        }
+        if self.blocking.max_block < 2 {
+            return Err("blocking.max_block must be at least 2".into());
+        }
+        if let Some(r) = self.model.rule_recall {
+            if !(r > 0.0 && r <= 1.0) {
+                return Err(format!("model.rule_recall = {r}: give a share in (0, 1]"));
+            }
+        }
+        for (name, ty) in &self.custom {
+            if CustomType::parse(ty).is_none() {
+                return Err(format!("custom.{name} = `{ty}`: use text, identifier, date, number, phone or email"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The comparisons and keys of a run, given the database's custom fields.
+    pub fn plan(&self, declared: &[(String, CustomType)]) -> Result<Plan, String> {
+        let custom: Vec<(String, CustomType)> = declared
+            .iter()
+            .map(|(n, t)| (n.clone(), self.custom.get(n).and_then(|t| CustomType::parse(t)).unwrap_or(*t)))
+            .collect();
+        for n in self.custom.keys() {
+            if !custom.iter().any(|(c, _)| c == n) {
+                return Err(format!("custom.{n}: no custom field of that name in this database"));
+            }
+        }
+        let all_comps = compare::default_comparisons(&custom);
+        let comps = match &self.model.fields {
+            None => all_comps,
+            Some(names) => pick(all_comps, names, |c| &c.name, "model.fields")?,
+        };
+        let all_keys = blocking::default_keys(&custom);
+        let keys = match &self.blocking.keys {
+            None => all_keys,
+            Some(names) => {
+                // Any custom field may be a key when asked for, whatever its type.
+                let mut avail = all_keys;
+                for (i, (n, _)) in custom.iter().enumerate() {
+                    let name = format!("custom:{n}");
+                    if !avail.iter().any(|k| k.name == name) {
+                        avail.push(KeyDef { name, kind: KeyKind::Custom(i) });
+                    }
+                }
+                pick(avail, names, |k| &k.name, "blocking.keys")?
+            }
+        };
+        if keys.is_empty() {
+            return Err("blocking.keys is empty: name at least one key".into());
+        }
+        if keys.len() > 31 {
+            return Err("blocking.keys: at most 31 keys".into());
+        }
+        Ok(Plan { comps, keys, custom })
+    }
+}
+
+fn pick<T>(all: Vec<T>, names: &[String], name: impl Fn(&T) -> &String, what: &str) -> Result<Vec<T>, String> {
+    for n in names {
+        if !all.iter().any(|x| name(x) == n) {
+            let known: Vec<&str> = all.iter().map(|x| name(x).as_str()).collect();
+            return Err(format!("{what}: unknown `{n}` (known: {})", known.join(", ")));
+        }
+    }
+    Ok(all.into_iter().filter(|x| names.contains(name(x))).collect())
+}
+
+/// What a run compares and blocks on.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub comps: Vec<CompDef>,
+    pub keys: Vec<KeyDef>,
+    pub custom: Vec<(String, CustomType)>,
+}
+
+/// Runs `f` over `items` on two threads (the machines this runs on have two
+/// cores), concatenating the results in order.
+pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    if items.len() < 4096 {
+        return items.iter().map(&f).collect();
+    }
+    let mid = items.len() / 2;
+    let (a, b) = items.split_at(mid);
+    let f = &f;
+    let (mut ra, rb) = std::thread::scope(|s| {
+        let h = s.spawn(move || b.iter().map(f).collect::<Vec<R>>());
+        let ra: Vec<R> = a.iter().map(f).collect();
+        (ra, h.join().expect("worker thread"))
+    });
+    ra.extend(rb);
+    ra
+}
+
+pub fn prepare(inputs: &[InputRecord], plan: &Plan) -> Vec<Record> {
+    par_map(inputs, |r| Record::from_input(r, &plan.custom))
+}
+
+pub fn unpack(p: u64) -> (u32, u32) {
+    ((p >> 32) as u32, p as u32)
+}
+
+/// Level vectors of the pairs, `plan.comps.len()` bytes each.
+pub fn compare_pairs(records: &[Record], plan: &Plan, lb: &LevelBounds, pairs: &[(u64, u32)]) -> Vec<u8> {
+    let nc = plan.comps.len();
+    let chunks: Vec<&[(u64, u32)]> = pairs.chunks(pairs.len().div_ceil(2).max(1)).collect();
+    let parts = par_map_chunks(&chunks, |chunk| {
+        let mut out = Vec::with_capacity(chunk.len() * nc);
+        for &(p, _) in chunk.iter() {
+            let (a, b) = unpack(p);
+            let (ra, rb) = (&records[a as usize], &records[b as usize]);
+            out.extend(plan.comps.iter().map(|c| compare::level(&c.kind, ra, rb, lb)));
+        }
+        out
+    });
+    parts.concat()
+}
+
+fn par_map_chunks<T: Sync, R: Send>(chunks: &[&[T]], f: impl Fn(&[T]) -> R + Sync) -> Vec<R> {
+    let f = &f;
+    std::thread::scope(|s| {
+        let hs: Vec<_> = chunks.iter().map(|c| s.spawn(move || f(c))).collect();
+        hs.into_iter().map(|h| h.join().expect("worker thread")).collect()
+    })
+}
+
+/// The hash under which a shared value's frequency is counted (the same
+/// hashes blocking stores).
+pub fn tf_hash(s: Shared) -> u64 {
+    match s {
+        Shared::Name(k) => blocking::name_hash(k),
+        Shared::Mobile(m) => blocking::mobile_hash(m),
+        Shared::Contact(c) => blocking::contact_hash(c),
+        Shared::Landline(h) | Shared::Email(h) | Shared::Domain(h) => h,
+        Shared::Custom(i, t) => blocking::custom_hash(i, t),
+    }
+}
+
+fn index_of(plan: &Plan, kind: CompKind) -> Option<usize> {
+    plan.comps.iter().position(|c| c.kind == kind)
+}
+
+/// The deterministic rule the prior is estimated from: same mobile and
+/// same name (for two people, same mobile and same person).
+pub fn rule(plan: &Plan, levels: &[u8]) -> bool {
+    let (Some(n), Some(c)) = (index_of(plan, CompKind::Name), index_of(plan, CompKind::Contact)) else {
+        return false;
+    };
+    (matches!(levels[n], 1 | 2) && matches!(levels[c], 1 | 2)) || (levels[n] == 0 && levels[c] == 1)
+}
+
+/// The size of the smallest block of one key that holds both records.
+fn shared_block(kind: KeyKind, a: &Record, b: &Record, tf: &dyn Fn(u64) -> u32) -> u32 {
+    let (mut ka, mut kb) = (Vec::new(), Vec::new());
+    blocking::keys_of(kind, a, &mut ka);
+    blocking::keys_of(kind, b, &mut kb);
+    ka.iter().filter(|h| kb.contains(h)).map(|&h| tf(h)).min().unwrap_or(2).max(2)
+}
+
+/// Learns the model from the records and their candidate pairs. `tf`
+/// counts the records holding a key hash.
+///
+/// In each pass a pair counts 1/(n − 1), n being the size of the block that
+/// produced it: a value shared by n records yields n(n − 1)/2 pairs of which
+/// at most n − 1 can be needed to link one customer's records, so a
+/// bookkeeping agent's mobile on ten firms would otherwise outvote ten true
+/// duplicates and teach EM that matches often differ in name.
+pub fn learn(
+    records: &[Record],
+    plan: &Plan,
+    cfg: &MatchConfig,
+    pairs: &[(u64, u32)],
+    levels: &[u8],
+    tf: &(dyn Fn(u64) -> u32 + Sync),
+) -> Model {
+    let nc = plan.comps.len();
+    let lb = &cfg.levels;
+    let u = model::estimate_u(records, &plan.comps, lb, cfg.model.u_samples, cfg.model.seed);
+    let mut passes = Vec::new();
+    let mut reports = Vec::new();
+    for (bit, key) in plan.keys.iter().enumerate() {
+        let idx: Vec<usize> = pairs.iter().enumerate().filter(|(_, p)| p.1 & (1 << bit) != 0).map(|(i, _)| i).collect();
+        if idx.is_empty() {
+            continue;
+        }
+        let step = idx.len().div_ceil(cfg.model.em_max_pairs.max(1));
+        let used: Vec<usize> = idx.iter().copied().step_by(step).collect();
+        let weights: Vec<f64> = used
+            .iter()
+            .map(|&i| {
+                let (a, b) = unpack(pairs[i].0);
+                1.0 / (shared_block(key.kind, &records[a as usize], &records[b as usize], tf) - 1) as f64
+            })
+            .collect();
+        let rows = || used.iter().zip(&weights).map(|(&i, &w)| (&levels[i * nc..(i + 1) * nc], w));
+        let rule_share = rows().filter(|r| rule(plan, r.0)).map(|r| r.1).sum::<f64>() / weights.iter().sum::<f64>();
+        let pats = model::patterns(rows());
+        let left_out = model::left_out_by(key.kind, &plan.comps);
+        let r = model::em(&pats, &u, &left_out, rule_share);
+        reports.push(model::PassReport {
+            key: key.name.clone(),
+            pairs: idx.len() as u64,
+            used: used.len() as u64,
+            iterations: r.iterations,
+            match_share: r.share,
+            left_out: plan.comps.iter().zip(&left_out).filter(|(_, l)| **l).map(|(c, _)| c.name.clone()).collect(),
+        });
+        passes.push((key.name.clone(), left_out, r));
+    }
+    // A field every pass blocked on is learned from all candidates together.
+    let fallback = if plan.comps.iter().enumerate().any(|(c, _)| passes.iter().all(|p| p.1[c])) {
+        let step = pairs.len().div_ceil(cfg.model.em_max_pairs.max(1)).max(1);
+        let rows = (0..pairs.len()).step_by(step).map(|i| (&levels[i * nc..(i + 1) * nc], 1.0));
+        let pats = model::patterns(rows);
+        let share = pats.iter().filter(|p| rule(plan, &p.0)).map(|p| p.1).sum::<f64>()
+            / pats.iter().map(|p| p.1).sum::<f64>().max(1.0);
+        Some(model::em(&pats, &u, &vec![false; nc], share))
+    } else {
+        None
+    };
+    let comparisons = model::assemble(&plan.comps, &u, &passes, fallback.as_ref());
+    let rule_pairs = (0..pairs.len()).filter(|&i| rule(plan, &levels[i * nc..(i + 1) * nc])).count() as u64;
+    let rule_recall = cfg.model.rule_recall.unwrap_or_else(|| estimate_rule_recall(plan, &passes)).clamp(0.01, 1.0);
+    let n = records.len() as f64;
+    let all_pairs = (n * (n - 1.0) / 2.0).max(1.0);
+    let prior = ((rule_pairs as f64 / rule_recall).max(1.0) / all_pairs).clamp(1e-12, 0.5);
+    Model {
+        comparisons,
+        records: records.len() as u64,
+        random_pairs: cfg.model.u_samples.min((n * (n - 1.0) / 2.0) as u64),
+        rule_pairs,
+        rule_recall,
+        prior,
+        prior_bits: (prior / (1.0 - prior)).log2(),
+        passes: reports,
+        bounds: cfg.levels.clone(),
+    }
+}
+
+/// P(rule | match) ≈ P(same name | match) × P(same mobile | match), each
+/// read from the EM counts of the passes that did not block on that field.
+fn estimate_rule_recall(plan: &Plan, passes: &[(String, Vec<bool>, model::EmResult)]) -> f64 {
+    let share = |kind: CompKind, agree: &[usize]| -> Option<f64> {
+        let c = index_of(plan, kind)?;
+        let mut counts = vec![0.0; plan.comps[c].kind.levels().len()];
+        for (_, left_out, r) in passes {
+            if !left_out[c] {
+                for (a, v) in counts.iter_mut().zip(&r.match_counts[c]) {
+                    *a += v;
+                }
+            }
+        }
+        let total: f64 = counts.iter().sum();
+        (total > 0.0).then(|| agree.iter().map(|&l| counts[l]).sum::<f64>() / total)
+    };
+    match (share(CompKind::Name, &[1, 2]), share(CompKind::Contact, &[1, 2])) {
+        (Some(a), Some(b)) => (a * b).max(0.01),
+        // Without the two fields there is no rule to lean on: an even guess.
+        _ => 0.5,
+    }
+}
+
+/// Weighs pairs with a learned model.
+pub struct Scorer<'a> {
+    pub model: &'a Model,
+    pub plan: &'a Plan,
+    /// How many records hold a value (by its key hash).
+    pub tf: &'a (dyn Fn(u64) -> u32 + Sync),
+    pub term_frequency: bool,
+}
+
+impl Scorer<'_> {
+    /// Weights of one pair into `out` (one per comparison); returns the
+    /// Bayes factor in bits (the sum, prior excluded).
+    pub fn weigh(&self, a: &Record, b: &Record, levels: &[u8], out: &mut [f64]) -> f64 {
+        let mut sum = 0.0;
+        for (c, cd) in self.plan.comps.iter().enumerate() {
+            let l = levels[c];
+            let n = if self.term_frequency {
+                compare::shared(&cd.kind, l, a, b).map(|s| (self.tf)(tf_hash(s)))
+            } else {
+                None
+            };
+            let w = self.model.weight(c, l, n);
+            out[c] = w;
+            sum += w;
+        }
+        sum
+    }
+
+    /// Levels, weights and Bayes factor of any pair.
+    pub fn compare(&self, a: &Record, b: &Record) -> (Vec<u8>, Vec<f64>, f64) {
+        let levels: Vec<u8> =
+            self.plan.comps.iter().map(|c| compare::level(&c.kind, a, b, &self.model.bounds)).collect();
+        let mut w = vec![0.0; levels.len()];
+        let bf = self.weigh(a, b, &levels, &mut w);
+        (levels, w, bf)
+    }
+}
+
+/// Band of a probability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Band {
+    Match,
+    Review,
+    NonMatch,
+}
+
+impl Band {
+    pub fn of(p: f64, t: &Thresholds) -> Band {
+        if p >= t.auto_merge {
+            Band::Match
+        } else if p >= t.review {
+            Band::Review
+        } else {
+            Band::NonMatch
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Band::Match => "match",
+            Band::Review => "review",
+            Band::NonMatch => "non-match",
+        }
+    }
+}

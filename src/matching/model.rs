@@ -1,0 +1,365 @@
+//! Fellegi–Sunter parameters learned from the data (matching.md):
+//! u from random pairs of all records, m by EM one blocking pass at a time
+//! leaving out the fields that pass blocked on, the prior as the match rate
+//! among all pairs. The only numbers set here are the documented starting
+//! point of EM and the smoothing.
+
+use super::blocking::KeyKind;
+use super::compare::{level, CompDef, CompKind, LevelBounds};
+use super::features::Record;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// Pseudo-count added to every level when m and u are estimated, so that no
+/// level reaches probability 0 or 1 (matching.md: smooth m and u).
+pub const SMOOTHING: f64 = 1.0;
+/// EM stops after this many iterations or when no m moves more than
+/// `EM_TOLERANCE`.
+pub const EM_MAX_ITERATIONS: u32 = 100;
+pub const EM_TOLERANCE: f64 = 1e-6;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LevelParam {
+    pub level: String,
+    /// P(level | same customer), among pairs where the field is present.
+    pub m: f64,
+    /// P(level | different customers), from random pairs.
+    pub u: f64,
+    /// log2(m / u): the bits this level adds (before frequency adjustment).
+    pub weight: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CompParam {
+    pub name: String,
+    #[serde(flatten)]
+    pub kind: CompKind,
+    /// Levels after "missing", which contributes 0.
+    pub levels: Vec<LevelParam>,
+    /// Blocking passes whose EM estimated this field's m.
+    pub learned_from: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PassReport {
+    pub key: String,
+    pub pairs: u64,
+    /// Pairs EM used (a systematic sample of a large pass).
+    pub used: u64,
+    pub iterations: u32,
+    /// Share of the pass's pairs EM judged to be matches.
+    pub match_share: f64,
+    pub left_out: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Model {
+    pub comparisons: Vec<CompParam>,
+    pub records: u64,
+    pub random_pairs: u64,
+    /// Pairs meeting the deterministic rule (same mobile and same name).
+    pub rule_pairs: u64,
+    /// The share of true matches the rule finds, estimated from m.
+    pub rule_recall: f64,
+    /// Matches among all record pairs.
+    pub prior: f64,
+    /// log2(prior / (1 - prior)): where every pair's score starts.
+    pub prior_bits: f64,
+    pub passes: Vec<PassReport>,
+    pub bounds: LevelBounds,
+}
+
+impl Model {
+    /// The bits a level adds; `tf` is how many records hold the shared value
+    /// at a term-frequency level (sharing a rare value is strong evidence,
+    /// sharing 王伟 weak).
+    pub fn weight(&self, comp: usize, lvl: u8, tf: Option<u32>) -> f64 {
+        if lvl == 0 {
+            return 0.0;
+        }
+        let p = &self.comparisons[comp].levels[lvl as usize - 1];
+        match tf {
+            Some(n) if n > 0 && self.records > 1 => {
+                // The chance that another record, picked at random, holds
+                // the value this one holds.
+                let others = (self.records - 1) as f64;
+                let u_tf = ((n.max(2) - 1) as f64 / others).min(1.0);
+                (p.m / u_tf).log2()
+            }
+            _ => p.weight,
+        }
+    }
+
+    pub fn probability(score: f64) -> f64 {
+        1.0 / (1.0 + (-score).exp2())
+    }
+}
+
+/// A small, fast, seedable generator (splitmix64) for sampling.
+pub struct SplitMix(pub u64);
+
+impl SplitMix {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        ((self.next_u64() as u128 * n as u128) >> 64) as u64
+    }
+}
+
+/// u per comparison and level (index 0, missing, unused) from `samples`
+/// random pairs of all records.
+pub fn estimate_u(records: &[Record], comps: &[CompDef], lb: &LevelBounds, samples: u64, seed: u64) -> Vec<Vec<f64>> {
+    let n = records.len() as u64;
+    let mut counts: Vec<Vec<f64>> = comps.iter().map(|c| vec![0.0; c.kind.levels().len()]).collect();
+    let all_pairs = n * n.saturating_sub(1) / 2;
+    if n >= 2 && all_pairs <= samples {
+        // Few enough records to take every pair: u exactly, no sampling.
+        let lists: Vec<Vec<Vec<f64>>> = super::par_map(&(0..n as usize).collect::<Vec<_>>(), |&i| {
+            let mut c: Vec<Vec<f64>> = comps.iter().map(|c| vec![0.0; c.kind.levels().len()]).collect();
+            for j in i + 1..n as usize {
+                for (k, cd) in comps.iter().enumerate() {
+                    c[k][level(&cd.kind, &records[i], &records[j], lb) as usize] += 1.0;
+                }
+            }
+            c
+        });
+        for p in lists {
+            for (k, lv) in p.into_iter().enumerate() {
+                for (l, v) in lv.into_iter().enumerate() {
+                    counts[k][l] += v;
+                }
+            }
+        }
+    } else if n >= 2 {
+        let threads = 2u64;
+        let per = samples.div_ceil(threads);
+        let parts: Vec<Vec<Vec<f64>>> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..threads)
+                .map(|t| {
+                    s.spawn(move || {
+                        let mut rng = SplitMix(seed ^ (t + 1).wrapping_mul(0xA24B_AED4_963E_E407));
+                        let mut c: Vec<Vec<f64>> = comps.iter().map(|c| vec![0.0; c.kind.levels().len()]).collect();
+                        for _ in 0..per {
+                            let i = rng.below(n);
+                            let mut j = rng.below(n - 1);
+                            if j >= i {
+                                j += 1;
+                            }
+                            let (a, b) = (&records[i as usize], &records[j as usize]);
+                            for (k, cd) in comps.iter().enumerate() {
+                                c[k][level(&cd.kind, a, b, lb) as usize] += 1.0;
+                            }
+                        }
+                        c
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().expect("sampling thread")).collect()
+        });
+        for p in parts {
+            for (k, lv) in p.into_iter().enumerate() {
+                for (l, v) in lv.into_iter().enumerate() {
+                    counts[k][l] += v;
+                }
+            }
+        }
+    }
+    counts.into_iter().map(|c| smooth(&c)).collect()
+}
+
+/// Smoothed shares of the non-missing levels (index 0 kept at 0).
+fn smooth(c: &[f64]) -> Vec<f64> {
+    let k = (c.len() - 1) as f64;
+    let total: f64 = c[1..].iter().sum::<f64>() + SMOOTHING * k;
+    std::iter::once(0.0).chain(c[1..].iter().map(|v| (v + SMOOTHING) / total)).collect()
+}
+
+/// EM's starting m (a documented prior, not a tuned value): agreement is
+/// more likely for a match, halving level by level from the strongest
+/// agreement to "different".
+fn initial_m(levels: usize) -> Vec<f64> {
+    let k = levels - 1;
+    let raw: Vec<f64> = (0..k).map(|i| 0.5f64.powi(i as i32)).collect();
+    let sum: f64 = raw.iter().sum();
+    std::iter::once(0.0).chain(raw.into_iter().map(|v| v / sum)).collect()
+}
+
+pub struct EmResult {
+    pub m: Vec<Vec<f64>>,
+    /// Posterior-weighted level counts for matches (index 0 = missing).
+    pub match_counts: Vec<Vec<f64>>,
+    pub expected_matches: f64,
+    pub share: f64,
+    pub iterations: u32,
+}
+
+/// EM on level patterns `(levels, count)`, u fixed; comparisons with
+/// `left_out[c]` take no part (the pass blocked on them).
+pub fn em(patterns: &[(Vec<u8>, f64)], u: &[Vec<f64>], left_out: &[bool], init_share: f64) -> EmResult {
+    let nc = u.len();
+    let mut m: Vec<Vec<f64>> = u.iter().map(|lv| initial_m(lv.len())).collect();
+    let mut share = init_share.clamp(0.01, 0.99);
+    let total: f64 = patterns.iter().map(|p| p.1).sum();
+    let mut counts: Vec<Vec<f64>> = u.iter().map(|lv| vec![0.0; lv.len()]).collect();
+    let mut expected = 0.0;
+    let mut iterations = 0;
+    for it in 0..EM_MAX_ITERATIONS {
+        iterations = it + 1;
+        for c in counts.iter_mut() {
+            c.iter_mut().for_each(|v| *v = 0.0);
+        }
+        expected = 0.0;
+        let (lm, ln) = (share.ln(), (1.0 - share).ln());
+        for (levels, cnt) in patterns {
+            let (mut a, mut b) = (lm, ln);
+            for c in 0..nc {
+                let l = levels[c] as usize;
+                if l == 0 || left_out[c] {
+                    continue;
+                }
+                a += m[c][l].ln();
+                b += u[c][l].ln();
+            }
+            let post = 1.0 / (1.0 + (b - a).exp());
+            let w = post * cnt;
+            expected += w;
+            for c in 0..nc {
+                counts[c][levels[c] as usize] += w;
+            }
+        }
+        let mut moved: f64 = 0.0;
+        for c in 0..nc {
+            if left_out[c] {
+                continue;
+            }
+            let new = smooth(&counts[c]);
+            for (o, n) in m[c].iter_mut().zip(new) {
+                moved = moved.max((*o - n).abs());
+                *o = n;
+            }
+        }
+        let new_share = (expected / total.max(1.0)).clamp(1e-6, 1.0 - 1e-6);
+        moved = moved.max((new_share - share).abs());
+        share = new_share;
+        if moved < EM_TOLERANCE {
+            break;
+        }
+    }
+    EmResult { m, match_counts: counts, expected_matches: expected, share, iterations }
+}
+
+/// The comparisons a blocking pass cannot learn about: the ones its key
+/// agrees on by construction.
+pub fn left_out_by(key: KeyKind, comps: &[CompDef]) -> Vec<bool> {
+    comps
+        .iter()
+        .map(|c| match key {
+            KeyKind::Mobile => c.kind == CompKind::Contact,
+            KeyKind::Landline => c.kind == CompKind::Landline,
+            KeyKind::Email => matches!(c.kind, CompKind::Email | CompKind::Contact),
+            KeyKind::Name | KeyKind::Brand | KeyKind::Pinyin => c.kind == CompKind::Name,
+            KeyKind::ContactCity => matches!(c.kind, CompKind::Contact | CompKind::Location),
+            KeyKind::Custom(i) => matches!(c.kind, CompKind::Custom { index, .. } if index == i),
+        })
+        .collect()
+}
+
+/// Groups weighted level vectors into distinct patterns with summed weights.
+pub fn patterns<'a>(rows: impl Iterator<Item = (&'a [u8], f64)>) -> Vec<(Vec<u8>, f64)> {
+    let mut map: HashMap<&[u8], f64> = HashMap::new();
+    for (r, w) in rows {
+        *map.entry(r).or_insert(0.0) += w;
+    }
+    map.into_iter().map(|(k, v)| (k.to_vec(), v)).collect()
+}
+
+/// Assembles the model: m per comparison from the passes that did not block
+/// on it, weighted by how many matches each pass holds.
+pub fn assemble(
+    comps: &[CompDef],
+    u: &[Vec<f64>],
+    passes: &[(String, Vec<bool>, EmResult)],
+    fallback: Option<&EmResult>,
+) -> Vec<CompParam> {
+    comps
+        .iter()
+        .enumerate()
+        .map(|(c, cd)| {
+            let mut counts = vec![0.0; cd.kind.levels().len()];
+            let mut from = Vec::new();
+            for (key, left_out, r) in passes {
+                if left_out[c] {
+                    continue;
+                }
+                from.push(key.clone());
+                for (acc, v) in counts.iter_mut().zip(&r.match_counts[c]) {
+                    *acc += v;
+                }
+            }
+            if from.is_empty() {
+                if let Some(r) = fallback {
+                    from.push("all candidates".into());
+                    counts.clone_from(&r.match_counts[c]);
+                }
+            }
+            let m = smooth(&counts);
+            let levels = cd
+                .kind
+                .levels()
+                .iter()
+                .enumerate()
+                .skip(1)
+                .map(|(l, name)| LevelParam {
+                    level: (*name).into(),
+                    m: m[l],
+                    u: u[c][l],
+                    weight: (m[l] / u[c][l]).log2(),
+                })
+                .collect();
+            CompParam { name: cd.name.clone(), kind: cd.kind, levels, learned_from: from }
+        })
+        .collect()
+}
+
+/// The share of missing values among matches for a comparison, from EM counts.
+pub fn present_share(counts: &[f64]) -> f64 {
+    let total: f64 = counts.iter().sum();
+    if total <= 0.0 {
+        0.0
+    } else {
+        1.0 - counts[0] / total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn em_separates_two_populations() {
+        // Two binary comparisons; matches agree 90% of the time, non-matches 10%.
+        let u = vec![vec![0.0, 0.1, 0.9], vec![0.0, 0.1, 0.9]];
+        let mut pats = Vec::new();
+        // 1000 matches, 1000 non-matches, independent fields.
+        for (a, b, n) in [(1u8, 1u8, 810.0 + 10.0), (1, 2, 90.0 + 90.0), (2, 1, 90.0 + 90.0), (2, 2, 10.0 + 810.0)] {
+            pats.push((vec![a, b], n));
+        }
+        let r = em(&pats, &u, &[false, false], 0.3);
+        assert!((r.share - 0.5).abs() < 0.05, "{}", r.share);
+        assert!((r.m[0][1] - 0.9).abs() < 0.05, "{:?}", r.m);
+        // A left-out comparison keeps its starting m.
+        let r = em(&pats, &u, &[true, false], 0.3);
+        assert_eq!(r.m[0], initial_m(3));
+    }
+
+    #[test]
+    fn smoothing_never_reaches_zero_or_one() {
+        let s = smooth(&[5.0, 10.0, 0.0]);
+        assert!(s[1] < 1.0 && s[2] > 0.0);
+    }
+}

@@ -1,0 +1,1064 @@
+//! Duplicate detection as a unit of work: load customers, block, learn,
+//! score, cluster, and store pairs, clusters and the run with its model in
+//! one transaction; review decisions (reject, skip, approve) with their
+//! audit rows. Incremental runs compare only customers created or changed
+//! since the last run, with the last full run's model.
+
+use super::Workbench;
+use crate::error::{Error, Result};
+use crate::matching::{self, blocking, cluster, Band, KeyStats, MatchConfig, Model, Plan, Record, Scorer};
+use crate::store::{self, matching as sm, NewAudit};
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+#[derive(Debug, Clone, Default)]
+pub struct MatchOptions {
+    pub config: MatchConfig,
+    /// Compare everything again and re-learn the model.
+    pub full: bool,
+    /// Merge clusters whose weakest pair reaches the auto-merge threshold.
+    pub auto_merge: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BandCounts {
+    pub r#match: u64,
+    pub review: u64,
+    pub non_match: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MatchReport {
+    pub run_id: i64,
+    pub mode: String,
+    /// Why a full run was done when an incremental one was possible.
+    pub reason: Option<String>,
+    pub customers: u64,
+    /// Customers compared in this run (all of them in a full run).
+    pub compared: u64,
+    pub pairs: u64,
+    pub keys: Vec<KeyStats>,
+    pub bands: BandCounts,
+    pub review_threshold: f64,
+    pub auto_merge_threshold: f64,
+    pub clusters_open: u64,
+    pub clusters_new: u64,
+    pub clusters_superseded: u64,
+    pub auto_merged: u64,
+    pub prior: f64,
+    pub seconds: Vec<(String, f64)>,
+}
+
+/// What `review approve --all` did: merged clusters, and (cluster, why) refused.
+pub type BulkOutcome = (Vec<ReviewOutcome>, Vec<(i64, String)>);
+
+/// One piece of evidence: "contact mobile_and_name +18.2".
+#[derive(Debug, Clone, Serialize)]
+pub struct Evidence {
+    pub field: String,
+    pub level: String,
+    /// Bits (log2 Bayes factor) this field contributed.
+    pub weight: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PairView {
+    pub a: String,
+    pub b: String,
+    pub probability: f64,
+    pub band: String,
+    pub evidence: Vec<Evidence>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberView {
+    pub id: i64,
+    pub number: String,
+    pub name: String,
+    pub contact: Option<String>,
+    pub mobile: Option<String>,
+    pub city: Option<String>,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClusterView {
+    pub id: i64,
+    /// Probability of the weakest pair that joined the cluster.
+    pub score: f64,
+    pub signature: String,
+    pub skipped: bool,
+    pub members: Vec<MemberView>,
+    /// Pairs among the members that blocking compared, strongest first.
+    pub pairs: Vec<PairView>,
+}
+
+/// What a review decision did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReviewOutcome {
+    pub cluster: i64,
+    pub decision: String,
+    pub survivor: Option<String>,
+    pub merged: Vec<String>,
+    pub dropped: Vec<String>,
+    pub merge_id: Option<i64>,
+}
+
+fn encode_evidence(levels: &[u8], weights: &[f64]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(levels.len() * 3);
+    for (l, w) in levels.iter().zip(weights) {
+        v.push(*l);
+        v.extend(((w * 100.0).round().clamp(i16::MIN as f64, i16::MAX as f64) as i16).to_le_bytes());
+    }
+    v
+}
+
+/// Decodes stored evidence against the run's model; missing fields are left out.
+pub fn decode_evidence(model: &Model, bytes: &[u8]) -> Vec<Evidence> {
+    let mut out: Vec<Evidence> = bytes
+        .chunks_exact(3)
+        .zip(&model.comparisons)
+        .filter(|(c, _)| c[0] != 0)
+        .map(|(c, p)| Evidence {
+            field: p.name.clone(),
+            level: p.levels.get(c[0] as usize - 1).map(|l| l.level.clone()).unwrap_or_default(),
+            weight: i16::from_le_bytes([c[1], c[2]]) as f64 / 100.0,
+        })
+        .collect();
+    out.sort_by(|x, y| y.weight.abs().total_cmp(&x.weight.abs()));
+    out
+}
+
+/// Resolves a customer id through merges to the live survivor.
+fn root(merged: &HashMap<i64, i64>, mut id: i64) -> i64 {
+    for _ in 0..64 {
+        match merged.get(&id) {
+            Some(&n) => id = n,
+            None => break,
+        }
+    }
+    id
+}
+
+fn signature(members: &[(i64, i64)], score: f64) -> String {
+    let text: String = members.iter().map(|(c, v)| format!("{c}.{v};")).collect::<String>() + &format!("{score:.4}");
+    format!("{:016x}", matching::features::key_hash("cluster", &text))
+}
+
+fn place_of(r: &Record) -> &str {
+    r.city.as_deref().or(r.province.as_deref()).or(r.region.as_deref()).unwrap_or("")
+}
+
+/// The sub-block key of an oversized block (see `blocking`).
+fn sub_key(h: u64, r: &Record) -> u64 {
+    matching::features::key_hash("sub", &format!("{h}|{}", place_of(r)))
+}
+
+struct Timer(Instant, Vec<(String, f64)>);
+impl Timer {
+    fn lap(&mut self, what: &str) {
+        let now = Instant::now();
+        self.1.push((what.into(), (now - self.0).as_secs_f64()));
+        self.0 = now;
+    }
+}
+
+impl Workbench {
+    /// Finds candidate duplicates. Incremental unless `full`, there is no
+    /// earlier run, or the configuration or custom fields changed.
+    pub fn run_match(&mut self, opts: &MatchOptions) -> Result<MatchReport> {
+        opts.config.check().map_err(|e| Error::Invalid(format!("match config: {e}")))?;
+        let conn = self.store.conn();
+        let declared = sm::custom_fields(conn)?;
+        let plan = opts.config.plan(&declared).map_err(|e| Error::Invalid(format!("match config: {e}")))?;
+        let config_json = serde_json::to_string(&opts.config)?;
+        let reason = if opts.full {
+            None
+        } else {
+            match (sm::last_run(conn)?, sm::last_full_model(conn)?) {
+                (Some(last), Some(_)) if sm::undone_since(conn, last.hw.audit)? => {
+                    Some("an import was undone since the last run".to_string())
+                }
+                (Some(last), Some((cfg, model))) if cfg == config_json => {
+                    let model: Model = serde_json::from_str(&model)?;
+                    let same_fields = model.comparisons.len() == plan.comps.len()
+                        && model.comparisons.iter().zip(&plan.comps).all(|(m, c)| m.name == c.name && m.kind == c.kind);
+                    if same_fields {
+                        return self.match_incremental(opts, &plan, &model, &config_json, last.hw);
+                    }
+                    Some("the custom fields changed since the last run".to_string())
+                }
+                (Some(_), Some(_)) => Some("the configuration differs from the last run's".to_string()),
+                _ => Some("no earlier run".to_string()),
+            }
+        };
+        let mut r = self.match_full(opts, &plan, &config_json)?;
+        r.reason = reason;
+        Ok(r)
+    }
+
+    fn match_full(&mut self, opts: &MatchOptions, plan: &Plan, config_json: &str) -> Result<MatchReport> {
+        let cfg = &opts.config;
+        let mut t = Timer(Instant::now(), Vec::new());
+        let started = self.clock.stamp();
+        let conn = self.store.conn();
+        let hw = sm::high_water(conn)?;
+        let inputs = sm::load_all(conn)?;
+        let versions = sm::all_versions(conn)?;
+        let merged = sm::merged_map(conn)?;
+        let rejected: HashSet<(i64, i64)> = sm::rejections(conn)?
+            .into_iter()
+            .map(|(a, b)| (root(&merged, a), root(&merged, b)))
+            .map(|(a, b)| (a.min(b), a.max(b)))
+            .collect();
+        t.lap("load");
+        let records = matching::prepare(&inputs, plan);
+        drop(inputs);
+        let stored: Vec<Vec<u64>> = matching::par_map(&records, |r| blocking::stored_keys(&plan.keys, r));
+        let mut tf: HashMap<u64, u32> = HashMap::with_capacity(records.len() * 4);
+        for ks in &stored {
+            for &h in ks {
+                *tf.entry(h).or_insert(0) += 1;
+            }
+        }
+        t.lap("features");
+        let max_block = cfg.blocking.max_block;
+        let (pairs, key_stats) = blocking::candidate_pairs(&records, &plan.keys, max_block);
+        t.lap("blocking");
+        let levels = matching::compare_pairs(&records, plan, &cfg.levels, &pairs);
+        t.lap("compare");
+        let tf_fn = |h: u64| tf.get(&h).copied().unwrap_or(1);
+        let model = matching::learn(&records, plan, cfg, &pairs, &levels, &tf_fn);
+        t.lap("learn");
+        let nc = plan.comps.len();
+        let scorer = Scorer { model: &model, plan, tf: &tf_fn, term_frequency: cfg.model.term_frequency };
+        let scored: Vec<(f64, Vec<u8>)> = {
+            let idx: Vec<usize> = (0..pairs.len()).collect();
+            matching::par_map(&idx, |&i| {
+                let (a, b) = matching::unpack(pairs[i].0);
+                let lv = &levels[i * nc..(i + 1) * nc];
+                let mut w = vec![0.0; nc];
+                let bf = scorer.weigh(&records[a as usize], &records[b as usize], lv, &mut w);
+                (model.prior_bits + bf, encode_evidence(lv, &w))
+            })
+        };
+        drop(levels);
+        t.lap("score");
+        // Clustering over pairs in the review band or above, rejections left out.
+        let review = cfg.thresholds.review;
+        let is_rejected = |a: u32, b: u32| {
+            let (x, y) = (records[a as usize].id, records[b as usize].id);
+            rejected.contains(&(x.min(y), x.max(y)))
+        };
+        let edges: Vec<cluster::Edge> = pairs
+            .iter()
+            .zip(&scored)
+            .filter(|(_, s)| Model::probability(s.0) >= review)
+            .map(|(p, s)| {
+                let (a, b) = matching::unpack(p.0);
+                cluster::Edge { a, b, score: s.0 }
+            })
+            .filter(|e| !is_rejected(e.a, e.b))
+            .collect();
+        let clusters = cluster::build(edges, |x, y| {
+            if is_rejected(x, y) {
+                return None;
+            }
+            let key = (x.min(y) as u64) << 32 | x.max(y) as u64;
+            match pairs.binary_search_by_key(&key, |p| p.0) {
+                Ok(i) => Some(scored[i].0 - model.prior_bits),
+                Err(_) => Some(scorer.compare(&records[x as usize], &records[y as usize]).2),
+            }
+        });
+        t.lap("cluster");
+        // Records in oversized blocks also get their place sub-key, so that
+        // an incremental run finds the same sub-blocks.
+        let mut key_rows: Vec<(u64, i64)> = Vec::with_capacity(stored.iter().map(Vec::len).sum::<usize>());
+        let mut buf = Vec::new();
+        for (r, ks) in records.iter().zip(&stored) {
+            key_rows.extend(ks.iter().map(|&h| (h, r.id)));
+            for k in &plan.keys {
+                buf.clear();
+                blocking::keys_of(k.kind, r, &mut buf);
+                for &h in &buf {
+                    if tf.get(&h).copied().unwrap_or(0) as usize > max_block {
+                        key_rows.push((sub_key(h, r), r.id));
+                    }
+                }
+            }
+        }
+        drop(stored);
+        key_rows.sort_unstable();
+        key_rows.dedup();
+        let mut bands = BandCounts::default();
+        let t_ = &cfg.thresholds;
+        let mut rows = pairs.iter().zip(&scored).map(|(p, (score, ev))| {
+            let (a, b) = matching::unpack(p.0);
+            let prob = Model::probability(*score);
+            let band = Band::of(prob, t_);
+            match band {
+                Band::Match => bands.r#match += 1,
+                Band::Review => bands.review += 1,
+                Band::NonMatch => bands.non_match += 1,
+            }
+            sm::PairRow {
+                a: records[a as usize].id,
+                b: records[b as usize].id,
+                score: *score,
+                prob,
+                band: band.as_str(),
+                keys: p.1,
+                evidence: ev.clone(),
+            }
+        });
+        let now = self.clock.stamp();
+        let actor = self.actor.clone();
+        let mut report = MatchReport {
+            mode: "full".into(),
+            customers: records.len() as u64,
+            compared: records.len() as u64,
+            pairs: pairs.len() as u64,
+            keys: key_stats,
+            review_threshold: t_.review,
+            auto_merge_threshold: t_.auto_merge,
+            prior: model.prior,
+            ..Default::default()
+        };
+        let tx = self.store.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let run_id = sm::insert_run(
+            &tx,
+            &sm::RunRow {
+                id: 0,
+                mode: "full".into(),
+                started_at: started,
+                config: config_json.into(),
+                model: serde_json::to_string(&model)?,
+                stats: "{}".into(),
+                hw,
+            },
+            &actor,
+        )?;
+        sm::replace_all(&tx, run_id, &mut rows, &key_rows)?;
+        drop(rows);
+        report.bands = bands;
+        let new: Vec<(Vec<(i64, i64)>, f64)> = clusters
+            .iter()
+            .map(|c| {
+                let members: Vec<(i64, i64)> = c
+                    .members
+                    .iter()
+                    .map(|&i| {
+                        let id = records[i as usize].id;
+                        (id, versions.get(&id).copied().unwrap_or(1))
+                    })
+                    .collect();
+                (members, c.score)
+            })
+            .collect();
+        let old = sm::open_signatures(&tx)?;
+        let old_ids: Vec<i64> = old.values().copied().collect();
+        let (created, superseded) = reconcile(&tx, run_id, &new, old, &old_ids, &now)?;
+        report.clusters_new = created;
+        report.clusters_superseded = superseded;
+        report.clusters_open = tx
+            .query_row("SELECT count(*) FROM match_clusters WHERE state = 'open'", [], |r| r.get::<_, i64>(0))?
+            as u64;
+        report.run_id = run_id;
+        t.lap("write");
+        report.seconds = t.1.clone();
+        sm::set_run_stats(&tx, run_id, &serde_json::to_string(&report)?)?;
+        store::audit::append(
+            &tx,
+            &NewAudit {
+                actor: &actor,
+                action: "match.run",
+                entity: "match_run",
+                entity_id: Some(&run_id.to_string()),
+                customer_id: None,
+                details: serde_json::json!({ "mode": "full", "pairs": report.pairs, "clusters_open": report.clusters_open,
+                    "clusters_new": created, "clusters_superseded": superseded, "prior": model.prior }),
+            },
+            &now,
+        )?;
+        tx.commit()?;
+        if opts.auto_merge {
+            report.auto_merged = self.auto_merge(t_.auto_merge)?;
+        }
+        Ok(report)
+    }
+
+    fn match_incremental(
+        &mut self,
+        opts: &MatchOptions,
+        plan: &Plan,
+        model: &Model,
+        config_json: &str,
+        last_hw: sm::HighWater,
+    ) -> Result<MatchReport> {
+        let cfg = &opts.config;
+        let mut t = Timer(Instant::now(), Vec::new());
+        let started = self.clock.stamp();
+        let actor = self.actor.clone();
+        let now = self.clock.stamp();
+        let max_block = cfg.blocking.max_block;
+        let review = cfg.thresholds.review;
+        let tx = self.store.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let hw = sm::high_water(&tx)?;
+        let changed = sm::changed_since(&tx, &last_hw)?;
+        let merged = sm::merged_map(&tx)?;
+        // Forget what changed; absorbed and removed customers simply stay out.
+        sm::forget(&tx, &changed)?;
+        let inputs = sm::load_ids(&tx, &changed)?;
+        let dirty = matching::prepare(&inputs, plan);
+        t.lap("load changed");
+        let mut keys_new: Vec<(u64, i64)> = Vec::new();
+        for r in &dirty {
+            keys_new.extend(blocking::stored_keys(&plan.keys, r).into_iter().map(|h| (h, r.id)));
+        }
+        keys_new.sort_unstable();
+        keys_new.dedup();
+        sm::insert_keys(&tx, &keys_new)?;
+        // Candidates: customers sharing a key, blocks over the cap narrowed to the place sub-block.
+        let mut cand: HashMap<(i64, i64), u32> = HashMap::new();
+        let mut buf = Vec::new();
+        let mut sub_rows = Vec::new();
+        let mut key_stats: Vec<KeyStats> =
+            plan.keys.iter().map(|k| KeyStats { key: k.name.clone(), ..Default::default() }).collect();
+        for r in &dirty {
+            for (bit, k) in plan.keys.iter().enumerate() {
+                buf.clear();
+                blocking::keys_of(k.kind, r, &mut buf);
+                buf.sort_unstable();
+                buf.dedup();
+                for &h in &buf {
+                    let mut members = sm::key_members(&tx, h, max_block + 1)?;
+                    if members.len() > max_block {
+                        let s = sub_key(h, r);
+                        sub_rows.push((s, r.id));
+                        key_stats[bit].split_blocks += 1;
+                        members = sm::key_members(&tx, s, max_block + 1)?;
+                        if members.len() > max_block {
+                            key_stats[bit].skipped_blocks += 1;
+                            key_stats[bit].skipped_records += 1;
+                            continue;
+                        }
+                    }
+                    key_stats[bit].blocks += 1;
+                    for m in members {
+                        if m == r.id {
+                            continue;
+                        }
+                        key_stats[bit].pairs += 1;
+                        *cand.entry((r.id.min(m), r.id.max(m))).or_insert(0) |= 1 << bit;
+                    }
+                }
+            }
+        }
+        sm::insert_keys(&tx, &sub_rows)?;
+        t.lap("blocking");
+        // Load the other side of every pair.
+        let mut by_id: HashMap<i64, Record> = dirty.into_iter().map(|r| (r.id, r)).collect();
+        let others: Vec<i64> = {
+            let mut v: Vec<i64> = cand.keys().flat_map(|&(a, b)| [a, b]).filter(|id| !by_id.contains_key(id)).collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        for r in matching::prepare(&sm::load_ids(&tx, &others)?, plan) {
+            by_id.insert(r.id, r);
+        }
+        let tf = counts_for(&tx, by_id.values(), &plan.keys)?;
+        let tf_fn = |h: u64| tf.get(&h).copied().unwrap_or(1);
+        let scorer = Scorer { model, plan, tf: &tf_fn, term_frequency: cfg.model.term_frequency };
+        let mut pairs: Vec<((i64, i64), u32)> =
+            cand.into_iter().filter(|((a, b), _)| by_id.contains_key(a) && by_id.contains_key(b)).collect();
+        pairs.sort_unstable();
+        let mut bands = BandCounts::default();
+        let mut rows = Vec::with_capacity(pairs.len());
+        for &((a, b), keys) in &pairs {
+            let (lv, w, bf) = scorer.compare(&by_id[&a], &by_id[&b]);
+            let score = model.prior_bits + bf;
+            let prob = Model::probability(score);
+            let band = Band::of(prob, &cfg.thresholds);
+            match band {
+                Band::Match => bands.r#match += 1,
+                Band::Review => bands.review += 1,
+                Band::NonMatch => bands.non_match += 1,
+            }
+            rows.push(sm::PairRow { a, b, score, prob, band: band.as_str(), keys, evidence: encode_evidence(&lv, &w) });
+        }
+        t.lap("score");
+        let run_id = sm::insert_run(
+            &tx,
+            &sm::RunRow {
+                id: 0,
+                mode: "incremental".into(),
+                started_at: started,
+                config: config_json.into(),
+                model: "{}".into(),
+                stats: "{}".into(),
+                hw,
+            },
+            &actor,
+        )?;
+        sm::insert_pairs(&tx, run_id, &mut rows.iter().cloned())?;
+        // Re-cluster around what changed: the changed customers, their
+        // review-band neighbours, and everyone in an open cluster with them.
+        let mut nodes: HashSet<i64> = HashSet::new();
+        for id in &changed {
+            nodes.insert(*id);
+            for (a, b, _) in sm::pairs_of(&tx, *id, review)? {
+                nodes.insert(a);
+                nodes.insert(b);
+            }
+        }
+        let mut touched_clusters: HashSet<i64> = HashSet::new();
+        for id in nodes.clone() {
+            for c in sm::open_clusters_of(&tx, id)? {
+                if touched_clusters.insert(c) {
+                    if let Some(cl) = sm::get_cluster(&tx, c)? {
+                        nodes.extend(cl.members.iter().map(|m| m.0));
+                    }
+                }
+            }
+        }
+        let live_nodes: Vec<i64> = {
+            let mut v: Vec<i64> = nodes.iter().copied().filter(|id| !merged.contains_key(id)).collect();
+            v.sort_unstable();
+            v
+        };
+        let missing: Vec<i64> = live_nodes.iter().copied().filter(|id| !by_id.contains_key(id)).collect();
+        for r in matching::prepare(&sm::load_ids(&tx, &missing)?, plan) {
+            by_id.insert(r.id, r);
+        }
+        let node_ids: Vec<i64> = live_nodes.into_iter().filter(|id| by_id.contains_key(id)).collect();
+        let index: HashMap<i64, u32> = node_ids.iter().enumerate().map(|(i, &id)| (id, i as u32)).collect();
+        let mut stored_pairs: HashMap<(u32, u32), f64> = HashMap::new();
+        let mut edges = Vec::new();
+        for &id in &node_ids {
+            for (a, b, score) in sm::pairs_of(&tx, id, 0.0)? {
+                if let (Some(&x), Some(&y)) = (index.get(&a), index.get(&b)) {
+                    let k = (x.min(y), x.max(y));
+                    if stored_pairs.insert(k, score - model.prior_bits).is_none() && Model::probability(score) >= review
+                    {
+                        edges.push(cluster::Edge { a: k.0, b: k.1, score });
+                    }
+                }
+            }
+        }
+        let rejected: HashSet<(i64, i64)> = sm::rejections(&tx)?
+            .into_iter()
+            .map(|(a, b)| (root(&merged, a), root(&merged, b)))
+            .map(|(a, b)| (a.min(b), a.max(b)))
+            .collect();
+        let is_rejected = |x: u32, y: u32| {
+            let (a, b) = (node_ids[x as usize], node_ids[y as usize]);
+            rejected.contains(&(a.min(b), a.max(b)))
+        };
+        edges.retain(|e| !is_rejected(e.a, e.b));
+        let clusters = cluster::build(edges, |x, y| {
+            if is_rejected(x, y) {
+                return None;
+            }
+            match stored_pairs.get(&(x.min(y), x.max(y))) {
+                Some(bf) => Some(*bf),
+                None => Some(scorer.compare(&by_id[&node_ids[x as usize]], &by_id[&node_ids[y as usize]]).2),
+            }
+        });
+        let versions = sm::versions(&tx, &node_ids)?;
+        let new: Vec<(Vec<(i64, i64)>, f64)> = clusters
+            .iter()
+            .map(|c| {
+                let m: Vec<(i64, i64)> = c
+                    .members
+                    .iter()
+                    .map(|&i| {
+                        let id = node_ids[i as usize];
+                        (id, versions.get(&id).map(|v| v.0).unwrap_or(1))
+                    })
+                    .collect();
+                (m, c.score)
+            })
+            .collect();
+        let all_open = sm::open_signatures(&tx)?;
+        let old: HashMap<String, i64> = all_open.into_iter().filter(|(_, id)| touched_clusters.contains(id)).collect();
+        let old_ids: Vec<i64> = touched_clusters.iter().copied().collect();
+        let (created, superseded) = reconcile(&tx, run_id, &new, old, &old_ids, &now)?;
+        t.lap("cluster");
+        let mut report = MatchReport {
+            run_id,
+            mode: "incremental".into(),
+            reason: None,
+            // Both counts read an index, not the table.
+            customers: tx.query_row(
+                "SELECT (SELECT count(*) FROM customers) - (SELECT count(*) FROM customers WHERE merged_into IS NOT NULL)",
+                [],
+                |r| r.get::<_, i64>(0),
+            )? as u64,
+            compared: changed.len() as u64,
+            pairs: rows.len() as u64,
+            keys: key_stats,
+            bands,
+            review_threshold: cfg.thresholds.review,
+            auto_merge_threshold: cfg.thresholds.auto_merge,
+            clusters_open: tx
+                .query_row("SELECT count(*) FROM match_clusters WHERE state = 'open'", [], |r| r.get::<_, i64>(0))?
+                as u64,
+            clusters_new: created,
+            clusters_superseded: superseded,
+            auto_merged: 0,
+            prior: model.prior,
+            seconds: Vec::new(),
+        };
+        report.seconds = t.1.clone();
+        sm::set_run_stats(&tx, run_id, &serde_json::to_string(&report)?)?;
+        store::audit::append(
+            &tx,
+            &NewAudit {
+                actor: &actor,
+                action: "match.run",
+                entity: "match_run",
+                entity_id: Some(&run_id.to_string()),
+                customer_id: None,
+                details: serde_json::json!({ "mode": "incremental", "compared": report.compared, "pairs": report.pairs,
+                    "clusters_new": created, "clusters_superseded": superseded }),
+            },
+            &now,
+        )?;
+        tx.commit()?;
+        if opts.auto_merge {
+            report.auto_merged = self.auto_merge(cfg.thresholds.auto_merge)?;
+        }
+        Ok(report)
+    }
+
+    /// The model of the last full run.
+    pub fn match_model(&self) -> Result<Option<Model>> {
+        match sm::last_full_model(self.store.conn())? {
+            Some((_, m)) => Ok(Some(serde_json::from_str(&m)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Writes every stored candidate pair as CSV `customer_a,customer_b,score,decision`.
+    pub fn write_pairs_csv(&self, w: &mut dyn std::io::Write) -> Result<u64> {
+        let mut out = csv::Writer::from_writer(w);
+        out.write_record(["customer_a", "customer_b", "score", "decision"]).map_err(csv_err)?;
+        let n = sm::for_each_pair_numbers(self.store.conn(), |a, b, p, band| {
+            out.write_record([a, b, &format!("{p:.6}"), band]).map_err(csv_err)
+        })?;
+        out.flush()?;
+        Ok(n)
+    }
+
+    /// Open clusters, strongest first (skipped ones last), with members and evidence.
+    pub fn match_queue(&self) -> Result<Vec<ClusterView>> {
+        let conn = self.store.conn();
+        let model = self.match_model()?;
+        let mut out = Vec::new();
+        for c in sm::open_clusters(conn)? {
+            out.push(self.cluster_view(&c, model.as_ref())?);
+        }
+        Ok(out)
+    }
+
+    pub fn match_cluster(&self, id: i64) -> Result<ClusterView> {
+        let c = sm::get_cluster(self.store.conn(), id)?.ok_or_else(|| Error::NotFound(format!("no cluster {id}")))?;
+        self.cluster_view(&c, self.match_model()?.as_ref())
+    }
+
+    fn cluster_view(&self, c: &sm::ClusterRow, model: Option<&Model>) -> Result<ClusterView> {
+        let conn = self.store.conn();
+        let mut members = Vec::new();
+        let mut numbers = HashMap::new();
+        for &(id, version) in &c.members {
+            let cust = store::customers::get_customer(conn, id)?
+                .ok_or_else(|| Error::NotFound(format!("cluster {}: customer {id} is gone", c.id)))?;
+            numbers.insert(id, cust.number.clone());
+            members.push(MemberView {
+                id,
+                number: cust.number,
+                name: cust.name,
+                contact: cust.contact_name,
+                mobile: cust.mobile,
+                city: cust.city,
+                version,
+            });
+        }
+        let mut pairs = Vec::new();
+        for (i, &(a, _)) in c.members.iter().enumerate() {
+            for &(b, _) in &c.members[i + 1..] {
+                if let Some(p) = sm::pair(conn, a, b)? {
+                    pairs.push(PairView {
+                        a: numbers[&p.a].clone(),
+                        b: numbers[&p.b].clone(),
+                        probability: p.prob,
+                        band: p.band.into(),
+                        evidence: model.map(|m| decode_evidence(m, &p.evidence)).unwrap_or_default(),
+                    });
+                }
+            }
+        }
+        pairs.sort_by(|x, y| y.probability.total_cmp(&x.probability));
+        Ok(ClusterView {
+            id: c.id,
+            score: Model::probability(c.score),
+            signature: c.signature.clone(),
+            skipped: c.skipped,
+            members,
+            pairs,
+        })
+    }
+
+    /// An open cluster that is still what was shown: every member live and
+    /// at the version it had when the cluster was built.
+    fn fresh_cluster(&self, id: i64) -> Result<sm::ClusterRow> {
+        let conn = self.store.conn();
+        let c = sm::get_cluster(conn, id)?.ok_or_else(|| Error::NotFound(format!("no cluster {id}")))?;
+        if c.state != "open" {
+            return Err(Error::Refused(format!(
+                "cluster {id} is {} (it changed or was decided since it was shown); run `crmwb queue` again",
+                c.state
+            )));
+        }
+        let ids: Vec<i64> = c.members.iter().map(|m| m.0).collect();
+        let now = sm::versions(conn, &ids)?;
+        for &(m, v) in &c.members {
+            let number = store::customers::get_customer(conn, m)?.map(|c| c.number).unwrap_or_else(|| m.to_string());
+            match now.get(&m) {
+                Some(&(cur, true)) if cur == v => {}
+                Some(&(_, false)) => {
+                    return Err(Error::Refused(format!(
+                        "cluster {id} changed since it was shown: {number} was merged into another customer; run `crmwb match` and `crmwb queue` again"
+                    )))
+                }
+                Some(&(cur, _)) => {
+                    return Err(Error::Refused(format!(
+                        "cluster {id} changed since it was shown: {number} is at version {cur}, the cluster was built at version {v}; run `crmwb match` and `crmwb queue` again"
+                    )))
+                }
+                None => return Err(Error::Refused(format!("cluster {id} changed since it was shown: {number} is gone"))),
+            }
+        }
+        Ok(c)
+    }
+
+    /// "Not a duplicate": every pair of the cluster is remembered and never proposed again.
+    pub fn review_reject(&mut self, cluster: i64) -> Result<ReviewOutcome> {
+        let c = self.fresh_cluster(cluster)?;
+        let now = self.clock.stamp();
+        let actor = self.actor.clone();
+        let ids: Vec<i64> = c.members.iter().map(|m| m.0).collect();
+        let tx = self.store.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        for (i, &a) in ids.iter().enumerate() {
+            for &b in &ids[i + 1..] {
+                sm::insert_rejection(&tx, a, b, Some(cluster), &actor, &now)?;
+            }
+        }
+        sm::set_cluster_state(&tx, cluster, "rejected", Some(&actor), &now)?;
+        let numbers = numbers_of(&tx, &ids)?;
+        store::audit::append(
+            &tx,
+            &NewAudit {
+                actor: &actor,
+                action: "match.reject",
+                entity: "match_cluster",
+                entity_id: Some(&cluster.to_string()),
+                customer_id: None,
+                details: serde_json::json!({ "members": numbers, "signature": c.signature }),
+            },
+            &now,
+        )?;
+        tx.commit()?;
+        Ok(ReviewOutcome {
+            cluster,
+            decision: "reject".into(),
+            survivor: None,
+            merged: Vec::new(),
+            dropped: numbers,
+            merge_id: None,
+        })
+    }
+
+    /// Decide later: the cluster stays open and moves to the end of the queue.
+    pub fn review_skip(&mut self, cluster: i64) -> Result<ReviewOutcome> {
+        let c = self.fresh_cluster(cluster)?;
+        let now = self.clock.stamp();
+        let actor = self.actor.clone();
+        let tx = self.store.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        sm::set_skipped(&tx, cluster, &now)?;
+        store::audit::append(
+            &tx,
+            &NewAudit {
+                actor: &actor,
+                action: "match.skip",
+                entity: "match_cluster",
+                entity_id: Some(&cluster.to_string()),
+                customer_id: None,
+                details: serde_json::json!({ "signature": c.signature }),
+            },
+            &now,
+        )?;
+        tx.commit()?;
+        Ok(ReviewOutcome {
+            cluster,
+            decision: "skip".into(),
+            survivor: None,
+            merged: Vec::new(),
+            dropped: Vec::new(),
+            merge_id: None,
+        })
+    }
+
+    /// Drops members from a cluster before it is approved: each dropped
+    /// customer is remembered as not a duplicate of every other member.
+    /// Returns the members that remain. Audited; refused on a stale cluster.
+    pub fn review_drop(&mut self, cluster: i64, drop: &[i64]) -> Result<Vec<i64>> {
+        let c = self.fresh_cluster(cluster)?;
+        let ids: Vec<i64> = c.members.iter().map(|m| m.0).collect();
+        for d in drop {
+            if !ids.contains(d) {
+                let n = numbers_of(self.store.conn(), &[*d])?.pop().unwrap_or_else(|| d.to_string());
+                return Err(Error::Invalid(format!("--drop {n}: not a member of cluster {cluster}")));
+            }
+        }
+        let keep: Vec<i64> = ids.iter().copied().filter(|i| !drop.contains(i)).collect();
+        if drop.is_empty() {
+            return Ok(keep);
+        }
+        let now = self.clock.stamp();
+        let actor = self.actor.clone();
+        let tx = self.store.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        for &d in drop {
+            for &o in &ids {
+                if o != d {
+                    sm::insert_rejection(&tx, d, o, Some(cluster), &actor, &now)?;
+                }
+            }
+        }
+        let dropped = numbers_of(&tx, drop)?;
+        let kept = numbers_of(&tx, &keep)?;
+        store::audit::append(
+            &tx,
+            &NewAudit {
+                actor: &actor,
+                action: "match.drop",
+                entity: "match_cluster",
+                entity_id: Some(&cluster.to_string()),
+                customer_id: None,
+                details: serde_json::json!({ "dropped": dropped, "kept": kept, "signature": c.signature }),
+            },
+            &now,
+        )?;
+        if keep.len() < 2 {
+            sm::set_cluster_state(&tx, cluster, "rejected", Some(&actor), &now)?;
+        }
+        tx.commit()?;
+        Ok(keep)
+    }
+
+    /// Approves a cluster: `drop` members are first remembered as not
+    /// duplicates of the rest, then the others are merged into the oldest
+    /// (lowest id) with `picks` (field, customer id) choosing values by hand.
+    /// Refused when the cluster changed since it was built.
+    pub fn review_approve(
+        &mut self,
+        cluster: i64,
+        picks: &[(crate::domain::Field, i64)],
+        drop: &[i64],
+    ) -> Result<ReviewOutcome> {
+        let c = self.fresh_cluster(cluster)?;
+        let ids: Vec<i64> = c.members.iter().map(|m| m.0).collect();
+        for (f, who) in picks {
+            if !ids.contains(who) || drop.contains(who) {
+                return Err(Error::Invalid(format!(
+                    "--pick {}={}: that customer is not among the members being merged",
+                    f.name(),
+                    numbers_of(self.store.conn(), &[*who])?.pop().unwrap_or_default()
+                )));
+            }
+        }
+        let keep = self.review_drop(cluster, drop)?;
+        let dropped = numbers_of(self.store.conn(), drop)?;
+        if keep.len() < 2 {
+            return Ok(ReviewOutcome {
+                cluster,
+                decision: "reject".into(),
+                survivor: None,
+                merged: Vec::new(),
+                dropped,
+                merge_id: None,
+            });
+        }
+        let survivor = *keep.iter().min().expect("two members");
+        let absorbed: Vec<i64> = keep.iter().copied().filter(|&i| i != survivor).collect();
+        let merge_id = self.merge_for_cluster(survivor, &absorbed, picks, cluster)?;
+        let now = self.clock.stamp();
+        let actor = self.actor.clone();
+        let tx = self.store.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        sm::set_cluster_state(&tx, cluster, "approved", Some(&actor), &now)?;
+        let survivor_no = numbers_of(&tx, &[survivor])?.pop().unwrap_or_default();
+        let merged = numbers_of(&tx, &absorbed)?;
+        store::audit::append(
+            &tx,
+            &NewAudit {
+                actor: &actor,
+                action: "match.approve",
+                entity: "match_cluster",
+                entity_id: Some(&cluster.to_string()),
+                customer_id: Some(survivor),
+                details: serde_json::json!({ "survivor": survivor_no, "merged": merged, "dropped": dropped,
+                    "picks": picks.iter().map(|(f, c)| (f.name().to_string(), *c)).collect::<Vec<_>>(),
+                    "merge": merge_id, "signature": c.signature }),
+            },
+            &now,
+        )?;
+        tx.commit()?;
+        Ok(ReviewOutcome {
+            cluster,
+            decision: "approve".into(),
+            survivor: Some(survivor_no),
+            merged,
+            dropped,
+            merge_id: Some(merge_id),
+        })
+    }
+
+    /// Approves, one by one, every open cluster whose score is at least
+    /// `min_score` (a probability); stale clusters are skipped and counted.
+    pub fn review_approve_all(&mut self, min_score: f64) -> Result<BulkOutcome> {
+        let mut done = Vec::new();
+        let mut refused = Vec::new();
+        for c in sm::open_clusters(self.store.conn())? {
+            if Model::probability(c.score) < min_score {
+                continue;
+            }
+            match self.review_approve(c.id, &[], &[]) {
+                Ok(o) => done.push(o),
+                Err(e @ (Error::Refused(_) | Error::Invalid(_) | Error::NotFound(_))) => {
+                    refused.push((c.id, e.to_string()))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((done, refused))
+    }
+
+    /// Clusters whose weakest pair reaches `threshold`, approved whole.
+    fn auto_merge(&mut self, threshold: f64) -> Result<u64> {
+        let mut n = 0;
+        for c in sm::open_clusters(self.store.conn())? {
+            if Model::probability(c.score) >= threshold && self.review_approve(c.id, &[], &[]).is_ok() {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+}
+
+fn csv_err(e: csv::Error) -> Error {
+    Error::Other(format!("writing CSV: {e}"))
+}
+
+fn numbers_of(conn: &rusqlite::Connection, ids: &[i64]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for &id in ids {
+        out.push(store::customers::get_customer(conn, id)?.map(|c| c.number).unwrap_or_else(|| id.to_string()));
+    }
+    Ok(out)
+}
+
+/// How many records hold each counted value of these records.
+fn counts_for<'a>(
+    conn: &rusqlite::Connection,
+    recs: impl Iterator<Item = &'a Record>,
+    keys: &[matching::KeyDef],
+) -> Result<HashMap<u64, u32>> {
+    let mut tf = HashMap::new();
+    for r in recs {
+        for h in blocking::stored_keys(keys, r) {
+            if let std::collections::hash_map::Entry::Vacant(e) = tf.entry(h) {
+                e.insert(sm::key_count(conn, h)?.max(1));
+            }
+        }
+    }
+    Ok(tf)
+}
+
+/// Keeps open clusters that came out the same (same signature), supersedes
+/// the other `old_ids`, and inserts the new ones. Returns (created, superseded).
+fn reconcile(
+    conn: &rusqlite::Connection,
+    run_id: i64,
+    new: &[(Vec<(i64, i64)>, f64)],
+    mut old: HashMap<String, i64>,
+    old_ids: &[i64],
+    now: &str,
+) -> Result<(u64, u64)> {
+    let mut kept = HashSet::new();
+    let mut created = 0;
+    for (members, score) in new {
+        let sig = signature(members, *score);
+        if let Some(id) = old.remove(&sig) {
+            kept.insert(id);
+            continue;
+        }
+        sm::insert_cluster(conn, run_id, &sig, *score, members, now)?;
+        created += 1;
+    }
+    let mut superseded = 0;
+    for &id in old_ids {
+        if !kept.contains(&id) {
+            sm::set_cluster_state(conn, id, "superseded", None, now)?;
+            superseded += 1;
+        }
+    }
+    Ok((created, superseded))
+}
+
+impl Workbench {
+    /// The merge itself, through the merge engine (its own transaction);
+    /// returns the merge id.
+    fn merge_for_cluster(
+        &mut self,
+        survivor: i64,
+        absorbed: &[i64],
+        picks: &[(crate::domain::Field, i64)],
+        cluster: i64,
+    ) -> Result<i64> {
+        Ok(self.merge_customers(survivor, absorbed, picks, super::MergeOrigin::Cluster(cluster))?.0)
+    }
+}
+
+impl Workbench {
+    /// Measures the open clusters and the candidate pairs against ground
+    /// truth: `truth` maps (source, source key) to the true entity.
+    pub fn evaluate_matching(&self, truth: &HashMap<(String, String), String>) -> Result<matching::eval::EvalReport> {
+        let conn = self.store.conn();
+        let mut votes: HashMap<i64, HashMap<String, u32>> = HashMap::new();
+        let mut stmt =
+            conn.prepare("SELECT source, source_key, customer_id FROM source_records WHERE customer_id IS NOT NULL")?;
+        let merged = sm::merged_map(conn)?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let key: (String, String) = (r.get(0)?, r.get(1)?);
+            if let Some(e) = truth.get(&key) {
+                let c = root(&merged, r.get(2)?);
+                *votes.entry(c).or_default().entry(e.clone()).or_insert(0) += 1;
+            }
+        }
+        let entity: HashMap<i64, String> = votes
+            .into_iter()
+            .filter_map(|(c, v)| v.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))).map(|(e, _)| (c, e)))
+            .collect();
+        let clusters: Vec<Vec<i64>> =
+            sm::open_clusters(conn)?.into_iter().map(|c| c.members.into_iter().map(|m| m.0).collect()).collect();
+        let mut candidates = Vec::new();
+        let mut s = conn.prepare("SELECT a, b FROM match_pairs")?;
+        for r in s.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
+            candidates.push(r?);
+        }
+        Ok(matching::eval::evaluate(&entity, &clusters, &candidates))
+    }
+}

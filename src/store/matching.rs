@@ -1,0 +1,493 @@
+//! Tables of duplicate detection: runs, candidate pairs, blocking keys,
+//! clusters, rejections. SQL only; the service decides.
+
+use crate::error::Result;
+use crate::matching::{CustomType, InputRecord};
+use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::HashMap;
+
+const INPUT_COLUMNS: &str = "id, kind, name, name_region, name_core, name_legal, name_branch, contact_name, \
+    mobile, landline, email, province, city, district, address, industry_code, first_contact";
+
+fn row_to_input(r: &rusqlite::Row<'_>) -> rusqlite::Result<InputRecord> {
+    let kind: String = r.get(1)?;
+    let opt = |i: usize| -> rusqlite::Result<Option<String>> { r.get::<_, Option<String>>(i) };
+    let mut rec = InputRecord {
+        id: r.get(0)?,
+        person: kind == "person",
+        name: r.get(2)?,
+        name_region: opt(3)?,
+        name_core: opt(4)?,
+        name_legal: opt(5)?,
+        name_branch: opt(6)?,
+        province: opt(11)?,
+        city: opt(12)?,
+        district: opt(13)?,
+        address: opt(14)?,
+        industry_code: opt(15)?,
+        first_contact: opt(16)?,
+        ..Default::default()
+    };
+    rec.contacts.extend(opt(7)?);
+    rec.mobiles.extend(opt(8)?);
+    rec.landlines.extend(opt(9)?);
+    rec.emails.extend(opt(10)?);
+    Ok(rec)
+}
+
+/// Custom fields and their declared types.
+pub fn custom_fields(conn: &Connection) -> Result<Vec<(String, CustomType)>> {
+    let mut stmt = conn.prepare("SELECT name, type FROM custom_fields ORDER BY name")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let mut out = Vec::new();
+    for r in rows {
+        let (n, t) = r?;
+        out.push((n, CustomType::parse(&t).unwrap_or(CustomType::Text)));
+    }
+    Ok(out)
+}
+
+/// Adds every phone, e-mail, contact and custom value to the records.
+fn fill_children(conn: &Connection, recs: &mut [InputRecord], filter: &str) -> Result<()> {
+    let index: HashMap<i64, usize> = recs.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+    let mut each = |sql: String, f: &mut dyn FnMut(&mut InputRecord, &rusqlite::Row<'_>) -> rusqlite::Result<()>| {
+        let mut stmt = conn.prepare(&sql)?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            if let Some(&i) = index.get(&row.get::<_, i64>(0)?) {
+                f(&mut recs[i], row)?;
+            }
+        }
+        Ok::<_, crate::Error>(())
+    };
+    each(format!("SELECT customer_id, kind, number FROM customer_phones {filter}"), &mut |r, row| {
+        let kind: String = row.get(1)?;
+        let n: String = row.get(2)?;
+        let list = if kind == "mobile" { &mut r.mobiles } else { &mut r.landlines };
+        if !list.contains(&n) {
+            list.push(n);
+        }
+        Ok(())
+    })?;
+    each(format!("SELECT customer_id, email FROM customer_emails {filter}"), &mut |r, row| {
+        let e: String = row.get(1)?;
+        if !r.emails.contains(&e) {
+            r.emails.push(e);
+        }
+        Ok(())
+    })?;
+    each(format!("SELECT customer_id, name, mobile FROM contacts {filter}"), &mut |r, row| {
+        let n: String = row.get(1)?;
+        if !r.contacts.contains(&n) {
+            r.contacts.push(n);
+        }
+        if let Some(m) = row.get::<_, Option<String>>(2)? {
+            if !r.mobiles.contains(&m) {
+                r.mobiles.push(m);
+            }
+        }
+        Ok(())
+    })?;
+    each(format!("SELECT customer_id, name, value FROM custom_values {filter}"), &mut |r, row| {
+        r.custom.push((row.get(1)?, row.get(2)?));
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// Every live customer, ready for matching.
+pub fn load_all(conn: &Connection) -> Result<Vec<InputRecord>> {
+    let mut stmt =
+        conn.prepare(&format!("SELECT {INPUT_COLUMNS} FROM customers WHERE merged_into IS NULL ORDER BY id"))?;
+    let mut recs: Vec<InputRecord> = stmt.query_map([], row_to_input)?.collect::<rusqlite::Result<_>>()?;
+    fill_children(conn, &mut recs, "")?;
+    Ok(recs)
+}
+
+/// The given customers that are live, ready for matching.
+pub fn load_ids(conn: &Connection, ids: &[i64]) -> Result<Vec<InputRecord>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {INPUT_COLUMNS} FROM customers WHERE merged_into IS NULL AND id IN ({list}) ORDER BY id"
+        ))?;
+        let mut recs: Vec<InputRecord> = stmt.query_map([], row_to_input)?.collect::<rusqlite::Result<_>>()?;
+        fill_children(conn, &mut recs, &format!("WHERE customer_id IN ({list})"))?;
+        out.extend(recs);
+    }
+    Ok(out)
+}
+
+/// What a run has seen: the newest customer, import batch and audit entry.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HighWater {
+    pub customer: i64,
+    pub batch: i64,
+    pub audit: i64,
+}
+
+pub fn high_water(conn: &Connection) -> Result<HighWater> {
+    Ok(conn.query_row(
+        "SELECT (SELECT ifnull(max(id),0) FROM customers), (SELECT ifnull(max(id),0) FROM import_batches), \
+         (SELECT ifnull(max(id),0) FROM audit_log)",
+        [],
+        |r| Ok(HighWater { customer: r.get(0)?, batch: r.get(1)?, audit: r.get(2)? }),
+    )?)
+}
+
+/// Customers created or changed since `hw`: new rows, customers an import
+/// changed (its before-images), and customers any audited action touched
+/// (edits, merges, undone imports). Merged-away customers are included:
+/// their pairs must go.
+pub fn changed_since(conn: &Connection, hw: &HighWater) -> Result<Vec<i64>> {
+    let mut stmt = conn.prepare(
+        "SELECT id FROM customers WHERE id > ?1
+         UNION SELECT customer_id FROM batch_changes WHERE batch_id > ?2
+         UNION SELECT customer_id FROM audit_log WHERE id > ?3 AND customer_id IS NOT NULL",
+    )?;
+    let rows = stmt.query_map(params![hw.customer, hw.batch, hw.audit], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Whether an import was undone after audit entry `audit`: undoing removes
+/// and restores customers without leaving rows a high-water mark can find.
+pub fn undone_since(conn: &Connection, audit: i64) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS(SELECT 1 FROM audit_log WHERE id > ?1 AND action = 'import.undo')",
+        [audit],
+        |r| r.get(0),
+    )?)
+}
+
+#[derive(Debug, Clone)]
+pub struct RunRow {
+    pub id: i64,
+    pub mode: String,
+    pub started_at: String,
+    pub config: String,
+    pub model: String,
+    pub stats: String,
+    pub hw: HighWater,
+}
+
+pub fn last_run(conn: &Connection) -> Result<Option<RunRow>> {
+    Ok(conn
+        .query_row(
+            "SELECT id, mode, started_at, config, model, stats, hw_customer, hw_batch, hw_audit FROM match_runs ORDER BY id DESC LIMIT 1",
+            [],
+            |r| {
+                Ok(RunRow {
+                    id: r.get(0)?,
+                    mode: r.get(1)?,
+                    started_at: r.get(2)?,
+                    config: r.get(3)?,
+                    model: r.get(4)?,
+                    stats: r.get(5)?,
+                    hw: HighWater { customer: r.get(6)?, batch: r.get(7)?, audit: r.get(8)? },
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// The model of the newest full run (incremental runs reuse it).
+pub fn last_full_model(conn: &Connection) -> Result<Option<(String, String)>> {
+    Ok(conn
+        .query_row("SELECT config, model FROM match_runs WHERE mode = 'full' ORDER BY id DESC LIMIT 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?)
+}
+
+pub fn insert_run(conn: &Connection, r: &RunRow, actor: &str) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO match_runs (mode, actor, started_at, config, model, stats, hw_customer, hw_batch, hw_audit) \
+         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+        params![r.mode, actor, r.started_at, r.config, r.model, r.stats, r.hw.customer, r.hw.batch, r.hw.audit],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn set_run_stats(conn: &Connection, id: i64, stats: &str) -> Result<()> {
+    conn.execute("UPDATE match_runs SET stats = ?2 WHERE id = ?1", params![id, stats])?;
+    Ok(())
+}
+
+/// A pair as stored.
+#[derive(Debug, Clone)]
+pub struct PairRow {
+    pub a: i64,
+    pub b: i64,
+    pub score: f64,
+    pub prob: f64,
+    pub band: &'static str,
+    pub keys: u32,
+    pub evidence: Vec<u8>,
+}
+
+/// Replaces every pair and key (a full run). Indexes are dropped around the
+/// bulk insert and rebuilt: inserting into them row by row is many times slower.
+pub fn replace_all(
+    conn: &Connection,
+    run_id: i64,
+    pairs: &mut dyn Iterator<Item = PairRow>,
+    keys: &[(u64, i64)],
+) -> Result<()> {
+    conn.execute_batch(
+        "DROP INDEX IF EXISTS match_pairs_b; DROP INDEX IF EXISTS match_keys_customer;
+         DELETE FROM match_pairs; DELETE FROM match_keys;",
+    )?;
+    insert_pairs(conn, run_id, pairs)?;
+    let mut k = conn.prepare_cached("INSERT OR IGNORE INTO match_keys (h, customer_id) VALUES (?1, ?2)")?;
+    for &(h, id) in keys {
+        k.execute(params![h as i64, id])?;
+    }
+    conn.execute_batch(
+        "CREATE INDEX match_pairs_b ON match_pairs(b); CREATE INDEX match_keys_customer ON match_keys(customer_id);",
+    )?;
+    Ok(())
+}
+
+pub fn insert_pairs(conn: &Connection, run_id: i64, pairs: &mut dyn Iterator<Item = PairRow>) -> Result<u64> {
+    let mut p = conn.prepare_cached(
+        "INSERT OR REPLACE INTO match_pairs (a, b, score, prob, band, keys, evidence, run_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+    )?;
+    let mut n = 0;
+    for r in pairs {
+        p.execute(params![r.a, r.b, r.score, r.prob, r.band, r.keys, r.evidence, run_id])?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Forgets the pairs and keys of customers that changed.
+pub fn forget(conn: &Connection, ids: &[i64]) -> Result<()> {
+    let mut dp = conn.prepare_cached("DELETE FROM match_pairs WHERE a = ?1")?;
+    let mut dpb = conn.prepare_cached("DELETE FROM match_pairs WHERE b = ?1")?;
+    let mut dk = conn.prepare_cached("DELETE FROM match_keys WHERE customer_id = ?1")?;
+    for id in ids {
+        dp.execute([id])?;
+        dpb.execute([id])?;
+        dk.execute([id])?;
+    }
+    Ok(())
+}
+
+pub fn insert_keys(conn: &Connection, keys: &[(u64, i64)]) -> Result<()> {
+    let mut k = conn.prepare_cached("INSERT OR IGNORE INTO match_keys (h, customer_id) VALUES (?1, ?2)")?;
+    for &(h, id) in keys {
+        k.execute(params![h as i64, id])?;
+    }
+    Ok(())
+}
+
+/// Customers holding a key, at most `limit`.
+pub fn key_members(conn: &Connection, h: u64, limit: usize) -> Result<Vec<i64>> {
+    let mut s = conn.prepare_cached("SELECT customer_id FROM match_keys WHERE h = ?1 LIMIT ?2")?;
+    let rows = s.query_map(params![h as i64, limit as i64], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn key_count(conn: &Connection, h: u64) -> Result<u32> {
+    let n: i64 =
+        conn.prepare_cached("SELECT count(*) FROM match_keys WHERE h = ?1")?.query_row([h as i64], |r| r.get(0))?;
+    Ok(n as u32)
+}
+
+/// Pairs touching a customer with probability at least `min_prob`.
+pub fn pairs_of(conn: &Connection, id: i64, min_prob: f64) -> Result<Vec<(i64, i64, f64)>> {
+    let mut out = Vec::new();
+    for sql in [
+        "SELECT a, b, score FROM match_pairs WHERE a = ?1 AND prob >= ?2",
+        "SELECT a, b, score FROM match_pairs WHERE b = ?1 AND prob >= ?2",
+    ] {
+        let mut s = conn.prepare_cached(sql)?;
+        for r in s.query_map(params![id, min_prob], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))? {
+            out.push(r?);
+        }
+    }
+    Ok(out)
+}
+
+pub fn pair(conn: &Connection, a: i64, b: i64) -> Result<Option<PairRow>> {
+    let (a, b) = (a.min(b), a.max(b));
+    Ok(conn
+        .prepare_cached("SELECT a, b, score, prob, band, keys, evidence FROM match_pairs WHERE a = ?1 AND b = ?2")?
+        .query_row(params![a, b], |r| {
+            let band: String = r.get(4)?;
+            Ok(PairRow {
+                a: r.get(0)?,
+                b: r.get(1)?,
+                score: r.get(2)?,
+                prob: r.get(3)?,
+                band: match band.as_str() {
+                    "match" => "match",
+                    "review" => "review",
+                    _ => "non-match",
+                },
+                keys: r.get(5)?,
+                evidence: r.get(6)?,
+            })
+        })
+        .optional()?)
+}
+
+/// Streams every pair with both customer numbers, in id order.
+pub fn for_each_pair_numbers(conn: &Connection, mut f: impl FnMut(&str, &str, f64, &str) -> Result<()>) -> Result<u64> {
+    let mut s = conn.prepare(
+        "SELECT ca.number, cb.number, p.prob, p.band FROM match_pairs p \
+         JOIN customers ca ON ca.id = p.a JOIN customers cb ON cb.id = p.b ORDER BY p.a, p.b",
+    )?;
+    let mut rows = s.query([])?;
+    let mut n = 0;
+    while let Some(r) = rows.next()? {
+        f(&r.get::<_, String>(0)?, &r.get::<_, String>(1)?, r.get(2)?, &r.get::<_, String>(3)?)?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// `merged_into` of every absorbed customer.
+pub fn merged_map(conn: &Connection) -> Result<HashMap<i64, i64>> {
+    let mut s = conn.prepare("SELECT id, merged_into FROM customers WHERE merged_into IS NOT NULL")?;
+    let rows = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn rejections(conn: &Connection) -> Result<Vec<(i64, i64)>> {
+    let mut s = conn.prepare("SELECT a, b FROM match_rejections")?;
+    let rows = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn insert_rejection(conn: &Connection, a: i64, b: i64, cluster: Option<i64>, actor: &str, at: &str) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO match_rejections (a, b, cluster_id, actor, at) VALUES (?1,?2,?3,?4,?5)",
+    )?
+    .execute(params![a.min(b), a.max(b), cluster, actor, at])?;
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+pub struct ClusterRow {
+    pub id: i64,
+    pub signature: String,
+    pub score: f64,
+    pub state: String,
+    pub skipped: bool,
+    /// (customer id, version when built)
+    pub members: Vec<(i64, i64)>,
+}
+
+fn cluster_members(conn: &Connection, id: i64) -> Result<Vec<(i64, i64)>> {
+    let mut s = conn.prepare_cached(
+        "SELECT customer_id, version FROM match_cluster_members WHERE cluster_id = ?1 ORDER BY customer_id",
+    )?;
+    let rows = s.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn get_cluster(conn: &Connection, id: i64) -> Result<Option<ClusterRow>> {
+    let row = conn
+        .prepare_cached("SELECT id, signature, score, state, skipped_at IS NOT NULL FROM match_clusters WHERE id = ?1")?
+        .query_row([id], |r| {
+            Ok(ClusterRow {
+                id: r.get(0)?,
+                signature: r.get(1)?,
+                score: r.get(2)?,
+                state: r.get(3)?,
+                skipped: r.get(4)?,
+                members: Vec::new(),
+            })
+        })
+        .optional()?;
+    match row {
+        Some(mut c) => {
+            c.members = cluster_members(conn, c.id)?;
+            Ok(Some(c))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Open clusters, best first, skipped ones last.
+pub fn open_clusters(conn: &Connection) -> Result<Vec<ClusterRow>> {
+    let mut s = conn.prepare(
+        "SELECT id FROM match_clusters WHERE state = 'open' ORDER BY skipped_at IS NOT NULL, skipped_at, score DESC, id",
+    )?;
+    let ids: Vec<i64> = s.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.extend(get_cluster(conn, id)?);
+    }
+    Ok(out)
+}
+
+/// Ids of open clusters a customer is in.
+pub fn open_clusters_of(conn: &Connection, customer: i64) -> Result<Vec<i64>> {
+    let mut s = conn.prepare_cached(
+        "SELECT m.cluster_id FROM match_cluster_members m JOIN match_clusters c ON c.id = m.cluster_id \
+         WHERE m.customer_id = ?1 AND c.state = 'open'",
+    )?;
+    let rows = s.query_map([customer], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Open clusters keyed by signature.
+pub fn open_signatures(conn: &Connection) -> Result<HashMap<String, i64>> {
+    let mut s = conn.prepare("SELECT signature, id FROM match_clusters WHERE state = 'open'")?;
+    let rows = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn insert_cluster(
+    conn: &Connection,
+    run_id: i64,
+    signature: &str,
+    score: f64,
+    members: &[(i64, i64)],
+    now: &str,
+) -> Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO match_clusters (run_id, signature, score, size, state, created_at) VALUES (?1,?2,?3,?4,'open',?5)",
+    )?
+    .execute(params![run_id, signature, score, members.len() as i64, now])?;
+    let id = conn.last_insert_rowid();
+    let mut m =
+        conn.prepare_cached("INSERT INTO match_cluster_members (cluster_id, customer_id, version) VALUES (?1,?2,?3)")?;
+    for (c, v) in members {
+        m.execute(params![id, c, v])?;
+    }
+    Ok(id)
+}
+
+pub fn set_cluster_state(conn: &Connection, id: i64, state: &str, actor: Option<&str>, now: &str) -> Result<()> {
+    conn.prepare_cached("UPDATE match_clusters SET state = ?2, decided_at = ?3, decided_by = ?4 WHERE id = ?1")?
+        .execute(params![id, state, now, actor])?;
+    Ok(())
+}
+
+pub fn set_skipped(conn: &Connection, id: i64, now: &str) -> Result<()> {
+    conn.execute("UPDATE match_clusters SET skipped_at = ?2 WHERE id = ?1", params![id, now])?;
+    Ok(())
+}
+
+/// Current versions and liveness of customers.
+pub fn versions(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64, (i64, bool)>> {
+    let mut s = conn.prepare_cached("SELECT version, merged_into IS NULL FROM customers WHERE id = ?1")?;
+    let mut out = HashMap::new();
+    for &id in ids {
+        if let Some(v) = s.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))).optional()? {
+            out.insert(id, v);
+        }
+    }
+    Ok(out)
+}
+
+/// Versions of all live customers (a full run records them in its clusters).
+pub fn all_versions(conn: &Connection) -> Result<HashMap<i64, i64>> {
+    let mut s = conn.prepare("SELECT id, version FROM customers WHERE merged_into IS NULL")?;
+    let rows = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

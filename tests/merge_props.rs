@@ -1,0 +1,318 @@
+//! Property: merging and then unmerging is the identity on everything a
+//! user can see — golden fields, phones, e-mails, contacts, interactions,
+//! custom values, source links — through nested merges, members split out
+//! one by one, and hand edits made in between (which stay with the
+//! survivor: the result must equal applying only the edits).
+
+use crm_workbench::domain::Field;
+use crm_workbench::service::{ImportOptions, MergeOrigin, Workbench};
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+const NAMES: &[&str] = &["北京星辰科技有限公司", "星辰科技", "上海腾达贸易有限公司", "腾达贸易", "王伟"];
+const CONTACTS: &[&str] = &["王伟", "李娜", "张敏", ""];
+const MOBILES: &[&str] = &["13812345678", "13900001111", "13700002222", ""];
+const EMAILS: &[&str] = &["a@x.com", "b@y.cn", ""];
+const CITIES: &[&str] = &["北京市", "上海市", ""];
+const STATUSES: &[&str] = &["潜在客户", "意向客户", "成交客户", ""];
+const CHANNELS: &[&str] = &["展会", "官网", ""];
+
+#[derive(Debug, Clone)]
+struct Row {
+    name: usize,
+    contact: usize,
+    mobile: usize,
+    email: usize,
+    city: usize,
+    status: usize,
+    channel: usize,
+    interaction: bool,
+}
+
+fn row() -> impl Strategy<Value = Row> {
+    (0..NAMES.len(), 0..CONTACTS.len(), 0..MOBILES.len(), 0..EMAILS.len(), 0..CITIES.len(), 0..STATUSES.len())
+        .prop_flat_map(|(name, contact, mobile, email, city, status)| {
+            (0..CHANNELS.len(), any::<bool>()).prop_map(move |(channel, interaction)| Row {
+                name,
+                contact,
+                mobile,
+                email,
+                city,
+                status,
+                channel,
+                interaction,
+            })
+        })
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    /// Merge the live customers at these positions (first: survivor), with a pick.
+    Merge(Vec<usize>, Option<(usize, usize)>),
+    /// Edit the live customer at this position: field index, value index.
+    Edit(usize, usize, usize),
+    /// Undo the latest merge still in effect, whole (false) or member by member (true).
+    Unmerge(bool),
+    /// Move the source record at this position to the live customer at this position, and back.
+    MoveAndBack(usize, usize),
+}
+
+const EDIT_FIELDS: &[Field] = &[Field::Owner, Field::Status, Field::Mobile, Field::City, Field::Notes, Field::Email];
+/// Values per field of EDIT_FIELDS, including ones the sources also have.
+const EDIT_VALUES: &[&[&str]] = &[
+    &["张三", "李四"],
+    &["意向客户", "成交客户", "潜在客户"],
+    &["13800009999", "13812345678", "13900001111"],
+    &["深圳市", "北京市"],
+    &["大客户", "回访"],
+    &["x@z.com", "a@x.com"],
+];
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (prop::collection::vec(0usize..8, 2..4), prop::option::of((0usize..6, 0usize..4)))
+            .prop_map(|(v, p)| Op::Merge(v, p)),
+        2 => (0usize..8, 0..EDIT_FIELDS.len(), 0usize..3).prop_map(|(c, f, v)| Op::Edit(c, f, v)),
+        2 => any::<bool>().prop_map(Op::Unmerge),
+        1 => (0usize..8, 0usize..8).prop_map(|(r, c)| Op::MoveAndBack(r, c)),
+    ]
+}
+
+fn import(wb: &mut Workbench, dir: &Path, rows: &[Row]) {
+    let mut csv = String::from("key,name,contact,phone,email,city,status,channel,at,summary\n");
+    for (i, r) in rows.iter().enumerate() {
+        let (at, summary) = if r.interaction {
+            (format!("2024-0{}-1{}", 1 + i % 9, i % 10), "来电咨询")
+        } else {
+            (String::new(), "")
+        };
+        csv.push_str(&format!(
+            "K{i},{},{},{},{},{},{},{},{at},{summary}\n",
+            NAMES[r.name],
+            CONTACTS[r.contact],
+            MOBILES[r.mobile],
+            EMAILS[r.email],
+            CITIES[r.city],
+            STATUSES[r.status],
+            CHANNELS[r.channel]
+        ));
+    }
+    let path = dir.join("rows.csv");
+    std::fs::write(&path, csv).unwrap();
+    let maps = [
+        "name=name",
+        "contact=contact_name",
+        "phone=phone",
+        "email=email",
+        "city=city",
+        "status=status",
+        "channel=custom:渠道:text",
+        "at=interaction_at",
+        "summary=interaction_summary",
+    ];
+    let opts = ImportOptions {
+        source: "src".into(),
+        key: Some("key".into()),
+        maps: maps.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    };
+    wb.import(&path, &opts, &mut |_| {}).unwrap();
+}
+
+type Snapshot = BTreeMap<String, Vec<String>>;
+
+/// Everything a user can see of every customer, keyed by number, free of
+/// row ids (which need not survive) and of versions and timestamps.
+fn snapshot(wb: &Workbench) -> Snapshot {
+    let conn = wb.store().conn();
+    let mut out = Snapshot::new();
+    let mut stmt = conn.prepare("SELECT id, number FROM customers ORDER BY id").unwrap();
+    let customers: Vec<(i64, String)> =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().collect::<Result<_, _>>().unwrap();
+    let rows = |sql: &str, id: i64| -> Vec<String> {
+        let mut stmt = conn.prepare(sql).unwrap();
+        let n = stmt.column_count();
+        let mut v: Vec<String> = stmt
+            .query_map([id], |r| {
+                Ok((0..n)
+                    .map(|i| match r.get_ref(i).unwrap() {
+                        rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                        other => format!("{other:?}"),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("|"))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        v.sort();
+        v
+    };
+    let src = "(SELECT source_key FROM source_records s WHERE s.id = t.source_record_id)";
+    for (id, number) in customers {
+        let mut v = Vec::new();
+        let c = wb.store().conn();
+        let cust = crm_workbench::store::customers::get_customer(c, id).unwrap().unwrap();
+        for f in Field::ALL {
+            v.push(format!("{f}={:?}", cust.get(f)));
+        }
+        v.push(format!("parts={:?}", cust.name_parts));
+        v.push(format!("flags={:?}", cust.flags));
+        v.push(format!("merged_into={:?}", cust.merged_into));
+        v.extend(rows(
+            &format!("SELECT 'phone', kind, number, is_primary, {src} FROM customer_phones t WHERE customer_id = ?1"),
+            id,
+        ));
+        v.extend(rows(
+            &format!("SELECT 'email', email, is_primary, {src} FROM customer_emails t WHERE customer_id = ?1"),
+            id,
+        ));
+        v.extend(rows(
+            &format!("SELECT 'contact', name, title, mobile, landline, email, notes, {src} FROM contacts t WHERE customer_id = ?1"),
+            id,
+        ));
+        v.extend(rows(
+            &format!(
+                "SELECT 'interaction', at, kind, summary, by_user, (SELECT name FROM contacts k WHERE k.id = t.contact_id), {src}
+                 FROM interactions t WHERE customer_id = ?1"
+            ),
+            id,
+        ));
+        v.extend(rows("SELECT 'custom', name, value FROM custom_values WHERE customer_id = ?1", id));
+        v.extend(rows("SELECT 'source', source, source_key, raw FROM source_records WHERE customer_id = ?1", id));
+        out.insert(number, v);
+    }
+    out
+}
+
+fn live_ids(wb: &Workbench) -> Vec<i64> {
+    wb.customer_ids().unwrap()
+}
+
+fn edit(wb: &mut Workbench, id: i64, f: Field, v: &str) {
+    let version = wb.customer_detail(id).unwrap().customer.version;
+    wb.edit_customer(id, version, &[(f, Some(v.to_string()))]).unwrap();
+}
+
+fn number(wb: &Workbench, id: i64) -> String {
+    wb.customer_detail(id).unwrap().customer.number
+}
+
+fn run(rows: Vec<Row>, ops: Vec<Op>) -> Result<(), TestCaseError> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = Workbench::open(&dir.path().join("a.db"), crm_workbench::store::OpenMode::Create, "t").unwrap();
+    let mut b = Workbench::open(&dir.path().join("b.db"), crm_workbench::store::OpenMode::Create, "t").unwrap();
+    import(&mut a, dir.path(), &rows);
+    import(&mut b, dir.path(), &rows);
+    // Merges in effect, latest last: (survivor, absorbed).
+    let mut stack: Vec<(i64, Vec<i64>)> = Vec::new();
+    let undo = |a: &mut Workbench, by_member: bool, stack: &mut Vec<(i64, Vec<i64>)>| {
+        let Some((s, members)) = stack.pop() else { return };
+        if by_member {
+            for m in members.iter().rev() {
+                let n = number(a, *m);
+                let out = a.unmerge(&n).unwrap_or_else(|e| panic!("unmerge {n}: {e}"));
+                assert_eq!(out.restored, vec![n]);
+            }
+        } else {
+            let n = number(a, s);
+            let out = a.unmerge(&n).unwrap_or_else(|e| panic!("unmerge {n}: {e}"));
+            assert!(out.whole);
+        }
+    };
+    for op in ops {
+        match op {
+            Op::Merge(pos, pick) => {
+                let live = live_ids(&a);
+                let mut ids: Vec<i64> = pos.iter().map(|p| live[p % live.len()]).collect();
+                ids.dedup();
+                let mut seen = std::collections::HashSet::new();
+                ids.retain(|i| seen.insert(*i));
+                if ids.len() < 2 {
+                    continue;
+                }
+                let picks: Vec<(Field, i64)> = pick
+                    .map(|(f, m)| {
+                        vec![(
+                            [Field::Name, Field::City, Field::Status, Field::Email, Field::Mobile, Field::Kind][f],
+                            ids[m % ids.len()],
+                        )]
+                    })
+                    .unwrap_or_default();
+                let preview = a.preview_merge_into(ids[0], &ids[1..], &picks).unwrap();
+                a.merge_customers(ids[0], &ids[1..], &picks, MergeOrigin::Manual).unwrap();
+                let golden = a.customer_detail(ids[0]).unwrap().customer;
+                for ch in &preview.fields {
+                    prop_assert_eq!(golden.get(ch.field).map(str::to_string), ch.value.clone(), "{}", ch.field);
+                }
+                stack.push((ids[0], ids[1..].to_vec()));
+            }
+            Op::Edit(p, f, v) => {
+                let live = live_ids(&a);
+                let id = live[p % live.len()];
+                let value = EDIT_VALUES[f][v % EDIT_VALUES[f].len()];
+                edit(&mut a, id, EDIT_FIELDS[f], value);
+                edit(&mut b, id, EDIT_FIELDS[f], value);
+            }
+            Op::Unmerge(by_member) => undo(&mut a, by_member, &mut stack),
+            Op::MoveAndBack(r, c) => {
+                let key = format!("K{}", r % rows.len());
+                let home: i64 = a
+                    .store()
+                    .conn()
+                    .query_row("SELECT customer_id FROM source_records WHERE source_key = ?1", [&key], |r| r.get(0))
+                    .unwrap();
+                let live = live_ids(&a);
+                let to = live[c % live.len()];
+                if to == home {
+                    continue;
+                }
+                a.move_source("src", &key, to).unwrap();
+                a.move_source("src", &key, home).unwrap();
+            }
+        }
+    }
+    while !stack.is_empty() {
+        undo(&mut a, false, &mut stack);
+    }
+    let (sa, sb) = (snapshot(&a), snapshot(&b));
+    for (number, va) in &sa {
+        prop_assert_eq!(va, &sb[number], "customer {}", number);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #[test]
+    fn merge_then_unmerge_is_the_identity(rows in prop::collection::vec(row(), 3..7), ops in prop::collection::vec(op(), 1..9)) {
+        run(rows, ops)?;
+    }
+}
+
+#[test]
+fn nested_merge_with_edits_between_round_trips() {
+    let rows: Vec<Row> = (0..5)
+        .map(|i| Row {
+            name: i % NAMES.len(),
+            contact: i % 3,
+            mobile: i % 2,
+            email: i % 3,
+            city: i % 2,
+            status: i % 4,
+            channel: i % 3,
+            interaction: true,
+        })
+        .collect();
+    let ops = vec![
+        Op::Merge(vec![0, 1], Some((0, 1))),
+        Op::Edit(0, 0, 4),
+        Op::Edit(0, 2, 0),
+        Op::Merge(vec![1, 0, 2], None),
+        Op::Edit(0, 1, 1),
+        Op::Unmerge(true),
+        Op::Edit(0, 3, 2),
+    ];
+    run(rows, ops).unwrap();
+}
