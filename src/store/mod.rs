@@ -3,7 +3,9 @@
 
 pub mod audit;
 pub mod customers;
+pub mod followups;
 pub mod imports;
+pub mod listing;
 
 pub use audit::NewAudit;
 pub use customers::{CustomerDetail, CustomerRow, NewCustomer};
@@ -19,7 +21,11 @@ pub const APPLICATION_ID: i32 = 0x4352_4D57;
 
 /// Numbered migrations; version N is the Nth entry. Append only: a shipped
 /// migration is never edited.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    // 0002 and 0003 come from other branches; merged in number order.
+    include_str!("migrations/0004_followups.sql"),
+];
 
 /// The newest schema version this binary knows.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
