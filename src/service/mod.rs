@@ -4,6 +4,7 @@
 
 pub mod actor;
 mod customer_entry;
+mod edit;
 mod export;
 mod followups;
 mod import;
@@ -11,6 +12,7 @@ pub mod permission;
 mod quality;
 
 pub use customer_entry::{parse_set, CustomerFilter};
+pub use edit::{EditOutcome, FieldChange};
 pub use export::{neutralise, ExportFormat};
 pub use followups::{Completed, FollowupQuery, Logged, NewInteraction, RuleSet, StatusChange};
 pub use import::{ImportOptions, ImportProgress, ImportReport, RowIssueReport};

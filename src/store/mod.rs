@@ -6,6 +6,7 @@ pub mod customers;
 pub mod followups;
 pub mod imports;
 pub mod listing;
+pub mod merges;
 
 pub use audit::NewAudit;
 pub use customers::{CustomerDetail, CustomerRow, NewCustomer};
@@ -23,7 +24,8 @@ pub const APPLICATION_ID: i32 = 0x4352_4D57;
 /// migration is never edited.
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
-    // 0002 and 0003 come from other branches; merged in number order.
+    // 0002 comes from another branch; the lead merges in number order.
+    include_str!("migrations/0003_merges.sql"),
     include_str!("migrations/0004_followups.sql"),
 ];
 

@@ -1,0 +1,367 @@
+//! Editing a customer's golden fields by hand: validated by the shared
+//! rules, guarded by the record's version, audited with old and new values.
+
+use super::Workbench;
+use crate::domain::validate::{self, Issue, Severity};
+use crate::domain::{Customer, CustomerKind, Field, PhoneKind};
+use crate::error::{Error, Result};
+use crate::store::{self, customers, merges, NewAudit};
+use rusqlite::{params, Connection, TransactionBehavior};
+use serde::Serialize;
+
+/// One field an edit changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldChange {
+    #[serde(serialize_with = "field_name")]
+    pub field: Field,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+/// What an edit did.
+#[derive(Debug, Clone, Serialize)]
+pub struct EditOutcome {
+    /// The customer as stored after the edit.
+    #[serde(skip)]
+    pub customer: Customer,
+    /// The fields whose value changed (a value set to what it already was is not listed).
+    pub changes: Vec<FieldChange>,
+    /// Warnings of the record rules (e.g. `date.order`): the edit was saved, but the user should know.
+    pub warnings: Vec<Issue>,
+    /// The new version (unchanged when nothing changed).
+    pub version: i64,
+}
+
+fn field_name<S: serde::Serializer>(f: &Field, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(f.name())
+}
+
+impl Workbench {
+    /// Sets golden fields of customer `id` by hand. `None` (or an empty
+    /// string) clears a field. Each value goes through the same rules as an
+    /// import (`domain::validate`); a value a rule refuses fails the whole
+    /// edit with the rule id and message. `expected_version` is the version
+    /// the caller read: if the customer changed since, the edit is refused
+    /// and the error says what changed. An absorbed customer cannot be
+    /// edited (edit the survivor). The change and its audit entry (old and
+    /// new values) are written in one transaction; the version goes up by one.
+    pub fn edit_customer(
+        &mut self,
+        id: i64,
+        expected_version: i64,
+        changes: &[(Field, Option<String>)],
+    ) -> Result<EditOutcome> {
+        let now = self.clock.stamp();
+        let actor = self.actor.clone();
+        let tx = self.store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let old =
+            customers::get_customer(&tx, id)?.ok_or_else(|| Error::NotFound(format!("no customer with id {id}")))?;
+        if let Some(into) = old.merged_into {
+            let survivor = merges::number_of(&tx, merges::live_survivor(&tx, into)?)?;
+            return Err(Error::Refused(format!(
+                "{} was merged into {survivor}; edit {survivor} instead (or unmerge {} first)",
+                old.number, old.number
+            )));
+        }
+        if old.version != expected_version {
+            return Err(Error::Refused(stale_message(&tx, &old, expected_version)?));
+        }
+        let mut c = old.clone();
+        let mut refused: Vec<String> = Vec::new();
+        for (field, value) in changes {
+            let raw = value.as_deref().map(str::trim).filter(|v| !v.is_empty());
+            match (field, raw) {
+                (Field::Number, _) => {
+                    refused.push("number: a customer number is assigned by crmwb and never changes".into())
+                }
+                (Field::Kind, None) => {
+                    refused.push("kind: a customer is a company or a person; it cannot be empty".into())
+                }
+                (Field::Name, None) => c.name.clear(),
+                (f, None) => *c.slot_mut(*f).expect("text field") = None,
+                (f, Some(raw)) => match validate::normalize_field(*f, raw) {
+                    Ok(v) => match f {
+                        Field::Name => c.name = v.unwrap_or_default(),
+                        Field::Kind => c.kind = v.as_deref().and_then(CustomerKind::parse).unwrap_or_default(),
+                        _ => *c.slot_mut(*f).expect("text field") = v,
+                    },
+                    Err(issue) => refused.push(refusal(&issue, raw)),
+                },
+            }
+        }
+        let touched = |f: Field| changes.iter().any(|(g, _)| *g == f);
+        if touched(Field::Name) || touched(Field::Kind) {
+            let mut issues = Vec::new();
+            validate::derive_name(&mut c, &mut issues);
+            refused.extend(issues.iter().map(|i| refusal(i, &old_or_new_name(changes))));
+        }
+        let has_detail = has_phone_or_email(&tx, &c)?;
+        let mut warnings = Vec::new();
+        for issue in validate::check_record(&mut c, has_detail) {
+            match issue.severity {
+                Severity::Error => refused.push(format!("{} ({})", issue.message, issue.rule)),
+                Severity::Warning => warnings.push(issue),
+            }
+        }
+        if !refused.is_empty() {
+            return Err(Error::Invalid(format!("{}: edit refused: {}", old.number, refused.join("; "))));
+        }
+        let diff: Vec<FieldChange> = Field::ALL
+            .iter()
+            .filter(|f| old.get(**f) != c.get(**f))
+            .map(|f| FieldChange {
+                field: *f,
+                old: old.get(*f).map(str::to_string),
+                new: c.get(*f).map(str::to_string),
+            })
+            .collect();
+        // A field set by hand stays with the survivor when a merge under it
+        // is undone, even when it was set to the value it already had.
+        let explicit: Vec<Field> = changes.iter().map(|(f, _)| *f).collect();
+        merges::mark_edited(&tx, id, &explicit)?;
+        if diff.is_empty() && c.flags == old.flags {
+            tx.commit()?;
+            return Ok(EditOutcome { customer: old.clone(), changes: diff, warnings, version: old.version });
+        }
+        customers::write_fields(&tx, &c, &now)?;
+        add_contact_rows(&tx, &c, &diff)?;
+        let version = old.version + 1;
+        store::audit::append(
+            &tx,
+            &NewAudit {
+                actor: &actor,
+                action: "customer.edit",
+                entity: "customer",
+                entity_id: Some(&old.number),
+                customer_id: Some(id),
+                details: serde_json::json!({
+                    "version_before": old.version,
+                    "version": version,
+                    "changes": diff,
+                    "warnings": warnings,
+                }),
+            },
+            &now,
+        )?;
+        let customer = customers::get_customer(&tx, id)?.expect("just written");
+        tx.commit()?;
+        Ok(EditOutcome { customer, changes: diff, warnings, version })
+    }
+}
+
+fn refusal(issue: &Issue, raw: &str) -> String {
+    let field = issue.field.unwrap_or("value");
+    format!("{field} `{raw}` refused by rule {}: {}", issue.rule, issue.message)
+}
+
+fn old_or_new_name(changes: &[(Field, Option<String>)]) -> String {
+    changes.iter().find(|(f, _)| *f == Field::Name).and_then(|(_, v)| v.clone()).unwrap_or_default()
+}
+
+fn has_phone_or_email(conn: &Connection, c: &Customer) -> Result<bool> {
+    if c.get(Field::Mobile).is_some() || c.get(Field::Landline).is_some() || c.get(Field::Email).is_some() {
+        return Ok(true);
+    }
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS(SELECT 1 FROM customer_phones WHERE customer_id = ?1)
+                 OR EXISTS(SELECT 1 FROM customer_emails WHERE customer_id = ?1)",
+        )?
+        .query_row([c.id], |r| r.get(0))?)
+}
+
+/// A mobile, landline or e-mail typed in by hand joins the customer's list
+/// of numbers and addresses (the `phones`/`emails` of exports), without a
+/// source record. Earlier numbers stay: a customer keeps every number it had.
+fn add_contact_rows(conn: &Connection, c: &Customer, diff: &[FieldChange]) -> Result<()> {
+    for ch in diff {
+        let Some(new) = ch.new.as_deref() else { continue };
+        match ch.field {
+            Field::Mobile | Field::Landline => {
+                let kind = if ch.field == Field::Mobile { PhoneKind::Mobile } else { PhoneKind::Landline };
+                let exists: bool = conn
+                    .prepare_cached(
+                        "SELECT EXISTS(SELECT 1 FROM customer_phones WHERE customer_id = ?1 AND number = ?2)",
+                    )?
+                    .query_row(params![c.id, new], |r| r.get(0))?;
+                if !exists {
+                    conn.prepare_cached(
+                        "INSERT INTO customer_phones (customer_id, kind, number, is_primary) VALUES (?1, ?2, ?3,
+                            NOT EXISTS (SELECT 1 FROM customer_phones WHERE customer_id = ?1 AND kind = ?2))",
+                    )?
+                    .execute(params![c.id, kind.as_str(), new])?;
+                }
+            }
+            Field::Email => {
+                let exists: bool = conn
+                    .prepare_cached(
+                        "SELECT EXISTS(SELECT 1 FROM customer_emails WHERE customer_id = ?1 AND email = ?2)",
+                    )?
+                    .query_row(params![c.id, new], |r| r.get(0))?;
+                if !exists {
+                    conn.prepare_cached(
+                        "INSERT INTO customer_emails (customer_id, email, is_primary) VALUES (?1, ?2,
+                            NOT EXISTS (SELECT 1 FROM customer_emails WHERE customer_id = ?1))",
+                    )?
+                    .execute(params![c.id, new])?;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Why an edit on a stale version is refused: what changed since, by whom.
+fn stale_message(conn: &Connection, now: &Customer, expected: i64) -> Result<String> {
+    let mut lines = Vec::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT at, actor, action, details FROM audit_log WHERE customer_id = ?1
+           AND json_extract(details, '$.version') > ?2 ORDER BY id",
+    )?;
+    let rows = stmt.query_map(params![now.id, expected], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+    })?;
+    for row in rows {
+        let (at, actor, action, details) = row?;
+        let details: serde_json::Value = serde_json::from_str(&details).unwrap_or_default();
+        let fields: Vec<String> = details["changes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|ch| {
+                let v = |k: &str| ch[k].as_str().map(|s| format!("`{s}`")).unwrap_or_else(|| "(empty)".into());
+                format!("{} {} → {}", ch["field"].as_str().unwrap_or("?"), v("old"), v("new"))
+            })
+            .collect();
+        lines.push(if fields.is_empty() {
+            format!("{at} {actor}: {action}")
+        } else {
+            format!("{at} {actor}: {action}: {}", fields.join(", "))
+        });
+    }
+    if lines.is_empty() {
+        lines.push(format!("changed by an import or another process (last update {})", now.updated_at));
+    }
+    Ok(format!(
+        "{} changed since you read it (you had version {expected}, it is now version {}); reload and edit again. Changes since: {}",
+        now.number,
+        now.version,
+        lines.join("; ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::NewCustomer;
+
+    pub(crate) fn customer(wb: &mut Workbench, name: &str, mobile: Option<&str>) -> i64 {
+        let now = wb.clock.stamp();
+        let tx = wb.store.conn_mut().transaction().unwrap();
+        let seq = customers::allocate_numbers(&tx, 2026, 1).unwrap();
+        let mut c = Customer {
+            number: crate::domain::format_number(2026, seq),
+            name: name.into(),
+            mobile: mobile.map(str::to_string),
+            ..Default::default()
+        };
+        validate::finish_record(&mut c, mobile.is_some());
+        let phones = mobile.map(|m| vec![(PhoneKind::Mobile, m.to_string())]).unwrap_or_default();
+        let id =
+            customers::insert_customer(&tx, &NewCustomer { customer: c, phones, emails: vec![] }, &now, None, None)
+                .unwrap();
+        tx.commit().unwrap();
+        id
+    }
+
+    fn get(wb: &Workbench, id: i64) -> Customer {
+        customers::get_customer(wb.store.conn(), id).unwrap().unwrap()
+    }
+
+    #[test]
+    fn edit_normalises_audits_and_bumps_version() {
+        let mut wb = Workbench::open_in_memory("alice").unwrap();
+        let id = customer(&mut wb, "星辰科技有限公司", Some("13812345678"));
+        let v = get(&wb, id).version;
+        let out = wb
+            .edit_customer(
+                id,
+                v,
+                &[(Field::Status, Some("意向".into())), (Field::Mobile, Some("139-0000-1111".into()))],
+            )
+            .unwrap();
+        assert_eq!(out.version, v + 1);
+        assert_eq!(out.customer.status.as_deref(), Some("意向客户"));
+        assert_eq!(out.customer.mobile.as_deref(), Some("13900001111"));
+        assert_eq!(out.changes.len(), 2);
+        let d = wb.customer_detail(id).unwrap();
+        let numbers: Vec<&str> = d.phones.iter().map(|p| p.number.as_str()).collect();
+        assert_eq!(numbers, ["13812345678", "13900001111"], "the old number is kept, the new one added");
+        let audit = &d.history[0];
+        assert_eq!((audit.action.as_str(), audit.actor.as_str()), ("customer.edit", "alice"));
+        assert_eq!(audit.details["changes"][0]["field"], "status");
+        assert_eq!(audit.details["changes"][0]["old"], serde_json::Value::Null);
+        assert_eq!(audit.details["changes"][0]["new"], "意向客户");
+        assert_eq!(audit.details["changes"][1]["old"], "13812345678");
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_their_rule() {
+        let mut wb = Workbench::open_in_memory("alice").unwrap();
+        let id = customer(&mut wb, "星辰科技有限公司", Some("13812345678"));
+        let v = get(&wb, id).version;
+        let err = wb
+            .edit_customer(id, v, &[(Field::Mobile, Some("12345".into())), (Field::Status, Some("maybe".into()))])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("mobile.format") && err.contains("status.allowed") && err.contains("`12345`"), "{err}");
+        assert_eq!(get(&wb, id).version, v, "nothing written");
+        let err = wb.edit_customer(id, v, &[(Field::Number, Some("CRM2026-999999".into()))]).unwrap_err();
+        assert!(err.to_string().contains("never changes"), "{err}");
+        let err = wb.edit_customer(id, v, &[(Field::Name, Some("***".into()))]).unwrap_err();
+        assert!(err.to_string().contains("name.format"), "{err}");
+    }
+
+    #[test]
+    fn warnings_are_returned_not_dropped() {
+        let mut wb = Workbench::open_in_memory("alice").unwrap();
+        let id = customer(&mut wb, "星辰科技有限公司", Some("13812345678"));
+        let v = get(&wb, id).version;
+        let out = wb
+            .edit_customer(
+                id,
+                v,
+                &[(Field::FirstContact, Some("2024-05-01".into())), (Field::LastFollowup, Some("2024-04-01".into()))],
+            )
+            .unwrap();
+        assert_eq!(out.warnings.len(), 1);
+        assert_eq!(out.warnings[0].rule, "date.order");
+        assert_eq!(out.customer.last_followup.as_deref(), Some("2024-04-01"));
+    }
+
+    #[test]
+    fn stale_version_is_refused_naming_the_change() {
+        let mut wb = Workbench::open_in_memory("alice").unwrap();
+        let id = customer(&mut wb, "星辰科技有限公司", Some("13812345678"));
+        let v = get(&wb, id).version;
+        wb.edit_customer(id, v, &[(Field::Owner, Some("张三".into()))]).unwrap();
+        let err = wb.edit_customer(id, v, &[(Field::Owner, Some("李四".into()))]).unwrap_err().to_string();
+        assert!(err.contains(&format!("version {v}")) && err.contains("owner (empty) → `张三`"), "{err}");
+        assert_eq!(get(&wb, id).owner.as_deref(), Some("张三"));
+    }
+
+    #[test]
+    fn clearing_the_last_identity_is_refused() {
+        let mut wb = Workbench::open_in_memory("alice").unwrap();
+        let id = customer(&mut wb, "星辰科技有限公司", None);
+        let v = get(&wb, id).version;
+        let err = wb.edit_customer(id, v, &[(Field::Name, None)]).unwrap_err().to_string();
+        assert!(err.contains("row.identity"), "{err}");
+        let out = wb.edit_customer(id, v, &[(Field::Industry, Some("制造业".into()))]).unwrap();
+        assert_eq!(out.customer.industry.as_deref(), Some("制造业"));
+        let same = wb.edit_customer(id, out.version, &[(Field::Industry, Some("制造业".into()))]).unwrap();
+        assert!(same.changes.is_empty());
+        assert_eq!(same.version, out.version, "a no-op edit does not bump the version");
+    }
+}
