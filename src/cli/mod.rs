@@ -392,6 +392,17 @@ pub enum CustomerAction {
         #[arg(long)]
         json: bool,
     },
+    /// Edit a customer's fields: --set FIELD=VALUE (an empty VALUE clears the field), judged by the import's rules.
+    Edit {
+        /// The customer number.
+        number: String,
+        /// FIELD=VALUE, repeatable: --set owner=张三 --set mobile=13812345678.
+        #[arg(long = "set", value_name = "FIELD=VALUE", required = true)]
+        set: Vec<String>,
+        /// Print the changes as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Add a customer: --set FIELD=VALUE for each field (the import's target names), judged by the import's rules.
     #[command(long_about = "Add a customer by hand. Fields are the import's target names (`crmwb import --help`), \
 `phone` (sorted into mobile or landline) and custom:NAME:TYPE. Every value is judged by the same rules as an \
@@ -625,6 +636,9 @@ pub fn run(cli: Cli) -> Result<i32> {
         }
         Some(Command::Customer { action: CustomerAction::Add { set, json } }) => {
             customer::add(&cli, &mut out, set, *json)?;
+        }
+        Some(Command::Customer { action: CustomerAction::Edit { number, set, json } }) => {
+            customer::edit(&cli, &mut out, number, set, *json)?;
         }
         Some(Command::Contact { action: ContactAction::Add { number, set } }) => {
             customer::contact_add(&cli, &mut out, number, set)?;

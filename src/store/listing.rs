@@ -54,13 +54,14 @@ pub fn page_filtered(conn: &Connection, f: &CustomerFilter, after_id: i64, limit
     let mut sql = format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id > ?1 AND merged_into IS NULL");
     let mut values: Vec<Value> = vec![Value::Integer(after_id), Value::Integer(limit as i64)];
     let mut add = |cond: &str, v: Vec<Value>, sql: &mut String| {
-        let mut cond = cond.to_string();
-        for v in v {
-            values.push(v);
-            cond = cond.replacen("?", &format!("?{}", values.len()), 1);
-        }
+        // Each `?` of `cond` takes the next value, numbered after the ones before.
+        let mut parts = cond.split('?');
         sql.push_str(" AND ");
-        sql.push_str(&cond);
+        sql.push_str(parts.next().unwrap_or(""));
+        for (part, v) in parts.zip(v) {
+            values.push(v);
+            sql.push_str(&format!("?{}{part}", values.len()));
+        }
     };
     if let Some(s) = &f.status {
         add("status = ?", vec![Value::Text(s.clone())], &mut sql);
