@@ -492,3 +492,33 @@ fn cli_status_log_and_rules() {
     assert!(out.status.code() == Some(1) && err.contains("rules.toml") && err.contains("weekly"), "{err}");
     let _ = n2;
 }
+
+#[test]
+fn the_demo_has_overdue_due_today_and_upcoming_follow_ups() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    crmwb(&db).args(["demo", "--no-tui"]).assert().success();
+    let v = json(&crmwb(&db).args(["followups", "--json", "--due-within", "7"]).output().unwrap().stdout);
+    let counts = &v["counts"];
+    for k in ["overdue", "due_today", "upcoming"] {
+        assert!(counts[k].as_u64().unwrap() > 0, "{k}: {counts}");
+    }
+    // Past events were not moved into the future.
+    let list = json(&crmwb(&db).args(["customers", "--json"]).output().unwrap().stdout);
+    let today = days(0);
+    for c in list.as_array().unwrap() {
+        for f in ["first_contact", "last_followup", "contract_signed"] {
+            if let Some(v) = c[f].as_str() {
+                assert!(v <= today.as_str(), "{f} {v} after today");
+            }
+        }
+    }
+}
+
+#[test]
+fn real_databases_never_shift_dates() {
+    let mut wb = bench("2026-03-01");
+    let a = add(&mut wb, &[("name", "真实有限公司"), ("next_followup", "2024-01-01")]);
+    assert!(matches!(wb.shift_demo_dates(d("2026-03-01")), Err(Error::Refused(_))));
+    assert_eq!(wb.customer_by_number(&a).unwrap().customer.next_followup.as_deref(), Some("2024-01-01"));
+}

@@ -499,3 +499,67 @@ fn record_interaction(
         next_followup: next,
     })
 }
+
+impl Workbench {
+    /// Moves every date of a demo database by the same number of days so
+    /// that its follow-ups fall around `today`: some overdue (within the last
+    /// 30 days), one due today, some within the next week. Past events
+    /// (first contact, last follow-up, signing, interactions) never land
+    /// after today. Returns the shift in days. Refused on a real database:
+    /// real imports never shift dates.
+    pub fn shift_demo_dates(&mut self, today: NaiveDate) -> Result<i64> {
+        if !self.is_demo()? {
+            return Err(Error::Refused(
+                "only a demo database's dates are shifted; real data keeps the dates it was imported with".into(),
+            ));
+        }
+        let dates: Vec<NaiveDate> = {
+            let mut stmt = self.store.conn().prepare(
+                "SELECT DISTINCT next_followup FROM customers WHERE merged_into IS NULL AND next_followup IS NOT NULL ORDER BY 1",
+            )?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            rows.filter_map(|r| r.ok().and_then(|s| parse_day(&s))).collect()
+        };
+        // The latest planned date with others in the month before it and the
+        // week after it becomes today.
+        let anchor = dates
+            .iter()
+            .rev()
+            .find(|d| {
+                dates.iter().any(|o| *o < **d && *o >= shift(**d, -30))
+                    && dates.iter().any(|o| *o > **d && *o <= shift(**d, 7))
+            })
+            .or(dates.last())
+            .copied();
+        let Some(anchor) = anchor else { return Ok(0) };
+        let days = (today - anchor).num_days();
+        let modifier = format!("{days:+} days");
+        let (now, actor) = (self.clock.stamp(), self.actor.clone());
+        let today_s = day(today);
+        let tx = self.store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "UPDATE customers SET
+                 first_contact = min(date(first_contact, ?1), ?2),
+                 last_followup = min(date(last_followup, ?1), ?2),
+                 contract_signed = min(date(contract_signed, ?1), ?2),
+                 next_followup = date(next_followup, ?1),
+                 contract_expiry = date(contract_expiry, ?1)",
+            params![modifier, today_s],
+        )?;
+        tx.execute("UPDATE interactions SET at = min(date(at, ?1), ?2)", params![modifier, today_s])?;
+        store::audit::append(
+            &tx,
+            &NewAudit {
+                actor: &actor,
+                action: "demo.shift_dates",
+                entity: "database",
+                entity_id: None,
+                customer_id: None,
+                details: serde_json::json!({ "days": days, "anchor": day(anchor), "today": today_s }),
+            },
+            &now,
+        )?;
+        tx.commit()?;
+        Ok(days)
+    }
+}
