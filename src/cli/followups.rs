@@ -69,13 +69,15 @@ pub fn list(cli: &Cli, out: &mut dyn Write, a: &ListArgs<'_>) -> Result<i32> {
     let count = |u: Urgency| reminders.iter().filter(|r| r.urgency == u).count();
     let (overdue, due_today, upcoming) = (count(Urgency::Overdue), count(Urgency::DueToday), count(Urgency::Upcoming));
     if a.json {
-        let v = serde_json::json!({
-            "today": today.format("%Y-%m-%d").to_string(),
-            "counts": { "overdue": overdue, "due_today": due_today, "upcoming": upcoming },
-            "reminders": reminders,
-        });
-        serde_json::to_writer_pretty(&mut *out, &v)?;
-        writeln!(out)?;
+        // One reminder per line, written as it goes: a year-old backlog of
+        // hundreds of thousands must not become one document in memory.
+        let head = serde_json::json!({ "overdue": overdue, "due_today": due_today, "upcoming": upcoming });
+        write!(out, "{{\n  \"today\": \"{}\",\n  \"counts\": {head},\n  \"reminders\": [", today.format("%Y-%m-%d"))?;
+        for (i, r) in reminders.iter().enumerate() {
+            write!(out, "{}\n    ", if i == 0 { "" } else { "," })?;
+            serde_json::to_writer(&mut *out, r)?;
+        }
+        writeln!(out, "{}]\n}}", if reminders.is_empty() { "" } else { "\n  " })?;
     } else {
         print_reminders(out, &reminders)?;
         writeln!(
