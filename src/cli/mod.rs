@@ -2,7 +2,9 @@
 //! service, and prints. No SQL and no business rule lives here.
 
 mod admin;
+mod customer;
 mod demo;
+mod followups;
 mod matching;
 mod merge;
 mod output;
@@ -169,7 +171,7 @@ interaction_at interaction_kind interaction_summary interaction_by custom:NAME:T
         #[arg(long)]
         json: bool,
     },
-    /// List customers.
+    /// List customers, optionally filtered (all filters given must hold).
     Customers {
         /// Print one JSON array of objects keyed by target field names.
         #[arg(long)]
@@ -177,11 +179,118 @@ interaction_at interaction_kind interaction_summary interaction_by custom:NAME:T
         /// At most N customers.
         #[arg(long, value_name = "N")]
         limit: Option<usize>,
+        /// Only this status: 潜在客户, 意向客户, 成交客户, 流失客户 (or 意向, interested, won, …).
+        #[arg(long, value_name = "STATUS")]
+        status: Option<String>,
+        /// Only customers this person owns.
+        #[arg(long, value_name = "NAME")]
+        owner: Option<String>,
+        /// Only customers with this quality flag, e.g. 待完善.
+        #[arg(long, value_name = "FLAG")]
+        flag: Option<String>,
+        /// Text in the name, contact, number or e-mail, or a phone number.
+        #[arg(long, value_name = "TEXT")]
+        search: Option<String>,
     },
     /// Work with one customer.
     Customer {
         #[command(subcommand)]
         action: CustomerAction,
+    },
+    /// Contact persons of a customer.
+    Contact {
+        #[command(subcommand)]
+        action: ContactAction,
+    },
+    /// Follow-up reminders due today or overdue (the rules: `crmwb rules show`); complete or snooze them.
+    #[command(
+        args_conflicts_with_subcommands = true,
+        long_about = "List follow-up reminders: by default the overdue ones and those due today, \
+each with the rule that raised it and why. `done` completes a customer's open reminders and logs the \
+follow-up; `snooze` hides them for a while.",
+        after_help = "Exit status: 0 when nothing is overdue (or without --check); 4 with --check when at least \
+one reminder is overdue; 1 on an error; 2 on a usage error; 3 when refused."
+    )]
+    Followups {
+        #[command(subcommand)]
+        action: Option<FollowupsAction>,
+        /// Only reminders past their due date.
+        #[arg(long, conflicts_with = "due_within")]
+        overdue: bool,
+        /// Also list reminders due within DAYS days after today.
+        #[arg(long, value_name = "DAYS")]
+        due_within: Option<u32>,
+        /// Only customers owned by NAME.
+        #[arg(long, value_name = "NAME", conflicts_with = "mine")]
+        owner: Option<String>,
+        /// Only customers you own (your login is the owner).
+        #[arg(long)]
+        mine: bool,
+        /// Print JSON: {today, counts {overdue, due_today, upcoming}, reminders [...]}.
+        #[arg(long)]
+        json: bool,
+        /// Exit with status 4 when anything is overdue (for scripts and cron).
+        #[arg(long)]
+        check: bool,
+        /// Evaluate as of this date instead of today (YYYY-MM-DD).
+        #[arg(long, value_name = "YYYY-MM-DD", global = true)]
+        now: Option<String>,
+    },
+    /// Change a customer's lifecycle status: 潜在客户 → 意向客户 → 成交客户 → 流失客户.
+    #[command(long_about = "Change a customer's lifecycle status. Won (成交客户) needs a contract: one on record, \
+or --contract-no / --contract-signed. Lost (流失客户), going back from interested to prospect, and \
+reactivating a lost customer need --reason. A won customer never goes back to prospect or interested. \
+Every change is recorded with who, when and why (see `crmwb customer show`).")]
+    Status {
+        /// The customer number.
+        number: String,
+        /// The new status (潜在客户/意向客户/成交客户/流失客户, or prospect/interested/won/lost).
+        status: String,
+        /// Why: required for lost, for reactivating, and for going back to prospect.
+        #[arg(long)]
+        reason: Option<String>,
+        /// The signed contract's number (sets contract_no).
+        #[arg(long, value_name = "NO")]
+        contract_no: Option<String>,
+        /// The contract's signing date (sets contract_signed).
+        #[arg(long, value_name = "DATE")]
+        contract_signed: Option<String>,
+        /// Act as of this date instead of today (YYYY-MM-DD).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        now: Option<String>,
+    },
+    /// Log an interaction with a customer (call, visit, email, meeting, quote, ticket, event, note).
+    #[command(long_about = "Log an interaction. Anything but a note is a follow-up: it moves the customer's \
+last_followup forward and settles a planned next follow-up that has come. --next plans the next one.")]
+    Log {
+        /// The customer number.
+        number: String,
+        /// call, visit, email, meeting, quote, ticket, event or note (电话, 拜访, 报价… also work).
+        #[arg(long)]
+        kind: String,
+        /// What happened.
+        #[arg(long)]
+        note: String,
+        /// The day it happened (default today; never in the future).
+        #[arg(long, value_name = "DATE")]
+        at: Option<String>,
+        /// The customer's contact person it was with (by name).
+        #[arg(long, value_name = "NAME")]
+        contact: Option<String>,
+        /// Plan the next follow-up on this date.
+        #[arg(long, value_name = "DATE")]
+        next: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Act as of this date instead of today (YYYY-MM-DD).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        now: Option<String>,
+    },
+    /// The follow-up reminder rules everyone sees: show them, or (admins) replace them from a TOML file.
+    Rules {
+        #[command(subcommand)]
+        action: RulesAction,
     },
     /// Export data: customers as CSV (UTF-8 with BOM, opens in Excel), XLSX or JSON.
     Export {
@@ -333,6 +442,68 @@ pub enum ImportsAction {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum FollowupsAction {
+    /// Complete a customer's open reminders (or the one named) and log the follow-up.
+    Done {
+        /// The customer number.
+        number: String,
+        /// Complete only this reminder (its rule id, as listed), even if not yet due.
+        #[arg(long, value_name = "ID")]
+        reminder: Option<String>,
+        /// What was done.
+        #[arg(long)]
+        note: String,
+        /// Plan the next follow-up on this date.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        next: Option<String>,
+        /// The interaction kind the follow-up is logged as.
+        #[arg(long, default_value = "call")]
+        kind: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Hide a customer's open reminders (or the one named) for a while: 3d, 1w, 1m.
+    Snooze {
+        /// The customer number.
+        number: String,
+        /// How long: Nd (days), Nw (weeks) or Nm (months).
+        #[arg(long = "for", value_name = "LENGTH")]
+        length: String,
+        /// Snooze only this reminder (its rule id), even if not yet due.
+        #[arg(long, value_name = "ID")]
+        reminder: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesAction {
+    /// Print the rules as a TOML rule file (edit it and `rules set` it back).
+    Show {
+        /// Print JSON instead.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace every rule with those of a TOML rule file (`-` reads standard input). Admins only.
+    Set {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContactAction {
+    /// Add a contact person: --set name=… [--set title=… --set mobile=… --set email=… --set notes=…].
+    Add {
+        /// The customer number.
+        number: String,
+        /// FIELD=VALUE: name, title, mobile, landline, phone, email, notes. Repeatable.
+        #[arg(long = "set", value_name = "FIELD=VALUE", required = true)]
+        set: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum CustomerAction {
     /// Show everything known about a customer: fields, phones, contacts,
     /// interactions, source rows and history.
@@ -340,6 +511,29 @@ pub enum CustomerAction {
         /// The customer number, e.g. CRM2026-000042 (an absorbed number finds its survivor).
         number: String,
         /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Edit a customer's fields: --set FIELD=VALUE (an empty VALUE clears the field), judged by the import's rules.
+    Edit {
+        /// The customer number.
+        number: String,
+        /// FIELD=VALUE, repeatable: --set owner=张三 --set mobile=13812345678.
+        #[arg(long = "set", value_name = "FIELD=VALUE", required = true)]
+        set: Vec<String>,
+        /// Print the changes as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a customer: --set FIELD=VALUE for each field (the import's target names), judged by the import's rules.
+    #[command(long_about = "Add a customer by hand. Fields are the import's target names (`crmwb import --help`), \
+`phone` (sorted into mobile or landline) and custom:NAME:TYPE. Every value is judged by the same rules as an \
+import; a value a rule refuses is named with the rule and nothing is written.")]
+    Add {
+        /// FIELD=VALUE, repeatable: --set name=星辰科技有限公司 --set phone=13812345678.
+        #[arg(long = "set", value_name = "FIELD=VALUE", required = true)]
+        set: Vec<String>,
+        /// Print the new customer as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -580,10 +774,86 @@ pub fn run(cli: Cli) -> Result<i32> {
                 }
             }
         }
-        Some(Command::Customers { json, limit }) => {
+        Some(Command::Customers { json, limit, status, owner, flag, search }) => {
             let wb = open(&cli, OpenMode::Existing)?;
-            output::print_customers(&mut out, &wb, *json, *limit)?;
+            let filter = crate::service::CustomerFilter {
+                status: status.clone(),
+                owner: owner.clone(),
+                flag: flag.clone(),
+                search: search.clone(),
+            };
+            output::print_customers(&mut out, &wb, &filter, *json, *limit)?;
         }
+        Some(Command::Customer { action: CustomerAction::Add { set, json } }) => {
+            customer::add(&cli, &mut out, set, *json)?;
+        }
+        Some(Command::Customer { action: CustomerAction::Edit { number, set, json } }) => {
+            customer::edit(&cli, &mut out, number, set, *json)?;
+        }
+        Some(Command::Contact { action: ContactAction::Add { number, set } }) => {
+            customer::contact_add(&cli, &mut out, number, set)?;
+        }
+        Some(Command::Followups { action: None, overdue, due_within, owner, mine, json, check, now }) => {
+            let args = followups::ListArgs {
+                overdue: *overdue,
+                due_within: *due_within,
+                owner: owner.as_deref(),
+                mine: *mine,
+                json: *json,
+                check: *check,
+                now: now.as_deref(),
+            };
+            let code = followups::list(&cli, &mut out, &args)?;
+            out.flush()?;
+            return Ok(code);
+        }
+        Some(Command::Followups {
+            action: Some(FollowupsAction::Done { number, reminder, note, next, kind, json }),
+            now,
+            ..
+        }) => {
+            let args = followups::DoneArgs {
+                number,
+                reminder: reminder.as_deref(),
+                note,
+                next: next.as_deref(),
+                kind,
+                json: *json,
+                now: now.as_deref(),
+            };
+            followups::done(&cli, &mut out, &args)?;
+        }
+        Some(Command::Followups {
+            action: Some(FollowupsAction::Snooze { number, length, reminder }), now, ..
+        }) => {
+            followups::snooze(&cli, &mut out, number, length, reminder.as_deref(), now.as_deref())?;
+        }
+        Some(Command::Status { number, status, reason, contract_no, contract_signed, now }) => {
+            let args = followups::StatusArgs {
+                number,
+                status,
+                reason: reason.as_deref(),
+                contract_no: contract_no.as_deref(),
+                contract_signed: contract_signed.as_deref(),
+                now: now.as_deref(),
+            };
+            followups::status(&cli, &mut out, &args)?;
+        }
+        Some(Command::Log { number, kind, note, at, contact, next, json, now }) => {
+            let args = followups::LogArgs {
+                number,
+                kind,
+                note,
+                at: at.as_deref(),
+                contact: contact.as_deref(),
+                next: next.as_deref(),
+                json: *json,
+                now: now.as_deref(),
+            };
+            followups::log(&cli, &mut out, &args)?;
+        }
+        Some(Command::Rules { action: RulesAction::Show { json } }) => followups::rules_show(&cli, &mut out, *json)?,
+        Some(Command::Rules { action: RulesAction::Set { file } }) => followups::rules_set(&cli, &mut out, file)?,
         Some(Command::Customer { action: CustomerAction::Show { number, json } }) => {
             let wb = open(&cli, OpenMode::Existing)?;
             let detail = wb.customer_by_number(number)?;

@@ -207,12 +207,18 @@ pub fn customer_json(c: &Customer) -> Value {
     Value::Object(m)
 }
 
-pub fn print_customers(out: &mut impl Write, wb: &Workbench, json: bool, limit: Option<usize>) -> Result<()> {
+pub fn print_customers(
+    out: &mut impl Write,
+    wb: &Workbench,
+    filter: &crate::service::CustomerFilter,
+    json: bool,
+    limit: Option<usize>,
+) -> Result<()> {
     if json {
         // Written as produced, so a million customers never sit in memory.
         write!(out, "[")?;
         let mut first = true;
-        wb.for_each_customer(limit, |c| {
+        wb.for_each_matching_customer(filter, limit, |c| {
             if !first {
                 write!(out, ",")?;
             }
@@ -235,7 +241,7 @@ pub fn print_customers(out: &mut impl Write, wb: &Workbench, json: bool, limit: 
         fit("mobile", 11)
     )?;
     let mut n = 0;
-    wb.for_each_customer(limit, |c| {
+    wb.for_each_matching_customer(filter, limit, |c| {
         n += 1;
         let s = |f: Field| sanitize(c.get(f).unwrap_or("")).into_owned();
         writeln!(
@@ -252,7 +258,11 @@ pub fn print_customers(out: &mut impl Write, wb: &Workbench, json: bool, limit: 
         Ok(())
     })?;
     if n == 0 {
-        writeln!(out, "No customers yet: import a file with `crmwb import FILE --source NAME`.")?;
+        if filter.is_empty() {
+            writeln!(out, "No customers yet: import a file with `crmwb import FILE --source NAME`.")?;
+        } else {
+            writeln!(out, "No customer matches.")?;
+        }
     }
     Ok(())
 }
@@ -352,10 +362,33 @@ pub fn print_customer(out: &mut impl Write, d: &CustomerDetail, json: bool) -> R
     if !d.history.is_empty() {
         writeln!(out, "\nHistory:")?;
         for h in &d.history {
-            writeln!(out, "  {}  {}  {}", h.at, sanitize(&h.actor), sanitize(&h.action))?;
+            writeln!(out, "  {}  {}  {}{}", h.at, sanitize(&h.actor), sanitize(&h.action), history_note(h))?;
         }
     }
     Ok(())
+}
+
+/// The why of a history entry, for the actions whose reason users ask about.
+fn history_note(h: &crate::domain::AuditEntry) -> String {
+    let d = &h.details;
+    let text = |k: &str| d[k].as_str().map(|s| crate::display::sanitize_lines(s).join(" / "));
+    match h.action.as_str() {
+        "customer.status" => format!(
+            ": {} → {}{}",
+            text("from").unwrap_or_else(|| "(none)".into()),
+            text("to").unwrap_or_default(),
+            text("reason").map(|r| format!(", because: {r}")).unwrap_or_default()
+        ),
+        "interaction.log" => format!(
+            ": {} on {}: {}",
+            text("kind").unwrap_or_default(),
+            text("at").unwrap_or_default(),
+            text("summary").unwrap_or_default()
+        ),
+        "followup.done" => text("note").map(|n| format!(": {n}")).unwrap_or_default(),
+        "followup.snooze" => text("until").map(|u| format!(": until {u}")).unwrap_or_default(),
+        _ => String::new(),
+    }
 }
 
 /// Standard output when it is a terminal: every line passes through

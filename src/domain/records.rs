@@ -185,3 +185,64 @@ pub struct User {
     pub manager: Option<String>,
     pub disabled: bool,
 }
+
+/// The kinds of interaction a person logs. Imports may carry other kinds
+/// (whatever a source calls its rows); these are the ones the CLI and TUI offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InteractionKind {
+    Call,
+    Visit,
+    Email,
+    Meeting,
+    Quote,
+    Ticket,
+    Event,
+    Note,
+}
+
+impl InteractionKind {
+    pub const ALL: [InteractionKind; 8] = [
+        InteractionKind::Call,
+        InteractionKind::Visit,
+        InteractionKind::Email,
+        InteractionKind::Meeting,
+        InteractionKind::Quote,
+        InteractionKind::Ticket,
+        InteractionKind::Event,
+        InteractionKind::Note,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InteractionKind::Call => "call",
+            InteractionKind::Visit => "visit",
+            InteractionKind::Email => "email",
+            InteractionKind::Meeting => "meeting",
+            InteractionKind::Quote => "quote",
+            InteractionKind::Ticket => "ticket",
+            InteractionKind::Event => "event",
+            InteractionKind::Note => "note",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<InteractionKind> {
+        Some(match s.trim().to_lowercase().as_str() {
+            "call" | "phone" | "电话" | "通话" | "来电" | "去电" => InteractionKind::Call,
+            "visit" | "拜访" | "上门" | "面访" => InteractionKind::Visit,
+            "email" | "e-mail" | "mail" | "邮件" => InteractionKind::Email,
+            "meeting" | "会议" | "会面" | "开会" => InteractionKind::Meeting,
+            "quote" | "quotation" | "报价" | "报价单" => InteractionKind::Quote,
+            "ticket" | "工单" | "服务" => InteractionKind::Ticket,
+            "event" | "活动" | "展会" | "报名" => InteractionKind::Event,
+            "note" | "备注" | "记录" => InteractionKind::Note,
+            _ => return None,
+        })
+    }
+
+    /// Whether it is contact with the customer, and so a follow-up: a note
+    /// is written about a customer, not with them.
+    pub fn is_contact(self) -> bool {
+        self != InteractionKind::Note
+    }
+}

@@ -66,7 +66,65 @@ pub const RULES: &[(&str, Severity, &str)] = &[
         Severity::Warning,
         "industry must be one of the GB/T 4754-2017 sections (A–T), by name, letter or a common wording",
     ),
+    (
+        "status.won_needs_contract",
+        Severity::Error,
+        "成交客户 (won) needs a contract: a contract number or signing date",
+    ),
+    ("status.lost_needs_reason", Severity::Error, "流失客户 (lost) needs a reason"),
+    ("status.reactivate_needs_reason", Severity::Error, "reactivating a lost customer needs a reason"),
+    ("status.downgrade_needs_reason", Severity::Error, "moving an interested customer back to prospect needs a reason"),
+    (
+        "status.won_is_final",
+        Severity::Error,
+        "a won customer does not go back to prospect or interested; it stays won or becomes lost (with a reason)",
+    ),
+    (
+        "interaction.kind",
+        Severity::Error,
+        "an interaction is a call, visit, email, meeting, quote, ticket, event or note",
+    ),
 ];
+
+/// Whether the lifecycle allows `from` → `to` (domain.md: 潜在客户 → 意向客户 →
+/// 成交客户 → 流失客户, with conditions). `has_contract`: the customer has, or
+/// is given in the same change, a contract number or signing date. A change
+/// to the same status is not a transition and is not judged here.
+pub fn check_status_change(
+    from: Option<Status>,
+    to: Status,
+    has_contract: bool,
+    reason: Option<&str>,
+) -> Result<(), Issue> {
+    let has_reason = reason.is_some_and(|r| !r.trim().is_empty());
+    let refuse = |rule: &'static str, msg: String| Err(Issue { field: Some("status"), ..Issue::error(rule, msg) });
+    let (f, t) = (from.map(Status::as_str).unwrap_or("(none)"), to.as_str());
+    if from == Some(Status::Won) && matches!(to, Status::Prospect | Status::Interested) {
+        return refuse(
+            "status.won_is_final",
+            format!("{f} → {t}: a won customer does not go back; mark it 流失客户 with a reason, or keep it won"),
+        );
+    }
+    if from == Some(Status::Lost) && !has_reason {
+        return refuse(
+            "status.reactivate_needs_reason",
+            format!("{f} → {t}: reactivating a lost customer needs --reason"),
+        );
+    }
+    if from == Some(Status::Interested) && to == Status::Prospect && !has_reason {
+        return refuse("status.downgrade_needs_reason", format!("{f} → {t}: moving back to prospect needs --reason"));
+    }
+    match to {
+        Status::Won if !has_contract => refuse(
+            "status.won_needs_contract",
+            format!("{f} → {t}: a won customer needs a contract (--contract-no or --contract-signed)"),
+        ),
+        Status::Lost if !has_reason => {
+            refuse("status.lost_needs_reason", format!("{f} → {t}: give the --reason it was lost"))
+        }
+        _ => Ok(()),
+    }
+}
 
 /// Normalises one value for `field`. `Ok(None)` means empty.
 pub fn normalize_field(field: Field, raw: &str) -> Result<Option<String>, Issue> {
@@ -268,6 +326,53 @@ mod tests {
         assert_eq!(normalize_field(Field::Priority, "一般").unwrap(), Some("中".into()));
         assert_eq!(normalize_field(Field::Status, "丢单").unwrap(), Some("流失客户".into()));
         assert_eq!(normalize_field(Field::Name, "***").unwrap_err().rule, "name.format");
+    }
+
+    #[test]
+    fn every_status_transition() {
+        use Status::*;
+        let none: Option<Status> = None;
+        // (from, to, has_contract, reason) → Ok or the rule that refuses it.
+        type Case<'a> = (Option<Status>, Status, bool, Option<&'a str>, Option<&'a str>);
+        let cases: &[Case<'_>] = &[
+            (none, Prospect, false, None, None),
+            (none, Interested, false, None, None),
+            (none, Won, false, None, Some("status.won_needs_contract")),
+            (none, Won, true, None, None),
+            (none, Lost, false, None, Some("status.lost_needs_reason")),
+            (none, Lost, false, Some("bankrupt"), None),
+            (Some(Prospect), Interested, false, None, None),
+            (Some(Prospect), Won, false, None, Some("status.won_needs_contract")),
+            (Some(Prospect), Won, true, None, None),
+            (Some(Prospect), Lost, false, None, Some("status.lost_needs_reason")),
+            (Some(Prospect), Lost, false, Some("went quiet"), None),
+            (Some(Interested), Prospect, false, None, Some("status.downgrade_needs_reason")),
+            (Some(Interested), Prospect, false, Some("budget frozen"), None),
+            (Some(Interested), Won, false, None, Some("status.won_needs_contract")),
+            (Some(Interested), Won, true, None, None),
+            (Some(Interested), Lost, false, Some("  "), Some("status.lost_needs_reason")),
+            (Some(Interested), Lost, false, Some("chose a rival"), None),
+            (Some(Won), Prospect, true, Some("x"), Some("status.won_is_final")),
+            (Some(Won), Interested, true, Some("x"), Some("status.won_is_final")),
+            (Some(Won), Lost, true, None, Some("status.lost_needs_reason")),
+            (Some(Won), Lost, true, Some("contract ended"), None),
+            (Some(Lost), Prospect, false, None, Some("status.reactivate_needs_reason")),
+            (Some(Lost), Prospect, false, Some("new budget"), None),
+            (Some(Lost), Interested, false, None, Some("status.reactivate_needs_reason")),
+            (Some(Lost), Interested, false, Some("called back"), None),
+            (Some(Lost), Won, true, None, Some("status.reactivate_needs_reason")),
+            (Some(Lost), Won, false, Some("signed again"), Some("status.won_needs_contract")),
+            (Some(Lost), Won, true, Some("signed again"), None),
+        ];
+        for (from, to, contract, reason, refused) in cases {
+            let got = check_status_change(*from, *to, *contract, *reason).err().map(|i| i.rule);
+            assert_eq!(got, *refused, "{from:?} → {to:?} contract={contract} reason={reason:?}");
+        }
+        for (_, _, _, _, rule) in cases {
+            if let Some(rule) = rule {
+                assert!(RULES.iter().any(|(id, _, _)| id == rule), "{rule} is not in the catalogue");
+            }
+        }
     }
 
     #[test]

@@ -103,6 +103,16 @@ impl Workbench {
                 Severity::Warning => warnings.push(issue),
             }
         }
+        // The lifecycle's conditions hold for edits too; a change that needs a
+        // reason goes through `change_status` (`crmwb status`).
+        if let Some(to) = c.status.as_deref().and_then(crate::domain::Status::parse).filter(|_| old.status != c.status)
+        {
+            let from = old.status.as_deref().and_then(crate::domain::Status::parse);
+            let has_contract = c.get(Field::ContractNo).is_some() || c.get(Field::ContractSigned).is_some();
+            if let Err(i) = validate::check_status_change(from, to, has_contract, None) {
+                refused.push(format!("{} ({}); use `crmwb status` to give a reason", i.message, i.rule));
+            }
+        }
         if !refused.is_empty() {
             return Err(Error::Invalid(format!("{}: edit refused: {}", old.number, refused.join("; "))));
         }

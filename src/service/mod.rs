@@ -6,8 +6,10 @@ pub mod access;
 pub mod actor;
 mod admin;
 mod erase;
+mod customer_entry;
 mod edit;
 mod export;
+mod followups;
 mod import;
 mod matching;
 mod merge;
@@ -17,8 +19,10 @@ pub mod survivorship;
 pub use access::{Access, Permission, Scope, Subject};
 pub use admin::{CheckReport, UserRow};
 pub use erase::{ErasureReport, ERASED};
+pub use customer_entry::{parse_set, CustomerFilter};
 pub use edit::{EditOutcome, FieldChange};
 pub use export::{neutralise, ExportFormat};
+pub use followups::{Completed, FollowupQuery, Logged, NewInteraction, RuleSet, StatusChange};
 pub use import::{ImportOptions, ImportProgress, ImportReport, RowIssueReport};
 pub use matching::{
     decode_evidence, BandCounts, ClusterView, Evidence, MatchOptions, MatchReport, MemberView, PairView, ReviewOutcome,
@@ -40,17 +44,24 @@ use std::path::Path;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Clock {
     fixed: Option<chrono::NaiveDateTime>,
+    /// `--now`: the day rules see, while records keep real timestamps (an
+    /// audit trail must not say a change happened on a day it did not).
+    day: Option<chrono::NaiveDate>,
 }
 
 impl Clock {
     pub fn fixed(at: chrono::NaiveDateTime) -> Clock {
-        Clock { fixed: Some(at) }
+        Clock { fixed: Some(at), day: None }
+    }
+    /// Today is `day`; timestamps stay real.
+    pub fn on_day(day: chrono::NaiveDate) -> Clock {
+        Clock { fixed: None, day: Some(day) }
     }
     pub fn now_local(&self) -> chrono::NaiveDateTime {
         self.fixed.unwrap_or_else(|| chrono::Local::now().naive_local())
     }
     pub fn today(&self) -> chrono::NaiveDate {
-        self.now_local().date()
+        self.day.unwrap_or_else(|| self.now_local().date())
     }
     /// A timestamp for records: RFC 3339 in UTC.
     pub fn stamp(&self) -> String {

@@ -3,9 +3,11 @@
 
 pub mod audit;
 pub mod customers;
+pub mod followups;
 pub mod imports;
 pub mod users;
 pub mod matching;
+pub mod listing;
 pub mod merges;
 
 pub use audit::NewAudit;
@@ -26,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_matching.sql"),
     include_str!("migrations/0003_merges.sql"),
+    include_str!("migrations/0004_followups.sql"),
     include_str!("migrations/0006_access.sql"),
 ];
 

@@ -1,0 +1,277 @@
+//! `crmwb followups`, `followups done|snooze`, `status`, `log`, `rules`:
+//! argument parsing and printing around the follow-up service.
+
+use super::{open, Cli};
+use crate::display::{fit, sanitize};
+use crate::domain::{InteractionKind, Reminder, Urgency};
+use crate::error::{Error, Result};
+use crate::service::{FollowupQuery, NewInteraction, Workbench};
+use crate::store::OpenMode;
+use chrono::NaiveDate;
+use std::io::Write;
+use std::path::Path;
+
+/// Exit status of `followups --check` when anything is overdue. Distinct
+/// from 1 (error), 2 (usage) and 3 (refused).
+pub const EXIT_OVERDUE: i32 = 4;
+
+/// `--now YYYY-MM-DD`, else the local date.
+pub fn today(now: Option<&str>) -> Result<Option<NaiveDate>> {
+    now.map(|s| {
+        NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+            .map_err(|_| Error::Invalid(format!("--now `{s}`: give a date as YYYY-MM-DD")))
+    })
+    .transpose()
+}
+
+fn date_arg(flag: &str, s: Option<&str>) -> Result<Option<NaiveDate>> {
+    s.map(|s| {
+        crate::clean::date::parse(s)
+            .map_err(|e| Error::Invalid(format!("{flag} `{s}`: {e}; give a date as YYYY-MM-DD")))
+    })
+    .transpose()
+}
+
+/// Opens the database with "today" at `--now`.
+fn open_at(cli: &Cli, now: Option<&str>) -> Result<Workbench> {
+    let mut wb = open(cli, OpenMode::Existing)?;
+    if let Some(d) = today(now)? {
+        wb.set_clock(crate::service::Clock::on_day(d));
+    }
+    Ok(wb)
+}
+
+pub struct ListArgs<'a> {
+    pub overdue: bool,
+    pub due_within: Option<u32>,
+    pub owner: Option<&'a str>,
+    pub mine: bool,
+    pub json: bool,
+    pub check: bool,
+    pub now: Option<&'a str>,
+}
+
+fn label(u: Urgency) -> &'static str {
+    match u {
+        Urgency::Overdue => "OVERDUE",
+        Urgency::DueToday => "TODAY",
+        Urgency::Upcoming => "upcoming",
+    }
+}
+
+/// Prints the reminder list; returns the exit code.
+pub fn list(cli: &Cli, out: &mut dyn Write, a: &ListArgs<'_>) -> Result<i32> {
+    let wb = open_at(cli, a.now)?;
+    let today = wb.clock().today();
+    let owner = if a.mine { Some(wb.actor().to_string()) } else { a.owner.map(str::to_string) };
+    let q = FollowupQuery { overdue_only: a.overdue, due_within: a.due_within, owner };
+    let reminders = wb.reminders(today, &q)?;
+    let count = |u: Urgency| reminders.iter().filter(|r| r.urgency == u).count();
+    let (overdue, due_today, upcoming) = (count(Urgency::Overdue), count(Urgency::DueToday), count(Urgency::Upcoming));
+    if a.json {
+        // One reminder per line, written as it goes: a year-old backlog of
+        // hundreds of thousands must not become one document in memory.
+        let head = serde_json::json!({ "overdue": overdue, "due_today": due_today, "upcoming": upcoming });
+        write!(out, "{{\n  \"today\": \"{}\",\n  \"counts\": {head},\n  \"reminders\": [", today.format("%Y-%m-%d"))?;
+        for (i, r) in reminders.iter().enumerate() {
+            write!(out, "{}\n    ", if i == 0 { "" } else { "," })?;
+            serde_json::to_writer(&mut *out, r)?;
+        }
+        writeln!(out, "{}]\n}}", if reminders.is_empty() { "" } else { "\n  " })?;
+    } else {
+        print_reminders(out, &reminders)?;
+        writeln!(
+            out,
+            "{} overdue, {} due today, {} upcoming (today is {})",
+            overdue,
+            due_today,
+            upcoming,
+            today.format("%Y-%m-%d")
+        )?;
+    }
+    Ok(if a.check && overdue > 0 { EXIT_OVERDUE } else { 0 })
+}
+
+fn print_reminders(out: &mut dyn Write, reminders: &[Reminder]) -> Result<()> {
+    for r in reminders {
+        let when = match r.urgency {
+            Urgency::Overdue => format!("{}d late", r.days_overdue),
+            Urgency::DueToday => "today".into(),
+            Urgency::Upcoming => format!("in {}d", -r.days_overdue),
+        };
+        let snoozed = r.snoozed_until.map(|u| format!(" (snoozed until {})", u.format("%Y-%m-%d"))).unwrap_or_default();
+        writeln!(
+            out,
+            "{} {} {}  {}  {}  {}  {}  {}{}{}",
+            fit(label(r.urgency), 8),
+            fit(&when, 9),
+            r.effective_due().format("%Y-%m-%d"),
+            fit(&r.number, 15),
+            fit(&sanitize(&r.name), 26),
+            fit(&sanitize(r.owner.as_deref().unwrap_or("-")), 8),
+            fit(&r.rule, 16),
+            if r.escalated { "ESCALATED " } else { "" },
+            sanitize(&r.reason),
+            snoozed
+        )?;
+    }
+    Ok(())
+}
+
+fn interaction_kind(s: &str) -> Result<InteractionKind> {
+    InteractionKind::parse(s).ok_or_else(|| {
+        Error::Invalid(format!(
+            "--kind `{s}`: [interaction.kind] an interaction is one of {}",
+            InteractionKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+        ))
+    })
+}
+
+pub struct DoneArgs<'a> {
+    pub number: &'a str,
+    pub reminder: Option<&'a str>,
+    pub note: &'a str,
+    pub next: Option<&'a str>,
+    pub kind: &'a str,
+    pub json: bool,
+    pub now: Option<&'a str>,
+}
+
+pub fn done(cli: &Cli, out: &mut dyn Write, a: &DoneArgs<'_>) -> Result<()> {
+    let mut wb = open_at(cli, a.now)?;
+    let entry = NewInteraction {
+        kind: interaction_kind(a.kind)?,
+        summary: a.note.to_string(),
+        at: None,
+        contact: None,
+        next: date_arg("--next", a.next)?,
+    };
+    let r = wb.complete_followup(a.number, a.reminder, &entry)?;
+    if a.json {
+        serde_json::to_writer_pretty(&mut *out, &r)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    if r.completed.is_empty() {
+        writeln!(out, "{}: no open reminders; the follow-up is logged", r.logged.number)?;
+    }
+    for x in &r.completed {
+        writeln!(out, "{}: done [{}] {}", x.number, x.rule, sanitize(&x.reason))?;
+    }
+    print_logged(out, &r.logged)
+}
+
+fn print_logged(out: &mut dyn Write, l: &crate::service::Logged) -> Result<()> {
+    writeln!(
+        out,
+        "{}: interaction {} logged on {}; last follow-up {}, next follow-up {}",
+        l.number,
+        l.interaction_id,
+        l.at,
+        l.last_followup.as_deref().unwrap_or("-"),
+        l.next_followup.as_deref().unwrap_or("(none planned)")
+    )?;
+    Ok(())
+}
+
+pub fn snooze(
+    cli: &Cli,
+    out: &mut dyn Write,
+    number: &str,
+    length: &str,
+    reminder: Option<&str>,
+    now: Option<&str>,
+) -> Result<()> {
+    let mut wb = open_at(cli, now)?;
+    for r in wb.snooze_followup(number, reminder, length)? {
+        let until = r.snoozed_until.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default();
+        writeln!(out, "{}: [{}] snoozed until {until}: {}", r.number, r.rule, sanitize(&r.reason))?;
+    }
+    Ok(())
+}
+
+pub struct LogArgs<'a> {
+    pub number: &'a str,
+    pub kind: &'a str,
+    pub note: &'a str,
+    pub at: Option<&'a str>,
+    pub contact: Option<&'a str>,
+    pub next: Option<&'a str>,
+    pub json: bool,
+    pub now: Option<&'a str>,
+}
+
+pub fn log(cli: &Cli, out: &mut dyn Write, a: &LogArgs<'_>) -> Result<()> {
+    let mut wb = open_at(cli, a.now)?;
+    let entry = NewInteraction {
+        kind: interaction_kind(a.kind)?,
+        summary: a.note.to_string(),
+        at: date_arg("--at", a.at)?,
+        contact: a.contact.map(str::to_string),
+        next: date_arg("--next", a.next)?,
+    };
+    let l = wb.log_interaction(a.number, &entry)?;
+    if a.json {
+        serde_json::to_writer_pretty(&mut *out, &l)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    print_logged(out, &l)
+}
+
+pub struct StatusArgs<'a> {
+    pub number: &'a str,
+    pub status: &'a str,
+    pub reason: Option<&'a str>,
+    pub contract_no: Option<&'a str>,
+    pub contract_signed: Option<&'a str>,
+    pub now: Option<&'a str>,
+}
+
+pub fn status(cli: &Cli, out: &mut dyn Write, a: &StatusArgs<'_>) -> Result<()> {
+    let mut wb = open_at(cli, a.now)?;
+    let c = wb.change_status(a.number, a.status, a.reason, a.contract_no, a.contract_signed)?;
+    if c.changed {
+        writeln!(out, "{}: {} → {}", c.number, c.from.as_deref().unwrap_or("(none)"), c.to)?;
+    } else {
+        writeln!(out, "{}: already {}; nothing changed", c.number, c.to)?;
+    }
+    Ok(())
+}
+
+pub fn rules_show(cli: &Cli, out: &mut dyn Write, json: bool) -> Result<()> {
+    let wb = open(cli, OpenMode::Existing)?;
+    let set = wb.reminder_rules()?;
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &set)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    match (&set.updated_at, &set.updated_by, set.builtin) {
+        (_, _, true) => writeln!(out, "# the built-in rules (none stored yet)")?,
+        (Some(at), Some(by), _) => writeln!(out, "# set by {} at {at}", sanitize(by))?,
+        _ => {}
+    }
+    writeln!(
+        out,
+        "# History horizon (fixed): an event dated more than 30 days before its customer entered the database raises nothing."
+    )?;
+    write!(out, "{}", crate::domain::reminder::rules_to_toml(&set.rules))?;
+    Ok(())
+}
+
+pub fn rules_set(cli: &Cli, out: &mut dyn Write, file: &Path) -> Result<()> {
+    let text = if file == Path::new("-") {
+        std::io::read_to_string(std::io::stdin()).map_err(|source| Error::Io { path: file.to_path_buf(), source })?
+    } else {
+        std::fs::read_to_string(file).map_err(|source| Error::Io { path: file.to_path_buf(), source })?
+    };
+    let mut wb = open(cli, OpenMode::Existing)?;
+    let set = wb.set_reminder_rules(&text).map_err(|e| match e {
+        Error::Invalid(m) => Error::input(file.display().to_string(), None, None, m),
+        other => other,
+    })?;
+    let enabled = set.rules.iter().filter(|r| r.enabled).count();
+    writeln!(out, "{} rules stored ({} enabled)", set.rules.len(), enabled)?;
+    Ok(())
+}

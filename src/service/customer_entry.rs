@@ -1,0 +1,220 @@
+//! Customers and contacts entered by hand (`crmwb customer add`, `crmwb
+//! contact add`), judged by exactly the importer's rules: a `--set` pair is
+//! planned like a mapped cell, through `ingest::plan_row`. Where an import
+//! keeps a bad value out and warns, a person typing it is told and nothing
+//! is written. Also the filtered customer list.
+
+use super::Workbench;
+use crate::domain::validate::{normalize_field, Issue};
+use crate::domain::{Contact, Customer, Field, Target};
+use crate::error::{Error, Result};
+use crate::ingest::{plan_row, MappedInput};
+use crate::store::{self, customers, listing, NewAudit, NewCustomer};
+use chrono::Datelike;
+use rusqlite::TransactionBehavior;
+
+pub use crate::store::listing::CustomerFilter;
+
+/// Splits `FIELD=VALUE`.
+pub fn parse_set(s: &str) -> Result<(String, String)> {
+    match s.split_once('=') {
+        Some((f, v)) if !f.trim().is_empty() => Ok((f.trim().to_string(), v.to_string())),
+        _ => Err(Error::Invalid(format!("--set `{s}`: write FIELD=VALUE, e.g. --set name=星辰科技有限公司"))),
+    }
+}
+
+fn refusal(what: &str, issues: &[(String, Issue)]) -> Error {
+    let list: Vec<String> = issues.iter().map(|(field, i)| format!("{field}: [{}] {}", i.rule, i.message)).collect();
+    Error::Invalid(format!("{what} refused: {}", list.join("; ")))
+}
+
+impl Workbench {
+    /// Creates a customer from `FIELD=VALUE` pairs (target field names, as in
+    /// `--map`; `phone` sorts into mobile or landline; `custom:NAME:TYPE`).
+    /// Every value must pass its rule; a status needs what the lifecycle
+    /// needs (won: a contract; lost cannot be entered without a reason, so
+    /// enter it first and then use `status`).
+    pub fn add_customer(&mut self, sets: &[(String, String)]) -> Result<Customer> {
+        if sets.is_empty() {
+            return Err(Error::Invalid(
+                "give the customer's fields: --set name=… (--set FIELD=VALUE, repeatable)".into(),
+            ));
+        }
+        let mut inputs = Vec::new();
+        let mut cells = Vec::new();
+        for (i, (field, value)) in sets.iter().enumerate() {
+            let target = Target::parse(field).map_err(|e| Error::Invalid(format!("--set {field}=…: {e}")))?;
+            if matches!(
+                target,
+                Target::InteractionAt | Target::InteractionKind | Target::InteractionSummary | Target::InteractionBy
+            ) {
+                return Err(Error::Invalid(format!(
+                    "--set {field}=…: interactions are logged with `crmwb log NUMBER --kind KIND --note …`"
+                )));
+            }
+            if inputs.iter().any(|m: &MappedInput| m.target == target) {
+                return Err(Error::Invalid(format!("--set {field}=… is given twice")));
+            }
+            inputs.push(MappedInput { columns: vec![i], target, label: field.clone() });
+            cells.push(value.clone());
+        }
+        let plan = plan_row(&inputs, &cells, "company");
+        let issues: Vec<(String, Issue)> = plan
+            .issues
+            .iter()
+            .map(|ri| {
+                let f =
+                    ri.issue.field.map(str::to_string).or_else(|| ri.column.clone()).unwrap_or_else(|| "record".into());
+                (f, ri.issue.clone())
+            })
+            .collect();
+        if !issues.is_empty() {
+            return Err(refusal("new customer", &issues));
+        }
+        let mut c = plan.customer.clone();
+        if let Some(status) = c.status.as_deref().and_then(crate::domain::Status::parse) {
+            let has_contract = c.get(Field::ContractNo).is_some() || c.get(Field::ContractSigned).is_some();
+            crate::domain::validate::check_status_change(None, status, has_contract, None)
+                .map_err(|i| refusal("new customer", &[("status".into(), i)]))?;
+        }
+        let (now, actor) = (self.clock.stamp(), self.actor.clone());
+        let year = self.clock.today().year();
+        let tx = self.store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let seq = customers::allocate_numbers(&tx, year, 1)?;
+        c.number = crate::domain::format_number(year, seq);
+        let new = NewCustomer { customer: c.clone(), phones: plan.phones.clone(), emails: plan.emails.clone() };
+        let id = customers::insert_customer(&tx, &new, &now, None, None)?;
+        // As on import: a company's contact person is one of its contacts.
+        let mut people: Vec<(String, Option<String>)> = Vec::new();
+        if c.kind == crate::domain::CustomerKind::Company {
+            if let Some(name) = c.get(Field::ContactName) {
+                people.push((name.to_string(), c.contact_title.clone()));
+            }
+        }
+        people.extend(plan.extra_contacts.iter().cloned());
+        for (i, (name, title)) in people.iter().enumerate() {
+            let first = i == 0 && c.get(Field::ContactName) == Some(name.as_str());
+            let contact = Contact {
+                customer_id: id,
+                name: name.clone(),
+                title: title.clone(),
+                mobile: if first { c.mobile.clone() } else { None },
+                landline: if first { c.landline.clone() } else { None },
+                email: if first { c.email.clone() } else { None },
+                ..Default::default()
+            };
+            customers::insert_contact(&tx, &contact, &now, None)?;
+        }
+        for (name, ty, value) in &plan.custom {
+            customers::set_custom(&tx, id, name, ty, value, None)?;
+        }
+        let fields: serde_json::Map<String, serde_json::Value> = crate::domain::Field::ALL
+            .iter()
+            .filter_map(|f| c.get(*f).map(|v| (f.name().to_string(), v.into())))
+            .collect();
+        store::audit::append(
+            &tx,
+            &NewAudit {
+                actor: &actor,
+                action: "customer.create",
+                entity: "customer",
+                entity_id: Some(&c.number),
+                customer_id: Some(id),
+                details: serde_json::json!({ "fields": fields, "phones": plan.phones.iter().map(|p| &p.1).collect::<Vec<_>>(),
+                    "emails": plan.emails, "custom": plan.custom.iter().map(|(n, _, v)| (n, v)).collect::<Vec<_>>() }),
+            },
+            &now,
+        )?;
+        tx.commit()?;
+        customers::get_customer(self.store.conn(), id)?.ok_or_else(|| Error::NotFound(format!("customer {id}")))
+    }
+
+    /// Adds a contact person to a customer: `name` (required), `title`,
+    /// `mobile`, `landline`, `phone`, `email`, `notes`.
+    pub fn add_contact(&mut self, number: &str, sets: &[(String, String)]) -> Result<Contact> {
+        let c = customers::find_by_number(self.store.conn(), number)?
+            .ok_or_else(|| Error::NotFound(format!("no customer numbered `{}`", number.trim())))?;
+        let mut contact = Contact { customer_id: c.id, ..Default::default() };
+        let mut issues = Vec::new();
+        let mut seen = Vec::new();
+        for (key, value) in sets {
+            if seen.contains(key) {
+                return Err(Error::Invalid(format!("--set {key}=… is given twice")));
+            }
+            seen.push(key.clone());
+            let mut put = |field: Field, slot: &mut Option<String>| match normalize_field(field, value) {
+                Ok(v) => *slot = v,
+                Err(i) => issues.push((key.clone(), i)),
+            };
+            match key.as_str() {
+                "name" => {
+                    let mut v = None;
+                    put(Field::ContactName, &mut v);
+                    contact.name = v.unwrap_or_default();
+                }
+                "title" => put(Field::ContactTitle, &mut contact.title),
+                "mobile" => put(Field::Mobile, &mut contact.mobile),
+                "landline" => put(Field::Landline, &mut contact.landline),
+                "email" => put(Field::Email, &mut contact.email),
+                "notes" => put(Field::Notes, &mut contact.notes),
+                "phone" => match crate::clean::phone::normalize(value) {
+                    Ok(crate::clean::phone::PhoneValue::Mobile(m)) => contact.mobile = Some(m),
+                    Ok(crate::clean::phone::PhoneValue::Landline(l)) => contact.landline = Some(l),
+                    Err(e) => issues.push((key.clone(), Issue::warning("phone.format", None, e))),
+                },
+                other => {
+                    return Err(Error::Invalid(format!(
+                        "--set {other}=…: a contact has name, title, mobile, landline, phone, email and notes"
+                    )))
+                }
+            }
+        }
+        if !issues.is_empty() {
+            return Err(refusal("new contact", &issues));
+        }
+        if contact.name.is_empty() {
+            return Err(Error::Invalid("a contact needs a name: --set name=…".into()));
+        }
+        let (now, actor) = (self.clock.stamp(), self.actor.clone());
+        let tx = self.store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+        contact.id = customers::insert_contact(&tx, &contact, &now, None)?;
+        store::audit::append(
+            &tx,
+            &NewAudit {
+                actor: &actor,
+                action: "contact.add",
+                entity: "contact",
+                entity_id: Some(&contact.id.to_string()),
+                customer_id: Some(c.id),
+                details: serde_json::to_value(&contact)?,
+            },
+            &now,
+        )?;
+        tx.commit()?;
+        Ok(contact)
+    }
+
+    /// Streams live customers matching `filter` in number order.
+    pub fn for_each_matching_customer(
+        &self,
+        filter: &CustomerFilter,
+        limit: Option<usize>,
+        mut f: impl FnMut(&Customer) -> Result<()>,
+    ) -> Result<()> {
+        let filter = filter.normalised()?;
+        let mut after = 0;
+        let mut left = limit.unwrap_or(usize::MAX);
+        while left > 0 {
+            let page = listing::page_filtered(self.store.conn(), &filter, after, left.min(1000))?;
+            if page.is_empty() {
+                break;
+            }
+            for c in &page {
+                f(c)?;
+            }
+            left -= page.len();
+            after = page.last().map(|c| c.id).unwrap_or(after);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,90 @@
+//! The filtered customer list (`crmwb customers --status/--owner/--flag/
+//! --search`), paged by id so a million customers never sit in memory.
+
+use super::customers::{row_to_customer, CUSTOMER_COLUMNS};
+use crate::domain::{Customer, Field};
+use crate::error::{Error, Result};
+use rusqlite::{types::Value, Connection};
+
+/// Conditions on the list; all given ones must hold.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerFilter {
+    /// A status, any of its accepted wordings (意向, interested, …).
+    pub status: Option<String>,
+    pub owner: Option<String>,
+    /// A quality flag, e.g. 待完善.
+    pub flag: Option<String>,
+    /// Text in the name, contact or number, or a phone number or e-mail.
+    pub search: Option<String>,
+}
+
+impl CustomerFilter {
+    pub fn is_empty(&self) -> bool {
+        [&self.status, &self.owner, &self.flag, &self.search]
+            .iter()
+            .all(|v| v.as_deref().is_none_or(|s| s.trim().is_empty()))
+    }
+
+    /// The filter with its status in stored form; an unknown status is an
+    /// error naming the rule, not an empty list.
+    pub fn normalised(&self) -> Result<CustomerFilter> {
+        let mut f = self.clone();
+        if let Some(s) = &self.status {
+            f.status = crate::domain::validate::normalize_field(Field::Status, s)
+                .map_err(|i| Error::Invalid(format!("--status: [{}] {}", i.rule, i.message)))?;
+        }
+        Ok(f)
+    }
+}
+
+fn like(s: &str) -> String {
+    let mut out = String::from("%");
+    for ch in s.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out.push('%');
+    out
+}
+
+/// A page of live customers matching `f` after `after_id`, in id order.
+pub fn page_filtered(conn: &Connection, f: &CustomerFilter, after_id: i64, limit: usize) -> Result<Vec<Customer>> {
+    let mut sql = format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id > ?1 AND merged_into IS NULL");
+    let mut values: Vec<Value> = vec![Value::Integer(after_id), Value::Integer(limit as i64)];
+    let mut add = |cond: &str, v: Vec<Value>, sql: &mut String| {
+        // Each `?` of `cond` takes the next value, numbered after the ones before.
+        let mut parts = cond.split('?');
+        sql.push_str(" AND ");
+        sql.push_str(parts.next().unwrap_or(""));
+        for (part, v) in parts.zip(v) {
+            values.push(v);
+            sql.push_str(&format!("?{}{part}", values.len()));
+        }
+    };
+    if let Some(s) = &f.status {
+        add("status = ?", vec![Value::Text(s.clone())], &mut sql);
+    }
+    if let Some(o) = f.owner.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
+        add("owner = ?", vec![Value::Text(o.to_string())], &mut sql);
+    }
+    if let Some(flag) = f.flag.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
+        add("(';' || flags || ';') LIKE ? ESCAPE '\\'", vec![Value::Text(like(&format!(";{flag};")))], &mut sql);
+    }
+    if let Some(q) = f.search.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
+        let pattern = Value::Text(like(q));
+        let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+        let phone = Value::Text(if digits.len() >= 7 { digits } else { "\u{0}".into() });
+        add(
+            "(name LIKE ? ESCAPE '\\' OR contact_name LIKE ? ESCAPE '\\' OR number LIKE ? ESCAPE '\\' \
+             OR email LIKE ? ESCAPE '\\' OR id IN (SELECT customer_id FROM customer_phones WHERE number = ? OR replace(number, '-', '') = ?))",
+            vec![pattern.clone(), pattern.clone(), pattern.clone(), pattern, phone.clone(), phone],
+            &mut sql,
+        );
+    }
+    sql.push_str(" ORDER BY id LIMIT ?2");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(values), row_to_customer)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
