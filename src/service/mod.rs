@@ -8,7 +8,7 @@ mod import;
 mod quality;
 
 pub use export::{neutralise, ExportFormat};
-pub use import::{ImportOptions, ImportProgress, ImportReport, RowIssueReport};
+pub use import::{BulkMode, ImportOptions, ImportProgress, ImportReport, RowIssueReport};
 pub use quality::{FieldQuality, QualityReport, SampledCustomer, KEY_FIELDS};
 
 use crate::domain::{AuditEntry, Customer, ImportBatch, Role};
@@ -62,7 +62,20 @@ impl Workbench {
     fn with_store(store: Store, actor: &str) -> Result<Workbench> {
         let mut wb = Workbench { store, actor: actor.to_string(), clock: Clock::default() };
         wb.ensure_creator()?;
+        wb.restore_orphaned_bulk_load()?;
         Ok(wb)
+    }
+
+    /// A bulk import killed before it rebuilt the indexes it dropped leaves
+    /// a record of them; the next opener rebuilds them once that process is
+    /// gone (while it runs, its own indexes are its business).
+    fn restore_orphaned_bulk_load(&mut self) -> Result<()> {
+        if let Some(load) = store::bulk::pending(self.store.conn())? {
+            if !process_alive(load.pid) {
+                store::bulk::restore(self.store.conn_mut())?;
+            }
+        }
+        Ok(())
     }
 
     pub fn set_clock(&mut self, clock: Clock) {

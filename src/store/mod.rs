@@ -2,6 +2,7 @@
 //! nothing else; policy lives in the service layer.
 
 pub mod audit;
+pub mod bulk;
 pub mod customers;
 pub mod imports;
 
