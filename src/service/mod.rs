@@ -69,10 +69,21 @@ impl Workbench {
     /// A bulk import killed before it rebuilt the indexes it dropped leaves
     /// a record of them; the next opener rebuilds them once that process is
     /// gone (while it runs, its own indexes are its business).
+    ///
+    /// A rebuild that cannot run now (another writer holds the database past
+    /// the busy timeout) does not stop the open: the data is complete without
+    /// the indexes, and the next open tries again.
     fn restore_orphaned_bulk_load(&mut self) -> Result<()> {
         if let Some(load) = store::bulk::pending(self.store.conn())? {
             if !process_alive(load.pid) {
-                store::bulk::restore(self.store.conn_mut())?;
+                match store::bulk::restore(self.store.conn_mut()) {
+                    Err(Error::Sqlite(e))
+                        if matches!(
+                            e.sqlite_error_code(),
+                            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                        ) => {}
+                    other => other?,
+                }
             }
         }
         Ok(())
