@@ -13,11 +13,11 @@ seed=${2:-42}
 cd "$(dirname "$0")/.."
 command -v sqlite3 >/dev/null || { apt-get update -qq && apt-get install -y -qq sqlite3; }
 cargo build --release --quiet
-bin=$PWD/target/release/crmwb
+bin=${CARGO_TARGET_DIR:-$PWD/target}/release/crmwb
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
-echo "commit $(git rev-parse --short HEAD)$(git diff --quiet || echo '+dirty'), $(nproc) cores"
+echo "commit $(git rev-parse --short HEAD)$(git diff --quiet || echo '+dirty'), $(nproc) cores, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 /usr/bin/time -f "gen-sample: %e s, peak RSS %M KB" "$bin" gen-sample --customers "$n" --seed "$seed" --out "$dir/data" >/dev/null
 
 calc() { awk "BEGIN { print $1 }"; }
@@ -52,6 +52,7 @@ customers=$(sqlite3 "$db" "SELECT count(*) FROM customers")
 printf 'rows %d, customers %d, database %.0f MB (sqlite3 plain: %.0f MB)\n' "$total_rows" "$customers" "$(calc "$size / 1048576")" "$(calc "$(stat -c %s "$dir/plain.db") / 1048576")"
 printf 'crmwb import: %.2f s, %.0f rows/s, peak RSS %d MB\n' "$crmwb_secs" "$(calc "$total_rows / $crmwb_secs")" $((peak / 1024))
 printf 'sqlite3 .import: %.2f s; crmwb / plain = %.2fx\n' "$plain_secs" "$(calc "$crmwb_secs / $plain_secs")"
+echo "indexes after import: $(sqlite3 "$db" "SELECT count(*) FROM sqlite_schema WHERE type='index'"), integrity: $(sqlite3 "$db" "PRAGMA quick_check"), load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # XLSX: the service export as a workbook (phones typed as numbers, dates as
 # dates), read whole by calamine: its peak memory is the bound to watch.

@@ -52,7 +52,8 @@ const SURNAMES: &[&str] = &[
     "欧阳", "司马", "上官",
 ];
 // Common given names collide on purpose (two different 王伟 in one city).
-const GIVEN_COMMON: &[&str] = &["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛"];
+const GIVEN_COMMON: &[&str] =
+    &["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛"];
 const GIVEN_CHARS: &[&str] = &[
     "明", "超", "秀", "英", "霞", "平", "刚", "桂", "华", "建", "国", "文", "辉", "玲", "红", "鹏", "飞", "宇", "晨",
     "欣", "怡", "佳", "俊", "浩", "然", "子", "涵", "梓", "轩", "思", "雨", "嘉", "博", "瑞", "琳", "诗", "婷", "雪",
@@ -77,7 +78,18 @@ const PLACES: &[(&str, &str, &str)] = &[
     ("500103", "重庆", "渝中区"),
 ];
 const STREETS: &[&str] = &[
-    "中山路", "人民路", "解放路", "建设路", "和平路", "新华路", "长江路", "黄河路", "文化路", "学院路", "科技路", "南京路",
+    "中山路",
+    "人民路",
+    "解放路",
+    "建设路",
+    "和平路",
+    "新华路",
+    "长江路",
+    "黄河路",
+    "文化路",
+    "学院路",
+    "科技路",
+    "南京路",
 ];
 const MAIL_DOMAINS: &[&str] = &["qq.com", "163.com", "126.com", "sina.com", "outlook.com", "gmail.com"];
 
@@ -108,7 +120,8 @@ fn resident_id(rng: &mut Rng, place: usize, birth: (u32, u32, u32), male: bool) 
 }
 
 fn mobile(rng: &mut Rng) -> String {
-    let prefix = *rng.pick(&["130", "131", "135", "136", "137", "138", "139", "150", "151", "158", "186", "188", "199"]);
+    let prefix =
+        *rng.pick(&["130", "131", "135", "136", "137", "138", "139", "150", "151", "158", "186", "188", "199"]);
     format!("{prefix}{:08}", rng.below(100_000_000))
 }
 
@@ -285,9 +298,30 @@ fn main() -> std::io::Result<()> {
     people.truncate(people_n as usize);
 
     let mut members = csv::Writer::from_path(out.join("members.csv"))?;
-    members.write_record(["会员号", "姓", "名", "性别", "出生日期", "证件号码", "手机号码", "城市", "联系地址", "电子邮箱"])?;
+    members.write_record([
+        "会员号",
+        "姓",
+        "名",
+        "性别",
+        "出生日期",
+        "证件号码",
+        "手机号码",
+        "城市",
+        "联系地址",
+        "电子邮箱",
+    ])?;
     let mut policies = csv::Writer::from_path(out.join("policies.csv"))?;
-    policies.write_record(["保单号", "投保人姓", "投保人名", "性别", "出生日期", "身份证号", "联系电话", "所在城市", "通讯地址"])?;
+    policies.write_record([
+        "保单号",
+        "投保人姓",
+        "投保人名",
+        "性别",
+        "出生日期",
+        "身份证号",
+        "联系电话",
+        "所在城市",
+        "通讯地址",
+    ])?;
     let mut truth = std::fs::File::create(out.join("truth.csv"))?;
     writeln!(truth, "source,source_key,entity_id")?;
     let (mut m_key, mut p_key) = (0u64, 0u64);

@@ -237,3 +237,122 @@ fn killed_import_leaves_a_consistent_resumable_batch() {
     assert_eq!(listed[0]["rows_read"], 40_000);
     assert_eq!(listed[0]["rows_imported"], 40_000);
 }
+
+fn index_names(conn: &rusqlite::Connection) -> Vec<String> {
+    let mut stmt = conn.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' ORDER BY name").unwrap();
+    stmt.query_map([], |r| r.get(0)).unwrap().collect::<rusqlite::Result<_>>().unwrap()
+}
+
+#[test]
+fn killed_bulk_import_gets_its_indexes_back_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    crmwb(&db).arg("init").assert().success();
+    let all_indexes = index_names(&rusqlite::Connection::open(&db).unwrap());
+    let file = dir.path().join("big.csv");
+    let mut text = String::from("编号,客户名称,手机,邮箱,城市\n");
+    for i in 0..40_000u64 {
+        text.push_str(&format!("K{i},客户{i}有限公司,1{:010},c{i}@example.com,北京\n", 3_000_000_000 + i));
+    }
+    std::fs::write(&file, text).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("crmwb");
+    let args = ["import", file.to_str().unwrap(), "--source", "big", "--key", "编号", "--bulk", "on"];
+    let mut child = std::process::Command::new(&bin)
+        .env_remove("CRMWB_DB")
+        .arg("--db")
+        .arg(&db)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it mid-load: some chunks committed, indexes dropped.
+    let started = std::time::Instant::now();
+    let mut dropped_seen = false;
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let Ok(conn) = rusqlite::Connection::open(&db) else { continue };
+        let read: i64 =
+            conn.query_row("SELECT rows_read FROM import_batches WHERE id = 1", [], |r| r.get(0)).unwrap_or(0);
+        dropped_seen |= conn
+            .query_row("SELECT EXISTS(SELECT 1 FROM meta WHERE key = 'bulk_load')", [], |r| r.get::<_, bool>(0))
+            .unwrap_or(false);
+        if read >= 5_000 || started.elapsed().as_secs() > 60 {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let read: i64 = conn.query_row("SELECT rows_read FROM import_batches WHERE id = 1", [], |r| r.get(0)).unwrap();
+    assert!(dropped_seen && read > 0 && read < 40_000, "killed too late to test anything: {read}");
+    let during = index_names(&conn);
+    for gone in ["customer_phones_number", "customer_emails_email", "customers_name_core"] {
+        assert!(!during.contains(&gone.to_string()), "{gone} was not dropped for the bulk load");
+    }
+    drop(conn);
+
+    // The next process to open the database rebuilds them.
+    crmwb(&db).arg("imports").assert().success().stdout(predicate::str::contains("incomplete"));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    assert_eq!(index_names(&conn), all_indexes);
+    let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(ok, "ok");
+    let record: i64 = conn.query_row("SELECT count(*) FROM meta WHERE key = 'bulk_load'", [], |r| r.get(0)).unwrap();
+    assert_eq!(record, 0);
+    drop(conn);
+
+    crmwb(&db).args(["imports", "resume", "1"]).assert().success();
+    let listed = json(&crmwb(&db).args(["imports", "--json"]).output().unwrap().stdout);
+    assert_eq!(listed[0]["status"], "complete");
+    assert_eq!(listed[0]["rows_imported"], 40_000);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    assert_eq!(index_names(&conn), all_indexes);
+    let phones: i64 = conn.query_row("SELECT count(*) FROM customer_phones", [], |r| r.get(0)).unwrap();
+    assert_eq!(phones, 40_000);
+}
+
+#[test]
+fn bulk_import_matches_a_row_by_row_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = |db: &Path| -> Vec<String> {
+        let conn = rusqlite::Connection::open(db).unwrap();
+        let mut out = vec![index_names(&conn).join(",")];
+        for sql in [
+            "SELECT id, number, name, name_core, mobile, email, flags, batch_id FROM customers ORDER BY id",
+            "SELECT id, source_key, row_number, raw, customer_id FROM source_records ORDER BY id",
+            "SELECT id, customer_id, kind, number, is_primary, source_record_id FROM customer_phones ORDER BY id",
+            "SELECT id, customer_id, email, is_primary, source_record_id FROM customer_emails ORDER BY id",
+            "SELECT id, customer_id, name, title, mobile, source_record_id FROM contacts ORDER BY id",
+            "SELECT id, row_number, column_name, rule, message FROM import_issues ORDER BY id",
+            "SELECT last FROM number_seq",
+        ] {
+            let mut stmt = conn.prepare(sql).unwrap();
+            let n = stmt.column_count();
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((0..n).map(|i| format!("{:?}", r.get_ref(i).unwrap())).collect::<Vec<_>>().join("|"))
+                })
+                .unwrap();
+            out.extend(rows.map(|r| r.unwrap()));
+        }
+        out
+    };
+    let mut dumps = Vec::new();
+    for bulk in ["off", "on"] {
+        let db = dir.path().join(format!("{bulk}.db"));
+        crmwb(&db)
+            .args(["import", sample("sales.csv").to_str().unwrap(), "--source", "sales", "--key", "客户编号"])
+            .args(["--bulk", bulk])
+            .assert()
+            .success();
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let record: i64 =
+            conn.query_row("SELECT count(*) FROM meta WHERE key = 'bulk_load'", [], |r| r.get(0)).unwrap();
+        assert_eq!(record, 0, "the bulk load record outlived the import");
+        dumps.push(dump(&db));
+    }
+    assert!(dumps[0].len() > 100);
+    assert_eq!(dumps[0], dumps[1]);
+}

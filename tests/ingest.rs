@@ -267,3 +267,58 @@ fn encoding_override_is_honoured() {
     // Auto-detection reads the same bytes as UTF-8 and maps the header.
     assert_eq!(wb.import(&f, &opts("x"), &mut |_| {}).unwrap().counts.imported, 1);
 }
+
+fn index_count(wb: &Workbench) -> i64 {
+    count(wb, "SELECT count(*) FROM sqlite_schema WHERE type = 'index'")
+}
+
+#[test]
+fn bulk_load_cancelled_or_failing_gives_its_indexes_back() {
+    use crm_workbench::service::BulkMode;
+    let dir = tempfile::tempdir().unwrap();
+    let f = big_csv(dir.path(), 12_000);
+    let mut wb = Workbench::open(&dir.path().join("db.sqlite"), crm_workbench::store::OpenMode::Create, "t").unwrap();
+    let indexes = index_count(&wb);
+    let cancel = Arc::new(AtomicBool::new(false));
+    let o =
+        ImportOptions { key: Some("编号".into()), cancel: Some(cancel.clone()), bulk: BulkMode::On, ..opts("big") };
+    let flag = cancel.clone();
+    let db = dir.path().join("db.sqlite");
+    let mut indexes_during = None;
+    let r = wb
+        .import(&f, &o, &mut |_| {
+            flag.store(true, Ordering::Relaxed);
+            // What another process sees mid-load.
+            let other = rusqlite::Connection::open(&db).unwrap();
+            let n: i64 =
+                other.query_row("SELECT count(*) FROM sqlite_schema WHERE type = 'index'", [], |r| r.get(0)).unwrap();
+            indexes_during.get_or_insert(n);
+        })
+        .unwrap();
+    assert!(r.cancelled);
+    assert!(indexes_during.is_some_and(|n| n < indexes), "{indexes_during:?} of {indexes}: nothing was dropped");
+    assert_eq!(index_count(&wb), indexes, "a cancelled bulk load rebuilds its indexes");
+    assert_eq!(crm_workbench::store::bulk::pending(wb.store().conn()).unwrap(), None);
+    let done = wb.resume_import(r.batch_id.unwrap(), None, &mut |_| {}).unwrap();
+    assert_eq!((done.counts.read, done.counts.imported), (12_000, 12_000));
+    assert_eq!(index_count(&wb), indexes);
+
+    // A file that turns unreadable half-way: the rows before stay, the
+    // batch is incomplete, and the indexes are back.
+    let mut text = String::from("编号,客户名称,手机\n");
+    for i in 0..6_000u64 {
+        text.push_str(&format!("B{i},乙{i}有限公司,1{:010}\n", 3_100_000_000 + i));
+    }
+    let mut bytes = text.into_bytes();
+    bytes.extend_from_slice(b"B-bad,\xff\xfe\xfd,13800000000\n");
+    let bad = write(dir.path(), "bad.csv", bytes);
+    let read = ReadOptions { encoding: EncodingChoice::Utf8, ..Default::default() };
+    let o = ImportOptions { key: Some("编号".into()), read, bulk: BulkMode::On, ..opts("bad") };
+    let err = wb.import(&bad, &o, &mut |_| {}).err().unwrap().to_string();
+    assert!(err.contains("not valid UTF-8"), "{err}");
+    assert!(count(&wb, "SELECT count(*) FROM source_records WHERE source = 'bad'") > 0);
+    assert_eq!(index_count(&wb), indexes, "a failed bulk load rebuilds its indexes");
+    assert_eq!(crm_workbench::store::bulk::pending(wb.store().conn()).unwrap(), None);
+    let ok: String = wb.store().conn().query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(ok, "ok");
+}

@@ -11,7 +11,7 @@ mod output;
 
 use crate::error::{Error, Result};
 use crate::ingest::{EncodingChoice, MappingFile, ReadOptions};
-use crate::service::{actor, ExportFormat, ImportOptions, Workbench};
+use crate::service::{actor, BulkMode, ExportFormat, ImportOptions, Workbench};
 use crate::store::OpenMode;
 use clap::{Parser, Subcommand};
 use std::io::Write;
@@ -156,6 +156,11 @@ interaction_at interaction_kind interaction_summary interaction_by custom:NAME:T
         /// Parse, map, normalise and validate, and say what would happen; write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// A source's first import may drop and rebuild the indexes of the tables it fills, which is
+        /// several times faster for a large file: auto (large files), on (whenever safe) or off.
+        /// Others keep reading correct data meanwhile; searches on those indexes are slower until the rebuild.
+        #[arg(long, value_name = "WHEN", default_value = "auto")]
+        bulk: String,
         /// Write the rejected rows as they were, plus a reason column, to fix and re-import.
         #[arg(long, value_name = "FILE")]
         rejected_csv: Option<PathBuf>,
@@ -665,6 +670,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             sheet,
             limit,
             dry_run,
+            bulk,
             rejected_csv,
             json,
         }) => {
@@ -696,6 +702,8 @@ pub fn run(cli: Cli) -> Result<i32> {
                 },
                 dry_run: *dry_run,
                 cancel: Some(cancel.clone()),
+                bulk: BulkMode::parse(bulk)
+                    .ok_or_else(|| Error::Invalid(format!("--bulk `{bulk}`: use auto, on or off")))?,
             };
             let mut wb = match open(&cli, if *dry_run { OpenMode::Existing } else { OpenMode::Create }) {
                 Err(Error::NoDatabase { .. }) if *dry_run => open_scratch()?,

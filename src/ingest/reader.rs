@@ -44,7 +44,7 @@ pub struct ReadOptions {
 }
 
 enum Inner {
-    Csv { reader: csv::Reader<Box<dyn Read>>, record: csv::ByteRecord },
+    Csv { reader: csv::Reader<Box<dyn Read + Send>>, record: csv::ByteRecord },
     Sheet { range: calamine::Range<calamine::Data>, next: usize },
 }
 
@@ -59,6 +59,9 @@ pub struct TableReader {
     pub delimiter: Option<u8>,
     /// File size in bytes (CSV) or data rows (spreadsheets), for progress.
     total: u64,
+    /// Data rows the file probably holds: exact for spreadsheets, from the
+    /// length of the first lines for delimited text.
+    estimated_rows: u64,
 }
 
 const SNIFF_BYTES: usize = 64 * 1024;
@@ -114,8 +117,12 @@ impl TableReader {
         };
         let delimiter = opts.delimiter.unwrap_or_else(|| sniff_delimiter(&head_text, path));
 
+        // Quoted line breaks make this an over-estimate; it only guides
+        // whether an import is large (bulk loading), never correctness.
+        let head_lines = head_text.lines().count().max(1) as u64;
+        let estimated_rows = (total * head_lines / (head.len().max(1) as u64)).saturating_sub(1);
         let rest = std::io::Cursor::new(head[bom_len..].to_vec()).chain(buf);
-        let src: Box<dyn Read> =
+        let src: Box<dyn Read + Send> =
             if encoding == encoding_rs::UTF_8 { Box::new(rest) } else { Box::new(DecodeReader::new(rest, encoding)) };
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
@@ -138,6 +145,7 @@ impl TableReader {
             encoding: canonical_name(encoding),
             delimiter: Some(delimiter),
             total,
+            estimated_rows,
         })
     }
 
@@ -193,6 +201,7 @@ impl TableReader {
             encoding,
             delimiter: None,
             total,
+            estimated_rows: total,
         })
     }
 
@@ -211,6 +220,11 @@ impl TableReader {
             Inner::Csv { reader, .. } => (reader.position().byte().min(self.total), self.total),
             Inner::Sheet { .. } => (self.rows, self.total),
         }
+    }
+
+    /// About how many data rows the file holds (exact for spreadsheets).
+    pub fn estimated_rows(&self) -> u64 {
+        self.estimated_rows
     }
 
     /// The next data row, or `None` at the end of the file.

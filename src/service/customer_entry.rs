@@ -9,7 +9,7 @@ use crate::domain::validate::{normalize_field, Issue};
 use crate::domain::{Contact, Customer, Field, Target};
 use crate::error::{Error, Result};
 use crate::ingest::{plan_row, MappedInput};
-use crate::store::{self, customers, listing, NewAudit, NewCustomer};
+use crate::store::{self, customers, listing, NewAudit};
 use chrono::Datelike;
 use rusqlite::TransactionBehavior;
 
@@ -82,8 +82,8 @@ impl Workbench {
         let tx = self.store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
         let seq = customers::allocate_numbers(&tx, year, 1)?;
         c.number = crate::domain::format_number(year, seq);
-        let new = NewCustomer { customer: c.clone(), phones: plan.phones.clone(), emails: plan.emails.clone() };
-        let id = customers::insert_customer(&tx, &new, &now, None, None)?;
+        let id = customers::insert_customer_row(&tx, &c, &now, None)?;
+        customers::insert_phones_emails(&tx, id, &plan.phones, &plan.emails, None, None)?;
         // As on import: a company's contact person is one of its contacts.
         let mut people: Vec<(String, Option<String>)> = Vec::new();
         if c.kind == crate::domain::CustomerKind::Company {

@@ -5,9 +5,9 @@
 pub mod access;
 pub mod actor;
 mod admin;
-mod erase;
 mod customer_entry;
 mod edit;
+mod erase;
 mod export;
 mod followups;
 mod import;
@@ -18,12 +18,12 @@ pub mod survivorship;
 
 pub use access::{Access, Permission, Scope, Subject};
 pub use admin::{CheckReport, UserRow};
-pub use erase::{ErasureReport, ERASED};
 pub use customer_entry::{parse_set, CustomerFilter};
 pub use edit::{EditOutcome, FieldChange};
+pub use erase::{ErasureReport, ERASED};
 pub use export::{neutralise, ExportFormat};
 pub use followups::{Completed, FollowupQuery, Logged, NewInteraction, RuleSet, StatusChange};
-pub use import::{ImportOptions, ImportProgress, ImportReport, RowIssueReport};
+pub use import::{BulkMode, ImportOptions, ImportProgress, ImportReport, RowIssueReport};
 pub use matching::{
     decode_evidence, BandCounts, ClusterView, Evidence, MatchOptions, MatchReport, MemberView, PairView, ReviewOutcome,
 };
@@ -94,6 +94,7 @@ impl Workbench {
         let placeholder = Access::nobody(actor);
         let mut wb = Workbench { store, actor: actor.to_string(), clock: Clock::default(), access: placeholder };
         wb.ensure_creator()?;
+        wb.restore_orphaned_bulk_load()?;
         wb.reload_access()?;
         Ok(wb)
     }
@@ -124,6 +125,29 @@ impl Workbench {
         self.store.set_real_actor(Some(&real))?;
         self.actor = login.to_string();
         self.access = access;
+        Ok(())
+    }
+
+    /// A bulk import killed before it rebuilt the indexes it dropped leaves
+    /// a record of them; the next opener rebuilds them once that process is
+    /// gone (while it runs, its own indexes are its business).
+    ///
+    /// A rebuild that cannot run now (another writer holds the database past
+    /// the busy timeout) does not stop the open: the data is complete without
+    /// the indexes, and the next open tries again.
+    fn restore_orphaned_bulk_load(&mut self) -> Result<()> {
+        if let Some(load) = store::bulk::pending(self.store.conn())? {
+            if !process_alive(load.pid) {
+                match store::bulk::restore(self.store.conn_mut()) {
+                    Err(Error::Sqlite(e))
+                        if matches!(
+                            e.sqlite_error_code(),
+                            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                        ) => {}
+                    other => other?,
+                }
+            }
+        }
         Ok(())
     }
 

@@ -94,6 +94,15 @@ pub(crate) fn allocate_numbers(conn: &Connection, year: i32, count: u64) -> Resu
     Ok(last - count + 1)
 }
 
+/// The last sequence number taken in `year` (0 if none).
+pub(crate) fn last_number(conn: &Connection, year: i32) -> Result<u64> {
+    Ok(conn
+        .prepare_cached("SELECT last FROM number_seq WHERE year = ?1")?
+        .query_row([year], |r| r.get::<_, i64>(0))
+        .optional()?
+        .map_or(0, |v| v as u64))
+}
+
 fn insert_sql() -> &'static str {
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     SQL.get_or_init(|| {
@@ -114,53 +123,60 @@ fn insert_sql() -> &'static str {
     })
 }
 
-/// Inserts one customer with its phones and e-mails; `number` must already
-/// be set. Returns the new row id.
-pub(crate) fn insert_customer(
+/// Inserts the customer row alone (`number` already set); the import writes
+/// the source record between this and the phones, which point at both.
+pub(crate) fn insert_customer_row(conn: &Connection, cu: &Customer, now: &str, batch_id: Option<i64>) -> Result<i64> {
+    let mut stmt = conn.prepare_cached(insert_sql())?;
+    let flags = cu.flags.join(";");
+    let p = &cu.name_parts;
+    let head = [Some(cu.number.as_str()), Some(cu.kind.as_str()), Some(cu.name.as_str())];
+    let tail = [Some(flags.as_str()), Some(now), Some(now)];
+    let parts = [p.region.as_deref(), p.core.as_deref(), p.legal_form.as_deref(), p.branch.as_deref()];
+    let mut n = 0;
+    for v in head.into_iter().chain(TEXT_FIELDS.iter().map(|f| cu.get(*f))).chain(tail) {
+        n += 1;
+        stmt.raw_bind_parameter(n, v)?;
+    }
+    stmt.raw_bind_parameter(n + 1, batch_id)?;
+    for (i, v) in parts.into_iter().enumerate() {
+        stmt.raw_bind_parameter(n + 2 + i, v)?;
+    }
+    stmt.raw_execute()?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// A new customer's phones and e-mails; the first of each kind is primary.
+pub(crate) fn insert_phones_emails(
     conn: &Connection,
-    c: &NewCustomer,
-    now: &str,
+    id: i64,
+    phones: &[(PhoneKind, String)],
+    emails: &[String],
     source_record_id: Option<i64>,
     batch_id: Option<i64>,
-) -> Result<i64> {
-    let cu = &c.customer;
-    let mut stmt = conn.prepare_cached(insert_sql())?;
-    let mut values: Vec<Option<&str>> = Vec::with_capacity(TEXT_FIELDS.len() + 12);
-    values.push(Some(&cu.number));
-    values.push(Some(cu.kind.as_str()));
-    values.push(Some(&cu.name));
-    for f in TEXT_FIELDS {
-        values.push(cu.get(*f));
+) -> Result<()> {
+    if !phones.is_empty() {
+        let mut ph = conn.prepare_cached(
+            "INSERT INTO customer_phones (customer_id, kind, number, is_primary, source_record_id, batch_id) VALUES (?1,?2,?3,?4,?5,?6)",
+        )?;
+        let mut seen_mobile = false;
+        let mut seen_landline = false;
+        for (kind, number) in phones {
+            let primary = match kind {
+                PhoneKind::Mobile => !std::mem::replace(&mut seen_mobile, true),
+                PhoneKind::Landline => !std::mem::replace(&mut seen_landline, true),
+            };
+            ph.execute(params![id, kind.as_str(), number, primary, source_record_id, batch_id])?;
+        }
     }
-    let flags = cu.flags.join(";");
-    values.push(Some(&flags));
-    values.push(Some(now));
-    values.push(Some(now));
-    let batch = batch_id.map(|b| b.to_string());
-    values.push(batch.as_deref());
-    let p = &cu.name_parts;
-    values.extend([p.region.as_deref(), p.core.as_deref(), p.legal_form.as_deref(), p.branch.as_deref()]);
-    stmt.execute(rusqlite::params_from_iter(values.iter()))?;
-    let id = conn.last_insert_rowid();
-    let mut ph = conn.prepare_cached(
-        "INSERT INTO customer_phones (customer_id, kind, number, is_primary, source_record_id, batch_id) VALUES (?1,?2,?3,?4,?5,?6)",
-    )?;
-    let mut seen_mobile = false;
-    let mut seen_landline = false;
-    for (kind, number) in &c.phones {
-        let primary = match kind {
-            PhoneKind::Mobile => !std::mem::replace(&mut seen_mobile, true),
-            PhoneKind::Landline => !std::mem::replace(&mut seen_landline, true),
-        };
-        ph.execute(params![id, kind.as_str(), number, primary, source_record_id, batch_id])?;
+    if !emails.is_empty() {
+        let mut em = conn.prepare_cached(
+            "INSERT INTO customer_emails (customer_id, email, is_primary, source_record_id, batch_id) VALUES (?1,?2,?3,?4,?5)",
+        )?;
+        for (i, e) in emails.iter().enumerate() {
+            em.execute(params![id, e, i == 0, source_record_id, batch_id])?;
+        }
     }
-    let mut em = conn.prepare_cached(
-        "INSERT INTO customer_emails (customer_id, email, is_primary, source_record_id, batch_id) VALUES (?1,?2,?3,?4,?5)",
-    )?;
-    for (i, e) in c.emails.iter().enumerate() {
-        em.execute(params![id, e, i == 0, source_record_id, batch_id])?;
-    }
-    Ok(id)
+    Ok(())
 }
 
 pub fn get_customer(conn: &Connection, id: i64) -> Result<Option<Customer>> {

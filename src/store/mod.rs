@@ -2,13 +2,14 @@
 //! nothing else; policy lives in the service layer.
 
 pub mod audit;
+pub mod bulk;
 pub mod customers;
 pub mod followups;
 pub mod imports;
-pub mod users;
-pub mod matching;
 pub mod listing;
+pub mod matching;
 pub mod merges;
+pub mod users;
 
 pub use audit::NewAudit;
 pub use customers::{CustomerDetail, CustomerRow, NewCustomer};
