@@ -253,7 +253,7 @@ fn main() -> std::io::Result<()> {
         i += 2;
     }
     std::fs::create_dir_all(&out)?;
-    let mut rng = Rng(seed ^ 0x5EED_0F_9E0_91E);
+    let mut rng = Rng(seed ^ 0x5EED_0F9E_091E);
     let mut people: Vec<Person> = Vec::with_capacity(people_n as usize);
     while (people.len() as u64) < people_n {
         let p = new_person(&mut rng);

@@ -263,7 +263,6 @@ fn stale_message(conn: &Connection, now: &Customer, expected: i64) -> Result<Str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::NewCustomer;
 
     pub(crate) fn customer(wb: &mut Workbench, name: &str, mobile: Option<&str>) -> i64 {
         let now = wb.clock.stamp();
@@ -277,9 +276,8 @@ mod tests {
         };
         validate::finish_record(&mut c, mobile.is_some());
         let phones = mobile.map(|m| vec![(PhoneKind::Mobile, m.to_string())]).unwrap_or_default();
-        let id =
-            customers::insert_customer(&tx, &NewCustomer { customer: c, phones, emails: vec![] }, &now, None, None)
-                .unwrap();
+        let id = customers::insert_customer_row(&tx, &c, &now, None).unwrap();
+        customers::insert_phones_emails(&tx, id, &phones, &[], None, None).unwrap();
         tx.commit().unwrap();
         id
     }
