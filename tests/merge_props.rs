@@ -58,11 +58,11 @@ enum Op {
     MoveAndBack(usize, usize),
 }
 
-const EDIT_FIELDS: &[Field] = &[Field::Owner, Field::Status, Field::Mobile, Field::City, Field::Notes, Field::Email];
+const EDIT_FIELDS: &[Field] = &[Field::Owner, Field::District, Field::Mobile, Field::City, Field::Notes, Field::Email];
 /// Values per field of EDIT_FIELDS, including ones the sources also have.
 const EDIT_VALUES: &[&[&str]] = &[
     &["张三", "李四"],
-    &["意向客户", "成交客户", "潜在客户"],
+    &["海淀区", "南山区"], // status edits go through the lifecycle rules, not a plain edit
     &["13800009999", "13812345678", "13900001111"],
     &["深圳市", "北京市"],
     &["大客户", "回访"],

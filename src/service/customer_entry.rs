@@ -35,6 +35,7 @@ impl Workbench {
     /// needs (won: a contract; lost cannot be entered without a reason, so
     /// enter it first and then use `status`).
     pub fn add_customer(&mut self, sets: &[(String, String)]) -> Result<Customer> {
+        self.access.check(super::Permission::CustomerCreate, None)?;
         if sets.is_empty() {
             return Err(Error::Invalid(
                 "give the customer's fields: --set name=… (--set FIELD=VALUE, repeatable)".into(),
@@ -134,6 +135,7 @@ impl Workbench {
     pub fn add_contact(&mut self, number: &str, sets: &[(String, String)]) -> Result<Contact> {
         let c = customers::find_by_number(self.store.conn(), number)?
             .ok_or_else(|| Error::NotFound(format!("no customer numbered `{}`", number.trim())))?;
+        self.access.check(super::Permission::CustomerEdit, Some(super::Subject::of(&c)))?;
         let mut contact = Contact { customer_id: c.id, ..Default::default() };
         let mut issues = Vec::new();
         let mut seen = Vec::new();
@@ -209,8 +211,9 @@ impl Workbench {
             if page.is_empty() {
                 break;
             }
-            for c in &page {
-                f(c)?;
+            for mut c in page.iter().cloned() {
+                self.access.mask_customer(&mut c);
+                f(&c)?;
             }
             left -= page.len();
             after = page.last().map(|c| c.id).unwrap_or(after);

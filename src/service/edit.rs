@@ -51,6 +51,7 @@ impl Workbench {
         expected_version: i64,
         changes: &[(Field, Option<String>)],
     ) -> Result<EditOutcome> {
+        self.check_edit_rights(id, changes)?;
         let now = self.clock.stamp();
         let actor = self.actor.clone();
         let tx = self.store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -258,6 +259,27 @@ fn stale_message(conn: &Connection, now: &Customer, expected: i64) -> Result<Str
         now.version,
         lines.join("; ")
     ))
+}
+
+impl Workbench {
+    /// Which right an edit needs: the owner field `owner.assign`; follow-up
+    /// dates `followup.edit`; any other field `customer.edit` — each on
+    /// this customer's owner.
+    fn check_edit_rights(&self, id: i64, changes: &[(Field, Option<String>)]) -> Result<()> {
+        use super::{Permission, Subject};
+        let Some(c) = customers::get_customer(self.store.conn(), id)? else {
+            return Ok(()); // the edit itself reports the missing customer
+        };
+        for (f, _) in changes {
+            let p = match f {
+                Field::Owner => Permission::OwnerAssign,
+                Field::NextFollowup | Field::LastFollowup => Permission::FollowupEdit,
+                _ => Permission::CustomerEdit,
+            };
+            self.access.check(p, Some(Subject::of(&c)))?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

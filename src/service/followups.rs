@@ -251,6 +251,7 @@ impl Workbench {
     ) -> Result<Completed> {
         let today = self.clock.today();
         let c = self.live_customer(number)?;
+        self.access.check(super::Permission::FollowupEdit, Some(super::Subject::of(&c)))?;
         let targets = self.targets(&c, reminder, today)?;
         let (now, actor) = (self.clock.stamp(), self.actor.clone());
         let tx = self.store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -282,6 +283,7 @@ impl Workbench {
         let today = self.clock.today();
         let until = crate::domain::reminder::parse_snooze(length, today).map_err(Error::Invalid)?;
         let c = self.live_customer(number)?;
+        self.access.check(super::Permission::FollowupEdit, Some(super::Subject::of(&c)))?;
         let mut targets = self.targets(&c, reminder, today)?;
         if targets.is_empty() {
             return Err(Error::NotFound(format!("{}: no open reminder to snooze", c.number)));
@@ -317,6 +319,7 @@ impl Workbench {
     pub fn log_interaction(&mut self, number: &str, entry: &NewInteraction) -> Result<Logged> {
         let today = self.clock.today();
         let c = self.live_customer(number)?;
+        self.access.check(super::Permission::InteractionLog, Some(super::Subject::of(&c)))?;
         let (now, actor) = (self.clock.stamp(), self.actor.clone());
         let tx = self.store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
         let logged = record_interaction(&tx, &actor, &now, today, &c, entry)?;
@@ -337,6 +340,7 @@ impl Workbench {
         contract_signed: Option<&str>,
     ) -> Result<StatusChange> {
         let c = self.live_customer(number)?;
+        self.access.check(super::Permission::FollowupEdit, Some(super::Subject::of(&c)))?;
         let refused =
             |i: crate::domain::validate::Issue| Error::Refused(format!("{}: [{}] {}", c.number, i.rule, i.message));
         let to_text = normalize_field(Field::Status, status)

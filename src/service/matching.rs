@@ -168,6 +168,7 @@ impl Workbench {
     /// Finds candidate duplicates. Incremental unless `full`, there is no
     /// earlier run, or the configuration or custom fields changed.
     pub fn run_match(&mut self, opts: &MatchOptions) -> Result<MatchReport> {
+        self.access.check(super::Permission::Merge, None)?;
         opts.config.check().map_err(|e| Error::Invalid(format!("match config: {e}")))?;
         let conn = self.store.conn();
         let declared = sm::custom_fields(conn)?;
@@ -746,6 +747,7 @@ impl Workbench {
 
     /// "Not a duplicate": every pair of the cluster is remembered and never proposed again.
     pub fn review_reject(&mut self, cluster: i64) -> Result<ReviewOutcome> {
+        self.access.check(super::Permission::Merge, None)?;
         let c = self.fresh_cluster(cluster)?;
         let now = self.clock.stamp();
         let actor = self.actor.clone();
@@ -783,6 +785,7 @@ impl Workbench {
 
     /// Decide later: the cluster stays open and moves to the end of the queue.
     pub fn review_skip(&mut self, cluster: i64) -> Result<ReviewOutcome> {
+        self.access.check(super::Permission::Merge, None)?;
         let c = self.fresh_cluster(cluster)?;
         let now = self.clock.stamp();
         let actor = self.actor.clone();
@@ -815,6 +818,7 @@ impl Workbench {
     /// customer is remembered as not a duplicate of every other member.
     /// Returns the members that remain. Audited; refused on a stale cluster.
     pub fn review_drop(&mut self, cluster: i64, drop: &[i64]) -> Result<Vec<i64>> {
+        self.access.check(super::Permission::Merge, None)?;
         let c = self.fresh_cluster(cluster)?;
         let ids: Vec<i64> = c.members.iter().map(|m| m.0).collect();
         for d in drop {
@@ -868,6 +872,7 @@ impl Workbench {
         picks: &[(crate::domain::Field, i64)],
         drop: &[i64],
     ) -> Result<ReviewOutcome> {
+        self.access.check(super::Permission::Merge, None)?;
         let c = self.fresh_cluster(cluster)?;
         let ids: Vec<i64> = c.members.iter().map(|m| m.0).collect();
         for (f, who) in picks {
@@ -928,6 +933,7 @@ impl Workbench {
     /// Approves, one by one, every open cluster whose score is at least
     /// `min_score` (a probability); stale clusters are skipped and counted.
     pub fn review_approve_all(&mut self, min_score: f64) -> Result<BulkOutcome> {
+        self.access.check(super::Permission::Merge, None)?;
         let mut done = Vec::new();
         let mut refused = Vec::new();
         for c in sm::open_clusters(self.store.conn())? {

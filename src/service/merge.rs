@@ -209,6 +209,7 @@ impl Workbench {
     /// Sets the rule of one field, or the default for all fields not set
     /// one by one (`field = None`); `rule = None` goes back to the built-in rule.
     pub fn set_survivorship_rule(&mut self, field: Option<Field>, rule: Option<Rule>) -> Result<()> {
+        self.access.check(super::Permission::Merge, None)?;
         let now = self.clock.stamp();
         let actor = self.actor.clone();
         let name = field.map(Field::name).unwrap_or("*");
@@ -236,6 +237,7 @@ impl Workbench {
 
     /// Sets the source priority list of the `source_priority` rule, highest first.
     pub fn set_source_priority(&mut self, sources: &[String]) -> Result<()> {
+        self.access.check(super::Permission::Merge, None)?;
         let now = self.clock.stamp();
         let actor = self.actor.clone();
         let sources: Vec<String> = sources.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
@@ -294,6 +296,7 @@ impl Workbench {
         picks: &[(Field, i64)],
         origin: MergeOrigin,
     ) -> Result<MergeId> {
+        self.access.check(super::Permission::Merge, None)?;
         let now = self.clock.stamp();
         let actor = self.actor.clone();
         let tx = self.store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -310,6 +313,7 @@ impl Workbench {
     /// added to the survivor after the merge stay with it. Refused, naming
     /// it, when a later merge or move built on this one: undo that first.
     pub fn unmerge(&mut self, number: &str) -> Result<UnmergeOutcome> {
+        self.access.check(super::Permission::Merge, None)?;
         let now = self.clock.stamp();
         let actor = self.actor.clone();
         let tx = self.store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -326,6 +330,7 @@ impl Workbench {
     /// source; edit them by hand). A phone or e-mail `to` already has is not
     /// added twice. Moving it back returns all of it.
     pub fn move_source(&mut self, source: &str, key: &str, to: i64) -> Result<MoveOutcome> {
+        self.access.check(super::Permission::Merge, None)?;
         let now = self.clock.stamp();
         let actor = self.actor.clone();
         let tx = self.store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
