@@ -359,3 +359,28 @@ fn erasure_leaves_no_trace_of_the_values_in_any_table() {
     assert!(audit.contains("customer.erase") && audit.contains("PIPL request 2026-17"), "{audit}");
     crmwb(&db).arg("check").assert().success();
 }
+
+#[test]
+fn the_review_queue_masks_members_for_who_may_not_see_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    crmwb(&db).args(["demo", "--no-tui"]).assert().success();
+    crmwb(&db).args(["users", "add", "mk", "--role", "marketing"]).assert().success();
+    crmwb(&db).arg("match").assert().success();
+    let full = stdout(crmwb(&db).args(["queue", "--json"]));
+    let mobiles: Vec<String> = serde_json::from_str::<serde_json::Value>(&full)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["members"].as_array().unwrap().iter().filter_map(|m| m["mobile"].as_str().map(String::from)))
+        .collect();
+    assert!(!mobiles.is_empty(), "the admin sees the queue's phones: {full}");
+    for args in [vec!["queue", "--json"], vec!["queue"]] {
+        let out = stdout(crmwb(&db).args(["--as", "mk"]).args(&args));
+        for m in &mobiles {
+            assert!(!out.contains(m.as_str()), "{args:?} shows {m}");
+        }
+    }
+    crmwb(&db).args(["--as", "mk", "match"]).assert().code(3).stderr(predicate::str::contains("may not match"));
+}

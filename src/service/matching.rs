@@ -677,12 +677,18 @@ impl Workbench {
             let cust = store::customers::get_customer(conn, id)?
                 .ok_or_else(|| Error::NotFound(format!("cluster {}: customer {id} is gone", c.id)))?;
             numbers.insert(id, cust.number.clone());
+            // The queue is a read path like any other: masked for who may not see.
+            let owner = cust.owner.as_deref();
+            let mask =
+                |f: crate::domain::Field, v: Option<String>| v.map(|v| self.access.field(owner, f, &v).into_owned());
+            let contact = mask(crate::domain::Field::ContactName, cust.contact_name.clone());
+            let mobile = mask(crate::domain::Field::Mobile, cust.mobile.clone());
             members.push(MemberView {
                 id,
                 number: cust.number,
                 name: cust.name,
-                contact: cust.contact_name,
-                mobile: cust.mobile,
+                contact,
+                mobile,
                 city: cust.city,
                 version,
             });
