@@ -664,6 +664,15 @@ impl Workbench {
         Ok(out)
     }
 
+    /// How many clusters wait for review; cheaper than `match_queue`.
+    pub fn queue_size(&self) -> Result<usize> {
+        let n: i64 =
+            self.store
+                .conn()
+                .query_row("SELECT count(*) FROM match_clusters WHERE state = 'open'", [], |r| r.get(0))?;
+        Ok(n as usize)
+    }
+
     pub fn match_cluster(&self, id: i64) -> Result<ClusterView> {
         let c = sm::get_cluster(self.store.conn(), id)?.ok_or_else(|| Error::NotFound(format!("no cluster {id}")))?;
         self.cluster_view(&c, self.match_model()?.as_ref())

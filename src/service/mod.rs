@@ -75,6 +75,8 @@ impl Clock {
 pub struct Workbench {
     store: Store,
     actor: String,
+    /// Under `--as`, the login really running the process.
+    real_actor: Option<String>,
     clock: Clock,
     access: Access,
 }
@@ -92,7 +94,13 @@ impl Workbench {
 
     fn with_store(store: Store, actor: &str) -> Result<Workbench> {
         let placeholder = Access::nobody(actor);
-        let mut wb = Workbench { store, actor: actor.to_string(), clock: Clock::default(), access: placeholder };
+        let mut wb = Workbench {
+            store,
+            actor: actor.to_string(),
+            real_actor: None,
+            clock: Clock::default(),
+            access: placeholder,
+        };
         wb.ensure_creator()?;
         wb.restore_orphaned_bulk_load()?;
         wb.reload_access()?;
@@ -123,6 +131,7 @@ impl Workbench {
         let db = self.store.path().display().to_string();
         let access = Access::load(self.store.conn(), login, &db)?;
         self.store.set_real_actor(Some(&real))?;
+        self.real_actor = Some(real);
         self.actor = login.to_string();
         self.access = access;
         Ok(())
@@ -149,6 +158,20 @@ impl Workbench {
             }
         }
         Ok(())
+    }
+
+    /// A second connection to the same database as the same user, for work
+    /// on another thread (the TUI's background jobs). `None` for an
+    /// in-memory database, which no second connection can see.
+    pub fn reopen(&self) -> Result<Option<Workbench>> {
+        if self.store.is_in_memory() {
+            return Ok(None);
+        }
+        let real = self.real_actor.as_deref().unwrap_or(&self.actor);
+        let mut wb = Workbench::open(self.store.path(), OpenMode::Existing, real)?;
+        wb.act_as(&self.actor)?;
+        wb.set_clock(self.clock);
+        Ok(Some(wb))
     }
 
     pub fn set_clock(&mut self, clock: Clock) {

@@ -89,6 +89,10 @@ impl Store {
         &self.path
     }
 
+    pub fn is_in_memory(&self) -> bool {
+        self.path == Path::new(":memory:")
+    }
+
     pub fn conn(&self) -> &Connection {
         &self.conn
     }

@@ -1,23 +1,28 @@
-//! Application state and `update`. All database reads happen here, when
-//! state changes; `view::render` only reads what is stored.
+//! Application state and `update`: keys become named actions through the
+//! keymap; an action goes to the open overlay, else to the app (global
+//! actions), else to the pane in front. Panes read the database when their
+//! state changes; `render` only reads what is stored. Long work runs as
+//! background jobs whose events arrive through `tick`.
 
 use super::action::Action;
-use super::detail::{self, DLine};
+use super::customers::{CustomersPane, Focus};
+use super::detail::DLine;
+use super::duplicates::DuplicatesPane;
+use super::followups::FollowupsPane;
+use super::form::{Form, FormOutcome};
+use super::imports::ImportsPane;
+use super::jobs::{JobEvent, JobId, Jobs};
 use super::keymap::{Context, Key, KeySeq, Keymap, Resolution};
+use super::palette::Palette;
+use super::pane::{Confirm, Cx, Effect, PaneId, Reply};
+use super::quality::QualityPane;
 use super::view::{self, Theme};
 use crate::display::sanitize;
 use crate::domain::Role;
 use crate::error::Result;
-use crate::service::Workbench;
-use crate::store::CustomerRow;
+use crate::service::{FollowupQuery, Workbench};
 use ratatui::crossterm::event::{Event, KeyEvent, KeyEventKind};
 use ratatui::layout::Rect;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Focus {
-    List,
-    Detail,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
@@ -25,26 +30,25 @@ pub enum Message {
     Error(String),
 }
 
-/// The cached slice of list rows, aligned with `ids[start..]`. A `None`
-/// marks an id whose row has gone (merged or deleted since the ids were read).
-#[derive(Debug, Default)]
-pub(crate) struct Window {
-    pub start: usize,
-    pub rows: Vec<Option<CustomerRow>>,
+/// What is in front of the panes, taking the keys.
+pub(crate) enum Overlay {
+    Help {
+        scroll: usize,
+    },
+    Palette(Palette),
+    /// `owner` gets the answer; `None` is the app's own question (quit).
+    Confirm {
+        confirm: Confirm,
+        owner: Option<PaneId>,
+    },
+    Form(Box<Form>),
 }
 
-impl Window {
-    fn covers(&self, a: usize, b: usize) -> bool {
-        self.start <= a && b <= self.start + self.rows.len()
-    }
-
-    pub fn get(&self, i: usize) -> Option<&CustomerRow> {
-        i.checked_sub(self.start).and_then(|k| self.rows.get(k)).and_then(Option::as_ref)
-    }
-}
-
-pub(crate) struct DetailView {
-    pub lines: Vec<DLine>,
+/// The pane bar's counts, loaded in the background.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Counts {
+    pub duplicates: Option<usize>,
+    pub overdue: Option<usize>,
 }
 
 pub struct App {
@@ -55,27 +59,26 @@ pub struct App {
     pub(crate) db_name: String,
     pub(crate) user: String,
     pub(crate) role: Option<Role>,
-    pub(crate) ids: Vec<i64>,
-    pub(crate) selected: usize,
-    /// Index of the first visible list row.
-    pub(crate) offset: usize,
-    pub(crate) window: Window,
-    pub(crate) detail: Option<DetailView>,
-    pub(crate) detail_scroll: usize,
-    pub(crate) focus: Focus,
-    pub(crate) help_open: bool,
+    pub(crate) pane: PaneId,
+    pub(crate) customers: CustomersPane,
+    pub(crate) duplicates: DuplicatesPane,
+    pub(crate) followups: FollowupsPane,
+    pub(crate) imports: ImportsPane,
+    pub(crate) quality: QualityPane,
+    /// Panes whose data changed while they were not shown.
+    stale: Vec<PaneId>,
+    pub(crate) overlay: Option<Overlay>,
     pub(crate) help_lines: Vec<DLine>,
-    pub(crate) help_scroll: usize,
+    pub(crate) jobs: Jobs,
+    pub(crate) counts: Counts,
+    counts_job: Option<JobId>,
     pub(crate) pending: KeySeq,
     pub(crate) message: Option<Message>,
     quit: bool,
-    /// How many times list rows were read; lets tests prove the list is virtual.
-    pub(crate) row_fetches: usize,
 }
 
 impl App {
     pub fn new(wb: Workbench, keymap: Keymap, theme: Theme, size: Rect) -> Result<App> {
-        let ids = wb.customer_ids()?;
         let role = wb.role()?;
         let db_name = wb
             .path()
@@ -92,23 +95,24 @@ impl App {
             db_name: sanitize(&db_name).into_owned(),
             user: sanitize(&user).into_owned(),
             role,
-            ids,
-            selected: 0,
-            offset: 0,
-            window: Window::default(),
-            detail: None,
-            detail_scroll: 0,
-            focus: Focus::List,
-            help_open: false,
+            pane: PaneId::Customers,
+            customers: CustomersPane::default(),
+            duplicates: DuplicatesPane::default(),
+            followups: FollowupsPane::default(),
+            imports: ImportsPane::default(),
+            quality: QualityPane::default(),
+            stale: PaneId::ALL.to_vec(),
+            overlay: None,
             help_lines,
-            help_scroll: 0,
+            jobs: Jobs::default(),
+            counts: Counts::default(),
+            counts_job: None,
             pending: Vec::new(),
             message: None,
             quit: false,
-            row_fetches: 0,
         };
-        app.sync_list();
-        app.load_detail();
+        app.show(PaneId::Customers);
+        app.recount();
         Ok(app)
     }
 
@@ -120,44 +124,55 @@ impl App {
         self.quit
     }
 
+    pub fn pane(&self) -> PaneId {
+        self.pane
+    }
+
     pub fn focus(&self) -> Focus {
-        self.focus
-    }
-
-    pub fn selected(&self) -> usize {
-        self.selected
-    }
-
-    pub fn selected_id(&self) -> Option<i64> {
-        self.ids.get(self.selected).copied()
+        self.customers.focus()
     }
 
     pub fn help_open(&self) -> bool {
-        self.help_open
+        matches!(self.overlay, Some(Overlay::Help { .. }))
     }
 
     pub fn message(&self) -> Option<&Message> {
         self.message.as_ref()
     }
 
+    /// Whether any background job is running (the loop polls faster then).
+    pub fn busy(&self) -> bool {
+        !self.jobs.running.is_empty()
+    }
+
+    /// The keymap context of the pane in front.
+    pub fn pane_context(&self) -> Context {
+        match self.pane {
+            PaneId::Customers => self.customers.context(),
+            PaneId::Duplicates => self.duplicates.context(),
+            PaneId::Followups => self.followups.context(),
+            PaneId::Imports => self.imports.context(),
+            PaneId::Quality => self.quality.context(),
+        }
+    }
+
     /// The contexts a key is looked up in, most specific first.
     pub fn lookup_path(&self) -> Vec<Context> {
-        let pane = match self.focus {
-            Focus::List => Context::Customers,
-            Focus::Detail => Context::Detail,
-        };
-        if self.help_open {
-            vec![Context::Help, pane, Context::Global]
-        } else {
-            vec![pane, Context::Global]
+        let pane = self.pane_context();
+        match &self.overlay {
+            Some(Overlay::Help { .. }) => Context::Help.path(pane),
+            Some(Overlay::Palette(_)) => Context::Palette.path(pane),
+            Some(Overlay::Confirm { .. }) => Context::Confirm.path(pane),
+            Some(Overlay::Form(_)) => Context::Form.path(pane),
+            None => pane.path(pane),
         }
     }
 
     /// Whether `action` does anything in the current state; the modal help
     /// overlay swallows pane and focus actions, so hints must not offer them.
     pub fn offers(&self, action: Action) -> bool {
-        !self.help_open
-            || matches!(
+        match &self.overlay {
+            Some(Overlay::Help { .. }) => matches!(
                 action,
                 Action::HelpToggle
                     | Action::HelpClose
@@ -166,15 +181,33 @@ impl App {
                     | Action::CursorUp
                     | Action::PageDown
                     | Action::PageUp
+                    | Action::HalfPageDown
+                    | Action::HalfPageUp
                     | Action::Top
                     | Action::Bottom
-            )
+            ),
+            _ => true,
+        }
+    }
+
+    /// The main area (between the pane bar and the status bar).
+    pub(crate) fn main_area(&self) -> Rect {
+        view::areas(self.size).main
     }
 
     pub fn handle_event(&mut self, ev: &Event) {
         match ev {
             Event::Key(k) => self.handle_key(k),
             Event::Resize(w, h) => self.resize(Rect::new(0, 0, *w, *h)),
+            Event::Paste(s) => self.paste(s),
+            _ => {}
+        }
+    }
+
+    fn paste(&mut self, s: &str) {
+        match &mut self.overlay {
+            Some(Overlay::Form(form)) => form.paste(s),
+            Some(Overlay::Palette(p)) => p.paste(s),
             _ => {}
         }
     }
@@ -191,6 +224,11 @@ impl App {
             Resolution::Action(a) => self.update(a),
             Resolution::Pending => {}
             Resolution::Unbound(seq) => {
+                // While typing, a key that is not a command is text.
+                if path.first().is_some_and(|c| c.is_input()) && seq.len() == 1 {
+                    self.type_key(ev);
+                    return;
+                }
                 let keys = super::keymap::seq_to_string(&seq);
                 // Named from the keymap: a user's own map may put help elsewhere.
                 let help = self.keymap.reachable(&path).into_iter().find(|b| b.action == Action::HelpToggle);
@@ -202,154 +240,279 @@ impl App {
         }
     }
 
+    fn type_key(&mut self, ev: &KeyEvent) {
+        match &mut self.overlay {
+            Some(Overlay::Form(form)) => form.handle_key(ev),
+            Some(Overlay::Palette(p)) => p.handle_key(ev, &self.keymap),
+            _ => {
+                if self.pane == PaneId::Customers {
+                    self.with_pane(PaneId::Customers, |p, cx| p.customers.type_key(ev, cx));
+                }
+            }
+        }
+    }
+
     pub fn update(&mut self, action: Action) {
         self.message = None;
-        if self.help_open {
-            let rows = view::help_rows(self.size, self.help_lines.len());
-            let max = self.help_lines.len().saturating_sub(rows);
-            match action {
-                Action::HelpToggle | Action::HelpClose => self.help_open = false,
-                Action::Quit => self.quit = true,
-                // The overlay is modal: what it does not handle is not passed on.
-                _ if self.offers(action) => self.help_scroll = scroll(self.help_scroll, action, rows, max),
-                _ => {}
-            }
-            return;
-        }
-        match action {
-            Action::Quit => self.quit = true,
-            Action::HelpToggle => {
-                self.help_open = true;
-                self.help_scroll = 0;
-            }
-            Action::HelpClose => {}
-            Action::FocusNext | Action::FocusPrev => {
-                self.focus = match self.focus {
-                    Focus::List => Focus::Detail,
-                    Focus::Detail => Focus::List,
+        match self.overlay.take() {
+            Some(Overlay::Help { scroll }) => {
+                let rows = view::help_rows(self.size, self.help_lines.len());
+                let max = self.help_lines.len().saturating_sub(rows);
+                match action {
+                    Action::HelpToggle | Action::HelpClose => {}
+                    Action::Quit => self.request_quit(),
+                    // The overlay is modal: what it does not handle is not passed on.
+                    _ if self.offers(action) => {
+                        self.overlay = Some(Overlay::Help { scroll: view::scroll(scroll, action, rows, max) })
+                    }
+                    _ => self.overlay = Some(Overlay::Help { scroll }),
                 }
             }
-            Action::FocusList => self.focus = Focus::List,
-            Action::FocusDetail => self.focus = Focus::Detail,
-            Action::CursorDown
-            | Action::CursorUp
-            | Action::PageDown
-            | Action::PageUp
-            | Action::Top
-            | Action::Bottom => match self.focus {
-                Focus::List => self.move_selection(action),
-                Focus::Detail => {
-                    let rows = self.detail_rows();
-                    let len = self.detail.as_ref().map_or(0, |d| d.lines.len());
-                    self.detail_scroll = scroll(self.detail_scroll, action, rows, len.saturating_sub(rows));
+            Some(Overlay::Palette(mut p)) => match action {
+                Action::InputCancel => {}
+                Action::InputAccept => {
+                    if let Some(a) = p.chosen() {
+                        self.update(a);
+                    }
+                }
+                Action::CursorDown | Action::CursorUp => {
+                    p.move_cursor(action);
+                    self.overlay = Some(Overlay::Palette(p));
+                }
+                _ => self.overlay = Some(Overlay::Palette(p)),
+            },
+            Some(Overlay::Confirm { confirm, owner }) => match action {
+                Action::ConfirmAccept => match owner {
+                    Some(pane) => {
+                        self.with_pane(pane, |app, cx| app.pane_reply(pane, confirm.tag, Reply::Confirmed, cx))
+                    }
+                    None => {
+                        for r in &self.jobs.running {
+                            r.cancel();
+                        }
+                        self.quit = true;
+                    }
+                },
+                Action::ConfirmReject => self.message = Some(Message::Info("Nothing was done".into())),
+                _ => self.overlay = Some(Overlay::Confirm { confirm, owner }),
+            },
+            Some(Overlay::Form(mut form)) => match form.handle_action(action, &mut self.wb) {
+                FormOutcome::Open => self.overlay = Some(Overlay::Form(form)),
+                FormOutcome::Cancelled => {}
+                FormOutcome::Reply { pane, tag, values } => {
+                    self.with_pane(pane, |app, cx| app.pane_reply(pane, tag, Reply::Values(values), cx))
                 }
             },
+            None => self.update_global(action),
         }
+    }
+
+    fn update_global(&mut self, action: Action) {
+        match action {
+            Action::Quit => self.request_quit(),
+            Action::HelpToggle => self.overlay = Some(Overlay::Help { scroll: 0 }),
+            Action::PaletteOpen => {
+                self.overlay = Some(Overlay::Palette(Palette::new(&self.keymap, self.pane_context())))
+            }
+            Action::PaneNext | Action::PanePrev => {
+                let i = PaneId::ALL.iter().position(|p| *p == self.pane).unwrap_or(0);
+                let n = PaneId::ALL.len();
+                let j = if action == Action::PaneNext { (i + 1) % n } else { (i + n - 1) % n };
+                self.show(PaneId::ALL[j]);
+            }
+            Action::PaneCustomers => self.show(PaneId::Customers),
+            Action::PaneDuplicates => self.show(PaneId::Duplicates),
+            Action::PaneFollowups => self.show(PaneId::Followups),
+            Action::PaneImports => self.show(PaneId::Imports),
+            Action::PaneQuality => self.show(PaneId::Quality),
+            Action::Refresh => {
+                self.data_changed();
+                self.message = Some(Message::Info("Reloaded".into()));
+            }
+            Action::JobCancel => match self.jobs.cancel_visible() {
+                Some(label) => self.message = Some(Message::Info(format!("Cancelling {label}…"))),
+                None => self.message = Some(Message::Info("No job is running".into())),
+            },
+            _ => {
+                let pane = self.pane;
+                self.with_pane(pane, |app, cx| app.pane_update(pane, action, cx));
+            }
+        }
+    }
+
+    fn request_quit(&mut self) {
+        let running: Vec<String> = self.jobs.visible().map(|r| r.label.clone()).collect();
+        if running.is_empty() {
+            self.quit = true;
+            return;
+        }
+        let mut body = vec![format!("Running: {}", running.join(", "))];
+        body.push(
+            "Quitting cancels it; an import can be resumed later (Imports pane or `crmwb imports resume`).".into(),
+        );
+        self.overlay = Some(Overlay::Confirm {
+            confirm: Confirm { title: "Quit while a job runs?".into(), body, tag: 0 },
+            owner: None,
+        });
+    }
+
+    /// Brings `pane` to the front, reading it if its data changed.
+    pub(crate) fn show(&mut self, pane: PaneId) {
+        self.pane = pane;
+        if let Some(pos) = self.stale.iter().position(|p| *p == pane) {
+            self.stale.remove(pos);
+            self.with_pane(pane, |app, cx| app.pane_reload(pane, cx));
+        }
+    }
+
+    /// After a change to the data: the pane in front reloads now, the others
+    /// when next shown, and the counts are recounted.
+    pub(crate) fn data_changed(&mut self) {
+        self.stale = PaneId::ALL.to_vec();
+        let pane = self.pane;
+        self.show(pane);
+        self.recount();
+    }
+
+    fn recount(&mut self) {
+        if let Some(id) = self.counts_job {
+            self.jobs.cancel(id);
+        }
+        let today = self.wb.clock().today();
+        let id = self.jobs.spawn(&mut self.wb, PaneId::Customers, "counting", false, move |wb, _ctl| {
+            let duplicates = wb.queue_size()?;
+            let q = FollowupQuery { overdue_only: true, ..Default::default() };
+            let overdue = wb.reminders(today, &q)?.len();
+            Ok(Box::new(Counts { duplicates: Some(duplicates), overdue: Some(overdue) }))
+        });
+        self.counts_job = Some(id);
+    }
+
+    /// Delivers what background jobs reported. Called by the event loop
+    /// between events; returns whether anything changed on screen.
+    pub fn tick(&mut self) -> bool {
+        let events = self.jobs.poll();
+        let changed = !events.is_empty() || self.jobs.visible().next().is_some();
+        for (id, owner, ev) in events {
+            if Some(id) == self.counts_job {
+                if let JobEvent::Done(r) = ev {
+                    self.counts_job = None;
+                    match r {
+                        Ok(out) => {
+                            if let Ok(c) = out.downcast::<Counts>() {
+                                self.counts = *c;
+                            }
+                        }
+                        Err(e) => self.message = Some(Message::Error(format!("counting: {e}"))),
+                    }
+                }
+                continue;
+            }
+            self.with_pane(owner, |app, cx| app.pane_job(owner, id, ev, cx));
+        }
+        changed
     }
 
     pub fn resize(&mut self, size: Rect) {
         self.size = size;
-        self.sync_list();
-        let rows = self.detail_rows();
-        let len = self.detail.as_ref().map_or(0, |d| d.lines.len());
-        self.detail_scroll = self.detail_scroll.min(len.saturating_sub(rows));
-        let rows = view::help_rows(self.size, self.help_lines.len());
-        self.help_scroll = self.help_scroll.min(self.help_lines.len().saturating_sub(rows));
-    }
-
-    pub(crate) fn list_rows(&self) -> usize {
-        view::list_rows(self.size)
-    }
-
-    pub(crate) fn detail_rows(&self) -> usize {
-        view::detail_rows(self.size)
-    }
-
-    fn move_selection(&mut self, action: Action) {
-        if self.ids.is_empty() {
-            return;
-        }
-        let last = self.ids.len() - 1;
-        let page = self.list_rows().max(1);
-        let to = match action {
-            Action::CursorDown => (self.selected + 1).min(last),
-            Action::CursorUp => self.selected.saturating_sub(1),
-            Action::PageDown => (self.selected + page).min(last),
-            Action::PageUp => self.selected.saturating_sub(page),
-            Action::Top => 0,
-            Action::Bottom => last,
-            _ => self.selected,
-        };
-        if to != self.selected {
-            self.selected = to;
-            self.sync_list();
-            self.load_detail();
+        let area = self.main_area();
+        self.with_pane(PaneId::Customers, |app, cx| app.customers.resize(area, cx));
+        if let Some(Overlay::Help { scroll }) = &mut self.overlay {
+            let rows = view::help_rows(size, self.help_lines.len());
+            *scroll = (*scroll).min(self.help_lines.len().saturating_sub(rows));
         }
     }
 
-    /// Keeps the selection in view and the visible rows in the cache.
-    fn sync_list(&mut self) {
-        let rows = self.list_rows();
-        let len = self.ids.len();
-        if len == 0 {
-            return;
+    /// Runs `f` with a context for `pane`, then carries out the effects it
+    /// asked for.
+    fn with_pane(&mut self, pane: PaneId, f: impl FnOnce(&mut Panes, &mut Cx)) {
+        let mut effects = Vec::new();
+        {
+            let mut panes = Panes {
+                customers: &mut self.customers,
+                duplicates: &mut self.duplicates,
+                followups: &mut self.followups,
+                imports: &mut self.imports,
+                quality: &mut self.quality,
+            };
+            let mut cx = Cx {
+                wb: &mut self.wb,
+                jobs: &mut self.jobs,
+                message: &mut self.message,
+                effects: &mut effects,
+                area: view::areas(self.size).main,
+                theme: self.theme,
+                pane,
+            };
+            f(&mut panes, &mut cx);
         }
-        self.selected = self.selected.min(len - 1);
-        if rows == 0 || self.selected < self.offset {
-            self.offset = self.selected;
-        } else if self.selected >= self.offset + rows {
-            self.offset = self.selected + 1 - rows;
-        }
-        // After a grow, fill the pane instead of leaving blank rows below the end.
-        self.offset = self.offset.min(len.saturating_sub(rows));
-        let (a, b) = (self.offset, (self.offset + rows.max(1)).min(len));
-        if self.window.covers(a, b) {
-            return;
-        }
-        // A page either side, so scrolling row by row rarely reads.
-        let margin = rows.max(1);
-        let start = a.saturating_sub(margin);
-        let end = (b + margin).min(len);
-        match self.wb.customer_rows(&self.ids[start..end]) {
-            Ok(found) => {
-                self.row_fetches += 1;
-                let mut found = found.into_iter().peekable();
-                let rows = self.ids[start..end]
-                    .iter()
-                    .map(|id| if found.peek().is_some_and(|r| r.id == *id) { found.next() } else { None })
-                    .collect();
-                self.window = Window { start, rows };
-            }
-            Err(e) => self.message = Some(Message::Error(format!("reading customers: {e}"))),
-        }
+        self.apply(pane, effects);
     }
 
-    fn load_detail(&mut self) {
-        self.detail_scroll = 0;
-        let Some(id) = self.selected_id() else {
-            self.detail = None;
-            return;
-        };
-        match self.wb.customer_detail(id) {
-            Ok(d) => self.detail = Some(DetailView { lines: detail::build(&d) }),
-            Err(e) => {
-                self.detail = None;
-                self.message = Some(Message::Error(format!("reading customer: {e}")));
+    /// Carries out what a pane asked for.
+    fn apply(&mut self, pane: PaneId, effects: Vec<Effect>) {
+        for e in effects {
+            match e {
+                Effect::OpenCustomer(id) => {
+                    self.show(PaneId::Customers);
+                    self.with_pane(PaneId::Customers, |app, cx| app.customers.open(id, cx));
+                }
+                Effect::OpenForm(form) => self.overlay = Some(Overlay::Form(form)),
+                Effect::Confirm(confirm) => self.overlay = Some(Overlay::Confirm { confirm, owner: Some(pane) }),
+                Effect::DataChanged => self.data_changed(),
             }
         }
     }
 }
 
-/// A scroll position after a cursor action, for panes that scroll as a whole.
-fn scroll(pos: usize, action: Action, page: usize, max: usize) -> usize {
-    let page = page.max(1);
-    match action {
-        Action::CursorDown => (pos + 1).min(max),
-        Action::CursorUp => pos.saturating_sub(1),
-        Action::PageDown => (pos + page).min(max),
-        Action::PageUp => pos.saturating_sub(page),
-        Action::Top => 0,
-        Action::Bottom => max,
-        _ => pos,
+/// The panes, borrowed apart from the rest of the app so a pane's update can
+/// hold the workbench at the same time.
+pub(crate) struct Panes<'a> {
+    pub customers: &'a mut CustomersPane,
+    pub duplicates: &'a mut DuplicatesPane,
+    pub followups: &'a mut FollowupsPane,
+    pub imports: &'a mut ImportsPane,
+    pub quality: &'a mut QualityPane,
+}
+
+impl Panes<'_> {
+    fn pane_reload(&mut self, pane: PaneId, cx: &mut Cx) {
+        match pane {
+            PaneId::Customers => self.customers.reload(cx),
+            PaneId::Duplicates => self.duplicates.reload(cx),
+            PaneId::Followups => self.followups.reload(cx),
+            PaneId::Imports => self.imports.reload(cx),
+            PaneId::Quality => self.quality.reload(cx),
+        }
+    }
+
+    fn pane_update(&mut self, pane: PaneId, action: Action, cx: &mut Cx) {
+        match pane {
+            PaneId::Customers => self.customers.update(action, cx),
+            PaneId::Duplicates => self.duplicates.update(action, cx),
+            PaneId::Followups => self.followups.update(action, cx),
+            PaneId::Imports => self.imports.update(action, cx),
+            PaneId::Quality => self.quality.update(action, cx),
+        }
+    }
+
+    fn pane_job(&mut self, pane: PaneId, id: JobId, ev: JobEvent, cx: &mut Cx) {
+        match pane {
+            PaneId::Customers => self.customers.on_job(id, ev, cx),
+            PaneId::Duplicates => self.duplicates.on_job(id, ev, cx),
+            PaneId::Followups => self.followups.on_job(id, ev, cx),
+            PaneId::Imports => self.imports.on_job(id, ev, cx),
+            PaneId::Quality => self.quality.on_job(id, ev, cx),
+        }
+    }
+
+    fn pane_reply(&mut self, pane: PaneId, tag: u32, reply: Reply, cx: &mut Cx) {
+        match pane {
+            PaneId::Customers => self.customers.on_reply(tag, reply, cx),
+            PaneId::Duplicates => self.duplicates.on_reply(tag, reply, cx),
+            PaneId::Followups => self.followups.on_reply(tag, reply, cx),
+            PaneId::Imports => self.imports.on_reply(tag, reply, cx),
+            PaneId::Quality => self.quality.on_reply(tag, reply, cx),
+        }
     }
 }

@@ -244,11 +244,45 @@ pub enum Context {
     Global,
     Customers,
     Detail,
+    Duplicates,
+    Followups,
+    Imports,
+    Quality,
     Help,
+    Palette,
+    Filter,
+    Form,
+    Confirm,
 }
 
+/// How many contexts there are; sizes the per-context tables.
+const N: usize = 12;
+
 impl Context {
-    pub const ALL: [Context; 4] = [Context::Global, Context::Customers, Context::Detail, Context::Help];
+    pub const ALL: [Context; N] = [
+        Context::Global,
+        Context::Customers,
+        Context::Detail,
+        Context::Duplicates,
+        Context::Followups,
+        Context::Imports,
+        Context::Quality,
+        Context::Help,
+        Context::Palette,
+        Context::Filter,
+        Context::Form,
+        Context::Confirm,
+    ];
+
+    /// The panes a user switches between; each is a context of its own.
+    pub const PANES: [Context; 6] = [
+        Context::Customers,
+        Context::Detail,
+        Context::Duplicates,
+        Context::Followups,
+        Context::Imports,
+        Context::Quality,
+    ];
 
     /// The section name in a keymap file.
     pub fn name(self) -> &'static str {
@@ -256,7 +290,15 @@ impl Context {
             Context::Global => "global",
             Context::Customers => "customers",
             Context::Detail => "detail",
+            Context::Duplicates => "duplicates",
+            Context::Followups => "followups",
+            Context::Imports => "imports",
+            Context::Quality => "quality",
             Context::Help => "help",
+            Context::Palette => "palette",
+            Context::Filter => "filter",
+            Context::Form => "form",
+            Context::Confirm => "confirm",
         }
     }
 
@@ -265,18 +307,55 @@ impl Context {
             Context::Global => "Everywhere",
             Context::Customers => "Customer list",
             Context::Detail => "Customer detail",
+            Context::Duplicates => "Duplicates",
+            Context::Followups => "Follow-ups",
+            Context::Imports => "Imports",
+            Context::Quality => "Quality",
             Context::Help => "This help",
+            Context::Palette => "Command palette",
+            Context::Filter => "Filter input",
+            Context::Form => "Editors",
+            Context::Confirm => "Confirmation",
         }
+    }
+
+    pub fn parse(name: &str) -> Option<Context> {
+        Context::ALL.into_iter().find(|c| c.name() == name)
     }
 
     fn index(self) -> usize {
         self as usize
     }
+
+    /// Whether typing goes to a text field here: only the context's own
+    /// bindings apply, so `q` types a q instead of quitting.
+    pub fn is_input(self) -> bool {
+        matches!(self, Context::Palette | Context::Filter | Context::Form | Context::Confirm)
+    }
+
+    /// The lookup path when this context is the innermost one.
+    pub fn path(self, pane: Context) -> Vec<Context> {
+        match self {
+            c if c.is_input() => vec![c],
+            Context::Help => vec![Context::Help, pane, Context::Global],
+            Context::Global => vec![Context::Global],
+            pane => vec![pane, Context::Global],
+        }
+    }
 }
 
 /// Every lookup path the app can be on; conflicts are checked along each.
-const PATHS: [&[Context]; 2] =
-    [&[Context::Help, Context::Customers, Context::Global], &[Context::Help, Context::Detail, Context::Global]];
+fn paths() -> Vec<Vec<Context>> {
+    let mut out = Vec::new();
+    for pane in Context::PANES {
+        out.push(pane.path(pane));
+        out.push(Context::Help.path(pane));
+    }
+    for c in Context::ALL.into_iter().filter(|c| c.is_input()) {
+        out.push(c.path(c));
+    }
+    out
+}
 
 /// One entry of a keymap file: alternatives that all do one action.
 #[derive(Debug, Clone)]
@@ -351,18 +430,13 @@ pub enum Resolution {
 #[derive(Debug, Clone)]
 pub struct Keymap {
     source: String,
-    sections: [Vec<Binding>; 4],
-    tries: [Node; 4],
+    sections: [Vec<Binding>; N],
+    tries: [Node; N],
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFile {
-    global: Option<RawSection>,
-    customers: Option<RawSection>,
-    detail: Option<RawSection>,
-    help: Option<RawSection>,
-}
+/// Sections by name; names are checked against `Context` so a typo is an
+/// error with its line, not a silently ignored section.
+type RawFile = std::collections::BTreeMap<String, RawSection>;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -390,10 +464,15 @@ impl Keymap {
             Error::Invalid(format!("{source}{at}: {}", e.message().trim_end()))
         })?;
         let mut errors: Vec<(usize, String)> = Vec::new();
-        let mut sections: [Vec<Binding>; 4] = Default::default();
-        let raw_sections = [raw.global, raw.customers, raw.detail, raw.help];
-        for (ctx, raw_section) in Context::ALL.into_iter().zip(raw_sections) {
-            for rb in raw_section.map(|s| s.bindings).unwrap_or_default() {
+        let mut sections: [Vec<Binding>; N] = Default::default();
+        for (name, raw_section) in raw {
+            let Some(ctx) = Context::parse(&name) else {
+                let at = text.find(&format!("[{name}]")).map(|o| line_of(text, o)).unwrap_or(1);
+                let known: Vec<&str> = Context::ALL.iter().map(|c| c.name()).collect();
+                errors.push((at, format!("unknown section [{name}] (sections: {})", known.join(", "))));
+                continue;
+            };
+            for rb in raw_section.bindings {
                 let keys_line = line_of(text, rb.keys.span().start);
                 let action_line = line_of(text, rb.action.span().start);
                 let action = Action::parse(rb.action.get_ref());
@@ -445,7 +524,7 @@ impl Keymap {
             let lines: Vec<String> = errors.into_iter().map(|(l, m)| format!("{source} line {l}: {m}")).collect();
             return Err(Error::Invalid(lines.join("\n")));
         }
-        let mut tries: [Node; 4] = Default::default();
+        let mut tries: [Node; N] = Default::default();
         for ctx in Context::ALL {
             for b in &sections[ctx.index()] {
                 for seq in &b.keys {
@@ -508,7 +587,7 @@ fn is_strict_prefix(a: &[Key], b: &[Key]) -> bool {
     a.len() < b.len() && b.starts_with(a)
 }
 
-fn check_section_conflicts(sections: &[Vec<Binding>; 4], errors: &mut Vec<(usize, String)>) {
+fn check_section_conflicts(sections: &[Vec<Binding>; N], errors: &mut Vec<(usize, String)>) {
     for ctx in Context::ALL {
         let all = seqs(&sections[ctx.index()]);
         for (i, (a, la)) in all.iter().enumerate() {
@@ -538,9 +617,9 @@ fn check_section_conflicts(sections: &[Vec<Binding>; 4], errors: &mut Vec<(usize
     }
 }
 
-fn check_path_conflicts(sections: &[Vec<Binding>; 4], errors: &mut Vec<(usize, String)>) {
+fn check_path_conflicts(sections: &[Vec<Binding>; N], errors: &mut Vec<(usize, String)>) {
     let mut pairs: Vec<(Context, Context)> = Vec::new();
-    for path in PATHS {
+    for path in paths() {
         for (i, a) in path.iter().enumerate() {
             for b in &path[i + 1..] {
                 if !pairs.contains(&(*a, *b)) {

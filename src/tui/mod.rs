@@ -6,16 +6,28 @@
 
 mod action;
 mod app;
+mod customers;
 mod detail;
+mod duplicates;
+mod followups;
+mod form;
+mod imports;
+mod input;
+mod jobs;
 mod keymap;
+mod palette;
+mod pane;
+mod quality;
 mod view;
 
 #[cfg(test)]
 mod tests;
 
 pub use action::Action;
-pub use app::{App, Focus, Message};
+pub use app::{App, Message};
+pub use customers::Focus;
 pub use keymap::{load_keymap, Binding, Context, Key, Keymap, Resolution};
+pub use pane::PaneId;
 pub use view::{render, Theme};
 
 use crate::error::{Error, Result};
@@ -39,6 +51,8 @@ pub struct TuiOptions {
 
 /// How long the loop waits for input before checking for signals.
 const TICK: Duration = Duration::from_millis(250);
+/// The same while a background job runs, so its progress moves smoothly.
+const BUSY_TICK: Duration = Duration::from_millis(50);
 
 /// Whether the terminal is in raw mode on the alternate screen, so the
 /// panic hook, the guard and the normal exit restore it exactly once.
@@ -48,12 +62,12 @@ fn enter_terminal() -> io::Result<()> {
     // Marked first: if entering fails half-way, restoring undoes the half.
     ACTIVE.store(true, Ordering::SeqCst);
     terminal::enable_raw_mode()?;
-    execute!(io::stdout(), terminal::EnterAlternateScreen, cursor::Hide)
+    execute!(io::stdout(), terminal::EnterAlternateScreen, cursor::Hide, event::EnableBracketedPaste)
 }
 
 fn restore_terminal() {
     if ACTIVE.swap(false, Ordering::SeqCst) {
-        let _ = execute!(io::stdout(), terminal::LeaveAlternateScreen, cursor::Show);
+        let _ = execute!(io::stdout(), event::DisableBracketedPaste, terminal::LeaveAlternateScreen, cursor::Show);
         let _ = terminal::disable_raw_mode();
     }
 }
@@ -159,7 +173,12 @@ fn event_loop(term: &mut Terminal<CrosstermBackend<Stdout>>, app: &mut App, stop
         if app.should_quit() || stop.load(Ordering::Relaxed) {
             return Ok(());
         }
-        match event::poll(TICK) {
+        // Job progress arrives between key presses; poll often while one runs.
+        if app.tick() {
+            dirty = true;
+        }
+        let wait = if app.busy() { BUSY_TICK } else { TICK };
+        match event::poll(wait) {
             Ok(true) => {}
             Ok(false) => continue,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

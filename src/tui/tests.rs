@@ -93,7 +93,7 @@ fn snapshot_help_80x24() {
 #[test]
 fn snapshot_detail_focused_and_scrolled_80x24() {
     let mut app = app(80, 24);
-    press(&mut app, "<Tab> j j j");
+    press(&mut app, "<Enter> j j j");
     insta::assert_snapshot!(draw(&app).backend());
 }
 
@@ -101,6 +101,7 @@ fn snapshot_detail_focused_and_scrolled_80x24() {
 fn detail_shows_golden_fields_sources_and_history() {
     let mut app = app(160, 48);
     let lines: Vec<String> = app
+        .customers
         .detail
         .as_ref()
         .unwrap()
@@ -125,49 +126,52 @@ fn detail_shows_golden_fields_sources_and_history() {
     }
     // The detail is fetched on selection change, not on draw.
     press(&mut app, "j");
-    assert!(app.detail.as_ref().unwrap().lines[0].iter().any(|s| s.text.contains("上海云帆")));
+    assert!(app.customers.detail.as_ref().unwrap().lines[0].iter().any(|s| s.text.contains("上海云帆")));
 }
 
 #[test]
 fn cursor_keys_move_the_selection() {
     let mut app = app(80, 24);
-    let last = app.ids.len() - 1;
+    let last = app.customers.ids.len() - 1;
     press(&mut app, "j");
-    assert_eq!(app.selected(), 1);
+    assert_eq!(app.customers.selected, 1);
     press(&mut app, "<Down> <Down> k");
-    assert_eq!(app.selected(), 2);
+    assert_eq!(app.customers.selected, 2);
     press(&mut app, "G");
-    assert_eq!(app.selected(), last);
+    assert_eq!(app.customers.selected, last);
     press(&mut app, "g g");
-    assert_eq!(app.selected(), 0);
+    assert_eq!(app.customers.selected, 0);
     press(&mut app, "<End>");
-    assert_eq!(app.selected(), last);
+    assert_eq!(app.customers.selected, last);
     press(&mut app, "<Home>");
-    assert_eq!(app.selected(), 0);
-    let page = app.list_rows();
+    assert_eq!(app.customers.selected, 0);
+    let page = app.customers.list_rows();
     press(&mut app, "<PageDown>");
-    assert_eq!(app.selected(), page);
+    assert_eq!(app.customers.selected, page);
     press(&mut app, "<PageUp>");
-    assert_eq!(app.selected(), 0);
+    assert_eq!(app.customers.selected, 0);
     press(&mut app, "k");
-    assert_eq!(app.selected(), 0, "stays at the top");
+    assert_eq!(app.customers.selected, 0, "stays at the top");
     // The selection is always on screen.
     press(&mut app, "<PageDown> <PageDown> j");
-    assert!(app.offset <= app.selected() && app.selected() < app.offset + app.list_rows());
+    assert!(
+        app.customers.offset <= app.customers.selected
+            && app.customers.selected < app.customers.offset + app.customers.list_rows()
+    );
 }
 
 #[test]
 fn pending_prefix_waits_shows_and_cancels() {
     let mut app = app(80, 24);
     press(&mut app, "j j g");
-    assert_eq!(app.selected(), 2, "a prefix alone does nothing");
+    assert_eq!(app.customers.selected, 2, "a prefix alone does nothing");
     assert!(screen(&app).contains("│ g …"), "the status bar shows the pending key");
     press(&mut app, "x");
     assert!(app.pending.is_empty());
-    assert_eq!(app.selected(), 2);
+    assert_eq!(app.customers.selected, 2);
     assert!(matches!(app.message(), Some(Message::Info(m)) if m.contains("g x is not bound")));
     press(&mut app, "g g");
-    assert_eq!(app.selected(), 0);
+    assert_eq!(app.customers.selected, 0);
 }
 
 #[test]
@@ -181,8 +185,8 @@ fn help_opens_closes_and_is_modal() {
     assert!(app.help_open());
     // Under the overlay, cursor keys scroll help and leave the list alone.
     press(&mut app, "j j");
-    assert_eq!(app.selected(), 0);
-    assert_eq!(app.help_scroll, 2);
+    assert_eq!(app.customers.selected, 0);
+    assert!(matches!(app.overlay, Some(app::Overlay::Help { scroll: 2 })));
     // `<Enter>` is a list binding; the modal overlay swallows it.
     press(&mut app, "<Enter>");
     assert_eq!(app.focus(), Focus::List);
@@ -198,7 +202,7 @@ fn hints_offer_only_what_works() {
     let mut app = app(160, 48);
     let hints = |app: &App| screen(app).lines().last().unwrap().to_string();
     assert!(hints(&app).contains("Enter Open detail"), "{}", hints(&app));
-    press(&mut app, "<Tab>");
+    press(&mut app, "<Enter>");
     assert!(hints(&app).contains("Esc Back to list"), "{}", hints(&app));
     press(&mut app, "?");
     let h = hints(&app);
@@ -221,13 +225,14 @@ fn help_lists_every_binding_from_the_keymap() {
 }
 
 #[test]
-fn q_and_ctrl_c_quit() {
+fn q_quits_and_ctrl_c_only_cancels_jobs() {
     let mut a = app(80, 24);
     press(&mut a, "q");
     assert!(a.should_quit());
     let mut a = app(80, 24);
     a.handle_key(&KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
-    assert!(a.should_quit());
+    assert!(!a.should_quit(), "a stray Ctrl-C must not throw the session away");
+    assert_eq!(a.message(), Some(&Message::Info("No job is running".into())));
 }
 
 #[test]
@@ -236,50 +241,50 @@ fn only_key_presses_act() {
     for kind in [KeyEventKind::Release, KeyEventKind::Repeat] {
         app.handle_key(&KeyEvent::new_with_kind(KeyCode::Char('j'), KeyModifiers::NONE, kind));
     }
-    assert_eq!(app.selected(), 0);
+    assert_eq!(app.customers.selected, 0);
     app.handle_key(&KeyEvent::new_with_kind(KeyCode::Char('j'), KeyModifiers::NONE, KeyEventKind::Press));
-    assert_eq!(app.selected(), 1);
+    assert_eq!(app.customers.selected, 1);
 }
 
 #[test]
-fn tab_switches_focus_and_detail_scrolls() {
+fn enter_opens_detail_and_detail_scrolls() {
     let mut app = app(80, 24);
-    press(&mut app, "<Tab>");
+    press(&mut app, "<Enter>");
     assert_eq!(app.focus(), Focus::Detail);
     press(&mut app, "j j");
-    assert_eq!(app.selected(), 0, "the list stays put");
-    assert_eq!(app.detail_scroll, 2);
+    assert_eq!(app.customers.selected, 0, "the list stays put");
+    assert_eq!(app.customers.detail_scroll, 2);
     press(&mut app, "G");
-    let max = app.detail.as_ref().unwrap().lines.len() - app.detail_rows();
-    assert_eq!(app.detail_scroll, max);
+    let max = app.customers.detail.as_ref().unwrap().lines.len() - app.customers.detail_rows();
+    assert_eq!(app.customers.detail_scroll, max);
     press(&mut app, "g g");
-    assert_eq!(app.detail_scroll, 0);
-    press(&mut app, "<S-Tab>");
+    assert_eq!(app.customers.detail_scroll, 0);
+    press(&mut app, "h");
     assert_eq!(app.focus(), Focus::List);
     press(&mut app, "<Enter>");
     assert_eq!(app.focus(), Focus::Detail);
     press(&mut app, "<Esc>");
     assert_eq!(app.focus(), Focus::List);
     // A new selection starts its detail at the top.
-    press(&mut app, "<Tab> j <Tab> j");
-    assert_eq!(app.detail_scroll, 0);
+    press(&mut app, "<Enter> j <Esc> j");
+    assert_eq!(app.customers.detail_scroll, 0);
 }
 
 #[test]
 fn list_reads_only_a_window() {
     let mut app = app(80, 24);
-    let rows = app.list_rows();
-    assert!(app.window.rows.len() <= 3 * rows && app.window.rows.len() < app.ids.len());
-    let fetches = app.row_fetches;
+    let rows = app.customers.list_rows();
+    assert!(app.customers.window.rows.len() <= 3 * rows && app.customers.window.rows.len() < app.customers.ids.len());
+    let fetches = app.customers.row_fetches;
     press(&mut app, "j");
-    assert_eq!(app.row_fetches, fetches, "moving within the cached window reads nothing");
+    assert_eq!(app.customers.row_fetches, fetches, "moving within the cached window reads nothing");
     press(&mut app, "G");
-    assert!(app.window.rows.len() <= 3 * rows);
-    assert!(app.window.get(app.selected()).is_some());
+    assert!(app.customers.window.rows.len() <= 3 * rows);
+    assert!(app.customers.window.get(app.customers.selected).is_some());
     // Drawing never reads.
-    let fetches = app.row_fetches;
+    let fetches = app.customers.row_fetches;
     draw(&app);
-    assert_eq!(app.row_fetches, fetches);
+    assert_eq!(app.customers.row_fetches, fetches);
 }
 
 #[test]
@@ -287,9 +292,12 @@ fn resize_keeps_selection_visible_and_redraws() {
     let mut app = app(160, 48);
     press(&mut app, "G");
     app.resize(Rect::new(0, 0, 80, 24));
-    assert!(app.offset <= app.selected() && app.selected() < app.offset + app.list_rows());
+    assert!(
+        app.customers.offset <= app.customers.selected
+            && app.customers.selected < app.customers.offset + app.customers.list_rows()
+    );
     let s = screen(&app);
-    assert!(s.contains(&format!("{}/{}", app.ids.len(), app.ids.len())));
+    assert!(s.contains(&format!("{}/{}", app.customers.ids.len(), app.customers.ids.len())));
     app.resize(Rect::new(0, 0, 30, 6));
     assert!(screen(&app).contains("crmwb needs at least"));
     app.resize(Rect::new(0, 0, 160, 48));
@@ -305,8 +313,8 @@ fn no_color_uses_modifiers_only_and_selection_is_reversed() {
     for cell in buf.content() {
         assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "colour with NO_COLOR at {cell:?}");
     }
-    // List header on row 1 (inside the border), first customer on row 2.
-    let selected_y = 2 + app.selected() as u16;
+    // Pane bar on row 0, list header on row 2 (inside the border), first customer on row 3.
+    let selected_y = 3 + app.customers.selected as u16;
     assert!(buf[(5, selected_y)].modifier.contains(Modifier::REVERSED));
     assert!(!buf[(5, selected_y - 1)].modifier.contains(Modifier::REVERSED));
 }
@@ -316,8 +324,8 @@ fn status_bar_names_database_user_role_and_position() {
     let mut app = app(80, 24);
     press(&mut app, "j");
     let s = screen(&app);
-    let total = app.ids.len();
-    assert!(s.contains(&format!(":memory: │ tester (admin) │ 2/{total}")), "{s}");
+    let total = app.customers.ids.len();
+    assert!(s.contains(&format!(":memory: │ tester (admin) │ NORMAL │ 2/{total}")), "{s}");
     assert!(s.contains("? Help"), "hints come from the keymap: {s}");
 }
 
@@ -325,7 +333,7 @@ fn status_bar_names_database_user_role_and_position() {
 fn empty_database_renders() {
     let wb = Workbench::open_in_memory("tester").unwrap();
     let mut app = App::new(wb, load_keymap(None).unwrap(), Theme { color: false }, Rect::new(0, 0, 80, 24)).unwrap();
-    press(&mut app, "j G g g <Tab> j");
+    press(&mut app, "j G g g <Enter> j");
     let s = screen(&app);
     assert!(s.contains("No customers yet") && s.contains("0/0"), "{s}");
 }

@@ -2,11 +2,13 @@
 //! database. Layout sizes are computed by the same functions `App` uses to
 //! decide what to fetch, so the two cannot disagree.
 
-use super::app::{App, Focus, Message};
+use super::action::Action;
+use super::app::{App, Message, Overlay};
 use super::detail::{DLine, Seg, Tone};
 use super::keymap::{Binding, Context, Keymap};
+use super::palette::Palette;
+use super::pane::{Confirm, PaneId};
 use crate::display::{fit, sanitize, truncate, width};
-use crate::store::CustomerRow;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -48,15 +50,15 @@ impl Theme {
         Style::default().add_modifier(Modifier::REVERSED)
     }
 
-    fn key(self) -> Style {
+    pub(crate) fn key(self) -> Style {
         self.fg(Style::default().add_modifier(Modifier::BOLD), Color::Cyan)
     }
 
-    fn error(self) -> Style {
+    pub(crate) fn error_style(self) -> Style {
         self.fg(Style::default().add_modifier(Modifier::BOLD), Color::Red)
     }
 
-    fn border(self, focused: bool) -> Style {
+    pub(crate) fn border(self, focused: bool) -> Style {
         if focused {
             self.fg(Style::default().add_modifier(Modifier::BOLD), Color::Cyan)
         } else {
@@ -68,34 +70,19 @@ impl Theme {
 /// Below this the panes cannot show anything useful.
 const MIN_WIDTH: u16 = 40;
 const MIN_HEIGHT: u16 = 10;
-/// From this width the detail sits beside the list instead of below it.
-const SIDE_BY_SIDE: u16 = 140;
 
 pub struct Areas {
-    pub list: Rect,
-    pub detail: Rect,
+    pub bar: Rect,
+    pub main: Rect,
     pub status: Rect,
     pub hints: Rect,
 }
 
 pub fn areas(size: Rect) -> Areas {
-    let [main, status, hints] =
-        Layout::vertical([Constraint::Min(0), Constraint::Length(1), Constraint::Length(1)]).areas(size);
-    let [list, detail] = if size.width >= SIDE_BY_SIDE {
-        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(main)
-    } else {
-        Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(main)
-    };
-    Areas { list, detail, status, hints }
-}
-
-/// Customer rows visible: the list box minus its borders and header.
-pub fn list_rows(size: Rect) -> usize {
-    areas(size).list.height.saturating_sub(3) as usize
-}
-
-pub fn detail_rows(size: Rect) -> usize {
-    areas(size).detail.height.saturating_sub(2) as usize
+    let [bar, main, status, hints] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(0), Constraint::Length(1), Constraint::Length(1)])
+            .areas(size);
+    Areas { bar, main, status, hints }
 }
 
 /// The help overlay: centred over the panes, leaving the status bar and
@@ -111,8 +98,24 @@ pub fn help_rows(size: Rect, lines: usize) -> usize {
     help_area(size, lines).height.saturating_sub(2) as usize
 }
 
+/// A scroll position or selection after a cursor action.
+pub(crate) fn scroll(pos: usize, action: Action, page: usize, max: usize) -> usize {
+    let page = page.max(1);
+    match action {
+        Action::CursorDown => (pos + 1).min(max),
+        Action::CursorUp => pos.saturating_sub(1),
+        Action::PageDown => (pos + page).min(max),
+        Action::PageUp => pos.saturating_sub(page),
+        Action::HalfPageDown => (pos + page.div_ceil(2)).min(max),
+        Action::HalfPageUp => pos.saturating_sub(page.div_ceil(2)),
+        Action::Top => 0,
+        Action::Bottom => max,
+        _ => pos.min(max),
+    }
+}
+
 /// Clips styled segments to `cols` columns, marking a cut with `…`.
-fn clip(segs: &[Seg], cols: usize, theme: Theme) -> Line<'static> {
+pub(crate) fn clip(segs: &[Seg], cols: usize, theme: Theme) -> Line<'static> {
     let mut left = cols;
     let mut spans = Vec::with_capacity(segs.len());
     for s in segs {
@@ -126,7 +129,7 @@ fn clip(segs: &[Seg], cols: usize, theme: Theme) -> Line<'static> {
     Line::from(spans)
 }
 
-fn pane_block(title: &str, focused: bool, theme: Theme) -> Block<'static> {
+pub(crate) fn pane_block(title: &str, focused: bool, theme: Theme) -> Block<'static> {
     // The focused pane is marked by shape and a ▶, not by colour alone.
     let (bt, mark) = if focused { (BorderType::Thick, "▶ ") } else { (BorderType::Plain, "") };
     Block::bordered()
@@ -144,143 +147,104 @@ pub fn render(app: &App, f: &mut Frame) {
         return;
     }
     let a = areas(size);
-    render_list(app, f, a.list);
-    render_detail(app, f, a.detail);
+    render_bar(app, f, a.bar);
+    let active = app.overlay.is_none();
+    let theme = app.theme;
+    match app.pane {
+        PaneId::Customers => app.customers.render(f, a.main, theme, active),
+        PaneId::Duplicates => app.duplicates.render(f, a.main, theme, active),
+        PaneId::Followups => app.followups.render(f, a.main, theme, active),
+        PaneId::Imports => app.imports.render(f, a.main, theme, active),
+        PaneId::Quality => app.quality.render(f, a.main, theme, active),
+    }
     render_status(app, f, a.status);
     render_hints(app, f, a.hints);
-    if app.help_open {
-        render_help(app, f, size);
+    match &app.overlay {
+        Some(Overlay::Help { scroll }) => render_help(app, *scroll, f, size),
+        Some(Overlay::Palette(p)) => render_palette(app, p, f, a.main),
+        Some(Overlay::Confirm { confirm, .. }) => render_confirm(app, confirm, f, a.main),
+        Some(Overlay::Form(form)) => {
+            if let Some((x, y)) = form.render(f, a.main, theme) {
+                f.set_cursor_position((x, y));
+            }
+        }
+        None => {
+            if let Some((x, y)) = app.customers.cursor_position(a.main).filter(|_| app.pane == PaneId::Customers) {
+                f.set_cursor_position((x, y));
+            }
+        }
     }
 }
 
-struct Column {
-    title: &'static str,
-    cols: usize,
-    value: fn(&CustomerRow) -> String,
-    tone: Tone,
-}
-
-fn opt(v: &Option<String>) -> String {
-    v.as_deref().map(|s| sanitize(s).into_owned()).unwrap_or_default()
-}
-
-/// The list columns for `inner` columns of space: the name takes what is
-/// left; the least important columns go first when space is short.
-fn columns(inner: usize) -> (Vec<Column>, usize) {
-    use crate::domain::Field;
-    let mut cols = vec![
-        Column {
-            title: Field::Number.label(),
-            cols: 14,
-            value: |r| sanitize(&r.number).into_owned(),
-            tone: Tone::Plain,
-        },
-        Column { title: Field::Status.label(), cols: 8, value: |r| opt(&r.status), tone: Tone::Plain },
-        Column { title: Field::Owner.label(), cols: 8, value: |r| opt(&r.owner), tone: Tone::Plain },
-        Column { title: Field::NextFollowup.label(), cols: 10, value: |r| opt(&r.next_followup), tone: Tone::Plain },
-        Column { title: "标记", cols: 6, value: |r| sanitize(&r.flags.join(",")).into_owned(), tone: Tone::Flag },
-    ];
-    const MIN_NAME: usize = 12;
-    // Dropped in this order: flags, owner, next follow-up, status.
-    for drop in [4, 2, 2, 1] {
-        let used: usize = cols.iter().map(|c| c.cols + 1).sum();
-        if inner >= used + MIN_NAME || cols.len() <= drop {
+/// The pane bar: every pane with its count, the one in front marked by
+/// brackets and reverse video (not colour alone).
+fn render_bar(app: &App, f: &mut Frame, area: Rect) {
+    let mut spans = Vec::new();
+    let mut left = area.width as usize;
+    for (i, pane) in PaneId::ALL.into_iter().enumerate() {
+        let title = match pane {
+            PaneId::Customers => app.customers.title(),
+            PaneId::Duplicates => app.duplicates.title(app.counts.duplicates),
+            PaneId::Followups => app.followups.title(app.counts.overdue),
+            PaneId::Imports => app.imports.title(None),
+            PaneId::Quality => app.quality.title(None),
+        };
+        let front = pane == app.pane;
+        let text = if front {
+            format!("[{} {}]", i + 1, sanitize(&title))
+        } else {
+            format!(" {} {} ", i + 1, sanitize(&title))
+        };
+        let text = truncate(&text, left).into_owned();
+        left -= width(&text);
+        let style = if front { app.theme.selected().add_modifier(Modifier::BOLD) } else { Style::default() };
+        spans.push(Span::styled(text, style));
+        if left == 0 {
             break;
         }
-        cols.remove(drop);
-    }
-    let used: usize = cols.iter().map(|c| c.cols + 1).sum();
-    (cols, inner.saturating_sub(used))
-}
-
-fn row_line(cells: &[(String, Style)], name: (String, Style), name_cols: usize) -> Vec<Span<'static>> {
-    let mut spans = Vec::with_capacity(cells.len() * 2 + 2);
-    let mut it = cells.iter();
-    if let Some((t, st)) = it.next() {
-        spans.push(Span::styled(t.clone(), *st));
         spans.push(Span::raw(" "));
+        left -= 1;
     }
-    spans.push(Span::styled(fit(&name.0, name_cols), name.1));
-    for (t, st) in it {
-        spans.push(Span::raw(" "));
-        spans.push(Span::styled(t.clone(), *st));
-    }
-    spans
-}
-
-fn render_list(app: &App, f: &mut Frame, area: Rect) {
-    let theme = app.theme;
-    let focused = app.focus == Focus::List && !app.help_open;
-    let block = pane_block(&format!("Customers ({})", app.ids.len()), focused, theme);
-    let inner = block.inner(area);
-    f.render_widget(block, area);
-    let (cols, name_cols) = columns(inner.width as usize);
-    let header_style = theme.tone(Tone::Heading);
-    let head: Vec<(String, Style)> = cols.iter().map(|c| (fit(c.title, c.cols), header_style)).collect();
-    let mut lines =
-        vec![Line::from(row_line(&head, (crate::domain::Field::Name.label().to_string(), header_style), name_cols))];
-    if app.ids.is_empty() {
-        lines.push(Line::from(Span::styled(
-            "No customers yet. Import a file with: crmwb import FILE --source NAME",
-            theme.tone(Tone::Dim),
-        )));
-    }
-    let rows = app.list_rows();
-    for i in app.offset..(app.offset + rows).min(app.ids.len()) {
-        let line = match app.window.get(i) {
-            Some(r) => {
-                let cells: Vec<(String, Style)> =
-                    cols.iter().map(|c| (fit(&(c.value)(r), c.cols), theme.tone(c.tone))).collect();
-                Line::from(row_line(&cells, (sanitize(&r.name).into_owned(), Style::default()), name_cols))
-            }
-            // Not cached (a read failed) or gone since the ids were read.
-            None => Line::from(Span::styled(fit("…", inner.width as usize), theme.tone(Tone::Dim))),
-        };
-        lines.push(if i == app.selected { line.style(theme.selected()) } else { line });
-    }
-    f.render_widget(Paragraph::new(lines), inner);
-}
-
-fn render_detail(app: &App, f: &mut Frame, area: Rect) {
-    let theme = app.theme;
-    let focused = app.focus == Focus::Detail && !app.help_open;
-    let rows = app.detail_rows();
-    let mut block = pane_block("Detail", focused, theme);
-    let inner = block.inner(area);
-    let cols = inner.width as usize;
-    let lines: Vec<Line> = match &app.detail {
-        Some(d) => {
-            if d.lines.len() > rows {
-                let last = (app.detail_scroll + rows).min(d.lines.len());
-                block = block.title_top(
-                    Line::from(format!(" {}–{}/{} ", app.detail_scroll + 1, last, d.lines.len())).right_aligned(),
-                );
-            }
-            d.lines.iter().skip(app.detail_scroll).take(rows).map(|l| clip(l, cols, theme)).collect()
-        }
-        None => vec![Line::from(Span::styled("Nothing selected", theme.tone(Tone::Dim)))],
-    };
-    f.render_widget(block, area);
-    f.render_widget(Paragraph::new(lines), inner);
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
 fn render_status(app: &App, f: &mut Frame, area: Rect) {
     let theme = app.theme;
     let role = app.role.map(|r| r.as_str()).unwrap_or("not a user of this database");
-    let pos = if app.ids.is_empty() { "0/0".to_string() } else { format!("{}/{}", app.selected + 1, app.ids.len()) };
     let bold = Style::default().add_modifier(Modifier::BOLD);
+    let mode = match &app.overlay {
+        Some(Overlay::Help { .. }) => "HELP",
+        Some(Overlay::Palette(_)) => "COMMAND",
+        Some(Overlay::Confirm { .. }) => "CONFIRM",
+        Some(Overlay::Form(_)) => "EDIT",
+        None if app.pane_context() == Context::Filter => "FILTER",
+        None => "NORMAL",
+    };
     let mut segs = vec![
         (format!(" {} ", app.db_name), bold),
         (format!("│ {} ({role}) ", app.user), Style::default()),
-        (format!("│ {pos} "), bold),
+        (format!("│ {mode} "), bold),
     ];
+    if app.pane == PaneId::Customers {
+        segs.push((format!("│ {} ", app.customers.position()), bold));
+    }
+    for job in app.jobs.visible() {
+        let progress = if job.total > 0 {
+            format!("{}%", (job.done * 100 / job.total.max(1)).min(100))
+        } else if job.done > 0 {
+            format!("{}", job.done)
+        } else {
+            "…".to_string()
+        };
+        segs.push((format!("│ ⟳ {} {progress} ", sanitize(&job.label)), theme.key()));
+    }
     if !app.pending.is_empty() {
         let keys = super::keymap::seq_to_string(&app.pending);
         segs.push((format!("│ {keys} …"), theme.key()));
     } else {
         match &app.message {
             Some(Message::Info(m)) => segs.push((format!("│ {}", sanitize(m)), Style::default())),
-            Some(Message::Error(m)) => segs.push((format!("│ error: {}", sanitize(m)), theme.error())),
+            Some(Message::Error(m)) => segs.push((format!("│ error: {}", sanitize(m)), theme.error_style())),
             None => {}
         }
     }
@@ -297,11 +261,31 @@ fn render_status(app: &App, f: &mut Frame, area: Rect) {
 /// `key desc` pairs for `path`, help and quit first so they are never the
 /// ones cut off at the right edge.
 fn hint_bindings<'k>(keymap: &'k Keymap, path: &[Context]) -> Vec<&'k Binding> {
-    use super::action::Action;
     let mut hints = keymap.reachable(path);
+    // What this pane can do comes before moving about, which users know;
+    // the pane switches are in the pane bar already.
     hints.sort_by_key(|b| match b.action {
         Action::HelpToggle | Action::HelpClose => 0,
         Action::Quit => 1,
+        Action::CursorDown
+        | Action::CursorUp
+        | Action::PageDown
+        | Action::PageUp
+        | Action::HalfPageDown
+        | Action::HalfPageUp
+        | Action::Top
+        | Action::Bottom
+        | Action::CursorLeft
+        | Action::CursorRight => 3,
+        Action::PaneNext
+        | Action::PanePrev
+        | Action::PaneCustomers
+        | Action::PaneDuplicates
+        | Action::PaneFollowups
+        | Action::PaneImports
+        | Action::PaneQuality
+        | Action::Refresh
+        | Action::JobCancel => 4,
         _ => 2,
     });
     hints
@@ -359,7 +343,7 @@ pub fn help_lines(keymap: &Keymap) -> Vec<DLine> {
     lines
 }
 
-fn render_help(app: &App, f: &mut Frame, size: Rect) {
+fn render_help(app: &App, scroll: usize, f: &mut Frame, size: Rect) {
     let theme = app.theme;
     let area = help_area(size, app.help_lines.len());
     let rows = area.height.saturating_sub(2) as usize;
@@ -368,16 +352,15 @@ fn render_help(app: &App, f: &mut Frame, size: Rect) {
         .border_style(theme.border(true))
         .title(Span::styled(format!(" Keys — {} ", sanitize(app.keymap.source())), theme.border(true)));
     if app.help_lines.len() > rows {
-        let last = (app.help_scroll + rows).min(app.help_lines.len());
-        block = block.title_top(
-            Line::from(format!(" {}–{}/{} ", app.help_scroll + 1, last, app.help_lines.len())).right_aligned(),
-        );
+        let last = (scroll + rows).min(app.help_lines.len());
+        block =
+            block.title_top(Line::from(format!(" {}–{}/{} ", scroll + 1, last, app.help_lines.len())).right_aligned());
     }
     let hints = hint_bindings(&app.keymap, &[Context::Help]);
     block = block.title_bottom(Line::from(hint_spans(&hints, area.width.saturating_sub(2) as usize, theme)));
     let inner = block.inner(area);
     let lines: Vec<Line> =
-        app.help_lines.iter().skip(app.help_scroll).take(rows).map(|l| clip(l, inner.width as usize, theme)).collect();
+        app.help_lines.iter().skip(scroll).take(rows).map(|l| clip(l, inner.width as usize, theme)).collect();
     // One blank column either side: a wide character just left of the box
     // would otherwise spill its right half over the border.
     let x = area.x.saturating_sub(1);
@@ -385,4 +368,70 @@ fn render_help(app: &App, f: &mut Frame, size: Rect) {
     f.render_widget(Clear, margin);
     f.render_widget(block, area);
     f.render_widget(Paragraph::new(lines), inner);
+}
+
+/// A box centred in `area`, `w`×`h` at most.
+fn centred(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 3, w, h)
+}
+
+fn render_palette(app: &App, p: &Palette, f: &mut Frame, area: Rect) {
+    let theme = app.theme;
+    let rows = area.height.saturating_sub(4).min(14);
+    let r = centred(area, 70, rows + 3);
+    let block = Block::bordered()
+        .border_type(BorderType::Double)
+        .border_style(theme.border(true))
+        .title(Span::styled(" Command palette ", theme.border(true)));
+    let inner = block.inner(r);
+    f.render_widget(Clear, r);
+    f.render_widget(block, r);
+    let cols = inner.width as usize;
+    let (shown, cur) = p.input.view(cols.saturating_sub(3));
+    let mut lines = vec![Line::from(vec![Span::styled(": ", theme.key()), Span::raw(shown)])];
+    let visible = inner.height.saturating_sub(1) as usize;
+    let first = p.cursor.saturating_sub(visible.saturating_sub(1));
+    if p.matches.is_empty() {
+        lines.push(Line::from(Span::styled("no action matches", theme.tone(Tone::Dim))));
+    }
+    for (n, i) in p.matches.iter().enumerate().skip(first).take(visible) {
+        let it = &p.items[*i];
+        let keys = fit(&sanitize(&it.keys), 8);
+        let title = format!("{}  ", it.action.title());
+        let name = it.action.name();
+        let line = Line::from(vec![
+            Span::styled(format!("{keys} "), theme.key()),
+            Span::raw(truncate(&title, cols.saturating_sub(9)).into_owned()),
+            Span::styled(truncate(name, cols.saturating_sub(9 + width(&title))).into_owned(), theme.tone(Tone::Dim)),
+        ]);
+        lines.push(if n == p.cursor { line.style(theme.selected()) } else { line });
+    }
+    f.render_widget(Paragraph::new(lines), inner);
+    f.set_cursor_position((inner.x + 2 + cur as u16, inner.y));
+}
+
+fn render_confirm(app: &App, c: &Confirm, f: &mut Frame, area: Rect) {
+    let theme = app.theme;
+    let r = centred(area, 64, c.body.len() as u16 + 4);
+    let accept =
+        app.keymap.reachable(&[Context::Confirm]).into_iter().map(|b| (b.action, b.short())).collect::<Vec<_>>();
+    let key_of = |a: Action| accept.iter().find(|(x, _)| *x == a).map(|(_, k)| k.clone()).unwrap_or_default();
+    let block = Block::bordered()
+        .border_type(BorderType::Double)
+        .border_style(theme.error_style())
+        .title(Span::styled(format!(" {} ", sanitize(&c.title)), theme.error_style()))
+        .title_bottom(Line::from(vec![
+            Span::styled(format!(" {} ", sanitize(&key_of(Action::ConfirmAccept))), theme.key()),
+            Span::raw("yes  "),
+            Span::styled(format!(" {} ", sanitize(&key_of(Action::ConfirmReject))), theme.key()),
+            Span::raw("no "),
+        ]));
+    let inner = block.inner(r);
+    f.render_widget(Clear, r);
+    f.render_widget(block, r);
+    let lines: Vec<Line> =
+        c.body.iter().map(|l| Line::from(truncate(&sanitize(l), inner.width as usize).into_owned())).collect();
+    f.render_widget(Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }), inner);
 }

@@ -1,0 +1,105 @@
+//! What panes share: their ids, the context an update runs in, and the
+//! effects a pane asks of the app (open a customer, a modal, a job…).
+//!
+//! A pane is a plain struct with the same few methods, called by `app.rs`:
+//! `context`, `title`, `reload`, `update`, `on_job`, `on_reply`, `render`. The app routes actions to the pane in
+//! front, job events to the pane that started the job, and replies from
+//! prompts and confirmations to the pane that asked.
+
+use super::app::Message;
+use super::form::Form;
+use super::jobs::{JobCtl, JobId, Jobs, Output};
+use super::view::Theme;
+use crate::error::Result;
+use crate::service::Workbench;
+use ratatui::layout::Rect;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PaneId {
+    Customers,
+    Duplicates,
+    Followups,
+    Imports,
+    Quality,
+}
+
+impl PaneId {
+    pub const ALL: [PaneId; 5] =
+        [PaneId::Customers, PaneId::Duplicates, PaneId::Followups, PaneId::Imports, PaneId::Quality];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PaneId::Customers => "Customers",
+            PaneId::Duplicates => "Duplicates",
+            PaneId::Followups => "Follow-ups",
+            PaneId::Imports => "Imports",
+            PaneId::Quality => "Quality",
+        }
+    }
+}
+
+/// A question with a yes/no answer. The accept key is `confirm.accept` of
+/// the active keymap (`y` by default), never the key that asked.
+pub(crate) struct Confirm {
+    pub title: String,
+    /// What will happen, one line each; shown sanitised.
+    pub body: Vec<String>,
+    /// Passed back to the asking pane's `on_reply` when accepted.
+    pub tag: u32,
+}
+
+/// What a pane asks of the app.
+pub(crate) enum Effect {
+    /// Show the customer in the Customers pane's detail view.
+    OpenCustomer(i64),
+    /// Open a modal editor or prompt.
+    OpenForm(Box<Form>),
+    /// Ask first; on yes, the asking pane gets `on_reply(tag, Reply::Confirmed)`.
+    Confirm(Confirm),
+    /// The data changed: every pane reloads (after a merge, an import, an
+    /// edit) and the pane bar counts are recounted.
+    DataChanged,
+}
+
+/// Answers to a pane's questions.
+pub(crate) enum Reply {
+    Confirmed,
+    /// A prompt's values, in field order.
+    Values(Vec<String>),
+}
+
+/// The context an update runs in.
+pub(crate) struct Cx<'a> {
+    pub wb: &'a mut Workbench,
+    pub jobs: &'a mut Jobs,
+    /// The status-bar message to show after this update.
+    pub message: &'a mut Option<Message>,
+    pub effects: &'a mut Vec<Effect>,
+    /// The pane's area on screen, for paging.
+    pub area: Rect,
+    pub theme: Theme,
+    pub pane: PaneId,
+}
+
+impl Cx<'_> {
+    pub fn info(&mut self, m: impl Into<String>) {
+        *self.message = Some(Message::Info(m.into()));
+    }
+
+    pub fn error(&mut self, m: impl Into<String>) {
+        *self.message = Some(Message::Error(m.into()));
+    }
+
+    pub fn effect(&mut self, e: Effect) {
+        self.effects.push(e);
+    }
+
+    /// Starts a background job owned by this pane; events come back to its
+    /// `on_job`.
+    pub fn spawn<F>(&mut self, label: &str, visible: bool, work: F) -> JobId
+    where
+        F: FnOnce(&mut Workbench, &JobCtl) -> Result<Output> + Send + 'static,
+    {
+        self.jobs.spawn(self.wb, self.pane, label, visible, work)
+    }
+}
