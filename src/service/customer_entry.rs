@@ -13,7 +13,7 @@ use crate::store::{self, customers, listing, NewAudit};
 use chrono::Datelike;
 use rusqlite::TransactionBehavior;
 
-pub use crate::store::listing::CustomerFilter;
+pub use crate::store::listing::{CustomerFilter, SortKey};
 
 /// Splits `FIELD=VALUE`.
 pub fn parse_set(s: &str) -> Result<(String, String)> {
@@ -194,6 +194,12 @@ impl Workbench {
         )?;
         tx.commit()?;
         Ok(contact)
+    }
+
+    /// The ids of the customers `f` selects, sorted: the workbench list.
+    /// `f.search` is not applied here (the workbench's fuzzy filter is).
+    pub fn sorted_customer_ids(&self, f: &CustomerFilter, key: SortKey, descending: bool) -> Result<Vec<i64>> {
+        listing::sorted_ids(self.store.conn(), &f.normalised()?, key, descending)
     }
 
     /// Streams live customers matching `filter` in number order.

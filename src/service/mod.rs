@@ -14,11 +14,12 @@ mod import;
 mod matching;
 mod merge;
 mod quality;
+mod search_tmp;
 pub mod survivorship;
 
 pub use access::{Access, Permission, Scope, Subject};
 pub use admin::{CheckReport, UserRow};
-pub use customer_entry::{parse_set, CustomerFilter};
+pub use customer_entry::{parse_set, CustomerFilter, SortKey};
 pub use edit::{EditOutcome, FieldChange};
 pub use erase::{ErasureReport, ERASED};
 pub use export::{neutralise, ExportFormat};

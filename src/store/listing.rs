@@ -88,3 +88,70 @@ pub fn page_filtered(conn: &Connection, f: &CustomerFilter, after_id: i64, limit
     let rows = stmt.query_map(rusqlite::params_from_iter(values), row_to_customer)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// The column the workbench list is sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    /// Customer number, i.e. creation order.
+    #[default]
+    Number,
+    Name,
+    Status,
+    Owner,
+    NextFollowup,
+}
+
+impl SortKey {
+    pub const ALL: [SortKey; 5] =
+        [SortKey::Number, SortKey::Name, SortKey::Status, SortKey::Owner, SortKey::NextFollowup];
+
+    pub fn field(self) -> Field {
+        match self {
+            SortKey::Number => Field::Number,
+            SortKey::Name => Field::Name,
+            SortKey::Status => Field::Status,
+            SortKey::Owner => Field::Owner,
+            SortKey::NextFollowup => Field::NextFollowup,
+        }
+    }
+
+    fn column(self) -> &'static str {
+        match self {
+            SortKey::Number => "id",
+            SortKey::Name => "name",
+            SortKey::Status => "status",
+            SortKey::Owner => "owner",
+            SortKey::NextFollowup => "next_followup",
+        }
+    }
+}
+
+/// The ids of live customers matching `f` (its `search` is ignored: the
+/// workbench filters by its own fuzzy index), sorted by `key`; customers
+/// without a value sort last either way, ties by id.
+pub fn sorted_ids(conn: &Connection, f: &CustomerFilter, key: SortKey, descending: bool) -> Result<Vec<i64>> {
+    let mut sql = String::from("SELECT id FROM customers WHERE merged_into IS NULL");
+    let mut values: Vec<Value> = Vec::new();
+    if let Some(s) = &f.status {
+        values.push(Value::Text(s.clone()));
+        sql.push_str(&format!(" AND status = ?{}", values.len()));
+    }
+    if let Some(o) = f.owner.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
+        values.push(Value::Text(o.to_string()));
+        sql.push_str(&format!(" AND owner = ?{}", values.len()));
+    }
+    if let Some(flag) = f.flag.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
+        values.push(Value::Text(like(&format!(";{flag};"))));
+        sql.push_str(&format!(" AND (';' || flags || ';') LIKE ?{} ESCAPE '\\'", values.len()));
+    }
+    let dir = if descending { "DESC" } else { "ASC" };
+    let col = key.column();
+    if key == SortKey::Number {
+        sql.push_str(&format!(" ORDER BY id {dir}"));
+    } else {
+        sql.push_str(&format!(" ORDER BY {col} IS NULL OR {col} = '', {col} {dir}, id"));
+    }
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -113,6 +113,8 @@ impl App {
         };
         app.show(PaneId::Customers);
         app.recount();
+        // Jobs on an in-memory database ran inline: deliver their results now.
+        app.tick();
         Ok(app)
     }
 
@@ -208,6 +210,10 @@ impl App {
         match &mut self.overlay {
             Some(Overlay::Form(form)) => form.paste(s),
             Some(Overlay::Palette(p)) => p.paste(s),
+            None if self.pane == PaneId::Customers => {
+                let s = s.to_string();
+                self.with_pane(PaneId::Customers, move |p, cx| p.customers.paste(&s, cx));
+            }
             _ => {}
         }
     }
@@ -411,6 +417,20 @@ impl App {
             self.with_pane(owner, |app, cx| app.pane_job(owner, id, ev, cx));
         }
         changed
+    }
+
+    /// Delivers job events until no job is left running; for tests.
+    #[cfg(test)]
+    pub(crate) fn settle(&mut self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            self.tick();
+            if self.jobs.running.is_empty() || std::time::Instant::now() > deadline {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        self.tick();
     }
 
     pub fn resize(&mut self, size: Rect) {

@@ -3,17 +3,24 @@
 
 use super::action::Action;
 use super::detail::{self, DLine, Tone};
+use super::input::TextInput;
 use super::jobs::{JobEvent, JobId};
 use super::keymap::Context;
-use super::pane::{Cx, Reply};
+use super::pane::{Confirm, Cx, Effect, Reply};
+use super::search::{self, Chunk, Query};
 use super::view::{self, clip, pane_block, Theme};
-use crate::display::{fit, sanitize};
+use crate::display::{fit, sanitize, truncate, width};
+use crate::domain::Status;
+use crate::service::{CustomerFilter, FollowupQuery, MergeOrigin, SortKey};
 use crate::store::CustomerRow;
+use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
@@ -56,9 +63,67 @@ pub(crate) fn split(area: Rect) -> (Rect, Rect) {
     (list, detail)
 }
 
+/// The quick filters, combined with AND.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Quick {
+    pub mine: bool,
+    pub overdue: bool,
+    pub incomplete: bool,
+    pub status: Option<Status>,
+}
+
+impl Quick {
+    fn labels(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        if self.mine {
+            v.push("mine".to_string());
+        }
+        if self.overdue {
+            v.push("overdue".to_string());
+        }
+        if self.incomplete {
+            v.push(crate::domain::FLAG_INCOMPLETE.to_string());
+        }
+        if let Some(s) = self.status {
+            v.push(s.as_str().to_string());
+        }
+        v
+    }
+}
+
+/// The `/` filter: what is typed, and the hits streaming in for it.
+#[derive(Default)]
+pub(crate) struct Filter {
+    pub input: TextInput,
+    /// The input has the keys (FILTER mode).
+    pub editing: bool,
+    pub query: Option<Query>,
+    /// (score, id) of every hit so far, best first.
+    pub hits: Vec<(i64, i64)>,
+    /// Searches running for the current query (one per batch of chunks).
+    pub jobs: Vec<JobId>,
+}
+
+/// The fuzzy index, loaded in the background on first use.
+#[derive(Default)]
+pub(crate) struct Index {
+    pub chunks: Vec<Arc<Chunk>>,
+    pub loading: Option<JobId>,
+    pub complete: bool,
+    pub customers: usize,
+}
+
 #[derive(Default)]
 pub(crate) struct CustomersPane {
+    /// What the list shows, in order: the sorted, quick-filtered ids, or
+    /// the fuzzy hits among them.
     pub ids: Vec<i64>,
+    /// The sorted, quick-filtered ids.
+    base: Vec<i64>,
+    /// `base` as a set, when quick filters narrow it (the hits are checked against it).
+    base_set: Option<HashSet<i64>>,
+    pub loaded: bool,
+    list_job: Option<JobId>,
     pub selected: usize,
     /// Index of the first visible list row.
     pub offset: usize,
@@ -70,7 +135,19 @@ pub(crate) struct CustomersPane {
     pub row_fetches: usize,
     /// The pane's area as last laid out, for paging.
     pub area: Rect,
+    pub sort: SortKey,
+    pub descending: bool,
+    pub quick: Quick,
+    pub marked: BTreeSet<i64>,
+    pub filter: Filter,
+    pub index: Index,
+    /// Ids a confirmation is pending for (merge), by tag.
+    pending_merge: Vec<i64>,
+    pending_unmerge: Option<String>,
 }
+
+const TAG_MERGE: u32 = 1;
+const TAG_UNMERGE: u32 = 2;
 
 impl CustomersPane {
     pub fn focus(&self) -> Focus {
@@ -79,13 +156,30 @@ impl CustomersPane {
 
     pub fn context(&self) -> Context {
         match self.focus() {
+            _ if self.filter.editing => Context::Filter,
             Focus::List => Context::Customers,
             Focus::Detail => Context::Detail,
         }
     }
 
     pub fn title(&self) -> String {
-        format!("Customers ({})", self.ids.len())
+        if !self.loaded {
+            return "Customers (…)".to_string();
+        }
+        if self.filter.query.is_some() || self.base_set.is_some() {
+            format!("Customers ({} of {})", self.ids.len(), self.total())
+        } else {
+            format!("Customers ({})", self.ids.len())
+        }
+    }
+
+    fn total(&self) -> usize {
+        self.index.customers.max(if self.base_set.is_none() { self.base.len() } else { 0 })
+    }
+
+    /// Whether a line under the list shows the filter.
+    fn filter_line(&self) -> bool {
+        self.filter.editing || self.filter.query.is_some()
     }
 
     pub fn selected_id(&self) -> Option<i64> {
@@ -93,28 +187,148 @@ impl CustomersPane {
     }
 
     pub fn list_rows(&self) -> usize {
-        split(self.area).0.height.saturating_sub(3) as usize
+        split(self.area).0.height.saturating_sub(3 + u16::from(self.filter_line())) as usize
     }
 
     pub fn detail_rows(&self) -> usize {
         split(self.area).1.height.saturating_sub(2) as usize
     }
 
+    /// Re-reads the list (sorted and quick-filtered) in the background; the
+    /// old list stays on screen until the new one arrives.
     pub fn reload(&mut self, cx: &mut Cx) {
         self.area = cx.area;
-        let keep = self.selected_id();
-        match cx.wb.customer_ids() {
-            Ok(ids) => self.ids = ids,
-            Err(e) => cx.error(format!("reading customers: {e}")),
+        if let Some(id) = self.list_job.take() {
+            cx.jobs.cancel(id);
         }
-        if let Some(id) = keep {
-            if let Some(pos) = self.ids.iter().position(|x| *x == id) {
-                self.selected = pos;
+        let mut f = CustomerFilter::default();
+        if self.quick.mine {
+            f.owner = Some(cx.wb.actor().to_string());
+        }
+        if self.quick.incomplete {
+            f.flag = Some(crate::domain::FLAG_INCOMPLETE.to_string());
+        }
+        f.status = self.quick.status.map(|s| s.as_str().to_string());
+        let (key, desc, overdue) = (self.sort, self.descending, self.quick.overdue);
+        let narrowed = f.status.is_some() || f.owner.is_some() || f.flag.is_some() || overdue;
+        let today = cx.wb.clock().today();
+        let id = cx.spawn("reading customers", false, move |wb, _ctl| {
+            let mut ids = wb.sorted_customer_ids(&f, key, desc)?;
+            if overdue {
+                let q = FollowupQuery { overdue_only: true, ..Default::default() };
+                let due: HashSet<i64> = wb.reminders(today, &q)?.into_iter().map(|r| r.customer_id).collect();
+                ids.retain(|i| due.contains(i));
+            }
+            Ok(Box::new((ids, narrowed)))
+        });
+        self.list_job = Some(id);
+        // The index may hold merged-away customers now; rebuilt on next use.
+        if self.index.complete || self.index.loading.is_some() {
+            if let Some(j) = self.index.loading.take() {
+                cx.jobs.cancel(j);
+            }
+            self.index = Index::default();
+            if self.filter.query.is_some() {
+                self.load_index(cx);
             }
         }
+        // A detail shown is re-read at once (an edit must show).
+        if let Some(id) = self.detail.as_ref().map(|d| d.id) {
+            let scroll = self.detail_scroll;
+            self.load_detail_of(id, cx);
+            self.detail_scroll = scroll;
+        }
+    }
+
+    fn list_arrived(&mut self, ids: Vec<i64>, narrowed: bool, cx: &mut Cx) {
+        self.loaded = true;
+        self.base_set = narrowed.then(|| ids.iter().copied().collect());
+        self.base = ids;
+        self.marked.retain(|id| self.base_set.as_ref().is_none_or(|s| s.contains(id)));
+        self.rebuild(cx);
+    }
+
+    /// Recomputes what the list shows from `base` and the hits, keeping the
+    /// selected customer selected when it is still there.
+    fn rebuild(&mut self, cx: &mut Cx) {
+        let keep = self.selected_id();
+        self.ids = match &self.filter.query {
+            None => self.base.clone(),
+            Some(_) => self
+                .filter
+                .hits
+                .iter()
+                .map(|h| h.1)
+                .filter(|id| self.base_set.as_ref().is_none_or(|s| s.contains(id)))
+                .collect(),
+        };
+        self.selected = keep.and_then(|id| self.ids.iter().position(|x| *x == id)).unwrap_or(0);
+        self.offset = self.offset.min(self.selected);
         self.window = Window::default();
         self.sync_list(cx);
-        self.load_detail(cx);
+        if self.selected_id() != self.detail.as_ref().map(|d| d.id) {
+            self.load_detail(cx);
+        }
+    }
+
+    fn load_index(&mut self, cx: &mut Cx) {
+        if self.index.loading.is_some() || self.index.complete {
+            return;
+        }
+        let id = cx.spawn("indexing customers for the filter", false, |wb, ctl| {
+            let mut after = 0;
+            let mut total = 0usize;
+            loop {
+                if ctl.cancelled() {
+                    break;
+                }
+                let rows = wb.search_corpus_page(after, search::CHUNK)?;
+                let Some(last) = rows.last().map(|r| r.0) else { break };
+                after = last;
+                total += rows.len();
+                let n = rows.len();
+                ctl.partial(Arc::new(Chunk::new(rows)));
+                if n < search::CHUNK {
+                    break;
+                }
+            }
+            Ok(Box::new(total))
+        });
+        self.index.loading = Some(id);
+    }
+
+    /// Starts searching `chunks` for the current query.
+    fn search_chunks(&mut self, chunks: Vec<Arc<Chunk>>, cx: &mut Cx) {
+        let Some(q) = self.filter.query.clone() else { return };
+        if chunks.is_empty() {
+            return;
+        }
+        let id = cx.spawn_pure("filtering", move |ctl| {
+            for c in chunks {
+                let hits = search::search(&c, &q, &|| ctl.cancelled());
+                if ctl.cancelled() {
+                    break;
+                }
+                ctl.partial(hits);
+            }
+            Ok(Box::new(()))
+        });
+        self.filter.jobs.push(id);
+    }
+
+    /// The query changed: drop the old search, start the new one.
+    fn requery(&mut self, cx: &mut Cx) {
+        for j in self.filter.jobs.drain(..) {
+            cx.jobs.cancel(j);
+        }
+        self.filter.hits.clear();
+        self.filter.query = Query::parse(self.filter.input.text());
+        if self.filter.query.is_some() {
+            self.load_index(cx);
+            let chunks = self.index.chunks.clone();
+            self.search_chunks(chunks, cx);
+        }
+        self.rebuild(cx);
     }
 
     /// Shows `id`'s detail (from another pane).
@@ -145,7 +359,84 @@ impl CustomersPane {
                 })
             }
             Action::FocusList => self.focus = Some(Focus::List),
+            Action::FocusDetail if self.filter.editing => {
+                self.filter.editing = false;
+                self.focus = Some(Focus::Detail);
+            }
             Action::FocusDetail => self.focus = Some(Focus::Detail),
+            Action::FilterOpen => {
+                self.filter.editing = true;
+                self.focus = Some(Focus::List);
+                self.load_index(cx);
+            }
+            Action::InputAccept => {
+                self.filter.editing = false;
+                if self.filter.query.is_none() {
+                    self.filter.input.set("");
+                }
+            }
+            Action::InputCancel => {
+                self.filter.editing = false;
+                self.filter.input.set("");
+                self.requery(cx);
+            }
+            Action::FilterClear => {
+                let had = self.filter.query.is_some() || self.quick != Quick::default();
+                self.filter.input.set("");
+                if self.filter.query.is_some() {
+                    self.requery(cx);
+                }
+                if self.quick != Quick::default() {
+                    self.quick = Quick::default();
+                    self.reload(cx);
+                }
+                cx.info(if had { "Filters cleared" } else { "No filter to clear" });
+            }
+            Action::SortNext => {
+                let i = SortKey::ALL.iter().position(|k| *k == self.sort).unwrap_or(0);
+                self.sort = SortKey::ALL[(i + 1) % SortKey::ALL.len()];
+                self.descending = false;
+                cx.info(format!("Sorted by {}", self.sort.field().label()));
+                self.reload(cx);
+            }
+            Action::SortReverse => {
+                self.descending = !self.descending;
+                self.reload(cx);
+            }
+            Action::QuickMine => {
+                self.quick.mine = !self.quick.mine;
+                self.reload(cx);
+            }
+            Action::QuickOverdue => {
+                self.quick.overdue = !self.quick.overdue;
+                self.reload(cx);
+            }
+            Action::QuickIncomplete => {
+                self.quick.incomplete = !self.quick.incomplete;
+                self.reload(cx);
+            }
+            Action::QuickStatus => {
+                self.quick.status = match self.quick.status {
+                    None => Some(Status::ALL[0]),
+                    Some(s) => Status::ALL.iter().position(|x| *x == s).and_then(|i| Status::ALL.get(i + 1)).copied(),
+                };
+                self.reload(cx);
+            }
+            Action::MarkToggle => {
+                if let Some(id) = self.selected_id() {
+                    if !self.marked.remove(&id) {
+                        self.marked.insert(id);
+                    }
+                    cx.info(format!("{} marked; {} merges them", self.marked.len(), "customer.merge_marked"));
+                    self.move_selection(Action::CursorDown, cx);
+                }
+            }
+            Action::MarkClear => {
+                self.marked.clear();
+                cx.info("Marks cleared");
+            }
+            Action::MergeMarked => self.ask_merge(cx),
+            Action::MergeUndo => self.ask_unmerge(cx),
             Action::CursorDown
             | Action::CursorUp
             | Action::PageDown
@@ -162,6 +453,46 @@ impl CustomersPane {
                 }
             },
             _ => {}
+        }
+    }
+
+    fn ask_merge(&mut self, cx: &mut Cx) {
+        if self.marked.len() < 2 {
+            cx.error("Mark two or more customers first (mark.toggle), then merge them");
+            return;
+        }
+        let ids: Vec<i64> = self.marked.iter().copied().collect();
+        match cx.wb.customer_rows(&ids) {
+            Ok(rows) => {
+                let survivor = &rows[0];
+                let mut body =
+                    vec![format!("Merge {} customers into {} {}:", rows.len(), survivor.number, survivor.name)];
+                for r in &rows[1..] {
+                    body.push(format!("  {} {}", r.number, r.name));
+                }
+                body.push("Every value, contact and source record is kept; undo splits them again.".into());
+                self.pending_merge = ids;
+                cx.effect(Effect::Confirm(Confirm { title: "Merge customers?".into(), body, tag: TAG_MERGE }));
+            }
+            Err(e) => cx.error(format!("reading customers: {e}")),
+        }
+    }
+
+    fn ask_unmerge(&mut self, cx: &mut Cx) {
+        let Some(id) = self.selected_id() else { return };
+        match cx.wb.merge_history(id) {
+            Ok(h) if !h.is_empty() => {
+                let number = self.window.get(self.selected).map(|r| r.number.clone()).unwrap_or_default();
+                let body = vec![
+                    format!("Undo the latest merge into {number}:"),
+                    "the absorbed customers become customers of their own again;".into(),
+                    "edits made since stay with the survivor.".into(),
+                ];
+                self.pending_unmerge = Some(number);
+                cx.effect(Effect::Confirm(Confirm { title: "Undo merge?".into(), body, tag: TAG_UNMERGE }));
+            }
+            Ok(_) => cx.error("This customer has no merge to undo"),
+            Err(e) => cx.error(format!("reading merge history: {e}")),
         }
     }
 
@@ -243,22 +574,116 @@ impl CustomersPane {
     }
 
     /// A key typed while the filter is being edited.
-    pub fn type_key(&mut self, k: &ratatui::crossterm::event::KeyEvent, cx: &mut Cx) {
-        let _ = (k, cx);
+    pub fn type_key(&mut self, k: &KeyEvent, cx: &mut Cx) {
+        if self.filter.editing && self.filter.input.handle_key(k) {
+            self.requery(cx);
+        }
+    }
+
+    pub fn paste(&mut self, s: &str, cx: &mut Cx) {
+        if self.filter.editing && self.filter.input.paste(s) {
+            self.requery(cx);
+        }
     }
 
     /// Where the terminal cursor goes (the filter input), if anywhere.
     pub fn cursor_position(&self, area: Rect) -> Option<(u16, u16)> {
-        let _ = area;
-        None
+        if !self.filter.editing {
+            return None;
+        }
+        let (list, _) = split(area);
+        let inner = list.inner(ratatui::layout::Margin::new(1, 1));
+        let (_, col) = self.filter.input.view(inner.width.saturating_sub(3) as usize);
+        Some((inner.x + 2 + col as u16, inner.bottom().saturating_sub(1)))
     }
 
     pub fn on_job(&mut self, id: JobId, ev: JobEvent, cx: &mut Cx) {
-        let _ = (id, ev, cx);
+        if Some(id) == self.list_job {
+            if let JobEvent::Done(r) = ev {
+                self.list_job = None;
+                match r {
+                    Ok(out) => {
+                        if let Ok(v) = out.downcast::<(Vec<i64>, bool)>() {
+                            let (ids, narrowed) = *v;
+                            self.list_arrived(ids, narrowed, cx);
+                        }
+                    }
+                    Err(e) => cx.error(format!("reading customers: {e}")),
+                }
+            }
+        } else if Some(id) == self.index.loading {
+            match ev {
+                JobEvent::Partial(p) => {
+                    if let Ok(c) = p.downcast::<Arc<Chunk>>() {
+                        self.index.customers += c.len();
+                        self.index.chunks.push(Arc::clone(&c));
+                        // A search already running covers the chunks it was given; this one is new.
+                        if self.filter.query.is_some() {
+                            self.search_chunks(vec![*c], cx);
+                        }
+                    }
+                }
+                JobEvent::Done(r) => {
+                    self.index.loading = None;
+                    match r {
+                        Ok(_) => self.index.complete = true,
+                        Err(e) => cx.error(format!("indexing customers: {e}")),
+                    }
+                }
+                JobEvent::Progress { .. } => {}
+            }
+        } else if self.filter.jobs.contains(&id) {
+            match ev {
+                JobEvent::Partial(p) => {
+                    if let Ok(h) = p.downcast::<Vec<(i64, i64)>>() {
+                        self.filter.hits.extend(*h);
+                        search::rank(&mut self.filter.hits);
+                        self.rebuild(cx);
+                    }
+                }
+                JobEvent::Done(r) => {
+                    self.filter.jobs.retain(|j| *j != id);
+                    if let Err(e) = r {
+                        cx.error(format!("filtering: {e}"));
+                    }
+                }
+                JobEvent::Progress { .. } => {}
+            }
+        }
     }
 
     pub fn on_reply(&mut self, tag: u32, reply: Reply, cx: &mut Cx) {
-        let _ = (tag, reply, cx);
+        if !matches!(reply, Reply::Confirmed) {
+            return;
+        }
+        match tag {
+            TAG_MERGE => {
+                let ids = std::mem::take(&mut self.pending_merge);
+                let Some((&survivor, absorbed)) = ids.split_first() else { return };
+                match cx.wb.merge_customers(survivor, absorbed, &[], MergeOrigin::Manual) {
+                    Ok(_) => {
+                        self.marked.clear();
+                        cx.info(format!(
+                            "Merged {} customers; merge.undo on the survivor splits them again",
+                            ids.len()
+                        ));
+                        cx.effect(Effect::DataChanged);
+                    }
+                    Err(e) => cx.error(format!("merge refused: {e}")),
+                }
+            }
+            TAG_UNMERGE => {
+                let Some(number) = self.pending_unmerge.take() else { return };
+                match cx.wb.unmerge(&number) {
+                    Ok(o) => {
+                        cx.info(format!("Split {} back out of {}", o.restored.join(", "), o.survivor));
+                        cx.effect(Effect::DataChanged);
+                    }
+                    Err(e) => cx.error(format!("unmerge refused: {e}")),
+                }
+            }
+            _ => {}
+        }
     }
 
     pub fn render(&self, f: &mut Frame, area: Rect, theme: Theme, active: bool) {
@@ -268,37 +693,92 @@ impl CustomersPane {
     }
 
     fn render_list(&self, f: &mut Frame, area: Rect, theme: Theme, focused: bool) {
-        let block = pane_block(&self.title(), focused, theme);
+        let mut title = self.title();
+        for l in self.quick.labels() {
+            title.push_str(&format!(" · {l}"));
+        }
+        if !self.marked.is_empty() {
+            title.push_str(&format!(" · {} marked", self.marked.len()));
+        }
+        let block = pane_block(&sanitize(&title), focused, theme);
         let inner = block.inner(area);
         f.render_widget(block, area);
-        let (cols, name_cols) = columns(inner.width as usize);
+        // One column for the merge mark, then the table.
+        let (cols, name_cols) = columns((inner.width as usize).saturating_sub(1));
         let header_style = theme.tone(Tone::Heading);
-        let head: Vec<(String, Style)> = cols.iter().map(|c| (fit(c.title, c.cols), header_style)).collect();
-        let mut lines = vec![Line::from(row_line(
+        let arrow = if self.descending { "▼" } else { "▲" };
+        let head_title = |t: &str, key: Option<SortKey>| {
+            if key == Some(self.sort) {
+                format!("{t}{arrow}")
+            } else {
+                t.to_string()
+            }
+        };
+        let head: Vec<(String, Style)> =
+            cols.iter().map(|c| (fit(&head_title(c.title, c.key), c.cols), header_style)).collect();
+        let mut head_line = vec![Span::raw(" ")];
+        head_line.extend(row_line(
             &head,
-            (crate::domain::Field::Name.label().to_string(), header_style),
+            (head_title(crate::domain::Field::Name.label(), Some(SortKey::Name)), header_style),
             name_cols,
-        ))];
-        if self.ids.is_empty() {
-            lines.push(Line::from(Span::styled(
-                "No customers yet. Import a file with: crmwb import FILE --source NAME",
-                theme.tone(Tone::Dim),
-            )));
+        ));
+        let mut lines = vec![Line::from(head_line)];
+        if !self.loaded {
+            lines.push(Line::from(Span::styled("Loading customers…", theme.tone(Tone::Dim))));
+        } else if self.ids.is_empty() {
+            let why = if self.filter.query.is_some() {
+                if self.filter.jobs.is_empty() && self.index.loading.is_none() {
+                    "No customer matches the filter (Esc clears it)"
+                } else {
+                    "Searching…"
+                }
+            } else if self.base_set.is_some() {
+                "No customer matches the quick filters (Esc clears them)"
+            } else {
+                "No customers yet. Import a file with: crmwb import FILE --source NAME"
+            };
+            lines.push(Line::from(Span::styled(why, theme.tone(Tone::Dim))));
         }
-        let rows = inner.height.saturating_sub(1) as usize;
+        let rows = self.list_rows_in(inner);
         for i in self.offset..(self.offset + rows).min(self.ids.len()) {
-            let line = match self.window.get(i) {
+            let id = self.ids[i];
+            let mark = if self.marked.contains(&id) { "●" } else { " " };
+            let mut spans = vec![Span::styled(mark, Style::default().add_modifier(Modifier::BOLD))];
+            match self.window.get(i) {
                 Some(r) => {
                     let cells: Vec<(String, Style)> =
                         cols.iter().map(|c| (fit(&(c.value)(r), c.cols), theme.tone(c.tone))).collect();
-                    Line::from(row_line(&cells, (sanitize(&r.name).into_owned(), Style::default()), name_cols))
+                    spans.extend(row_line(&cells, (sanitize(&r.name).into_owned(), Style::default()), name_cols));
                 }
                 // Not cached (a read failed) or gone since the ids were read.
-                None => Line::from(Span::styled(fit("…", inner.width as usize), theme.tone(Tone::Dim))),
-            };
+                None => spans.push(Span::styled(fit("…", inner.width as usize - 1), theme.tone(Tone::Dim))),
+            }
+            let line = Line::from(spans);
             lines.push(if i == self.selected { line.style(theme.selected()) } else { line });
         }
         f.render_widget(Paragraph::new(lines), inner);
+        if self.filter_line() {
+            let y = inner.bottom().saturating_sub(1);
+            let cols = inner.width as usize;
+            let (shown, _) = self.filter.input.view(cols.saturating_sub(3));
+            let state = if !self.filter.jobs.is_empty() || self.index.loading.is_some() {
+                format!(" ⟳ {}", self.ids.len())
+            } else {
+                format!(" {} found", self.ids.len())
+            };
+            let used = 2 + width(&shown);
+            let line = Line::from(vec![
+                Span::styled("/ ", theme.key()),
+                Span::raw(shown),
+                Span::styled(truncate(&state, cols.saturating_sub(used)).into_owned(), theme.tone(Tone::Dim)),
+            ]);
+            f.render_widget(Paragraph::new(line), Rect::new(inner.x, y, inner.width, 1));
+        }
+    }
+
+    /// Customer rows that fit in the list box's inner area.
+    fn list_rows_in(&self, inner: Rect) -> usize {
+        inner.height.saturating_sub(1 + u16::from(self.filter_line())) as usize
     }
 
     fn render_detail(&self, f: &mut Frame, area: Rect, theme: Theme, focused: bool) {
@@ -325,6 +805,7 @@ impl CustomersPane {
 
 struct Column {
     title: &'static str,
+    key: Option<SortKey>,
     cols: usize,
     value: fn(&CustomerRow) -> String,
     tone: Tone,
@@ -341,14 +822,39 @@ fn columns(inner: usize) -> (Vec<Column>, usize) {
     let mut cols = vec![
         Column {
             title: Field::Number.label(),
-            cols: 14,
+            key: Some(SortKey::Number),
+            cols: 15,
             value: |r| sanitize(&r.number).into_owned(),
             tone: Tone::Plain,
         },
-        Column { title: Field::Status.label(), cols: 8, value: |r| opt(&r.status), tone: Tone::Plain },
-        Column { title: Field::Owner.label(), cols: 8, value: |r| opt(&r.owner), tone: Tone::Plain },
-        Column { title: Field::NextFollowup.label(), cols: 10, value: |r| opt(&r.next_followup), tone: Tone::Plain },
-        Column { title: "标记", cols: 6, value: |r| sanitize(&r.flags.join(",")).into_owned(), tone: Tone::Flag },
+        Column {
+            title: Field::Status.label(),
+            key: Some(SortKey::Status),
+            cols: 9,
+            value: |r| opt(&r.status),
+            tone: Tone::Plain,
+        },
+        Column {
+            title: Field::Owner.label(),
+            key: Some(SortKey::Owner),
+            cols: 8,
+            value: |r| opt(&r.owner),
+            tone: Tone::Plain,
+        },
+        Column {
+            title: Field::NextFollowup.label(),
+            key: Some(SortKey::NextFollowup),
+            cols: 10,
+            value: |r| opt(&r.next_followup),
+            tone: Tone::Plain,
+        },
+        Column {
+            title: "标记",
+            key: None,
+            cols: 6,
+            value: |r| sanitize(&r.flags.join(",")).into_owned(),
+            tone: Tone::Flag,
+        },
     ];
     const MIN_NAME: usize = 12;
     // Dropped in this order: flags, owner, next follow-up, status.

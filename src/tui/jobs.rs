@@ -147,6 +147,37 @@ impl Jobs {
         id
     }
 
+    /// Starts work that needs no database (the fuzzy filter over an index
+    /// already in memory) on its own thread.
+    pub fn spawn_pure<F>(&mut self, owner: PaneId, label: &str, work: F) -> JobId
+    where
+        F: FnOnce(&JobCtl) -> std::result::Result<Output, String> + Send + 'static,
+    {
+        let id = self.next;
+        self.next += 1;
+        let cancel = Arc::new(AtomicBool::new(false));
+        self.running.push(Running {
+            id,
+            owner,
+            label: label.to_string(),
+            visible: false,
+            done: 0,
+            total: 0,
+            note: String::new(),
+            cancel: Arc::clone(&cancel),
+        });
+        let ctl = JobCtl { id, tx: self.tx.clone(), cancel };
+        let spawned = std::thread::Builder::new().name(format!("crmwb-job-{id}")).spawn(move || {
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&ctl)))
+                .unwrap_or_else(|_| Err("the job failed".to_string()));
+            let _ = ctl.tx.send((ctl.id, JobEvent::Done(r)));
+        });
+        if let Err(e) = spawned {
+            let _ = self.tx.send((id, JobEvent::Done(Err(format!("cannot start a thread: {e}")))));
+        }
+        id
+    }
+
     /// Everything reported since the last poll, in order. Progress is
     /// folded into `running`; a `Done` removes the job.
     pub fn poll(&mut self) -> Vec<(JobId, PaneId, JobEvent)> {

@@ -18,6 +18,7 @@ mod keymap;
 mod palette;
 mod pane;
 mod quality;
+mod search;
 mod view;
 
 #[cfg(test)]

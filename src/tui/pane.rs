@@ -102,4 +102,12 @@ impl Cx<'_> {
     {
         self.jobs.spawn(self.wb, self.pane, label, visible, work)
     }
+
+    /// Starts work that needs no database on its own thread.
+    pub fn spawn_pure<F>(&mut self, label: &str, work: F) -> JobId
+    where
+        F: FnOnce(&JobCtl) -> std::result::Result<Output, String> + Send + 'static,
+    {
+        self.jobs.spawn_pure(self.pane, label, work)
+    }
 }

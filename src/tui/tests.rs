@@ -2,6 +2,7 @@
 //! database, through the real default keymap.
 
 use super::*;
+use crate::service::SortKey;
 use crate::service::{Clock, ImportOptions};
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -336,4 +337,177 @@ fn empty_database_renders() {
     press(&mut app, "j G g g <Enter> j");
     let s = screen(&app);
     assert!(s.contains("No customers yet") && s.contains("0/0"), "{s}");
+}
+
+fn names(app: &App) -> Vec<String> {
+    app.customers.window.rows.iter().flatten().map(|r| r.name.clone()).collect()
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.handle_key(&KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    }
+    app.settle();
+}
+
+#[test]
+fn slash_filters_incrementally_and_esc_clears() {
+    let mut app = app(80, 24);
+    let all = app.customers.ids.len();
+    press(&mut app, "/");
+    assert_eq!(app.pane_context(), Context::Filter);
+    // Letters type into the filter instead of running commands (q would quit).
+    typed(&mut app, "q云帆");
+    assert!(!app.should_quit());
+    assert!(app.customers.ids.is_empty(), "nothing has q and 云帆");
+    press(&mut app, "<Left>");
+    app.handle_key(&KeyEvent::new(KeyCode::Home, KeyModifiers::NONE));
+    app.handle_key(&KeyEvent::new(KeyCode::Delete, KeyModifiers::NONE));
+    app.settle();
+    assert_eq!(app.customers.filter.input.text(), "云帆");
+    assert_eq!(names(&app), vec!["上海云帆贸易有限公司".to_string()]);
+    let s = screen(&app);
+    assert!(s.contains("Customers (1 of") && s.contains("/ 云帆") && s.contains("FILTER"), "{s}");
+    // Enter keeps the filter and gives the keys back to the list.
+    press(&mut app, "<Enter>");
+    assert_eq!(app.pane_context(), Context::Customers);
+    assert_eq!(app.customers.ids.len(), 1);
+    // Several terms must all match; a number fragment finds its customer.
+    press(&mut app, "/ <End>");
+    app.handle_key(&KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    typed(&mut app, "000044");
+    // Fuzzy: CRM2026-000045 (…40号) has those digits in order too, but the
+    // exact fragment ranks first.
+    assert_eq!(app.customers.filter.hits[0].1, 44, "{:?}", app.customers.filter.hits);
+    assert_eq!(app.customers.selected_id(), Some(44));
+    press(&mut app, "<Esc>");
+    assert_eq!(app.customers.ids.len(), all);
+    assert!(!screen(&app).contains("/ "));
+}
+
+#[test]
+fn pasted_escape_sequences_are_inert_in_the_filter() {
+    let mut app = app(80, 24);
+    press(&mut app, "/");
+    app.handle_event(&ratatui::crossterm::event::Event::Paste("云\x1b[2J帆\n".into()));
+    app.settle();
+    assert_eq!(app.customers.filter.input.text(), "云[2J帆");
+    assert!(!screen(&app).contains('\x1b'));
+}
+
+#[test]
+fn sort_cycles_columns_and_reverses() {
+    let mut app = app(160, 48);
+    let by_number = app.customers.ids.clone();
+    press(&mut app, "s");
+    app.settle();
+    assert_eq!(app.customers.sort, SortKey::Name);
+    let first = app.customers.ids.clone();
+    assert_ne!(first, by_number);
+    assert!(screen(&app).contains("客户名称▲"));
+    press(&mut app, "r");
+    app.settle();
+    let mut rev = first.clone();
+    rev.reverse();
+    assert_eq!(app.customers.ids, rev, "all names are distinct and present, so reversing is exact");
+    assert!(screen(&app).contains("客户名称▼"));
+}
+
+#[test]
+fn quick_filters_narrow_combine_and_clear() {
+    let mut app = app(160, 48);
+    let all = app.customers.ids.len();
+    press(&mut app, "f i");
+    app.settle();
+    let flagged = app.customers.ids.len();
+    assert!(flagged > 0 && flagged < all);
+    assert!(app.customers.window.rows.iter().flatten().all(|r| r.flags.iter().any(|f| f == "待完善")));
+    assert!(screen(&app).contains("· 待完善"));
+    press(&mut app, "f s");
+    app.settle();
+    assert!(app.customers.window.rows.iter().flatten().all(|r| r.status.as_deref() == Some("潜在客户")));
+    assert!(app.customers.ids.len() <= flagged);
+    press(&mut app, "f m");
+    app.settle();
+    assert!(app.customers.ids.is_empty(), "tester owns nobody");
+    assert!(screen(&app).contains("No customer matches the quick filters"));
+    press(&mut app, "<Esc>");
+    app.settle();
+    assert_eq!(app.customers.ids.len(), all);
+}
+
+#[test]
+fn mark_two_merge_with_confirmation_then_undo() {
+    let mut app = app(160, 48);
+    let all = app.customers.ids.len();
+    press(&mut app, "<Space> <Space>");
+    assert_eq!(app.customers.marked.len(), 2);
+    press(&mut app, "M");
+    let s = screen(&app);
+    assert!(s.contains("Merge customers?") && s.contains("Merge 2 customers into CRM2026-000001"), "{s}");
+    // The key that asked does not answer.
+    press(&mut app, "M");
+    assert!(matches!(app.overlay, Some(app::Overlay::Confirm { .. })));
+    press(&mut app, "y");
+    app.settle();
+    assert_eq!(app.customers.ids.len(), all - 1);
+    assert!(app.customers.marked.is_empty());
+    press(&mut app, "g g u");
+    assert!(screen(&app).contains("Undo merge?"));
+    press(&mut app, "y");
+    app.settle();
+    assert_eq!(app.customers.ids.len(), all);
+    assert!(matches!(app.message(), Some(Message::Info(m)) if m.contains("CRM2026-000002")), "{:?}", app.message());
+}
+
+#[test]
+fn merge_needs_two_marks_and_n_declines() {
+    let mut app = app(80, 24);
+    press(&mut app, "M");
+    assert!(matches!(app.message(), Some(Message::Error(m)) if m.contains("Mark two or more")));
+    press(&mut app, "<Space> <Space> M n");
+    assert!(app.overlay.is_none());
+    assert_eq!(app.customers.marked.len(), 2, "declining keeps the marks");
+}
+
+#[test]
+fn command_palette_runs_an_action_by_name() {
+    let mut app = app(80, 24);
+    press(&mut app, ":");
+    typed(&mut app, "go to dupl");
+    assert!(screen(&app).contains("Go to Duplicates"));
+    press(&mut app, "<Enter>");
+    assert_eq!(app.pane(), PaneId::Duplicates);
+    press(&mut app, ": <Esc>");
+    assert!(app.overlay.is_none());
+}
+
+#[test]
+fn number_keys_and_tab_switch_panes() {
+    let mut app = app(80, 24);
+    press(&mut app, "3");
+    assert_eq!(app.pane(), PaneId::Followups);
+    press(&mut app, "<Tab>");
+    assert_eq!(app.pane(), PaneId::Imports);
+    press(&mut app, "<S-Tab> <S-Tab> <S-Tab>");
+    assert_eq!(app.pane(), PaneId::Customers);
+    assert!(screen(&app).contains("[1 Customers"));
+}
+
+#[test]
+fn the_list_loads_in_the_background_on_a_file_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bg.db");
+    let mut wb = Workbench::open(&path, crate::store::OpenMode::Create, "tester").unwrap();
+    let csv = dir.path().join("a.csv");
+    std::fs::write(&csv, "客户名称,手机\n甲公司,13800001111\n乙公司,13800002222\n").unwrap();
+    wb.import(&csv, &ImportOptions { source: "s".into(), ..Default::default() }, &mut |_| {}).unwrap();
+    let mut app = App::new(wb, load_keymap(None).unwrap(), Theme { color: false }, Rect::new(0, 0, 80, 24)).unwrap();
+    // The first frame does not wait for the list or the counts.
+    let first = screen(&app);
+    assert!(first.contains("Customers ("), "{first}");
+    app.settle();
+    assert_eq!(app.customers.ids.len(), 2);
+    assert!(screen(&app).contains("甲公司"));
+    assert!(app.counts.duplicates.is_some() && app.counts.overdue.is_some());
 }

@@ -1,0 +1,131 @@
+//! The `/` filter's index: one packed search text per customer (number,
+//! name, pinyin and initials, contacts, and the phones the user may see —
+//! built by the service, which leaves out what the role may not search by),
+//! held in memory in chunks so a search can run over them on another thread
+//! while more chunks load.
+
+use fuzzy_matcher::skim::SkimMatcherV2;
+use fuzzy_matcher::FuzzyMatcher;
+
+/// Customers per chunk: one page read, one unit of search progress.
+pub(crate) const CHUNK: usize = 20_000;
+
+#[derive(Debug, Default)]
+pub(crate) struct Chunk {
+    pub ids: Vec<i64>,
+    /// All texts back to back; `ends[i]` is where text `i` ends.
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl Chunk {
+    pub fn new(rows: Vec<(i64, String)>) -> Chunk {
+        let mut c = Chunk {
+            ids: Vec::with_capacity(rows.len()),
+            text: String::with_capacity(rows.iter().map(|r| r.1.len()).sum()),
+            ends: Vec::with_capacity(rows.len()),
+        };
+        for (id, t) in rows {
+            c.ids.push(id);
+            c.text.push_str(&t);
+            c.ends.push(c.text.len() as u32);
+        }
+        c
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    fn text(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.text[start..self.ends[i] as usize]
+    }
+
+    pub fn last_id(&self) -> Option<i64> {
+        self.ids.last().copied()
+    }
+}
+
+/// A parsed query: lowercase terms, all of which must match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Query {
+    terms: Vec<String>,
+}
+
+impl Query {
+    pub fn parse(s: &str) -> Option<Query> {
+        let terms: Vec<String> = s.split_whitespace().map(str::to_lowercase).collect();
+        (!terms.is_empty()).then_some(Query { terms })
+    }
+}
+
+/// Scores every customer of `chunk` against `q`: (score, id) for each match,
+/// best first. Stops early (returning what it has) when `stop` says so.
+pub(crate) fn search(chunk: &Chunk, q: &Query, stop: &dyn Fn() -> bool) -> Vec<(i64, i64)> {
+    let m = SkimMatcherV2::default();
+    let mut out = Vec::new();
+    for i in 0..chunk.len() {
+        if i % 4096 == 0 && stop() {
+            break;
+        }
+        let hay = chunk.text(i);
+        let mut total = 0;
+        let mut all = true;
+        for t in &q.terms {
+            // A plain substring (a phone fragment, a number) ranks above a
+            // scattered fuzzy match of the same letters.
+            if let Some(s) = m.fuzzy_match(hay, t) {
+                total += s + if hay.contains(t.as_str()) { 50 * t.chars().count() as i64 } else { 0 };
+            } else {
+                all = false;
+                break;
+            }
+        }
+        if all {
+            out.push((total, chunk.ids[i]));
+        }
+    }
+    out
+}
+
+/// Orders hits best first, ties by id, so results are stable as they stream.
+pub(crate) fn rank(hits: &mut [(i64, i64)]) {
+    hits.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk() -> Chunk {
+        Chunk::new(vec![
+            (1, "crm2026-000001 北京星辰科技有限公司 beijingxingchen bjxc 张伟 13800001111".into()),
+            (2, "crm2026-000002 上海云帆贸易有限公司 shanghaiyunfan shyf 李娜".into()),
+            (3, "crm2026-000003 acme trading ltd john smith".into()),
+        ])
+    }
+
+    #[test]
+    fn finds_by_pinyin_initials_cjk_digits_and_all_terms() {
+        let c = chunk();
+        let ids = |q: &str| {
+            let mut h = search(&c, &Query::parse(q).unwrap(), &|| false);
+            rank(&mut h);
+            h.into_iter().map(|(_, id)| id).collect::<Vec<_>>()
+        };
+        assert_eq!(ids("bjxc"), vec![1]);
+        assert_eq!(ids("云帆"), vec![2]);
+        assert_eq!(ids("0000111"), vec![1]);
+        assert_eq!(ids("ACME smith"), vec![3]);
+        assert!(ids("acme 北京").is_empty());
+        assert_eq!(ids("000002")[0], 2, "an exact number fragment ranks first");
+        assert_eq!(Query::parse("   "), None);
+    }
+
+    #[test]
+    fn stops_when_told() {
+        let c = chunk();
+        assert!(search(&c, &Query::parse("crm").unwrap(), &|| true).is_empty());
+    }
+}
