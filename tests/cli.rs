@@ -356,3 +356,35 @@ fn bulk_import_matches_a_row_by_row_import() {
     assert!(dumps[0].len() > 100);
     assert_eq!(dumps[0], dumps[1]);
 }
+
+#[test]
+fn keymap_check_reports_file_and_line_and_accepts_good_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[customers]\nbindings = [\n  { keys = \"j\", action = \"cursor.dwn\", desc = \"Down\" },\n]\n",
+    )
+    .unwrap();
+    let out = crmwb(&dir.path().join("k.db")).args(["keymap", "check"]).arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{} line 3: unknown action `cursor.dwn`", bad.display())), "{err}");
+
+    let good = dir.path().join("mine.toml");
+    std::fs::write(&good, "[global]\nbindings = [{ keys = \"x\", action = \"app.quit\", desc = \"Leave\" }]\n")
+        .unwrap();
+    let out = crmwb(&dir.path().join("k.db")).args(["keymap", "check", "--over", "vim"]).arg(&good).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok ("));
+    let out = crmwb(&dir.path().join("k.db")).args(["keymap", "check", "keymaps/vim.toml"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let out =
+        crmwb(&dir.path().join("k.db")).args(["keymap", "path"]).env("CRMWB_KEYMAP_FILE", &good).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("mine.toml (exists)"));
+    // A bad keymap stops the workbench before it starts, with the same message.
+    let out = crmwb(&dir.path().join("k.db")).args(["--keymap"]).arg(&bad).arg("tui").output().unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 3"));
+}

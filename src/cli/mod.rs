@@ -39,6 +39,12 @@ pub struct Cli {
     #[arg(long = "as", global = true, value_name = "USER")]
     pub as_user: Option<String>,
 
+    /// Key bindings for the workbench: a built-in keymap (`default`, `vim`) or
+    /// a keymap TOML file. Your own file in the config directory (see
+    /// `crmwb keymap path`) overrides single bindings of either.
+    #[arg(long, global = true, value_name = "NAME|FILE")]
+    pub keymap: Option<String>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -349,9 +355,6 @@ crmwb import DIR/marketing.csv --source marketing --interaction-kind event")]
         /// Build the database only; do not open the TUI.
         #[arg(long)]
         no_tui: bool,
-        /// Key bindings: `default` or a keymap TOML file.
-        #[arg(long, value_name = "NAME|FILE")]
-        keymap: Option<String>,
     },
     /// Find candidate duplicates: blocking, learned Fellegi–Sunter scores, clusters for review.
     #[command(long_about = "Find candidate duplicates. Blocking on mobile, landline, e-mail, core name, brand, \
@@ -410,10 +413,11 @@ changed since are compared (with the last full run's model); --full re-learns an
         action: merge::SurvivorshipAction,
     },
     /// Open the terminal workbench (the default command).
-    Tui {
-        /// Key bindings: `default` or a keymap TOML file.
-        #[arg(long, value_name = "NAME|FILE")]
-        keymap: Option<String>,
+    Tui,
+    /// Check a keymap file, or show where your own overrides live.
+    Keymap {
+        #[command(subcommand)]
+        action: KeymapAction,
     },
 }
 
@@ -607,14 +611,12 @@ pub fn run(cli: Cli) -> Result<i32> {
         Box::new(std::io::BufWriter::new(stdout.lock()))
     };
     match &cli.command {
-        None | Some(Command::Tui { .. }) => {
-            let keymap = match &cli.command {
-                Some(Command::Tui { keymap }) => keymap.clone(),
-                _ => None,
-            };
+        None | Some(Command::Tui) => {
+            // A bad keymap is reported before the database is touched.
+            crate::tui::load_active_keymap(cli.keymap.as_deref())?;
             let wb = open(&cli, OpenMode::Create)?;
             drop(out);
-            crate::tui::run(wb, crate::tui::TuiOptions { keymap })?;
+            crate::tui::run(wb, crate::tui::TuiOptions { keymap: cli.keymap.clone() })?;
             return Ok(0);
         }
         Some(Command::Users { action }) => admin::users(&cli, action, &mut out)?,
@@ -942,13 +944,14 @@ pub fn run(cli: Cli) -> Result<i32> {
         Some(Command::Move(args)) => merge::run_move(&cli, args, &mut out)?,
         Some(Command::Unmerge(args)) => merge::run_unmerge(&cli, args, &mut out)?,
         Some(Command::Survivorship { action }) => merge::run_survivorship(&cli, action, &mut out)?,
-        Some(Command::Demo { no_tui, keymap }) => {
+        Some(Command::Keymap { action }) => return keymap_command(&cli, action, &mut out),
+        Some(Command::Demo { no_tui }) => {
             let wb = demo::build(cli.db.as_deref(), &mut out)?;
             out.flush()?;
             if !*no_tui {
                 drop(out);
                 let path = wb.path().to_path_buf();
-                crate::tui::run(wb, crate::tui::TuiOptions { keymap: keymap.clone() })?;
+                crate::tui::run(wb, crate::tui::TuiOptions { keymap: cli.keymap.clone() })?;
                 eprintln!("demo database kept at {}", path.display());
                 return Ok(0);
             }
@@ -962,5 +965,57 @@ pub fn run(cli: Cli) -> Result<i32> {
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Self {
         Error::Other(format!("JSON: {e}"))
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeymapAction {
+    /// Check a keymap file: unknown actions, malformed keys, duplicates and a
+    /// key that is both a binding and a prefix, each with file and line.
+    /// Exit status 0 when it is fine, 2 when not.
+    Check {
+        file: PathBuf,
+        /// Check FILE as overrides laid over this keymap (`default`, `vim` or a
+        /// file), the way your own keymap file is used.
+        #[arg(long, value_name = "NAME|FILE")]
+        over: Option<String>,
+    },
+    /// Print where your own keymap file is read from (and whether it exists).
+    Path,
+}
+
+fn keymap_command(cli: &Cli, action: &KeymapAction, out: &mut dyn Write) -> Result<i32> {
+    match action {
+        KeymapAction::Check { file, over } => {
+            let text = std::fs::read_to_string(file).map_err(|source| Error::Io { path: file.clone(), source })?;
+            let name = file.display().to_string();
+            let checked = match over {
+                Some(base) => crate::tui::load_keymap(Some(base))?.with_overrides(&name, &text),
+                None => crate::tui::Keymap::parse(&name, &text),
+            };
+            match checked {
+                Ok(km) => {
+                    let n: usize = crate::tui::Context::ALL.iter().map(|c| km.bindings(*c).len()).sum();
+                    writeln!(out, "{name}: ok ({n} bindings)")?;
+                    let _ = cli;
+                    Ok(0)
+                }
+                Err(e) => {
+                    out.flush()?;
+                    eprintln!("{e}");
+                    Ok(2)
+                }
+            }
+        }
+        KeymapAction::Path => {
+            match crate::tui::user_keymap_path() {
+                Some(p) => {
+                    let state = if p.exists() { "exists" } else { "not created yet" };
+                    writeln!(out, "{} ({state})", p.display())?;
+                }
+                None => writeln!(out, "no config directory for this user")?,
+            }
+            Ok(0)
+        }
     }
 }

@@ -22,9 +22,37 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 
 /// The keymaps compiled into the binary, by name.
-const BUILTIN: &[(&str, &str)] = &[("default", include_str!("../../keymaps/default.toml"))];
+const BUILTIN: &[(&str, &str)] =
+    &[("default", include_str!("../../keymaps/default.toml")), ("vim", include_str!("../../keymaps/vim.toml"))];
+
+/// Where a user's own overrides are read from: `keymap.toml` in the
+/// platform config directory (`$CRMWB_KEYMAP_FILE` instead, when set).
+pub fn user_keymap_path() -> Option<std::path::PathBuf> {
+    if let Some(p) = std::env::var_os("CRMWB_KEYMAP_FILE").filter(|v| !v.is_empty()) {
+        return Some(p.into());
+    }
+    directories::ProjectDirs::from("", "", "crm-workbench").map(|d| d.config_dir().join("keymap.toml"))
+}
+
+/// The keymap the workbench runs with: `name_or_path` (or the default) with
+/// the user's overrides file laid over it when that file exists.
+pub fn load_active_keymap(name_or_path: Option<&str>) -> Result<Keymap> {
+    load_with_user(name_or_path, user_keymap_path().as_deref())
+}
+
+pub fn load_with_user(name_or_path: Option<&str>, user: Option<&Path>) -> Result<Keymap> {
+    let base = load_keymap(name_or_path)?;
+    match user {
+        Some(p) if p.exists() => {
+            let text = std::fs::read_to_string(p).map_err(|source| Error::Io { path: p.to_path_buf(), source })?;
+            base.with_overrides(&p.display().to_string(), &text)
+        }
+        _ => Ok(base),
+    }
+}
 
 /// Loads a keymap: `None` or a built-in name gives the embedded keymap; anything
 /// else is read as a path to a TOML file.
@@ -363,8 +391,34 @@ pub struct Binding {
     pub keys: Vec<KeySeq>,
     pub action: Action,
     pub desc: String,
-    /// 1-based line in the keymap file, for messages.
+    /// The file it was written in (a user's overrides name their own file).
+    pub file: Arc<str>,
+    /// 1-based line in that file, for messages.
     pub line: usize,
+}
+
+impl Binding {
+    /// `line 4`, or `FILE line 4` when `other` is in another file.
+    fn at(&self, other: &Binding) -> String {
+        if self.file == other.file {
+            format!("line {}", self.line)
+        } else {
+            format!("{} line {}", self.file, self.line)
+        }
+    }
+}
+
+/// A problem found in a keymap: file, line, message.
+type Problem = (Arc<str>, usize, String);
+
+fn report(mut errors: Vec<Problem>) -> Result<()> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    errors.sort();
+    errors.dedup();
+    let lines: Vec<String> = errors.into_iter().map(|(f, l, m)| format!("{f} line {l}: {m}")).collect();
+    Err(Error::Invalid(lines.join("\n")))
 }
 
 impl Binding {
@@ -459,71 +513,14 @@ fn line_of(text: &str, offset: usize) -> usize {
 impl Keymap {
     /// Parses and checks a keymap. `source` names the file in messages.
     pub fn parse(source: &str, text: &str) -> Result<Keymap> {
-        let raw: RawFile = toml::from_str(text).map_err(|e| {
-            let at = e.span().map(|s| format!(" line {}", line_of(text, s.start))).unwrap_or_default();
-            Error::Invalid(format!("{source}{at}: {}", e.message().trim_end()))
-        })?;
-        let mut errors: Vec<(usize, String)> = Vec::new();
-        let mut sections: [Vec<Binding>; N] = Default::default();
-        for (name, raw_section) in raw {
-            let Some(ctx) = Context::parse(&name) else {
-                let at = text.find(&format!("[{name}]")).map(|o| line_of(text, o)).unwrap_or(1);
-                let known: Vec<&str> = Context::ALL.iter().map(|c| c.name()).collect();
-                errors.push((at, format!("unknown section [{name}] (sections: {})", known.join(", "))));
-                continue;
-            };
-            for rb in raw_section.bindings {
-                let keys_line = line_of(text, rb.keys.span().start);
-                let action_line = line_of(text, rb.action.span().start);
-                let action = Action::parse(rb.action.get_ref());
-                if action.is_none() {
-                    let known: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
-                    errors.push((
-                        action_line,
-                        format!("unknown action `{}` (known actions: {})", rb.action.get_ref(), known.join(", ")),
-                    ));
-                }
-                if rb.desc.get_ref().trim().is_empty() {
-                    errors.push((
-                        line_of(text, rb.desc.span().start),
-                        "empty desc: help and the status bar show it".into(),
-                    ));
-                }
-                let written: Vec<&str> = match rb.keys.get_ref() {
-                    toml::Value::String(s) => vec![s.as_str()],
-                    toml::Value::Array(items) if !items.is_empty() && items.iter().all(|v| v.is_str()) => {
-                        items.iter().filter_map(|v| v.as_str()).collect()
-                    }
-                    _ => {
-                        errors.push((keys_line, "keys must be a string or a non-empty list of strings".into()));
-                        continue;
-                    }
-                };
-                let mut keys = Vec::new();
-                for w in written {
-                    match parse_seq(w) {
-                        Ok(seq) => keys.push(seq),
-                        Err(e) => errors.push((keys_line, e)),
-                    }
-                }
-                if let Some(action) = action {
-                    sections[ctx.index()].push(Binding {
-                        keys,
-                        action,
-                        desc: rb.desc.get_ref().trim().to_string(),
-                        line: keys_line,
-                    });
-                }
-            }
-        }
+        let (sections, mut errors) = read_sections(source, text)?;
         check_section_conflicts(&sections, &mut errors);
         check_path_conflicts(&sections, &mut errors);
-        if !errors.is_empty() {
-            errors.sort();
-            errors.dedup();
-            let lines: Vec<String> = errors.into_iter().map(|(l, m)| format!("{source} line {l}: {m}")).collect();
-            return Err(Error::Invalid(lines.join("\n")));
-        }
+        report(errors)?;
+        Ok(Keymap::build(source.to_string(), sections))
+    }
+
+    fn build(source: String, sections: [Vec<Binding>; N]) -> Keymap {
         let mut tries: [Node; N] = Default::default();
         for ctx in Context::ALL {
             for b in &sections[ctx.index()] {
@@ -532,7 +529,38 @@ impl Keymap {
                 }
             }
         }
-        Ok(Keymap { source: source.to_string(), sections, tries })
+        Keymap { source, sections, tries }
+    }
+
+    /// This keymap with a user's file laid over it: each binding there
+    /// replaces the keymap's binding of the same action in the same section
+    /// (or adds one), and takes its keys away from any other action of that
+    /// section. The result is checked as a whole; problems name the file
+    /// and line they come from.
+    pub fn with_overrides(&self, source: &str, text: &str) -> Result<Keymap> {
+        let (user, mut errors) = read_sections(source, text)?;
+        check_section_conflicts(&user, &mut errors);
+        report(errors)?;
+        let mut sections = self.sections.clone();
+        for ctx in Context::ALL {
+            let mine = &user[ctx.index()];
+            if mine.is_empty() {
+                continue;
+            }
+            let taken: Vec<&KeySeq> = mine.iter().flat_map(|b| &b.keys).collect();
+            let section = &mut sections[ctx.index()];
+            section.retain(|b| !mine.iter().any(|m| m.action == b.action));
+            for b in section.iter_mut() {
+                b.keys.retain(|k| !taken.contains(&k));
+            }
+            section.retain(|b| !b.keys.is_empty());
+            section.extend(mine.iter().cloned());
+        }
+        let mut errors = Vec::new();
+        check_section_conflicts(&sections, &mut errors);
+        check_path_conflicts(&sections, &mut errors);
+        report(errors)?;
+        Ok(Keymap::build(format!("{} + {source}", self.source), sections))
     }
 
     /// The file the keymap came from.
@@ -578,37 +606,112 @@ impl Keymap {
     }
 }
 
-/// Every key sequence of a section with the line it was written on.
-fn seqs(bindings: &[Binding]) -> Vec<(&KeySeq, usize)> {
-    bindings.iter().flat_map(|b| b.keys.iter().map(move |s| (s, b.line))).collect()
+/// Reads a keymap file's sections, collecting every problem with its line.
+/// Only TOML that cannot be read at all is an error at once.
+fn read_sections(source: &str, text: &str) -> Result<([Vec<Binding>; N], Vec<Problem>)> {
+    let file: Arc<str> = Arc::from(source);
+    let raw: RawFile = toml::from_str(text).map_err(|e| {
+        let at = e.span().map(|s| format!(" line {}", line_of(text, s.start))).unwrap_or_default();
+        Error::Invalid(format!("{source}{at}: {}", e.message().trim_end()))
+    })?;
+    let mut errors: Vec<Problem> = Vec::new();
+    let mut err = |line: usize, m: String| errors.push((Arc::clone(&file), line, m));
+    let mut sections: [Vec<Binding>; N] = Default::default();
+    for (name, raw_section) in raw {
+        let Some(ctx) = Context::parse(&name) else {
+            let at = text.find(&format!("[{name}]")).map(|o| line_of(text, o)).unwrap_or(1);
+            let known: Vec<&str> = Context::ALL.iter().map(|c| c.name()).collect();
+            err(at, format!("unknown section [{name}] (sections: {})", known.join(", ")));
+            continue;
+        };
+        for rb in raw_section.bindings {
+            let keys_line = line_of(text, rb.keys.span().start);
+            let action_line = line_of(text, rb.action.span().start);
+            let action = Action::parse(rb.action.get_ref());
+            if action.is_none() {
+                let known: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
+                err(
+                    action_line,
+                    format!("unknown action `{}` (known actions: {})", rb.action.get_ref(), known.join(", ")),
+                );
+            }
+            if rb.desc.get_ref().trim().is_empty() {
+                err(line_of(text, rb.desc.span().start), "empty desc: help and the status bar show it".into());
+            }
+            let written: Vec<&str> = match rb.keys.get_ref() {
+                toml::Value::String(s) => vec![s.as_str()],
+                toml::Value::Array(items) if !items.is_empty() && items.iter().all(|v| v.is_str()) => {
+                    items.iter().filter_map(|v| v.as_str()).collect()
+                }
+                _ => {
+                    err(keys_line, "keys must be a string or a non-empty list of strings".into());
+                    continue;
+                }
+            };
+            let mut keys = Vec::new();
+            for w in written {
+                match parse_seq(w) {
+                    Ok(seq) => keys.push(seq),
+                    Err(e) => err(keys_line, e),
+                }
+            }
+            if let Some(action) = action {
+                sections[ctx.index()].push(Binding {
+                    keys,
+                    action,
+                    desc: rb.desc.get_ref().trim().to_string(),
+                    file: Arc::clone(&file),
+                    line: keys_line,
+                });
+            }
+        }
+    }
+    Ok((sections, errors))
+}
+
+/// Every key sequence of a section with the binding it belongs to.
+fn seqs(bindings: &[Binding]) -> Vec<(&KeySeq, &Binding)> {
+    bindings.iter().flat_map(|b| b.keys.iter().map(move |s| (s, b))).collect()
+}
+
+/// The later of two bindings (where a problem is reported) first.
+fn later<'b>(a: &'b Binding, b: &'b Binding) -> (&'b Binding, &'b Binding) {
+    if (&a.file, a.line) >= (&b.file, b.line) {
+        (a, b)
+    } else {
+        (b, a)
+    }
 }
 
 fn is_strict_prefix(a: &[Key], b: &[Key]) -> bool {
     a.len() < b.len() && b.starts_with(a)
 }
 
-fn check_section_conflicts(sections: &[Vec<Binding>; N], errors: &mut Vec<(usize, String)>) {
+fn check_section_conflicts(sections: &[Vec<Binding>; N], errors: &mut Vec<Problem>) {
     for ctx in Context::ALL {
         let all = seqs(&sections[ctx.index()]);
-        for (i, (a, la)) in all.iter().enumerate() {
-            for (b, lb) in &all[..i] {
+        for (i, (a, ba)) in all.iter().enumerate() {
+            for (b, bb) in &all[..i] {
                 if a == b {
                     errors.push((
-                        *la,
-                        format!("`{}` is bound twice in [{}] (also on line {lb})", seq_to_string(a), ctx.name()),
+                        Arc::clone(&ba.file),
+                        ba.line,
+                        format!("`{}` is bound twice in [{}] (also on {})", seq_to_string(a), ctx.name(), bb.at(ba)),
                     ));
                 } else if is_strict_prefix(a, b) || is_strict_prefix(b, a) {
                     let (short, long) = if a.len() < b.len() { (a, b) } else { (b, a) };
+                    let (last, first) = later(ba, bb);
                     errors.push((
-                        *la.max(lb),
+                        Arc::clone(&last.file),
+                        last.line,
                         format!(
-                            "`{}` is a binding and also the start of `{}` in [{}] (lines {} and {}); \
+                            "`{}` is a binding and also the start of `{}` in [{}] ({} and {}); \
                              with no timeout the longer one could never be typed",
                             seq_to_string(short),
                             seq_to_string(long),
                             ctx.name(),
-                            la.min(lb),
-                            la.max(lb)
+                            first.at(last),
+                            last.at(last)
                         ),
                     ));
                 }
@@ -617,7 +720,7 @@ fn check_section_conflicts(sections: &[Vec<Binding>; N], errors: &mut Vec<(usize
     }
 }
 
-fn check_path_conflicts(sections: &[Vec<Binding>; N], errors: &mut Vec<(usize, String)>) {
+fn check_path_conflicts(sections: &[Vec<Binding>; N], errors: &mut Vec<Problem>) {
     let mut pairs: Vec<(Context, Context)> = Vec::new();
     for path in paths() {
         for (i, a) in path.iter().enumerate() {
@@ -629,22 +732,24 @@ fn check_path_conflicts(sections: &[Vec<Binding>; N], errors: &mut Vec<(usize, S
         }
     }
     for (ca, cb) in pairs {
-        for (a, la) in seqs(&sections[ca.index()]) {
-            for (b, lb) in seqs(&sections[cb.index()]) {
+        for (a, ba) in seqs(&sections[ca.index()]) {
+            for (b, bb) in seqs(&sections[cb.index()]) {
                 if is_strict_prefix(a, b) || is_strict_prefix(b, a) {
                     let ((short, cs), (long, cl)) =
                         if a.len() < b.len() { ((a, ca), (b, cb)) } else { ((b, cb), (a, ca)) };
+                    let (last, first) = later(ba, bb);
                     errors.push((
-                        la.max(lb),
+                        Arc::clone(&last.file),
+                        last.line,
                         format!(
-                            "`{}` in [{}] is a binding and also the start of `{}` in [{}] (lines {} and {}); \
+                            "`{}` in [{}] is a binding and also the start of `{}` in [{}] ({} and {}); \
                              both apply at once, and with no timeout the longer one could never be typed",
                             seq_to_string(short),
                             cs.name(),
                             seq_to_string(long),
                             cl.name(),
-                            la.min(lb),
-                            la.max(lb)
+                            first.at(last),
+                            last.at(last)
                         ),
                     ));
                 }
@@ -833,5 +938,62 @@ bindings = [
         .unwrap();
         let e = load_keymap(p.to_str()).unwrap_err().to_string();
         assert!(e.contains(&format!("{} line 4", p.display())), "{e}");
+    }
+
+    #[test]
+    fn vim_keymap_loads_with_vim_keys() {
+        let km = load_keymap(Some("vim")).unwrap();
+        let mut pending = Vec::new();
+        let path = Context::Customers.path(Context::Customers);
+        assert_eq!(km.resolve(&path, &mut pending, k('g')), Resolution::Pending);
+        assert_eq!(km.resolve(&path, &mut pending, k('t')), Resolution::Action(Action::PaneNext));
+        assert_eq!(
+            km.resolve(&path, &mut pending, Key::parse("<C-d>").unwrap()),
+            Resolution::Action(Action::HalfPageDown)
+        );
+        assert_eq!(km.resolve(&path, &mut pending, k('v')), Resolution::Action(Action::MarkToggle));
+        for ctx in Context::ALL {
+            assert!(!km.bindings(ctx).is_empty(), "{} has no bindings", ctx.name());
+        }
+    }
+
+    #[test]
+    fn user_overrides_replace_single_bindings_and_name_their_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let user = dir.path().join("keymap.toml");
+        // Quit moves to `x`; `j` is given to another action, so cursor.down keeps only <Down>.
+        std::fs::write(
+            &user,
+            "[global]\nbindings = [{ keys = \"x\", action = \"app.quit\", desc = \"Leave\" }]\n\
+             [customers]\nbindings = [{ keys = \"j\", action = \"cursor.bottom\", desc = \"Jump to end\" }]\n",
+        )
+        .unwrap();
+        let km = load_with_user(None, Some(&user)).unwrap();
+        assert!(km.source().ends_with("keymap.toml"), "{}", km.source());
+        let path = Context::Customers.path(Context::Customers);
+        let mut p = Vec::new();
+        assert_eq!(km.resolve(&path, &mut p, k('x')), Resolution::Action(Action::Quit));
+        assert!(matches!(km.resolve(&path, &mut p, k('q')), Resolution::Unbound(_)), "q no longer quits");
+        assert_eq!(km.resolve(&path, &mut p, k('j')), Resolution::Action(Action::Bottom));
+        let down = km.bindings(Context::Customers).iter().find(|b| b.action == Action::CursorDown).unwrap();
+        assert_eq!(down.keys_display(), "<Down>");
+        // Everything else is the default's.
+        assert_eq!(km.resolve(&path, &mut p, k('s')), Resolution::Action(Action::SortNext));
+        // No user file: the plain keymap.
+        assert!(load_with_user(Some("vim"), Some(&dir.path().join("none.toml"))).is_ok());
+
+        // A conflict created by the override names the user's file and line.
+        std::fs::write(
+            &user,
+            "[customers]\nbindings = [\n  { keys = \"f\", action = \"sort.next\", desc = \"Sort\" },\n]\n",
+        )
+        .unwrap();
+        let e = load_with_user(None, Some(&user)).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("{} line 3", user.display()))
+                && e.contains("`f` is a binding and also the start of `f m`"),
+            "{e}"
+        );
+        assert!(e.contains("keymaps/default.toml line"), "the other binding is named with its file: {e}");
     }
 }

@@ -27,7 +27,9 @@ mod tests;
 pub use action::Action;
 pub use app::{App, Message};
 pub use customers::Focus;
-pub use keymap::{load_keymap, Binding, Context, Key, Keymap, Resolution};
+pub use keymap::{
+    load_active_keymap, load_keymap, load_with_user, user_keymap_path, Binding, Context, Key, Keymap, Resolution,
+};
 pub use pane::PaneId;
 pub use view::{render, Theme};
 
@@ -114,7 +116,7 @@ type PanicHook = Box<dyn Fn(&PanicHookInfo<'_>) + Send + Sync + 'static>;
 /// arrives; the terminal is restored in every case, including a panic.
 pub fn run(wb: Workbench, opts: TuiOptions) -> Result<()> {
     // A bad keymap is reported on a normal screen, before raw mode.
-    let keymap = load_keymap(opts.keymap.as_deref())?;
+    let keymap = load_active_keymap(opts.keymap.as_deref())?;
     if !io::stdout().is_terminal() || !io::stdin().is_terminal() {
         return Err(Error::Other(
             "the workbench needs a terminal; for output a script can read, use `crmwb customers`".into(),
