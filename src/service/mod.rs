@@ -296,6 +296,22 @@ impl Workbench {
         Ok(d)
     }
 
+    /// What the importer flagged in the customer's source rows, masked like
+    /// every read: a message may quote the value it judged.
+    pub fn customer_issues(&self, id: i64) -> Result<Vec<customers::FieldIssue>> {
+        let owner: Option<String> = rusqlite::OptionalExtension::optional(self.store.conn().query_row(
+            "SELECT owner FROM customers WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        ))?
+        .flatten();
+        let mut issues = customers::issues_of(self.store.conn(), id)?;
+        for i in &mut issues {
+            i.message = self.access.text(owner.as_deref(), &i.message).into_owned();
+        }
+        Ok(issues)
+    }
+
     /// Looks a customer up by number; an absorbed number finds its survivor.
     pub fn customer_by_number(&self, number: &str) -> Result<CustomerDetail> {
         let c = customers::find_by_number(self.store.conn(), number)?

@@ -557,3 +557,38 @@ pub fn for_each_link(conn: &Connection, mut f: impl FnMut(&str, &str, Option<&st
     }
     Ok(())
 }
+
+/// A validation finding on one of a customer's source rows.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldIssue {
+    /// The target field the rule judged, if any (a field's name).
+    pub field: Option<String>,
+    pub rule: String,
+    pub severity: String,
+    pub message: String,
+    pub source: String,
+    pub row_number: i64,
+}
+
+/// What the importer found wrong in the rows that make up `customer_id`
+/// (its own and those of customers merged into it).
+pub fn issues_of(conn: &Connection, customer_id: i64) -> Result<Vec<FieldIssue>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT i.field, i.rule, i.severity, i.message, s.source, s.row_number
+           FROM source_records s
+           JOIN import_issues i ON i.batch_id = s.batch_id AND i.row_number = s.row_number
+          WHERE s.customer_id = ?1
+          ORDER BY i.field, s.source, s.row_number, i.id",
+    )?;
+    let rows = stmt.query_map([customer_id], |r| {
+        Ok(FieldIssue {
+            field: r.get(0)?,
+            rule: r.get(1)?,
+            severity: r.get(2)?,
+            message: r.get(3)?,
+            source: r.get(4)?,
+            row_number: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

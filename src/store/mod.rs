@@ -12,7 +12,7 @@ pub mod merges;
 pub mod users;
 
 pub use audit::NewAudit;
-pub use customers::{CustomerDetail, CustomerRow, NewCustomer};
+pub use customers::{CustomerDetail, CustomerRow, FieldIssue, NewCustomer};
 pub use imports::{BatchCounts, NewBatch, NewSourceRecord};
 
 use crate::error::{Error, Result};

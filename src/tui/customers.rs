@@ -556,7 +556,28 @@ impl CustomersPane {
     fn load_detail_of(&mut self, id: i64, cx: &mut Cx) {
         self.detail_scroll = 0;
         match cx.wb.customer_detail(id) {
-            Ok(d) => self.detail = Some(DetailView { id, lines: detail::build(&d) }),
+            Ok(d) => {
+                let today = cx.wb.clock().today();
+                // The extras are context: a failure to read one leaves its section empty, and says so.
+                let mut extra = detail::Extra::default();
+                let mut failed = Vec::new();
+                match cx.wb.customer_issues(id) {
+                    Ok(v) => extra.issues = v,
+                    Err(e) => failed.push(format!("findings: {e}")),
+                }
+                match cx.wb.merge_history(id) {
+                    Ok(v) => extra.merges = v,
+                    Err(e) => failed.push(format!("merges: {e}")),
+                }
+                match cx.wb.customer_reminders(id, today, today + chrono::Days::new(30)) {
+                    Ok(v) => extra.reminders = v,
+                    Err(e) => failed.push(format!("follow-ups: {e}")),
+                }
+                if !failed.is_empty() {
+                    cx.error(format!("reading {}", failed.join("; ")));
+                }
+                self.detail = Some(DetailView { id, lines: detail::build(&d, &extra) })
+            }
             Err(e) => {
                 self.detail = None;
                 cx.error(format!("reading customer: {e}"));

@@ -4,7 +4,19 @@
 
 use crate::display::{fit, sanitize, sanitize_lines, width};
 use crate::domain::Field;
-use crate::store::CustomerDetail;
+use crate::domain::Reminder;
+use crate::service::MergeEvent;
+use crate::store::{CustomerDetail, FieldIssue};
+
+/// What the 360° view shows beyond the customer's own record.
+#[derive(Debug, Default)]
+pub struct Extra {
+    /// Validation findings on its source rows, shown at their field.
+    pub issues: Vec<FieldIssue>,
+    pub merges: Vec<MergeEvent>,
+    /// Open and upcoming follow-ups.
+    pub reminders: Vec<Reminder>,
+}
 
 /// How a piece of text should look; the theme turns it into a style.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +97,16 @@ fn s(v: &str) -> String {
     sanitize(v).into_owned()
 }
 
-pub fn build(d: &CustomerDetail) -> Vec<DLine> {
+fn issue_line(i: &FieldIssue) -> DLine {
+    let mark = if i.severity == "error" { "✗" } else { "⚠" };
+    vec![
+        seg(format!("{DEEP}{mark} {} ", s(&i.rule)), Tone::Flag),
+        seg(s(&i.message), Tone::Plain),
+        seg(format!("  ({} row {})", s(&i.source), i.row_number), Tone::Dim),
+    ]
+}
+
+pub fn build(d: &CustomerDetail, extra: &Extra) -> Vec<DLine> {
     let c = &d.customer;
     let mut b = Builder { lines: Vec::new() };
     b.text(vec![seg(s(&c.number), Tone::Heading), seg("  ", Tone::Plain), seg(s(&c.name), Tone::Heading)]);
@@ -99,6 +120,29 @@ pub fn build(d: &CustomerDetail) -> Vec<DLine> {
     b.heading("Fields", None);
     for f in Field::ALL {
         b.field(f.label(), c.get(f));
+        for i in extra.issues.iter().filter(|i| i.field.as_deref() == Some(f.name())) {
+            b.text(issue_line(i));
+        }
+    }
+    let unattached: Vec<&FieldIssue> =
+        extra.issues.iter().filter(|i| i.field.as_deref().is_none_or(|n| Field::parse(n).is_none())).collect();
+    if !unattached.is_empty() {
+        b.heading("Row findings", Some(unattached.len()));
+        for i in unattached {
+            b.text(issue_line(i));
+        }
+    }
+
+    b.heading("Follow-ups", Some(extra.reminders.len()));
+    if extra.reminders.is_empty() {
+        b.none();
+    }
+    for r in &extra.reminders {
+        b.text(vec![
+            seg(format!("{INDENT}{}", r.due), Tone::Label),
+            seg(format!("  {}", s(&r.rule)), Tone::Flag),
+            seg(format!("  {}", s(&r.reason)), Tone::Plain),
+        ]);
     }
     if !d.custom.is_empty() {
         b.heading("Custom fields", Some(d.custom.len()));
@@ -185,6 +229,27 @@ pub fn build(d: &CustomerDetail) -> Vec<DLine> {
                 b.text(vec![seg(if n == 0 { lead.clone() } else { pad.clone() }, Tone::Label), seg(l, Tone::Plain)]);
             }
         }
+    }
+
+    b.heading("Merges", Some(extra.merges.len()));
+    if extra.merges.is_empty() {
+        b.none();
+    }
+    for m in &extra.merges {
+        let what = if m.role == "survivor" {
+            format!("absorbed {}", m.absorbed.iter().map(|n| s(n)).collect::<Vec<_>>().join(", "))
+        } else {
+            format!("merged into {}", s(&m.survivor))
+        };
+        let mut parts = vec![
+            seg(format!("{INDENT}{}", s(&m.at)), Tone::Label),
+            seg(format!("  {}  {what}", s(&m.actor)), Tone::Plain),
+            seg(format!("  ({})", s(&m.origin)), Tone::Dim),
+        ];
+        if let Some(u) = &m.undone_at {
+            parts.push(seg(format!("  undone {}", s(u)), Tone::Flag));
+        }
+        b.text(parts);
     }
 
     b.heading("History", Some(d.history.len()));

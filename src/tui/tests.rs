@@ -511,3 +511,34 @@ fn the_list_loads_in_the_background_on_a_file_database() {
     assert!(screen(&app).contains("甲公司"));
     assert!(app.counts.duplicates.is_some() && app.counts.overdue.is_some());
 }
+
+fn detail_text(app: &App) -> String {
+    app.customers
+        .detail
+        .as_ref()
+        .unwrap()
+        .lines
+        .iter()
+        .map(|l| l.iter().map(|s| s.text.as_str()).collect::<String>() + "\n")
+        .collect()
+}
+
+#[test]
+fn detail_flags_fields_and_shows_follow_ups_and_merges() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("f.csv");
+    std::fs::write(&csv, "客户名称,手机,下次跟进\n坏号码公司,12345,2026-03-01\n好号码公司,13800009999,\n").unwrap();
+    let mut wb = Workbench::open_in_memory("tester").unwrap();
+    let at = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap().and_hms_opt(9, 0, 0).unwrap();
+    wb.set_clock(Clock::fixed(at));
+    wb.import(&csv, &ImportOptions { source: "s".into(), ..Default::default() }, &mut |_| {}).unwrap();
+    wb.merge_customers(1, &[2], &[], crate::service::MergeOrigin::Manual).unwrap();
+    let app = App::new(wb, load_keymap(None).unwrap(), Theme { color: false }, Rect::new(0, 0, 160, 48)).unwrap();
+    let t = detail_text(&app);
+    // The bad mobile is flagged at its field with the rule and the row it came from.
+    let mobile = t.lines().position(|l| l.starts_with(crate::domain::Field::Mobile.label())).unwrap();
+    let flag = t.lines().skip(mobile + 1).find(|l| l.contains('⚠')).unwrap();
+    assert!(flag.contains("(s row 1)"), "{t}");
+    assert!(t.contains("── Follow-ups (1) ──") && t.contains("2026-03-01"), "{t}");
+    assert!(t.contains("── Merges (1) ──") && t.contains("absorbed CRM2026-000002"), "{t}");
+}
