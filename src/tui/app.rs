@@ -30,6 +30,16 @@ pub enum Message {
     Error(String),
 }
 
+/// See `App::probe`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Probe {
+    pub loaded: bool,
+    pub shown: usize,
+    pub filter_hits: usize,
+    pub filtering: bool,
+    pub indexed: usize,
+}
+
 /// What is in front of the panes, taking the keys.
 pub(crate) enum Overlay {
     Help {
@@ -140,6 +150,20 @@ impl App {
 
     pub fn message(&self) -> Option<&Message> {
         self.message.as_ref()
+    }
+
+    /// What a benchmark or script driving the app needs to know to wait for
+    /// it: whether the list has arrived, how many rows it shows, and whether
+    /// the filter is still searching.
+    pub fn probe(&self) -> Probe {
+        let c = &self.customers;
+        Probe {
+            loaded: c.loaded,
+            shown: c.ids.len(),
+            filter_hits: c.filter.hits.len(),
+            filtering: !c.filter.jobs.is_empty() || c.index.loading.is_some(),
+            indexed: c.index.customers,
+        }
     }
 
     /// Whether any background job is running (the loop polls faster then).

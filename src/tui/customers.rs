@@ -111,6 +111,8 @@ pub(crate) struct Index {
     pub loading: Option<JobId>,
     pub complete: bool,
     pub customers: usize,
+    /// The data changed since it was read.
+    pub stale: bool,
 }
 
 #[derive(Default)]
@@ -222,15 +224,10 @@ impl CustomersPane {
             Ok(Box::new((ids, narrowed)))
         });
         self.list_job = Some(id);
-        // The index may hold merged-away customers now; rebuilt on next use.
+        // The index may hold merged-away or edited customers now: rebuilt
+        // when the filter is next opened (a query still shown keeps its hits).
         if self.index.complete || self.index.loading.is_some() {
-            if let Some(j) = self.index.loading.take() {
-                cx.jobs.cancel(j);
-            }
-            self.index = Index::default();
-            if self.filter.query.is_some() {
-                self.load_index(cx);
-            }
+            self.index.stale = true;
         }
         // A detail shown is re-read at once (an edit must show).
         if let Some(id) = self.detail.as_ref().map(|d| d.id) {
@@ -241,6 +238,11 @@ impl CustomersPane {
     }
 
     fn list_arrived(&mut self, ids: Vec<i64>, narrowed: bool, cx: &mut Cx) {
+        if !self.loaded {
+            // Read the filter's index while the user looks at the list, so
+            // the first `/` searches at once.
+            self.load_index(cx);
+        }
         self.loaded = true;
         self.base_set = narrowed.then(|| ids.iter().copied().collect());
         self.base = ids;
@@ -272,6 +274,12 @@ impl CustomersPane {
     }
 
     fn load_index(&mut self, cx: &mut Cx) {
+        if self.index.stale {
+            if let Some(j) = self.index.loading.take() {
+                cx.jobs.cancel(j);
+            }
+            self.index = Index::default();
+        }
         if self.index.loading.is_some() || self.index.complete {
             return;
         }

@@ -25,10 +25,11 @@ mod view;
 mod tests;
 
 pub use action::Action;
-pub use app::{App, Message};
+pub use app::{App, Message, Probe};
 pub use customers::Focus;
 pub use keymap::{
-    load_active_keymap, load_keymap, load_with_user, user_keymap_path, Binding, Context, Key, Keymap, Resolution,
+    load_active_keymap, load_keymap, load_with_user, parse_seq, user_keymap_path, Binding, Context, Key, Keymap,
+    Resolution,
 };
 pub use pane::PaneId;
 pub use view::{render, Theme};
