@@ -601,12 +601,9 @@ impl DuplicatesPane {
             block = block.title_top(Line::from(l).right_aligned());
         }
         if let Some(row) = c.rows.get(self.field) {
-            block = block.title_bottom(Line::from(format!(
-                " {}/{} {} ",
-                self.field + 1,
-                c.rows.len(),
-                row_explanation(c, row)
-            )));
+            let text = format!("{}/{} {}", self.field + 1, c.rows.len(), row_explanation(c, row));
+            let cols = (area.width as usize).saturating_sub(4);
+            block = block.title_bottom(Line::from(format!(" {} ", truncate(&text, cols))));
         }
         let inner = block.inner(area);
         f.render_widget(block, area);
@@ -620,7 +617,7 @@ impl DuplicatesPane {
         let fit_n = (room / MIN_COL).max(1).min(c.cols.len().max(1));
         let start = self.member.saturating_sub(fit_n / 2).min(c.cols.len().saturating_sub(fit_n));
         let shown = start..(start + fit_n).min(c.cols.len());
-        let col_w = if fit_n > 0 { room / fit_n } else { room };
+        let col_w = room / fit_n;
         let hidden = c.cols.len() - shown.len();
 
         let heading = theme.tone(Tone::Heading);
@@ -636,14 +633,15 @@ impl DuplicatesPane {
 
         // Fields, a blank line, the evidence; when space is short the
         // evidence keeps a third (at least three lines) and the fields scroll.
-        let ev = evidence_lines(c, self.member, cols, theme);
+        let mut ev = evidence_lines(c, self.member, cols, theme, false);
         let avail = height.saturating_sub(1);
-        let (field_rows, gap, ev_rows) = if c.rows.len() + 1 + ev.len() <= avail {
-            (c.rows.len(), 1, ev.len())
+        let (field_rows, ev_rows) = if c.rows.len() + 1 + ev.len() <= avail {
+            ev = evidence_lines(c, self.member, cols, theme, true);
+            (c.rows.len(), ev.len())
         } else {
             let ev_min = ev.len().min((avail / 3).max(3)).min(avail / 2);
             let field_rows = c.rows.len().min(avail - ev_min);
-            (field_rows, 0, (avail - field_rows).min(ev.len()))
+            (field_rows, (avail - field_rows).min(ev.len()))
         };
         let offset = if field_rows == 0 { self.field } else { (self.field + 1).saturating_sub(field_rows) };
         for (ri, row) in c.rows.iter().enumerate().skip(offset).take(field_rows) {
@@ -677,7 +675,7 @@ impl DuplicatesPane {
             }
             lines.push(Line::from(spans));
         }
-        while lines.len() < 1 + field_rows + gap {
+        while lines.len() < 1 + field_rows {
             lines.push(Line::default());
         }
         lines.extend(ev.into_iter().take(ev_rows));
@@ -690,16 +688,23 @@ fn row_explanation(c: &Comparison, row: &Row) -> String {
     if let Some(note) = &c.note {
         return format!("{}: {note}", row.label);
     }
-    match row.chosen.and_then(|i| c.cols.get(i)) {
-        Some(col) => format!("{} ← {} ({})", row.label, col.number, row.why),
+    match row.chosen.and_then(|i| c.cols.get(i).map(|col| (col, row.values[i].as_deref()))) {
+        Some((col, Some(v))) => format!("{} ← {} {v} ({})", row.label, col.number, row.why),
+        Some((col, None)) => format!("{} ← {}: no value ({})", row.label, col.number, row.why),
         None => format!("{}: {}", row.label, row.why),
     }
 }
 
 /// The evidence, pairs with the selected member first, each pair's items
-/// flowing over as many lines as they need.
-fn evidence_lines(c: &Comparison, member: usize, cols: usize, theme: Theme) -> Vec<Line<'static>> {
+/// flowing over as many lines as they need; `heading` when there is room for one.
+fn evidence_lines(c: &Comparison, member: usize, cols: usize, theme: Theme, heading: bool) -> Vec<Line<'static>> {
     let mut out = Vec::new();
+    if heading {
+        out.push(Line::from(Span::styled(
+            truncate("Evidence: bits per field (+ for, − against); p = match probability", cols).into_owned(),
+            theme.tone(Tone::Heading),
+        )));
+    }
     if let Some(note) = &c.note {
         out.push(Line::from(Span::styled(truncate(&format!("! {note}"), cols).into_owned(), theme.error_style())));
     }
@@ -710,6 +715,8 @@ fn evidence_lines(c: &Comparison, member: usize, cols: usize, theme: Theme) -> V
     for p in pairs {
         let head = if c.cols.len() > 2 {
             format!("{}~{} p {} ", p.a, p.b, prob(p.probability))
+        } else if heading {
+            format!("p {} ", prob(p.probability))
         } else {
             format!("Evidence p {} ", prob(p.probability))
         };
@@ -1088,7 +1095,7 @@ mod tests {
         assert!(message(&app).contains("keeping CRM2026-000001's value"), "{}", message(&app));
         let s = screen(&app);
         assert!(s.contains("*上海华通科技有限公司"), "{s}");
-        assert!(s.contains("客户名称 ← CRM2026-000001 (your pick)"), "{s}");
+        assert!(s.contains("客户名称 ← CRM2026-000001 上海华通科技有限公司 (your pick)"), "{s}");
         press(&mut app, "a");
         assert!(screen(&app).contains("客户名称 from CRM2026-000001 (your pick)"));
         press(&mut app, "y");
