@@ -14,7 +14,7 @@ use super::pane::{Confirm, Cx, Effect, Reply};
 use super::view::{self, pane_block, Theme};
 use crate::display::{fit, sanitize, truncate, width};
 use crate::domain::Field;
-use crate::service::{ChoiceReason, ClusterView, MatchOptions, MatchReport, Workbench};
+use crate::service::{ChoiceReason, ClusterView, MatchOptions, MatchReport, Permission, Workbench};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -261,6 +261,14 @@ impl DuplicatesPane {
                 self.field = (self.field + 1).min(n.saturating_sub(1));
             }
             Action::FieldPrev => self.field = self.field.saturating_sub(1),
+            // Refused before asking: a question whose yes cannot work wastes the user's time.
+            Action::ReviewApprove
+            | Action::ReviewReject
+            | Action::ReviewDrop
+            | Action::ReviewSkip
+            | Action::MergeUndo
+            | Action::MatchRun
+                if !may_merge(cx) => {}
             Action::ReviewApprove => self.ask_approve(cx),
             Action::ReviewReject => self.ask_reject(cx),
             Action::ReviewDrop => self.ask_drop(cx),
@@ -305,7 +313,7 @@ impl DuplicatesPane {
         if c.dropped > 0 {
             body.push(format!("{} dropped member(s) stay apart", c.dropped));
         }
-        body.push("undo: merge.undo, or `crmwb unmerge NUMBER`".into());
+        body.push(format!("undo later: merge.undo here, or `crmwb unmerge {}`", sv.number));
         let cluster = c.cluster;
         self.pending = Some(Pending::Approve { cluster, picks, drop });
         cx.effect(Effect::Confirm(Confirm { title: format!("Merge cluster {cluster}?"), body, tag: TAG_APPROVE }));
@@ -508,8 +516,9 @@ impl DuplicatesPane {
             }
             (TAG_UNDO, Some(Pending::Undo { survivor })) => match cx.wb.unmerge(&survivor) {
                 Ok(o) => {
-                    let mut m =
-                        format!("Undid merge {}: {} are customers of their own again", o.merge, o.restored.join(", "));
+                    let own =
+                        if o.restored.len() == 1 { "is a customer of its own" } else { "are customers of their own" };
+                    let mut m = format!("Undid merge {}: {} {own} again", o.merge, o.restored.join(", "));
                     if !o.kept.is_empty() {
                         let kept: Vec<&str> = o.kept.iter().map(|f| f.label()).collect();
                         m.push_str(&format!("; edited since, kept: {}", kept.join(", ")));
@@ -680,6 +689,17 @@ impl DuplicatesPane {
         }
         lines.extend(ev.into_iter().take(ev_rows));
         f.render_widget(Paragraph::new(lines), inner);
+    }
+}
+
+/// Whether the user may decide on clusters; says why not when not.
+fn may_merge(cx: &mut Cx) -> bool {
+    match cx.wb.access().check(Permission::Merge, None) {
+        Ok(()) => true,
+        Err(e) => {
+            cx.error(e.to_string());
+            false
+        }
     }
 }
 
@@ -903,7 +923,8 @@ fn undo_target(wb: &Workbench, survivor: i64) -> std::result::Result<Option<Undo
     }
     Ok(history.iter().find(|m| m.role == "survivor" && m.undone_at.is_none()).map(|m| UndoTarget {
         merge: m.merge.to_string(),
-        at: s(&m.at),
+        // "2026-11-23T17:51:16Z" → "2026-11-23 17:51": minutes tell merges apart for a person.
+        at: s(&m.at.replace('T', " ").chars().take(16).collect::<String>()),
         survivor: m.survivor.clone(),
         absorbed: m.absorbed.iter().map(|a| s(a)).collect(),
     }))
@@ -1180,6 +1201,7 @@ mod tests {
         assert_eq!(live(&app), 43);
         press(&mut app, "u");
         let s = screen(&app);
+        assert!(s.contains("Undo merge #1 of 2026-03-02 09:30?"), "{s}");
         assert!(s.contains("split CRM2026-000002, CRM2026-000003 back out of"), "{s}");
         press(&mut app, "y");
         assert_eq!(live(&app), 45);
@@ -1260,6 +1282,58 @@ mod tests {
         for secret in ["13812340001", "chen@huatong.cn", "浦东新区张江路88号"] {
             assert!(!s.contains(secret), "{secret} shown to a role that may not see it:\n{s}");
         }
+    }
+
+    #[test]
+    fn a_role_that_may_not_merge_is_told_before_any_question() {
+        let mut wb = workbench();
+        wb.add_user("mk", crate::domain::Role::Marketing, None, None).unwrap();
+        wb.act_as("mk").unwrap();
+        let mut app = app_with(wb, 80, 24);
+        for k in ["a", "x", "d", "s", "u", "m"] {
+            press(&mut app, k);
+            assert!(app.overlay.is_none(), "{k} asked a question");
+            assert!(message(&app).contains("may not"), "{k}: {}", message(&app));
+        }
+        assert_eq!(live(&app), 45);
+        assert_eq!(app.workbench().match_queue().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn too_many_members_show_the_selected_and_its_neighbours() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("five.csv");
+        let mut csv = String::from("客户名称,联系人,手机,城市\n");
+        for (n, name) in [
+            "杭州云栖网络科技有限公司",
+            "杭州云栖网络科技公司",
+            "云栖网络科技（杭州）有限公司",
+            "杭州云栖网络",
+            "杭州市云栖网络科技有限公司",
+        ]
+        .iter()
+        .enumerate()
+        {
+            csv.push_str(&format!("{name},林{n},13700001234,杭州\n"));
+        }
+        for n in 0..30 {
+            csv.push_str(&format!("其他{n}号贸易有限公司,联系人{n},1350000{n:04},城{n}\n"));
+        }
+        std::fs::write(&path, csv).unwrap();
+        let mut wb = Workbench::open_in_memory("tester").unwrap();
+        wb.import(&path, &ImportOptions { source: "five".into(), ..Default::default() }, &mut |_| {}).unwrap();
+        wb.run_match(&MatchOptions::default()).unwrap();
+        let q = wb.match_queue().unwrap();
+        assert_eq!(q.first().map(|c| c.members.len()), Some(5), "one cluster of five");
+        let mut app = app_with(wb, 80, 24);
+        let s = screen(&app);
+        assert!(s.contains("+1 more"), "{s}");
+        assert!(s.contains("▶CRM2026-000001") && !s.contains("CRM2026-000005  "), "{s}");
+        press(&mut app, "l l l l");
+        let s = screen(&app);
+        assert!(s.contains("▶CRM2026-000005") && s.contains("+1 more"), "{s}");
+        let head = s.lines().find(|l| l.contains("▶CRM2026-000005")).unwrap();
+        assert!(!head.contains("CRM2026-000001"), "the first member scrolled out: {s}");
     }
 
     #[test]
