@@ -276,7 +276,9 @@ fn hint_bindings<'k>(keymap: &'k Keymap, path: &[Context]) -> Vec<&'k Binding> {
         | Action::Top
         | Action::Bottom
         | Action::CursorLeft
-        | Action::CursorRight => 3,
+        | Action::CursorRight
+        | Action::FieldNext
+        | Action::FieldPrev => 3,
         Action::PaneNext
         | Action::PanePrev
         | Action::PaneCustomers
