@@ -664,6 +664,18 @@ impl Workbench {
         Ok(out)
     }
 
+    /// The first `limit` clusters of the queue, in queue order: what a
+    /// screen shows without reading a queue of a hundred thousand clusters.
+    pub fn match_queue_head(&self, limit: usize) -> Result<Vec<ClusterView>> {
+        let conn = self.store.conn();
+        let model = self.match_model()?;
+        let mut out = Vec::new();
+        for c in sm::open_clusters_head(conn, limit)? {
+            out.push(self.cluster_view(&c, model.as_ref())?);
+        }
+        Ok(out)
+    }
+
     /// How many clusters wait for review; cheaper than `match_queue`.
     pub fn queue_size(&self) -> Result<usize> {
         let n: i64 =
@@ -872,6 +884,16 @@ impl Workbench {
         )?;
         if keep.len() < 2 {
             sm::set_cluster_state(&tx, cluster, "rejected", Some(&actor), &now)?;
+        } else {
+            // Out of the cluster for good, so no later session (nor an
+            // approval from the CLI) proposes the dropped member with the rest.
+            for &d in drop {
+                tx.execute(
+                    "DELETE FROM match_cluster_members WHERE cluster_id = ?1 AND customer_id = ?2",
+                    [cluster, d],
+                )?;
+            }
+            tx.execute("UPDATE match_clusters SET size = ?2 WHERE id = ?1", [cluster, keep.len() as i64])?;
         }
         tx.commit()?;
         Ok(keep)

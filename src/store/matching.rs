@@ -411,6 +411,19 @@ pub fn get_cluster(conn: &Connection, id: i64) -> Result<Option<ClusterRow>> {
     }
 }
 
+/// The first `limit` open clusters in queue order.
+pub fn open_clusters_head(conn: &Connection, limit: usize) -> Result<Vec<ClusterRow>> {
+    let mut s = conn.prepare_cached(
+        "SELECT id FROM match_clusters WHERE state = 'open' ORDER BY skipped_at IS NOT NULL, skipped_at, score DESC, id LIMIT ?1",
+    )?;
+    let ids: Vec<i64> = s.query_map([limit as i64], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.extend(get_cluster(conn, id)?);
+    }
+    Ok(out)
+}
+
 /// Open clusters, best first, skipped ones last.
 pub fn open_clusters(conn: &Connection) -> Result<Vec<ClusterRow>> {
     let mut s = conn.prepare(

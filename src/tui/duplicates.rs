@@ -47,7 +47,7 @@ const DIFFERS: &str = "≠";
 /// A destructive action waiting for its confirmation: exactly what was shown
 /// when it was asked, so a yes does what the question said.
 enum Pending {
-    Approve { cluster: i64, picks: Vec<(Field, i64)>, drop: Vec<i64> },
+    Approve { cluster: i64, picks: Vec<(Field, i64)> },
     Reject { cluster: i64 },
     Drop { cluster: i64, member: i64, number: String },
     Undo { survivor: String },
@@ -98,14 +98,17 @@ struct Comparison {
     /// Why no merge can be previewed (a member changed or is gone), shown
     /// instead of the marks.
     note: Option<String>,
-    /// Members dropped from this cluster in this session.
-    dropped: usize,
 }
+
+/// Clusters read at a time.
+const QUEUE_PAGE: usize = 200;
 
 #[derive(Default)]
 pub(crate) struct DuplicatesPane {
     /// `None` until first read.
     queue: Option<Vec<ClusterView>>,
+    /// How many clusters of the queue's head are read.
+    limit: usize,
     selected: usize,
     /// Index into the comparison's columns.
     member: usize,
@@ -114,9 +117,6 @@ pub(crate) struct DuplicatesPane {
     cmp: Option<Comparison>,
     /// Values picked by hand, per cluster: (field, member id).
     picks: HashMap<i64, Vec<(Field, i64)>>,
-    /// Members dropped in this session, per cluster; the service remembers
-    /// them as not duplicates, and they are left out of the approval.
-    dropped: HashMap<i64, Vec<i64>>,
     pending: Option<Pending>,
     /// The survivor of the last merge approved in this session, for undo.
     last_merge: Option<i64>,
@@ -189,7 +189,10 @@ impl DuplicatesPane {
         self.area = cx.area;
         let keep = self.selected_cluster().map(|c| c.id);
         let by_index = std::mem::take(&mut self.keep_index);
-        match cx.wb.match_queue() {
+        // Only the head of the queue is read (a queue of a hundred thousand
+        // clusters would take seconds); more as the cursor reaches its end.
+        self.limit = self.limit.max(QUEUE_PAGE);
+        match cx.wb.match_queue_head(self.limit) {
             Ok(q) => self.queue = Some(q),
             Err(e) => {
                 cx.error(format!("reading the review queue: {e}"));
@@ -206,7 +209,6 @@ impl DuplicatesPane {
         // Decisions made elsewhere end the cluster's picks and drops with it.
         let open: Vec<i64> = q.iter().map(|c| c.id).collect();
         self.picks.retain(|id, _| open.contains(id));
-        self.dropped.retain(|id, _| open.contains(id));
         let same = self.cmp.as_ref().map(|c| c.cluster) == self.selected_cluster().map(|c| c.id);
         self.load_comparison(cx, same);
     }
@@ -223,8 +225,7 @@ impl DuplicatesPane {
             return;
         };
         let picks = self.picks.get(&c.id).cloned().unwrap_or_default();
-        let dropped = self.dropped.get(&c.id).cloned().unwrap_or_default();
-        let cmp = build_comparison(cx.wb, c, &picks, &dropped);
+        let cmp = build_comparison(cx.wb, c, &picks);
         self.member = self.member.min(cmp.cols.len().saturating_sub(1));
         self.field = self.field.min(cmp.rows.len().saturating_sub(1));
         self.cmp = Some(cmp);
@@ -246,6 +247,19 @@ impl DuplicatesPane {
                     return;
                 }
                 let to = view::scroll(self.selected, action, self.queue_rows(), len - 1);
+                if to + 1 >= len && len >= self.limit {
+                    self.limit += QUEUE_PAGE;
+                    let at = self.selected_cluster().map(|c| c.id);
+                    self.reload(cx);
+                    let len = self.queue.as_ref().map_or(0, Vec::len);
+                    self.selected = at.and_then(|id| self.queue.as_ref()?.iter().position(|c| c.id == id)).unwrap_or(0);
+                    let to = view::scroll(self.selected, action, self.queue_rows(), len.saturating_sub(1));
+                    if to != self.selected {
+                        self.selected = to;
+                        self.load_comparison(cx, false);
+                    }
+                    return;
+                }
                 if to != self.selected {
                     self.selected = to;
                     self.load_comparison(cx, false);
@@ -300,7 +314,6 @@ impl DuplicatesPane {
             return;
         };
         let picks = self.picks.get(&c.cluster).cloned().unwrap_or_default();
-        let drop = self.dropped.get(&c.cluster).cloned().unwrap_or_default();
         let others: Vec<&str> = c.cols.iter().filter(|col| col.id != sv.id).map(|col| col.number.as_str()).collect();
         let number_of = |id: i64| c.cols.iter().find(|col| col.id == id).map_or("?", |col| col.number.as_str());
         let mut body = vec![
@@ -310,12 +323,9 @@ impl DuplicatesPane {
         for (f, id) in &picks {
             body.push(format!("{} from {} (your pick)", f.label(), number_of(*id)));
         }
-        if c.dropped > 0 {
-            body.push(format!("{} dropped member(s) stay apart", c.dropped));
-        }
         body.push(format!("undo later: merge.undo here, or `crmwb unmerge {}`", sv.number));
         let cluster = c.cluster;
-        self.pending = Some(Pending::Approve { cluster, picks, drop });
+        self.pending = Some(Pending::Approve { cluster, picks });
         cx.effect(Effect::Confirm(Confirm { title: format!("Merge cluster {cluster}?"), body, tag: TAG_APPROVE }));
     }
 
@@ -467,8 +477,8 @@ impl DuplicatesPane {
         }
         let pending = self.pending.take();
         match (tag, pending) {
-            (TAG_APPROVE, Some(Pending::Approve { cluster, picks, drop })) => {
-                match cx.wb.review_approve(cluster, &picks, &drop) {
+            (TAG_APPROVE, Some(Pending::Approve { cluster, picks })) => {
+                match cx.wb.review_approve(cluster, &picks, &[]) {
                     Ok(o) => {
                         match (&o.survivor, o.merge_id) {
                             (Some(sv), Some(_)) => {
@@ -495,17 +505,14 @@ impl DuplicatesPane {
                 Err(e) => self.refused(cx, "reject", e),
             },
             (TAG_DROP, Some(Pending::Drop { cluster, member, number })) => {
-                let mut drop = self.dropped.get(&cluster).cloned().unwrap_or_default();
-                drop.push(member);
-                match cx.wb.review_drop(cluster, &drop) {
+                // The service takes the member out of the cluster for good.
+                match cx.wb.review_drop(cluster, &[member]) {
                     Ok(keep) if keep.len() < 2 => {
                         cx.info(format!("Dropped {number}; one customer was left, so the cluster is closed"));
-                        self.dropped.remove(&cluster);
                         self.decided(cx);
                     }
                     Ok(keep) => {
                         cx.info(format!("Dropped {number}; {} customers stay in the cluster", keep.len()));
-                        self.dropped.insert(cluster, drop);
                         self.picks.entry(cluster).or_default().retain(|(_, id)| *id != member);
                         self.member = self.member.saturating_sub(1);
                         self.load_comparison(cx, true);
@@ -591,9 +598,6 @@ impl DuplicatesPane {
             return;
         };
         let mut title = format!("Cluster {}: {} customers", c.cluster, c.cols.len());
-        if c.dropped > 0 {
-            title.push_str(&format!(" ({} dropped)", c.dropped));
-        }
         if let Some(sv) = c.survivor {
             title.push_str(&format!(" → {}", c.cols[sv].number));
         }
@@ -765,8 +769,8 @@ fn evidence_lines(c: &Comparison, member: usize, cols: usize, theme: Theme, head
 }
 
 /// Reads the members (masked by the service) and the merge preview of `c`.
-fn build_comparison(wb: &Workbench, c: &ClusterView, picks: &[(Field, i64)], dropped: &[i64]) -> Comparison {
-    let members: Vec<_> = c.members.iter().filter(|m| !dropped.contains(&m.id)).collect();
+fn build_comparison(wb: &Workbench, c: &ClusterView, picks: &[(Field, i64)]) -> Comparison {
+    let members: Vec<_> = c.members.iter().collect();
     let cols: Vec<Col> = members.iter().map(|m| Col { id: m.id, number: s(&m.number) }).collect();
     let shown = |n: &str| members.iter().any(|m| m.number == n);
     let pairs = c
@@ -784,15 +788,7 @@ fn build_comparison(wb: &Workbench, c: &ClusterView, picks: &[(Field, i64)], dro
                 .collect(),
         })
         .collect();
-    let mut cmp = Comparison {
-        cluster: c.id,
-        cols,
-        survivor: None,
-        rows: Vec::new(),
-        pairs,
-        note: None,
-        dropped: c.members.len() - members.len(),
-    };
+    let mut cmp = Comparison { cluster: c.id, cols, survivor: None, rows: Vec::new(), pairs, note: None };
     let mut details = Vec::with_capacity(members.len());
     for m in &members {
         match wb.customer_detail(m.id) {
@@ -1159,11 +1155,14 @@ mod tests {
         press(&mut app, "y");
         assert_eq!(shown_cluster(&app), Some(1));
         let s = screen(&app);
-        assert!(s.contains("Cluster 1: 2 customers (1 dropped) → CRM2026-000001"), "{s}");
+        assert!(s.contains("Cluster 1: 2 customers → CRM2026-000001"), "{s}");
+        // Another session (a fresh read of the queue) no longer has it either.
+        let q = app.workbench().match_queue().unwrap();
+        assert!(q.iter().all(|c| c.members.iter().all(|m| m.number != "CRM2026-000003")), "{q:?}");
         let comparison: Vec<&str> = s.lines().filter(|l| l.starts_with("\"│")).collect();
         assert!(comparison.len() > 3 && comparison.iter().all(|l| !l.contains("CRM2026-000003")), "{s}");
         press(&mut app, "a");
-        assert!(screen(&app).contains("1 dropped member(s) stay apart"));
+        assert!(screen(&app).contains("merge 2 customers into CRM2026-000001"));
         press(&mut app, "y");
         assert_eq!(live(&app), 44);
         let d = app.workbench().customer_by_number("CRM2026-000003").unwrap();
