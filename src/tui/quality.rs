@@ -219,7 +219,7 @@ fn report_lines(r: &QualityReport, batches: &[ImportBatch]) -> Vec<DLine> {
     } else {
         lines.push(vec![seg(
             format!(
-                "{} {:>7} {:>9} {:>9} {:>9} {:>9}",
+                "{} {:>7} {:>8} {:>8} {:>8} {:>8}",
                 fit("source", 16),
                 "batches",
                 "rows",
@@ -234,7 +234,7 @@ fn report_lines(r: &QualityReport, batches: &[ImportBatch]) -> Vec<DLine> {
         let rejected_share = if s.read > 0 { s.rejected as f64 / s.read as f64 } else { 0.0 };
         let mut l = vec![seg(
             format!(
-                "{} {:>7} {:>9} {:>9} {:>9} {:>9}",
+                "{} {:>7} {:>8} {:>8} {:>8} {:>8}",
                 fit(&sanitize(name), 16),
                 s.batches,
                 s.read,
