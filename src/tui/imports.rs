@@ -99,6 +99,12 @@ pub(crate) struct Running {
     pub note: String,
 }
 
+/// What the preview's dry run hands back.
+struct DryRun {
+    counts: BatchCounts,
+    cancelled: bool,
+}
+
 /// What an import job hands back.
 struct Finished {
     batch: Option<i64>,
@@ -229,13 +235,12 @@ impl ImportsPane {
                 self.view = View::Log { batch, lines: None, scroll: 0, job: Some(job) };
             }
             // Esc on the list stops a running import (as Ctrl-C does).
-            Action::FocusList => match &self.running {
-                Some(r) => {
+            Action::FocusList => {
+                if let Some(r) = &self.running {
                     cx.jobs.cancel(r.id);
                     cx.info(format!("Cancelling {}…", r.label));
                 }
-                None => {}
-            },
+            }
             _ => self.common(action, cx),
         }
     }
@@ -354,10 +359,15 @@ impl ImportsPane {
                     JobEvent::Progress { .. } => {}
                     JobEvent::Done(r) => {
                         p.job = None;
-                        match r.map(|o| o.downcast::<BatchCounts>()) {
-                            Ok(Ok(c)) => {
-                                p.lines.extend(dry_lines(&c));
-                                p.dry = Some(*c);
+                        match r.map(|o| o.downcast::<DryRun>()) {
+                            Ok(Ok(d)) if d.cancelled => {
+                                p.lines.push(Vec::new());
+                                p.lines.push(vec![seg("The dry run was stopped; n starts it again", Tone::Flag)]);
+                                p.failed = Some("the dry run was stopped before the end of the file".into());
+                            }
+                            Ok(Ok(d)) => {
+                                p.lines.extend(dry_lines(&d.counts));
+                                p.dry = Some(d.counts);
                             }
                             Ok(Err(_)) => p.failed = Some("the dry run came back in an unexpected shape".into()),
                             Err(e) => {
@@ -495,7 +505,7 @@ impl ImportsPane {
             opts.dry_run = true;
             opts.cancel = Some(ctl.cancel_flag());
             let report = wb.import(&path, &opts, &mut |_| {})?;
-            Ok(Box::new(report.counts))
+            Ok(Box::new(DryRun { counts: report.counts, cancelled: report.cancelled }))
         });
         let lines = vec![vec![seg("Reading the file…", Tone::Dim)]];
         self.view = View::Preview(Preview { request, lines, scroll: 0, dry: None, failed: None, job: Some(job) });
@@ -682,8 +692,8 @@ fn batch_row(b: &ImportBatch, cols: usize, wide: bool) -> DLine {
 /// The gauge: a text bar (readable without colour) and the job's note.
 fn gauge_lines(r: &Running, cols: usize, theme: Theme) -> Vec<Line<'static>> {
     let bar_cols = 24usize;
-    let (bar, pct) = if r.total > 0 {
-        let pct = (r.done * 100 / r.total).min(100) as usize;
+    let (bar, pct) = if let Some(pct) = (r.done * 100).checked_div(r.total) {
+        let pct = pct.min(100) as usize;
         let filled = bar_cols * pct / 100;
         (format!("[{}{}]", "█".repeat(filled), "·".repeat(bar_cols - filled)), format!(" {pct:>3}%"))
     } else {
