@@ -517,12 +517,13 @@ fn owner_prompt(t: &Target, value: &str, cx: &mut Cx) -> Form {
         .users()
         .map(|u| u.into_iter().filter(|u| !u.disabled).map(|u| sanitize(&u.login).into_owned()).collect())
         .unwrap_or_default();
+    // The number alone, so the list of users has room in the title.
     let title = if users.is_empty() {
-        format!("Reassign {}", t.label())
+        format!("Reassign {}", t.number)
     } else {
-        format!("Reassign {} — users: {}", t.label(), users.join(", "))
+        format!("Reassign {} to one of: {}", t.number, users.join(", "))
     };
-    Form::prompt(&title, &[("New owner (login)", value)], PaneId::Followups, TAG_OWNER)
+    Form::prompt(&title, &[("New owner", value)], PaneId::Followups, TAG_OWNER)
 }
 
 #[cfg(test)]

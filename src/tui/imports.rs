@@ -193,29 +193,31 @@ impl ImportsPane {
                     }
                     a if is_cursor(a) => p.scroll = scroll(p.scroll, a, page, max),
                     Action::ImportOpen => {
-                        if p.job.is_some() {
-                            return cx.info("The dry run is still running; wait for its counts");
-                        }
                         if let Some(e) = &p.failed {
                             return cx.error(format!("cannot import: {e}"));
                         }
-                        let c = p.dry.unwrap_or_default();
                         let r = &p.request;
-                        cx.effect(Effect::Confirm(Confirm {
-                            title: "Run the import?".into(),
-                            body: vec![
-                                format!("{} as source `{}`", r.path, r.source),
-                                format!(
-                                    "The dry run read {} rows: {} new, {} updated, {} unchanged, {} with warnings, {} rejected.",
-                                    c.read, c.imported, c.updated, c.unchanged, c.warned, c.rejected
-                                ),
-                                "It runs in the background; x or Ctrl-C stops it and the batch can be resumed.".into(),
-                            ],
-                            tag: TAG_RUN,
-                        }));
+                        // Short lines: the confirmation box is narrower than the pane.
+                        let mut body = vec![format!("{} as source `{}`", file_name(&r.path), r.source)];
+                        match p.dry {
+                            Some(c) => {
+                                body.push(format!(
+                                    "Dry run: {} rows, {} new, {} updated, {} unchanged,",
+                                    c.read, c.imported, c.updated, c.unchanged
+                                ));
+                                body.push(format!("{} with warnings, {} rejected.", c.warned, c.rejected));
+                            }
+                            // A large file's dry run takes as long as the import:
+                            // the user may skip it.
+                            None => body.push("The dry run did not finish: no counts yet.".into()),
+                        }
+                        body.push("Runs in the background; x or Ctrl-C stops it (resumable).".into());
+                        cx.effect(Effect::Confirm(Confirm { title: "Run the import?".into(), body, tag: TAG_RUN }));
                     }
+                    // Resume and undo act on the selected batch, which the
+                    // preview does not show.
                     Action::ImportStart => self.prompt(None, cx),
-                    _ => self.common(action, cx),
+                    _ => {}
                 }
                 return;
             }
@@ -274,12 +276,12 @@ impl ImportsPane {
                 cx.effect(Effect::Confirm(Confirm {
                     title: format!("Undo batch {}?", b.id),
                     body: vec![
-                        format!("{} from source `{}`, {}", b.file_name, b.source, b.started_at),
+                        format!("{} from source `{}`", b.file_name, b.source),
                         format!(
-                            "Removes the {} customers it created and restores the {} it updated.",
+                            "Removes its {} new customers; restores {} updated ones.",
                             b.rows_imported, b.rows_updated
                         ),
-                        "Refused if anything from it was merged or worked on since.".into(),
+                        "Refused if any of it was merged or worked on since.".into(),
                     ],
                     tag: TAG_UNDO,
                 }));
@@ -362,8 +364,7 @@ impl ImportsPane {
                         match r.map(|o| o.downcast::<DryRun>()) {
                             Ok(Ok(d)) if d.cancelled => {
                                 p.lines.push(Vec::new());
-                                p.lines.push(vec![seg("The dry run was stopped; n starts it again", Tone::Flag)]);
-                                p.failed = Some("the dry run was stopped before the end of the file".into());
+                                p.lines.push(vec![seg("The dry run was stopped: no counts.", Tone::Flag)]);
                             }
                             Ok(Ok(d)) => {
                                 p.lines.extend(dry_lines(&d.counts));
@@ -461,7 +462,10 @@ impl ImportsPane {
                 self.preview(cx);
             }
             (TAG_RUN, Reply::Confirmed) => {
-                let View::Preview(p) = &self.view else { return };
+                let View::Preview(p) = &mut self.view else { return };
+                if let Some(id) = p.job.take() {
+                    cx.jobs.cancel(id);
+                }
                 let request = p.request.clone();
                 self.view = View::List;
                 let label = format!("import {}", file_name(&request.path));
@@ -505,7 +509,8 @@ impl ImportsPane {
             opts.dry_run = true;
             opts.cancel = Some(ctl.cancel_flag());
             let report = wb.import(&path, &opts, &mut |_| {})?;
-            Ok(Box::new(DryRun { counts: report.counts, cancelled: report.cancelled }))
+            // A stopped dry run returns the counts so far without saying so.
+            Ok(Box::new(DryRun { counts: report.counts, cancelled: report.cancelled || ctl.cancelled() }))
         });
         let lines = vec![vec![seg("Reading the file…", Tone::Dim)]];
         self.view = View::Preview(Preview { request, lines, scroll: 0, dry: None, failed: None, job: Some(job) });
@@ -554,7 +559,7 @@ impl ImportsPane {
                     p.lines.iter().skip(p.scroll).take(text.height as usize).map(|l| clip(l, cols, theme)).collect();
                 f.render_widget(Paragraph::new(lines), text);
                 let h = if p.job.is_some() {
-                    "Dry run running… Esc leaves without importing"
+                    "Dry run running… Enter: import without waiting · Esc: back"
                 } else if p.failed.is_some() {
                     "Cannot import this file; n changes the request, Esc goes back"
                 } else {
