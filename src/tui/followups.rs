@@ -63,6 +63,8 @@ pub(crate) struct FollowupsPane {
     /// First visible line of the grouped list (headings count as lines).
     pub offset: usize,
     pub today: Option<NaiveDate>,
+    /// How many reminders each of `GROUPS` holds.
+    groups: [usize; 3],
     load: Option<JobId>,
     load_error: Option<String>,
     target: Option<Target>,
@@ -166,6 +168,7 @@ impl FollowupsPane {
         match r.map(|out| out.downcast::<Vec<Reminder>>()) {
             Ok(Ok(items)) => {
                 self.items = Some(*items);
+                self.regroup();
                 self.load_error = None;
                 self.selected = self.selected.min(self.len().saturating_sub(1));
                 self.follow(cx.area);
@@ -222,32 +225,52 @@ impl FollowupsPane {
         }
     }
 
-    /// The grouped list as display lines: group headings, then the rows.
-    /// Returns, with the lines, the line index of each reminder.
-    fn layout(&self) -> (Vec<LineKind>, Vec<usize>) {
+    /// Recounts the groups after the list changed. The list is sorted by
+    /// effective due date, so each group is one run and a line's content
+    /// follows from the counts alone: a backlog of hundreds of thousands of
+    /// reminders costs a frame nothing.
+    fn regroup(&mut self) {
         let items = self.items.as_deref().unwrap_or(&[]);
-        let mut lines = Vec::new();
-        let mut at = Vec::with_capacity(items.len());
-        for (u, name) in GROUPS {
-            let n = items.iter().filter(|r| r.urgency == u).count();
-            lines.push(LineKind::Heading(format!("{name} ({n})")));
-            for (i, _) in items.iter().enumerate().filter(|(_, r)| r.urgency == u) {
-                at.push(lines.len());
-                lines.push(LineKind::Item(i));
+        self.groups = GROUPS.map(|(u, _)| items.iter().filter(|r| r.urgency == u).count());
+    }
+
+    /// What display line `line` holds: a group heading or a reminder.
+    fn line_kind(&self, line: usize) -> Option<LineKind> {
+        let (mut start, mut first) = (0, 0);
+        for (g, n) in self.groups.iter().enumerate() {
+            if line == start {
+                return Some(LineKind::Heading(g));
+            }
+            if line <= start + n {
+                return Some(LineKind::Item(first + line - start - 1));
+            }
+            start += n + 1;
+            first += n;
+        }
+        None
+    }
+
+    /// The display line of reminder `i`: one heading line per group up to its own.
+    fn line_of(&self, i: usize) -> usize {
+        let mut before = 0;
+        for (g, n) in self.groups.iter().enumerate() {
+            before += n;
+            if i < before {
+                return i + g + 1;
             }
         }
-        (lines, at)
+        i + GROUPS.len()
     }
 
     /// Scrolls so the selected row (and its group heading when it is the
     /// group's first) is visible.
     fn follow(&mut self, area: Rect) {
         let rows = list_rows(area).max(1);
-        let (_, at) = self.layout();
-        let Some(&line) = at.get(self.selected) else {
+        if self.selected >= self.len() {
             self.offset = 0;
             return;
-        };
+        }
+        let line = self.line_of(self.selected);
         let top = line.saturating_sub(1);
         if top < self.offset {
             self.offset = top;
@@ -384,6 +407,7 @@ impl FollowupsPane {
             items.retain(|r| !(r.customer_id == t.customer_id && r.rule == t.rule));
             self.selected = self.selected.min(items.len().saturating_sub(1));
         }
+        self.regroup();
     }
 
     /// Puts the snoozed reminders where their new due date belongs (or drops
@@ -395,6 +419,7 @@ impl FollowupsPane {
             items.extend(snoozed.into_iter().filter(|r| horizon.is_none_or(|h| r.effective_due() <= h)));
             items.sort_by(|a, b| (a.effective_due(), &a.number).cmp(&(b.effective_due(), &b.number)));
         }
+        self.regroup();
     }
 
     pub fn render(&self, f: &mut Frame, area: Rect, theme: Theme, active: bool) {
@@ -413,14 +438,16 @@ impl FollowupsPane {
             return;
         };
         let [list, footer] = Layout::vertical([Constraint::Min(0), Constraint::Length(FOOTER)]).areas(inner);
-        let (lines, _) = self.layout();
         let mut out: Vec<Line> = Vec::new();
-        for l in lines.iter().skip(self.offset).take(list.height as usize) {
+        for l in (self.offset..).take(list.height as usize).map_while(|l| self.line_kind(l)) {
             match l {
-                LineKind::Heading(h) => out.push(clip(&[Seg { text: h.clone(), tone: Tone::Heading }], cols, theme)),
+                LineKind::Heading(g) => {
+                    let text = format!("{} ({})", GROUPS[g].1, self.groups[g]);
+                    out.push(clip(&[Seg { text, tone: Tone::Heading }], cols, theme))
+                }
                 LineKind::Item(i) => {
-                    let line = clip(&row(&items[*i], cols), cols, theme);
-                    out.push(if *i == self.selected && active { line.style(theme.selected()) } else { line });
+                    let line = clip(&row(&items[i], cols), cols, theme);
+                    out.push(if i == self.selected && active { line.style(theme.selected()) } else { line });
                 }
             }
         }
@@ -444,7 +471,9 @@ impl FollowupsPane {
 }
 
 enum LineKind {
-    Heading(String),
+    /// The heading of `GROUPS[g]`.
+    Heading(usize),
+    /// `items[i]`.
     Item(usize),
 }
 
@@ -744,6 +773,36 @@ mod tests {
         let Some(Overlay::Form(form)) = &app.overlay else { panic!("the prompt re-opens") };
         assert_eq!(form.fields[1].input.text(), "called");
         assert!(open_reminders(&app).iter().any(|(n, _)| n == "上海云帆贸易有限公司"));
+    }
+
+    #[test]
+    fn paging_keeps_the_selection_and_its_heading_on_screen() {
+        let mut wb = bench();
+        for n in 0..30 {
+            add(&mut wb, &[("name", &format!("积压客户{n:02}有限公司")), ("next_followup", "2026-03-01")]);
+        }
+        let mut app = app_on(wb);
+        let pane = &app.followups;
+        assert_eq!(pane.groups, [32, 1, 1]);
+        // Every reminder's line holds it; headings sit before each group.
+        for i in 0..pane.len() {
+            assert!(matches!(pane.line_kind(pane.line_of(i)), Some(LineKind::Item(j)) if j == i));
+        }
+        assert!(matches!(pane.line_kind(0), Some(LineKind::Heading(0))));
+        assert!(matches!(pane.line_kind(33), Some(LineKind::Heading(1))));
+        assert!(matches!(pane.line_kind(35), Some(LineKind::Heading(2))));
+        assert!(pane.line_kind(37).is_none());
+        press(&mut app, "G");
+        let s = screen(&app);
+        assert!(s.contains("Next 7 days (1)") && s.contains("03-13 in 3d"), "{s}");
+        assert!(!s.contains("Overdue (32)"), "{s}");
+        press(&mut app, "g g");
+        let s = screen(&app);
+        assert!(s.contains("Overdue (32)"), "{s}");
+        press(&mut app, "<PageDown>");
+        let pane = &app.followups;
+        let line = pane.line_of(pane.selected);
+        assert!(line >= pane.offset && line < pane.offset + list_rows(app.main_area()), "{line} {}", pane.offset);
     }
 
     #[test]
