@@ -655,7 +655,7 @@ fn list_rows(area: Rect) -> usize {
 const NUM: usize = 7;
 
 fn file_cols(cols: usize, wide: bool) -> usize {
-    let fixed = 5 + 11 + 13 + 5 * NUM + if wide { 17 } else { 0 };
+    let fixed = 5 + 11 + 13 + 5 * NUM + if wide { 18 } else { 0 };
     cols.saturating_sub(fixed).max(4)
 }
 
@@ -679,7 +679,7 @@ fn batch_row(b: &ImportBatch, cols: usize, wide: bool) -> DLine {
     };
     let mut counts = String::new();
     for n in [b.rows_read, b.rows_imported, b.rows_updated, b.rows_warned, b.rows_rejected] {
-        counts.push_str(&format!("{n:>NUM$}"));
+        counts.push_str(&format!("{:>NUM$}", compact(n)));
     }
     let mut v = vec![
         seg(format!("{:>4} ", b.id), Tone::Plain),
@@ -689,9 +689,22 @@ fn batch_row(b: &ImportBatch, cols: usize, wide: bool) -> DLine {
         seg(counts, Tone::Plain),
     ];
     if wide {
-        v.push(seg(format!("  {}", truncate(&b.started_at.replace('T', " "), 16)), Tone::Dim));
+        // To the minute: "2026-03-02 09:30".
+        let started = b.started_at.replace('T', " ");
+        v.push(seg(format!("  {}", started.get(..16).unwrap_or(&started)), Tone::Dim));
     }
     v
+}
+
+/// A count in at most 6 columns, so a million-row batch keeps its columns
+/// apart: 99999, 774.2k, 1.2M (the log has the exact figures).
+fn compact(n: i64) -> String {
+    match n {
+        ..=99_999 => n.to_string(),
+        // Up to where one decimal would round to 1000.0k.
+        ..=999_949 => format!("{:.1}k", n as f64 / 1e3),
+        _ => format!("{:.1}M", n as f64 / 1e6),
+    }
 }
 
 /// The gauge: a text bar (readable without colour) and the job's note.
@@ -952,6 +965,15 @@ mod tests {
         insta::assert_snapshot!("imports_log", s);
         press(&mut app, "<Esc>");
         assert!(matches!(app.imports.view, View::List));
+    }
+
+    #[test]
+    fn counts_fit_their_columns() {
+        assert_eq!(compact(99_999), "99999");
+        assert_eq!(compact(774_170), "774.2k");
+        assert_eq!(compact(1_000_000), "1.0M");
+        assert_eq!(compact(999_999), "1.0M");
+        assert!([0, 99_999, 100_000, 999_949, 999_999, 1_000_000, 12_345_678].iter().all(|n| compact(*n).len() < NUM));
     }
 
     #[test]
