@@ -15,8 +15,8 @@ use super::pane::{Confirm, Cx, Effect, PaneId, Reply};
 use super::view::{clip, pane_block, scroll, Theme};
 use crate::display::{fit, sanitize, truncate, width};
 use crate::domain::{BatchStatus, ImportBatch};
-use crate::ingest::{EncodingChoice, ReadOptions, TableReader};
-use crate::service::{ImportOptions, ImportProgress, Workbench};
+use crate::ingest::{EncodingChoice, ReadOptions};
+use crate::service::{ImportOptions, ImportProgress, MappingPreview, Workbench};
 use crate::store::BatchCounts;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
@@ -745,20 +745,9 @@ fn dry_lines(c: &BatchCounts) -> Vec<DLine> {
 /// The mapping as the preview shows it: each header, where it goes, and
 /// the first few values under it.
 fn preview_lines(wb: &Workbench, path: &std::path::Path, opts: &ImportOptions) -> crate::error::Result<Vec<DLine>> {
-    let mapping = wb.preview_mapping(path, opts)?;
-    let mut reader = TableReader::open_with(path, &opts.read)?;
-    let mut samples: Vec<Vec<String>> = Vec::new();
-    while samples.len() < SAMPLES {
-        match reader.next_row() {
-            Some(Ok(row)) => samples.push(row.cells),
-            Some(Err(e)) => return Err(e),
-            None => break,
-        }
-    }
-    let mut lines = vec![vec![seg(
-        format!("── Mapping ({} columns, {}) ──", mapping.columns.len(), reader.encoding),
-        Tone::Heading,
-    )]];
+    let MappingPreview { mapping, samples, encoding } = wb.preview_import(path, opts, SAMPLES)?;
+    let mut lines =
+        vec![vec![seg(format!("── Mapping ({} columns, {encoding}) ──", mapping.columns.len()), Tone::Heading)]];
     let hw = mapping.columns.iter().map(|c| width(&sanitize(&c.header))).max().unwrap_or(0).clamp(6, 16);
     for j in &mapping.joins {
         lines.push(vec![
