@@ -335,6 +335,12 @@ impl FollowupsPane {
                 self.remove(t);
                 cx.effect(Effect::DataChanged);
             }
+            // Done or gone meanwhile (another user, another window): the
+            // list was stale, so re-read it rather than ask again.
+            Err(e @ crate::error::Error::NotFound(_)) => {
+                cx.error(e.to_string());
+                cx.effect(Effect::DataChanged);
+            }
             Err(e) => {
                 cx.error(e.to_string());
                 reopen([None, None, None], cx);
@@ -579,7 +585,10 @@ mod tests {
     /// and an escalated quote), one due today, one in three days, one past
     /// the horizon.
     fn bench() -> Workbench {
-        let mut wb = Workbench::open_in_memory("tester").unwrap();
+        fill(Workbench::open_in_memory("tester").unwrap())
+    }
+
+    fn fill(mut wb: Workbench) -> Workbench {
         wb.set_clock(Clock::fixed(d("2026-03-10").and_hms_opt(9, 0, 0).unwrap()));
         wb.add_user("wang", Role::Manager, Some("王经理"), None).unwrap();
         wb.add_user("li", Role::Sales, Some("李娜"), Some("wang")).unwrap();
@@ -617,6 +626,18 @@ mod tests {
         for c in text.chars() {
             app.handle_key(&KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
         }
+    }
+
+    /// Delivers job events until no job runs (on a file database jobs run
+    /// on their own threads).
+    fn settle(app: &mut App) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        app.tick();
+        while app.busy() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            app.tick();
+        }
+        app.tick();
     }
 
     fn screen(app: &App) -> String {
@@ -803,6 +824,36 @@ mod tests {
         let pane = &app.followups;
         let line = pane.line_of(pane.selected);
         assert!(line >= pane.offset && line < pane.offset + list_rows(app.main_area()), "{line} {}", pane.offset);
+    }
+
+    #[test]
+    fn a_reminder_done_elsewhere_is_reported_and_the_list_re_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("crm.db");
+        let wb = fill(Workbench::open(&path, crate::store::OpenMode::Create, "tester").unwrap());
+        let clock = wb.clock();
+        let mut app = app_on(wb);
+        settle(&mut app);
+        let number = number_of(&app, "北京星辰科技有限公司");
+        // Someone else completes it after the list was read.
+        let mut other = Workbench::open(&path, crate::store::OpenMode::Existing, "tester").unwrap();
+        other.set_clock(clock);
+        let call = NewInteraction {
+            kind: InteractionKind::Call,
+            summary: "done elsewhere".into(),
+            at: None,
+            contact: None,
+            next: None,
+        };
+        other.complete_followup(&number, Some("next-followup"), &call).unwrap();
+        press(&mut app, "d <Tab>");
+        typ(&mut app, "me too");
+        press(&mut app, "<Enter> <Enter>");
+        assert!(app.overlay.is_none(), "no point asking again");
+        let Some(Message::Error(m)) = app.message() else { panic!("{:?}", app.message()) };
+        assert!(m.contains("no open `next-followup` reminder"), "{m}");
+        settle(&mut app);
+        assert!(!shown(&app).iter().any(|r| r.0 == "北京星辰科技有限公司"));
     }
 
     #[test]
