@@ -699,11 +699,13 @@ fn batch_row(b: &ImportBatch, cols: usize, wide: bool) -> DLine {
 /// A count in at most 6 columns, so a million-row batch keeps its columns
 /// apart: 99999, 774.2k, 1.2M (the log has the exact figures).
 fn compact(n: i64) -> String {
-    match n {
-        ..=99_999 => n.to_string(),
-        // Up to where one decimal would round to 1000.0k.
-        ..=999_949 => format!("{:.1}k", n as f64 / 1e3),
-        _ => format!("{:.1}M", n as f64 / 1e6),
+    if n < 100_000 {
+        n.to_string()
+    } else if n < 999_950 {
+        // One decimal rounds 999_950 up to "1000.0k": from there, millions.
+        format!("{:.1}k", n as f64 / 1e3)
+    } else {
+        format!("{:.1}M", n as f64 / 1e6)
     }
 }
 
