@@ -118,6 +118,15 @@ pub struct RowIssueReport {
     pub message: String,
 }
 
+/// A file's mapping with the first rows under it (`preview_import`).
+#[derive(Debug, Clone)]
+pub struct MappingPreview {
+    pub mapping: Mapping,
+    /// Data rows as read, cells in header order.
+    pub samples: Vec<Vec<String>>,
+    pub encoding: &'static str,
+}
+
 #[derive(Debug, Clone)]
 pub struct ImportReport {
     /// `None` for a dry run.
@@ -207,6 +216,21 @@ impl Workbench {
     pub fn preview_mapping(&self, path: &Path, opts: &ImportOptions) -> Result<Mapping> {
         let reader = TableReader::open_with(path, &opts.read)?;
         self.resolve_mapping(&reader, opts)
+    }
+
+    /// The mapping a file would be imported with and its first `rows` data
+    /// rows as read, for an interactive preview before an import (the TUI).
+    pub fn preview_import(&self, path: &Path, opts: &ImportOptions, rows: usize) -> Result<MappingPreview> {
+        let mut reader = TableReader::open_with(path, &opts.read)?;
+        let mapping = self.resolve_mapping(&reader, opts)?;
+        let mut samples = Vec::with_capacity(rows);
+        while samples.len() < rows {
+            match reader.next_row() {
+                Some(row) => samples.push(row?.cells),
+                None => break,
+            }
+        }
+        Ok(MappingPreview { mapping, samples, encoding: reader.encoding })
     }
 
     /// The mapping remembered for a source, if any.

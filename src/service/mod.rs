@@ -24,7 +24,7 @@ pub use edit::{EditOutcome, FieldChange};
 pub use erase::{ErasureReport, ERASED};
 pub use export::{neutralise, ExportFormat};
 pub use followups::{Completed, FollowupQuery, Logged, NewInteraction, RuleSet, StatusChange};
-pub use import::{BulkMode, ImportOptions, ImportProgress, ImportReport, RowIssueReport};
+pub use import::{BulkMode, ImportOptions, ImportProgress, ImportReport, MappingPreview, RowIssueReport};
 pub use matching::{
     decode_evidence, BandCounts, ClusterView, Evidence, MatchOptions, MatchReport, MemberView, PairView, ReviewOutcome,
 };

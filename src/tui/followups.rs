@@ -1,16 +1,79 @@
 //! The Follow-ups pane: overdue, due today and the next 7 days, grouped, with the rule that raised each.
+//!
+//! The list is read by a background job (on a large database the rules take
+//! a noticeable fraction of a second), so the pane shows "loading…" until it
+//! arrives and keeps showing the previous list while it is re-read. Acting on
+//! an item updates the shown list at once and then reloads.
 
 use super::action::Action;
+use super::detail::{Seg, Tone};
+use super::form::Form;
 use super::jobs::{JobEvent, JobId};
 use super::keymap::Context;
-use super::pane::{Cx, Reply};
-use super::view::{pane_block, Theme};
-use ratatui::layout::Rect;
+use super::pane::{Cx, Effect, PaneId, Reply};
+use super::view::{clip, pane_block, scroll, Theme};
+use crate::display::{fit, sanitize};
+use crate::domain::validate::normalize_field;
+use crate::domain::{Field, InteractionKind, Reminder, Urgency};
+use crate::service::{FollowupQuery, NewInteraction};
+use chrono::NaiveDate;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
+/// How far ahead the pane looks.
+const HORIZON_DAYS: u32 = 7;
+/// Lines under the list describing the selected reminder in full.
+const FOOTER: u16 = 3;
+
+const TAG_DONE: u32 = 1;
+const TAG_SNOOZE: u32 = 2;
+const TAG_OWNER: u32 = 3;
+
+// Labels fit the form's 16-column label space; an empty next date leaves it to the rules.
+const DONE_FIELDS: [&str; 3] = ["Kind", "Note", "Next YYYY-MM-DD"];
+
+/// The reminder a prompt acts on, fixed when it opened: the list may be
+/// re-read while the prompt is open.
+#[derive(Debug, Clone)]
+struct Target {
+    customer_id: i64,
+    number: String,
+    name: String,
+    rule: String,
+}
+
+impl Target {
+    fn of(r: &Reminder) -> Target {
+        Target { customer_id: r.customer_id, number: r.number.clone(), name: r.name.clone(), rule: r.rule.clone() }
+    }
+
+    /// "CRM2026-000001 北京星辰科技有限公司 [first-followup]", for prompt titles.
+    fn label(&self) -> String {
+        format!("{} {} [{}]", self.number, sanitize(&self.name), self.rule)
+    }
+}
+
 #[derive(Default)]
-pub(crate) struct FollowupsPane {}
+pub(crate) struct FollowupsPane {
+    /// `None` until the first load arrives.
+    pub items: Option<Vec<Reminder>>,
+    pub selected: usize,
+    /// First visible line of the grouped list (headings count as lines).
+    pub offset: usize,
+    pub today: Option<NaiveDate>,
+    /// How many reminders each of `GROUPS` holds.
+    groups: [usize; 3],
+    load: Option<JobId>,
+    load_error: Option<String>,
+    target: Option<Target>,
+}
+
+/// The three groups, in list order (the list is sorted by effective due date,
+/// so each group is one contiguous run).
+const GROUPS: [(Urgency, &str); 3] =
+    [(Urgency::Overdue, "Overdue"), (Urgency::DueToday, "Today"), (Urgency::Upcoming, "Next 7 days")];
 
 impl FollowupsPane {
     pub fn context(&self) -> Context {
@@ -19,31 +82,787 @@ impl FollowupsPane {
 
     /// The pane bar's label; `count` is the background count, once known.
     pub fn title(&self, count: Option<usize>) -> String {
-        let _ = count;
-        "Followups".to_string()
+        let loaded = self.items.as_ref().map(|v| v.iter().filter(|r| r.urgency == Urgency::Overdue).count());
+        match count.or(loaded) {
+            Some(n) => format!("Follow-ups ({n} overdue)"),
+            None => "Follow-ups".to_string(),
+        }
     }
 
     /// Re-reads what the pane shows (on first show and after data changes).
     pub fn reload(&mut self, cx: &mut Cx) {
-        let _ = cx;
+        if let Some(id) = self.load.take() {
+            cx.jobs.cancel(id);
+        }
+        let today = cx.wb.clock().today();
+        self.today = Some(today);
+        let q = FollowupQuery { due_within: Some(HORIZON_DAYS), ..Default::default() };
+        self.load = Some(cx.spawn("follow-ups", false, move |wb, _ctl| Ok(Box::new(wb.reminders(today, &q)?))));
     }
 
     pub fn update(&mut self, action: Action, cx: &mut Cx) {
-        let _ = (action, cx);
+        match action {
+            Action::CursorDown
+            | Action::CursorUp
+            | Action::PageDown
+            | Action::PageUp
+            | Action::HalfPageDown
+            | Action::HalfPageUp
+            | Action::Top
+            | Action::Bottom => {
+                let n = self.len();
+                if n == 0 {
+                    return;
+                }
+                self.selected = scroll(self.selected, action, list_rows(cx.area), n - 1);
+                self.follow(cx.area);
+            }
+            Action::FollowupDone => {
+                let Some(t) = self.target_here(cx) else { return };
+                let title = format!("Done: {}", t.label());
+                let form = Form::prompt(
+                    &title,
+                    &[(DONE_FIELDS[0], "call"), (DONE_FIELDS[1], ""), (DONE_FIELDS[2], "")],
+                    PaneId::Followups,
+                    TAG_DONE,
+                );
+                self.target = Some(t);
+                cx.effect(Effect::OpenForm(Box::new(form)));
+            }
+            Action::Snooze1d => self.snooze("1d", cx),
+            Action::Snooze3d => self.snooze("3d", cx),
+            Action::Snooze1w => self.snooze("1w", cx),
+            Action::SnoozeCustom => {
+                let Some(t) = self.target_here(cx) else { return };
+                let form = Form::prompt(
+                    &format!("Snooze {}", t.label()),
+                    &[("For (e.g. 3d, 2w, 1m)", "")],
+                    PaneId::Followups,
+                    TAG_SNOOZE,
+                );
+                self.target = Some(t);
+                cx.effect(Effect::OpenForm(Box::new(form)));
+            }
+            Action::CustomerReassign => {
+                let Some(t) = self.target_here(cx) else { return };
+                let owner = self.current().and_then(|r| r.owner.clone()).unwrap_or_default();
+                let form = owner_prompt(&t, &owner, cx);
+                self.target = Some(t);
+                cx.effect(Effect::OpenForm(Box::new(form)));
+            }
+            Action::CustomerOpen => {
+                if let Some(r) = self.current() {
+                    cx.effect(Effect::OpenCustomer(r.customer_id));
+                }
+            }
+            _ => {}
+        }
     }
 
     pub fn on_job(&mut self, id: JobId, ev: JobEvent, cx: &mut Cx) {
-        let _ = (id, ev, cx);
+        if Some(id) != self.load {
+            return;
+        }
+        let JobEvent::Done(r) = ev else { return };
+        self.load = None;
+        match r.map(|out| out.downcast::<Vec<Reminder>>()) {
+            Ok(Ok(items)) => {
+                self.items = Some(*items);
+                self.regroup();
+                self.load_error = None;
+                self.selected = self.selected.min(self.len().saturating_sub(1));
+                self.follow(cx.area);
+            }
+            Ok(Err(_)) => self.load_error = Some("the follow-up list came back in an unexpected shape".into()),
+            Err(e) => {
+                cx.error(format!("follow-ups: {e}"));
+                self.load_error = Some(e);
+            }
+        }
     }
 
     pub fn on_reply(&mut self, tag: u32, reply: Reply, cx: &mut Cx) {
-        let _ = (tag, reply, cx);
+        let Reply::Values(values) = reply else { return };
+        let Some(t) = self.target.clone() else { return };
+        match tag {
+            TAG_DONE => self.done(&t, values, cx),
+            TAG_SNOOZE => {
+                let length = values.first().map(String::as_str).unwrap_or("");
+                if let Err(e) = crate::domain::reminder::parse_snooze(length, cx.wb.clock().today()) {
+                    let mut form = Form::prompt(
+                        &format!("Snooze {}", t.label()),
+                        &[("For (e.g. 3d, 2w, 1m)", length)],
+                        PaneId::Followups,
+                        TAG_SNOOZE,
+                    );
+                    form.fields[0].error = Some(e.clone());
+                    cx.error(e);
+                    cx.effect(Effect::OpenForm(Box::new(form)));
+                    return;
+                }
+                self.snooze_target(&t, length, cx);
+            }
+            TAG_OWNER => self.reassign(&t, values, cx),
+            _ => {}
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.items.as_ref().map_or(0, Vec::len)
+    }
+
+    fn current(&self) -> Option<&Reminder> {
+        self.items.as_ref()?.get(self.selected)
+    }
+
+    fn target_here(&self, cx: &mut Cx) -> Option<Target> {
+        match self.current() {
+            Some(r) => Some(Target::of(r)),
+            None => {
+                cx.info(if self.items.is_none() { "The follow-ups are still loading" } else { "Nothing is due" });
+                None
+            }
+        }
+    }
+
+    /// Recounts the groups after the list changed. The list is sorted by
+    /// effective due date, so each group is one run and a line's content
+    /// follows from the counts alone: a backlog of hundreds of thousands of
+    /// reminders costs a frame nothing.
+    fn regroup(&mut self) {
+        let items = self.items.as_deref().unwrap_or(&[]);
+        self.groups = GROUPS.map(|(u, _)| items.iter().filter(|r| r.urgency == u).count());
+    }
+
+    /// What display line `line` holds: a group heading or a reminder.
+    fn line_kind(&self, line: usize) -> Option<LineKind> {
+        let (mut start, mut first) = (0, 0);
+        for (g, n) in self.groups.iter().enumerate() {
+            if line == start {
+                return Some(LineKind::Heading(g));
+            }
+            if line <= start + n {
+                return Some(LineKind::Item(first + line - start - 1));
+            }
+            start += n + 1;
+            first += n;
+        }
+        None
+    }
+
+    /// The display line of reminder `i`: one heading line per group up to its own.
+    fn line_of(&self, i: usize) -> usize {
+        let mut before = 0;
+        for (g, n) in self.groups.iter().enumerate() {
+            before += n;
+            if i < before {
+                return i + g + 1;
+            }
+        }
+        i + GROUPS.len()
+    }
+
+    /// Scrolls so the selected row (and its group heading when it is the
+    /// group's first) is visible.
+    fn follow(&mut self, area: Rect) {
+        let rows = list_rows(area).max(1);
+        if self.selected >= self.len() {
+            self.offset = 0;
+            return;
+        }
+        let line = self.line_of(self.selected);
+        let top = line.saturating_sub(1);
+        if top < self.offset {
+            self.offset = top;
+        } else if line >= self.offset + rows {
+            self.offset = line + 1 - rows;
+        }
+    }
+
+    fn done(&mut self, t: &Target, values: Vec<String>, cx: &mut Cx) {
+        let today = cx.wb.clock().today();
+        let get = |i: usize| values.get(i).map(|s| s.trim().to_string()).unwrap_or_default();
+        let (kind_raw, note, next_raw) = (get(0), get(1), get(2));
+        let mut errors: [Option<String>; 3] = [None, None, None];
+        let kind = InteractionKind::parse(&kind_raw);
+        if kind.is_none() {
+            errors[0] = Some(format!(
+                "[interaction.kind] one of {}",
+                InteractionKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        if note.is_empty() {
+            errors[1] = Some("say what happened".into());
+        }
+        let mut next = None;
+        if !next_raw.is_empty() {
+            match normalize_field(Field::NextFollowup, &next_raw) {
+                Ok(v) => match v.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()) {
+                    Some(d) if d < today => {
+                        errors[2] = Some(format!("cannot be in the past (today is {})", today.format("%Y-%m-%d")))
+                    }
+                    Some(d) => next = Some(d),
+                    None => errors[2] = Some("give a date as YYYY-MM-DD".into()),
+                },
+                Err(issue) => errors[2] = Some(format!("[{}] {}", issue.rule, issue.message)),
+            }
+        }
+        let reopen = |errors: [Option<String>; 3], cx: &mut Cx| {
+            let fields: Vec<(&str, &str)> = DONE_FIELDS.iter().zip(&values).map(|(l, v)| (*l, v.as_str())).collect();
+            let mut form = Form::prompt(&format!("Done: {}", t.label()), &fields, PaneId::Followups, TAG_DONE);
+            for (f, e) in form.fields.iter_mut().zip(errors) {
+                f.error = e;
+            }
+            form.focus = form.fields.iter().position(|f| f.error.is_some()).unwrap_or(0);
+            cx.effect(Effect::OpenForm(Box::new(form)));
+        };
+        let Some(kind) = kind.filter(|_| errors.iter().all(Option::is_none)) else {
+            let first = errors.iter().zip(DONE_FIELDS).find_map(|(e, l)| e.as_ref().map(|e| format!("{l}: {e}")));
+            cx.error(first.unwrap_or_default());
+            reopen(errors, cx);
+            return;
+        };
+        let entry = NewInteraction { kind, summary: note, at: None, contact: None, next };
+        match cx.wb.complete_followup(&t.number, Some(&t.rule), &entry) {
+            Ok(c) => {
+                let next = c.logged.next_followup.as_deref().unwrap_or("by rule");
+                cx.info(format!(
+                    "{}: done [{}], {} logged; next follow-up {next}",
+                    t.number,
+                    t.rule,
+                    entry.kind.as_str()
+                ));
+                self.remove(t);
+                cx.effect(Effect::DataChanged);
+            }
+            // Done or gone meanwhile (another user, another window): the
+            // list was stale, so re-read it rather than ask again.
+            Err(e @ crate::error::Error::NotFound(_)) => {
+                cx.error(e.to_string());
+                cx.effect(Effect::DataChanged);
+            }
+            Err(e) => {
+                cx.error(e.to_string());
+                reopen([None, None, None], cx);
+            }
+        }
+    }
+
+    fn snooze(&mut self, length: &str, cx: &mut Cx) {
+        let Some(t) = self.target_here(cx) else { return };
+        self.snooze_target(&t, length, cx);
+    }
+
+    fn snooze_target(&mut self, t: &Target, length: &str, cx: &mut Cx) {
+        match cx.wb.snooze_followup(&t.number, Some(&t.rule), length) {
+            Ok(snoozed) => {
+                let until = snoozed
+                    .first()
+                    .and_then(|r| r.snoozed_until)
+                    .map(|d| d.format("%Y-%m-%d").to_string())
+                    .unwrap_or_default();
+                cx.info(format!("{}: [{}] snoozed until {until}", t.number, t.rule));
+                self.replace(t, snoozed);
+                cx.effect(Effect::DataChanged);
+            }
+            Err(e) => cx.error(e.to_string()),
+        }
+    }
+
+    fn reassign(&mut self, t: &Target, values: Vec<String>, cx: &mut Cx) {
+        let login = values.first().map(|s| s.trim().to_string()).unwrap_or_default();
+        let refuse = |msg: String, cx: &mut Cx| {
+            let mut form = owner_prompt(t, &login, cx);
+            form.fields[0].error = Some(msg.clone());
+            cx.error(msg);
+            cx.effect(Effect::OpenForm(Box::new(form)));
+        };
+        let users = match cx.wb.users() {
+            Ok(u) => u,
+            Err(e) => return cx.error(format!("cannot read the users: {e}")),
+        };
+        let known: Vec<&str> = users.iter().filter(|u| !u.disabled).map(|u| u.login.as_str()).collect();
+        if login.is_empty() {
+            return refuse("give the new owner's login".into(), cx);
+        }
+        if !known.is_empty() && !known.contains(&login.as_str()) {
+            return refuse(format!("`{}` is not an active user ({})", sanitize(&login), known.join(", ")), cx);
+        }
+        let version = match cx.wb.customer_detail(t.customer_id) {
+            Ok(d) => d.customer.version,
+            Err(e) => return cx.error(e.to_string()),
+        };
+        match cx.wb.edit_customer(t.customer_id, version, &[(Field::Owner, Some(login.clone()))]) {
+            Ok(_) => {
+                cx.info(format!("{}: owner is now {}", t.number, sanitize(&login)));
+                if let Some(items) = &mut self.items {
+                    for r in items.iter_mut().filter(|r| r.customer_id == t.customer_id) {
+                        r.owner = Some(login.clone());
+                    }
+                }
+                cx.effect(Effect::DataChanged);
+            }
+            Err(e) => refuse(e.to_string(), cx),
+        }
+    }
+
+    /// Drops the target's reminder from the shown list; the cursor stays on
+    /// the same row, which now holds the next reminder.
+    fn remove(&mut self, t: &Target) {
+        if let Some(items) = &mut self.items {
+            items.retain(|r| !(r.customer_id == t.customer_id && r.rule == t.rule));
+            self.selected = self.selected.min(items.len().saturating_sub(1));
+        }
+        self.regroup();
+    }
+
+    /// Puts the snoozed reminders where their new due date belongs (or drops
+    /// them when it is past the horizon).
+    fn replace(&mut self, t: &Target, snoozed: Vec<Reminder>) {
+        let horizon = self.today.map(|d| crate::domain::reminder::shift(d, HORIZON_DAYS.into()));
+        self.remove(t);
+        if let Some(items) = &mut self.items {
+            items.extend(snoozed.into_iter().filter(|r| horizon.is_none_or(|h| r.effective_due() <= h)));
+            items.sort_by(|a, b| (a.effective_due(), &a.number).cmp(&(b.effective_due(), &b.number)));
+        }
+        self.regroup();
     }
 
     pub fn render(&self, f: &mut Frame, area: Rect, theme: Theme, active: bool) {
-        let block = pane_block("Followups", active, theme);
+        let block = pane_block(&sanitize(&self.title(None)), active, theme);
         let inner = block.inner(area);
         f.render_widget(block, area);
-        f.render_widget(Paragraph::new(""), inner);
+        let cols = inner.width as usize;
+        let Some(items) = &self.items else {
+            let text = match &self.load_error {
+                Some(e) => {
+                    vec![Seg { text: format!("Could not load the follow-ups: {}", sanitize(e)), tone: Tone::Flag }]
+                }
+                None => vec![Seg { text: "loading…".into(), tone: Tone::Dim }],
+            };
+            f.render_widget(Paragraph::new(clip(&text, cols, theme)), inner);
+            return;
+        };
+        let [list, footer] = Layout::vertical([Constraint::Min(0), Constraint::Length(FOOTER)]).areas(inner);
+        let mut out: Vec<Line> = Vec::new();
+        for l in (self.offset..).take(list.height as usize).map_while(|l| self.line_kind(l)) {
+            match l {
+                LineKind::Heading(g) => {
+                    let text = format!("{} ({})", GROUPS[g].1, self.groups[g]);
+                    out.push(clip(&[Seg { text, tone: Tone::Heading }], cols, theme))
+                }
+                LineKind::Item(i) => {
+                    let line = clip(&row(&items[i], cols), cols, theme);
+                    out.push(if i == self.selected && active { line.style(theme.selected()) } else { line });
+                }
+            }
+        }
+        if items.is_empty() {
+            out.push(clip(
+                &[Seg { text: format!("Nothing due in the next {HORIZON_DAYS} days."), tone: Tone::Dim }],
+                cols,
+                theme,
+            ));
+        }
+        f.render_widget(Paragraph::new(out), list);
+        let about = match items.get(self.selected) {
+            Some(r) => about(r),
+            None => Vec::new(),
+        };
+        let rule = Seg { text: "─".repeat(cols), tone: Tone::Dim };
+        let mut foot = vec![clip(&[rule], cols, theme)];
+        foot.extend(about.iter().map(|l| clip(l, cols, theme)));
+        f.render_widget(Paragraph::new(foot), footer);
+    }
+}
+
+enum LineKind {
+    /// The heading of `GROUPS[g]`.
+    Heading(usize),
+    /// `items[i]`.
+    Item(usize),
+}
+
+/// Rows of the list part of the pane in `area` (the pane's whole area).
+fn list_rows(area: Rect) -> usize {
+    area.height.saturating_sub(2 + FOOTER) as usize
+}
+
+fn seg(text: impl Into<String>, tone: Tone) -> Seg {
+    Seg { text: text.into(), tone }
+}
+
+/// How late (or how soon) a reminder is, in words.
+fn when(r: &Reminder) -> String {
+    match r.urgency {
+        Urgency::Overdue => format!("{}d late", r.days_overdue),
+        Urgency::DueToday => "today".into(),
+        Urgency::Upcoming => format!("in {}d", -r.days_overdue),
+    }
+}
+
+/// One list row: due date, lateness, number, name, owner, then the rule and
+/// its reason in whatever room is left. Narrow panes drop the year.
+fn row(r: &Reminder, cols: usize) -> Vec<Seg> {
+    let wide = cols >= 110;
+    let due = if wide { r.effective_due().format("%Y-%m-%d") } else { r.effective_due().format("%m-%d") };
+    let name_cols = if wide { 26 } else { 16 };
+    let lateness_tone = if r.urgency == Urgency::Overdue { Tone::Flag } else { Tone::Plain };
+    let mut segs = vec![
+        seg(format!("{due} "), Tone::Plain),
+        seg(format!("{} ", fit(&when(r), 8)), lateness_tone),
+        seg(format!("{} ", fit(&sanitize(&r.number), 14)), Tone::Plain),
+        seg(format!("{} ", fit(&sanitize(&r.name), name_cols)), Tone::Plain),
+        seg(format!("{} ", fit(&sanitize(r.owner.as_deref().unwrap_or("-")), 8)), Tone::Label),
+    ];
+    if r.escalated {
+        segs.push(seg("▲ESCALATED ", Tone::Flag));
+    }
+    segs.push(seg(format!("{} ", r.rule), Tone::Label));
+    segs.push(seg(sanitize(&r.reason).into_owned(), Tone::Dim));
+    segs
+}
+
+/// The selected reminder in full, for the footer.
+fn about(r: &Reminder) -> Vec<Vec<Seg>> {
+    let mut first = vec![
+        seg(format!("{} ", sanitize(&r.number)), Tone::Heading),
+        seg(sanitize(&r.name).into_owned(), Tone::Plain),
+        seg(format!(" · owner {}", sanitize(r.owner.as_deref().unwrap_or("none"))), Tone::Label),
+    ];
+    if let Some(s) = &r.status {
+        first.push(seg(format!(" · {}", sanitize(s)), Tone::Label));
+    }
+    if let Some(u) = r.snoozed_until {
+        first.push(seg(format!(" · snoozed until {}", u.format("%Y-%m-%d")), Tone::Dim));
+    }
+    let mut second = vec![seg(format!("[{}] ", r.rule), Tone::Label)];
+    if r.escalated {
+        let to = r.escalate_to.as_deref().map(|m| format!(" to {}", sanitize(m))).unwrap_or_default();
+        second.push(seg(format!("▲ESCALATED{to}: "), Tone::Flag));
+    }
+    second.push(seg(sanitize(&r.reason).into_owned(), Tone::Plain));
+    vec![first, second]
+}
+
+/// The reassign prompt; its title lists the active users to pick from.
+fn owner_prompt(t: &Target, value: &str, cx: &mut Cx) -> Form {
+    let users: Vec<String> = cx
+        .wb
+        .users()
+        .map(|u| u.into_iter().filter(|u| !u.disabled).map(|u| sanitize(&u.login).into_owned()).collect())
+        .unwrap_or_default();
+    // The number alone, so the list of users has room in the title.
+    let title = if users.is_empty() {
+        format!("Reassign {}", t.number)
+    } else {
+        format!("Reassign {} to one of: {}", t.number, users.join(", "))
+    };
+    Form::prompt(&title, &[("New owner", value)], PaneId::Followups, TAG_OWNER)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Role;
+    use crate::service::{Clock, Workbench};
+    use crate::tui::app::{App, Message, Overlay};
+    use crate::tui::{keymap, load_keymap, render};
+    use ratatui::backend::TestBackend;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use ratatui::Terminal;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn add(wb: &mut Workbench, fields: &[(&str, &str)]) -> String {
+        let sets: Vec<(String, String)> = fields.iter().map(|(f, v)| (f.to_string(), v.to_string())).collect();
+        wb.add_customer(&sets).unwrap().number
+    }
+
+    /// Today is 2026-03-10. Two overdue (a planned follow-up five days late
+    /// and an escalated quote), one due today, one in three days, one past
+    /// the horizon.
+    fn bench() -> Workbench {
+        fill(Workbench::open_in_memory("tester").unwrap())
+    }
+
+    fn fill(mut wb: Workbench) -> Workbench {
+        wb.set_clock(Clock::fixed(d("2026-03-10").and_hms_opt(9, 0, 0).unwrap()));
+        wb.add_user("wang", Role::Manager, Some("王经理"), None).unwrap();
+        wb.add_user("li", Role::Sales, Some("李娜"), Some("wang")).unwrap();
+        add(&mut wb, &[("name", "北京星辰科技有限公司"), ("owner", "li"), ("next_followup", "2026-03-05")]);
+        add(&mut wb, &[("name", "上海云帆贸易有限公司"), ("owner", "wang"), ("next_followup", "2026-03-10")]);
+        add(&mut wb, &[("name", "Acme Trading Ltd"), ("owner", "li"), ("next_followup", "2026-03-13")]);
+        add(&mut wb, &[("name", "远期有限公司"), ("owner", "li"), ("next_followup", "2026-03-30")]);
+        let quoted = add(&mut wb, &[("name", "报价有限公司"), ("owner", "li")]);
+        let quote = NewInteraction {
+            kind: InteractionKind::Quote,
+            summary: "quoted 500k".into(),
+            at: Some(d("2026-03-06")),
+            contact: None,
+            next: None,
+        };
+        wb.log_interaction(&quoted, &quote).unwrap();
+        wb
+    }
+
+    fn app_on(wb: Workbench) -> App {
+        let mut app =
+            App::new(wb, load_keymap(None).unwrap(), Theme { color: false }, Rect::new(0, 0, 80, 24)).unwrap();
+        press(&mut app, "3");
+        app.tick();
+        app
+    }
+
+    fn press(app: &mut App, keys: &str) {
+        for k in keymap::parse_seq(keys).unwrap() {
+            app.handle_key(&KeyEvent::new(k.code, k.mods));
+        }
+    }
+
+    fn typ(app: &mut App, text: &str) {
+        for c in text.chars() {
+            app.handle_key(&KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        }
+    }
+
+    /// Delivers job events until no job runs (on a file database jobs run
+    /// on their own threads).
+    fn settle(app: &mut App) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        app.tick();
+        while app.busy() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            app.tick();
+        }
+        app.tick();
+    }
+
+    fn screen(app: &App) -> String {
+        let mut t = Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
+        t.draw(|f| render(app, f)).unwrap();
+        t.backend().to_string()
+    }
+
+    fn shown(app: &App) -> Vec<(String, String, Urgency)> {
+        let items = app.followups.items.as_ref().expect("loaded");
+        items.iter().map(|r| (r.name.clone(), r.rule.clone(), r.urgency)).collect()
+    }
+
+    fn number_of(app: &App, name: &str) -> String {
+        let items = app.followups.items.as_ref().unwrap();
+        items.iter().find(|r| r.name == name).unwrap().number.clone()
+    }
+
+    fn open_reminders(app: &App) -> Vec<(String, String)> {
+        let wb = app.workbench();
+        let q = FollowupQuery { due_within: Some(7), ..Default::default() };
+        wb.reminders(wb.clock().today(), &q).unwrap().into_iter().map(|r| (r.name, r.rule)).collect()
+    }
+
+    #[test]
+    fn loads_in_the_background_then_groups_by_urgency() {
+        let mut app =
+            App::new(bench(), load_keymap(None).unwrap(), Theme { color: false }, Rect::new(0, 0, 80, 24)).unwrap();
+        press(&mut app, "3");
+        assert!(screen(&app).contains("loading…"));
+        app.tick();
+        assert_eq!(
+            shown(&app),
+            vec![
+                ("北京星辰科技有限公司".to_string(), "next-followup".to_string(), Urgency::Overdue),
+                ("报价有限公司".to_string(), "quote-escalation".to_string(), Urgency::Overdue),
+                ("上海云帆贸易有限公司".to_string(), "next-followup".to_string(), Urgency::DueToday),
+                ("Acme Trading Ltd".to_string(), "next-followup".to_string(), Urgency::Upcoming),
+            ]
+        );
+        let s = screen(&app);
+        for want in
+            ["Overdue (2)", "Today (1)", "Next 7 days (1)", "5d late", "in 3d", "▲ESCALATED", "Follow-ups (2 overdue)"]
+        {
+            assert!(s.contains(want), "{want} missing:\n{s}");
+        }
+        assert!(!s.contains("远期有限公司"), "{s}");
+        insta::assert_snapshot!(s);
+    }
+
+    #[test]
+    fn done_through_the_prompt_completes_and_logs_the_interaction() {
+        let mut app = app_on(bench());
+        let number = number_of(&app, "北京星辰科技有限公司");
+        press(&mut app, "d");
+        assert!(matches!(app.overlay, Some(Overlay::Form(_))));
+        insta::assert_snapshot!("done_prompt", screen(&app));
+        // A kind that is not one and a date in the past are refused inline.
+        press(&mut app, "<C-u>");
+        typ(&mut app, "fax");
+        press(&mut app, "<Tab>");
+        typ(&mut app, "rang them");
+        press(&mut app, "<Tab>");
+        typ(&mut app, "2026-03-01");
+        press(&mut app, "<Enter>");
+        let Some(Overlay::Form(form)) = &app.overlay else { panic!("the prompt stays open") };
+        assert!(form.fields[0].error.as_deref().unwrap().contains("interaction.kind"));
+        assert!(form.fields[2].error.as_deref().unwrap().contains("past"));
+        assert_eq!(form.fields[1].input.text(), "rang them");
+        assert!(matches!(app.message(), Some(Message::Error(_))));
+        assert!(open_reminders(&app).contains(&("北京星辰科技有限公司".into(), "next-followup".into())));
+        // Fixed: saved.
+        press(&mut app, "<C-u>");
+        typ(&mut app, "visit");
+        press(&mut app, "<Tab> <Tab> <C-u>");
+        typ(&mut app, "2026-03-20");
+        press(&mut app, "<Enter>");
+        assert!(app.overlay.is_none());
+        assert!(matches!(app.message(), Some(Message::Info(m)) if m.contains("done [next-followup]")));
+        let detail = app.workbench().customer_by_number(&number).unwrap();
+        assert_eq!(detail.customer.next_followup.as_deref(), Some("2026-03-20"));
+        assert_eq!(detail.customer.last_followup.as_deref(), Some("2026-03-10"));
+        assert!(detail.interactions.iter().any(|i| i.kind == "visit" && i.summary == "rang them"));
+        assert!(!open_reminders(&app).iter().any(|(n, _)| n == "北京星辰科技有限公司"));
+        // The cursor stays put: the next reminder is selected at once, and
+        // again after the reload.
+        assert_eq!(app.followups.selected, 0);
+        assert_eq!(shown(&app)[0].0, "报价有限公司");
+        app.tick();
+        assert_eq!(shown(&app).len(), 3);
+        assert_eq!(shown(&app)[0].0, "报价有限公司");
+    }
+
+    #[test]
+    fn snoozing_moves_the_item_and_a_long_snooze_hides_it() {
+        let mut app = app_on(bench());
+        press(&mut app, "z w");
+        assert!(matches!(app.message(), Some(Message::Info(m)) if m.contains("snoozed until 2026-03-17")));
+        app.tick();
+        let s = shown(&app);
+        assert!(s.contains(&("北京星辰科技有限公司".into(), "next-followup".into(), Urgency::Upcoming)), "{s:?}");
+        assert_eq!(s.iter().filter(|r| r.2 == Urgency::Overdue).count(), 1);
+        // The cursor stayed on the first row, now the escalated quote.
+        assert_eq!(app.followups.selected, 0);
+        press(&mut app, "z z");
+        typ(&mut app, "soon");
+        press(&mut app, "<Enter>");
+        let Some(Overlay::Form(form)) = &app.overlay else { panic!("a bad length re-opens the prompt") };
+        assert!(form.fields[0].error.is_some());
+        press(&mut app, "<C-u>");
+        typ(&mut app, "10d");
+        press(&mut app, "<Enter>");
+        app.tick();
+        assert!(!shown(&app).iter().any(|r| r.0 == "报价有限公司"));
+        assert!(!open_reminders(&app).iter().any(|(n, _)| n == "报价有限公司"));
+    }
+
+    #[test]
+    fn reassign_changes_the_owner_and_refuses_unknown_logins() {
+        let mut app = app_on(bench());
+        let number = number_of(&app, "北京星辰科技有限公司");
+        press(&mut app, "O");
+        let Some(Overlay::Form(form)) = &app.overlay else { panic!("a prompt") };
+        assert!(form.title.contains("wang") && form.title.contains("li"), "{}", form.title);
+        assert_eq!(form.fields[0].input.text(), "li");
+        press(&mut app, "<C-u>");
+        typ(&mut app, "nobody");
+        press(&mut app, "<Enter>");
+        assert!(matches!(app.message(), Some(Message::Error(m)) if m.contains("not an active user")));
+        press(&mut app, "<C-u>");
+        typ(&mut app, "wang");
+        press(&mut app, "<Enter>");
+        assert!(app.overlay.is_none());
+        let c = app.workbench().customer_by_number(&number).unwrap().customer;
+        assert_eq!(c.owner.as_deref(), Some("wang"));
+        app.tick();
+        assert_eq!(app.followups.items.as_ref().unwrap()[0].owner.as_deref(), Some("wang"));
+    }
+
+    #[test]
+    fn a_refusal_shows_the_reason_and_keeps_the_values() {
+        let mut wb = bench();
+        // A salesperson may only complete follow-ups of their own customers.
+        wb.act_as("li").unwrap();
+        let mut app = app_on(wb);
+        press(&mut app, "j j");
+        assert_eq!(app.followups.current().unwrap().owner.as_deref(), Some("wang"));
+        press(&mut app, "d <Tab>");
+        typ(&mut app, "called");
+        press(&mut app, "<Enter> <Enter>");
+        let Some(Message::Error(m)) = app.message() else { panic!("{:?}", app.message()) };
+        assert!(m.contains("edit follow-ups"), "{m}");
+        assert!(screen(&app).contains("error:"));
+        let Some(Overlay::Form(form)) = &app.overlay else { panic!("the prompt re-opens") };
+        assert_eq!(form.fields[1].input.text(), "called");
+        assert!(open_reminders(&app).iter().any(|(n, _)| n == "上海云帆贸易有限公司"));
+    }
+
+    #[test]
+    fn paging_keeps_the_selection_and_its_heading_on_screen() {
+        let mut wb = bench();
+        for n in 0..30 {
+            add(&mut wb, &[("name", &format!("积压客户{n:02}有限公司")), ("next_followup", "2026-03-01")]);
+        }
+        let mut app = app_on(wb);
+        let pane = &app.followups;
+        assert_eq!(pane.groups, [32, 1, 1]);
+        // Every reminder's line holds it; headings sit before each group.
+        for i in 0..pane.len() {
+            assert!(matches!(pane.line_kind(pane.line_of(i)), Some(LineKind::Item(j)) if j == i));
+        }
+        assert!(matches!(pane.line_kind(0), Some(LineKind::Heading(0))));
+        assert!(matches!(pane.line_kind(33), Some(LineKind::Heading(1))));
+        assert!(matches!(pane.line_kind(35), Some(LineKind::Heading(2))));
+        assert!(pane.line_kind(37).is_none());
+        press(&mut app, "G");
+        let s = screen(&app);
+        assert!(s.contains("Next 7 days (1)") && s.contains("03-13 in 3d"), "{s}");
+        assert!(!s.contains("Overdue (32)"), "{s}");
+        press(&mut app, "g g");
+        let s = screen(&app);
+        assert!(s.contains("Overdue (32)"), "{s}");
+        press(&mut app, "<PageDown>");
+        let pane = &app.followups;
+        let line = pane.line_of(pane.selected);
+        assert!(line >= pane.offset && line < pane.offset + list_rows(app.main_area()), "{line} {}", pane.offset);
+    }
+
+    #[test]
+    fn a_reminder_done_elsewhere_is_reported_and_the_list_re_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("crm.db");
+        let wb = fill(Workbench::open(&path, crate::store::OpenMode::Create, "tester").unwrap());
+        let clock = wb.clock();
+        let mut app = app_on(wb);
+        settle(&mut app);
+        let number = number_of(&app, "北京星辰科技有限公司");
+        // Someone else completes it after the list was read.
+        let mut other = Workbench::open(&path, crate::store::OpenMode::Existing, "tester").unwrap();
+        other.set_clock(clock);
+        let call = NewInteraction {
+            kind: InteractionKind::Call,
+            summary: "done elsewhere".into(),
+            at: None,
+            contact: None,
+            next: None,
+        };
+        other.complete_followup(&number, Some("next-followup"), &call).unwrap();
+        press(&mut app, "d <Tab>");
+        typ(&mut app, "me too");
+        press(&mut app, "<Enter> <Enter>");
+        assert!(app.overlay.is_none(), "no point asking again");
+        let Some(Message::Error(m)) = app.message() else { panic!("{:?}", app.message()) };
+        assert!(m.contains("no open `next-followup` reminder"), "{m}");
+        settle(&mut app);
+        assert!(!shown(&app).iter().any(|r| r.0 == "北京星辰科技有限公司"));
+    }
+
+    #[test]
+    fn enter_opens_the_customer() {
+        let mut app = app_on(bench());
+        press(&mut app, "j <Enter>");
+        assert_eq!(app.pane(), PaneId::Customers);
+        let id = app.customers.detail.as_ref().map(|d| d.id);
+        let want = app.workbench().customer_by_number(&number_of(&app, "报价有限公司")).unwrap().customer.id;
+        assert_eq!(id, Some(want));
     }
 }

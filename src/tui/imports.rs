@@ -1,16 +1,145 @@
 //! The Imports pane: past batches, a batch's log, and imports started from here in the background.
+//!
+//! Everything that reads a file or a long log runs as a job: the mapping
+//! preview with its dry run, the import itself (visible, with progress, and
+//! cancellable by `job.cancel` or Esc: the batch then stays incomplete and
+//! `import.resume` continues it), a resume and an undo. The batch list itself
+//! is a handful of rows and is read directly.
 
 use super::action::Action;
+use super::detail::{DLine, Seg, Tone};
+use super::form::Form;
 use super::jobs::{JobEvent, JobId};
 use super::keymap::Context;
-use super::pane::{Cx, Reply};
-use super::view::{pane_block, Theme};
-use ratatui::layout::Rect;
+use super::pane::{Confirm, Cx, Effect, PaneId, Reply};
+use super::view::{clip, pane_block, scroll, Theme};
+use crate::display::{fit, sanitize, truncate, width};
+use crate::domain::{BatchStatus, ImportBatch};
+use crate::ingest::{EncodingChoice, ReadOptions};
+use crate::service::{ImportOptions, ImportProgress, MappingPreview, Workbench};
+use crate::store::BatchCounts;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
+use std::path::PathBuf;
 
-#[derive(Default)]
-pub(crate) struct ImportsPane {}
+const TAG_START: u32 = 1;
+const TAG_RUN: u32 = 2;
+const TAG_UNDO: u32 = 3;
+
+const START_FIELDS: [&str; 4] = ["File path", "Source name", "Encoding", "Sheet (xlsx)"];
+/// Sample values shown per column in the preview.
+const SAMPLES: usize = 3;
+/// A log longer than this shows its first lines and says how to see all.
+const LOG_LIMIT: usize = 2000;
+/// Lines under the batch list describing the selected batch.
+const FOOTER: u16 = 3;
+
+/// What the user asked to import, kept so the prompt can re-open with it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Request {
+    pub path: String,
+    pub source: String,
+    pub encoding: String,
+    pub sheet: String,
+}
+
+impl Request {
+    fn values(&self) -> [&str; 4] {
+        [&self.path, &self.source, &self.encoding, &self.sheet]
+    }
+
+    fn options(&self) -> ImportOptions {
+        ImportOptions {
+            source: self.source.clone(),
+            read: ReadOptions {
+                encoding: EncodingChoice::parse(&self.encoding).unwrap_or_default(),
+                delimiter: None,
+                sheet: Some(self.sheet.clone()).filter(|s| !s.is_empty()),
+            },
+            ..Default::default()
+        }
+    }
+}
+
+/// The preview before an import: the mapping with sample values, then the
+/// dry run's counts.
+pub(crate) struct Preview {
+    pub request: Request,
+    pub lines: Vec<DLine>,
+    pub scroll: usize,
+    /// The dry run's counts once it finished.
+    pub dry: Option<BatchCounts>,
+    pub failed: Option<String>,
+    job: Option<JobId>,
+}
+
+pub(crate) enum View {
+    List,
+    Log { batch: i64, lines: Option<Vec<DLine>>, scroll: usize, job: Option<JobId> },
+    Preview(Preview),
+}
+
+/// What a running import or resume or undo is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Work {
+    Import,
+    Resume(i64),
+    Undo(i64),
+}
+
+/// An import, resume or undo running in the background.
+pub(crate) struct Running {
+    pub id: JobId,
+    work: Work,
+    pub label: String,
+    pub done: u64,
+    pub total: u64,
+    pub note: String,
+}
+
+/// What the preview's dry run hands back.
+struct DryRun {
+    counts: BatchCounts,
+    cancelled: bool,
+}
+
+/// What an import job hands back.
+struct Finished {
+    batch: Option<i64>,
+    counts: BatchCounts,
+    cancelled: bool,
+}
+
+pub(crate) struct ImportsPane {
+    pub batches: Vec<ImportBatch>,
+    pub selected: usize,
+    pub offset: usize,
+    pub view: View,
+    pub running: Option<Running>,
+    load_error: Option<String>,
+    /// The last import request, to start the next prompt from.
+    last: Request,
+}
+
+impl Default for ImportsPane {
+    fn default() -> Self {
+        ImportsPane {
+            batches: Vec::new(),
+            selected: 0,
+            offset: 0,
+            view: View::List,
+            running: None,
+            load_error: None,
+            last: Request { encoding: "auto".into(), ..Default::default() },
+        }
+    }
+}
+
+fn seg(text: impl Into<String>, tone: Tone) -> Seg {
+    Seg { text: text.into(), tone }
+}
 
 impl ImportsPane {
     pub fn context(&self) -> Context {
@@ -20,30 +149,927 @@ impl ImportsPane {
     /// The pane bar's label; `count` is the background count, once known.
     pub fn title(&self, count: Option<usize>) -> String {
         let _ = count;
-        "Imports".to_string()
+        match &self.running {
+            Some(r) if r.total > 0 => format!("Imports ⟳{}%", (r.done * 100 / r.total).min(100)),
+            Some(_) => "Imports ⟳".into(),
+            None => "Imports".into(),
+        }
     }
 
     /// Re-reads what the pane shows (on first show and after data changes).
     pub fn reload(&mut self, cx: &mut Cx) {
-        let _ = cx;
+        match cx.wb.batches() {
+            Ok(b) => {
+                self.batches = b;
+                self.load_error = None;
+            }
+            Err(e) => self.load_error = Some(e.to_string()),
+        }
+        self.selected = self.selected.min(self.batches.len().saturating_sub(1));
+        self.follow(cx.area);
     }
 
     pub fn update(&mut self, action: Action, cx: &mut Cx) {
-        let _ = (action, cx);
+        let page = list_rows(cx.area);
+        match &mut self.view {
+            View::Log { scroll: pos, lines, .. } => {
+                let max = lines.as_ref().map_or(0, |l| l.len().saturating_sub(page));
+                match action {
+                    Action::FocusList => self.view = View::List,
+                    a if is_cursor(a) => *pos = scroll(*pos, a, page, max),
+                    _ => self.common(action, cx),
+                }
+                return;
+            }
+            View::Preview(p) => {
+                let max = p.lines.len().saturating_sub(page);
+                match action {
+                    Action::FocusList => {
+                        if let Some(id) = p.job.take() {
+                            cx.jobs.cancel(id);
+                        }
+                        self.view = View::List;
+                        cx.info("Import not started");
+                    }
+                    a if is_cursor(a) => p.scroll = scroll(p.scroll, a, page, max),
+                    Action::ImportOpen => {
+                        if let Some(e) = &p.failed {
+                            return cx.error(format!("cannot import: {e}"));
+                        }
+                        let r = &p.request;
+                        // Short lines: the confirmation box is narrower than the pane.
+                        let mut body = vec![format!("{} as source `{}`", file_name(&r.path), r.source)];
+                        match p.dry {
+                            Some(c) => {
+                                body.push(format!(
+                                    "Dry run: {} rows, {} new, {} updated, {} unchanged,",
+                                    c.read, c.imported, c.updated, c.unchanged
+                                ));
+                                body.push(format!("{} with warnings, {} rejected.", c.warned, c.rejected));
+                            }
+                            // A large file's dry run takes as long as the import:
+                            // the user may skip it.
+                            None => body.push("The dry run did not finish: no counts yet.".into()),
+                        }
+                        body.push("Runs in the background; x or Ctrl-C stops it (resumable).".into());
+                        cx.effect(Effect::Confirm(Confirm { title: "Run the import?".into(), body, tag: TAG_RUN }));
+                    }
+                    // Resume and undo act on the selected batch, which the
+                    // preview does not show.
+                    Action::ImportStart => self.prompt(None, cx),
+                    _ => {}
+                }
+                return;
+            }
+            View::List => {}
+        }
+        match action {
+            a if is_cursor(a) => {
+                if !self.batches.is_empty() {
+                    self.selected = scroll(self.selected, a, page, self.batches.len() - 1);
+                    self.follow(cx.area);
+                }
+            }
+            Action::ImportOpen => {
+                let Some(b) = self.batches.get(self.selected) else { return cx.info("No imports yet") };
+                let batch = b.id;
+                let job = cx.spawn("batch log", false, move |wb, _ctl| Ok(Box::new(log_lines(wb, batch)?)));
+                self.view = View::Log { batch, lines: None, scroll: 0, job: Some(job) };
+            }
+            // Esc on the list stops a running import (as Ctrl-C does).
+            Action::FocusList => {
+                if let Some(r) = &self.running {
+                    cx.jobs.cancel(r.id);
+                    cx.info(format!("Cancelling {}…", r.label));
+                }
+            }
+            _ => self.common(action, cx),
+        }
+    }
+
+    /// What every view does: start, resume, undo.
+    fn common(&mut self, action: Action, cx: &mut Cx) {
+        match action {
+            Action::ImportStart => self.prompt(None, cx),
+            Action::ImportResume => {
+                let Some(b) = self.batches.get(self.selected) else { return cx.info("No imports yet") };
+                if b.status != BatchStatus::Incomplete {
+                    return cx.info(format!(
+                        "Batch {} is {}; only an incomplete batch is resumed",
+                        b.id,
+                        b.status.as_str()
+                    ));
+                }
+                let id = b.id;
+                let label = format!("resume batch {id}");
+                self.start(Work::Resume(id), &label, cx, move |wb, ctl, progress| {
+                    let flag = ctl.cancel_flag();
+                    let r = wb.resume_import(id, Some(&flag), progress)?;
+                    Ok(Finished { batch: r.batch_id, counts: r.counts, cancelled: r.cancelled })
+                });
+            }
+            Action::ImportUndo => {
+                let Some(b) = self.batches.get(self.selected) else { return cx.info("No imports yet") };
+                if b.status == BatchStatus::Undone {
+                    return cx.info(format!("Batch {} is already undone", b.id));
+                }
+                cx.effect(Effect::Confirm(Confirm {
+                    title: format!("Undo batch {}?", b.id),
+                    body: vec![
+                        format!("{} from source `{}`", b.file_name, b.source),
+                        format!(
+                            "Removes its {} new customers; restores {} updated ones.",
+                            b.rows_imported, b.rows_updated
+                        ),
+                        "Refused if any of it was merged or worked on since.".into(),
+                    ],
+                    tag: TAG_UNDO,
+                }));
+            }
+            _ => {}
+        }
+    }
+
+    fn prompt(&mut self, errors: Option<[Option<String>; 4]>, cx: &mut Cx) {
+        if self.running.is_some() {
+            return cx.info("An import is running; wait for it or stop it first");
+        }
+        let values = self.last.values();
+        let fields: Vec<(&str, &str)> = START_FIELDS.iter().copied().zip(values).collect();
+        let mut form = Form::prompt("Import a file", &fields, PaneId::Imports, TAG_START);
+        if let Some(errors) = errors {
+            for (f, e) in form.fields.iter_mut().zip(errors) {
+                f.error = e;
+            }
+            form.focus = form.fields.iter().position(|f| f.error.is_some()).unwrap_or(0);
+        }
+        cx.effect(Effect::OpenForm(Box::new(form)));
+    }
+
+    /// Starts an import-like job with progress into the status bar and the
+    /// pane's gauge.
+    fn start<F>(&mut self, work: Work, label: &str, cx: &mut Cx, run: F)
+    where
+        F: FnOnce(
+                &mut Workbench,
+                &super::jobs::JobCtl,
+                &mut dyn FnMut(ImportProgress),
+            ) -> crate::error::Result<Finished>
+            + Send
+            + 'static,
+    {
+        if let Some(r) = &self.running {
+            return cx.info(format!("{} is running; wait for it or stop it first", r.label));
+        }
+        let id = cx.spawn(label, true, move |wb, ctl| {
+            let mut progress = |p: ImportProgress| {
+                let c = p.counts;
+                ctl.progress(p.done, p.total, format!("{} rows, {} new, {} rejected", c.read, c.imported, c.rejected));
+            };
+            Ok(Box::new(run(wb, ctl, &mut progress)?))
+        });
+        self.running = Some(Running { id, work, label: label.to_string(), done: 0, total: 0, note: String::new() });
     }
 
     pub fn on_job(&mut self, id: JobId, ev: JobEvent, cx: &mut Cx) {
-        let _ = (id, ev, cx);
+        if let View::Log { job, lines, .. } = &mut self.view {
+            if *job == Some(id) {
+                if let JobEvent::Done(r) = ev {
+                    *job = None;
+                    match r.map(|o| o.downcast::<Vec<DLine>>()) {
+                        Ok(Ok(l)) => *lines = Some(*l),
+                        Ok(Err(_)) => {
+                            *lines = Some(vec![vec![seg("The log came back in an unexpected shape", Tone::Flag)]])
+                        }
+                        Err(e) => {
+                            *lines =
+                                Some(vec![vec![seg(format!("Could not read the log: {}", sanitize(&e)), Tone::Flag)]])
+                        }
+                    }
+                }
+                return;
+            }
+        }
+        if let View::Preview(p) = &mut self.view {
+            if p.job == Some(id) {
+                match ev {
+                    JobEvent::Partial(out) => {
+                        if let Ok(lines) = out.downcast::<Vec<DLine>>() {
+                            p.lines = *lines;
+                        }
+                    }
+                    JobEvent::Progress { .. } => {}
+                    JobEvent::Done(r) => {
+                        p.job = None;
+                        match r.map(|o| o.downcast::<DryRun>()) {
+                            Ok(Ok(d)) if d.cancelled => {
+                                p.lines.push(Vec::new());
+                                p.lines.push(vec![seg("The dry run was stopped: no counts.", Tone::Flag)]);
+                            }
+                            Ok(Ok(d)) => {
+                                p.lines.extend(dry_lines(&d.counts));
+                                p.dry = Some(d.counts);
+                            }
+                            Ok(Err(_)) => p.failed = Some("the dry run came back in an unexpected shape".into()),
+                            Err(e) => {
+                                p.lines.push(Vec::new());
+                                p.lines.push(vec![seg(format!("✗ {}", sanitize(&e)), Tone::Flag)]);
+                                cx.error(e.clone());
+                                p.failed = Some(e);
+                            }
+                        }
+                    }
+                }
+                return;
+            }
+        }
+        let Some(run) = self.running.as_mut().filter(|r| r.id == id) else { return };
+        match ev {
+            JobEvent::Progress { done, total, note } => {
+                run.done = done;
+                run.total = total;
+                run.note = note;
+            }
+            JobEvent::Partial(_) => {}
+            JobEvent::Done(r) => {
+                let work = run.work;
+                self.running = None;
+                match r {
+                    Err(e) => cx.error(format!("{}: {e}", label_of(work))),
+                    Ok(out) => match work {
+                        Work::Undo(id) => match out.downcast::<BatchCounts>() {
+                            Ok(c) => cx.info(format!(
+                                "Batch {id} undone: {} customers removed, {} restored to their earlier values",
+                                c.imported, c.updated
+                            )),
+                            Err(_) => cx.error("the undo came back in an unexpected shape"),
+                        },
+                        Work::Import | Work::Resume(_) => match out.downcast::<Finished>() {
+                            Ok(f) => {
+                                let b = f.batch.map(|b| format!("Batch {b}")).unwrap_or_else(|| "Import".into());
+                                let c = f.counts;
+                                if f.cancelled {
+                                    cx.info(format!(
+                                        "{b} stopped after {} rows: incomplete; r resumes it, U undoes it",
+                                        c.read
+                                    ));
+                                } else {
+                                    cx.info(format!(
+                                        "{b}: {} rows read, {} new, {} updated, {} unchanged, {} with warnings, {} rejected",
+                                        c.read, c.imported, c.updated, c.unchanged, c.warned, c.rejected
+                                    ));
+                                }
+                                // The new batch is the newest: show it.
+                                self.selected = 0;
+                                self.offset = 0;
+                            }
+                            Err(_) => cx.error("the import came back in an unexpected shape"),
+                        },
+                    },
+                }
+                cx.effect(Effect::DataChanged);
+            }
+        }
     }
 
     pub fn on_reply(&mut self, tag: u32, reply: Reply, cx: &mut Cx) {
-        let _ = (tag, reply, cx);
+        match (tag, reply) {
+            (TAG_START, Reply::Values(v)) => {
+                let get = |i: usize| v.get(i).map(|s| s.trim().to_string()).unwrap_or_default();
+                self.last = Request { path: get(0), source: get(1), encoding: get(2), sheet: get(3) };
+                if self.last.encoding.is_empty() {
+                    self.last.encoding = "auto".into();
+                }
+                let mut errors: [Option<String>; 4] = Default::default();
+                let path = PathBuf::from(&self.last.path);
+                if self.last.path.is_empty() {
+                    errors[0] = Some("give the file to import (CSV or XLSX)".into());
+                } else if !path.is_file() {
+                    errors[0] = Some(format!("no file at {}", sanitize(&self.last.path)));
+                }
+                if self.last.source.is_empty() {
+                    errors[1] = Some("name where the file came from, e.g. sales".into());
+                }
+                if EncodingChoice::parse(&self.last.encoding).is_none() {
+                    errors[2] = Some("auto, utf-8 or gb18030".into());
+                }
+                if let Some((label, e)) =
+                    START_FIELDS.iter().zip(&errors).find_map(|(l, e)| e.as_ref().map(|e| (l, e.clone())))
+                {
+                    cx.error(format!("{label}: {e}"));
+                    return self.prompt(Some(errors), cx);
+                }
+                self.preview(cx);
+            }
+            (TAG_RUN, Reply::Confirmed) => {
+                let View::Preview(p) = &mut self.view else { return };
+                if let Some(id) = p.job.take() {
+                    cx.jobs.cancel(id);
+                }
+                let request = p.request.clone();
+                self.view = View::List;
+                let label = format!("import {}", file_name(&request.path));
+                self.start(Work::Import, &label, cx, move |wb, ctl, progress| {
+                    let mut opts = request.options();
+                    opts.cancel = Some(ctl.cancel_flag());
+                    let r = wb.import(&PathBuf::from(&request.path), &opts, progress)?;
+                    Ok(Finished { batch: r.batch_id, counts: r.counts, cancelled: r.cancelled })
+                });
+            }
+            (TAG_UNDO, Reply::Confirmed) => {
+                let Some(b) = self.batches.get(self.selected) else { return };
+                let id = b.id;
+                if let Some(r) = &self.running {
+                    return cx.info(format!("{} is running; wait for it or stop it first", r.label));
+                }
+                let job =
+                    cx.spawn(&format!("undo batch {id}"), true, move |wb, _ctl| Ok(Box::new(wb.undo_import(id)?)));
+                self.running = Some(Running {
+                    id: job,
+                    work: Work::Undo(id),
+                    label: format!("undo batch {id}"),
+                    done: 0,
+                    total: 0,
+                    note: String::new(),
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// Opens the preview and starts its job: the mapping with sample values
+    /// first (as a partial result), then the dry run's counts.
+    fn preview(&mut self, cx: &mut Cx) {
+        let request = self.last.clone();
+        let r = request.clone();
+        let job = cx.spawn("dry run", true, move |wb, ctl| {
+            let mut opts = r.options();
+            let path = PathBuf::from(&r.path);
+            ctl.partial(preview_lines(wb, &path, &opts)?);
+            opts.dry_run = true;
+            opts.cancel = Some(ctl.cancel_flag());
+            let report = wb.import(&path, &opts, &mut |_| {})?;
+            // A stopped dry run returns the counts so far without saying so.
+            Ok(Box::new(DryRun { counts: report.counts, cancelled: report.cancelled || ctl.cancelled() }))
+        });
+        let lines = vec![vec![seg("Reading the file…", Tone::Dim)]];
+        self.view = View::Preview(Preview { request, lines, scroll: 0, dry: None, failed: None, job: Some(job) });
+    }
+
+    fn follow(&mut self, area: Rect) {
+        let rows = list_rows(area).saturating_sub(1).max(1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + rows {
+            self.offset = self.selected + 1 - rows;
+        }
     }
 
     pub fn render(&self, f: &mut Frame, area: Rect, theme: Theme, active: bool) {
-        let block = pane_block("Imports", active, theme);
+        let title = match &self.view {
+            View::List => "Imports".to_string(),
+            View::Log { batch, .. } => format!("Imports › batch {batch} log"),
+            View::Preview(p) => {
+                format!("Imports › preview {} as {}", file_name(&p.request.path), sanitize(&p.request.source))
+            }
+        };
+        let block = pane_block(&truncate(&title, area.width.saturating_sub(8) as usize), active, theme);
         let inner = block.inner(area);
         f.render_widget(block, area);
-        f.render_widget(Paragraph::new(""), inner);
+        let cols = inner.width as usize;
+        let gauge_rows = if self.running.is_some() { 2 } else { 0 };
+        let [gauge, body] = Layout::vertical([Constraint::Length(gauge_rows), Constraint::Min(0)]).areas(inner);
+        if let Some(r) = &self.running {
+            f.render_widget(Paragraph::new(gauge_lines(r, cols, theme)), gauge);
+        }
+        match &self.view {
+            View::List => self.render_list(f, body, theme, active),
+            View::Log { lines, scroll, .. } => {
+                let text: Vec<Line> = match lines {
+                    None => vec![clip(&[seg("loading…", Tone::Dim)], cols, theme)],
+                    Some(l) => {
+                        l.iter().skip(*scroll).take(body.height as usize).map(|l| clip(l, cols, theme)).collect()
+                    }
+                };
+                f.render_widget(Paragraph::new(text), body);
+            }
+            View::Preview(p) => {
+                let [text, hint] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(body);
+                let lines: Vec<Line> =
+                    p.lines.iter().skip(p.scroll).take(text.height as usize).map(|l| clip(l, cols, theme)).collect();
+                f.render_widget(Paragraph::new(lines), text);
+                let h = if p.job.is_some() {
+                    "Dry run running… Enter: import without waiting · Esc: back"
+                } else if p.failed.is_some() {
+                    "Cannot import this file; n changes the request, Esc goes back"
+                } else {
+                    "Enter: run the import · n: change the request · Esc: back"
+                };
+                f.render_widget(Paragraph::new(clip(&[seg(h, Tone::Label)], cols, theme)), hint);
+            }
+        }
+    }
+
+    fn render_list(&self, f: &mut Frame, area: Rect, theme: Theme, active: bool) {
+        let cols = area.width as usize;
+        let [list, footer] = Layout::vertical([Constraint::Min(0), Constraint::Length(FOOTER)]).areas(area);
+        let mut lines = Vec::new();
+        if let Some(e) = &self.load_error {
+            lines.push(clip(&[seg(format!("Could not read the batches: {}", sanitize(e)), Tone::Flag)], cols, theme));
+        } else if self.batches.is_empty() {
+            lines.push(clip(&[seg("No imports yet. n imports a file.", Tone::Dim)], cols, theme));
+        } else {
+            let wide = cols >= 110;
+            lines.push(clip(&[seg(batch_header(cols, wide), Tone::Heading)], cols, theme));
+            let rows = list.height.saturating_sub(1) as usize;
+            for (i, b) in self.batches.iter().enumerate().skip(self.offset).take(rows) {
+                let line = clip(&batch_row(b, cols, wide), cols, theme);
+                lines.push(if i == self.selected && active { line.style(theme.selected()) } else { line });
+            }
+        }
+        f.render_widget(Paragraph::new(lines), list);
+        let mut foot = vec![clip(&[seg("─".repeat(cols), Tone::Dim)], cols, theme)];
+        if let Some(b) = self.batches.get(self.selected) {
+            foot.push(clip(
+                &[
+                    seg(format!("Batch {} ", b.id), Tone::Heading),
+                    seg(
+                        format!("{} · {} · by {}", sanitize(&b.file_name), b.started_at, sanitize(&b.actor)),
+                        Tone::Plain,
+                    ),
+                    seg(b.finished_at.as_deref().map(|f| format!(" · finished {f}")).unwrap_or_default(), Tone::Dim),
+                ],
+                cols,
+                theme,
+            ));
+            let what = match b.status {
+                BatchStatus::Incomplete => seg("INCOMPLETE: r resumes it, U undoes it", Tone::Flag),
+                BatchStatus::Running => seg("running", Tone::Flag),
+                BatchStatus::Undone => seg("undone", Tone::Dim),
+                BatchStatus::Complete => {
+                    seg(format!("{} unchanged · Enter shows its log", b.rows_unchanged), Tone::Dim)
+                }
+            };
+            foot.push(clip(&[what], cols, theme));
+        }
+        f.render_widget(Paragraph::new(foot), footer);
+    }
+}
+
+/// The last part of a path, sanitised, for titles and labels.
+fn file_name(path: &str) -> String {
+    let p = std::path::Path::new(path);
+    let name = p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| path.to_string());
+    sanitize(&name).into_owned()
+}
+
+fn is_cursor(a: Action) -> bool {
+    matches!(
+        a,
+        Action::CursorDown
+            | Action::CursorUp
+            | Action::PageDown
+            | Action::PageUp
+            | Action::HalfPageDown
+            | Action::HalfPageUp
+            | Action::Top
+            | Action::Bottom
+    )
+}
+
+fn label_of(w: Work) -> String {
+    match w {
+        Work::Import => "import".into(),
+        Work::Resume(id) => format!("resume batch {id}"),
+        Work::Undo(id) => format!("undo batch {id}"),
+    }
+}
+
+/// Rows of the pane's body for a page (the pane's whole area given).
+fn list_rows(area: Rect) -> usize {
+    area.height.saturating_sub(2 + FOOTER + 1) as usize
+}
+
+/// Columns of the batch list: id, status, source, file, counts; the start
+/// time only when wide.
+const NUM: usize = 7;
+
+fn file_cols(cols: usize, wide: bool) -> usize {
+    let fixed = 5 + 11 + 13 + 5 * NUM + if wide { 18 } else { 0 };
+    cols.saturating_sub(fixed).max(4)
+}
+
+fn batch_header(cols: usize, wide: bool) -> String {
+    let mut s =
+        format!("{:>4} {} {} {}", "#", fit("status", 10), fit("source", 12), fit("file", file_cols(cols, wide)));
+    for h in ["read", "new", "upd", "warn", "rej"] {
+        s.push_str(&format!("{h:>NUM$}"));
+    }
+    if wide {
+        s.push_str("  started");
+    }
+    s
+}
+
+fn batch_row(b: &ImportBatch, cols: usize, wide: bool) -> DLine {
+    let status_tone = match b.status {
+        BatchStatus::Incomplete | BatchStatus::Running => Tone::Flag,
+        BatchStatus::Undone => Tone::Dim,
+        BatchStatus::Complete => Tone::Plain,
+    };
+    let mut counts = String::new();
+    for n in [b.rows_read, b.rows_imported, b.rows_updated, b.rows_warned, b.rows_rejected] {
+        counts.push_str(&format!("{:>NUM$}", compact(n)));
+    }
+    let mut v = vec![
+        seg(format!("{:>4} ", b.id), Tone::Plain),
+        seg(format!("{} ", fit(b.status.as_str(), 10)), status_tone),
+        seg(format!("{} ", fit(&sanitize(&b.source), 12)), Tone::Label),
+        seg(fit(&sanitize(&b.file_name), file_cols(cols, wide)), Tone::Plain),
+        seg(counts, Tone::Plain),
+    ];
+    if wide {
+        // To the minute: "2026-03-02 09:30".
+        let started = b.started_at.replace('T', " ");
+        v.push(seg(format!("  {}", started.get(..16).unwrap_or(&started)), Tone::Dim));
+    }
+    v
+}
+
+/// A count in at most 6 columns, so a million-row batch keeps its columns
+/// apart: 99999, 774.2k, 1.2M (the log has the exact figures).
+fn compact(n: i64) -> String {
+    if n < 100_000 {
+        n.to_string()
+    } else if n < 999_950 {
+        // One decimal rounds 999_950 up to "1000.0k": from there, millions.
+        format!("{:.1}k", n as f64 / 1e3)
+    } else {
+        format!("{:.1}M", n as f64 / 1e6)
+    }
+}
+
+/// The gauge: a text bar (readable without colour) and the job's note.
+fn gauge_lines(r: &Running, cols: usize, theme: Theme) -> Vec<Line<'static>> {
+    let bar_cols = 24usize;
+    let (bar, pct) = if let Some(pct) = (r.done * 100).checked_div(r.total) {
+        let pct = pct.min(100) as usize;
+        let filled = bar_cols * pct / 100;
+        (format!("[{}{}]", "█".repeat(filled), "·".repeat(bar_cols - filled)), format!(" {pct:>3}%"))
+    } else {
+        (format!("[{}]", "·".repeat(bar_cols)), "    ".into())
+    };
+    let head = format!("⟳ {} ", sanitize(&r.label));
+    let first = vec![seg(head, Tone::Heading), seg(bar, Tone::Plain), seg(pct, Tone::Heading)];
+    let second = vec![
+        seg(format!("  {}", sanitize(&r.note)), Tone::Plain),
+        seg(if r.note.is_empty() { "starting…" } else { "" }, Tone::Dim),
+        seg(if width(&r.note) + 40 < cols { "  (x or Esc stops it; resumable)" } else { "" }, Tone::Dim),
+    ];
+    vec![clip(&first, cols, theme), clip(&second, cols, theme)]
+}
+
+fn dry_lines(c: &BatchCounts) -> Vec<DLine> {
+    vec![
+        Vec::new(),
+        vec![seg("── Dry run (nothing written) ──", Tone::Heading)],
+        vec![seg(
+            format!(
+                "{} rows read: {} would be new, {} updated, {} unchanged,",
+                c.read, c.imported, c.updated, c.unchanged
+            ),
+            Tone::Plain,
+        )],
+        vec![seg(format!("{} with warnings, {} rejected", c.warned, c.rejected), Tone::Plain)],
+    ]
+}
+
+/// The mapping as the preview shows it: each header, where it goes, and
+/// the first few values under it.
+fn preview_lines(wb: &Workbench, path: &std::path::Path, opts: &ImportOptions) -> crate::error::Result<Vec<DLine>> {
+    let MappingPreview { mapping, samples, encoding } = wb.preview_import(path, opts, SAMPLES)?;
+    let mut lines =
+        vec![vec![seg(format!("── Mapping ({} columns, {encoding}) ──", mapping.columns.len()), Tone::Heading)]];
+    let hw = mapping.columns.iter().map(|c| width(&sanitize(&c.header))).max().unwrap_or(0).clamp(6, 16);
+    for j in &mapping.joins {
+        lines.push(vec![
+            seg(format!("{} ", sanitize(&j.columns.join(" + "))), Tone::Label),
+            seg(format!("→ {} (joined)", j.target), Tone::Plain),
+        ]);
+    }
+    for (i, c) in mapping.columns.iter().enumerate() {
+        let is_key = mapping.key.as_deref() == Some(c.header.trim());
+        let (target, tone) = match &c.target {
+            Some(t) => (format!("→ {}", fit(t, 16)), Tone::Plain),
+            None if is_key => (format!("→ {}", fit("record key", 16)), Tone::Plain),
+            None => (format!("  {}", fit("(raw row only)", 16)), Tone::Dim),
+        };
+        let sample: Vec<String> = samples
+            .iter()
+            .filter_map(|r| r.get(i))
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| truncate(&sanitize(v.lines().next().unwrap_or("")), 20).into_owned())
+            .collect();
+        lines.push(vec![
+            seg(format!("{} ", fit(&sanitize(&c.header), hw)), Tone::Label),
+            seg(format!("{target} "), tone),
+            seg(sample.join(" | "), Tone::Dim),
+        ]);
+    }
+    if mapping.key.is_none() {
+        lines.push(vec![seg("record key: the data row number", Tone::Dim)]);
+    }
+    Ok(lines)
+}
+
+/// A batch's log: its counts, every warning and rejection with its reason,
+/// and the rejected rows as read.
+fn log_lines(wb: &Workbench, id: i64) -> crate::error::Result<Vec<DLine>> {
+    let b = wb.batch(id)?;
+    let issues = wb.batch_issues(id)?;
+    let rejected = wb.rejected_rows(id)?;
+    let mut lines = vec![
+        vec![
+            seg(format!("Batch {} ", b.id), Tone::Heading),
+            seg(
+                format!("{} · source {} · {}", sanitize(&b.file_name), sanitize(&b.source), b.status.as_str()),
+                Tone::Plain,
+            ),
+        ],
+        vec![seg(
+            format!(
+                "{} rows read: {} new, {} updated, {} unchanged, {} with warnings, {} rejected",
+                b.rows_read, b.rows_imported, b.rows_updated, b.rows_unchanged, b.rows_warned, b.rows_rejected
+            ),
+            Tone::Plain,
+        )],
+        vec![seg(
+            format!(
+                "started {} by {}{}",
+                b.started_at,
+                sanitize(&b.actor),
+                b.finished_at.map(|f| format!(", finished {f}")).unwrap_or_default()
+            ),
+            Tone::Dim,
+        )],
+        Vec::new(),
+        vec![seg(format!("── Warnings and rejections ({}) ──", issues.len()), Tone::Heading)],
+    ];
+    if issues.is_empty() {
+        lines.push(vec![seg("    none", Tone::Dim)]);
+    }
+    for i in issues.iter().take(LOG_LIMIT) {
+        let col = i.column.as_ref().map(|c| format!(" {}", sanitize(c))).unwrap_or_default();
+        let tone = if i.severity == "error" { Tone::Flag } else { Tone::Plain };
+        lines.push(vec![
+            seg(format!("row {}{col}: ", i.row), Tone::Label),
+            seg(format!("{} ", if i.severity == "error" { "REJECTED" } else { "warning" }), tone),
+            seg(format!("[{}] ", i.rule), Tone::Dim),
+            seg(sanitize(&i.message).into_owned(), Tone::Plain),
+        ]);
+    }
+    if issues.len() > LOG_LIMIT {
+        lines.push(vec![seg(format!("… {} more: crmwb imports show {id}", issues.len() - LOG_LIMIT), Tone::Dim)]);
+    }
+    lines.push(Vec::new());
+    lines.push(vec![seg(format!("── Rejected rows ({}) ──", rejected.len()), Tone::Heading)]);
+    if rejected.is_empty() {
+        lines.push(vec![seg("    none", Tone::Dim)]);
+    }
+    for r in rejected.iter().take(LOG_LIMIT) {
+        let cells: Vec<String> = r.cells.iter().map(|c| sanitize(c).into_owned()).collect();
+        lines.push(vec![
+            seg(format!("row {}: ", r.row), Tone::Label),
+            seg(sanitize(&r.reasons.join("; ")).into_owned(), Tone::Flag),
+        ]);
+        lines.push(vec![seg(format!("    {}", cells.join(" | ")), Tone::Dim)]);
+    }
+    if rejected.len() > LOG_LIMIT {
+        lines.push(vec![seg(
+            format!("… {} more: crmwb imports show {id} --rejected-csv FILE", rejected.len() - LOG_LIMIT),
+            Tone::Dim,
+        )]);
+    }
+    Ok(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::Clock;
+    use crate::store::OpenMode;
+    use crate::tui::app::{App, Message, Overlay};
+    use crate::tui::{keymap, load_keymap, render};
+    use ratatui::backend::TestBackend;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use ratatui::Terminal;
+
+    /// Two good rows, one with a broken mobile (a warning), one with
+    /// neither name nor contact detail (rejected), and `extra` plain rows.
+    fn csv(dir: &std::path::Path, name: &str, extra: usize) -> PathBuf {
+        let path = dir.join(name);
+        let mut text = String::from("客户名称,联系人,手机,城市\n");
+        text.push_str("北京星辰科技有限公司,张伟,13800001111,北京\n");
+        text.push_str("上海云帆贸易有限公司,李娜,12345,上海\n");
+        text.push_str(",,,广州\n");
+        text.push_str("红色\x1b[31m警告公司,王强,13700003333,深圳\n");
+        for n in 0..extra {
+            text.push_str(&format!("测试客户{n}号有限公司,联系人{n},13{n:09},成都\n"));
+        }
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn clock(wb: &mut Workbench) {
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap().and_hms_opt(9, 30, 0).unwrap();
+        wb.set_clock(Clock::fixed(at));
+    }
+
+    fn app_on(wb: Workbench) -> App {
+        let mut app =
+            App::new(wb, load_keymap(None).unwrap(), Theme { color: false }, Rect::new(0, 0, 80, 24)).unwrap();
+        press(&mut app, "4");
+        app
+    }
+
+    fn press(app: &mut App, keys: &str) {
+        for k in keymap::parse_seq(keys).unwrap() {
+            app.handle_key(&KeyEvent::new(k.code, k.mods));
+        }
+    }
+
+    fn typ(app: &mut App, text: &str) {
+        for c in text.chars() {
+            app.handle_key(&KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        }
+    }
+
+    fn screen(app: &App) -> String {
+        let mut t = Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
+        t.draw(|f| render(app, f)).unwrap();
+        t.backend().to_string()
+    }
+
+    /// Delivers job events until no job runs (jobs on a file database run
+    /// on their own threads).
+    fn settle(app: &mut App) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        app.tick();
+        while app.busy() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            app.tick();
+        }
+        app.tick();
+        assert!(!app.busy(), "jobs still running after 60 s");
+    }
+
+    fn start_import(app: &mut App, path: &std::path::Path, source: &str) {
+        press(app, "n");
+        assert!(matches!(app.overlay, Some(Overlay::Form(_))));
+        // The prompt starts from the last request: clear each field first.
+        press(app, "<C-u>");
+        typ(app, &path.display().to_string());
+        press(app, "<Enter> <C-u>");
+        typ(app, source);
+        press(app, "<Enter> <Enter> <Enter>");
+    }
+
+    #[test]
+    fn lists_batches_and_shows_a_batch_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = csv(dir.path(), "客户.csv", 0);
+        let mut wb = Workbench::open_in_memory("tester").unwrap();
+        clock(&mut wb);
+        wb.import(&path, &ImportOptions { source: "sales".into(), ..Default::default() }, &mut |_| {}).unwrap();
+        let mut app = app_on(wb);
+        let s = screen(&app);
+        assert!(s.contains("complete") && s.contains("客户.csv") && s.contains("sales"), "{s}");
+        insta::assert_snapshot!("imports_list", s);
+        press(&mut app, "<Enter>");
+        assert!(screen(&app).contains("loading…"));
+        app.tick();
+        let s = screen(&app);
+        for want in ["Warnings and rejections", "REJECTED", "[row.identity]", "[phone.format]", "Rejected rows (1)"] {
+            assert!(s.contains(want), "{want}:\n{s}");
+        }
+        assert!(!s.contains('\x1b'));
+        insta::assert_snapshot!("imports_log", s);
+        press(&mut app, "<Esc>");
+        assert!(matches!(app.imports.view, View::List));
+    }
+
+    #[test]
+    fn counts_fit_their_columns() {
+        assert_eq!(compact(99_999), "99999");
+        assert_eq!(compact(774_170), "774.2k");
+        assert_eq!(compact(1_000_000), "1.0M");
+        assert_eq!(compact(999_999), "1.0M");
+        assert!([0, 99_999, 100_000, 999_949, 999_999, 1_000_000, 12_345_678].iter().all(|n| compact(*n).len() < NUM));
+    }
+
+    #[test]
+    fn a_running_import_shows_a_gauge() {
+        let mut app = app_on(Workbench::open_in_memory("tester").unwrap());
+        app.imports.running = Some(Running {
+            id: 99,
+            work: Work::Import,
+            label: "import 客户.csv".into(),
+            done: 450,
+            total: 1000,
+            note: "1200 rows, 1180 new, 3 rejected".into(),
+        });
+        let s = screen(&app);
+        assert!(s.contains("⟳ import 客户.csv [██████████··············]  45%"), "{s}");
+        assert!(s.contains("1200 rows, 1180 new, 3 rejected"), "{s}");
+        assert!(s.contains("Imports ⟳45%"), "{s}");
+        insta::assert_snapshot!("imports_gauge", s);
+    }
+
+    #[test]
+    fn undo_asks_first_then_rolls_the_batch_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = csv(dir.path(), "客户.csv", 0);
+        let mut wb = Workbench::open_in_memory("tester").unwrap();
+        clock(&mut wb);
+        wb.import(&path, &ImportOptions { source: "sales".into(), ..Default::default() }, &mut |_| {}).unwrap();
+        let mut app = app_on(wb);
+        press(&mut app, "U");
+        assert!(matches!(app.overlay, Some(Overlay::Confirm { .. })));
+        // The key that asked does not answer.
+        press(&mut app, "U");
+        assert_eq!(app.workbench().customer_count().unwrap(), 3);
+        press(&mut app, "U y");
+        settle(&mut app);
+        assert_eq!(app.workbench().customer_count().unwrap(), 0);
+        assert_eq!(app.imports.batches[0].status, BatchStatus::Undone);
+        assert!(matches!(app.message(), Some(Message::Info(m)) if m.contains("undone")), "{:?}", app.message());
+    }
+
+    #[test]
+    fn an_import_started_here_previews_dry_runs_and_runs_in_the_background() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = csv(dir.path(), "客户.csv", 20);
+        let mut wb = Workbench::open(&dir.path().join("crm.db"), OpenMode::Create, "tester").unwrap();
+        clock(&mut wb);
+        let mut app = app_on(wb);
+        assert!(screen(&app).contains("No imports yet"));
+        // A missing file and no source are refused in the prompt.
+        press(&mut app, "n");
+        typ(&mut app, "/no/such/file.csv");
+        press(&mut app, "<Enter> <Enter> <Enter> <Enter>");
+        let Some(Overlay::Form(form)) = &app.overlay else { panic!("the prompt re-opens") };
+        assert!(form.fields[0].error.as_deref().unwrap().contains("no file"));
+        assert!(form.fields[1].error.is_some());
+        press(&mut app, "<Esc>");
+        start_import(&mut app, &path, "sales");
+        assert!(matches!(app.imports.view, View::Preview(_)));
+        settle(&mut app);
+        let s = screen(&app);
+        for want in
+            ["客户名称", "→ name", "北京星辰科技有限公司", "Dry run", "24 rows read: 23 would be new", "1 rejected"]
+        {
+            assert!(s.contains(want), "{want}:\n{s}");
+        }
+        insta::assert_snapshot!("imports_preview", s);
+        assert_eq!(app.workbench().batches().unwrap().len(), 0, "a dry run writes nothing");
+        press(&mut app, "<Enter>");
+        assert!(matches!(app.overlay, Some(Overlay::Confirm { .. })));
+        press(&mut app, "y");
+        assert!(app.imports.running.is_some());
+        assert!(app.busy());
+        settle(&mut app);
+        assert!(app.imports.running.is_none());
+        let Some(Message::Info(m)) = app.message() else { panic!("{:?}", app.message()) };
+        assert!(m.contains("24 rows read, 23 new"), "{m}");
+        // DataChanged: the list was re-read and shows the new batch.
+        assert_eq!(app.imports.batches.len(), 1);
+        assert_eq!(app.imports.batches[0].status, BatchStatus::Complete);
+        assert_eq!(app.workbench().customer_count().unwrap(), 23);
+    }
+
+    #[test]
+    fn a_cancelled_import_stays_resumable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = csv(dir.path(), "big.csv", 30_000);
+        let mut wb = Workbench::open(&dir.path().join("crm.db"), OpenMode::Create, "tester").unwrap();
+        clock(&mut wb);
+        let mut app = app_on(wb);
+        start_import(&mut app, &path, "big");
+        settle(&mut app);
+        press(&mut app, "<Enter> y");
+        assert!(app.imports.running.is_some());
+        press(&mut app, "x");
+        settle(&mut app);
+        let b = &app.imports.batches[0];
+        assert_eq!(b.status, BatchStatus::Incomplete, "{b:?}");
+        assert!(b.rows_read < 30_004, "{b:?}");
+        let s = screen(&app);
+        assert!(s.contains("incomplete") && s.contains("r resumes it"), "{s}");
+        press(&mut app, "r");
+        settle(&mut app);
+        let b = &app.imports.batches[0];
+        assert_eq!(b.status, BatchStatus::Complete, "{b:?}");
+        assert_eq!(b.rows_read, 30_004);
+        assert_eq!(app.workbench().customer_count().unwrap(), 30_003);
     }
 }
