@@ -179,22 +179,51 @@ pub fn render(app: &App, f: &mut Frame) {
 /// The pane bar: every pane with its count, the one in front marked by
 /// brackets and reverse video (not colour alone).
 fn render_bar(app: &App, f: &mut Frame, area: Rect) {
+    let titles: Vec<String> = PaneId::ALL
+        .into_iter()
+        .map(|pane| {
+            let t = match pane {
+                PaneId::Customers => app.customers.title(),
+                PaneId::Duplicates => app.duplicates.title(app.counts.duplicates),
+                PaneId::Followups => app.followups.title(app.counts.overdue),
+                PaneId::Imports => app.imports.title(None),
+                PaneId::Quality => app.quality.title(None),
+            };
+            sanitize(&t).into_owned()
+        })
+        .collect();
+    let cells = |compact: bool| -> Vec<String> {
+        PaneId::ALL
+            .into_iter()
+            .zip(&titles)
+            .enumerate()
+            .map(|(i, (pane, title))| {
+                let front = pane == app.pane;
+                // Narrow terminals: the other panes by a short name, their
+                // counts kept (what the bar is for).
+                let title = if compact && !front {
+                    let count = title.find(" (").map(|at| &title[at..]).unwrap_or("");
+                    format!("{}{count}", short_name(pane))
+                } else {
+                    title.clone()
+                };
+                if front {
+                    format!("[{} {title}]", i + 1)
+                } else {
+                    format!(" {} {title} ", i + 1)
+                }
+            })
+            .collect()
+    };
+    let total = |c: &[String]| c.iter().map(|t| width(t) + 1).sum::<usize>();
+    let mut texts = cells(false);
+    if total(&texts) > area.width as usize {
+        texts = cells(true);
+    }
     let mut spans = Vec::new();
     let mut left = area.width as usize;
-    for (i, pane) in PaneId::ALL.into_iter().enumerate() {
-        let title = match pane {
-            PaneId::Customers => app.customers.title(),
-            PaneId::Duplicates => app.duplicates.title(app.counts.duplicates),
-            PaneId::Followups => app.followups.title(app.counts.overdue),
-            PaneId::Imports => app.imports.title(None),
-            PaneId::Quality => app.quality.title(None),
-        };
+    for (pane, text) in PaneId::ALL.into_iter().zip(texts) {
         let front = pane == app.pane;
-        let text = if front {
-            format!("[{} {}]", i + 1, sanitize(&title))
-        } else {
-            format!(" {} {} ", i + 1, sanitize(&title))
-        };
         let text = truncate(&text, left).into_owned();
         left -= width(&text);
         let style = if front { app.theme.selected().add_modifier(Modifier::BOLD) } else { Style::default() };
@@ -206,6 +235,16 @@ fn render_bar(app: &App, f: &mut Frame, area: Rect) {
         left -= 1;
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn short_name(pane: PaneId) -> &'static str {
+    match pane {
+        PaneId::Customers => "Cust",
+        PaneId::Duplicates => "Dup",
+        PaneId::Followups => "F-up",
+        PaneId::Imports => "Imp",
+        PaneId::Quality => "Qual",
+    }
 }
 
 fn render_status(app: &App, f: &mut Frame, area: Rect) {
