@@ -302,6 +302,10 @@ impl App {
                 FormOutcome::Reply { pane, tag, values } => {
                     self.with_pane(pane, |app, cx| app.pane_reply(pane, tag, Reply::Values(values), cx))
                 }
+                FormOutcome::Saved(msg) => {
+                    self.message = Some(Message::Info(msg));
+                    self.data_changed();
+                }
             },
             None => self.update_global(action),
         }
