@@ -614,6 +614,13 @@ impl Form {
             Some(desc) if message.contains(" --") || message.contains("(--") => desc.to_string(),
             _ => message.to_string(),
         };
+        // The customer editor has no reason field: say where one is given.
+        let message = match rule {
+            Some(r) if r.ends_with("_needs_reason") && self.index_of("reason").is_none() => {
+                format!("{message}; change the status in the status editor, which asks for it")
+            }
+            _ => message,
+        };
         let text = match rule {
             Some(r) => issue_text(r, &message),
             None => message,
@@ -1586,6 +1593,37 @@ mod tests {
         let start = (0..80u16).find(|c| t.backend().buffer()[(*c, y)].symbol() == "乌").unwrap();
         // Four CJK characters are eight columns: the cursor sits right after them.
         assert_eq!(x, start + 8);
+    }
+
+    #[test]
+    fn losing_a_customer_in_the_customer_editor_points_to_the_status_editor() {
+        let mut app = app_of(workbench());
+        open(&mut app, Form::edit_customer, N1);
+        set(&mut app, "status", "流失");
+        press(&mut app, "<C-s>");
+        let err = field(&app, "status").error.clone().unwrap_or_default();
+        assert!(err.starts_with("[status.lost_needs_reason] ") && err.contains("status editor"), "{err}");
+        assert_eq!(stored(app.workbench(), N1).status.as_deref(), Some("意向客户"));
+    }
+
+    #[test]
+    fn hostile_values_show_inert() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.csv");
+        std::fs::write(
+            &path,
+            "客户名称,手机,备注\n反转\u{202E}moc.evil有限公司,13500001111,红字\x1b[31m备注\u{202E}gnp.exe\n",
+        )
+        .unwrap();
+        let mut wb = Workbench::open_in_memory("tester").unwrap();
+        wb.import(&path, &ImportOptions { source: "bad".into(), ..Default::default() }, &mut |_| {}).unwrap();
+        let mut app = app_of(wb);
+        open(&mut app, Form::edit_customer, N1);
+        press(&mut app, "<S-Tab>");
+        let s = screen(&app);
+        assert!(!s.contains('\u{202E}') && !s.contains('\x1b'), "{s}");
+        assert!(s.contains("<U+202E>gnp.exe"), "{s}");
+        assert!(!form(&app).is_dirty(), "showing a value is no change to it");
     }
 
     #[test]
