@@ -141,7 +141,7 @@ impl FormField {
         }
         let text = from_line(self.input.text());
         self.error = match self.check {
-            Check::Free => self.error.take(),
+            Check::Free => return,
             Check::Rule(f) => normalize_field(f, &text).err().map(|i| issue_text(i.rule, &i.message)),
             Check::InteractionKind if text.trim().is_empty() || InteractionKind::parse(&text).is_some() => None,
             Check::InteractionKind => Some(issue_text(
@@ -332,7 +332,7 @@ impl Form {
 
     /// A new customer: every golden field but the number crmwb assigns.
     /// Refused when the user may not create customers.
-    // Opened by the panes' keys (wired in the panes).
+    // Opened from the panes' keys.
     #[cfg_attr(not(test), allow(dead_code))]
     pub fn new_customer(wb: &Workbench) -> Result<Form> {
         wb.access().check(Permission::CustomerCreate, None)?;
@@ -356,7 +356,7 @@ impl Form {
     /// Edits customer `id`'s golden fields: values the user may not see are
     /// masked and locked, those they may not change are read-only with the
     /// reason. Saved with the version read here.
-    // Opened by the panes' keys (wired in the panes).
+    // Opened from the panes' keys.
     #[cfg_attr(not(test), allow(dead_code))]
     pub fn edit_customer(wb: &Workbench, customer_id: i64) -> Result<Form> {
         let c = load(wb, customer_id)?;
@@ -366,7 +366,7 @@ impl Form {
     }
 
     /// A new contact person of customer `id`.
-    // Opened by the panes' keys (wired in the panes).
+    // Opened from the panes' keys.
     #[cfg_attr(not(test), allow(dead_code))]
     pub fn add_contact(wb: &Workbench, customer_id: i64) -> Result<Form> {
         let c = load(wb, customer_id)?;
@@ -403,7 +403,7 @@ impl Form {
 
     /// Logs an interaction with customer `id`: kind, day (today unless
     /// changed), what happened, with whom, and the next follow-up.
-    // Opened by the panes' keys (wired in the panes).
+    // Opened from the panes' keys.
     #[cfg_attr(not(test), allow(dead_code))]
     pub fn log_interaction(wb: &Workbench, customer_id: i64) -> Result<Form> {
         let c = load(wb, customer_id)?;
@@ -436,7 +436,7 @@ impl Form {
 
     /// Moves customer `id` through the lifecycle: won needs a contract
     /// (number or signing date), lost a reason.
-    // Opened by the panes' keys (wired in the panes).
+    // Opened from the panes' keys.
     #[cfg_attr(not(test), allow(dead_code))]
     pub fn change_status(wb: &Workbench, customer_id: i64) -> Result<Form> {
         let c = load(wb, customer_id)?;
@@ -462,7 +462,7 @@ impl Form {
     }
 
     /// Gives customer `id` another owner (`owner.assign`).
-    // Opened by the panes' keys (wired in the panes).
+    // Opened from the panes' keys.
     #[cfg_attr(not(test), allow(dead_code))]
     pub fn reassign(wb: &Workbench, customer_id: i64) -> Result<Form> {
         let c = load(wb, customer_id)?;
@@ -475,7 +475,7 @@ impl Form {
 
     /// Takes the names of the save, cancel, next and option keys from the
     /// active keymap, for the lines that say what to press.
-    // Opened by the panes' keys (wired in the panes).
+    // Opened from the panes' keys.
     #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn set_keys(&mut self, keymap: &Keymap) {
         let name = |a: Action| keymap.bindings(Context::Form).iter().find(|b| b.action == a).map(|b| b.short());
@@ -972,10 +972,16 @@ impl Form {
     pub fn area(&self, size: Rect) -> Rect {
         let w = size.width.saturating_sub(4).min(76);
         let inner = w.saturating_sub(2) as usize;
+        let lines = self.fields.len() + self.footer_rows();
         let rows: usize = self.fields.iter().map(Form::rows_of).sum();
         let want = 2 + self.banner_lines(inner).len().min(MAX_BANNER) + rows + self.footer_rows();
         let h = (want as u16).min(size.height);
-        Rect::new(size.x + (size.width - w) / 2, size.y + (size.height.saturating_sub(h)) / 3, w, h)
+        // The top stays where the form opened; messages grow it downwards
+        // (up only when the screen ends), so fields do not jump under the eye.
+        let base = ((2 + lines) as u16).min(size.height);
+        let top = (size.height - base) / 3;
+        let top = top.min(size.height - h);
+        Rect::new(size.x + (size.width - w) / 2, size.y + top, w, h)
     }
 
     /// The first field row to draw so that the focused field shows in `rows` rows.
@@ -1593,6 +1599,17 @@ mod tests {
         let start = (0..80u16).find(|c| t.backend().buffer()[(*c, y)].symbol() == "乌").unwrap();
         // Four CJK characters are eight columns: the cursor sits right after them.
         assert_eq!(x, start + 8);
+    }
+
+    #[test]
+    fn the_customer_editor_at_160x48_shows_every_field() {
+        let mut app = app_of(workbench());
+        app.resize(Rect::new(0, 0, 160, 48));
+        open(&mut app, Form::edit_customer, N1);
+        let s = screen(&app);
+        assert!(!s.contains("/27 "), "no scrolling needed: {s}");
+        assert!(s.contains("客户名称") && s.contains("备注"), "{s}");
+        insta::assert_snapshot!("edit_customer_160x48", s);
     }
 
     #[test]
