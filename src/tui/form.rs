@@ -238,11 +238,16 @@ impl Subj {
 }
 
 enum Kind {
-    Prompt { pane: PaneId, tag: u32 },
+    Prompt {
+        pane: PaneId,
+        tag: u32,
+    },
     NewCustomer,
     EditCustomer(Subj),
     AddContact(Subj),
-    LogInteraction(Subj),
+    /// With `Some(reminder)`: completing follow-ups (all open ones, or
+    /// the named rule's) as the interaction is logged.
+    LogInteraction(Subj, Option<Option<String>>),
     ChangeStatus(Subj),
     Reassign(Subj),
 }
@@ -303,6 +308,30 @@ fn load(wb: &Workbench, id: i64) -> Result<Customer> {
         )));
     }
     Ok(c)
+}
+
+/// The fields of a logged interaction: kind, day (today), what happened,
+/// with whom (the customer's contacts offered), and the next follow-up.
+fn interaction_fields(wb: &Workbench, c: &Customer) -> Result<Vec<FormField>> {
+    let today = wb.clock().today().format("%Y-%m-%d").to_string();
+    let contacts: Vec<String> = wb.customer_detail(c.id)?.contacts.into_iter().map(|k| k.name).collect();
+    let contact_hint =
+        if contacts.is_empty() { "this customer has no contacts yet".to_string() } else { contacts.join(" · ") };
+    let mut contact = FormField::new("contact", "联系人", "").with_options(contacts);
+    contact.hint = contact_hint;
+    let mut next = FormField::new("next", Field::NextFollowup.label(), "").with_check(Check::Rule(Field::NextFollowup));
+    next.hint = format!("{}; not in the past; empty keeps the current plan", next.hint);
+    let mut summary = FormField::new("summary", "内容", "").required();
+    summary.hint = "what happened (required)".into();
+    Ok(vec![
+        FormField::new("kind", "类型", InteractionKind::Call.as_str())
+            .with_check(Check::InteractionKind)
+            .with_options(InteractionKind::ALL.iter().map(|k| k.as_str().to_string()).collect()),
+        FormField::new("at", "日期", &today).with_check(Check::Rule(Field::LastFollowup)),
+        summary,
+        contact,
+        next,
+    ])
 }
 
 fn customer_title(what: &str, s: &Subj) -> String {
@@ -408,30 +437,23 @@ impl Form {
     pub fn log_interaction(wb: &Workbench, customer_id: i64) -> Result<Form> {
         let c = load(wb, customer_id)?;
         wb.access().check(Permission::InteractionLog, Some(Subject::of(&c)))?;
-        let today = wb.clock().today().format("%Y-%m-%d").to_string();
-        let contacts: Vec<String> = wb.customer_detail(customer_id)?.contacts.into_iter().map(|k| k.name).collect();
-        let contact_hint =
-            if contacts.is_empty() { "this customer has no contacts yet".to_string() } else { contacts.join(" · ") };
-        let mut contact = FormField::new("contact", "联系人", "").with_options(contacts);
-        contact.hint = contact_hint;
-        let mut next =
-            FormField::new("next", Field::NextFollowup.label(), "").with_check(Check::Rule(Field::NextFollowup));
-        next.hint = format!("{}; not in the past; empty keeps the current plan", next.hint);
-        let fields = vec![
-            FormField::new("kind", "类型", InteractionKind::Call.as_str())
-                .with_check(Check::InteractionKind)
-                .with_options(InteractionKind::ALL.iter().map(|k| k.as_str().to_string()).collect()),
-            FormField::new("at", "日期", &today).with_check(Check::Rule(Field::LastFollowup)),
-            {
-                let mut f = FormField::new("summary", "内容", "").required();
-                f.hint = "what happened (required)".into();
-                f
-            },
-            contact,
-            next,
-        ];
+        let fields = interaction_fields(wb, &c)?;
         let s = Subj::of(&c);
-        Ok(Form::with(customer_title("Log interaction", &s), fields, Kind::LogInteraction(s)))
+        Ok(Form::with(customer_title("Log interaction", &s), fields, Kind::LogInteraction(s, None)))
+    }
+
+    /// Marks customer `id`'s open follow-ups done (only the reminder of rule
+    /// `reminder` when given) and logs the follow-up as an interaction, with
+    /// the next follow-up date: `followup.edit`'s editor of the Follow-ups pane.
+    // Opened from the panes' keys.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub fn complete_followup(wb: &Workbench, customer_id: i64, reminder: Option<&str>) -> Result<Form> {
+        let c = load(wb, customer_id)?;
+        wb.access().check(Permission::FollowupEdit, Some(Subject::of(&c)))?;
+        let fields = interaction_fields(wb, &c)?;
+        let s = Subj::of(&c);
+        let done = Some(reminder.map(str::to_string));
+        Ok(Form::with(customer_title("Follow-up done", &s), fields, Kind::LogInteraction(s, done)))
     }
 
     /// Moves customer `id` through the lifecycle: won needs a contract
@@ -691,7 +713,7 @@ impl Form {
         match &self.kind {
             Kind::EditCustomer(s)
             | Kind::AddContact(s)
-            | Kind::LogInteraction(s)
+            | Kind::LogInteraction(s, _)
             | Kind::ChangeStatus(s)
             | Kind::Reassign(s) => Some(s),
             Kind::Prompt { .. } | Kind::NewCustomer => None,
@@ -723,7 +745,7 @@ impl Form {
             Kind::NewCustomer => self.save_new(wb),
             Kind::EditCustomer(_) | Kind::Reassign(_) => self.save_edit(wb),
             Kind::AddContact(_) => self.save_contact(wb),
-            Kind::LogInteraction(_) => self.save_interaction(wb),
+            Kind::LogInteraction(..) => self.save_interaction(wb),
             Kind::ChangeStatus(_) => self.save_status(wb),
         };
         if matches!(out, FormOutcome::Open) {
@@ -884,10 +906,28 @@ impl Form {
             contact: get("contact"),
             next: day("next", Field::NextFollowup),
         };
-        match wb.log_interaction(&s.number, &entry) {
-            Ok(l) => {
+        let done = match &self.kind {
+            Kind::LogInteraction(_, done) => done.clone(),
+            _ => None,
+        };
+        let logged = match &done {
+            None => wb.log_interaction(&s.number, &entry).map(|l| (l, None)),
+            Some(rule) => {
+                wb.complete_followup(&s.number, rule.as_deref(), &entry).map(|c| (c.logged, Some(c.completed)))
+            }
+        };
+        match logged {
+            Ok((l, completed)) => {
                 let next = l.next_followup.map(|n| format!("; next follow-up {n}")).unwrap_or_default();
-                FormOutcome::Saved(format!("Logged a {} with {} on {}{next}", kind.as_str(), s.number, l.at))
+                let done = match completed {
+                    Some(c) if !c.is_empty() => {
+                        let rules: Vec<&str> = c.iter().map(|r| r.rule.as_str()).collect();
+                        format!("{} follow-up(s) done ({}); ", c.len(), rules.join(", "))
+                    }
+                    Some(_) => "no follow-up was due; ".into(),
+                    None => String::new(),
+                };
+                FormOutcome::Saved(format!("{done}logged a {} with {} on {}{next}", kind.as_str(), s.number, l.at))
             }
             Err(e) => {
                 self.place_error(
@@ -1557,6 +1597,30 @@ mod tests {
         assert_eq!((c.last_followup.as_deref(), c.next_followup.as_deref()), (Some("2026-03-02"), Some("2026-03-09")));
         let d = app.workbench().customer_by_number(N1).unwrap();
         assert!(d.interactions.iter().any(|i| i.kind == "visit" && i.summary == "上门演示"));
+    }
+
+    #[test]
+    fn completing_a_follow_up_logs_it_and_clears_the_reminder() {
+        let mut wb = workbench();
+        let id = id_of(&wb, N1);
+        wb.edit_customer(id, 1, &[(Field::NextFollowup, Some("2026-03-01".into()))]).unwrap();
+        let mut app = app_of(wb);
+        let today = app.workbench().clock().today();
+        let due = app.workbench().customer_reminders(id, today, today).unwrap();
+        assert_eq!(due.len(), 1, "the planned follow-up is overdue");
+        let mut form = Form::complete_followup(app.workbench(), id, None).unwrap();
+        form.set_keys(&app.keymap);
+        app.overlay = Some(Overlay::Form(Box::new(form)));
+        set(&mut app, "summary", "电话回访");
+        set(&mut app, "next", "2026-03-16");
+        press(&mut app, "<C-s>");
+        assert!(app.overlay.is_none(), "{:?}", app.message());
+        match app.message() {
+            Some(Message::Info(m)) => assert!(m.contains("follow-up(s) done") && m.contains("2026-03-16"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(app.workbench().customer_reminders(id, today, today).unwrap().is_empty());
+        assert_eq!(stored(app.workbench(), N1).next_followup.as_deref(), Some("2026-03-16"));
     }
 
     #[test]
