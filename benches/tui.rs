@@ -102,7 +102,10 @@ fn main() {
         press(&mut app, "/");
         for c in q.chars() {
             let t = Instant::now();
-            app.handle_key(&KeyEvent::new(ratatui::crossterm::event::KeyCode::Char(c), Default::default()));
+            app.handle_key(&KeyEvent::new(
+                ratatui::crossterm::event::KeyCode::Char(c),
+                ratatui::crossterm::event::KeyModifiers::NONE,
+            ));
             term.draw(|f| render(&app, f)).unwrap();
             let first = wait(&mut app, &mut term, Duration::from_secs(60), |a| {
                 let p = a.probe();

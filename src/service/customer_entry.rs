@@ -8,7 +8,7 @@ use super::Workbench;
 use crate::domain::validate::{normalize_field, Issue};
 use crate::domain::{Contact, Customer, Field, Target};
 use crate::error::{Error, Result};
-use crate::ingest::{plan_row, MappedInput};
+use crate::ingest::{plan_row, MappedInput, RowPlan};
 use crate::store::{self, customers, listing, NewAudit};
 use chrono::Datelike;
 use rusqlite::TransactionBehavior;
@@ -28,6 +28,54 @@ fn refusal(what: &str, issues: &[(String, Issue)]) -> Error {
     Error::Invalid(format!("{what} refused: {}", list.join("; ")))
 }
 
+/// Plans a new customer from `FIELD=VALUE` pairs by the importer's rules:
+/// the record and every value or lifecycle rule it breaks, as (field, issue).
+fn plan_new_customer(sets: &[(String, String)]) -> Result<(RowPlan, Vec<(String, Issue)>)> {
+    if sets.is_empty() {
+        return Err(Error::Invalid("give the customer's fields: --set name=… (--set FIELD=VALUE, repeatable)".into()));
+    }
+    let mut inputs = Vec::new();
+    let mut cells = Vec::new();
+    for (i, (field, value)) in sets.iter().enumerate() {
+        let target = Target::parse(field).map_err(|e| Error::Invalid(format!("--set {field}=…: {e}")))?;
+        if matches!(
+            target,
+            Target::InteractionAt | Target::InteractionKind | Target::InteractionSummary | Target::InteractionBy
+        ) {
+            return Err(Error::Invalid(format!(
+                "--set {field}=…: interactions are logged with `crmwb log NUMBER --kind KIND --note …`"
+            )));
+        }
+        if inputs.iter().any(|m: &MappedInput| m.target == target) {
+            return Err(Error::Invalid(format!("--set {field}=… is given twice")));
+        }
+        inputs.push(MappedInput { columns: vec![i], target, label: field.clone() });
+        cells.push(value.clone());
+    }
+    let plan = plan_row(&inputs, &cells, "company");
+    let issues: Vec<(String, Issue)> = plan
+        .issues
+        .iter()
+        .map(|ri| {
+            let f = ri.issue.field.map(str::to_string).or_else(|| ri.column.clone()).unwrap_or_else(|| "record".into());
+            (f, ri.issue.clone())
+        })
+        .collect();
+    let mut issues = issues;
+    // Only when every value passed: a refused contract date would
+    // otherwise also read as "won without a contract".
+    if issues.is_empty() {
+        let c = &plan.customer;
+        if let Some(status) = c.status.as_deref().and_then(crate::domain::Status::parse) {
+            let has_contract = c.get(Field::ContractNo).is_some() || c.get(Field::ContractSigned).is_some();
+            if let Err(i) = crate::domain::validate::check_status_change(None, status, has_contract, None) {
+                issues.push(("status".into(), i));
+            }
+        }
+    }
+    Ok((plan, issues))
+}
+
 impl Workbench {
     /// Creates a customer from `FIELD=VALUE` pairs (target field names, as in
     /// `--map`; `phone` sorts into mobile or landline; `custom:NAME:TYPE`).
@@ -36,48 +84,11 @@ impl Workbench {
     /// enter it first and then use `status`).
     pub fn add_customer(&mut self, sets: &[(String, String)]) -> Result<Customer> {
         self.access.check(super::Permission::CustomerCreate, None)?;
-        if sets.is_empty() {
-            return Err(Error::Invalid(
-                "give the customer's fields: --set name=… (--set FIELD=VALUE, repeatable)".into(),
-            ));
-        }
-        let mut inputs = Vec::new();
-        let mut cells = Vec::new();
-        for (i, (field, value)) in sets.iter().enumerate() {
-            let target = Target::parse(field).map_err(|e| Error::Invalid(format!("--set {field}=…: {e}")))?;
-            if matches!(
-                target,
-                Target::InteractionAt | Target::InteractionKind | Target::InteractionSummary | Target::InteractionBy
-            ) {
-                return Err(Error::Invalid(format!(
-                    "--set {field}=…: interactions are logged with `crmwb log NUMBER --kind KIND --note …`"
-                )));
-            }
-            if inputs.iter().any(|m: &MappedInput| m.target == target) {
-                return Err(Error::Invalid(format!("--set {field}=… is given twice")));
-            }
-            inputs.push(MappedInput { columns: vec![i], target, label: field.clone() });
-            cells.push(value.clone());
-        }
-        let plan = plan_row(&inputs, &cells, "company");
-        let issues: Vec<(String, Issue)> = plan
-            .issues
-            .iter()
-            .map(|ri| {
-                let f =
-                    ri.issue.field.map(str::to_string).or_else(|| ri.column.clone()).unwrap_or_else(|| "record".into());
-                (f, ri.issue.clone())
-            })
-            .collect();
+        let (plan, issues) = plan_new_customer(sets)?;
         if !issues.is_empty() {
             return Err(refusal("new customer", &issues));
         }
         let mut c = plan.customer.clone();
-        if let Some(status) = c.status.as_deref().and_then(crate::domain::Status::parse) {
-            let has_contract = c.get(Field::ContractNo).is_some() || c.get(Field::ContractSigned).is_some();
-            crate::domain::validate::check_status_change(None, status, has_contract, None)
-                .map_err(|i| refusal("new customer", &[("status".into(), i)]))?;
-        }
         let (now, actor) = (self.clock.stamp(), self.actor.clone());
         let year = self.clock.today().year();
         let tx = self.store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -128,6 +139,12 @@ impl Workbench {
         )?;
         tx.commit()?;
         customers::get_customer(self.store.conn(), id)?.ok_or_else(|| Error::NotFound(format!("customer {id}")))
+    }
+
+    /// What `add_customer` would refuse, without writing: (field, issue)
+    /// for each value or lifecycle rule broken, so an editor can mark them.
+    pub fn check_new_customer(&self, sets: &[(String, String)]) -> Result<Vec<(String, Issue)>> {
+        Ok(plan_new_customer(sets)?.1)
     }
 
     /// Adds a contact person to a customer: `name` (required), `title`,

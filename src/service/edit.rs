@@ -67,55 +67,10 @@ impl Workbench {
         if old.version != expected_version {
             return Err(Error::Refused(stale_message(&tx, &old, expected_version)?));
         }
-        let mut c = old.clone();
-        let mut refused: Vec<String> = Vec::new();
-        for (field, value) in changes {
-            let raw = value.as_deref().map(str::trim).filter(|v| !v.is_empty());
-            match (field, raw) {
-                (Field::Number, _) => {
-                    refused.push("number: a customer number is assigned by crmwb and never changes".into())
-                }
-                (Field::Kind, None) => {
-                    refused.push("kind: a customer is a company or a person; it cannot be empty".into())
-                }
-                (Field::Name, None) => c.name.clear(),
-                (f, None) => *c.slot_mut(*f).expect("text field") = None,
-                (f, Some(raw)) => match validate::normalize_field(*f, raw) {
-                    Ok(v) => match f {
-                        Field::Name => c.name = v.unwrap_or_default(),
-                        Field::Kind => c.kind = v.as_deref().and_then(CustomerKind::parse).unwrap_or_default(),
-                        _ => *c.slot_mut(*f).expect("text field") = v,
-                    },
-                    Err(issue) => refused.push(refusal(&issue, raw)),
-                },
-            }
-        }
-        let touched = |f: Field| changes.iter().any(|(g, _)| *g == f);
-        if touched(Field::Name) || touched(Field::Kind) {
-            let mut issues = Vec::new();
-            validate::derive_name(&mut c, &mut issues);
-            refused.extend(issues.iter().map(|i| refusal(i, &old_or_new_name(changes))));
-        }
-        let has_detail = has_phone_or_email(&tx, &c)?;
-        let mut warnings = Vec::new();
-        for issue in validate::check_record(&mut c, has_detail) {
-            match issue.severity {
-                Severity::Error => refused.push(format!("{} ({})", issue.message, issue.rule)),
-                Severity::Warning => warnings.push(issue),
-            }
-        }
-        // The lifecycle's conditions hold for edits too; a change that needs a
-        // reason goes through `change_status` (`crmwb status`).
-        if let Some(to) = c.status.as_deref().and_then(crate::domain::Status::parse).filter(|_| old.status != c.status)
-        {
-            let from = old.status.as_deref().and_then(crate::domain::Status::parse);
-            let has_contract = c.get(Field::ContractNo).is_some() || c.get(Field::ContractSigned).is_some();
-            if let Err(i) = validate::check_status_change(from, to, has_contract, None) {
-                refused.push(format!("{} ({}); use `crmwb status` to give a reason", i.message, i.rule));
-            }
-        }
+        let EditCheck { customer: c, refused, warnings } = judge_edit(&tx, &old, changes)?;
         if !refused.is_empty() {
-            return Err(Error::Invalid(format!("{}: edit refused: {}", old.number, refused.join("; "))));
+            let texts: Vec<&str> = refused.iter().map(|r| r.text.as_str()).collect();
+            return Err(Error::Invalid(format!("{}: edit refused: {}", old.number, texts.join("; "))));
         }
         let diff: Vec<FieldChange> = Field::ALL
             .iter()
@@ -158,6 +113,97 @@ impl Workbench {
         tx.commit()?;
         Ok(EditOutcome { customer, changes: diff, warnings, version })
     }
+}
+
+/// One reason an edit is refused, tied to the field it is about when there
+/// is one, so an editor can show it beside that field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub field: Option<Field>,
+    /// The rule of `domain::validate::RULES`; `None` for a refusal that is
+    /// not a data rule (the customer number never changes, say).
+    pub rule: Option<&'static str>,
+    pub message: String,
+    /// As `edit_customer`'s error lists it.
+    pub text: String,
+}
+
+/// What the rules say of an edit, before anything is written.
+#[derive(Debug, Clone)]
+pub struct EditCheck {
+    /// The record as it would be stored.
+    pub customer: Customer,
+    /// Refusals: the edit cannot be saved while there is one.
+    pub refused: Vec<Refusal>,
+    /// Warnings: the edit can be saved; the user should know first.
+    pub warnings: Vec<Issue>,
+}
+
+impl Refusal {
+    fn of(issue: &Issue, text: String) -> Refusal {
+        Refusal {
+            field: issue.field.and_then(Field::parse),
+            rule: Some(issue.rule),
+            message: issue.message.clone(),
+            text,
+        }
+    }
+    fn plain(field: Field, text: &str) -> Refusal {
+        Refusal { field: Some(field), rule: None, message: text.to_string(), text: format!("{field}: {text}") }
+    }
+}
+
+/// The rules an edit of `old` must pass, the same for `edit_customer` and
+/// for an editor checking before it saves.
+fn judge_edit(conn: &Connection, old: &Customer, changes: &[(Field, Option<String>)]) -> Result<EditCheck> {
+    let mut c = old.clone();
+    let mut refused: Vec<Refusal> = Vec::new();
+    for (field, value) in changes {
+        let raw = value.as_deref().map(str::trim).filter(|v| !v.is_empty());
+        match (field, raw) {
+            (Field::Number, _) => {
+                refused.push(Refusal::plain(Field::Number, "a customer number is assigned by crmwb and never changes"))
+            }
+            (Field::Kind, None) => {
+                refused.push(Refusal::plain(Field::Kind, "a customer is a company or a person; it cannot be empty"))
+            }
+            (Field::Name, None) => c.name.clear(),
+            (f, None) => *c.slot_mut(*f).expect("text field") = None,
+            (f, Some(raw)) => match validate::normalize_field(*f, raw) {
+                Ok(v) => match f {
+                    Field::Name => c.name = v.unwrap_or_default(),
+                    Field::Kind => c.kind = v.as_deref().and_then(CustomerKind::parse).unwrap_or_default(),
+                    _ => *c.slot_mut(*f).expect("text field") = v,
+                },
+                Err(issue) => refused.push(Refusal::of(&issue, refusal(&issue, raw))),
+            },
+        }
+    }
+    let touched = |f: Field| changes.iter().any(|(g, _)| *g == f);
+    if touched(Field::Name) || touched(Field::Kind) {
+        let mut issues = Vec::new();
+        validate::derive_name(&mut c, &mut issues);
+        refused.extend(issues.iter().map(|i| Refusal::of(i, refusal(i, &old_or_new_name(changes)))));
+    }
+    let has_detail = has_phone_or_email(conn, &c)?;
+    let mut warnings = Vec::new();
+    for issue in validate::check_record(&mut c, has_detail) {
+        match issue.severity {
+            Severity::Error => refused.push(Refusal::of(&issue, format!("{} ({})", issue.message, issue.rule))),
+            Severity::Warning => warnings.push(issue),
+        }
+    }
+    // The lifecycle's conditions hold for edits too; a change that needs a
+    // reason goes through `change_status` (`crmwb status`).
+    if let Some(to) = c.status.as_deref().and_then(crate::domain::Status::parse).filter(|_| old.status != c.status) {
+        let from = old.status.as_deref().and_then(crate::domain::Status::parse);
+        let has_contract = c.get(Field::ContractNo).is_some() || c.get(Field::ContractSigned).is_some();
+        if let Err(i) = validate::check_status_change(from, to, has_contract, None) {
+            let text = format!("{} ({}); use `crmwb status` to give a reason", i.message, i.rule);
+            refused.push(Refusal::of(&i, text));
+        }
+    }
+    Ok(EditCheck { customer: c, refused, warnings })
 }
 
 fn refusal(issue: &Issue, raw: &str) -> String {
@@ -262,21 +308,40 @@ fn stale_message(conn: &Connection, now: &Customer, expected: i64) -> Result<Str
 }
 
 impl Workbench {
+    /// What `edit_customer` would say of these changes, without writing:
+    /// for an editor that marks each refused value beside its field and
+    /// asks before saving with warnings. Rights and the version are checked
+    /// only on save.
+    pub fn check_customer_edit(&self, id: i64, changes: &[(Field, Option<String>)]) -> Result<EditCheck> {
+        let old = customers::get_customer(self.store.conn(), id)?
+            .ok_or_else(|| Error::NotFound(format!("no customer with id {id}")))?;
+        judge_edit(self.store.conn(), &old, changes)
+    }
+}
+
+/// The right editing `field` needs (on the customer's owner): the owner
+/// `owner.assign`; follow-up dates `followup.edit`; any other field
+/// `customer.edit`.
+pub fn edit_permission(field: Field) -> super::Permission {
+    use super::Permission;
+    match field {
+        Field::Owner => Permission::OwnerAssign,
+        Field::NextFollowup | Field::LastFollowup => Permission::FollowupEdit,
+        _ => Permission::CustomerEdit,
+    }
+}
+
+impl Workbench {
     /// Which right an edit needs: the owner field `owner.assign`; follow-up
     /// dates `followup.edit`; any other field `customer.edit` — each on
     /// this customer's owner.
     fn check_edit_rights(&self, id: i64, changes: &[(Field, Option<String>)]) -> Result<()> {
-        use super::{Permission, Subject};
+        use super::Subject;
         let Some(c) = customers::get_customer(self.store.conn(), id)? else {
             return Ok(()); // the edit itself reports the missing customer
         };
         for (f, _) in changes {
-            let p = match f {
-                Field::Owner => Permission::OwnerAssign,
-                Field::NextFollowup | Field::LastFollowup => Permission::FollowupEdit,
-                _ => Permission::CustomerEdit,
-            };
-            self.access.check(p, Some(Subject::of(&c)))?;
+            self.access.check(edit_permission(*f), Some(Subject::of(&c)))?;
         }
         Ok(())
     }

@@ -20,7 +20,7 @@ pub mod survivorship;
 pub use access::{Access, Permission, Scope, Subject};
 pub use admin::{CheckReport, UserRow};
 pub use customer_entry::{parse_set, CustomerFilter, SortKey};
-pub use edit::{EditOutcome, FieldChange};
+pub use edit::{edit_permission, EditCheck, EditOutcome, FieldChange, Refusal};
 pub use erase::{ErasureReport, ERASED};
 pub use export::{neutralise, ExportFormat};
 pub use followups::{Completed, FollowupQuery, Logged, NewInteraction, RuleSet, StatusChange};

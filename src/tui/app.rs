@@ -332,6 +332,10 @@ impl App {
                 FormOutcome::Reply { pane, tag, values } => {
                     self.with_pane(pane, |app, cx| app.pane_reply(pane, tag, Reply::Values(values), cx))
                 }
+                FormOutcome::Saved(msg) => {
+                    self.message = Some(Message::Info(msg));
+                    self.data_changed();
+                }
             },
             None => self.update_global(action),
         }
@@ -501,7 +505,11 @@ impl App {
                     self.show(PaneId::Customers);
                     self.with_pane(PaneId::Customers, |app, cx| app.customers.open(id, cx));
                 }
-                Effect::OpenForm(form) => self.overlay = Some(Overlay::Form(form)),
+                Effect::OpenForm(mut form) => {
+                    // Hints in the form name the keys of the active keymap.
+                    form.set_keys(&self.keymap);
+                    self.overlay = Some(Overlay::Form(form));
+                }
                 Effect::Confirm(confirm) => self.overlay = Some(Overlay::Confirm { confirm, owner: Some(pane) }),
                 Effect::DataChanged => self.data_changed(),
             }

@@ -3,6 +3,7 @@
 
 use super::action::Action;
 use super::detail::{self, DLine, Tone};
+use super::form::Form;
 use super::input::TextInput;
 use super::jobs::{JobEvent, JobId};
 use super::keymap::Context;
@@ -444,6 +445,26 @@ impl CustomersPane {
                 cx.info("Marks cleared");
             }
             Action::MergeMarked => self.ask_merge(cx),
+            Action::CustomerNew => open_form(cx, Form::new_customer(cx.wb)),
+            Action::CustomerEdit
+            | Action::CustomerStatus
+            | Action::CustomerReassign
+            | Action::ContactAdd
+            | Action::InteractionLog => {
+                // The detail shows the customer the editors work on.
+                let Some(id) = self.detail.as_ref().map(|d| d.id).or(self.selected_id()) else {
+                    cx.error("No customer selected");
+                    return;
+                };
+                let form = match action {
+                    Action::CustomerEdit => Form::edit_customer(cx.wb, id),
+                    Action::CustomerStatus => Form::change_status(cx.wb, id),
+                    Action::CustomerReassign => Form::reassign(cx.wb, id),
+                    Action::ContactAdd => Form::add_contact(cx.wb, id),
+                    _ => Form::log_interaction(cx.wb, id),
+                };
+                open_form(cx, form);
+            }
             Action::MergeUndo => self.ask_unmerge(cx),
             Action::CursorDown
             | Action::CursorUp
@@ -829,6 +850,14 @@ impl CustomersPane {
         };
         f.render_widget(block, area);
         f.render_widget(Paragraph::new(lines), inner);
+    }
+}
+
+/// Opens an editor, or says why it cannot open (the role may not use it).
+fn open_form(cx: &mut Cx, form: crate::error::Result<Form>) {
+    match form {
+        Ok(f) => cx.effect(Effect::OpenForm(Box::new(f))),
+        Err(e) => cx.error(e.to_string()),
     }
 }
 

@@ -13,9 +13,8 @@ use super::keymap::Context;
 use super::pane::{Cx, Effect, PaneId, Reply};
 use super::view::{clip, pane_block, scroll, Theme};
 use crate::display::{fit, sanitize};
-use crate::domain::validate::normalize_field;
-use crate::domain::{Field, InteractionKind, Reminder, Urgency};
-use crate::service::{FollowupQuery, NewInteraction};
+use crate::domain::{Field, Reminder, Urgency};
+use crate::service::FollowupQuery;
 use chrono::NaiveDate;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
@@ -27,12 +26,10 @@ const HORIZON_DAYS: u32 = 7;
 /// Lines under the list describing the selected reminder in full.
 const FOOTER: u16 = 3;
 
-const TAG_DONE: u32 = 1;
 const TAG_SNOOZE: u32 = 2;
 const TAG_OWNER: u32 = 3;
 
 // Labels fit the form's 16-column label space; an empty next date leaves it to the rules.
-const DONE_FIELDS: [&str; 3] = ["Kind", "Note", "Next YYYY-MM-DD"];
 
 /// The reminder a prompt acts on, fixed when it opened: the list may be
 /// re-read while the prompt is open.
@@ -119,15 +116,11 @@ impl FollowupsPane {
             }
             Action::FollowupDone => {
                 let Some(t) = self.target_here(cx) else { return };
-                let title = format!("Done: {}", t.label());
-                let form = Form::prompt(
-                    &title,
-                    &[(DONE_FIELDS[0], "call"), (DONE_FIELDS[1], ""), (DONE_FIELDS[2], "")],
-                    PaneId::Followups,
-                    TAG_DONE,
-                );
-                self.target = Some(t);
-                cx.effect(Effect::OpenForm(Box::new(form)));
+                // The log-interaction editor, completing this reminder on save.
+                match Form::complete_followup(cx.wb, t.customer_id, Some(&t.rule)) {
+                    Ok(form) => cx.effect(Effect::OpenForm(Box::new(form))),
+                    Err(e) => cx.error(e.to_string()),
+                }
             }
             Action::Snooze1d => self.snooze("1d", cx),
             Action::Snooze3d => self.snooze("3d", cx),
@@ -185,7 +178,6 @@ impl FollowupsPane {
         let Reply::Values(values) = reply else { return };
         let Some(t) = self.target.clone() else { return };
         match tag {
-            TAG_DONE => self.done(&t, values, cx),
             TAG_SNOOZE => {
                 let length = values.first().map(String::as_str).unwrap_or("");
                 if let Err(e) = crate::domain::reminder::parse_snooze(length, cx.wb.clock().today()) {
@@ -276,75 +268,6 @@ impl FollowupsPane {
             self.offset = top;
         } else if line >= self.offset + rows {
             self.offset = line + 1 - rows;
-        }
-    }
-
-    fn done(&mut self, t: &Target, values: Vec<String>, cx: &mut Cx) {
-        let today = cx.wb.clock().today();
-        let get = |i: usize| values.get(i).map(|s| s.trim().to_string()).unwrap_or_default();
-        let (kind_raw, note, next_raw) = (get(0), get(1), get(2));
-        let mut errors: [Option<String>; 3] = [None, None, None];
-        let kind = InteractionKind::parse(&kind_raw);
-        if kind.is_none() {
-            errors[0] = Some(format!(
-                "[interaction.kind] one of {}",
-                InteractionKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
-            ));
-        }
-        if note.is_empty() {
-            errors[1] = Some("say what happened".into());
-        }
-        let mut next = None;
-        if !next_raw.is_empty() {
-            match normalize_field(Field::NextFollowup, &next_raw) {
-                Ok(v) => match v.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()) {
-                    Some(d) if d < today => {
-                        errors[2] = Some(format!("cannot be in the past (today is {})", today.format("%Y-%m-%d")))
-                    }
-                    Some(d) => next = Some(d),
-                    None => errors[2] = Some("give a date as YYYY-MM-DD".into()),
-                },
-                Err(issue) => errors[2] = Some(format!("[{}] {}", issue.rule, issue.message)),
-            }
-        }
-        let reopen = |errors: [Option<String>; 3], cx: &mut Cx| {
-            let fields: Vec<(&str, &str)> = DONE_FIELDS.iter().zip(&values).map(|(l, v)| (*l, v.as_str())).collect();
-            let mut form = Form::prompt(&format!("Done: {}", t.label()), &fields, PaneId::Followups, TAG_DONE);
-            for (f, e) in form.fields.iter_mut().zip(errors) {
-                f.error = e;
-            }
-            form.focus = form.fields.iter().position(|f| f.error.is_some()).unwrap_or(0);
-            cx.effect(Effect::OpenForm(Box::new(form)));
-        };
-        let Some(kind) = kind.filter(|_| errors.iter().all(Option::is_none)) else {
-            let first = errors.iter().zip(DONE_FIELDS).find_map(|(e, l)| e.as_ref().map(|e| format!("{l}: {e}")));
-            cx.error(first.unwrap_or_default());
-            reopen(errors, cx);
-            return;
-        };
-        let entry = NewInteraction { kind, summary: note, at: None, contact: None, next };
-        match cx.wb.complete_followup(&t.number, Some(&t.rule), &entry) {
-            Ok(c) => {
-                let next = c.logged.next_followup.as_deref().unwrap_or("by rule");
-                cx.info(format!(
-                    "{}: done [{}], {} logged; next follow-up {next}",
-                    t.number,
-                    t.rule,
-                    entry.kind.as_str()
-                ));
-                self.remove(t);
-                cx.effect(Effect::DataChanged);
-            }
-            // Done or gone meanwhile (another user, another window): the
-            // list was stale, so re-read it rather than ask again.
-            Err(e @ crate::error::Error::NotFound(_)) => {
-                cx.error(e.to_string());
-                cx.effect(Effect::DataChanged);
-            }
-            Err(e) => {
-                cx.error(e.to_string());
-                reopen([None, None, None], cx);
-            }
         }
     }
 
@@ -564,7 +487,9 @@ fn owner_prompt(t: &Target, value: &str, cx: &mut Cx) -> Form {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::InteractionKind;
     use crate::domain::Role;
+    use crate::service::NewInteraction;
     use crate::service::{Clock, Workbench};
     use crate::tui::app::{App, Message, Overlay};
     use crate::tui::{keymap, load_keymap, render};
@@ -689,45 +614,51 @@ mod tests {
     }
 
     #[test]
-    fn done_through_the_prompt_completes_and_logs_the_interaction() {
+    fn done_opens_the_log_editor_which_completes_and_logs_the_interaction() {
         let mut app = app_on(bench());
         let number = number_of(&app, "北京星辰科技有限公司");
         press(&mut app, "d");
         assert!(matches!(app.overlay, Some(Overlay::Form(_))));
         insta::assert_snapshot!("done_prompt", screen(&app));
-        // A kind that is not one and a date in the past are refused inline.
+        // Fields: kind, date, summary, contact, next follow-up. A kind that
+        // is not one and a next date in the past are refused inline.
         press(&mut app, "<C-u>");
         typ(&mut app, "fax");
-        press(&mut app, "<Tab>");
+        press(&mut app, "<Tab> <Tab>");
         typ(&mut app, "rang them");
-        press(&mut app, "<Tab>");
+        press(&mut app, "<Tab> <Tab>");
         typ(&mut app, "2026-03-01");
-        press(&mut app, "<Enter>");
-        let Some(Overlay::Form(form)) = &app.overlay else { panic!("the prompt stays open") };
-        assert!(form.fields[0].error.as_deref().unwrap().contains("interaction.kind"));
-        assert!(form.fields[2].error.as_deref().unwrap().contains("past"));
-        assert_eq!(form.fields[1].input.text(), "rang them");
-        assert!(matches!(app.message(), Some(Message::Error(_))));
+        press(&mut app, "<C-s>");
+        let Some(Overlay::Form(form)) = &app.overlay else { panic!("the editor stays open") };
+        assert!(form.fields[0].error.is_some(), "kind");
+        assert_eq!(form.fields[2].input.text(), "rang them");
         assert!(open_reminders(&app).contains(&("北京星辰科技有限公司".into(), "next-followup".into())));
-        // Fixed: saved.
+        // The kind fixed (the refusal put the cursor on it), the date in the
+        // past is refused next.
         press(&mut app, "<C-u>");
         typ(&mut app, "visit");
-        press(&mut app, "<Tab> <Tab> <C-u>");
+        press(&mut app, "<C-s>");
+        let Some(Overlay::Form(form)) = &app.overlay else { panic!("the editor stays open") };
+        let next = form.fields[4].error.clone().unwrap_or_default() + &screen(&app);
+        assert!(next.contains("past"), "{next}");
+        // Fixed where the refusal put the cursor: saved.
+        press(&mut app, "<C-u>");
         typ(&mut app, "2026-03-20");
-        press(&mut app, "<Enter>");
-        assert!(app.overlay.is_none());
-        assert!(matches!(app.message(), Some(Message::Info(m)) if m.contains("done [next-followup]")));
+        press(&mut app, "<C-s>");
+        assert!(app.overlay.is_none(), "{}", screen(&app));
+        assert!(
+            matches!(app.message(), Some(Message::Info(m)) if m.contains("done (next-followup)")),
+            "{:?}",
+            app.message()
+        );
         let detail = app.workbench().customer_by_number(&number).unwrap();
         assert_eq!(detail.customer.next_followup.as_deref(), Some("2026-03-20"));
         assert_eq!(detail.customer.last_followup.as_deref(), Some("2026-03-10"));
         assert!(detail.interactions.iter().any(|i| i.kind == "visit" && i.summary == "rang them"));
+        settle(&mut app);
         assert!(!open_reminders(&app).iter().any(|(n, _)| n == "北京星辰科技有限公司"));
-        // The cursor stays put: the next reminder is selected at once, and
-        // again after the reload.
+        // The cursor stays put: the next reminder is selected.
         assert_eq!(app.followups.selected, 0);
-        assert_eq!(shown(&app)[0].0, "报价有限公司");
-        app.tick();
-        assert_eq!(shown(&app).len(), 3);
         assert_eq!(shown(&app)[0].0, "报价有限公司");
     }
 
@@ -778,21 +709,19 @@ mod tests {
     }
 
     #[test]
-    fn a_refusal_shows_the_reason_and_keeps_the_values() {
+    fn a_role_that_may_not_complete_it_is_told_before_typing() {
         let mut wb = bench();
         // A salesperson may only complete follow-ups of their own customers.
         wb.act_as("li").unwrap();
         let mut app = app_on(wb);
         press(&mut app, "j j");
         assert_eq!(app.followups.current().unwrap().owner.as_deref(), Some("wang"));
-        press(&mut app, "d <Tab>");
-        typ(&mut app, "called");
-        press(&mut app, "<Enter> <Enter>");
+        // Refused before the editor opens: nothing to type in vain.
+        press(&mut app, "d");
         let Some(Message::Error(m)) = app.message() else { panic!("{:?}", app.message()) };
         assert!(m.contains("edit follow-ups"), "{m}");
+        assert!(app.overlay.is_none());
         assert!(screen(&app).contains("error:"));
-        let Some(Overlay::Form(form)) = &app.overlay else { panic!("the prompt re-opens") };
-        assert_eq!(form.fields[1].input.text(), "called");
         assert!(open_reminders(&app).iter().any(|(n, _)| n == "上海云帆贸易有限公司"));
     }
 
@@ -846,12 +775,16 @@ mod tests {
             next: None,
         };
         other.complete_followup(&number, Some("next-followup"), &call).unwrap();
-        press(&mut app, "d <Tab>");
+        press(&mut app, "d <Tab> <Tab>");
         typ(&mut app, "me too");
-        press(&mut app, "<Enter> <Enter>");
-        assert!(app.overlay.is_none(), "no point asking again");
-        let Some(Message::Error(m)) = app.message() else { panic!("{:?}", app.message()) };
-        assert!(m.contains("no open `next-followup` reminder"), "{m}");
+        press(&mut app, "<C-s>");
+        // The editor says why and keeps what was typed; Esc twice leaves it.
+        let Some(Overlay::Form(form)) = &app.overlay else { panic!("{:?}", app.message()) };
+        assert_eq!(form.fields[2].input.text(), "me too");
+        assert!(screen(&app).contains("no open `next-followup` reminder"), "{}", screen(&app));
+        press(&mut app, "<Esc> <Esc>");
+        assert!(app.overlay.is_none());
+        press(&mut app, "R");
         settle(&mut app);
         assert!(!shown(&app).iter().any(|r| r.0 == "北京星辰科技有限公司"));
     }
