@@ -14,7 +14,6 @@ mod import;
 mod matching;
 mod merge;
 mod quality;
-mod search_tmp;
 pub mod survivorship;
 
 pub use access::{Access, Permission, Scope, Subject};
