@@ -384,3 +384,65 @@ fn the_review_queue_masks_members_for_who_may_not_see_them() {
     }
     crmwb(&db).args(["--as", "mk", "match"]).assert().code(3).stderr(predicate::str::contains("may not match"));
 }
+
+#[test]
+fn two_connections_editing_one_customer_the_stale_one_is_refused_and_nothing_is_lost() {
+    use crm_workbench::domain::Field;
+    let dir = tempfile::tempdir().unwrap();
+    let db = setup(dir.path());
+    let number = first_number(&db);
+    let admin = crm_workbench::service::actor::os_login();
+    // Two handles on one file, as two SSH sessions would have: the admin and boss (li's manager).
+    let mut first = Workbench::open(&db, OpenMode::Existing, &admin).unwrap();
+    let mut second = Workbench::open(&db, OpenMode::Existing, "boss").unwrap();
+    let id = first.customer_by_number(&number).unwrap().customer.id;
+    let v = first.customer_detail(id).unwrap().customer.version;
+    assert_eq!(second.customer_detail(id).unwrap().customer.version, v);
+    first.edit_customer(id, v, &[(Field::Industry, Some("制造业".into()))]).unwrap();
+    let err = second.edit_customer(id, v, &[(Field::Industry, Some("批发和零售业".into()))]).unwrap_err();
+    assert!(matches!(err, crm_workbench::Error::Refused(_)), "{err:?}");
+    let err = err.to_string();
+    for part in [
+        format!("{number} changed since you read it (you had version {v}, it is now version {})", v + 1),
+        "nothing was saved".to_string(),
+        format!("industry: you read (empty) and wanted `批发和零售业`, it is now `制造业` (changed by {admin})"),
+        format!("{admin}: customer.edit: industry (empty) → `制造业`"),
+    ] {
+        assert!(err.contains(&part), "missing `{part}` in: {err}");
+    }
+    // An edit of another field on the stale version is refused too: the version guards the record.
+    let err = second.edit_customer(id, v, &[(Field::NextFollowup, Some("2026-12-20".into()))]).unwrap_err();
+    assert!(err.to_string().contains("industry (empty) → `制造业`"), "{err}");
+    // Nothing lost: the first edit stands and is audited; the second retries on the fresh version.
+    let d = second.customer_detail(id).unwrap();
+    assert_eq!(d.customer.industry.as_deref(), Some("制造业"));
+    let out = second.edit_customer(id, d.customer.version, &[(Field::Industry, Some("批发和零售业".into()))]).unwrap();
+    assert_eq!(out.version, v + 2);
+    let history = first.customer_detail(id).unwrap().history;
+    let edits: Vec<(&str, &serde_json::Value)> = history
+        .iter()
+        .filter(|a| a.action == "customer.edit")
+        .map(|a| (a.actor.as_str(), &a.details["changes"][0]["new"]))
+        .collect();
+    assert!(edits.contains(&(admin.as_str(), &serde_json::json!("制造业"))), "{edits:?}");
+    assert!(edits.contains(&("boss", &serde_json::json!("批发和零售业"))), "{edits:?}");
+    // A status change (recorded with the version it started from) is named too.
+    let v = second.customer_detail(id).unwrap().customer.version;
+    first.change_status(&number, "意向客户", None, None, None).unwrap();
+    let err = second.edit_customer(id, v, &[(Field::Status, Some("潜在客户".into()))]).unwrap_err().to_string();
+    assert!(err.contains("status: you read (empty) and wanted `潜在客户`, it is now `意向客户`"), "{err}");
+    // Values the stale editor may not see stay masked in the message.
+    first
+        .set_permission(
+            crm_workbench::domain::Role::Manager,
+            crm_workbench::service::Permission::SensitiveView,
+            crm_workbench::service::Scope::None,
+        )
+        .unwrap();
+    let mut second = Workbench::open(&db, OpenMode::Existing, "boss").unwrap();
+    let v = second.customer_detail(id).unwrap().customer.version;
+    first.edit_customer(id, v, &[(Field::Mobile, Some("13800001111".into()))]).unwrap();
+    let err = second.edit_customer(id, v, &[(Field::Mobile, Some("13900002222".into()))]).unwrap_err().to_string();
+    assert!(err.contains("mobile: you read `139****5678`") && err.contains("it is now `138****1111`"), "{err}");
+    assert!(!err.contains(SECRET) && !err.contains("13800001111"), "{err}");
+}
