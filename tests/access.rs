@@ -576,3 +576,40 @@ fn erasure_reaches_match_evidence_and_merge_snapshots() {
     assert_no_trace(&db, &secrets);
     crmwb(&db).arg("check").assert().success();
 }
+
+#[test]
+fn a_search_finds_no_customer_by_a_value_the_searcher_sees_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = setup(dir.path());
+    let number = first_number(&db);
+    let found = |who: &str, q: &str| {
+        let out = stdout(crmwb(&db).args(["--as", who, "customers", "--json", "--search", q]));
+        let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+        list.as_array().unwrap().iter().any(|c| c["number"] == number.as_str())
+    };
+    let admin = crm_workbench::service::actor::os_login();
+    let digits = ["13912345678", "139-1234-5678", "13912345678@163"];
+    for q in digits {
+        // li owns it and boss manages li: their searches find it by the phone and the e-mail.
+        for who in [admin.as_str(), "li", "boss"] {
+            assert!(found(who, q), "{who} does not find the customer by `{q}`");
+        }
+        // wang (sales, not the owner) and mk (marketing) see them masked: no match.
+        for who in ["wang", "mk"] {
+            assert!(!found(who, q), "{who} finds the customer by hidden `{q}`");
+        }
+    }
+    // By name and by number everyone still finds it.
+    for who in ["wang", "mk"] {
+        assert!(found(who, "腾达"), "{who} cannot find it by name");
+        assert!(found(who, &number), "{who} cannot find it by number");
+    }
+    // A field that is not sensitive is searchable by all: make e-mail not sensitive.
+    crmwb(&db)
+        .args(["permissions", "sensitive", "mobile", "landline", "address", "contract_amount", "decision_maker"])
+        .assert()
+        .success();
+    assert!(found("wang", "13912345678@163"), "e-mail is no longer sensitive, so wang may search it");
+    // (Its e-mail holds the digits, now in view; written as a phone they match only the still hidden mobile.)
+    assert!(!found("wang", "139-1234-5678"), "the mobile is still sensitive");
+}
