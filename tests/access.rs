@@ -613,3 +613,38 @@ fn a_search_finds_no_customer_by_a_value_the_searcher_sees_masked() {
     // (Its e-mail holds the digits, now in view; written as a phone they match only the still hidden mobile.)
     assert!(!found("wang", "139-1234-5678"), "the mobile is still sensitive");
 }
+
+/// Times `search_corpus_page` over a whole database, as the admin (every
+/// value visible: the most text) and as a salesperson (most masked).
+/// `CRMWB_BENCH_DB=/tmp/x.db cargo test --release --test access -- --ignored corpus_speed --nocapture`
+#[test]
+#[ignore]
+fn corpus_speed() {
+    let db = std::path::PathBuf::from(std::env::var("CRMWB_BENCH_DB").unwrap_or_else(|_| "/tmp/x.db".into()));
+    let admin = crm_workbench::service::actor::os_login();
+    let mut wb = Workbench::open(&db, OpenMode::Existing, &admin).unwrap();
+    if wb.users().unwrap().iter().all(|u| u.login != "bench-sales") {
+        wb.add_user("bench-sales", crm_workbench::domain::Role::Sales, None, None).unwrap();
+    }
+    for who in [admin.as_str(), "bench-sales"] {
+        let wb = Workbench::open(&db, OpenMode::Existing, who).unwrap();
+        for _ in 0..2 {
+            let started = std::time::Instant::now();
+            let (mut after, mut n, mut bytes) = (0, 0usize, 0usize);
+            loop {
+                let page = wb.search_corpus_page(after, 5000).unwrap();
+                let Some(last) = page.last() else { break };
+                after = last.0;
+                n += page.len();
+                bytes += page.iter().map(|p| p.1.len()).sum::<usize>();
+            }
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "{who}: {n} customers in {secs:.3}s = {:.0} customers/s, {:.1} MB of text",
+                n as f64 / secs,
+                bytes as f64 / 1e6
+            );
+            assert!(n > 0, "an empty database measures nothing");
+        }
+    }
+}
