@@ -2,6 +2,7 @@
 //! golden record, built a page at a time. A value the acting user sees
 //! masked is left out entirely, so it cannot be found by what it hides.
 
+use super::Scope;
 use super::Workbench;
 use crate::domain::Field;
 use crate::error::Result;
@@ -33,80 +34,113 @@ impl Workbench {
                FROM customers WHERE id > ?1 AND merged_into IS NULL ORDER BY id LIMIT ?2",
         )?;
         let mut rows = stmt.query(params![after_id, i64::try_from(limit).unwrap_or(i64::MAX)])?;
-        let mut out: Vec<(i64, String)> = Vec::with_capacity(limit.min(4096));
-        // Per customer of the page: whether its sensitive values are hidden.
-        let mut hidden: Vec<bool> = Vec::with_capacity(limit.min(4096));
+        let cap = limit.min(8192);
+        let mut out: Vec<(i64, String)> = Vec::with_capacity(cap);
+        // Per customer of the page: whether its sensitive values are hidden,
+        // and where its contact name, phones and e-mail sit in its text (the
+        // contacts and the phone and e-mail lists mostly repeat them).
+        let mut hidden: Vec<bool> = Vec::with_capacity(cap);
+        let mut golden: Vec<[Span; 4]> = Vec::with_capacity(cap);
+        // The rights do not change within a page: look them up once.
+        let sensitive: Vec<Field> = access.sensitive_fields().collect();
+        let is_sensitive = |f: Field| sensitive.contains(&f);
+        let per_owner = matches!(access.scope(super::Permission::SensitiveView), Scope::Own | Scope::Team);
+        let hides_all = access.masks(None) && !per_owner;
+        let mut scratch = String::new();
         while let Some(r) = rows.next()? {
             let id: i64 = r.get(0)?;
-            let owner = column_text(r, 6)?;
-            let hide = access.masks(owner);
-            let shows = |f: Field| !(hide && access.is_sensitive(f));
-            let mut text = String::with_capacity(128);
-            let text_of = |i: usize| column_text(r, i);
+            let hide = if per_owner { access.masks(column_text(r, 6)?) } else { hides_all };
+            let shows = |f: Field| !(hide && is_sensitive(f));
+            let mut text = String::with_capacity(160);
+            let mut spans = [NO_SPAN; 4];
             if shows(Field::Number) {
-                push_lower(&mut text, text_of(1)?.unwrap_or(""));
+                let number = column_text(r, 1)?.unwrap_or("");
+                push_word(&mut text, |t| lower_into(t, number));
             }
             if shows(Field::Name) {
-                let name = text_of(2)?.unwrap_or("");
-                push_lower(&mut text, name);
-                if let Some(core) = text_of(3)? {
-                    push_lower(&mut text, core);
+                let name = column_text(r, 2)?.unwrap_or("");
+                push_word(&mut text, |t| lower_into(t, name));
+                if let Some(core) = column_text(r, 3)? {
+                    push_word(&mut text, |t| lower_into(t, core));
                 }
-                push_pinyin(&mut text, name);
+                if !name.is_ascii() {
+                    scratch.clear();
+                    push_word(&mut text, |t| pinyin_into(t, &mut scratch, name));
+                    push_word(&mut text, |t| t.push_str(&scratch));
+                }
             }
             if shows(Field::ContactName) {
-                if let Some(c) = text_of(4)? {
-                    push_lower(&mut text, c);
+                if let Some(c) = column_text(r, 4)? {
+                    spans[0] = push_word(&mut text, |t| lower_into(t, c));
                 }
             }
             if shows(Field::City) {
-                if let Some(c) = text_of(5)? {
-                    push_lower(&mut text, c);
+                if let Some(c) = column_text(r, 5)? {
+                    push_word(&mut text, |t| lower_into(t, c));
                 }
             }
-            if shows(Field::Mobile) {
-                push_digits(&mut text, text_of(7)?);
-            }
-            if shows(Field::Landline) {
-                push_digits(&mut text, text_of(8)?);
+            for (slot, col, f) in [(1, 7, Field::Mobile), (2, 8, Field::Landline)] {
+                if shows(f) {
+                    if let Some(v) = column_text(r, col)? {
+                        spans[slot] = push_word(&mut text, |t| digits_into(t, v));
+                    }
+                }
             }
             if shows(Field::Email) {
-                if let Some(e) = text_of(9)? {
-                    push_lower(&mut text, e);
+                if let Some(e) = column_text(r, 9)? {
+                    spans[3] = push_word(&mut text, |t| lower_into(t, e));
                 }
             }
             out.push((id, text));
             hidden.push(hide);
+            golden.push(spans);
         }
         let (Some(first), Some(last)) = (out.first().map(|x| x.0), out.last().map(|x| x.0)) else {
             return Ok(out);
         };
-        let slot = |id: i64| out.binary_search_by_key(&id, |x| x.0).ok();
-        let shows = |i: usize, f: Field| !(hidden[i] && access.is_sensitive(f));
-        // The child rows of the page's id range; rows of absorbed customers
-        // in that range find no slot and are skipped.
-        let mut extra: Vec<(usize, String)> = Vec::new();
+        // Child rows come in customer order from their index: look the next
+        // slot up from the last one, searching only when that misses.
+        let ids: Vec<i64> = out.iter().map(|x| x.0).collect();
+        let mut cursor = 0usize;
+        let mut slot = move |id: i64| -> Option<usize> {
+            for i in [cursor, cursor + 1] {
+                if ids.get(i) == Some(&id) {
+                    cursor = i;
+                    return Some(i);
+                }
+            }
+            let i = ids.binary_search(&id).ok()?;
+            cursor = i;
+            Some(i)
+        };
+        let shows = |i: usize, f: Field| !(hidden[i] && is_sensitive(f));
+        // Words from the child rows of the page's id range, all in one
+        // buffer: (customer slot, start, end). Rows of absorbed customers in
+        // that range find no slot and are skipped.
+        let mut buf = String::new();
+        let mut extra: Vec<(usize, Span)> = Vec::new();
+        let mut add = |i: usize, write: &dyn Fn(&mut String)| {
+            let start = buf.len();
+            write(&mut buf);
+            if buf.len() > start {
+                extra.push((i, (start as u32, buf.len() as u32)));
+            }
+        };
         let mut stmt = conn.prepare_cached(
-            "SELECT customer_id, name, mobile, landline, email FROM contacts
-              WHERE customer_id BETWEEN ?1 AND ?2 ORDER BY customer_id",
+            "SELECT customer_id, name, mobile, landline, email FROM contacts WHERE customer_id BETWEEN ?1 AND ?2",
         )?;
         let mut rows = stmt.query(params![first, last])?;
         while let Some(r) = rows.next()? {
             let Some(i) = slot(r.get(0)?) else { continue };
-            let mut t = String::new();
-            if shows(i, Field::ContactName) {
-                push_lower(&mut t, column_text(r, 1)?.unwrap_or(""));
+            for (col, f) in [(1, Field::ContactName), (2, Field::Mobile), (3, Field::Landline), (4, Field::Email)] {
+                if let (true, Some(v)) = (shows(i, f), column_text(r, col)?) {
+                    if f == Field::Mobile || f == Field::Landline {
+                        add(i, &|t| digits_into(t, v));
+                    } else {
+                        add(i, &|t| lower_into(t, v));
+                    }
+                }
             }
-            if shows(i, Field::Mobile) {
-                push_digits(&mut t, column_text(r, 2)?);
-            }
-            if shows(i, Field::Landline) {
-                push_digits(&mut t, column_text(r, 3)?);
-            }
-            if shows(i, Field::Email) {
-                push_lower(&mut t, column_text(r, 4)?.unwrap_or(""));
-            }
-            extra.push((i, t));
         }
         let any_visible = |f: Field| (0..out.len()).any(|i| shows(i, f));
         if any_visible(Field::Mobile) || any_visible(Field::Landline) {
@@ -117,10 +151,8 @@ impl Workbench {
             while let Some(r) = rows.next()? {
                 let Some(i) = slot(r.get(0)?) else { continue };
                 let f = if column_text(r, 1)? == Some("mobile") { Field::Mobile } else { Field::Landline };
-                if shows(i, f) {
-                    let mut t = String::new();
-                    push_digits(&mut t, column_text(r, 2)?);
-                    extra.push((i, t));
+                if let (true, Some(v)) = (shows(i, f), column_text(r, 2)?) {
+                    add(i, &|t| digits_into(t, v));
                 }
             }
         }
@@ -130,80 +162,90 @@ impl Workbench {
             let mut rows = stmt.query(params![first, last])?;
             while let Some(r) = rows.next()? {
                 let Some(i) = slot(r.get(0)?) else { continue };
-                if shows(i, Field::Email) {
-                    let mut t = String::new();
-                    push_lower(&mut t, column_text(r, 1)?.unwrap_or(""));
-                    extra.push((i, t));
+                if let (true, Some(v)) = (shows(i, Field::Email), column_text(r, 1)?) {
+                    add(i, &|t| lower_into(t, v));
                 }
             }
         }
-        for (i, t) in extra {
-            // The golden mobile is usually also in the phone list: once is enough.
-            for word in t.split(CORPUS_SEPARATOR).filter(|w| !w.is_empty()) {
-                let text = &mut out[i].1;
-                if !text.split(CORPUS_SEPARATOR).any(|w| w == word) {
-                    text.push(CORPUS_SEPARATOR);
-                    text.push_str(word);
-                }
+        // Append each customer's words once: a word already in its text (the
+        // golden mobile, also in the phone list) is not repeated.
+        extra.sort_by_key(|e| e.0);
+        let mut seen: Vec<Span> = Vec::new();
+        let mut current = usize::MAX;
+        for (i, (a, b)) in extra {
+            let text = &mut out[i].1;
+            if i != current {
+                current = i;
+                seen.clear();
+                seen.extend(golden[i].iter().copied().filter(|s| *s != NO_SPAN));
             }
-        }
-        for (_, text) in &mut out {
-            if text.starts_with(CORPUS_SEPARATOR) {
-                text.remove(0);
+            let word = &buf[a as usize..b as usize];
+            if seen.iter().any(|&(x, y)| &text[x as usize..y as usize] == word) {
+                continue;
             }
+            let span = push_word(text, |t| t.push_str(word));
+            seen.push(span);
         }
         Ok(out)
     }
 }
+
+/// Where a word sits in a search text: byte offsets (start, end).
+type Span = (u32, u32);
+const NO_SPAN: Span = (0, 0);
 
 /// Column `i` of a row as text, NULL as None.
 fn column_text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
     Ok(r.get_ref(i)?.as_str_or_null()?)
 }
 
-/// Appends ` value` in lowercase (spaces inside a value become `_`, so a
-/// value stays one word of the text).
-fn push_lower(out: &mut String, value: &str) {
-    let value = value.trim();
-    if value.is_empty() {
-        return;
+/// Appends one word (what `write` writes), after a separator unless it is
+/// the first; returns where it went, or `NO_SPAN` when it was empty.
+fn push_word(text: &mut String, write: impl FnOnce(&mut String)) -> Span {
+    let had = text.len();
+    if had > 0 {
+        text.push(CORPUS_SEPARATOR);
     }
-    out.push(CORPUS_SEPARATOR);
-    for c in value.chars() {
-        if c.is_whitespace() {
-            out.push('_');
-        } else if c.is_ascii() {
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.extend(c.to_lowercase());
+    let start = text.len();
+    write(text);
+    if text.len() == start {
+        text.truncate(had);
+        return NO_SPAN;
+    }
+    (start as u32, text.len() as u32)
+}
+
+/// `value` in lowercase; spaces inside become `_`, so a value stays one word.
+fn lower_into(out: &mut String, value: &str) {
+    for c in value.trim().chars() {
+        match c {
+            ' ' | '\t' | '\u{3000}' => out.push('_'),
+            c if c.is_ascii() => out.push(c.to_ascii_lowercase()),
+            // CJK, kana and their punctuation have no case: the common case, kept cheap.
+            '\u{3001}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' => out.push(c),
+            c if c.is_whitespace() => out.push('_'),
+            c => out.extend(c.to_lowercase()),
         }
     }
 }
 
-/// Appends ` digits` of a phone number.
-fn push_digits(out: &mut String, value: Option<&str>) {
-    let Some(v) = value else { return };
-    if !v.bytes().any(|b| b.is_ascii_digit()) {
-        return;
-    }
-    out.push(CORPUS_SEPARATOR);
-    out.extend(v.chars().filter(char::is_ascii_digit));
+/// The digits of a phone number.
+fn digits_into(out: &mut String, value: &str) {
+    out.extend(value.chars().filter(char::is_ascii_digit));
 }
 
-/// Appends ` pinyin initials` of a name: 北京星辰科技 → ` beijingxingchenkeji
-/// bjxckj`. Letters and digits in the name are kept in both; other
-/// characters are dropped. One reading per character (the most common).
-fn push_pinyin(out: &mut String, name: &str) {
-    let mut full = String::with_capacity(name.len() * 2);
-    let mut initials = String::with_capacity(name.len());
-    let mut any = false;
+/// The pinyin of a name into `full` (北京星辰科技 → `beijingxingchenkeji`)
+/// and its initials into `initials` (`bjxckj`), in one pass. Letters and
+/// digits in the name are kept in both; other characters are dropped. One
+/// reading per character (the most common).
+fn pinyin_into(full: &mut String, initials: &mut String, name: &str) {
     for (c, p) in name.chars().zip(name.to_pinyin()) {
         match p {
             Some(p) => {
-                any = true;
                 let plain = p.plain();
                 full.push_str(plain);
-                initials.push_str(&plain[..plain.chars().next().map_or(0, char::len_utf8)]);
+                // Pinyin in its plain form is ASCII.
+                initials.push_str(plain.get(..1).unwrap_or(""));
             }
             None if c.is_ascii_alphanumeric() => {
                 full.push(c.to_ascii_lowercase());
@@ -211,12 +253,6 @@ fn push_pinyin(out: &mut String, name: &str) {
             }
             None => {}
         }
-    }
-    if any {
-        out.push(CORPUS_SEPARATOR);
-        out.push_str(&full);
-        out.push(CORPUS_SEPARATOR);
-        out.push_str(&initials);
     }
 }
 
