@@ -384,3 +384,267 @@ fn the_review_queue_masks_members_for_who_may_not_see_them() {
     }
     crmwb(&db).args(["--as", "mk", "match"]).assert().code(3).stderr(predicate::str::contains("may not match"));
 }
+
+#[test]
+fn two_connections_editing_one_customer_the_stale_one_is_refused_and_nothing_is_lost() {
+    use crm_workbench::domain::Field;
+    let dir = tempfile::tempdir().unwrap();
+    let db = setup(dir.path());
+    let number = first_number(&db);
+    let admin = crm_workbench::service::actor::os_login();
+    // Two handles on one file, as two SSH sessions would have: the admin and boss (li's manager).
+    let mut first = Workbench::open(&db, OpenMode::Existing, &admin).unwrap();
+    let mut second = Workbench::open(&db, OpenMode::Existing, "boss").unwrap();
+    let id = first.customer_by_number(&number).unwrap().customer.id;
+    let v = first.customer_detail(id).unwrap().customer.version;
+    assert_eq!(second.customer_detail(id).unwrap().customer.version, v);
+    first.edit_customer(id, v, &[(Field::Industry, Some("制造业".into()))]).unwrap();
+    let err = second.edit_customer(id, v, &[(Field::Industry, Some("批发和零售业".into()))]).unwrap_err();
+    assert!(matches!(err, crm_workbench::Error::Refused(_)), "{err:?}");
+    let err = err.to_string();
+    for part in [
+        format!("{number} changed since you read it (you had version {v}, it is now version {})", v + 1),
+        "nothing was saved".to_string(),
+        format!("industry: you read (empty) and wanted `批发和零售业`, it is now `制造业` (changed by {admin})"),
+        format!("{admin}: customer.edit: industry (empty) → `制造业`"),
+    ] {
+        assert!(err.contains(&part), "missing `{part}` in: {err}");
+    }
+    // An edit of another field on the stale version is refused too: the version guards the record.
+    let err = second.edit_customer(id, v, &[(Field::NextFollowup, Some("2026-12-20".into()))]).unwrap_err();
+    assert!(err.to_string().contains("industry (empty) → `制造业`"), "{err}");
+    // Nothing lost: the first edit stands and is audited; the second retries on the fresh version.
+    let d = second.customer_detail(id).unwrap();
+    assert_eq!(d.customer.industry.as_deref(), Some("制造业"));
+    let out = second.edit_customer(id, d.customer.version, &[(Field::Industry, Some("批发和零售业".into()))]).unwrap();
+    assert_eq!(out.version, v + 2);
+    let history = first.customer_detail(id).unwrap().history;
+    let edits: Vec<(&str, &serde_json::Value)> = history
+        .iter()
+        .filter(|a| a.action == "customer.edit")
+        .map(|a| (a.actor.as_str(), &a.details["changes"][0]["new"]))
+        .collect();
+    assert!(edits.contains(&(admin.as_str(), &serde_json::json!("制造业"))), "{edits:?}");
+    assert!(edits.contains(&("boss", &serde_json::json!("批发和零售业"))), "{edits:?}");
+    // A status change (recorded with the version it started from) is named too.
+    let v = second.customer_detail(id).unwrap().customer.version;
+    first.change_status(&number, "意向客户", None, None, None).unwrap();
+    let err = second.edit_customer(id, v, &[(Field::Status, Some("潜在客户".into()))]).unwrap_err().to_string();
+    assert!(err.contains("status: you read (empty) and wanted `潜在客户`, it is now `意向客户`"), "{err}");
+    // Values the stale editor may not see stay masked in the message.
+    first
+        .set_permission(
+            crm_workbench::domain::Role::Manager,
+            crm_workbench::service::Permission::SensitiveView,
+            crm_workbench::service::Scope::None,
+        )
+        .unwrap();
+    let mut second = Workbench::open(&db, OpenMode::Existing, "boss").unwrap();
+    let v = second.customer_detail(id).unwrap().customer.version;
+    first.edit_customer(id, v, &[(Field::Mobile, Some("13800001111".into()))]).unwrap();
+    let err = second.edit_customer(id, v, &[(Field::Mobile, Some("13900002222".into()))]).unwrap_err().to_string();
+    assert!(err.contains("mobile: you read `139****5678`") && err.contains("it is now `138****1111`"), "{err}");
+    assert!(!err.contains(SECRET) && !err.contains("13800001111"), "{err}");
+}
+
+/// Every value of `secrets` is gone from every table and from the file bytes.
+fn assert_no_trace(db: &Path, secrets: &[&str]) {
+    for (table, value) in all_text(db) {
+        for s in secrets {
+            assert!(!value.contains(s), "`{s}` survives in table {table}: {value}");
+        }
+    }
+    let mut bytes = std::fs::read(db).unwrap();
+    if let Ok(wal) = std::fs::read(db.with_extension("db-wal")) {
+        bytes.extend(wal);
+    }
+    let hay = String::from_utf8_lossy(&bytes);
+    for s in secrets.iter().filter(|s| s.is_ascii()) {
+        assert!(!hay.contains(s), "`{s}` survives in the database file");
+    }
+}
+
+#[test]
+fn erasure_reaches_match_evidence_and_merge_snapshots() {
+    use crm_workbench::domain::Field;
+    use crm_workbench::service::{MatchOptions, MergeOrigin};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let crm = dir.path().join("crm.csv");
+    let shop = dir.path().join("shop.csv");
+    // Two people, each in both systems: 欧阳唯一's company, whose shop record
+    // fills in the contact's e-mail (a before-image of the contact), and
+    // 林第二's, whose shop record brings an e-mail and a contact.
+    std::fs::write(
+        &crm,
+        "编号,客户名称,联系人,手机,邮箱,地址,备注\n\
+         A1,北京唯一测试科技有限公司,欧阳唯一,13911112222,,北京市海淀区唯一路8号,私人备注XYZ\n\
+         A2,广州第二测试有限公司,林大,13655556666,,广州市天河区,\n\
+         A3,上海别的公司,张三,13800000000,,,\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &shop,
+        "编号,客户名称,联系人,手机,邮箱,备注\n\
+         S1,北京唯一测试科技有限公司,欧阳唯一,13911112222,only.test@example.org,店铺备注PQR\n\
+         S2,广州第二测试有限公司,林第二,13677778888,second.test@example.org,第二私密ABC\n",
+    )
+    .unwrap();
+    crmwb(&db).args(["import", crm.to_str().unwrap(), "--source", "crm", "--key", "编号"]).assert().success();
+    crmwb(&db).args(["import", shop.to_str().unwrap(), "--source", "shop", "--key", "编号"]).assert().success();
+    let admin = crm_workbench::service::actor::os_login();
+    let mut wb = Workbench::open(&db, OpenMode::Existing, &admin).unwrap();
+    let report = wb.run_match(&MatchOptions { full: true, ..Default::default() }).unwrap();
+    assert!(report.pairs > 0, "matching found no pairs: {report:?}");
+    let id_of = |wb: &Workbench, source_key: &str| -> i64 {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let _ = wb;
+        conn.query_row("SELECT customer_id FROM source_records WHERE source_key = ?1", [source_key], |r| r.get(0))
+            .unwrap()
+    };
+    let (a1, s1, a2, s2) = (id_of(&wb, "A1"), id_of(&wb, "S1"), id_of(&wb, "A2"), id_of(&wb, "S2"));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let keyed: i64 = conn
+        .query_row("SELECT count(*) FROM match_keys WHERE customer_id IN (?1, ?2)", [a1, s1], |r| r.get(0))
+        .unwrap();
+    assert!(keyed > 0, "matching stored no blocking keys for the pair: the test would prove nothing");
+    // The first person: merged, then erased whole (survivor and absorbed).
+    wb.merge_customers(a1, &[s1], &[(Field::Notes, s1)], MergeOrigin::Manual).unwrap();
+    // The second: merged taking the shop's e-mail and contact, split out again, then erased alone.
+    wb.merge_customers(a2, &[s2], &[(Field::Email, s2), (Field::ContactName, s2)], MergeOrigin::Manual).unwrap();
+    let a1_no = wb.customer_detail(a1).unwrap().customer.number;
+    let s1_no = wb.customer_detail(s1).unwrap().customer.number;
+    let a2_no = wb.customer_detail(a2).unwrap().customer.number;
+    let s2_no = wb.customer_detail(s2).unwrap().customer.number;
+    wb.unmerge(&s2_no).unwrap();
+    drop(wb);
+    let secrets = [
+        "唯一测试",
+        "欧阳唯一",
+        "13911112222",
+        "only.test",
+        "唯一路",
+        "私人备注XYZ",
+        "店铺备注PQR",
+        "林第二",
+        "13677778888",
+        "second.test",
+        "第二私密ABC",
+    ];
+    let before = all_text(&db);
+    for s in secrets {
+        assert!(before.iter().any(|(_, v)| v.contains(s)), "{s} was never stored: the test would prove nothing");
+    }
+    for table in ["merges", "merge_rows", "audit_log"] {
+        assert!(
+            before.iter().any(|(t, v)| t == table && secrets.iter().any(|s| v.contains(s))),
+            "no personal value in {table} before the erasure: the test would prove nothing"
+        );
+    }
+    crmwb(&db)
+        .args(["erase", &s1_no, "--reason", "PIPL 2026-18", "--yes"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(&a1_no).and(predicate::str::contains("merge snapshots")));
+    crmwb(&db).args(["erase", &s2_no, "--reason", "PIPL 2026-19", "--yes"]).assert().success();
+    assert_no_trace(&db, &secrets);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    for (sql, what) in [
+        ("SELECT count(*) FROM match_keys WHERE customer_id IN (?1, ?2, ?3)", "blocking keys"),
+        ("SELECT count(*) FROM match_pairs WHERE a IN (?1, ?2, ?3) OR b IN (?1, ?2, ?3)", "candidate pairs"),
+        (
+            "SELECT count(*) FROM match_clusters c JOIN match_cluster_members m ON m.cluster_id = c.id
+              WHERE c.state = 'open' AND m.customer_id IN (?1, ?2, ?3)",
+            "open clusters",
+        ),
+    ] {
+        let n: i64 = conn.query_row(sql, [a1, s1, s2], |r| r.get(0)).unwrap();
+        assert_eq!(n, 0, "{what} of erased customers remain");
+    }
+    // The erased merge cannot be undone, and says why rather than failing obscurely.
+    crmwb(&db).args(["unmerge", &s1_no]).assert().code(3).stderr(predicate::str::contains("was erased on request"));
+    // The second person's company keeps its own data; matching again passes the tombstones by.
+    let kept = stdout(crmwb(&db).args(["customer", "show", &a2_no]));
+    assert!(kept.contains("广州第二测试有限公司") && kept.contains("13655556666"), "{kept}");
+    crmwb(&db).args(["match", "--full"]).assert().success();
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM match_pairs WHERE a IN (?1, ?2, ?3) OR b IN (?1, ?2, ?3)", [a1, s1, s2], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(n, 0, "a later match run paired tombstones");
+    assert_no_trace(&db, &secrets);
+    crmwb(&db).arg("check").assert().success();
+}
+
+#[test]
+fn a_search_finds_no_customer_by_a_value_the_searcher_sees_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = setup(dir.path());
+    let number = first_number(&db);
+    let found = |who: &str, q: &str| {
+        let out = stdout(crmwb(&db).args(["--as", who, "customers", "--json", "--search", q]));
+        let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+        list.as_array().unwrap().iter().any(|c| c["number"] == number.as_str())
+    };
+    let admin = crm_workbench::service::actor::os_login();
+    let digits = ["13912345678", "139-1234-5678", "13912345678@163"];
+    for q in digits {
+        // li owns it and boss manages li: their searches find it by the phone and the e-mail.
+        for who in [admin.as_str(), "li", "boss"] {
+            assert!(found(who, q), "{who} does not find the customer by `{q}`");
+        }
+        // wang (sales, not the owner) and mk (marketing) see them masked: no match.
+        for who in ["wang", "mk"] {
+            assert!(!found(who, q), "{who} finds the customer by hidden `{q}`");
+        }
+    }
+    // By name and by number everyone still finds it.
+    for who in ["wang", "mk"] {
+        assert!(found(who, "腾达"), "{who} cannot find it by name");
+        assert!(found(who, &number), "{who} cannot find it by number");
+    }
+    // A field that is not sensitive is searchable by all: make e-mail not sensitive.
+    crmwb(&db)
+        .args(["permissions", "sensitive", "mobile", "landline", "address", "contract_amount", "decision_maker"])
+        .assert()
+        .success();
+    assert!(found("wang", "13912345678@163"), "e-mail is no longer sensitive, so wang may search it");
+    // (Its e-mail holds the digits, now in view; written as a phone they match only the still hidden mobile.)
+    assert!(!found("wang", "139-1234-5678"), "the mobile is still sensitive");
+}
+
+/// Times `search_corpus_page` over a whole database, as the admin (every
+/// value visible: the most text) and as a salesperson (most masked).
+/// `CRMWB_BENCH_DB=/tmp/x.db cargo test --release --test access -- --ignored corpus_speed --nocapture`
+#[test]
+#[ignore]
+fn corpus_speed() {
+    let db = std::path::PathBuf::from(std::env::var("CRMWB_BENCH_DB").unwrap_or_else(|_| "/tmp/x.db".into()));
+    let admin = crm_workbench::service::actor::os_login();
+    let mut wb = Workbench::open(&db, OpenMode::Existing, &admin).unwrap();
+    if wb.users().unwrap().iter().all(|u| u.login != "bench-sales") {
+        wb.add_user("bench-sales", crm_workbench::domain::Role::Sales, None, None).unwrap();
+    }
+    for who in [admin.as_str(), "bench-sales"] {
+        let wb = Workbench::open(&db, OpenMode::Existing, who).unwrap();
+        for _ in 0..2 {
+            let started = std::time::Instant::now();
+            let (mut after, mut n, mut bytes) = (0, 0usize, 0usize);
+            loop {
+                let page = wb.search_corpus_page(after, 5000).unwrap();
+                let Some(last) = page.last() else { break };
+                after = last.0;
+                n += page.len();
+                bytes += page.iter().map(|p| p.1.len()).sum::<usize>();
+            }
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "{who}: {n} customers in {secs:.3}s = {:.0} customers/s, {:.1} MB of text",
+                n as f64 / secs,
+                bytes as f64 / 1e6
+            );
+            assert!(n > 0, "an empty database measures nothing");
+        }
+    }
+}

@@ -313,13 +313,14 @@ pub fn erase(cli: &Cli, number: &str, reason: &str, yes: bool, out: &mut dyn Wri
     let r = wb.erase(number, reason)?;
     writeln!(
         out,
-        "Erased {}: {} source rows, {} contacts, {} phones, {} e-mails, {} interaction texts, {} audit entries redacted",
+        "Erased {}: {} source rows, {} contacts, {} phones, {} e-mails, {} interaction texts, {} merge snapshots, {} audit entries redacted",
         r.customers.join(", "),
         r.source_records,
         r.contacts,
         r.phones,
         r.emails,
         r.interactions,
+        r.merges,
         r.audit_entries
     )?;
     Ok(())

@@ -342,6 +342,23 @@ impl Access {
         self.sensitive.iter().copied()
     }
 
+    /// Whose values of `f` this user sees unmasked, for searches: a value
+    /// shown masked must not be found by what it hides.
+    pub fn visible(&self, f: Field) -> store::listing::Visible {
+        use store::listing::Visible;
+        if !self.is_sensitive(f) {
+            return Visible::All;
+        }
+        let mut names: Vec<String> = match self.scope(Permission::SensitiveView) {
+            Scope::Any => return Visible::All,
+            Scope::None => return Visible::Nobody,
+            Scope::Own => self.own.iter().cloned().collect(),
+            Scope::Team => self.team.iter().cloned().collect(),
+        };
+        names.sort_unstable();
+        Visible::Owners(names)
+    }
+
     /// Whether sensitive values of a customer with this owner are hidden.
     pub fn masks(&self, owner: Option<&str>) -> bool {
         !self.sensitive.is_empty() && !self.allows(Permission::SensitiveView, owner)

@@ -219,7 +219,9 @@ impl Workbench {
         listing::sorted_ids(self.store.conn(), &f.normalised()?, key, descending)
     }
 
-    /// Streams live customers matching `filter` in number order.
+    /// Streams live customers matching `filter` in number order. A search
+    /// matches a sensitive field (a phone, an e-mail) only of customers
+    /// whose value the user may see unmasked.
     pub fn for_each_matching_customer(
         &self,
         filter: &CustomerFilter,
@@ -230,7 +232,8 @@ impl Workbench {
         let mut after = 0;
         let mut left = limit.unwrap_or(usize::MAX);
         while left > 0 {
-            let page = listing::page_filtered(self.store.conn(), &filter, after, left.min(1000))?;
+            let visible = |f: Field| self.access.visible(f);
+            let page = listing::page_filtered(self.store.conn(), &filter, &visible, after, left.min(1000))?;
             if page.is_empty() {
                 break;
             }

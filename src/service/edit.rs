@@ -65,7 +65,7 @@ impl Workbench {
             )));
         }
         if old.version != expected_version {
-            return Err(Error::Refused(stale_message(&tx, &old, expected_version)?));
+            return Err(Error::Refused(stale_message(&tx, &self.access, &old, expected_version, changes)?));
         }
         let EditCheck { customer: c, refused, warnings } = judge_edit(&tx, &old, changes)?;
         if !refused.is_empty() {
@@ -268,39 +268,111 @@ pub(crate) fn add_contact_rows(conn: &Connection, c: &Customer, diff: &[FieldCha
     Ok(())
 }
 
-/// Why an edit on a stale version is refused: what changed since, by whom.
-fn stale_message(conn: &Connection, now: &Customer, expected: i64) -> Result<String> {
-    let mut lines = Vec::new();
+/// One field changed since the caller read the record.
+struct Since {
+    field: String,
+    /// The value when the caller read it (the first change's old value).
+    read: Option<String>,
+    by: Vec<String>,
+}
+
+/// Why an edit on a stale version is refused: every change made since the
+/// caller's version (when, who, which field, old → new) and, for each field
+/// the refused edit touched that someone else changed, the value the caller
+/// read, the value they wanted and the value now there. Values are shown as
+/// the caller may see them.
+fn stale_message(
+    conn: &Connection,
+    access: &super::Access,
+    now: &Customer,
+    expected: i64,
+    wanted: &[(Field, Option<String>)],
+) -> Result<String> {
+    // The entry that made the caller's version: edits and merges record
+    // the version they made, status changes the one they started from.
+    let anchor: i64 = conn
+        .prepare_cached(
+            "SELECT coalesce(max(id), 0) FROM audit_log WHERE customer_id = ?1
+               AND (json_extract(details, '$.version') <= ?2 OR json_extract(details, '$.version_before') < ?2)",
+        )?
+        .query_row(params![now.id, expected], |r| r.get(0))?;
     let mut stmt = conn.prepare_cached(
-        "SELECT at, actor, action, details FROM audit_log WHERE customer_id = ?1
-           AND json_extract(details, '$.version') > ?2 ORDER BY id",
+        "SELECT at, actor, action, details FROM audit_log WHERE customer_id = ?1 AND id > ?2 ORDER BY id",
     )?;
-    let rows = stmt.query_map(params![now.id, expected], |r| {
+    let rows = stmt.query_map(params![now.id, anchor], |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
     })?;
+    let owner = now.owner.as_deref();
+    let shown = |field: &str, v: Option<&str>| match v {
+        None => "(empty)".to_string(),
+        Some(v) => match Field::parse(field) {
+            Some(f) => format!("`{}`", access.field(owner, f, v)),
+            None => format!("`{}`", access.text(owner, v)),
+        },
+    };
+    let mut lines = Vec::new();
+    let mut since: Vec<Since> = Vec::new();
     for row in rows {
         let (at, actor, action, details) = row?;
         let details: serde_json::Value = serde_json::from_str(&details).unwrap_or_default();
-        let fields: Vec<String> = details["changes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|ch| {
-                let v = |k: &str| ch[k].as_str().map(|s| format!("`{s}`")).unwrap_or_else(|| "(empty)".into());
-                format!("{} {} → {}", ch["field"].as_str().unwrap_or("?"), v("old"), v("new"))
-            })
+        let s = |v: &serde_json::Value| v.as_str().map(str::to_string);
+        let mut changed: Vec<(String, Option<String>, Option<String>)> = Vec::new();
+        match action.as_str() {
+            "customer.status" => changed.push(("status".into(), s(&details["from"]), s(&details["to"]))),
+            "interaction.log" => {
+                for f in ["last_followup", "next_followup"] {
+                    let (old, new) = (s(&details[f][0]), s(&details[f][1]));
+                    if old != new {
+                        changed.push((f.into(), old, new));
+                    }
+                }
+            }
+            _ => {
+                for ch in details["changes"].as_array().into_iter().flatten() {
+                    changed.push((ch["field"].as_str().unwrap_or("?").to_string(), s(&ch["old"]), s(&ch["new"])));
+                }
+            }
+        }
+        let fields: Vec<String> = changed
+            .iter()
+            .map(|(f, old, new)| format!("{f} {} → {}", shown(f, old.as_deref()), shown(f, new.as_deref())))
             .collect();
         lines.push(if fields.is_empty() {
             format!("{at} {actor}: {action}")
         } else {
             format!("{at} {actor}: {action}: {}", fields.join(", "))
         });
+        for (f, old, _) in changed {
+            match since.iter_mut().find(|x| x.field == f) {
+                Some(x) if !x.by.contains(&actor) => x.by.push(actor.clone()),
+                Some(_) => {}
+                None => since.push(Since { field: f, read: old, by: vec![actor.clone()] }),
+            }
+        }
     }
     if lines.is_empty() {
         lines.push(format!("changed by an import or another process (last update {})", now.updated_at));
     }
+    let conflicts: Vec<String> = wanted
+        .iter()
+        .filter_map(|(f, want)| {
+            let x = since.iter().find(|x| x.field == f.name())?;
+            let want = want.as_deref().map(str::trim).filter(|v| !v.is_empty());
+            Some(format!(
+                "{}: you read {} and wanted {}, it is now {} (changed by {})",
+                f.name(),
+                shown(f.name(), x.read.as_deref()),
+                shown(f.name(), want),
+                shown(f.name(), now.get(*f)),
+                x.by.join(", ")
+            ))
+        })
+        .collect();
+    let conflicts =
+        if conflicts.is_empty() { String::new() } else { format!(" Your edit overlaps: {}.", conflicts.join("; ")) };
     Ok(format!(
-        "{} changed since you read it (you had version {expected}, it is now version {}); reload and edit again. Changes since: {}",
+        "{} changed since you read it (you had version {expected}, it is now version {}); nothing was saved.{conflicts} \
+         Changes since: {}. Reload and edit again.",
         now.number,
         now.version,
         lines.join("; ")

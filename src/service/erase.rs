@@ -17,17 +17,54 @@ pub struct ErasureReport {
     pub phones: usize,
     pub emails: usize,
     pub interactions: usize,
+    /// Merges whose snapshots were cleared (they can no longer be undone).
+    pub merges: usize,
     pub audit_entries: usize,
 }
 
 /// What erased text is replaced with.
 pub const ERASED: &str = "[已删除 erased]";
 
-/// Tables added by later features that hold a customer's personal data,
-/// and how to clear them: (table, SQL run with ?1 = a JSON array of ids).
-/// Kept in one list so a new table is one line here, and the erasure test
-/// scans every table of the schema for leftovers.
-const EXTRA_TABLES: &[(&str, &str)] = &[];
+/// What a snapshot or a before-image that held erased values becomes.
+pub(crate) const ERASED_JSON: &str = r#"{"erased":true}"#;
+
+/// Merges whose snapshots hold an erased person's values: those into an
+/// erased survivor, and undone ones an erased customer took part in. A live
+/// merge an erased customer was split out of keeps its snapshots (they are
+/// the survivor's own, recomputed without the erased member) so its other
+/// members can still be split out. ?1 = a JSON array of customer ids.
+const ERASED_MERGES: &str = "SELECT id FROM merges WHERE survivor_id IN (SELECT value FROM json_each(?1))
+     OR (undone_at IS NOT NULL AND id IN (SELECT merge_id FROM merge_members WHERE customer_id IN (SELECT value FROM json_each(?1))))";
+
+/// Every merge an erased customer took part in, as survivor or member:
+/// their audit entries quote the field values each member brought.
+const TOUCHED_MERGES: &str = "SELECT id FROM merges WHERE survivor_id IN (SELECT value FROM json_each(?1))
+     OR id IN (SELECT merge_id FROM merge_members WHERE customer_id IN (SELECT value FROM json_each(?1)))";
+
+/// Tables added by later features that hold a customer's personal data (or
+/// values derived from it), and how to clear them: (table, SQL run with
+/// ?1 = a JSON array of ids). Kept in one list so a new table is one line
+/// here, and the erasure test scans every table of the schema for leftovers.
+const EXTRA_TABLES: &[(&str, &str)] = &[
+    // Notes typed when completing a reminder.
+    (
+        "reminder_states",
+        "UPDATE reminder_states SET note = NULL WHERE note IS NOT NULL AND customer_id IN (SELECT value FROM json_each(?1))",
+    ),
+    // Hashes of the blocking values (name, phone, e-mail…): a phone's hash
+    // is found again by hashing every number, so they go.
+    ("match_keys", "DELETE FROM match_keys WHERE customer_id IN (SELECT value FROM json_each(?1))"),
+    (
+        "match_pairs",
+        "DELETE FROM match_pairs WHERE a IN (SELECT value FROM json_each(?1)) OR b IN (SELECT value FROM json_each(?1))",
+    ),
+    // A cluster with a tombstone in it is no longer a question to review.
+    (
+        "match_clusters",
+        "UPDATE match_clusters SET state = 'superseded' WHERE state = 'open' AND id IN
+             (SELECT cluster_id FROM match_cluster_members WHERE customer_id IN (SELECT value FROM json_each(?1)))",
+    ),
+];
 
 impl Workbench {
     /// Removes a customer's personal data everywhere — golden record,
@@ -118,6 +155,22 @@ impl Workbench {
             for (_, sql) in EXTRA_TABLES {
                 tx.execute(sql, [&ids_json])?;
             }
+            // Before-images of rows a merge or a move changed: a contact's
+            // details before they were filled, a custom value, an archived
+            // phone or e-mail.
+            tx.execute(
+                &format!(
+                    "UPDATE merge_rows SET before = ?2 WHERE from_customer IN {in_ids} OR merge_id IN ({ERASED_MERGES})
+                        OR move_id IN (SELECT id FROM source_moves WHERE from_customer IN {in_ids} OR to_customer IN {in_ids})"
+                ),
+                params![&ids_json, ERASED_JSON],
+            )?;
+            // The golden records before and after each merge, and its field
+            // choices; an unmerge of such a merge is refused (`unmerge_in`).
+            report.merges = tx.execute(
+                &format!("UPDATE merges SET before = ?2, after = ?2, choices = ?2 WHERE id IN ({ERASED_MERGES})"),
+                params![&ids_json, ERASED_JSON],
+            )?;
             // The tombstone: the number (so references resolve), kind and dates.
             let clear: Vec<String> = customers::TEXT_FIELDS
                 .iter()
@@ -136,8 +189,11 @@ impl Workbench {
             // these customers go, the fact that something happened stays.
             tx.execute("INSERT INTO erasure_guard (open) VALUES (1)", [])?;
             report.audit_entries = tx.execute(
-                &format!("UPDATE audit_log SET details = '{{\"erased\":true}}' WHERE customer_id IN {in_ids}"),
-                [&ids_json],
+                &format!(
+                    "UPDATE audit_log SET details = ?2 WHERE customer_id IN {in_ids}
+                        OR (entity = 'merge' AND entity_id IN (SELECT CAST(id AS TEXT) FROM ({TOUCHED_MERGES})))"
+                ),
+                params![&ids_json, ERASED_JSON],
             )?;
             tx.execute("DELETE FROM erasure_guard", [])?;
             store::audit::append(

@@ -879,6 +879,13 @@ fn unmerge_in(tx: &Connection, id: i64, actor: &str, now: &str) -> Result<Unmerg
     let merge = load_merge(tx, merge_id)?;
     let s = merge.survivor;
     let s_number = merges::number_of(tx, s)?;
+    if merge.before.get("erased").is_some() {
+        return Err(Error::Refused(format!(
+            "merge #{} into {s_number} cannot be undone: a customer in it was erased on request, and with it the \
+             merge's record of what it changed (see `crmwb audit --customer {s_number}`)",
+            merge.id
+        )));
+    }
     check_nothing_built_on(tx, &merge, &s_number, &returning)?;
     let mut restored = Vec::new();
     for &b in &returning {

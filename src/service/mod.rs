@@ -14,6 +14,7 @@ mod import;
 mod matching;
 mod merge;
 mod quality;
+mod search;
 pub mod survivorship;
 
 pub use access::{Access, Permission, Scope, Subject};
@@ -32,6 +33,7 @@ pub use merge::{
     UnmergeOutcome,
 };
 pub use quality::{FieldQuality, QualityReport, SampledCustomer, KEY_FIELDS};
+pub use search::CORPUS_SEPARATOR;
 pub use survivorship::{ChoiceReason, Rule, SurvivorshipConfig};
 
 use crate::domain::{AuditEntry, Customer, ImportBatch, Role};

@@ -37,6 +37,31 @@ impl CustomerFilter {
     }
 }
 
+/// Whose values of a field a search may look at: a role that sees a field
+/// masked must not find a customer by it (by the digits of a hidden phone).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Visible {
+    All,
+    /// Customers whose owner (trimmed) is one of these names.
+    Owners(Vec<String>),
+    Nobody,
+}
+
+impl Visible {
+    /// ` AND <owner condition>` with its values, or None when no customer's
+    /// value may be searched.
+    fn guard(&self) -> Option<(&'static str, Vec<Value>)> {
+        match self {
+            Visible::All => Some(("", Vec::new())),
+            Visible::Owners(names) => Some((
+                " AND trim(coalesce(owner, '')) IN (SELECT value FROM json_each(?))",
+                vec![Value::Text(serde_json::to_string(names).unwrap_or_else(|_| "[]".into()))],
+            )),
+            Visible::Nobody => None,
+        }
+    }
+}
+
 fn like(s: &str) -> String {
     let mut out = String::from("%");
     for ch in s.chars() {
@@ -50,7 +75,14 @@ fn like(s: &str) -> String {
 }
 
 /// A page of live customers matching `f` after `after_id`, in id order.
-pub fn page_filtered(conn: &Connection, f: &CustomerFilter, after_id: i64, limit: usize) -> Result<Vec<Customer>> {
+/// `visible` says whose values of each field the search may match.
+pub fn page_filtered(
+    conn: &Connection,
+    f: &CustomerFilter,
+    visible: &dyn Fn(Field) -> Visible,
+    after_id: i64,
+    limit: usize,
+) -> Result<Vec<Customer>> {
     let mut sql = format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id > ?1 AND merged_into IS NULL");
     let mut values: Vec<Value> = vec![Value::Integer(after_id), Value::Integer(limit as i64)];
     let mut add = |cond: &str, v: Vec<Value>, sql: &mut String| {
@@ -76,12 +108,33 @@ pub fn page_filtered(conn: &Connection, f: &CustomerFilter, after_id: i64, limit
         let pattern = Value::Text(like(q));
         let digits: String = q.chars().filter(char::is_ascii_digit).collect();
         let phone = Value::Text(if digits.len() >= 7 { digits } else { "\u{0}".into() });
-        add(
-            "(name LIKE ? ESCAPE '\\' OR contact_name LIKE ? ESCAPE '\\' OR number LIKE ? ESCAPE '\\' \
-             OR email LIKE ? ESCAPE '\\' OR id IN (SELECT customer_id FROM customer_phones WHERE number = ? OR replace(number, '-', '') = ?))",
-            vec![pattern.clone(), pattern.clone(), pattern.clone(), pattern, phone.clone(), phone],
-            &mut sql,
-        );
+        let phones = |kind: &str| {
+            format!(
+                "id IN (SELECT customer_id FROM customer_phones WHERE kind = '{kind}' \
+                 AND (number = ? OR replace(number, '-', '') = ?))"
+            )
+        };
+        let branches: [(Field, String, Vec<Value>); 6] = [
+            (Field::Name, "name LIKE ? ESCAPE '\\'".into(), vec![pattern.clone()]),
+            (Field::ContactName, "contact_name LIKE ? ESCAPE '\\'".into(), vec![pattern.clone()]),
+            (Field::Number, "number LIKE ? ESCAPE '\\'".into(), vec![pattern.clone()]),
+            (Field::Email, "email LIKE ? ESCAPE '\\'".into(), vec![pattern]),
+            (Field::Mobile, phones("mobile"), vec![phone.clone(), phone.clone()]),
+            (Field::Landline, phones("landline"), vec![phone.clone(), phone]),
+        ];
+        let mut cond = Vec::new();
+        let mut vals = Vec::new();
+        for (field, text, v) in branches {
+            if let Some((guard, gv)) = visible(field).guard() {
+                cond.push(format!("({text}{guard})"));
+                vals.extend(v);
+                vals.extend(gv);
+            }
+        }
+        if cond.is_empty() {
+            cond.push("0".into());
+        }
+        add(&format!("({})", cond.join(" OR ")), vals, &mut sql);
     }
     sql.push_str(" ORDER BY id LIMIT ?2");
     let mut stmt = conn.prepare_cached(&sql)?;

@@ -95,10 +95,15 @@ fn fill_children(conn: &Connection, recs: &mut [InputRecord], filter: &str) -> R
     Ok(())
 }
 
+/// An erased customer's tombstone is nobody to match: all tombstones share
+/// one placeholder name.
+const NOT_ERASED: &str = "flags IS NOT 'erased'";
+
 /// Every live customer, ready for matching.
 pub fn load_all(conn: &Connection) -> Result<Vec<InputRecord>> {
-    let mut stmt =
-        conn.prepare(&format!("SELECT {INPUT_COLUMNS} FROM customers WHERE merged_into IS NULL ORDER BY id"))?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {INPUT_COLUMNS} FROM customers WHERE merged_into IS NULL AND {NOT_ERASED} ORDER BY id"
+    ))?;
     let mut recs: Vec<InputRecord> = stmt.query_map([], row_to_input)?.collect::<rusqlite::Result<_>>()?;
     fill_children(conn, &mut recs, "")?;
     Ok(recs)
@@ -110,7 +115,7 @@ pub fn load_ids(conn: &Connection, ids: &[i64]) -> Result<Vec<InputRecord>> {
     for chunk in ids.chunks(500) {
         let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
         let mut stmt = conn.prepare(&format!(
-            "SELECT {INPUT_COLUMNS} FROM customers WHERE merged_into IS NULL AND id IN ({list}) ORDER BY id"
+            "SELECT {INPUT_COLUMNS} FROM customers WHERE merged_into IS NULL AND {NOT_ERASED} AND id IN ({list}) ORDER BY id"
         ))?;
         let mut recs: Vec<InputRecord> = stmt.query_map([], row_to_input)?.collect::<rusqlite::Result<_>>()?;
         fill_children(conn, &mut recs, &format!("WHERE customer_id IN ({list})"))?;

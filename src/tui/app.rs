@@ -489,7 +489,6 @@ impl App {
                 message: &mut self.message,
                 effects: &mut effects,
                 area: view::areas(self.size).main,
-                theme: self.theme,
                 pane,
             };
             f(&mut panes, &mut cx);

@@ -216,10 +216,6 @@ impl Jobs {
         Some(r.label.clone())
     }
 
-    pub fn is_running(&self, id: JobId) -> bool {
-        self.running.iter().any(|r| r.id == id)
-    }
-
     pub fn visible(&self) -> impl Iterator<Item = &Running> {
         self.running.iter().filter(|r| r.visible)
     }

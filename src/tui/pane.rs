@@ -9,7 +9,6 @@
 use super::app::Message;
 use super::form::Form;
 use super::jobs::{JobCtl, JobId, Jobs, Output};
-use super::view::Theme;
 use crate::error::Result;
 use crate::service::Workbench;
 use ratatui::layout::Rect;
@@ -77,7 +76,6 @@ pub(crate) struct Cx<'a> {
     pub effects: &'a mut Vec<Effect>,
     /// The pane's area on screen, for paging.
     pub area: Rect,
-    pub theme: Theme,
     pub pane: PaneId,
 }
 

@@ -41,10 +41,6 @@ impl Chunk {
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
         &self.text[start..self.ends[i] as usize]
     }
-
-    pub fn last_id(&self) -> Option<i64> {
-        self.ids.last().copied()
-    }
 }
 
 /// A parsed query: lowercase terms, all of which must match.
