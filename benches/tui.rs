@@ -70,7 +70,6 @@ fn main() {
     // First frame: open, build the app, draw once.
     let t0 = Instant::now();
     let wb = Workbench::open(&path, OpenMode::Existing, &crm_workbench::service::actor::os_login()).unwrap();
-    let customers = wb.customer_count().unwrap();
     let mut app = App::new(wb, load_keymap(None).unwrap(), Theme { color: false }, size).unwrap();
     let mut term = Terminal::new(TestBackend::new(size.width, size.height)).unwrap();
     term.draw(|f| render(&app, f)).unwrap();
@@ -122,6 +121,7 @@ fn main() {
     let (f_median, f_p99) = (percentile(&mut firsts.clone(), 0.5), percentile(&mut firsts, 0.99));
     let full_median = percentile(&mut fulls, 0.5);
 
+    let customers = app.workbench().customer_count().unwrap();
     let db_mb = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) as f64 / 1048576.0;
     println!("commit {commit}, {} cores", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
     println!("database {} — {customers} customers, {db_mb:.0} MB", path.display());

@@ -171,6 +171,9 @@ impl Workbench {
         }
         let real = self.real_actor.as_deref().unwrap_or(&self.actor);
         let mut wb = Workbench::open(self.store.path(), OpenMode::Existing, real)?;
+        // Background work mostly scans: a big page cache per job would only
+        // add to the process's memory, not speed it up.
+        wb.store.conn().execute_batch("PRAGMA cache_size = -8192")?;
         wb.act_as(&self.actor)?;
         wb.set_clock(self.clock);
         Ok(Some(wb))

@@ -60,7 +60,10 @@ impl Workbench {
             if shows(Field::Name) {
                 let name = column_text(r, 2)?.unwrap_or("");
                 push_word(&mut text, |t| lower_into(t, name));
-                if let Some(core) = column_text(r, 3)? {
+                // The core is nearly always part of the name already; only a
+                // core the name does not spell out is worth its memory.
+                if let Some(core) = column_text(r, 3)?.filter(|c| !name.contains(c) && !name.to_lowercase().contains(c))
+                {
                     push_word(&mut text, |t| lower_into(t, core));
                 }
                 if !name.is_ascii() {

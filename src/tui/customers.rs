@@ -103,7 +103,15 @@ pub(crate) struct Filter {
     pub hits: Vec<(i64, i64)>,
     /// Searches running for the current query (one per batch of chunks).
     pub jobs: Vec<JobId>,
+    /// Hits arrived but not yet in the list: merged in at most every
+    /// `APPLY_EVERY`, so a query matching half the customers does not
+    /// re-rank and redraw for every slice.
+    pending: Vec<(i64, i64)>,
+    applied_at: Option<std::time::Instant>,
 }
+
+/// How often streamed hits are merged into the list.
+const APPLY_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// The fuzzy index, loaded in the background on first use.
 #[derive(Default)]
@@ -313,16 +321,38 @@ impl CustomersPane {
             return;
         }
         let id = cx.spawn_pure("filtering", move |ctl| {
+            // Hits are reported a slice at a time, so the first ones show
+            // while the rest of the index is still being searched.
+            let mut found = Vec::new();
             for c in chunks {
-                let hits = search::search(&c, &q, &|| ctl.cancelled());
-                if ctl.cancelled() {
-                    break;
+                for start in (0..c.len()).step_by(search::SLICE) {
+                    let end = (start + search::SLICE).min(c.len());
+                    found.extend(search::search_range(&c, start..end, &q, &|| ctl.cancelled()));
+                    if ctl.cancelled() {
+                        return Ok(Box::new(()));
+                    }
+                    // Few hits so far: keep going rather than re-rank the list for each one.
+                    if found.len() >= 64 || (end == c.len() && !found.is_empty()) {
+                        ctl.partial(std::mem::take(&mut found));
+                    }
                 }
-                ctl.partial(hits);
             }
             Ok(Box::new(()))
         });
         self.filter.jobs.push(id);
+    }
+
+    /// Merges the hits that arrived into the ranked list.
+    fn apply_hits(&mut self, cx: &mut Cx) {
+        if self.filter.pending.is_empty() {
+            return;
+        }
+        let mut new = std::mem::take(&mut self.filter.pending);
+        search::rank(&mut new);
+        let old = std::mem::take(&mut self.filter.hits);
+        self.filter.hits = search::merge_ranked(old, new);
+        self.filter.applied_at = Some(std::time::Instant::now());
+        self.rebuild(cx);
     }
 
     /// The query changed: drop the old search, start the new one.
@@ -331,6 +361,8 @@ impl CustomersPane {
             cx.jobs.cancel(j);
         }
         self.filter.hits.clear();
+        self.filter.pending.clear();
+        self.filter.applied_at = None;
         self.filter.query = Query::parse(self.filter.input.text());
         if self.filter.query.is_some() {
             self.load_index(cx);
@@ -686,13 +718,18 @@ impl CustomersPane {
             match ev {
                 JobEvent::Partial(p) => {
                     if let Ok(h) = p.downcast::<Vec<(i64, i64)>>() {
-                        self.filter.hits.extend(*h);
-                        search::rank(&mut self.filter.hits);
-                        self.rebuild(cx);
+                        self.filter.pending.extend(*h);
+                        // The first page of hits at once; then at a steady pace.
+                        let due = self.filter.hits.len() < 100
+                            || self.filter.applied_at.is_none_or(|t| t.elapsed() >= APPLY_EVERY);
+                        if due {
+                            self.apply_hits(cx);
+                        }
                     }
                 }
                 JobEvent::Done(r) => {
                     self.filter.jobs.retain(|j| *j != id);
+                    self.apply_hits(cx);
                     if let Err(e) = r {
                         cx.error(format!("filtering: {e}"));
                     }

@@ -56,12 +56,26 @@ impl Query {
     }
 }
 
-/// Scores every customer of `chunk` against `q`: (score, id) for each match,
-/// best first. Stops early (returning what it has) when `stop` says so.
+/// Customers scored between two reports of hits: small enough that the
+/// first hits show within a frame or two of a keystroke.
+pub(crate) const SLICE: usize = 2048;
+
+/// Scores every customer of `chunk` against `q`: (score, id) for each match.
+/// Stops early (returning what it has) when `stop` says so.
 pub(crate) fn search(chunk: &Chunk, q: &Query, stop: &dyn Fn() -> bool) -> Vec<(i64, i64)> {
+    search_range(chunk, 0..chunk.len(), q, stop)
+}
+
+/// The same for the customers `range` of `chunk`.
+pub(crate) fn search_range(
+    chunk: &Chunk,
+    range: std::ops::Range<usize>,
+    q: &Query,
+    stop: &dyn Fn() -> bool,
+) -> Vec<(i64, i64)> {
     let m = SkimMatcherV2::default();
     let mut out = Vec::new();
-    for i in 0..chunk.len() {
+    for i in range {
         if i % 4096 == 0 && stop() {
             break;
         }
@@ -88,6 +102,23 @@ pub(crate) fn search(chunk: &Chunk, q: &Query, stop: &dyn Fn() -> bool) -> Vec<(
 /// Orders hits best first, ties by id, so results are stable as they stream.
 pub(crate) fn rank(hits: &mut [(i64, i64)]) {
     hits.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+}
+
+/// Merges two lists ranked by `rank` into one, in linear time.
+pub(crate) fn merge_ranked(a: Vec<(i64, i64)>, b: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
+    let better = |x: &(i64, i64), y: &(i64, i64)| x.0 > y.0 || (x.0 == y.0 && x.1 < y.1);
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    loop {
+        let take_a = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => better(x, y),
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        out.extend(if take_a { a.next() } else { b.next() });
+    }
+    out
 }
 
 #[cfg(test)]
@@ -117,6 +148,17 @@ mod tests {
         assert!(ids("acme 北京").is_empty());
         assert_eq!(ids("000002")[0], 2, "an exact number fragment ranks first");
         assert_eq!(Query::parse("   "), None);
+    }
+
+    #[test]
+    fn merging_ranked_lists_keeps_the_rank() {
+        let mut a = vec![(5, 1), (9, 2), (1, 3)];
+        let mut b = vec![(9, 0), (4, 7), (5, 0)];
+        rank(&mut a);
+        rank(&mut b);
+        let mut all = [a.clone(), b.clone()].concat();
+        rank(&mut all);
+        assert_eq!(merge_ranked(a, b), all);
     }
 
     #[test]
