@@ -162,6 +162,13 @@ impl Workbench {
         Ok(())
     }
 
+    /// Sets this connection's page cache, in MiB. The workbench keeps a
+    /// small one: it reads windows of a list, not whole tables.
+    pub fn set_page_cache_mb(&self, mb: u32) -> Result<()> {
+        self.store.conn().execute_batch(&format!("PRAGMA cache_size = -{}", u64::from(mb) * 1024))?;
+        Ok(())
+    }
+
     /// A second connection to the same database as the same user, for work
     /// on another thread (the TUI's background jobs). `None` for an
     /// in-memory database, which no second connection can see.

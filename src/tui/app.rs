@@ -89,6 +89,9 @@ pub struct App {
 
 impl App {
     pub fn new(wb: Workbench, keymap: Keymap, theme: Theme, size: Rect) -> Result<App> {
+        // Windows of rows and one customer's detail at a time: 16 MB of
+        // pages is plenty, and keeps a million-customer session small.
+        wb.set_page_cache_mb(16)?;
         let role = wb.role()?;
         let db_name = wb
             .path()

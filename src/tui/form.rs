@@ -1451,8 +1451,7 @@ mod tests {
         assert!(banner.contains("优先级: yours (empty) · theirs `高`"), "{banner}");
         assert_eq!(field(&app, "city").input.text(), "天津", "the user's edit is kept");
         assert_eq!(field(&app, "priority").input.text(), "高", "their value where the user typed nothing");
-        app.jobs.wait_idle();
-        app.tick();
+        app.settle();
         let s = screen(&app);
         insta::assert_snapshot!("edit_stale_80x24", s);
         press(&mut app, "<C-s>");

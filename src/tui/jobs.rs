@@ -219,17 +219,4 @@ impl Jobs {
     pub fn visible(&self) -> impl Iterator<Item = &Running> {
         self.running.iter().filter(|r| r.visible)
     }
-
-    /// Blocks until every job has ended, delivering nothing; for tests.
-    #[cfg(test)]
-    pub fn wait_idle(&mut self) -> Vec<(JobId, PaneId, JobEvent)> {
-        let mut out = Vec::new();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while !self.running.is_empty() && std::time::Instant::now() < deadline {
-            out.extend(self.poll());
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        out.extend(self.poll());
-        out
-    }
 }

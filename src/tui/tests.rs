@@ -407,9 +407,9 @@ fn sort_cycles_columns_and_reverses() {
     assert!(screen(&app).contains("客户名称▲"));
     press(&mut app, "r");
     app.settle();
-    let mut rev = first.clone();
+    let mut rev = (*first).clone();
     rev.reverse();
-    assert_eq!(app.customers.ids, rev, "all names are distinct and present, so reversing is exact");
+    assert_eq!(*app.customers.ids, rev, "all names are distinct and present, so reversing is exact");
     assert!(screen(&app).contains("客户名称▼"));
 }
 
