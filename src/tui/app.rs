@@ -358,6 +358,11 @@ impl App {
                 self.show(PaneId::ALL[j]);
             }
             Action::PaneCustomers => self.show(PaneId::Customers),
+            // From any pane: find a customer.
+            Action::FilterOpen => {
+                self.show(PaneId::Customers);
+                self.with_pane(PaneId::Customers, |p, cx| p.customers.update(Action::FilterOpen, cx));
+            }
             Action::PaneDuplicates => self.show(PaneId::Duplicates),
             Action::PaneFollowups => self.show(PaneId::Followups),
             Action::PaneImports => self.show(PaneId::Imports),

@@ -542,3 +542,13 @@ fn detail_flags_fields_and_shows_follow_ups_and_merges() {
     assert!(t.contains("── Follow-ups (1) ──") && t.contains("2026-03-01"), "{t}");
     assert!(t.contains("── Merges (1) ──") && t.contains("absorbed CRM2026-000002"), "{t}");
 }
+
+#[test]
+fn slash_finds_a_customer_from_any_pane() {
+    let mut app = app(80, 24);
+    press(&mut app, "3 /");
+    assert_eq!(app.pane(), PaneId::Customers);
+    assert_eq!(app.pane_context(), Context::Filter);
+    typed(&mut app, "云帆");
+    assert_eq!(names(&app), vec!["上海云帆贸易有限公司".to_string()]);
+}
