@@ -62,6 +62,7 @@ pub(crate) const SLICE: usize = 2048;
 
 /// Scores every customer of `chunk` against `q`: (score, id) for each match.
 /// Stops early (returning what it has) when `stop` says so.
+#[cfg(test)]
 pub(crate) fn search(chunk: &Chunk, q: &Query, stop: &dyn Fn() -> bool) -> Vec<(i64, i64)> {
     search_range(chunk, 0..chunk.len(), q, stop)
 }
