@@ -552,3 +552,15 @@ fn slash_finds_a_customer_from_any_pane() {
     typed(&mut app, "云帆");
     assert_eq!(names(&app), vec!["上海云帆贸易有限公司".to_string()]);
 }
+
+#[test]
+fn overlays_over_cjk_text_keep_their_borders() {
+    let mut app = app(80, 24);
+    for keys in [":", "<Esc> <Space> <Space> M"] {
+        press(&mut app, keys);
+        let s = screen(&app);
+        // Every overlay line that has a left border has its corner or side intact.
+        let top = s.lines().find(|l| l.contains("Command palette") || l.contains("Merge customers?")).unwrap();
+        assert!(top.contains('╔'), "{s}");
+    }
+}

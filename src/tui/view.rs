@@ -418,6 +418,15 @@ fn centred(area: Rect, w: u16, h: u16) -> Rect {
     Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 3, w, h)
 }
 
+/// Clears `r` and one column either side of it: a wide character just
+/// outside the box would otherwise spill its half over the border.
+fn clear_with_margin(f: &mut Frame, r: Rect) {
+    let size = f.area();
+    let x = r.x.saturating_sub(1);
+    let right = (r.right() + 1).min(size.right());
+    f.render_widget(Clear, Rect::new(x, r.y, right - x, r.height));
+}
+
 fn render_palette(app: &App, p: &Palette, f: &mut Frame, area: Rect) {
     let theme = app.theme;
     let rows = area.height.saturating_sub(4).min(14);
@@ -427,7 +436,7 @@ fn render_palette(app: &App, p: &Palette, f: &mut Frame, area: Rect) {
         .border_style(theme.border(true))
         .title(Span::styled(" Command palette ", theme.border(true)));
     let inner = block.inner(r);
-    f.render_widget(Clear, r);
+    clear_with_margin(f, r);
     f.render_widget(block, r);
     let cols = inner.width as usize;
     let (shown, cur) = p.input.view(cols.saturating_sub(3));
@@ -470,7 +479,7 @@ fn render_confirm(app: &App, c: &Confirm, f: &mut Frame, area: Rect) {
             Span::raw("no "),
         ]));
     let inner = block.inner(r);
-    f.render_widget(Clear, r);
+    clear_with_margin(f, r);
     f.render_widget(block, r);
     let lines: Vec<Line> =
         c.body.iter().map(|l| Line::from(truncate(&sanitize(l), inner.width as usize).into_owned())).collect();
