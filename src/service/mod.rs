@@ -180,8 +180,7 @@ impl Workbench {
         let mut wb = Workbench::open(self.store.path(), OpenMode::Existing, real)?;
         // Background work mostly scans: a big page cache per job would only
         // add to the process's memory, not speed it up.
-        // Nor should their sorts and temporary tables sit in memory.
-        wb.store.conn().execute_batch("PRAGMA cache_size = -8192; PRAGMA temp_store = FILE;")?;
+        wb.store.conn().execute_batch("PRAGMA cache_size = -8192")?;
         wb.act_as(&self.actor)?;
         wb.set_clock(self.clock);
         Ok(Some(wb))

@@ -77,17 +77,24 @@ impl Running {
     }
 }
 
+type PureWork = Box<dyn FnOnce() + Send>;
+
 pub(crate) struct Jobs {
     tx: Sender<(JobId, JobEvent)>,
     rx: Receiver<(JobId, JobEvent)>,
     pub running: Vec<Running>,
     next: JobId,
+    /// The one thread that runs work needing no database, one job after
+    /// another: a search per keystroke on threads of their own would each
+    /// leave an allocator arena behind, and a cancelled search ends within
+    /// a slice anyway.
+    pure: Option<Sender<PureWork>>,
 }
 
 impl Default for Jobs {
     fn default() -> Self {
         let (tx, rx) = channel();
-        Jobs { tx, rx, running: Vec::new(), next: 1 }
+        Jobs { tx, rx, running: Vec::new(), next: 1, pure: None }
     }
 }
 
@@ -167,13 +174,34 @@ impl Jobs {
             cancel: Arc::clone(&cancel),
         });
         let ctl = JobCtl { id, tx: self.tx.clone(), cancel };
-        let spawned = std::thread::Builder::new().name(format!("crmwb-job-{id}")).spawn(move || {
-            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&ctl)))
-                .unwrap_or_else(|_| Err("the job failed".to_string()));
+        let job: PureWork = Box::new(move || {
+            // A cancelled job still reports its end, so its owner can forget it.
+            let r = if ctl.cancelled() {
+                Err("cancelled".to_string())
+            } else {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&ctl)))
+                    .unwrap_or_else(|_| Err("the job failed".to_string()))
+            };
             let _ = ctl.tx.send((ctl.id, JobEvent::Done(r)));
         });
-        if let Err(e) = spawned {
-            let _ = self.tx.send((id, JobEvent::Done(Err(format!("cannot start a thread: {e}")))));
+        if self.pure.is_none() {
+            let (ptx, prx) = channel::<PureWork>();
+            let started = std::thread::Builder::new().name("crmwb-search".into()).spawn(move || {
+                for job in prx {
+                    job();
+                }
+            });
+            match started {
+                Ok(_) => self.pure = Some(ptx),
+                Err(e) => {
+                    let _ = self.tx.send((id, JobEvent::Done(Err(format!("cannot start a thread: {e}")))));
+                    return id;
+                }
+            }
+        }
+        if let Some(Err(e)) = self.pure.as_ref().map(|p| p.send(job)) {
+            // The worker is gone (it can only end by a panic outside a job): run it here.
+            (e.0)();
         }
         id
     }
