@@ -564,3 +564,47 @@ fn overlays_over_cjk_text_keep_their_borders() {
         assert!(top.contains('╔'), "{s}");
     }
 }
+
+/// Every pane and every editor, at the smallest and a large terminal, on the
+/// fixture's CJK names, escape sequence and U+202E (customer 3 carries the
+/// escape sequence in its notes and source row, 4 the bidi override).
+#[test]
+fn every_pane_and_editor_at_80x24_and_160x48() {
+    for (w, h) in [(80u16, 24u16), (160, 48)] {
+        let mut wb = workbench();
+        // Two near-identical rows, so the Duplicates pane has a cluster to show.
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("dup.csv");
+        std::fs::write(
+            &csv,
+            "客户名称,联系人,手机,城市\n北京星辰科技有限公司,张伟,13800001111,北京\n北京星辰科技公司,张伟,138-0000-1111,北京市\n",
+        )
+        .unwrap();
+        wb.import(&csv, &ImportOptions { source: "dup".into(), ..Default::default() }, &mut |_| {}).unwrap();
+        let r = wb.run_match(&crate::service::MatchOptions::default()).unwrap();
+        assert!(wb.queue_size().unwrap() > 0, "{r:?}");
+        let mut app = App::new(wb, load_keymap(None).unwrap(), Theme { color: false }, Rect::new(0, 0, w, h)).unwrap();
+        app.settle();
+        for (name, keys) in
+            [("customers", "1"), ("duplicates", "2"), ("followups", "3"), ("imports", "4"), ("quality", "5")]
+        {
+            press(&mut app, keys);
+            app.settle();
+            let s = screen(&app);
+            assert!(!s.contains('\x1b') && !s.contains('\u{202E}'), "{s}");
+            insta::assert_snapshot!(format!("pane_{name}_{w}x{h}"), s);
+        }
+        press(&mut app, "1 g g j j");
+        for (name, keys) in
+            [("edit", "e"), ("new", "n"), ("status", "S"), ("owner", "O"), ("contact", "a"), ("interaction", "i")]
+        {
+            press(&mut app, keys);
+            assert!(matches!(app.overlay, Some(app::Overlay::Form(_))), "{name}: {:?}", app.message());
+            let s = screen(&app);
+            assert!(!s.contains('\x1b'), "{s}");
+            insta::assert_snapshot!(format!("editor_{name}_{w}x{h}"), s);
+            press(&mut app, "<Esc>");
+            assert!(app.overlay.is_none(), "{name}: Esc on an untouched editor closes it");
+        }
+    }
+}
