@@ -96,6 +96,7 @@ fn main() {
         lat.push(ms(t.elapsed()));
     }
     let (median, p99, max) = (percentile(&mut lat, 0.5), percentile(&mut lat, 0.99), percentile(&mut lat, 1.0));
+    let rss_nav = peak_rss_mb();
 
     // Filter: from the keystroke to the first results on screen, and to the end.
     let mut firsts = Vec::new();
@@ -134,7 +135,7 @@ fn main() {
     println!("navigation key→frame: median {median:.2} ms, p99 {p99:.2} ms, max {max:.2} ms over {} keys (target < 5 / < 16 ms)", lat.len());
     println!("filter first results: median {f_median:.1} ms, p99 {f_p99:.1} ms after a keystroke (target < 100 ms); all results: median {full_median:.0} ms; last query {hits} hits");
     println!(
-        "peak RSS:           {} MB (target < 300 MB); after the first frame {rss_first} MB, with the list {rss_list} MB, with the filter index of {indexed} customers {rss_index} MB",
+        "peak RSS:           {} MB (target < 300 MB); after the first frame {rss_first} MB, with the list {rss_list} MB, with the filter index of {indexed} customers {rss_index} MB, after navigating {rss_nav} MB",
         peak_rss_mb()
     );
 }
