@@ -210,6 +210,19 @@ pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec
     ra
 }
 
+/// Runs `f` over the two halves of `0..n` on two threads, results in order.
+pub fn par_halves<R: Send>(n: usize, f: impl Fn(std::ops::Range<usize>) -> R + Sync) -> Vec<R> {
+    if n < 4096 {
+        return vec![f(0..n)];
+    }
+    let f = &f;
+    std::thread::scope(|s| {
+        let h = s.spawn(move || f(n / 2..n));
+        let first = f(0..n / 2);
+        vec![first, h.join().expect("worker thread")]
+    })
+}
+
 pub fn prepare(inputs: &[InputRecord], plan: &Plan) -> Vec<Record> {
     par_map(inputs, |r| Record::from_input(r, &plan.custom))
 }

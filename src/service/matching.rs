@@ -155,6 +155,33 @@ fn sub_key(h: u64, r: &Record) -> u64 {
     matching::features::key_hash("sub", &format!("{h}|{}", place_of(r)))
 }
 
+/// Customers loaded per chunk: the loaded form of a customer is several
+/// times its prepared form, so only one chunk of it is held at a time.
+const LOAD_CHUNK: usize = 32_768;
+
+/// Every live customer prepared for matching. Loading (SQLite, one thread)
+/// and preparing (pinyin, name parts) overlap: a worker prepares one chunk
+/// while the next is read.
+fn load_prepared(conn: &rusqlite::Connection, plan: &Plan) -> Result<Vec<Record>> {
+    std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<matching::InputRecord>>(1);
+        let worker = s.spawn(move || {
+            let mut out = Vec::new();
+            for chunk in rx {
+                out.extend(matching::prepare(&chunk, plan));
+            }
+            out
+        });
+        // A send fails only when the worker is gone, i.e. panicked: join reports it.
+        let loaded = sm::load_all_chunked(conn, LOAD_CHUNK, |chunk| {
+            let _ = tx.send(chunk);
+        });
+        drop(tx);
+        let records = worker.join().map_err(|_| Error::Other("preparing records for matching failed".into()))?;
+        loaded.map(|_| records)
+    })
+}
+
 struct Timer(Instant, Vec<(String, f64)>);
 impl Timer {
     fn lap(&mut self, what: &str) {
@@ -205,7 +232,7 @@ impl Workbench {
         let started = self.clock.stamp();
         let conn = self.store.conn();
         let hw = sm::high_water(conn)?;
-        let inputs = sm::load_all(conn)?;
+        let records = load_prepared(conn, plan)?;
         let versions = sm::all_versions(conn)?;
         let merged = sm::merged_map(conn)?;
         let rejected: HashSet<(i64, i64)> = sm::rejections(conn)?
@@ -214,8 +241,6 @@ impl Workbench {
             .map(|(a, b)| (a.min(b), a.max(b)))
             .collect();
         t.lap("load");
-        let records = matching::prepare(&inputs, plan);
-        drop(inputs);
         let stored: Vec<Vec<u64>> = matching::par_map(&records, |r| blocking::stored_keys(&plan.keys, r));
         let mut tf: HashMap<u64, u32> = HashMap::with_capacity(records.len() * 4);
         for ks in &stored {
@@ -234,17 +259,21 @@ impl Workbench {
         t.lap("learn");
         let nc = plan.comps.len();
         let scorer = Scorer { model: &model, plan, tf: &tf_fn, term_frequency: cfg.model.term_frequency };
-        let scored: Vec<(f64, Vec<u8>)> = {
-            let idx: Vec<usize> = (0..pairs.len()).collect();
-            matching::par_map(&idx, |&i| {
-                let (a, b) = matching::unpack(pairs[i].0);
-                let lv = &levels[i * nc..(i + 1) * nc];
+        // Scores only: the evidence of a pair is weighed again when it is
+        // written, so that a million pairs never hold an evidence vector each.
+        let scored: Vec<f64> = {
+            matching::par_halves(pairs.len(), |range| {
                 let mut w = vec![0.0; nc];
-                let bf = scorer.weigh(&records[a as usize], &records[b as usize], lv, &mut w);
-                (model.prior_bits + bf, encode_evidence(lv, &w))
+                range
+                    .map(|i| {
+                        let (a, b) = matching::unpack(pairs[i].0);
+                        let lv = &levels[i * nc..(i + 1) * nc];
+                        model.prior_bits + scorer.weigh(&records[a as usize], &records[b as usize], lv, &mut w)
+                    })
+                    .collect::<Vec<f64>>()
             })
+            .concat()
         };
-        drop(levels);
         t.lap("score");
         // Clustering over pairs in the review band or above, rejections left out.
         let review = cfg.thresholds.review;
@@ -255,10 +284,10 @@ impl Workbench {
         let edges: Vec<cluster::Edge> = pairs
             .iter()
             .zip(&scored)
-            .filter(|(_, s)| Model::probability(s.0) >= review)
-            .map(|(p, s)| {
+            .filter(|(_, &s)| Model::probability(s) >= review)
+            .map(|(p, &score)| {
                 let (a, b) = matching::unpack(p.0);
-                cluster::Edge { a, b, score: s.0 }
+                cluster::Edge { a, b, score }
             })
             .filter(|e| !is_rejected(e.a, e.b))
             .collect();
@@ -268,7 +297,7 @@ impl Workbench {
             }
             let key = (x.min(y) as u64) << 32 | x.max(y) as u64;
             match pairs.binary_search_by_key(&key, |p| p.0) {
-                Ok(i) => Some(scored[i].0 - model.prior_bits),
+                Ok(i) => Some(scored[i] - model.prior_bits),
                 Err(_) => Some(scorer.compare(&records[x as usize], &records[y as usize]).2),
             }
         });
@@ -294,8 +323,11 @@ impl Workbench {
         key_rows.dedup();
         let mut bands = BandCounts::default();
         let t_ = &cfg.thresholds;
-        let mut rows = pairs.iter().zip(&scored).map(|(p, (score, ev))| {
+        let mut w = vec![0.0; nc];
+        let mut rows = pairs.iter().zip(&scored).enumerate().map(|(i, (p, score))| {
             let (a, b) = matching::unpack(p.0);
+            let lv = &levels[i * nc..(i + 1) * nc];
+            scorer.weigh(&records[a as usize], &records[b as usize], lv, &mut w);
             let prob = Model::probability(*score);
             let band = Band::of(prob, t_);
             match band {
@@ -310,7 +342,7 @@ impl Workbench {
                 prob,
                 band: band.as_str(),
                 keys: p.1,
-                evidence: ev.clone(),
+                evidence: encode_evidence(lv, &w),
             }
         });
         let now = self.clock.stamp();
@@ -340,8 +372,17 @@ impl Workbench {
             },
             &actor,
         )?;
-        sm::replace_all(&tx, run_id, &mut rows, &key_rows)?;
+        sm::clear_all(&tx)?;
+        t.lap("write run");
+        sm::insert_pairs(&tx, run_id, &mut rows)?;
         drop(rows);
+        drop(levels);
+        t.lap("write pairs");
+        sm::insert_keys(&tx, &key_rows)?;
+        drop(key_rows);
+        t.lap("write keys");
+        sm::rebuild_indexes(&tx)?;
+        t.lap("write indexes");
         report.bands = bands;
         let new: Vec<(Vec<(i64, i64)>, f64)> = clusters
             .iter()
@@ -366,7 +407,7 @@ impl Workbench {
             .query_row("SELECT count(*) FROM match_clusters WHERE state = 'open'", [], |r| r.get::<_, i64>(0))?
             as u64;
         report.run_id = run_id;
-        t.lap("write");
+        t.lap("write clusters");
         report.seconds = t.1.clone();
         sm::set_run_stats(&tx, run_id, &serde_json::to_string(&report)?)?;
         store::audit::append(

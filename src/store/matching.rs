@@ -95,13 +95,28 @@ fn fill_children(conn: &Connection, recs: &mut [InputRecord], filter: &str) -> R
     Ok(())
 }
 
-/// Every live customer, ready for matching.
-pub fn load_all(conn: &Connection) -> Result<Vec<InputRecord>> {
-    let mut stmt =
-        conn.prepare(&format!("SELECT {INPUT_COLUMNS} FROM customers WHERE merged_into IS NULL ORDER BY id"))?;
-    let mut recs: Vec<InputRecord> = stmt.query_map([], row_to_input)?.collect::<rusqlite::Result<_>>()?;
-    fill_children(conn, &mut recs, "")?;
-    Ok(recs)
+/// Every live customer, ready for matching, handed to `f` in id order
+/// `chunk` customers at a time: a million customers as loaded take far more
+/// memory than prepared, so they are never all held at once.
+pub fn load_all_chunked(conn: &Connection, chunk: usize, mut f: impl FnMut(Vec<InputRecord>)) -> Result<()> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {INPUT_COLUMNS} FROM customers WHERE merged_into IS NULL AND id > ?1 ORDER BY id LIMIT ?2"
+    ))?;
+    let mut after = i64::MIN;
+    loop {
+        let mut recs: Vec<InputRecord> =
+            stmt.query_map(params![after, chunk as i64], row_to_input)?.collect::<rusqlite::Result<_>>()?;
+        let (Some(first), Some(last)) = (recs.first().map(|r| r.id), recs.last().map(|r| r.id)) else {
+            return Ok(());
+        };
+        fill_children(conn, &mut recs, &format!("WHERE customer_id BETWEEN {first} AND {last}"))?;
+        after = last;
+        let n = recs.len();
+        f(recs);
+        if n < chunk {
+            return Ok(());
+        }
+    }
 }
 
 /// The given customers that are live, ready for matching.
@@ -226,37 +241,67 @@ pub struct PairRow {
     pub evidence: Vec<u8>,
 }
 
-/// Replaces every pair and key (a full run). Indexes are dropped around the
-/// bulk insert and rebuilt: inserting into them row by row is many times slower.
-pub fn replace_all(
-    conn: &Connection,
-    run_id: i64,
-    pairs: &mut dyn Iterator<Item = PairRow>,
-    keys: &[(u64, i64)],
-) -> Result<()> {
+/// Empties the pair and key tables before a full run writes them again, and
+/// drops their secondary indexes: maintaining them row by row during the
+/// bulk insert is many times slower than building them once afterwards
+/// (`rebuild_indexes`).
+pub fn clear_all(conn: &Connection) -> Result<()> {
     conn.execute_batch(
         "DROP INDEX IF EXISTS match_pairs_b; DROP INDEX IF EXISTS match_keys_customer;
          DELETE FROM match_pairs; DELETE FROM match_keys;",
     )?;
-    insert_pairs(conn, run_id, pairs)?;
-    let mut k = conn.prepare_cached("INSERT OR IGNORE INTO match_keys (h, customer_id) VALUES (?1, ?2)")?;
-    for &(h, id) in keys {
-        k.execute(params![h as i64, id])?;
-    }
+    Ok(())
+}
+
+pub fn rebuild_indexes(conn: &Connection) -> Result<()> {
     conn.execute_batch(
-        "CREATE INDEX match_pairs_b ON match_pairs(b); CREATE INDEX match_keys_customer ON match_keys(customer_id);",
+        "CREATE INDEX IF NOT EXISTS match_pairs_b ON match_pairs(b);
+         CREATE INDEX IF NOT EXISTS match_keys_customer ON match_keys(customer_id);",
     )?;
     Ok(())
 }
 
+/// Rows per multi-row INSERT: one statement step per batch instead of per
+/// row, well under SQLite's limit on bound parameters.
+const BATCH: usize = 128;
+
+fn insert_sql(head: &str, cols: usize, rows: usize) -> String {
+    let one = format!("({})", vec!["?"; cols].join(","));
+    format!("{head} VALUES {}", vec![one; rows].join(","))
+}
+
+/// Inserts pairs (replacing any with the same a, b) in multi-row batches.
 pub fn insert_pairs(conn: &Connection, run_id: i64, pairs: &mut dyn Iterator<Item = PairRow>) -> Result<u64> {
-    let mut p = conn.prepare_cached(
-        "INSERT OR REPLACE INTO match_pairs (a, b, score, prob, band, keys, evidence, run_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
-    )?;
+    const HEAD: &str = "INSERT OR REPLACE INTO match_pairs (a, b, score, prob, band, keys, evidence, run_id)";
+    let mut full = conn.prepare_cached(&insert_sql(HEAD, 8, BATCH))?;
+    let mut buf: Vec<PairRow> = Vec::with_capacity(BATCH);
     let mut n = 0;
+    let flush = |buf: &mut Vec<PairRow>, stmt: &mut rusqlite::Statement<'_>| -> Result<()> {
+        for (i, r) in buf.iter().enumerate() {
+            let at = i * 8;
+            stmt.raw_bind_parameter(at + 1, r.a)?;
+            stmt.raw_bind_parameter(at + 2, r.b)?;
+            stmt.raw_bind_parameter(at + 3, r.score)?;
+            stmt.raw_bind_parameter(at + 4, r.prob)?;
+            stmt.raw_bind_parameter(at + 5, r.band)?;
+            stmt.raw_bind_parameter(at + 6, r.keys)?;
+            stmt.raw_bind_parameter(at + 7, &r.evidence)?;
+            stmt.raw_bind_parameter(at + 8, run_id)?;
+        }
+        stmt.raw_execute()?;
+        buf.clear();
+        Ok(())
+    };
     for r in pairs {
-        p.execute(params![r.a, r.b, r.score, r.prob, r.band, r.keys, r.evidence, run_id])?;
+        buf.push(r);
         n += 1;
+        if buf.len() == BATCH {
+            flush(&mut buf, &mut full)?;
+        }
+    }
+    if !buf.is_empty() {
+        let mut rest = conn.prepare(&insert_sql(HEAD, 8, buf.len()))?;
+        flush(&mut buf, &mut rest)?;
     }
     Ok(n)
 }
@@ -274,10 +319,24 @@ pub fn forget(conn: &Connection, ids: &[i64]) -> Result<()> {
     Ok(())
 }
 
+/// Inserts (key hash, customer) rows, ignoring ones already there, in
+/// multi-row batches.
 pub fn insert_keys(conn: &Connection, keys: &[(u64, i64)]) -> Result<()> {
-    let mut k = conn.prepare_cached("INSERT OR IGNORE INTO match_keys (h, customer_id) VALUES (?1, ?2)")?;
-    for &(h, id) in keys {
-        k.execute(params![h as i64, id])?;
+    const HEAD: &str = "INSERT OR IGNORE INTO match_keys (h, customer_id)";
+    let mut full = conn.prepare_cached(&insert_sql(HEAD, 2, BATCH))?;
+    for chunk in keys.chunks(BATCH) {
+        let mut rest;
+        let stmt: &mut rusqlite::Statement<'_> = if chunk.len() == BATCH {
+            &mut full
+        } else {
+            rest = conn.prepare(&insert_sql(HEAD, 2, chunk.len()))?;
+            &mut rest
+        };
+        for (i, &(h, id)) in chunk.iter().enumerate() {
+            stmt.raw_bind_parameter(i * 2 + 1, h as i64)?;
+            stmt.raw_bind_parameter(i * 2 + 2, id)?;
+        }
+        stmt.raw_execute()?;
     }
     Ok(())
 }
