@@ -208,6 +208,9 @@ impl Workbench {
                 (Some(last), Some(_)) if sm::undone_since(conn, last.hw.audit)? => {
                     Some("an import was undone since the last run".to_string())
                 }
+                (Some(_), Some(_)) if sm::keys_without_owners(conn)? => {
+                    Some("the stored blocking keys predate this version".to_string())
+                }
                 (Some(last), Some((cfg, model))) if cfg == config_json => {
                     let model: Model = serde_json::from_str(&model)?;
                     let same_fields = model.comparisons.len() == plan.comps.len()
@@ -304,23 +307,26 @@ impl Workbench {
         t.lap("cluster");
         // Records in oversized blocks also get their place sub-key, so that
         // an incremental run finds the same sub-blocks.
-        let mut key_rows: Vec<(u64, i64)> = Vec::with_capacity(stored.iter().map(Vec::len).sum::<usize>());
+        let mut stored = stored;
         let mut buf = Vec::new();
-        for (r, ks) in records.iter().zip(&stored) {
-            key_rows.extend(ks.iter().map(|&h| (h, r.id)));
+        for (r, ks) in records.iter().zip(stored.iter_mut()) {
             for k in &plan.keys {
                 buf.clear();
                 blocking::keys_of(k.kind, r, &mut buf);
                 for &h in &buf {
                     if tf.get(&h).copied().unwrap_or(0) as usize > max_block {
-                        key_rows.push((sub_key(h, r), r.id));
+                        ks.push(sub_key(h, r));
                     }
                 }
             }
+            ks.sort_unstable();
+            ks.dedup();
         }
-        drop(stored);
+        let mut key_rows: Vec<(u64, i64)> = Vec::with_capacity(stored.iter().map(Vec::len).sum::<usize>());
+        for (r, ks) in records.iter().zip(&stored) {
+            key_rows.extend(ks.iter().map(|&h| (h, r.id)));
+        }
         key_rows.sort_unstable();
-        key_rows.dedup();
         let mut bands = BandCounts::default();
         let t_ = &cfg.thresholds;
         let mut w = vec![0.0; nc];
@@ -373,6 +379,8 @@ impl Workbench {
             &actor,
         )?;
         sm::clear_all(&tx)?;
+        sm::insert_customer_keys(&tx, records.iter().zip(&stored).map(|(r, ks)| (r.id, ks.as_slice())))?;
+        drop(stored);
         t.lap("write run");
         sm::insert_pairs(&tx, run_id, &mut rows)?;
         drop(rows);
@@ -498,6 +506,17 @@ impl Workbench {
             }
         }
         sm::insert_keys(&tx, &sub_rows)?;
+        let mut owned: HashMap<i64, Vec<u64>> = HashMap::new();
+        for &(h, id) in keys_new.iter().chain(&sub_rows) {
+            owned.entry(id).or_default().push(h);
+        }
+        let mut owned: Vec<(i64, Vec<u64>)> = owned.into_iter().collect();
+        owned.sort_unstable();
+        for (_, hs) in &mut owned {
+            hs.sort_unstable();
+            hs.dedup();
+        }
+        sm::insert_customer_keys(&tx, owned.iter().map(|(id, hs)| (*id, hs.as_slice())))?;
         t.lap("blocking");
         // Load the other side of every pair.
         let mut by_id: HashMap<i64, Record> = dirty.into_iter().map(|r| (r.id, r)).collect();
@@ -1059,16 +1078,17 @@ fn reconcile(
     now: &str,
 ) -> Result<(u64, u64)> {
     let mut kept = HashSet::new();
-    let mut created = 0;
+    let mut fresh = Vec::new();
     for (members, score) in new {
         let sig = signature(members, *score);
         if let Some(id) = old.remove(&sig) {
             kept.insert(id);
             continue;
         }
-        sm::insert_cluster(conn, run_id, &sig, *score, members, now)?;
-        created += 1;
+        fresh.push((sig, *score, members.as_slice()));
     }
+    sm::insert_clusters(conn, run_id, &fresh, now)?;
+    let created = fresh.len() as u64;
     let mut superseded = 0;
     for &id in old_ids {
         if !kept.contains(&id) {

@@ -247,17 +247,60 @@ pub struct PairRow {
 /// (`rebuild_indexes`).
 pub fn clear_all(conn: &Connection) -> Result<()> {
     conn.execute_batch(
-        "DROP INDEX IF EXISTS match_pairs_b; DROP INDEX IF EXISTS match_keys_customer;
-         DELETE FROM match_pairs; DELETE FROM match_keys;",
+        "DROP INDEX IF EXISTS match_pairs_b;
+         DELETE FROM match_pairs; DELETE FROM match_keys; DELETE FROM match_customer_keys;",
     )?;
     Ok(())
 }
 
 pub fn rebuild_indexes(conn: &Connection) -> Result<()> {
-    conn.execute_batch(
-        "CREATE INDEX IF NOT EXISTS match_pairs_b ON match_pairs(b);
-         CREATE INDEX IF NOT EXISTS match_keys_customer ON match_keys(customer_id);",
-    )?;
+    conn.execute_batch("CREATE INDEX IF NOT EXISTS match_pairs_b ON match_pairs(b);")?;
+    Ok(())
+}
+
+/// Whether match_keys holds keys without their customers' rows in
+/// match_customer_keys (written before that table existed): an incremental
+/// run could not forget them.
+pub fn keys_without_owners(conn: &Connection) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS(SELECT 1 FROM match_keys) AND NOT EXISTS(SELECT 1 FROM match_customer_keys)",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+fn encode_hashes(hs: &[u64]) -> Vec<u8> {
+    hs.iter().flat_map(|h| h.to_le_bytes()).collect()
+}
+
+fn decode_hashes(b: &[u8]) -> Vec<u64> {
+    b.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))).collect()
+}
+
+/// Records (replacing) which key hashes each customer has in match_keys.
+pub fn insert_customer_keys<'a>(conn: &Connection, rows: impl Iterator<Item = (i64, &'a [u64])>) -> Result<()> {
+    const HEAD: &str = "INSERT OR REPLACE INTO match_customer_keys (customer_id, hashes)";
+    let mut full = conn.prepare_cached(&insert_sql(HEAD, 2, BATCH))?;
+    let mut buf: Vec<(i64, &[u64])> = Vec::with_capacity(BATCH);
+    let flush = |buf: &mut Vec<(i64, &[u64])>, stmt: &mut rusqlite::Statement<'_>| -> Result<()> {
+        for (i, (id, hs)) in buf.iter().enumerate() {
+            stmt.raw_bind_parameter(i * 2 + 1, id)?;
+            stmt.raw_bind_parameter(i * 2 + 2, encode_hashes(hs))?;
+        }
+        stmt.raw_execute()?;
+        buf.clear();
+        Ok(())
+    };
+    for r in rows {
+        buf.push(r);
+        if buf.len() == BATCH {
+            flush(&mut buf, &mut full)?;
+        }
+    }
+    if !buf.is_empty() {
+        let mut rest = conn.prepare(&insert_sql(HEAD, 2, buf.len()))?;
+        flush(&mut buf, &mut rest)?;
+    }
     Ok(())
 }
 
@@ -310,11 +353,17 @@ pub fn insert_pairs(conn: &Connection, run_id: i64, pairs: &mut dyn Iterator<Ite
 pub fn forget(conn: &Connection, ids: &[i64]) -> Result<()> {
     let mut dp = conn.prepare_cached("DELETE FROM match_pairs WHERE a = ?1")?;
     let mut dpb = conn.prepare_cached("DELETE FROM match_pairs WHERE b = ?1")?;
-    let mut dk = conn.prepare_cached("DELETE FROM match_keys WHERE customer_id = ?1")?;
+    let mut owned = conn.prepare_cached("SELECT hashes FROM match_customer_keys WHERE customer_id = ?1")?;
+    let mut dk = conn.prepare_cached("DELETE FROM match_keys WHERE h = ?1 AND customer_id = ?2")?;
+    let mut dc = conn.prepare_cached("DELETE FROM match_customer_keys WHERE customer_id = ?1")?;
     for id in ids {
         dp.execute([id])?;
         dpb.execute([id])?;
-        dk.execute([id])?;
+        let hashes: Option<Vec<u8>> = owned.query_row([id], |r| r.get(0)).optional()?;
+        for h in decode_hashes(&hashes.unwrap_or_default()) {
+            dk.execute(params![h as i64, id])?;
+        }
+        dc.execute([id])?;
     }
     Ok(())
 }
@@ -500,25 +549,45 @@ pub fn open_signatures(conn: &Connection) -> Result<HashMap<String, i64>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-pub fn insert_cluster(
+/// Inserts open clusters `(signature, score, members)` in multi-row
+/// batches, ids assigned in order after the largest one.
+pub fn insert_clusters(
     conn: &Connection,
     run_id: i64,
-    signature: &str,
-    score: f64,
-    members: &[(i64, i64)],
+    clusters: &[(String, f64, &[(i64, i64)])],
     now: &str,
-) -> Result<i64> {
-    conn.prepare_cached(
-        "INSERT INTO match_clusters (run_id, signature, score, size, state, created_at) VALUES (?1,?2,?3,?4,'open',?5)",
-    )?
-    .execute(params![run_id, signature, score, members.len() as i64, now])?;
-    let id = conn.last_insert_rowid();
-    let mut m =
-        conn.prepare_cached("INSERT INTO match_cluster_members (cluster_id, customer_id, version) VALUES (?1,?2,?3)")?;
-    for (c, v) in members {
-        m.execute(params![id, c, v])?;
+) -> Result<()> {
+    let mut next: i64 = conn.query_row("SELECT ifnull(max(id), 0) + 1 FROM match_clusters", [], |r| r.get(0))?;
+    const HEAD_C: &str = "INSERT INTO match_clusters (id, run_id, signature, score, size, state, created_at)";
+    const HEAD_M: &str = "INSERT INTO match_cluster_members (cluster_id, customer_id, version)";
+    let mut members: Vec<(i64, i64, i64)> = Vec::new();
+    for chunk in clusters.chunks(BATCH) {
+        let sql = format!("{HEAD_C} VALUES {}", vec!["(?,?,?,?,?,'open',?)"; chunk.len()].join(","));
+        let mut stmt = conn.prepare_cached(&sql)?;
+        for (i, (sig, score, ms)) in chunk.iter().enumerate() {
+            let at = i * 6;
+            stmt.raw_bind_parameter(at + 1, next)?;
+            stmt.raw_bind_parameter(at + 2, run_id)?;
+            stmt.raw_bind_parameter(at + 3, sig)?;
+            stmt.raw_bind_parameter(at + 4, score)?;
+            stmt.raw_bind_parameter(at + 5, ms.len() as i64)?;
+            stmt.raw_bind_parameter(at + 6, now)?;
+            members.extend(ms.iter().map(|&(c, v)| (next, c, v)));
+            next += 1;
+        }
+        stmt.raw_execute()?;
+        for part in members.chunks(BATCH) {
+            let mut stmt = conn.prepare_cached(&insert_sql(HEAD_M, 3, part.len()))?;
+            for (i, &(cl, c, v)) in part.iter().enumerate() {
+                stmt.raw_bind_parameter(i * 3 + 1, cl)?;
+                stmt.raw_bind_parameter(i * 3 + 2, c)?;
+                stmt.raw_bind_parameter(i * 3 + 3, v)?;
+            }
+            stmt.raw_execute()?;
+        }
+        members.clear();
     }
-    Ok(id)
+    Ok(())
 }
 
 pub fn set_cluster_state(conn: &Connection, id: i64, state: &str, actor: Option<&str>, now: &str) -> Result<()> {
