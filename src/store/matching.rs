@@ -549,14 +549,12 @@ pub fn open_signatures(conn: &Connection) -> Result<HashMap<String, i64>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Inserts open clusters `(signature, score, members)` in multi-row
-/// batches, ids assigned in order after the largest one.
-pub fn insert_clusters(
-    conn: &Connection,
-    run_id: i64,
-    clusters: &[(String, f64, &[(i64, i64)])],
-    now: &str,
-) -> Result<()> {
+/// A cluster to insert: signature, score, members as (customer, version).
+pub type NewCluster<'a> = (String, f64, &'a [(i64, i64)]);
+
+/// Inserts open clusters in multi-row batches, ids assigned in order after
+/// the largest one.
+pub fn insert_clusters(conn: &Connection, run_id: i64, clusters: &[NewCluster<'_>], now: &str) -> Result<()> {
     let mut next: i64 = conn.query_row("SELECT ifnull(max(id), 0) + 1 FROM match_clusters", [], |r| r.get(0))?;
     const HEAD_C: &str = "INSERT INTO match_clusters (id, run_id, signature, score, size, state, created_at)";
     const HEAD_M: &str = "INSERT INTO match_cluster_members (cluster_id, customer_id, version)";
