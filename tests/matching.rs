@@ -263,3 +263,49 @@ fn approve_merges_drop_is_remembered_and_bulk_approval_runs_piped() {
     let bad = run(&f.db, &["review", "approve", "--all", "--min-score", "1.5"]);
     assert!(!bad.status.success());
 }
+
+/// (key hash, customer) rows of match_keys, and the same rows as the
+/// per-customer lists of match_customer_keys say they should be.
+fn stored_keys(db: &Path) -> (Vec<(i64, i64)>, Vec<(i64, i64)>) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut rows: Vec<(i64, i64)> = conn
+        .prepare("SELECT h, customer_id FROM match_keys")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut owned: Vec<(i64, i64)> = Vec::new();
+    let mut s = conn.prepare("SELECT customer_id, hashes FROM match_customer_keys").unwrap();
+    for r in s.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))).unwrap() {
+        let (id, blob) = r.unwrap();
+        assert_eq!(blob.len() % 8, 0);
+        owned.extend(blob.chunks_exact(8).map(|c| (i64::from_le_bytes(c.try_into().unwrap()), id)));
+    }
+    rows.sort_unstable();
+    owned.sort_unstable();
+    (rows, owned)
+}
+
+#[test]
+fn incremental_run_forgets_the_old_keys_of_a_changed_customer() {
+    let f = fixture();
+    ok(&f.db, &["match"]);
+    let (rows, owned) = stored_keys(&f.db);
+    assert!(!rows.is_empty());
+    assert_eq!(rows, owned, "a full run records each customer's keys");
+    let n = number_of(&f.db, "H05");
+    let id: i64 = rusqlite::Connection::open(&f.db)
+        .unwrap()
+        .query_row("SELECT id FROM customers WHERE number = ?1", [&n], |r| r.get(0))
+        .unwrap();
+    let before: Vec<i64> = rows.iter().filter(|r| r.1 == id).map(|r| r.0).collect();
+    ok(&f.db, &["customer", "edit", &n, "--set", "name=澄江远帆贸易有限公司"]);
+    let out = ok(&f.db, &["match", "--json"]);
+    assert!(out.contains("\"incremental\""), "{out}");
+    let (rows, owned) = stored_keys(&f.db);
+    assert_eq!(rows, owned, "no key of the old name is left behind");
+    let after: Vec<i64> = rows.iter().filter(|r| r.1 == id).map(|r| r.0).collect();
+    assert!(before.iter().any(|h| !after.contains(h)), "the old name's keys are gone");
+    assert!(after.iter().any(|h| !before.contains(h)), "the new name's keys are there");
+}

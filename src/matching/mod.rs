@@ -210,6 +210,19 @@ pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec
     ra
 }
 
+/// Runs `f` over the two halves of `0..n` on two threads, results in order.
+pub fn par_halves<R: Send>(n: usize, f: impl Fn(std::ops::Range<usize>) -> R + Sync) -> Vec<R> {
+    if n < 4096 {
+        return vec![f(0..n)];
+    }
+    let f = &f;
+    std::thread::scope(|s| {
+        let h = s.spawn(move || f(n / 2..n));
+        let first = f(0..n / 2);
+        vec![first, h.join().expect("worker thread")]
+    })
+}
+
 pub fn prepare(inputs: &[InputRecord], plan: &Plan) -> Vec<Record> {
     par_map(inputs, |r| Record::from_input(r, &plan.custom))
 }
@@ -312,7 +325,29 @@ pub fn learn(
             .collect();
         let rows = || used.iter().zip(&weights).map(|(&i, &w)| (&levels[i * nc..(i + 1) * nc], w));
         let rule_share = rows().filter(|r| rule(plan, r.0)).map(|r| r.1).sum::<f64>() / weights.iter().sum::<f64>();
-        let pats = model::patterns(rows());
+        // A person's name is its contact's name: a pass that blocked on the
+        // name of a person blocked on its contact comparison too, so that
+        // comparison is treated as unseen in such pairs (companies keep it).
+        let masked: Vec<u8> = match (index_of(plan, CompKind::Contact), key.kind) {
+            (Some(c), KeyKind::Name | KeyKind::Brand | KeyKind::Pinyin) => {
+                let mut v = Vec::with_capacity(used.len() * nc);
+                for &i in &used {
+                    v.extend_from_slice(&levels[i * nc..(i + 1) * nc]);
+                    let (a, b) = unpack(pairs[i].0);
+                    if records[a as usize].person || records[b as usize].person {
+                        let at = v.len() - nc + c;
+                        v[at] = 0;
+                    }
+                }
+                v
+            }
+            _ => Vec::new(),
+        };
+        let pats = if masked.is_empty() {
+            model::patterns(rows())
+        } else {
+            model::patterns(masked.chunks_exact(nc).zip(weights.iter().copied()))
+        };
         let left_out = model::left_out_by(key.kind, &plan.comps);
         let r = model::em(&pats, &u, &left_out, rule_share);
         reports.push(model::PassReport {
@@ -355,10 +390,12 @@ pub fn learn(
     }
 }
 
-/// P(rule | match) ≈ P(same name | match) × P(same mobile | match), each
-/// read from the EM counts of the passes that did not block on that field.
+/// P(rule | match), read from the EM counts of the passes that did not
+/// block on each field: P(same name) × P(same mobile and contact) for
+/// companies, plus P(no name comparison) × P(same person and mobile) for
+/// people, whose name is compared as the contact (see `rule`).
 fn estimate_rule_recall(plan: &Plan, passes: &[(String, Vec<bool>, model::EmResult)]) -> f64 {
-    let share = |kind: CompKind, agree: &[usize]| -> Option<f64> {
+    let counts = |kind: CompKind| -> Option<Vec<f64>> {
         let c = index_of(plan, kind)?;
         let mut counts = vec![0.0; plan.comps[c].kind.levels().len()];
         for (_, left_out, r) in passes {
@@ -369,10 +406,10 @@ fn estimate_rule_recall(plan: &Plan, passes: &[(String, Vec<bool>, model::EmResu
             }
         }
         let total: f64 = counts.iter().sum();
-        (total > 0.0).then(|| agree.iter().map(|&l| counts[l]).sum::<f64>() / total)
+        (total > 0.0).then(|| counts.iter().map(|v| v / total).collect())
     };
-    match (share(CompKind::Name, &[1, 2]), share(CompKind::Contact, &[1, 2])) {
-        (Some(a), Some(b)) => (a * b).max(0.01),
+    match (counts(CompKind::Name), counts(CompKind::Contact)) {
+        (Some(n), Some(c)) => ((n[1] + n[2]) * (c[1] + c[2]) + n[0] * c[1]).max(0.01),
         // Without the two fields there is no rule to lean on: an even guess.
         _ => 0.5,
     }
@@ -441,5 +478,35 @@ impl Band {
             Band::Review => "review",
             Band::NonMatch => "non-match",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pass whose EM counted these name and contact levels among matches.
+    fn pass(plan: &Plan, name: &[f64], contact: &[f64]) -> (String, Vec<bool>, model::EmResult) {
+        let mut counts: Vec<Vec<f64>> = plan.comps.iter().map(|c| vec![0.0; c.kind.levels().len()]).collect();
+        let (n, c) = (index_of(plan, CompKind::Name).unwrap(), index_of(plan, CompKind::Contact).unwrap());
+        counts[n][..name.len()].copy_from_slice(name);
+        counts[c][..contact.len()].copy_from_slice(contact);
+        let r =
+            model::EmResult { m: Vec::new(), match_counts: counts, expected_matches: 0.0, share: 0.0, iterations: 0 };
+        ("key".into(), vec![false; plan.comps.len()], r)
+    }
+
+    #[test]
+    fn rule_recall_counts_people_by_their_contact() {
+        let plan = MatchConfig::default().plan(&[]).unwrap();
+        // Companies: names agree (exact or core) in 80 of 100 matches, mobile
+        // and contact (reach_and_name or reach_only) in 50: 0.8 × 0.5.
+        let companies =
+            pass(&plan, &[0.0, 60.0, 20.0, 0.0, 0.0, 0.0, 20.0], &[0.0, 30.0, 20.0, 0.0, 0.0, 0.0, 0.0, 50.0]);
+        assert!((estimate_rule_recall(&plan, &[companies]) - 0.4).abs() < 1e-9);
+        // People have no name comparison; the rule is same person and mobile
+        // (reach_and_name), met by 40 of 100 matches.
+        let people = pass(&plan, &[100.0], &[0.0, 40.0, 30.0, 0.0, 0.0, 0.0, 0.0, 30.0]);
+        assert!((estimate_rule_recall(&plan, &[people]) - 0.4).abs() < 1e-9);
     }
 }

@@ -155,6 +155,33 @@ fn sub_key(h: u64, r: &Record) -> u64 {
     matching::features::key_hash("sub", &format!("{h}|{}", place_of(r)))
 }
 
+/// Customers loaded per chunk: the loaded form of a customer is several
+/// times its prepared form, so only one chunk of it is held at a time.
+const LOAD_CHUNK: usize = 32_768;
+
+/// Every live customer prepared for matching. Loading (SQLite, one thread)
+/// and preparing (pinyin, name parts) overlap: a worker prepares one chunk
+/// while the next is read.
+fn load_prepared(conn: &rusqlite::Connection, plan: &Plan) -> Result<Vec<Record>> {
+    std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<matching::InputRecord>>(1);
+        let worker = s.spawn(move || {
+            let mut out = Vec::new();
+            for chunk in rx {
+                out.extend(matching::prepare(&chunk, plan));
+            }
+            out
+        });
+        // A send fails only when the worker is gone, i.e. panicked: join reports it.
+        let loaded = sm::load_all_chunked(conn, LOAD_CHUNK, |chunk| {
+            let _ = tx.send(chunk);
+        });
+        drop(tx);
+        let records = worker.join().map_err(|_| Error::Other("preparing records for matching failed".into()))?;
+        loaded.map(|_| records)
+    })
+}
+
 struct Timer(Instant, Vec<(String, f64)>);
 impl Timer {
     fn lap(&mut self, what: &str) {
@@ -181,6 +208,9 @@ impl Workbench {
                 (Some(last), Some(_)) if sm::undone_since(conn, last.hw.audit)? => {
                     Some("an import was undone since the last run".to_string())
                 }
+                (Some(_), Some(_)) if sm::keys_without_owners(conn)? => {
+                    Some("the stored blocking keys predate this version".to_string())
+                }
                 (Some(last), Some((cfg, model))) if cfg == config_json => {
                     let model: Model = serde_json::from_str(&model)?;
                     let same_fields = model.comparisons.len() == plan.comps.len()
@@ -205,7 +235,7 @@ impl Workbench {
         let started = self.clock.stamp();
         let conn = self.store.conn();
         let hw = sm::high_water(conn)?;
-        let inputs = sm::load_all(conn)?;
+        let records = load_prepared(conn, plan)?;
         let versions = sm::all_versions(conn)?;
         let merged = sm::merged_map(conn)?;
         let rejected: HashSet<(i64, i64)> = sm::rejections(conn)?
@@ -214,8 +244,6 @@ impl Workbench {
             .map(|(a, b)| (a.min(b), a.max(b)))
             .collect();
         t.lap("load");
-        let records = matching::prepare(&inputs, plan);
-        drop(inputs);
         let stored: Vec<Vec<u64>> = matching::par_map(&records, |r| blocking::stored_keys(&plan.keys, r));
         let mut tf: HashMap<u64, u32> = HashMap::with_capacity(records.len() * 4);
         for ks in &stored {
@@ -234,17 +262,21 @@ impl Workbench {
         t.lap("learn");
         let nc = plan.comps.len();
         let scorer = Scorer { model: &model, plan, tf: &tf_fn, term_frequency: cfg.model.term_frequency };
-        let scored: Vec<(f64, Vec<u8>)> = {
-            let idx: Vec<usize> = (0..pairs.len()).collect();
-            matching::par_map(&idx, |&i| {
-                let (a, b) = matching::unpack(pairs[i].0);
-                let lv = &levels[i * nc..(i + 1) * nc];
+        // Scores only: the evidence of a pair is weighed again when it is
+        // written, so that a million pairs never hold an evidence vector each.
+        let scored: Vec<f64> = {
+            matching::par_halves(pairs.len(), |range| {
                 let mut w = vec![0.0; nc];
-                let bf = scorer.weigh(&records[a as usize], &records[b as usize], lv, &mut w);
-                (model.prior_bits + bf, encode_evidence(lv, &w))
+                range
+                    .map(|i| {
+                        let (a, b) = matching::unpack(pairs[i].0);
+                        let lv = &levels[i * nc..(i + 1) * nc];
+                        model.prior_bits + scorer.weigh(&records[a as usize], &records[b as usize], lv, &mut w)
+                    })
+                    .collect::<Vec<f64>>()
             })
+            .concat()
         };
-        drop(levels);
         t.lap("score");
         // Clustering over pairs in the review band or above, rejections left out.
         let review = cfg.thresholds.review;
@@ -255,10 +287,10 @@ impl Workbench {
         let edges: Vec<cluster::Edge> = pairs
             .iter()
             .zip(&scored)
-            .filter(|(_, s)| Model::probability(s.0) >= review)
-            .map(|(p, s)| {
+            .filter(|(_, &s)| Model::probability(s) >= review)
+            .map(|(p, &score)| {
                 let (a, b) = matching::unpack(p.0);
-                cluster::Edge { a, b, score: s.0 }
+                cluster::Edge { a, b, score }
             })
             .filter(|e| !is_rejected(e.a, e.b))
             .collect();
@@ -268,34 +300,40 @@ impl Workbench {
             }
             let key = (x.min(y) as u64) << 32 | x.max(y) as u64;
             match pairs.binary_search_by_key(&key, |p| p.0) {
-                Ok(i) => Some(scored[i].0 - model.prior_bits),
+                Ok(i) => Some(scored[i] - model.prior_bits),
                 Err(_) => Some(scorer.compare(&records[x as usize], &records[y as usize]).2),
             }
         });
         t.lap("cluster");
         // Records in oversized blocks also get their place sub-key, so that
         // an incremental run finds the same sub-blocks.
-        let mut key_rows: Vec<(u64, i64)> = Vec::with_capacity(stored.iter().map(Vec::len).sum::<usize>());
+        let mut stored = stored;
         let mut buf = Vec::new();
-        for (r, ks) in records.iter().zip(&stored) {
-            key_rows.extend(ks.iter().map(|&h| (h, r.id)));
+        for (r, ks) in records.iter().zip(stored.iter_mut()) {
             for k in &plan.keys {
                 buf.clear();
                 blocking::keys_of(k.kind, r, &mut buf);
                 for &h in &buf {
                     if tf.get(&h).copied().unwrap_or(0) as usize > max_block {
-                        key_rows.push((sub_key(h, r), r.id));
+                        ks.push(sub_key(h, r));
                     }
                 }
             }
+            ks.sort_unstable();
+            ks.dedup();
         }
-        drop(stored);
+        let mut key_rows: Vec<(u64, i64)> = Vec::with_capacity(stored.iter().map(Vec::len).sum::<usize>());
+        for (r, ks) in records.iter().zip(&stored) {
+            key_rows.extend(ks.iter().map(|&h| (h, r.id)));
+        }
         key_rows.sort_unstable();
-        key_rows.dedup();
         let mut bands = BandCounts::default();
         let t_ = &cfg.thresholds;
-        let mut rows = pairs.iter().zip(&scored).map(|(p, (score, ev))| {
+        let mut w = vec![0.0; nc];
+        let mut rows = pairs.iter().zip(&scored).enumerate().map(|(i, (p, score))| {
             let (a, b) = matching::unpack(p.0);
+            let lv = &levels[i * nc..(i + 1) * nc];
+            scorer.weigh(&records[a as usize], &records[b as usize], lv, &mut w);
             let prob = Model::probability(*score);
             let band = Band::of(prob, t_);
             match band {
@@ -310,7 +348,7 @@ impl Workbench {
                 prob,
                 band: band.as_str(),
                 keys: p.1,
-                evidence: ev.clone(),
+                evidence: encode_evidence(lv, &w),
             }
         });
         let now = self.clock.stamp();
@@ -340,8 +378,19 @@ impl Workbench {
             },
             &actor,
         )?;
-        sm::replace_all(&tx, run_id, &mut rows, &key_rows)?;
+        sm::clear_all(&tx)?;
+        sm::insert_customer_keys(&tx, records.iter().zip(&stored).map(|(r, ks)| (r.id, ks.as_slice())))?;
+        drop(stored);
+        t.lap("write run");
+        sm::insert_pairs(&tx, run_id, &mut rows)?;
         drop(rows);
+        drop(levels);
+        t.lap("write pairs");
+        sm::insert_keys(&tx, &key_rows)?;
+        drop(key_rows);
+        t.lap("write keys");
+        sm::rebuild_indexes(&tx)?;
+        t.lap("write indexes");
         report.bands = bands;
         let new: Vec<(Vec<(i64, i64)>, f64)> = clusters
             .iter()
@@ -366,7 +415,7 @@ impl Workbench {
             .query_row("SELECT count(*) FROM match_clusters WHERE state = 'open'", [], |r| r.get::<_, i64>(0))?
             as u64;
         report.run_id = run_id;
-        t.lap("write");
+        t.lap("write clusters");
         report.seconds = t.1.clone();
         sm::set_run_stats(&tx, run_id, &serde_json::to_string(&report)?)?;
         store::audit::append(
@@ -457,6 +506,17 @@ impl Workbench {
             }
         }
         sm::insert_keys(&tx, &sub_rows)?;
+        let mut owned: HashMap<i64, Vec<u64>> = HashMap::new();
+        for &(h, id) in keys_new.iter().chain(&sub_rows) {
+            owned.entry(id).or_default().push(h);
+        }
+        let mut owned: Vec<(i64, Vec<u64>)> = owned.into_iter().collect();
+        owned.sort_unstable();
+        for (_, hs) in &mut owned {
+            hs.sort_unstable();
+            hs.dedup();
+        }
+        sm::insert_customer_keys(&tx, owned.iter().map(|(id, hs)| (*id, hs.as_slice())))?;
         t.lap("blocking");
         // Load the other side of every pair.
         let mut by_id: HashMap<i64, Record> = dirty.into_iter().map(|r| (r.id, r)).collect();
@@ -1040,16 +1100,17 @@ fn reconcile(
     now: &str,
 ) -> Result<(u64, u64)> {
     let mut kept = HashSet::new();
-    let mut created = 0;
+    let mut fresh = Vec::new();
     for (members, score) in new {
         let sig = signature(members, *score);
         if let Some(id) = old.remove(&sig) {
             kept.insert(id);
             continue;
         }
-        sm::insert_cluster(conn, run_id, &sig, *score, members, now)?;
-        created += 1;
+        fresh.push((sig, *score, members.as_slice()));
     }
+    sm::insert_clusters(conn, run_id, &fresh, now)?;
+    let created = fresh.len() as u64;
     let mut superseded = 0;
     for &id in old_ids {
         if !kept.contains(&id) {

@@ -99,14 +99,28 @@ fn fill_children(conn: &Connection, recs: &mut [InputRecord], filter: &str) -> R
 /// one placeholder name.
 const NOT_ERASED: &str = "flags IS NOT 'erased'";
 
-/// Every live customer, ready for matching.
-pub fn load_all(conn: &Connection) -> Result<Vec<InputRecord>> {
+/// Every live customer, ready for matching, handed to `f` in id order
+/// `chunk` customers at a time: a million customers as loaded take far more
+/// memory than prepared, so they are never all held at once.
+pub fn load_all_chunked(conn: &Connection, chunk: usize, mut f: impl FnMut(Vec<InputRecord>)) -> Result<()> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT {INPUT_COLUMNS} FROM customers WHERE merged_into IS NULL AND {NOT_ERASED} ORDER BY id"
+        "SELECT {INPUT_COLUMNS} FROM customers WHERE merged_into IS NULL AND {NOT_ERASED} AND id > ?1 ORDER BY id LIMIT ?2"
     ))?;
-    let mut recs: Vec<InputRecord> = stmt.query_map([], row_to_input)?.collect::<rusqlite::Result<_>>()?;
-    fill_children(conn, &mut recs, "")?;
-    Ok(recs)
+    let mut after = i64::MIN;
+    loop {
+        let mut recs: Vec<InputRecord> =
+            stmt.query_map(params![after, chunk as i64], row_to_input)?.collect::<rusqlite::Result<_>>()?;
+        let (Some(first), Some(last)) = (recs.first().map(|r| r.id), recs.last().map(|r| r.id)) else {
+            return Ok(());
+        };
+        fill_children(conn, &mut recs, &format!("WHERE customer_id BETWEEN {first} AND {last}"))?;
+        after = last;
+        let n = recs.len();
+        f(recs);
+        if n < chunk {
+            return Ok(());
+        }
+    }
 }
 
 /// The given customers that are live, ready for matching.
@@ -231,37 +245,110 @@ pub struct PairRow {
     pub evidence: Vec<u8>,
 }
 
-/// Replaces every pair and key (a full run). Indexes are dropped around the
-/// bulk insert and rebuilt: inserting into them row by row is many times slower.
-pub fn replace_all(
-    conn: &Connection,
-    run_id: i64,
-    pairs: &mut dyn Iterator<Item = PairRow>,
-    keys: &[(u64, i64)],
-) -> Result<()> {
+/// Empties the pair and key tables before a full run writes them again, and
+/// drops their secondary indexes: maintaining them row by row during the
+/// bulk insert is many times slower than building them once afterwards
+/// (`rebuild_indexes`).
+pub fn clear_all(conn: &Connection) -> Result<()> {
     conn.execute_batch(
-        "DROP INDEX IF EXISTS match_pairs_b; DROP INDEX IF EXISTS match_keys_customer;
-         DELETE FROM match_pairs; DELETE FROM match_keys;",
-    )?;
-    insert_pairs(conn, run_id, pairs)?;
-    let mut k = conn.prepare_cached("INSERT OR IGNORE INTO match_keys (h, customer_id) VALUES (?1, ?2)")?;
-    for &(h, id) in keys {
-        k.execute(params![h as i64, id])?;
-    }
-    conn.execute_batch(
-        "CREATE INDEX match_pairs_b ON match_pairs(b); CREATE INDEX match_keys_customer ON match_keys(customer_id);",
+        "DROP INDEX IF EXISTS match_pairs_b;
+         DELETE FROM match_pairs; DELETE FROM match_keys; DELETE FROM match_customer_keys;",
     )?;
     Ok(())
 }
 
+pub fn rebuild_indexes(conn: &Connection) -> Result<()> {
+    conn.execute_batch("CREATE INDEX IF NOT EXISTS match_pairs_b ON match_pairs(b);")?;
+    Ok(())
+}
+
+/// Whether match_keys holds keys without their customers' rows in
+/// match_customer_keys (written before that table existed): an incremental
+/// run could not forget them.
+pub fn keys_without_owners(conn: &Connection) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS(SELECT 1 FROM match_keys) AND NOT EXISTS(SELECT 1 FROM match_customer_keys)",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+fn encode_hashes(hs: &[u64]) -> Vec<u8> {
+    hs.iter().flat_map(|h| h.to_le_bytes()).collect()
+}
+
+fn decode_hashes(b: &[u8]) -> Vec<u64> {
+    b.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))).collect()
+}
+
+/// Records (replacing) which key hashes each customer has in match_keys.
+pub fn insert_customer_keys<'a>(conn: &Connection, rows: impl Iterator<Item = (i64, &'a [u64])>) -> Result<()> {
+    const HEAD: &str = "INSERT OR REPLACE INTO match_customer_keys (customer_id, hashes)";
+    let mut full = conn.prepare_cached(&insert_sql(HEAD, 2, BATCH))?;
+    let mut buf: Vec<(i64, &[u64])> = Vec::with_capacity(BATCH);
+    let flush = |buf: &mut Vec<(i64, &[u64])>, stmt: &mut rusqlite::Statement<'_>| -> Result<()> {
+        for (i, (id, hs)) in buf.iter().enumerate() {
+            stmt.raw_bind_parameter(i * 2 + 1, id)?;
+            stmt.raw_bind_parameter(i * 2 + 2, encode_hashes(hs))?;
+        }
+        stmt.raw_execute()?;
+        buf.clear();
+        Ok(())
+    };
+    for r in rows {
+        buf.push(r);
+        if buf.len() == BATCH {
+            flush(&mut buf, &mut full)?;
+        }
+    }
+    if !buf.is_empty() {
+        let mut rest = conn.prepare(&insert_sql(HEAD, 2, buf.len()))?;
+        flush(&mut buf, &mut rest)?;
+    }
+    Ok(())
+}
+
+/// Rows per multi-row INSERT: one statement step per batch instead of per
+/// row, well under SQLite's limit on bound parameters.
+const BATCH: usize = 128;
+
+fn insert_sql(head: &str, cols: usize, rows: usize) -> String {
+    let one = format!("({})", vec!["?"; cols].join(","));
+    format!("{head} VALUES {}", vec![one; rows].join(","))
+}
+
+/// Inserts pairs (replacing any with the same a, b) in multi-row batches.
 pub fn insert_pairs(conn: &Connection, run_id: i64, pairs: &mut dyn Iterator<Item = PairRow>) -> Result<u64> {
-    let mut p = conn.prepare_cached(
-        "INSERT OR REPLACE INTO match_pairs (a, b, score, prob, band, keys, evidence, run_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
-    )?;
+    const HEAD: &str = "INSERT OR REPLACE INTO match_pairs (a, b, score, prob, band, keys, evidence, run_id)";
+    let mut full = conn.prepare_cached(&insert_sql(HEAD, 8, BATCH))?;
+    let mut buf: Vec<PairRow> = Vec::with_capacity(BATCH);
     let mut n = 0;
+    let flush = |buf: &mut Vec<PairRow>, stmt: &mut rusqlite::Statement<'_>| -> Result<()> {
+        for (i, r) in buf.iter().enumerate() {
+            let at = i * 8;
+            stmt.raw_bind_parameter(at + 1, r.a)?;
+            stmt.raw_bind_parameter(at + 2, r.b)?;
+            stmt.raw_bind_parameter(at + 3, r.score)?;
+            stmt.raw_bind_parameter(at + 4, r.prob)?;
+            stmt.raw_bind_parameter(at + 5, r.band)?;
+            stmt.raw_bind_parameter(at + 6, r.keys)?;
+            stmt.raw_bind_parameter(at + 7, &r.evidence)?;
+            stmt.raw_bind_parameter(at + 8, run_id)?;
+        }
+        stmt.raw_execute()?;
+        buf.clear();
+        Ok(())
+    };
     for r in pairs {
-        p.execute(params![r.a, r.b, r.score, r.prob, r.band, r.keys, r.evidence, run_id])?;
+        buf.push(r);
         n += 1;
+        if buf.len() == BATCH {
+            flush(&mut buf, &mut full)?;
+        }
+    }
+    if !buf.is_empty() {
+        let mut rest = conn.prepare(&insert_sql(HEAD, 8, buf.len()))?;
+        flush(&mut buf, &mut rest)?;
     }
     Ok(n)
 }
@@ -270,19 +357,39 @@ pub fn insert_pairs(conn: &Connection, run_id: i64, pairs: &mut dyn Iterator<Ite
 pub fn forget(conn: &Connection, ids: &[i64]) -> Result<()> {
     let mut dp = conn.prepare_cached("DELETE FROM match_pairs WHERE a = ?1")?;
     let mut dpb = conn.prepare_cached("DELETE FROM match_pairs WHERE b = ?1")?;
-    let mut dk = conn.prepare_cached("DELETE FROM match_keys WHERE customer_id = ?1")?;
+    let mut owned = conn.prepare_cached("SELECT hashes FROM match_customer_keys WHERE customer_id = ?1")?;
+    let mut dk = conn.prepare_cached("DELETE FROM match_keys WHERE h = ?1 AND customer_id = ?2")?;
+    let mut dc = conn.prepare_cached("DELETE FROM match_customer_keys WHERE customer_id = ?1")?;
     for id in ids {
         dp.execute([id])?;
         dpb.execute([id])?;
-        dk.execute([id])?;
+        let hashes: Option<Vec<u8>> = owned.query_row([id], |r| r.get(0)).optional()?;
+        for h in decode_hashes(&hashes.unwrap_or_default()) {
+            dk.execute(params![h as i64, id])?;
+        }
+        dc.execute([id])?;
     }
     Ok(())
 }
 
+/// Inserts (key hash, customer) rows, ignoring ones already there, in
+/// multi-row batches.
 pub fn insert_keys(conn: &Connection, keys: &[(u64, i64)]) -> Result<()> {
-    let mut k = conn.prepare_cached("INSERT OR IGNORE INTO match_keys (h, customer_id) VALUES (?1, ?2)")?;
-    for &(h, id) in keys {
-        k.execute(params![h as i64, id])?;
+    const HEAD: &str = "INSERT OR IGNORE INTO match_keys (h, customer_id)";
+    let mut full = conn.prepare_cached(&insert_sql(HEAD, 2, BATCH))?;
+    for chunk in keys.chunks(BATCH) {
+        let mut rest;
+        let stmt: &mut rusqlite::Statement<'_> = if chunk.len() == BATCH {
+            &mut full
+        } else {
+            rest = conn.prepare(&insert_sql(HEAD, 2, chunk.len()))?;
+            &mut rest
+        };
+        for (i, &(h, id)) in chunk.iter().enumerate() {
+            stmt.raw_bind_parameter(i * 2 + 1, h as i64)?;
+            stmt.raw_bind_parameter(i * 2 + 2, id)?;
+        }
+        stmt.raw_execute()?;
     }
     Ok(())
 }
@@ -459,25 +566,43 @@ pub fn open_signatures(conn: &Connection) -> Result<HashMap<String, i64>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-pub fn insert_cluster(
-    conn: &Connection,
-    run_id: i64,
-    signature: &str,
-    score: f64,
-    members: &[(i64, i64)],
-    now: &str,
-) -> Result<i64> {
-    conn.prepare_cached(
-        "INSERT INTO match_clusters (run_id, signature, score, size, state, created_at) VALUES (?1,?2,?3,?4,'open',?5)",
-    )?
-    .execute(params![run_id, signature, score, members.len() as i64, now])?;
-    let id = conn.last_insert_rowid();
-    let mut m =
-        conn.prepare_cached("INSERT INTO match_cluster_members (cluster_id, customer_id, version) VALUES (?1,?2,?3)")?;
-    for (c, v) in members {
-        m.execute(params![id, c, v])?;
+/// A cluster to insert: signature, score, members as (customer, version).
+pub type NewCluster<'a> = (String, f64, &'a [(i64, i64)]);
+
+/// Inserts open clusters in multi-row batches, ids assigned in order after
+/// the largest one.
+pub fn insert_clusters(conn: &Connection, run_id: i64, clusters: &[NewCluster<'_>], now: &str) -> Result<()> {
+    let mut next: i64 = conn.query_row("SELECT ifnull(max(id), 0) + 1 FROM match_clusters", [], |r| r.get(0))?;
+    const HEAD_C: &str = "INSERT INTO match_clusters (id, run_id, signature, score, size, state, created_at)";
+    const HEAD_M: &str = "INSERT INTO match_cluster_members (cluster_id, customer_id, version)";
+    let mut members: Vec<(i64, i64, i64)> = Vec::new();
+    for chunk in clusters.chunks(BATCH) {
+        let sql = format!("{HEAD_C} VALUES {}", vec!["(?,?,?,?,?,'open',?)"; chunk.len()].join(","));
+        let mut stmt = conn.prepare_cached(&sql)?;
+        for (i, (sig, score, ms)) in chunk.iter().enumerate() {
+            let at = i * 6;
+            stmt.raw_bind_parameter(at + 1, next)?;
+            stmt.raw_bind_parameter(at + 2, run_id)?;
+            stmt.raw_bind_parameter(at + 3, sig)?;
+            stmt.raw_bind_parameter(at + 4, score)?;
+            stmt.raw_bind_parameter(at + 5, ms.len() as i64)?;
+            stmt.raw_bind_parameter(at + 6, now)?;
+            members.extend(ms.iter().map(|&(c, v)| (next, c, v)));
+            next += 1;
+        }
+        stmt.raw_execute()?;
+        for part in members.chunks(BATCH) {
+            let mut stmt = conn.prepare_cached(&insert_sql(HEAD_M, 3, part.len()))?;
+            for (i, &(cl, c, v)) in part.iter().enumerate() {
+                stmt.raw_bind_parameter(i * 3 + 1, cl)?;
+                stmt.raw_bind_parameter(i * 3 + 2, c)?;
+                stmt.raw_bind_parameter(i * 3 + 3, v)?;
+            }
+            stmt.raw_execute()?;
+        }
+        members.clear();
     }
-    Ok(id)
+    Ok(())
 }
 
 pub fn set_cluster_state(conn: &Connection, id: i64, state: &str, actor: Option<&str>, now: &str) -> Result<()> {

@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_followups.sql"),
     include_str!("migrations/0006_access.sql"),
     include_str!("migrations/0007_workbench_list.sql"),
+    include_str!("migrations/0008_match_customer_keys.sql"),
 ];
 
 /// The newest schema version this binary knows.
