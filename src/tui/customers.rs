@@ -108,7 +108,14 @@ pub(crate) struct Filter {
     /// re-rank and redraw for every slice.
     pending: Vec<(i64, i64)>,
     applied_at: Option<std::time::Instant>,
+    /// How many customers matched in all; only the best `MAX_HITS` are kept.
+    pub matched: usize,
 }
+
+/// Hits kept for a query: a query that matches half a million customers
+/// (`13`) is narrowed by typing on, not by scrolling, and its full hit list
+/// would cost tens of megabytes.
+pub(crate) const MAX_HITS: usize = 50_000;
 
 /// How often streamed hits are merged into the list.
 const APPLY_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
@@ -350,9 +357,12 @@ impl CustomersPane {
             return;
         }
         let mut new = std::mem::take(&mut self.filter.pending);
+        self.filter.matched += new.len();
         search::rank(&mut new);
+        new.truncate(MAX_HITS);
         let old = std::mem::take(&mut self.filter.hits);
         self.filter.hits = search::merge_ranked(old, new);
+        self.filter.hits.truncate(MAX_HITS);
         self.filter.applied_at = Some(std::time::Instant::now());
         self.rebuild(cx);
     }
@@ -365,6 +375,7 @@ impl CustomersPane {
         self.filter.hits.clear();
         self.filter.pending.clear();
         self.filter.applied_at = None;
+        self.filter.matched = 0;
         self.filter.query = Query::parse(self.filter.input.text());
         if self.filter.query.is_some() {
             self.load_index(cx);
@@ -851,9 +862,13 @@ impl CustomersPane {
             let cols = inner.width as usize;
             let (shown, _) = self.filter.input.view(cols.saturating_sub(3));
             let state = if !self.filter.jobs.is_empty() || self.index.loading.is_some() {
-                format!(" ⟳ {}", self.ids.len())
+                format!(" ⟳ {}", self.filter.matched)
             } else {
-                format!(" {} found", self.ids.len())
+                if self.filter.matched > self.filter.hits.len() {
+                    format!(" {} found, best {} shown", self.filter.matched, self.ids.len())
+                } else {
+                    format!(" {} found", self.ids.len())
+                }
             };
             let used = 2 + width(&shown);
             let line = Line::from(vec![

@@ -6,7 +6,7 @@
 
 mod action;
 mod app;
-mod customers;
+pub(crate) mod customers;
 mod detail;
 mod duplicates;
 mod followups;

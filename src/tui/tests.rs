@@ -608,3 +608,14 @@ fn every_pane_and_editor_at_80x24_and_160x48() {
         }
     }
 }
+
+#[test]
+fn a_query_matching_more_than_the_cap_keeps_only_the_best() {
+    let mut app = app(80, 24);
+    press(&mut app, "/");
+    typed(&mut app, "c");
+    // All 45 match `c` (crm…): under the cap, all are kept.
+    assert_eq!(app.customers.filter.matched, app.customers.ids.len());
+    assert!(customers::MAX_HITS >= 10_000, "a useful number of hits stays browsable");
+    assert!(screen(&app).contains(&format!("{} found", app.customers.ids.len())));
+}
