@@ -505,6 +505,7 @@ impl Workbench {
             // Re-checked per chunk: another process may start importing
             // the same source while this one runs.
             let mut chunk = Chunk::new(&tx, ctx)?;
+            let mut ins = customers::HeldInserts::new(&tx);
             loop {
                 if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
                     cancelled = true;
@@ -522,12 +523,13 @@ impl Workbench {
                         break;
                     }
                 };
-                process_row(&tx, ctx, &mut chunk, row, &mut counts)?;
+                process_row(&tx, ctx, &mut chunk, &mut ins, row, &mut counts)?;
                 in_chunk += 1;
                 if in_chunk >= CHUNK_ROWS || (in_chunk % 256 == 0 && started.elapsed() > CHUNK_TIME) {
                     break;
                 }
             }
+            drop(ins);
             chunk.finish(&tx, ctx)?;
             if let Some(e) = failure {
                 // What was read up to here is kept; the batch can be undone.
@@ -825,6 +827,7 @@ fn process_row(
     tx: &Connection,
     ctx: &RunCtx<'_>,
     chunk: &mut Chunk,
+    ins: &mut customers::HeldInserts<'_>,
     row: Prepared,
     counts: &mut BatchCounts,
 ) -> Result<()> {
@@ -879,19 +882,12 @@ fn process_row(
                 return Ok(());
             }
             match customer_id {
-                Some(cid) => update_from_plan(tx, ctx, cid, &plan, record_id)?,
+                Some(cid) => update_from_plan(tx, ctx, ins, cid, &plan, record_id)?,
                 None => {
-                    let cid = insert_customer(tx, ctx, chunk, &mut plan)?;
-                    customers::insert_phones_emails(
-                        tx,
-                        cid,
-                        &plan.phones,
-                        &plan.emails,
-                        Some(record_id),
-                        Some(ctx.batch_id),
-                    )?;
+                    let cid = insert_customer(tx, ctx, chunk, ins, &mut plan)?;
+                    ins.phones_emails(cid, &plan.phones, &plan.emails, Some(record_id), Some(ctx.batch_id))?;
                     imports::set_source_customer(tx, record_id, cid)?;
-                    attach_extras(tx, ctx, cid, &plan, record_id, true)?;
+                    attach_extras(tx, ctx, ins, cid, &plan, record_id, true)?;
                 }
             }
             counts.updated += 1;
@@ -899,9 +895,8 @@ fn process_row(
         None => {
             // A new customer is written before its source record, so the
             // record is inserted already linked (no UPDATE of a fresh row).
-            let cid = if rejected { None } else { Some(insert_customer(tx, ctx, chunk, &mut plan)?) };
-            let record_id = imports::insert_source_record(
-                tx,
+            let cid = if rejected { None } else { Some(insert_customer(tx, ctx, chunk, ins, &mut plan)?) };
+            let record_id = ins.source_record(
                 &NewSourceRecord {
                     source: ctx.source,
                     source_key: &row.key,
@@ -915,15 +910,8 @@ fn process_row(
             match cid {
                 None => counts.rejected += 1,
                 Some(cid) => {
-                    customers::insert_phones_emails(
-                        tx,
-                        cid,
-                        &plan.phones,
-                        &plan.emails,
-                        Some(record_id),
-                        Some(ctx.batch_id),
-                    )?;
-                    attach_extras(tx, ctx, cid, &plan, record_id, true)?;
+                    ins.phones_emails(cid, &plan.phones, &plan.emails, Some(record_id), Some(ctx.batch_id))?;
+                    attach_extras(tx, ctx, ins, cid, &plan, record_id, true)?;
                     counts.imported += 1;
                 }
             }
@@ -946,10 +934,16 @@ fn apply_interaction_date(plan: &mut RowPlan) {
 }
 
 /// Inserts the customer row a plan describes, numbered from the chunk.
-fn insert_customer(tx: &Connection, ctx: &RunCtx<'_>, chunk: &mut Chunk, plan: &mut RowPlan) -> Result<i64> {
+fn insert_customer(
+    tx: &Connection,
+    ctx: &RunCtx<'_>,
+    chunk: &mut Chunk,
+    ins: &mut customers::HeldInserts<'_>,
+    plan: &mut RowPlan,
+) -> Result<i64> {
     apply_interaction_date(plan);
     plan.customer.number = chunk.next_number(tx, ctx)?;
-    customers::insert_customer_row(tx, &plan.customer, &ctx.now, Some(ctx.batch_id))
+    ins.customer(&plan.customer, &ctx.now, Some(ctx.batch_id))
 }
 
 /// `is_new`: the customer was created by this row, so it has no contacts
@@ -957,6 +951,7 @@ fn insert_customer(tx: &Connection, ctx: &RunCtx<'_>, chunk: &mut Chunk, plan: &
 fn attach_extras(
     tx: &Connection,
     ctx: &RunCtx<'_>,
+    ins: &mut customers::HeldInserts<'_>,
     cid: i64,
     plan: &RowPlan,
     record_id: i64,
@@ -984,7 +979,7 @@ fn attach_extras(
                     source_record_id: Some(record_id),
                     ..Default::default()
                 };
-                customers::insert_contact(tx, &contact, &ctx.now, Some(ctx.batch_id))?;
+                ins.contact(&contact, &ctx.now, Some(ctx.batch_id))?;
                 added.push(name);
             }
         }
@@ -1005,7 +1000,7 @@ fn attach_extras(
                 source_record_id: Some(record_id),
                 ..Default::default()
             };
-            customers::insert_contact(tx, &contact, &ctx.now, Some(ctx.batch_id))?;
+            ins.contact(&contact, &ctx.now, Some(ctx.batch_id))?;
         }
     }
     for (name, ty, value) in &plan.custom {
@@ -1021,7 +1016,14 @@ fn attach_extras(
 /// Applies a changed source row to its customer: the fields the row supplies
 /// are set, new phones and e-mails are added, nothing else is touched. The
 /// customer's before-image is kept so the batch can be undone.
-fn update_from_plan(tx: &Connection, ctx: &RunCtx<'_>, cid: i64, plan: &RowPlan, record_id: i64) -> Result<()> {
+fn update_from_plan(
+    tx: &Connection,
+    ctx: &RunCtx<'_>,
+    ins: &mut customers::HeldInserts<'_>,
+    cid: i64,
+    plan: &RowPlan,
+    record_id: i64,
+) -> Result<()> {
     let Some(mut c) = customers::get_customer(tx, cid)? else {
         return Err(Error::NotFound(format!("customer {cid} of source record {record_id} is missing")));
     };
@@ -1068,7 +1070,7 @@ fn update_from_plan(tx: &Connection, ctx: &RunCtx<'_>, cid: i64, plan: &RowPlan,
             .execute(params![cid, email, record_id, ctx.batch_id])?;
         }
     }
-    attach_extras(tx, ctx, cid, &plan, record_id, false)
+    attach_extras(tx, ctx, ins, cid, &plan, record_id, false)
 }
 
 #[cfg(test)]
