@@ -383,13 +383,32 @@ fn region_aliases() -> &'static [(&'static str, &'static str)] {
     })
 }
 
+/// `region_aliases` grouped by their first byte, lower-cased, each group
+/// in the table's order (longest first).
+fn region_aliases_by_first_byte() -> &'static [Vec<(&'static str, &'static str)>] {
+    static T: OnceLock<Vec<Vec<(&'static str, &'static str)>>> = OnceLock::new();
+    T.get_or_init(|| {
+        let mut by = vec![Vec::new(); 256];
+        for &(alias, canon) in region_aliases() {
+            if let Some(&b) = alias.as_bytes().first() {
+                by[b.to_ascii_lowercase() as usize].push((alias, canon));
+            }
+        }
+        by
+    })
+}
+
 /// A region (with its optional administrative suffix) at the start of `s`:
 /// the canonical name and the byte length it covers. Latin spellings match
 /// case-insensitively and only as whole words. `市` is not taken as a suffix
 /// before `场 政 民 容 区`: `上海市场营销` is Shanghai + 市场营销, and
 /// `北京市政路桥` is Beijing + 市政路桥.
 fn region_prefix(s: &str) -> Option<(&'static str, usize)> {
-    for &(alias, canon) in region_aliases() {
+    let &first = s.as_bytes().first()?;
+    // Only aliases with the same first byte can match (ASCII compared
+    // case-insensitively); this skips the rest of the table, which every
+    // company name of an import went through.
+    for &(alias, canon) in &region_aliases_by_first_byte()[first.to_ascii_lowercase() as usize] {
         let n = alias.len();
         if s.len() < n || !s.is_char_boundary(n) || !s[..n].eq_ignore_ascii_case(alias) {
             continue;

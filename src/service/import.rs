@@ -479,9 +479,36 @@ impl Workbench {
         Ok(expected_rows >= BULK_MIN_ROWS && expected_rows.saturating_mul(BULK_MAX_GROWTH) >= existing)
     }
 
-    /// The writing half of `run_batch`: chunked transactions over the rows
-    /// the reading thread prepared.
+    /// The writing half of `run_batch`, with foreign-key enforcement off on
+    /// this connection while it runs. Every reference the import writes is
+    /// to a row it inserted or looked up in the same transaction (customer,
+    /// source record) or to its own batch, so the checks could never fail;
+    /// they cost a parent look-up per reference, a dozen per row (6% of the
+    /// writer's instructions). The setting is per connection and cannot
+    /// change inside a transaction, so it is switched around the chunks and
+    /// back on however they end.
     fn write_batch(
+        &mut self,
+        ctx: &RunCtx<'_>,
+        inbox: &mut Inbox,
+        counts: BatchCounts,
+        cancel: Option<&AtomicBool>,
+        progress: &mut dyn FnMut(ImportProgress),
+        remember: Option<&str>,
+    ) -> Result<(BatchCounts, bool)> {
+        let enforced: bool = self.store.conn().query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+        if enforced {
+            self.store.conn().execute_batch("PRAGMA foreign_keys = OFF")?;
+        }
+        let written = self.write_chunks(ctx, inbox, counts, cancel, progress, remember);
+        if enforced {
+            self.store.conn().execute_batch("PRAGMA foreign_keys = ON")?;
+        }
+        written
+    }
+
+    /// Chunked transactions over the rows the reading thread prepared.
+    fn write_chunks(
         &mut self,
         ctx: &RunCtx<'_>,
         inbox: &mut Inbox,
@@ -502,6 +529,7 @@ impl Workbench {
             // Re-checked per chunk: another process may start importing
             // the same source while this one runs.
             let mut chunk = Chunk::new(&tx, ctx)?;
+            let mut ins = customers::HeldInserts::new(&tx);
             loop {
                 if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
                     cancelled = true;
@@ -519,12 +547,13 @@ impl Workbench {
                         break;
                     }
                 };
-                process_row(&tx, ctx, &mut chunk, row, &mut counts)?;
+                process_row(&tx, ctx, &mut chunk, &mut ins, row, &mut counts)?;
                 in_chunk += 1;
                 if in_chunk >= CHUNK_ROWS || (in_chunk % 256 == 0 && started.elapsed() > CHUNK_TIME) {
                     break;
                 }
             }
+            drop(ins);
             chunk.finish(&tx, ctx)?;
             if let Some(e) = failure {
                 // What was read up to here is kept; the batch can be undone.
@@ -822,6 +851,7 @@ fn process_row(
     tx: &Connection,
     ctx: &RunCtx<'_>,
     chunk: &mut Chunk,
+    ins: &mut customers::HeldInserts<'_>,
     row: Prepared,
     counts: &mut BatchCounts,
 ) -> Result<()> {
@@ -876,19 +906,12 @@ fn process_row(
                 return Ok(());
             }
             match customer_id {
-                Some(cid) => update_from_plan(tx, ctx, cid, &plan, record_id)?,
+                Some(cid) => update_from_plan(tx, ctx, ins, cid, &plan, record_id)?,
                 None => {
-                    let cid = insert_customer(tx, ctx, chunk, &mut plan)?;
-                    customers::insert_phones_emails(
-                        tx,
-                        cid,
-                        &plan.phones,
-                        &plan.emails,
-                        Some(record_id),
-                        Some(ctx.batch_id),
-                    )?;
+                    let cid = insert_customer(tx, ctx, chunk, ins, &mut plan)?;
+                    ins.phones_emails(cid, &plan.phones, &plan.emails, Some(record_id), Some(ctx.batch_id))?;
                     imports::set_source_customer(tx, record_id, cid)?;
-                    attach_extras(tx, ctx, cid, &plan, record_id, true)?;
+                    attach_extras(tx, ctx, ins, cid, &plan, record_id, true)?;
                 }
             }
             counts.updated += 1;
@@ -896,9 +919,8 @@ fn process_row(
         None => {
             // A new customer is written before its source record, so the
             // record is inserted already linked (no UPDATE of a fresh row).
-            let cid = if rejected { None } else { Some(insert_customer(tx, ctx, chunk, &mut plan)?) };
-            let record_id = imports::insert_source_record(
-                tx,
+            let cid = if rejected { None } else { Some(insert_customer(tx, ctx, chunk, ins, &mut plan)?) };
+            let record_id = ins.source_record(
                 &NewSourceRecord {
                     source: ctx.source,
                     source_key: &row.key,
@@ -912,15 +934,8 @@ fn process_row(
             match cid {
                 None => counts.rejected += 1,
                 Some(cid) => {
-                    customers::insert_phones_emails(
-                        tx,
-                        cid,
-                        &plan.phones,
-                        &plan.emails,
-                        Some(record_id),
-                        Some(ctx.batch_id),
-                    )?;
-                    attach_extras(tx, ctx, cid, &plan, record_id, true)?;
+                    ins.phones_emails(cid, &plan.phones, &plan.emails, Some(record_id), Some(ctx.batch_id))?;
+                    attach_extras(tx, ctx, ins, cid, &plan, record_id, true)?;
                     counts.imported += 1;
                 }
             }
@@ -943,10 +958,16 @@ fn apply_interaction_date(plan: &mut RowPlan) {
 }
 
 /// Inserts the customer row a plan describes, numbered from the chunk.
-fn insert_customer(tx: &Connection, ctx: &RunCtx<'_>, chunk: &mut Chunk, plan: &mut RowPlan) -> Result<i64> {
+fn insert_customer(
+    tx: &Connection,
+    ctx: &RunCtx<'_>,
+    chunk: &mut Chunk,
+    ins: &mut customers::HeldInserts<'_>,
+    plan: &mut RowPlan,
+) -> Result<i64> {
     apply_interaction_date(plan);
     plan.customer.number = chunk.next_number(tx, ctx)?;
-    customers::insert_customer_row(tx, &plan.customer, &ctx.now, Some(ctx.batch_id))
+    ins.customer(&plan.customer, &ctx.now, Some(ctx.batch_id))
 }
 
 /// `is_new`: the customer was created by this row, so it has no contacts
@@ -954,6 +975,7 @@ fn insert_customer(tx: &Connection, ctx: &RunCtx<'_>, chunk: &mut Chunk, plan: &
 fn attach_extras(
     tx: &Connection,
     ctx: &RunCtx<'_>,
+    ins: &mut customers::HeldInserts<'_>,
     cid: i64,
     plan: &RowPlan,
     record_id: i64,
@@ -981,7 +1003,7 @@ fn attach_extras(
                     source_record_id: Some(record_id),
                     ..Default::default()
                 };
-                customers::insert_contact(tx, &contact, &ctx.now, Some(ctx.batch_id))?;
+                ins.contact(&contact, &ctx.now, Some(ctx.batch_id))?;
                 added.push(name);
             }
         }
@@ -1002,7 +1024,7 @@ fn attach_extras(
                 source_record_id: Some(record_id),
                 ..Default::default()
             };
-            customers::insert_contact(tx, &contact, &ctx.now, Some(ctx.batch_id))?;
+            ins.contact(&contact, &ctx.now, Some(ctx.batch_id))?;
         }
     }
     for (name, ty, value) in &plan.custom {
@@ -1018,7 +1040,14 @@ fn attach_extras(
 /// Applies a changed source row to its customer: the fields the row supplies
 /// are set, new phones and e-mails are added, nothing else is touched. The
 /// customer's before-image is kept so the batch can be undone.
-fn update_from_plan(tx: &Connection, ctx: &RunCtx<'_>, cid: i64, plan: &RowPlan, record_id: i64) -> Result<()> {
+fn update_from_plan(
+    tx: &Connection,
+    ctx: &RunCtx<'_>,
+    ins: &mut customers::HeldInserts<'_>,
+    cid: i64,
+    plan: &RowPlan,
+    record_id: i64,
+) -> Result<()> {
     let Some(mut c) = customers::get_customer(tx, cid)? else {
         return Err(Error::NotFound(format!("customer {cid} of source record {record_id} is missing")));
     };
@@ -1065,5 +1094,76 @@ fn update_from_plan(tx: &Connection, ctx: &RunCtx<'_>, cid: i64, plan: &RowPlan,
             .execute(params![cid, email, record_id, ctx.batch_id])?;
         }
     }
-    attach_extras(tx, ctx, cid, &plan, record_id, false)
+    attach_extras(tx, ctx, ins, cid, &plan, record_id, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fk_problems(wb: &Workbench) -> Vec<String> {
+        let conn = wb.store.conn();
+        let mut stmt = conn.prepare("PRAGMA foreign_key_check").unwrap();
+        stmt.query_map([], |r| Ok(format!("{} row {}", r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    }
+
+    /// The import writes with foreign-key checks off: whatever it wrote must
+    /// still pass them, and the connection gets its checks back, also after
+    /// a failed import.
+    #[test]
+    fn imports_leave_every_reference_valid_and_checks_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = |name: &str, text: &str| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, text).unwrap();
+            p
+        };
+        let first = csv(
+            "a.csv",
+            "编号,客户名称,联系人,手机,邮箱,座机,创建时间,问题描述\n\
+             K1,北京星辰科技有限公司,王经理、李娜,13812345678,wang@xc.com,010-62345678,2024-03-05,电话回访\n\
+             K2,,,12345,li@,,,\n\
+             K3,上海腾达贸易有限公司,李总,13900000000,,,2024/4/1,上门\n",
+        );
+        let second = csv(
+            "b.csv",
+            "编号,客户名称,联系人,手机,邮箱,座机,创建时间,问题描述\n\
+             K1,北京星辰科技有限公司,王总,13812345679,wang2@xc.com,,2024-05-05,续约\n\
+             K2,广州新客户有限公司,,13700000000,,,,\n\
+             K3,上海腾达贸易有限公司,李总,13900000000,,,2024/4/1,上门\n",
+        );
+        let mut wb = Workbench::open_in_memory("t").unwrap();
+        let o = ImportOptions { source: "s".into(), key: Some("编号".into()), ..Default::default() };
+        let a = wb.import(&first, &o, &mut |_| {}).unwrap();
+        assert_eq!((a.counts.imported, a.counts.rejected), (2, 1), "{:?}", a.counts);
+        let b = wb.import(&second, &o, &mut |_| {}).unwrap();
+        assert_eq!((b.counts.updated, b.counts.unchanged), (2, 1), "{:?}", b.counts);
+        let on: bool = wb.store.conn().query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+        assert!(on, "foreign-key checks are back on after an import");
+        let n = |sql: &str| wb.store.conn().query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+        assert!(n("SELECT count(*) FROM customer_phones") >= 4 && n("SELECT count(*) FROM contacts") >= 3);
+        assert!(n("SELECT count(*) FROM interactions") >= 2);
+        assert_eq!(fk_problems(&wb), Vec::<String>::new());
+
+        // A file that fails mid-way: a row the reader cannot decode, past
+        // the head it sniffs, so the failure reaches the writing loop.
+        let mut bad = "编号,客户名称\n".as_bytes().to_vec();
+        for i in 0..8_000 {
+            bad.extend_from_slice(format!("B{i},客户{i}有限公司\n").as_bytes());
+        }
+        bad.extend_from_slice(b"B-last,\xff\xfe\n");
+        let p = dir.path().join("bad.csv");
+        std::fs::write(&p, bad).unwrap();
+        let o = ImportOptions { source: "bad".into(), key: Some("编号".into()), ..Default::default() };
+        let failed = wb.import(&p, &o, &mut |_| {});
+        assert!(failed.is_err(), "{failed:?}");
+        let customers: i64 = wb.store.conn().query_row("SELECT count(*) FROM customers", [], |r| r.get(0)).unwrap();
+        assert!(customers > 8_000, "the failure came after rows were written: {customers}");
+        let on: bool = wb.store.conn().query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+        assert!(on, "foreign-key checks are back on after a failed import");
+        assert_eq!(fk_problems(&wb), Vec::<String>::new());
+    }
 }

@@ -334,11 +334,17 @@ pub(crate) fn find_source_record(
         .optional()?)
 }
 
-pub(crate) fn insert_source_record(conn: &Connection, r: &NewSourceRecord<'_>, now: &str) -> Result<i64> {
-    conn.prepare_cached(
-        "INSERT INTO source_records (source, source_key, batch_id, row_number, raw, customer_id, created_batch_id, created_at) VALUES (?1,?2,?3,?4,?5,?6,?3,?7)",
-    )?
-    .execute(params![r.source, r.source_key, r.batch_id, r.row_number, r.raw_json, r.customer_id, now])?;
+pub(crate) const SOURCE_RECORD_INSERT: &str = "INSERT INTO source_records (source, source_key, batch_id, row_number, raw, customer_id, created_batch_id, created_at) VALUES (?1,?2,?3,?4,?5,?6,?3,?7)";
+
+/// Inserts a source record with a held statement of `SOURCE_RECORD_INSERT`
+/// (`customers::HeldInserts::source_record`).
+pub(crate) fn insert_source_record_with(
+    stmt: &mut rusqlite::Statement<'_>,
+    conn: &Connection,
+    r: &NewSourceRecord<'_>,
+    now: &str,
+) -> Result<i64> {
+    stmt.execute(params![r.source, r.source_key, r.batch_id, r.row_number, r.raw_json, r.customer_id, now])?;
     Ok(conn.last_insert_rowid())
 }
 
