@@ -264,9 +264,12 @@ fn approve_merges_drop_is_remembered_and_bulk_approval_runs_piped() {
     assert!(!bad.status.success());
 }
 
+/// (key hash, customer) rows.
+type KeyRows = Vec<(i64, i64)>;
+
 /// (key hash, customer) rows of match_keys, and the same rows as the
 /// per-customer lists of match_customer_keys say they should be.
-fn stored_keys(db: &Path) -> (Vec<(i64, i64)>, Vec<(i64, i64)>) {
+fn stored_keys(db: &Path) -> (KeyRows, KeyRows) {
     let conn = rusqlite::Connection::open(db).unwrap();
     let mut rows: Vec<(i64, i64)> = conn
         .prepare("SELECT h, customer_id FROM match_keys")

@@ -110,6 +110,8 @@ pub(crate) struct Filter {
     applied_at: Option<std::time::Instant>,
     /// How many customers matched in all; only the best `MAX_HITS` are kept.
     pub matched: usize,
+    /// A smaller cap than `MAX_HITS`, for tests.
+    pub cap: Option<usize>,
 }
 
 /// Hits kept for a query: a query that matches half a million customers
@@ -359,10 +361,11 @@ impl CustomersPane {
         let mut new = std::mem::take(&mut self.filter.pending);
         self.filter.matched += new.len();
         search::rank(&mut new);
-        new.truncate(MAX_HITS);
+        let cap = self.filter.cap.unwrap_or(MAX_HITS);
+        new.truncate(cap);
         let old = std::mem::take(&mut self.filter.hits);
         self.filter.hits = search::merge_ranked(old, new);
-        self.filter.hits.truncate(MAX_HITS);
+        self.filter.hits.truncate(cap);
         self.filter.applied_at = Some(std::time::Instant::now());
         self.rebuild(cx);
     }
