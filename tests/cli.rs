@@ -161,9 +161,16 @@ fn demo_never_touches_a_real_database() {
     crmwb(&db).args(["customers", "--json"]).assert().success().stdout("[]\n");
 
     let demo = dir.path().join("demo.db");
-    crmwb(&demo).args(["demo", "--no-tui"]).assert().success();
+    crmwb(&demo)
+        .args(["demo", "--no-tui"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("clusters wait for review"));
     let n = json(&crmwb(&demo).args(["customers", "--json"]).output().unwrap().stdout).as_array().unwrap().len();
     assert!(n > 50, "demo has {n} customers");
+    // The duplicates are found, waiting for review.
+    let q = json(&crmwb(&demo).args(["queue", "--json"]).output().unwrap().stdout);
+    assert!(!q.as_array().unwrap().is_empty(), "{q}");
     // A demo database may be rebuilt: same content again, not doubled.
     crmwb(&demo).args(["demo", "--no-tui"]).assert().success();
     let again = json(&crmwb(&demo).args(["customers", "--json"]).output().unwrap().stdout).as_array().unwrap().len();

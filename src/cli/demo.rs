@@ -111,5 +111,9 @@ pub fn build(db: Option<&Path>, out: &mut impl Write) -> Result<Workbench> {
     let today = wb.clock().today();
     let days = wb.shift_demo_dates(today)?;
     writeln!(out, "  dates moved by {days} days so that follow-ups fall due around today ({today})")?;
+    // The sample holds the duplicates matching.md describes: a demo shows
+    // them waiting for review, as after a `crmwb match`.
+    let m = wb.run_match(&crate::service::MatchOptions::default())?;
+    writeln!(out, "  duplicates found: {} clusters wait for review", m.clusters_open)?;
     Ok(wb)
 }
