@@ -117,6 +117,22 @@ actions! {
 }
 
 impl Action {
+    /// The actions that move a selection or scroll position up and down by
+    /// rows, pages or to an end: every list and scrolling view takes them.
+    pub fn scrolls(self) -> bool {
+        matches!(
+            self,
+            Action::CursorDown
+                | Action::CursorUp
+                | Action::PageDown
+                | Action::PageUp
+                | Action::HalfPageDown
+                | Action::HalfPageUp
+                | Action::Top
+                | Action::Bottom
+        )
+    }
+
     pub fn parse(name: &str) -> Option<Action> {
         Action::ALL.iter().copied().find(|a| a.name() == name)
     }

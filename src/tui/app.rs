@@ -201,20 +201,9 @@ impl App {
     /// overlay swallows pane and focus actions, so hints must not offer them.
     pub fn offers(&self, action: Action) -> bool {
         match &self.overlay {
-            Some(Overlay::Help { .. }) => matches!(
-                action,
-                Action::HelpToggle
-                    | Action::HelpClose
-                    | Action::Quit
-                    | Action::CursorDown
-                    | Action::CursorUp
-                    | Action::PageDown
-                    | Action::PageUp
-                    | Action::HalfPageDown
-                    | Action::HalfPageUp
-                    | Action::Top
-                    | Action::Bottom
-            ),
+            Some(Overlay::Help { .. }) => {
+                action.scrolls() || matches!(action, Action::HelpToggle | Action::HelpClose | Action::Quit)
+            }
             _ => true,
         }
     }

@@ -514,14 +514,7 @@ impl CustomersPane {
                 open_form(cx, form);
             }
             Action::MergeUndo => self.ask_unmerge(cx),
-            Action::CursorDown
-            | Action::CursorUp
-            | Action::PageDown
-            | Action::PageUp
-            | Action::HalfPageDown
-            | Action::HalfPageUp
-            | Action::Top
-            | Action::Bottom => match self.focus() {
+            a if a.scrolls() => match self.focus() {
                 Focus::List => self.move_selection(action, cx),
                 Focus::Detail => {
                     let rows = self.detail_rows();

@@ -234,14 +234,7 @@ impl DuplicatesPane {
     pub fn update(&mut self, action: Action, cx: &mut Cx) {
         self.area = cx.area;
         match action {
-            Action::CursorDown
-            | Action::CursorUp
-            | Action::PageDown
-            | Action::PageUp
-            | Action::HalfPageDown
-            | Action::HalfPageUp
-            | Action::Top
-            | Action::Bottom => {
+            a if a.scrolls() => {
                 let len = self.queue.as_ref().map_or(0, Vec::len);
                 if len == 0 {
                     return;

@@ -99,14 +99,7 @@ impl FollowupsPane {
 
     pub fn update(&mut self, action: Action, cx: &mut Cx) {
         match action {
-            Action::CursorDown
-            | Action::CursorUp
-            | Action::PageDown
-            | Action::PageUp
-            | Action::HalfPageDown
-            | Action::HalfPageUp
-            | Action::Top
-            | Action::Bottom => {
+            a if a.scrolls() => {
                 let n = self.len();
                 if n == 0 {
                     return;

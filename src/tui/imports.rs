@@ -176,7 +176,7 @@ impl ImportsPane {
                 let max = lines.as_ref().map_or(0, |l| l.len().saturating_sub(page));
                 match action {
                     Action::FocusList => self.view = View::List,
-                    a if is_cursor(a) => *pos = scroll(*pos, a, page, max),
+                    a if a.scrolls() => *pos = scroll(*pos, a, page, max),
                     _ => self.common(action, cx),
                 }
                 return;
@@ -191,7 +191,7 @@ impl ImportsPane {
                         self.view = View::List;
                         cx.info("Import not started");
                     }
-                    a if is_cursor(a) => p.scroll = scroll(p.scroll, a, page, max),
+                    a if a.scrolls() => p.scroll = scroll(p.scroll, a, page, max),
                     Action::ImportOpen => {
                         if let Some(e) = &p.failed {
                             return cx.error(format!("cannot import: {e}"));
@@ -224,7 +224,7 @@ impl ImportsPane {
             View::List => {}
         }
         match action {
-            a if is_cursor(a) => {
+            a if a.scrolls() => {
                 if !self.batches.is_empty() {
                     self.selected = scroll(self.selected, a, page, self.batches.len() - 1);
                     self.follow(cx.area);
@@ -621,20 +621,6 @@ fn file_name(path: &str) -> String {
     let p = std::path::Path::new(path);
     let name = p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| path.to_string());
     sanitize(&name).into_owned()
-}
-
-fn is_cursor(a: Action) -> bool {
-    matches!(
-        a,
-        Action::CursorDown
-            | Action::CursorUp
-            | Action::PageDown
-            | Action::PageUp
-            | Action::HalfPageDown
-            | Action::HalfPageUp
-            | Action::Top
-            | Action::Bottom
-    )
 }
 
 fn label_of(w: Work) -> String {

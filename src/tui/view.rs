@@ -306,18 +306,8 @@ fn hint_bindings<'k>(keymap: &'k Keymap, path: &[Context]) -> Vec<&'k Binding> {
     hints.sort_by_key(|b| match b.action {
         Action::HelpToggle | Action::HelpClose => 0,
         Action::Quit => 1,
-        Action::CursorDown
-        | Action::CursorUp
-        | Action::PageDown
-        | Action::PageUp
-        | Action::HalfPageDown
-        | Action::HalfPageUp
-        | Action::Top
-        | Action::Bottom
-        | Action::CursorLeft
-        | Action::CursorRight
-        | Action::FieldNext
-        | Action::FieldPrev => 3,
+        a if a.scrolls() => 3,
+        Action::CursorLeft | Action::CursorRight | Action::FieldNext | Action::FieldPrev => 3,
         Action::PaneNext
         | Action::PanePrev
         | Action::PaneCustomers
