@@ -456,6 +456,7 @@ impl App {
             std::thread::sleep(std::time::Duration::from_millis(2));
         }
         self.tick();
+        assert!(self.jobs.running.is_empty(), "jobs still running after 30 s");
     }
 
     pub fn resize(&mut self, size: Rect) {

@@ -942,11 +942,9 @@ fn latest_merge(wb: &Workbench) -> std::result::Result<Option<UndoTarget>, Strin
 mod tests {
     use super::*;
     use crate::service::{Clock, ImportOptions};
-    use crate::tui::keymap::{self, load_keymap};
-    use crate::tui::{render, App, PaneId};
-    use ratatui::backend::TestBackend;
-    use ratatui::crossterm::event::KeyEvent;
-    use ratatui::Terminal;
+    use crate::tui::keymap::load_keymap;
+    use crate::tui::testkit::screen;
+    use crate::tui::{App, PaneId};
 
     /// Two companies entered three and two times with variants, a person
     /// twice, and enough others for the model to learn what a non-match looks like.
@@ -992,17 +990,10 @@ mod tests {
     }
 
     /// Keys through the real default keymap; inline jobs' events delivered.
+    /// Keys, then whatever the jobs they started reported.
     fn press(app: &mut App, keys: &str) {
-        for k in keymap::parse_seq(keys).unwrap() {
-            app.handle_key(&KeyEvent::new(k.code, k.mods));
-        }
+        crate::tui::testkit::press(app, keys);
         app.tick();
-    }
-
-    fn screen(app: &App) -> String {
-        let mut t = Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
-        t.draw(|f| render(app, f)).unwrap();
-        t.backend().to_string()
     }
 
     fn live(app: &App) -> i64 {

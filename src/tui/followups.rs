@@ -485,10 +485,8 @@ mod tests {
     use crate::service::NewInteraction;
     use crate::service::{Clock, Workbench};
     use crate::tui::app::{App, Message, Overlay};
-    use crate::tui::{keymap, load_keymap, render};
-    use ratatui::backend::TestBackend;
-    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    use ratatui::Terminal;
+    use crate::tui::load_keymap;
+    use crate::tui::testkit::{press, screen, typ};
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -532,36 +530,6 @@ mod tests {
         press(&mut app, "3");
         app.tick();
         app
-    }
-
-    fn press(app: &mut App, keys: &str) {
-        for k in keymap::parse_seq(keys).unwrap() {
-            app.handle_key(&KeyEvent::new(k.code, k.mods));
-        }
-    }
-
-    fn typ(app: &mut App, text: &str) {
-        for c in text.chars() {
-            app.handle_key(&KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
-        }
-    }
-
-    /// Delivers job events until no job runs (on a file database jobs run
-    /// on their own threads).
-    fn settle(app: &mut App) {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        app.tick();
-        while app.busy() && std::time::Instant::now() < deadline {
-            std::thread::sleep(std::time::Duration::from_millis(5));
-            app.tick();
-        }
-        app.tick();
-    }
-
-    fn screen(app: &App) -> String {
-        let mut t = Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
-        t.draw(|f| render(app, f)).unwrap();
-        t.backend().to_string()
     }
 
     fn shown(app: &App) -> Vec<(String, String, Urgency)> {
@@ -648,7 +616,7 @@ mod tests {
         assert_eq!(detail.customer.next_followup.as_deref(), Some("2026-03-20"));
         assert_eq!(detail.customer.last_followup.as_deref(), Some("2026-03-10"));
         assert!(detail.interactions.iter().any(|i| i.kind == "visit" && i.summary == "rang them"));
-        settle(&mut app);
+        app.settle();
         assert!(!open_reminders(&app).iter().any(|(n, _)| n == "北京星辰科技有限公司"));
         // The cursor stays put: the next reminder is selected.
         assert_eq!(app.followups.selected, 0);
@@ -755,7 +723,7 @@ mod tests {
         let wb = fill(Workbench::open(&path, crate::store::OpenMode::Create, "tester").unwrap());
         let clock = wb.clock();
         let mut app = app_on(wb);
-        settle(&mut app);
+        app.settle();
         let number = number_of(&app, "北京星辰科技有限公司");
         // Someone else completes it after the list was read.
         let mut other = Workbench::open(&path, crate::store::OpenMode::Existing, "tester").unwrap();
@@ -778,7 +746,7 @@ mod tests {
         press(&mut app, "<Esc> <Esc>");
         assert!(app.overlay.is_none());
         press(&mut app, "R");
-        settle(&mut app);
+        app.settle();
         assert!(!shown(&app).iter().any(|r| r.0 == "北京星辰科技有限公司"));
     }
 

@@ -1204,10 +1204,11 @@ mod tests {
     use crate::service::{Clock, ImportOptions};
     use crate::store::OpenMode;
     use crate::tui::app::{App, Message, Overlay};
-    use crate::tui::keymap::{self, load_keymap};
-    use crate::tui::view::render;
+    use crate::tui::keymap::load_keymap;
+    use crate::tui::testkit::{press, screen, typ};
+
     use ratatui::backend::TestBackend;
-    use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+
     use ratatui::Terminal;
 
     const CSV: &str = "客户名称,联系人,手机,城市,所属行业,客户状态,负责人,首次接触\n\
@@ -1258,19 +1259,6 @@ mod tests {
         }
     }
 
-    fn press(app: &mut App, keys: &str) {
-        for k in keymap::parse_seq(keys).unwrap() {
-            app.handle_key(&KeyEvent::new(k.code, k.mods));
-        }
-    }
-
-    /// Types text into the focused field, key by key.
-    fn typ(app: &mut App, text: &str) {
-        for c in text.chars() {
-            app.handle_key(&KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
-        }
-    }
-
     /// Moves to the field `key` with form.next, clears it and types `text`.
     fn set(app: &mut App, key: &str, text: &str) {
         for _ in 0..40 {
@@ -1286,12 +1274,6 @@ mod tests {
 
     fn field<'a>(app: &'a App, key: &str) -> &'a FormField {
         form(app).fields.iter().find(|f| f.key == key).unwrap()
-    }
-
-    fn screen(app: &App) -> String {
-        let mut t = Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
-        t.draw(|f| render(app, f)).unwrap();
-        t.backend().to_string()
     }
 
     const N1: &str = "CRM2026-000001";

@@ -845,10 +845,8 @@ mod tests {
     use crate::service::Clock;
     use crate::store::OpenMode;
     use crate::tui::app::{App, Message, Overlay};
-    use crate::tui::{keymap, load_keymap, render};
-    use ratatui::backend::TestBackend;
-    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    use ratatui::Terminal;
+    use crate::tui::load_keymap;
+    use crate::tui::testkit::{press, screen, typ};
 
     /// Two good rows, one with a broken mobile (a warning), one with
     /// neither name nor contact detail (rejected), and `extra` plain rows.
@@ -876,37 +874,6 @@ mod tests {
             App::new(wb, load_keymap(None).unwrap(), Theme { color: false }, Rect::new(0, 0, 80, 24)).unwrap();
         press(&mut app, "4");
         app
-    }
-
-    fn press(app: &mut App, keys: &str) {
-        for k in keymap::parse_seq(keys).unwrap() {
-            app.handle_key(&KeyEvent::new(k.code, k.mods));
-        }
-    }
-
-    fn typ(app: &mut App, text: &str) {
-        for c in text.chars() {
-            app.handle_key(&KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
-        }
-    }
-
-    fn screen(app: &App) -> String {
-        let mut t = Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
-        t.draw(|f| render(app, f)).unwrap();
-        t.backend().to_string()
-    }
-
-    /// Delivers job events until no job runs (jobs on a file database run
-    /// on their own threads).
-    fn settle(app: &mut App) {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        app.tick();
-        while app.busy() && std::time::Instant::now() < deadline {
-            std::thread::sleep(std::time::Duration::from_millis(5));
-            app.tick();
-        }
-        app.tick();
-        assert!(!app.busy(), "jobs still running after 60 s");
     }
 
     fn start_import(app: &mut App, path: &std::path::Path, source: &str) {
@@ -985,7 +952,7 @@ mod tests {
         press(&mut app, "U");
         assert_eq!(app.workbench().customer_count().unwrap(), 3);
         press(&mut app, "U y");
-        settle(&mut app);
+        app.settle();
         assert_eq!(app.workbench().customer_count().unwrap(), 0);
         assert_eq!(app.imports.batches[0].status, BatchStatus::Undone);
         assert!(matches!(app.message(), Some(Message::Info(m)) if m.contains("undone")), "{:?}", app.message());
@@ -1009,7 +976,7 @@ mod tests {
         press(&mut app, "<Esc>");
         start_import(&mut app, &path, "sales");
         assert!(matches!(app.imports.view, View::Preview(_)));
-        settle(&mut app);
+        app.settle();
         let s = screen(&app);
         for want in
             ["客户名称", "→ name", "北京星辰科技有限公司", "Dry run", "24 rows read: 23 would be new", "1 rejected"]
@@ -1023,7 +990,7 @@ mod tests {
         press(&mut app, "y");
         assert!(app.imports.running.is_some());
         assert!(app.busy());
-        settle(&mut app);
+        app.settle();
         assert!(app.imports.running.is_none());
         let Some(Message::Info(m)) = app.message() else { panic!("{:?}", app.message()) };
         assert!(m.contains("24 rows read, 23 new"), "{m}");
@@ -1041,18 +1008,18 @@ mod tests {
         clock(&mut wb);
         let mut app = app_on(wb);
         start_import(&mut app, &path, "big");
-        settle(&mut app);
+        app.settle();
         press(&mut app, "<Enter> y");
         assert!(app.imports.running.is_some());
         press(&mut app, "x");
-        settle(&mut app);
+        app.settle();
         let b = &app.imports.batches[0];
         assert_eq!(b.status, BatchStatus::Incomplete, "{b:?}");
         assert!(b.rows_read < 30_004, "{b:?}");
         let s = screen(&app);
         assert!(s.contains("incomplete") && s.contains("r resumes it"), "{s}");
         press(&mut app, "r");
-        settle(&mut app);
+        app.settle();
         let b = &app.imports.batches[0];
         assert_eq!(b.status, BatchStatus::Complete, "{b:?}");
         assert_eq!(b.rows_read, 30_004);

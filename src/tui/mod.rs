@@ -22,6 +22,8 @@ mod search;
 mod view;
 
 #[cfg(test)]
+mod testkit;
+#[cfg(test)]
 mod tests;
 
 pub use action::Action;

@@ -258,10 +258,8 @@ mod tests {
     use super::*;
     use crate::service::{Clock, ImportOptions, Workbench};
     use crate::tui::app::App;
-    use crate::tui::{keymap, load_keymap, render};
-    use ratatui::backend::TestBackend;
-    use ratatui::crossterm::event::KeyEvent;
-    use ratatui::Terminal;
+    use crate::tui::load_keymap;
+    use crate::tui::testkit::{press, screen};
 
     fn app() -> App {
         let dir = tempfile::tempdir().unwrap();
@@ -277,18 +275,6 @@ mod tests {
         wb.set_clock(Clock::fixed(at));
         wb.import(&path, &ImportOptions { source: "sales\u{202E}".into(), ..Default::default() }, &mut |_| {}).unwrap();
         App::new(wb, load_keymap(None).unwrap(), Theme { color: false }, Rect::new(0, 0, 80, 24)).unwrap()
-    }
-
-    fn press(app: &mut App, keys: &str) {
-        for k in keymap::parse_seq(keys).unwrap() {
-            app.handle_key(&KeyEvent::new(k.code, k.mods));
-        }
-    }
-
-    fn screen(app: &App) -> String {
-        let mut t = Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
-        t.draw(|f| render(app, f)).unwrap();
-        t.backend().to_string()
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Snapshot and key-driven tests of the whole TUI on a real (in-memory)
 //! database, through the real default keymap.
 
+use super::testkit::{self, press, screen};
 use super::*;
 use crate::service::SortKey;
 use crate::service::{Clock, ImportOptions};
@@ -46,16 +47,6 @@ fn draw(app: &App) -> Terminal<TestBackend> {
     let mut t = Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
     t.draw(|f| render(app, f)).unwrap();
     t
-}
-
-fn screen(app: &App) -> String {
-    draw(app).backend().to_string()
-}
-
-fn press(app: &mut App, keys: &str) {
-    for k in keymap::parse_seq(keys).unwrap() {
-        app.handle_key(&KeyEvent::new(k.code, k.mods));
-    }
 }
 
 #[test]
@@ -343,10 +334,9 @@ fn names(app: &App) -> Vec<String> {
     app.customers.window.rows.iter().flatten().map(|r| r.name.clone()).collect()
 }
 
+/// Types text and waits for the searches it started.
 fn typed(app: &mut App, text: &str) {
-    for c in text.chars() {
-        app.handle_key(&KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
-    }
+    testkit::typ(app, text);
     app.settle();
 }
 

@@ -1,0 +1,28 @@
+//! What the TUI's tests share: keys through the real keymap, typed text,
+//! and the screen as a test terminal shows it.
+
+use super::{keymap, render, App};
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+
+/// Presses a key sequence written as in a keymap file (`"g g <Enter>"`).
+pub(crate) fn press(app: &mut App, keys: &str) {
+    for k in keymap::parse_seq(keys).unwrap() {
+        app.handle_key(&KeyEvent::new(k.code, k.mods));
+    }
+}
+
+/// Types text, key by key.
+pub(crate) fn typ(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.handle_key(&KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    }
+}
+
+/// The screen, drawn into a test terminal of the app's size.
+pub(crate) fn screen(app: &App) -> String {
+    let mut t = Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
+    t.draw(|f| render(app, f)).unwrap();
+    t.backend().to_string()
+}
