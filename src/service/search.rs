@@ -32,17 +32,17 @@ impl Workbench {
         let conn = self.store.conn();
         let access = &self.access;
         let mut stmt = conn.prepare_cached(
-            "SELECT id, number, name, name_core, contact_name, city, owner, mobile, landline, email
+            "SELECT id, number, name, name_core, contact_name, owner, mobile, landline
                FROM customers WHERE id > ?1 AND merged_into IS NULL ORDER BY id LIMIT ?2",
         )?;
         let mut rows = stmt.query(params![after_id, i64::try_from(limit).unwrap_or(i64::MAX)])?;
         let cap = limit.min(8192);
         let mut out: Vec<(i64, String)> = Vec::with_capacity(cap);
         // Per customer of the page: whether its sensitive values are hidden,
-        // and where its contact name, phones and e-mail sit in its text (the
+        // and where its contact name and phones sit in its text (the
         // contacts and the phone and e-mail lists mostly repeat them).
         let mut hidden: Vec<bool> = Vec::with_capacity(cap);
-        let mut golden: Vec<[Span; 4]> = Vec::with_capacity(cap);
+        let mut golden: Vec<[Span; 3]> = Vec::with_capacity(cap);
         // The rights do not change within a page: look them up once.
         let sensitive: Vec<Field> = access.sensitive_fields().collect();
         let is_sensitive = |f: Field| sensitive.contains(&f);
@@ -51,10 +51,10 @@ impl Workbench {
         let mut scratch = String::new();
         while let Some(r) = rows.next()? {
             let id: i64 = r.get(0)?;
-            let hide = if per_owner { access.masks(column_text(r, 6)?) } else { hides_all };
+            let hide = if per_owner { access.masks(column_text(r, 5)?) } else { hides_all };
             let shows = |f: Field| !(hide && is_sensitive(f));
             let mut text = String::with_capacity(160);
-            let mut spans = [NO_SPAN; 4];
+            let mut spans = [NO_SPAN; 3];
             if shows(Field::Number) {
                 let number = column_text(r, 1)?.unwrap_or("");
                 push_word(&mut text, |t| lower_into(t, number));
@@ -79,7 +79,7 @@ impl Workbench {
                     spans[0] = push_word(&mut text, |t| lower_into(t, c));
                 }
             }
-            for (slot, col, f) in [(1, 7, Field::Mobile), (2, 8, Field::Landline)] {
+            for (slot, col, f) in [(1, 6, Field::Mobile), (2, 7, Field::Landline)] {
                 if shows(f) {
                     if let Some(v) = column_text(r, col)? {
                         spans[slot] = push_word(&mut text, |t| digits_into(t, v));
