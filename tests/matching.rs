@@ -312,3 +312,41 @@ fn incremental_run_forgets_the_old_keys_of_a_changed_customer() {
     assert!(before.iter().any(|h| !after.contains(h)), "the old name's keys are gone");
     assert!(after.iter().any(|h| !before.contains(h)), "the new name's keys are there");
 }
+
+/// Candidate pairs of `crmwb match --pairs-csv` as (number, number) sets.
+fn pair_set(db: &Path, dir: &Path, name: &str) -> std::collections::BTreeSet<(String, String)> {
+    let csv = dir.join(name);
+    ok(db, &["match", "--pairs-csv", csv.to_str().unwrap()]);
+    std::fs::read_to_string(&csv)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].min(f[1]).to_string(), f[0].max(f[1]).to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn incremental_run_leaves_no_pair_the_change_ended() {
+    // Two people named 王伟: a non-match pair, stored under the older
+    // customer H09. H10 then turns out to be 李娜, so the pair is no longer
+    // a candidate; the incremental run must not keep reporting it.
+    let f = fixture();
+    let dir = f.db.parent().unwrap().to_path_buf();
+    let (h09, h10) = (number_of(&f.db, "H09"), number_of(&f.db, "H10"));
+    let before = pair_set(&f.db, &dir, "p0.csv");
+    let key = (h09.clone().min(h10.clone()), h09.max(h10.clone()));
+    assert!(before.contains(&key), "the shared name made a candidate pair");
+    ok(&f.db, &["customer", "edit", &h10, "--set", "name=李娜"]);
+    let incremental = pair_set(&f.db, &dir, "p1.csv");
+    assert!(!incremental.contains(&key), "a pair the edit ended is still reported");
+    let conn = rusqlite::Connection::open(&f.db).unwrap();
+    let mode: String =
+        conn.query_row("SELECT mode FROM match_runs ORDER BY id DESC LIMIT 1", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "incremental");
+    ok(&f.db, &["match", "--full"]);
+    let full = pair_set(&f.db, &dir, "p2.csv");
+    assert_eq!(incremental, full, "an incremental run and a full run find the same candidate pairs");
+}

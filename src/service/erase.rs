@@ -54,10 +54,17 @@ const EXTRA_TABLES: &[(&str, &str)] = &[
     // Hashes of the blocking values (name, phone, e-mail…): a phone's hash
     // is found again by hashing every number, so they go.
     ("match_keys", "DELETE FROM match_keys WHERE customer_id IN (SELECT value FROM json_each(?1))"),
+    ("match_customer_keys", "DELETE FROM match_customer_keys WHERE customer_id IN (SELECT value FROM json_each(?1))"),
     (
         "match_pairs",
         "DELETE FROM match_pairs WHERE a IN (SELECT value FROM json_each(?1)) OR b IN (SELECT value FROM json_each(?1))",
     ),
+    // No index on b here: a scan, as rare as erasure requests are.
+    (
+        "match_pairs_low",
+        "DELETE FROM match_pairs_low WHERE a IN (SELECT value FROM json_each(?1)) OR b IN (SELECT value FROM json_each(?1))",
+    ),
+    ("match_pairs_stale", "DELETE FROM match_pairs_stale WHERE customer_id IN (SELECT value FROM json_each(?1))"),
     // A cluster with a tombstone in it is no longer a question to review.
     (
         "match_clusters",

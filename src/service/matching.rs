@@ -327,111 +327,140 @@ impl Workbench {
             key_rows.extend(ks.iter().map(|&h| (h, r.id)));
         }
         key_rows.sort_unstable();
-        let mut bands = BandCounts::default();
         let t_ = &cfg.thresholds;
-        let mut w = vec![0.0; nc];
-        let mut rows = pairs.iter().zip(&scored).enumerate().map(|(i, (p, score))| {
-            let (a, b) = matching::unpack(p.0);
-            let lv = &levels[i * nc..(i + 1) * nc];
-            scorer.weigh(&records[a as usize], &records[b as usize], lv, &mut w);
-            let prob = Model::probability(*score);
-            let band = Band::of(prob, t_);
-            match band {
+        let mut bands = BandCounts::default();
+        for &score in &scored {
+            match Band::of(Model::probability(score), t_) {
                 Band::Match => bands.r#match += 1,
                 Band::Review => bands.review += 1,
                 Band::NonMatch => bands.non_match += 1,
             }
-            sm::PairRow {
-                a: records[a as usize].id,
-                b: records[b as usize].id,
-                score: *score,
-                prob,
-                band: band.as_str(),
-                keys: p.1,
-                evidence: encode_evidence(lv, &w),
-            }
-        });
+        }
         let now = self.clock.stamp();
         let actor = self.actor.clone();
-        let mut report = MatchReport {
+        let report = MatchReport {
             mode: "full".into(),
             customers: records.len() as u64,
             compared: records.len() as u64,
             pairs: pairs.len() as u64,
             keys: key_stats,
+            bands,
             review_threshold: t_.review,
             auto_merge_threshold: t_.auto_merge,
             prior: model.prior,
             ..Default::default()
         };
-        let tx = self.store.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let run_id = sm::insert_run(
-            &tx,
-            &sm::RunRow {
-                id: 0,
-                mode: "full".into(),
-                started_at: started,
-                config: config_json.into(),
-                model: serde_json::to_string(&model)?,
-                stats: "{}".into(),
-                hw,
-            },
-            &actor,
-        )?;
-        sm::clear_all(&tx)?;
-        sm::insert_customer_keys(&tx, records.iter().zip(&stored).map(|(r, ks)| (r.id, ks.as_slice())))?;
-        drop(stored);
-        t.lap("write run");
-        sm::insert_pairs(&tx, run_id, &mut rows)?;
-        drop(rows);
-        drop(levels);
-        t.lap("write pairs");
-        sm::insert_keys(&tx, &key_rows)?;
-        drop(key_rows);
-        t.lap("write keys");
-        sm::rebuild_indexes(&tx)?;
-        t.lap("write indexes");
-        report.bands = bands;
-        let new: Vec<(Vec<(i64, i64)>, f64)> = clusters
-            .iter()
-            .map(|c| {
-                let members: Vec<(i64, i64)> = c
-                    .members
-                    .iter()
-                    .map(|&i| {
-                        let id = records[i as usize].id;
-                        (id, versions.get(&id).copied().unwrap_or(1))
-                    })
-                    .collect();
-                (members, c.score)
-            })
-            .collect();
-        let old = sm::open_signatures(&tx)?;
-        let old_ids: Vec<i64> = old.values().copied().collect();
-        let (created, superseded) = reconcile(&tx, run_id, &new, old, &old_ids, &now)?;
-        report.clusters_new = created;
-        report.clusters_superseded = superseded;
-        report.clusters_open = tx
-            .query_row("SELECT count(*) FROM match_clusters WHERE state = 'open'", [], |r| r.get::<_, i64>(0))?
-            as u64;
-        report.run_id = run_id;
-        t.lap("write clusters");
+        // Every customer a cluster names was live when loaded; when nothing
+        // changed since (same high-water marks inside the write lock), the
+        // per-row foreign-key lookups of a million cluster members prove
+        // nothing and cost seconds of random reads, so they are off for
+        // this write. Otherwise the checks stay on.
+        let enforced: bool = self.store.conn().query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+        if enforced {
+            self.store.conn().execute_batch("PRAGMA foreign_keys = OFF")?;
+        }
+        let (records, model, scorer, pairs, scored, clusters, versions) =
+            (&records, &model, &scorer, &pairs, &scored, &clusters, &versions);
+        let this = &mut *self;
+        // A closure, so that every way out of the write passes the
+        // restoring of the foreign-key checks below.
+        let written = (move || -> Result<(MatchReport, Timer)> {
+            let (mut report, mut t) = (report, t);
+            let mut tx = this.store.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            if enforced && sm::high_water(&tx)? != hw {
+                tx.rollback()?;
+                this.store.conn().execute_batch("PRAGMA foreign_keys = ON")?;
+                tx = this.store.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            }
+            let run_id = sm::insert_run(
+                &tx,
+                &sm::RunRow {
+                    id: 0,
+                    mode: "full".into(),
+                    started_at: started,
+                    config: config_json.into(),
+                    model: serde_json::to_string(model)?,
+                    stats: "{}".into(),
+                    hw,
+                },
+                &actor,
+            )?;
+            sm::clear_all(&tx)?;
+            sm::insert_customer_keys(&tx, records.iter().zip(&stored).map(|(r, ks)| (r.id, ks.as_slice())))?;
+            drop(stored);
+            t.lap("write run");
+            let mut w = vec![0.0; nc];
+            let mut rows = pairs.iter().zip(scored).enumerate().map(|(i, (p, score))| {
+                let (a, b) = matching::unpack(p.0);
+                let lv = &levels[i * nc..(i + 1) * nc];
+                scorer.weigh(&records[a as usize], &records[b as usize], lv, &mut w);
+                let prob = Model::probability(*score);
+                sm::PairRow {
+                    a: records[a as usize].id,
+                    b: records[b as usize].id,
+                    score: *score,
+                    prob,
+                    band: Band::of(prob, t_).as_str(),
+                    keys: p.1,
+                    evidence: encode_evidence(lv, &w),
+                }
+            });
+            sm::insert_pairs(&tx, run_id, &mut rows, false)?;
+            drop(levels);
+            t.lap("write pairs");
+            sm::insert_keys(&tx, &key_rows)?;
+            drop(key_rows);
+            t.lap("write keys");
+            let new: Vec<(Vec<(i64, i64)>, f64)> = clusters
+                .iter()
+                .map(|c| {
+                    let members: Vec<(i64, i64)> = c
+                        .members
+                        .iter()
+                        .map(|&i| {
+                            let id = records[i as usize].id;
+                            (id, versions.get(&id).copied().unwrap_or(1))
+                        })
+                        .collect();
+                    (members, c.score)
+                })
+                .collect();
+            let old = sm::open_signatures(&tx)?;
+            let old_ids: Vec<i64> = old.values().copied().collect();
+            let (created, superseded) = reconcile(&tx, run_id, &new, old, &old_ids, &now)?;
+            report.clusters_new = created;
+            report.clusters_superseded = superseded;
+            t.lap("write clusters");
+            sm::rebuild_indexes(&tx)?;
+            report.clusters_open =
+                tx.query_row("SELECT count(*) FROM match_clusters WHERE state = 'open'", [], |r| r.get::<_, i64>(0))?
+                    as u64;
+            report.run_id = run_id;
+            t.lap("write indexes");
+            report.seconds = t.1.clone();
+            sm::set_run_stats(&tx, run_id, &serde_json::to_string(&report)?)?;
+            store::audit::append(
+                &tx,
+                &NewAudit {
+                    actor: &actor,
+                    action: "match.run",
+                    entity: "match_run",
+                    entity_id: Some(&run_id.to_string()),
+                    customer_id: None,
+                    details: serde_json::json!({ "mode": "full", "pairs": report.pairs, "clusters_open": report.clusters_open,
+                        "clusters_new": created, "clusters_superseded": superseded, "prior": model.prior }),
+                },
+                &now,
+            )?;
+            tx.commit()?;
+            Ok((report, t))
+        })();
+        if enforced {
+            self.store.conn().execute_batch("PRAGMA foreign_keys = ON")?;
+        }
+        let (mut report, mut t) = written?;
+        t.lap("commit");
         report.seconds = t.1.clone();
-        sm::set_run_stats(&tx, run_id, &serde_json::to_string(&report)?)?;
-        store::audit::append(
-            &tx,
-            &NewAudit {
-                actor: &actor,
-                action: "match.run",
-                entity: "match_run",
-                entity_id: Some(&run_id.to_string()),
-                customer_id: None,
-                details: serde_json::json!({ "mode": "full", "pairs": report.pairs, "clusters_open": report.clusters_open,
-                    "clusters_new": created, "clusters_superseded": superseded, "prior": model.prior }),
-            },
-            &now,
-        )?;
-        tx.commit()?;
         if opts.auto_merge {
             report.auto_merged = self.auto_merge(t_.auto_merge)?;
         }
@@ -457,8 +486,21 @@ impl Workbench {
         let hw = sm::high_water(&tx)?;
         let changed = sm::changed_since(&tx, &last_hw)?;
         let merged = sm::merged_map(&tx)?;
+        let run_id = sm::insert_run(
+            &tx,
+            &sm::RunRow {
+                id: 0,
+                mode: "incremental".into(),
+                started_at: started,
+                config: config_json.into(),
+                model: "{}".into(),
+                stats: "{}".into(),
+                hw,
+            },
+            &actor,
+        )?;
         // Forget what changed; absorbed and removed customers simply stay out.
-        sm::forget(&tx, &changed)?;
+        sm::forget(&tx, &changed, run_id)?;
         let inputs = sm::load_ids(&tx, &changed)?;
         let dirty = matching::prepare(&inputs, plan);
         t.lap("load changed");
@@ -550,20 +592,7 @@ impl Workbench {
             rows.push(sm::PairRow { a, b, score, prob, band: band.as_str(), keys, evidence: encode_evidence(&lv, &w) });
         }
         t.lap("score");
-        let run_id = sm::insert_run(
-            &tx,
-            &sm::RunRow {
-                id: 0,
-                mode: "incremental".into(),
-                started_at: started,
-                config: config_json.into(),
-                model: "{}".into(),
-                stats: "{}".into(),
-                hw,
-            },
-            &actor,
-        )?;
-        sm::insert_pairs(&tx, run_id, &mut rows.iter().cloned())?;
+        sm::insert_pairs(&tx, run_id, &mut rows.iter().cloned(), true)?;
         // Re-cluster around what changed: the changed customers, their
         // review-band neighbours, and everyone in an open cluster with them.
         let mut nodes: HashSet<i64> = HashSet::new();
@@ -1158,11 +1187,7 @@ impl Workbench {
             .collect();
         let clusters: Vec<Vec<i64>> =
             sm::open_clusters(conn)?.into_iter().map(|c| c.members.into_iter().map(|m| m.0).collect()).collect();
-        let mut candidates = Vec::new();
-        let mut s = conn.prepare("SELECT a, b FROM match_pairs")?;
-        for r in s.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
-            candidates.push(r?);
-        }
+        let candidates = sm::all_pair_ids(conn)?;
         Ok(matching::eval::evaluate(&entity, &clusters, &candidates))
     }
 }

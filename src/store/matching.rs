@@ -139,7 +139,7 @@ pub fn load_ids(conn: &Connection, ids: &[i64]) -> Result<Vec<InputRecord>> {
 }
 
 /// What a run has seen: the newest customer, import batch and audit entry.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct HighWater {
     pub customer: i64,
     pub batch: i64,
@@ -246,19 +246,27 @@ pub struct PairRow {
 }
 
 /// Empties the pair and key tables before a full run writes them again, and
-/// drops their secondary indexes: maintaining them row by row during the
-/// bulk insert is many times slower than building them once afterwards
-/// (`rebuild_indexes`).
+/// drops the secondary indexes a full run fills in bulk: maintaining them
+/// row by row during the bulk insert is many times slower than building
+/// them once afterwards (`rebuild_indexes`). Inside the run's transaction,
+/// so no reader ever sees them missing.
 pub fn clear_all(conn: &Connection) -> Result<()> {
     conn.execute_batch(
         "DROP INDEX IF EXISTS match_pairs_b;
-         DELETE FROM match_pairs; DELETE FROM match_keys; DELETE FROM match_customer_keys;",
+         DROP INDEX IF EXISTS match_cluster_members_customer;
+         DROP INDEX IF EXISTS match_clusters_state;
+         DELETE FROM match_pairs; DELETE FROM match_pairs_low; DELETE FROM match_pairs_stale;
+         DELETE FROM match_keys; DELETE FROM match_customer_keys;",
     )?;
     Ok(())
 }
 
 pub fn rebuild_indexes(conn: &Connection) -> Result<()> {
-    conn.execute_batch("CREATE INDEX IF NOT EXISTS match_pairs_b ON match_pairs(b);")?;
+    conn.execute_batch(
+        "CREATE INDEX IF NOT EXISTS match_pairs_b ON match_pairs(b);
+         CREATE INDEX IF NOT EXISTS match_cluster_members_customer ON match_cluster_members(customer_id);
+         CREATE INDEX IF NOT EXISTS match_clusters_state ON match_clusters(state, score);",
+    )?;
     Ok(())
 }
 
@@ -317,52 +325,91 @@ fn insert_sql(head: &str, cols: usize, rows: usize) -> String {
     format!("{head} VALUES {}", vec![one; rows].join(","))
 }
 
-/// Inserts pairs (replacing any with the same a, b) in multi-row batches.
-pub fn insert_pairs(conn: &Connection, run_id: i64, pairs: &mut dyn Iterator<Item = PairRow>) -> Result<u64> {
+/// Inserts pairs (replacing any with the same a, b) in multi-row batches:
+/// review and match pairs into match_pairs, non-match pairs into
+/// match_pairs_low. With `other_too` (a pair may have been stored in the
+/// other band before) its row in the other table is deleted.
+pub fn insert_pairs(
+    conn: &Connection,
+    run_id: i64,
+    pairs: &mut dyn Iterator<Item = PairRow>,
+    other_too: bool,
+) -> Result<u64> {
     const HEAD: &str = "INSERT OR REPLACE INTO match_pairs (a, b, score, prob, band, keys, evidence, run_id)";
-    let mut full = conn.prepare_cached(&insert_sql(HEAD, 8, BATCH))?;
-    let mut buf: Vec<PairRow> = Vec::with_capacity(BATCH);
+    const HEAD_LOW: &str = "INSERT OR REPLACE INTO match_pairs_low (a, b, score, keys, evidence, run_id)";
+    let mut high = Vec::with_capacity(BATCH);
+    let mut low = Vec::with_capacity(BATCH);
     let mut n = 0;
-    let flush = |buf: &mut Vec<PairRow>, stmt: &mut rusqlite::Statement<'_>| -> Result<()> {
+    let flush = |buf: &mut Vec<PairRow>, is_low: bool| -> Result<()> {
+        let (head, cols) = if is_low { (HEAD_LOW, 6) } else { (HEAD, 8) };
+        let mut stmt = conn.prepare_cached(&insert_sql(head, cols, buf.len()))?;
         for (i, r) in buf.iter().enumerate() {
-            let at = i * 8;
+            let at = i * cols;
             stmt.raw_bind_parameter(at + 1, r.a)?;
             stmt.raw_bind_parameter(at + 2, r.b)?;
             stmt.raw_bind_parameter(at + 3, r.score)?;
-            stmt.raw_bind_parameter(at + 4, r.prob)?;
-            stmt.raw_bind_parameter(at + 5, r.band)?;
-            stmt.raw_bind_parameter(at + 6, r.keys)?;
-            stmt.raw_bind_parameter(at + 7, &r.evidence)?;
-            stmt.raw_bind_parameter(at + 8, run_id)?;
+            if is_low {
+                stmt.raw_bind_parameter(at + 4, r.keys)?;
+                stmt.raw_bind_parameter(at + 5, &r.evidence)?;
+                stmt.raw_bind_parameter(at + 6, run_id)?;
+            } else {
+                stmt.raw_bind_parameter(at + 4, r.prob)?;
+                stmt.raw_bind_parameter(at + 5, r.band)?;
+                stmt.raw_bind_parameter(at + 6, r.keys)?;
+                stmt.raw_bind_parameter(at + 7, &r.evidence)?;
+                stmt.raw_bind_parameter(at + 8, run_id)?;
+            }
         }
         stmt.raw_execute()?;
+        if other_too {
+            let sql = if is_low {
+                "DELETE FROM match_pairs WHERE a = ?1 AND b = ?2"
+            } else {
+                "DELETE FROM match_pairs_low WHERE a = ?1 AND b = ?2"
+            };
+            let mut del = conn.prepare_cached(sql)?;
+            for r in buf.iter() {
+                del.execute(params![r.a, r.b])?;
+            }
+        }
         buf.clear();
         Ok(())
     };
     for r in pairs {
-        buf.push(r);
         n += 1;
+        let is_low = r.band == "non-match";
+        let buf = if is_low { &mut low } else { &mut high };
+        buf.push(r);
         if buf.len() == BATCH {
-            flush(&mut buf, &mut full)?;
+            flush(buf, is_low)?;
         }
     }
-    if !buf.is_empty() {
-        let mut rest = conn.prepare(&insert_sql(HEAD, 8, buf.len()))?;
-        flush(&mut buf, &mut rest)?;
+    if !high.is_empty() {
+        flush(&mut high, false)?;
+    }
+    if !low.is_empty() {
+        flush(&mut low, true)?;
     }
     Ok(n)
 }
 
-/// Forgets the pairs and keys of customers that changed.
-pub fn forget(conn: &Connection, ids: &[i64]) -> Result<()> {
+/// Forgets the pairs and keys of customers that changed, for run `run_id`.
+/// Their non-match pairs stored under another customer are marked stale
+/// instead (see match_pairs_stale).
+pub fn forget(conn: &Connection, ids: &[i64], run_id: i64) -> Result<()> {
     let mut dp = conn.prepare_cached("DELETE FROM match_pairs WHERE a = ?1")?;
     let mut dpb = conn.prepare_cached("DELETE FROM match_pairs WHERE b = ?1")?;
+    let mut dl = conn.prepare_cached("DELETE FROM match_pairs_low WHERE a = ?1")?;
+    let mut stale =
+        conn.prepare_cached("INSERT OR REPLACE INTO match_pairs_stale (customer_id, run_id) VALUES (?1, ?2)")?;
     let mut owned = conn.prepare_cached("SELECT hashes FROM match_customer_keys WHERE customer_id = ?1")?;
     let mut dk = conn.prepare_cached("DELETE FROM match_keys WHERE h = ?1 AND customer_id = ?2")?;
     let mut dc = conn.prepare_cached("DELETE FROM match_customer_keys WHERE customer_id = ?1")?;
     for id in ids {
         dp.execute([id])?;
         dpb.execute([id])?;
+        dl.execute([id])?;
+        stale.execute(params![id, run_id])?;
         let hashes: Option<Vec<u8>> = owned.query_row([id], |r| r.get(0)).optional()?;
         for h in decode_hashes(&hashes.unwrap_or_default()) {
             dk.execute(params![h as i64, id])?;
@@ -407,7 +454,18 @@ pub fn key_count(conn: &Connection, h: u64) -> Result<u32> {
     Ok(n as u32)
 }
 
-/// Pairs touching a customer with probability at least `min_prob`.
+/// A row of match_pairs_low is read only when neither customer was
+/// compared again after it was written.
+const LOW_FRESH: &str = "NOT EXISTS (SELECT 1 FROM match_pairs_stale s \
+     WHERE s.customer_id IN (l.a, l.b) AND s.run_id > l.run_id)";
+
+fn probability(score: f64) -> f64 {
+    crate::matching::Model::probability(score)
+}
+
+/// Pairs touching a customer with probability at least `min_prob`. Non-match
+/// pairs are found only where the customer is `a` (the smaller id): callers
+/// weigh any other pair again when they need it.
 pub fn pairs_of(conn: &Connection, id: i64, min_prob: f64) -> Result<Vec<(i64, i64, f64)>> {
     let mut out = Vec::new();
     for sql in [
@@ -419,12 +477,20 @@ pub fn pairs_of(conn: &Connection, id: i64, min_prob: f64) -> Result<Vec<(i64, i
             out.push(r?);
         }
     }
+    let mut s =
+        conn.prepare_cached(&format!("SELECT a, b, score FROM match_pairs_low l WHERE a = ?1 AND {LOW_FRESH}"))?;
+    for r in s.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))? {
+        let r: (i64, i64, f64) = r?;
+        if probability(r.2) >= min_prob {
+            out.push(r);
+        }
+    }
     Ok(out)
 }
 
 pub fn pair(conn: &Connection, a: i64, b: i64) -> Result<Option<PairRow>> {
     let (a, b) = (a.min(b), a.max(b));
-    Ok(conn
+    let high = conn
         .prepare_cached("SELECT a, b, score, prob, band, keys, evidence FROM match_pairs WHERE a = ?1 AND b = ?2")?
         .query_row(params![a, b], |r| {
             let band: String = r.get(4)?;
@@ -442,22 +508,104 @@ pub fn pair(conn: &Connection, a: i64, b: i64) -> Result<Option<PairRow>> {
                 evidence: r.get(6)?,
             })
         })
+        .optional()?;
+    if high.is_some() {
+        return Ok(high);
+    }
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT a, b, score, keys, evidence FROM match_pairs_low l WHERE a = ?1 AND b = ?2 AND {LOW_FRESH}"
+        ))?
+        .query_row(params![a, b], |r| {
+            let score: f64 = r.get(2)?;
+            Ok(PairRow {
+                a: r.get(0)?,
+                b: r.get(1)?,
+                score,
+                prob: probability(score),
+                band: "non-match",
+                keys: r.get(3)?,
+                evidence: r.get(4)?,
+            })
+        })
         .optional()?)
+}
+
+/// Every stored pair (a, b, probability, band), in (a, b) order: the two
+/// tables, each read in key order, merged.
+fn for_each_pair(conn: &Connection, with_numbers: bool, mut f: impl FnMut(PairOut<'_>) -> Result<()>) -> Result<u64> {
+    let (num, join) = if with_numbers {
+        (", ca.number, cb.number", " JOIN customers ca ON ca.id = p.a JOIN customers cb ON cb.id = p.b")
+    } else {
+        (", '', ''", "")
+    };
+    let mut hs =
+        conn.prepare(&format!("SELECT p.a, p.b, p.prob, p.band{num} FROM match_pairs p{join} ORDER BY p.a, p.b"))?;
+    let join_l = join.replace("p.", "l.");
+    let num_l = num.replace("p.", "l.");
+    let mut ls = conn.prepare(&format!(
+        "SELECT l.a, l.b, l.score, 'non-match'{num_l} FROM match_pairs_low l{join_l} WHERE {LOW_FRESH} ORDER BY l.a, l.b"
+    ))?;
+    let mut hr = hs.query([])?;
+    let mut lr = ls.query([])?;
+    type Cur = Option<(i64, i64, f64, String, String, String)>;
+    let read = |row: Option<&rusqlite::Row<'_>>, low: bool| -> Result<Cur> {
+        let Some(r) = row else { return Ok(None) };
+        let x: f64 = r.get(2)?;
+        Ok(Some((r.get(0)?, r.get(1)?, if low { probability(x) } else { x }, r.get(3)?, r.get(4)?, r.get(5)?)))
+    };
+    let mut h = read(hr.next()?, false)?;
+    let mut l = read(lr.next()?, true)?;
+    let mut n = 0;
+    loop {
+        let take_high = match (&h, &l) {
+            (None, None) => break,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (Some(x), Some(y)) => (x.0, x.1) <= (y.0, y.1),
+        };
+        let cur = if take_high { h.take() } else { l.take() }.expect("a row");
+        // The same pair in both tables (written by a version before the
+        // split): match_pairs wins.
+        if take_high {
+            if let Some(y) = &l {
+                if (y.0, y.1) == (cur.0, cur.1) {
+                    l = read(lr.next()?, true)?;
+                }
+            }
+            h = read(hr.next()?, false)?;
+        } else {
+            l = read(lr.next()?, true)?;
+        }
+        f(PairOut { a: cur.0, b: cur.1, prob: cur.2, band: &cur.3, number_a: &cur.4, number_b: &cur.5 })?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// One pair as `for_each_pair` yields it.
+pub struct PairOut<'a> {
+    pub a: i64,
+    pub b: i64,
+    pub prob: f64,
+    pub band: &'a str,
+    pub number_a: &'a str,
+    pub number_b: &'a str,
 }
 
 /// Streams every pair with both customer numbers, in id order.
 pub fn for_each_pair_numbers(conn: &Connection, mut f: impl FnMut(&str, &str, f64, &str) -> Result<()>) -> Result<u64> {
-    let mut s = conn.prepare(
-        "SELECT ca.number, cb.number, p.prob, p.band FROM match_pairs p \
-         JOIN customers ca ON ca.id = p.a JOIN customers cb ON cb.id = p.b ORDER BY p.a, p.b",
-    )?;
-    let mut rows = s.query([])?;
-    let mut n = 0;
-    while let Some(r) = rows.next()? {
-        f(&r.get::<_, String>(0)?, &r.get::<_, String>(1)?, r.get(2)?, &r.get::<_, String>(3)?)?;
-        n += 1;
-    }
-    Ok(n)
+    for_each_pair(conn, true, |p| f(p.number_a, p.number_b, p.prob, p.band))
+}
+
+/// (a, b) of every stored pair.
+pub fn all_pair_ids(conn: &Connection) -> Result<Vec<(i64, i64)>> {
+    let mut out = Vec::new();
+    for_each_pair(conn, false, |p| {
+        out.push((p.a, p.b));
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 /// `merged_into` of every absorbed customer.

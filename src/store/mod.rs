@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_access.sql"),
     include_str!("migrations/0007_workbench_list.sql"),
     include_str!("migrations/0008_match_customer_keys.sql"),
+    include_str!("migrations/0009_match_pairs_low.sql"),
 ];
 
 /// The newest schema version this binary knows.
