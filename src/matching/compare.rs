@@ -2,7 +2,7 @@
 //! "missing" (no evidence either way). Levels are ordered from the strongest
 //! agreement to disagreement; their weights are learned, never set here.
 
-use super::features::{same_pinyin, within_one_edit, CustomType, CustomValue, Record};
+use super::features::{same_pinyin, within_one_edit, CustomType, CustomValue, Record, Sym};
 use serde::{Deserialize, Serialize};
 
 /// What a comparison compares.
@@ -284,7 +284,7 @@ pub fn level(kind: &CompKind, a: &Record, b: &Record, lb: &LevelBounds) -> u8 {
             }
             // Only like against like is a conflict: without a gazetteer a city
             // and a province (深圳 / 广东) cannot be told apart from two places.
-            let differ = |x: &Option<Box<str>>, y: &Option<Box<str>>| matches!((x, y), (Some(p), Some(q)) if p != q);
+            let differ = |x: &Option<Sym>, y: &Option<Sym>| matches!((x, y), (Some(p), Some(q)) if p != q);
             if differ(&a.province, &b.province) || differ(&a.region, &b.region) {
                 4
             } else {

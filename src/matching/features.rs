@@ -28,6 +28,8 @@ pub struct InputRecord {
     pub first_contact: Option<String>,
     /// `(field name, value)` of custom fields.
     pub custom: Vec<(String, String)>,
+    /// The customer's version (a cluster records what it was built from).
+    pub version: i64,
 }
 
 /// The declared type of a custom field (domain.md: `custom:NAME:TYPE`).
@@ -67,28 +69,66 @@ pub enum CustomValue {
 #[derive(Debug, Clone, Default)]
 pub struct Record {
     pub id: i64,
+    pub version: i64,
     pub person: bool,
     /// Company core name, or a person's name key.
     pub key: Box<str>,
-    pub region: Option<Box<str>>,
-    pub legal: Option<Box<str>>,
+    pub region: Option<Sym>,
+    pub legal: Option<Sym>,
     pub branch: Option<Box<str>>,
     /// Person keys of the contacts (for a person customer, its own name first).
-    pub contacts: Vec<Box<str>>,
-    pub mobiles: Vec<u64>,
-    pub landlines: Vec<u64>,
-    pub emails: Vec<u64>,
-    pub domains: Vec<u64>,
-    pub province: Option<Box<str>>,
-    pub city: Option<Box<str>>,
-    pub district: Option<Box<str>>,
+    pub contacts: Box<[Box<str>]>,
+    pub mobiles: Box<[u64]>,
+    pub landlines: Box<[u64]>,
+    pub emails: Box<[u64]>,
+    pub domains: Box<[u64]>,
+    pub province: Option<Sym>,
+    pub city: Option<Sym>,
+    pub district: Option<Sym>,
     /// Sorted distinct character bigrams of the street address (province and
     /// city prefixes removed), hashed.
-    pub address: Option<Vec<u32>>,
-    pub industry: Option<Box<str>>,
+    pub address: Option<Box<[u32]>>,
+    pub industry: Option<Sym>,
     pub first_contact: Option<i32>,
     /// Indexed like the run's custom comparisons.
-    pub custom: Vec<Option<CustomValue>>,
+    pub custom: Box<[Option<CustomValue>]>,
+}
+
+/// A value many records share (a city, a legal form, an industry code),
+/// stored once for the whole process: a million records holding their own
+/// copies of a few thousand places took hundreds of megabytes.
+pub type Sym = &'static str;
+
+/// The one copy of `s`. Values come from bounded vocabularies (places,
+/// legal forms, industry codes), so the interned set stays small however
+/// often matching runs.
+pub fn intern(s: &str) -> Sym {
+    use std::cell::RefCell;
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+    static GLOBAL: Mutex<Option<HashSet<Sym>>> = Mutex::new(None);
+    thread_local! {
+        static LOCAL: RefCell<HashSet<Sym>> = RefCell::new(HashSet::new());
+    }
+    LOCAL.with(|local| {
+        if let Some(&v) = local.borrow().get(s) {
+            return v;
+        }
+        let v = {
+            let mut g = GLOBAL.lock().unwrap_or_else(|e| e.into_inner());
+            let set = g.get_or_insert_with(HashSet::new);
+            match set.get(s) {
+                Some(&v) => v,
+                None => {
+                    let v: Sym = Box::leak(s.into());
+                    set.insert(v);
+                    v
+                }
+            }
+        };
+        local.borrow_mut().insert(v);
+        v
+    })
 }
 
 /// FNV-1a over a tag and a value: stable across runs and builds, because
@@ -109,13 +149,13 @@ fn nonempty(s: &Option<String>) -> Option<&str> {
 
 /// A place name reduced for comparison: canonical region when it is one
 /// (`北京市` → `北京`), otherwise without its administrative suffix.
-pub fn place(s: &str) -> Option<Box<str>> {
+pub fn place(s: &str) -> Option<Sym> {
     let s = s.trim();
     if s.is_empty() {
         return None;
     }
     if let Some(r) = clean::company::region(s) {
-        return Some(r.into());
+        return Some(intern(r));
     }
     // `福建厦门市`, `广西南宁市`: a province written before the city.
     if let Some((_, n)) = clean::company::region_at_start(s) {
@@ -126,7 +166,7 @@ pub fn place(s: &str) -> Option<Box<str>> {
         }
     }
     let t = s.trim_end_matches(['市', '省', '区', '县']);
-    Some(if t.is_empty() { s } else { t }.to_lowercase().into())
+    Some(intern(&if t.is_empty() { s } else { t }.to_lowercase()))
 }
 
 /// The street part of an address: the province, city and district the
@@ -273,7 +313,8 @@ impl Record {
         landlines.dedup();
         let province = nonempty(&r.province).and_then(place);
         let city = nonempty(&r.city).and_then(place);
-        let address = nonempty(&r.address).map(street).filter(|s| !s.is_empty()).map(|s| bigrams(&s));
+        let address =
+            nonempty(&r.address).map(street).filter(|s| !s.is_empty()).map(|s| bigrams(&s).into_boxed_slice());
         let custom = custom
             .iter()
             .map(|(name, ty)| {
@@ -300,25 +341,26 @@ impl Record {
             .collect();
         Record {
             id: r.id,
+            version: r.version,
             person,
             key,
-            region: if person { None } else { nonempty(&r.name_region).map(Into::into) },
+            region: if person { None } else { nonempty(&r.name_region).map(intern) },
             legal: if person {
                 None
             } else {
-                nonempty(&r.name_legal).map(|l| clean::company::legal_form_key(l).into())
+                nonempty(&r.name_legal).map(|l| intern(&clean::company::legal_form_key(l)))
             },
             branch: if person { None } else { nonempty(&r.name_branch).map(Into::into) },
-            contacts,
-            mobiles,
-            landlines,
-            emails,
-            domains,
+            contacts: contacts.into_boxed_slice(),
+            mobiles: mobiles.into_boxed_slice(),
+            landlines: landlines.into_boxed_slice(),
+            emails: emails.into_boxed_slice(),
+            domains: domains.into_boxed_slice(),
             province,
             city,
             district: nonempty(&r.district).and_then(place),
             address,
-            industry: nonempty(&r.industry_code).map(Into::into),
+            industry: nonempty(&r.industry_code).map(intern),
             first_contact: nonempty(&r.first_contact).and_then(days),
             custom,
         }
@@ -371,6 +413,6 @@ mod tests {
             &InputRecord { name: "x".into(), emails: vec!["13812345678@163.com".into()], ..Default::default() },
             &[],
         );
-        assert_eq!(r.mobiles, vec![13812345678]);
+        assert_eq!(*r.mobiles, [13812345678]);
     }
 }

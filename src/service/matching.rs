@@ -188,6 +188,11 @@ impl Timer {
         let now = Instant::now();
         self.1.push((what.into(), (now - self.0).as_secs_f64()));
         self.0 = now;
+        if std::env::var_os("CRMWB_TRACE_RSS").is_some() {
+            let st = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+            let f = |k: &str| st.lines().find(|l| l.starts_with(k)).unwrap_or("").to_string();
+            eprintln!("{what}: {} {}", f("VmRSS"), f("VmHWM"));
+        }
     }
 }
 
@@ -236,7 +241,6 @@ impl Workbench {
         let conn = self.store.conn();
         let hw = sm::high_water(conn)?;
         let records = load_prepared(conn, plan)?;
-        let versions = sm::all_versions(conn)?;
         let merged = sm::merged_map(conn)?;
         let rejected: HashSet<(i64, i64)> = sm::rejections(conn)?
             .into_iter()
@@ -359,8 +363,7 @@ impl Workbench {
         if enforced {
             self.store.conn().execute_batch("PRAGMA foreign_keys = OFF")?;
         }
-        let (records, model, scorer, pairs, scored, clusters, versions) =
-            (&records, &model, &scorer, &pairs, &scored, &clusters, &versions);
+        let (records, model, scorer, pairs, scored, clusters) = (&records, &model, &scorer, &pairs, &scored, &clusters);
         let this = &mut *self;
         // A closure, so that every way out of the write passes the
         // restoring of the foreign-key checks below.
@@ -389,23 +392,48 @@ impl Workbench {
             sm::insert_customer_keys(&tx, records.iter().zip(&stored).map(|(r, ks)| (r.id, ks.as_slice())))?;
             drop(stored);
             t.lap("write run");
-            let mut w = vec![0.0; nc];
-            let mut rows = pairs.iter().zip(scored).enumerate().map(|(i, (p, score))| {
-                let (a, b) = matching::unpack(p.0);
-                let lv = &levels[i * nc..(i + 1) * nc];
-                scorer.weigh(&records[a as usize], &records[b as usize], lv, &mut w);
-                let prob = Model::probability(*score);
-                sm::PairRow {
-                    a: records[a as usize].id,
-                    b: records[b as usize].id,
-                    score: *score,
-                    prob,
-                    band: Band::of(prob, t_).as_str(),
-                    keys: p.1,
-                    evidence: encode_evidence(lv, &w),
-                }
-            });
-            sm::insert_pairs(&tx, run_id, &mut rows, false)?;
+            // The evidence of each pair is weighed again here (see "score")
+            // on a second thread, while this one writes what it weighed.
+            const ROWS: usize = 8192;
+            let (row_tx, row_rx) = std::sync::mpsc::sync_channel::<Vec<sm::PairRow>>(4);
+            let lvs = &levels;
+            std::thread::scope(|s| -> Result<()> {
+                s.spawn(move || {
+                    let mut w = vec![0.0; nc];
+                    for (c, chunk) in pairs.chunks(ROWS).enumerate() {
+                        let rows = chunk
+                            .iter()
+                            .zip(&scored[c * ROWS..])
+                            .enumerate()
+                            .map(|(j, (p, score))| {
+                                let i = c * ROWS + j;
+                                let (a, b) = matching::unpack(p.0);
+                                let lv = &lvs[i * nc..(i + 1) * nc];
+                                scorer.weigh(&records[a as usize], &records[b as usize], lv, &mut w);
+                                let prob = Model::probability(*score);
+                                sm::PairRow {
+                                    a: records[a as usize].id,
+                                    b: records[b as usize].id,
+                                    score: *score,
+                                    prob,
+                                    band: Band::of(prob, t_).as_str(),
+                                    keys: p.1,
+                                    evidence: encode_evidence(lv, &w),
+                                }
+                            })
+                            .collect();
+                        // The writer stopped (an error): nothing more to weigh.
+                        if row_tx.send(rows).is_err() {
+                            return;
+                        }
+                    }
+                });
+                // Owned here, so that it is gone (and the weigher stops) before
+                // the scope waits for it, whatever insert_pairs returns.
+                let rx = row_rx;
+                sm::insert_pairs(&tx, run_id, &mut rx.iter().flatten(), false)?;
+                Ok(())
+            })?;
             drop(levels);
             t.lap("write pairs");
             sm::insert_keys(&tx, &key_rows)?;
@@ -418,8 +446,8 @@ impl Workbench {
                         .members
                         .iter()
                         .map(|&i| {
-                            let id = records[i as usize].id;
-                            (id, versions.get(&id).copied().unwrap_or(1))
+                            let r = &records[i as usize];
+                            (r.id, r.version)
                         })
                         .collect();
                     (members, c.score)

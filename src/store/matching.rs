@@ -7,7 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
 
 const INPUT_COLUMNS: &str = "id, kind, name, name_region, name_core, name_legal, name_branch, contact_name, \
-    mobile, landline, email, province, city, district, address, industry_code, first_contact";
+    mobile, landline, email, province, city, district, address, industry_code, first_contact, version";
 
 fn row_to_input(r: &rusqlite::Row<'_>) -> rusqlite::Result<InputRecord> {
     let kind: String = r.get(1)?;
@@ -26,6 +26,7 @@ fn row_to_input(r: &rusqlite::Row<'_>) -> rusqlite::Result<InputRecord> {
         address: opt(14)?,
         industry_code: opt(15)?,
         first_contact: opt(16)?,
+        version: r.get(17)?,
         ..Default::default()
     };
     rec.contacts.extend(opt(7)?);
@@ -774,11 +775,4 @@ pub fn versions(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64, (i64, boo
         }
     }
     Ok(out)
-}
-
-/// Versions of all live customers (a full run records them in its clusters).
-pub fn all_versions(conn: &Connection) -> Result<HashMap<i64, i64>> {
-    let mut s = conn.prepare("SELECT id, version FROM customers WHERE merged_into IS NULL")?;
-    let rows = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
