@@ -73,6 +73,9 @@ pub struct Record {
     pub person: bool,
     /// Company core name, or a person's name key.
     pub key: Box<str>,
+    /// Where the brand ends in `key` (see `brand`): worked out once, as
+    /// every comparison of two companies asks for it.
+    pub brand_end: u32,
     pub region: Option<Sym>,
     pub legal: Option<Sym>,
     pub branch: Option<Box<str>>,
@@ -339,9 +342,11 @@ impl Record {
                 })
             })
             .collect();
+        let brand_end = if person { 0 } else { clean::company::brand(&key).len() as u32 };
         Record {
             id: r.id,
             version: r.version,
+            brand_end,
             person,
             key,
             region: if person { None } else { nonempty(&r.name_region).map(intern) },
@@ -376,8 +381,7 @@ impl Record {
         if self.person {
             return None;
         }
-        let b = clean::company::brand(&self.key);
-        Some(b)
+        Some(&self.key[..self.brand_end as usize])
     }
 }
 

@@ -210,6 +210,29 @@ pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec
     ra
 }
 
+/// `f` of every item, items shared out over two threads one by one (for a
+/// few items of very different cost), results in order.
+pub fn par_map_each<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (f, next) = (&f, &next);
+    let work = move || {
+        let mut out = Vec::new();
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(item) = items.get(i) else { return out };
+            out.push((i, f(item)));
+        }
+    };
+    let mut all = std::thread::scope(|s| {
+        let h = s.spawn(work);
+        let mut mine = work();
+        mine.extend(h.join().expect("worker thread"));
+        mine
+    });
+    all.sort_by_key(|p| p.0);
+    all.into_iter().map(|p| p.1).collect()
+}
+
 /// Runs `f` over the two halves of `0..n` on two threads, results in order.
 pub fn par_halves<R: Send>(n: usize, f: impl Fn(std::ops::Range<usize>) -> R + Sync) -> Vec<R> {
     if n < 4096 {
@@ -307,12 +330,12 @@ pub fn learn(
     let nc = plan.comps.len();
     let lb = &cfg.levels;
     let u = model::estimate_u(records, &plan.comps, lb, cfg.model.u_samples, cfg.model.seed);
-    let mut passes = Vec::new();
-    let mut reports = Vec::new();
-    for (bit, key) in plan.keys.iter().enumerate() {
+    // Passes are independent of each other: two at a time.
+    let keys: Vec<(usize, &KeyDef)> = plan.keys.iter().enumerate().collect();
+    let learned = par_map_each(&keys, |&(bit, key)| {
         let idx: Vec<usize> = pairs.iter().enumerate().filter(|(_, p)| p.1 & (1 << bit) != 0).map(|(i, _)| i).collect();
         if idx.is_empty() {
-            continue;
+            return None;
         }
         let step = idx.len().div_ceil(cfg.model.em_max_pairs.max(1));
         let used: Vec<usize> = idx.iter().copied().step_by(step).collect();
@@ -350,16 +373,17 @@ pub fn learn(
         };
         let left_out = model::left_out_by(key.kind, &plan.comps);
         let r = model::em(&pats, &u, &left_out, rule_share);
-        reports.push(model::PassReport {
+        let report = model::PassReport {
             key: key.name.clone(),
             pairs: idx.len() as u64,
             used: used.len() as u64,
             iterations: r.iterations,
             match_share: r.share,
             left_out: plan.comps.iter().zip(&left_out).filter(|(_, l)| **l).map(|(c, _)| c.name.clone()).collect(),
-        });
-        passes.push((key.name.clone(), left_out, r));
-    }
+        };
+        Some((report, (key.name.clone(), left_out, r)))
+    });
+    let (reports, passes): (Vec<_>, Vec<_>) = learned.into_iter().flatten().unzip();
     // A field every pass blocked on is learned from all candidates together.
     let fallback = if plan.comps.iter().enumerate().any(|(c, _)| passes.iter().all(|p| p.1[c])) {
         let step = pairs.len().div_ceil(cfg.model.em_max_pairs.max(1)).max(1);
