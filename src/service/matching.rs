@@ -182,6 +182,31 @@ fn load_prepared(conn: &rusqlite::Connection, plan: &Plan) -> Result<Vec<Record>
     })
 }
 
+/// As `load_prepared`, the two halves of the customers (by id) read and
+/// prepared at once, each by its own thread over its own connection:
+/// reading a million customers from SQLite is one core's work otherwise.
+/// Without a second connection (in-memory database), one reader.
+fn load_prepared_split(store: &store::Store, plan: &Plan) -> Result<Vec<Record>> {
+    let conn = store.conn();
+    let (Some(mid), Some(second)) = (sm::live_median_id(conn)?, store.reader()?) else {
+        return load_prepared(conn, plan);
+    };
+    let half = |c: &rusqlite::Connection, after: i64, upto: i64| -> Result<Vec<Record>> {
+        let mut out = Vec::new();
+        sm::load_range_chunked(c, after, upto, LOAD_CHUNK / 2, |chunk| {
+            out.extend(chunk.iter().map(|r| Record::from_input(r, &plan.custom)));
+        })?;
+        Ok(out)
+    };
+    std::thread::scope(|s| {
+        let half = &half;
+        let upper = s.spawn(move || half(&second, mid, i64::MAX));
+        let mut records = half(conn, i64::MIN, mid)?;
+        records.extend(upper.join().map_err(|_| Error::Other("reading customers for matching failed".into()))??);
+        Ok(records)
+    })
+}
+
 struct Timer(Instant, Vec<(String, f64)>);
 impl Timer {
     fn lap(&mut self, what: &str) {
@@ -240,7 +265,7 @@ impl Workbench {
         let started = self.clock.stamp();
         let conn = self.store.conn();
         let hw = sm::high_water(conn)?;
-        let records = load_prepared(conn, plan)?;
+        let records = load_prepared_split(&self.store, plan)?;
         let merged = sm::merged_map(conn)?;
         let rejected: HashSet<(i64, i64)> = sm::rejections(conn)?
             .into_iter()
@@ -331,11 +356,6 @@ impl Workbench {
             ks.sort_unstable();
             ks.dedup();
         }
-        let mut key_rows: Vec<(u64, i64)> = Vec::with_capacity(stored.iter().map(Vec::len).sum::<usize>());
-        for (r, ks) in records.iter().zip(&stored) {
-            key_rows.extend(ks.iter().map(|&h| (h, r.id)));
-        }
-        key_rows.sort_unstable();
         let t_ = &cfg.thresholds;
         let mut bands = BandCounts::default();
         for &score in &scored {
@@ -394,7 +414,21 @@ impl Workbench {
                 &actor,
             )?;
             sm::clear_all(&tx)?;
-            sm::insert_customer_keys(&tx, records.iter().zip(&stored).map(|(r, ks)| (r.id, ks.as_slice())))?;
+            // match_keys wants the (key, customer) rows sorted by key: sorted
+            // on a second thread while this one writes each customer's keys.
+            let stored_ = &stored;
+            let key_rows = std::thread::scope(|s| -> Result<Vec<(u64, i64)>> {
+                let sorter = s.spawn(move || {
+                    let mut rows: Vec<(u64, i64)> = Vec::with_capacity(stored_.iter().map(Vec::len).sum::<usize>());
+                    for (r, ks) in records.iter().zip(stored_) {
+                        rows.extend(ks.iter().map(|&h| (h, r.id)));
+                    }
+                    rows.sort_unstable();
+                    rows
+                });
+                sm::insert_customer_keys(&tx, records.iter().zip(stored_).map(|(r, ks)| (r.id, ks.as_slice())))?;
+                sorter.join().map_err(|_| Error::Other("sorting blocking keys failed".into()))
+            })?;
             drop(stored);
             t.lap("write run");
             // The evidence of each pair is weighed again here (see "score")

@@ -103,14 +103,26 @@ const NOT_ERASED: &str = "flags IS NOT 'erased'";
 /// Every live customer, ready for matching, handed to `f` in id order
 /// `chunk` customers at a time: a million customers as loaded take far more
 /// memory than prepared, so they are never all held at once.
-pub fn load_all_chunked(conn: &Connection, chunk: usize, mut f: impl FnMut(Vec<InputRecord>)) -> Result<()> {
+pub fn load_all_chunked(conn: &Connection, chunk: usize, f: impl FnMut(Vec<InputRecord>)) -> Result<()> {
+    load_range_chunked(conn, i64::MIN, i64::MAX, chunk, f)
+}
+
+/// As `load_all_chunked`, for the customers with `after < id <= upto`.
+pub fn load_range_chunked(
+    conn: &Connection,
+    after: i64,
+    upto: i64,
+    chunk: usize,
+    mut f: impl FnMut(Vec<InputRecord>),
+) -> Result<()> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT {INPUT_COLUMNS} FROM customers WHERE merged_into IS NULL AND {NOT_ERASED} AND id > ?1 ORDER BY id LIMIT ?2"
+        "SELECT {INPUT_COLUMNS} FROM customers WHERE merged_into IS NULL AND {NOT_ERASED} AND id > ?1 AND id <= ?3 \
+         ORDER BY id LIMIT ?2"
     ))?;
-    let mut after = i64::MIN;
+    let mut after = after;
     loop {
         let mut recs: Vec<InputRecord> =
-            stmt.query_map(params![after, chunk as i64], row_to_input)?.collect::<rusqlite::Result<_>>()?;
+            stmt.query_map(params![after, chunk as i64, upto], row_to_input)?.collect::<rusqlite::Result<_>>()?;
         let (Some(first), Some(last)) = (recs.first().map(|r| r.id), recs.last().map(|r| r.id)) else {
             return Ok(());
         };
@@ -122,6 +134,17 @@ pub fn load_all_chunked(conn: &Connection, chunk: usize, mut f: impl FnMut(Vec<I
             return Ok(());
         }
     }
+}
+
+/// The id that splits the live customers in two halves (None: too few to split).
+pub fn live_median_id(conn: &Connection) -> Result<Option<i64>> {
+    let n: i64 = conn.query_row("SELECT count(*) FROM customers WHERE merged_into IS NULL", [], |r| r.get(0))?;
+    if n < 2 {
+        return Ok(None);
+    }
+    Ok(conn
+        .query_row("SELECT id FROM customers WHERE merged_into IS NULL ORDER BY id LIMIT 1 OFFSET ?1", [n / 2], |r| r.get(0))
+        .optional()?)
 }
 
 /// The given customers that are live, ready for matching.

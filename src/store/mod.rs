@@ -104,6 +104,21 @@ impl Store {
         &mut self.conn
     }
 
+    /// A second connection to the same file for reading alongside this one
+    /// (None for an in-memory database, which no other connection sees).
+    pub fn reader(&self) -> Result<Option<Connection>> {
+        if self.is_in_memory() {
+            return Ok(None);
+        }
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| not_a_db(&self.path, e))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        Ok(Some(conn))
+    }
+
     fn configure(&mut self) -> Result<()> {
         let path = self.path.clone();
         // The first statement that reads the file is where SQLite notices a
