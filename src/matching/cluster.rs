@@ -3,8 +3,6 @@
 //! against the match (Bayes factor < 1) or was rejected by a person —
 //! connected components would chain unrelated records through one weak link.
 
-use std::collections::HashMap;
-
 #[derive(Debug, Clone)]
 pub struct Edge {
     pub a: u32,
@@ -26,7 +24,7 @@ pub struct Cluster {
 pub fn build(mut edges: Vec<Edge>, mut evidence: impl FnMut(u32, u32) -> Option<f64>) -> Vec<Cluster> {
     edges.sort_by(|x, y| y.score.total_cmp(&x.score).then(x.a.cmp(&y.a)).then(x.b.cmp(&y.b)));
     // node -> cluster slot; slot -> (members, score)
-    let mut slot_of: HashMap<u32, usize> = HashMap::new();
+    let mut slot_of: super::IntMap<u32, usize> = super::IntMap::default();
     let mut slots: Vec<Option<(Vec<u32>, f64)>> = Vec::new();
     for e in edges {
         let sa = *slot_of.entry(e.a).or_insert_with(|| {

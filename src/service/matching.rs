@@ -274,7 +274,8 @@ impl Workbench {
             .collect();
         t.lap("load");
         let stored: Vec<Vec<u64>> = matching::par_map(&records, |r| blocking::stored_keys(&plan.keys, r));
-        let mut tf: HashMap<u64, u32> = HashMap::with_capacity(records.len() * 4);
+        let mut tf: matching::IntMap<u64, u32> =
+            matching::IntMap::with_capacity_and_hasher(records.len() * 4, Default::default());
         for ks in &stored {
             for &h in ks {
                 *tf.entry(h).or_insert(0) += 1;

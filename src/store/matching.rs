@@ -143,7 +143,9 @@ pub fn live_median_id(conn: &Connection) -> Result<Option<i64>> {
         return Ok(None);
     }
     Ok(conn
-        .query_row("SELECT id FROM customers WHERE merged_into IS NULL ORDER BY id LIMIT 1 OFFSET ?1", [n / 2], |r| r.get(0))
+        .query_row("SELECT id FROM customers WHERE merged_into IS NULL ORDER BY id LIMIT 1 OFFSET ?1", [n / 2], |r| {
+            r.get(0)
+        })
         .optional()?)
 }
 

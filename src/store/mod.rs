@@ -110,11 +110,9 @@ impl Store {
         if self.is_in_memory() {
             return Ok(None);
         }
-        let conn = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| not_a_db(&self.path, e))?;
+        let conn =
+            Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .map_err(|e| not_a_db(&self.path, e))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         Ok(Some(conn))
     }
