@@ -266,10 +266,16 @@ impl TableReader {
                 Err(e) => Some(Err(csv_error(&self.file, e))),
             },
             Inner::Sheet { range, next } => {
-                let row = range.rows().nth(*next)?;
+                // By index: `rows().nth(n)` walks from the top, which made
+                // reading a sheet quadratic in its length.
+                if *next >= range.height() {
+                    return None;
+                }
+                let row = *next;
                 *next += 1;
                 self.rows += 1;
-                let mut cells: Vec<String> = row.iter().map(cell_text).collect();
+                let mut cells: Vec<String> =
+                    (0..range.width()).map(|c| range.get((row, c)).map(cell_text).unwrap_or_default()).collect();
                 while cells.len() > self.headers.len() && cells.last().is_some_and(String::is_empty) {
                     cells.pop();
                 }
