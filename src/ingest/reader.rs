@@ -46,6 +46,7 @@ pub struct ReadOptions {
 enum Inner {
     Csv { reader: csv::Reader<Box<dyn Read + Send>>, record: csv::ByteRecord },
     Sheet { range: calamine::Range<calamine::Data>, next: usize },
+    Stream(SheetStream),
 }
 
 pub struct TableReader {
@@ -80,7 +81,9 @@ impl TableReader {
     /// Opens a table and reads its header row. Spreadsheets are chosen by
     /// extension; anything else is read as delimited text.
     pub fn open_with(path: &Path, opts: &ReadOptions) -> Result<TableReader> {
-        if is_spreadsheet(path) {
+        if is_xlsx(path) {
+            Self::open_xlsx(path, opts)
+        } else if is_spreadsheet(path) {
             Self::open_sheet(path, opts)
         } else {
             Self::open_csv(path, opts)
@@ -205,6 +208,29 @@ impl TableReader {
         })
     }
 
+    /// An XLSX worksheet, streamed: a thread parses the sheet's XML cell by
+    /// cell and hands rows over in parcels, so memory stays flat however
+    /// long the sheet (a whole `Range` costs about 1 KB a row).
+    fn open_xlsx(path: &Path, opts: &ReadOptions) -> Result<TableReader> {
+        let file = path.display().to_string();
+        if !path.exists() {
+            return Err(Error::Io { path: path.to_path_buf(), source: std::io::ErrorKind::NotFound.into() });
+        }
+        let (stream, headers, total) = SheetStream::start(path.to_path_buf(), opts.sheet.clone())
+            .map_err(|msg| Error::input(&file, None, None, msg))?;
+        check_headers(&file, &headers)?;
+        Ok(TableReader {
+            file,
+            headers,
+            inner: Inner::Stream(stream),
+            rows: 0,
+            encoding: "xlsx",
+            delimiter: None,
+            total,
+            estimated_rows: total,
+        })
+    }
+
     pub fn file(&self) -> &str {
         &self.file
     }
@@ -218,7 +244,7 @@ impl TableReader {
     pub fn progress(&self) -> (u64, u64) {
         match &self.inner {
             Inner::Csv { reader, .. } => (reader.position().byte().min(self.total), self.total),
-            Inner::Sheet { .. } => (self.rows, self.total),
+            Inner::Sheet { .. } | Inner::Stream(_) => (self.rows, self.total),
         }
     }
 
@@ -240,17 +266,243 @@ impl TableReader {
                 Err(e) => Some(Err(csv_error(&self.file, e))),
             },
             Inner::Sheet { range, next } => {
-                let row = range.rows().nth(*next)?;
+                // By index: `rows().nth(n)` walks from the top, which made
+                // reading a sheet quadratic in its length.
+                if *next >= range.height() {
+                    return None;
+                }
+                let row = *next;
                 *next += 1;
                 self.rows += 1;
-                let mut cells: Vec<String> = row.iter().map(cell_text).collect();
+                let mut cells: Vec<String> =
+                    (0..range.width()).map(|c| range.get((row, c)).map(cell_text).unwrap_or_default()).collect();
                 while cells.len() > self.headers.len() && cells.last().is_some_and(String::is_empty) {
                     cells.pop();
                 }
                 Some(Ok(RawRow { number: self.rows, cells }))
             }
+            Inner::Stream(stream) => match stream.next()? {
+                Ok(cells) => {
+                    self.rows += 1;
+                    Some(Ok(RawRow { number: self.rows, cells }))
+                }
+                Err(msg) => Some(Err(Error::input(&self.file, Some(self.rows + 1), None, msg))),
+            },
         }
     }
+}
+
+fn is_xlsx(path: &Path) -> bool {
+    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    matches!(ext.as_str(), "xlsx" | "xlsm")
+}
+
+/// Rows per parcel from the sheet thread, and parcels in flight: about a
+/// thousand rows held at once, whatever the sheet's length.
+const SHEET_PARCEL_ROWS: usize = 256;
+const SHEET_PARCELS_IN_FLIGHT: usize = 4;
+
+enum SheetMsg {
+    /// First message: the header row and how many data rows follow.
+    Start(Vec<String>, u64),
+    Rows(Vec<Vec<String>>),
+    Failed(String),
+}
+
+/// The reading end of a streamed XLSX worksheet.
+struct SheetStream {
+    /// `None` once hung up, so `drop` can stop the thread before joining it.
+    rx: Option<std::sync::mpsc::Receiver<SheetMsg>>,
+    rows: std::vec::IntoIter<Vec<String>>,
+    worker: Option<std::thread::JoinHandle<()>>,
+    ended: bool,
+}
+
+impl SheetStream {
+    fn start(
+        path: std::path::PathBuf,
+        sheet: Option<String>,
+    ) -> std::result::Result<(SheetStream, Vec<String>, u64), String> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(SHEET_PARCELS_IN_FLIGHT);
+        let worker = std::thread::Builder::new()
+            .name("xlsx-read".into())
+            .spawn(move || {
+                // calamine has panicked on malformed workbooks before; a bad
+                // file must be an error about that file, never a crash.
+                let fail = tx.clone();
+                let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stream_sheet(&path, sheet, &tx)));
+                match run {
+                    Ok(Ok(())) => {}
+                    Ok(Err(msg)) => {
+                        let _ = fail.send(SheetMsg::Failed(msg));
+                    }
+                    Err(_) => {
+                        let _ = fail.send(SheetMsg::Failed("the workbook is damaged (the reader failed on it)".into()));
+                    }
+                }
+            })
+            .map_err(|e| format!("cannot start the worksheet reader: {e}"))?;
+        let stream = SheetStream { rx: Some(rx), rows: Vec::new().into_iter(), worker: Some(worker), ended: false };
+        let first = stream.rx.as_ref().and_then(|rx| rx.recv().ok());
+        match first {
+            Some(SheetMsg::Start(headers, total)) => Ok((stream, headers, total)),
+            Some(SheetMsg::Failed(msg)) => Err(msg),
+            Some(SheetMsg::Rows(_)) | None => Err("the workbook is damaged (the reader failed on it)".into()),
+        }
+    }
+
+    fn next(&mut self) -> Option<std::result::Result<Vec<String>, String>> {
+        loop {
+            if let Some(row) = self.rows.next() {
+                return Some(Ok(row));
+            }
+            if self.ended {
+                return None;
+            }
+            match self.rx.as_ref()?.recv() {
+                Ok(SheetMsg::Rows(rows)) => self.rows = rows.into_iter(),
+                Ok(SheetMsg::Failed(msg)) => {
+                    self.ended = true;
+                    return Some(Err(msg));
+                }
+                Ok(SheetMsg::Start(..)) => {
+                    self.ended = true;
+                    return Some(Err("the worksheet reader sent its header twice".into()));
+                }
+                // The thread hangs up after the last parcel.
+                Err(_) => {
+                    self.ended = true;
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+impl Drop for SheetStream {
+    fn drop(&mut self) {
+        // Hanging up makes the thread's next send fail, which ends it.
+        self.rx = None;
+        if let Some(w) = self.worker.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+/// The sheet thread. Two passes over the sheet's XML: the first finds the
+/// bounds of the non-empty cells (where calamine's `Range` would start and
+/// end, so the header row and columns are the same as reading it whole),
+/// the second sends the rows. Cells out of row order (rare, but allowed)
+/// cannot be streamed: such a sheet is read whole instead.
+fn stream_sheet(
+    path: &Path,
+    sheet: Option<String>,
+    tx: &std::sync::mpsc::SyncSender<SheetMsg>,
+) -> std::result::Result<(), String> {
+    use calamine::{DataRef, Reader as _};
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook(path).map_err(|e| format!("cannot read the workbook: {e}"))?;
+    let names = wb.sheet_names();
+    let name = match sheet {
+        Some(s) => names
+            .iter()
+            .find(|n| **n == s)
+            .cloned()
+            .ok_or_else(|| format!("no worksheet `{s}` (worksheets: {})", names.join(", ")))?,
+        None => names.first().cloned().ok_or("the workbook has no worksheets")?,
+    };
+    let sheet_error = |e: calamine::XlsxError| format!("cannot read worksheet `{name}`: {e}");
+    // (first row, last row, first column, last column) of non-empty cells.
+    let mut bounds: Option<(u32, u32, u32, u32)> = None;
+    let mut in_order = true;
+    {
+        let mut cells = wb.worksheet_cells_reader(&name).map_err(sheet_error)?;
+        let mut last: Option<(u32, u32)> = None;
+        while let Some(cell) = cells.next_cell().map_err(sheet_error)? {
+            if matches!(cell.get_value(), DataRef::Empty) {
+                continue;
+            }
+            let (r, c) = cell.get_position();
+            in_order &= last.is_none_or(|l| (r, c) > l);
+            last = Some((r, c));
+            bounds = Some(match bounds {
+                None => (r, r, c, c),
+                Some((r0, r1, c0, c1)) => (r0.min(r), r1.max(r), c0.min(c), c1.max(c)),
+            });
+        }
+    }
+    let Some((r0, r1, c0, c1)) = bounds else {
+        return Err("the worksheet is empty: expected a header row".into());
+    };
+    let width = (c1 - c0 + 1) as usize;
+    let total = u64::from(r1 - r0);
+    let send = |msg: SheetMsg| tx.send(msg).is_ok();
+    if !in_order {
+        let range = wb.worksheet_range(&name).map_err(sheet_error)?;
+        let mut rows = range.rows().map(|row| row.iter().map(cell_text).collect::<Vec<String>>());
+        let Some(headers) = rows.next() else {
+            return Err("the worksheet is empty: expected a header row".into());
+        };
+        if !send(SheetMsg::Start(headers, total)) {
+            return Ok(());
+        }
+        let mut parcel = Vec::with_capacity(SHEET_PARCEL_ROWS);
+        for row in rows {
+            parcel.push(row);
+            if parcel.len() >= SHEET_PARCEL_ROWS
+                && !send(SheetMsg::Rows(std::mem::replace(&mut parcel, Vec::with_capacity(SHEET_PARCEL_ROWS))))
+            {
+                return Ok(());
+            }
+        }
+        send(SheetMsg::Rows(parcel));
+        return Ok(());
+    }
+    let mut cells = wb.worksheet_cells_reader(&name).map_err(sheet_error)?;
+    let mut parcel: Vec<Vec<String>> = Vec::with_capacity(SHEET_PARCEL_ROWS);
+    // The row being filled and its sheet row number.
+    let mut current: (u32, Vec<String>) = (r0, vec![String::new(); width]);
+    let mut started = false;
+    // Sends the finished rows before sheet row `upto`, empty ones included
+    // (a `Range` has them too).
+    let flush = |current: &mut (u32, Vec<String>), upto: u32, parcel: &mut Vec<Vec<String>>, started: &mut bool| {
+        while current.0 < upto {
+            let row = std::mem::replace(&mut current.1, vec![String::new(); width]);
+            current.0 += 1;
+            if !*started {
+                *started = true;
+                if !send(SheetMsg::Start(row, total)) {
+                    return false;
+                }
+                continue;
+            }
+            parcel.push(row);
+            if parcel.len() >= SHEET_PARCEL_ROWS
+                && !send(SheetMsg::Rows(std::mem::replace(parcel, Vec::with_capacity(SHEET_PARCEL_ROWS))))
+            {
+                return false;
+            }
+        }
+        true
+    };
+    while let Some(cell) = cells.next_cell().map_err(sheet_error)? {
+        let (r, c) = cell.get_position();
+        if r < r0 || r > r1 || c < c0 || c > c1 {
+            continue;
+        }
+        let value = calamine::Data::from(cell.get_value().clone());
+        if matches!(value, calamine::Data::Empty) {
+            continue;
+        }
+        if !flush(&mut current, r, &mut parcel, &mut started) {
+            return Ok(());
+        }
+        current.1[(c - c0) as usize] = cell_text(&value);
+    }
+    if flush(&mut current, r1 + 1, &mut parcel, &mut started) {
+        send(SheetMsg::Rows(parcel));
+    }
+    Ok(())
 }
 
 fn check_headers(file: &str, headers: &[String]) -> Result<()> {
@@ -554,6 +806,79 @@ mod tests {
         assert!(err.to_string().contains("x.csv"), "{err}");
         let err = read_all(b"PK\x03\x04not really a zip", "x.xlsx", &ReadOptions::default()).unwrap_err();
         assert!(err.to_string().contains("x.xlsx"), "{err}");
+    }
+
+    /// Rows as the whole-`Range` path reads them (still used for XLS, XLSB
+    /// and ODS): the reference the XLSX stream must match.
+    fn read_as_range(p: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+        let mut r = TableReader::open_sheet(p, &ReadOptions::default()).unwrap();
+        let mut rows = Vec::new();
+        while let Some(row) = r.next_row() {
+            rows.push(row.unwrap().cells);
+        }
+        (r.headers().to_vec(), rows)
+    }
+
+    #[test]
+    fn streamed_xlsx_reads_like_the_whole_sheet() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.xlsx");
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        // The table starts at C3: the empty rows and columns before it are
+        // not part of it. Row 6 is empty inside it, and a cell in column B
+        // further down widens it to the left.
+        for (i, h) in ["名称", "手机", "日期"].iter().enumerate() {
+            sheet.write_string(2, 2 + i as u16, *h).unwrap();
+        }
+        sheet.write_string(3, 2, "星辰").unwrap();
+        sheet.write_number(3, 3, 13812345678.0).unwrap();
+        let date = rust_xlsxwriter::ExcelDateTime::from_ymd(2024, 3, 15).unwrap();
+        let fmt = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+        sheet.write_datetime_with_format(3, 4, &date, &fmt).unwrap();
+        sheet.write_string(4, 2, "腾远").unwrap();
+        sheet.write_number(4, 3, 1.5).unwrap();
+        sheet.write_boolean(4, 4, true).unwrap();
+        sheet.write_string(6, 4, "尾").unwrap();
+        sheet.write_string(7, 1, "左").unwrap();
+        book.save(&p).unwrap();
+
+        let mut r = TableReader::open(&p).unwrap();
+        assert!(matches!(r.inner, Inner::Stream(_)));
+        assert_eq!(r.estimated_rows(), 5);
+        let mut rows = Vec::new();
+        while let Some(row) = r.next_row() {
+            rows.push(row.unwrap().cells);
+        }
+        let headers = r.headers().to_vec();
+        assert_eq!(headers, vec!["", "名称", "手机", "日期"]);
+        assert_eq!(rows[0], vec!["", "星辰", "13812345678", "2024-03-15"]);
+        assert_eq!(rows[2], vec!["", "", "", ""], "an empty row inside the table is a row");
+        assert_eq!(rows[4], vec!["左", "", "", ""]);
+        assert_eq!((headers, rows), read_as_range(&p));
+        assert_eq!(r.progress(), (5, 5));
+    }
+
+    #[test]
+    fn a_stream_dropped_early_stops_its_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("long.xlsx");
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "名称").unwrap();
+        for i in 1..5_000u32 {
+            sheet.write_string(i, 0, format!("客户{i}")).unwrap();
+        }
+        book.save(&p).unwrap();
+        let mut r = TableReader::open(&p).unwrap();
+        assert_eq!(r.next_row().unwrap().unwrap().cells, vec!["客户1"]);
+        // Joins the thread: this returns only once it has stopped.
+        drop(r);
+        let err = TableReader::open_with(&p, &ReadOptions { sheet: Some("nope".into()), ..Default::default() })
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("no worksheet `nope`") && err.contains("long.xlsx"), "{err}");
     }
 
     #[test]

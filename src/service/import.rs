@@ -80,10 +80,12 @@ impl BulkMode {
 /// has at least a quarter as many rows as the database has source records.
 /// Measured on generator data (sales export, 774,170 rows, empty database,
 /// busy 2-core machine): 81 s in bulk against 279 s row by row (CPU 47 s
-/// against 90 s: the random index inserts miss the page cache). At 78,000
-/// rows everything fits in the cache and the two cost about the same, so
-/// small files keep the simpler path.
-const BULK_MIN_ROWS: u64 = 100_000;
+/// against 90 s: the random index inserts miss the page cache). At 77,710
+/// rows (100,000-customer sample) everything fits in the cache and bulk
+/// still costs less, 4.5 s of CPU against 6.0 s (three runs each); the
+/// service export after it (54,366 rows onto 77,710) costs the same either
+/// way. Below that, rebuilding every index is not worth the readers' wait.
+const BULK_MIN_ROWS: u64 = 50_000;
 const BULK_MAX_GROWTH: u64 = 4;
 
 /// The settings a batch was run with, stored so it can be resumed.
@@ -433,6 +435,8 @@ impl Workbench {
         // planning). A small bounded channel keeps memory flat whatever the
         // file size.
         let (to_writer, inbox) = std::sync::mpsc::sync_channel::<Parcel>(PARCELS_IN_FLIGHT);
+        // Spent parcels go back to the reading thread to be freed there.
+        let (spent_tx, spent_rx) = std::sync::mpsc::channel::<Vec<Prepared>>();
         let skip = counts.read as u64;
         let limit = stored.limit;
         let ctx_ref = &ctx;
@@ -442,9 +446,17 @@ impl Workbench {
         let written = std::thread::scope(|scope| {
             let reading = std::thread::Builder::new()
                 .name("import-read".into())
-                .spawn_scoped(scope, move || produce(reader, ctx_ref, skip, limit, to_writer))
+                .spawn_scoped(scope, move || produce(reader, ctx_ref, skip, limit, to_writer, spent_rx))
                 .map_err(|e| Error::Other(format!("cannot start the reading thread: {e}")))?;
-            let mut inbox = Inbox { rx: inbox, rows: Vec::new().into_iter(), failure: None, ended: false, at: (0, 0) };
+            let mut inbox = Inbox {
+                rx: inbox,
+                spent: spent_tx,
+                rows: Vec::new(),
+                next: 0,
+                failure: None,
+                ended: false,
+                at: (0, 0),
+            };
             let written = self.write_batch(&ctx, &mut inbox, counts, cancel, progress, remember);
             // Hanging up stops the reader at its next parcel.
             drop(inbox);
@@ -711,6 +723,7 @@ fn produce(
     skip: u64,
     limit: Option<u64>,
     out: std::sync::mpsc::SyncSender<Parcel>,
+    spent: std::sync::mpsc::Receiver<Vec<Prepared>>,
 ) {
     let mut seen: HashSet<u64> = HashSet::new();
     let mut read = 0u64;
@@ -734,12 +747,19 @@ fn produce(
             Err(e) => break Some(e),
         }
         if rows.len() >= PARCEL_ROWS {
-            let parcel = Parcel {
-                rows: std::mem::replace(&mut rows, Vec::with_capacity(PARCEL_ROWS)),
-                failure: None,
-                end: false,
-                at: reader.progress(),
+            // A parcel the writer is done with is cleared here, on the
+            // thread that allocated its rows: freed on the writer, every
+            // row's strings went back to this thread's malloc arena under
+            // its lock, contended with this thread's own allocations.
+            let next = match spent.try_recv() {
+                Ok(mut old) => {
+                    old.clear();
+                    old
+                }
+                Err(_) => Vec::with_capacity(PARCEL_ROWS),
             };
+            let parcel =
+                Parcel { rows: std::mem::replace(&mut rows, next), failure: None, end: false, at: reader.progress() };
             if out.send(parcel).is_err() {
                 return;
             }
@@ -770,23 +790,28 @@ fn prepare(ctx: &RunCtx<'_>, row: RawRow, seen: &mut HashSet<u64>) -> Result<Pre
 /// The writer's end of the channel.
 struct Inbox {
     rx: std::sync::mpsc::Receiver<Parcel>,
-    rows: std::vec::IntoIter<Prepared>,
+    /// Back to the reading thread.
+    spent: std::sync::mpsc::Sender<Vec<Prepared>>,
+    /// The parcel being written, and the next row of it.
+    rows: Vec<Prepared>,
+    next: usize,
     failure: Option<Error>,
     ended: bool,
     at: (u64, u64),
 }
 
-enum Next {
-    Row(Prepared),
+enum Next<'a> {
+    Row(&'a mut Prepared),
     End,
     Failed(Error),
 }
 
 impl Inbox {
-    fn next(&mut self) -> Next {
+    fn next(&mut self) -> Next<'_> {
         loop {
-            if let Some(row) = self.rows.next() {
-                return Next::Row(row);
+            if self.next < self.rows.len() {
+                self.next += 1;
+                return Next::Row(&mut self.rows[self.next - 1]);
             }
             if let Some(e) = self.failure.take() {
                 return Next::Failed(e);
@@ -796,7 +821,10 @@ impl Inbox {
             }
             match self.rx.recv() {
                 Ok(p) => {
-                    self.rows = p.rows.into_iter();
+                    let spent = std::mem::replace(&mut self.rows, p.rows);
+                    self.next = 0;
+                    // Once the reader has stopped, the writer frees it.
+                    let _ = self.spent.send(spent);
                     self.failure = p.failure;
                     self.ended = p.end;
                     self.at = p.at;
@@ -852,12 +880,12 @@ fn process_row(
     ctx: &RunCtx<'_>,
     chunk: &mut Chunk,
     ins: &mut customers::HeldInserts<'_>,
-    row: Prepared,
+    row: &mut Prepared,
     counts: &mut BatchCounts,
 ) -> Result<()> {
     counts.read += 1;
     let row_no = row.number as i64;
-    let mut plan = match row.verdict {
+    let plan: &mut RowPlan = match &mut row.verdict {
         Verdict::BadKey(rule, msg) => {
             imports::log_issue(
                 tx,
@@ -867,7 +895,7 @@ fn process_row(
                 None,
                 rule,
                 "error",
-                &msg,
+                msg,
                 Some(&row.raw_json),
             )?;
             counts.rejected += 1;
@@ -906,12 +934,12 @@ fn process_row(
                 return Ok(());
             }
             match customer_id {
-                Some(cid) => update_from_plan(tx, ctx, ins, cid, &plan, record_id)?,
+                Some(cid) => update_from_plan(tx, ctx, ins, cid, plan, record_id)?,
                 None => {
-                    let cid = insert_customer(tx, ctx, chunk, ins, &mut plan)?;
+                    let cid = insert_customer(tx, ctx, chunk, ins, plan)?;
                     ins.phones_emails(cid, &plan.phones, &plan.emails, Some(record_id), Some(ctx.batch_id))?;
                     imports::set_source_customer(tx, record_id, cid)?;
-                    attach_extras(tx, ctx, ins, cid, &plan, record_id, true)?;
+                    attach_extras(tx, ctx, ins, cid, plan, record_id, true)?;
                 }
             }
             counts.updated += 1;
@@ -919,7 +947,7 @@ fn process_row(
         None => {
             // A new customer is written before its source record, so the
             // record is inserted already linked (no UPDATE of a fresh row).
-            let cid = if rejected { None } else { Some(insert_customer(tx, ctx, chunk, ins, &mut plan)?) };
+            let cid = if rejected { None } else { Some(insert_customer(tx, ctx, chunk, ins, plan)?) };
             let record_id = ins.source_record(
                 &NewSourceRecord {
                     source: ctx.source,
@@ -935,7 +963,7 @@ fn process_row(
                 None => counts.rejected += 1,
                 Some(cid) => {
                     ins.phones_emails(cid, &plan.phones, &plan.emails, Some(record_id), Some(ctx.batch_id))?;
-                    attach_extras(tx, ctx, ins, cid, &plan, record_id, true)?;
+                    attach_extras(tx, ctx, ins, cid, plan, record_id, true)?;
                     counts.imported += 1;
                 }
             }
