@@ -189,6 +189,7 @@ fn initial_m(levels: usize) -> Vec<f64> {
     std::iter::once(0.0).chain(raw.into_iter().map(|v| v / sum)).collect()
 }
 
+#[derive(Debug, Clone)]
 pub struct EmResult {
     pub m: Vec<Vec<f64>>,
     /// Posterior-weighted level counts for matches (index 0 = missing).
@@ -280,6 +281,10 @@ pub fn patterns<'a>(rows: impl Iterator<Item = (&'a [u8], f64)>) -> Vec<(Vec<u8>
 
 /// Assembles the model: m per comparison from the passes that did not block
 /// on it, weighted by how many matches each pass holds.
+/// The match share above which an EM pass is taken to have separated
+/// nothing (see `assemble`).
+pub const DEGENERATE_SHARE: f64 = 0.999;
+
 pub fn assemble(
     comps: &[CompDef],
     u: &[Vec<f64>],
@@ -292,8 +297,15 @@ pub fn assemble(
         .map(|(c, cd)| {
             let mut counts = vec![0.0; cd.kind.levels().len()];
             let mut from = Vec::new();
+            // A pass whose EM put (nearly) every pair in the match class told
+            // matches from non-matches apart by nothing: its counts describe
+            // all the pairs its key brought together, households sharing a
+            // phone and an address included. Where another pass did separate
+            // the two, the field is learned from those only.
+            let separated = |r: &EmResult| r.share < DEGENERATE_SHARE;
+            let any_separated = passes.iter().any(|(_, left_out, r)| !left_out[c] && separated(r));
             for (key, left_out, r) in passes {
-                if left_out[c] {
+                if left_out[c] || (any_separated && !separated(r)) {
                     continue;
                 }
                 from.push(key.clone());
@@ -355,6 +367,32 @@ mod tests {
         // A left-out comparison keeps its starting m.
         let r = em(&pats, &u, &[true, false], 0.3);
         assert_eq!(r.m[0], initial_m(3));
+    }
+
+    #[test]
+    fn a_pass_that_separated_nothing_does_not_teach_m() {
+        // One comparison (a landline: missing, same, different). The phone
+        // pass put every pair in the match class, households included, so
+        // its pairs differ often; the name pass separated matches, which
+        // rarely differ.
+        let comps = vec![CompDef { name: "landline".into(), kind: CompKind::Landline }];
+        let u = vec![vec![0.0, 0.01, 0.99]];
+        let pass = |share: f64, same: f64, different: f64| EmResult {
+            m: vec![vec![0.0, 0.5, 0.5]],
+            match_counts: vec![vec![0.0, same, different]],
+            expected_matches: same + different,
+            share,
+            iterations: 3,
+        };
+        let degenerate = ("phone".to_string(), vec![false], pass(1.0, 600.0, 400.0));
+        let separated = ("name".to_string(), vec![false], pass(0.4, 990.0, 10.0));
+        let both = assemble(&comps, &u, &[degenerate.clone(), separated], None);
+        assert_eq!(both[0].learned_from, vec!["name".to_string()]);
+        assert!(both[0].levels[1].m < 0.02, "{:?}", both[0].levels);
+        // With no other pass to learn from, the degenerate one still counts.
+        let alone = assemble(&comps, &u, &[degenerate], None);
+        assert_eq!(alone[0].learned_from, vec!["phone".to_string()]);
+        assert!((alone[0].levels[1].m - 0.4).abs() < 0.01, "{:?}", alone[0].levels);
     }
 
     #[test]
