@@ -656,7 +656,15 @@ fn parse(full: &str) -> Option<CompanyName> {
     let simp = fast2s::convert(full);
     let (body, branch) = split_branch(&simp)?;
     let (body, bracket_region) = remove_bracket_regions(body);
-    let (rest, legal_form) = split_legal(&body);
+    let (mut rest, mut legal_form) = split_legal(&body);
+    // A trailing bracket that is no region, branch or legal form is a note
+    // someone typed into the name (`…有限公司（重点）`, `联柏电子（已签约）`):
+    // not part of the core, which is what matching compares. `full` keeps it.
+    if let Some(open) = trailing_bracket(&body).filter(|_| legal_form.is_none()) {
+        if has_alnum(&body[..open]) {
+            (rest, legal_form) = split_legal(&body[..open]);
+        }
+    }
     let rest = rest.trim_start_matches(' ');
     let mut region = bracket_region;
     let mut rest = rest;
@@ -758,6 +766,16 @@ fn remove_bracket_regions(s: &str) -> (String, Option<&'static str>) {
     (out, region)
 }
 
+/// Where a bracket group closing the string opens, if one does.
+fn trailing_bracket(s: &str) -> Option<usize> {
+    let t = s.trim_end_matches(' ');
+    let inner_end = t.strip_suffix(['）', ')'])?;
+    let open = inner_end.rfind(['（', '('])?;
+    // Nested or unbalanced brackets are left as they are.
+    let inner = &inner_end[open..];
+    (!inner[inner.chars().next().map_or(1, char::len_utf8)..].contains(['（', '(', '）', ')'])).then_some(open)
+}
+
 /// Splits off a trailing legal form, Chinese first, then Latin.
 fn split_legal(s: &str) -> (&str, Option<&'static str>) {
     let t = s.trim_end_matches(' ');
@@ -827,6 +845,12 @@ mod tests {
             ("北京市星辰科技有限公司", ("北京市星辰科技有限公司", Some("北京"), "星辰科技", Some("有限公司"), None)),
             ("星辰科技有限公司", ("星辰科技有限公司", None, "星辰科技", Some("有限公司"), None)),
             ("星辰科技", ("星辰科技", None, "星辰科技", None, None)),
+            // A note typed into the name is not part of the core.
+            (
+                "诚亿资产管理有限公司（重点）",
+                ("诚亿资产管理有限公司（重点）", None, "诚亿资产管理", Some("有限公司"), None),
+            ),
+            ("沈阳联柏电子(已签约)", ("沈阳联柏电子（已签约）", Some("沈阳"), "联柏电子", None, None)),
             (
                 "星辰科技（北京）有限公司",
                 ("星辰科技（北京）有限公司", Some("北京"), "星辰科技", Some("有限公司"), None),
