@@ -17,6 +17,9 @@
 #                 without it the database is built once and kept in
 #                 ${BENCH_CACHE:-$HOME/.cache/crmwb-bench}.
 #
+# CRMWB_TRACE_RSS=1 makes crmwb match print its resident and peak memory
+# after each phase (on stderr).
+#
 # Reports the load average of the machine before and after each timed run:
 # the figures mean little on a busy machine.
 set -euo pipefail

@@ -213,6 +213,7 @@ impl Timer {
         let now = Instant::now();
         self.1.push((what.into(), (now - self.0).as_secs_f64()));
         self.0 = now;
+        // Where a run's memory goes, phase by phase (benches/match.sh).
         if std::env::var_os("CRMWB_TRACE_RSS").is_some() {
             let st = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
             let f = |k: &str| st.lines().find(|l| l.starts_with(k)).unwrap_or("").to_string();
