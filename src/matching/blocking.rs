@@ -97,7 +97,7 @@ pub fn keys_of(kind: KeyKind, r: &Record, out: &mut Vec<u64>) {
             }
         }
         KeyKind::ContactCity => {
-            if let Some(place) = r.city.as_deref().or(r.province.as_deref()).or(r.region.as_deref()) {
+            if let Some(place) = r.city.or(r.province).or(r.region) {
                 for c in &r.contacts {
                     out.push(key_hash("contact_city", &format!("{c}|{place}")));
                 }
@@ -149,7 +149,7 @@ pub struct KeyStats {
 }
 
 fn place_hash(r: &Record) -> u64 {
-    key_hash("place", r.city.as_deref().or(r.province.as_deref()).or(r.region.as_deref()).unwrap_or(""))
+    key_hash("place", r.city.or(r.province).or(r.region).unwrap_or(""))
 }
 
 /// Emits the pairs of one block (indices into `records`), honouring the cap.

@@ -147,7 +147,7 @@ fn signature(members: &[(i64, i64)], score: f64) -> String {
 }
 
 fn place_of(r: &Record) -> &str {
-    r.city.as_deref().or(r.province.as_deref()).or(r.region.as_deref()).unwrap_or("")
+    r.city.or(r.province).or(r.region).unwrap_or("")
 }
 
 /// The sub-block key of an oversized block (see `blocking`).
