@@ -61,7 +61,7 @@ pub struct MatchArgs<'a> {
 
 pub fn run_match(wb: &mut Workbench, a: &MatchArgs<'_>, out: &mut dyn Write) -> Result<()> {
     let config = load_config(a.config)?;
-    let report = wb.run_match(&MatchOptions { config, full: a.full, auto_merge: a.auto_merge })?;
+    let report = wb.run_match(&MatchOptions { config, full: a.full, auto_merge: a.auto_merge, cancel: None })?;
     if let Some(p) = a.pairs_csv {
         let io = |source| Error::Io { path: p.to_path_buf(), source };
         let mut w = std::io::BufWriter::new(std::fs::File::create(p).map_err(io)?);

@@ -19,6 +19,20 @@ pub struct MatchOptions {
     pub full: bool,
     /// Merge clusters whose weakest pair reaches the auto-merge threshold.
     pub auto_merge: bool,
+    /// Set by someone else to stop a full run before it writes (the TUI's
+    /// Ctrl-C); the database is then left as it was.
+    pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+}
+
+impl MatchOptions {
+    fn check_cancel(&self) -> Result<()> {
+        match &self.cancel {
+            Some(c) if c.load(std::sync::atomic::Ordering::Relaxed) => {
+                Err(Error::Other("finding duplicates was cancelled; nothing was written".into()))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -274,6 +288,7 @@ impl Workbench {
             .map(|(a, b)| (a.min(b), a.max(b)))
             .collect();
         t.lap("load");
+        opts.check_cancel()?;
         let stored: Vec<Vec<u64>> = matching::par_map(&records, |r| blocking::stored_keys(&plan.keys, r));
         let mut tf: matching::IntMap<u64, u32> =
             matching::IntMap::with_capacity_and_hasher(records.len() * 4, Default::default());
@@ -283,14 +298,18 @@ impl Workbench {
             }
         }
         t.lap("features");
+        opts.check_cancel()?;
         let max_block = cfg.blocking.max_block;
         let (pairs, key_stats) = blocking::candidate_pairs(&records, &plan.keys, max_block);
         t.lap("blocking");
+        opts.check_cancel()?;
         let levels = matching::compare_pairs(&records, plan, &cfg.levels, &pairs);
         t.lap("compare");
+        opts.check_cancel()?;
         let tf_fn = |h: u64| tf.get(&h).copied().unwrap_or(1);
         let model = matching::learn(&records, plan, cfg, &pairs, &levels, &tf_fn);
         t.lap("learn");
+        opts.check_cancel()?;
         let nc = plan.comps.len();
         let scorer = Scorer { model: &model, plan, tf: &tf_fn, term_frequency: cfg.model.term_frequency };
         // Scores only: the evidence of a pair is weighed again when it is
@@ -309,6 +328,7 @@ impl Workbench {
             .concat()
         };
         t.lap("score");
+        opts.check_cancel()?;
         // Clustering over pairs in the review band or above, rejections left out.
         let review = cfg.thresholds.review;
         let is_rejected = |a: u32, b: u32| {
@@ -336,6 +356,7 @@ impl Workbench {
             }
         });
         t.lap("cluster");
+        opts.check_cancel()?;
         // Records in oversized blocks also get their place sub-key, so that
         // an incremental run finds the same sub-blocks.
         let mut stored = stored;
@@ -1258,5 +1279,36 @@ impl Workbench {
             sm::open_clusters(conn)?.into_iter().map(|c| c.members.into_iter().map(|m| m.0).collect()).collect();
         let candidates = sm::all_pair_ids(conn)?;
         Ok(matching::eval::evaluate(&entity, &clusters, &candidates))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::ImportOptions;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+
+    fn runs(wb: &Workbench) -> i64 {
+        wb.store().conn().query_row("SELECT count(*) FROM match_runs", [], |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn a_cancelled_run_writes_nothing_and_the_next_one_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.csv");
+        let mut csv = String::from("客户名称,联系人,手机,城市\n");
+        csv.push_str("北京星辰贸易有限公司,王芳,13900002222,北京\n北京星辰贸易有限公司,王芳,13900002222,北京\n");
+        std::fs::write(&path, csv).unwrap();
+        let mut wb = Workbench::open_in_memory("tester").unwrap();
+        wb.import(&path, &ImportOptions { source: "t".into(), ..Default::default() }, &mut |_| {}).unwrap();
+        let cancel = Arc::new(AtomicBool::new(true));
+        let err = wb.run_match(&MatchOptions { cancel: Some(Arc::clone(&cancel)), ..Default::default() }).unwrap_err();
+        assert!(err.to_string().contains("cancelled"), "{err}");
+        assert_eq!(runs(&wb), 0, "a cancelled run leaves no trace");
+        cancel.store(false, std::sync::atomic::Ordering::Relaxed);
+        let r = wb.run_match(&MatchOptions { cancel: Some(cancel), ..Default::default() }).unwrap();
+        assert_eq!(r.customers, 2);
+        assert_eq!(runs(&wb), 1);
     }
 }

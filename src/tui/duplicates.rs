@@ -421,7 +421,7 @@ impl DuplicatesPane {
         }
         let id = cx.spawn("finding duplicates", true, |wb: &mut Workbench, ctl| {
             ctl.progress(0, 0, "comparing customers");
-            let r = wb.run_match(&MatchOptions::default())?;
+            let r = wb.run_match(&MatchOptions { cancel: Some(ctl.cancel_flag()), ..Default::default() })?;
             Ok(Box::new(r) as Output)
         });
         self.match_job = Some(id);
