@@ -176,7 +176,7 @@ const LOAD_CHUNK: usize = 32_768;
 /// Every live customer prepared for matching. Loading (SQLite, one thread)
 /// and preparing (pinyin, name parts) overlap: a worker prepares one chunk
 /// while the next is read.
-fn load_prepared(conn: &rusqlite::Connection, plan: &Plan) -> Result<Vec<Record>> {
+fn load_prepared(conn: &rusqlite::Connection, plan: &Plan, opts: &MatchOptions) -> Result<Vec<Record>> {
     std::thread::scope(|s| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<matching::InputRecord>>(1);
         let worker = s.spawn(move || {
@@ -189,6 +189,7 @@ fn load_prepared(conn: &rusqlite::Connection, plan: &Plan) -> Result<Vec<Record>
         // A send fails only when the worker is gone, i.e. panicked: join reports it.
         let loaded = sm::load_all_chunked(conn, LOAD_CHUNK, |chunk| {
             let _ = tx.send(chunk);
+            opts.check_cancel().is_ok()
         });
         drop(tx);
         let records = worker.join().map_err(|_| Error::Other("preparing records for matching failed".into()))?;
@@ -200,15 +201,16 @@ fn load_prepared(conn: &rusqlite::Connection, plan: &Plan) -> Result<Vec<Record>
 /// prepared at once, each by its own thread over its own connection:
 /// reading a million customers from SQLite is one core's work otherwise.
 /// Without a second connection (in-memory database), one reader.
-fn load_prepared_split(store: &store::Store, plan: &Plan) -> Result<Vec<Record>> {
+fn load_prepared_split(store: &store::Store, plan: &Plan, opts: &MatchOptions) -> Result<Vec<Record>> {
     let conn = store.conn();
     let (Some(mid), Some(second)) = (sm::live_median_id(conn)?, store.reader()?) else {
-        return load_prepared(conn, plan);
+        return load_prepared(conn, plan, opts);
     };
     let half = |c: &rusqlite::Connection, after: i64, upto: i64| -> Result<Vec<Record>> {
         let mut out = Vec::new();
         sm::load_range_chunked(c, after, upto, LOAD_CHUNK / 2, |chunk| {
             out.extend(chunk.iter().map(|r| Record::from_input(r, &plan.custom)));
+            opts.check_cancel().is_ok()
         })?;
         Ok(out)
     };
@@ -280,7 +282,7 @@ impl Workbench {
         let started = self.clock.stamp();
         let conn = self.store.conn();
         let hw = sm::high_water(conn)?;
-        let records = load_prepared_split(&self.store, plan)?;
+        let records = load_prepared_split(&self.store, plan, opts)?;
         let merged = sm::merged_map(conn)?;
         let rejected: HashSet<(i64, i64)> = sm::rejections(conn)?
             .into_iter()

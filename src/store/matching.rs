@@ -102,8 +102,9 @@ const NOT_ERASED: &str = "flags IS NOT 'erased'";
 
 /// Every live customer, ready for matching, handed to `f` in id order
 /// `chunk` customers at a time: a million customers as loaded take far more
-/// memory than prepared, so they are never all held at once.
-pub fn load_all_chunked(conn: &Connection, chunk: usize, f: impl FnMut(Vec<InputRecord>)) -> Result<()> {
+/// memory than prepared, so they are never all held at once. `f` returns
+/// whether to go on (false: the caller was cancelled).
+pub fn load_all_chunked(conn: &Connection, chunk: usize, f: impl FnMut(Vec<InputRecord>) -> bool) -> Result<()> {
     load_range_chunked(conn, i64::MIN, i64::MAX, chunk, f)
 }
 
@@ -113,7 +114,7 @@ pub fn load_range_chunked(
     after: i64,
     upto: i64,
     chunk: usize,
-    mut f: impl FnMut(Vec<InputRecord>),
+    mut f: impl FnMut(Vec<InputRecord>) -> bool,
 ) -> Result<()> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {INPUT_COLUMNS} FROM customers WHERE merged_into IS NULL AND {NOT_ERASED} AND id > ?1 AND id <= ?3 \
@@ -129,8 +130,7 @@ pub fn load_range_chunked(
         fill_children(conn, &mut recs, &format!("WHERE customer_id BETWEEN {first} AND {last}"))?;
         after = last;
         let n = recs.len();
-        f(recs);
-        if n < chunk {
+        if !f(recs) || n < chunk {
             return Ok(());
         }
     }

@@ -103,6 +103,9 @@ struct Comparison {
 /// Clusters read at a time.
 const QUEUE_PAGE: usize = 200;
 
+/// What a matching job returns when the user cancelled it.
+struct MatchCancelled;
+
 #[derive(Default)]
 pub(crate) struct DuplicatesPane {
     /// `None` until first read.
@@ -421,8 +424,12 @@ impl DuplicatesPane {
         }
         let id = cx.spawn("finding duplicates", true, |wb: &mut Workbench, ctl| {
             ctl.progress(0, 0, "comparing customers");
-            let r = wb.run_match(&MatchOptions { cancel: Some(ctl.cancel_flag()), ..Default::default() })?;
-            Ok(Box::new(r) as Output)
+            match wb.run_match(&MatchOptions { cancel: Some(ctl.cancel_flag()), ..Default::default() }) {
+                Ok(r) => Ok(Box::new(r) as Output),
+                // Stopped at the user's request: not an error to report.
+                Err(_) if ctl.cancelled() => Ok(Box::new(MatchCancelled) as Output),
+                Err(e) => Err(e),
+            }
         });
         self.match_job = Some(id);
         cx.info("Finding duplicates…");
@@ -457,6 +464,7 @@ impl DuplicatesPane {
                         ));
                         cx.effect(Effect::DataChanged);
                     }
+                    Err(out) if out.is::<MatchCancelled>() => cx.info("Matching cancelled; nothing was written"),
                     Err(_) => cx.error("finding duplicates: the job returned no report"),
                 },
                 Err(e) => cx.error(format!("finding duplicates: {e}")),
