@@ -165,15 +165,7 @@ impl TableReader {
         let result = std::panic::catch_unwind(
             move || -> std::result::Result<(calamine::Range<calamine::Data>, String), String> {
                 let mut wb = calamine::open_workbook_auto(&p).map_err(|e| format!("cannot read the workbook: {e}"))?;
-                let names = wb.sheet_names();
-                let name = match sheet {
-                    Some(s) => names
-                        .iter()
-                        .find(|n| **n == s)
-                        .cloned()
-                        .ok_or_else(|| format!("no worksheet `{s}` (worksheets: {})", names.join(", ")))?,
-                    None => names.first().cloned().ok_or("the workbook has no worksheets")?,
-                };
+                let name = pick_sheet(&wb.sheet_names(), sheet)?;
                 let range = wb.worksheet_range(&name).map_err(|e| format!("cannot read worksheet `{name}`: {e}"))?;
                 Ok((range, name))
             },
@@ -389,6 +381,18 @@ impl Drop for SheetStream {
     }
 }
 
+/// The worksheet `--sheet` names, or the first one.
+fn pick_sheet(names: &[String], wanted: Option<String>) -> std::result::Result<String, String> {
+    match wanted {
+        Some(s) => names
+            .iter()
+            .find(|n| **n == s)
+            .cloned()
+            .ok_or_else(|| format!("no worksheet `{s}` (worksheets: {})", names.join(", "))),
+        None => names.first().cloned().ok_or_else(|| "the workbook has no worksheets".to_string()),
+    }
+}
+
 /// The sheet thread. Two passes over the sheet's XML: the first finds the
 /// bounds of the non-empty cells (where calamine's `Range` would start and
 /// end, so the header row and columns are the same as reading it whole),
@@ -402,15 +406,7 @@ fn stream_sheet(
     use calamine::{DataRef, Reader as _};
     let mut wb: calamine::Xlsx<_> =
         calamine::open_workbook(path).map_err(|e| format!("cannot read the workbook: {e}"))?;
-    let names = wb.sheet_names();
-    let name = match sheet {
-        Some(s) => names
-            .iter()
-            .find(|n| **n == s)
-            .cloned()
-            .ok_or_else(|| format!("no worksheet `{s}` (worksheets: {})", names.join(", ")))?,
-        None => names.first().cloned().ok_or("the workbook has no worksheets")?,
-    };
+    let name = pick_sheet(&wb.sheet_names(), sheet)?;
     let sheet_error = |e: calamine::XlsxError| format!("cannot read worksheet `{name}`: {e}");
     // (first row, last row, first column, last column) of non-empty cells.
     let mut bounds: Option<(u32, u32, u32, u32)> = None;
