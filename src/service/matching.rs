@@ -169,50 +169,28 @@ fn sub_key(h: u64, r: &Record) -> u64 {
     matching::features::key_hash("sub", &format!("{h}|{}", place_of(r)))
 }
 
-/// Customers loaded per chunk: the loaded form of a customer is several
-/// times its prepared form, so only one chunk of it is held at a time.
-const LOAD_CHUNK: usize = 32_768;
+/// Customers loaded per chunk by each of the two readers: the loaded form
+/// of a customer is several times its prepared form, so only one chunk of
+/// it is held at a time.
+const LOAD_CHUNK: usize = 16_384;
 
-/// Every live customer prepared for matching. Loading (SQLite, one thread)
-/// and preparing (pinyin, name parts) overlap: a worker prepares one chunk
-/// while the next is read.
-fn load_prepared(conn: &rusqlite::Connection, plan: &Plan, opts: &MatchOptions) -> Result<Vec<Record>> {
-    std::thread::scope(|s| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<matching::InputRecord>>(1);
-        let worker = s.spawn(move || {
-            let mut out = Vec::new();
-            for chunk in rx {
-                out.extend(matching::prepare(&chunk, plan));
-            }
-            out
-        });
-        // A send fails only when the worker is gone, i.e. panicked: join reports it.
-        let loaded = sm::load_all_chunked(conn, LOAD_CHUNK, |chunk| {
-            let _ = tx.send(chunk);
-            opts.check_cancel().is_ok()
-        });
-        drop(tx);
-        let records = worker.join().map_err(|_| Error::Other("preparing records for matching failed".into()))?;
-        loaded.map(|_| records)
-    })
-}
-
-/// As `load_prepared`, the two halves of the customers (by id) read and
-/// prepared at once, each by its own thread over its own connection:
-/// reading a million customers from SQLite is one core's work otherwise.
-/// Without a second connection (in-memory database), one reader.
-fn load_prepared_split(store: &store::Store, plan: &Plan, opts: &MatchOptions) -> Result<Vec<Record>> {
+/// Every live customer prepared for matching: the two halves of the
+/// customers (by id) read and prepared at once, each by its own thread over
+/// its own connection, since reading a million customers from SQLite is one
+/// core's work otherwise. An in-memory database (no second connection) or
+/// one of fewer than two customers is read by this connection alone.
+fn load_prepared(store: &store::Store, plan: &Plan, opts: &MatchOptions) -> Result<Vec<Record>> {
     let conn = store.conn();
-    let (Some(mid), Some(second)) = (sm::live_median_id(conn)?, store.reader()?) else {
-        return load_prepared(conn, plan, opts);
-    };
     let half = |c: &rusqlite::Connection, after: i64, upto: i64| -> Result<Vec<Record>> {
         let mut out = Vec::new();
-        sm::load_range_chunked(c, after, upto, LOAD_CHUNK / 2, |chunk| {
+        sm::load_range_chunked(c, after, upto, LOAD_CHUNK, |chunk| {
             out.extend(chunk.iter().map(|r| Record::from_input(r, &plan.custom)));
             opts.check_cancel().is_ok()
         })?;
         Ok(out)
+    };
+    let (Some(mid), Some(second)) = (sm::live_median_id(conn)?, store.reader()?) else {
+        return half(conn, i64::MIN, i64::MAX);
     };
     std::thread::scope(|s| {
         let half = &half;
@@ -225,6 +203,12 @@ fn load_prepared_split(store: &store::Store, plan: &Plan, opts: &MatchOptions) -
 
 struct Timer(Instant, Vec<(String, f64)>);
 impl Timer {
+    /// A phase of a full run ended: timed, then a point where it may be cancelled.
+    fn step(&mut self, what: &str, opts: &MatchOptions) -> Result<()> {
+        self.lap(what);
+        opts.check_cancel()
+    }
+
     fn lap(&mut self, what: &str) {
         let now = Instant::now();
         self.1.push((what.into(), (now - self.0).as_secs_f64()));
@@ -282,15 +266,14 @@ impl Workbench {
         let started = self.clock.stamp();
         let conn = self.store.conn();
         let hw = sm::high_water(conn)?;
-        let records = load_prepared_split(&self.store, plan, opts)?;
+        let records = load_prepared(&self.store, plan, opts)?;
         let merged = sm::merged_map(conn)?;
         let rejected: HashSet<(i64, i64)> = sm::rejections(conn)?
             .into_iter()
             .map(|(a, b)| (root(&merged, a), root(&merged, b)))
             .map(|(a, b)| (a.min(b), a.max(b)))
             .collect();
-        t.lap("load");
-        opts.check_cancel()?;
+        t.step("load", opts)?;
         let stored: Vec<Vec<u64>> = matching::par_map(&records, |r| blocking::stored_keys(&plan.keys, r));
         let mut tf: matching::IntMap<u64, u32> =
             matching::IntMap::with_capacity_and_hasher(records.len() * 4, Default::default());
@@ -299,19 +282,15 @@ impl Workbench {
                 *tf.entry(h).or_insert(0) += 1;
             }
         }
-        t.lap("features");
-        opts.check_cancel()?;
+        t.step("features", opts)?;
         let max_block = cfg.blocking.max_block;
         let (pairs, key_stats) = blocking::candidate_pairs(&records, &plan.keys, max_block);
-        t.lap("blocking");
-        opts.check_cancel()?;
+        t.step("blocking", opts)?;
         let levels = matching::compare_pairs(&records, plan, &cfg.levels, &pairs);
-        t.lap("compare");
-        opts.check_cancel()?;
+        t.step("compare", opts)?;
         let tf_fn = |h: u64| tf.get(&h).copied().unwrap_or(1);
         let model = matching::learn(&records, plan, cfg, &pairs, &levels, &tf_fn);
-        t.lap("learn");
-        opts.check_cancel()?;
+        t.step("learn", opts)?;
         let nc = plan.comps.len();
         let scorer = Scorer { model: &model, plan, tf: &tf_fn, term_frequency: cfg.model.term_frequency };
         // Scores only: the evidence of a pair is weighed again when it is
@@ -329,8 +308,7 @@ impl Workbench {
             })
             .concat()
         };
-        t.lap("score");
-        opts.check_cancel()?;
+        t.step("score", opts)?;
         // Clustering over pairs in the review band or above, rejections left out.
         let review = cfg.thresholds.review;
         let is_rejected = |a: u32, b: u32| {
@@ -357,8 +335,7 @@ impl Workbench {
                 Err(_) => Some(scorer.compare(&records[x as usize], &records[y as usize]).2),
             }
         });
-        t.lap("cluster");
-        opts.check_cancel()?;
+        t.step("cluster", opts)?;
         // Records in oversized blocks also get their place sub-key, so that
         // an incremental run finds the same sub-blocks.
         let mut stored = stored;
@@ -530,19 +507,13 @@ impl Workbench {
             report.run_id = run_id;
             t.lap("write indexes");
             report.seconds = t.1.clone();
-            sm::set_run_stats(&tx, run_id, &serde_json::to_string(&report)?)?;
-            store::audit::append(
+            record_run(
                 &tx,
-                &NewAudit {
-                    actor: &actor,
-                    action: "match.run",
-                    entity: "match_run",
-                    entity_id: Some(&run_id.to_string()),
-                    customer_id: None,
-                    details: serde_json::json!({ "mode": "full", "pairs": report.pairs, "clusters_open": report.clusters_open,
-                        "clusters_new": created, "clusters_superseded": superseded, "prior": model.prior }),
-                },
+                &report,
+                &actor,
                 &now,
+                serde_json::json!({ "mode": "full", "pairs": report.pairs, "clusters_open": report.clusters_open,
+                    "clusters_new": created, "clusters_superseded": superseded, "prior": model.prior }),
             )?;
             tx.commit()?;
             Ok((report, t))
@@ -794,19 +765,13 @@ impl Workbench {
             seconds: Vec::new(),
         };
         report.seconds = t.1.clone();
-        sm::set_run_stats(&tx, run_id, &serde_json::to_string(&report)?)?;
-        store::audit::append(
+        record_run(
             &tx,
-            &NewAudit {
-                actor: &actor,
-                action: "match.run",
-                entity: "match_run",
-                entity_id: Some(&run_id.to_string()),
-                customer_id: None,
-                details: serde_json::json!({ "mode": "incremental", "compared": report.compared, "pairs": report.pairs,
-                    "clusters_new": created, "clusters_superseded": superseded }),
-            },
+            &report,
+            &actor,
             &now,
+            serde_json::json!({ "mode": "incremental", "compared": report.compared, "pairs": report.pairs,
+                "clusters_new": created, "clusters_superseded": superseded }),
         )?;
         tx.commit()?;
         if opts.auto_merge {
@@ -1212,6 +1177,30 @@ fn counts_for<'a>(
 
 /// Keeps open clusters that came out the same (same signature), supersedes
 /// the other `old_ids`, and inserts the new ones. Returns (created, superseded).
+/// Stores a run's report with it and writes its one audit entry.
+fn record_run(
+    conn: &rusqlite::Connection,
+    report: &MatchReport,
+    actor: &str,
+    now: &str,
+    details: serde_json::Value,
+) -> Result<()> {
+    sm::set_run_stats(conn, report.run_id, &serde_json::to_string(report)?)?;
+    store::audit::append(
+        conn,
+        &NewAudit {
+            actor,
+            action: "match.run",
+            entity: "match_run",
+            entity_id: Some(&report.run_id.to_string()),
+            customer_id: None,
+            details,
+        },
+        now,
+    )?;
+    Ok(())
+}
+
 fn reconcile(
     conn: &rusqlite::Connection,
     run_id: i64,

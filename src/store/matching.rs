@@ -100,15 +100,10 @@ fn fill_children(conn: &Connection, recs: &mut [InputRecord], filter: &str) -> R
 /// one placeholder name.
 const NOT_ERASED: &str = "flags IS NOT 'erased'";
 
-/// Every live customer, ready for matching, handed to `f` in id order
-/// `chunk` customers at a time: a million customers as loaded take far more
-/// memory than prepared, so they are never all held at once. `f` returns
-/// whether to go on (false: the caller was cancelled).
-pub fn load_all_chunked(conn: &Connection, chunk: usize, f: impl FnMut(Vec<InputRecord>) -> bool) -> Result<()> {
-    load_range_chunked(conn, i64::MIN, i64::MAX, chunk, f)
-}
-
-/// As `load_all_chunked`, for the customers with `after < id <= upto`.
+/// The live customers with `after < id <= upto`, ready for matching, handed
+/// to `f` in id order `chunk` customers at a time: a million customers as
+/// loaded take far more memory than prepared, so they are never all held at
+/// once. `f` returns whether to go on (false: the caller was cancelled).
 pub fn load_range_chunked(
     conn: &Connection,
     after: i64,
@@ -366,9 +361,15 @@ pub fn insert_pairs(
     let mut high = Vec::with_capacity(BATCH);
     let mut low = Vec::with_capacity(BATCH);
     let mut n = 0;
+    // The full batches' statements, built once: millions of rows pass here.
+    let (full_high, full_low) = (insert_sql(HEAD, 8, BATCH), insert_sql(HEAD_LOW, 6, BATCH));
     let flush = |buf: &mut Vec<PairRow>, is_low: bool| -> Result<()> {
         let (head, cols) = if is_low { (HEAD_LOW, 6) } else { (HEAD, 8) };
-        let mut stmt = conn.prepare_cached(&insert_sql(head, cols, buf.len()))?;
+        let mut stmt = match (buf.len() == BATCH, is_low) {
+            (true, false) => conn.prepare_cached(&full_high)?,
+            (true, true) => conn.prepare_cached(&full_low)?,
+            (false, _) => conn.prepare_cached(&insert_sql(head, cols, buf.len()))?,
+        };
         for (i, r) in buf.iter().enumerate() {
             let at = i * cols;
             stmt.raw_bind_parameter(at + 1, r.a)?;
@@ -483,7 +484,7 @@ pub fn key_count(conn: &Connection, h: u64) -> Result<u32> {
 /// A row of match_pairs_low is read only when neither customer was
 /// compared again after it was written.
 const LOW_FRESH: &str = "NOT EXISTS (SELECT 1 FROM match_pairs_stale s \
-     WHERE s.customer_id IN (l.a, l.b) AND s.run_id > l.run_id)";
+     WHERE s.customer_id IN (p.a, p.b) AND s.run_id > p.run_id)";
 
 fn probability(score: f64) -> f64 {
     crate::matching::Model::probability(score)
@@ -504,7 +505,7 @@ pub fn pairs_of(conn: &Connection, id: i64, min_prob: f64) -> Result<Vec<(i64, i
         }
     }
     let mut s =
-        conn.prepare_cached(&format!("SELECT a, b, score FROM match_pairs_low l WHERE a = ?1 AND {LOW_FRESH}"))?;
+        conn.prepare_cached(&format!("SELECT a, b, score FROM match_pairs_low p WHERE a = ?1 AND {LOW_FRESH}"))?;
     for r in s.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))? {
         let r: (i64, i64, f64) = r?;
         if probability(r.2) >= min_prob {
@@ -540,7 +541,7 @@ pub fn pair(conn: &Connection, a: i64, b: i64) -> Result<Option<PairRow>> {
     }
     Ok(conn
         .prepare_cached(&format!(
-            "SELECT a, b, score, keys, evidence FROM match_pairs_low l WHERE a = ?1 AND b = ?2 AND {LOW_FRESH}"
+            "SELECT a, b, score, keys, evidence FROM match_pairs_low p WHERE a = ?1 AND b = ?2 AND {LOW_FRESH}"
         ))?
         .query_row(params![a, b], |r| {
             let score: f64 = r.get(2)?;
@@ -560,17 +561,17 @@ pub fn pair(conn: &Connection, a: i64, b: i64) -> Result<Option<PairRow>> {
 /// Every stored pair (a, b, probability, band), in (a, b) order: the two
 /// tables, each read in key order, merged.
 fn for_each_pair(conn: &Connection, with_numbers: bool, mut f: impl FnMut(PairOut<'_>) -> Result<()>) -> Result<u64> {
-    let (num, join) = if with_numbers {
-        (", ca.number, cb.number", " JOIN customers ca ON ca.id = p.a JOIN customers cb ON cb.id = p.b")
+    // Both tables share the alias `p`, so the customer-number join reads the same.
+    let numbers = if with_numbers {
+        ", ca.number, cb.number FROM {t} p JOIN customers ca ON ca.id = p.a JOIN customers cb ON cb.id = p.b"
     } else {
-        (", '', ''", "")
+        ", '', '' FROM {t} p"
     };
-    let mut hs =
-        conn.prepare(&format!("SELECT p.a, p.b, p.prob, p.band{num} FROM match_pairs p{join} ORDER BY p.a, p.b"))?;
-    let join_l = join.replace("p.", "l.");
-    let num_l = num.replace("p.", "l.");
+    let from = |t: &str| numbers.replace("{t}", t);
+    let mut hs = conn.prepare(&format!("SELECT p.a, p.b, p.prob, p.band{} ORDER BY p.a, p.b", from("match_pairs")))?;
     let mut ls = conn.prepare(&format!(
-        "SELECT l.a, l.b, l.score, 'non-match'{num_l} FROM match_pairs_low l{join_l} WHERE {LOW_FRESH} ORDER BY l.a, l.b"
+        "SELECT p.a, p.b, p.score, 'non-match'{} WHERE {LOW_FRESH} ORDER BY p.a, p.b",
+        from("match_pairs_low")
     ))?;
     let mut hr = hs.query([])?;
     let mut lr = ls.query([])?;
