@@ -2,6 +2,9 @@ use clap::Parser;
 use crm_workbench::cli::{self, Cli};
 use crm_workbench::Error;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = Cli::parse();
     let code = match cli::run(cli) {
