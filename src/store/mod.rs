@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_workbench_list.sql"),
     include_str!("migrations/0008_match_customer_keys.sql"),
     include_str!("migrations/0009_match_pairs_low.sql"),
+    include_str!("migrations/0010_drop_shadowed_indexes.sql"),
 ];
 
 /// The newest schema version this binary knows.
