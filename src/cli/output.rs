@@ -109,14 +109,19 @@ impl Progress {
     }
 
     pub fn update(&mut self, p: &ImportProgress) {
-        let msg = format!("{} rows, {} imported, {} rejected", p.counts.read, p.counts.imported, p.counts.rejected);
+        let mut msg = format!("{} rows, {} imported, {} rejected", p.counts.read, p.counts.imported, p.counts.rejected);
+        // The first index rebuild is always told: it starts a silent phase.
+        let starts_phase = p.indexing.is_some_and(|(done, _)| done == 0);
+        if let Some((done, total)) = p.indexing {
+            msg.push_str(&format!("; rebuilding indexes {done}/{total}"));
+        }
         match &self.bar {
             Some(b) => {
                 b.set_length(p.total.max(1));
                 b.set_position(p.done);
                 b.set_message(msg);
             }
-            None if self.last_line.elapsed().as_secs() >= 5 => {
+            None if starts_phase || self.last_line.elapsed().as_secs() >= 5 => {
                 eprintln!("import: {msg}");
                 self.last_line = std::time::Instant::now();
             }

@@ -108,6 +108,9 @@ pub struct ImportProgress {
     /// Work done and total, in bytes (CSV) or rows (spreadsheets).
     pub done: u64,
     pub total: u64,
+    /// After the last row of a bulk load: (indexes rebuilt, indexes to
+    /// rebuild).
+    pub indexing: Option<(usize, usize)>,
 }
 
 /// A warning or rejection, located.
@@ -468,7 +471,15 @@ impl Workbench {
         if bulk {
             // Also after a failed or cancelled load: the rows committed so
             // far are there, and every reader needs the indexes back.
-            let restored = store::bulk::restore(self.store.conn_mut());
+            let counts = written.as_ref().map(|(c, _)| *c).unwrap_or(counts);
+            let restored = store::bulk::restore_with(self.store.conn_mut(), &mut |done, total| {
+                progress(ImportProgress {
+                    counts,
+                    done: expected.max(1),
+                    total: expected.max(1),
+                    indexing: Some((done, total)),
+                })
+            });
             let written = written?;
             restored?;
             return Ok(written);
@@ -598,7 +609,7 @@ impl Workbench {
             }
             tx.commit()?;
             let (d, t) = inbox.at;
-            progress(ImportProgress { counts, done: d, total: t });
+            progress(ImportProgress { counts, done: d, total: t, indexing: None });
         }
         Ok((counts, cancelled))
     }

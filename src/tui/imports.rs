@@ -324,7 +324,11 @@ impl ImportsPane {
         let id = cx.spawn(label, true, move |wb, ctl| {
             let mut progress = |p: ImportProgress| {
                 let c = p.counts;
-                ctl.progress(p.done, p.total, format!("{} rows, {} new, {} rejected", c.read, c.imported, c.rejected));
+                let mut note = format!("{} rows, {} new, {} rejected", c.read, c.imported, c.rejected);
+                if let Some((done, total)) = p.indexing {
+                    note.push_str(&format!(", indexes {done}/{total}"));
+                }
+                ctl.progress(p.done, p.total, note);
             };
             Ok(Box::new(run(wb, ctl, &mut progress)?))
         });
