@@ -106,21 +106,22 @@ pub fn page_filtered(
     }
     if let Some(q) = f.search.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
         let pattern = Value::Text(like(q));
-        let digits: String = q.chars().filter(char::is_ascii_digit).collect();
-        let phone = Value::Text(if digits.len() >= 7 { digits } else { "\u{0}".into() });
+        let forms = phone_forms(q);
+        let phone: Vec<Value> = forms.iter().cloned().map(Value::Text).collect();
+        // Stored numbers are normalised, so the query's normal forms find
+        // them through customer_phones_number; comparing with the hyphens
+        // taken out could only scan every phone.
+        let marks = vec!["?"; forms.len()].join(", ");
         let phones = |kind: &str| {
-            format!(
-                "id IN (SELECT customer_id FROM customer_phones WHERE kind = '{kind}' \
-                 AND (number = ? OR replace(number, '-', '') = ?))"
-            )
+            format!("id IN (SELECT customer_id FROM customer_phones WHERE number IN ({marks}) AND kind = '{kind}')")
         };
         let branches: [(Field, String, Vec<Value>); 6] = [
             (Field::Name, "name LIKE ? ESCAPE '\\'".into(), vec![pattern.clone()]),
             (Field::ContactName, "contact_name LIKE ? ESCAPE '\\'".into(), vec![pattern.clone()]),
             (Field::Number, "number LIKE ? ESCAPE '\\'".into(), vec![pattern.clone()]),
             (Field::Email, "email LIKE ? ESCAPE '\\'".into(), vec![pattern]),
-            (Field::Mobile, phones("mobile"), vec![phone.clone(), phone.clone()]),
-            (Field::Landline, phones("landline"), vec![phone.clone(), phone]),
+            (Field::Mobile, phones("mobile"), phone.clone()),
+            (Field::Landline, phones("landline"), phone),
         ];
         let mut cond = Vec::new();
         let mut vals = Vec::new();
@@ -179,6 +180,25 @@ impl SortKey {
     }
 }
 
+/// The stored forms a phone search may mean: the number as typed and as
+/// its digits, each normalised (`010 6234 5678` → `010-62345678`), and the
+/// plain digits. Fewer than 7 digits is no phone number: nothing matches.
+fn phone_forms(q: &str) -> Vec<String> {
+    let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() < 7 {
+        return vec!["\u{0}".into()];
+    }
+    let mut forms = vec![digits.clone()];
+    for v in [q, digits.as_str()] {
+        if let Ok(p) = crate::clean::phone::normalize(v) {
+            if !forms.iter().any(|f| f == p.as_str()) {
+                forms.push(p.as_str().to_string());
+            }
+        }
+    }
+    forms
+}
+
 /// The ids of live customers matching `f` (its `search` is ignored: the
 /// workbench filters by its own fuzzy index), sorted by `key`; customers
 /// without a value sort last either way, ties by id.
@@ -226,6 +246,38 @@ pub fn sorted_ids(conn: &Connection, f: &CustomerFilter, key: SortKey, descendin
 mod tests {
     use super::*;
     use crate::service::Workbench;
+
+    #[test]
+    fn a_phone_is_searched_by_its_stored_forms_through_the_number_index() {
+        assert_eq!(phone_forms("138 1234 5678"), ["13812345678"]);
+        assert_eq!(phone_forms("010 6234 5678"), ["01062345678", "010-62345678"]);
+        assert_eq!(phone_forms("010-62345678 转8001"), ["010623456788001", "010-62345678-8001"]);
+        assert_eq!(phone_forms("12345"), ["\u{0}"]);
+
+        let mut wb = Workbench::open_in_memory("admin").unwrap();
+        let sets =
+            |name: &str, key: &str, v: &str| vec![("name".to_string(), name.to_string()), (key.into(), v.into())];
+        let a = wb.add_customer(&sets("甲公司", "landline", "(010)62345678")).unwrap().id;
+        let b = wb.add_customer(&sets("乙公司", "mobile", "13812345678")).unwrap().id;
+        let conn = wb.store().conn();
+        let everything = |_: Field| Visible::All;
+        let find = |q: &str| -> Vec<i64> {
+            let f = CustomerFilter { search: Some(q.into()), ..Default::default() };
+            page_filtered(conn, &f, &everything, 0, 10).unwrap().into_iter().map(|c| c.id).collect()
+        };
+        assert_eq!(find("01062345678"), [a]);
+        assert_eq!(find("010 6234 5678"), [a]);
+        assert_eq!(find("+86 138-1234-5678"), [b]);
+        assert_eq!(find("62345678"), Vec::<i64>::new(), "a number without its area code is not that number");
+        let plan: Vec<String> = conn
+            .prepare("EXPLAIN QUERY PLAN SELECT customer_id FROM customer_phones WHERE number IN (?1, ?2) AND kind = 'mobile'")
+            .unwrap()
+            .query_map(["13812345678", "010-62345678"], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(plan.join("; ").contains("customer_phones_number"), "{plan:?}");
+    }
 
     #[test]
     fn sorted_ids_put_empty_values_last_both_ways_and_read_an_index() {
