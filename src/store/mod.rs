@@ -371,6 +371,37 @@ mod tests {
     }
 
     #[test]
+    fn an_index_dropped_by_migration_is_not_rebuilt_for_an_interrupted_bulk_import() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("v8.db");
+        let conn = Connection::open(&p).unwrap();
+        // Schema 8: every migration before 0010 (there is no 0005).
+        for sql in &MIGRATIONS[..8] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(&format!("PRAGMA user_version = 8; PRAGMA application_id = {APPLICATION_ID};")).unwrap();
+        // As a bulk import killed under schema 8 left it.
+        let record = serde_json::json!({ "pid": 1, "batch_id": 1, "indexes": [
+            ["customers_live_name", "CREATE INDEX customers_live_name ON customers(name, id) WHERE merged_into IS NULL"],
+            ["customers_name_core", "CREATE INDEX customers_name_core ON customers(name_core)"],
+        ]});
+        conn.execute_batch("DROP INDEX customers_live_name; DROP INDEX customers_name_core").unwrap();
+        meta_set(&conn, bulk::META_KEY, &record.to_string()).unwrap();
+        drop(conn);
+        let mut s = Store::open(&p, OpenMode::Existing).unwrap();
+        let load = bulk::pending(s.conn()).unwrap().unwrap();
+        assert_eq!(load.indexes.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["customers_live_name"]);
+        assert_eq!(load.indexes[0].1, record["indexes"][0][1].as_str().unwrap());
+        bulk::restore(s.conn_mut()).unwrap();
+        let has = |name: &str| -> bool {
+            s.conn()
+                .query_row("SELECT EXISTS(SELECT 1 FROM sqlite_schema WHERE name = ?1)", [name], |r| r.get(0))
+                .unwrap()
+        };
+        assert!(has("customers_live_name") && !has("customers_name_core"));
+    }
+
+    #[test]
     fn migrates_a_fresh_database() {
         let s = Store::open_in_memory().unwrap();
         assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);

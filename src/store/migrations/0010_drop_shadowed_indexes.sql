@@ -15,3 +15,11 @@ DROP INDEX IF EXISTS customers_next_followup;
 -- Duplicate detection reads every customer into memory and blocks there; no
 -- query looks a customer up by its core name.
 DROP INDEX IF EXISTS customers_name_core;
+-- A bulk import killed before this migration recorded the indexes it had
+-- dropped, to be rebuilt by the next opener; these four are not to come back.
+-- (json() around the subquery: a subquery's result is text to json_set.)
+UPDATE meta SET value = json_set(value, '$.indexes', json((
+    SELECT json_group_array(json(e.value)) FROM json_each(meta.value, '$.indexes') e
+    WHERE json_extract(e.value, '$[0]') NOT IN
+        ('customers_owner', 'customers_status', 'customers_next_followup', 'customers_name_core'))))
+WHERE key = 'bulk_load';
