@@ -119,7 +119,13 @@ pub fn page_filtered(
             (Field::Name, "name LIKE ? ESCAPE '\\'".into(), vec![pattern.clone()]),
             (Field::ContactName, "contact_name LIKE ? ESCAPE '\\'".into(), vec![pattern.clone()]),
             (Field::Number, "number LIKE ? ESCAPE '\\'".into(), vec![pattern.clone()]),
-            (Field::Email, "email LIKE ? ESCAPE '\\'".into(), vec![pattern]),
+            // Any of a customer's e-mails, written out whole, through
+            // customer_emails_email; part of the primary one by LIKE.
+            (
+                Field::Email,
+                "(email LIKE ? ESCAPE '\\' OR id IN (SELECT customer_id FROM customer_emails WHERE email = ?))".into(),
+                vec![pattern, Value::Text(crate::clean::email::normalize(q).unwrap_or_else(|_| "\u{0}".into()))],
+            ),
             (Field::Mobile, phones("mobile"), phone.clone()),
             (Field::Landline, phones("landline"), phone),
         ];
@@ -248,7 +254,7 @@ mod tests {
     use crate::service::Workbench;
 
     #[test]
-    fn a_phone_is_searched_by_its_stored_forms_through_the_number_index() {
+    fn phones_and_emails_are_searched_by_their_stored_forms_through_their_indexes() {
         assert_eq!(phone_forms("138 1234 5678"), ["13812345678"]);
         assert_eq!(phone_forms("010 6234 5678"), ["01062345678", "010-62345678"]);
         assert_eq!(phone_forms("010-62345678 转8001"), ["010623456788001", "010-62345678-8001"]);
@@ -269,6 +275,14 @@ mod tests {
         assert_eq!(find("010 6234 5678"), [a]);
         assert_eq!(find("+86 138-1234-5678"), [b]);
         assert_eq!(find("62345678"), Vec::<i64>::new(), "a number without its area code is not that number");
+        // A second e-mail is found written out whole (in any case), not by a part.
+        conn.execute(
+            "INSERT INTO customer_emails (customer_id, email, is_primary) VALUES (?1, 'zhang@example.cn', 0)",
+            [b],
+        )
+        .unwrap();
+        assert_eq!(find("Zhang@Example.cn"), [b]);
+        assert_eq!(find("zhang@example"), Vec::<i64>::new());
         let plan: Vec<String> = conn
             .prepare("EXPLAIN QUERY PLAN SELECT customer_id FROM customer_phones WHERE number IN (?1, ?2) AND kind = 'mobile'")
             .unwrap()
@@ -277,6 +291,14 @@ mod tests {
             .map(Result::unwrap)
             .collect();
         assert!(plan.join("; ").contains("customer_phones_number"), "{plan:?}");
+        let plan: Vec<String> = conn
+            .prepare("EXPLAIN QUERY PLAN SELECT customer_id FROM customer_emails WHERE email = ?1")
+            .unwrap()
+            .query_map(["zhang@example.cn"], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(plan.join("; ").contains("customer_emails_email"), "{plan:?}");
     }
 
     #[test]
