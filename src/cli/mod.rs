@@ -199,7 +199,8 @@ interaction_at interaction_kind interaction_summary interaction_by custom:NAME:T
         /// Only customers with this quality flag, e.g. 待完善.
         #[arg(long, value_name = "FLAG")]
         flag: Option<String>,
-        /// Text in the name, contact, number or e-mail, or a phone number.
+        /// Text in the name, contact, number or primary e-mail; or any of the
+        /// customer's phone numbers or e-mails, written out whole.
         #[arg(long, value_name = "TEXT")]
         search: Option<String>,
     },
