@@ -446,9 +446,7 @@ impl Workbench {
         let expected = reader.estimated_rows().min(limit.unwrap_or(u64::MAX)).saturating_sub(skip);
         let bulk = self.wants_bulk(stored.bulk, expected, source, batch_id)?
             && store::bulk::begin(self.store.conn_mut(), batch_id)?;
-        // Best effort, and never an early return once indexes are dropped:
-        // without the thread the writer checkpoints as it always did.
-        let checkpoints = self.store.background_checkpoints().ok().flatten();
+        let checkpoints = self.store.background_checkpoints()?;
         let written = std::thread::scope(|scope| {
             let reading = std::thread::Builder::new()
                 .name("import-read".into())
