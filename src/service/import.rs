@@ -446,7 +446,6 @@ impl Workbench {
         let expected = reader.estimated_rows().min(limit.unwrap_or(u64::MAX)).saturating_sub(skip);
         let bulk = self.wants_bulk(stored.bulk, expected, source, batch_id)?
             && store::bulk::begin(self.store.conn_mut(), batch_id)?;
-        let checkpoints = self.store.background_checkpoints()?;
         let written = std::thread::scope(|scope| {
             let reading = std::thread::Builder::new()
                 .name("import-read".into())
@@ -469,26 +468,23 @@ impl Workbench {
             }
             written
         });
-        // Also after a failed or cancelled load: the rows committed so far
-        // are there, and every reader needs the indexes back.
-        let restored = if bulk {
+        if bulk {
+            // Also after a failed or cancelled load: the rows committed so
+            // far are there, and every reader needs the indexes back.
             let counts = written.as_ref().map(|(c, _)| *c).unwrap_or(counts);
-            store::bulk::restore_with(self.store.conn_mut(), &mut |done, total| {
+            let restored = store::bulk::restore_with(self.store.conn_mut(), &mut |done, total| {
                 progress(ImportProgress {
                     counts,
                     done: expected.max(1),
                     total: expected.max(1),
                     indexing: Some((done, total)),
                 })
-            })
-        } else {
-            Ok(())
-        };
-        let ended = self.store.end_background_checkpoints(checkpoints);
-        let written = written?;
-        restored?;
-        ended?;
-        Ok(written)
+            });
+            let written = written?;
+            restored?;
+            return Ok(written);
+        }
+        written
     }
 
     fn wants_bulk(&self, mode: BulkMode, expected_rows: u64, source: &str, batch_id: i64) -> Result<bool> {

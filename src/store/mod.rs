@@ -40,26 +40,6 @@ const MIGRATIONS: &[&str] = &[
 /// The newest schema version this binary knows.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
-/// The log is copied into the database file at the commit that takes it
-/// past this many pages (32 MiB).
-const WAL_AUTOCHECKPOINT_PAGES: u32 = 8192;
-
-/// A thread checkpointing the write-ahead log (`Store::background_checkpoints`);
-/// dropping it stops the thread.
-pub struct BackgroundCheckpoints {
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Drop for BackgroundCheckpoints {
-    fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
 pub struct Store {
     conn: Connection,
     path: PathBuf,
@@ -138,51 +118,6 @@ impl Store {
         Ok(Some(conn))
     }
 
-    /// Copies the write-ahead log into the database file on a thread of
-    /// its own, with its own connection, until the returned guard is
-    /// dropped; this connection stops doing it at its commits
-    /// (`end_background_checkpoints` turns that back on). For a long write
-    /// such as a large import: at each commit that crossed the threshold
-    /// the writer itself stopped to copy and sync about 32 MB, a tenth of
-    /// its time, while the second core had room. A passive checkpoint never
-    /// blocks the writer. `None` for an in-memory database, which has no log.
-    pub fn background_checkpoints(&self) -> Result<Option<BackgroundCheckpoints>> {
-        if self.is_in_memory() {
-            return Ok(None);
-        }
-        let conn = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| not_a_db(&self.path, e))?;
-        conn.busy_timeout(std::time::Duration::from_secs(1))?;
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let stopped = stop.clone();
-        let thread = std::thread::Builder::new()
-            .name("wal-checkpoint".into())
-            .spawn(move || {
-                while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
-                    std::thread::sleep(std::time::Duration::from_millis(200));
-                    // Busy or failed: the next round, or the writer's own
-                    // checkpoints once they are back on, copy it.
-                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
-                }
-            })
-            .map_err(|e| Error::Other(format!("cannot start the checkpoint thread: {e}")))?;
-        self.conn.execute_batch("PRAGMA wal_autocheckpoint = 0")?;
-        Ok(Some(BackgroundCheckpoints { stop, thread: Some(thread) }))
-    }
-
-    /// Ends what `background_checkpoints` started: the thread stops and this
-    /// connection checkpoints at its commits again.
-    pub fn end_background_checkpoints(&self, guard: Option<BackgroundCheckpoints>) -> Result<()> {
-        if let Some(g) = guard {
-            drop(g);
-            self.conn.execute_batch(&format!("PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}"))?;
-        }
-        Ok(())
-    }
-
     fn configure(&mut self) -> Result<()> {
         let path = self.path.clone();
         // The first statement that reads the file is where SQLite notices a
@@ -214,9 +149,9 @@ impl Store {
              PRAGMA synchronous = NORMAL;
              PRAGMA temp_store = MEMORY;
              PRAGMA cache_size = -65536;
+             PRAGMA wal_autocheckpoint = 8192;
              PRAGMA secure_delete = FAST;",
         )?;
-        self.conn.execute_batch(&format!("PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}"))?;
         // The import loop alone cycles through more statements than the
         // default cache of 16 holds; re-preparing them cost 12% of an import.
         self.conn.set_prepared_statement_cache_capacity(128);
@@ -464,43 +399,6 @@ mod tests {
                 .unwrap()
         };
         assert!(has("customers_live_name") && !has("customers_name_core"));
-    }
-
-    #[test]
-    fn background_checkpoints_copy_the_log_while_the_writer_does_not() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("c.db");
-        let s = Store::open(&p, OpenMode::Create).unwrap();
-        let autocheckpoint =
-            |s: &Store| -> i64 { s.conn().query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0)).unwrap() };
-        let file_size = || std::fs::metadata(&p).unwrap().len();
-        let write_4mb = |s: &Store| {
-            s.conn()
-                .execute_batch(
-                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)
-                     INSERT INTO meta (key, value) SELECT 'k' || i || random(), hex(randomblob(2048)) FROM n",
-                )
-                .unwrap()
-        };
-        let guard = s.background_checkpoints().unwrap();
-        assert!(guard.is_some());
-        assert_eq!(autocheckpoint(&s), 0, "the writer leaves checkpoints to the thread");
-        let before = file_size();
-        write_4mb(&s);
-        let t = std::time::Instant::now();
-        while file_size() < before + 3_000_000 && t.elapsed().as_secs() < 10 {
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        assert!(file_size() >= before + 3_000_000, "the thread copied the log into the file");
-        s.end_background_checkpoints(guard).unwrap();
-        assert_eq!(autocheckpoint(&s), i64::from(WAL_AUTOCHECKPOINT_PAGES));
-        // Without the thread nothing copies the log before the threshold.
-        s.conn().execute_batch("PRAGMA wal_autocheckpoint = 0").unwrap();
-        let before = file_size();
-        write_4mb(&s);
-        std::thread::sleep(std::time::Duration::from_millis(600));
-        assert!(file_size() < before + 1_000_000);
-        assert!(Store::open_in_memory().unwrap().background_checkpoints().unwrap().is_none());
     }
 
     #[test]
