@@ -198,7 +198,9 @@ fn restore_each(conn: &mut Connection, progress: &mut dyn FnMut(usize, usize)) -
         let Some(mut record) = pending(&tx)? else { return Ok(()) };
         let left = record.indexes.len();
         let total = *total.get_or_insert(left);
-        progress(total - left.min(total), total);
+        if total > 0 {
+            progress(total - left.min(total), total);
+        }
         match record.indexes.pop() {
             Some((name, sql)) => {
                 let exists: bool = tx.query_row(
