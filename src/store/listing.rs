@@ -111,10 +111,7 @@ pub fn page_filtered(
         // Stored numbers are normalised, so the query's normal forms find
         // them through customer_phones_number; comparing with the hyphens
         // taken out could only scan every phone.
-        let marks = vec!["?"; forms.len()].join(", ");
-        let phones = |kind: &str| {
-            format!("id IN (SELECT customer_id FROM customer_phones WHERE number IN ({marks}) AND kind = '{kind}')")
-        };
+        let phones = |kind: &str| format!("id IN ({})", phone_owners_sql(kind, forms.len()));
         let branches: [(Field, String, Vec<Value>); 6] = [
             (Field::Name, "name LIKE ? ESCAPE '\\'".into(), vec![pattern.clone()]),
             (Field::ContactName, "contact_name LIKE ? ESCAPE '\\'".into(), vec![pattern.clone()]),
@@ -123,7 +120,7 @@ pub fn page_filtered(
             // customer_emails_email; part of the primary one by LIKE.
             (
                 Field::Email,
-                "(email LIKE ? ESCAPE '\\' OR id IN (SELECT customer_id FROM customer_emails WHERE email = ?))".into(),
+                format!("(email LIKE ? ESCAPE '\\' OR id IN ({EMAIL_OWNERS_SQL}))"),
                 vec![pattern, Value::Text(crate::clean::email::normalize(q).unwrap_or_else(|_| "\u{0}".into()))],
             ),
             (Field::Mobile, phones("mobile"), phone.clone()),
@@ -185,6 +182,15 @@ impl SortKey {
         }
     }
 }
+
+/// The customers with a phone of `kind` equal to one of `forms` values.
+fn phone_owners_sql(kind: &str, forms: usize) -> String {
+    let marks = vec!["?"; forms].join(", ");
+    format!("SELECT customer_id FROM customer_phones WHERE number IN ({marks}) AND kind = '{kind}'")
+}
+
+/// The customers with this e-mail, whether primary or not.
+const EMAIL_OWNERS_SQL: &str = "SELECT customer_id FROM customer_emails WHERE email = ?";
 
 /// The stored forms a phone search may mean: the number as typed and as
 /// its digits, each normalised (`010 6234 5678` → `010-62345678`), and the
@@ -284,7 +290,7 @@ mod tests {
         assert_eq!(find("Zhang@Example.cn"), [b]);
         assert_eq!(find("zhang@example"), Vec::<i64>::new());
         let plan: Vec<String> = conn
-            .prepare("EXPLAIN QUERY PLAN SELECT customer_id FROM customer_phones WHERE number IN (?1, ?2) AND kind = 'mobile'")
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", phone_owners_sql("mobile", 2)))
             .unwrap()
             .query_map(["13812345678", "010-62345678"], |r| r.get::<_, String>(3))
             .unwrap()
@@ -292,7 +298,7 @@ mod tests {
             .collect();
         assert!(plan.join("; ").contains("customer_phones_number"), "{plan:?}");
         let plan: Vec<String> = conn
-            .prepare("EXPLAIN QUERY PLAN SELECT customer_id FROM customer_emails WHERE email = ?1")
+            .prepare(&format!("EXPLAIN QUERY PLAN {EMAIL_OWNERS_SQL}"))
             .unwrap()
             .query_map(["zhang@example.cn"], |r| r.get::<_, String>(3))
             .unwrap()
