@@ -155,6 +155,13 @@ fn root(merged: &HashMap<i64, i64>, mut id: i64) -> i64 {
     id
 }
 
+/// Each cluster as its members' (customer id, version) and its score, the
+/// shape `reconcile` compares with the stored clusters; `member` maps a
+/// node index to its (id, version).
+fn with_versions(clusters: &[cluster::Cluster], member: impl Fn(u32) -> (i64, i64)) -> Vec<(Vec<(i64, i64)>, f64)> {
+    clusters.iter().map(|c| (c.members.iter().map(|&i| member(i)).collect(), c.score)).collect()
+}
+
 fn signature(members: &[(i64, i64)], score: f64) -> String {
     let text: String = members.iter().map(|(c, v)| format!("{c}.{v};")).collect::<String>() + &format!("{score:.4}");
     format!("{:016x}", matching::features::key_hash("cluster", &text))
@@ -480,20 +487,10 @@ impl Workbench {
             sm::insert_keys(&tx, &key_rows)?;
             drop(key_rows);
             t.lap("write keys");
-            let new: Vec<(Vec<(i64, i64)>, f64)> = clusters
-                .iter()
-                .map(|c| {
-                    let members: Vec<(i64, i64)> = c
-                        .members
-                        .iter()
-                        .map(|&i| {
-                            let r = &records[i as usize];
-                            (r.id, r.version)
-                        })
-                        .collect();
-                    (members, c.score)
-                })
-                .collect();
+            let new = with_versions(clusters, |i| {
+                let r = &records[i as usize];
+                (r.id, r.version)
+            });
             let old = sm::open_signatures(&tx)?;
             let old_ids: Vec<i64> = old.values().copied().collect();
             let (created, superseded) = reconcile(&tx, run_id, &new, old, &old_ids, &now)?;
@@ -720,20 +717,10 @@ impl Workbench {
             }
         });
         let versions = sm::versions(&tx, &node_ids)?;
-        let new: Vec<(Vec<(i64, i64)>, f64)> = clusters
-            .iter()
-            .map(|c| {
-                let m: Vec<(i64, i64)> = c
-                    .members
-                    .iter()
-                    .map(|&i| {
-                        let id = node_ids[i as usize];
-                        (id, versions.get(&id).map(|v| v.0).unwrap_or(1))
-                    })
-                    .collect();
-                (m, c.score)
-            })
-            .collect();
+        let new = with_versions(&clusters, |i| {
+            let id = node_ids[i as usize];
+            (id, versions.get(&id).map(|v| v.0).unwrap_or(1))
+        });
         let all_open = sm::open_signatures(&tx)?;
         let old: HashMap<String, i64> = all_open.into_iter().filter(|(_, id)| touched_clusters.contains(id)).collect();
         let old_ids: Vec<i64> = touched_clusters.iter().copied().collect();
