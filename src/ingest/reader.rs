@@ -808,11 +808,17 @@ mod tests {
     /// and ODS): the reference the XLSX stream must match.
     fn read_as_range(p: &Path) -> (Vec<String>, Vec<Vec<String>>) {
         let mut r = TableReader::open_sheet(p, &ReadOptions::default()).unwrap();
+        let rows = rest_of(&mut r);
+        (r.headers().to_vec(), rows)
+    }
+
+    /// The cells of every row `r` has still to give.
+    fn rest_of(r: &mut TableReader) -> Vec<Vec<String>> {
         let mut rows = Vec::new();
         while let Some(row) = r.next_row() {
             rows.push(row.unwrap().cells);
         }
-        (r.headers().to_vec(), rows)
+        rows
     }
 
     #[test]
@@ -842,10 +848,7 @@ mod tests {
         let mut r = TableReader::open(&p).unwrap();
         assert!(matches!(r.inner, Inner::Stream(_)));
         assert_eq!(r.estimated_rows(), 5);
-        let mut rows = Vec::new();
-        while let Some(row) = r.next_row() {
-            rows.push(row.unwrap().cells);
-        }
+        let rows = rest_of(&mut r);
         let headers = r.headers().to_vec();
         assert_eq!(headers, vec!["", "名称", "手机", "日期"]);
         assert_eq!(rows[0], vec!["", "星辰", "13812345678", "2024-03-15"]);
