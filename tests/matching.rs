@@ -350,3 +350,58 @@ fn incremental_run_leaves_no_pair_the_change_ended() {
     let full = pair_set(&f.db, &dir, "p2.csv");
     assert_eq!(incremental, full, "an incremental run and a full run find the same candidate pairs");
 }
+
+/// Person rows as a FEBRL-style export spells them, imported as a user
+/// would with `--map` and no `--kind`.
+fn import_people(db: &Path, dir: &Path, source: &str, rows: &str) {
+    let f = dir.join(format!("{source}.csv"));
+    std::fs::write(&f, format!("rec_id,given_name,surname,suburb,postcode,date_of_birth\n{rows}")).unwrap();
+    ok(
+        db,
+        &[
+            "import",
+            f.to_str().unwrap(),
+            "--source",
+            source,
+            "--key",
+            "rec_id",
+            "--map",
+            "given_name+surname=name",
+            "--map",
+            "suburb=city",
+            "--map",
+            "postcode=custom:postcode:identifier",
+            "--map",
+            "date_of_birth=custom:dob:date",
+        ],
+    );
+}
+
+#[test]
+fn match_truth_reports_blocking_recall_per_key_and_source_pair() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    import_people(&db, dir.path(), "a", "r1,thomas,keller,dapto,2530,19700312\nr2,mia,fraser,bega,2550,19851101\n");
+    import_people(&db, dir.path(), "b", "s1,thomas,keller,dapto,2530,19700312\ns2,mia,frasre,bega,2551,19851110\n");
+    let truth = dir.path().join("truth.csv");
+    std::fs::write(&truth, "source,source_key,entity_id\na,r1,1\nb,s1,1\na,r2,2\nb,s2,2\n").unwrap();
+    let text = ok(&db, &["match", "--truth", truth.to_str().unwrap()]);
+    assert!(text.contains("Blocking recall"), "{text}");
+    assert!(text.contains("a ~ b"), "{text}");
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&db, &["match", "--full", "--json", "--truth", truth.to_str().unwrap()])).unwrap();
+    let b = &json["blocking_recall"];
+    assert_eq!(b["true_pairs"], 2, "{b}");
+    let per_key = b["per_key"].as_array().unwrap();
+    let name = per_key.iter().find(|k| k["name"] == "name").unwrap();
+    assert_eq!(name["found"], 1, "only the Kellers share a name: {b}");
+    let pairs = b["per_source_pair"].as_array().unwrap();
+    assert_eq!(pairs.len(), 1);
+    assert_eq!(pairs[0]["name"], "a ~ b");
+    assert_eq!(pairs[0]["true_pairs"], 2);
+    // A truth file that is not one says which file and row.
+    std::fs::write(&truth, "source,source_key\na,r1\n").unwrap();
+    let out = run(&db, &["match", "--truth", truth.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("truth.csv"), "{}", String::from_utf8_lossy(&out.stderr));
+}

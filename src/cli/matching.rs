@@ -9,7 +9,7 @@ use crate::service::{ClusterView, MatchOptions, MatchReport, ReviewOutcome, Work
 use clap::Subcommand;
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 #[derive(Debug, Subcommand)]
 pub enum ReviewAction {
@@ -57,6 +57,8 @@ pub struct MatchArgs<'a> {
     pub pairs_csv: Option<&'a Path>,
     pub auto_merge: bool,
     pub full: bool,
+    /// Ground truth (`source,source_key,entity_id`) to measure blocking recall against.
+    pub truth: Option<&'a Path>,
 }
 
 pub fn run_match(wb: &mut Workbench, a: &MatchArgs<'_>, out: &mut dyn Write) -> Result<()> {
@@ -72,18 +74,48 @@ pub fn run_match(wb: &mut Workbench, a: &MatchArgs<'_>, out: &mut dyn Write) -> 
         }
     }
     let model = if a.explain_model { wb.match_model()? } else { None };
+    let blocking = match a.truth {
+        Some(t) => {
+            let keys: Vec<String> = report.keys.iter().map(|k| k.key.clone()).collect();
+            Some(wb.evaluate_blocking(&read_truth(t)?, &keys)?)
+        }
+        None => None,
+    };
     if a.json {
         let mut v = serde_json::to_value(&report)?;
         if let Some(m) = &model {
             v["model"] = serde_json::to_value(m)?;
+        }
+        if let Some(b) = &blocking {
+            v["blocking_recall"] = serde_json::to_value(b)?;
         }
         serde_json::to_writer_pretty(&mut *out, &v)?;
         writeln!(out)?;
         return Ok(());
     }
     print_report(out, &report)?;
+    if let Some(b) = &blocking {
+        print_blocking(out, b)?;
+    }
     if let Some(m) = &model {
         print_model(out, m)?;
+    }
+    Ok(())
+}
+
+fn print_blocking(out: &mut dyn Write, b: &crate::matching::eval::BlockingReport) -> Result<()> {
+    writeln!(
+        out,
+        "Blocking recall {:.4}: {} of {} true pairs among {} candidate pairs ({} customers in the truth file)",
+        b.recall, b.found, b.true_pairs, b.candidate_pairs, b.customers
+    )?;
+    writeln!(out, "  {:<28} {:>9} {:>9}", "by key", "found", "recall")?;
+    for k in &b.per_key {
+        writeln!(out, "  {:<28} {:>9} {:>9.4}", k.name, k.found, k.recall)?;
+    }
+    writeln!(out, "  {:<28} {:>9} {:>9} {:>9}", "by source pair", "true", "found", "recall")?;
+    for s in &b.per_source_pair {
+        writeln!(out, "  {:<28} {:>9} {:>9} {:>9.4}", sanitize(&s.name), s.true_pairs, s.found, s.recall)?;
     }
     Ok(())
 }
@@ -260,9 +292,8 @@ pub fn run_review(wb: &mut Workbench, action: &ReviewAction, out: &mut dyn Write
     Ok(())
 }
 
-/// Reads truth.csv (`source,source_key,entity_id`) and prints the quality
-/// of the open clusters and of blocking.
-pub fn run_eval(wb: &Workbench, truth: &PathBuf, json: bool, out: &mut dyn Write) -> Result<()> {
+/// Reads a truth file: CSV `source,source_key,entity_id` with a header.
+fn read_truth(truth: &Path) -> Result<HashMap<(String, String), String>> {
     let mut rdr = csv::Reader::from_path(truth)
         .map_err(|e| Error::input(truth.display().to_string(), None, None, e.to_string()))?;
     let mut map = HashMap::new();
@@ -279,6 +310,13 @@ pub fn run_eval(wb: &Workbench, truth: &PathBuf, json: bool, out: &mut dyn Write
         }
         map.insert((rec[0].to_string(), rec[1].to_string()), rec[2].to_string());
     }
+    Ok(map)
+}
+
+/// Reads truth.csv (`source,source_key,entity_id`) and prints the quality
+/// of the open clusters and of blocking.
+pub fn run_eval(wb: &Workbench, truth: &Path, json: bool, out: &mut dyn Write) -> Result<()> {
+    let map = read_truth(truth)?;
     let r = wb.evaluate_matching(&map)?;
     if json {
         serde_json::to_writer_pretty(&mut *out, &r)?;

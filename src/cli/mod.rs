@@ -382,6 +382,10 @@ changed since are compared (with the last full run's model); --full re-learns an
         /// Compare all customers again and re-learn the model.
         #[arg(long)]
         full: bool,
+        /// After the run, measure blocking recall against ground truth (CSV `source,source_key,entity_id`):
+        /// overall, per blocking key and per pair of sources.
+        #[arg(long, value_name = "FILE")]
+        truth: Option<PathBuf>,
     },
     /// The review queue: open duplicate clusters by score, with members and the evidence for each pair.
     Queue {
@@ -917,7 +921,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             }
             writeln!(out, "{} customers in {:.1} s", summary.customers, started.elapsed().as_secs_f64())?;
         }
-        Some(Command::Match { json, config, explain_model, pairs_csv, auto_merge, full }) => {
+        Some(Command::Match { json, config, explain_model, pairs_csv, auto_merge, full, truth }) => {
             let mut wb = open(&cli, OpenMode::Existing)?;
             let args = matching::MatchArgs {
                 json: *json,
@@ -926,6 +930,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                 pairs_csv: pairs_csv.as_deref(),
                 auto_merge: *auto_merge,
                 full: *full,
+                truth: truth.as_deref(),
             };
             matching::run_match(&mut wb, &args, &mut out)?;
         }

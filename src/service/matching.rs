@@ -1237,26 +1237,53 @@ impl Workbench {
     /// truth: `truth` maps (source, source key) to the true entity.
     pub fn evaluate_matching(&self, truth: &HashMap<(String, String), String>) -> Result<matching::eval::EvalReport> {
         let conn = self.store.conn();
-        let mut votes: HashMap<i64, HashMap<String, u32>> = HashMap::new();
-        let mut stmt =
-            conn.prepare("SELECT source, source_key, customer_id FROM source_records WHERE customer_id IS NOT NULL")?;
-        let merged = sm::merged_map(conn)?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let key: (String, String) = (r.get(0)?, r.get(1)?);
-            if let Some(e) = truth.get(&key) {
-                let c = root(&merged, r.get(2)?);
-                *votes.entry(c).or_default().entry(e.clone()).or_insert(0) += 1;
-            }
-        }
-        let entity: HashMap<i64, String> = votes
-            .into_iter()
-            .filter_map(|(c, v)| v.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))).map(|(e, _)| (c, e)))
-            .collect();
+        let (entity, _) = self.truth_of_customers(truth)?;
         let clusters: Vec<Vec<i64>> =
             sm::open_clusters(conn)?.into_iter().map(|c| c.members.into_iter().map(|m| m.0).collect()).collect();
         let candidates = sm::all_pair_ids(conn)?;
         Ok(matching::eval::evaluate(&entity, &clusters, &candidates))
+    }
+
+    /// Blocking recall of the stored candidate pairs against ground truth,
+    /// overall, per key (`keys`: the key names of the last run, in bit
+    /// order) and per source pair.
+    pub fn evaluate_blocking(
+        &self,
+        truth: &HashMap<(String, String), String>,
+        keys: &[String],
+    ) -> Result<matching::eval::BlockingReport> {
+        self.access.check(super::Permission::Merge, None)?;
+        let (entity, source) = self.truth_of_customers(truth)?;
+        let candidates = sm::all_pair_keys(self.store.conn())?;
+        Ok(matching::eval::blocking_report(&entity, &source, &candidates, keys))
+    }
+
+    /// Each live customer's true entity and source: by majority of the
+    /// source records it holds (ties to the smaller name, so the answer is
+    /// stable). Customers of no listed record are left out.
+    fn truth_of_customers(
+        &self,
+        truth: &HashMap<(String, String), String>,
+    ) -> Result<(HashMap<i64, String>, HashMap<i64, String>)> {
+        let conn = self.store.conn();
+        let merged = sm::merged_map(conn)?;
+        let mut votes: HashMap<i64, HashMap<String, u32>> = HashMap::new();
+        let mut sources: HashMap<i64, HashMap<String, u32>> = HashMap::new();
+        for (src, key, customer) in sm::source_customers(conn)? {
+            let c = root(&merged, customer);
+            if let Some(e) = truth.get(&(src.clone(), key)) {
+                *votes.entry(c).or_default().entry(e.clone()).or_insert(0) += 1;
+                *sources.entry(c).or_default().entry(src).or_insert(0) += 1;
+            }
+        }
+        let top = |m: HashMap<i64, HashMap<String, u32>>| -> HashMap<i64, String> {
+            m.into_iter()
+                .filter_map(|(c, v)| {
+                    v.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))).map(|(e, _)| (c, e))
+                })
+                .collect()
+        };
+        Ok((top(votes), top(sources)))
     }
 }
 

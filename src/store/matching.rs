@@ -635,6 +635,31 @@ pub fn all_pair_ids(conn: &Connection) -> Result<Vec<(i64, i64)>> {
     Ok(out)
 }
 
+/// (a, b, key bits) of every stored pair, from both pair tables.
+pub fn all_pair_keys(conn: &Connection) -> Result<Vec<(i64, i64, u32)>> {
+    let mut out = Vec::new();
+    for sql in [
+        "SELECT a, b, keys FROM match_pairs".to_string(),
+        format!("SELECT a, b, keys FROM match_pairs_low p WHERE {LOW_FRESH}"),
+    ] {
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u32)))?;
+        for r in rows {
+            out.push(r?);
+        }
+    }
+    Ok(out)
+}
+
+/// (source, source key, customer) of every source record that made or
+/// joined a customer.
+pub fn source_customers(conn: &Connection) -> Result<Vec<(String, String, i64)>> {
+    let mut stmt =
+        conn.prepare("SELECT source, source_key, customer_id FROM source_records WHERE customer_id IS NOT NULL")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// `merged_into` of every absorbed customer.
 pub fn merged_map(conn: &Connection) -> Result<HashMap<i64, i64>> {
     let mut s = conn.prepare("SELECT id, merged_into FROM customers WHERE merged_into IS NOT NULL")?;
