@@ -19,8 +19,29 @@ pub enum KeyKind {
     /// Pinyin of the name: homophone typos.
     Pinyin,
     ContactCity,
-    /// A custom field (by index of the run's custom fields).
+    /// A custom field (by index of the run's custom fields): identifiers,
+    /// phones, e-mails and dates.
     Custom(usize),
+    /// A person's name words in sorted order: the name with given name and
+    /// surname swapped meets itself.
+    NameSorted,
+    /// Surname + initial of the given name, in both orders (a swapped
+    /// name, an abbreviated given name).
+    SurnameInitial,
+    /// Double Metaphone of each word of a Latin name (spelling variants
+    /// that sound alike: smith / smyth); CJK names have `pinyin`.
+    Phonetic,
+    /// Weak keys combined: each word of a person's name with the city and
+    /// with each custom identifier and date (surname + postcode, given
+    /// name + date of birth).
+    NameWith,
+    /// Typo-tolerant: the name key and every variant of it with one
+    /// character deleted (a deletion neighbourhood), so two spellings one
+    /// edit apart always share a key. Latin names only: CJK typos are
+    /// homophones, met by `pinyin`.
+    NameTypo,
+    /// The street address, normalised.
+    Address,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -40,13 +61,21 @@ pub fn default_keys(custom: &[(String, super::CustomType)]) -> Vec<KeyDef> {
         ("brand", KeyKind::Brand),
         ("pinyin", KeyKind::Pinyin),
         ("contact_city", KeyKind::ContactCity),
+        ("name_sorted", KeyKind::NameSorted),
+        ("surname_initial", KeyKind::SurnameInitial),
+        ("phonetic", KeyKind::Phonetic),
+        ("name_with", KeyKind::NameWith),
+        ("name_typo", KeyKind::NameTypo),
+        ("address", KeyKind::Address),
     ]
     .into_iter()
     .map(|(n, k)| KeyDef { name: n.into(), kind: k })
     .collect();
     for (i, (name, ty)) in custom.iter().enumerate() {
         use super::CustomType::*;
-        if matches!(ty, Identifier | Phone | Email) {
+        // Key bits are a u32's (31 usable): further custom fields still
+        // compare, they just do not block.
+        if matches!(ty, Identifier | Phone | Email | Date) && v.len() < 31 {
             v.push(KeyDef { name: format!("custom:{name}"), kind: KeyKind::Custom(i) });
         }
     }
@@ -67,6 +96,35 @@ pub fn contact_hash(c: &str) -> u64 {
 
 pub fn custom_hash(index: usize, v: &str) -> u64 {
     key_hash(&format!("custom{index}"), v)
+}
+
+/// The hash under which a custom value blocks and is counted.
+pub fn custom_value_hash(index: usize, v: &super::CustomValue) -> Option<u64> {
+    match v {
+        super::CustomValue::Text(t) => Some(custom_hash(index, t)),
+        super::CustomValue::Date(d) => Some(custom_hash(index, &d.to_string())),
+        super::CustomValue::Number(_) => None,
+    }
+}
+
+/// The hash of one word of a person's name (counted for term frequency).
+pub fn part_hash(w: &str) -> u64 {
+    key_hash("part", w)
+}
+
+/// Longest name prefix the deletion neighbourhood is built on: a typo past
+/// it leaves the prefix itself shared, and the key count per record stays
+/// bounded.
+const TYPO_PREFIX: usize = 24;
+
+fn phonetic_code(w: &str) -> String {
+    use rphonetic::Encoder;
+    // Double Metaphone over letters only; digits have no sound.
+    let letters: String = w.chars().filter(char::is_ascii_alphabetic).collect();
+    if letters.is_empty() {
+        return String::new();
+    }
+    rphonetic::DoubleMetaphone::default().encode(&letters)
 }
 
 fn has_han(s: &str) -> bool {
@@ -104,10 +162,54 @@ pub fn keys_of(kind: KeyKind, r: &Record, out: &mut Vec<u64>) {
             }
         }
         KeyKind::Custom(i) => {
-            if let Some(Some(super::CustomValue::Text(t))) = r.custom.get(i) {
-                out.push(custom_hash(i, t));
+            if let Some(Some(v)) = r.custom.get(i) {
+                out.extend(custom_value_hash(i, v));
             }
         }
+        KeyKind::NameSorted => {
+            if r.parts.words.len() >= 2 {
+                let mut w: Vec<&str> = r.parts.words.iter().map(|w| &**w).collect();
+                w.sort_unstable();
+                out.push(key_hash("name_sorted", &w.join(" ")));
+            }
+        }
+        KeyKind::SurnameInitial => {
+            let w = &r.parts.words;
+            if w.len() >= 2 {
+                let (first, last) = (&w[0], &w[w.len() - 1]);
+                for (x, y) in [(last, first), (first, last)] {
+                    if let Some(c) = y.chars().next() {
+                        out.push(key_hash("surname_initial", &format!("{x} {c}")));
+                    }
+                }
+            }
+        }
+        KeyKind::Phonetic => {
+            if r.parts.latin {
+                let mut codes: Vec<String> = r.parts.words.iter().map(|w| phonetic_code(w)).collect();
+                codes.retain(|c| !c.is_empty());
+                if !codes.is_empty() {
+                    codes.sort_unstable();
+                    out.push(key_hash("phonetic", &codes.join(" ")));
+                }
+            }
+        }
+        KeyKind::NameWith => out.extend(r.name_with.iter()),
+        KeyKind::NameTypo => {
+            if r.parts.latin || (!r.key.is_empty() && !has_han(&r.key) && r.key.chars().any(char::is_alphabetic)) {
+                let s: Vec<char> = r.key.chars().take(TYPO_PREFIX).collect();
+                if s.len() >= 4 {
+                    let mut buf = String::with_capacity(s.len() * 4);
+                    out.push(key_hash("typo", &s.iter().collect::<String>()));
+                    for skip in 0..s.len() {
+                        buf.clear();
+                        buf.extend(s.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, c)| c));
+                        out.push(key_hash("typo", &buf));
+                    }
+                }
+            }
+        }
+        KeyKind::Address => out.extend(r.address_key),
     }
 }
 
@@ -123,10 +225,11 @@ pub fn stored_keys(keys: &[KeyDef], r: &Record) -> Vec<u64> {
         keys_of(kind, r, &mut v);
     }
     for (i, c) in r.custom.iter().enumerate() {
-        if let Some(super::CustomValue::Text(t)) = c {
-            v.push(custom_hash(i, t));
+        if let Some(c) = c {
+            v.extend(custom_value_hash(i, c));
         }
     }
+    v.extend(r.parts.words.iter().map(|w| part_hash(w)));
     v.extend(r.contacts.iter().map(|c| contact_hash(c)));
     v.extend(&r.domains);
     v.sort_unstable();

@@ -24,6 +24,11 @@ pub enum CompKind {
     Address,
     Industry,
     FirstContact,
+    /// The given name of a Latin person's name (see `NameParts`), with a
+    /// level for given name and surname swapped.
+    GivenName,
+    /// The surname of a Latin person's name.
+    Surname,
     Custom {
         index: usize,
         ty: CustomType,
@@ -45,6 +50,12 @@ pub struct LevelBounds {
     /// Shortest core name (characters) for the `edit1` level: one character
     /// of a two-character name is half the name.
     pub edit_min_chars: usize,
+    /// Jaro–Winkler similarity of name words for the `jw_high`, `jw_mid`
+    /// and `jw_low` levels: Splink's documented defaults for names
+    /// (NameComparison: 0.92, 0.88, 0.7).
+    pub jw_high: f64,
+    pub jw_mid: f64,
+    pub jw_low: f64,
 }
 
 impl Default for LevelBounds {
@@ -56,6 +67,9 @@ impl Default for LevelBounds {
             date_far_days: 365,
             number_close: 0.05,
             edit_min_chars: 3,
+            jw_high: 0.92,
+            jw_mid: 0.88,
+            jw_low: 0.7,
         }
     }
 }
@@ -82,6 +96,13 @@ pub const CONTACT_LEVELS: &[&str] = &[
     "both_differ",
 ];
 
+pub const GIVEN_LEVELS: &[&str] =
+    &["missing", "exact", "swapped", "jw_high", "jw_mid", "jw_low", "initial", "different"];
+pub const SURNAME_LEVELS: &[&str] = &["missing", "exact", "jw_high", "jw_mid", "jw_low", "different"];
+/// A date such as a birth date: typed once per source, so its errors are
+/// typing errors (one digit, day and month swapped) beside real closeness.
+pub const DATE_LEVELS: &[&str] = &["missing", "same", "typo", "day_month_swapped", "near", "within_year", "different"];
+
 impl CompKind {
     pub fn levels(&self) -> &'static [&'static str] {
         match self {
@@ -94,9 +115,11 @@ impl CompKind {
             CompKind::Email => &["missing", "same_domain", "different"],
             CompKind::Address => &["missing", "exact", "close", "partial", "different"],
             CompKind::FirstContact => &["missing", "same", "near", "same_year", "different"],
+            CompKind::GivenName => GIVEN_LEVELS,
+            CompKind::Surname => SURNAME_LEVELS,
             CompKind::Custom { ty, .. } => match ty {
                 CustomType::Identifier => &["missing", "same", "edit1", "different"],
-                CustomType::Date => &["missing", "same", "near", "same_year", "different"],
+                CustomType::Date => DATE_LEVELS,
                 CustomType::Number => &["missing", "same", "close", "different"],
                 CustomType::Text | CustomType::Phone | CustomType::Email => &["missing", "same", "different"],
             },
@@ -111,9 +134,17 @@ impl CompKind {
             CompKind::Contact => (1..=4).contains(&level),
             CompKind::Landline => level == 1,
             CompKind::Email => level == 1,
+            CompKind::GivenName | CompKind::Surname => level == 1,
             CompKind::Custom { ty, .. } => {
                 level == 1
-                    && matches!(ty, CustomType::Identifier | CustomType::Text | CustomType::Phone | CustomType::Email)
+                    && matches!(
+                        ty,
+                        CustomType::Identifier
+                            | CustomType::Text
+                            | CustomType::Phone
+                            | CustomType::Email
+                            | CustomType::Date
+                    )
             }
             _ => false,
         }
@@ -133,6 +164,8 @@ pub fn default_comparisons(custom: &[(String, CustomType)]) -> Vec<CompDef> {
         ("address", CompKind::Address),
         ("industry", CompKind::Industry),
         ("first_contact", CompKind::FirstContact),
+        ("given_name", CompKind::GivenName),
+        ("surname", CompKind::Surname),
     ]
     .into_iter()
     .map(|(n, k)| CompDef { name: n.into(), kind: k })
@@ -195,6 +228,109 @@ fn date_level(a: Option<i32>, b: Option<i32>, lb: &LevelBounds) -> u8 {
     }
 }
 
+/// Day, month and year of a date in days since 1970-01-01.
+fn ymd(days: i32) -> Option<(i32, u32, u32)> {
+    use chrono::Datelike;
+    // 719 163 days from 0001-01-01 (day 1) to 1970-01-01.
+    let d = chrono::NaiveDate::from_num_days_from_ce_opt(days.checked_add(719_163)?)?;
+    Some((d.year(), d.month(), d.day()))
+}
+
+/// Whether two dates written as YYYYMMDD differ by one typed digit or by
+/// two neighbouring digits swapped.
+fn date_typo(x: (i32, u32, u32), y: (i32, u32, u32)) -> bool {
+    let digits = |(y, m, d): (i32, u32, u32)| -> [u32; 8] {
+        let mut v = y.clamp(0, 9999) as u32 * 10_000 + m * 100 + d;
+        let mut out = [0u32; 8];
+        for slot in out.iter_mut().rev() {
+            *slot = v % 10;
+            v /= 10;
+        }
+        out
+    };
+    let (a, b) = (digits(x), digits(y));
+    let diff: Vec<usize> = (0..8).filter(|&i| a[i] != b[i]).collect();
+    match diff.as_slice() {
+        [_] => true,
+        [i, j] => *j == i + 1 && a[*i] == b[*j] && a[*j] == b[*i],
+        _ => false,
+    }
+}
+
+/// Level of two dates of a custom date field (see [`DATE_LEVELS`]).
+fn custom_date_level(x: i32, y: i32, lb: &LevelBounds) -> u8 {
+    if x == y {
+        return 1;
+    }
+    if let (Some(p), Some(q)) = (ymd(x), ymd(y)) {
+        if date_typo(p, q) {
+            return 2;
+        }
+        if p.0 == q.0 && p.1 == q.2 && p.2 == q.1 {
+            return 3;
+        }
+    }
+    let d = (x - y).abs();
+    if d <= lb.date_near_days {
+        4
+    } else if d <= lb.date_far_days {
+        5
+    } else {
+        6
+    }
+}
+
+/// Offset of a Jaro–Winkler level for two name words: 0 exact, 1 high,
+/// 2 mid, 3 low, 4 different.
+fn jw_rank(x: &str, y: &str, lb: &LevelBounds) -> u8 {
+    if x == y {
+        return 0;
+    }
+    let s = strsim::jaro_winkler(x, y);
+    if s >= lb.jw_high {
+        1
+    } else if s >= lb.jw_mid {
+        2
+    } else if s >= lb.jw_low {
+        3
+    } else {
+        4
+    }
+}
+
+/// Levels of (given name, surname) of two Latin names, 0 for missing. A
+/// swapped name counts once, in `given_name`; a one-word name (the given
+/// name or the surname left blank) is compared with the word it equals, or
+/// else as a surname.
+pub fn name_part_levels(a: &Record, b: &Record, lb: &LevelBounds) -> (u8, u8) {
+    if !(a.parts.latin && b.parts.latin) {
+        return (0, 0);
+    }
+    let (Some(sa), Some(sb)) = (a.parts.surname(), b.parts.surname()) else { return (0, 0) };
+    let given = |r: u8| if r == 4 { 7 } else { [1, 3, 4, 5][r as usize] };
+    match (a.parts.given(), b.parts.given()) {
+        (Some(ga), Some(gb)) => {
+            if ga != gb && ga == sb && sa == gb {
+                return (2, 0);
+            }
+            let gl = match jw_rank(ga, gb, lb) {
+                4 if initial_of(ga, gb) => 6,
+                r => given(r),
+            };
+            (gl, 1 + jw_rank(sa, sb, lb))
+        }
+        (None, Some(g)) if sa == g => (1, 0),
+        (Some(g), None) if sb == g => (1, 0),
+        _ => (0, 1 + jw_rank(sa, sb, lb)),
+    }
+}
+
+/// One given name is the other's initial (`j` / `john`).
+fn initial_of(x: &str, y: &str) -> bool {
+    let (s, l) = if x.chars().count() <= y.chars().count() { (x, y) } else { (y, x) };
+    s.chars().count() == 1 && l.starts_with(s)
+}
+
 /// The value two records share at a term-frequency level, as the key under
 /// which its frequency is counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,6 +342,9 @@ pub enum Shared<'a> {
     Email(u64),
     Domain(u64),
     Custom(usize, &'a str),
+    CustomDate(usize, i32),
+    /// A word of a person's name.
+    Part(&'a str),
 }
 
 /// The contact both records name. A surname alone (`李`, left by `李经理`)
@@ -234,6 +373,10 @@ pub fn level(kind: &CompKind, a: &Record, b: &Record, lb: &LevelBounds) -> u8 {
     match kind {
         CompKind::Name => {
             if (a.person && b.person) || a.key.is_empty() || b.key.is_empty() {
+                return 0;
+            }
+            // Two Latin person names are compared by their parts.
+            if a.parts.latin && b.parts.latin {
                 return 0;
             }
             // A person against a company record: the person's name is counted
@@ -300,6 +443,9 @@ pub fn level(kind: &CompKind, a: &Record, b: &Record, lb: &LevelBounds) -> u8 {
                 _ => Some(false),
             };
             let name = match (a.contacts.is_empty(), b.contacts.is_empty()) {
+                // Two people with Latin names: their names (their own first
+                // contact) are compared by given_name and surname.
+                _ if a.person && b.person && a.parts.latin && b.parts.latin => None,
                 (false, false) => Some(contact_shared(a, b).is_some()),
                 _ => None,
             };
@@ -349,10 +495,12 @@ pub fn level(kind: &CompKind, a: &Record, b: &Record, lb: &LevelBounds) -> u8 {
             _ => 0,
         },
         CompKind::FirstContact => date_level(a.first_contact, b.first_contact, lb),
+        CompKind::GivenName => name_part_levels(a, b, lb).0,
+        CompKind::Surname => name_part_levels(a, b, lb).1,
         CompKind::Custom { index, ty } => {
             let (Some(Some(x)), Some(Some(y))) = (a.custom.get(*index), b.custom.get(*index)) else { return 0 };
             match (ty, x, y) {
-                (CustomType::Date, CustomValue::Date(p), CustomValue::Date(q)) => date_level(Some(*p), Some(*q), lb),
+                (CustomType::Date, CustomValue::Date(p), CustomValue::Date(q)) => custom_date_level(*p, *q, lb),
                 (CustomType::Number, CustomValue::Number(p), CustomValue::Number(q)) => {
                     if p == q {
                         1
@@ -365,7 +513,7 @@ pub fn level(kind: &CompKind, a: &Record, b: &Record, lb: &LevelBounds) -> u8 {
                 (CustomType::Identifier, CustomValue::Text(p), CustomValue::Text(q)) => {
                     if p == q {
                         1
-                    } else if p.chars().count() >= 6 && within_one_edit(p, q) {
+                    } else if p.chars().count() >= 3 && within_one_edit(p, q) {
                         2
                     } else {
                         3
@@ -395,8 +543,11 @@ pub fn shared<'a>(kind: &CompKind, lvl: u8, a: &'a Record, b: &'a Record) -> Opt
         CompKind::Email => shares(&a.domains, &b.domains).map(|m| Shared::Domain(*m)),
         CompKind::Custom { index, .. } => match a.custom.get(*index) {
             Some(Some(CustomValue::Text(t))) => Some(Shared::Custom(*index, t)),
+            Some(Some(CustomValue::Date(d))) => Some(Shared::CustomDate(*index, *d)),
             _ => None,
         },
+        CompKind::GivenName => a.parts.given().or(a.parts.surname()).map(Shared::Part),
+        CompKind::Surname => a.parts.surname().map(Shared::Part),
         _ => None,
     }
 }

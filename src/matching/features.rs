@@ -95,6 +95,89 @@ pub struct Record {
     pub first_contact: Option<i32>,
     /// Indexed like the run's custom comparisons.
     pub custom: Box<[Option<CustomValue>]>,
+    /// The words of a person's name (see [`name_parts`]); empty for a
+    /// company name or a name that cannot be taken apart.
+    pub parts: NameParts,
+    /// The street address as one normalised string, hashed: the exact
+    /// address blocking key.
+    pub address_key: Option<u64>,
+    /// Weak keys combined (the `name_with` blocking key): each word of a
+    /// person's name with the city and with each custom identifier and
+    /// date; empty without name parts.
+    pub name_with: Box<[u64]>,
+}
+
+/// A person's name in parts. `latin` names are compared by their parts
+/// (given name, surname); CJK names only block on them, since a CJK
+/// person's name is compared whole by the contact comparison.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NameParts {
+    /// In reading order: given name(s) first for a Latin name, the surname
+    /// first for a CJK one.
+    pub words: Box<[Box<str>]>,
+    pub latin: bool,
+}
+
+impl NameParts {
+    /// The surname: the last word of a Latin name (the only word of a
+    /// one-word name), the first of a CJK one.
+    pub fn surname(&self) -> Option<&str> {
+        let w = if self.latin { self.words.last() } else { self.words.first() };
+        w.map(|w| &**w)
+    }
+
+    /// The given name: the first word of a Latin name of two words or more,
+    /// the rest of a CJK one.
+    pub fn given(&self) -> Option<&str> {
+        if self.words.len() < 2 {
+            return None;
+        }
+        let w = if self.latin { self.words.first() } else { self.words.last() };
+        w.map(|w| &**w)
+    }
+}
+
+/// Common Chinese compound surnames (复姓): a name starting with one has a
+/// two-character surname.
+const COMPOUND_SURNAMES: &[&str] = &[
+    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒", "夏侯", "令狐",
+    "端木", "西门", "南宫", "独孤", "申屠", "闻人",
+];
+
+/// The words of a name that is a person's. A CJK name of 2–4 characters of
+/// a person record: surname (a compound one when listed) and given name.
+/// A Latin name (any record without a legal form: a person imported
+/// without `--kind` is stored as a company): its words, lower-cased, letters
+/// and digits only, when there are one to four of them. Anything else
+/// (a company, a long phrase) has no parts.
+pub fn name_parts(name: &str, person: bool, has_legal_form: bool) -> NameParts {
+    let folded = clean::text::fold_width(name);
+    if folded.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c)) {
+        let key = clean::person::key(&folded);
+        let n = key.chars().count();
+        if !person || !(2..=4).contains(&n) || !key.chars().all(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c)) {
+            return NameParts::default();
+        }
+        let split = COMPOUND_SURNAMES
+            .iter()
+            .find(|c| key.starts_with(**c) && n > 2)
+            .map_or_else(|| key.chars().next().map_or(0, char::len_utf8), |c| c.len());
+        let words: Box<[Box<str>]> = Box::new([key[..split].into(), key[split..].into()]);
+        return NameParts { words, latin: false };
+    }
+    if has_legal_form {
+        return NameParts::default();
+    }
+    let words: Vec<Box<str>> = folded
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | '-' | '/' | '_' | ';'))
+        .map(|w| w.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>())
+        .filter(|w| !w.is_empty())
+        .map(Into::into)
+        .collect();
+    if words.is_empty() || words.len() > 4 || !words.iter().all(|w| w.chars().any(char::is_alphabetic)) {
+        return NameParts::default();
+    }
+    NameParts { words: words.into_boxed_slice(), latin: true }
 }
 
 /// A value many records share (a city, a legal form, an industry code),
@@ -318,7 +401,8 @@ impl Record {
         let city = nonempty(&r.city).and_then(place);
         let address =
             nonempty(&r.address).map(street).filter(|s| !s.is_empty()).map(|s| bigrams(&s).into_boxed_slice());
-        let custom = custom
+        let custom_types = custom;
+        let custom: Box<[Option<CustomValue>]> = custom
             .iter()
             .map(|(name, ty)| {
                 let v = r.custom.iter().find(|(n, _)| n == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())?;
@@ -343,6 +427,36 @@ impl Record {
             })
             .collect();
         let brand_end = if person { 0 } else { clean::company::brand(&key).len() as u32 };
+        let parts = name_parts(&r.name, person, nonempty(&r.name_legal).is_some());
+        let address_key = nonempty(&r.address)
+            .map(|a| {
+                clean::text::fold_width(a)
+                    .chars()
+                    .filter(|c| c.is_alphanumeric())
+                    .flat_map(char::to_lowercase)
+                    .collect::<String>()
+            })
+            .filter(|s| !s.is_empty())
+            .map(|s| key_hash("address", &s));
+        let name_with = if parts.words.is_empty() {
+            Box::default()
+        } else {
+            let mut weak: Vec<u64> = Vec::new();
+            weak.extend(city.map(|c| key_hash("city", c)));
+            for (i, (v, (_, ty))) in custom.iter().zip(custom_types).enumerate() {
+                if let (Some(v), CustomType::Identifier | CustomType::Date) = (v, ty) {
+                    weak.extend(super::blocking::custom_value_hash(i, v));
+                }
+            }
+            let mut keys: Vec<u64> = Vec::new();
+            for w in parts.words.iter().filter(|w| w.chars().count() >= 2) {
+                let wh = super::blocking::part_hash(w);
+                keys.extend(weak.iter().map(|&v| key_hash("name_with", &format!("{wh}|{v}"))));
+            }
+            keys.sort_unstable();
+            keys.dedup();
+            keys.into_boxed_slice()
+        };
         Record {
             id: r.id,
             version: r.version,
@@ -368,6 +482,9 @@ impl Record {
             industry: nonempty(&r.industry_code).map(intern),
             first_contact: nonempty(&r.first_contact).and_then(days),
             custom,
+            parts,
+            address_key,
+            name_with,
         }
     }
 
@@ -409,6 +526,21 @@ mod tests {
         assert_eq!(place("广西南宁市"), place("南宁市"));
         assert_eq!(street("北京市海淀区中关村大街1号"), street("北京海淀区中关村大街1号"));
         assert_eq!(days("1970-01-02"), Some(1));
+    }
+
+    #[test]
+    fn name_parts_of_latin_and_cjk_people() {
+        let p = name_parts("Thomas  O'Keller", false, false);
+        assert_eq!((p.given(), p.surname(), p.latin), (Some("thomas"), Some("okeller"), true));
+        assert_eq!(name_parts("waller", false, false).surname(), Some("waller"));
+        assert_eq!(name_parts("waller", false, false).given(), None);
+        // A company's name has no parts.
+        assert!(name_parts("Acme Trading", false, true).words.is_empty());
+        assert!(name_parts("星辰科技", false, false).words.is_empty());
+        let c = name_parts("王小明", true, false);
+        assert_eq!((c.surname(), c.given(), c.latin), (Some("王"), Some("小明"), false));
+        let c = name_parts("欧阳娜娜", true, false);
+        assert_eq!((c.surname(), c.given()), (Some("欧阳"), Some("娜娜")));
     }
 
     #[test]

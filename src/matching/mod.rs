@@ -319,6 +319,8 @@ pub fn tf_hash(s: Shared) -> u64 {
         Shared::Contact(c) => blocking::contact_hash(c),
         Shared::Landline(h) | Shared::Email(h) | Shared::Domain(h) => h,
         Shared::Custom(i, t) => blocking::custom_hash(i, t),
+        Shared::CustomDate(i, d) => blocking::custom_hash(i, &d.to_string()),
+        Shared::Part(w) => blocking::part_hash(w),
     }
 }
 
@@ -384,7 +386,17 @@ pub fn learn(
         // name of a person blocked on its contact comparison too, so that
         // comparison is treated as unseen in such pairs (companies keep it).
         let masked: Vec<u8> = match (index_of(plan, CompKind::Contact), key.kind) {
-            (Some(c), KeyKind::Name | KeyKind::Brand | KeyKind::Pinyin) => {
+            (
+                Some(c),
+                KeyKind::Name
+                | KeyKind::Brand
+                | KeyKind::Pinyin
+                | KeyKind::NameSorted
+                | KeyKind::SurnameInitial
+                | KeyKind::Phonetic
+                | KeyKind::NameTypo
+                | KeyKind::NameWith,
+            ) => {
                 let mut v = Vec::with_capacity(used.len() * nc);
                 for &i in &used {
                     v.extend_from_slice(&levels[i * nc..(i + 1) * nc]);
