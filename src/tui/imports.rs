@@ -750,6 +750,7 @@ fn preview_lines(wb: &Workbench, path: &std::path::Path, opts: &ImportOptions) -
     for (i, c) in mapping.columns.iter().enumerate() {
         let is_key = mapping.key.as_deref() == Some(c.header.trim());
         let (target, tone) = match &c.target {
+            Some(t) if c.guessed && !c.explicit => (format!("→ {}", fit(&format!("{t}?"), 16)), Tone::Plain),
             Some(t) => (format!("→ {}", fit(t, 16)), Tone::Plain),
             None if is_key => (format!("→ {}", fit("record key", 16)), Tone::Plain),
             None => (format!("  {}", fit("(raw row only)", 16)), Tone::Dim),
@@ -765,6 +766,9 @@ fn preview_lines(wb: &Workbench, path: &std::path::Path, opts: &ImportOptions) -
             seg(format!("{target} "), tone),
             seg(sample.join(" | "), Tone::Dim),
         ]);
+    }
+    if mapping.columns.iter().any(|c| c.guessed && !c.explicit) {
+        lines.push(vec![seg("?: guessed from a word in the header: check it", Tone::Dim)]);
     }
     if mapping.key.is_none() {
         lines.push(vec![seg("record key: the data row number", Tone::Dim)]);
