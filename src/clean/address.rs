@@ -319,6 +319,11 @@ pub fn split_in(s: &str, context: Option<u32>) -> Split {
     out
 }
 
+/// How many levels a code names (1 province … 3 district).
+pub fn depth(code: u32) -> usize {
+    lineage(code).len()
+}
+
 /// `split_in` without a context.
 pub fn split(s: &str) -> Split {
     split_in(s, None)

@@ -60,6 +60,11 @@ pub const RULES: &[(&str, Severity, &str)] = &[
     ("status.allowed", Severity::Warning, "status is one of 潜在客户, 意向客户, 成交客户, 流失客户"),
     ("priority.allowed", Severity::Warning, "priority is 高, 中 or 低"),
     ("number.format", Severity::Warning, "a number field holds a plain decimal amount"),
+    (
+        "address.mismatch",
+        Severity::Warning,
+        "the address names a province or city other than the row's province / city / district columns",
+    ),
     ("name.format", Severity::Warning, "a name must contain letters, not only punctuation or a bare legal form"),
     (
         "industry.unknown",

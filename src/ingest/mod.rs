@@ -204,6 +204,7 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
             }
         }
     }
+    settle_address(&mut p);
     let has_detail = !p.phones.is_empty() || !p.emails.is_empty();
     for issue in finish_record(&mut p.customer, has_detail) {
         p.issues.push(RowIssue { column: None, issue });
@@ -230,6 +231,92 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
         });
     }
     p
+}
+
+/// Province, city and district as full official names (浙江 → 浙江省), the
+/// parts an address names filling those the row left empty, and the
+/// address written out as province + city + district + the rest. Values
+/// that name no Chinese division (`nsw`) are kept as given.
+fn settle_address(p: &mut RowPlan) {
+    use clean::address as a;
+    let mut code: Option<u32> = None;
+    let mut filled: Vec<Field> = Vec::new();
+    let set = |c: &mut Customer, f: Field, v: &str, overwrite: bool, filled: &mut Vec<Field>| {
+        if let Some(slot) = c.slot_mut(f) {
+            if overwrite || slot.is_none() {
+                if slot.is_none() {
+                    filled.push(f);
+                }
+                *slot = Some(v.to_string());
+            }
+        }
+    };
+    for field in [Field::Province, Field::City, Field::District] {
+        let Some(raw) = p.customer.get(field).map(str::to_string) else { continue };
+        let norm = a::normalize(&raw);
+        match a::parse_place(&norm, code) {
+            Some(places) if places.code.is_some_and(|c| code.is_none_or(|k| a::depth(c) >= a::depth(k))) => {
+                for (f, v) in
+                    [(Field::Province, places.province), (Field::City, places.city), (Field::District, places.district)]
+                {
+                    if let Some(v) = v {
+                        set(&mut p.customer, f, v, f == field, &mut filled);
+                    }
+                }
+                code = places.code;
+            }
+            _ => set(&mut p.customer, field, &norm, true, &mut filled),
+        }
+    }
+    if let Some(raw) = p.customer.address.clone() {
+        let norm = a::normalize(&raw);
+        let mut sp = a::split_in(&norm, code);
+        let mut consistent = true;
+        if sp.parts.is_empty() && code.is_some() {
+            let own = a::split(&norm);
+            if !own.parts.is_empty() {
+                // The address names another place than the columns: both
+                // are kept as written, and the row says so.
+                p.issues.push(RowIssue {
+                    column: None,
+                    issue: Issue::warning(
+                        "address.mismatch",
+                        Some(Field::Address),
+                        format!(
+                            "the address names {} but the province / city / district columns say {}",
+                            own.places().city.or(own.places().province).unwrap_or_default(),
+                            code.map(a::places_of).and_then(|x| x.city.or(x.province)).unwrap_or_default()
+                        ),
+                    ),
+                });
+                sp = own;
+                consistent = false;
+            }
+        }
+        let own = sp.places();
+        let at = match (own.code, code) {
+            (Some(o), Some(k)) if consistent => Some(if a::depth(o) >= a::depth(k) { o } else { k }),
+            (Some(o), _) => Some(o),
+            (None, k) => k,
+        };
+        if consistent {
+            for (f, v) in [(Field::Province, own.province), (Field::City, own.city), (Field::District, own.district)] {
+                if let Some(v) = v {
+                    set(&mut p.customer, f, v, false, &mut filled);
+                }
+            }
+        }
+        let written = match at {
+            Some(c) => a::compose(&a::places_of(c), &sp.rest),
+            None => norm,
+        };
+        p.customer.address = (!written.is_empty()).then_some(written);
+    }
+    for f in filled {
+        if !p.provided.contains(&f) {
+            p.provided.push(f);
+        }
+    }
 }
 
 /// Industry wordings repeat endlessly in a file; classifying one means
@@ -335,6 +422,36 @@ mod tests {
         assert_eq!(p.customer.mobile, None, "a bad value never reaches the golden record");
         let p = plan(&["客户名称", "备注"], &["", "只有备注"]);
         assert!(p.rejected());
+    }
+
+    #[test]
+    fn address_columns_and_address_settle() {
+        let h = ["客户名称", "手机", "省份", "城市", "详细地址"];
+        let p = plan(&h, &["星辰科技", "13812345678", "浙江", "宁波", "海曙区中山西路１００号"]);
+        assert_eq!(p.customer.province.as_deref(), Some("浙江省"));
+        assert_eq!(p.customer.city.as_deref(), Some("宁波市"));
+        assert_eq!(p.customer.district.as_deref(), Some("海曙区"), "the district comes from the address");
+        assert_eq!(p.customer.address.as_deref(), Some("浙江省宁波市海曙区中山西路100号"));
+        assert!(p.provided.contains(&Field::District));
+        // No city column: the city comes from the address; a municipality once.
+        let p = plan(&["客户名称", "手机", "地址"], &["星辰科技", "13812345678", "北京朝阳区建国路88号"]);
+        assert_eq!(
+            (p.customer.province.as_deref(), p.customer.city.as_deref(), p.customer.district.as_deref()),
+            (Some("北京市"), Some("北京市"), Some("朝阳区"))
+        );
+        assert_eq!(p.customer.address.as_deref(), Some("北京市朝阳区建国路88号"));
+        // A state that is not Chinese is kept as given, and so is its address.
+        let p = plan(&["客户名称", "手机", "state", "address"], &["Acme", "13812345678", "nsw", "12  Main St"]);
+        assert_eq!(p.customer.province.as_deref(), Some("nsw"));
+        assert_eq!(p.customer.address.as_deref(), Some("12 Main St"));
+        // 所在地区 holding province and city fills both.
+        let p = plan(&["客户名称", "手机", "所在地区"], &["星辰科技", "13812345678", "浙江省宁波市"]);
+        assert_eq!((p.customer.province.as_deref(), p.customer.city.as_deref()), (Some("浙江省"), Some("宁波市")));
+        // An address naming another province than the column: both kept, warned.
+        let p = plan(&["客户名称", "手机", "省份", "地址"], &["星辰科技", "13812345678", "浙江", "江苏省南京市玄武区"]);
+        assert_eq!(p.customer.province.as_deref(), Some("浙江省"));
+        assert_eq!(p.customer.address.as_deref(), Some("江苏省南京市玄武区"));
+        assert!(p.issues.iter().any(|i| i.issue.rule == "address.mismatch"));
     }
 
     #[test]

@@ -1405,7 +1405,11 @@ mod tests {
         assert!(app.overlay.is_some(), "another key in between asks again");
         press(&mut app, "<Esc>");
         assert!(app.overlay.is_none(), "the second Esc discards");
-        assert_eq!(stored(app.workbench(), N1).city.as_deref(), Some("北京"));
+        assert_eq!(
+            stored(app.workbench(), N1).city.as_deref(),
+            Some("北京市"),
+            "the city as stored: its full official name"
+        );
     }
 
     #[test]
