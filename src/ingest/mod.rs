@@ -51,6 +51,7 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
     let mut inter_summary: Vec<String> = Vec::new();
     let mut inter_by = None;
     let mut kind_given = false;
+    let mut person_hint = false;
     for input in inputs {
         let joined;
         let cell: &str = match input.columns.as_slice() {
@@ -124,6 +125,33 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
                     }
                 }
             }
+            // A name column's placeholder (个人, 无, N/A) names nobody: the
+            // row's person, if any, then comes from the contact column.
+            Target::Field(Field::Name) if is_placeholder(cell) => {
+                person_hint |= is_person_placeholder(cell);
+            }
+            Target::Field(Field::ContactName) if is_placeholder(cell) => {}
+            // A mobile column holding a landline or several numbers: each is
+            // sorted as for `phone`, none is lost, and the row says so.
+            Target::Field(Field::Mobile)
+                if !matches!(normalize_field(Field::Mobile, cell), Ok(Some(_)))
+                    && clean::phone::split_cell(cell).iter().any(|n| clean::phone::normalize(n).is_ok()) =>
+            {
+                for part in clean::phone::split_cell(cell) {
+                    match clean::phone::normalize(&part) {
+                        Ok(clean::phone::PhoneValue::Mobile(m)) => p.phones.push((PhoneKind::Mobile, m)),
+                        Ok(clean::phone::PhoneValue::Landline(l)) => {
+                            warn(Issue::warning(
+                                "mobile.format",
+                                Some(Field::Mobile),
+                                format!("`{}` is a landline: kept as the customer's landline", part.trim()),
+                            ));
+                            p.phones.push((PhoneKind::Landline, l));
+                        }
+                        Err(e) => warn(Issue::warning("mobile.format", Some(Field::Mobile), e)),
+                    }
+                }
+            }
             Target::Field(f) => match normalize_field(*f, cell) {
                 Ok(Some(v)) => {
                     match f {
@@ -194,6 +222,9 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
     if !kind_given {
         p.customer.kind = CustomerKind::parse(default_kind).unwrap_or_default();
     }
+    if person_hint && !kind_given {
+        p.customer.kind = CustomerKind::Person;
+    }
     // A row without a company name but with a person is a person customer.
     if p.customer.name.is_empty() {
         if let Some(contact) = p.customer.contact_name.clone() {
@@ -231,6 +262,47 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
         });
     }
     p
+}
+
+/// Words sheets put in a name cell to say there is no name. Compared
+/// after NFKC, case folding and trimming.
+const PLACEHOLDERS: &[&str] = &[
+    "个人",
+    "个人客户",
+    "散客",
+    "无",
+    "暂无",
+    "未知",
+    "不详",
+    "空",
+    "-",
+    "--",
+    "—",
+    "/",
+    "\\",
+    "n/a",
+    "na",
+    "none",
+    "null",
+    "unknown",
+    "?",
+    "？",
+    "0",
+];
+
+fn placeholder_fold(cell: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    cell.nfkc().collect::<String>().trim().to_lowercase()
+}
+
+fn is_placeholder(cell: &str) -> bool {
+    let f = placeholder_fold(cell);
+    PLACEHOLDERS.contains(&f.as_str())
+}
+
+/// 个人 / 个人客户 / 散客 say what the customer is: a person.
+fn is_person_placeholder(cell: &str) -> bool {
+    matches!(placeholder_fold(cell).as_str(), "个人" | "个人客户" | "散客")
 }
 
 /// Province, city and district as full official names (浙江 → 浙江省), the
@@ -452,6 +524,36 @@ mod tests {
         assert_eq!(p.customer.province.as_deref(), Some("浙江省"));
         assert_eq!(p.customer.address.as_deref(), Some("江苏省南京市玄武区"));
         assert!(p.issues.iter().any(|i| i.issue.rule == "address.mismatch"));
+    }
+
+    #[test]
+    fn mobile_column_with_landlines_and_several_numbers() {
+        let h = ["客户名称", "mobile"];
+        let m = Mapping::build(&h.map(String::from), None, &["mobile=mobile".into()], None).unwrap();
+        let plan = |cell: &str| plan_row(&m.inputs(), &["星辰科技".to_string(), cell.to_string()], "company");
+        let p = plan("010-62345678");
+        assert_eq!(p.customer.landline.as_deref(), Some("010-62345678"), "a landline in a mobile column is kept");
+        assert_eq!(p.customer.mobile, None);
+        assert!(p.issues.iter().any(|i| i.issue.rule == "mobile.format" && i.issue.message.contains("landline")));
+        let p = plan("13812345678/13912345678；0574-87654321");
+        assert_eq!(p.customer.mobile.as_deref(), Some("13812345678"));
+        assert_eq!(p.phones.len(), 3, "every number is kept: {:?}", p.phones);
+        let p = plan("13812345678");
+        assert!(p.issues.is_empty() && p.phones.len() == 1);
+        let p = plan("12345");
+        assert!(p.issues.iter().any(|i| i.issue.rule == "mobile.format"), "a bad value still warns");
+    }
+
+    #[test]
+    fn name_placeholders_are_not_names() {
+        for placeholder in ["个人", "个人客户", "无", "-", "N/A", "未知", "ｎ／ａ"] {
+            let p = plan(&["客户名称", "联系人", "手机"], &[placeholder, "王伟", "13812345678"]);
+            assert_eq!(p.customer.name, "王伟", "{placeholder}");
+            assert_eq!(p.customer.kind, CustomerKind::Person, "{placeholder}");
+        }
+        let p = plan(&["客户名称", "手机"], &["无", "13812345678"]);
+        assert_eq!(p.customer.name, "", "no name is invented");
+        assert!(!p.rejected(), "a phone still identifies the row");
     }
 
     #[test]
