@@ -108,7 +108,13 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
             // Several people in one cell: the first is the contact, the rest
             // become further contacts of the customer.
             Target::Field(Field::ContactName) => {
-                let mut people = cell.split([',', '，', '、', '/', ';', '；']).map(str::trim).filter(|s| !s.is_empty());
+                if is_placeholder(cell) {
+                    continue;
+                }
+                let mut people = cell
+                    .split([',', '，', '、', '/', ';', '；'])
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty() && !is_placeholder(s));
                 if let Some(first) = people.next() {
                     match normalize_field(Field::ContactName, first) {
                         Ok(Some(v)) => {
@@ -130,7 +136,6 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
             Target::Field(Field::Name) if is_placeholder(cell) => {
                 person_hint |= is_person_placeholder(cell);
             }
-            Target::Field(Field::ContactName) if is_placeholder(cell) => {}
             // A mobile column holding a landline or several numbers: each is
             // sorted as for `phone`, none is lost, and the row says so.
             Target::Field(Field::Mobile)
@@ -553,6 +558,8 @@ mod tests {
         }
         let p = plan(&["客户名称", "手机"], &["无", "13812345678"]);
         assert_eq!(p.customer.name, "", "no name is invented");
+        let p = plan(&["客户名称", "联系人", "手机"], &["星辰科技", "N/A", "13812345678"]);
+        assert_eq!((p.customer.contact_name.clone(), p.extra_contacts.len()), (None, 0), "nor a contact");
         assert!(!p.rejected(), "a phone still identifies the row");
     }
 
