@@ -230,6 +230,19 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
     if person_hint && !kind_given {
         p.customer.kind = CustomerKind::Person;
     }
+    // No kind column and no --kind: a person's name, or a date of birth,
+    // with no legal form makes a person.
+    if !kind_given && default_kind == AUTO_KIND && !p.customer.name.is_empty() {
+        let has_dob = p.custom.iter().any(|(name, ty, _)| *ty == "date" && is_birth_field(name));
+        let latin_parts = inputs.iter().any(|i| i.target == Target::Field(Field::Name) && i.columns.len() > 1);
+        let legal_form = clean::company::normalize(&p.customer.name).ok().and_then(|c| c.legal_form).is_some();
+        if !legal_form
+            && (clean::person::looks_like_person(&p.customer.name, latin_parts)
+                || has_dob && !clean::company::normalize(&p.customer.name).is_ok_and(|c| c.branch.is_some()))
+        {
+            p.customer.kind = CustomerKind::Person;
+        }
+    }
     // A row without a company name but with a person is a person customer.
     if p.customer.name.is_empty() {
         if let Some(contact) = p.customer.contact_name.clone() {
@@ -267,6 +280,17 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
         });
     }
     p
+}
+
+/// The default kind when neither a kind column nor `--kind` says: each row
+/// is a company unless it reads as a person (`plan_row`).
+pub const AUTO_KIND: &str = "auto";
+
+/// A custom date field holding a date of birth (`custom:dob:date`,
+/// `出生日期`).
+fn is_birth_field(name: &str) -> bool {
+    let n = mapping::fold(name);
+    n == "dob" || ["birth", "出生", "生日"].iter().any(|w| n.contains(w))
 }
 
 /// Words sheets put in a name cell to say there is no name. Compared
@@ -561,6 +585,35 @@ mod tests {
         let p = plan(&["客户名称", "联系人", "手机"], &["星辰科技", "N/A", "13812345678"]);
         assert_eq!((p.customer.contact_name.clone(), p.extra_contacts.len()), (None, 0), "nor a contact");
         assert!(!p.rejected(), "a phone still identifies the row");
+    }
+
+    #[test]
+    fn persons_recognised_without_kind() {
+        let h: Vec<String> =
+            ["given_name", "surname", "date_of_birth", "phone"].iter().map(|s| s.to_string()).collect();
+        let m = Mapping::build(&h, None, &["given_name+surname=name".into()], None).unwrap();
+        let cells: Vec<String> = ["john", "smith", "19560409", ""].iter().map(|s| s.to_string()).collect();
+        let p = plan_row(&m.inputs(), &cells, AUTO_KIND);
+        assert_eq!(p.customer.kind, CustomerKind::Person);
+        assert_eq!(p.customer.name, "john smith");
+        assert_eq!(p.custom, vec![("dob".to_string(), "date", "1956-04-09".to_string())], "YYYYMMDD is a date");
+        let auto = |headers: &[&str], cells: &[&str]| {
+            let h: Vec<String> = headers.iter().map(|s| s.to_string()).collect();
+            let m = Mapping::build(&h, None, &[], None).unwrap();
+            let c: Vec<String> = cells.iter().map(|s| s.to_string()).collect();
+            plan_row(&m.inputs(), &c, AUTO_KIND)
+        };
+        assert_eq!(auto(&["客户名称", "手机"], &["王伟", "13812345678"]).customer.kind, CustomerKind::Person);
+        assert_eq!(
+            auto(&["客户名称", "手机"], &["星辰科技有限公司", "13812345678"]).customer.kind,
+            CustomerKind::Company
+        );
+        assert_eq!(auto(&["客户名称", "手机"], &["星辰科技", "13812345678"]).customer.kind, CustomerKind::Company);
+        assert_eq!(auto(&["Account Name", "Phone"], &["Acme Pty", "13812345678"]).customer.kind, CustomerKind::Company);
+        let dob = auto(&["Name", "DOB", "Phone"], &["Madonna", "1958-08-16", "13812345678"]);
+        assert_eq!(dob.customer.kind, CustomerKind::Person, "a date of birth makes a person");
+        // An explicit kind is never second-guessed.
+        assert_eq!(plan(&["客户名称", "手机"], &["王伟", "13812345678"]).customer.kind, CustomerKind::Company);
     }
 
     #[test]
