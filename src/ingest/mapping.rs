@@ -427,6 +427,8 @@ const SYNONYMS: &[(&str, &[&str])] = &[
 /// applied but marked as a guess. Order matters, first match wins: what a
 /// value *is* (a phone, an e-mail, an address, a date of a kind) is a
 /// stronger sign than whose it is, so `联系人电话` is a phone, not a contact.
+/// Words every kind of record uses for itself (状态, 类型, 名称) are not
+/// here: `处理状态` is a ticket's state, not the customer's.
 const KEYWORDS: &[(&str, &str)] = &[
     ("邮箱", "email"),
     ("邮件", "email"),
@@ -480,8 +482,6 @@ const KEYWORDS: &[(&str, &str)] = &[
     ("渠道", "source_channel"),
     ("source", "source_channel"),
     ("channel", "source_channel"),
-    ("状态", "status"),
-    ("status", "status"),
     ("备注", "notes"),
     ("remark", "notes"),
     ("note", "notes"),
@@ -962,7 +962,10 @@ mod tests {
         ("跟进状态", Some("status"), true),
         ("客户阶段", Some("status"), true),
         ("销售阶段", Some("status"), true),
-        ("商机状态", Some("status"), false),
+        // Every record has a state of its own (a ticket's 处理状态): only
+        // a known spelling maps to the customer's status.
+        ("商机状态", None, false),
+        ("处理状态", None, false),
         ("联系人姓名", Some("contact_name"), true),
         ("姓名", Some("contact_name"), true),
         ("对接人", Some("contact_name"), true),
