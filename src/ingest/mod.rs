@@ -65,6 +65,17 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
         if cell.trim().is_empty() {
             continue;
         }
+        // `合同金额(万元)`: the header's unit applies to bare numbers.
+        let scaled;
+        let cell: &str = if input.target == Target::Field(Field::ContractAmount)
+            && input.label.contains('万')
+            && !cell.contains('万')
+        {
+            scaled = format!("{}万", cell.trim().trim_end_matches('元'));
+            &scaled
+        } else {
+            cell
+        };
         let target = &input.target;
         let column = Some(input.label.clone());
         let mut warn = |issue: Issue| p.issues.push(RowIssue { column: column.clone(), issue });
@@ -260,6 +271,14 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
     }
     if p.customer.contact_title.is_some() && !p.provided.contains(&Field::ContactTitle) {
         p.provided.push(Field::ContactTitle);
+    }
+    // A record written as `2024-04-20，与张总沟通…` (the template's 交往记录)
+    // carries its own date when no column does.
+    if inter_at.is_none() {
+        inter_at = inter_summary.first().and_then(|s| {
+            let head = s.trim_start().split([',', '，', '、', ';', '；', ':', '：', ' ', '\n']).next()?;
+            clean::date::normalize(head).ok()
+        });
     }
     if let Some(at) = inter_at {
         p.interaction = Some(Interaction {
@@ -614,6 +633,30 @@ mod tests {
         assert_eq!(dob.customer.kind, CustomerKind::Person, "a date of birth makes a person");
         // An explicit kind is never second-guessed.
         assert_eq!(plan(&["客户名称", "手机"], &["王伟", "13812345678"]).customer.kind, CustomerKind::Company);
+    }
+
+    #[test]
+    fn interaction_record_dated_in_its_text() {
+        let p = plan(
+            &["客户名称", "手机", "交往记录"],
+            &["星辰科技", "13812345678", "2024-04-20，与张总沟通服务器采购，预算50万"],
+        );
+        let i = p.interaction.expect("the record is an interaction");
+        assert_eq!(i.at, "2024-04-20");
+        assert!(i.summary.contains("服务器采购"));
+        let p = plan(&["客户名称", "手机", "交往记录"], &["星辰科技", "13812345678", "与张总沟通"]);
+        assert!(p.interaction.is_none());
+        assert!(p.warned(), "an undated record is kept in the raw row, and the row says so");
+    }
+
+    #[test]
+    fn amount_header_in_ten_thousands() {
+        let p = plan(&["客户名称", "手机", "合同金额（万元）"], &["星辰科技", "13812345678", "12.8"]);
+        assert_eq!(p.customer.contract_amount.as_deref(), Some("128000"));
+        let p = plan(&["客户名称", "手机", "合同金额(万元)"], &["星辰科技", "13812345678", "12.8万"]);
+        assert_eq!(p.customer.contract_amount.as_deref(), Some("128000"), "not scaled twice");
+        let p = plan(&["客户名称", "手机", "合同金额（元）"], &["星辰科技", "13812345678", "128000"]);
+        assert_eq!(p.customer.contract_amount.as_deref(), Some("128000"));
     }
 
     #[test]
