@@ -276,6 +276,15 @@ pub fn split_in(s: &str, context: Option<u32>) -> Split {
                     fits = vec![top];
                 }
             }
+            if fits.len() > 1 && ctx.is_empty() && deepest.is_none() {
+                // 海南 is 海南省 and 海南藏族自治州 (in 青海): with nothing
+                // read yet, the wider place is what a writer starts with.
+                let top = fits.iter().map(|p| p.level).min();
+                let wider: Vec<Part> = fits.iter().filter(|p| Some(p.level) == top).cloned().collect();
+                if wider.len() == 1 {
+                    fits = wider;
+                }
+            }
             if fits.len() > 1 {
                 // Several places of this name: one inside the context wins.
                 let deepest_ctx = ctx.last();
@@ -441,6 +450,7 @@ mod tests {
             ("河北省兰州市城关区", Some("河北省"), None, None, "兰州市城关区"),
             ("12 Main St", None, None, None, "12 Main St"),
             ("香港特别行政区中环", Some("香港特别行政区"), None, None, "中环"),
+            ("海南海口市龙华区", Some("海南省"), Some("海口市"), Some("龙华区"), ""),
             ("", None, None, None, ""),
         ];
         for (raw, prov, city, dist, rest) in cases {
