@@ -257,7 +257,12 @@ pub fn split_in(s: &str, context: Option<u32>) -> Split {
             let next = body[end..].chars().next();
             let fits: Vec<Part> = cands
                 .iter()
-                .filter(|(_, full)| *full || !next.is_some_and(|c| STREET_WORDS.contains(c)))
+                .filter(|(i, full)| {
+                    *full
+                        || !next.is_some_and(|c| STREET_WORDS.contains(c))
+                        // 唐山路南区: the street word begins a place inside.
+                        || names_place_inside(&body[end..], &part(*i))
+                })
                 .map(|(i, _)| part(*i))
                 .filter(|p| match &deepest {
                     Some(d) => p.level > d.level && inside(p.code, d),
@@ -333,6 +338,16 @@ pub fn depth(code: u32) -> usize {
     lineage(code).len()
 }
 
+/// Whether `s` starts with the full name of a division inside `within`.
+fn names_place_inside(s: &str, within: &Part) -> bool {
+    let t = table();
+    s.char_indices().map(|(i, c)| i + c.len_utf8()).take(t.longest).any(|end| {
+        t.names.get(&s[..end]).is_some_and(|c| {
+            c.iter().any(|(i, full)| *full && t.divs[*i].level > within.level && inside(t.divs[*i].code, within))
+        })
+    })
+}
+
 /// `split_in` without a context.
 pub fn split(s: &str) -> Split {
     split_in(s, None)
@@ -376,7 +391,21 @@ impl Split {
 /// A province, city or district column's value: its canonical name when the
 /// whole value names divisions (`浙江` → 浙江省, `浙江宁波` names a city
 /// too), else `None` (kept as given).
-pub fn parse_place(s: &str, context: Option<u32>) -> Option<Places> {
+pub fn parse_place(s: &str, context: Option<u32>, level: Level) -> Option<Places> {
+    // A column says which level it holds: 吉林 in a city column is 吉林市.
+    let t = table();
+    if let Some(cands) = t.names.get(s.trim()) {
+        let ctx = context.map(lineage).unwrap_or_default();
+        let at: Vec<u32> = cands
+            .iter()
+            .map(|(i, _)| &t.divs[*i])
+            .filter(|d| d.level == level && ctx.last().is_none_or(|c| inside(d.code, c)))
+            .map(|d| d.code)
+            .collect();
+        if let [code] = at.as_slice() {
+            return Some(places_of(*code));
+        }
+    }
     let sp = split_in(s, context);
     (!sp.parts.is_empty() && sp.rest.trim_matches(is_separator).is_empty()).then(|| sp.places())
 }
@@ -450,6 +479,7 @@ mod tests {
             ("河北省兰州市城关区", Some("河北省"), None, None, "兰州市城关区"),
             ("12 Main St", None, None, None, "12 Main St"),
             ("香港特别行政区中环", Some("香港特别行政区"), None, None, "中环"),
+            ("河北唐山路南区新华道", Some("河北省"), Some("唐山市"), Some("路南区"), "新华道"),
             ("海南海口市龙华区", Some("海南省"), Some("海口市"), Some("龙华区"), ""),
             ("", None, None, None, ""),
         ];
@@ -466,22 +496,25 @@ mod tests {
 
     #[test]
     fn address_columns_accept_short_forms_and_keep_foreign() {
-        assert_eq!(parse_place("浙江", None).unwrap().province, Some("浙江省"));
-        assert_eq!(parse_place("北京", None).unwrap().city, Some("北京市"));
-        let ningbo = parse_place("宁波", None).unwrap();
+        assert_eq!(parse_place("浙江", None, Level::Province).unwrap().province, Some("浙江省"));
+        assert_eq!(parse_place("北京", None, Level::City).unwrap().city, Some("北京市"));
+        let ningbo = parse_place("宁波", None, Level::City).unwrap();
         assert_eq!((ningbo.province, ningbo.city), (Some("浙江省"), Some("宁波市")));
-        assert_eq!(parse_place("nsw", None), None);
-        assert_eq!(parse_place("Sydney", None), None);
-        let zj = parse_place("浙江省", None).unwrap().code;
-        assert_eq!(parse_place("海曙区", zj).unwrap().district, Some("海曙区"));
-        let bj = parse_place("北京", None).unwrap().code;
-        assert_eq!(parse_place("朝阳区", bj).unwrap().city, Some("北京市"));
-        let jl = parse_place("吉林省", None).unwrap().code;
-        assert_eq!(parse_place("朝阳区", jl).unwrap().city, Some("长春市"), "吉林省 has one 朝阳区");
-        assert_eq!(parse_place("朝阳区", None), None, "北京 and 长春 both have one");
-        let cc = parse_place("长春", jl).unwrap().code;
-        assert_eq!(parse_place("朝阳区", cc).unwrap().city, Some("长春市"));
-        assert_eq!(parse_place("所在地区浙江", None), None);
+        assert_eq!(parse_place("nsw", None, Level::Province), None);
+        assert_eq!(parse_place("Sydney", None, Level::City), None);
+        let zj = parse_place("浙江省", None, Level::Province).unwrap().code;
+        assert_eq!(parse_place("海曙区", zj, Level::District).unwrap().district, Some("海曙区"));
+        let bj = parse_place("北京", None, Level::Province).unwrap().code;
+        assert_eq!(parse_place("朝阳区", bj, Level::District).unwrap().city, Some("北京市"));
+        let jl = parse_place("吉林省", None, Level::Province).unwrap().code;
+        assert_eq!(parse_place("朝阳区", jl, Level::District).unwrap().city, Some("长春市"), "吉林省 has one 朝阳区");
+        assert_eq!(parse_place("朝阳区", None, Level::District), None, "北京 and 长春 both have one");
+        let cc = parse_place("长春", jl, Level::City).unwrap().code;
+        assert_eq!(parse_place("朝阳区", cc, Level::District).unwrap().city, Some("长春市"));
+        let jl_city = parse_place("吉林", jl, Level::City).unwrap();
+        assert_eq!(jl_city.city, Some("吉林市"), "a city column's 吉林 is the city");
+        assert_eq!(parse_place("吉林", None, Level::Province).unwrap().city, None);
+        assert_eq!(parse_place("所在地区浙江", None, Level::Province), None);
     }
 
     #[test]

@@ -374,7 +374,12 @@ fn settle_address(p: &mut RowPlan) {
     for field in [Field::Province, Field::City, Field::District] {
         let Some(raw) = p.customer.get(field).map(str::to_string) else { continue };
         let norm = a::normalize(&raw);
-        match a::parse_place(&norm, code) {
+        let level = match field {
+            Field::Province => a::Level::Province,
+            Field::City => a::Level::City,
+            _ => a::Level::District,
+        };
+        match a::parse_place(&norm, code, level) {
             Some(places) if places.code.is_some_and(|c| code.is_none_or(|k| a::depth(c) >= a::depth(k))) => {
                 for (f, v) in
                     [(Field::Province, places.province), (Field::City, places.city), (Field::District, places.district)]
