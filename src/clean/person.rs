@@ -158,7 +158,7 @@ const LATIN_ORG_WORDS: &[&str] = &[
 /// Whether `name` reads as a person's name rather than an organisation's:
 /// a Chinese family name and a one- or two-character given name (three for
 /// a compound family name), or, when `latin_parts` (the name was joined
-/// from given-name and surname columns), two to four Latin words. Never
+/// from given-name and surname columns), one to four Latin words. Never
 /// when it holds a word of organisations.
 pub fn looks_like_person(name: &str, latin_parts: bool) -> bool {
     let n = fast2s::convert(&clean(name));
@@ -175,7 +175,9 @@ pub fn looks_like_person(name: &str, latin_parts: bool) -> bool {
         return false;
     }
     let words: Vec<String> = n.split_whitespace().map(|w| w.trim_matches(['.', ',']).to_lowercase()).collect();
-    (2..=4).contains(&words.len())
+    // Columns joined into a name are a person's name parts; one of them
+    // may be empty in a row (`charlie`).
+    (1..=4).contains(&words.len())
         && words.iter().all(|w| {
             !w.is_empty()
                 && w.chars().all(|c| c.is_alphabetic() || matches!(c, '\'' | '-'))
@@ -370,7 +372,8 @@ mod tests {
         assert!(!looks_like_person("John Smith", false), "a single Latin column says nothing by itself");
         assert!(!looks_like_person("Acme Trading Ltd", true));
         assert!(!looks_like_person("Smith & Sons", true));
-        assert!(!looks_like_person("Madonna", true));
+        assert!(looks_like_person("charlie", true), "a row whose surname cell is empty");
+        assert!(!looks_like_person("Madonna", false));
     }
 
     #[test]
