@@ -967,6 +967,27 @@ mod tests {
     }
 
     #[test]
+    fn the_preview_marks_a_guessed_mapping() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("模板.csv");
+        std::fs::write(
+            &path,
+            "客户名称,客户详细地址,跟进负责人,手机\n星辰科技有限公司,宁波海曙区中山西路100号,林峰,13800001111\n",
+        )
+        .unwrap();
+        let mut wb = Workbench::open(&dir.path().join("crm.db"), OpenMode::Create, "tester").unwrap();
+        clock(&mut wb);
+        let mut app = app_on(wb);
+        start_import(&mut app, &path, "template");
+        app.settle();
+        let s = screen(&app);
+        assert!(s.contains("→ address?"), "a word inside the header is a guess:\n{s}");
+        assert!(s.contains("→ owner ") && !s.contains("→ owner?"), "a known spelling is not:\n{s}");
+        assert!(s.contains("?: guessed from a word in the header"), "{s}");
+        insta::assert_snapshot!("imports_preview_guess", s);
+    }
+
+    #[test]
     fn an_import_started_here_previews_dry_runs_and_runs_in_the_background() {
         let dir = tempfile::tempdir().unwrap();
         let path = csv(dir.path(), "客户.csv", 20);
