@@ -306,6 +306,18 @@ pub fn split_in(s: &str, context: Option<u32>) -> Split {
             }
         }
         let Some((mut end, p)) = found else { break };
+        // 枣庄市中区 is 枣庄 + 市中区, not 枣庄市 + 中区: when nothing inside
+        // follows the longest name, a shorter name of the same place that
+        // is followed by one wins.
+        if p.level < Level::District && !names_place_inside(&body[end..], &p) {
+            let shorter = (1..end).rev().filter(|i| body.is_char_boundary(*i)).find(|&i| {
+                t.names.get(&body[..i]).is_some_and(|c| c.iter().any(|(j, _)| t.divs[*j].code == p.code))
+                    && names_place_inside(&body[i..], &p)
+            });
+            if let Some(cut) = shorter {
+                end = cut;
+            }
+        }
         end += body_at;
         // A municipality is its own city, and exports often say so twice
         // (北京市北京市朝阳区, 北京市市辖区): the repeat belongs to it.
@@ -480,6 +492,8 @@ mod tests {
             ("12 Main St", None, None, None, "12 Main St"),
             ("香港特别行政区中环", Some("香港特别行政区"), None, None, "中环"),
             ("河北唐山路南区新华道", Some("河北省"), Some("唐山市"), Some("路南区"), "新华道"),
+            ("山东枣庄市中区龙街", Some("山东省"), Some("枣庄市"), Some("市中区"), "龙街"),
+            ("山东枣庄市市中区龙街", Some("山东省"), Some("枣庄市"), Some("市中区"), "龙街"),
             ("海南海口市龙华区", Some("海南省"), Some("海口市"), Some("龙华区"), ""),
             ("", None, None, None, ""),
         ];
