@@ -570,10 +570,41 @@ pub fn guess(header: &str) -> Option<Guess> {
         return None;
     }
     let parse = |t: &str| Target::parse(t).expect("synonym targets are valid");
-    if let Some(t) = folded_synonyms().get(&h) {
-        return Some(Guess { target: parse(t), certain: true });
+    let plain = folded_synonyms().get(&h).map(|t| Guess { target: parse(t), certain: true }).or_else(|| {
+        KEYWORDS.iter().find(|(w, _)| h.contains(w)).map(|(_, t)| Guess { target: parse(t), certain: false })
+    });
+    // `联系人(手机)`: a note saying the column holds a phone or an e-mail
+    // says more than the words around it (whose number it is).
+    let note = fold(&bracketed(header));
+    let contact_detail = |g: &Guess| matches!(g.target, Target::Phone | Target::Field(crate::domain::Field::Email));
+    if !note.is_empty() && !plain.as_ref().is_some_and(contact_detail) {
+        let from_note = folded_synonyms()
+            .get(&note)
+            .copied()
+            .or_else(|| KEYWORDS.iter().find(|(w, _)| note.contains(w)).map(|(_, t)| *t))
+            .map(|t| Guess { target: parse(t), certain: false });
+        if let Some(g) = from_note.filter(contact_detail) {
+            return Some(g);
+        }
     }
-    KEYWORDS.iter().find(|(w, _)| h.contains(w)).map(|(_, t)| Guess { target: parse(t), certain: false })
+    plain
+}
+
+/// The text inside a header's brackets: `手机` of `联系人（手机）`.
+fn bracketed(h: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let mut out = String::new();
+    let mut depth = 0usize;
+    for c in h.nfkc() {
+        if "([{【〔《<「『".contains(c) {
+            depth += 1;
+        } else if ")]}】〕》>」』".contains(c) {
+            depth = depth.saturating_sub(1);
+        } else if depth > 0 {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Whether a header names the source's own record id (`客户编号`).
@@ -931,6 +962,9 @@ mod tests {
         ("联系电话(手机)", Some("phone"), true),
         ("联系电话（手机）", Some("phone"), true),
         ("联系电话【必填】", Some("phone"), true),
+        ("联系人(手机)", Some("phone"), false),
+        ("负责人（邮箱）", Some("email"), false),
+        ("联系人(必填)", Some("contact_name"), true),
         ("联系人电话", Some("phone"), true),
         ("联系人手机", Some("phone"), true),
         ("手机/电话", Some("phone"), true),
