@@ -247,8 +247,14 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
         let has_dob = p.custom.iter().any(|(name, ty, _)| *ty == "date" && is_birth_field(name));
         let latin_parts = inputs.iter().any(|i| i.target == Target::Field(Field::Name) && i.columns.len() > 1);
         let legal_form = clean::company::normalize(&p.customer.name).ok().and_then(|c| c.legal_form).is_some();
+        // A brand's short name can read as a person's (王老吉, 方太): a
+        // different contact person on the row says it is an organisation.
+        let other_contact = p.customer.contact_name.as_deref().is_some_and(|c| {
+            let c = clean::person::normalize(c).map(|n| n.name).unwrap_or_default();
+            !c.is_empty() && clean::person::key(&c) != clean::person::key(&p.customer.name)
+        });
         if !legal_form
-            && (clean::person::looks_like_person(&p.customer.name, latin_parts)
+            && (!other_contact && clean::person::looks_like_person(&p.customer.name, latin_parts)
                 || has_dob && !clean::company::normalize(&p.customer.name).is_ok_and(|c| c.branch.is_some()))
         {
             p.customer.kind = CustomerKind::Person;
@@ -633,6 +639,10 @@ mod tests {
             CustomerKind::Company
         );
         assert_eq!(auto(&["客户名称", "手机"], &["星辰科技", "13812345678"]).customer.kind, CustomerKind::Company);
+        let brand = auto(&["客户名称", "联系人", "手机"], &["王老吉", "李娜", "13812345678"]);
+        assert_eq!(brand.customer.kind, CustomerKind::Company, "another person is its contact");
+        let own = auto(&["客户名称", "联系人", "手机"], &["王伟", "王伟", "13812345678"]);
+        assert_eq!(own.customer.kind, CustomerKind::Person, "the contact is the customer");
         assert_eq!(auto(&["Account Name", "Phone"], &["Acme Pty", "13812345678"]).customer.kind, CustomerKind::Company);
         let dob = auto(&["Name", "DOB", "Phone"], &["Madonna", "1958-08-16", "13812345678"]);
         assert_eq!(dob.customer.kind, CustomerKind::Person, "a date of birth makes a person");
