@@ -6,8 +6,8 @@ county-level districts) that address splitting embeds.
 Source: the `adcodes.csv` shipped inside the PyPI package `cpca` (MIT), which
 is built from the National Bureau of Statistics' division codes. Run:
 
-    python3 tools/gen_gb2260.py            # downloads cpca==0.5.5 with pip
-    python3 tools/gen_gb2260.py adcodes.csv  # or from a copy of the file
+    python3 src/clean/gen_gb2260.py            # downloads cpca==0.5.5 with pip
+    python3 src/clean/gen_gb2260.py adcodes.csv  # or from a copy of the file
 
 Placeholders that are not places (市辖区, 县, 省直辖县级行政区划 …) are left
 out; the Rust side derives the level and parent of each entry from its code.
@@ -51,7 +51,7 @@ def main(argv):
             continue
         rows[code[:6]] = name
     with open(OUT, "w", encoding="utf-8", newline="\n") as f:
-        f.write(f"# GB/T 2260 divisions from cpca {VERSION} adcodes.csv; regenerate with tools/gen_gb2260.py\n")
+        f.write(f"# GB/T 2260 divisions from cpca {VERSION} adcodes.csv; regenerate with src/clean/gen_gb2260.py\n")
         for code in sorted(rows):
             f.write(f"{code}\t{rows[code]}\n")
     print(f"{len(rows)} divisions written to {OUT}")
