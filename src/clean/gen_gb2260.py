@@ -23,7 +23,7 @@ import tempfile
 import zipfile
 
 VERSION = "0.5.5"
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "clean", "gb2260.tsv")
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gb2260.tsv")
 
 
 def adcodes_text(argv):
