@@ -9,6 +9,7 @@
 #
 # SETS   febrl1,febrl2,febrl4,zh (default all)   TOOLS crmwb,splink,splink-ssn,rl
 # QUICK=1 zh with 300 entities, FEBRL unchanged    CRMWB binary (default: cargo build --release)
+# QUALITY_VENV an existing venv to use as is (default: build target/quality-venv)
 # DEVDATA directory for the generated sets (default target/quality-data)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +22,7 @@ devdata=${DEVDATA:-$root/target/quality-data}
 zh_entities=1000
 [ "${QUICK:-0}" = 1 ] && zh_entities=300
 
-if [ ! -x "$venv/bin/python" ] || [ ! -e "$venv/.ok" ]; then
+if [ -z "${QUALITY_VENV:-}" ] && { [ ! -x "$venv/bin/python" ] || [ ! -e "$venv/.ok" ]; }; then
   echo "building the Python environment in $venv" >&2
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --upgrade pip >&2
