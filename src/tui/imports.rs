@@ -11,6 +11,7 @@ use super::detail::{DLine, Seg, Tone};
 use super::form::Form;
 use super::jobs::{JobEvent, JobId};
 use super::keymap::Context;
+use super::nav::Spot;
 use super::pane::{Confirm, Cx, Effect, PaneId, Reply};
 use super::view::{clip, pane_block, scroll, Theme};
 use crate::display::{fit, sanitize, truncate, width};
@@ -154,6 +155,17 @@ impl ImportsPane {
             Some(_) => "Imports ⟳".into(),
             None => "Imports".into(),
         }
+    }
+
+    /// Where the user is in this pane, for the jump list.
+    pub fn spot(&self) -> Spot {
+        Spot::Imports { index: self.selected }
+    }
+
+    pub fn restore(&mut self, spot: &Spot, cx: &mut Cx) {
+        let Spot::Imports { index } = spot else { return };
+        self.selected = (*index).min(self.batches.len().saturating_sub(1));
+        self.follow(cx.area);
     }
 
     /// Re-reads what the pane shows (on first show and after data changes).
