@@ -144,7 +144,8 @@ interaction_at interaction_kind interaction_summary interaction_by custom:NAME:T
         /// Write the mapping used to a TOML file, to review or reuse.
         #[arg(long, value_name = "FILE")]
         save_mapping: Option<PathBuf>,
-        /// Customer type for rows that do not say: company or person.
+        /// Customer type for rows that do not say: company or person (default: a person when the name reads as a
+        /// person's or a date of birth is mapped, else a company).
         #[arg(long, value_name = "KIND")]
         kind: Option<String>,
         /// Interaction kind for rows that carry one (ticket, event, call…), default note.
