@@ -337,3 +337,58 @@ fn merge(v: &mut Vec<(u64, u32)>) {
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matching::{CustomType, InputRecord};
+
+    fn rec(name: &str, city: &str, dob: &str, addr: &str) -> Record {
+        let custom = [("postcode".to_string(), CustomType::Identifier), ("dob".to_string(), CustomType::Date)];
+        let n = crate::clean::company::normalize(name).unwrap();
+        Record::from_input(
+            &InputRecord {
+                name: n.full.clone(),
+                name_core: Some(n.core),
+                city: Some(city.into()),
+                address: Some(addr.into()),
+                custom: vec![("postcode".into(), "2530".into()), ("dob".into(), dob.into())],
+                ..Default::default()
+            },
+            &custom,
+        )
+    }
+
+    fn meet(kind: KeyKind, a: &Record, b: &Record) -> bool {
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        keys_of(kind, a, &mut x);
+        keys_of(kind, b, &mut y);
+        x.iter().any(|h| y.contains(h))
+    }
+
+    #[test]
+    fn person_name_keys_meet_swapped_abbreviated_and_misspelt_names() {
+        let base = rec("thomas keller", "dapto", "1970-03-12", "6 tullaroop street");
+        let swapped = rec("keller thomas", "bega", "1980-01-01", "1 other road");
+        assert!(meet(KeyKind::NameSorted, &base, &swapped));
+        assert!(!meet(KeyKind::Name, &base, &swapped));
+        assert!(meet(KeyKind::SurnameInitial, &base, &rec("t keller", "x", "1990-01-01", "y")));
+        assert!(meet(KeyKind::SurnameInitial, &base, &swapped));
+        assert!(meet(KeyKind::Phonetic, &rec("john smith", "a", "", ""), &rec("jon smyth", "b", "", "")));
+        // One typo in the name and one in the date: the typo key still meets.
+        let typo = rec("thomas kelker", "dapto", "1970-03-13", "6 tullaroop street");
+        assert!(meet(KeyKind::NameTypo, &base, &typo));
+        assert!(!meet(KeyKind::NameTypo, &base, &rec("thomas baker", "dapto", "1970-03-12", "")));
+        // Weak keys combined: surname + postcode, given name + date of birth.
+        let moved = rec("thomas kellar", "bega", "1970-03-12", "2 new street");
+        assert!(meet(KeyKind::NameWith, &base, &moved));
+        assert!(meet(KeyKind::Address, &base, &rec("t kelly", "x", "", "6 Tullaroop  Street")));
+        assert!(meet(KeyKind::Custom(1), &base, &rec("anna smith", "x", "1970-03-12", "")));
+        // A CJK company has no person-name keys.
+        let mut v = Vec::new();
+        for k in [KeyKind::NameSorted, KeyKind::SurnameInitial, KeyKind::Phonetic, KeyKind::NameTypo] {
+            keys_of(k, &rec("北京星辰科技有限公司", "北京", "", ""), &mut v);
+        }
+        assert!(v.is_empty());
+    }
+}

@@ -313,10 +313,8 @@ pub fn name_part_levels(a: &Record, b: &Record, lb: &LevelBounds) -> (u8, u8) {
             if ga != gb && ga == sb && sa == gb {
                 return (2, 0);
             }
-            let gl = match jw_rank(ga, gb, lb) {
-                4 if initial_of(ga, gb) => 6,
-                r => given(r),
-            };
+            // An initial is a level of its own, whatever its similarity.
+            let gl = if ga != gb && initial_of(ga, gb) { 6 } else { given(jw_rank(ga, gb, lb)) };
             (gl, 1 + jw_rank(sa, sb, lb))
         }
         (None, Some(g)) if sa == g => (1, 0),
@@ -667,6 +665,36 @@ mod tests {
         let dob = |v: &str| InputRecord { custom: vec![("生日".into(), v.into())], ..base() };
         assert_eq!(lvl(date_kind, dob("1990-01-01"), dob("1990-01-01")), "same");
         assert_eq!(lvl(date_kind, dob("1990-01-01"), base()), "missing");
+    }
+
+    #[test]
+    fn given_name_and_surname_levels_and_custom_date_levels() {
+        let person = |n: &str| InputRecord { name: n.into(), ..Default::default() };
+        let g = |a: &str, b: &str| lvl(CompKind::GivenName, person(a), person(b));
+        let s = |a: &str, b: &str| lvl(CompKind::Surname, person(a), person(b));
+        assert_eq!((g("thomas keller", "thomas keller"), s("thomas keller", "thomas keller")), ("exact", "exact"));
+        assert_eq!((g("thomas keller", "keller thomas"), s("thomas keller", "keller thomas")), ("swapped", "missing"));
+        assert_eq!(g("thomas keller", "t keller"), "initial");
+        assert_eq!(s("thomas keller", "thomas kellar"), "jw_high");
+        assert_eq!(s("thomas keller", "thomas green"), "different");
+        assert_eq!(g("martha keller", "marta keller"), "jw_high");
+        // A one-word name is compared with the word it equals.
+        assert_eq!((g("thomas", "thomas keller"), s("thomas", "thomas keller")), ("exact", "missing"));
+        assert_eq!((g("keller", "thomas keller"), s("keller", "thomas keller")), ("missing", "exact"));
+        // Parts take over from the whole name.
+        assert_eq!(lvl(CompKind::Name, person("thomas keller"), person("thomas keller")), "missing");
+        let date_kind = CompKind::Custom { index: 1, ty: CustomType::Date };
+        let dob = |v: &str| InputRecord { custom: vec![("生日".into(), v.into())], ..person("x") };
+        assert_eq!(lvl(date_kind, dob("1970-03-12"), dob("1970-03-12")), "same");
+        assert_eq!(lvl(date_kind, dob("1970-03-12"), dob("1970-08-12")), "typo");
+        assert_eq!(lvl(date_kind, dob("1970-03-12"), dob("1970-03-21")), "typo");
+        assert_eq!(lvl(date_kind, dob("1970-03-12"), dob("1970-12-03")), "day_month_swapped");
+        assert_eq!(lvl(date_kind, dob("1970-03-12"), dob("1970-04-02")), "near");
+        assert_eq!(lvl(date_kind, dob("1970-03-12"), dob("1970-11-30")), "within_year");
+        assert_eq!(lvl(date_kind, dob("1970-03-12"), dob("1985-06-30")), "different");
+        let id_kind = CompKind::Custom { index: 0, ty: CustomType::Identifier };
+        let id = |v: &str| InputRecord { custom: vec![("身份证号".into(), v.into())], ..person("x") };
+        assert_eq!(lvl(id_kind, id("2530"), id("2531")), "edit1");
     }
 
     #[test]
