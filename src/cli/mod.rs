@@ -363,7 +363,8 @@ crmwb import DIR/marketing.csv --source marketing --interaction-kind event")]
     },
     /// Find candidate duplicates: blocking, learned Fellegi–Sunter scores, clusters for review.
     #[command(long_about = "Find candidate duplicates. Blocking on mobile, landline, e-mail, core name, brand, \
-pinyin and contact + city; every candidate pair is scored with weights learned from this database (u from random \
+pinyin, contact + city, person-name parts (swapped, surname + initial, phonetic, one-edit typos, with city, \
+identifier or date), address and custom identifiers and dates; every candidate pair is scored with weights learned from this database (u from random \
 pairs, m by EM per blocking pass) and stored with its evidence; pairs at or above the review threshold \
 (default 0.5) are clustered for `crmwb queue`.\n\nIncremental: after the first run only customers created or \
 changed since are compared (with the last full run's model); --full re-learns and compares everything.")]
