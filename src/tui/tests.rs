@@ -671,3 +671,20 @@ fn finding_16_9_half_pages_in_every_list() {
     press(&mut app, "? <C-d>");
     assert!(matches!(app.overlay, Some(super::app::Overlay::Help { scroll }) if scroll > 0));
 }
+
+#[test]
+fn finding_16_9_a_ranked_filter_claims_no_sort_column() {
+    let mut app = app(80, 24);
+    assert!(screen(&app).contains("客户编号▲"));
+    press(&mut app, "/");
+    testkit::typ(&mut app, "测试客户");
+    app.settle();
+    let s = screen(&app);
+    assert!(s.contains("found"), "{s}");
+    assert!(!s.contains('▲') && !s.contains('▼'), "{s}");
+    insta::assert_snapshot!(s);
+    // Cleared, the sort order is back and says so.
+    press(&mut app, "<Esc>");
+    app.settle();
+    assert!(screen(&app).contains("客户编号▲"));
+}
