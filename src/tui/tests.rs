@@ -688,3 +688,19 @@ fn finding_16_9_a_ranked_filter_claims_no_sort_column() {
     app.settle();
     assert!(screen(&app).contains("客户编号▲"));
 }
+
+#[test]
+fn finding_16_3_a_confirmation_body_wraps_instead_of_being_cut() {
+    let mut app = app(80, 24);
+    let long = "无法合并：CRM2026-000106 已被合并到 CRM2026-000062，请先撤销那次合并 \
+                (merge 12, 2026-03-02 by tester); the survivor keeps every value, contact and source record.";
+    app.overlay = Some(super::app::Overlay::Confirm {
+        confirm: super::pane::Confirm { title: "Merge customers?".into(), body: vec![long.into()], tag: 0 },
+        owner: None,
+    });
+    let s = screen(&app);
+    // Every word of it on screen: the last one wrapped onto a line of its own.
+    assert!(s.contains("║record."), "{s}");
+    assert!(s.contains("请先撤销那次合并"), "{s}");
+    insta::assert_snapshot!(s);
+}
