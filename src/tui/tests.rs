@@ -614,3 +614,18 @@ fn a_query_matching_more_than_the_cap_keeps_only_the_best() {
     assert_eq!((app.customers.filter.matched, app.customers.ids.len()), (45, 5));
     assert!(screen(&app).contains("45 found, best 5 shown"), "{}", screen(&app));
 }
+
+#[test]
+fn finding_16_2_ctrl_o_returns_to_the_customer_row_and_detail_scroll() {
+    let mut app = app(80, 24);
+    press(&mut app, "G k k <Enter> j j j");
+    let (selected, offset, scroll) = (app.customers.selected, app.customers.offset, app.customers.detail_scroll);
+    assert!(selected > 10 && scroll == 3, "{selected} {scroll}");
+    press(&mut app, "3");
+    app.settle();
+    press(&mut app, "<C-o>");
+    assert_eq!(app.pane(), PaneId::Customers);
+    assert_eq!(app.focus(), Focus::Detail);
+    assert_eq!((app.customers.selected, app.customers.offset, app.customers.detail_scroll), (selected, offset, scroll));
+    insta::assert_snapshot!(screen(&app));
+}
