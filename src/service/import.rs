@@ -596,7 +596,21 @@ impl Workbench {
             chunk.finish(&tx, ctx)?;
             if let Some(e) = failure {
                 // What was read up to here is kept; the batch can be undone.
+                // The audit accounts for every committed row, failed or not.
                 imports::update_batch(&tx, batch_id, &counts, BatchStatus::Incomplete, Some(&ctx.now))?;
+                store::audit::append(
+                    &tx,
+                    &NewAudit {
+                        actor: &actor,
+                        action: if ctx.resumed { "import.resume" } else { "import" },
+                        entity: "import_batch",
+                        entity_id: Some(&batch_id.to_string()),
+                        customer_id: None,
+                        details: serde_json::json!({ "source": source, "status": BatchStatus::Incomplete.as_str(),
+                            "counts": counts, "error": e.to_string() }),
+                    },
+                    &ctx.now,
+                )?;
                 tx.commit()?;
                 return Err(e);
             }
