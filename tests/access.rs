@@ -648,3 +648,209 @@ fn corpus_speed() {
         }
     }
 }
+
+/// What `crmwb check` prints: its exit code, stdout, and the reported head.
+fn check(db: &Path, head: Option<&str>) -> (i32, String, String) {
+    let mut c = crmwb(db);
+    c.arg("check");
+    if let Some(h) = head {
+        c.args(["--audit-head", h]);
+    }
+    let out = c.output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let head = text
+        .lines()
+        .find_map(|l| l.strip_prefix("audit trail: "))
+        .and_then(|l| l.split("; head ").nth(1))
+        .unwrap_or_else(|| panic!("no audit head in: {text}"))
+        .to_string();
+    (out.status.code().unwrap(), text, head)
+}
+
+/// A writer of the file going round the triggers the way the finding did:
+/// through the erasure guard, an internal table.
+fn behind_the_triggers(db: &Path, sql: &str) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.execute_batch(&format!("INSERT INTO erasure_guard (open) VALUES (1); {sql}; DELETE FROM erasure_guard;"))
+        .unwrap();
+}
+
+#[test]
+fn finding_15_10_forged_audit_row_fails_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = setup(dir.path());
+    let (code, out, _) = check(&db, None);
+    assert_eq!(code, 0, "{out}");
+    // An entry rewritten to blame someone else.
+    behind_the_triggers(&db, "UPDATE audit_log SET actor = 'mallory' WHERE id = 2");
+    let (code, out, _) = check(&db, None);
+    assert_eq!(code, 4, "{out}");
+    assert!(out.contains("entry 2 was changed"), "{out}");
+
+    // An entry added from outside crmwb, no guard needed.
+    let dir = tempfile::tempdir().unwrap();
+    let db = setup(dir.path());
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute(
+        "INSERT INTO audit_log (at, actor, action, entity, details) VALUES ('2026-01-01T00:00:00Z', 'li', 'user.add', 'user', '{}')",
+        [],
+    )
+    .unwrap();
+    let id = conn.last_insert_rowid();
+    let (code, out, _) = check(&db, None);
+    assert_eq!(code, 4, "{out}");
+    assert!(out.contains(&format!("entry {id} was added outside crmwb")), "{out}");
+}
+
+#[test]
+fn finding_15_10_deleted_audit_row_fails_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = setup(dir.path());
+    behind_the_triggers(&db, "DELETE FROM audit_log WHERE id = 3");
+    let (code, out, _) = check(&db, None);
+    assert_eq!(code, 4, "{out}");
+    assert!(out.contains("entry 3 was deleted"), "{out}");
+}
+
+#[test]
+fn finding_15_10_changed_audit_row_fails_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = setup(dir.path());
+    // Details changed, and passed off as an erasure: no erasure lists it.
+    behind_the_triggers(&db, r#"UPDATE audit_log SET details = '{"erased":true}' WHERE id = 1"#);
+    let (code, out, _) = check(&db, None);
+    assert_eq!(code, 4, "{out}");
+    assert!(out.contains("entry 1 was changed"), "{out}");
+    // A seal rewritten needs the chain's triggers dropped, and still breaks
+    // the chain at that entry.
+    let dir = tempfile::tempdir().unwrap();
+    let db = setup(dir.path());
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch("DROP TRIGGER audit_chain_no_update; UPDATE audit_chain SET chain = zeroblob(32) WHERE id = 1")
+        .unwrap();
+    let (code, out, _) = check(&db, None);
+    assert_eq!(code, 4, "{out}");
+    assert!(out.contains("chain is broken at entry 1") && out.contains("audit_chain_no_update"), "{out}");
+}
+
+#[test]
+fn finding_15_10_lawful_erasure_keeps_check_ok() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = setup(dir.path());
+    let number = first_number(&db);
+    crmwb(&db).args(["customer", "edit", &number, "--set", "notes=改过的备注"]).assert().success();
+    let (_, _, head) = check(&db, None);
+    crmwb(&db).args(["erase", &number, "--reason", "PIPL 2026-7", "--yes"]).assert().success();
+    let (code, out, _) = check(&db, Some(&head));
+    assert_eq!(code, 0, "a lawful erasure broke the check: {out}");
+    // The erasure's entry lists what it blanked, and only that passes.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let listed: String =
+        conn.query_row("SELECT details FROM audit_log WHERE action = 'customer.erase'", [], |r| r.get(0)).unwrap();
+    let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    let blanked: Vec<i64> =
+        listed["blanked_audit_entries"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
+    assert!(!blanked.is_empty(), "{listed}");
+    let other: i64 = conn
+        .query_row(
+            &format!(
+                "SELECT min(id) FROM audit_log WHERE action <> 'customer.erase' AND id NOT IN ({})",
+                blanked.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+            ),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    behind_the_triggers(&db, &format!(r#"UPDATE audit_log SET details = '{{"erased":true}}' WHERE id = {other}"#));
+    let (code, out, _) = check(&db, None);
+    assert_eq!(code, 4, "{out}");
+    assert!(out.contains(&format!("entry {other} was changed")), "{out}");
+}
+
+#[test]
+fn finding_15_10_audit_head_matches_and_mismatches() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = setup(dir.path());
+    let (code, out, head) = check(&db, None);
+    assert_eq!(code, 0, "{out}");
+    // Later entries leave an earlier head in the trail.
+    crmwb(&db).args(["users", "add", "zhao", "--role", "service"]).assert().success();
+    let (code, out, later) = check(&db, Some(&head));
+    assert_eq!(code, 0, "{out}");
+    assert_ne!(later, head);
+    assert!(out.contains("contained"), "{out}");
+    // A head this trail never had.
+    let (id, _) = head.split_once(':').unwrap();
+    let (code, out, _) = check(&db, Some(&format!("{id}:{}", "ab".repeat(32))));
+    assert_eq!(code, 4, "{out}");
+    assert!(out.contains("is not in this trail"), "{out}");
+    // A consistent rewrite: the last entry and its seal deleted (triggers
+    // dropped), and crmwb writes a new entry in its place. The chain holds;
+    // only the head kept elsewhere tells.
+    let (last, _) = later.split_once(':').unwrap();
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(&format!(
+        "DROP TRIGGER audit_chain_no_delete; DELETE FROM audit_chain WHERE id = {last};
+         INSERT INTO erasure_guard (open) VALUES (1); DELETE FROM audit_log WHERE id = {last}; DELETE FROM erasure_guard;"
+    ))
+    .unwrap();
+    crmwb(&db).args(["users", "add", "qian", "--role", "service"]).assert().success();
+    let (code, out, rewritten) = check(&db, Some(&later));
+    assert_eq!(code, 4, "{out}");
+    assert!(rewritten.starts_with(&format!("{last}:")) && rewritten != later, "{rewritten} vs {later}");
+    assert!(out.contains("is not in this trail"), "{out}");
+    // Not a head at all: a clear error, not a check result.
+    crmwb(&db).args(["check", "--audit-head", "nonsense"]).assert().code(1).stderr(predicate::str::contains("ID:HEX"));
+}
+
+#[test]
+fn finding_15_10_restore_keeps_ids_and_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = setup(dir.path());
+    let bak = dir.path().join("backup.db");
+    crmwb(&db).args(["backup", bak.to_str().unwrap()]).assert().success();
+    crmwb(&db).args(["users", "add", "zhao", "--role", "service"]).assert().success();
+    let (_, _, head) = check(&db, None);
+    let top: i64 = head.split_once(':').unwrap().0.parse().unwrap();
+    crmwb(&db).args(["restore", bak.to_str().unwrap(), "--yes"]).assert().success();
+    // The entries written after the backup are still in the trail, with
+    // their ids, and the old head is still a head of it.
+    let (code, out, _) = check(&db, Some(&head));
+    assert_eq!(code, 0, "{out}");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (added, restore_id): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM audit_log WHERE action = 'user.add' AND entity_id = 'zhao'),
+                    (SELECT id FROM audit_log WHERE action = 'database.restore')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(added, 1, "the restored-over trail was dropped");
+    assert!(restore_id > top, "restore entry {restore_id} reuses an id up to {top}");
+
+    // A backup of another database: its trail is not a prefix of this one.
+    let other_dir = tempfile::tempdir().unwrap();
+    let other = setup(other_dir.path());
+    crmwb(&other).args(["users", "add", "sun", "--role", "service"]).assert().success();
+    let other_bak = dir.path().join("other.db");
+    crmwb(&other).args(["backup", other_bak.to_str().unwrap()]).assert().success();
+    let (_, _, before) = check(&db, None);
+    let before_top: i64 = before.split_once(':').unwrap().0.parse().unwrap();
+    crmwb(&db).args(["restore", other_bak.to_str().unwrap(), "--yes"]).assert().success();
+    let (code, out, after) = check(&db, Some(&before));
+    assert_eq!(code, 0, "the replaced head is not named by the restore: {out}");
+    let after_top: i64 = after.split_once(':').unwrap().0.parse().unwrap();
+    assert!(after_top > before_top, "ids reused: {after} after {before}");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let named: String =
+        conn.query_row("SELECT details FROM audit_log WHERE id = ?1", [after_top], |r| r.get(0)).unwrap();
+    assert!(named.contains(&before), "{named}");
+    // A backup whose trail was tampered with is not restored.
+    behind_the_triggers(&other_bak, "UPDATE audit_log SET actor = 'mallory' WHERE id = 2");
+    crmwb(&db)
+        .args(["restore", other_bak.to_str().unwrap(), "--yes"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("audit trail is broken"));
+}

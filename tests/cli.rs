@@ -451,3 +451,51 @@ fn finding_16_1_cli_search_is_the_workbench_search() {
     let out = crmwb(&db).args(["customers", "--search", "星辰"]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains(&c));
 }
+
+/// Issue 14, items 6 and 7 through the CLI: a template export's headers are
+/// recognised, a guess is applied and marked (dry run and import alike),
+/// the record key is suggested, and addresses are stored in full.
+#[test]
+fn import_recognises_template_headers_marks_guesses_and_settles_addresses() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let file = dir.path().join("template.csv");
+    std::fs::write(
+        &file,
+        "客户编号,客户名称,联系电话（手机）,客户地址,跟进负责人,客户所在省份,首次接触时间\n\
+         C1,星辰科技有限公司,138-1234-5678,宁波海曙区中山西路１００号,林峰,浙江,2024/3/5\n\
+         C2,个人,13912345678,北京朝阳区建国路88号,林峰,,20240306\n",
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    for dry in [true, false] {
+        let mut cmd = crmwb(&db);
+        cmd.args(["import", f, "--source", "t"]);
+        if dry {
+            cmd.arg("--dry-run");
+        }
+        let out = cmd.assert().success().get_output().stdout.clone();
+        let out = String::from_utf8_lossy(&out);
+        assert!(out.contains("客户地址") && out.contains("→ address\n"), "{out}");
+        assert!(out.contains("→ owner\n"), "跟进负责人 is a known spelling: {out}");
+        assert!(out.contains("→ province (guess"), "a word inside a header is a marked guess: {out}");
+        assert!(out.contains("use --key '客户编号'"), "{out}");
+    }
+    let list = json(&crmwb(&db).args(["customers", "--json"]).output().unwrap().stdout);
+    let show = |n: &serde_json::Value| {
+        json(&crmwb(&db).args(["customer", "show", n.as_str().unwrap(), "--json"]).output().unwrap().stdout)
+    };
+    let rows = list.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    let all: Vec<serde_json::Value> = rows.iter().map(|r| show(&r["number"])).collect();
+    let firm = all.iter().find(|c| c["name"] == "星辰科技有限公司").unwrap();
+    assert_eq!(
+        (&firm["province"], &firm["city"], &firm["district"], &firm["address"]),
+        (&"浙江省".into(), &"宁波市".into(), &"海曙区".into(), &"浙江省宁波市海曙区中山西路100号".into())
+    );
+    assert_eq!(firm["owner"], "林峰");
+    assert_eq!(firm["first_contact"], "2024-03-05");
+    let person = all.iter().find(|c| c["name"] != "星辰科技有限公司").unwrap();
+    assert_eq!(person["kind"], "person", "个人 is not a name but says what the customer is");
+    assert_eq!((&person["city"], &person["address"]), (&"北京市".into(), &"北京市朝阳区建国路88号".into()));
+}

@@ -233,7 +233,8 @@ fn approve_merges_drop_is_remembered_and_bulk_approval_runs_piped() {
     };
     let (a, b) = (show(&h01), show(&h14));
     assert_eq!(a["number"], b["number"]);
-    assert_eq!(a["address"], "北京海淀区知春路77号曜石大厦1101", "{a}");
+    // Stored written out in full (北京 → 北京市): H14 wrote no 室.
+    assert_eq!(a["address"], "北京市海淀区知春路77号曜石大厦1101", "{a}");
     // Approving the same cluster again is refused.
     assert!(!run(&f.db, &["review", "approve", &c.to_string()]).status.success());
     assert!(members.len() >= 2);

@@ -2,6 +2,7 @@
 //! Every function here is idempotent: normalising a normalised value
 //! returns it unchanged.
 
+pub mod address;
 pub mod company;
 pub mod date;
 pub mod email;

@@ -70,6 +70,121 @@ pub fn key(name: &str) -> String {
     }
 }
 
+/// The common Chinese family names (the top of the national surname
+/// ranking, which covers the great majority of people) and the compound
+/// ones still in use. Simplified; names are compared after fast2s.
+const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许邓韩冯曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付傅方邹熊白孟秦邱侯江尹薛闫阎段雷龙黎史陶贺毛郝顾龚邵万覃武钱戴严莫孔向常汤康易乔赖文施洪辛柯庄殷樊葛牛詹温鲁符祝凌骆";
+const COMPOUND_SURNAMES: &[&str] = &[
+    "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "司徒", "夏侯", "长孙", "宇文",
+    "轩辕", "端木", "独孤", "南宫", "西门",
+];
+/// Words of organisations: a name holding one is not a person's.
+const ORG_WORDS: &[&str] = &[
+    "公司",
+    "集团",
+    "企业",
+    "科技",
+    "贸易",
+    "商贸",
+    "实业",
+    "工作室",
+    "中心",
+    "商行",
+    "商店",
+    "门店",
+    "超市",
+    "酒店",
+    "餐厅",
+    "工厂",
+    "银行",
+    "医院",
+    "学校",
+    "大学",
+    "学院",
+    "研究",
+    "事务所",
+    "协会",
+    "基金",
+    "合作社",
+    "政府",
+    "机构",
+    "部门",
+    "厂",
+    "店",
+    "馆",
+    "所",
+    "局",
+    "社",
+    "院",
+];
+const LATIN_ORG_WORDS: &[&str] = &[
+    "ltd",
+    "limited",
+    "inc",
+    "incorporated",
+    "co",
+    "corp",
+    "corporation",
+    "company",
+    "llc",
+    "llp",
+    "plc",
+    "gmbh",
+    "ag",
+    "sa",
+    "bv",
+    "pty",
+    "group",
+    "holdings",
+    "bank",
+    "trust",
+    "university",
+    "school",
+    "hospital",
+    "services",
+    "solutions",
+    "trading",
+    "technologies",
+    "technology",
+    "systems",
+    "partners",
+    "associates",
+    "foundation",
+    "the",
+    "and",
+    "&",
+];
+
+/// Whether `name` reads as a person's name rather than an organisation's:
+/// a Chinese family name and a one- or two-character given name (three for
+/// a compound family name), or, when `latin_parts` (the name was joined
+/// from given-name and surname columns), one to four Latin words. Never
+/// when it holds a word of organisations.
+pub fn looks_like_person(name: &str, latin_parts: bool) -> bool {
+    let n = fast2s::convert(&clean(name));
+    if n.is_empty() || ORG_WORDS.iter().any(|w| n.contains(w)) {
+        return false;
+    }
+    let han: Vec<char> = n.chars().filter(|c| !matches!(c, '·' | '•')).collect();
+    if han.iter().all(|c| is_han(*c)) {
+        let len = han.len();
+        let compound = COMPOUND_SURNAMES.iter().any(|s| n.starts_with(s));
+        return (compound && (3..=4).contains(&len)) || (SURNAMES.contains(han[0]) && (2..=3).contains(&len));
+    }
+    if !latin_parts {
+        return false;
+    }
+    let words: Vec<String> = n.split_whitespace().map(|w| w.trim_matches(['.', ',']).to_lowercase()).collect();
+    // Columns joined into a name are a person's name parts; one of them
+    // may be empty in a row (`charlie`).
+    (1..=4).contains(&words.len())
+        && words.iter().all(|w| {
+            !w.is_empty()
+                && w.chars().all(|c| c.is_alphabetic() || matches!(c, '\'' | '-'))
+                && !LATIN_ORG_WORDS.contains(&w.as_str())
+        })
+}
+
 fn is_dquote(c: char) -> bool {
     matches!(c, '"' | '“' | '”' | '„' | '‟' | '「' | '」' | '『' | '』' | '〝' | '〞' | '〟')
 }
@@ -240,6 +355,25 @@ mod tests {
         for bad in ["", "  ", "***", "·", "“”"] {
             assert!(normalize(bad).is_err(), "{bad:?} should be refused");
         }
+    }
+
+    #[test]
+    fn persons_recognised() {
+        for name in ["王伟", "李娜", "欧阳娜娜", "陳大文", "张 伟", "司马相如"] {
+            assert!(looks_like_person(name, false), "{name}");
+        }
+        for name in
+            ["星辰科技", "华通科技有限公司", "王府井百货店", "北京星辰贸易有限公司", "王伟工作室", "王", "王小明明"]
+        {
+            assert!(!looks_like_person(name, false), "{name}");
+        }
+        assert!(looks_like_person("John Smith", true));
+        assert!(looks_like_person("mary-jane o'neil", true));
+        assert!(!looks_like_person("John Smith", false), "a single Latin column says nothing by itself");
+        assert!(!looks_like_person("Acme Trading Ltd", true));
+        assert!(!looks_like_person("Smith & Sons", true));
+        assert!(looks_like_person("charlie", true), "a row whose surname cell is empty");
+        assert!(!looks_like_person("Madonna", false));
     }
 
     #[test]

@@ -273,19 +273,29 @@ pub fn restore(cli: &Cli, file: &Path, yes: bool, out: &mut dyn Write) -> Result
 }
 
 /// Returns the exit code: 0 sound, 4 problems found.
-pub fn check(cli: &Cli, json: bool, out: &mut dyn Write) -> Result<i32> {
+pub fn check(cli: &Cli, json: bool, audit_head: Option<&str>, out: &mut dyn Write) -> Result<i32> {
     let wb = open(cli, OpenMode::Existing)?;
-    let report = wb.check()?;
+    let report = wb.check_audit_head(audit_head)?;
+    let trail = format!(
+        "audit trail: {} entries; head {}",
+        report.audit_entries,
+        report.audit_head.as_deref().unwrap_or("none (no entries yet)")
+    );
     if json {
         serde_json::to_writer_pretty(&mut *out, &report)?;
         writeln!(out)?;
     } else if report.problems.is_empty() {
         writeln!(out, "{}: ok (schema version {})", report.path, report.schema_version)?;
+        writeln!(out, "{trail}")?;
+        if audit_head.is_some() {
+            writeln!(out, "audit head given: contained in the trail")?;
+        }
     } else {
         writeln!(out, "{}: {} problems", report.path, report.problems.len())?;
         for p in &report.problems {
             writeln!(out, "  {}", sanitize(p))?;
         }
+        writeln!(out, "{trail}")?;
     }
     Ok(if report.problems.is_empty() { 0 } else { 4 })
 }

@@ -107,11 +107,14 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
-    /// Check the database: SQLite integrity, foreign keys, the audit log's protection.
-    /// Exit status 4 when problems are found.
+    /// Check the database: SQLite integrity, foreign keys, the audit log's protection and its hash chain.
+    /// Prints the audit trail's head (ID:HEX): keep it elsewhere. Exit status 4 when problems are found.
     Check {
         #[arg(long)]
         json: bool,
+        /// A head printed by an earlier check (ID:HEX): fail unless the trail still contains it.
+        #[arg(long, value_name = "ID:HEX")]
+        audit_head: Option<String>,
     },
     /// Import a CSV or XLSX export: every row is kept verbatim and becomes (or updates) a customer.
     #[command(long_about = "Import a CSV/TSV export (UTF-8 with or without BOM, GB18030/GBK, UTF-16; any delimiter) \
@@ -141,7 +144,8 @@ interaction_at interaction_kind interaction_summary interaction_by custom:NAME:T
         /// Write the mapping used to a TOML file, to review or reuse.
         #[arg(long, value_name = "FILE")]
         save_mapping: Option<PathBuf>,
-        /// Customer type for rows that do not say: company or person.
+        /// Customer type for rows that do not say: company or person (default: a person when the name reads as a
+        /// person's or a date of birth is mapped, else a company).
         #[arg(long, value_name = "KIND")]
         kind: Option<String>,
         /// Interaction kind for rows that carry one (ticket, event, call…), default note.
@@ -635,8 +639,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Some(Command::Erase { number, reason, yes }) => admin::erase(&cli, number, reason, *yes, &mut out)?,
         Some(Command::Backup { file }) => admin::backup(&cli, file, &mut out)?,
         Some(Command::Restore { file, yes }) => admin::restore(&cli, file, *yes, &mut out)?,
-        Some(Command::Check { json }) => {
-            let code = admin::check(&cli, *json, &mut out)?;
+        Some(Command::Check { json, audit_head }) => {
+            let code = admin::check(&cli, *json, audit_head.as_deref(), &mut out)?;
             out.flush()?;
             return Ok(code);
         }

@@ -22,9 +22,10 @@ pub fn print_mapping(out: &mut impl Write, m: &Mapping) -> Result<()> {
             None if is_key => "→ record key".into(),
             Some(t) => format!(
                 "→ {t}{}",
-                match (c.explicit, c.saved) {
-                    (true, true) => " (saved mapping)",
-                    (true, false) => " (--map)",
+                match (c.explicit, c.saved, c.guessed) {
+                    (true, true, _) => " (saved mapping)",
+                    (true, false, _) => " (--map)",
+                    (false, _, true) => " (guess: check it, or set it with --map)",
                     _ => "",
                 }
             ),
@@ -32,8 +33,17 @@ pub fn print_mapping(out: &mut impl Write, m: &Mapping) -> Result<()> {
         };
         writeln!(out, "  {} {target}", fit(&sanitize(&c.header), w))?;
     }
-    if m.key.is_none() {
-        writeln!(out, "  record key: data row number (use --key HEADER to name the source's own id column)")?;
+    match m.key_candidate() {
+        Some(k) if m.key.is_none() => writeln!(
+            out,
+            "  record key: data row number (`{}` looks like the source's own id: use --key '{}')",
+            sanitize(k),
+            sanitize(k)
+        )?,
+        _ if m.key.is_none() => {
+            writeln!(out, "  record key: data row number (use --key HEADER to name the source's own id column)")?
+        }
+        _ => {}
     }
     Ok(())
 }

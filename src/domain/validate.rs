@@ -60,6 +60,11 @@ pub const RULES: &[(&str, Severity, &str)] = &[
     ("status.allowed", Severity::Warning, "status is one of 潜在客户, 意向客户, 成交客户, 流失客户"),
     ("priority.allowed", Severity::Warning, "priority is 高, 中 or 低"),
     ("number.format", Severity::Warning, "a number field holds a plain decimal amount"),
+    (
+        "address.mismatch",
+        Severity::Warning,
+        "the address names a province or city other than the row's province / city / district columns",
+    ),
     ("name.format", Severity::Warning, "a name must contain letters, not only punctuation or a bare legal form"),
     (
         "industry.unknown",
@@ -161,6 +166,28 @@ pub fn normalize_field(field: Field, raw: &str) -> Result<Option<String>, Issue>
             Some((code, name)) => Ok(Some(if field == Field::Industry { name.to_string() } else { code.to_string() })),
             None => bad("industry.unknown", format!("`{t}` is not a GB/T 4754 industry section")),
         },
+        // Places by their full official names wherever they are entered
+        // (浙江 → 浙江省); a name the division table does not decide, or a
+        // foreign one (nsw), as written.
+        Field::Province | Field::City | Field::District => {
+            use clean::address::{normalize, parse_place, Level};
+            let s = normalize(t);
+            let level = match field {
+                Field::Province => Level::Province,
+                Field::City => Level::City,
+                _ => Level::District,
+            };
+            // A value naming several levels (浙江省宁波市, from 所在地区) is
+            // kept whole here: the importer spreads it over the fields.
+            let several = clean::address::split(&s).parts.len() > 1;
+            let official = parse_place(&s, None, level).filter(|_| !several).and_then(|p| match level {
+                Level::Province => p.province,
+                Level::City => p.city,
+                Level::District => p.district,
+            });
+            Ok(Some(official.map(str::to_string).unwrap_or(s)))
+        }
+        Field::Address => Ok(Some(clean::address::normalize(t))),
         Field::Name | Field::ContactName => {
             let s = clean::text::squeeze(&clean::text::fold_width(t));
             if !s.chars().any(char::is_alphanumeric) {
@@ -326,6 +353,11 @@ mod tests {
         assert_eq!(normalize_field(Field::Priority, "一般").unwrap(), Some("中".into()));
         assert_eq!(normalize_field(Field::Status, "丢单").unwrap(), Some("流失客户".into()));
         assert_eq!(normalize_field(Field::Name, "***").unwrap_err().rule, "name.format");
+        assert_eq!(normalize_field(Field::Province, "浙江"), Ok(Some("浙江省".into())));
+        assert_eq!(normalize_field(Field::City, "北京"), Ok(Some("北京市".into())));
+        assert_eq!(normalize_field(Field::Province, " nsw "), Ok(Some("nsw".into())));
+        assert_eq!(normalize_field(Field::District, "朝阳区"), Ok(Some("朝阳区".into())), "ambiguous: as written");
+        assert_eq!(normalize_field(Field::Address, "中山西路１００号"), Ok(Some("中山西路100号".into())));
     }
 
     #[test]

@@ -4,8 +4,10 @@
 use crate::domain::Target;
 use serde::{Deserialize, Serialize};
 
-/// Known header spellings per target. Compared after lower-casing and
-/// removing spaces, underscores, colons and brackets.
+/// Known header spellings per target: a header equal to one of these (after
+/// `fold`) is mapped with certainty. Written as users write them; `fold`
+/// is applied to both sides, so case, spacing, `_`/`-` and bracketed notes
+/// need no variants here.
 const SYNONYMS: &[(&str, &[&str])] = &[
     (
         "name",
@@ -18,30 +20,87 @@ const SYNONYMS: &[(&str, &[&str])] = &[
             "客户全称",
             "公司全称",
             "企业全称",
-            "name",
-            "公司",
+            "公司名",
             "企业名称",
             "单位名称",
+            "机构名称",
+            "组织名称",
+            "商户名称",
+            "门店名称",
+            "店铺名称",
+            "公司",
+            "企业",
             "单位",
             "名称",
+            "name",
             "company",
-            "companyname",
+            "company name",
             "customer",
-            "customername",
+            "customer name",
             "account",
-            "accountname",
+            "account name",
             "organization",
             "organisation",
+            "organization name",
+            "business name",
+            "client",
+            "client name",
         ],
     ),
-    ("kind", &["客户类型", "客户类别", "类型", "customertype", "type", "kind"]),
-    ("industry", &["行业", "所属行业", "行业类别", "行业分类", "industry", "sector"]),
-    ("industry_code", &["行业代码", "industrycode"]),
-    ("status", &["客户状态", "状态", "跟进状态", "customerstatus", "status", "stage"]),
+    ("kind", &["客户类型", "客户类别", "客户性质", "类型", "customer type", "account type", "type", "kind"]),
+    (
+        "industry",
+        &[
+            "行业",
+            "所属行业",
+            "所在行业",
+            "行业类别",
+            "行业分类",
+            "行业类型",
+            "行业名称",
+            "industry",
+            "sector",
+            "vertical",
+        ],
+    ),
+    ("industry_code", &["行业代码", "行业编码", "行业门类代码", "industry code"]),
+    (
+        "status",
+        &[
+            "客户状态",
+            "状态",
+            "跟进状态",
+            "客户阶段",
+            "销售阶段",
+            "客户生命周期",
+            "status",
+            "stage",
+            "customer status",
+            "account status",
+            "lead status",
+            "lifecycle stage",
+        ],
+    ),
     (
         "contact_name",
-        &["联系人", "联系人姓名", "姓名", "客户姓名", "contact", "contactname", "contactperson", "fullname"],
+        &[
+            "联系人",
+            "联系人姓名",
+            "联系人名称",
+            "姓名",
+            "客户姓名",
+            "对接人",
+            "联络人",
+            "主要联系人",
+            "首要联系人",
+            "contact",
+            "contact name",
+            "contact person",
+            "full name",
+            "primary contact",
+        ],
     ),
+    ("contact_title", &["职务", "职位", "联系人职务", "联系人职位", "头衔", "title", "job title", "position"]),
     (
         "phone",
         &[
@@ -50,38 +109,127 @@ const SYNONYMS: &[(&str, &[&str])] = &[
             "手机",
             "手机号",
             "手机号码",
+            "移动电话",
+            "联系手机",
             "座机",
+            "座机号码",
             "固话",
+            "固定电话",
             "办公电话",
+            "公司电话",
+            "单位电话",
             "联系方式",
             "电话号码",
+            "联系人电话",
+            "联系人手机",
+            "手机/电话",
+            "电话/手机",
             "mobile",
+            "mobile phone",
+            "mobile number",
             "phone",
             "tel",
             "telephone",
+            "cell",
             "cellphone",
-            "mobilephone",
-            "phonenumber",
+            "cell phone",
+            "phone number",
             "phones",
+            "contact number",
+            "work phone",
+            "office phone",
+            "business phone",
+            "home phone",
         ],
     ),
-    ("email", &["邮箱", "电子邮箱", "电子邮件", "邮件", "email", "e-mail", "mail", "emailaddress", "emails"]),
-    ("province", &["省份", "省", "所在省份", "province", "state"]),
-    ("city", &["城市", "所在城市", "市", "city"]),
-    ("district", &["区县", "区", "所在区县", "district", "county"]),
-    ("address", &["地址", "详细地址", "公司地址", "联系地址", "办公地址", "address", "streetaddress"]),
+    (
+        "email",
+        &[
+            "邮箱",
+            "电子邮箱",
+            "电子邮件",
+            "邮件",
+            "邮箱地址",
+            "联系邮箱",
+            "联系人邮箱",
+            "工作邮箱",
+            "email",
+            "mail",
+            "email address",
+            "emails",
+        ],
+    ),
+    (
+        "province",
+        &[
+            "省份",
+            "省",
+            "所在省份",
+            "所属省份",
+            "所在省",
+            "省/直辖市",
+            "省市",
+            "所在地区",
+            "所在省市",
+            "省市区",
+            "province",
+            "state",
+            "state/province",
+            "billing state",
+            "billing state/province",
+            "mailing state",
+            "shipping state",
+        ],
+    ),
+    ("city", &["城市", "所在城市", "所属城市", "市", "地市", "city", "billing city", "mailing city", "shipping city"]),
+    ("district", &["区县", "区", "县区", "区/县", "所在区县", "所属区县", "行政区", "district", "county"]),
+    (
+        "address",
+        &[
+            "地址",
+            "详细地址",
+            "公司地址",
+            "联系地址",
+            "办公地址",
+            "客户地址",
+            "通讯地址",
+            "通信地址",
+            "单位地址",
+            "注册地址",
+            "街道地址",
+            "所在地址",
+            "address",
+            "street address",
+            "street",
+            "billing street",
+            "billing address",
+            "mailing street",
+            "mailing address",
+            "shipping street",
+            "address line 1",
+        ],
+    ),
     (
         "first_contact",
         &[
             "首次接触日期",
             "首次接触时间",
             "首次联系日期",
+            "首次联系时间",
             "首次接触",
+            "初次接触日期",
             "创建日期",
             "录入日期",
-            "firstcontact",
-            "firstcontactdate",
-            "createddate",
+            "录入时间",
+            "建档日期",
+            "建档时间",
+            "登记日期",
+            "first contact",
+            "first contact date",
+            "created date",
+            "create date",
+            "date created",
+            "created on",
         ],
     ),
     (
@@ -92,25 +240,142 @@ const SYNONYMS: &[(&str, &[&str])] = &[
             "最近跟进时间",
             "最近跟进",
             "最后跟进时间",
-            "lastfollowup",
-            "lastcontact",
-            "lastcontactdate",
+            "最后跟进",
+            "上次跟进时间",
+            "上次跟进日期",
+            "最近联系时间",
+            "最后联系时间",
+            "最近联系日期",
+            "last followup",
+            "last follow up",
+            "last contact",
+            "last contact date",
+            "last activity",
+            "last activity date",
         ],
     ),
-    ("next_followup", &["下次跟进日期", "下次跟进时间", "计划跟进日期", "下次跟进", "nextfollowup", "nextcontactdate"]),
+    (
+        "next_followup",
+        &[
+            "下次跟进日期",
+            "下次跟进时间",
+            "计划跟进日期",
+            "下次跟进",
+            "下次联系时间",
+            "下次联系日期",
+            "下次回访时间",
+            "下次回访日期",
+            "next followup",
+            "next follow up",
+            "next contact date",
+            "next activity date",
+        ],
+    ),
     (
         "contract_expiry",
-        &["合同到期日", "合同到期日期", "到期日期", "合同到期", "contractexpiry", "expirydate", "renewaldate"],
+        &[
+            "合同到期日",
+            "合同到期日期",
+            "到期日期",
+            "合同到期",
+            "合同到期时间",
+            "合同截止日期",
+            "合同结束日期",
+            "到期日",
+            "contract expiry",
+            "expiry date",
+            "renewal date",
+            "contract end date",
+        ],
     ),
-    ("owner", &["负责人", "跟进人", "销售", "销售负责人", "客户经理", "归属人", "owner", "accountowner", "salesrep"]),
-    ("priority", &["需求优先级", "优先级", "重要程度", "priority"]),
-    ("needs", &["客户需求", "需求", "需求描述", "需求详情", "needs", "requirement", "requirements"]),
-    ("contract_no", &["合同编号", "合同号", "contractno", "contractnumber"]),
-    ("contract_signed", &["签约日期", "合同签订日期", "签订日期", "contractsigned", "signeddate"]),
-    ("contract_amount", &["合同金额", "签约金额", "成交金额", "contractamount", "amount", "dealamount"]),
-    ("decision_maker", &["决策人", "关键决策人", "decisionmaker"]),
-    ("source_channel", &["来源渠道", "客户来源", "渠道", "来源", "获客渠道", "channel", "source", "leadsource"]),
-    ("notes", &["备注", "说明", "remark", "remarks", "notes", "note", "comment", "comments"]),
+    (
+        "owner",
+        &[
+            "负责人",
+            "跟进人",
+            "跟进负责人",
+            "销售",
+            "销售负责人",
+            "客户经理",
+            "归属人",
+            "归属销售",
+            "所属销售",
+            "销售代表",
+            "销售人员",
+            "业务员",
+            "业务负责人",
+            "客户负责人",
+            "负责销售",
+            "跟单员",
+            "客户所有人",
+            "所有人",
+            "owner",
+            "account owner",
+            "sales rep",
+            "salesperson",
+            "account manager",
+            "lead owner",
+            "assigned to",
+        ],
+    ),
+    ("priority", &["需求优先级", "优先级", "重要程度", "重要性", "紧急程度", "priority"]),
+    (
+        "needs",
+        &[
+            "客户需求",
+            "需求",
+            "需求描述",
+            "需求详情",
+            "需求内容",
+            "需求说明",
+            "意向产品",
+            "needs",
+            "need",
+            "requirement",
+            "requirements",
+        ],
+    ),
+    ("contract_no", &["合同编号", "合同号", "合同号码", "contract no", "contract number", "contract id"]),
+    (
+        "contract_signed",
+        &[
+            "签约日期",
+            "签约时间",
+            "合同签订日期",
+            "签订日期",
+            "成交日期",
+            "contract signed",
+            "signed date",
+            "contract date",
+        ],
+    ),
+    (
+        "contract_amount",
+        &["合同金额", "签约金额", "成交金额", "合同额", "contract amount", "amount", "deal amount", "deal value"],
+    ),
+    ("decision_maker", &["决策人", "关键决策人", "决策者", "拍板人", "decision maker"]),
+    (
+        "source_channel",
+        &[
+            "来源渠道",
+            "客户来源",
+            "渠道",
+            "来源",
+            "获客渠道",
+            "线索来源",
+            "渠道来源",
+            "客户渠道",
+            "信息来源",
+            "channel",
+            "source",
+            "lead source",
+            "acquisition channel",
+        ],
+    ),
+    (
+        "notes",
+        &["备注", "备注信息", "说明", "附注", "remark", "remarks", "notes", "note", "comment", "comments", "memo"],
+    ),
     (
         "interaction_at",
         &[
@@ -119,37 +384,233 @@ const SYNONYMS: &[(&str, &[&str])] = &[
             "报名日期",
             "工单时间",
             "提交时间",
+            "跟进日期",
+            "沟通日期",
+            "拜访日期",
+            "sign up date",
+            "sign up time",
             "signupdate",
-            "signuptime",
-            "registrationdate",
-            "ticketdate",
+            "registration date",
+            "ticket date",
         ],
     ),
     (
         "interaction_summary",
-        &["问题描述", "工单描述", "工单内容", "活动名称", "活动", "event", "eventname", "issue", "description"],
+        &[
+            "问题描述",
+            "工单描述",
+            "工单内容",
+            "活动名称",
+            "活动",
+            "交往记录",
+            "跟进记录",
+            "沟通记录",
+            "跟进内容",
+            "联系记录",
+            "拜访记录",
+            "event",
+            "event name",
+            "issue",
+            "description",
+        ],
     ),
     ("interaction_by", &["处理人", "受理人", "客服", "handler", "agent"]),
+    (
+        "custom:postcode:identifier",
+        &["邮编", "邮政编码", "postcode", "post code", "zip", "zip code", "postal code", "billing zip/postal code"],
+    ),
+    ("custom:dob:date", &["出生日期", "生日", "出生年月日", "date of birth", "dob", "birth date", "birthday"]),
 ];
 
-fn fold(h: &str) -> String {
-    crate::clean::text::fold_width(h)
-        .to_lowercase()
-        .chars()
-        .filter(|c| !c.is_whitespace() && !"_:：()（）*".contains(*c))
-        .collect()
+/// Words that make a header likely to mean a target when no spelling
+/// above matches it exactly: `跟进负责人` holds `负责人`. A match here is
+/// applied but marked as a guess. Order matters, first match wins: what a
+/// value *is* (a phone, an e-mail, an address, a date of a kind) is a
+/// stronger sign than whose it is, so `联系人电话` is a phone, not a contact.
+/// Words every kind of record uses for itself (状态, 类型, 名称) are not
+/// here: `处理状态` is a ticket's state, not the customer's.
+const KEYWORDS: &[(&str, &str)] = &[
+    ("邮箱", "email"),
+    ("邮件", "email"),
+    ("email", "email"),
+    ("手机", "phone"),
+    ("电话", "phone"),
+    ("座机", "phone"),
+    ("固话", "phone"),
+    ("phone", "phone"),
+    ("mobile", "phone"),
+    ("邮编", "custom:postcode:identifier"),
+    ("postcode", "custom:postcode:identifier"),
+    ("postalcode", "custom:postcode:identifier"),
+    ("地址", "address"),
+    ("address", "address"),
+    ("street", "address"),
+    ("出生", "custom:dob:date"),
+    ("birth", "custom:dob:date"),
+    ("下次", "next_followup"),
+    ("nextfollow", "next_followup"),
+    ("到期", "contract_expiry"),
+    ("expir", "contract_expiry"),
+    ("最近跟进", "last_followup"),
+    ("最后跟进", "last_followup"),
+    ("上次跟进", "last_followup"),
+    ("lastactivity", "last_followup"),
+    ("lastcontact", "last_followup"),
+    ("首次", "first_contact"),
+    ("初次", "first_contact"),
+    ("created", "first_contact"),
+    ("金额", "contract_amount"),
+    ("amount", "contract_amount"),
+    ("合同编号", "contract_no"),
+    ("签约", "contract_signed"),
+    ("签订", "contract_signed"),
+    ("省份", "province"),
+    ("城市", "city"),
+    ("区县", "district"),
+    ("负责人", "owner"),
+    ("跟进人", "owner"),
+    ("业务员", "owner"),
+    ("客户经理", "owner"),
+    ("owner", "owner"),
+    ("决策", "decision_maker"),
+    ("行业", "industry"),
+    ("industry", "industry"),
+    ("优先级", "priority"),
+    ("priority", "priority"),
+    ("需求", "needs"),
+    ("来源", "source_channel"),
+    ("渠道", "source_channel"),
+    ("source", "source_channel"),
+    ("channel", "source_channel"),
+    ("备注", "notes"),
+    ("remark", "notes"),
+    ("note", "notes"),
+    ("comment", "notes"),
+    ("职务", "contact_title"),
+    ("职位", "contact_title"),
+    ("联系人", "contact_name"),
+    ("姓名", "contact_name"),
+    ("公司名", "name"),
+    ("客户名", "name"),
+    ("企业名", "name"),
+    ("单位名", "name"),
+    ("company", "name"),
+    ("accountname", "name"),
+];
+
+/// Headers that name the source's own record id: never a target (customer
+/// numbers are assigned), but the printed mapping suggests `--key` for them.
+const KEY_HEADERS: &[&str] = &[
+    "客户编号",
+    "客户编码",
+    "客户id",
+    "客户代码",
+    "客户号",
+    "编号",
+    "customer id",
+    "customer number",
+    "account id",
+    "account number",
+    "id",
+    "rec id",
+    "record id",
+];
+
+/// Folds a header for comparison: NFKC (full-width letters, `（）`), lower
+/// case, bracketed notes dropped (`联系电话(手机)`, `金额【元】`) unless
+/// nothing else is left, and no whitespace or separators (`_ - . : / *`).
+pub fn fold(h: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let s: String = h.nfkc().flat_map(char::to_lowercase).collect();
+    let keep = |c: &char| !c.is_whitespace() && !"_-.:*#/\\|、·'\"".contains(*c);
+    let mut outside = String::new();
+    let mut depth = 0usize;
+    for c in s.chars() {
+        if "([{【〔《<「『".contains(c) {
+            depth += 1;
+        } else if ")]}】〕》>」』".contains(c) {
+            depth = depth.saturating_sub(1);
+        } else if depth == 0 {
+            outside.push(c);
+        }
+    }
+    let outside: String = outside.chars().filter(keep).collect();
+    if !outside.is_empty() {
+        return outside;
+    }
+    s.chars().filter(|c| keep(c) && !"()[]{}【】〔〕《》<>「」『』".contains(*c)).collect()
+}
+
+/// The automatic guess for one header: the target and whether it is
+/// certain (a known spelling) or a guess (a known word inside it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Guess {
+    pub target: Target,
+    pub certain: bool,
+}
+
+fn folded_synonyms() -> &'static std::collections::HashMap<String, &'static str> {
+    static M: std::sync::OnceLock<std::collections::HashMap<String, &'static str>> = std::sync::OnceLock::new();
+    M.get_or_init(|| {
+        let mut m = std::collections::HashMap::new();
+        for (target, words) in SYNONYMS {
+            for w in *words {
+                // The first target listing a spelling keeps it.
+                m.entry(fold(w)).or_insert(*target);
+            }
+        }
+        m
+    })
 }
 
 /// The automatic guess for one header, if any.
-pub fn guess(header: &str) -> Option<Target> {
+pub fn guess(header: &str) -> Option<Guess> {
     let h = fold(header);
     if h.is_empty() {
         return None;
     }
-    SYNONYMS
-        .iter()
-        .find(|(_, words)| words.iter().any(|w| fold(w) == h))
-        .map(|(target, _)| Target::parse(target).expect("synonym targets are valid"))
+    let parse = |t: &str| Target::parse(t).expect("synonym targets are valid");
+    let plain = folded_synonyms().get(&h).map(|t| Guess { target: parse(t), certain: true }).or_else(|| {
+        KEYWORDS.iter().find(|(w, _)| h.contains(w)).map(|(_, t)| Guess { target: parse(t), certain: false })
+    });
+    // `联系人(手机)`: a note saying the column holds a phone or an e-mail
+    // says more than the words around it (whose number it is).
+    let note = fold(&bracketed(header));
+    let contact_detail = |g: &Guess| matches!(g.target, Target::Phone | Target::Field(crate::domain::Field::Email));
+    if !note.is_empty() && !plain.as_ref().is_some_and(contact_detail) {
+        let from_note = folded_synonyms()
+            .get(&note)
+            .copied()
+            .or_else(|| KEYWORDS.iter().find(|(w, _)| note.contains(w)).map(|(_, t)| *t))
+            .map(|t| Guess { target: parse(t), certain: false });
+        if let Some(g) = from_note.filter(contact_detail) {
+            return Some(g);
+        }
+    }
+    plain
+}
+
+/// The text inside a header's brackets: `手机` of `联系人（手机）`.
+fn bracketed(h: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let mut out = String::new();
+    let mut depth = 0usize;
+    for c in h.nfkc() {
+        if "([{【〔《<「『".contains(c) {
+            depth += 1;
+        } else if ")]}】〕》>」』".contains(c) {
+            depth = depth.saturating_sub(1);
+        } else if depth > 0 {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Whether a header names the source's own record id (`客户编号`).
+pub fn is_key_header(header: &str) -> bool {
+    let h = fold(header);
+    !h.is_empty() && KEY_HEADERS.iter().any(|k| fold(k) == h)
 }
 
 /// One column's role in an import.
@@ -163,6 +624,10 @@ pub struct ColumnMap {
     /// Chosen in a saved or remembered mapping rather than on the command line.
     #[serde(default)]
     pub saved: bool,
+    /// Guessed from a word inside the header rather than a known spelling:
+    /// applied, but shown as a guess so the user checks it.
+    #[serde(default)]
+    pub guessed: bool,
 }
 
 /// Several columns feeding one field, joined in the order written.
@@ -240,7 +705,16 @@ impl Mapping {
     ) -> Result<Mapping, String> {
         let mut columns: Vec<ColumnMap> = headers
             .iter()
-            .map(|h| ColumnMap { header: h.clone(), target: guess(h).map(|t| t.name()), explicit: false, saved: false })
+            .map(|h| {
+                let g = guess(h);
+                ColumnMap {
+                    header: h.clone(),
+                    guessed: g.as_ref().is_some_and(|g| !g.certain),
+                    target: g.map(|g| g.target.name()),
+                    explicit: false,
+                    saved: false,
+                }
+            })
             .collect();
         let mut joins: Vec<JoinMap> = Vec::new();
         let cols = |spec: &str| -> Result<Vec<usize>, String> {
@@ -264,12 +738,14 @@ impl Mapping {
                     columns[*i].target = None;
                     columns[*i].explicit = true;
                     columns[*i].saved = saved;
+                    columns[*i].guessed = false;
                 }
                 joins.push(JoinMap { columns: idx.iter().map(|i| headers[*i].clone()).collect(), target: t });
             } else {
                 columns[idx[0]].target = parsed;
                 columns[idx[0]].explicit = true;
                 columns[idx[0]].saved = saved;
+                columns[idx[0]].guessed = false;
             }
             Ok(())
         };
@@ -291,17 +767,21 @@ impl Mapping {
             apply(spec, target, &mut columns, false).map_err(|e| format!("--map `{o}`: {e}"))?;
         }
         // The first column guessed for a single-valued field wins; later
-        // guesses would silently overwrite it. Explicit choices always stand.
+        // guesses would silently overwrite it. Explicit choices always stand,
+        // and a known spelling goes before a guess from a word in a header.
         let mut seen: std::collections::HashSet<String> = columns
             .iter()
             .filter(|c| c.explicit)
             .filter_map(|c| c.target.clone())
             .chain(joins.iter().map(|j| j.target.clone()))
             .collect();
-        for c in &mut columns {
-            if let Some(t) = &c.target {
-                if !c.explicit && t != "phone" && !t.starts_with("interaction_summary") && !seen.insert(t.clone()) {
-                    c.target = None;
+        for pass_guessed in [false, true] {
+            for c in columns.iter_mut().filter(|c| !c.explicit && c.guessed == pass_guessed) {
+                if let Some(t) = &c.target {
+                    if t != "phone" && !t.starts_with("interaction_summary") && !seen.insert(t.clone()) {
+                        c.target = None;
+                        c.guessed = false;
+                    }
                 }
             }
         }
@@ -338,6 +818,15 @@ impl Mapping {
             out.push(MappedInput { columns: idx, target: t, label: j.columns.join("+") });
         }
         out
+    }
+
+    /// A column that looks like the source's own record id, when no key
+    /// was named: the printed mapping suggests `--key` for it.
+    pub fn key_candidate(&self) -> Option<&str> {
+        if self.key.is_some() {
+            return None;
+        }
+        self.columns.iter().find(|c| c.target.is_none() && is_key_header(&c.header)).map(|c| c.header.as_str())
     }
 
     pub fn key_index(&self) -> Option<usize> {
@@ -385,15 +874,308 @@ pub fn is_cjk(c: char) -> bool {
 mod tests {
     use super::*;
 
+    fn target(h: &str) -> Option<Target> {
+        guess(h).map(|g| g.target)
+    }
+
     #[test]
     fn guesses_common_headers() {
         use crate::domain::Field;
-        assert_eq!(guess("客户名称"), Some(Target::Field(Field::Name)));
-        assert_eq!(guess(" Company Name "), Some(Target::Field(Field::Name)));
-        assert_eq!(guess("手机"), Some(Target::Phone));
-        assert_eq!(guess("E-mail"), Some(Target::Field(Field::Email)));
-        assert_eq!(guess("问题描述"), Some(Target::InteractionSummary));
-        assert_eq!(guess("工单号"), None);
+        assert_eq!(target("客户名称"), Some(Target::Field(Field::Name)));
+        assert_eq!(target(" Company Name "), Some(Target::Field(Field::Name)));
+        assert_eq!(target("手机"), Some(Target::Phone));
+        assert_eq!(target("E-mail"), Some(Target::Field(Field::Email)));
+        assert_eq!(target("问题描述"), Some(Target::InteractionSummary));
+        assert_eq!(target("工单号"), None);
+    }
+
+    /// Real header spellings: (header, target, certain). `None`: left in the
+    /// raw row. Chinese CRM exports, the domain's integration template,
+    /// English CRM exports (Salesforce-style), sign-up sheets and tickets.
+    const HEADER_CASES: &[(&str, Option<&str>, bool)] = &[
+        // The integration template of domain.md, column by column.
+        ("客户名称", Some("name"), true),
+        ("所属行业", Some("industry"), true),
+        ("客户类型", Some("kind"), true),
+        ("联系人", Some("contact_name"), true),
+        ("联系方式", Some("phone"), true),
+        ("客户地址", Some("address"), true),
+        ("首次接触时间", Some("first_contact"), true),
+        ("最近跟进时间", Some("last_followup"), true),
+        ("交往记录", Some("interaction_summary"), true),
+        ("客户需求", Some("needs"), true),
+        ("需求优先级", Some("priority"), true),
+        ("跟进负责人", Some("owner"), true),
+        ("客户状态", Some("status"), true),
+        ("备注", Some("notes"), true),
+        ("客户编号", None, false),
+        // Chinese CRM variants.
+        ("负责人", Some("owner"), true),
+        ("归属销售", Some("owner"), true),
+        ("销售代表", Some("owner"), true),
+        ("所属销售", Some("owner"), true),
+        ("销售人员", Some("owner"), true),
+        ("业务员", Some("owner"), true),
+        ("客户经理", Some("owner"), true),
+        ("跟进人", Some("owner"), true),
+        ("客户负责人", Some("owner"), true),
+        ("跟单员", Some("owner"), true),
+        ("客户所有人", Some("owner"), true),
+        ("当前负责人", Some("owner"), false),
+        ("销售负责人（主）", Some("owner"), true),
+        ("详细地址", Some("address"), true),
+        ("公司地址", Some("address"), true),
+        ("通讯地址", Some("address"), true),
+        ("注册地址", Some("address"), true),
+        ("办公地址", Some("address"), true),
+        ("客户详细地址", Some("address"), false),
+        ("收件地址", Some("address"), false),
+        ("所在地区", Some("province"), true),
+        ("省份", Some("province"), true),
+        ("省", Some("province"), true),
+        ("所在省份", Some("province"), true),
+        ("省/直辖市", Some("province"), true),
+        ("省 / 直辖市", Some("province"), true),
+        ("城市", Some("city"), true),
+        ("所在城市", Some("city"), true),
+        ("市", Some("city"), true),
+        ("地市", Some("city"), true),
+        ("区县", Some("district"), true),
+        ("区/县", Some("district"), true),
+        ("所在区县", Some("district"), true),
+        ("县区", Some("district"), true),
+        ("客户来源", Some("source_channel"), true),
+        ("来源渠道", Some("source_channel"), true),
+        ("获客渠道", Some("source_channel"), true),
+        ("线索来源", Some("source_channel"), true),
+        ("渠道", Some("source_channel"), true),
+        ("来源", Some("source_channel"), true),
+        ("推广来源", Some("source_channel"), false),
+        ("手机号码", Some("phone"), true),
+        ("手机号", Some("phone"), true),
+        ("手机", Some("phone"), true),
+        ("移动电话", Some("phone"), true),
+        ("固定电话", Some("phone"), true),
+        ("座机", Some("phone"), true),
+        ("办公电话", Some("phone"), true),
+        ("联系电话", Some("phone"), true),
+        ("联系电话(手机)", Some("phone"), true),
+        ("联系电话（手机）", Some("phone"), true),
+        ("联系电话【必填】", Some("phone"), true),
+        ("联系人(手机)", Some("phone"), false),
+        ("负责人（邮箱）", Some("email"), false),
+        ("联系人(必填)", Some("contact_name"), true),
+        ("联系人电话", Some("phone"), true),
+        ("联系人手机", Some("phone"), true),
+        ("手机/电话", Some("phone"), true),
+        ("客户手机", Some("phone"), false),
+        ("法人电话", Some("phone"), false),
+        ("电子邮箱", Some("email"), true),
+        ("邮箱", Some("email"), true),
+        ("邮箱地址", Some("email"), true),
+        ("电子邮件", Some("email"), true),
+        ("联系人邮箱", Some("email"), true),
+        ("企业邮箱", Some("email"), false),
+        ("公司名称", Some("name"), true),
+        ("客户简称", Some("name"), true),
+        ("客户全称", Some("name"), true),
+        ("企业名称", Some("name"), true),
+        ("单位名称", Some("name"), true),
+        ("客户名称*", Some("name"), true),
+        ("＊客户名称", Some("name"), true),
+        ("客户名称（必填）", Some("name"), true),
+        ("客 户 名 称", Some("name"), true),
+        ("客户\u{3000}名称", Some("name"), true),
+        ("行业", Some("industry"), true),
+        ("行业类别", Some("industry"), true),
+        ("所在行业", Some("industry"), true),
+        ("行业代码", Some("industry_code"), true),
+        ("客户类别", Some("kind"), true),
+        ("客户性质", Some("kind"), true),
+        ("状态", Some("status"), true),
+        ("跟进状态", Some("status"), true),
+        ("客户阶段", Some("status"), true),
+        ("销售阶段", Some("status"), true),
+        // Every record has a state of its own (a ticket's 处理状态): only
+        // a known spelling maps to the customer's status.
+        ("商机状态", None, false),
+        ("处理状态", None, false),
+        ("联系人姓名", Some("contact_name"), true),
+        ("姓名", Some("contact_name"), true),
+        ("对接人", Some("contact_name"), true),
+        ("主要联系人", Some("contact_name"), true),
+        ("职务", Some("contact_title"), true),
+        ("联系人职务", Some("contact_title"), true),
+        ("职位", Some("contact_title"), true),
+        ("首次接触日期", Some("first_contact"), true),
+        ("创建日期", Some("first_contact"), true),
+        ("建档日期", Some("first_contact"), true),
+        ("首次到访日期", Some("first_contact"), false),
+        ("最近跟进日期", Some("last_followup"), true),
+        ("最后跟进时间", Some("last_followup"), true),
+        ("上次跟进时间", Some("last_followup"), true),
+        ("最近联系时间", Some("last_followup"), true),
+        ("最近跟进(日期)", Some("last_followup"), true),
+        ("下次跟进日期", Some("next_followup"), true),
+        ("下次回访时间", Some("next_followup"), true),
+        ("下次拜访", Some("next_followup"), false),
+        ("合同到期日", Some("contract_expiry"), true),
+        ("合同到期日期", Some("contract_expiry"), true),
+        ("服务到期时间", Some("contract_expiry"), false),
+        ("优先级", Some("priority"), true),
+        ("重要程度", Some("priority"), true),
+        ("需求", Some("needs"), true),
+        ("需求描述", Some("needs"), true),
+        ("意向产品", Some("needs"), true),
+        ("合同编号", Some("contract_no"), true),
+        ("合同号", Some("contract_no"), true),
+        ("签约日期", Some("contract_signed"), true),
+        ("合同签订日期", Some("contract_signed"), true),
+        ("合同金额", Some("contract_amount"), true),
+        ("合同金额（元）", Some("contract_amount"), true),
+        ("合同金额(万元)", Some("contract_amount"), true),
+        ("成交金额", Some("contract_amount"), true),
+        ("决策人", Some("decision_maker"), true),
+        ("关键决策人", Some("decision_maker"), true),
+        ("备注信息", Some("notes"), true),
+        ("说明", Some("notes"), true),
+        ("其他备注", Some("notes"), false),
+        ("跟进记录", Some("interaction_summary"), true),
+        ("沟通记录", Some("interaction_summary"), true),
+        ("问题描述", Some("interaction_summary"), true),
+        ("活动名称", Some("interaction_summary"), true),
+        ("报名时间", Some("interaction_at"), true),
+        ("创建时间", Some("interaction_at"), true),
+        ("处理人", Some("interaction_by"), true),
+        ("客服", Some("interaction_by"), true),
+        ("邮编", Some("custom:postcode:identifier"), true),
+        ("邮政编码", Some("custom:postcode:identifier"), true),
+        ("出生日期", Some("custom:dob:date"), true),
+        ("生日", Some("custom:dob:date"), true),
+        // English CRM exports.
+        ("Account Name", Some("name"), true),
+        ("ACCOUNT NAME", Some("name"), true),
+        ("account_name", Some("name"), true),
+        ("Company", Some("name"), true),
+        ("Company Name", Some("name"), true),
+        ("Customer Name", Some("name"), true),
+        ("Organization", Some("name"), true),
+        ("Account Owner", Some("owner"), true),
+        ("Lead Owner", Some("owner"), true),
+        ("Owner", Some("owner"), true),
+        ("Sales Rep", Some("owner"), true),
+        ("Opportunity Owner", Some("owner"), false),
+        ("Billing Street", Some("address"), true),
+        ("Billing Address", Some("address"), true),
+        ("Mailing Street", Some("address"), true),
+        ("Street Address", Some("address"), true),
+        ("Address Line 1", Some("address"), true),
+        ("Billing City", Some("city"), true),
+        ("Mailing City", Some("city"), true),
+        ("City", Some("city"), true),
+        ("Billing State", Some("province"), true),
+        ("Billing State/Province", Some("province"), true),
+        ("State", Some("province"), true),
+        ("Province", Some("province"), true),
+        ("Billing Zip/Postal Code", Some("custom:postcode:identifier"), true),
+        ("Postcode", Some("custom:postcode:identifier"), true),
+        ("ZIP Code", Some("custom:postcode:identifier"), true),
+        ("Mobile Phone", Some("phone"), true),
+        ("Mobile", Some("phone"), true),
+        ("Phone", Some("phone"), true),
+        ("Business Phone", Some("phone"), true),
+        ("Tel.", Some("phone"), true),
+        ("Phone Number", Some("phone"), true),
+        ("Other Phone", Some("phone"), false),
+        ("Email", Some("email"), true),
+        ("E-mail", Some("email"), true),
+        ("E-Mail Address", Some("email"), true),
+        ("Work Email", Some("email"), false),
+        ("Lead Source", Some("source_channel"), true),
+        ("Source", Some("source_channel"), true),
+        ("Channel", Some("source_channel"), true),
+        ("Created Date", Some("first_contact"), true),
+        ("Date Created", Some("first_contact"), true),
+        ("Created On", Some("first_contact"), true),
+        ("Last Activity", Some("last_followup"), true),
+        ("Last Activity Date", Some("last_followup"), true),
+        ("Last Contact Date", Some("last_followup"), true),
+        ("Next Follow-up", Some("next_followup"), true),
+        ("Contact Name", Some("contact_name"), true),
+        ("Contact", Some("contact_name"), true),
+        ("Full Name", Some("contact_name"), true),
+        ("Title", Some("contact_title"), true),
+        ("Job Title", Some("contact_title"), true),
+        ("Industry", Some("industry"), true),
+        ("Status", Some("status"), true),
+        ("Stage", Some("status"), true),
+        ("Lead Status", Some("status"), true),
+        ("Account Type", Some("kind"), true),
+        ("Priority", Some("priority"), true),
+        ("Description", Some("interaction_summary"), true),
+        ("Notes", Some("notes"), true),
+        ("Remarks", Some("notes"), true),
+        ("Contract Number", Some("contract_no"), true),
+        ("Amount", Some("contract_amount"), true),
+        ("Deal Amount", Some("contract_amount"), true),
+        ("Date of Birth", Some("custom:dob:date"), true),
+        ("date_of_birth", Some("custom:dob:date"), true),
+        ("DOB", Some("custom:dob:date"), true),
+        ("Decision Maker", Some("decision_maker"), true),
+        // Full-width spellings: NFKC.
+        ("Ｅｍａｉｌ", Some("email"), true),
+        ("ＣＩＴＹ", Some("city"), true),
+        // Headers that name nothing the record holds.
+        ("工单号", None, false),
+        ("序号", None, false),
+        ("Account ID", None, false),
+        ("rec_id", None, false),
+        ("given_name", None, false),
+        ("surname", None, false),
+        ("传真", None, false),
+        ("", None, false),
+        ("()", None, false),
+    ];
+
+    #[test]
+    fn header_variants_table() {
+        assert!(HEADER_CASES.len() >= 150, "{} cases", HEADER_CASES.len());
+        let mut wrong = Vec::new();
+        for (h, want, certain) in HEADER_CASES {
+            let got = guess(h);
+            let got_t = got.as_ref().map(|g| g.target.name());
+            if got_t.as_deref() != *want || (want.is_some() && got.as_ref().map(|g| g.certain) != Some(*certain)) {
+                wrong.push(format!("{h:?}: got {got:?}, want {want:?} certain={certain}"));
+            }
+        }
+        assert!(wrong.is_empty(), "{} wrong:\n{}", wrong.len(), wrong.join("\n"));
+    }
+
+    #[test]
+    fn header_fold_drops_notes_width_and_case() {
+        assert_eq!(fold("联系电话（手机）"), "联系电话");
+        assert_eq!(fold("Billing  Street"), "billingstreet");
+        assert_eq!(fold("ＣＩＴＹ"), "city");
+        assert_eq!(fold("金额【元】"), "金额");
+        assert_eq!(fold("(备注)"), "备注", "a header that is only a note keeps its words");
+    }
+
+    #[test]
+    fn guesses_are_marked_and_known_spellings_win() {
+        let h: Vec<String> =
+            ["客户负责人文本", "负责人", "客户详细地址", "联系人"].iter().map(|s| s.to_string()).collect();
+        let m = Mapping::build(&h, None, &[], None).unwrap();
+        assert_eq!(m.columns[0].target, None, "the known spelling 负责人 wins over the guess");
+        assert_eq!(m.columns[1].target.as_deref(), Some("owner"));
+        assert!(!m.columns[1].guessed);
+        assert_eq!(m.columns[2].target.as_deref(), Some("address"));
+        assert!(m.columns[2].guessed, "a word inside the header is a guess");
+        let m = Mapping::build(&h, None, &["客户详细地址=address".into()], None).unwrap();
+        assert!(!m.columns[2].guessed, "a --map choice is not a guess");
+        let h: Vec<String> = ["客户编号", "客户名称"].iter().map(|s| s.to_string()).collect();
+        let m = Mapping::build(&h, None, &[], None).unwrap();
+        assert_eq!(m.key_candidate(), Some("客户编号"));
+        assert_eq!(Mapping::build(&h, None, &[], Some("客户编号")).unwrap().key_candidate(), None);
     }
 
     #[test]

@@ -51,6 +51,7 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
     let mut inter_summary: Vec<String> = Vec::new();
     let mut inter_by = None;
     let mut kind_given = false;
+    let mut person_hint = false;
     for input in inputs {
         let joined;
         let cell: &str = match input.columns.as_slice() {
@@ -64,6 +65,17 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
         if cell.trim().is_empty() {
             continue;
         }
+        // `合同金额(万元)`: the header's unit applies to bare numbers.
+        let scaled;
+        let cell: &str = if input.target == Target::Field(Field::ContractAmount)
+            && input.label.contains('万')
+            && !cell.contains('万')
+        {
+            scaled = format!("{}万", cell.trim().trim_end_matches('元'));
+            &scaled
+        } else {
+            cell
+        };
         let target = &input.target;
         let column = Some(input.label.clone());
         let mut warn = |issue: Issue| p.issues.push(RowIssue { column: column.clone(), issue });
@@ -107,7 +119,13 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
             // Several people in one cell: the first is the contact, the rest
             // become further contacts of the customer.
             Target::Field(Field::ContactName) => {
-                let mut people = cell.split([',', '，', '、', '/', ';', '；']).map(str::trim).filter(|s| !s.is_empty());
+                if is_placeholder(cell) {
+                    continue;
+                }
+                let mut people = cell
+                    .split([',', '，', '、', '/', ';', '；'])
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty() && !is_placeholder(s));
                 if let Some(first) = people.next() {
                     match normalize_field(Field::ContactName, first) {
                         Ok(Some(v)) => {
@@ -121,6 +139,32 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
                 for other in people {
                     if let Ok(n) = clean::person::normalize(other) {
                         p.extra_contacts.push((n.name, n.title));
+                    }
+                }
+            }
+            // A name column's placeholder (个人, 无, N/A) names nobody: the
+            // row's person, if any, then comes from the contact column.
+            Target::Field(Field::Name) if is_placeholder(cell) => {
+                person_hint |= is_person_placeholder(cell);
+            }
+            // A mobile column holding a landline or several numbers: each is
+            // sorted as for `phone`, none is lost, and the row says so.
+            Target::Field(Field::Mobile)
+                if !matches!(normalize_field(Field::Mobile, cell), Ok(Some(_)))
+                    && clean::phone::split_cell(cell).iter().any(|n| clean::phone::normalize(n).is_ok()) =>
+            {
+                for part in clean::phone::split_cell(cell) {
+                    match clean::phone::normalize(&part) {
+                        Ok(clean::phone::PhoneValue::Mobile(m)) => p.phones.push((PhoneKind::Mobile, m)),
+                        Ok(clean::phone::PhoneValue::Landline(l)) => {
+                            warn(Issue::warning(
+                                "mobile.format",
+                                Some(Field::Mobile),
+                                format!("`{}` is a landline: kept as the customer's landline", part.trim()),
+                            ));
+                            p.phones.push((PhoneKind::Landline, l));
+                        }
+                        Err(e) => warn(Issue::warning("mobile.format", Some(Field::Mobile), e)),
                     }
                 }
             }
@@ -194,6 +238,28 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
     if !kind_given {
         p.customer.kind = CustomerKind::parse(default_kind).unwrap_or_default();
     }
+    if person_hint && !kind_given {
+        p.customer.kind = CustomerKind::Person;
+    }
+    // No kind column and no --kind: a person's name, or a date of birth,
+    // with no legal form makes a person.
+    if !kind_given && default_kind == AUTO_KIND && !p.customer.name.is_empty() {
+        let has_dob = p.custom.iter().any(|(name, ty, _)| *ty == "date" && is_birth_field(name));
+        let latin_parts = inputs.iter().any(|i| i.target == Target::Field(Field::Name) && i.columns.len() > 1);
+        let legal_form = clean::company::normalize(&p.customer.name).ok().and_then(|c| c.legal_form).is_some();
+        // A brand's short name can read as a person's (王老吉, 方太): a
+        // different contact person on the row says it is an organisation.
+        let other_contact = p.customer.contact_name.as_deref().is_some_and(|c| {
+            let c = clean::person::normalize(c).map(|n| n.name).unwrap_or_default();
+            !c.is_empty() && clean::person::key(&c) != clean::person::key(&p.customer.name)
+        });
+        if !legal_form
+            && (!other_contact && clean::person::looks_like_person(&p.customer.name, latin_parts)
+                || has_dob && !clean::company::normalize(&p.customer.name).is_ok_and(|c| c.branch.is_some()))
+        {
+            p.customer.kind = CustomerKind::Person;
+        }
+    }
     // A row without a company name but with a person is a person customer.
     if p.customer.name.is_empty() {
         if let Some(contact) = p.customer.contact_name.clone() {
@@ -204,12 +270,21 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
             }
         }
     }
+    settle_address(&mut p);
     let has_detail = !p.phones.is_empty() || !p.emails.is_empty();
     for issue in finish_record(&mut p.customer, has_detail) {
         p.issues.push(RowIssue { column: None, issue });
     }
     if p.customer.contact_title.is_some() && !p.provided.contains(&Field::ContactTitle) {
         p.provided.push(Field::ContactTitle);
+    }
+    // A record written as `2024-04-20，与张总沟通…` (the template's 交往记录)
+    // carries its own date when no column does.
+    if inter_at.is_none() {
+        inter_at = inter_summary.first().and_then(|s| {
+            let head = s.trim_start().split([',', '，', '、', ';', '；', ':', '：', ' ', '\n']).next()?;
+            clean::date::normalize(head).ok()
+        });
     }
     if let Some(at) = inter_at {
         p.interaction = Some(Interaction {
@@ -230,6 +305,149 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
         });
     }
     p
+}
+
+/// The default kind when neither a kind column nor `--kind` says: each row
+/// is a company unless it reads as a person (`plan_row`).
+pub const AUTO_KIND: &str = "auto";
+
+/// A custom date field holding a date of birth (`custom:dob:date`,
+/// `出生日期`).
+fn is_birth_field(name: &str) -> bool {
+    let n = mapping::fold(name);
+    n == "dob" || ["birth", "出生", "生日"].iter().any(|w| n.contains(w))
+}
+
+/// Words sheets put in a name cell to say there is no name. Compared
+/// after NFKC, case folding and trimming.
+const PLACEHOLDERS: &[&str] = &[
+    "个人",
+    "个人客户",
+    "散客",
+    "无",
+    "暂无",
+    "未知",
+    "不详",
+    "空",
+    "-",
+    "--",
+    "—",
+    "/",
+    "\\",
+    "n/a",
+    "na",
+    "none",
+    "null",
+    "unknown",
+    "?",
+    "？",
+    "0",
+];
+
+fn placeholder_fold(cell: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    cell.nfkc().collect::<String>().trim().to_lowercase()
+}
+
+fn is_placeholder(cell: &str) -> bool {
+    let f = placeholder_fold(cell);
+    PLACEHOLDERS.contains(&f.as_str())
+}
+
+/// 个人 / 个人客户 / 散客 say what the customer is: a person.
+fn is_person_placeholder(cell: &str) -> bool {
+    matches!(placeholder_fold(cell).as_str(), "个人" | "个人客户" | "散客")
+}
+
+/// Province, city and district as full official names (浙江 → 浙江省), the
+/// parts an address names filling those the row left empty, and the
+/// address written out as province + city + district + the rest. Values
+/// that name no Chinese division (`nsw`) are kept as given.
+fn settle_address(p: &mut RowPlan) {
+    use clean::address as a;
+    let mut code: Option<u32> = None;
+    let mut filled: Vec<Field> = Vec::new();
+    let set = |c: &mut Customer, f: Field, v: &str, overwrite: bool, filled: &mut Vec<Field>| {
+        if let Some(slot) = c.slot_mut(f) {
+            if overwrite || slot.is_none() {
+                if slot.is_none() {
+                    filled.push(f);
+                }
+                *slot = Some(v.to_string());
+            }
+        }
+    };
+    for field in [Field::Province, Field::City, Field::District] {
+        let Some(raw) = p.customer.get(field).map(str::to_string) else { continue };
+        let norm = a::normalize(&raw);
+        let level = match field {
+            Field::Province => a::Level::Province,
+            Field::City => a::Level::City,
+            _ => a::Level::District,
+        };
+        match a::parse_place(&norm, code, level) {
+            Some(places) if places.code.is_some_and(|c| code.is_none_or(|k| a::depth(c) >= a::depth(k))) => {
+                for (f, v) in
+                    [(Field::Province, places.province), (Field::City, places.city), (Field::District, places.district)]
+                {
+                    if let Some(v) = v {
+                        set(&mut p.customer, f, v, f == field, &mut filled);
+                    }
+                }
+                code = places.code;
+            }
+            _ => set(&mut p.customer, field, &norm, true, &mut filled),
+        }
+    }
+    if let Some(raw) = p.customer.address.clone() {
+        let norm = a::normalize(&raw);
+        let mut sp = a::split_in(&norm, code);
+        let mut consistent = true;
+        if sp.parts.is_empty() && code.is_some() {
+            let own = a::split(&norm);
+            if !own.parts.is_empty() {
+                // The address names another place than the columns: both
+                // are kept as written, and the row says so.
+                p.issues.push(RowIssue {
+                    column: None,
+                    issue: Issue::warning(
+                        "address.mismatch",
+                        Some(Field::Address),
+                        format!(
+                            "the address names {} but the province / city / district columns say {}",
+                            own.places().city.or(own.places().province).unwrap_or_default(),
+                            code.map(a::places_of).and_then(|x| x.city.or(x.province)).unwrap_or_default()
+                        ),
+                    ),
+                });
+                sp = own;
+                consistent = false;
+            }
+        }
+        let own = sp.places();
+        let at = match (own.code, code) {
+            (Some(o), Some(k)) if consistent => Some(if a::depth(o) >= a::depth(k) { o } else { k }),
+            (Some(o), _) => Some(o),
+            (None, k) => k,
+        };
+        if consistent {
+            for (f, v) in [(Field::Province, own.province), (Field::City, own.city), (Field::District, own.district)] {
+                if let Some(v) = v {
+                    set(&mut p.customer, f, v, false, &mut filled);
+                }
+            }
+        }
+        let written = match at {
+            Some(c) => a::compose(&a::places_of(c), &sp.rest),
+            None => norm,
+        };
+        p.customer.address = (!written.is_empty()).then_some(written);
+    }
+    for f in filled {
+        if !p.provided.contains(&f) {
+            p.provided.push(f);
+        }
+    }
 }
 
 /// Industry wordings repeat endlessly in a file; classifying one means
@@ -335,6 +553,125 @@ mod tests {
         assert_eq!(p.customer.mobile, None, "a bad value never reaches the golden record");
         let p = plan(&["客户名称", "备注"], &["", "只有备注"]);
         assert!(p.rejected());
+    }
+
+    #[test]
+    fn address_columns_and_address_settle() {
+        let h = ["客户名称", "手机", "省份", "城市", "详细地址"];
+        let p = plan(&h, &["星辰科技", "13812345678", "浙江", "宁波", "海曙区中山西路１００号"]);
+        assert_eq!(p.customer.province.as_deref(), Some("浙江省"));
+        assert_eq!(p.customer.city.as_deref(), Some("宁波市"));
+        assert_eq!(p.customer.district.as_deref(), Some("海曙区"), "the district comes from the address");
+        assert_eq!(p.customer.address.as_deref(), Some("浙江省宁波市海曙区中山西路100号"));
+        assert!(p.provided.contains(&Field::District));
+        // No city column: the city comes from the address; a municipality once.
+        let p = plan(&["客户名称", "手机", "地址"], &["星辰科技", "13812345678", "北京朝阳区建国路88号"]);
+        assert_eq!(
+            (p.customer.province.as_deref(), p.customer.city.as_deref(), p.customer.district.as_deref()),
+            (Some("北京市"), Some("北京市"), Some("朝阳区"))
+        );
+        assert_eq!(p.customer.address.as_deref(), Some("北京市朝阳区建国路88号"));
+        // A state that is not Chinese is kept as given, and so is its address.
+        let p = plan(&["客户名称", "手机", "state", "address"], &["Acme", "13812345678", "nsw", "12  Main St"]);
+        assert_eq!(p.customer.province.as_deref(), Some("nsw"));
+        assert_eq!(p.customer.address.as_deref(), Some("12 Main St"));
+        // 所在地区 holding province and city fills both.
+        let p = plan(&["客户名称", "手机", "所在地区"], &["星辰科技", "13812345678", "浙江省宁波市"]);
+        assert_eq!((p.customer.province.as_deref(), p.customer.city.as_deref()), (Some("浙江省"), Some("宁波市")));
+        // An address naming another province than the column: both kept, warned.
+        let p = plan(&["客户名称", "手机", "省份", "地址"], &["星辰科技", "13812345678", "浙江", "江苏省南京市玄武区"]);
+        assert_eq!(p.customer.province.as_deref(), Some("浙江省"));
+        assert_eq!(p.customer.address.as_deref(), Some("江苏省南京市玄武区"));
+        assert!(p.issues.iter().any(|i| i.issue.rule == "address.mismatch"));
+    }
+
+    #[test]
+    fn mobile_column_with_landlines_and_several_numbers() {
+        let h = ["客户名称", "mobile"];
+        let m = Mapping::build(&h.map(String::from), None, &["mobile=mobile".into()], None).unwrap();
+        let plan = |cell: &str| plan_row(&m.inputs(), &["星辰科技".to_string(), cell.to_string()], "company");
+        let p = plan("010-62345678");
+        assert_eq!(p.customer.landline.as_deref(), Some("010-62345678"), "a landline in a mobile column is kept");
+        assert_eq!(p.customer.mobile, None);
+        assert!(p.issues.iter().any(|i| i.issue.rule == "mobile.format" && i.issue.message.contains("landline")));
+        let p = plan("13812345678/13912345678；0574-87654321");
+        assert_eq!(p.customer.mobile.as_deref(), Some("13812345678"));
+        assert_eq!(p.phones.len(), 3, "every number is kept: {:?}", p.phones);
+        let p = plan("13812345678");
+        assert!(p.issues.is_empty() && p.phones.len() == 1);
+        let p = plan("12345");
+        assert!(p.issues.iter().any(|i| i.issue.rule == "mobile.format"), "a bad value still warns");
+    }
+
+    #[test]
+    fn name_placeholders_are_not_names() {
+        for placeholder in ["个人", "个人客户", "无", "-", "N/A", "未知", "ｎ／ａ"] {
+            let p = plan(&["客户名称", "联系人", "手机"], &[placeholder, "王伟", "13812345678"]);
+            assert_eq!(p.customer.name, "王伟", "{placeholder}");
+            assert_eq!(p.customer.kind, CustomerKind::Person, "{placeholder}");
+        }
+        let p = plan(&["客户名称", "手机"], &["无", "13812345678"]);
+        assert_eq!(p.customer.name, "", "no name is invented");
+        let p = plan(&["客户名称", "联系人", "手机"], &["星辰科技", "N/A", "13812345678"]);
+        assert_eq!((p.customer.contact_name.clone(), p.extra_contacts.len()), (None, 0), "nor a contact");
+        assert!(!p.rejected(), "a phone still identifies the row");
+    }
+
+    #[test]
+    fn persons_recognised_without_kind() {
+        let h: Vec<String> =
+            ["given_name", "surname", "date_of_birth", "phone"].iter().map(|s| s.to_string()).collect();
+        let m = Mapping::build(&h, None, &["given_name+surname=name".into()], None).unwrap();
+        let cells: Vec<String> = ["john", "smith", "19560409", ""].iter().map(|s| s.to_string()).collect();
+        let p = plan_row(&m.inputs(), &cells, AUTO_KIND);
+        assert_eq!(p.customer.kind, CustomerKind::Person);
+        assert_eq!(p.customer.name, "john smith");
+        assert_eq!(p.custom, vec![("dob".to_string(), "date", "1956-04-09".to_string())], "YYYYMMDD is a date");
+        let auto = |headers: &[&str], cells: &[&str]| {
+            let h: Vec<String> = headers.iter().map(|s| s.to_string()).collect();
+            let m = Mapping::build(&h, None, &[], None).unwrap();
+            let c: Vec<String> = cells.iter().map(|s| s.to_string()).collect();
+            plan_row(&m.inputs(), &c, AUTO_KIND)
+        };
+        assert_eq!(auto(&["客户名称", "手机"], &["王伟", "13812345678"]).customer.kind, CustomerKind::Person);
+        assert_eq!(
+            auto(&["客户名称", "手机"], &["星辰科技有限公司", "13812345678"]).customer.kind,
+            CustomerKind::Company
+        );
+        assert_eq!(auto(&["客户名称", "手机"], &["星辰科技", "13812345678"]).customer.kind, CustomerKind::Company);
+        let brand = auto(&["客户名称", "联系人", "手机"], &["王老吉", "李娜", "13812345678"]);
+        assert_eq!(brand.customer.kind, CustomerKind::Company, "another person is its contact");
+        let own = auto(&["客户名称", "联系人", "手机"], &["王伟", "王伟", "13812345678"]);
+        assert_eq!(own.customer.kind, CustomerKind::Person, "the contact is the customer");
+        assert_eq!(auto(&["Account Name", "Phone"], &["Acme Pty", "13812345678"]).customer.kind, CustomerKind::Company);
+        let dob = auto(&["Name", "DOB", "Phone"], &["Madonna", "1958-08-16", "13812345678"]);
+        assert_eq!(dob.customer.kind, CustomerKind::Person, "a date of birth makes a person");
+        // An explicit kind is never second-guessed.
+        assert_eq!(plan(&["客户名称", "手机"], &["王伟", "13812345678"]).customer.kind, CustomerKind::Company);
+    }
+
+    #[test]
+    fn interaction_record_dated_in_its_text() {
+        let p = plan(
+            &["客户名称", "手机", "交往记录"],
+            &["星辰科技", "13812345678", "2024-04-20，与张总沟通服务器采购，预算50万"],
+        );
+        let i = p.interaction.expect("the record is an interaction");
+        assert_eq!(i.at, "2024-04-20");
+        assert!(i.summary.contains("服务器采购"));
+        let p = plan(&["客户名称", "手机", "交往记录"], &["星辰科技", "13812345678", "与张总沟通"]);
+        assert!(p.interaction.is_none());
+        assert!(p.warned(), "an undated record is kept in the raw row, and the row says so");
+    }
+
+    #[test]
+    fn amount_header_in_ten_thousands() {
+        let p = plan(&["客户名称", "手机", "合同金额（万元）"], &["星辰科技", "13812345678", "12.8"]);
+        assert_eq!(p.customer.contract_amount.as_deref(), Some("128000"));
+        let p = plan(&["客户名称", "手机", "合同金额(万元)"], &["星辰科技", "13812345678", "12.8万"]);
+        assert_eq!(p.customer.contract_amount.as_deref(), Some("128000"), "not scaled twice");
+        let p = plan(&["客户名称", "手机", "合同金额（元）"], &["星辰科技", "13812345678", "128000"]);
+        assert_eq!(p.customer.contract_amount.as_deref(), Some("128000"));
     }
 
     #[test]

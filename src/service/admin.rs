@@ -26,6 +26,11 @@ pub struct CheckReport {
     pub schema_version: i64,
     /// Empty when the database is sound.
     pub problems: Vec<String>,
+    /// Entries in the audit trail.
+    pub audit_entries: i64,
+    /// The chain's head, `ID:HEX`: keep it elsewhere and give it back with
+    /// `check --audit-head` to learn whether the trail was rewritten since.
+    pub audit_head: Option<String>,
 }
 
 impl Workbench {
@@ -306,15 +311,22 @@ impl Workbench {
         if ok != "ok" {
             return Err(Error::Refused(format!("{} is damaged ({ok}); not restored", from.display())));
         }
+        // A backup whose trail was tampered with would bring the tampering in.
+        if let Some(b) = store::audit::verify(backup.conn(), None)?.broken {
+            return Err(Error::Refused(format!("{}: its audit trail is broken ({b}); not restored", from.display())));
+        }
         drop(backup);
         let safety = store::sibling_backup_path(self.store.path(), "before-restore");
         store::backup_to(self.store.conn(), self.store.path(), &safety)?;
         self.store.restore_from(from)?;
         let now = self.clock.stamp();
         let actor = self.actor.clone();
-        store::audit::append(
-            self.store.conn(),
-            &NewAudit {
+        // The trail restored over is kept (or, from another lineage, named),
+        // never silently dropped; see store::audit::finish_restore.
+        store::audit::finish_restore(
+            self.store.conn_mut(),
+            &safety,
+            NewAudit {
                 actor: &actor,
                 action: "database.restore",
                 entity: "database",
@@ -331,8 +343,16 @@ impl Workbench {
     }
 
     /// Integrity check: SQLite's own, foreign keys, and the invariants the
-    /// tool relies on (audit triggers, merge chains).
+    /// tool relies on (audit triggers, the audit hash chain, merge chains).
     pub fn check(&self) -> Result<CheckReport> {
+        self.check_audit_head(None)
+    }
+
+    /// `check`, and whether the audit trail still contains `head` (`ID:HEX`
+    /// as a `check` printed it earlier): a trail rewritten from before that
+    /// entry on, however consistently, no longer does.
+    pub fn check_audit_head(&self, head: Option<&str>) -> Result<CheckReport> {
+        let want = head.map(store::audit::parse_head).transpose()?;
         let conn = self.store.conn();
         let mut problems = Vec::new();
         let mut stmt = conn.prepare("PRAGMA integrity_check")?;
@@ -354,7 +374,21 @@ impl Workbench {
             })?
             .collect::<rusqlite::Result<_>>()?;
         problems.extend(fk.into_iter().take(50).map(|p| format!("foreign key: {p}")));
-        for trigger in ["audit_log_no_update", "audit_log_no_delete"] {
+        let trail = store::audit::verify(conn, want)?;
+        if let Some(b) = &trail.broken {
+            problems.push(format!("audit trail: {b}"));
+        }
+        if let Some((id, chain)) = want {
+            let asked = store::audit::format_head(id, &chain);
+            if trail.contains.is_none() {
+                problems.push(format!(
+                    "audit trail: head {asked} is not in this trail (entry {id} is missing or differs): \
+                     the trail was rewritten or this is another database"
+                ));
+            }
+        }
+        for trigger in ["audit_log_no_update", "audit_log_no_delete", "audit_chain_no_update", "audit_chain_no_delete"]
+        {
             let n: i64 = conn.query_row(
                 "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name = ?1",
                 [trigger],
@@ -376,6 +410,8 @@ impl Workbench {
             path: self.store.path().display().to_string(),
             schema_version: self.store.schema_version()?,
             problems,
+            audit_entries: trail.entries,
+            audit_head: trail.head.map(|(id, c)| store::audit::format_head(id, &c)),
         })
     }
 }

@@ -193,16 +193,20 @@ impl Workbench {
                 params![&ids_json, ERASED, now],
             )?;
             // The audit log is append-only except here: its values about
-            // these customers go, the fact that something happened stays.
-            tx.execute("INSERT INTO erasure_guard (open) VALUES (1)", [])?;
-            report.audit_entries = tx.execute(
-                &format!(
-                    "UPDATE audit_log SET details = ?2 WHERE customer_id IN {in_ids}
-                        OR (entity = 'merge' AND entity_id IN (SELECT CAST(id AS TEXT) FROM ({TOUCHED_MERGES})))"
-                ),
-                params![&ids_json, ERASED_JSON],
-            )?;
-            tx.execute("DELETE FROM erasure_guard", [])?;
+            // these customers go, the fact that something happened stays,
+            // and so do the entries' seals (store::audit). This erasure's
+            // own entry lists the entries it blanked, which is what lets
+            // `check` tell them from tampering. Earlier erasure entries keep
+            // their lists (they hold numbers and a reason, no personal values).
+            let blanked: Vec<i64> = tx
+                .prepare(&format!(
+                    "SELECT id FROM audit_log WHERE (customer_id IN {in_ids}
+                        OR (entity = 'merge' AND entity_id IN (SELECT CAST(id AS TEXT) FROM ({TOUCHED_MERGES}))))
+                        AND action <> 'customer.erase' ORDER BY id"
+                ))?
+                .query_map([&ids_json], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            report.audit_entries = store::audit::blank(&tx, &blanked)?;
             store::audit::append(
                 &tx,
                 &NewAudit {
@@ -212,7 +216,7 @@ impl Workbench {
                     entity_id: Some(&c.number),
                     customer_id: Some(c.id),
                     details: serde_json::json!({ "reason": reason, "customers": report.customers,
-                        "source_records": report.source_records }),
+                        "source_records": report.source_records, (store::audit::BLANKED_KEY): blanked }),
                 },
                 &now,
             )?;

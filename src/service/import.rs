@@ -205,7 +205,7 @@ impl ImportOptions {
         self.default_kind
             .clone()
             .or_else(|| self.mapping_file.as_ref().and_then(|m| m.kind.clone()))
-            .unwrap_or_else(|| "company".into())
+            .unwrap_or_else(|| crate::ingest::AUTO_KIND.into())
     }
     fn interaction_kind(&self) -> String {
         self.interaction_kind

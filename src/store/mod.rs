@@ -35,7 +35,12 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_match_customer_keys.sql"),
     include_str!("migrations/0009_match_pairs_low.sql"),
     include_str!("migrations/0010_drop_shadowed_indexes.sql"),
+    AUDIT_CHAIN_MIGRATION,
 ];
+
+/// The migration that adds the audit hash chain; the entries written before
+/// it are sealed in Rust, in the same transaction (`audit::seal_unsealed`).
+const AUDIT_CHAIN_MIGRATION: &str = include_str!("migrations/0013_audit_chain.sql");
 
 /// The newest schema version this binary knows.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -180,6 +185,9 @@ impl Store {
                 continue;
             }
             tx.execute_batch(sql)?;
+            if *sql == AUDIT_CHAIN_MIGRATION {
+                audit::seal_unsealed(&tx)?;
+            }
             tx.execute_batch(&format!("PRAGMA user_version = {version}; PRAGMA application_id = {APPLICATION_ID};"))?;
             tx.commit()?;
         }
@@ -399,6 +407,72 @@ mod tests {
                 .unwrap()
         };
         assert!(has("customers_live_name") && !has("customers_name_core"));
+    }
+
+    #[test]
+    fn finding_15_10_the_migration_seals_the_entries_written_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("v9.db");
+        let conn = Connection::open(&p).unwrap();
+        let at = MIGRATIONS.iter().position(|m| *m == AUDIT_CHAIN_MIGRATION).unwrap();
+        for sql in &MIGRATIONS[..at] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(&format!("PRAGMA user_version = {at}; PRAGMA application_id = {APPLICATION_ID};")).unwrap();
+        for (actor, details) in [("li", "{\"a\":1}"), ("wang", "{}"), ("li", "{\"b\":\"值\"}")] {
+            conn.execute(
+                "INSERT INTO audit_log (at, actor, action, entity, details) VALUES ('2026-01-01T00:00:00Z', ?1, 'x', 'y', ?2)",
+                [actor, details],
+            )
+            .unwrap();
+        }
+        drop(conn);
+        let s = Store::open(&p, OpenMode::Existing).unwrap();
+        let t = audit::verify(s.conn(), None).unwrap();
+        assert_eq!((t.entries, t.broken), (3, None));
+        let (id, chain) = t.head.unwrap();
+        assert_eq!(id, 3);
+        // A new entry chains on the sealed ones.
+        audit::append(
+            s.conn(),
+            &NewAudit {
+                actor: "li",
+                action: "x",
+                entity: "y",
+                entity_id: None,
+                customer_id: None,
+                details: serde_json::json!({}),
+            },
+            "2026-01-02T00:00:00Z",
+        )
+        .unwrap();
+        let t = audit::verify(s.conn(), Some((id, chain))).unwrap();
+        assert_eq!((t.entries, t.broken, t.contains), (4, None, Some(audit::HeadFound::InChain)));
+    }
+
+    #[test]
+    fn finding_15_10_entry_digests_have_no_field_boundary_ambiguity() {
+        let s = Store::open_in_memory().unwrap();
+        for (actor, action) in [("ab", "c"), ("a", "bc")] {
+            let a = NewAudit {
+                actor,
+                action,
+                entity: "e",
+                entity_id: None,
+                customer_id: None,
+                details: serde_json::json!({}),
+            };
+            audit::append(s.conn(), &a, "t").unwrap();
+        }
+        // Moving a boundary between two fields (`ab`,`c` → `a`,`bc`) is noticed.
+        s.conn()
+            .execute_batch(
+                "INSERT INTO erasure_guard VALUES (1); UPDATE audit_log SET actor = 'a', action = 'bc' WHERE id = 1;
+                 DELETE FROM erasure_guard;",
+            )
+            .unwrap();
+        let t = audit::verify(s.conn(), None).unwrap();
+        assert!(t.broken.unwrap().contains("entry 1 was changed"));
     }
 
     #[test]

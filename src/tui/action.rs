@@ -47,6 +47,8 @@ actions! {
     PaneFollowups = "pane.followups", "Go to Follow-ups";
     PaneImports = "pane.imports", "Go to Imports";
     PaneQuality = "pane.quality", "Go to Quality";
+    JumpBack = "jump.back", "Back to where you were (jump list)";
+    JumpForward = "jump.forward", "Forward again (jump list)";
 
     FocusNext = "focus.next", "Switch between list and detail";
     FocusPrev = "focus.prev", "Switch between list and detail (back)";

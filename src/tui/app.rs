@@ -13,6 +13,7 @@ use super::form::{Form, FormOutcome};
 use super::imports::ImportsPane;
 use super::jobs::{JobEvent, JobId, Jobs};
 use super::keymap::{Context, Key, KeySeq, Keymap, Resolution};
+use super::nav::{Nav, Spot};
 use super::palette::Palette;
 use super::pane::{Confirm, Cx, Effect, PaneId, Reply};
 use super::quality::QualityPane;
@@ -84,6 +85,8 @@ pub struct App {
     counts_job: Option<JobId>,
     pub(crate) pending: KeySeq,
     pub(crate) message: Option<Message>,
+    /// The back stack and jump list.
+    pub(crate) nav: Nav,
     quit: bool,
 }
 
@@ -122,6 +125,7 @@ impl App {
             counts_job: None,
             pending: Vec::new(),
             message: None,
+            nav: Nav::default(),
             quit: false,
         };
         app.show(PaneId::Customers);
@@ -350,18 +354,29 @@ impl App {
                 let i = PaneId::ALL.iter().position(|p| *p == self.pane).unwrap_or(0);
                 let n = PaneId::ALL.len();
                 let j = if action == Action::PaneNext { (i + 1) % n } else { (i + n - 1) % n };
-                self.show(PaneId::ALL[j]);
+                self.switch(PaneId::ALL[j]);
             }
-            Action::PaneCustomers => self.show(PaneId::Customers),
+            Action::PaneCustomers => self.switch(PaneId::Customers),
             // From any pane: find a customer.
             Action::FilterOpen => {
-                self.show(PaneId::Customers);
+                self.switch(PaneId::Customers);
                 self.with_pane(PaneId::Customers, |p, cx| p.customers.update(Action::FilterOpen, cx));
             }
-            Action::PaneDuplicates => self.show(PaneId::Duplicates),
-            Action::PaneFollowups => self.show(PaneId::Followups),
-            Action::PaneImports => self.show(PaneId::Imports),
-            Action::PaneQuality => self.show(PaneId::Quality),
+            Action::PaneDuplicates => self.switch(PaneId::Duplicates),
+            Action::PaneFollowups => self.switch(PaneId::Followups),
+            Action::PaneImports => self.switch(PaneId::Imports),
+            Action::PaneQuality => self.switch(PaneId::Quality),
+            Action::JumpBack => self.jump(true),
+            Action::JumpForward => self.jump(false),
+            // Esc in a customer opened from a follow-up or a cluster goes
+            // back there, not to the customer list.
+            Action::FocusList
+                if self.pane == PaneId::Customers
+                    && self.customers.focus() == super::customers::Focus::Detail
+                    && self.nav.returns_from(self.customers.detail.as_ref().map(|d| d.id)) =>
+            {
+                self.jump(true)
+            }
             Action::Refresh => {
                 self.data_changed();
                 self.message = Some(Message::Info("Reloaded".into()));
@@ -391,6 +406,39 @@ impl App {
             confirm: Confirm { title: "Quit while a job runs?".into(), body, tag: 0 },
             owner: None,
         });
+    }
+
+    /// Where the user is now.
+    pub(crate) fn spot(&self) -> Spot {
+        match self.pane {
+            PaneId::Customers => self.customers.spot(),
+            PaneId::Duplicates => self.duplicates.spot(),
+            PaneId::Followups => self.followups.spot(),
+            PaneId::Imports => self.imports.spot(),
+            PaneId::Quality => self.quality.spot(),
+        }
+    }
+
+    /// Goes to another pane, remembering where the user was.
+    fn switch(&mut self, pane: PaneId) {
+        if pane != self.pane {
+            self.nav.record(self.spot());
+        }
+        self.show(pane);
+    }
+
+    /// Back (or forward) along the jump list, selection and scroll restored.
+    fn jump(&mut self, back: bool) {
+        let here = self.spot();
+        let to = if back { self.nav.back(here) } else { self.nav.forward(here) };
+        let Some(to) = to else {
+            let m = if back { "Nothing to go back to" } else { "Nothing to go forward to" };
+            self.message = Some(Message::Info(m.into()));
+            return;
+        };
+        let pane = to.pane();
+        self.show(pane);
+        self.with_pane(pane, |p, cx| p.pane_restore(&to, cx));
     }
 
     /// Brings `pane` to the front, reading it if its data changed.
@@ -505,8 +553,10 @@ impl App {
         for e in effects {
             match e {
                 Effect::OpenCustomer(id) => {
+                    self.nav.record(self.spot());
                     self.show(PaneId::Customers);
                     self.with_pane(PaneId::Customers, |app, cx| app.customers.open(id, cx));
+                    self.nav.opened = Some(id);
                 }
                 Effect::OpenForm(mut form) => {
                     // Hints in the form name the keys of the active keymap.
@@ -538,6 +588,16 @@ impl Panes<'_> {
             PaneId::Followups => self.followups.reload(cx),
             PaneId::Imports => self.imports.reload(cx),
             PaneId::Quality => self.quality.reload(cx),
+        }
+    }
+
+    fn pane_restore(&mut self, spot: &Spot, cx: &mut Cx) {
+        match spot.pane() {
+            PaneId::Customers => self.customers.restore(spot, cx),
+            PaneId::Duplicates => self.duplicates.restore(spot, cx),
+            PaneId::Followups => self.followups.restore(spot, cx),
+            PaneId::Imports => self.imports.restore(spot, cx),
+            PaneId::Quality => self.quality.restore(spot, cx),
         }
     }
 

@@ -7,6 +7,7 @@ use super::form::Form;
 use super::input::TextInput;
 use super::jobs::{JobEvent, JobId};
 use super::keymap::Context;
+use super::nav::Spot;
 use super::pane::{Confirm, Cx, Effect, Reply};
 use super::search::{self, Chunk, Query};
 use super::view::{self, clip, pane_block, Theme};
@@ -486,6 +487,39 @@ impl CustomersPane {
         }
         self.load_detail_of(id, cx);
         self.focus = Some(Focus::Detail);
+    }
+
+    /// Where the user is in this pane, for the jump list.
+    pub fn spot(&self) -> Spot {
+        Spot::Customers {
+            id: self.selected_id(),
+            index: self.selected,
+            offset: self.offset,
+            focus: self.focus(),
+            detail: self.detail.as_ref().map(|d| d.id),
+            detail_scroll: self.detail_scroll,
+        }
+    }
+
+    /// Goes back to `spot`: the same customer selected (found again by id,
+    /// the list may have been re-read), the same rows in view, the same
+    /// detail at the same scroll.
+    pub fn restore(&mut self, spot: &Spot, cx: &mut Cx) {
+        let Spot::Customers { id, index, offset, focus, detail, detail_scroll } = spot else { return };
+        self.area = cx.area;
+        self.selected = id.and_then(|id| self.ids.iter().position(|x| *x == id)).unwrap_or(*index);
+        self.offset = *offset;
+        self.sync_list(cx);
+        self.focus = Some(*focus);
+        let want = detail.or(self.selected_id());
+        if want != self.detail.as_ref().map(|d| d.id) {
+            match want {
+                Some(d) => self.load_detail_of(d, cx),
+                None => self.detail = None,
+            }
+        }
+        let len = self.detail.as_ref().map_or(0, |d| d.lines.len());
+        self.detail_scroll = (*detail_scroll).min(len.saturating_sub(self.detail_rows()));
     }
 
     pub fn resize(&mut self, area: Rect, cx: &mut Cx) {

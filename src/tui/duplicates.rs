@@ -10,6 +10,7 @@ use super::action::Action;
 use super::detail::Tone;
 use super::jobs::{JobEvent, JobId, Output};
 use super::keymap::Context;
+use super::nav::Spot;
 use super::pane::{Confirm, Cx, Effect, Reply};
 use super::view::{self, pane_block, Theme};
 use crate::display::{fit, sanitize, truncate, width};
@@ -214,6 +215,31 @@ impl DuplicatesPane {
         self.picks.retain(|id, _| open.contains(id));
         let same = self.cmp.as_ref().map(|c| c.cluster) == self.selected_cluster().map(|c| c.id);
         self.load_comparison(cx, same);
+    }
+
+    /// Where the user is in this pane, for the jump list.
+    pub fn spot(&self) -> Spot {
+        Spot::Duplicates {
+            cluster: self.selected_cluster().map(|c| c.id),
+            index: self.selected,
+            member: self.member,
+            field: self.field,
+        }
+    }
+
+    /// Goes back to `spot`: the same cluster, member and field when the
+    /// cluster is still in the queue, else the cluster now at its place.
+    pub fn restore(&mut self, spot: &Spot, cx: &mut Cx) {
+        let Spot::Duplicates { cluster, index, member, field } = spot else { return };
+        self.area = cx.area;
+        let q = self.queue.as_deref().unwrap_or_default();
+        let pos = cluster.and_then(|id| q.iter().position(|c| c.id == id));
+        self.selected = pos.unwrap_or(*index).min(q.len().saturating_sub(1));
+        if pos.is_some() {
+            self.member = *member;
+            self.field = *field;
+        }
+        self.load_comparison(cx, pos.is_some());
     }
 
     /// Builds the comparison of the selected cluster; `keep_place` keeps the
@@ -1029,14 +1055,14 @@ mod tests {
         let s = screen(&app);
         assert!(s.contains("Duplicates (2)"), "{s}");
         assert!(s.contains("▶ 0.95   3  上海华通科技有限公司"), "{s}");
-        assert!(s.contains("0.90   2  北京星辰贸易有限公司"), "{s}");
+        assert!(s.contains("0.89   2  北京星辰贸易有限公司"), "{s}");
         assert!(s.contains("Cluster 1: 3 customers → CRM2026-000001"), "{s}");
         assert_eq!(shown_cluster(&app), Some(1));
         press(&mut app, "j");
         assert_eq!(shown_cluster(&app), Some(2));
         let s = screen(&app);
         assert!(s.contains("Cluster 2: 2 customers → CRM2026-000004"), "{s}");
-        assert!(s.contains("Evidence p 0.90 contact reach and name +4.7"), "{s}");
+        assert!(s.contains("Evidence p 0.89 contact reach and name +4.7"), "{s}");
         press(&mut app, "j");
         assert_eq!(shown_cluster(&app), Some(2), "the last cluster stays selected");
         press(&mut app, "k");
@@ -1221,6 +1247,21 @@ mod tests {
         assert_eq!(app.pane(), PaneId::Customers);
         let s = screen(&app);
         assert!(s.contains("CRM2026-000002  上海华通科技公司"), "{s}");
+    }
+
+    #[test]
+    fn finding_16_2_esc_returns_to_the_cluster_and_member() {
+        let mut app = app(80, 24);
+        press(&mut app, "j l J J");
+        let (cluster, member, field) = (shown_cluster(&app), app.duplicates.member, app.duplicates.field);
+        assert_eq!((member, field), (1, 2));
+        press(&mut app, "<Enter>");
+        assert_eq!(app.pane(), PaneId::Customers);
+        press(&mut app, "<Esc>");
+        assert_eq!(app.pane(), PaneId::Duplicates);
+        assert_eq!(shown_cluster(&app), cluster);
+        assert_eq!((app.duplicates.member, app.duplicates.field), (member, field));
+        insta::assert_snapshot!(screen(&app));
     }
 
     #[test]

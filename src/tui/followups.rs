@@ -10,6 +10,7 @@ use super::detail::{Seg, Tone};
 use super::form::Form;
 use super::jobs::{JobEvent, JobId};
 use super::keymap::Context;
+use super::nav::Spot;
 use super::pane::{Cx, Effect, PaneId, Reply};
 use super::view::{clip, pane_block, scroll, Theme};
 use crate::display::{fit, sanitize};
@@ -145,6 +146,25 @@ impl FollowupsPane {
         }
     }
 
+    /// Where the user is in this pane, for the jump list.
+    pub fn spot(&self) -> Spot {
+        Spot::Followups { item: self.current().map(key), index: self.selected, offset: self.offset }
+    }
+
+    /// Goes back to `spot`: the same reminder when it is still listed, else
+    /// the one now at its place.
+    pub fn restore(&mut self, spot: &Spot, cx: &mut Cx) {
+        let Spot::Followups { item, index, offset } = spot else { return };
+        self.selected = item.as_ref().and_then(|k| self.position(k)).unwrap_or(*index);
+        self.selected = self.selected.min(self.len().saturating_sub(1));
+        self.offset = *offset;
+        self.follow(cx.area);
+    }
+
+    fn position(&self, k: &(i64, String)) -> Option<usize> {
+        self.items.as_ref()?.iter().position(|r| r.customer_id == k.0 && r.rule == k.1)
+    }
+
     pub fn on_job(&mut self, id: JobId, ev: JobEvent, cx: &mut Cx) {
         if Some(id) != self.load {
             return;
@@ -153,9 +173,15 @@ impl FollowupsPane {
         self.load = None;
         match r.map(|out| out.downcast::<Vec<Reminder>>()) {
             Ok(Ok(items)) => {
+                // A re-read (an edit, a change by someone else) keeps the
+                // selected reminder selected wherever it moved.
+                let keep = self.current().map(key);
                 self.items = Some(*items);
                 self.regroup();
                 self.load_error = None;
+                if let Some(pos) = keep.and_then(|k| self.position(&k)) {
+                    self.selected = pos;
+                }
                 self.selected = self.selected.min(self.len().saturating_sub(1));
                 self.follow(cx.area);
             }
@@ -437,6 +463,11 @@ fn row(r: &Reminder, cols: usize) -> Vec<Seg> {
     segs.push(seg(format!("{} ", r.rule), Tone::Label));
     segs.push(seg(sanitize(&r.reason).into_owned(), Tone::Dim));
     segs
+}
+
+/// What identifies a reminder across re-reads.
+fn key(r: &Reminder) -> (i64, String) {
+    (r.customer_id, r.rule.clone())
 }
 
 /// The selected reminder in full, for the footer.
@@ -748,6 +779,39 @@ mod tests {
         press(&mut app, "R");
         app.settle();
         assert!(!shown(&app).iter().any(|r| r.0 == "北京星辰科技有限公司"));
+    }
+
+    #[test]
+    fn finding_16_2_esc_returns_to_followups_with_selection() {
+        let mut app = app_on(bench());
+        press(&mut app, "j j");
+        let here = app.followups.current().unwrap().clone();
+        press(&mut app, "<Enter>");
+        assert_eq!(app.pane(), PaneId::Customers);
+        assert_eq!(app.focus(), crate::tui::Focus::Detail);
+        assert_eq!(app.customers.detail.as_ref().map(|d| d.id), Some(here.customer_id));
+        // Esc lands where the user came from, on the same reminder.
+        press(&mut app, "<Esc>");
+        assert_eq!(app.pane(), PaneId::Followups);
+        assert_eq!(app.followups.selected, 2);
+        assert_eq!(app.followups.current().map(|r| r.name.clone()), Some(here.name.clone()));
+        let s = screen(&app);
+        assert!(s.contains(&here.number), "{s}");
+        insta::assert_snapshot!(s);
+        // The jump list: forward to the customer again, and back.
+        press(&mut app, "<C-n>");
+        assert_eq!(app.pane(), PaneId::Customers);
+        assert_eq!(app.focus(), crate::tui::Focus::Detail);
+        assert_eq!(app.customers.detail.as_ref().map(|d| d.id), Some(here.customer_id));
+        press(&mut app, "<C-o>");
+        assert_eq!(app.pane(), PaneId::Followups);
+        assert_eq!(app.followups.current().map(|r| r.name.clone()), Some(here.name));
+        // The way back holds only Customers now (the pane the app opened on).
+        press(&mut app, "<C-o>");
+        assert_eq!(app.pane(), PaneId::Customers);
+        assert_eq!(app.focus(), crate::tui::Focus::List);
+        press(&mut app, "<C-o>");
+        assert!(matches!(app.message(), Some(Message::Info(m)) if m.contains("Nothing to go back to")));
     }
 
     #[test]

@@ -1292,11 +1292,11 @@ mod tests {
         assert!(app.overlay.is_none(), "saving closes the form");
         assert_eq!(app.message(), Some(&Message::Info(format!("Saved {N1}: 城市 (version 2)"))));
         let c = stored(app.workbench(), N1);
-        assert_eq!((c.city.as_deref(), c.version), (Some("天津"), 2));
+        assert_eq!((c.city.as_deref(), c.version), (Some("天津市"), 2), "stored by its official name");
         let d = app.workbench().customer_by_number(N1).unwrap();
         assert_eq!(d.history[0].action, "customer.edit");
         assert_eq!(d.history[0].details["changes"][0]["field"], "city");
-        assert_eq!(d.history[0].details["changes"][0]["new"], "天津");
+        assert_eq!(d.history[0].details["changes"][0]["new"], "天津市");
     }
 
     #[test]
@@ -1405,7 +1405,11 @@ mod tests {
         assert!(app.overlay.is_some(), "another key in between asks again");
         press(&mut app, "<Esc>");
         assert!(app.overlay.is_none(), "the second Esc discards");
-        assert_eq!(stored(app.workbench(), N1).city.as_deref(), Some("北京"));
+        assert_eq!(
+            stored(app.workbench(), N1).city.as_deref(),
+            Some("北京市"),
+            "the city as stored: its full official name"
+        );
     }
 
     #[test]
@@ -1426,10 +1430,10 @@ mod tests {
             .unwrap();
         press(&mut app, "<C-s>");
         assert!(app.overlay.is_some(), "the stale save is refused");
-        assert_eq!(stored(app.workbench(), N1).city.as_deref(), Some("南京"), "theirs is not overwritten");
+        assert_eq!(stored(app.workbench(), N1).city.as_deref(), Some("南京市"), "theirs is not overwritten");
         let banner = form(&app).banner.join("\n");
         assert!(banner.contains("changed by someone else") && banner.contains("now version 2"), "{banner}");
-        assert!(banner.contains("城市: yours `天津` · theirs `南京`"), "{banner}");
+        assert!(banner.contains("城市: yours `天津` · theirs `南京市`"), "{banner}");
         assert!(banner.contains("优先级: yours (empty) · theirs `高`"), "{banner}");
         assert_eq!(field(&app, "city").input.text(), "天津", "the user's edit is kept");
         assert_eq!(field(&app, "priority").input.text(), "高", "their value where the user typed nothing");
@@ -1439,7 +1443,7 @@ mod tests {
         press(&mut app, "<C-s>");
         assert!(app.overlay.is_none(), "the second save is a deliberate overwrite");
         let c = stored(app.workbench(), N1);
-        assert_eq!((c.city.as_deref(), c.priority.as_deref(), c.version), (Some("天津"), Some("高"), 3));
+        assert_eq!((c.city.as_deref(), c.priority.as_deref(), c.version), (Some("天津市"), Some("高"), 3));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use super::detail::{DLine, Seg, Tone};
 use super::form::Form;
 use super::jobs::{JobEvent, JobId};
 use super::keymap::Context;
+use super::nav::Spot;
 use super::pane::{Confirm, Cx, Effect, PaneId, Reply};
 use super::view::{clip, pane_block, scroll, Theme};
 use crate::display::{fit, sanitize, truncate, width};
@@ -154,6 +155,17 @@ impl ImportsPane {
             Some(_) => "Imports ⟳".into(),
             None => "Imports".into(),
         }
+    }
+
+    /// Where the user is in this pane, for the jump list.
+    pub fn spot(&self) -> Spot {
+        Spot::Imports { index: self.selected }
+    }
+
+    pub fn restore(&mut self, spot: &Spot, cx: &mut Cx) {
+        let Spot::Imports { index } = spot else { return };
+        self.selected = (*index).min(self.batches.len().saturating_sub(1));
+        self.follow(cx.area);
     }
 
     /// Re-reads what the pane shows (on first show and after data changes).
@@ -750,6 +762,7 @@ fn preview_lines(wb: &Workbench, path: &std::path::Path, opts: &ImportOptions) -
     for (i, c) in mapping.columns.iter().enumerate() {
         let is_key = mapping.key.as_deref() == Some(c.header.trim());
         let (target, tone) = match &c.target {
+            Some(t) if c.guessed && !c.explicit => (format!("→ {}", fit(&format!("{t}?"), 16)), Tone::Plain),
             Some(t) => (format!("→ {}", fit(t, 16)), Tone::Plain),
             None if is_key => (format!("→ {}", fit("record key", 16)), Tone::Plain),
             None => (format!("  {}", fit("(raw row only)", 16)), Tone::Dim),
@@ -765,6 +778,9 @@ fn preview_lines(wb: &Workbench, path: &std::path::Path, opts: &ImportOptions) -
             seg(format!("{target} "), tone),
             seg(sample.join(" | "), Tone::Dim),
         ]);
+    }
+    if mapping.columns.iter().any(|c| c.guessed && !c.explicit) {
+        lines.push(vec![seg("?: guessed from a word in the header: check it", Tone::Dim)]);
     }
     if mapping.key.is_none() {
         lines.push(vec![seg("record key: the data row number", Tone::Dim)]);
@@ -960,6 +976,27 @@ mod tests {
         assert_eq!(app.workbench().customer_count().unwrap(), 0);
         assert_eq!(app.imports.batches[0].status, BatchStatus::Undone);
         assert!(matches!(app.message(), Some(Message::Info(m)) if m.contains("undone")), "{:?}", app.message());
+    }
+
+    #[test]
+    fn the_preview_marks_a_guessed_mapping() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("模板.csv");
+        std::fs::write(
+            &path,
+            "客户名称,客户详细地址,跟进负责人,手机\n星辰科技有限公司,宁波海曙区中山西路100号,林峰,13800001111\n",
+        )
+        .unwrap();
+        let mut wb = Workbench::open(&dir.path().join("crm.db"), OpenMode::Create, "tester").unwrap();
+        clock(&mut wb);
+        let mut app = app_on(wb);
+        start_import(&mut app, &path, "template");
+        app.settle();
+        let s = screen(&app);
+        assert!(s.contains("→ address?"), "a word inside the header is a guess:\n{s}");
+        assert!(s.contains("→ owner ") && !s.contains("→ owner?"), "a known spelling is not:\n{s}");
+        assert!(s.contains("?: guessed from a word in the header"), "{s}");
+        insta::assert_snapshot!("imports_preview_guess", s);
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod imports;
 mod input;
 mod jobs;
 mod keymap;
+mod nav;
 mod palette;
 mod pane;
 mod quality;

@@ -9,6 +9,7 @@ use super::action::Action;
 use super::detail::{DLine, Seg, Tone};
 use super::jobs::{JobEvent, JobId};
 use super::keymap::Context;
+use super::nav::Spot;
 use super::pane::{Cx, Reply};
 use super::view::{clip, pane_block, scroll, Theme};
 use crate::display::{fit, sanitize};
@@ -45,6 +46,17 @@ impl QualityPane {
     pub fn title(&self, count: Option<usize>) -> String {
         let _ = count;
         "Quality".to_string()
+    }
+
+    /// Where the user is in this pane, for the jump list.
+    pub fn spot(&self) -> Spot {
+        Spot::Quality { scroll: self.scroll }
+    }
+
+    pub fn restore(&mut self, spot: &Spot, cx: &mut Cx) {
+        let Spot::Quality { scroll } = spot else { return };
+        let max = self.lines.as_ref().map_or(0, |l| l.len().saturating_sub(rows(cx.area)));
+        self.scroll = (*scroll).min(max);
     }
 
     /// Re-reads what the pane shows (on first show and after data changes).

@@ -668,3 +668,18 @@ fn finding_16_1_digit_runs_match_phones_and_numbers_only_and_r_reruns() {
     assert_eq!(app.customers.ids.len(), 2, "{}", screen(&app));
     assert!(app.customers.ids.contains(&id40));
 }
+
+#[test]
+fn finding_16_2_ctrl_o_returns_to_the_customer_row_and_detail_scroll() {
+    let mut app = app(80, 24);
+    press(&mut app, "G k k <Enter> j j j");
+    let (selected, offset, scroll) = (app.customers.selected, app.customers.offset, app.customers.detail_scroll);
+    assert!(selected > 10 && scroll == 3, "{selected} {scroll}");
+    press(&mut app, "3");
+    app.settle();
+    press(&mut app, "<C-o>");
+    assert_eq!(app.pane(), PaneId::Customers);
+    assert_eq!(app.focus(), Focus::Detail);
+    assert_eq!((app.customers.selected, app.customers.offset, app.customers.detail_scroll), (selected, offset, scroll));
+    insta::assert_snapshot!(screen(&app));
+}
