@@ -499,3 +499,19 @@ fn import_recognises_template_headers_marks_guesses_and_settles_addresses() {
     assert_eq!(person["kind"], "person", "个人 is not a name but says what the customer is");
     assert_eq!((&person["city"], &person["address"]), (&"北京市".into(), &"北京市朝阳区建国路88号".into()));
 }
+
+/// Issue 16, finding 14: a bad `--status` is a usage error, as clap reports
+/// them: exit 2, the reason on stderr, nothing on stdout.
+#[test]
+fn finding_16_14_bad_status_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    crmwb(&db).arg("init").assert().success();
+    crmwb(&db)
+        .args(["customers", "--status", "foo"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("--status").and(predicate::str::contains("status.allowed")));
+    crmwb(&db).args(["customers", "--status", "意向"]).assert().success();
+}
