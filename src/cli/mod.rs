@@ -195,7 +195,7 @@ interaction_at interaction_kind interaction_summary interaction_by custom:NAME:T
         #[arg(long, value_name = "N")]
         limit: Option<usize>,
         /// Only this status: 潜在客户, 意向客户, 成交客户, 流失客户 (or 意向, interested, won, …).
-        #[arg(long, value_name = "STATUS")]
+        #[arg(long, value_name = "STATUS", value_parser = status_arg)]
         status: Option<String>,
         /// Only customers this person owns.
         #[arg(long, value_name = "NAME")]
@@ -203,8 +203,10 @@ interaction_at interaction_kind interaction_summary interaction_by custom:NAME:T
         /// Only customers with this quality flag, e.g. 待完善.
         #[arg(long, value_name = "FLAG")]
         flag: Option<String>,
-        /// Text in the name, contact, number or primary e-mail; or any of the
-        /// customer's phone numbers or e-mails, written out whole.
+        /// The workbench's `/` search, best first: an exact customer number
+        /// (also one absorbed by a merge) or an e-mail (with @) finds its
+        /// customer; a run of digits part of a phone or of the number; other
+        /// words fuzzy over number, name, pinyin, initials and contacts.
         #[arg(long, value_name = "TEXT")]
         search: Option<String>,
     },
@@ -1033,5 +1035,15 @@ fn keymap_command(cli: &Cli, action: &KeymapAction, out: &mut dyn Write) -> Resu
             }
             Ok(0)
         }
+    }
+}
+
+/// `--status`: a usage error (exit 2, before anything runs) when it is not a
+/// status in any accepted wording; the stored form otherwise.
+fn status_arg(s: &str) -> std::result::Result<String, String> {
+    match crate::domain::validate::normalize_field(crate::domain::Field::Status, s) {
+        Ok(Some(v)) => Ok(v),
+        Ok(None) => Err("empty: give a status".into()),
+        Err(i) => Err(format!("[{}] {}", i.rule, i.message)),
     }
 }

@@ -251,6 +251,17 @@ pub fn customer_json(c: &Customer) -> Value {
     Value::Object(m)
 }
 
+/// A customer of `crmwb customers --json`: the target fields, every phone
+/// and e-mail (`phones`, `emails`, as the export has them) and the flags.
+fn customer_list_json(row: &crate::store::customers::ExportRow) -> Value {
+    let mut v = customer_json(&row.customer);
+    let m = v.as_object_mut().expect("object");
+    let strings = |l: &[String]| Value::Array(l.iter().map(|s| Value::String(s.clone())).collect());
+    m.insert("phones".into(), strings(&row.phones));
+    m.insert("emails".into(), strings(&row.emails));
+    v
+}
+
 pub fn print_customers(
     out: &mut impl Write,
     wb: &Workbench,
@@ -268,7 +279,7 @@ pub fn print_customers(
             }
             first = false;
             write!(out, "\n  ")?;
-            serde_json::to_writer(&mut *out, &customer_json(c))?;
+            serde_json::to_writer(&mut *out, &customer_list_json(c))?;
             Ok(())
         })?;
         writeln!(out, "{}]", if first { "" } else { "\n" })?;
@@ -285,7 +296,8 @@ pub fn print_customers(
         fit("mobile", 11)
     )?;
     let mut n = 0;
-    wb.for_each_matching_customer(filter, limit, |c| {
+    wb.for_each_matching_customer(filter, limit, |row| {
+        let c = &row.customer;
         n += 1;
         let s = |f: Field| sanitize(c.get(f).unwrap_or("")).into_owned();
         writeln!(

@@ -33,7 +33,7 @@ pub use merge::{
     UnmergeOutcome,
 };
 pub use quality::{FieldQuality, QualityReport, SampledCustomer, KEY_FIELDS};
-pub use search::CORPUS_SEPARATOR;
+pub use search::{rank_hits, DirectHit, Scorer, SearchQuery, SearchResult, CORPUS_SEPARATOR, SECTION};
 pub use survivorship::{ChoiceReason, Rule, SurvivorshipConfig};
 
 use crate::domain::{AuditEntry, Customer, ImportBatch, Role};

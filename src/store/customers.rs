@@ -632,6 +632,56 @@ pub fn export_page(conn: &Connection, after_id: i64, limit: usize) -> Result<Vec
     Ok(rows)
 }
 
+/// `customers` (in any order) with their phones and e-mails, primary first,
+/// as the export writes them (custom values left out): the CLI's list.
+/// A page in id order is read by id range; scattered ids (search hits) one
+/// by one, so neither reads the whole table.
+pub fn with_phones_emails(conn: &Connection, customers: Vec<Customer>) -> Result<Vec<ExportRow>> {
+    let mut rows: Vec<ExportRow> = customers
+        .into_iter()
+        .map(|c| ExportRow { customer: c, phones: vec![], emails: vec![], custom: vec![] })
+        .collect();
+    let (Some(first), Some(last)) =
+        (rows.iter().map(|r| r.customer.id).min(), rows.iter().map(|r| r.customer.id).max())
+    else {
+        return Ok(rows);
+    };
+    let index: std::collections::HashMap<i64, usize> =
+        rows.iter().enumerate().map(|(i, r)| (r.customer.id, i)).collect();
+    let phones = "SELECT customer_id, number FROM customer_phones WHERE customer_id BETWEEN ?1 AND ?2 ORDER BY customer_id, is_primary DESC, id";
+    let emails = "SELECT customer_id, email FROM customer_emails WHERE customer_id BETWEEN ?1 AND ?2 ORDER BY customer_id, is_primary DESC, id";
+    let dense = (last - first) as usize <= rows.len().saturating_mul(8);
+    let ranges: Vec<(i64, i64)> =
+        if dense { vec![(first, last)] } else { rows.iter().map(|r| (r.customer.id, r.customer.id)).collect() };
+    for (a, b) in ranges {
+        in_id_range(
+            conn,
+            phones,
+            a,
+            b,
+            |r| r.get::<_, String>(1),
+            |cid, v| {
+                if let Some(&i) = index.get(&cid) {
+                    rows[i].phones.push(v);
+                }
+            },
+        )?;
+        in_id_range(
+            conn,
+            emails,
+            a,
+            b,
+            |r| r.get::<_, String>(1),
+            |cid, v| {
+                if let Some(&i) = index.get(&cid) {
+                    rows[i].emails.push(v);
+                }
+            },
+        )?;
+    }
+    Ok(rows)
+}
+
 pub fn custom_field_names(conn: &Connection) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached("SELECT name FROM custom_fields ORDER BY name")?;
     let rows = stmt.query_map([], |r| r.get(0))?;

@@ -365,14 +365,14 @@ fn slash_filters_incrementally_and_esc_clears() {
     // Several terms must all match; a number fragment finds its customer.
     press(&mut app, "/ <End>");
     app.handle_key(&KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
-    typed(&mut app, "000044");
-    // Fuzzy: CRM2026-000045 (…40号) has those digits in order too, but the
-    // exact fragment ranks first.
-    assert_eq!(app.customers.filter.hits[0].1, 44, "{:?}", app.customers.filter.hits);
-    assert_eq!(app.customers.selected_id(), Some(44));
+    typed(&mut app, "000043");
+    // A run of digits is part of a number or a phone: CRM2026-000045 (…40号)
+    // holds those digits too, but scattered, and is no match.
+    assert_eq!(app.customers.filter.hits.iter().map(|h| h.1).collect::<Vec<_>>(), [43]);
+    assert_eq!(app.customers.selected_id(), Some(43));
     press(&mut app, "<Esc>");
     assert_eq!(app.customers.ids.len(), all);
-    assert!(!screen(&app).contains("/ 000044"));
+    assert!(!screen(&app).contains("/ 000043"));
 }
 
 #[test]
@@ -613,6 +613,60 @@ fn a_query_matching_more_than_the_cap_keeps_only_the_best() {
     typed(&mut app, "c");
     assert_eq!((app.customers.filter.matched, app.customers.ids.len()), (45, 5));
     assert!(screen(&app).contains("45 found, best 5 shown"), "{}", screen(&app));
+}
+
+/// Issue 16, finding 1: an exact customer number, absorbed by a merge, goes
+/// straight to its survivor (with a note saying so), Enter opens it, and
+/// after the merge is undone the same filter runs again and finds the
+/// customer itself.
+#[test]
+fn finding_16_1_exact_absorbed_number_opens_survivor() {
+    let mut wb = workbench();
+    let (a, b) = (1, 2);
+    wb.merge_customers(a, &[b], &[], crate::service::MergeOrigin::Manual).unwrap();
+    let mut app = App::new(wb, load_keymap(None).unwrap(), Theme { color: false }, Rect::new(0, 0, 80, 24)).unwrap();
+    app.settle();
+    press(&mut app, "/");
+    typed(&mut app, "crm2026-000002");
+    assert_eq!(*app.customers.ids, vec![a], "the survivor, alone: not every customer with those letters");
+    assert!(matches!(app.message(), Some(Message::Info(m)) if m == "CRM2026-000002 was merged into CRM2026-000001"));
+    press(&mut app, "<Enter>");
+    assert_eq!(app.pane_context(), Context::Detail, "Enter goes straight to the customer");
+    let s = screen(&app);
+    assert!(s.contains("CRM2026-000001  北京星辰科技有限公司"), "{s}");
+    insta::assert_snapshot!(s);
+    // Undo the merge from the detail: the filter runs again on the new data.
+    press(&mut app, "u y");
+    app.settle();
+    assert_eq!(*app.customers.ids, vec![b], "{}", screen(&app));
+}
+
+/// Issue 16, finding 1: a run of digits matches part of a phone or of the
+/// customer number, never digits scattered over names and numbers; the
+/// filter runs again after `R`.
+#[test]
+fn finding_16_1_digit_runs_match_phones_and_numbers_only_and_r_reruns() {
+    let mut app = app(80, 24);
+    press(&mut app, "/");
+    // 13500000040 is 40号's mobile; 1350000 then 4 and 0 scattered would
+    // match 41号's number and phone too under a fuzzy join.
+    typed(&mut app, "00000040");
+    assert_eq!(names(&app), vec!["测试客户40号有限公司".to_string()]);
+    press(&mut app, "<C-u>");
+    typed(&mut app, "000044");
+    assert_eq!(*app.customers.ids, vec![5, 44], "Acme's 13600004444 and the number CRM2026-000044");
+    press(&mut app, "<C-u>");
+    typed(&mut app, "13600004444");
+    assert_eq!(names(&app), vec!["Acme Trading Ltd".to_string()]);
+    press(&mut app, "<Enter>");
+    // Another process (or the CLI) gives 40号 the same mobile: R shows it.
+    let id40 = app.workbench_mut().customer_by_number("CRM2026-000045").unwrap().customer.id;
+    let v = app.workbench_mut().customer_detail(id40).unwrap().customer.version;
+    app.workbench_mut().edit_customer(id40, v, &[(crate::domain::Field::Mobile, Some("13600004444".into()))]).unwrap();
+    press(&mut app, "R");
+    app.settle();
+    assert_eq!(app.customers.ids.len(), 2, "{}", screen(&app));
+    assert!(app.customers.ids.contains(&id40));
 }
 
 #[test]
