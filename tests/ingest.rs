@@ -322,3 +322,54 @@ fn bulk_load_cancelled_or_failing_gives_its_indexes_back() {
     let ok: String = wb.store().conn().query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(ok, "ok");
 }
+
+/// Issue 15, finding 4: a batch interrupted and resumed remembers the
+/// source's mapping and key as a finished one does, so the same file
+/// imported again (without `--key`) is unchanged, not duplicated.
+#[test]
+fn finding_15_4_resumed_import_remembers_mapping_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = big_csv(dir.path(), 12_000);
+    let db = dir.path().join("db.sqlite");
+    let batch = {
+        let mut wb = Workbench::open(&db, crm_workbench::store::OpenMode::Create, "t").unwrap();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let o = ImportOptions { key: Some("编号".into()), cancel: Some(cancel.clone()), ..opts("big") };
+        let flag = cancel.clone();
+        let r = wb.import(&f, &o, &mut |_| flag.store(true, Ordering::Relaxed)).unwrap();
+        assert!(r.cancelled);
+        r.batch_id.unwrap()
+    };
+    // Resumed by another process, as `crmwb imports resume` is.
+    let mut wb = Workbench::open(&db, crm_workbench::store::OpenMode::Existing, "t").unwrap();
+    wb.resume_import(batch, None, &mut |_| {}).unwrap();
+    let remembered = wb.remembered_mapping("big").unwrap().expect("the resumed batch remembered its mapping");
+    assert_eq!(remembered.key.as_deref(), Some("编号"));
+    let again = wb.import(&f, &opts("big"), &mut |_| {}).unwrap();
+    assert_eq!((again.counts.imported, again.counts.unchanged), (0, 12_000), "{:?}", again.counts);
+    assert_eq!(wb.customer_count().unwrap(), 12_000);
+}
+
+/// Issue 15, finding 11: a batch that fails part-way has its committed
+/// rows in the audit, not only once it is undone.
+#[test]
+fn finding_15_11_partial_import_is_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = String::from("编号,客户名称,手机\n");
+    for i in 0..3_000 {
+        bytes.push_str(&format!("K{i},客户{i}有限公司,1{:010}\n", 3_000_000_000u64 + i as u64));
+    }
+    let mut bytes = bytes.into_bytes();
+    bytes.extend_from_slice(b"K3000,\xff\xfe bad,13800000000\n");
+    let f = write(dir.path(), "partial.csv", bytes);
+    let mut wb = Workbench::open_in_memory("t").unwrap();
+    let err = wb.import(&f, &ImportOptions { key: Some("编号".into()), ..opts("p") }, &mut |_| {});
+    assert!(err.is_err());
+    assert_eq!(wb.customer_count().unwrap(), 3_000);
+    let audited = count(
+        &wb,
+        "SELECT count(*) FROM audit_log WHERE entity = 'import_batch' AND entity_id = '1' \
+         AND json_extract(details, '$.counts.imported') = 3000",
+    );
+    assert_eq!(audited, 1, "the committed rows of the failed batch are in the audit");
+}

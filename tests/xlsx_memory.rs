@@ -83,3 +83,62 @@ fn a_100k_row_sheet_is_read_in_bounded_memory() {
     eprintln!("reading {ROWS} rows peaked at {} MB", peak / 1024);
     assert!(peak < BOUND_KB, "reading {ROWS} rows peaked at {} MB, over the {} MB bound", peak / 1024, BOUND_KB / 1024);
 }
+
+/// Issue 15, finding 2: one cell at XFD1048576 next to A1:B2 made a
+/// million rows of 16,384 cells. Blank rows are skipped and counted, the
+/// far cell is refused by name, and the work follows the content.
+#[test]
+fn finding_15_2_far_cell_xlsx_stores_no_blank_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("far.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "客户名称").unwrap();
+    sheet.write_string(0, 1, "手机").unwrap();
+    sheet.write_string(1, 0, "星辰科技").unwrap();
+    sheet.write_string(1, 1, "13812345678").unwrap();
+    sheet.write_string(1_048_575, 16_383, "x").unwrap();
+    book.save(&path).unwrap();
+    assert!(std::fs::metadata(&path).unwrap().len() < 16 * 1024);
+
+    let started = std::time::Instant::now();
+    let mut reader = TableReader::open(&path).unwrap();
+    assert_eq!(reader.headers(), ["客户名称", "手机"]);
+    let first = reader.next_row().unwrap().unwrap();
+    assert_eq!((first.number, first.cells), (1, vec!["星辰科技".to_string(), "13812345678".to_string()]));
+    let err = reader.next_row().unwrap().unwrap_err().to_string();
+    assert!(err.contains("far.xlsx") && err.contains("XFD1048576"), "{err}");
+    assert!(reader.next_row().is_none());
+    assert_eq!(reader.blank_rows(), 1_048_573, "the rows between are blank, counted, never read as data");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+}
+
+/// Issue 15, finding 2: a shared string far beyond Excel's 32,767
+/// characters is refused before calamine loads it, naming the cell.
+#[test]
+fn finding_15_2_huge_shared_string_is_refused_naming_the_cell() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big-string.xlsx");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("xl/worksheets/sheet1.xml", opts).unwrap();
+    zip.write_all(
+        b"<worksheet><sheetData><row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c></row>\
+          <row r=\"3\"><c r=\"B3\" t=\"s\"><v>1</v></c></row></sheetData></worksheet>",
+    )
+    .unwrap();
+    zip.start_file("xl/sharedStrings.xml", opts).unwrap();
+    zip.write_all(b"<sst><si><t>name</t></si><si><t>").unwrap();
+    let chunk = vec![b'a'; 1 << 20];
+    for _ in 0..64 {
+        zip.write_all(&chunk).unwrap();
+    }
+    zip.write_all(b"</t></si></sst>").unwrap();
+    zip.finish().unwrap();
+    assert!(std::fs::metadata(&path).unwrap().len() < 1 << 20);
+
+    let err = TableReader::open(&path).err().expect("refused").to_string();
+    assert!(err.contains("big-string.xlsx") && err.contains("B3") && err.contains("column B"), "{err}");
+    assert!(err.contains("row 3"), "{err}");
+}

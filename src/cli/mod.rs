@@ -7,7 +7,7 @@ mod demo;
 mod followups;
 mod matching;
 mod merge;
-mod output;
+pub(crate) mod output;
 
 use crate::error::{Error, Result};
 use crate::ingest::{EncodingChoice, MappingFile, ReadOptions};
@@ -609,6 +609,17 @@ fn with_output<T>(
     }
 }
 
+/// The one place a failed command is reported: on stderr, every line
+/// sanitised (a message may quote a header, a cell or an argument).
+pub fn report_error(e: &Error) {
+    output::to_stderr(&format!("crmwb: {e}"), true);
+}
+
+/// A usage error from the argument parser, sanitised like `report_error`.
+pub fn report_usage_error(text: &str) {
+    output::to_stderr(text.trim_end(), true);
+}
+
 /// Runs the parsed command line. Returns the process exit code.
 pub fn run(cli: Cli) -> Result<i32> {
     let stdout = std::io::stdout();
@@ -888,7 +899,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             }
             let n = with_output(file.as_deref(), &mut out, |w| wb.export_customers(fmt, w))?;
             if let Some(p) = file {
-                eprintln!("{n} customers written to {}", p.display());
+                output::say!("{n} customers written to {}", p.display());
             }
         }
         Some(Command::Links { csv: _, out: file }) => {
@@ -959,7 +970,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                 drop(out);
                 let path = wb.path().to_path_buf();
                 crate::tui::run(wb, crate::tui::TuiOptions { keymap: cli.keymap.clone() })?;
-                eprintln!("demo database kept at {}", path.display());
+                output::say!("demo database kept at {}", path.display());
                 return Ok(0);
             }
             writeln!(out, "Open it with: crmwb --db {} tui", wb.path().display())?;
@@ -1009,7 +1020,7 @@ fn keymap_command(cli: &Cli, action: &KeymapAction, out: &mut dyn Write) -> Resu
                 }
                 Err(e) => {
                     out.flush()?;
-                    eprintln!("{e}");
+                    output::say!("{e}");
                     Ok(2)
                 }
             }

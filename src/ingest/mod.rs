@@ -3,6 +3,7 @@
 
 pub mod mapping;
 pub mod reader;
+mod xlsx_guard;
 
 pub use mapping::{ColumnMap, JoinMap, MappedInput, Mapping, MappingFile};
 pub use reader::{EncodingChoice, RawRow, ReadOptions, TableReader};

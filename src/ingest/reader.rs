@@ -54,6 +54,10 @@ pub struct TableReader {
     headers: Vec<String>,
     inner: Inner,
     rows: u64,
+    /// Blank rows passed over: every cell empty or white space.
+    blank: u64,
+    /// Rows handed out (a streamed sheet numbers rows itself).
+    returned: u64,
     /// The encoding the file was read in (`utf-8`, `gb18030`, `utf-16le`, `xlsx`…).
     pub encoding: &'static str,
     /// The field delimiter of a CSV file.
@@ -145,6 +149,8 @@ impl TableReader {
             headers,
             inner: Inner::Csv { reader, record },
             rows: 0,
+            blank: 0,
+            returned: 0,
             encoding: canonical_name(encoding),
             delimiter: Some(delimiter),
             total,
@@ -178,7 +184,11 @@ impl TableReader {
         let Some(first) = range.rows().next() else {
             return Err(Error::input(&file, None, None, "the worksheet is empty: expected a header row"));
         };
-        let headers: Vec<String> = first.iter().map(cell_text).collect();
+        let mut headers: Vec<String> = first.iter().map(cell_text).collect();
+        // As a streamed sheet: the header ends at its last named column.
+        while headers.last().is_some_and(|h| h.trim().is_empty()) {
+            headers.pop();
+        }
         check_headers(&file, &headers)?;
         let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
         let encoding = match ext.as_str() {
@@ -193,6 +203,8 @@ impl TableReader {
             headers,
             inner: Inner::Sheet { range, next: 1 },
             rows: 0,
+            blank: 0,
+            returned: 0,
             encoding,
             delimiter: None,
             total,
@@ -208,6 +220,9 @@ impl TableReader {
         if !path.exists() {
             return Err(Error::Io { path: path.to_path_buf(), source: std::io::ErrorKind::NotFound.into() });
         }
+        // Before calamine reads anything: it loads every shared string
+        // whole, so an oversized one must be refused unread.
+        super::xlsx_guard::check(path).map_err(|r| Error::input(&file, None, None, r.message))?;
         let (stream, headers, total) = SheetStream::start(path.to_path_buf(), opts.sheet.clone())
             .map_err(|msg| Error::input(&file, None, None, msg))?;
         check_headers(&file, &headers)?;
@@ -216,6 +231,8 @@ impl TableReader {
             headers,
             inner: Inner::Stream(stream),
             rows: 0,
+            blank: 0,
+            returned: 0,
             encoding: "xlsx",
             delimiter: None,
             total,
@@ -236,7 +253,8 @@ impl TableReader {
     pub fn progress(&self) -> (u64, u64) {
         match &self.inner {
             Inner::Csv { reader, .. } => (reader.position().byte().min(self.total), self.total),
-            Inner::Sheet { .. } | Inner::Stream(_) => (self.rows, self.total),
+            Inner::Sheet { .. } => (self.rows, self.total),
+            Inner::Stream(_) => (self.returned, self.total),
         }
     }
 
@@ -245,8 +263,26 @@ impl TableReader {
         self.estimated_rows
     }
 
-    /// The next data row, or `None` at the end of the file.
+    /// Blank rows passed over so far (every cell empty or white space):
+    /// not data rows, so never stored or rejected, only counted.
+    pub fn blank_rows(&self) -> u64 {
+        self.blank
+    }
+
+    /// The next data row, or `None` at the end of the file. Blank rows are
+    /// skipped (and counted); row numbers still count them, so a number
+    /// names the row a user sees in the file.
     pub fn next_row(&mut self) -> Option<Result<RawRow>> {
+        loop {
+            let row = self.next_any_row()?;
+            match row {
+                Ok(r) if r.cells.iter().all(|c| c.trim().is_empty()) => self.blank += 1,
+                other => return Some(other),
+            }
+        }
+    }
+
+    fn next_any_row(&mut self) -> Option<Result<RawRow>> {
         match &mut self.inner {
             Inner::Csv { reader, record } => match reader.read_byte_record(record) {
                 Ok(false) => None,
@@ -273,12 +309,21 @@ impl TableReader {
                 }
                 Some(Ok(RawRow { number: self.rows, cells }))
             }
+            // The sheet thread sends no blank rows: they show as gaps in
+            // the numbers.
             Inner::Stream(stream) => match stream.next()? {
-                Ok(cells) => {
-                    self.rows += 1;
-                    Some(Ok(RawRow { number: self.rows, cells }))
+                Ok((number, cells)) => {
+                    self.blank += number.saturating_sub(self.rows + 1);
+                    self.rows = number;
+                    self.returned += 1;
+                    Some(Ok(RawRow { number, cells }))
                 }
-                Err(msg) => Some(Err(Error::input(&self.file, Some(self.rows + 1), None, msg))),
+                Err((row, msg)) => {
+                    if let Some(row) = row {
+                        self.blank += row.saturating_sub(self.rows + 1);
+                    }
+                    Some(Err(Error::input(&self.file, Some(row.unwrap_or(self.rows + 1)), None, msg)))
+                }
             },
         }
     }
@@ -297,15 +342,21 @@ const SHEET_PARCELS_IN_FLIGHT: usize = 4;
 enum SheetMsg {
     /// First message: the header row and how many data rows follow.
     Start(Vec<String>, u64),
-    Rows(Vec<Vec<String>>),
+    /// Data rows with their numbers (blank rows are not sent).
+    Rows(Vec<(u64, Vec<String>)>),
     Failed(String),
+    /// Failed at a data row (its number), which is not sent.
+    FailedAt(u64, String),
 }
+
+/// A data row of a streamed sheet and its number.
+type NumberedRow = (u64, Vec<String>);
 
 /// The reading end of a streamed XLSX worksheet.
 struct SheetStream {
     /// `None` once hung up, so `drop` can stop the thread before joining it.
     rx: Option<std::sync::mpsc::Receiver<SheetMsg>>,
-    rows: std::vec::IntoIter<Vec<String>>,
+    rows: std::vec::IntoIter<(u64, Vec<String>)>,
     worker: Option<std::thread::JoinHandle<()>>,
     ended: bool,
 }
@@ -338,12 +389,14 @@ impl SheetStream {
         let first = stream.rx.as_ref().and_then(|rx| rx.recv().ok());
         match first {
             Some(SheetMsg::Start(headers, total)) => Ok((stream, headers, total)),
-            Some(SheetMsg::Failed(msg)) => Err(msg),
+            Some(SheetMsg::Failed(msg) | SheetMsg::FailedAt(_, msg)) => Err(msg),
             Some(SheetMsg::Rows(_)) | None => Err("the workbook is damaged (the reader failed on it)".into()),
         }
     }
 
-    fn next(&mut self) -> Option<std::result::Result<Vec<String>, String>> {
+    /// The next row, or why the sheet cannot be read further (and at
+    /// which data row, when that is known).
+    fn next(&mut self) -> Option<std::result::Result<NumberedRow, (Option<u64>, String)>> {
         loop {
             if let Some(row) = self.rows.next() {
                 return Some(Ok(row));
@@ -355,11 +408,15 @@ impl SheetStream {
                 Ok(SheetMsg::Rows(rows)) => self.rows = rows.into_iter(),
                 Ok(SheetMsg::Failed(msg)) => {
                     self.ended = true;
-                    return Some(Err(msg));
+                    return Some(Err((None, msg)));
+                }
+                Ok(SheetMsg::FailedAt(row, msg)) => {
+                    self.ended = true;
+                    return Some(Err((Some(row), msg)));
                 }
                 Ok(SheetMsg::Start(..)) => {
                     self.ended = true;
-                    return Some(Err("the worksheet reader sent its header twice".into()));
+                    return Some(Err((None, "the worksheet reader sent its header twice".into())));
                 }
                 // The thread hangs up after the last parcel.
                 Err(_) => {
@@ -394,111 +451,257 @@ fn pick_sheet(names: &[String], wanted: Option<String>) -> std::result::Result<S
 }
 
 /// The sheet thread. Two passes over the sheet's XML: the first finds the
-/// bounds of the non-empty cells (where calamine's `Range` would start and
-/// end, so the header row and columns are the same as reading it whole),
-/// the second sends the rows. Cells out of row order (rare, but allowed)
-/// cannot be streamed: such a sheet is read whole instead.
+/// bounds of the non-empty cells (where calamine's `Range` would start, so
+/// the header row and columns are the same as reading it whole) and counts
+/// the rows that hold something, the second sends those rows. Only cells
+/// with content are ever held: a blank row costs nothing, and a row is as
+/// wide as the header or its own last cell, never as the sheet's
+/// dimension (one cell at XFD1048576 once made a million rows of 16,384
+/// cells). Cells out of row order (rare, but allowed) are collected and
+/// sorted first: memory in proportion to the cells, not to the area.
 fn stream_sheet(
     path: &Path,
     sheet: Option<String>,
     tx: &std::sync::mpsc::SyncSender<SheetMsg>,
 ) -> std::result::Result<(), String> {
-    use calamine::{DataRef, Reader as _};
+    use calamine::Reader as _;
     let mut wb: calamine::Xlsx<_> =
         calamine::open_workbook(path).map_err(|e| format!("cannot read the workbook: {e}"))?;
     let name = pick_sheet(&wb.sheet_names(), sheet)?;
     let sheet_error = |e: calamine::XlsxError| format!("cannot read worksheet `{name}`: {e}");
-    // (first row, last row, first column, last column) of non-empty cells.
-    let mut bounds: Option<(u32, u32, u32, u32)> = None;
-    let mut in_order = true;
+    let mut bounds = SheetBounds::default();
     {
         let mut cells = wb.worksheet_cells_reader(&name).map_err(sheet_error)?;
-        let mut last: Option<(u32, u32)> = None;
         while let Some(cell) = cells.next_cell().map_err(sheet_error)? {
-            if matches!(cell.get_value(), DataRef::Empty) {
+            let value = calamine::Data::from(cell.get_value().clone());
+            if !matches!(value, calamine::Data::Empty) {
+                let (r, c) = cell.get_position();
+                bounds.add(r, c, !is_blank(&value));
+            }
+        }
+    }
+    if bounds.first.is_none() {
+        return Err("the worksheet is empty: expected a header row".into());
+    }
+    let send = |msg: SheetMsg| tx.send(msg).is_ok();
+    let mut out = RowEmitter::new(&bounds, &send);
+    if bounds.in_order {
+        let mut cells = wb.worksheet_cells_reader(&name).map_err(sheet_error)?;
+        while let Some(cell) = cells.next_cell().map_err(sheet_error)? {
+            let value = calamine::Data::from(cell.get_value().clone());
+            if matches!(value, calamine::Data::Empty) {
                 continue;
             }
             let (r, c) = cell.get_position();
-            in_order &= last.is_none_or(|l| (r, c) > l);
-            last = Some((r, c));
-            bounds = Some(match bounds {
-                None => (r, r, c, c),
-                Some((r0, r1, c0, c1)) => (r0.min(r), r1.max(r), c0.min(c), c1.max(c)),
-            });
-        }
-    }
-    let Some((r0, r1, c0, c1)) = bounds else {
-        return Err("the worksheet is empty: expected a header row".into());
-    };
-    let width = (c1 - c0 + 1) as usize;
-    let total = u64::from(r1 - r0);
-    let send = |msg: SheetMsg| tx.send(msg).is_ok();
-    if !in_order {
-        let range = wb.worksheet_range(&name).map_err(sheet_error)?;
-        let mut rows = range.rows().map(|row| row.iter().map(cell_text).collect::<Vec<String>>());
-        let Some(headers) = rows.next() else {
-            return Err("the worksheet is empty: expected a header row".into());
-        };
-        if !send(SheetMsg::Start(headers, total)) {
-            return Ok(());
-        }
-        let mut parcel = Vec::with_capacity(SHEET_PARCEL_ROWS);
-        for row in rows {
-            parcel.push(row);
-            if parcel.len() >= SHEET_PARCEL_ROWS
-                && !send(SheetMsg::Rows(std::mem::replace(&mut parcel, Vec::with_capacity(SHEET_PARCEL_ROWS))))
-            {
+            if !out.cell(r, c, cell_text(&value)) {
                 return Ok(());
             }
         }
-        send(SheetMsg::Rows(parcel));
-        return Ok(());
+    } else {
+        let mut all: Vec<(u32, u32, String)> = Vec::new();
+        let mut cells = wb.worksheet_cells_reader(&name).map_err(sheet_error)?;
+        while let Some(cell) = cells.next_cell().map_err(sheet_error)? {
+            let value = calamine::Data::from(cell.get_value().clone());
+            if !matches!(value, calamine::Data::Empty) {
+                let (r, c) = cell.get_position();
+                all.push((r, c, cell_text(&value)));
+            }
+        }
+        // Stable: of two cells at one position the later one counts, as
+        // when calamine fills a `Range`.
+        all.sort_by_key(|&(r, c, _)| (r, c));
+        for (r, c, text) in all {
+            if !out.cell(r, c, text) {
+                return Ok(());
+            }
+        }
     }
-    let mut cells = wb.worksheet_cells_reader(&name).map_err(sheet_error)?;
-    let mut parcel: Vec<Vec<String>> = Vec::with_capacity(SHEET_PARCEL_ROWS);
-    // The row being filled and its sheet row number.
-    let mut current: (u32, Vec<String>) = (r0, vec![String::new(); width]);
-    let mut started = false;
-    // Sends the finished rows before sheet row `upto`, empty ones included
-    // (a `Range` has them too).
-    let flush = |current: &mut (u32, Vec<String>), upto: u32, parcel: &mut Vec<Vec<String>>, started: &mut bool| {
-        while current.0 < upto {
-            let row = std::mem::replace(&mut current.1, vec![String::new(); width]);
-            current.0 += 1;
-            if !*started {
-                *started = true;
-                if !send(SheetMsg::Start(row, total)) {
-                    return false;
+    out.finish();
+    Ok(())
+}
+
+/// A cell that holds nothing a row could carry (a row of only such cells
+/// is blank; within a row they are kept as they are).
+fn is_blank(value: &calamine::Data) -> bool {
+    match value {
+        calamine::Data::Empty => true,
+        calamine::Data::String(s) => s.trim().is_empty(),
+        _ => false,
+    }
+}
+
+/// What the first pass over a sheet learns.
+#[derive(Default)]
+struct SheetBounds {
+    /// The first row and the first column holding anything.
+    first: Option<(u32, u32)>,
+    last: Option<(u32, u32)>,
+    in_order: bool,
+    /// Rows holding text (the header included), when in order.
+    rows: u64,
+    /// The last row seen, and whether it holds text.
+    last_row: Option<(u32, bool)>,
+}
+
+impl SheetBounds {
+    fn add(&mut self, r: u32, c: u32, text: bool) {
+        if self.last.is_none() {
+            self.in_order = true;
+        }
+        self.in_order &= self.last.is_none_or(|l| (r, c) > l);
+        self.last = Some((r, c));
+        self.first = Some(match self.first {
+            None => (r, c),
+            Some((r0, c0)) => (r0.min(r), c0.min(c)),
+        });
+        match &mut self.last_row {
+            Some((row, seen)) if *row == r => {
+                if text && !*seen {
+                    *seen = true;
+                    self.rows += 1;
                 }
-                continue;
             }
-            parcel.push(row);
-            if parcel.len() >= SHEET_PARCEL_ROWS
-                && !send(SheetMsg::Rows(std::mem::replace(parcel, Vec::with_capacity(SHEET_PARCEL_ROWS))))
-            {
-                return false;
+            _ => {
+                self.last_row = Some((r, text));
+                self.rows += u64::from(text);
             }
+        }
+    }
+}
+
+/// Turns sorted non-blank cells into rows and sends them in parcels, each
+/// with its data-row number (the header row is row 0).
+struct RowEmitter<'a> {
+    r0: u32,
+    c0: u32,
+    total: u64,
+    header_width: usize,
+    /// The row being filled: its sheet row and (column, text) cells.
+    current: Option<(u32, Vec<(usize, String)>)>,
+    started: bool,
+    parcel: Vec<(u64, Vec<String>)>,
+    send: &'a dyn Fn(SheetMsg) -> bool,
+}
+
+impl<'a> RowEmitter<'a> {
+    fn new(bounds: &SheetBounds, send: &'a dyn Fn(SheetMsg) -> bool) -> RowEmitter<'a> {
+        let (r0, c0) = bounds.first.unwrap_or_default();
+        // Out of order the rows were not counted; the cells are sorted
+        // before any is sent, so the count is only for progress.
+        let total = if bounds.in_order { bounds.rows.saturating_sub(1) } else { 0 };
+        RowEmitter {
+            r0,
+            c0,
+            total,
+            header_width: 0,
+            current: None,
+            started: false,
+            parcel: Vec::with_capacity(SHEET_PARCEL_ROWS),
+            send,
+        }
+    }
+
+    /// Adds a non-blank cell; false once the reading end hung up.
+    fn cell(&mut self, r: u32, c: u32, text: String) -> bool {
+        if self.current.as_ref().is_some_and(|(row, _)| *row != r) && !self.flush() {
+            return false;
+        }
+        let cells = &mut self.current.get_or_insert_with(|| (r, Vec::new())).1;
+        let col = (c - self.c0) as usize;
+        match cells.last_mut() {
+            Some((last, t)) if *last == col => *t = text,
+            _ => cells.push((col, text)),
         }
         true
-    };
-    while let Some(cell) = cells.next_cell().map_err(sheet_error)? {
-        let (r, c) = cell.get_position();
-        if r < r0 || r > r1 || c < c0 || c > c1 {
-            continue;
-        }
-        let value = calamine::Data::from(cell.get_value().clone());
-        if matches!(value, calamine::Data::Empty) {
-            continue;
-        }
-        if !flush(&mut current, r, &mut parcel, &mut started) {
-            return Ok(());
-        }
-        current.1[(c - c0) as usize] = cell_text(&value);
     }
-    if flush(&mut current, r1 + 1, &mut parcel, &mut started) {
-        send(SheetMsg::Rows(parcel));
+
+    fn flush(&mut self) -> bool {
+        let Some((r, cells)) = self.current.take() else { return true };
+        if self.started && cells.iter().all(|(_, t)| t.trim().is_empty()) {
+            // A blank row: the reader counts it from the gap in numbers.
+            return true;
+        }
+        let width = cells.last().map_or(0, |(c, _)| c + 1);
+        if !self.started {
+            self.started = true;
+            if r != self.r0 {
+                // The first non-blank row is the header: the bounds say so.
+                return (self.send)(SheetMsg::Failed("the worksheet's rows are out of order".into()));
+            }
+            self.header_width = width;
+            return (self.send)(SheetMsg::Start(dense(cells, width), self.total));
+        }
+        let number = u64::from(r - self.r0);
+        if width > self.header_width + MAX_EXTRA_COLUMNS {
+            // Padding a stray far cell to its column would cost 16,384
+            // cells a row for a few bytes of input.
+            let (col, _) = &cells[cells.len() - 1];
+            let at = format!("{}{}", column_letters(self.c0 as usize + col), r + 1);
+            let last = if self.header_width == 0 {
+                "A".to_string()
+            } else {
+                column_letters(self.c0 as usize + self.header_width - 1)
+            };
+            // The rows before it go first: they are read and kept.
+            let before = std::mem::take(&mut self.parcel);
+            if !before.is_empty() && !(self.send)(SheetMsg::Rows(before)) {
+                return false;
+            }
+            (self.send)(SheetMsg::FailedAt(
+                number,
+                format!(
+                    "cell {at} lies {} columns right of the header's last column ({last}); give it a header, \
+                     or delete it if it is stray",
+                    width - self.header_width
+                ),
+            ));
+            // Nothing after it is read: the error ends the sheet.
+            return false;
+        }
+        let row = dense(cells, width.max(self.header_width));
+        self.parcel.push((number, row));
+        if self.parcel.len() >= SHEET_PARCEL_ROWS {
+            let full = std::mem::replace(&mut self.parcel, Vec::with_capacity(SHEET_PARCEL_ROWS));
+            return (self.send)(SheetMsg::Rows(full));
+        }
+        true
     }
-    Ok(())
+
+    fn finish(mut self) {
+        if self.flush() {
+            if !self.started {
+                (self.send)(SheetMsg::Failed("the worksheet is empty: expected a header row".into()));
+                return;
+            }
+            let rest = std::mem::take(&mut self.parcel);
+            (self.send)(SheetMsg::Rows(rest));
+        }
+    }
+}
+
+/// Columns a data row may reach beyond its header's last column.
+const MAX_EXTRA_COLUMNS: usize = 64;
+
+/// `0` → `A`, `25` → `Z`, `26` → `AA`.
+fn column_letters(mut c: usize) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(b'A' + (c % 26) as u8);
+        if c < 26 {
+            break;
+        }
+        c = c / 26 - 1;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+fn dense(cells: Vec<(usize, String)>, width: usize) -> Vec<String> {
+    let mut row = vec![String::new(); width];
+    for (c, t) in cells {
+        row[c] = t;
+    }
+    row
 }
 
 fn check_headers(file: &str, headers: &[String]) -> Result<()> {
@@ -847,15 +1050,16 @@ mod tests {
 
         let mut r = TableReader::open(&p).unwrap();
         assert!(matches!(r.inner, Inner::Stream(_)));
-        assert_eq!(r.estimated_rows(), 5);
+        assert_eq!(r.estimated_rows(), 4, "rows with content, not the sheet's dimension");
         let rows = rest_of(&mut r);
         let headers = r.headers().to_vec();
         assert_eq!(headers, vec!["", "名称", "手机", "日期"]);
         assert_eq!(rows[0], vec!["", "星辰", "13812345678", "2024-03-15"]);
-        assert_eq!(rows[2], vec!["", "", "", ""], "an empty row inside the table is a row");
-        assert_eq!(rows[4], vec!["左", "", "", ""]);
+        assert_eq!(rows[2], vec!["", "", "", "尾"], "an empty row inside the table is skipped");
+        assert_eq!(rows[3], vec!["左", "", "", ""]);
+        assert_eq!(r.blank_rows(), 1);
         assert_eq!((headers, rows), read_as_range(&p));
-        assert_eq!(r.progress(), (5, 5));
+        assert_eq!(r.progress(), (4, 4));
     }
 
     #[test]

@@ -99,6 +99,11 @@ struct StoredOptions {
     limit: Option<u64>,
     #[serde(default)]
     bulk: BulkMode,
+    /// The mapping (with its key) the source remembers once the batch is
+    /// complete: stored with the batch so that a resumed batch, in another
+    /// process, remembers what a finished one does.
+    #[serde(default)]
+    remember: Option<String>,
 }
 
 /// Reported while an import runs.
@@ -161,6 +166,8 @@ const DRY_RUN_ISSUES: usize = 1000;
 
 /// What is fixed for the length of one batch.
 struct RunCtx<'a> {
+    /// Continuing an incomplete batch (`imports resume`).
+    resumed: bool,
     source: &'a str,
     batch_id: i64,
     inputs: Vec<MappedInput>,
@@ -199,6 +206,7 @@ impl ImportOptions {
             interaction_kind: self.interaction_kind(),
             limit: self.limit,
             bulk: self.bulk,
+            remember: None,
         }
     }
     fn default_kind(&self) -> String {
@@ -280,7 +288,10 @@ impl Workbench {
         }
         let mut reader = TableReader::open_with(path, &opts.read)?;
         let mapping = self.resolve_mapping(&reader, opts)?;
-        let stored = opts.stored();
+        let mut stored = opts.stored();
+        stored.remember = Some(
+            mapping.to_file(Some(&source), opts.default_kind.as_deref(), opts.interaction_kind.as_deref()).to_toml(),
+        );
         if opts.dry_run {
             return self.dry_run(&mut reader, &source, mapping, &stored, opts.cancel.as_deref());
         }
@@ -301,8 +312,6 @@ impl Workbench {
             },
             &now,
         )?;
-        let mapping_toml =
-            mapping.to_file(Some(&source), opts.default_kind.as_deref(), opts.interaction_kind.as_deref()).to_toml();
         let (counts, cancelled) = self.run_batch(
             &mut reader,
             &source,
@@ -312,7 +321,7 @@ impl Workbench {
             BatchCounts::default(),
             opts.cancel.as_deref(),
             progress,
-            Some(&mapping_toml),
+            false,
         )?;
         Ok(ImportReport::of_batch(batch_id, mapping, counts, cancelled, reader.encoding))
     }
@@ -362,7 +371,7 @@ impl Workbench {
             rejected: batch.rows_rejected,
         };
         let (counts, cancelled) =
-            self.run_batch(&mut reader, &batch.source, &mapping, &stored, batch_id, counts, cancel, progress, None)?;
+            self.run_batch(&mut reader, &batch.source, &mapping, &stored, batch_id, counts, cancel, progress, true)?;
         Ok(ImportReport::of_batch(batch_id, mapping, counts, cancelled, reader.encoding))
     }
 
@@ -420,9 +429,16 @@ impl Workbench {
         counts: BatchCounts,
         cancel: Option<&AtomicBool>,
         progress: &mut dyn FnMut(ImportProgress),
-        remember: Option<&str>,
+        resumed: bool,
     ) -> Result<(BatchCounts, bool)> {
+        // Batches stored before the mapping was kept with them: rebuilt
+        // from what was kept (the kinds as resolved then).
+        let remember_toml = stored.remember.clone().unwrap_or_else(|| {
+            mapping.to_file(Some(source), Some(&stored.default_kind), Some(&stored.interaction_kind)).to_toml()
+        });
+        let remember = Some(remember_toml.as_str());
         let ctx = RunCtx {
+            resumed,
             source,
             batch_id,
             inputs: mapping.inputs(),
@@ -580,7 +596,21 @@ impl Workbench {
             chunk.finish(&tx, ctx)?;
             if let Some(e) = failure {
                 // What was read up to here is kept; the batch can be undone.
+                // The audit accounts for every committed row, failed or not.
                 imports::update_batch(&tx, batch_id, &counts, BatchStatus::Incomplete, Some(&ctx.now))?;
+                store::audit::append(
+                    &tx,
+                    &NewAudit {
+                        actor: &actor,
+                        action: if ctx.resumed { "import.resume" } else { "import" },
+                        entity: "import_batch",
+                        entity_id: Some(&batch_id.to_string()),
+                        customer_id: None,
+                        details: serde_json::json!({ "source": source, "status": BatchStatus::Incomplete.as_str(),
+                            "counts": counts, "error": e.to_string() }),
+                    },
+                    &ctx.now,
+                )?;
                 tx.commit()?;
                 return Err(e);
             }
@@ -598,7 +628,7 @@ impl Workbench {
                     &tx,
                     &NewAudit {
                         actor: &actor,
-                        action: if remember.is_some() { "import" } else { "import.resume" },
+                        action: if ctx.resumed { "import.resume" } else { "import" },
                         entity: "import_batch",
                         entity_id: Some(&batch_id.to_string()),
                         customer_id: None,

@@ -690,16 +690,21 @@ pub fn custom_field_names(conn: &Connection) -> Result<Vec<String>> {
 
 /// Every source record with the number of the customer it belongs to now
 /// (following merges to the survivor), in source and key order.
-pub fn for_each_link(conn: &Connection, mut f: impl FnMut(&str, &str, Option<&str>) -> Result<()>) -> Result<()> {
+/// Calls `f(source, key, customer number, customer owner)` for every source
+/// record, following merges to the live customer.
+pub fn for_each_link(
+    conn: &Connection,
+    mut f: impl FnMut(&str, &str, Option<&str>, Option<&str>) -> Result<()>,
+) -> Result<()> {
     let mut merged = std::collections::HashMap::new();
     let mut stmt = conn.prepare("SELECT id, merged_into FROM customers WHERE merged_into IS NOT NULL")?;
     for r in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
         let (a, b) = r?;
         merged.insert(a, b);
     }
-    let mut numbers = conn.prepare_cached("SELECT number FROM customers WHERE id = ?1")?;
+    let mut numbers = conn.prepare_cached("SELECT number, owner FROM customers WHERE id = ?1")?;
     let mut stmt = conn.prepare(
-        "SELECT s.source, s.source_key, s.customer_id, c.number FROM source_records s \
+        "SELECT s.source, s.source_key, s.customer_id, c.number, c.owner FROM source_records s \
          LEFT JOIN customers c ON c.id = s.customer_id ORDER BY s.source, s.id",
     )?;
     let mut rows = stmt.query([])?;
@@ -708,6 +713,7 @@ pub fn for_each_link(conn: &Connection, mut f: impl FnMut(&str, &str, Option<&st
         let key: String = r.get(1)?;
         let cid: Option<i64> = r.get(2)?;
         let mut number: Option<String> = r.get(3)?;
+        let mut owner: Option<String> = r.get(4)?;
         if let Some(mut id) = cid {
             let mut hops = 0;
             while let Some(next) = merged.get(&id) {
@@ -718,10 +724,12 @@ pub fn for_each_link(conn: &Connection, mut f: impl FnMut(&str, &str, Option<&st
                 }
             }
             if hops > 0 {
-                number = numbers.query_row([id], |r| r.get(0)).optional()?;
+                let live: Option<(String, Option<String>)> =
+                    numbers.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+                (number, owner) = live.map_or((None, None), |(n, o)| (Some(n), o));
             }
         }
-        f(&source, &key, number.as_deref())?;
+        f(&source, &key, number.as_deref(), owner.as_deref())?;
     }
     Ok(())
 }

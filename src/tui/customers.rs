@@ -946,8 +946,11 @@ impl CustomersPane {
         let (cols, name_cols) = columns((inner.width as usize).saturating_sub(1));
         let header_style = theme.tone(Tone::Heading);
         let arrow = if self.descending { "▼" } else { "▲" };
+        // While a filter ranks the hits by relevance no column orders the
+        // list, so none may claim the sort arrow.
+        let ranked = self.filter.query.is_some();
         let head_title = |t: &str, key: Option<SortKey>| {
-            if key == Some(self.sort) {
+            if key == Some(self.sort) && !ranked {
                 format!("{t}{arrow}")
             } else {
                 t.to_string()

@@ -683,3 +683,78 @@ fn finding_16_2_ctrl_o_returns_to_the_customer_row_and_detail_scroll() {
     assert_eq!((app.customers.selected, app.customers.offset, app.customers.detail_scroll), (selected, offset, scroll));
     insta::assert_snapshot!(screen(&app));
 }
+
+#[test]
+fn finding_16_9_contact_title_label_is_not_cut() {
+    for w in [80, 160] {
+        let app = app(w, 24);
+        let s = screen(&app);
+        let detail = app.customers.detail.as_ref().unwrap();
+        let text: Vec<String> =
+            detail.lines.iter().map(|l| l.iter().map(|s| s.text.as_str()).collect::<String>()).collect();
+        assert!(text.iter().any(|l| l.starts_with("联系人职务  ")), "{text:?}");
+        assert!(!s.contains("联系人…"), "{s}");
+    }
+}
+
+#[test]
+fn finding_16_9_half_pages_in_every_list() {
+    let km = load_keymap(None).unwrap();
+    for ctx in [
+        Context::Customers,
+        Context::Detail,
+        Context::Duplicates,
+        Context::Followups,
+        Context::Imports,
+        Context::Quality,
+        Context::Help,
+    ] {
+        let path = ctx.path(ctx);
+        for (key, want) in [("<C-d>", Action::HalfPageDown), ("<C-u>", Action::HalfPageUp)] {
+            let mut pending = Vec::new();
+            let k = parse_seq(key).unwrap()[0];
+            assert!(
+                matches!(km.resolve(&path, &mut pending, k), Resolution::Action(a) if a == want),
+                "{key} in {}",
+                ctx.name()
+            );
+        }
+    }
+    // Through the real keys: Ctrl-d scrolls the help by half its height.
+    let mut app = app(80, 24);
+    press(&mut app, "? <C-d>");
+    assert!(matches!(app.overlay, Some(super::app::Overlay::Help { scroll }) if scroll > 0));
+}
+
+#[test]
+fn finding_16_9_a_ranked_filter_claims_no_sort_column() {
+    let mut app = app(80, 24);
+    assert!(screen(&app).contains("客户编号▲"));
+    press(&mut app, "/");
+    testkit::typ(&mut app, "测试客户");
+    app.settle();
+    let s = screen(&app);
+    assert!(s.contains("found"), "{s}");
+    assert!(!s.contains('▲') && !s.contains('▼'), "{s}");
+    insta::assert_snapshot!(s);
+    // Cleared, the sort order is back and says so.
+    press(&mut app, "<Esc>");
+    app.settle();
+    assert!(screen(&app).contains("客户编号▲"));
+}
+
+#[test]
+fn finding_16_3_a_confirmation_body_wraps_instead_of_being_cut() {
+    let mut app = app(80, 24);
+    let long = "无法合并：CRM2026-000106 已被合并到 CRM2026-000062，请先撤销那次合并 \
+                (merge 12, 2026-03-02 by tester); the survivor keeps every value, contact and source record.";
+    app.overlay = Some(super::app::Overlay::Confirm {
+        confirm: super::pane::Confirm { title: "Merge customers?".into(), body: vec![long.into()], tag: 0 },
+        owner: None,
+    });
+    let s = screen(&app);
+    // Every word of it on screen: the last one wrapped onto a line of its own.
+    assert!(s.contains("║record."), "{s}");
+    assert!(s.contains("请先撤销那次合并"), "{s}");
+    insta::assert_snapshot!(s);
+}
