@@ -503,7 +503,7 @@ fn import_recognises_template_headers_marks_guesses_and_settles_addresses() {
 /// Issue 16, finding 14: a bad `--status` is a usage error, as clap reports
 /// them: exit 2, the reason on stderr, nothing on stdout.
 #[test]
-fn finding_16_14_bad_status_is_a_usage_error() {
+fn finding_16_14_bad_values_are_usage_errors() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("crm.db");
     crmwb(&db).arg("init").assert().success();
@@ -514,4 +514,11 @@ fn finding_16_14_bad_status_is_a_usage_error() {
         .stdout(predicate::str::is_empty())
         .stderr(predicate::str::contains("--status").and(predicate::str::contains("status.allowed")));
     crmwb(&db).args(["customers", "--status", "意向"]).assert().success();
+    for args in [
+        &["followups", "snooze", "CRM2026-000001", "--for", "2x"][..],
+        &["followups", "done", "CRM2026-000001", "--note", "called", "--next", "2024-13-45"][..],
+        &["log", "CRM2026-000001", "--kind", "call", "--note", "called", "--next", "2024-13-45"][..],
+    ] {
+        crmwb(&db).args(args).assert().code(2).stdout(predicate::str::is_empty());
+    }
 }

@@ -296,7 +296,7 @@ last_followup forward and settles a planned next follow-up that has come. --next
         #[arg(long, value_name = "NAME")]
         contact: Option<String>,
         /// Plan the next follow-up on this date.
-        #[arg(long, value_name = "DATE")]
+        #[arg(long, value_name = "DATE", value_parser = date_arg)]
         next: Option<String>,
         /// Print JSON.
         #[arg(long)]
@@ -475,7 +475,7 @@ pub enum FollowupsAction {
         #[arg(long)]
         note: String,
         /// Plan the next follow-up on this date.
-        #[arg(long, value_name = "YYYY-MM-DD")]
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = date_arg)]
         next: Option<String>,
         /// The interaction kind the follow-up is logged as.
         #[arg(long, default_value = "call")]
@@ -489,7 +489,7 @@ pub enum FollowupsAction {
         /// The customer number.
         number: String,
         /// How long: Nd (days), Nw (weeks) or Nm (months).
-        #[arg(long = "for", value_name = "LENGTH")]
+        #[arg(long = "for", value_name = "LENGTH", value_parser = snooze_arg)]
         length: String,
         /// Snooze only this reminder (its rule id), even if not yet due.
         #[arg(long, value_name = "ID")]
@@ -1052,4 +1052,15 @@ fn status_arg(s: &str) -> std::result::Result<String, String> {
         Ok(None) => Err("empty: give a status".into()),
         Err(i) => Err(format!("[{}] {}", i.rule, i.message)),
     }
+}
+
+/// A date argument (`--next`): a usage error when it is no date; kept as
+/// typed otherwise (the service reads it with the same rules).
+fn date_arg(s: &str) -> std::result::Result<String, String> {
+    crate::clean::date::normalize(s).map(|_| s.to_string())
+}
+
+/// `snooze --for`: a usage error when it is no length (3d, 1w, 1m).
+fn snooze_arg(s: &str) -> std::result::Result<String, String> {
+    crate::domain::reminder::parse_snooze(s, chrono::Local::now().date_naive()).map(|_| s.to_string())
 }
