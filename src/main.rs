@@ -6,13 +6,22 @@ use crm_workbench::Error;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version go to stdout as clap prints them.
+        Err(e) if !e.use_stderr() => e.exit(),
+        // A usage error quotes the argument it refuses: sanitised like every message.
+        Err(e) => {
+            cli::report_usage_error(&e.to_string());
+            std::process::exit(e.exit_code());
+        }
+    };
     let code = match cli::run(cli) {
         Ok(code) => code,
         // `crmwb customers | head` closes the pipe early: not an error.
         Err(Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
         Err(e) => {
-            eprintln!("crmwb: {e}");
+            cli::report_error(&e);
             match e {
                 Error::Refused(_) => 3,
                 _ => 1,

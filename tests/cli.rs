@@ -396,6 +396,62 @@ fn keymap_check_reports_file_and_line_and_accepts_good_files() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("line 3"));
 }
 
+/// Issue 16, finding 1: `customers --search` is the workbench's search: an
+/// exact number, absorbed or not, finds its live customer; a run of digits
+/// is part of a phone or of the number, never digits scattered over them;
+/// pinyin initials find names; `--json` carries every phone and e-mail.
+#[test]
+fn finding_16_1_cli_search_is_the_workbench_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let add = |sets: &[&str]| {
+        let mut c = crmwb(&db);
+        c.args(["customer", "add", "--json"]);
+        for s in sets {
+            c.args(["--set", s]);
+        }
+        let out = c.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        json(&out.stdout)["number"].as_str().unwrap().to_string()
+    };
+    let a = add(&["name=成都辰雅运输有限公司", "mobile=17600471740", "email=zhang@chenya.cn"]);
+    let b = add(&["name=成都辰亚运输有限公司", "mobile=13471740001", "landline=028-85551234"]);
+    let c = add(&["name=北京星辰科技有限公司", "mobile=13900001111"]);
+    let find = |q: &str| -> Vec<serde_json::Value> {
+        let out = crmwb(&db).args(["customers", "--json", "--search", q]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        json(&out.stdout).as_array().unwrap().clone()
+    };
+    let numbers = |q: &str| -> Vec<String> {
+        let mut v: Vec<String> = find(q).iter().map(|c| c["number"].as_str().unwrap().to_string()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(numbers("cdcy"), [a.as_str(), b.as_str()], "pinyin initials");
+    assert_eq!(numbers("1347174"), [b.as_str()], "17600471740 holds those digits only scattered");
+    assert_eq!(numbers("028 8555 1234"), [b.as_str()], "a landline however written");
+    assert_eq!(numbers("chenya.cn"), Vec::<&str>::new(), "an e-mail part without @ is not searched");
+    assert_eq!(numbers("@chenya"), [a.as_str()]);
+    let all = find(&a);
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0]["phones"], serde_json::json!(["17600471740"]));
+    assert_eq!(all[0]["emails"], serde_json::json!(["zhang@chenya.cn"]));
+    // Merge b into a: b's number now finds a, with b's phones.
+    crmwb(&db).args(["merge", &a, &b, "--survivor", &a]).assert().success();
+    assert_eq!(numbers(&b), [a.as_str()]);
+    assert_eq!(numbers(&b.to_lowercase()), [a.as_str()]);
+    let merged = find(&b);
+    let phones: Vec<&str> = merged[0]["phones"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+    assert!(phones.contains(&"13471740001") && phones.contains(&"028-85551234"), "{phones:?}");
+    assert_eq!(numbers("1347174"), [a.as_str()]);
+    // The rest of the filter narrows the search's answers.
+    assert_eq!(numbers("cdcy").len(), 1);
+    let out = crmwb(&db).args(["customers", "--search", "星辰", "--status", "成交客户"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("No customer matches"));
+    let out = crmwb(&db).args(["customers", "--search", "星辰"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&c));
+}
+
 /// Issue 14, items 6 and 7 through the CLI: a template export's headers are
 /// recognised, a guess is applied and marked (dry run and import alike),
 /// the record key is suggested, and addresses are stored in full.
@@ -442,4 +498,20 @@ fn import_recognises_template_headers_marks_guesses_and_settles_addresses() {
     let person = all.iter().find(|c| c["name"] != "星辰科技有限公司").unwrap();
     assert_eq!(person["kind"], "person", "个人 is not a name but says what the customer is");
     assert_eq!((&person["city"], &person["address"]), (&"北京市".into(), &"北京市朝阳区建国路88号".into()));
+}
+
+/// Issue 16, finding 14: a bad `--status` is a usage error, as clap reports
+/// them: exit 2, the reason on stderr, nothing on stdout.
+#[test]
+fn finding_16_14_bad_status_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    crmwb(&db).arg("init").assert().success();
+    crmwb(&db)
+        .args(["customers", "--status", "foo"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("--status").and(predicate::str::contains("status.allowed")));
+    crmwb(&db).args(["customers", "--status", "意向"]).assert().success();
 }

@@ -200,7 +200,7 @@ fn customers_filters() {
     assert!(by_phone.iter().any(|c| c["mobile"] == mobile.as_str()), "{dashed}");
     assert!(list(&["--search", "100%_"]).is_empty(), "LIKE wildcards are literal");
     let (code, _, err) = run(&db, &["customers", "--status", "maybe"]);
-    assert!(code == 1 && err.contains("status.allowed"), "{err}");
+    assert!(code == 2 && err.contains("status.allowed"), "{err}");
     let (code, out, _) = run(&db, &["customers", "--search", "不存在的公司名"]);
     assert!(code == 0 && out.contains("No customer matches"), "{out}");
     assert_eq!(list(&["--limit", "2", "--status", "意向"]).len(), 2);

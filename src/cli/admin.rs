@@ -250,7 +250,7 @@ pub fn restore(cli: &Cli, file: &Path, yes: bool, out: &mut dyn Write) -> Result
         if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
             return Err(Error::Refused("restore replaces the whole database: confirm with --yes".into()));
         }
-        eprint!(
+        super::output::ask!(
             "Replace everything in {} with the content of {}? The current content is saved beside it first. Type `restore` to confirm: ",
             wb.path().display(),
             file.display()
@@ -308,7 +308,7 @@ pub fn erase(cli: &Cli, number: &str, reason: &str, yes: bool, out: &mut dyn Wri
         if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
             return Err(Error::Refused("erasure cannot be undone: confirm with --yes".into()));
         }
-        eprint!(
+        super::output::ask!(
             "Erase every personal value of {} {} (and of the customers merged into it)? This cannot be undone. \
              Type the customer number to confirm: ",
             detail.customer.number,

@@ -7,7 +7,7 @@ mod demo;
 mod followups;
 mod matching;
 mod merge;
-mod output;
+pub(crate) mod output;
 
 use crate::error::{Error, Result};
 use crate::ingest::{EncodingChoice, MappingFile, ReadOptions};
@@ -195,7 +195,7 @@ interaction_at interaction_kind interaction_summary interaction_by custom:NAME:T
         #[arg(long, value_name = "N")]
         limit: Option<usize>,
         /// Only this status: 潜在客户, 意向客户, 成交客户, 流失客户 (or 意向, interested, won, …).
-        #[arg(long, value_name = "STATUS")]
+        #[arg(long, value_name = "STATUS", value_parser = status_arg)]
         status: Option<String>,
         /// Only customers this person owns.
         #[arg(long, value_name = "NAME")]
@@ -203,8 +203,10 @@ interaction_at interaction_kind interaction_summary interaction_by custom:NAME:T
         /// Only customers with this quality flag, e.g. 待完善.
         #[arg(long, value_name = "FLAG")]
         flag: Option<String>,
-        /// Text in the name, contact, number or primary e-mail; or any of the
-        /// customer's phone numbers or e-mails, written out whole.
+        /// The workbench's `/` search, best first: an exact customer number
+        /// (also one absorbed by a merge) or an e-mail (with @) finds its
+        /// customer; a run of digits part of a phone or of the number; other
+        /// words fuzzy over number, name, pinyin, initials and contacts.
         #[arg(long, value_name = "TEXT")]
         search: Option<String>,
     },
@@ -607,6 +609,17 @@ fn with_output<T>(
     }
 }
 
+/// The one place a failed command is reported: on stderr, every line
+/// sanitised (a message may quote a header, a cell or an argument).
+pub fn report_error(e: &Error) {
+    output::to_stderr(&format!("crmwb: {e}"), true);
+}
+
+/// A usage error from the argument parser, sanitised like `report_error`.
+pub fn report_usage_error(text: &str) {
+    output::to_stderr(text.trim_end(), true);
+}
+
 /// Runs the parsed command line. Returns the process exit code.
 pub fn run(cli: Cli) -> Result<i32> {
     let stdout = std::io::stdout();
@@ -886,7 +899,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             }
             let n = with_output(file.as_deref(), &mut out, |w| wb.export_customers(fmt, w))?;
             if let Some(p) = file {
-                eprintln!("{n} customers written to {}", p.display());
+                output::say!("{n} customers written to {}", p.display());
             }
         }
         Some(Command::Links { csv: _, out: file }) => {
@@ -957,7 +970,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                 drop(out);
                 let path = wb.path().to_path_buf();
                 crate::tui::run(wb, crate::tui::TuiOptions { keymap: cli.keymap.clone() })?;
-                eprintln!("demo database kept at {}", path.display());
+                output::say!("demo database kept at {}", path.display());
                 return Ok(0);
             }
             writeln!(out, "Open it with: crmwb --db {} tui", wb.path().display())?;
@@ -1007,7 +1020,7 @@ fn keymap_command(cli: &Cli, action: &KeymapAction, out: &mut dyn Write) -> Resu
                 }
                 Err(e) => {
                     out.flush()?;
-                    eprintln!("{e}");
+                    output::say!("{e}");
                     Ok(2)
                 }
             }
@@ -1022,5 +1035,15 @@ fn keymap_command(cli: &Cli, action: &KeymapAction, out: &mut dyn Write) -> Resu
             }
             Ok(0)
         }
+    }
+}
+
+/// `--status`: a usage error (exit 2, before anything runs) when it is not a
+/// status in any accepted wording; the stored form otherwise.
+fn status_arg(s: &str) -> std::result::Result<String, String> {
+    match crate::domain::validate::normalize_field(crate::domain::Field::Status, s) {
+        Ok(Some(v)) => Ok(v),
+        Ok(None) => Err("empty: give a status".into()),
+        Err(i) => Err(format!("[{}] {}", i.rule, i.message)),
     }
 }

@@ -10,6 +10,35 @@ use crate::store::CustomerDetail;
 use serde_json::{Map, Value};
 use std::io::Write;
 
+/// The one way text reaches standard error. Messages quote input (headers,
+/// cells, arguments, file names), so every line is sanitised whatever
+/// stderr is: a terminal now, or a log file someone `cat`s later.
+pub fn to_stderr(text: &str, newline: bool) {
+    let mut err = std::io::stderr().lock();
+    let lines = crate::display::sanitize_lines(text);
+    let last = lines.len().saturating_sub(1);
+    for (i, line) in lines.iter().enumerate() {
+        // Nothing useful is left to do when stderr itself is gone.
+        let _ = err.write_all(line.as_bytes());
+        if i < last || newline {
+            let _ = err.write_all(b"\n");
+        }
+    }
+    let _ = err.flush();
+}
+
+/// `eprintln!` through the sanitiser: the only stderr printing in the CLI.
+macro_rules! say {
+    ($($arg:tt)*) => { $crate::cli::output::to_stderr(&format!($($arg)*), true) };
+}
+pub(crate) use say;
+
+/// `eprint!` through the sanitiser, for a question before reading an answer.
+macro_rules! ask {
+    ($($arg:tt)*) => { $crate::cli::output::to_stderr(&format!($($arg)*), false) };
+}
+pub(crate) use ask;
+
 pub fn print_mapping(out: &mut impl Write, m: &Mapping) -> Result<()> {
     writeln!(out, "Field mapping:")?;
     let w = m.columns.iter().map(|c| width(&sanitize(&c.header))).max().unwrap_or(0).min(30);
@@ -132,7 +161,7 @@ impl Progress {
                 b.set_message(msg);
             }
             None if starts_phase || self.last_line.elapsed().as_secs() >= 5 => {
-                eprintln!("import: {msg}");
+                say!("import: {msg}");
                 self.last_line = std::time::Instant::now();
             }
             None => {}
@@ -222,6 +251,17 @@ pub fn customer_json(c: &Customer) -> Value {
     Value::Object(m)
 }
 
+/// A customer of `crmwb customers --json`: the target fields, every phone
+/// and e-mail (`phones`, `emails`, as the export has them) and the flags.
+fn customer_list_json(row: &crate::store::customers::ExportRow) -> Value {
+    let mut v = customer_json(&row.customer);
+    let m = v.as_object_mut().expect("object");
+    let strings = |l: &[String]| Value::Array(l.iter().map(|s| Value::String(s.clone())).collect());
+    m.insert("phones".into(), strings(&row.phones));
+    m.insert("emails".into(), strings(&row.emails));
+    v
+}
+
 pub fn print_customers(
     out: &mut impl Write,
     wb: &Workbench,
@@ -239,7 +279,7 @@ pub fn print_customers(
             }
             first = false;
             write!(out, "\n  ")?;
-            serde_json::to_writer(&mut *out, &customer_json(c))?;
+            serde_json::to_writer(&mut *out, &customer_list_json(c))?;
             Ok(())
         })?;
         writeln!(out, "{}]", if first { "" } else { "\n" })?;
@@ -256,7 +296,8 @@ pub fn print_customers(
         fit("mobile", 11)
     )?;
     let mut n = 0;
-    wb.for_each_matching_customer(filter, limit, |c| {
+    wb.for_each_matching_customer(filter, limit, |row| {
+        let c = &row.customer;
         n += 1;
         let s = |f: Field| sanitize(c.get(f).unwrap_or("")).into_owned();
         writeln!(

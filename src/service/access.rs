@@ -385,6 +385,16 @@ impl Access {
         }
     }
 
+    /// A golden field's value as this user may see it: a sensitive field by
+    /// its rule, the free-text fields (notes, needs) as text.
+    pub fn value<'v>(&self, owner: Option<&str>, field: Field, value: &'v str) -> Cow<'v, str> {
+        match field {
+            _ if self.is_sensitive(field) => self.field(owner, field, value),
+            Field::Notes | Field::Needs => self.text(owner, value),
+            _ => Cow::Borrowed(value),
+        }
+    }
+
     /// Masks a golden record in place.
     pub fn mask_customer(&self, c: &mut Customer) {
         if !self.masks(c.owner.as_deref()) {

@@ -219,30 +219,51 @@ impl Workbench {
         listing::sorted_ids(self.store.conn(), &f.normalised()?, key, descending)
     }
 
-    /// Streams live customers matching `filter` in number order. A search
-    /// matches a sensitive field (a phone, an e-mail) only of customers
-    /// whose value the user may see unmasked.
+    /// Streams live customers matching `filter`, with their phones and
+    /// e-mails, masked as the acting user must see them. Without a search
+    /// in number order; with one, best first, found by `search_customers`
+    /// — the workbench's `/` filter — among the customers the rest of the
+    /// filter selects.
     pub fn for_each_matching_customer(
         &self,
         filter: &CustomerFilter,
         limit: Option<usize>,
-        mut f: impl FnMut(&Customer) -> Result<()>,
+        mut f: impl FnMut(&customers::ExportRow) -> Result<()>,
     ) -> Result<()> {
         let filter = filter.normalised()?;
-        let mut after = 0;
         let mut left = limit.unwrap_or(usize::MAX);
+        let mut emit = |page: Vec<Customer>, left: &mut usize| -> Result<()> {
+            for mut row in customers::with_phones_emails(self.store.conn(), page)? {
+                self.access.mask_export_row(&mut row);
+                f(&row)?;
+                *left -= 1;
+            }
+            Ok(())
+        };
+        if let Some(q) = filter.search.as_deref().filter(|q| !q.trim().is_empty()) {
+            let mut ids = self.search_customers(q)?.ids;
+            let rest = CustomerFilter { search: None, ..filter.clone() };
+            if !rest.is_empty() {
+                let allowed: std::collections::HashSet<i64> =
+                    listing::sorted_ids(self.store.conn(), &rest, SortKey::Number, false)?.into_iter().collect();
+                ids.retain(|id| allowed.contains(id));
+            }
+            ids.truncate(left);
+            for chunk in ids.chunks(1000) {
+                let mut page = Vec::with_capacity(chunk.len());
+                for id in chunk {
+                    page.extend(customers::get_customer(self.store.conn(), *id)?);
+                }
+                emit(page, &mut left)?;
+            }
+            return Ok(());
+        }
+        let mut after = 0;
         while left > 0 {
-            let visible = |f: Field| self.access.visible(f);
-            let page = listing::page_filtered(self.store.conn(), &filter, &visible, after, left.min(1000))?;
-            if page.is_empty() {
-                break;
-            }
-            for mut c in page.iter().cloned() {
-                self.access.mask_customer(&mut c);
-                f(&c)?;
-            }
-            left -= page.len();
-            after = page.last().map(|c| c.id).unwrap_or(after);
+            let page = listing::page_filtered(self.store.conn(), &filter, after, left.min(1000))?;
+            let Some(last) = page.last().map(|c| c.id) else { break };
+            after = last;
+            emit(page, &mut left)?;
         }
         Ok(())
     }

@@ -159,9 +159,12 @@ impl Workbench {
         let err = |e: csv::Error| Error::Other(format!("links: {e}"));
         w.write_record(["source", "source_key", "customer_number"]).map_err(err)?;
         let mut n = 0;
-        customers::for_each_link(self.store.conn(), |s, k, c| {
+        customers::for_each_link(self.store.conn(), |s, k, c, owner| {
             n += 1;
-            w.write_record([s, k, c.unwrap_or("")]).map_err(err)
+            // A source's key may be a phone number or an e-mail address
+            // (`--key 手机`): masked like any other raw value.
+            let k = self.access.text(owner, k);
+            w.write_record([s, &k, c.unwrap_or("")]).map_err(err)
         })?;
         w.flush()?;
         Ok(n)

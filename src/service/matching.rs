@@ -834,18 +834,13 @@ impl Workbench {
             // The queue is a read path like any other: masked for who may not see.
             let owner = cust.owner.as_deref();
             let mask =
-                |f: crate::domain::Field, v: Option<String>| v.map(|v| self.access.field(owner, f, &v).into_owned());
+                |f: crate::domain::Field, v: Option<String>| v.map(|v| self.access.value(owner, f, &v).into_owned());
             let contact = mask(crate::domain::Field::ContactName, cust.contact_name.clone());
             let mobile = mask(crate::domain::Field::Mobile, cust.mobile.clone());
-            members.push(MemberView {
-                id,
-                number: cust.number,
-                name: cust.name,
-                contact,
-                mobile,
-                city: cust.city,
-                version,
-            });
+            // Name and city are not sensitive by default; an admin may make them so.
+            let name = self.access.value(owner, crate::domain::Field::Name, &cust.name).into_owned();
+            let city = mask(crate::domain::Field::City, cust.city.clone());
+            members.push(MemberView { id, number: cust.number, name, contact, mobile, city, version });
         }
         let mut pairs = Vec::new();
         for (i, &(a, _)) in c.members.iter().enumerate() {

@@ -278,10 +278,42 @@ impl Workbench {
     }
 
     /// Shows how `absorbed` would be merged into `survivor`.
+    /// A dry run of a merge the user may not make is refused like the merge:
+    /// it would show every member's values side by side.
     pub fn preview_merge_into(&self, survivor: i64, absorbed: &[i64], picks: &[(Field, i64)]) -> Result<MergePreview> {
+        self.access.check(super::Permission::Merge, None)?;
         let conn = self.store.conn();
         let prep = prepare(conn, survivor, absorbed, picks)?;
-        to_preview(conn, &prep, "chosen")
+        let mut preview = to_preview(conn, &prep, "chosen")?;
+        self.mask_preview(&prep, &mut preview);
+        Ok(preview)
+    }
+
+    /// A preview is a read path: a user who may merge but not see some
+    /// members' sensitive values sees them masked, each by its member's owner.
+    fn mask_preview(&self, prep: &Prepared, p: &mut MergePreview) {
+        let owner_of =
+            |id: i64| prep.members.iter().find(|m| m.customer.id == id).and_then(|m| m.customer.owner.as_deref());
+        let golden_owner = prep.golden.owner.as_deref();
+        let access = &self.access;
+        for m in std::iter::once(&mut p.survivor).chain(p.absorbed.iter_mut()) {
+            m.name = access.value(owner_of(m.id), Field::Name, &m.name).into_owned();
+        }
+        for f in &mut p.fields {
+            for a in &mut f.alternatives {
+                if let Some(v) = a.value.as_mut() {
+                    *v = access.value(owner_of(a.customer), f.field, v).into_owned();
+                }
+            }
+            // The chosen value belongs to its member now and to the survivor after:
+            // hidden if either is hidden from this user.
+            let from = f.from.and_then(owner_of);
+            let owner = if access.masks(from) { from } else { golden_owner };
+            if let Some(v) = f.value.as_mut() {
+                *v = access.value(owner, f.field, v).into_owned();
+            }
+        }
+        access.mask_customer(&mut p.golden);
     }
 
     /// Merges `absorbed` into `survivor` in one transaction: the golden

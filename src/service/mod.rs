@@ -33,7 +33,7 @@ pub use merge::{
     UnmergeOutcome,
 };
 pub use quality::{FieldQuality, QualityReport, SampledCustomer, KEY_FIELDS};
-pub use search::CORPUS_SEPARATOR;
+pub use search::{rank_hits, DirectHit, Scorer, SearchQuery, SearchResult, CORPUS_SEPARATOR, SECTION};
 pub use survivorship::{ChoiceReason, Rule, SurvivorshipConfig};
 
 use crate::domain::{AuditEntry, Customer, ImportBatch, Role};
@@ -272,9 +272,15 @@ impl Workbench {
     /// List rows for a window of ids.
     pub fn customer_rows(&self, ids: &[i64]) -> Result<Vec<CustomerRow>> {
         let mut rows = customers::rows_by_ids(self.store.conn(), ids)?;
+        use crate::domain::Field;
         for r in &mut rows {
-            if let Some(m) = r.mobile.as_mut() {
-                *m = self.access.field(r.owner.as_deref(), crate::domain::Field::Mobile, m).into_owned();
+            let owner = r.owner.clone();
+            let owner = owner.as_deref();
+            r.name = self.access.value(owner, Field::Name, &r.name).into_owned();
+            for (f, v) in [(Field::Mobile, &mut r.mobile), (Field::City, &mut r.city)] {
+                if let Some(v) = v.as_mut() {
+                    *v = self.access.value(owner, f, v).into_owned();
+                }
             }
         }
         Ok(rows)

@@ -632,6 +632,56 @@ pub fn export_page(conn: &Connection, after_id: i64, limit: usize) -> Result<Vec
     Ok(rows)
 }
 
+/// `customers` (in any order) with their phones and e-mails, primary first,
+/// as the export writes them (custom values left out): the CLI's list.
+/// A page in id order is read by id range; scattered ids (search hits) one
+/// by one, so neither reads the whole table.
+pub fn with_phones_emails(conn: &Connection, customers: Vec<Customer>) -> Result<Vec<ExportRow>> {
+    let mut rows: Vec<ExportRow> = customers
+        .into_iter()
+        .map(|c| ExportRow { customer: c, phones: vec![], emails: vec![], custom: vec![] })
+        .collect();
+    let (Some(first), Some(last)) =
+        (rows.iter().map(|r| r.customer.id).min(), rows.iter().map(|r| r.customer.id).max())
+    else {
+        return Ok(rows);
+    };
+    let index: std::collections::HashMap<i64, usize> =
+        rows.iter().enumerate().map(|(i, r)| (r.customer.id, i)).collect();
+    let phones = "SELECT customer_id, number FROM customer_phones WHERE customer_id BETWEEN ?1 AND ?2 ORDER BY customer_id, is_primary DESC, id";
+    let emails = "SELECT customer_id, email FROM customer_emails WHERE customer_id BETWEEN ?1 AND ?2 ORDER BY customer_id, is_primary DESC, id";
+    let dense = (last - first) as usize <= rows.len().saturating_mul(8);
+    let ranges: Vec<(i64, i64)> =
+        if dense { vec![(first, last)] } else { rows.iter().map(|r| (r.customer.id, r.customer.id)).collect() };
+    for (a, b) in ranges {
+        in_id_range(
+            conn,
+            phones,
+            a,
+            b,
+            |r| r.get::<_, String>(1),
+            |cid, v| {
+                if let Some(&i) = index.get(&cid) {
+                    rows[i].phones.push(v);
+                }
+            },
+        )?;
+        in_id_range(
+            conn,
+            emails,
+            a,
+            b,
+            |r| r.get::<_, String>(1),
+            |cid, v| {
+                if let Some(&i) = index.get(&cid) {
+                    rows[i].emails.push(v);
+                }
+            },
+        )?;
+    }
+    Ok(rows)
+}
+
 pub fn custom_field_names(conn: &Connection) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached("SELECT name FROM custom_fields ORDER BY name")?;
     let rows = stmt.query_map([], |r| r.get(0))?;
@@ -640,16 +690,21 @@ pub fn custom_field_names(conn: &Connection) -> Result<Vec<String>> {
 
 /// Every source record with the number of the customer it belongs to now
 /// (following merges to the survivor), in source and key order.
-pub fn for_each_link(conn: &Connection, mut f: impl FnMut(&str, &str, Option<&str>) -> Result<()>) -> Result<()> {
+/// Calls `f(source, key, customer number, customer owner)` for every source
+/// record, following merges to the live customer.
+pub fn for_each_link(
+    conn: &Connection,
+    mut f: impl FnMut(&str, &str, Option<&str>, Option<&str>) -> Result<()>,
+) -> Result<()> {
     let mut merged = std::collections::HashMap::new();
     let mut stmt = conn.prepare("SELECT id, merged_into FROM customers WHERE merged_into IS NOT NULL")?;
     for r in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
         let (a, b) = r?;
         merged.insert(a, b);
     }
-    let mut numbers = conn.prepare_cached("SELECT number FROM customers WHERE id = ?1")?;
+    let mut numbers = conn.prepare_cached("SELECT number, owner FROM customers WHERE id = ?1")?;
     let mut stmt = conn.prepare(
-        "SELECT s.source, s.source_key, s.customer_id, c.number FROM source_records s \
+        "SELECT s.source, s.source_key, s.customer_id, c.number, c.owner FROM source_records s \
          LEFT JOIN customers c ON c.id = s.customer_id ORDER BY s.source, s.id",
     )?;
     let mut rows = stmt.query([])?;
@@ -658,6 +713,7 @@ pub fn for_each_link(conn: &Connection, mut f: impl FnMut(&str, &str, Option<&st
         let key: String = r.get(1)?;
         let cid: Option<i64> = r.get(2)?;
         let mut number: Option<String> = r.get(3)?;
+        let mut owner: Option<String> = r.get(4)?;
         if let Some(mut id) = cid {
             let mut hops = 0;
             while let Some(next) = merged.get(&id) {
@@ -668,10 +724,12 @@ pub fn for_each_link(conn: &Connection, mut f: impl FnMut(&str, &str, Option<&st
                 }
             }
             if hops > 0 {
-                number = numbers.query_row([id], |r| r.get(0)).optional()?;
+                let live: Option<(String, Option<String>)> =
+                    numbers.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+                (number, owner) = live.map_or((None, None), |(n, o)| (Some(n), o));
             }
         }
-        f(&source, &key, number.as_deref())?;
+        f(&source, &key, number.as_deref(), owner.as_deref())?;
     }
     Ok(())
 }

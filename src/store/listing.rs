@@ -14,7 +14,7 @@ pub struct CustomerFilter {
     pub owner: Option<String>,
     /// A quality flag, e.g. 待完善.
     pub flag: Option<String>,
-    /// Text in the name, contact or number, or a phone number or e-mail.
+    /// The workbench's search (`Workbench::search_customers`).
     pub search: Option<String>,
 }
 
@@ -75,14 +75,9 @@ fn like(s: &str) -> String {
 }
 
 /// A page of live customers matching `f` after `after_id`, in id order.
-/// `visible` says whose values of each field the search may match.
-pub fn page_filtered(
-    conn: &Connection,
-    f: &CustomerFilter,
-    visible: &dyn Fn(Field) -> Visible,
-    after_id: i64,
-    limit: usize,
-) -> Result<Vec<Customer>> {
+/// Its `search` is not applied here: the search is the service's
+/// (`Workbench::search_customers`), one for the CLI and the workbench.
+pub fn page_filtered(conn: &Connection, f: &CustomerFilter, after_id: i64, limit: usize) -> Result<Vec<Customer>> {
     let mut sql = format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id > ?1 AND merged_into IS NULL");
     let mut values: Vec<Value> = vec![Value::Integer(after_id), Value::Integer(limit as i64)];
     let mut add = |cond: &str, v: Vec<Value>, sql: &mut String| {
@@ -104,45 +99,27 @@ pub fn page_filtered(
     if let Some(flag) = f.flag.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
         add("(';' || flags || ';') LIKE ? ESCAPE '\\'", vec![Value::Text(like(&format!(";{flag};")))], &mut sql);
     }
-    if let Some(q) = f.search.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
-        let pattern = Value::Text(like(q));
-        let forms = phone_forms(q);
-        let phone: Vec<Value> = forms.iter().cloned().map(Value::Text).collect();
-        // Stored numbers are normalised, so the query's normal forms find
-        // them through customer_phones_number; comparing with the hyphens
-        // taken out could only scan every phone.
-        let phones = |kind: &str| format!("id IN ({})", phone_owners_sql(kind, forms.len()));
-        let branches: [(Field, String, Vec<Value>); 6] = [
-            (Field::Name, "name LIKE ? ESCAPE '\\'".into(), vec![pattern.clone()]),
-            (Field::ContactName, "contact_name LIKE ? ESCAPE '\\'".into(), vec![pattern.clone()]),
-            (Field::Number, "number LIKE ? ESCAPE '\\'".into(), vec![pattern.clone()]),
-            // Any of a customer's e-mails, written out whole, through
-            // customer_emails_email; part of the primary one by LIKE.
-            (
-                Field::Email,
-                format!("(email LIKE ? ESCAPE '\\' OR id IN ({EMAIL_OWNERS_SQL}))"),
-                vec![pattern, Value::Text(crate::clean::email::normalize(q).unwrap_or_else(|_| "\u{0}".into()))],
-            ),
-            (Field::Mobile, phones("mobile"), phone.clone()),
-            (Field::Landline, phones("landline"), phone),
-        ];
-        let mut cond = Vec::new();
-        let mut vals = Vec::new();
-        for (field, text, v) in branches {
-            if let Some((guard, gv)) = visible(field).guard() {
-                cond.push(format!("({text}{guard})"));
-                vals.extend(v);
-                vals.extend(gv);
-            }
-        }
-        if cond.is_empty() {
-            cond.push("0".into());
-        }
-        add(&format!("({})", cond.join(" OR ")), vals, &mut sql);
-    }
     sql.push_str(" ORDER BY id LIMIT ?2");
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(rusqlite::params_from_iter(values), row_to_customer)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Live customers with an e-mail address (any of theirs) containing
+/// `fragment`, compared in lower case, in id order: the search's e-mail
+/// lookup. `visible` says whose e-mails may be looked at.
+pub fn ids_by_email_fragment(conn: &Connection, fragment: &str, visible: &Visible) -> Result<Vec<i64>> {
+    let Some((guard, gv)) = visible.guard() else { return Ok(Vec::new()) };
+    let mut values = vec![Value::Text(like(&fragment.to_lowercase()))];
+    values.extend(gv);
+    let guard = guard.replace('?', "?2");
+    let sql = format!(
+        "SELECT id FROM customers WHERE merged_into IS NULL
+            AND id IN (SELECT customer_id FROM customer_emails WHERE email LIKE ?1 ESCAPE '\\'){guard}
+          ORDER BY id"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -181,34 +158,6 @@ impl SortKey {
             SortKey::NextFollowup => "next_followup",
         }
     }
-}
-
-/// The customers with a phone of `kind` equal to one of `forms` values.
-fn phone_owners_sql(kind: &str, forms: usize) -> String {
-    let marks = vec!["?"; forms].join(", ");
-    format!("SELECT customer_id FROM customer_phones WHERE number IN ({marks}) AND kind = '{kind}'")
-}
-
-/// The customers with this e-mail, whether primary or not.
-const EMAIL_OWNERS_SQL: &str = "SELECT customer_id FROM customer_emails WHERE email = ?";
-
-/// The stored forms a phone search may mean: the number as typed and as
-/// its digits, each normalised (`010 6234 5678` → `010-62345678`), and the
-/// plain digits. Fewer than 7 digits is no phone number: nothing matches.
-fn phone_forms(q: &str) -> Vec<String> {
-    let digits: String = q.chars().filter(char::is_ascii_digit).collect();
-    if digits.len() < 7 {
-        return vec!["\u{0}".into()];
-    }
-    let mut forms = vec![digits.clone()];
-    for v in [q, digits.as_str()] {
-        if let Ok(p) = crate::clean::phone::normalize(v) {
-            if !forms.iter().any(|f| f == p.as_str()) {
-                forms.push(p.as_str().to_string());
-            }
-        }
-    }
-    forms
 }
 
 /// The ids of live customers matching `f` (its `search` is ignored: the
@@ -258,54 +207,6 @@ pub fn sorted_ids(conn: &Connection, f: &CustomerFilter, key: SortKey, descendin
 mod tests {
     use super::*;
     use crate::service::Workbench;
-
-    #[test]
-    fn phones_and_emails_are_searched_by_their_stored_forms_through_their_indexes() {
-        assert_eq!(phone_forms("138 1234 5678"), ["13812345678"]);
-        assert_eq!(phone_forms("010 6234 5678"), ["01062345678", "010-62345678"]);
-        assert_eq!(phone_forms("010-62345678 转8001"), ["010623456788001", "010-62345678-8001"]);
-        assert_eq!(phone_forms("12345"), ["\u{0}"]);
-
-        let mut wb = Workbench::open_in_memory("admin").unwrap();
-        let sets =
-            |name: &str, key: &str, v: &str| vec![("name".to_string(), name.to_string()), (key.into(), v.into())];
-        let a = wb.add_customer(&sets("甲公司", "landline", "(010)62345678")).unwrap().id;
-        let b = wb.add_customer(&sets("乙公司", "mobile", "13812345678")).unwrap().id;
-        let conn = wb.store().conn();
-        let everything = |_: Field| Visible::All;
-        let find = |q: &str| -> Vec<i64> {
-            let f = CustomerFilter { search: Some(q.into()), ..Default::default() };
-            page_filtered(conn, &f, &everything, 0, 10).unwrap().into_iter().map(|c| c.id).collect()
-        };
-        assert_eq!(find("01062345678"), [a]);
-        assert_eq!(find("010 6234 5678"), [a]);
-        assert_eq!(find("+86 138-1234-5678"), [b]);
-        assert_eq!(find("62345678"), Vec::<i64>::new(), "a number without its area code is not that number");
-        // A second e-mail is found written out whole (in any case), not by a part.
-        conn.execute(
-            "INSERT INTO customer_emails (customer_id, email, is_primary) VALUES (?1, 'zhang@example.cn', 0)",
-            [b],
-        )
-        .unwrap();
-        assert_eq!(find("Zhang@Example.cn"), [b]);
-        assert_eq!(find("zhang@example"), Vec::<i64>::new());
-        let plan: Vec<String> = conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {}", phone_owners_sql("mobile", 2)))
-            .unwrap()
-            .query_map(["13812345678", "010-62345678"], |r| r.get::<_, String>(3))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        assert!(plan.join("; ").contains("customer_phones_number"), "{plan:?}");
-        let plan: Vec<String> = conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {EMAIL_OWNERS_SQL}"))
-            .unwrap()
-            .query_map(["zhang@example.cn"], |r| r.get::<_, String>(3))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        assert!(plan.join("; ").contains("customer_emails_email"), "{plan:?}");
-    }
 
     #[test]
     fn sorted_ids_put_empty_values_last_both_ways_and_read_an_index() {

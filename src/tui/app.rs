@@ -139,6 +139,12 @@ impl App {
         &self.wb
     }
 
+    /// Changes made behind the workbench's back, as another process would.
+    #[cfg(test)]
+    pub(crate) fn workbench_mut(&mut self) -> &mut Workbench {
+        &mut self.wb
+    }
+
     pub fn should_quit(&self) -> bool {
         self.quit
     }

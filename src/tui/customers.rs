@@ -113,6 +113,21 @@ pub(crate) struct Filter {
     pub matched: usize,
     /// A smaller cap than `MAX_HITS`, for tests.
     pub cap: Option<usize>,
+    /// The direct lookup (a customer number, an e-mail) running for the
+    /// query; the fuzzy search starts only when it finds nobody.
+    direct: Option<JobId>,
+    /// The hits are the direct lookup's.
+    pub exact: bool,
+    /// What the direct lookup said (an absorbed number's survivor).
+    note: Option<String>,
+    /// Enter was pressed while the direct lookup ran: open what it finds.
+    open_found: bool,
+    /// The query is being run again on changed data: the hits shown are
+    /// replaced by the first new ones (or by none when the run ends).
+    refresh: bool,
+    /// The customer selected when the re-run started, selected again
+    /// when it turns up.
+    keep: Option<i64>,
 }
 
 /// Hits kept for a query: a query that matches half a million customers
@@ -243,9 +258,17 @@ impl CustomersPane {
             Ok(Box::new((ids, narrowed)))
         });
         self.list_job = Some(id);
-        // The index may hold merged-away or edited customers now: rebuilt
-        // when the filter is next opened (a query still shown keeps its hits).
-        if self.index.complete || self.index.loading.is_some() {
+        // The index may hold merged-away or edited customers now. A query
+        // on screen is run again on a fresh index at once (its hits would
+        // be stale); otherwise the index is rebuilt when the filter is next
+        // opened.
+        if self.filter.query.is_some() {
+            if let Some(j) = self.index.loading.take() {
+                cx.jobs.cancel(j);
+            }
+            self.index = Index::default();
+            self.rerun(cx);
+        } else if self.index.complete || self.index.loading.is_some() {
             self.index.stale = true;
         }
         // A detail shown is re-read at once (an edit must show).
@@ -272,7 +295,7 @@ impl CustomersPane {
     /// Recomputes what the list shows from `base` and the hits, keeping the
     /// selected customer selected when it is still there.
     fn rebuild(&mut self, cx: &mut Cx) {
-        let keep = self.selected_id();
+        let keep = self.filter.keep.filter(|id| self.filter.hits.iter().any(|h| h.1 == *id)).or(self.selected_id());
         self.ids = match &self.filter.query {
             // Shared, not copied: a million ids are 8 MB.
             None => Arc::clone(&self.base),
@@ -360,12 +383,15 @@ impl CustomersPane {
             return;
         }
         let mut new = std::mem::take(&mut self.filter.pending);
+        if self.filter.refresh {
+            self.filter.matched = 0;
+        }
         self.filter.matched += new.len();
         search::rank(&mut new);
         let cap = self.filter.cap.unwrap_or(MAX_HITS);
         new.truncate(cap);
         let old = std::mem::take(&mut self.filter.hits);
-        self.filter.hits = search::merge_ranked(old, new);
+        self.filter.hits = if std::mem::take(&mut self.filter.refresh) { new } else { search::merge_ranked(old, new) };
         self.filter.hits.truncate(cap);
         self.filter.applied_at = Some(std::time::Instant::now());
         self.rebuild(cx);
@@ -373,20 +399,84 @@ impl CustomersPane {
 
     /// The query changed: drop the old search, start the new one.
     fn requery(&mut self, cx: &mut Cx) {
+        self.filter.hits.clear();
+        self.filter.matched = 0;
+        self.filter.refresh = false;
+        self.filter.keep = None;
+        self.start_search(cx);
+        self.rebuild(cx);
+    }
+
+    /// The data changed under a query: run it again, keeping what it shows
+    /// (and the selection) until the new answers arrive.
+    fn rerun(&mut self, cx: &mut Cx) {
+        self.filter.refresh = true;
+        self.filter.keep = self.selected_id();
+        self.start_search(cx);
+    }
+
+    /// Starts the search for the input: the direct lookup when the query
+    /// may be one, the fuzzy search over the index otherwise (or when the
+    /// lookup finds nobody) — the same two steps as `Workbench::search_customers`.
+    fn start_search(&mut self, cx: &mut Cx) {
         for j in self.filter.jobs.drain(..) {
             cx.jobs.cancel(j);
         }
-        self.filter.hits.clear();
+        self.filter.direct = None;
+        self.filter.exact = false;
+        self.filter.note = None;
+        self.filter.open_found = false;
         self.filter.pending.clear();
         self.filter.applied_at = None;
-        self.filter.matched = 0;
         self.filter.query = Query::parse(self.filter.input.text());
-        if self.filter.query.is_some() {
-            self.load_index(cx);
+        if self.filter.query.is_none() {
+            return;
+        }
+        self.load_index(cx);
+        let text = self.filter.input.text().to_string();
+        if Query::may_be_direct(&text) {
+            let id = cx.spawn("looking up", false, move |wb, _ctl| Ok(Box::new(wb.search_direct(&text)?)));
+            self.filter.direct = Some(id);
+            self.filter.jobs.push(id);
+        } else {
             let chunks = self.index.chunks.clone();
             self.search_chunks(chunks, cx);
         }
+    }
+
+    /// What the direct lookup found: its customers are the answer, or the
+    /// fuzzy search runs.
+    fn direct_arrived(&mut self, hit: Option<crate::service::DirectHit>, cx: &mut Cx) {
+        self.filter.direct = None;
+        let Some(hit) = hit else {
+            let chunks = self.index.chunks.clone();
+            self.search_chunks(chunks, cx);
+            return;
+        };
+        self.filter.exact = true;
+        self.filter.refresh = false;
+        self.filter.matched = hit.ids.len();
+        self.filter.hits = hit.ids.iter().map(|id| (i64::MAX, *id)).collect();
+        if let Some(note) = hit.note {
+            cx.info(note.clone());
+            self.filter.note = Some(note);
+        }
         self.rebuild(cx);
+        if std::mem::take(&mut self.filter.open_found) && self.ids.len() == 1 {
+            self.focus = Some(Focus::Detail);
+        }
+    }
+
+    /// A re-run that found nothing ends: the old hits go.
+    fn finish_refresh(&mut self, cx: &mut Cx) {
+        if self.filter.jobs.is_empty() && self.index.loading.is_none() {
+            self.filter.keep = None;
+            if std::mem::take(&mut self.filter.refresh) {
+                self.filter.hits.clear();
+                self.filter.matched = 0;
+                self.rebuild(cx);
+            }
+        }
     }
 
     /// Shows `id`'s detail (from another pane).
@@ -464,6 +554,12 @@ impl CustomersPane {
                 self.filter.editing = false;
                 if self.filter.query.is_none() {
                     self.filter.input.set("");
+                }
+                // An exact number or e-mail goes straight to its customer.
+                if self.filter.direct.is_some() {
+                    self.filter.open_found = true;
+                } else if self.filter.exact && self.ids.len() == 1 {
+                    self.focus = Some(Focus::Detail);
                 }
             }
             Action::InputCancel => {
@@ -742,8 +838,9 @@ impl CustomersPane {
                     if let Ok(c) = p.downcast::<Arc<Chunk>>() {
                         self.index.customers += c.len();
                         self.index.chunks.push(Arc::clone(&c));
-                        // A search already running covers the chunks it was given; this one is new.
-                        if self.filter.query.is_some() {
+                        // A search already running covers the chunks it was given; this one
+                        // is new. (A direct lookup searches none, or all once it found nobody.)
+                        if self.filter.query.is_some() && self.filter.direct.is_none() && !self.filter.exact {
                             self.search_chunks(vec![*c], cx);
                         }
                     }
@@ -754,8 +851,19 @@ impl CustomersPane {
                         Ok(_) => self.index.complete = true,
                         Err(e) => cx.error(format!("indexing customers: {e}")),
                     }
+                    self.finish_refresh(cx);
                 }
                 JobEvent::Progress { .. } => {}
+            }
+        } else if Some(id) == self.filter.direct {
+            if let JobEvent::Done(r) = ev {
+                self.filter.jobs.retain(|j| *j != id);
+                match r.map(|out| out.downcast::<Option<crate::service::DirectHit>>()) {
+                    Ok(Ok(hit)) => self.direct_arrived(*hit, cx),
+                    Ok(Err(_)) => {}
+                    Err(e) => cx.error(format!("looking up: {e}")),
+                }
+                self.finish_refresh(cx);
             }
         } else if self.filter.jobs.contains(&id) {
             match ev {
@@ -776,6 +884,7 @@ impl CustomersPane {
                     if let Err(e) = r {
                         cx.error(format!("filtering: {e}"));
                     }
+                    self.finish_refresh(cx);
                 }
                 JobEvent::Progress { .. } => {}
             }
@@ -837,8 +946,11 @@ impl CustomersPane {
         let (cols, name_cols) = columns((inner.width as usize).saturating_sub(1));
         let header_style = theme.tone(Tone::Heading);
         let arrow = if self.descending { "▼" } else { "▲" };
+        // While a filter ranks the hits by relevance no column orders the
+        // list, so none may claim the sort arrow.
+        let ranked = self.filter.query.is_some();
         let head_title = |t: &str, key: Option<SortKey>| {
-            if key == Some(self.sort) {
+            if key == Some(self.sort) && !ranked {
                 format!("{t}{arrow}")
             } else {
                 t.to_string()
@@ -896,6 +1008,8 @@ impl CustomersPane {
             } else {
                 if self.filter.matched > self.filter.hits.len() {
                     format!(" {} found, best {} shown", self.filter.matched, self.ids.len())
+                } else if let Some(note) = &self.filter.note {
+                    format!(" → {note}")
                 } else {
                     format!(" {} found", self.ids.len())
                 }

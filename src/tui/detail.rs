@@ -64,7 +64,11 @@ impl Builder {
     /// A label and a value that may span lines; continuation lines align
     /// under the value.
     fn field(&mut self, label: &str, value: Option<&str>) {
-        let label = format!("{}  ", fit(&sanitize(label), LABEL_COLS));
+        // A label wider than the column (联系人职务) is shown whole: its
+        // value starts further right rather than the label being cut.
+        let label = sanitize(label);
+        let label =
+            if width(&label) > LABEL_COLS { format!("{label}  ") } else { format!("{}  ", fit(&label, LABEL_COLS)) };
         match value.filter(|v| !v.trim().is_empty()) {
             None => self.lines.push(vec![seg(label, Tone::Label), seg("—", Tone::Dim)]),
             Some(v) => {

@@ -4,9 +4,6 @@
 //! held in memory in chunks so a search can run over them on another thread
 //! while more chunks load.
 
-use fuzzy_matcher::skim::SkimMatcherV2;
-use fuzzy_matcher::FuzzyMatcher;
-
 /// Customers per chunk: one page read, one unit of search progress.
 pub(crate) const CHUNK: usize = 20_000;
 
@@ -43,18 +40,9 @@ impl Chunk {
     }
 }
 
-/// A parsed query: lowercase terms, all of which must match.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Query {
-    terms: Vec<String>,
-}
-
-impl Query {
-    pub fn parse(s: &str) -> Option<Query> {
-        let terms: Vec<String> = s.split_whitespace().map(str::to_lowercase).collect();
-        (!terms.is_empty()).then_some(Query { terms })
-    }
-}
+/// The query: the service's, so the filter and `crmwb customers --search`
+/// give the same answers.
+pub(crate) use crate::service::SearchQuery as Query;
 
 /// Customers scored between two reports of hits: small enough that the
 /// first hits show within a frame or two of a keystroke.
@@ -74,27 +62,14 @@ pub(crate) fn search_range(
     q: &Query,
     stop: &dyn Fn() -> bool,
 ) -> Vec<(i64, i64)> {
-    let m = SkimMatcherV2::default();
+    let scorer = q.scorer();
     let mut out = Vec::new();
     for i in range {
         if i % 4096 == 0 && stop() {
             break;
         }
-        let hay = chunk.text(i);
-        let mut total = 0;
-        let mut all = true;
-        for t in &q.terms {
-            // A plain substring (a phone fragment, a number) ranks above a
-            // scattered fuzzy match of the same letters.
-            if let Some(s) = m.fuzzy_match(hay, t) {
-                total += s + if hay.contains(t.as_str()) { 50 * t.chars().count() as i64 } else { 0 };
-            } else {
-                all = false;
-                break;
-            }
-        }
-        if all {
-            out.push((total, chunk.ids[i]));
+        if let Some(s) = scorer.score(chunk.text(i)) {
+            out.push((s, chunk.ids[i]));
         }
     }
     out
@@ -102,7 +77,7 @@ pub(crate) fn search_range(
 
 /// Orders hits best first, ties by id, so results are stable as they stream.
 pub(crate) fn rank(hits: &mut [(i64, i64)]) {
-    hits.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    crate::service::rank_hits(hits);
 }
 
 /// Merges two lists ranked by `rank` into one, in linear time.
@@ -128,9 +103,15 @@ mod tests {
 
     fn chunk() -> Chunk {
         Chunk::new(vec![
-            (1, "crm2026-000001 北京星辰科技有限公司 beijingxingchen bjxc 张伟 13800001111".into()),
-            (2, "crm2026-000002 上海云帆贸易有限公司 shanghaiyunfan shyf 李娜".into()),
-            (3, "crm2026-000003 acme trading ltd john smith".into()),
+            (
+                1,
+                "crm2026-000001\u{1f}crm2026-000001 北京星辰科技有限公司 beijingxingchen bjxc 张伟\u{1f}13800001111"
+                    .into(),
+            ),
+            (2, "crm2026-000002\u{1f}crm2026-000002 上海云帆贸易有限公司 shanghaiyunfan shyf 李娜\u{1f}".into()),
+            (3, "crm2026-000003\u{1f}crm2026-000003 acme trading ltd john smith\u{1f}".into()),
+            // Digits scattered over a name and a phone are no match for a run of them.
+            (4, "crm2026-000004\u{1f}crm2026-000004 138a公司\u{1f}17600471740".into()),
         ])
     }
 
@@ -147,7 +128,11 @@ mod tests {
         assert_eq!(ids("0000111"), vec![1]);
         assert_eq!(ids("ACME smith"), vec![3]);
         assert!(ids("acme 北京").is_empty());
-        assert_eq!(ids("000002")[0], 2, "an exact number fragment ranks first");
+        assert_eq!(ids("000002"), vec![2], "a run of digits: part of a number or a phone, nothing else");
+        assert_eq!(ids("1347174"), Vec::<i64>::new(), "no scattered-digit joins");
+        assert_eq!(ids("0047174"), vec![4]);
+        assert_eq!(ids("138"), vec![1], "digits in a name are not a phone");
+        assert_eq!(ids("138-0000-1111"), vec![1]);
         assert_eq!(Query::parse("   "), None);
     }
 

@@ -365,14 +365,14 @@ fn slash_filters_incrementally_and_esc_clears() {
     // Several terms must all match; a number fragment finds its customer.
     press(&mut app, "/ <End>");
     app.handle_key(&KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
-    typed(&mut app, "000044");
-    // Fuzzy: CRM2026-000045 (…40号) has those digits in order too, but the
-    // exact fragment ranks first.
-    assert_eq!(app.customers.filter.hits[0].1, 44, "{:?}", app.customers.filter.hits);
-    assert_eq!(app.customers.selected_id(), Some(44));
+    typed(&mut app, "000043");
+    // A run of digits is part of a number or a phone: CRM2026-000045 (…40号)
+    // holds those digits too, but scattered, and is no match.
+    assert_eq!(app.customers.filter.hits.iter().map(|h| h.1).collect::<Vec<_>>(), [43]);
+    assert_eq!(app.customers.selected_id(), Some(43));
     press(&mut app, "<Esc>");
     assert_eq!(app.customers.ids.len(), all);
-    assert!(!screen(&app).contains("/ 000044"));
+    assert!(!screen(&app).contains("/ 000043"));
 }
 
 #[test]
@@ -615,6 +615,60 @@ fn a_query_matching_more_than_the_cap_keeps_only_the_best() {
     assert!(screen(&app).contains("45 found, best 5 shown"), "{}", screen(&app));
 }
 
+/// Issue 16, finding 1: an exact customer number, absorbed by a merge, goes
+/// straight to its survivor (with a note saying so), Enter opens it, and
+/// after the merge is undone the same filter runs again and finds the
+/// customer itself.
+#[test]
+fn finding_16_1_exact_absorbed_number_opens_survivor() {
+    let mut wb = workbench();
+    let (a, b) = (1, 2);
+    wb.merge_customers(a, &[b], &[], crate::service::MergeOrigin::Manual).unwrap();
+    let mut app = App::new(wb, load_keymap(None).unwrap(), Theme { color: false }, Rect::new(0, 0, 80, 24)).unwrap();
+    app.settle();
+    press(&mut app, "/");
+    typed(&mut app, "crm2026-000002");
+    assert_eq!(*app.customers.ids, vec![a], "the survivor, alone: not every customer with those letters");
+    assert!(matches!(app.message(), Some(Message::Info(m)) if m == "CRM2026-000002 was merged into CRM2026-000001"));
+    press(&mut app, "<Enter>");
+    assert_eq!(app.pane_context(), Context::Detail, "Enter goes straight to the customer");
+    let s = screen(&app);
+    assert!(s.contains("CRM2026-000001  北京星辰科技有限公司"), "{s}");
+    insta::assert_snapshot!(s);
+    // Undo the merge from the detail: the filter runs again on the new data.
+    press(&mut app, "u y");
+    app.settle();
+    assert_eq!(*app.customers.ids, vec![b], "{}", screen(&app));
+}
+
+/// Issue 16, finding 1: a run of digits matches part of a phone or of the
+/// customer number, never digits scattered over names and numbers; the
+/// filter runs again after `R`.
+#[test]
+fn finding_16_1_digit_runs_match_phones_and_numbers_only_and_r_reruns() {
+    let mut app = app(80, 24);
+    press(&mut app, "/");
+    // 13500000040 is 40号's mobile; 1350000 then 4 and 0 scattered would
+    // match 41号's number and phone too under a fuzzy join.
+    typed(&mut app, "00000040");
+    assert_eq!(names(&app), vec!["测试客户40号有限公司".to_string()]);
+    press(&mut app, "<C-u>");
+    typed(&mut app, "000044");
+    assert_eq!(*app.customers.ids, vec![5, 44], "Acme's 13600004444 and the number CRM2026-000044");
+    press(&mut app, "<C-u>");
+    typed(&mut app, "13600004444");
+    assert_eq!(names(&app), vec!["Acme Trading Ltd".to_string()]);
+    press(&mut app, "<Enter>");
+    // Another process (or the CLI) gives 40号 the same mobile: R shows it.
+    let id40 = app.workbench_mut().customer_by_number("CRM2026-000045").unwrap().customer.id;
+    let v = app.workbench_mut().customer_detail(id40).unwrap().customer.version;
+    app.workbench_mut().edit_customer(id40, v, &[(crate::domain::Field::Mobile, Some("13600004444".into()))]).unwrap();
+    press(&mut app, "R");
+    app.settle();
+    assert_eq!(app.customers.ids.len(), 2, "{}", screen(&app));
+    assert!(app.customers.ids.contains(&id40));
+}
+
 #[test]
 fn finding_16_2_ctrl_o_returns_to_the_customer_row_and_detail_scroll() {
     let mut app = app(80, 24);
@@ -628,4 +682,79 @@ fn finding_16_2_ctrl_o_returns_to_the_customer_row_and_detail_scroll() {
     assert_eq!(app.focus(), Focus::Detail);
     assert_eq!((app.customers.selected, app.customers.offset, app.customers.detail_scroll), (selected, offset, scroll));
     insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn finding_16_9_contact_title_label_is_not_cut() {
+    for w in [80, 160] {
+        let app = app(w, 24);
+        let s = screen(&app);
+        let detail = app.customers.detail.as_ref().unwrap();
+        let text: Vec<String> =
+            detail.lines.iter().map(|l| l.iter().map(|s| s.text.as_str()).collect::<String>()).collect();
+        assert!(text.iter().any(|l| l.starts_with("联系人职务  ")), "{text:?}");
+        assert!(!s.contains("联系人…"), "{s}");
+    }
+}
+
+#[test]
+fn finding_16_9_half_pages_in_every_list() {
+    let km = load_keymap(None).unwrap();
+    for ctx in [
+        Context::Customers,
+        Context::Detail,
+        Context::Duplicates,
+        Context::Followups,
+        Context::Imports,
+        Context::Quality,
+        Context::Help,
+    ] {
+        let path = ctx.path(ctx);
+        for (key, want) in [("<C-d>", Action::HalfPageDown), ("<C-u>", Action::HalfPageUp)] {
+            let mut pending = Vec::new();
+            let k = parse_seq(key).unwrap()[0];
+            assert!(
+                matches!(km.resolve(&path, &mut pending, k), Resolution::Action(a) if a == want),
+                "{key} in {}",
+                ctx.name()
+            );
+        }
+    }
+    // Through the real keys: Ctrl-d scrolls the help by half its height.
+    let mut app = app(80, 24);
+    press(&mut app, "? <C-d>");
+    assert!(matches!(app.overlay, Some(super::app::Overlay::Help { scroll }) if scroll > 0));
+}
+
+#[test]
+fn finding_16_9_a_ranked_filter_claims_no_sort_column() {
+    let mut app = app(80, 24);
+    assert!(screen(&app).contains("客户编号▲"));
+    press(&mut app, "/");
+    testkit::typ(&mut app, "测试客户");
+    app.settle();
+    let s = screen(&app);
+    assert!(s.contains("found"), "{s}");
+    assert!(!s.contains('▲') && !s.contains('▼'), "{s}");
+    insta::assert_snapshot!(s);
+    // Cleared, the sort order is back and says so.
+    press(&mut app, "<Esc>");
+    app.settle();
+    assert!(screen(&app).contains("客户编号▲"));
+}
+
+#[test]
+fn finding_16_3_a_confirmation_body_wraps_instead_of_being_cut() {
+    let mut app = app(80, 24);
+    let long = "无法合并：CRM2026-000106 已被合并到 CRM2026-000062，请先撤销那次合并 \
+                (merge 12, 2026-03-02 by tester); the survivor keeps every value, contact and source record.";
+    app.overlay = Some(super::app::Overlay::Confirm {
+        confirm: super::pane::Confirm { title: "Merge customers?".into(), body: vec![long.into()], tag: 0 },
+        owner: None,
+    });
+    let s = screen(&app);
+    // Every word of it on screen: the last one wrapped onto a line of its own.
+    assert!(s.contains("║record."), "{s}");
+    assert!(s.contains("请先撤销那次合并"), "{s}");
+    insta::assert_snapshot!(s);
 }

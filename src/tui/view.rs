@@ -454,7 +454,11 @@ fn render_palette(app: &App, p: &Palette, f: &mut Frame, area: Rect) {
 
 fn render_confirm(app: &App, c: &Confirm, f: &mut Frame, area: Rect) {
     let theme = app.theme;
-    let r = centred(area, 64, c.body.len() as u16 + 4);
+    // The body wraps, and the box grows to hold it: a refusal or a merge
+    // preview is read in full, never cut at the box's edge.
+    let cols = (area.width.min(64) as usize).saturating_sub(2);
+    let body: Vec<String> = c.body.iter().flat_map(|l| wrap_text(&sanitize(l), cols)).collect();
+    let r = centred(area, 64, body.len() as u16 + 4);
     let accept =
         app.keymap.reachable(&[Context::Confirm]).into_iter().map(|b| (b.action, b.short())).collect::<Vec<_>>();
     let key_of = |a: Action| accept.iter().find(|(x, _)| *x == a).map(|(_, k)| k.clone()).unwrap_or_default();
@@ -471,7 +475,36 @@ fn render_confirm(app: &App, c: &Confirm, f: &mut Frame, area: Rect) {
     let inner = block.inner(r);
     clear_with_margin(f, r);
     f.render_widget(block, r);
-    let lines: Vec<Line> =
-        c.body.iter().map(|l| Line::from(truncate(&sanitize(l), inner.width as usize).into_owned())).collect();
-    f.render_widget(Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }), inner);
+    let lines: Vec<Line> = body.into_iter().map(Line::from).collect();
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+/// Breaks `text` into lines of at most `cols` display columns: at a space
+/// when one leaves at least half a line, else between characters (Chinese
+/// has no spaces to break at).
+pub(crate) fn wrap_text(text: &str, cols: usize) -> Vec<String> {
+    let cols = cols.max(4);
+    let mut out = Vec::new();
+    for para in text.split('\n') {
+        let mut line = String::new();
+        let mut w = 0;
+        for ch in para.chars() {
+            let cw = width(ch.encode_utf8(&mut [0; 4]));
+            if w + cw > cols {
+                match line.rfind(' ').filter(|&i| width(&line[..i]) >= cols / 2) {
+                    Some(sp) => {
+                        let rest = line[sp + 1..].to_string();
+                        line.truncate(sp);
+                        out.push(std::mem::replace(&mut line, rest));
+                    }
+                    None => out.push(std::mem::take(&mut line)),
+                }
+                w = width(&line);
+            }
+            line.push(ch);
+            w += cw;
+        }
+        out.push(line);
+    }
+    out
 }

@@ -1,0 +1,159 @@
+//! Issue 15's findings about leaks and sharing, through the CLI: masked data
+//! on every read path, terminal-safe errors, private output files, a
+//! database shared between OS users, and explained lock waits.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+fn crmwb(db: &Path) -> Command {
+    let mut c = Command::cargo_bin("crmwb").unwrap();
+    c.env_remove("CRMWB_DB").arg("--db").arg(db);
+    c
+}
+
+fn stdout(c: &mut Command) -> String {
+    let out = c.output().unwrap();
+    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn all_output(c: &mut Command) -> (Option<i32>, String) {
+    let out = c.output().unwrap();
+    (out.status.code(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+/// A mobile that must never be shown to a role without the right.
+const SECRET: &str = "13912345678";
+
+/// Two customers: one owned by li with the secret everywhere, one owned by wang.
+fn setup(dir: &Path) -> PathBuf {
+    let db = dir.join("crm.db");
+    let csv = dir.join("leads.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "客户名称,手机,邮箱,地址,负责人,备注,合同金额\n\
+             北京腾达科技有限公司,{SECRET},{SECRET}@163.com,北京市海淀区中关村大街1号,李明,请回电 {SECRET},50万\n\
+             北京腾达科技公司,13800001111,,,王芳,,\n"
+        ),
+    )
+    .unwrap();
+    crmwb(&db).args(["import", csv.to_str().unwrap(), "--source", "leads"]).assert().success();
+    crmwb(&db).args(["users", "add", "li", "--role", "sales", "--name", "李明"]).assert().success();
+    crmwb(&db).args(["users", "add", "wang", "--role", "sales", "--name", "王芳"]).assert().success();
+    crmwb(&db).args(["users", "add", "mk", "--role", "marketing"]).assert().success();
+    crmwb(&db).args(["users", "add", "st", "--role", "steward"]).assert().success();
+    db
+}
+
+fn numbers(db: &Path) -> Vec<String> {
+    let out = stdout(crmwb(db).args(["customers", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    v.as_array().unwrap().iter().map(|c| c["number"].as_str().unwrap().to_string()).collect()
+}
+
+fn assert_hidden(who: &str, what: &str, text: &str) {
+    for secret in [SECRET, "中关村大街", "500000"] {
+        assert!(!text.contains(secret), "{who} {what} shows {secret}:\n{text}");
+    }
+}
+
+#[test]
+fn finding_15_1_merge_dry_run_is_refused_without_rights_and_masked_without_sight() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = setup(dir.path());
+    let n = numbers(&db);
+    // The admin's dry run shows the values (so the test would notice if the data lacked them).
+    let admin = stdout(crmwb(&db).args(["merge", &n[0], &n[1], "--dry-run", "--json"]));
+    assert!(admin.contains(SECRET), "{admin}");
+    for who in ["wang", "mk"] {
+        for json in [false, true] {
+            let mut c = crmwb(&db);
+            c.args(["--as", who, "merge", &n[0], &n[1], "--dry-run"]);
+            if json {
+                c.arg("--json");
+            }
+            let (code, text) = all_output(&mut c);
+            assert_eq!(code, Some(3), "{who}: a dry run of a refused merge is refused:\n{text}");
+            assert!(text.contains("may not match, merge"), "{text}");
+            assert_hidden(who, "merge --dry-run", &text);
+        }
+    }
+    // A steward may merge; without sensitive.view the preview is masked.
+    crmwb(&db).args(["permissions", "set", "steward", "sensitive.view", "none"]).assert().success();
+    for json in [false, true] {
+        let mut c = crmwb(&db);
+        c.args(["--as", "st", "merge", &n[0], &n[1], "--dry-run"]);
+        if json {
+            c.arg("--json");
+        }
+        let out = stdout(&mut c);
+        assert!(out.contains("139****5678"), "{out}");
+        assert_hidden("st", "merge --dry-run", &out);
+    }
+}
+
+/// A header (and so an error quoting it) that would write the clipboard
+/// (OSC 52), clear the screen and set the window title if printed raw.
+const HOSTILE: &str = "\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J\u{1b}]0;pwned\u{7}名称";
+
+fn assert_inert(what: &str, bytes: &[u8]) {
+    assert!(
+        !bytes.iter().any(|b| *b == 0x1b || *b == 0x07 || *b == 0x9b),
+        "{what} reached the terminal with control bytes: {:?}",
+        String::from_utf8_lossy(bytes)
+    );
+}
+
+#[test]
+fn finding_15_7_errors_quoting_input_are_sanitised_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let csv = dir.path().join("evil.csv");
+    std::fs::write(&csv, format!("{HOSTILE},手机\n北京腾达科技有限公司,13912345678\n")).unwrap();
+    // The import's error path: a --key that names no column lists the headers.
+    let out = crmwb(&db).args(["import", csv.to_str().unwrap(), "--source", "x", "--key", "nope"]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("nope") && err.contains("^[]52"), "the header is quoted, made visible: {err}");
+    assert_inert("import --key nope (stderr)", &out.stderr);
+    assert_inert("import --key nope (stdout)", &out.stdout);
+    // The key itself may be hostile too.
+    let out = crmwb(&db).args(["import", csv.to_str().unwrap(), "--source", "x", "--key", HOSTILE]).output().unwrap();
+    assert!(!out.status.success());
+    assert_inert("import --key HOSTILE", &out.stderr);
+    // A usage error quotes the argument it refuses.
+    let out = crmwb(&db).args(["customers", "--limit", HOSTILE]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_inert("a usage error", &out.stderr);
+    // A mapping file whose error quotes its content.
+    let map = dir.path().join("map.toml");
+    std::fs::write(&map, format!("[columns]\n\"{HOSTILE}\" = 42\n")).unwrap();
+    let out = crmwb(&db)
+        .args(["import", csv.to_str().unwrap(), "--source", "x", "--mapping", map.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert_inert("import --mapping", &out.stderr);
+}
+
+/// Every message to stderr in the CLI goes through one sanitising helper:
+/// a new `eprintln!` would bypass it.
+#[test]
+fn finding_15_7_the_cli_prints_to_stderr_in_one_place() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = vec![src.join("main.rs")];
+    for e in std::fs::read_dir(src.join("cli")).unwrap() {
+        files.push(e.unwrap().path());
+    }
+    let mut hits = Vec::new();
+    for f in files.iter().filter(|f| !f.ends_with("output.rs")) {
+        let text = std::fs::read_to_string(f).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            if ["eprintln!", "eprint!", "io::stderr()"].iter().any(|p| line.contains(p)) {
+                hits.push(format!("{}:{}: {}", f.display(), i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(hits.is_empty(), "stderr written around output::to_stderr:\n{}", hits.join("\n"));
+}
