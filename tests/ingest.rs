@@ -373,3 +373,21 @@ fn finding_15_11_partial_import_is_audited() {
     );
     assert_eq!(audited, 1, "the committed rows of the failed batch are in the audit");
 }
+
+/// Issue 15, finding 3: undo deletes a batch's source records, and each
+/// delete checks the tables that refer to them; without an index on
+/// `source_record_id` every check was a scan (undo quadratic in the batch).
+#[test]
+fn finding_15_3_source_record_references_are_indexed() {
+    let wb = Workbench::open_in_memory("t").unwrap();
+    for table in ["customer_phones", "customer_emails", "contacts", "interactions"] {
+        let plan: String = wb
+            .store()
+            .conn()
+            .query_row(&format!("EXPLAIN QUERY PLAN SELECT 1 FROM {table} WHERE source_record_id = 1"), [], |r| {
+                r.get(3)
+            })
+            .unwrap();
+        assert!(plan.contains("INDEX"), "{table}: {plan}");
+    }
+}

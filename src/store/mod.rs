@@ -36,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_match_pairs_low.sql"),
     include_str!("migrations/0010_drop_shadowed_indexes.sql"),
     AUDIT_CHAIN_MIGRATION,
+    include_str!("migrations/0011_source_record_indexes.sql"),
 ];
 
 /// The migration that adds the audit hash chain; the entries written before
