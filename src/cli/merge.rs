@@ -250,6 +250,9 @@ pub(super) fn run_unmerge(cli: &Cli, a: &UnmergeArgs, out: &mut dyn Write) -> Re
         let names: Vec<&str> = u.kept.iter().map(|f| f.name()).collect();
         writeln!(out, "Edited after the merge, kept on {}: {}.", u.survivor, names.join(", "))?;
     }
+    if let Some(c) = u.reopened_cluster {
+        writeln!(out, "Cluster {c} is back in the review queue (`crmwb queue`).")?;
+    }
     Ok(())
 }
 

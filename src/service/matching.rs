@@ -1213,6 +1213,29 @@ fn reconcile(
     Ok((created, superseded))
 }
 
+/// After merge `merge` was undone whole: the cluster it approved goes back
+/// in the review queue as it was, its members at their versions now (an
+/// undo changes them). Returns the cluster, when one was reopened.
+pub(super) fn reopen_after_unmerge(conn: &rusqlite::Connection, merge: i64) -> Result<Option<i64>> {
+    let Some(id) = store::merges::cluster_of(conn, merge)? else { return Ok(None) };
+    let Some(c) = sm::get_cluster(conn, id)? else { return Ok(None) };
+    if c.state != "approved" {
+        return Ok(None);
+    }
+    let ids: Vec<i64> = c.members.iter().map(|m| m.0).collect();
+    let now = sm::versions(conn, &ids)?;
+    let mut members = Vec::with_capacity(ids.len());
+    for id in &ids {
+        match now.get(id) {
+            Some(&(v, true)) => members.push((*id, v)),
+            // A member merged elsewhere or gone: not the cluster it was.
+            _ => return Ok(None),
+        }
+    }
+    let sig = signature(&members, c.score);
+    Ok(sm::reopen_cluster(conn, id, &sig, &members)?.then_some(id))
+}
+
 impl Workbench {
     /// The merge itself, through the merge engine (its own transaction);
     /// returns the merge id.

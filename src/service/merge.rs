@@ -115,6 +115,9 @@ pub struct UnmergeOutcome {
     /// Fields of the survivor left as they are because they were edited after the merge.
     #[serde(serialize_with = "field_names")]
     pub kept: Vec<Field>,
+    /// The match cluster the merge approved, back in the review queue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reopened_cluster: Option<i64>,
 }
 
 /// What a move of a source record took along.
@@ -999,7 +1002,16 @@ fn unmerge_in(tx: &Connection, id: i64, actor: &str, now: &str) -> Result<Unmerg
             new_choices.unwrap_or_default().to_string()
         ])?;
     }
-    let out = UnmergeOutcome { merge: MergeId(merge.id), survivor: s_number.clone(), restored, whole, kept };
+    // Undone whole, an approved cluster is undecided again: back in the queue.
+    let reopened_cluster = if whole { super::matching::reopen_after_unmerge(tx, merge.id)? } else { None };
+    let out = UnmergeOutcome {
+        merge: MergeId(merge.id),
+        survivor: s_number.clone(),
+        restored,
+        whole,
+        kept,
+        reopened_cluster,
+    };
     store::audit::append(
         tx,
         &NewAudit {
@@ -1014,6 +1026,7 @@ fn unmerge_in(tx: &Connection, id: i64, actor: &str, now: &str) -> Result<Unmerg
                 "restored": out.restored,
                 "whole": whole,
                 "kept_edited": out.kept.iter().map(|f| f.name()).collect::<Vec<_>>(),
+                "reopened_cluster": out.reopened_cluster,
                 "version_before": current.version,
                 "version": current.version + 1,
             }),

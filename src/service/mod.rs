@@ -260,6 +260,13 @@ impl Workbench {
         Ok(self.store.meta_get("demo")?.as_deref() == Some("1"))
     }
 
+    /// A number that changes when another connection commits to the
+    /// database (see `Store::data_version`); the TUI polls it to notice
+    /// changes made by the CLI or a teammate. Its own writes do not change it.
+    pub fn data_version(&self) -> Result<i64> {
+        self.store.data_version()
+    }
+
     pub fn customer_count(&self) -> Result<i64> {
         customers::count_live(self.store.conn())
     }

@@ -811,6 +811,28 @@ pub fn set_cluster_state(conn: &Connection, id: i64, state: &str, actor: Option<
     Ok(())
 }
 
+/// Puts an approved cluster back in the queue, open as it was (its score,
+/// its place, a skip kept), with its members at the versions they have now
+/// and the signature that goes with them. Returns whether it was reopened
+/// (a cluster decided otherwise since is left alone).
+pub fn reopen_cluster(conn: &Connection, id: i64, signature: &str, members: &[(i64, i64)]) -> Result<bool> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE match_clusters SET state = 'open', signature = ?2, decided_at = NULL, decided_by = NULL
+             WHERE id = ?1 AND state = 'approved'",
+        )?
+        .execute(params![id, signature])?;
+    if n == 0 {
+        return Ok(false);
+    }
+    let mut s = conn
+        .prepare_cached("UPDATE match_cluster_members SET version = ?3 WHERE cluster_id = ?1 AND customer_id = ?2")?;
+    for &(c, v) in members {
+        s.execute(params![id, c, v])?;
+    }
+    Ok(true)
+}
+
 pub fn set_skipped(conn: &Connection, id: i64, now: &str) -> Result<()> {
     conn.execute("UPDATE match_clusters SET skipped_at = ?2 WHERE id = ?1", params![id, now])?;
     Ok(())

@@ -133,3 +133,12 @@ pub fn sources_of(conn: &Connection, customer_id: i64) -> Result<Vec<String>> {
     let rows = stmt.query_map([customer_id], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// The match cluster a merge approved (`None` for a manual merge).
+pub fn cluster_of(conn: &Connection, merge: i64) -> Result<Option<i64>> {
+    let c: Option<Option<i64>> = conn
+        .prepare_cached("SELECT cluster_id FROM merges WHERE id = ?1 AND origin = 'cluster'")?
+        .query_row([merge], |r| r.get(0))
+        .optional()?;
+    Ok(c.flatten())
+}

@@ -204,6 +204,14 @@ impl Store {
         Ok(())
     }
 
+    /// `PRAGMA data_version`: a number that changes when another connection
+    /// (another process, a background job, a teammate) commits to the
+    /// database. This connection's own commits do not change it. Cheap: it
+    /// reads the shared-memory header, no page of the file.
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+
     pub fn schema_version(&self) -> Result<i64> {
         Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }

@@ -24,6 +24,12 @@ use crate::error::Result;
 use crate::service::{FollowupQuery, Workbench};
 use ratatui::crossterm::event::{Event, KeyEvent, KeyEventKind};
 use ratatui::layout::Rect;
+use std::time::{Duration, Instant};
+
+/// How often the database is asked whether another process (the CLI, a
+/// teammate) changed it; what the workbench shows follows within two
+/// seconds: one interval, plus the event loop's tick.
+const WATCH_EVERY: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
@@ -58,6 +64,8 @@ pub(crate) enum Overlay {
 /// The pane bar's counts, loaded in the background.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct Counts {
+    /// Live customers: the Customers tab's count while its list is stale.
+    pub customers: Option<usize>,
     pub duplicates: Option<usize>,
     pub overdue: Option<usize>,
 }
@@ -83,6 +91,9 @@ pub struct App {
     pub(crate) jobs: Jobs,
     pub(crate) counts: Counts,
     counts_job: Option<JobId>,
+    /// The database's `data_version` as last seen, and when it was asked.
+    seen_version: Option<i64>,
+    watched_at: Instant,
     pub(crate) pending: KeySeq,
     pub(crate) message: Option<Message>,
     /// The back stack and jump list.
@@ -123,11 +134,14 @@ impl App {
             jobs: Jobs::default(),
             counts: Counts::default(),
             counts_job: None,
+            seen_version: None,
+            watched_at: Instant::now(),
             pending: Vec::new(),
             message: None,
             nav: Nav::default(),
             quit: false,
         };
+        app.seen_version = app.wb.data_version().ok();
         app.show(PaneId::Customers);
         app.recount();
         // Jobs on an in-memory database ran inline: deliver their results now.
@@ -453,6 +467,8 @@ impl App {
     /// After a change to the data: the pane in front reloads now, the others
     /// when next shown, and the counts are recounted.
     pub(crate) fn data_changed(&mut self) {
+        // Whatever other connections committed so far is read now.
+        self.seen_version = self.wb.data_version().ok();
         self.stale = PaneId::ALL.to_vec();
         let pane = self.pane;
         self.show(pane);
@@ -465,10 +481,11 @@ impl App {
         }
         let today = self.wb.clock().today();
         let id = self.jobs.spawn(&mut self.wb, PaneId::Customers, "counting", false, move |wb, _ctl| {
+            let customers = wb.customer_count()? as usize;
             let duplicates = wb.queue_size()?;
             let q = FollowupQuery { overdue_only: true, ..Default::default() };
             let overdue = wb.reminders(today, &q)?.len();
-            Ok(Box::new(Counts { duplicates: Some(duplicates), overdue: Some(overdue) }))
+            Ok(Box::new(Counts { customers: Some(customers), duplicates: Some(duplicates), overdue: Some(overdue) }))
         });
         self.counts_job = Some(id);
     }
@@ -495,7 +512,39 @@ impl App {
             }
             self.with_pane(owner, |app, cx| app.pane_job(owner, id, ev, cx));
         }
-        changed
+        self.watch() || changed
+    }
+
+    /// Whether `pane`'s data changed since it last read it (it re-reads when shown).
+    pub(crate) fn is_stale(&self, pane: PaneId) -> bool {
+        self.stale.contains(&pane)
+    }
+
+    /// Notices changes committed by other processes (SQLite's
+    /// `data_version`, one cheap read a second) and reloads: the pane in
+    /// front re-reads keeping its selection by key (customer, cluster,
+    /// reminder), the others when shown, the counts now. An open editor or
+    /// question stays as it is. Returns whether anything was reloaded.
+    fn watch(&mut self) -> bool {
+        if self.watched_at.elapsed() < WATCH_EVERY {
+            return false;
+        }
+        self.watch_now()
+    }
+
+    fn watch_now(&mut self) -> bool {
+        self.watched_at = Instant::now();
+        // An import or a match run writes on its own connection as it goes;
+        // its end reloads everything, not every step of it.
+        if self.jobs.visible().next().is_some() {
+            return false;
+        }
+        let Ok(v) = self.wb.data_version() else { return false };
+        if self.seen_version == Some(v) {
+            return false;
+        }
+        self.data_changed();
+        true
     }
 
     /// Delivers job events until no job is left running; for tests.

@@ -209,6 +209,15 @@ impl CustomersPane {
         }
     }
 
+    /// The title, with `count` (live customers, counted since the list was
+    /// read) standing in for an unfiltered list's length.
+    pub fn title_counted(&self, count: Option<usize>) -> String {
+        match count {
+            Some(n) if self.filter.query.is_none() && self.base_set.is_none() => format!("Customers ({n})"),
+            _ => self.title(),
+        }
+    }
+
     fn total(&self) -> usize {
         self.index.customers.max(if self.base_set.is_none() { self.base.len() } else { 0 })
     }

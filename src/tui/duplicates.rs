@@ -127,6 +127,8 @@ pub(crate) struct DuplicatesPane {
     /// After a decision the next reload keeps the position, not the cluster,
     /// so the next cluster shows at once.
     keep_index: bool,
+    /// The cluster the next reload selects (one an undo put back).
+    want: Option<i64>,
     match_job: Option<JobId>,
     area: Rect,
 }
@@ -191,8 +193,9 @@ impl DuplicatesPane {
     /// Re-reads what the pane shows (on first show and after data changes).
     pub fn reload(&mut self, cx: &mut Cx) {
         self.area = cx.area;
-        let keep = self.selected_cluster().map(|c| c.id);
-        let by_index = std::mem::take(&mut self.keep_index);
+        let want = self.want.take();
+        let keep = want.or(self.selected_cluster().map(|c| c.id));
+        let by_index = std::mem::take(&mut self.keep_index) && want.is_none();
         // Only the head of the queue is read (a queue of a hundred thousand
         // clusters would take seconds); more as the cursor reaches its end.
         self.limit = self.limit.max(QUEUE_PAGE);
@@ -557,7 +560,13 @@ impl DuplicatesPane {
                         let kept: Vec<&str> = o.kept.iter().map(|f| f.label()).collect();
                         m.push_str(&format!("; edited since, kept: {}", kept.join(", ")));
                     }
-                    m.push_str("; run match (m) to review them again");
+                    match o.reopened_cluster {
+                        Some(c) => {
+                            m.push_str(&format!("; cluster {c} is back in the queue"));
+                            self.want = Some(c);
+                        }
+                        None => m.push_str("; run match (m) to review them again"),
+                    }
                     cx.info(s(&m));
                     if self.last_merge.is_some_and(|id| cx.wb.customer_id(&survivor).ok() == Some(id)) {
                         self.last_merge = None;
@@ -1226,6 +1235,32 @@ mod tests {
         assert_eq!(name_of(&app, "CRM2026-000001"), "上海华通科技有限公司");
         press(&mut app, "u");
         assert_eq!(message(&app), "No merge to undo");
+    }
+
+    /// Issue 16, finding 8: undoing an approved merge puts its cluster back
+    /// in the queue as it was (same place, same members), selected, the tab
+    /// count with it; it can be approved again at once, without a new match.
+    #[test]
+    fn finding_16_8_undo_brings_the_merged_cluster_back_as_it_was() {
+        let mut app = app(80, 24);
+        let before = screen(&app);
+        press(&mut app, "a y");
+        assert_eq!((live(&app), shown_cluster(&app)), (43, Some(2)));
+        assert!(screen(&app).contains("Duplicates (1)"));
+        press(&mut app, "u y");
+        assert_eq!(live(&app), 45);
+        assert!(message(&app).contains("cluster 1 is back in the queue"), "{}", message(&app));
+        assert_eq!(shown_cluster(&app), Some(1), "the cluster that came back is selected");
+        let s = screen(&app);
+        assert!(s.contains("Duplicates (2)"), "{s}");
+        assert!(s.contains("▶ 0.95   3  上海华通科技有限公司"), "{s}");
+        // Every line but the status bar's message is as before the merge.
+        let body = |s: &str| s.lines().take(22).map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(body(&s), body(&before), "{s}");
+        insta::assert_snapshot!(s);
+        // Still a cluster that can be decided: approved again, no new match run.
+        press(&mut app, "a y");
+        assert_eq!(live(&app), 43, "{}", message(&app));
     }
 
     #[test]

@@ -14,6 +14,10 @@ const EXTRA_ROWS: usize = 40;
 /// A small import with CJK names, an escape sequence, a bidi override and a
 /// multi-line cell, plus enough plain rows to page through.
 fn workbench() -> Workbench {
+    filled(Workbench::open_in_memory("tester").unwrap())
+}
+
+fn filled(mut wb: Workbench) -> Workbench {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("客户.csv");
     let mut csv = String::from("客户名称,联系人,手机,城市,所属行业,客户状态,备注,工单时间,问题描述,处理人\n");
@@ -31,7 +35,6 @@ fn workbench() -> Workbench {
         csv.push_str(&format!("测试客户{n}号有限公司,联系人{n},1350000{n:04},成都,,潜在客户,,,,\n"));
     }
     std::fs::write(&path, csv).unwrap();
-    let mut wb = Workbench::open_in_memory("tester").unwrap();
     let at = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap().and_hms_opt(9, 30, 0).unwrap();
     wb.set_clock(Clock::fixed(at));
     let opts = ImportOptions { source: "test".into(), interaction_kind: Some("ticket".into()), ..Default::default() };
@@ -756,5 +759,49 @@ fn finding_16_3_a_confirmation_body_wraps_instead_of_being_cut() {
     // Every word of it on screen: the last one wrapped onto a line of its own.
     assert!(s.contains("║record."), "{s}");
     assert!(s.contains("请先撤销那次合并"), "{s}");
+    insta::assert_snapshot!(s);
+}
+
+/// Issue 16, finding 8: a change committed by another process (the CLI, a
+/// teammate) shows within two seconds, noticed through `data_version`:
+/// the counts and the list follow, the selected customer stays selected and
+/// an open editor stays open with what was typed.
+#[test]
+fn finding_16_8_changes_by_another_process_show_within_two_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crm.db");
+    let wb = filled(Workbench::open(&path, crate::store::OpenMode::Create, "tester").unwrap());
+    let clock = wb.clock();
+    let mut app = App::new(wb, load_keymap(None).unwrap(), Theme { color: false }, Rect::new(0, 0, 80, 24)).unwrap();
+    app.settle();
+    press(&mut app, "j");
+    let selected = app.customers.ids[app.customers.selected];
+    assert!(screen(&app).contains("Customers (45)"), "{}", screen(&app));
+    // Nothing changed: polling reloads nothing.
+    std::thread::sleep(Duration::from_millis(1100));
+    assert!(!app.tick());
+    press(&mut app, "e");
+    testkit::typ(&mut app, "半途");
+    assert!(matches!(app.overlay, Some(super::app::Overlay::Form(_))));
+
+    // A teammate adds an overdue customer, in another process.
+    let mut other = Workbench::open(&path, crate::store::OpenMode::Existing, "tester").unwrap();
+    other.set_clock(clock);
+    let sets = [("name", "队友新增有限公司"), ("next_followup", "2026-02-01")];
+    let sets: Vec<(String, String)> = sets.iter().map(|(f, v)| (f.to_string(), v.to_string())).collect();
+    other.add_customer(&sets).unwrap();
+
+    let start = std::time::Instant::now();
+    while !screen(&app).contains("Customers (46)") && start.elapsed() < Duration::from_secs(3) {
+        app.tick();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    app.settle();
+    let s = screen(&app);
+    assert!(start.elapsed() < Duration::from_secs(2), "seen after {:?}:\n{s}", start.elapsed());
+    assert!(s.contains("Customers (46)") && s.contains("F-up (1 overdue)"), "{s}");
+    let Some(super::app::Overlay::Form(form)) = &app.overlay else { panic!("the editor stays open:\n{s}") };
+    assert!(form.fields.iter().any(|f| f.input.text().ends_with("半途")), "what was typed stays");
+    assert_eq!(app.customers.ids[app.customers.selected], selected, "the same customer stays selected");
     insta::assert_snapshot!(s);
 }

@@ -183,7 +183,10 @@ fn render_bar(app: &App, f: &mut Frame, area: Rect) {
         .into_iter()
         .map(|pane| {
             let t = match pane {
-                PaneId::Customers => app.customers.title(),
+                // A stale list (changed while another pane was in front) gives way to the count.
+                PaneId::Customers => {
+                    app.customers.title_counted(app.counts.customers.filter(|_| app.is_stale(PaneId::Customers)))
+                }
                 PaneId::Duplicates => app.duplicates.title(app.counts.duplicates),
                 PaneId::Followups => app.followups.title(app.counts.overdue),
                 PaneId::Imports => app.imports.title(None),
