@@ -331,7 +331,14 @@ fn a_bulk_historical_import_does_not_flood_the_overdue_list() {
     .unwrap();
     assert!(summary.customers > 0);
     let mut wb = bench("2026-03-01");
-    let opts = ImportOptions { source: "sales".into(), key: Some("客户编号".into()), ..Default::default() };
+    // Years of sheets: the import says its events before 2026-03-01 are
+    // history (`--reminders-from`); without it every past date is overdue.
+    let opts = ImportOptions {
+        source: "sales".into(),
+        key: Some("客户编号".into()),
+        reminders_from: Some(d("2026-03-01")),
+        ..Default::default()
+    };
     let r = wb.import(&dir.path().join("sales.csv"), &opts, &mut |_| {}).unwrap();
     assert!(r.counts.imported > 1000, "{:?}", r.counts);
     let dated: i64 = wb
@@ -340,11 +347,11 @@ fn a_bulk_historical_import_does_not_flood_the_overdue_list() {
         .query_row("SELECT count(*) FROM customers WHERE next_followup < '2026-03-01'", [], |r| r.get(0))
         .unwrap();
     assert!(dated > 500, "the sample should carry many past follow-up dates ({dated})");
-    // The sample's dates run up to the weeks before the import: those few are
-    // real work; the years before it are history.
+    // What is due is what the import said is work.
     let on_import_day = list(&wb, "2026-03-01", 7);
     assert!(on_import_day.len() * 20 < dated as usize, "{} reminders for {dated} past dates", on_import_day.len());
-    let horizon = d("2026-01-30");
+    assert_eq!(wb.reminder_horizon().unwrap().history, dated as u64, "the pane counts them as history");
+    let horizon = d("2026-03-01");
     for r in &on_import_day {
         let event = match r.rule.as_str() {
             "contract-renewal" => crm_workbench::domain::reminder::shift(r.due, 30),

@@ -254,7 +254,8 @@ pub fn rules_show(cli: &Cli, out: &mut dyn Write, json: bool) -> Result<()> {
     }
     writeln!(
         out,
-        "# History horizon (fixed): an event dated more than 30 days before its customer entered the database raises nothing."
+        "# History horizon: per import (`crmwb import --reminders-from DATE`, shown by `crmwb imports show`); \
+         events of its customers before that day raise nothing. Without it every date counts."
     )?;
     write!(out, "{}", crate::domain::reminder::rules_to_toml(&set.rules))?;
     Ok(())

@@ -171,6 +171,11 @@ interaction_at interaction_kind interaction_summary interaction_by custom:NAME:T
         /// Others keep reading correct data meanwhile; searches on those indexes are slower until the rebuild.
         #[arg(long, value_name = "WHEN", default_value = "auto")]
         bulk: String,
+        /// Reminders start from this day for the customers this import creates: their planned follow-ups,
+        /// contract expiries, quotes and visits dated before it are history and raise no reminder.
+        /// Default: every date counts (a planned follow-up in the past is overdue). Shown by `crmwb imports`.
+        #[arg(long, value_name = "DATE", value_parser = day_arg)]
+        reminders_from: Option<chrono::NaiveDate>,
         /// Write the rejected rows as they were, plus a reason column, to fix and re-import.
         #[arg(long, value_name = "FILE")]
         rejected_csv: Option<PathBuf>,
@@ -696,6 +701,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             limit,
             dry_run,
             bulk,
+            reminders_from,
             rejected_csv,
             json,
         }) => {
@@ -729,6 +735,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                 cancel: Some(cancel.clone()),
                 bulk: BulkMode::parse(bulk)
                     .ok_or_else(|| Error::Invalid(format!("--bulk `{bulk}`: use auto, on or off")))?,
+                reminders_from: *reminders_from,
             };
             let mut wb = match open(&cli, if *dry_run { OpenMode::Existing } else { OpenMode::Create }) {
                 Err(Error::NoDatabase { .. }) if *dry_run => open_scratch()?,
@@ -1058,6 +1065,12 @@ fn status_arg(s: &str) -> std::result::Result<String, String> {
 /// typed otherwise (the service reads it with the same rules).
 fn date_arg(s: &str) -> std::result::Result<String, String> {
     crate::clean::date::normalize(s).map(|_| s.to_string())
+}
+
+/// A day, as `date_arg` reads it.
+fn day_arg(s: &str) -> std::result::Result<chrono::NaiveDate, String> {
+    let d = crate::clean::date::normalize(s)?;
+    chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| format!("`{s}` is not a whole day (YYYY-MM-DD)"))
 }
 
 /// `snooze --for`: a usage error when it is no length (3d, 1w, 1m).

@@ -230,6 +230,10 @@ pub fn print_batch(out: &mut impl Write, wb: &Workbench, id: i64, json: bool) ->
         return Ok(());
     }
     print_batches(out, std::slice::from_ref(&b), false)?;
+    match &b.reminders_from {
+        Some(d) => writeln!(out, "Reminders from {d}: its customers' events before that day are history, not due.")?,
+        None => writeln!(out, "Reminders: every date counts (imported without --reminders-from).")?,
+    }
     writeln!(out)?;
     if issues.is_empty() {
         writeln!(out, "No warnings or rejections.")?;

@@ -132,6 +132,9 @@ pub struct ImportBatch {
     pub rows_unchanged: i64,
     pub rows_warned: i64,
     pub rows_rejected: i64,
+    /// `--reminders-from`: its customers' events before this day raise no
+    /// reminder (history); `None`: every date counts.
+    pub reminders_from: Option<String>,
 }
 
 /// One append-only audit row.

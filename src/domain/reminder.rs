@@ -319,6 +319,10 @@ pub struct Reminder {
     /// Who an escalation goes to: the owner's manager, when the user
     /// directory names one.
     pub escalate_to: Option<String>,
+    /// The customer's reminders-from day (set by the import that brought
+    /// it): its events before this day are history and raise nothing.
+    /// `None`: every date counts.
+    pub counts_from: Option<NaiveDate>,
 }
 
 impl Reminder {

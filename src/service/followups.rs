@@ -24,6 +24,17 @@ pub struct RuleSet {
     pub updated_by: Option<String>,
 }
 
+/// Why some dates raise no reminder: the import batches that set a
+/// reminders-from day, and how many planned follow-ups fall before it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReminderHorizon {
+    /// Live customers whose planned next follow-up is before their
+    /// reminders-from day: history, not due.
+    pub history: u64,
+    /// (batch id, source, day), newest first.
+    pub batches: Vec<(i64, String, String)>,
+}
+
 /// Which reminders to list.
 #[derive(Debug, Clone, Default)]
 pub struct FollowupQuery {
@@ -89,12 +100,24 @@ fn reason(rule: &Rule, c: &Candidate) -> String {
         RuleKind::FirstFollowup => {
             format!("new customer: first contact {event}, no follow-up within {} days", rule.within_days)
         }
-        RuleKind::Recurring => format!(
-            "priority {}: last follow-up {}; follow up at least every {} days",
-            c.detail.as_deref().unwrap_or("?"),
-            c.event.as_deref().unwrap_or("never"),
-            rule.every_days
-        ),
+        RuleKind::Recurring => {
+            // The clock starts at the last follow-up, unless that is missing
+            // or before the customer's reminders-from day.
+            let base = parse_day(&c.due).map(|d| day(shift(d, -i64::from(rule.every_days)))).unwrap_or_default();
+            let last = c.event.as_deref().unwrap_or("none on record");
+            let counted = if c.event.as_deref() == Some(base.as_str()) {
+                String::new()
+            } else if c.counts_from.as_deref() == Some(base.as_str()) {
+                format!(", counted from {base} (reminders-from)")
+            } else {
+                format!(", counted from {base} (entered then)")
+            };
+            format!(
+                "priority {}: last follow-up {last}{counted}; follow up at least every {} days",
+                c.detail.as_deref().unwrap_or("?"),
+                rule.every_days
+            )
+        }
         RuleKind::QuoteEscalation => format!(
             "quoted on {event} and no follow-up within {} days: escalated to {}",
             rule.within_days,
@@ -156,6 +179,7 @@ fn evaluate(
                     reason,
                     escalated: rule.kind == RuleKind::QuoteEscalation,
                     escalate_to: c.manager,
+                    counts_from: c.counts_from.as_deref().and_then(parse_day),
                 },
             ));
         }
@@ -205,6 +229,12 @@ impl Workbench {
         let rules = self.reminder_rules()?.rules;
         let scope = Scope { owner: q.owner.as_deref(), customer: None };
         evaluate(self.store.conn(), &rules, today, horizon, scope)
+    }
+
+    /// Why some dates raise nothing (see `ReminderHorizon`).
+    pub fn reminder_horizon(&self) -> Result<ReminderHorizon> {
+        let (history, batches) = fstore::horizon(self.store.conn())?;
+        Ok(ReminderHorizon { history, batches })
     }
 
     /// A customer's reminders due on or before `horizon` (open ones: `today`).

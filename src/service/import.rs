@@ -44,6 +44,10 @@ pub struct ImportOptions {
     pub cancel: Option<Arc<AtomicBool>>,
     /// Whether the import may drop and rebuild indexes (`store::bulk`).
     pub bulk: BulkMode,
+    /// `--reminders-from DATE`: the customers this import creates raise no
+    /// reminder for events before this day (an old sheet's planned dates are
+    /// history). `None`: every date counts, a past planned follow-up is overdue.
+    pub reminders_from: Option<chrono::NaiveDate>,
 }
 
 /// Whether an import loads in bulk: the secondary indexes of the tables it
@@ -309,6 +313,7 @@ impl Workbench {
                 headers_json: &serde_json::to_string(reader.headers())?,
                 mapping_json: &serde_json::to_string(&mapping)?,
                 actor: &self.actor,
+                reminders_from: opts.reminders_from.map(|d| d.format("%Y-%m-%d").to_string()).as_deref(),
             },
             &now,
         )?;

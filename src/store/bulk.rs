@@ -287,13 +287,15 @@ mod tests {
     #[test]
     fn a_partial_index_of_few_rows_stays_for_the_load() {
         let mut s = Store::open_in_memory().unwrap();
-        // 20,000 customers of past follow-ups, none due since entry: the
-        // follow-up queue's index is empty, the live-name index is full.
+        // 20,000 customers of past follow-ups, imported as history (before
+        // their reminders-from day): the follow-up queue's index is empty,
+        // the live-name index is full.
         s.conn()
             .execute_batch(
                 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
-                 INSERT INTO customers (number, name, next_followup, created_at, updated_at)
-                 SELECT 'C' || i, 'name ' || i, '2024-01-01', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z' FROM n",
+                 INSERT INTO customers (number, name, next_followup, created_at, updated_at, reminders_from)
+                 SELECT 'C' || i, 'name ' || i, '2024-01-01', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z',
+                     '2025-12-02' FROM n",
             )
             .unwrap();
         assert!(begin(s.conn_mut(), 1).unwrap());

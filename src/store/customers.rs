@@ -118,7 +118,11 @@ pub(crate) fn insert_sql() -> &'static str {
             "name_legal",
             "name_branch",
         ]);
-        let marks: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
+        let mut marks: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
+        // The reminders-from day of the import that creates it (none by hand).
+        let batch = cols.iter().position(|c| *c == "batch_id").expect("batch_id") + 1;
+        cols.push("reminders_from");
+        marks.push(format!("(SELECT reminders_from FROM import_batches WHERE id = ?{batch})"));
         format!("INSERT INTO customers ({}) VALUES ({})", cols.join(", "), marks.join(","))
     })
 }

@@ -81,6 +81,9 @@ pub struct Candidate {
     pub detail: Option<String>,
     /// The owner's manager (quote escalation).
     pub manager: Option<String>,
+    /// The customer's reminders-from day (YYYY-MM-DD): events before it are
+    /// history; `None`: every date counts.
+    pub counts_from: Option<String>,
 }
 
 /// Which customers to look at.
@@ -90,16 +93,15 @@ pub struct Scope<'a> {
     pub customer: Option<i64>,
 }
 
-/// The history horizon of 0004_followups.sql, word for word as in its
-/// partial indexes: SQLite uses a partial index only when the query repeats
-/// its terms.
-const NEXT_DUE_TERMS: &str =
-    "c.merged_into IS NULL AND c.next_followup >= date(substr(c.created_at, 1, 10), '-30 days')";
-const CONTRACT_DUE_TERMS: &str =
-    "c.merged_into IS NULL AND c.contract_expiry >= date(substr(c.created_at, 1, 10), '-30 days')";
+/// Each customer's reminders-from day (0013_reminders_from.sql), word for
+/// word as in the partial indexes: SQLite uses a partial index only when the
+/// query repeats its terms. A customer without one counts every date.
+const NEXT_DUE_TERMS: &str = "c.merged_into IS NULL AND c.next_followup >= coalesce(c.reminders_from, '')";
+const CONTRACT_DUE_TERMS: &str = "c.merged_into IS NULL AND c.contract_expiry >= coalesce(c.reminders_from, '')";
 const FIRST_CONTACT_TERMS: &str = "c.merged_into IS NULL AND c.first_contact IS NOT NULL";
 const RECURRING_TERMS: &str = "c.merged_into IS NULL AND c.priority IS NOT NULL";
-const RECURRING_BASE: &str = "max(coalesce(c.last_followup, c.first_contact, ''), substr(c.created_at, 1, 10))";
+const RECURRING_BASE: &str =
+    "max(coalesce(c.last_followup, c.first_contact, substr(c.created_at, 1, 10)), coalesce(c.reminders_from, ''))";
 
 fn day(d: chrono::NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
@@ -114,7 +116,7 @@ fn rule_query(rule: &Rule, today: chrono::NaiveDate, horizon: chrono::NaiveDate)
     let lo = chrono::NaiveDate::from_ymd_opt(1, 1, 1).expect("date");
     let hi = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).expect("date");
     let text = move |d: chrono::NaiveDate| Value::Text(day(d.clamp(lo, hi)));
-    let cols = "c.id, c.number, c.name, c.owner, c.status";
+    let cols = "c.id, c.number, c.name, c.owner, c.status, c.reminders_from";
     match rule.kind {
         RuleKind::NextFollowup => (
             format!("SELECT {cols}, c.next_followup, c.next_followup, NULL, NULL FROM customers c WHERE {NEXT_DUE_TERMS} AND c.next_followup <= ?1"),
@@ -160,7 +162,7 @@ fn rule_query(rule: &Rule, today: chrono::NaiveDate, horizon: chrono::NaiveDate)
                  LEFT JOIN users u ON u.login = c.owner AND u.disabled = 0 \
                  LEFT JOIN users m ON m.id = u.manager_id AND m.disabled = 0 \
                  WHERE q.kind = 'quote' AND q.at <= ?1 AND c.merged_into IS NULL \
-                 AND q.at >= date(substr(c.created_at, 1, 10), '-30 days') AND c.status IS NOT ?3 \
+                 AND q.at >= coalesce(c.reminders_from, '') AND c.status IS NOT ?3 \
                  AND (c.last_followup IS NULL OR c.last_followup <= q.at) \
                  AND NOT EXISTS (SELECT 1 FROM interactions j WHERE j.customer_id = q.customer_id AND j.kind <> 'note' \
                      AND (j.at > q.at OR (j.at = q.at AND j.id > q.id)))"
@@ -198,10 +200,11 @@ pub fn candidates(
             owner: r.get(3)?,
             status: r.get(4)?,
             // An unparseable stored date yields NULL: no due date, no reminder.
-            due: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
-            event: r.get(6)?,
-            detail: r.get(7)?,
-            manager: r.get(8)?,
+            counts_from: r.get(5)?,
+            due: r.get::<_, Option<String>>(6)?.unwrap_or_default(),
+            event: r.get(7)?,
+            detail: r.get(8)?,
+            manager: r.get(9)?,
         })
     })?;
     let mut out = Vec::new();
@@ -278,4 +281,20 @@ pub(crate) fn set_state(
     )?
     .execute(params![customer, rule, due, state, until, note, by, now])?;
     Ok(())
+}
+
+/// Why some dates raise nothing: live customers whose planned next
+/// follow-up falls before their reminders-from day (history, not work), and
+/// the import batches that set such a day, newest first (id, source, day).
+pub fn horizon(conn: &Connection) -> Result<(u64, Vec<(i64, String, String)>)> {
+    let history: i64 = conn.query_row(
+        "SELECT count(*) FROM customers WHERE merged_into IS NULL AND next_followup < reminders_from",
+        [],
+        |r| r.get(0),
+    )?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, source, reminders_from FROM import_batches WHERE reminders_from IS NOT NULL ORDER BY id DESC",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok((history as u64, rows.collect::<rusqlite::Result<_>>()?))
 }

@@ -34,12 +34,14 @@ pub struct NewBatch<'a> {
     pub headers_json: &'a str,
     pub mapping_json: &'a str,
     pub actor: &'a str,
+    /// `--reminders-from`: events of its customers before this day (YYYY-MM-DD) raise no reminder.
+    pub reminders_from: Option<&'a str>,
 }
 
 pub(crate) fn create_batch(conn: &Connection, b: &NewBatch<'_>, now: &str) -> Result<i64> {
     conn.execute(
-        "INSERT INTO import_batches (source, file_name, file_path, options, pid, encoding, headers, mapping, actor, started_at, status) \
-         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,'running')",
+        "INSERT INTO import_batches (source, file_name, file_path, options, pid, encoding, headers, mapping, actor, started_at, status, reminders_from) \
+         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,'running',?11)",
         params![
             b.source,
             b.file_name,
@@ -50,7 +52,8 @@ pub(crate) fn create_batch(conn: &Connection, b: &NewBatch<'_>, now: &str) -> Re
             b.headers_json,
             b.mapping_json,
             b.actor,
-            now
+            now,
+            b.reminders_from
         ],
     )?;
     Ok(conn.last_insert_rowid())
@@ -289,11 +292,12 @@ fn row_to_batch(r: &Row<'_>) -> rusqlite::Result<ImportBatch> {
         rows_unchanged: r.get(10)?,
         rows_warned: r.get(11)?,
         rows_rejected: r.get(12)?,
+        reminders_from: r.get(13)?,
     })
 }
 
 const BATCH_COLUMNS: &str = "id, source, file_name, actor, started_at, finished_at, status, rows_read, \
-    rows_imported, rows_updated, rows_unchanged, rows_warned, rows_rejected";
+    rows_imported, rows_updated, rows_unchanged, rows_warned, rows_rejected, reminders_from";
 
 pub fn list_batches(conn: &Connection) -> Result<Vec<ImportBatch>> {
     let mut stmt = conn.prepare(&format!("SELECT {BATCH_COLUMNS} FROM import_batches ORDER BY id DESC"))?;

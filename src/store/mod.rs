@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_drop_shadowed_indexes.sql"),
     AUDIT_CHAIN_MIGRATION,
     include_str!("migrations/0012_source_record_indexes.sql"),
+    include_str!("migrations/0013_reminders_from.sql"),
 ];
 
 /// The migration that adds the audit hash chain; the entries written before
@@ -482,6 +483,34 @@ mod tests {
             .unwrap();
         let t = audit::verify(s.conn(), None).unwrap();
         assert!(t.broken.unwrap().contains("entry 1 was changed"));
+    }
+
+    /// Issue 16, finding 6: customers already in a database keep the
+    /// horizon they had (30 days before they entered it), written down now.
+    #[test]
+    fn finding_16_6_the_migration_writes_down_the_horizon_customers_had() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("v12.db");
+        let conn = Connection::open(&p).unwrap();
+        let at = MIGRATIONS.iter().position(|m| m.contains("ADD COLUMN reminders_from")).unwrap();
+        for sql in &MIGRATIONS[..at] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(&format!("PRAGMA user_version = {at}; PRAGMA application_id = {APPLICATION_ID};")).unwrap();
+        conn.execute_batch(
+            "INSERT INTO customers (number, name, next_followup, created_at, updated_at) VALUES
+                 ('C1', 'history', '2025-10-01', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'),
+                 ('C2', 'work', '2025-12-15', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+        )
+        .unwrap();
+        drop(conn);
+        let s = Store::open(&p, OpenMode::Existing).unwrap();
+        let rule = crate::domain::reminder::default_rules().into_iter().find(|r| r.id == "next-followup").unwrap();
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let due = followups::candidates(s.conn(), &rule, today, today, followups::Scope::default()).unwrap();
+        assert_eq!(due.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["work"]);
+        assert_eq!(due[0].counts_from.as_deref(), Some("2025-12-02"));
+        assert_eq!(followups::horizon(s.conn()).unwrap().0, 1, "one planned date is history, and counted");
     }
 
     #[test]

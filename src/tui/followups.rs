@@ -15,7 +15,7 @@ use super::pane::{Cx, Effect, PaneId, Reply};
 use super::view::{clip, pane_block, scroll, Theme};
 use crate::display::{fit, sanitize};
 use crate::domain::{Field, Reminder, Urgency};
-use crate::service::FollowupQuery;
+use crate::service::{FollowupQuery, ReminderHorizon};
 use chrono::NaiveDate;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
@@ -24,8 +24,9 @@ use ratatui::Frame;
 
 /// How far ahead the pane looks.
 const HORIZON_DAYS: u32 = 7;
-/// Lines under the list describing the selected reminder in full.
-const FOOTER: u16 = 3;
+/// Lines under the list: a rule (saying which dates are history), then the
+/// selected reminder in full: who, why (wrapped over two lines), when.
+const FOOTER: u16 = 5;
 
 const TAG_SNOOZE: u32 = 2;
 const TAG_OWNER: u32 = 3;
@@ -66,6 +67,8 @@ pub(crate) struct FollowupsPane {
     load: Option<JobId>,
     load_error: Option<String>,
     target: Option<Target>,
+    /// Which dates are history (before an import's reminders-from day).
+    horizon: ReminderHorizon,
 }
 
 /// The three groups, in list order (the list is sorted by effective due date,
@@ -95,7 +98,9 @@ impl FollowupsPane {
         let today = cx.wb.clock().today();
         self.today = Some(today);
         let q = FollowupQuery { due_within: Some(HORIZON_DAYS), ..Default::default() };
-        self.load = Some(cx.spawn("follow-ups", false, move |wb, _ctl| Ok(Box::new(wb.reminders(today, &q)?))));
+        self.load = Some(cx.spawn("follow-ups", false, move |wb, _ctl| {
+            Ok(Box::new((wb.reminders(today, &q)?, wb.reminder_horizon()?)))
+        }));
     }
 
     pub fn update(&mut self, action: Action, cx: &mut Cx) {
@@ -171,12 +176,14 @@ impl FollowupsPane {
         }
         let JobEvent::Done(r) = ev else { return };
         self.load = None;
-        match r.map(|out| out.downcast::<Vec<Reminder>>()) {
-            Ok(Ok(items)) => {
+        match r.map(|out| out.downcast::<(Vec<Reminder>, ReminderHorizon)>()) {
+            Ok(Ok(loaded)) => {
                 // A re-read (an edit, a change by someone else) keeps the
                 // selected reminder selected wherever it moved.
                 let keep = self.current().map(key);
-                self.items = Some(*items);
+                let (items, horizon) = *loaded;
+                self.items = Some(items);
+                self.horizon = horizon;
                 self.regroup();
                 self.load_error = None;
                 if let Some(pos) = keep.and_then(|k| self.position(&k)) {
@@ -408,11 +415,10 @@ impl FollowupsPane {
         }
         f.render_widget(Paragraph::new(out), list);
         let about = match items.get(self.selected) {
-            Some(r) => about(r),
+            Some(r) => about(r, cols),
             None => Vec::new(),
         };
-        let rule = Seg { text: "─".repeat(cols), tone: Tone::Dim };
-        let mut foot = vec![clip(&[rule], cols, theme)];
+        let mut foot = vec![clip(&rule_line(&self.horizon, cols), cols, theme)];
         foot.extend(about.iter().map(|l| clip(l, cols, theme)));
         f.render_widget(Paragraph::new(foot), footer);
     }
@@ -470,8 +476,50 @@ fn key(r: &Reminder) -> (i64, String) {
     (r.customer_id, r.rule.clone())
 }
 
-/// The selected reminder in full, for the footer.
-fn about(r: &Reminder) -> Vec<Vec<Seg>> {
+/// The rule over the footer, saying which dates raise nothing: "── 51
+/// planned follow-ups are history (before their import's --reminders-from)
+/// ──", or that every date counts.
+fn rule_line(h: &ReminderHorizon, cols: usize) -> Vec<Seg> {
+    let note = if h.history == 1 {
+        " 1 planned follow-up is history: before its import's --reminders-from ".to_string()
+    } else if h.history > 0 {
+        format!(" {} planned follow-ups are history: before their import's --reminders-from ", h.history)
+    } else if let Some((id, source, day)) = h.batches.first() {
+        format!(" reminders from {day} for import {id} ({}) ", sanitize(source))
+    } else {
+        " every date counts: no import set --reminders-from ".to_string()
+    };
+    let w = crate::display::width(&note);
+    if w + 4 > cols {
+        return vec![seg("─".repeat(cols), Tone::Dim)];
+    }
+    vec![seg("──", Tone::Dim), seg(note, Tone::Label), seg("─".repeat(cols - w - 2), Tone::Dim)]
+}
+
+/// When the selected reminder is due and from which day its customer's
+/// dates count: the "why" a reason alone does not say.
+fn due_line(r: &Reminder) -> Vec<Seg> {
+    let mut segs = vec![seg(format!("due {}", r.due.format("%Y-%m-%d")), Tone::Label)];
+    if let Some(u) = r.snoozed_until {
+        segs.push(seg(format!(", snoozed to {}", u.format("%Y-%m-%d")), Tone::Label));
+    }
+    let (when, tone) = match r.urgency {
+        Urgency::Overdue if r.days_overdue == 1 => ("1 day late".to_string(), Tone::Flag),
+        Urgency::Overdue => (format!("{} days late", r.days_overdue), Tone::Flag),
+        Urgency::DueToday => ("today".into(), Tone::Plain),
+        Urgency::Upcoming => (format!("in {} days", -r.days_overdue), Tone::Plain),
+    };
+    segs.push(seg(format!(" · {when} · "), tone));
+    segs.push(match r.counts_from {
+        Some(d) => seg(format!("counts dates from {} (--reminders-from)", d.format("%Y-%m-%d")), Tone::Dim),
+        None => seg("every date counts (no --reminders-from)", Tone::Dim),
+    });
+    segs
+}
+
+/// The selected reminder in full, for the footer; the reason wraps rather
+/// than being cut.
+fn about(r: &Reminder, cols: usize) -> Vec<Vec<Seg>> {
     let mut first = vec![
         seg(format!("{} ", sanitize(&r.number)), Tone::Heading),
         seg(sanitize(&r.name).into_owned(), Tone::Plain),
@@ -483,13 +531,22 @@ fn about(r: &Reminder) -> Vec<Vec<Seg>> {
     if let Some(u) = r.snoozed_until {
         first.push(seg(format!(" · snoozed until {}", u.format("%Y-%m-%d")), Tone::Dim));
     }
-    let mut second = vec![seg(format!("[{}] ", r.rule), Tone::Label)];
+    let mut why = format!("[{}] ", r.rule);
     if r.escalated {
         let to = r.escalate_to.as_deref().map(|m| format!(" to {}", sanitize(m))).unwrap_or_default();
-        second.push(seg(format!("▲ESCALATED{to}: "), Tone::Flag));
+        why.push_str(&format!("▲ESCALATED{to}: "));
     }
-    second.push(seg(sanitize(&r.reason).into_owned(), Tone::Plain));
-    vec![first, second]
+    why.push_str(&sanitize(&r.reason));
+    let mut lines = vec![first];
+    let mut wrapped = super::view::wrap_text(&why, cols).into_iter();
+    // Two lines for the reason; a longer one ends in … on the second.
+    let one = wrapped.next().unwrap_or_default();
+    let rest: Vec<String> = wrapped.collect();
+    let tone = if r.escalated { Tone::Flag } else { Tone::Plain };
+    lines.push(vec![seg(one, tone)]);
+    lines.push(vec![seg(rest.join(" "), tone)]);
+    lines.push(due_line(r));
+    lines
 }
 
 /// The reassign prompt; its title lists the active users to pick from.
@@ -812,6 +869,72 @@ mod tests {
         assert_eq!(app.focus(), crate::tui::Focus::List);
         press(&mut app, "<C-o>");
         assert!(matches!(app.message(), Some(Message::Info(m)) if m.contains("Nothing to go back to")));
+    }
+
+    /// Issue 16, finding 6: what a user migrating an old CRM needs. A
+    /// planned follow-up in the past is overdue; a core customer last
+    /// visited 45 days ago is overdue under the monthly rule. An import may
+    /// say its older events are history (`--reminders-from`): then they raise
+    /// nothing, and the pane says so; each item says why it is due.
+    #[test]
+    fn finding_16_6_past_dates_are_overdue_unless_the_import_says_history() {
+        let mut wb = Workbench::open_in_memory("tester").unwrap();
+        wb.set_clock(Clock::fixed(d("2026-03-10").and_hms_opt(9, 0, 0).unwrap()));
+        let dir = tempfile::tempdir().unwrap();
+        let import = |wb: &mut Workbench, file: &str, rows: &str, from: Option<&str>| {
+            let path = dir.path().join(file);
+            std::fs::write(&path, format!("客户名称,下次跟进,最近跟进,优先级\n{rows}")).unwrap();
+            let opts = crate::service::ImportOptions {
+                source: file.into(),
+                reminders_from: from.map(d),
+                ..Default::default()
+            };
+            wb.import(&path, &opts, &mut |_| {}).unwrap();
+        };
+        // The old CRM, every date work.
+        import(
+            &mut wb,
+            "old-crm.csv",
+            "旧系统甲有限公司,2026-01-05,,\n旧系统乙有限公司,,2026-01-24,高\n旧系统丙有限公司,2026-03-12,,\n",
+            None,
+        );
+        // An archive whose dates before February are history.
+        import(
+            &mut wb,
+            "archive.csv",
+            "档案丁有限公司,2025-11-20,,\n档案戊有限公司,,2025-10-01,高\n",
+            Some("2026-02-01"),
+        );
+        let mut app = app_on(wb);
+        app.settle();
+        assert_eq!(
+            shown(&app),
+            vec![
+                ("旧系统甲有限公司".to_string(), "next-followup".to_string(), Urgency::Overdue),
+                ("旧系统乙有限公司".to_string(), "core-monthly".to_string(), Urgency::Overdue),
+                ("档案戊有限公司".to_string(), "core-monthly".to_string(), Urgency::Overdue),
+                ("旧系统丙有限公司".to_string(), "next-followup".to_string(), Urgency::Upcoming),
+            ]
+        );
+        let s = screen(&app);
+        assert!(s.contains("Follow-ups (3 overdue)"), "{s}");
+        assert!(s.contains("1 planned follow-up is history"), "{s}");
+        assert!(s.contains("due 2026-01-05 · 64 days late · every date counts"), "{s}");
+        // The monthly rule: 45 days since the last visit, 15 late.
+        press(&mut app, "j");
+        let s = screen(&app);
+        assert!(s.contains("last follow-up 2026-01-24; follow up at least"), "{s}");
+        assert!(s.contains("15 days late"), "{s}");
+        // The archive's visit counts from its reminders-from day, and says so.
+        press(&mut app, "j");
+        let s = screen(&app);
+        assert!(s.contains("counted from") && s.contains("2026-02-01 (reminders-from)"), "{s}");
+        assert!(s.contains("due 2026-03-03 · 7 days late · counts dates from 2026-02-01 (--reminders-from)"), "{s}");
+        insta::assert_snapshot!(s);
+        // The batch shows the day it was imported with.
+        let batches = app.workbench().batches().unwrap();
+        assert_eq!(batches[0].reminders_from.as_deref(), Some("2026-02-01"));
+        assert_eq!(batches[1].reminders_from, None);
     }
 
     #[test]
