@@ -111,6 +111,8 @@ pub fn build(db: Option<&Path>, out: &mut impl Write) -> Result<Workbench> {
     let today = wb.clock().today();
     let days = wb.shift_demo_dates(today)?;
     writeln!(out, "  dates moved by {days} days so that follow-ups fall due around today ({today})")?;
+    let from = crate::domain::reminder::shift(today, -crate::service::DEMO_REMINDERS_DAYS);
+    writeln!(out, "  reminders from {from}: older planned dates are history (as `import --reminders-from {from}`)")?;
     // The sample holds the duplicates matching.md describes: a demo shows
     // them waiting for review, as after a `crmwb match`.
     let m = wb.run_match(&crate::service::MatchOptions::default())?;

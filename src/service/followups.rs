@@ -237,6 +237,12 @@ impl Workbench {
         Ok(ReminderHorizon { history, batches })
     }
 
+    /// The day a customer's reminders start from (its import's
+    /// `--reminders-from`); `None`: every date counts.
+    pub fn reminders_from_of(&self, customer_id: i64) -> Result<Option<NaiveDate>> {
+        Ok(fstore::reminders_from_of(self.store.conn(), customer_id)?.as_deref().and_then(parse_day))
+    }
+
     /// A customer's reminders due on or before `horizon` (open ones: `today`).
     pub fn customer_reminders(&self, customer_id: i64, today: NaiveDate, horizon: NaiveDate) -> Result<Vec<Reminder>> {
         let rules = self.reminder_rules()?.rules;
@@ -534,13 +540,18 @@ fn record_interaction(
     })
 }
 
+/// How far back a demo's reminders start (see `shift_demo_dates`).
+pub const DEMO_REMINDERS_DAYS: i64 = 60;
+
 impl Workbench {
     /// Moves every date of a demo database by the same number of days so
     /// that its follow-ups fall around `today`: some overdue (within the last
     /// 30 days), one due today, some within the next week. Past events
     /// (first contact, last follow-up, signing, interactions) never land
-    /// after today. Returns the shift in days. Refused on a real database:
-    /// real imports never shift dates.
+    /// after today. The sample's years of older dates are history: every
+    /// batch's reminders start `DEMO_REMINDERS_DAYS` before today, as
+    /// `import --reminders-from` would set. Returns the shift in days.
+    /// Refused on a real database: real imports never shift dates.
     pub fn shift_demo_dates(&mut self, today: NaiveDate) -> Result<i64> {
         if !self.is_demo()? {
             return Err(Error::Refused(
@@ -581,6 +592,8 @@ impl Workbench {
             params![modifier, today_s],
         )?;
         tx.execute("UPDATE interactions SET at = min(date(at, ?1), ?2)", params![modifier, today_s])?;
+        let from = day(shift(today, -DEMO_REMINDERS_DAYS));
+        fstore::set_demo_reminders_from(&tx, &from)?;
         store::audit::append(
             &tx,
             &NewAudit {
@@ -589,7 +602,7 @@ impl Workbench {
                 entity: "database",
                 entity_id: None,
                 customer_id: None,
-                details: serde_json::json!({ "days": days, "anchor": day(anchor), "today": today_s }),
+                details: serde_json::json!({ "days": days, "anchor": day(anchor), "today": today_s, "reminders_from": from }),
             },
             &now,
         )?;

@@ -23,7 +23,9 @@ pub use customer_entry::{parse_set, CustomerFilter, SortKey};
 pub use edit::{edit_permission, EditCheck, EditOutcome, FieldChange, Refusal};
 pub use erase::{ErasureReport, ERASED};
 pub use export::{neutralise, ExportFormat};
-pub use followups::{Completed, FollowupQuery, Logged, NewInteraction, ReminderHorizon, RuleSet, StatusChange};
+pub use followups::{
+    Completed, FollowupQuery, Logged, NewInteraction, ReminderHorizon, RuleSet, StatusChange, DEMO_REMINDERS_DAYS,
+};
 pub use import::{BulkMode, ImportOptions, ImportProgress, ImportReport, MappingPreview, RowIssueReport};
 pub use matching::{
     decode_evidence, BandCounts, ClusterView, Evidence, MatchOptions, MatchReport, MemberView, PairView, ReviewOutcome,

@@ -298,3 +298,20 @@ pub fn horizon(conn: &Connection) -> Result<(u64, Vec<(i64, String, String)>)> {
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     Ok((history as u64, rows.collect::<rusqlite::Result<_>>()?))
 }
+
+/// A demo's reminders start on `day` for every batch and its customers (the
+/// caller checked it is a demo and holds the transaction).
+pub(crate) fn set_demo_reminders_from(conn: &Connection, day: &str) -> Result<()> {
+    conn.execute("UPDATE import_batches SET reminders_from = ?1", [day])?;
+    conn.execute("UPDATE customers SET reminders_from = ?1 WHERE batch_id IS NOT NULL", [day])?;
+    Ok(())
+}
+
+/// A customer's reminders-from day, if its import set one.
+pub fn reminders_from_of(conn: &Connection, customer: i64) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT reminders_from FROM customers WHERE id = ?1")?
+        .query_row([customer], |r| r.get(0))
+        .optional()?
+        .flatten())
+}

@@ -680,3 +680,10 @@ impl Panes<'_> {
         }
     }
 }
+
+/// Opens a customer's detail as `Enter` on a follow-up does; for tests.
+#[cfg(test)]
+pub(crate) fn test_open_customer(app: &mut App, id: i64) {
+    let pane = app.pane;
+    app.apply(pane, vec![Effect::OpenCustomer(id)]);
+}

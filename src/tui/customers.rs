@@ -782,6 +782,10 @@ impl CustomersPane {
                     Ok(v) => extra.reminders = v,
                     Err(e) => failed.push(format!("follow-ups: {e}")),
                 }
+                match cx.wb.reminders_from_of(id) {
+                    Ok(v) => extra.counts_from = v,
+                    Err(e) => failed.push(format!("follow-ups: {e}")),
+                }
                 if !failed.is_empty() {
                     cx.error(format!("reading {}", failed.join("; ")));
                 }

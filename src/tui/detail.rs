@@ -16,6 +16,8 @@ pub struct Extra {
     pub merges: Vec<MergeEvent>,
     /// Open and upcoming follow-ups.
     pub reminders: Vec<Reminder>,
+    /// The day its reminders start from (its import's `--reminders-from`).
+    pub counts_from: Option<chrono::NaiveDate>,
 }
 
 /// How a piece of text should look; the theme turns it into a style.
@@ -147,6 +149,16 @@ pub fn build(d: &CustomerDetail, extra: &Extra) -> Vec<DLine> {
             seg(format!("  {}", s(&r.rule)), Tone::Flag),
             seg(format!("  {}", s(&r.reason)), Tone::Plain),
         ]);
+    }
+    // Why a planned date raises nothing: it is before the import's horizon.
+    let planned = c.next_followup.as_deref().and_then(|v| chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").ok());
+    if let (Some(next), Some(from)) = (planned, extra.counts_from) {
+        if next < from {
+            b.text(vec![seg(
+                format!("{INDENT}{next}  not due: history, before this import's --reminders-from {from}"),
+                Tone::Dim,
+            )]);
+        }
     }
     if !d.custom.is_empty() {
         b.heading("Custom fields", Some(d.custom.len()));

@@ -443,6 +443,8 @@ fn seg(text: impl Into<String>, tone: Tone) -> Seg {
 /// How late (or how soon) a reminder is, in words.
 fn when(r: &Reminder) -> String {
     match r.urgency {
+        // Years, past 999 days: the column is eight wide; the footer has the days.
+        Urgency::Overdue if r.days_overdue > 999 => format!("{}y late", r.days_overdue / 365),
         Urgency::Overdue => format!("{}d late", r.days_overdue),
         Urgency::DueToday => "today".into(),
         Urgency::Upcoming => format!("in {}d", -r.days_overdue),
@@ -481,9 +483,9 @@ fn key(r: &Reminder) -> (i64, String) {
 /// ──", or that every date counts.
 fn rule_line(h: &ReminderHorizon, cols: usize) -> Vec<Seg> {
     let note = if h.history == 1 {
-        " 1 planned follow-up is history: before its import's --reminders-from ".to_string()
+        " 1 planned date is history (before --reminders-from), not due ".to_string()
     } else if h.history > 0 {
-        format!(" {} planned follow-ups are history: before their import's --reminders-from ", h.history)
+        format!(" {} planned dates are history (before --reminders-from), not due ", h.history)
     } else if let Some((id, source, day)) = h.batches.first() {
         format!(" reminders from {day} for import {id} ({}) ", sanitize(source))
     } else {
@@ -511,8 +513,8 @@ fn due_line(r: &Reminder) -> Vec<Seg> {
     };
     segs.push(seg(format!(" · {when} · "), tone));
     segs.push(match r.counts_from {
-        Some(d) => seg(format!("counts dates from {} (--reminders-from)", d.format("%Y-%m-%d")), Tone::Dim),
-        None => seg("every date counts (no --reminders-from)", Tone::Dim),
+        Some(d) => seg(format!("dates count from {}", d.format("%Y-%m-%d")), Tone::Dim),
+        None => seg("every date counts", Tone::Dim),
     });
     segs
 }
@@ -918,7 +920,7 @@ mod tests {
         );
         let s = screen(&app);
         assert!(s.contains("Follow-ups (3 overdue)"), "{s}");
-        assert!(s.contains("1 planned follow-up is history"), "{s}");
+        assert!(s.contains("1 planned date is history (before --reminders-from), not due"), "{s}");
         assert!(s.contains("due 2026-01-05 · 64 days late · every date counts"), "{s}");
         // The monthly rule: 45 days since the last visit, 15 late.
         press(&mut app, "j");
@@ -929,8 +931,26 @@ mod tests {
         press(&mut app, "j");
         let s = screen(&app);
         assert!(s.contains("counted from") && s.contains("2026-02-01 (reminders-from)"), "{s}");
-        assert!(s.contains("due 2026-03-03 · 7 days late · counts dates from 2026-02-01 (--reminders-from)"), "{s}");
+        assert!(s.contains("due 2026-03-03 · 7 days late · dates count from 2026-02-01"), "{s}");
         insta::assert_snapshot!(s);
+        // The customer whose planned date is history says why it is not due.
+        let id = app.workbench().customer_by_number("CRM2026-000004").unwrap().customer.id;
+        crate::tui::app::test_open_customer(&mut app, id);
+        let lines: Vec<String> = app
+            .customers
+            .detail
+            .as_ref()
+            .unwrap()
+            .lines
+            .iter()
+            .map(|l| l.iter().map(|s| s.text.as_str()).collect())
+            .collect();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("2025-11-20  not due: history, before this import's --reminders-from 2026-02-01")),
+            "{lines:#?}"
+        );
         // The batch shows the day it was imported with.
         let batches = app.workbench().batches().unwrap();
         assert_eq!(batches[0].reminders_from.as_deref(), Some("2026-02-01"));
