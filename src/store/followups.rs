@@ -283,10 +283,13 @@ pub(crate) fn set_state(
     Ok(())
 }
 
+/// An import batch that set a reminders-from day: (id, source, day).
+pub type HorizonBatch = (i64, String, String);
+
 /// Why some dates raise nothing: live customers whose planned next
 /// follow-up falls before their reminders-from day (history, not work), and
 /// the import batches that set such a day, newest first (id, source, day).
-pub fn horizon(conn: &Connection) -> Result<(u64, Vec<(i64, String, String)>)> {
+pub fn horizon(conn: &Connection) -> Result<(u64, Vec<HorizonBatch>)> {
     let history: i64 = conn.query_row(
         "SELECT count(*) FROM customers WHERE merged_into IS NULL AND next_followup < reminders_from",
         [],
