@@ -533,3 +533,41 @@ fn real_databases_never_shift_dates() {
     assert!(matches!(wb.shift_demo_dates(d("2026-03-01")), Err(Error::Refused(_))));
     assert_eq!(wb.customer_by_number(&a).unwrap().customer.next_followup.as_deref(), Some("2024-01-01"));
 }
+
+/// Issue 16, finding 6: the reminders horizon is a setting of each import,
+/// set with the import or afterwards, shown by `imports show`; without it a
+/// past planned follow-up is overdue.
+#[test]
+fn finding_16_6_reminders_from_is_set_per_import_and_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let csv = dir.path().join("old.csv");
+    std::fs::write(&csv, "客户名称,下次跟进\n旧甲有限公司,2025-01-05\n旧乙有限公司,2026-02-20\n").unwrap();
+    crmwb(&db).args(["import"]).arg(&csv).args(["--source", "old"]).assert().success();
+    let overdue = |db: &Path| -> serde_json::Value {
+        let v = json(&crmwb(db).args(["followups", "--json", "--now", "2026-03-01"]).output().unwrap().stdout);
+        v["counts"]["overdue"].clone()
+    };
+    assert_eq!(overdue(&db), 2, "every date counts by default");
+    let show =
+        |db: &Path| String::from_utf8(crmwb(db).args(["imports", "show", "1"]).output().unwrap().stdout).unwrap();
+    assert!(show(&db).contains("Reminders: every date counts"), "{}", show(&db));
+    let out = crmwb(&db).args(["imports", "reminders-from", "1", "2026-02-01"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("reminders from 2026-02-01"));
+    assert_eq!(overdue(&db), 1, "the 2025 date is history now");
+    assert!(show(&db).contains("Reminders from 2026-02-01"), "{}", show(&db));
+    crmwb(&db).args(["imports", "reminders-from", "1", "none"]).assert().success();
+    assert_eq!(overdue(&db), 2);
+    crmwb(&db).args(["imports", "reminders-from", "1", "2026-13-45"]).assert().code(2);
+    // Set with the import itself.
+    let csv2 = dir.path().join("archive.csv");
+    std::fs::write(&csv2, "客户名称,下次跟进\n档案丙有限公司,2025-06-01\n").unwrap();
+    crmwb(&db)
+        .args(["import"])
+        .arg(&csv2)
+        .args(["--source", "archive", "--reminders-from", "2026-01-01"])
+        .assert()
+        .success();
+    assert_eq!(overdue(&db), 2, "the archive's old date raises nothing");
+}

@@ -465,6 +465,25 @@ pub enum ImportsAction {
     Undo { batch: i64 },
     /// Continue an incomplete batch (interrupted by Ctrl-C or a crash) where it stopped.
     Resume { batch: i64 },
+    /// Set from which day a batch's customers raise reminders (as `import --reminders-from`);
+    /// `none`: every date counts.
+    RemindersFrom {
+        batch: i64,
+        /// A day (YYYY-MM-DD), or `none`.
+        #[arg(value_name = "DATE|none", value_parser = day_or_none_arg)]
+        from: DayOrNone,
+    },
+}
+
+/// A day, or `none`.
+#[derive(Debug, Clone, Copy)]
+pub struct DayOrNone(pub Option<chrono::NaiveDate>);
+
+fn day_or_none_arg(s: &str) -> std::result::Result<DayOrNone, String> {
+    if s.trim().eq_ignore_ascii_case("none") {
+        return Ok(DayOrNone(None));
+    }
+    day_arg(s).map(|d| DayOrNone(Some(d)))
 }
 
 #[derive(Debug, Subcommand)]
@@ -796,6 +815,17 @@ pub fn run(cli: Cli) -> Result<i32> {
                         "Batch {batch} undone: {} customers removed, {} restored to their earlier values",
                         r.imported, r.updated
                     )?;
+                }
+                Some(ImportsAction::RemindersFrom { batch, from }) => {
+                    let mut wb = wb;
+                    let n = wb.set_batch_reminders_from(*batch, from.0)?;
+                    match from.0 {
+                        Some(d) => writeln!(
+                            out,
+                            "Batch {batch}: reminders from {d}; events of its {n} customers before that day are history"
+                        )?,
+                        None => writeln!(out, "Batch {batch}: every date of its {n} customers counts")?,
+                    }
                 }
                 Some(ImportsAction::Resume { batch }) => {
                     let mut wb = wb;

@@ -237,6 +237,32 @@ impl Workbench {
         Ok(ReminderHorizon { history, batches })
     }
 
+    /// Changes from which day a batch's customers raise reminders (`None`:
+    /// every date counts), as `import --reminders-from` would have set it.
+    /// Needs the right to import; audited. Returns how many customers.
+    pub fn set_batch_reminders_from(&mut self, batch: i64, from: Option<NaiveDate>) -> Result<usize> {
+        self.access.check(Permission::Import, None)?;
+        let before = self.batch(batch)?.reminders_from;
+        let from = from.map(day);
+        let (now, actor) = (self.clock.stamp(), self.actor.clone());
+        let tx = self.store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let n = fstore::set_batch_reminders_from(&tx, batch, from.as_deref())?;
+        store::audit::append(
+            &tx,
+            &NewAudit {
+                actor: &actor,
+                action: "import.reminders_from",
+                entity: "import_batch",
+                entity_id: Some(&batch.to_string()),
+                customer_id: None,
+                details: serde_json::json!({ "before": before, "after": from, "customers": n }),
+            },
+            &now,
+        )?;
+        tx.commit()?;
+        Ok(n)
+    }
+
     /// The day a customer's reminders start from (its import's
     /// `--reminders-from`); `None`: every date counts.
     pub fn reminders_from_of(&self, customer_id: i64) -> Result<Option<NaiveDate>> {

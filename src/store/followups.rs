@@ -318,3 +318,11 @@ pub fn reminders_from_of(conn: &Connection, customer: i64) -> Result<Option<Stri
         .optional()?
         .flatten())
 }
+
+/// Sets (or clears) a batch's reminders-from day, for the batch and the
+/// customers it created; returns how many customers (the caller holds the
+/// transaction).
+pub(crate) fn set_batch_reminders_from(conn: &Connection, batch: i64, day: Option<&str>) -> Result<usize> {
+    conn.execute("UPDATE import_batches SET reminders_from = ?2 WHERE id = ?1", params![batch, day])?;
+    Ok(conn.execute("UPDATE customers SET reminders_from = ?2 WHERE batch_id = ?1", params![batch, day])?)
+}
