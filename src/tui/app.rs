@@ -532,7 +532,7 @@ impl App {
         self.watch_now()
     }
 
-    fn watch_now(&mut self) -> bool {
+    pub(crate) fn watch_now(&mut self) -> bool {
         self.watched_at = Instant::now();
         // An import or a match run writes on its own connection as it goes;
         // its end reloads everything, not every step of it.

@@ -1437,7 +1437,11 @@ mod tests {
         assert!(banner.contains("优先级: yours (empty) · theirs `高`"), "{banner}");
         assert_eq!(field(&app, "city").input.text(), "天津", "the user's edit is kept");
         assert_eq!(field(&app, "priority").input.text(), "高", "their value where the user typed nothing");
+        // The other process's change is noticed (as the next poll would, at
+        // most two seconds later): the counts follow, the editor stays.
+        app.watch_now();
         app.settle();
+        assert!(app.overlay.is_some());
         let s = screen(&app);
         insta::assert_snapshot!("edit_stale_80x24", s);
         press(&mut app, "<C-s>");

@@ -626,7 +626,12 @@ impl ImportsPane {
                     seg(format!("{} unchanged · Enter shows its log", b.rows_unchanged), Tone::Dim)
                 }
             };
-            foot.push(clip(&[what], cols, theme));
+            // The batch's reminders horizon (`import --reminders-from`).
+            let horizon = match &b.reminders_from {
+                Some(d) => seg(format!(" · reminders from {}", sanitize(d)), Tone::Label),
+                None => seg(" · every date raises reminders", Tone::Dim),
+            };
+            foot.push(clip(&[what, horizon], cols, theme));
         }
         f.render_widget(Paragraph::new(foot), footer);
     }
