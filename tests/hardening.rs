@@ -157,3 +157,68 @@ fn finding_15_7_the_cli_prints_to_stderr_in_one_place() {
     }
     assert!(hits.is_empty(), "stderr written around output::to_stderr:\n{}", hits.join("\n"));
 }
+
+#[cfg(unix)]
+fn mode_of(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())).permissions().mode() & 0o777
+}
+
+#[cfg(unix)]
+#[test]
+fn finding_15_9_exports_carry_the_database_mode() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    // The umask most systems give users: without care, new files are 0644.
+    // SAFETY: umask only sets the process's file-creation mask.
+    unsafe { libc::umask(0o022) };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let db = setup(d);
+    assert_eq!(mode_of(&db), 0o600);
+    let rejects = d.join("rejects.csv");
+    std::fs::write(&rejects, "客户名称,手机\n上海宏远贸易有限公司,13700001111\n,\u{7}\n").unwrap();
+    // An earlier export left world-readable: replaced, not reused.
+    let loose = d.join("customers.csv");
+    std::fs::write(&loose, "old").unwrap();
+    std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let p = |name: &str| d.join(name).to_str().unwrap().to_string();
+    let write_everything = |tag: &str| -> Vec<PathBuf> {
+        let f = |name: &str| p(&format!("{tag}{name}"));
+        crmwb(&db).args(["export", "customers", "--out", &f("customers.csv")]).assert().success();
+        crmwb(&db).args(["export", "customers", "--format", "xlsx", "--out", &f("customers.xlsx")]).assert().success();
+        crmwb(&db).args(["links", "--csv", "--out", &f("links.csv")]).assert().success();
+        crmwb(&db).args(["match", "--pairs-csv", &f("pairs.csv")]).assert().success();
+        crmwb(&db)
+            .args(["import", rejects.to_str().unwrap(), "--source", &format!("x{tag}")])
+            .args(["--rejected-csv", &f("rejected.csv"), "--save-mapping", &f("mapping.toml")])
+            .assert()
+            .success();
+        crmwb(&db).args(["imports", "show", "1", "--rejected-csv", &f("shown.csv")]).assert().success();
+        crmwb(&db).args(["backup", &f("backup.db")]).assert().success();
+        ["customers.csv", "customers.xlsx", "links.csv", "pairs.csv", "mapping.toml", "shown.csv", "backup.db"]
+            .iter()
+            .map(|n| d.join(format!("{tag}{n}")))
+            .collect()
+    };
+    for f in write_everything("") {
+        assert_eq!(mode_of(&f), 0o600, "{} under umask 022 with a 0600 database", f.display());
+    }
+    assert_ne!(std::fs::read_to_string(&loose).unwrap(), "old");
+    let rejected = d.join("rejected.csv");
+    assert!(rejected.exists(), "the import rejected a row");
+    assert_eq!(mode_of(&rejected), 0o600);
+    // Shared with its group (0660): the files are the group's too, umask or not.
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o660)).unwrap();
+    let gid = std::fs::metadata(&db).unwrap().gid();
+    for f in write_everything("g-") {
+        assert_eq!(mode_of(&f), 0o660, "{} with a 0660 database", f.display());
+        assert_eq!(std::fs::metadata(&f).unwrap().gid(), gid, "{}", f.display());
+    }
+    // No temporary file is left beside the outputs.
+    let leftovers: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

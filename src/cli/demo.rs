@@ -93,7 +93,8 @@ pub fn build(db: Option<&Path>, out: &mut impl Write) -> Result<Workbench> {
     writeln!(out, "Building the demo database at {}", path.display())?;
     for s in SAMPLES {
         let file = dir.join(s.file);
-        std::fs::write(&file, s.bytes).map_err(|source| Error::Io { path: file.clone(), source })?;
+        crate::files::write(&file, wb.file_mode(), s.bytes)
+            .map_err(|source| Error::Io { path: file.clone(), source })?;
         let opts = ImportOptions {
             source: s.source.into(),
             key: s.key.map(str::to_string),

@@ -596,18 +596,20 @@ fn parse_delimiter(s: &str) -> Result<u8> {
     }
 }
 
-/// Runs `f` on FILE (created anew) or on standard output.
+/// Runs `f` on FILE (created anew, with the database's permissions: see
+/// `crate::files`) or on standard output.
 fn with_output<T>(
     file: Option<&Path>,
+    mode: crate::files::FileMode,
     stdout: &mut dyn Write,
     f: impl FnOnce(&mut dyn Write) -> Result<T>,
 ) -> Result<T> {
     match file {
         Some(p) => {
             let io = |source| Error::Io { path: p.to_path_buf(), source };
-            let mut w = std::io::BufWriter::new(std::fs::File::create(p).map_err(io)?);
+            let mut w = std::io::BufWriter::new(crate::files::Output::create(p, mode).map_err(io)?);
             let v = f(&mut w)?;
-            w.flush().map_err(io)?;
+            w.into_inner().map_err(|e| io(e.into_error()))?.commit().map_err(io)?;
             Ok(v)
         }
         None => f(stdout),
@@ -737,7 +739,8 @@ pub fn run(cli: Cli) -> Result<i32> {
             let mapping = wb.preview_mapping(file, &opts)?;
             if let Some(p) = save_mapping {
                 let text = mapping.to_file(Some(source), kind.as_deref(), interaction_kind.as_deref()).to_toml();
-                std::fs::write(p, text).map_err(|source| Error::Io { path: p.clone(), source })?;
+                crate::files::write(p, wb.file_mode(), text.as_bytes())
+                    .map_err(|source| Error::Io { path: p.clone(), source })?;
             }
             if !json {
                 output::print_mapping(&mut out, &mapping)?;
@@ -902,14 +905,14 @@ pub fn run(cli: Cli) -> Result<i32> {
             if fmt == ExportFormat::Xlsx && file.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
                 return Err(Error::Invalid("an XLSX export is binary: give --out FILE or redirect the output".into()));
             }
-            let n = with_output(file.as_deref(), &mut out, |w| wb.export_customers(fmt, w))?;
+            let n = with_output(file.as_deref(), wb.file_mode(), &mut out, |w| wb.export_customers(fmt, w))?;
             if let Some(p) = file {
                 output::say!("{n} customers written to {}", p.display());
             }
         }
         Some(Command::Links { csv: _, out: file }) => {
             let wb = open(&cli, OpenMode::Existing)?;
-            with_output(file.as_deref(), &mut out, |w| wb.export_links(w))?;
+            with_output(file.as_deref(), wb.file_mode(), &mut out, |w| wb.export_links(w))?;
         }
         Some(Command::Quality { json, sample, seed }) => {
             let wb = open(&cli, OpenMode::Existing)?;

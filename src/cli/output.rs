@@ -109,7 +109,9 @@ pub fn write_rejected_csv(wb: &Workbench, batch: i64, path: &std::path::Path) ->
     let rows = wb.rejected_rows(batch)?;
     let headers = wb.batch_headers(batch)?;
     let io = |e: csv::Error| crate::Error::Other(format!("{}: {e}", path.display()));
-    let mut w = csv::Writer::from_path(path).map_err(io)?;
+    let file = crate::files::Output::create(path, wb.file_mode())
+        .map_err(|source| crate::Error::Io { path: path.to_path_buf(), source })?;
+    let mut w = csv::Writer::from_writer(file);
     let mut header = headers.clone();
     header.push("reason".into());
     header.push("row".into());
@@ -121,7 +123,8 @@ pub fn write_rejected_csv(wb: &Workbench, batch: i64, path: &std::path::Path) ->
         cells.push(r.row.to_string());
         w.write_record(&cells).map_err(io)?;
     }
-    w.flush()?;
+    let file = w.into_inner().map_err(|e| crate::Error::Io { path: path.to_path_buf(), source: e.into_error() })?;
+    file.commit().map_err(|source| crate::Error::Io { path: path.to_path_buf(), source })?;
     Ok(())
 }
 

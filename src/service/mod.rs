@@ -202,6 +202,12 @@ impl Workbench {
         &self.store
     }
 
+    /// The permissions of files written from this database: its own (see
+    /// `crate::files`), so an export is exactly as private as its source.
+    pub fn file_mode(&self) -> crate::files::FileMode {
+        crate::files::FileMode::of_database(self.store.path())
+    }
+
     pub fn path(&self) -> &Path {
         self.store.path()
     }

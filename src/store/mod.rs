@@ -217,8 +217,8 @@ impl Store {
 /// SQLite's online backup API: consistent, and others may keep working.
 /// The copy gets the permissions of `src_path` (a team's 0660 stays 0660).
 pub fn backup_to(conn: &Connection, src_path: &Path, dest: &Path) -> Result<()> {
-    create_private_file(dest)?;
-    copy_permissions(src_path, dest)?;
+    crate::files::create_new(dest, crate::files::FileMode::of_database(src_path))
+        .map_err(|source| Error::Io { path: dest.to_path_buf(), source })?;
     let mut dst = Connection::open(dest).map_err(|e| not_a_db(dest, e))?;
     let b = rusqlite::backup::Backup::new(conn, &mut dst)?;
     b.run_to_completion(4096, std::time::Duration::from_millis(5), None)?;
@@ -272,23 +272,6 @@ fn group_id(name: &str) -> Option<u32> {
     (rc == 0 && !result.is_null()).then_some(grp.gr_gid)
 }
 
-fn copy_permissions(from: &Path, to: &Path) -> Result<()> {
-    #[cfg(unix)]
-    if let Ok(meta) = std::fs::metadata(from) {
-        use std::os::unix::fs::{MetadataExt, PermissionsExt};
-        let mode = meta.permissions().mode() & 0o660;
-        // Group ownership first, so the file is never group-readable by the wrong group.
-        let to_c = std::ffi::CString::new(to.as_os_str().to_string_lossy().as_bytes()).ok();
-        if let Some(c) = to_c {
-            // SAFETY: a valid NUL-terminated path; -1 leaves the owner unchanged.
-            unsafe { libc::chown(c.as_ptr(), u32::MAX, meta.gid()) };
-        }
-        std::fs::set_permissions(to, std::fs::Permissions::from_mode(mode))
-            .map_err(|source| Error::Io { path: to.to_path_buf(), source })?;
-    }
-    Ok(())
-}
-
 impl Store {
     /// Replaces this database's content with the database at `from`.
     pub fn restore_from(&mut self, from: &Path) -> Result<()> {
@@ -321,14 +304,7 @@ fn not_a_db(path: &Path, e: rusqlite::Error) -> Error {
 /// Creates an empty file readable by its owner only: anyone who can read the
 /// database file can read all of its data.
 fn create_private_file(path: &Path) -> Result<()> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    match opts.open(path) {
+    match crate::files::create_new(path, crate::files::FileMode::PRIVATE) {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(source) => Err(Error::Io { path: path.to_path_buf(), source }),
