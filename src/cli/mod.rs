@@ -669,8 +669,11 @@ pub fn run(cli: Cli) -> Result<i32> {
             let existed = path.exists();
             let wb = Workbench::open(&path, OpenMode::Create, &actor::os_login())?;
             if let Some(g) = group {
-                crate::store::share_with_group(&path, g)?;
+                let dir_change = crate::store::share_with_group(&path, g)?;
                 writeln!(out, "{}: shared with group {g} (0660)", path.display())?;
+                if let Some(c) = dir_change {
+                    writeln!(out, "{c}")?;
+                }
             }
             if existed {
                 writeln!(

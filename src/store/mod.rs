@@ -9,6 +9,7 @@ pub mod imports;
 pub mod listing;
 pub mod matching;
 pub mod merges;
+pub mod sharing;
 pub mod users;
 
 pub use audit::NewAudit;
@@ -63,6 +64,10 @@ impl Store {
     /// date. A file that is not a crmwb database, or one written by a newer
     /// crmwb, is refused with an error naming the file.
     pub fn open(path: &Path, mode: OpenMode) -> Result<Store> {
+        Store::open_inner(path, mode).map_err(|e| explain_permissions(path, e))
+    }
+
+    fn open_inner(path: &Path, mode: OpenMode) -> Result<Store> {
         let exists = path.exists();
         if !exists {
             if mode == OpenMode::Existing {
@@ -235,8 +240,9 @@ pub fn sibling_backup_path(db: &Path, why: &str) -> PathBuf {
 
 /// Gives the database file and its WAL and shared-memory files to an OS
 /// group, readable and writable by it (0660): a team on one server shares
-/// one database, and nobody else can read it.
-pub fn share_with_group(db: &Path, group: &str) -> Result<()> {
+/// one database, and nobody else can read it. The directory is shared too.
+/// Returns what it changed about the directory, if anything.
+pub fn share_with_group(db: &Path, group: &str) -> Result<Option<String>> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -257,8 +263,14 @@ pub fn share_with_group(db: &Path, group: &str) -> Result<()> {
             std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o660))
                 .map_err(|source| Error::Io { path: f.clone(), source })?;
         }
+        // Without the directory, a member can open the file but not create
+        // the -wal and -shm files: "attempt to write a readonly database".
+        sharing::share_directory(db, gid, group)
     }
-    Ok(())
+    #[cfg(not(unix))]
+    {
+        Ok(None)
+    }
 }
 
 #[cfg(unix)]
@@ -290,6 +302,32 @@ pub fn meta_set(conn: &Connection, key: &str, value: &str) -> Result<()> {
         [key, value],
     )?;
     Ok(())
+}
+
+/// "unable to open database file" and "attempt to write a readonly
+/// database" are, for a shared database, a matter of permissions: say whose
+/// file it is and what to run (see `sharing`).
+fn explain_permissions(path: &Path, e: Error) -> Error {
+    let sqlite_code = match &e {
+        Error::Sqlite(s) => s.sqlite_error_code(),
+        _ => None,
+    };
+    let io_denied = matches!(&e, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied);
+    let permission_like = io_denied
+        || matches!(
+            sqlite_code,
+            Some(rusqlite::ErrorCode::CannotOpen)
+                | Some(rusqlite::ErrorCode::ReadOnly)
+                | Some(rusqlite::ErrorCode::PermissionDenied)
+        );
+    #[cfg(unix)]
+    if permission_like {
+        if let Some(why) = sharing::permission_problem(path, &sharing::Who::current()) {
+            return Error::Refused(format!("{}: {why} ({e})", path.display()));
+        }
+    }
+    let _ = permission_like;
+    e
 }
 
 fn not_a_db(path: &Path, e: rusqlite::Error) -> Error {
