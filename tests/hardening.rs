@@ -269,3 +269,49 @@ fn finding_15_12_sharing_a_database_says_what_is_missing_and_init_group_sets_it_
         assert!(text.contains("permission denied") && text.contains("crmwb init --group"), "{text}");
     }
 }
+
+/// A writer holds the lock (in one connection) while an import batch is
+/// recorded as running; a write on another connection gives up after its
+/// busy timeout and is told who holds the lock and what to do.
+#[test]
+fn finding_15_8_database_is_locked_says_who_holds_the_lock() {
+    use crm_workbench::store::{OpenMode, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let db = setup(dir.path());
+    let busy_write = |store: &Store| {
+        store.conn().busy_timeout(std::time::Duration::from_millis(100)).unwrap();
+        let e = crm_workbench::store::meta_set(store.conn(), "probe", "1").expect_err("the lock is held");
+        crm_workbench::cli::explain_busy(&db, e).to_string()
+    };
+    let holder = rusqlite::Connection::open(&db).unwrap();
+    holder
+        .execute(
+            "INSERT INTO import_batches (source, file_name, headers, mapping, actor, started_at, status, pid)
+             VALUES ('crm', 'big.csv', '[]', '{}', 'alice', '2026-12-06T14:03:00Z', 'running', ?1)",
+            [std::process::id()],
+        )
+        .unwrap();
+    let batch = holder.last_insert_rowid();
+    holder
+        .execute_batch("BEGIN IMMEDIATE; UPDATE import_batches SET rows_read = 5000 WHERE status = 'running';")
+        .unwrap();
+    let store = Store::open(&db, OpenMode::Existing).unwrap();
+    let text = busy_write(&store);
+    for part in [
+        "the database is busy",
+        &format!("import batch {batch}"),
+        "big.csv",
+        "by alice",
+        "started 2026-12-06T14:03:00Z",
+        "holds the write lock",
+        "try again when it finishes",
+        "crmwb imports",
+    ] {
+        assert!(text.contains(part), "{part:?} missing from: {text}");
+    }
+    // With no running batch on record, the message still says what happened and what to do.
+    holder.execute_batch("UPDATE import_batches SET status = 'complete' WHERE status = 'running'; COMMIT; BEGIN IMMEDIATE; UPDATE import_batches SET rows_read = rows_read;").unwrap();
+    let text = busy_write(&store);
+    assert!(text.contains("the database is busy") && text.contains("try again"), "{text}");
+    holder.execute_batch("ROLLBACK").unwrap();
+}
