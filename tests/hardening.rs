@@ -315,3 +315,16 @@ fn finding_15_8_database_is_locked_says_who_holds_the_lock() {
     assert!(text.contains("the database is busy") && text.contains("try again"), "{text}");
     holder.execute_batch("ROLLBACK").unwrap();
 }
+
+/// The sibling of finding 9: the directory crmwb creates for a new database
+/// is private like the file (`init --group` opens it to the group).
+#[cfg(unix)]
+#[test]
+fn finding_15_9_a_new_database_directory_is_private() {
+    // SAFETY: umask only sets the process's file-creation mask.
+    unsafe { libc::umask(0o022) };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("team").join("crm.db");
+    crmwb(&db).arg("init").assert().success();
+    assert_eq!(mode_of(db.parent().unwrap()), 0o700);
+}

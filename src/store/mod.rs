@@ -74,7 +74,12 @@ impl Store {
                 return Err(Error::NoDatabase { path: path.to_path_buf() });
             }
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+                // Private like the file: `init --group` opens it to a team.
+                let mut b = std::fs::DirBuilder::new();
+                b.recursive(true);
+                #[cfg(unix)]
+                std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+                b.create(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
             }
             create_private_file(path)?;
         } else if path.is_dir() {
@@ -124,7 +129,7 @@ impl Store {
         }
         let conn =
             Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-                .map_err(|e| not_a_db(&self.path, e))?;
+                .map_err(|e| explain_permissions(&self.path, not_a_db(&self.path, e)))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         Ok(Some(conn))
     }
