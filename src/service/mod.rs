@@ -443,3 +443,37 @@ fn process_alive(pid: i64) -> bool {
         true
     }
 }
+
+/// "database is locked" after the busy timeout, explained: who holds the
+/// write lock according to the database's own records, and what to do.
+pub fn explain_busy(db: &Path, e: Error) -> Error {
+    let busy = matches!(&e, Error::Sqlite(s) if matches!(
+        s.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    ));
+    if !busy {
+        return e;
+    }
+    let running = crate::store::imports::running_batches_at(db).unwrap_or_default();
+    let holders: Vec<String> = running
+        .iter()
+        .map(|b| {
+            let pid = b.pid.map(|p| format!(", process {p}")).unwrap_or_default();
+            format!(
+                "import batch {} ({} from {}) by {} (started {}{pid}, running)",
+                b.id, b.file_name, b.source, b.actor, b.started_at
+            )
+        })
+        .collect();
+    let what = if holders.is_empty() {
+        "another crmwb command (or another program) is writing to it and did not let go within the wait; \
+         try again in a moment (a long match run, undo or restore holds the lock until it finishes)"
+            .to_string()
+    } else {
+        format!(
+            "{} holds the write lock; try again when it finishes (`crmwb imports` shows its progress)",
+            holders.join("; ")
+        )
+    };
+    Error::Other(format!("{}: the database is busy ({e}): {what}", db.display()))
+}
