@@ -2,6 +2,7 @@
 //! spreadsheets (XLSX, XLS, ODS) through calamine. One row at a time for
 //! CSV, whatever the file size.
 
+use super::csv_guard::{runaway, QuoteGuard};
 use crate::error::{Error, Result};
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -44,8 +45,17 @@ pub struct ReadOptions {
 }
 
 enum Inner {
-    Csv { reader: csv::Reader<Box<dyn Read + Send>>, record: csv::ByteRecord },
-    Sheet { range: calamine::Range<calamine::Data>, next: usize },
+    /// `broken` once the text cannot be read further (a runaway quoted
+    /// cell): no row after it is handed out.
+    Csv {
+        reader: csv::Reader<Box<dyn Read + Send>>,
+        record: csv::ByteRecord,
+        broken: bool,
+    },
+    Sheet {
+        range: calamine::Range<calamine::Data>,
+        next: usize,
+    },
     Stream(SheetStream),
 }
 
@@ -129,8 +139,11 @@ impl TableReader {
         let head_lines = head_text.lines().count().max(1) as u64;
         let estimated_rows = (total * head_lines / (head.len().max(1) as u64)).saturating_sub(1);
         let rest = std::io::Cursor::new(head[bom_len..].to_vec()).chain(buf);
-        let src: Box<dyn Read + Send> =
-            if encoding == encoding_rs::UTF_8 { Box::new(rest) } else { Box::new(DecodeReader::new(rest, encoding)) };
+        let src: Box<dyn Read + Send> = if encoding == encoding_rs::UTF_8 {
+            Box::new(QuoteGuard::new(rest, delimiter))
+        } else {
+            Box::new(QuoteGuard::new(DecodeReader::new(rest, encoding), delimiter))
+        };
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -138,7 +151,7 @@ impl TableReader {
             .buffer_capacity(1 << 16)
             .from_reader(src);
         let mut record = csv::ByteRecord::new();
-        let has = reader.read_byte_record(&mut record).map_err(|e| csv_error(&file, e))?;
+        let has = reader.read_byte_record(&mut record).map_err(|e| csv_error(&file, e, 0).0)?;
         if !has {
             return Err(Error::input(&file, None, None, "the file is empty: expected a header row"));
         }
@@ -147,7 +160,7 @@ impl TableReader {
         Ok(TableReader {
             file,
             headers,
-            inner: Inner::Csv { reader, record },
+            inner: Inner::Csv { reader, record, broken: false },
             rows: 0,
             blank: 0,
             returned: 0,
@@ -284,14 +297,21 @@ impl TableReader {
 
     fn next_any_row(&mut self) -> Option<Result<RawRow>> {
         match &mut self.inner {
-            Inner::Csv { reader, record } => match reader.read_byte_record(record) {
+            Inner::Csv { broken: true, .. } => None,
+            Inner::Csv { reader, record, broken } => match reader.read_byte_record(record) {
                 Ok(false) => None,
                 Ok(true) => {
                     self.rows += 1;
                     let n = self.rows;
                     Some(decode(&self.file, n, record, &self.headers).map(|cells| RawRow { number: n, cells }))
                 }
-                Err(e) => Some(Err(csv_error(&self.file, e))),
+                Err(e) => {
+                    // A runaway quoted cell: the record it is in, the one
+                    // being read, is the next row.
+                    let (err, fatal) = csv_error(&self.file, e, self.rows + 1);
+                    *broken = fatal;
+                    Some(Err(err))
+                }
             },
             Inner::Sheet { range, next } => {
                 // By index: `rows().nth(n)` walks from the top, which made
@@ -928,13 +948,20 @@ fn decode(file: &str, row: u64, rec: &csv::ByteRecord, headers: &[String]) -> Re
         .collect()
 }
 
-fn csv_error(file: &str, e: csv::Error) -> Error {
+/// The error, and whether the text cannot be read past it. `next_row` is
+/// the row being read (0 for the header).
+fn csv_error(file: &str, e: csv::Error, next_row: u64) -> (Error, bool) {
+    if let csv::ErrorKind::Io(io) = e.kind() {
+        if let Some(r) = runaway(io) {
+            return (Error::input(file, (next_row > 0).then_some(next_row), None, r.to_string()), true);
+        }
+    }
     let row = e.position().map(|p| p.record());
     let msg = match e.kind() {
         csv::ErrorKind::Io(io) => format!("cannot read: {io}"),
         _ => format!("cannot read CSV: {e}"),
     };
-    Error::input(file, row.filter(|r| *r > 0), None, msg)
+    (Error::input(file, row.filter(|r| *r > 0), None, msg), false)
 }
 
 #[cfg(test)]
