@@ -753,6 +753,9 @@ fn detect(file: &str, head: &[u8], at_eof: bool, choice: EncodingChoice) -> Resu
         EncodingChoice::Gb18030 => return Ok(encoding_rs::GB18030),
         EncodingChoice::Auto => {}
     }
+    if let Some(enc) = utf16_without_bom(head, at_eof) {
+        return Ok(enc);
+    }
     match std::str::from_utf8(head) {
         Ok(_) => return Ok(encoding_rs::UTF_8),
         // Only the last character was cut by the sniff window.
@@ -770,6 +773,36 @@ fn detect(file: &str, head: &[u8], at_eof: bool, choice: EncodingChoice) -> Resu
             "the file is neither UTF-8 nor GB18030/GBK text; say which with --encoding, or save it as UTF-8 CSV",
         )),
         _ => Ok(encoding_rs::GB18030),
+    }
+}
+
+/// UTF-16 without a byte-order mark, told by its zero bytes: every ASCII
+/// character (delimiters, line breaks, digits) has one, on the odd bytes in
+/// little-endian, the even ones in big-endian, while UTF-8 and GB18030
+/// text has none. Read as UTF-8, such a file had headers like `7b` or
+/// `n^@a^@m^@e^@`. Only when the text then decodes cleanly as that UTF-16.
+fn utf16_without_bom(head: &[u8], at_eof: bool) -> Option<&'static encoding_rs::Encoding> {
+    let zeros = |parity: usize| head.iter().skip(parity).step_by(2).filter(|b| **b == 0).count();
+    let (even, odd) = (zeros(0), zeros(1));
+    let units = head.len() / 2;
+    // At least one code unit in sixteen an ASCII character, and the zeros
+    // on one side only.
+    let enc = if odd * 16 >= units && even * 4 <= odd {
+        encoding_rs::UTF_16LE
+    } else if even * 16 >= units && odd * 4 <= even {
+        encoding_rs::UTF_16BE
+    } else {
+        return None;
+    };
+    if units == 0 {
+        return None;
+    }
+    let mut decoder = enc.new_decoder_without_bom_handling();
+    let mut out = String::with_capacity(head.len() * 2);
+    let (result, _) = decoder.decode_to_string_without_replacement(head, &mut out, at_eof);
+    match result {
+        encoding_rs::DecoderResult::Malformed(..) => None,
+        _ => Some(enc),
     }
 }
 
@@ -1003,6 +1036,28 @@ mod tests {
         assert_eq!(enc, "utf-16le");
         assert_eq!(h, vec!["名称", "电话"]);
         assert_eq!(rows, vec![vec!["星辰", "138"]]);
+    }
+
+    /// Issue 15, finding 13: a UTF-16 file without its byte-order mark
+    /// was read as UTF-8 and its columns reported as `7b`.
+    #[test]
+    fn finding_15_13_utf16_without_bom_is_read_as_utf16() {
+        let text = "客户名称,手机,邮箱\r\n北京星辰科技有限公司,13812345678,a@b.cn\r\n";
+        for (enc, name) in [(true, "utf-16le"), (false, "utf-16be")] {
+            let bytes: Vec<u8> =
+                text.encode_utf16().flat_map(|u| if enc { u.to_le_bytes() } else { u.to_be_bytes() }).collect();
+            let (h, rows, got) = read_all(&bytes, "nobom.csv", &ReadOptions::default()).unwrap();
+            assert_eq!(got, name);
+            assert_eq!(h, vec!["客户名称", "手机", "邮箱"]);
+            assert_eq!(rows, vec![vec!["北京星辰科技有限公司", "13812345678", "a@b.cn"]]);
+        }
+        let ascii: Vec<u8> = "name\tphone\nStar,138\n".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let (h, _, got) = read_all(&ascii, "a.tsv", &ReadOptions::default()).unwrap();
+        assert_eq!((h, got), (vec!["name".to_string(), "phone".to_string()], "utf-16le"));
+        // UTF-8 with a stray zero byte stays UTF-8.
+        let (_, rows, got) =
+            read_all(b"name,phone\nab\0cdefgh,13812345678\n", "z.csv", &ReadOptions::default()).unwrap();
+        assert_eq!((rows[0][0].as_str(), got), ("ab\0cdefgh", "utf-8"));
     }
 
     #[test]
