@@ -142,7 +142,15 @@ impl TableReader {
         let src: Box<dyn Read + Send> = if encoding == encoding_rs::UTF_8 {
             Box::new(QuoteGuard::new(rest, delimiter))
         } else {
-            Box::new(QuoteGuard::new(DecodeReader::new(rest, encoding), delimiter))
+            let name = canonical_name(encoding).to_ascii_uppercase();
+            let why = if bom_len > 0 {
+                format!("{name}, as the file's byte-order mark says")
+            } else if opts.encoding != EncodingChoice::Auto {
+                format!("{name}, as --encoding asks")
+            } else {
+                format!("{name}, the encoding detected from the start of the file; if it is another, say which with --encoding")
+            };
+            Box::new(QuoteGuard::new(DecodeReader::new(rest, encoding, why), delimiter))
         };
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
@@ -847,10 +855,12 @@ struct DecodeReader<R> {
     out_len: usize,
     consumed: u64,
     eof: bool,
+    /// The encoding, and how it was chosen, for the error message.
+    what: String,
 }
 
 impl<R: Read> DecodeReader<R> {
-    fn new(inner: R, enc: &'static encoding_rs::Encoding) -> Self {
+    fn new(inner: R, enc: &'static encoding_rs::Encoding, what: String) -> Self {
         DecodeReader {
             inner,
             decoder: enc.new_decoder_without_bom_handling(),
@@ -862,6 +872,7 @@ impl<R: Read> DecodeReader<R> {
             out_len: 0,
             consumed: 0,
             eof: false,
+            what,
         }
     }
 }
@@ -884,7 +895,7 @@ impl<R: Read> Read for DecodeReader<R> {
                 // Flush anything the decoder still holds (a truncated sequence).
                 let (result, _, written) = self.decoder.decode_to_utf8_without_replacement(&[], &mut self.output, true);
                 if let encoding_rs::DecoderResult::Malformed(..) = result {
-                    return Err(malformed(self.consumed));
+                    return Err(malformed(self.consumed, &self.what));
                 }
                 if written == 0 {
                     return Ok(0);
@@ -903,16 +914,16 @@ impl<R: Read> Read for DecodeReader<R> {
             self.out_pos = 0;
             self.out_len = written;
             if let encoding_rs::DecoderResult::Malformed(..) = result {
-                return Err(malformed(self.consumed));
+                return Err(malformed(self.consumed, &self.what));
             }
         }
     }
 }
 
-fn malformed(offset: u64) -> std::io::Error {
+fn malformed(offset: u64, what: &str) -> std::io::Error {
     std::io::Error::new(
         std::io::ErrorKind::InvalidData,
-        format!("malformed byte sequence near byte {offset} for the detected encoding"),
+        format!("malformed byte sequence near byte {offset} for {what}"),
     )
 }
 
@@ -1079,6 +1090,24 @@ mod tests {
         let opts = ReadOptions { encoding: EncodingChoice::Gb18030, ..Default::default() };
         let err = read_all(&bytes, "bad.csv", &opts).unwrap_err().to_string();
         assert!(err.contains("bad.csv") && err.contains("malformed"), "{err}");
+    }
+
+    /// Issue 15, finding 13: with `--encoding gb18030` given, a malformed
+    /// byte was reported "for the detected encoding": it says what the user
+    /// asked for, and "detected" only when it was.
+    #[test]
+    fn finding_15_13_forced_encoding_error_does_not_say_detected() {
+        let mut bytes = encoding_rs::GB18030.encode("客户名称\n北京\n").0.into_owned();
+        bytes.extend_from_slice(b"\x81\x20bad\n");
+        let opts = ReadOptions { encoding: EncodingChoice::Gb18030, ..Default::default() };
+        let err = read_all(&bytes, "bad.csv", &opts).unwrap_err().to_string();
+        assert!(err.contains("GB18030, as --encoding asks") && !err.contains("detected"), "{err}");
+        // Detected: the head is clean GB18030, the bad byte comes later.
+        let mut bytes = encoding_rs::GB18030.encode("客户名称\n北京\n").0.into_owned();
+        bytes.extend(b"a\n".repeat(SNIFF_BYTES / 2));
+        bytes.extend_from_slice(b"\x81\x20bad\n");
+        let err = read_all(&bytes, "auto.csv", &ReadOptions::default()).unwrap_err().to_string();
+        assert!(err.contains("GB18030, the encoding detected"), "{err}");
     }
 
     #[test]
