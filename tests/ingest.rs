@@ -475,3 +475,48 @@ fn finding_15_5_multiline_quoted_cells_still_import() {
     assert!(notes.iter().any(|n| n.contains("\"明天\"") && n.contains("再联系")), "{notes:?}");
     assert!(notes.iter().any(|n| n.contains("第200行")), "{notes:?}");
 }
+
+/// Issue 15, finding 2 (its remaining point): blank rows are skipped and
+/// counted as blank, not rejected, and the import's report says how many
+/// (an XLSX with empty rows inside its table, a CSV with an all-empty row).
+#[test]
+fn finding_15_2_blank_rows_are_counted_in_the_import_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gaps.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "客户名称").unwrap();
+    sheet.write_string(0, 1, "手机").unwrap();
+    sheet.write_string(1, 0, "星辰科技").unwrap();
+    sheet.write_string(1, 1, "13812345678").unwrap();
+    // Rows 2 to 4 (sheet rows 3–5) are empty; one holds only white space.
+    sheet.write_string(3, 1, "   ").unwrap();
+    sheet.write_string(5, 0, "腾远科技").unwrap();
+    sheet.write_string(5, 1, "13912345678").unwrap();
+    book.save(&path).unwrap();
+    let mut wb = Workbench::open_in_memory("t").unwrap();
+    let r = wb.import(&path, &opts("x"), &mut |_| {}).unwrap();
+    assert_eq!((r.counts.read, r.counts.imported, r.counts.rejected, r.blank), (2, 2, 0, 3), "{:?}", r.counts);
+    let dry = wb.import(&path, &ImportOptions { dry_run: true, ..opts("y") }, &mut |_| {}).unwrap();
+    assert_eq!(dry.blank, 3);
+
+    let csv = write(dir.path(), "gaps.csv", "客户名称,手机\n甲科技,13712345678\n,\n , \n乙科技,13612345678\n");
+    let r = wb.import(&csv, &opts("z"), &mut |_| {}).unwrap();
+    assert_eq!((r.counts.read, r.counts.rejected, r.blank), (2, 0, 2), "{:?}", r.counts);
+    // The summary the CLI prints, and its JSON.
+    let db = dir.path().join("crm.db");
+    let run = |json: bool| {
+        let mut c = assert_cmd::Command::cargo_bin("crmwb").unwrap();
+        c.env_remove("CRMWB_DB").arg("--db").arg(&db).args(["import", csv.to_str().unwrap(), "--source", "z"]);
+        if json {
+            c.arg("--json");
+        }
+        let out = c.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = run(false);
+    assert!(text.contains("2 rows read (2 blank rows skipped)"), "{text}");
+    let v: serde_json::Value = serde_json::from_str(&run(true)).unwrap();
+    assert_eq!(v["blank"], 2, "{v}");
+}

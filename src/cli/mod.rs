@@ -756,7 +756,8 @@ pub fn run(cli: Cli) -> Result<i32> {
                 serde_json::to_writer_pretty(
                     &mut out,
                     &serde_json::json!({ "batch": report.batch_id, "dry_run": dry_run, "cancelled": report.cancelled,
-                        "encoding": report.encoding, "counts": report.counts, "mapping": report.mapping,
+                        "encoding": report.encoding, "counts": report.counts, "blank": report.blank,
+                        "mapping": report.mapping,
                         "issues": report.issues }),
                 )?;
                 writeln!(out)?;
