@@ -629,9 +629,30 @@ impl<'a> RowEmitter<'a> {
         }
     }
 
-    /// Adds a non-blank cell; false once the reading end hung up.
+    /// Adds a non-blank cell; false once the reading end hung up (or the
+    /// cell ended the sheet).
     fn cell(&mut self, r: u32, c: u32, text: String) -> bool {
         if self.current.as_ref().is_some_and(|(row, _)| *row != r) && !self.flush() {
+            return false;
+        }
+        if text.len() > CELL_MAX_CHARS && text.chars().count() > CELL_MAX_CHARS {
+            // The package check bounds a cell's XML (escapes included);
+            // its text is held to Excel's limit, as a CSV cell is.
+            let msg = format!(
+                "cell {}{} holds {} characters, more than the 32,767 Excel allows a cell; refused",
+                column_letters(c as usize),
+                r + 1,
+                text.chars().count()
+            );
+            if !self.started {
+                (self.send)(SheetMsg::Failed(msg));
+                return false;
+            }
+            let before = std::mem::take(&mut self.parcel);
+            if !before.is_empty() && !(self.send)(SheetMsg::Rows(before)) {
+                return false;
+            }
+            (self.send)(SheetMsg::FailedAt(u64::from(r - self.r0), msg));
             return false;
         }
         let cells = &mut self.current.get_or_insert_with(|| (r, Vec::new())).1;
@@ -709,6 +730,8 @@ impl<'a> RowEmitter<'a> {
 
 /// Columns a data row may reach beyond its header's last column.
 const MAX_EXTRA_COLUMNS: usize = 64;
+/// The most characters a cell may hold: Excel's own limit.
+const CELL_MAX_CHARS: usize = 32_767;
 
 /// `0` → `A`, `25` → `Z`, `26` → `AA`.
 fn column_letters(mut c: usize) -> String {
