@@ -411,7 +411,7 @@ fn finding_15_5_unbalanced_quote_is_an_error() {
          杭州青山茶业有限公司,13512345678\n",
     );
     let mut wb = Workbench::open_in_memory("t").unwrap();
-    let err = wb.import(&f, &opts("q"), &mut |_| {}).err().expect("an unbalanced quote is an error").to_string();
+    let err = wb.import(&f, &opts("q"), &mut |_| {}).expect_err("an unbalanced quote is an error").to_string();
     assert!(err.contains("quote.csv") && err.contains("row 2") && err.contains("line 3"), "{err}");
     assert!(err.contains("closing quote"), "{err}");
     assert!(wb.customer_count().unwrap() <= 1, "nothing from the open quote on is imported");
@@ -419,7 +419,7 @@ fn finding_15_5_unbalanced_quote_is_an_error() {
     assert_eq!(count(&wb, "SELECT count(*) FROM source_records WHERE row_number >= 2"), 0);
     // A dry run says the same.
     let dry = wb.import(&f, &ImportOptions { dry_run: true, ..opts("q") }, &mut |_| {});
-    assert!(dry.err().expect("a dry run fails too").to_string().contains("row 2"));
+    assert!(dry.expect_err("a dry run fails too").to_string().contains("row 2"));
 }
 
 /// Issue 15, finding 5: a quote that does close, but only after it has
@@ -437,14 +437,14 @@ fn finding_15_5_runaway_quoted_field_is_refused_at_the_bound() {
     text.push_str("尾\",13000000000\n");
     let f = write(dir.path(), "runaway.csv", &text);
     let mut wb = Workbench::open_in_memory("t").unwrap();
-    let err = wb.import(&f, &opts("q"), &mut |_| {}).err().expect("refused").to_string();
+    let err = wb.import(&f, &opts("q"), &mut |_| {}).expect_err("refused").to_string();
     assert!(err.contains("runaway.csv") && err.contains("row 2") && err.contains("line 3"), "{err}");
     assert!(err.contains("253 line breaks"), "{err}");
 
     // Long instead of many lines: 40,000 characters in two lines.
     let long = format!("客户名称,备注\n星辰,\"{}\n{}\"\n", "a".repeat(20_000), "b".repeat(20_000));
     let f = write(dir.path(), "long.csv", long);
-    let err = wb.import(&f, &opts("q"), &mut |_| {}).err().expect("refused").to_string();
+    let err = wb.import(&f, &opts("q"), &mut |_| {}).expect_err("refused").to_string();
     assert!(err.contains("long.csv") && err.contains("row 1") && err.contains("32,767"), "{err}");
     assert_eq!(wb.customer_count().unwrap(), 1, "only the row before the runaway cell of the first file");
 }
