@@ -1218,6 +1218,40 @@ mod tests {
         assert!(err.contains("no worksheet `nope`") && err.contains("long.xlsx"), "{err}");
     }
 
+    /// Issue 15, finding 2: the package check bounds a cell's XML (about
+    /// 278 KB, escapes included), which let through text of up to that
+    /// many characters; a cell is held to Excel's 32,767, naming it, and
+    /// the rows before it are still sent.
+    #[test]
+    fn finding_15_2_xlsx_cell_over_excel_limit_is_refused_naming_it() {
+        let mut bounds = SheetBounds::default();
+        for (r, c) in [(0, 0), (1, 0), (2, 1)] {
+            bounds.add(r, c, true);
+        }
+        let sent = std::cell::RefCell::new(Vec::new());
+        let send = |m: SheetMsg| {
+            sent.borrow_mut().push(match m {
+                SheetMsg::Start(h, _) => format!("start {h:?}"),
+                SheetMsg::Rows(rows) => format!("rows {rows:?}"),
+                SheetMsg::Failed(m) => format!("failed {m}"),
+                SheetMsg::FailedAt(n, m) => format!("failed at {n}: {m}"),
+            });
+            true
+        };
+        let mut out = RowEmitter::new(&bounds, &send);
+        assert!(out.cell(0, 0, "名称".into()));
+        assert!(out.cell(1, 0, "星辰".into()));
+        assert!(out.cell(2, 0, "字".repeat(CELL_MAX_CHARS)), "Excel's limit itself is fine");
+        assert!(!out.cell(3, 1, "a".repeat(CELL_MAX_CHARS + 1)), "one more ends the sheet");
+        let sent = sent.into_inner();
+        assert_eq!(sent[0], "start [\"名称\"]");
+        assert!(sent[1].starts_with("rows [(1, [\"星辰\"]), (2, "), "{}", sent[1].chars().take(40).collect::<String>());
+        assert_eq!(
+            sent[2],
+            "failed at 3: cell B4 holds 32768 characters, more than the 32,767 Excel allows a cell; refused"
+        );
+    }
+
     #[test]
     fn float_cells_keep_digits() {
         assert_eq!(float_text(13812345678.0), "13812345678");
