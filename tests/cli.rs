@@ -522,3 +522,35 @@ fn finding_16_14_bad_values_are_usage_errors() {
         crmwb(&db).args(args).assert().code(2).stdout(predicate::str::is_empty());
     }
 }
+
+/// Issue 15, finding 13: `--config FILE` / `--mapping FILE` given a file
+/// that is not TOML (a system file, a binary, a directory) failed with
+/// errors that did not name the file. Each names it (already so on this
+/// branch; kept as a regression test), as does `rules set`.
+#[test]
+fn finding_15_13_non_toml_config_and_mapping_errors_name_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let csv = dir.path().join("c.csv");
+    std::fs::write(&csv, "客户名称,手机\n北京星辰科技有限公司,13812345678\n").unwrap();
+    crmwb(&db).args(["import", csv.to_str().unwrap(), "--source", "s"]).assert().success();
+    let passwd = dir.path().join("passwd");
+    std::fs::write(&passwd, "root:x:0:0:root:/root:/bin/bash\n").unwrap();
+    let binary = dir.path().join("ls");
+    std::fs::write(&binary, b"\x7fELF\x02\x01\x01\x00\xff\xfe\x00\x00").unwrap();
+    let folder = dir.path().join("etc");
+    std::fs::create_dir(&folder).unwrap();
+    for bad in [&passwd, &binary, &folder] {
+        let name = bad.to_str().unwrap();
+        for args in [
+            vec!["match", "--config", name],
+            vec!["import", csv.to_str().unwrap(), "--source", "s", "--mapping", name],
+            vec!["rules", "set", name],
+        ] {
+            let out = crmwb(&db).args(&args).output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+            assert!(err.contains(name), "{args:?}: the error names the file: {err}");
+        }
+    }
+}

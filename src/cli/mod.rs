@@ -82,7 +82,7 @@ pub enum Command {
         #[arg(long, value_name = "DATE")]
         since: Option<String>,
         /// At most N entries.
-        #[arg(long, value_name = "N", default_value_t = 200)]
+        #[arg(long, value_name = "N", default_value_t = 200, value_parser = limit_arg)]
         limit: usize,
         #[arg(long)]
         json: bool,
@@ -161,7 +161,7 @@ interaction_at interaction_kind interaction_summary interaction_by custom:NAME:T
         #[arg(long, value_name = "NAME")]
         sheet: Option<String>,
         /// Import at most N data rows (a trial import: then import the whole file; imported rows are skipped).
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
         limit: Option<u64>,
         /// Parse, map, normalise and validate, and say what would happen; write nothing.
         #[arg(long)]
@@ -192,7 +192,7 @@ interaction_at interaction_kind interaction_summary interaction_by custom:NAME:T
         #[arg(long)]
         json: bool,
         /// At most N customers.
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = limit_arg)]
         limit: Option<usize>,
         /// Only this status: 潜在客户, 意向客户, 成交客户, 流失客户 (or 意向, interested, won, …).
         #[arg(long, value_name = "STATUS", value_parser = status_arg)]
@@ -772,7 +772,8 @@ fn run_command(cli: Cli) -> Result<i32> {
                 serde_json::to_writer_pretty(
                     &mut out,
                     &serde_json::json!({ "batch": report.batch_id, "dry_run": dry_run, "cancelled": report.cancelled,
-                        "encoding": report.encoding, "counts": report.counts, "mapping": report.mapping,
+                        "encoding": report.encoding, "counts": report.counts, "blank": report.blank,
+                        "mapping": report.mapping,
                         "issues": report.issues }),
                 )?;
                 writeln!(out)?;
@@ -1062,6 +1063,16 @@ fn keymap_command(cli: &Cli, action: &KeymapAction, out: &mut dyn Write) -> Resu
 
 /// `--status`: a usage error (exit 2, before anything runs) when it is not a
 /// status in any accepted wording; the stored form otherwise.
+/// `--limit N`: at least 1. `--limit 0` would show nothing and say so
+/// as if there were nothing ("No customers yet" on a full database).
+fn limit_arg(s: &str) -> std::result::Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("0 would show nothing: give at least 1 (or leave --limit out for all)".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("not a number of rows: {e}")),
+    }
+}
+
 fn status_arg(s: &str) -> std::result::Result<String, String> {
     match crate::domain::validate::normalize_field(crate::domain::Field::Status, s) {
         Ok(Some(v)) => Ok(v),

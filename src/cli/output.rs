@@ -84,9 +84,14 @@ pub fn print_report(out: &mut impl Write, r: &ImportReport) -> Result<()> {
         None => "Dry run (nothing written)".to_string(),
     };
     let verb = if r.batch_id.is_some() { "" } else { "would be " };
+    let blank = match r.blank {
+        0 => String::new(),
+        1 => " (1 blank row skipped)".to_string(),
+        n => format!(" ({n} blank rows skipped)"),
+    };
     writeln!(
         out,
-        "{what}: {} rows read, {} {verb}imported, {} {verb}updated, {} unchanged, {} with warnings, {} {verb}rejected",
+        "{what}: {} rows read{blank}, {} {verb}imported, {} {verb}updated, {} unchanged, {} with warnings, {} {verb}rejected",
         c.read, c.imported, c.updated, c.unchanged, c.warned, c.rejected
     )?;
     for i in &r.issues {

@@ -1,6 +1,7 @@
 //! Reading source files and turning their rows into customer plans.
 //! Nothing here touches the database; the service layer writes the plans.
 
+mod csv_guard;
 pub mod mapping;
 pub mod reader;
 mod xlsx_guard;

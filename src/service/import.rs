@@ -149,11 +149,22 @@ pub struct ImportReport {
     /// Stopped by the cancel flag; the batch is incomplete and resumable.
     pub cancelled: bool,
     pub encoding: &'static str,
+    /// Blank rows passed over (every cell empty or white space): not data
+    /// rows, so neither read nor rejected, only counted.
+    pub blank: u64,
 }
 
 impl ImportReport {
-    fn of_batch(batch_id: i64, mapping: Mapping, counts: BatchCounts, cancelled: bool, encoding: &'static str) -> Self {
-        ImportReport { batch_id: Some(batch_id), mapping, counts, issues: Vec::new(), cancelled, encoding }
+    fn of_batch(batch_id: i64, mapping: Mapping, counts: BatchCounts, cancelled: bool, reader: &TableReader) -> Self {
+        ImportReport {
+            batch_id: Some(batch_id),
+            mapping,
+            counts,
+            issues: Vec::new(),
+            cancelled,
+            encoding: reader.encoding,
+            blank: reader.blank_rows(),
+        }
     }
 }
 
@@ -323,7 +334,7 @@ impl Workbench {
             progress,
             false,
         )?;
-        Ok(ImportReport::of_batch(batch_id, mapping, counts, cancelled, reader.encoding))
+        Ok(ImportReport::of_batch(batch_id, mapping, counts, cancelled, &reader))
     }
 
     /// Continues an incomplete batch (interrupted by Ctrl-C or a crash)
@@ -372,7 +383,7 @@ impl Workbench {
         };
         let (counts, cancelled) =
             self.run_batch(&mut reader, &batch.source, &mapping, &stored, batch_id, counts, cancel, progress, true)?;
-        Ok(ImportReport::of_batch(batch_id, mapping, counts, cancelled, reader.encoding))
+        Ok(ImportReport::of_batch(batch_id, mapping, counts, cancelled, &reader))
     }
 
     /// Rolls a batch back: the customers it created, the values it changed,
@@ -710,7 +721,15 @@ impl Workbench {
                 (None, false) => counts.imported += 1,
             }
         }
-        Ok(ImportReport { batch_id: None, mapping, counts, issues, cancelled: false, encoding: reader.encoding })
+        Ok(ImportReport {
+            batch_id: None,
+            mapping,
+            counts,
+            issues,
+            cancelled: false,
+            encoding: reader.encoding,
+            blank: reader.blank_rows(),
+        })
     }
 }
 
