@@ -36,12 +36,12 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_match_pairs_low.sql"),
     include_str!("migrations/0010_drop_shadowed_indexes.sql"),
     AUDIT_CHAIN_MIGRATION,
-    include_str!("migrations/0011_source_record_indexes.sql"),
+    include_str!("migrations/0012_source_record_indexes.sql"),
 ];
 
 /// The migration that adds the audit hash chain; the entries written before
 /// it are sealed in Rust, in the same transaction (`audit::seal_unsealed`).
-const AUDIT_CHAIN_MIGRATION: &str = include_str!("migrations/0013_audit_chain.sql");
+const AUDIT_CHAIN_MIGRATION: &str = include_str!("migrations/0011_audit_chain.sql");
 
 /// The newest schema version this binary knows.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
