@@ -522,3 +522,45 @@ fn finding_16_14_bad_values_are_usage_errors() {
         crmwb(&db).args(args).assert().code(2).stdout(predicate::str::is_empty());
     }
 }
+
+/// A demo database built once per test that needs data to page through.
+fn demo_db(dir: &Path) -> PathBuf {
+    let db = dir.join("demo.db");
+    crmwb(&db).args(["demo", "--no-tui"]).assert().success();
+    db
+}
+
+/// Issue 16, finding 14: `crmwb customers --json | head` ends quietly with
+/// status 0, whatever the command writes and in whichever format.
+#[test]
+fn finding_16_14_closed_pipe_is_quiet() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_db(dir.path());
+    for args in [
+        &["customers", "--json"][..],
+        &["customers"][..],
+        &["export", "customers"][..],
+        &["export", "customers", "--format", "json"][..],
+        &["audit", "--json"][..],
+        &["audit"][..],
+        &["queue", "--json"][..],
+        &["queue"][..],
+    ] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("crmwb"))
+            .env_remove("CRMWB_DB")
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Read a little, as `head -c 100` does, and close the pipe.
+        let mut first = [0u8; 100];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.stderr.is_empty(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}

@@ -988,6 +988,10 @@ pub fn run(cli: Cli) -> Result<i32> {
 
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Self {
+        // A failed write stays an output error (a closed pipe is quiet).
+        if e.is_io() {
+            return Error::Output(e.into());
+        }
         Error::Other(format!("JSON: {e}"))
     }
 }
