@@ -564,3 +564,109 @@ fn finding_16_14_closed_pipe_is_quiet() {
         assert!(out.stderr.is_empty(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
 }
+
+/// The README's CLI reference: the rows of the table under `## CLI reference`.
+fn readme_cli_rows() -> Vec<String> {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = readme.split("\n## CLI reference\n").nth(1).expect("README has a `## CLI reference` section");
+    let section = section.split("\n#").next().unwrap();
+    section
+        .lines()
+        .filter(|l| l.starts_with("| `crmwb"))
+        .map(|l| l.trim_start_matches('|').split(" | ").next().unwrap().to_string())
+        .collect()
+}
+
+/// The words of a README command cell that follow `crmwb ` (options skipped).
+fn commands_named(cell: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for part in cell.split("crmwb").skip(1) {
+        let words = part.split(|c: char| !(c.is_ascii_lowercase() || c == '-')).filter(|w| !w.is_empty());
+        names.extend(words.map(str::to_string));
+    }
+    names
+}
+
+/// Issue 16, finding 14: the README's CLI table lists every command and
+/// every subcommand of the clap definition, so it cannot drift.
+#[test]
+fn finding_16_14_readme_lists_every_command() {
+    use clap::CommandFactory;
+    let rows = readme_cli_rows();
+    let cli = crm_workbench::cli::Cli::command();
+    let mut missing = Vec::new();
+    for cmd in cli.get_subcommands().filter(|c| !c.is_hide_set()) {
+        let name = cmd.get_name();
+        // The rows that document this command: their first word after `crmwb` is its name.
+        let own: Vec<&String> = rows
+            .iter()
+            .filter(|r| r.split("crmwb ").skip(1).any(|p| p.split([' ', '`']).next() == Some(name)))
+            .collect();
+        if own.is_empty() {
+            missing.push(name.to_string());
+            continue;
+        }
+        for sub in cmd.get_subcommands().filter(|c| !c.is_hide_set() && c.get_name() != "help") {
+            if !own.iter().any(|r| commands_named(r).iter().any(|w| w == sub.get_name())) {
+                missing.push(format!("{name} {}", sub.get_name()));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "the README's CLI table lacks: {missing:?}");
+}
+
+/// Issue 16, finding 14: the README points only at files in the repository.
+#[test]
+fn finding_16_14_readme_points_inside_the_repository() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(!readme.contains("../"), "the README points outside the repository");
+    // Every document it names is in the repository.
+    for word in readme.split(|c: char| c.is_whitespace() || "`()[],;:".contains(c)) {
+        if word.ends_with(".md") && !word.contains('*') {
+            assert!(root.join(word).exists(), "the README names `{word}`, which is not in the repository");
+        }
+    }
+}
+
+/// Issue 16, finding 14: a command lists only the options that apply to it.
+#[test]
+fn finding_16_14_options_apply_to_their_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    crmwb(&db).args(["customers", "--help"]).assert().success().stdout(predicate::str::contains("--keymap").not());
+    crmwb(&db).args(["customers", "--keymap", "vim"]).assert().code(2).stdout(predicate::str::is_empty());
+    for cmd in ["tui", "demo"] {
+        crmwb(&db).args([cmd, "--help"]).assert().success().stdout(predicate::str::contains("--keymap"));
+    }
+    crmwb(&db).arg("--help").assert().success().stdout(predicate::str::contains("--keymap"));
+    // Still checked before anything runs, given before or after the command.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[global]\nnot.an.action = \"x\"\n").unwrap();
+    crmwb(&db).arg("tui").arg("--keymap").arg(&bad).assert().failure();
+    assert!(!db.exists(), "a bad keymap must be reported before the database is created");
+}
+
+/// Issue 16, finding 14: completions and man pages come from the CLI definition.
+#[test]
+fn finding_16_14_completions_and_man_page() {
+    use clap::CommandFactory;
+    crm_workbench::cli::Cli::command().debug_assert();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    for shell in ["bash", "zsh", "fish"] {
+        crmwb(&db)
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("unmerge").and(predicate::str::contains("survivorship")));
+    }
+    crmwb(&db).args(["completions", "tcsh-ish"]).assert().code(2).stdout(predicate::str::is_empty());
+    crmwb(&db).arg("man").assert().success().stdout(predicate::str::contains(".TH crmwb"));
+    let man = dir.path().join("man");
+    crmwb(&db).args(["man", "--out"]).arg(&man).assert().success();
+    for page in ["crmwb.1", "crmwb-import.1", "crmwb-review-approve.1"] {
+        assert!(man.join(page).exists(), "{page} not written");
+    }
+    assert!(!db.exists(), "completions and man pages need no database");
+}
