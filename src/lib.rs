@@ -8,6 +8,7 @@ pub mod cli;
 pub mod display;
 pub mod domain;
 pub mod error;
+pub mod history;
 pub mod ingest;
 pub mod matching;
 pub mod sample;

@@ -670,3 +670,41 @@ fn finding_16_14_completions_and_man_page() {
     }
     assert!(!db.exists(), "completions and man pages need no database");
 }
+
+/// Issue 16, finding 13: `crmwb audit` reads as sentences (old → new, the
+/// reason) in the user's time zone; `--json` keeps the raw entries.
+#[test]
+fn finding_16_13_audit_reads_as_sentences_in_local_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let out = crmwb(&db)
+        .args(["customer", "add", "--json", "--set", "name=时区有限公司", "--set", "status=潜在客户"])
+        .output()
+        .unwrap();
+    let number = json(&out.stdout)["number"].as_str().unwrap().to_string();
+    crmwb(&db).args(["status", &number, "意向客户"]).assert().success();
+    crmwb(&db).args(["customer", "edit", &number, "--set", "owner=林峰"]).assert().success();
+    crmwb(&db).args(["status", &number, "潜在客户", "--reason", "预算推迟"]).assert().success();
+
+    let raw = json(&crmwb(&db).args(["audit", "--json"]).output().unwrap().stdout);
+    let newest = &raw[0];
+    assert_eq!(newest["details"]["from"], "意向客户", "--json stays raw: {newest}");
+    let utc = chrono::DateTime::parse_from_rfc3339(newest["at"].as_str().unwrap()).unwrap();
+    let shanghai = (utc + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string();
+
+    let text = crmwb(&db).env("TZ", "Asia/Shanghai").arg("audit").output().unwrap().stdout;
+    let text = String::from_utf8(text).unwrap();
+    for want in [
+        "status 意向客户 → 潜在客户 (reason 预算推迟)",
+        "owner — → 林峰",
+        "status 潜在客户 → 意向客户",
+        &format!("{shanghai}  "),
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+    assert!(!text.contains("{\""), "raw JSON in\n{text}");
+    // The customer's own history reads the same way.
+    let shown = crmwb(&db).env("TZ", "Asia/Shanghai").args(["customer", "show", &number]).output().unwrap().stdout;
+    let shown = String::from_utf8(shown).unwrap();
+    assert!(shown.contains("status 意向客户 → 潜在客户 (reason 预算推迟)") && shown.contains(&shanghai), "{shown}");
+}
