@@ -708,3 +708,41 @@ fn finding_16_13_audit_reads_as_sentences_in_local_time() {
     let shown = String::from_utf8(shown).unwrap();
     assert!(shown.contains("status 意向客户 → 潜在客户 (reason 预算推迟)") && shown.contains(&shanghai), "{shown}");
 }
+
+/// Issue 16, finding 7: the demo is a real team: a user for every owner in
+/// its data (a manager and sales), and a colleague for each other role, so
+/// that owners, "mine" and every role can be tried with `--as`.
+#[test]
+fn finding_16_7_demo_is_a_real_team() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_db(dir.path());
+    let users = String::from_utf8(crmwb(&db).args(["users", "list"]).output().unwrap().stdout).unwrap();
+    let role_of = |login: &str| {
+        let line = users.lines().find(|l| l.split_whitespace().next() == Some(login));
+        line.unwrap_or_else(|| panic!("no user {login} in\n{users}")).to_string()
+    };
+    assert!(role_of("linfeng").contains("林峰") && role_of("linfeng").contains("sales"), "{users}");
+    for (login, role) in [("wuhao", "manager"), ("kefu", "service"), ("shichang", "marketing"), ("shuju", "steward")] {
+        assert!(role_of(login).contains(role), "{login} is no {role}:\n{users}");
+    }
+    // Every owner named in the data is a user, under that name.
+    let customers = json(&crmwb(&db).args(["customers", "--json"]).output().unwrap().stdout);
+    for owner in customers.as_array().unwrap().iter().filter_map(|c| c["owner"].as_str()) {
+        assert!(users.contains(owner), "owner {owner} is no user:\n{users}");
+    }
+    // "Mine" is 林峰's own reminders.
+    let mine = json(
+        &crmwb(&db)
+            .args(["--as", "linfeng", "followups", "--mine", "--due-within", "30", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    let reminders = mine["reminders"].as_array().unwrap();
+    assert!(!reminders.is_empty(), "林峰 has no reminders of his own: {mine}");
+    assert!(reminders.iter().all(|r| r["owner"] == "林峰"), "{mine}");
+    // A salesman may not reassign; his manager may, to another of the team.
+    let his = reminders[0]["number"].as_str().unwrap();
+    crmwb(&db).args(["--as", "linfeng", "customer", "edit", his, "--set", "owner=郭鹏"]).assert().code(3);
+    crmwb(&db).args(["--as", "wuhao", "customer", "edit", his, "--set", "owner=郭鹏"]).assert().success();
+}

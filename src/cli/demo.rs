@@ -115,5 +115,14 @@ pub fn build(db: Option<&Path>, out: &mut impl Write) -> Result<Workbench> {
     // them waiting for review, as after a `crmwb match`.
     let m = wb.run_match(&crate::service::MatchOptions::default())?;
     writeln!(out, "  duplicates found: {} clusters wait for review", m.clusters_open)?;
+    // A team, so that owners, "mine", managers and every role can be tried.
+    let team = wb.create_demo_team()?;
+    writeln!(out, "  the team ({} users; you, {}, are the admin; try one with --as LOGIN):", team.len(), wb.actor())?;
+    for u in &team {
+        let reports = u.manager.as_deref().map(|m| format!(", reports to {m}")).unwrap_or_default();
+        let owns = if u.owns > 0 { format!(", owns {} customers", u.owns) } else { String::new() };
+        let name = crate::display::fit(&crate::display::sanitize(&u.name), 8);
+        writeln!(out, "    {:<14} {name}  {}{owns}{reports}", u.login, u.role.as_str())?;
+    }
     Ok(wb)
 }

@@ -1019,7 +1019,11 @@ pub fn run(cli: Cli) -> Result<i32> {
         }
         Some(Command::Man { out: dir }) => man_pages(dir.as_deref(), &mut out)?,
         Some(Command::Demo { no_tui, .. }) => {
-            let wb = demo::build(cli.db.as_deref(), &mut out)?;
+            let mut wb = demo::build(cli.db.as_deref(), &mut out)?;
+            // `crmwb demo --as linfeng`: the workbench as one of the demo's team.
+            if let Some(user) = &cli.as_user {
+                wb.act_as(user)?;
+            }
             out.flush()?;
             if !*no_tui {
                 drop(out);
@@ -1028,7 +1032,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                 output::say!("demo database kept at {}", path.display());
                 return Ok(0);
             }
-            writeln!(out, "Open it with: crmwb --db {} tui", wb.path().display())?;
+            writeln!(out, "Open it with: crmwb --db {} tui   (as a team member: --as LOGIN)", wb.path().display())?;
         }
     }
     out.flush()?;
