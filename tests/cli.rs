@@ -746,3 +746,29 @@ fn finding_16_7_demo_is_a_real_team() {
     crmwb(&db).args(["--as", "linfeng", "customer", "edit", his, "--set", "owner=郭鹏"]).assert().code(3);
     crmwb(&db).args(["--as", "wuhao", "customer", "edit", his, "--set", "owner=郭鹏"]).assert().success();
 }
+
+/// Issue 16, finding 15: `keymap check` reports every problem of a file,
+/// each with its line, not only the first (serde's) one.
+#[test]
+fn finding_16_15_keymap_check_reports_every_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[global]\nbindings = [\n  { keys = \"q\", action = \"app.nope\", desc = \"x\" },\n  { keys = 5, action = \"app.quit\", desc = \"y\" },\n  { keys = \"w\", action = \"app.quit\", desc = \"y\", extra = 1 },\n  { keys = \"<Foo>\", action = 7 },\n]\n",
+    )
+    .unwrap();
+    let out = crmwb(&dir.path().join("k.db")).args(["keymap", "check"]).arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for want in [
+        "line 3: unknown action `app.nope`",
+        "line 4: keys must be a string",
+        "line 5: unknown field `extra`",
+        "line 6: action must be a string",
+        "line 6: missing desc",
+        "line 6: malformed key `<Foo>`: unknown key name `Foo`",
+    ] {
+        assert!(err.contains(want), "missing {want:?} in\n{err}");
+    }
+}
