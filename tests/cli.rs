@@ -772,3 +772,28 @@ fn finding_16_15_keymap_check_reports_every_error() {
         assert!(err.contains(want), "missing {want:?} in\n{err}");
     }
 }
+
+/// Issue 16, finding 15: a demo leaves no temporary directory behind; without
+/// `--db` it rebuilds the one demo database in the data directory.
+#[test]
+fn finding_16_15_demo_leaves_no_temporary_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tmp, home) = (dir.path().join("tmp"), dir.path().join("home"));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let demo = |db: Option<&Path>| {
+        let mut c = Command::cargo_bin("crmwb").unwrap();
+        c.env_remove("CRMWB_DB").env("TMPDIR", &tmp).env("HOME", &home).env("XDG_DATA_HOME", home.join("data"));
+        if let Some(db) = db {
+            c.arg("--db").arg(db);
+        }
+        c.args(["demo", "--no-tui"]).assert().success();
+    };
+    demo(None);
+    demo(None);
+    demo(Some(&dir.path().join("kept.db")));
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().map(|e| e.unwrap().path()).collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    let data: Vec<_> =
+        std::fs::read_dir(home.join("data/crm-workbench")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(data.iter().any(|f| f == "demo.db"), "{data:?}");
+}
