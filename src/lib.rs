@@ -9,6 +9,7 @@ pub mod display;
 pub mod domain;
 pub mod error;
 pub mod files;
+pub mod history;
 pub mod ingest;
 pub mod matching;
 pub mod sample;

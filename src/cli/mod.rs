@@ -42,7 +42,7 @@ pub struct Cli {
     /// Key bindings for the workbench: a built-in keymap (`default`, `vim`) or
     /// a keymap TOML file. Your own file in the config directory (see
     /// `crmwb keymap path`) overrides single bindings of either.
-    #[arg(long, global = true, value_name = "NAME|FILE")]
+    #[arg(long, value_name = "NAME|FILE")]
     pub keymap: Option<String>,
 
     #[command(subcommand)]
@@ -362,6 +362,8 @@ crmwb import DIR/marketing.csv --source marketing --interaction-kind event")]
         /// Build the database only; do not open the TUI.
         #[arg(long)]
         no_tui: bool,
+        #[command(flatten)]
+        keys: KeymapArg,
     },
     /// Find candidate duplicates: blocking, learned Fellegi–Sunter scores, clusters for review.
     #[command(long_about = "Find candidate duplicates. Blocking on mobile, landline, e-mail, core name, brand, \
@@ -425,12 +427,54 @@ changed since are compared (with the last full run's model); --full re-learns an
         action: merge::SurvivorshipAction,
     },
     /// Open the terminal workbench (the default command).
-    Tui,
+    Tui {
+        #[command(flatten)]
+        keys: KeymapArg,
+    },
     /// Check a keymap file, or show where your own overrides live.
     Keymap {
         #[command(subcommand)]
         action: KeymapAction,
     },
+    /// Print a shell completion script: `crmwb completions bash > ~/.local/share/bash-completion/completions/crmwb`.
+    #[command(
+        long_about = "Print a completion script for SHELL, generated from this command line's own definition.\n\n\
+  bash: crmwb completions bash > ~/.local/share/bash-completion/completions/crmwb\n  \
+zsh:  crmwb completions zsh > ~/.zfunc/_crmwb   (with fpath+=(~/.zfunc) before compinit)\n  \
+fish: crmwb completions fish > ~/.config/fish/completions/crmwb.fish"
+    )]
+    Completions {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write one page per command to DIR with --out.
+    #[command(long_about = "Print the man page crmwb(1), generated from this command line's own definition: \
+`crmwb man | man -l -`. With --out DIR, write crmwb.1 and one page per command (crmwb-import.1, …) to DIR.")]
+    Man {
+        /// Write crmwb.1 and a page per command to DIR instead of printing.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+}
+
+/// `--keymap`, on the commands that open the workbench (and before any command).
+#[derive(Debug, clap::Args)]
+pub struct KeymapArg {
+    /// Key bindings for the workbench: a built-in keymap (`default`, `vim`) or
+    /// a keymap TOML file. Your own file in the config directory (see
+    /// `crmwb keymap path`) overrides single bindings of either.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub keymap: Option<String>,
+}
+
+impl Cli {
+    /// The keymap chosen: after the command (`crmwb tui --keymap vim`), else before it.
+    fn keymap_choice(&self) -> Option<String> {
+        match &self.command {
+            Some(Command::Tui { keys } | Command::Demo { keys, .. }) if keys.keymap.is_some() => keys.keymap.clone(),
+            _ => self.keymap.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -646,12 +690,13 @@ fn run_command(cli: Cli) -> Result<i32> {
         Box::new(std::io::BufWriter::new(stdout.lock()))
     };
     match &cli.command {
-        None | Some(Command::Tui) => {
+        None | Some(Command::Tui { .. }) => {
             // A bad keymap is reported before the database is touched.
-            crate::tui::load_active_keymap(cli.keymap.as_deref())?;
+            let keymap = cli.keymap_choice();
+            crate::tui::load_active_keymap(keymap.as_deref())?;
             let wb = open(&cli, OpenMode::Create)?;
             drop(out);
-            crate::tui::run(wb, crate::tui::TuiOptions { keymap: cli.keymap.clone() })?;
+            crate::tui::run(wb, crate::tui::TuiOptions { keymap })?;
             return Ok(0);
         }
         Some(Command::Users { action }) => admin::users(&cli, action, &mut out)?,
@@ -986,17 +1031,25 @@ fn run_command(cli: Cli) -> Result<i32> {
         Some(Command::Unmerge(args)) => merge::run_unmerge(&cli, args, &mut out)?,
         Some(Command::Survivorship { action }) => merge::run_survivorship(&cli, action, &mut out)?,
         Some(Command::Keymap { action }) => return keymap_command(&cli, action, &mut out),
-        Some(Command::Demo { no_tui }) => {
-            let wb = demo::build(cli.db.as_deref(), &mut out)?;
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(*shell, &mut <Cli as clap::CommandFactory>::command(), "crmwb", &mut out);
+        }
+        Some(Command::Man { out: dir }) => man_pages(dir.as_deref(), &mut out)?,
+        Some(Command::Demo { no_tui, .. }) => {
+            let mut wb = demo::build(cli.db.as_deref(), &mut out)?;
+            // `crmwb demo --as linfeng`: the workbench as one of the demo's team.
+            if let Some(user) = &cli.as_user {
+                wb.act_as(user)?;
+            }
             out.flush()?;
             if !*no_tui {
                 drop(out);
                 let path = wb.path().to_path_buf();
-                crate::tui::run(wb, crate::tui::TuiOptions { keymap: cli.keymap.clone() })?;
+                crate::tui::run(wb, crate::tui::TuiOptions { keymap: cli.keymap_choice() })?;
                 output::say!("demo database kept at {}", path.display());
                 return Ok(0);
             }
-            writeln!(out, "Open it with: crmwb --db {} tui", wb.path().display())?;
+            writeln!(out, "Open it with: crmwb --db {} tui   (as a team member: --as LOGIN)", wb.path().display())?;
         }
     }
     out.flush()?;
@@ -1005,6 +1058,10 @@ fn run_command(cli: Cli) -> Result<i32> {
 
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Self {
+        // A failed write stays an output error (a closed pipe is quiet).
+        if e.is_io() {
+            return Error::Output(e.into());
+        }
         Error::Other(format!("JSON: {e}"))
     }
 }
@@ -1023,6 +1080,20 @@ pub enum KeymapAction {
     },
     /// Print where your own keymap file is read from (and whether it exists).
     Path,
+}
+
+/// `crmwb man`: crmwb(1) on standard output, or every page written to DIR.
+fn man_pages(dir: Option<&Path>, out: &mut dyn Write) -> Result<()> {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    match dir {
+        None => clap_mangen::Man::new(cmd).render(out)?,
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+            clap_mangen::generate_to(cmd, dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+            output::say!("man pages written to {}", dir.display());
+        }
+    }
+    Ok(())
 }
 
 fn keymap_command(cli: &Cli, action: &KeymapAction, out: &mut dyn Write) -> Result<i32> {

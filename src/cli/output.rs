@@ -425,34 +425,12 @@ pub fn print_customer(out: &mut impl Write, d: &CustomerDetail, json: bool) -> R
     }
     if !d.history.is_empty() {
         writeln!(out, "\nHistory:")?;
-        for h in &d.history {
-            writeln!(out, "  {}  {}  {}{}", h.at, sanitize(&h.actor), sanitize(&h.action), history_note(h))?;
+        for e in &d.history {
+            let h = crate::history::history_line(e);
+            writeln!(out, "  {}  {}  {}", h.at, h.who, h.what)?;
         }
     }
     Ok(())
-}
-
-/// The why of a history entry, for the actions whose reason users ask about.
-fn history_note(h: &crate::domain::AuditEntry) -> String {
-    let d = &h.details;
-    let text = |k: &str| d[k].as_str().map(|s| crate::display::sanitize_lines(s).join(" / "));
-    match h.action.as_str() {
-        "customer.status" => format!(
-            ": {} → {}{}",
-            text("from").unwrap_or_else(|| "(none)".into()),
-            text("to").unwrap_or_default(),
-            text("reason").map(|r| format!(", because: {r}")).unwrap_or_default()
-        ),
-        "interaction.log" => format!(
-            ": {} on {}: {}",
-            text("kind").unwrap_or_default(),
-            text("at").unwrap_or_default(),
-            text("summary").unwrap_or_default()
-        ),
-        "followup.done" => text("note").map(|n| format!(": {n}")).unwrap_or_default(),
-        "followup.snooze" => text("until").map(|u| format!(": until {u}")).unwrap_or_default(),
-        _ => String::new(),
-    }
 }
 
 /// Standard output when it is a terminal: every line passes through

@@ -18,7 +18,7 @@ mod search;
 pub mod survivorship;
 
 pub use access::{Access, Permission, Scope, Subject};
-pub use admin::{CheckReport, UserRow};
+pub use admin::{CheckReport, DemoUser, UserRow};
 pub use customer_entry::{parse_set, CustomerFilter, SortKey};
 pub use edit::{edit_permission, EditCheck, EditOutcome, FieldChange, Refusal};
 pub use erase::{ErasureReport, ERASED};

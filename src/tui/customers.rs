@@ -239,7 +239,7 @@ impl CustomersPane {
         }
         let mut f = CustomerFilter::default();
         if self.quick.mine {
-            f.owner = Some(cx.wb.actor().to_string());
+            f.owner = Some(cx.wb.mine_owner().unwrap_or_else(|_| cx.wb.actor().to_string()));
         }
         if self.quick.incomplete {
             f.flag = Some(crate::domain::FLAG_INCOMPLETE.to_string());

@@ -323,11 +323,15 @@ impl FollowupsPane {
             Ok(u) => u,
             Err(e) => return cx.error(format!("cannot read the users: {e}")),
         };
-        let known: Vec<&str> = users.iter().filter(|u| !u.disabled).map(|u| u.login.as_str()).collect();
+        let active: Vec<&crate::service::UserRow> = users.iter().filter(|u| !u.disabled).collect();
+        let known: Vec<&str> = active.iter().map(|u| u.login.as_str()).collect();
         if login.is_empty() {
             return refuse("give the new owner's login".into(), cx);
         }
-        if !known.is_empty() && !known.contains(&login.as_str()) {
+        // A login or a user's name, as the data names owners (林峰): either
+        // makes the customer theirs.
+        let is_user = active.iter().any(|u| u.login == login || u.name.as_deref() == Some(login.as_str()));
+        if !known.is_empty() && !is_user {
             return refuse(format!("`{}` is not an active user ({})", sanitize(&login), known.join(", ")), cx);
         }
         let version = match cx.wb.customer_detail(t.customer_id) {
@@ -676,6 +680,23 @@ mod tests {
         app.tick();
         assert!(!shown(&app).iter().any(|r| r.0 == "报价有限公司"));
         assert!(!open_reminders(&app).iter().any(|(n, _)| n == "报价有限公司"));
+    }
+
+    /// Issue 16, finding 7: the data names owners (林峰), not logins: a user's
+    /// name is as good as their login for a reassignment.
+    #[test]
+    fn finding_16_7_reassign_to_an_owner_named_in_the_data() {
+        let mut wb = bench();
+        wb.add_user("linfeng", Role::Sales, Some("林峰"), Some("wang")).unwrap();
+        let mut app = app_on(wb);
+        let number = number_of(&app, "北京星辰科技有限公司");
+        press(&mut app, "O");
+        press(&mut app, "<C-u>");
+        typ(&mut app, "林峰");
+        press(&mut app, "<Enter>");
+        assert!(app.overlay.is_none(), "{:?}", app.message());
+        let c = app.workbench().customer_by_number(&number).unwrap().customer;
+        assert_eq!(c.owner.as_deref(), Some("林峰"));
     }
 
     #[test]

@@ -176,10 +176,12 @@ impl Key {
                 "end" => KeyCode::End,
                 "lt" => KeyCode::Char('<'),
                 "gt" => KeyCode::Char('>'),
-                f if f.starts_with('f') && f.len() > 1 => match f[1..].parse::<u8>() {
-                    Ok(n @ 1..=24) => KeyCode::F(n),
-                    _ => return Err(format!("malformed key `{tok}`: function keys go from <F1> to <F24>")),
-                },
+                f if f.starts_with('f') && f.len() > 1 && f[1..].bytes().all(|b| b.is_ascii_digit()) => {
+                    match f[1..].parse::<u8>() {
+                        Ok(n @ 1..=24) => KeyCode::F(n),
+                        _ => return Err(format!("malformed key `{tok}`: function keys go from <F1> to <F24>")),
+                    }
+                }
                 "" => return Err(format!("malformed key `{tok}`: empty key name")),
                 _ => return Err(format!("malformed key `{tok}`: unknown key name `{rest}`")),
             }
@@ -498,13 +500,10 @@ struct RawSection {
     bindings: Vec<RawBinding>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawBinding {
-    keys: toml::Spanned<toml::Value>,
-    action: toml::Spanned<String>,
-    desc: toml::Spanned<String>,
-}
+/// A binding as written, read field by field (not by serde) so that every
+/// problem of every binding is reported, each with its line, not only the
+/// first one serde meets.
+type RawBinding = toml::Spanned<toml::Table>;
 
 fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
@@ -625,20 +624,38 @@ fn read_sections(source: &str, text: &str) -> Result<([Vec<Binding>; N], Vec<Pro
             continue;
         };
         for rb in raw_section.bindings {
-            let keys_line = line_of(text, rb.keys.span().start);
-            let action_line = line_of(text, rb.action.span().start);
-            let action = Action::parse(rb.action.get_ref());
-            if action.is_none() {
+            let line = line_of(text, rb.span().start);
+            let rb = rb.into_inner();
+            for field in rb.keys().filter(|k| !["keys", "action", "desc"].contains(&k.as_str())) {
+                err(line, format!("unknown field `{field}`: a binding has keys, action and desc"));
+            }
+            let string = |name: &str, err: &mut dyn FnMut(usize, String)| match rb.get(name) {
+                Some(toml::Value::String(s)) => Some(s.clone()),
+                Some(_) => {
+                    err(line, format!("{name} must be a string"));
+                    None
+                }
+                None => {
+                    err(line, format!("missing {name}: a binding has keys, action and desc"));
+                    None
+                }
+            };
+            let action_text = string("action", &mut err);
+            let desc = string("desc", &mut err);
+            let action = action_text.as_deref().and_then(Action::parse);
+            if let (Some(text), None) = (&action_text, action) {
                 let known: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
-                err(
-                    action_line,
-                    format!("unknown action `{}` (known actions: {})", rb.action.get_ref(), known.join(", ")),
-                );
+                err(line, format!("unknown action `{text}` (known actions: {})", known.join(", ")));
             }
-            if rb.desc.get_ref().trim().is_empty() {
-                err(line_of(text, rb.desc.span().start), "empty desc: help and the status bar show it".into());
+            if desc.as_deref().is_some_and(|d| d.trim().is_empty()) {
+                err(line, "empty desc: help and the status bar show it".into());
             }
-            let written: Vec<&str> = match rb.keys.get_ref() {
+            let Some(keys_value) = rb.get("keys") else {
+                err(line, "missing keys: a binding has keys, action and desc".into());
+                continue;
+            };
+            let keys_line = line;
+            let written: Vec<&str> = match keys_value {
                 toml::Value::String(s) => vec![s.as_str()],
                 toml::Value::Array(items) if !items.is_empty() && items.iter().all(|v| v.is_str()) => {
                     items.iter().filter_map(|v| v.as_str()).collect()
@@ -659,7 +676,7 @@ fn read_sections(source: &str, text: &str) -> Result<([Vec<Binding>; N], Vec<Pro
                 sections[ctx.index()].push(Binding {
                     keys,
                     action,
-                    desc: rb.desc.get_ref().trim().to_string(),
+                    desc: desc.unwrap_or_default().trim().to_string(),
                     file: Arc::clone(&file),
                     line: keys_line,
                 });

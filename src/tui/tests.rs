@@ -758,3 +758,25 @@ fn finding_16_3_a_confirmation_body_wraps_instead_of_being_cut() {
     assert!(s.contains("请先撤销那次合并"), "{s}");
     insta::assert_snapshot!(s);
 }
+
+/// Issue 16, finding 13: the detail's History reads as sentences (old → new,
+/// the reason), stamped in local time, through the core's one formatter.
+#[test]
+fn finding_16_13_detail_history_reads_as_sentences() {
+    let mut wb = workbench();
+    wb.change_status("CRM2026-000001", "潜在客户", Some("预算\u{1b}[31m推迟"), None, None).unwrap();
+    let entry = wb.customer_by_number("CRM2026-000001").unwrap().history[0].clone();
+    let app = App::new(wb, load_keymap(None).unwrap(), Theme { color: false }, Rect::new(0, 0, 160, 48)).unwrap();
+    let text: String = app
+        .customers
+        .detail
+        .as_ref()
+        .unwrap()
+        .lines
+        .iter()
+        .map(|l| l.iter().map(|s| s.text.as_str()).collect::<String>() + "\n")
+        .collect();
+    assert!(text.contains("status 意向客户 → 潜在客户 (reason 预算^[[31m推迟)"), "{text}");
+    assert!(text.contains(&crate::history::local_time(&entry.at)), "{text}");
+    assert!(!text.contains("{\""), "raw JSON in the history:\n{text}");
+}
