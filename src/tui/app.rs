@@ -483,7 +483,8 @@ impl App {
             Action::HelpToggle => {
                 // Contextual: the keys of the pane in front first, with what
                 // cannot run here marked and why.
-                self.help_lines = view::help_lines_for(&self.keymap, self.pane_context(), &|a| self.avail(a));
+                let cols = view::help_area(self.size, 1000).width.saturating_sub(2) as usize;
+                self.help_lines = view::help_lines_for(&self.keymap, self.pane_context(), &|a| self.avail(a), cols);
                 self.overlay = Some(Overlay::Help { scroll: 0 })
             }
             Action::LogOpen => {

@@ -556,13 +556,19 @@ fn render_hints(app: &App, f: &mut Frame, area: Rect) {
 
 /// The help text, generated from the keymap so it cannot drift from it.
 pub fn help_lines(keymap: &Keymap) -> Vec<DLine> {
-    help_lines_for(keymap, Context::Customers, &|_| Avail::Ready(None))
+    help_lines_for(keymap, Context::Customers, &|_| Avail::Ready(None), usize::MAX)
 }
 
 /// The help text as opened from `pane`: its keys first, then the global
 /// ones, then every other context; in the first two, what cannot run now is
-/// marked with why (`avail` answers for the pane's state).
-pub(crate) fn help_lines_for(keymap: &Keymap, pane: Context, avail: &dyn Fn(Action) -> Avail) -> Vec<DLine> {
+/// marked with why (`avail` answers for the pane's state). Lines wider than
+/// `cols` wrap under the description, so a reason is read in full.
+pub(crate) fn help_lines_for(
+    keymap: &Keymap,
+    pane: Context,
+    avail: &dyn Fn(Action) -> Avail,
+    cols: usize,
+) -> Vec<DLine> {
     let key_cols = Context::ALL
         .iter()
         .flat_map(|c| keymap.bindings(*c))
@@ -587,6 +593,11 @@ pub(crate) fn help_lines_for(keymap: &Keymap, pane: Context, avail: &dyn Fn(Acti
             format!("{} [{}]", ctx.title(), ctx.name())
         };
         lines.push(vec![Seg { text: heading, tone: Tone::Heading }]);
+        // The pane's own commands before moving about, which users know.
+        let mut bindings: Vec<&Binding> = bindings.iter().collect();
+        if ctx == pane {
+            bindings.sort_by_key(|b| b.action.scrolls());
+        }
         for b in bindings {
             let mut line = vec![
                 Seg { text: format!("  {}  ", fit(&sanitize(&b.keys_display()), key_cols)), tone: Tone::Label },
@@ -598,7 +609,7 @@ pub(crate) fn help_lines_for(keymap: &Keymap, pane: Context, avail: &dyn Fn(Acti
                 }
                 _ => line.push(Seg { text: format!("  {}", b.action), tone: Tone::Dim }),
             }
-            lines.push(line);
+            lines.extend(wrap_dline(&line, cols, key_cols + 4));
         }
     }
     lines
