@@ -35,7 +35,7 @@ const SAMPLES: usize = 3;
 /// A log longer than this shows its first lines and says how to see all.
 const LOG_LIMIT: usize = 2000;
 /// Lines under the batch list describing the selected batch.
-const FOOTER: u16 = 3;
+const FOOTER: u16 = 4;
 
 /// What the user asked to import, kept so the prompt can re-open with it.
 #[derive(Debug, Clone, Default)]
@@ -661,18 +661,19 @@ impl ImportsPane {
         f.render_widget(Paragraph::new(lines), list);
         let mut foot = vec![clip(&[seg("─".repeat(cols), Tone::Dim)], cols, theme)];
         if let Some(b) = self.batches.get(self.selected) {
-            foot.push(clip(
-                &[
-                    seg(format!("Batch {} ", b.id), Tone::Heading),
-                    seg(
-                        format!("{} · {} · by {}", sanitize(&b.file_name), b.started_at, sanitize(&b.actor)),
-                        Tone::Plain,
-                    ),
-                    seg(b.finished_at.as_deref().map(|f| format!(" · finished {f}")).unwrap_or_default(), Tone::Dim),
-                ],
-                cols,
-                theme,
-            ));
+            // The selected batch in full: its line wraps onto a second row.
+            let about = [
+                seg(format!("Batch {} ", b.id), Tone::Heading),
+                seg(format!("{} · {} · by {}", sanitize(&b.file_name), b.started_at, sanitize(&b.actor)), Tone::Plain),
+                seg(b.finished_at.as_deref().map(|f| format!(" · finished {f}")).unwrap_or_default(), Tone::Dim),
+            ];
+            let wrapped = wrap_dline(&about, cols, 2);
+            for l in wrapped.iter().take(2) {
+                foot.push(clip(l, cols, theme));
+            }
+            if wrapped.len() < 2 {
+                foot.push(Line::from(""));
+            }
             let what = match b.status {
                 BatchStatus::Incomplete => seg(
                     format!(
