@@ -6,13 +6,13 @@
 //! an item updates the shown list at once and then reloads.
 
 use super::action::Action;
-use super::detail::{Seg, Tone};
+use super::detail::{DLine, Seg, Tone};
 use super::form::Form;
 use super::jobs::{JobEvent, JobId};
 use super::keymap::Context;
 use super::nav::Spot;
-use super::pane::{Cx, Effect, PaneId, Reply};
-use super::view::{clip, pane_block, scroll, Theme};
+use super::pane::{Avail, Cx, Effect, Keys, PaneId, Reply};
+use super::view::{clip, pane_block, scroll, wrap_dline, Theme};
 use crate::display::{fit, sanitize};
 use crate::domain::{Field, Reminder, Urgency};
 use crate::service::FollowupQuery;
@@ -25,7 +25,7 @@ use ratatui::Frame;
 /// How far ahead the pane looks.
 const HORIZON_DAYS: u32 = 7;
 /// Lines under the list describing the selected reminder in full.
-const FOOTER: u16 = 3;
+const FOOTER: u16 = 4;
 
 const TAG_SNOOZE: u32 = 2;
 const TAG_OWNER: u32 = 3;
@@ -96,6 +96,23 @@ impl FollowupsPane {
         self.today = Some(today);
         let q = FollowupQuery { due_within: Some(HORIZON_DAYS), ..Default::default() };
         self.load = Some(cx.spawn("follow-ups", false, move |wb, _ctl| Ok(Box::new(wb.reminders(today, &q)?))));
+    }
+
+    /// What runs here in the pane's current state, and why not.
+    pub fn avail(&self, action: Action, _keys: &Keys) -> Avail {
+        let why =
+            || if self.items.is_none() { "The follow-ups are still loading" } else { "Nothing is due" }.to_string();
+        match action {
+            a if a.scrolls() => Avail::Ready(None),
+            Action::FollowupDone
+            | Action::Snooze1d
+            | Action::Snooze3d
+            | Action::Snooze1w
+            | Action::SnoozeCustom
+            | Action::CustomerReassign
+            | Action::CustomerOpen => Avail::when(self.current().is_some(), why),
+            _ => Avail::NotHere,
+        }
     }
 
     pub fn update(&mut self, action: Action, cx: &mut Cx) {
@@ -417,7 +434,22 @@ impl FollowupsPane {
         };
         let rule = Seg { text: "─".repeat(cols), tone: Tone::Dim };
         let mut foot = vec![clip(&[rule], cols, theme)];
-        foot.extend(about.iter().map(|l| clip(l, cols, theme)));
+        // The selected reminder in full: its reason wraps onto the footer's
+        // rows instead of being cut at the list's edge.
+        let wrapped: Vec<DLine> = about.iter().flat_map(|l| wrap_dline(l, cols, 2)).collect();
+        let room = FOOTER as usize - 1;
+        for (n, l) in wrapped.iter().take(room).enumerate() {
+            if n + 1 == room && wrapped.len() > room {
+                // More than the footer holds: marked as cut.
+                let mut line = clip(l, cols.saturating_sub(1), theme);
+                if !line.spans.last().is_some_and(|s| s.content.ends_with('…')) {
+                    line.spans.push(ratatui::text::Span::styled("…", theme.tone(Tone::Dim)));
+                }
+                foot.push(line);
+            } else {
+                foot.push(clip(l, cols, theme));
+            }
+        }
         f.render_widget(Paragraph::new(foot), footer);
     }
 }

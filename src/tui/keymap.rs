@@ -279,6 +279,7 @@ pub enum Context {
     Imports,
     Quality,
     Help,
+    Log,
     Palette,
     Filter,
     Form,
@@ -286,7 +287,7 @@ pub enum Context {
 }
 
 /// How many contexts there are; sizes the per-context tables.
-const N: usize = 12;
+const N: usize = 13;
 
 impl Context {
     pub const ALL: [Context; N] = [
@@ -298,6 +299,7 @@ impl Context {
         Context::Imports,
         Context::Quality,
         Context::Help,
+        Context::Log,
         Context::Palette,
         Context::Filter,
         Context::Form,
@@ -325,6 +327,7 @@ impl Context {
             Context::Imports => "imports",
             Context::Quality => "quality",
             Context::Help => "help",
+            Context::Log => "log",
             Context::Palette => "palette",
             Context::Filter => "filter",
             Context::Form => "form",
@@ -342,6 +345,7 @@ impl Context {
             Context::Imports => "Imports",
             Context::Quality => "Quality",
             Context::Help => "This help",
+            Context::Log => "Message log",
             Context::Palette => "Command palette",
             Context::Filter => "Filter input",
             Context::Form => "Editors",
@@ -367,7 +371,7 @@ impl Context {
     pub fn path(self, pane: Context) -> Vec<Context> {
         match self {
             c if c.is_input() => vec![c],
-            Context::Help => vec![Context::Help, pane, Context::Global],
+            Context::Help | Context::Log => vec![self, pane, Context::Global],
             Context::Global => vec![Context::Global],
             pane => vec![pane, Context::Global],
         }
@@ -380,6 +384,7 @@ fn paths() -> Vec<Vec<Context>> {
     for pane in Context::PANES {
         out.push(pane.path(pane));
         out.push(Context::Help.path(pane));
+        out.push(Context::Log.path(pane));
     }
     for c in Context::ALL.into_iter().filter(|c| c.is_input()) {
         out.push(c.path(c));
@@ -589,15 +594,70 @@ impl Keymap {
     }
 
     /// The bindings reachable on `path`, one per action, the most specific
-    /// context winning: what the status bar hints at.
-    pub fn reachable(&self, path: &[Context]) -> Vec<&Binding> {
-        let mut seen = Vec::new();
+    /// context winning: what the status bar hints at. A key that a more
+    /// specific context takes for itself is dropped from the others (under
+    /// help `q` closes help, so `q` is not offered as Quit); a binding left
+    /// without keys is not reachable at all.
+    pub fn reachable(&self, path: &[Context]) -> Vec<Binding> {
+        let mut seen: Vec<Action> = Vec::new();
+        let mut taken: Vec<&KeySeq> = Vec::new();
         let mut out = Vec::new();
         for ctx in path {
-            for b in self.bindings(*ctx) {
-                if !seen.contains(&b.action) {
-                    seen.push(b.action);
-                    out.push(b);
+            let section = self.bindings(*ctx);
+            for b in section {
+                if seen.contains(&b.action) {
+                    continue;
+                }
+                let keys: Vec<KeySeq> = b
+                    .keys
+                    .iter()
+                    .filter(|k| !taken.iter().any(|t| k.starts_with(t) || t.starts_with(k)))
+                    .cloned()
+                    .collect();
+                if keys.is_empty() {
+                    continue;
+                }
+                seen.push(b.action);
+                out.push(Binding { keys, ..b.clone() });
+            }
+            taken.extend(section.iter().flat_map(|b| &b.keys));
+        }
+        out
+    }
+
+    /// The key that runs `action` on `path`, compact (`u`, `C-o`), if any.
+    pub fn key_for(&self, path: &[Context], action: Action) -> Option<String> {
+        self.reachable(path).into_iter().find(|b| b.action == action).map(|b| b.short())
+    }
+
+    /// An action as a user meets it in a message: the key bound on `path`
+    /// and the action's title, `u Undo the last merge`. Without a key there,
+    /// the title and the palette key that finds it: `: Undo the last merge`.
+    /// Never the internal action name.
+    pub fn key_title(&self, path: &[Context], action: Action) -> String {
+        match self.key_for(path, action) {
+            Some(k) => format!("{k} {}", action.title()),
+            None => match self.key_for(&[Context::Global], Action::PaletteOpen) {
+                Some(p) => format!("{p} {}", action.title()),
+                None => action.title().to_string(),
+            },
+        }
+    }
+
+    /// What can follow the keys typed so far on `path`: the rest of each
+    /// sequence (compact) with its binding, most specific context first.
+    pub fn continuations(&self, path: &[Context], pending: &[Key]) -> Vec<(String, Binding)> {
+        let mut out: Vec<(String, Binding)> = Vec::new();
+        if pending.is_empty() {
+            return out;
+        }
+        for b in self.reachable(path) {
+            for seq in &b.keys {
+                if seq.len() > pending.len() && seq.starts_with(pending) {
+                    let rest: String = seq[pending.len()..].iter().map(|k| k.short()).collect();
+                    if !out.iter().any(|(r, _)| *r == rest) {
+                        out.push((rest, b.clone()));
+                    }
                 }
             }
         }

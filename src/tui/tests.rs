@@ -454,7 +454,11 @@ fn mark_two_merge_with_confirmation_then_undo() {
 fn merge_needs_two_marks_and_n_declines() {
     let mut app = app(80, 24);
     press(&mut app, "M");
-    assert!(matches!(app.message(), Some(Message::Error(m)) if m.contains("Mark two or more")));
+    assert!(
+        matches!(app.message(), Some(Message::Info(m)) if m.contains("Mark two or more") && m.contains("Space Mark")),
+        "{:?}",
+        app.message()
+    );
     press(&mut app, "<Space> <Space> M n");
     assert!(app.overlay.is_none());
     assert_eq!(app.customers.marked.len(), 2, "declining keeps the marks");
@@ -779,4 +783,158 @@ fn finding_16_13_detail_history_reads_as_sentences() {
     assert!(text.contains("status 意向客户 → 潜在客户 (reason 预算^[[31m推迟)"), "{text}");
     assert!(text.contains(&crate::history::local_time(&entry.at)), "{text}");
     assert!(!text.contains("{\""), "raw JSON in the history:\n{text}");
+}
+
+/// The screen's last `n` lines: the status bar and the hints.
+fn bottom(app: &App, n: usize) -> String {
+    let s = screen(app);
+    let lines: Vec<&str> = s.lines().collect();
+    lines[lines.len() - n..].join("\n")
+}
+
+#[test]
+fn finding_16_4_confirmations_name_the_key() {
+    let mut app = app(80, 24);
+    // Marking names the key that merges, not `customer.merge_marked`.
+    press(&mut app, "<Space>");
+    let m = app.message().unwrap().text().to_string();
+    assert!(m.contains("M merges them") && !m.contains("customer."), "{m}");
+    press(&mut app, "U");
+    // (The approve confirmation: `duplicates::tests::finding_16_4_…`.)
+    // Help's hint line: `q` closes help there, so it is not offered as Quit.
+    press(&mut app, "?");
+    let h = bottom(&app, 1);
+    assert!(h.contains("Esc Close help") && !h.contains("q Quit"), "{h}");
+    insta::assert_snapshot!(screen(&app));
+    // An empty queue names the key and the title.
+    let mut empty = App::new(
+        Workbench::open_in_memory("tester").unwrap(),
+        load_keymap(None).unwrap(),
+        Theme { color: false },
+        Rect::new(0, 0, 80, 24),
+    )
+    .unwrap();
+    press(&mut empty, "2");
+    empty.settle();
+    let s = screen(&empty);
+    assert!(s.contains("m Find duplicates now here"), "{s}");
+    assert!(!s.contains("match.run"), "{s}");
+}
+
+#[test]
+fn finding_16_4_no_action_name_in_user_text() {
+    // Every string a pane shows or says is built from the keymap: no
+    // action name in quotes or format strings outside the keymap code.
+    for (file, text) in [
+        ("customers.rs", include_str!("customers.rs")),
+        ("duplicates.rs", include_str!("duplicates.rs")),
+        ("followups.rs", include_str!("followups.rs")),
+        ("imports.rs", include_str!("imports.rs")),
+        ("quality.rs", include_str!("quality.rs")),
+        ("app.rs", include_str!("app.rs")),
+    ] {
+        let code = text.split("#[cfg(test)]").next().unwrap();
+        for a in Action::ALL {
+            for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
+                // Audit-log action names (`customer.merge`) are data, not actions.
+                let quoted = format!("\"{}\"", a.name());
+                let inside = format!("{} ", a.name());
+                assert!(
+                    !(line.contains(&quoted) || (line.contains('"') && line.contains(&inside))),
+                    "{file}: `{}` in user text: {line}",
+                    a.name()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn finding_16_5_palette_and_hints_offer_only_what_works_here() {
+    let mut app = app(80, 24);
+    // `:` then Enter does not quit: Quit is not the first entry.
+    press(&mut app, ": <Enter>");
+    assert!(!app.should_quit());
+    // From Customers the palette does not offer what means nothing here.
+    press(&mut app, "<Esc> 1 :");
+    {
+        let Some(app::Overlay::Palette(p)) = &app.overlay else { panic!("palette") };
+        let titles: Vec<&str> = p.matches.iter().map(|i| p.items[*i].title.as_str()).collect();
+        assert!(!titles.contains(&"Undo an import batch"), "{titles:?}");
+        assert!(!titles.iter().any(|t| t.starts_with("Snooze")), "{titles:?}");
+        assert_ne!(titles.first(), Some(&"Quit"));
+        assert_eq!(titles.last(), Some(&"Merge the marked customers"), "what cannot run comes last: {titles:?}");
+    }
+    insta::assert_snapshot!("finding_16_5_palette_80x24", screen(&app));
+    // What cannot run says why, in the palette and when chosen.
+    testkit::typ(&mut app, "merge marked");
+    let s = screen(&app);
+    assert!(s.contains("✗ Merge the marked customers — Mark two or more"), "{s}");
+    press(&mut app, "<Enter>");
+    assert!(app.overlay.is_none());
+    let m = app.message().unwrap().text().to_string();
+    assert!(m.contains("Mark two or more customers first (Space Mark"), "{m}");
+    // The hints follow the state: no filter, no "Clear filters"; with one, it is offered.
+    assert!(!bottom(&app, 1).contains("Clear filters"));
+    press(&mut app, "f m");
+    app.settle();
+    assert!(bottom(&app, 1).contains("Esc Clear filters"), "{}", bottom(&app, 1));
+    // Help marks what cannot run here, with why.
+    press(&mut app, "<Esc>");
+    app.settle();
+    press(&mut app, "?");
+    let s = screen(&app);
+    assert!(s.contains("Clear filters  ✗ No filter to clear"), "{s}");
+    assert!(s.contains("Customer list [customers] — here"), "{s}");
+    press(&mut app, "<Esc>");
+    // The import preview's Enter runs the import, and hints say so.
+    press(&mut app, "4");
+    assert!(app.offers(Action::ImportOpen));
+    // `q` in a main pane still quits at once, and the bar marks the pane.
+    assert!(screen(&app).contains("[4 Imports]"));
+    press(&mut app, "q");
+    assert!(app.should_quit());
+}
+
+#[test]
+fn finding_16_5_a_pending_prefix_shows_what_can_follow() {
+    let mut app = app(80, 24);
+    press(&mut app, "f");
+    let s = screen(&app);
+    for want in ["f …", "m  Only mine", "o  Only overdue", "i  Only 待完善", "s  Only one status (cycle)"] {
+        assert!(s.contains(want), "{want}:\n{s}");
+    }
+    insta::assert_snapshot!(s);
+    press(&mut app, "m");
+    app.settle();
+    assert!(!screen(&app).contains("m  Only mine"), "the box closes");
+}
+
+#[test]
+fn finding_16_3_the_message_log_keeps_every_message_in_full() {
+    let mut app = app(80, 24);
+    // A message longer than the status bar: the context gives way, and the
+    // message takes the hints' row rather than being cut.
+    press(&mut app, "M");
+    let m = app.message().unwrap().text().to_string();
+    let b = bottom(&app, 2);
+    assert!(!b.contains('…'), "{b}");
+    let flat: String = b.replace('"', " ").split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains(&m.split_whitespace().collect::<Vec<_>>().join(" ")), "{m}\n{b}");
+    // A short message keeps the context.
+    press(&mut app, "s");
+    app.settle();
+    let b = bottom(&app, 2);
+    assert!(b.contains(":memory: │ tester (admin) │ NORMAL") && b.contains("Sorted by"), "{b}");
+    press(&mut app, "x");
+    // One key away, every message of the session, in full.
+    press(&mut app, "L");
+    assert!(app.log_open());
+    let s = screen(&app);
+    assert!(s.contains("Messages (3)"), "{s}");
+    assert!(s.contains("Sorted by") && s.contains("x is not bound here"), "{s}");
+    assert!(s.contains("then merge them"), "the long one wrapped, not cut:\n{s}");
+    insta::assert_snapshot!("finding_16_3_message_log_80x24", s);
+    press(&mut app, "q");
+    assert!(!app.log_open() && !app.should_quit(), "q closes the log");
 }
