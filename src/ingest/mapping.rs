@@ -661,6 +661,10 @@ pub struct ColumnMap {
     /// applied, but shown as a guess so the user checks it.
     #[serde(default)]
     pub guessed: bool,
+    /// Why a guessed target was not applied (its values are not that
+    /// field's): shown beside the column in the printed mapping.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropped: Option<String>,
 }
 
 /// Several columns feeding one field, joined in the order written.
@@ -749,6 +753,7 @@ impl Mapping {
                     target: g.map(|g| g.target.name()),
                     explicit: false,
                     saved: false,
+                    dropped: None,
                 }
             })
             .collect();
@@ -853,6 +858,54 @@ impl Mapping {
             ));
         }
         Ok(Mapping { columns, joins, key: key.map(|k| k.trim().to_string()) })
+    }
+
+    /// Checks guessed targets of enumerated fields (kind, status, priority)
+    /// against the column's values: when most sampled values are not valid
+    /// for the field (by its allowed values and their synonyms), the header
+    /// word was misleading (a ticket's `状态` is not the customer's status)
+    /// and the column stays in the raw row, with the reason in `dropped`.
+    /// Explicit and saved choices stand. `samples` are data rows as read.
+    pub fn check_values(&mut self, samples: &[Vec<String>]) {
+        use crate::domain::Field;
+        /// Fewer filled values than this say too little to overrule a header.
+        const MIN_VALUES: usize = 5;
+        for (i, c) in self.columns.iter_mut().enumerate() {
+            if c.explicit {
+                continue;
+            }
+            let field = match c.target.as_deref().and_then(|t| Target::parse(t).ok()) {
+                Some(Target::Field(f @ (Field::Kind | Field::Status | Field::Priority))) => f,
+                _ => continue,
+            };
+            let values: Vec<&str> =
+                samples.iter().filter_map(|r| r.get(i)).map(|v| v.trim()).filter(|v| !v.is_empty()).collect();
+            if values.len() < MIN_VALUES {
+                continue;
+            }
+            let invalid: Vec<&str> = values
+                .iter()
+                .copied()
+                .filter(|v| !matches!(crate::domain::validate::normalize_field(field, v), Ok(Some(_))))
+                .collect();
+            if invalid.len() * 2 > values.len() {
+                let mut examples: Vec<&str> = Vec::new();
+                for v in &invalid {
+                    if !examples.contains(v) && examples.len() < 3 {
+                        examples.push(v);
+                    }
+                }
+                c.dropped = Some(format!(
+                    "{} of {} sampled values are not a {} (e.g. {})",
+                    invalid.len(),
+                    values.len(),
+                    field.name(),
+                    examples.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ")
+                ));
+                c.target = None;
+                c.guessed = false;
+            }
+        }
     }
 
     /// The plan inputs: single columns in file order, then joins.
@@ -1349,6 +1402,47 @@ mod tests {
         assert_eq!(join_person_name("Smith", "John"), "John Smith");
         assert_eq!(join_person_name("", "John"), "John");
         assert_eq!(join_person_name("Smith", ""), "Smith");
+    }
+
+    fn rows(columns: &[&[&str]]) -> Vec<Vec<String>> {
+        let n = columns[0].len();
+        (0..n).map(|r| columns.iter().map(|c| c[r].to_string()).collect()).collect()
+    }
+
+    #[test]
+    fn enumerated_guess_dropped_when_most_values_are_not_the_fields() {
+        // A ticket's 状态 holds the ticket's states, not a customer status.
+        let mut m = build(&["客户简称", "状态", "类型", "优先级"]);
+        let names = ["甲公司"; 6];
+        let ticket_states = ["待回访", "处理中", "已关闭", "处理中", "待回访", ""];
+        let ticket_types = ["故障报修", "咨询", "投诉", "故障报修", "咨询", "咨询"];
+        let levels = ["高", "中", "低", "P1", "一般", "高"];
+        m.check_values(&rows(&[&names, &ticket_states, &ticket_types, &levels]));
+        assert_eq!(m.columns[1].target, None);
+        let why = m.columns[1].dropped.as_deref().unwrap();
+        assert!(why.contains("5 of 5") && why.contains("status") && why.contains("`待回访`"), "{why}");
+        assert_eq!(m.columns[2].target, None, "a ticket type is not a customer kind");
+        assert!(m.columns[2].dropped.as_deref().unwrap().contains("kind"));
+        assert_eq!(m.columns[3].target.as_deref(), Some("priority"), "most are priorities: kept");
+        assert_eq!(m.columns[3].dropped, None);
+    }
+
+    #[test]
+    fn enumerated_guess_kept_for_valid_values_few_values_or_an_explicit_choice() {
+        let mut m = build(&["客户名称", "客户状态", "客户类型"]);
+        let names = ["甲公司"; 6];
+        let statuses = ["潜在", "意向", "成交", "丢单", "老客户", "什么"];
+        let kinds = ["公司", "个人", "企业", "", "", ""];
+        m.check_values(&rows(&[&names, &statuses, &kinds]));
+        assert_eq!(m.columns[1].target.as_deref(), Some("status"), "synonyms of allowed values count");
+        assert_eq!(m.columns[2].target.as_deref(), Some("kind"));
+        let mut m = build(&["客户名称", "状态"]);
+        m.check_values(&rows(&[&["a", "b"], &["处理中", "已关闭"]]));
+        assert_eq!(m.columns[1].target.as_deref(), Some("status"), "two values say too little");
+        let h: Vec<String> = ["客户名称", "状态"].iter().map(|s| s.to_string()).collect();
+        let mut m = Mapping::build(&h, None, &["状态=status".into()], None).unwrap();
+        m.check_values(&rows(&[&["a"; 6], &["处理中"; 6]]));
+        assert_eq!(m.columns[1].target.as_deref(), Some("status"), "--map stands");
     }
 
     #[test]
