@@ -29,6 +29,20 @@ pub fn normalize(raw: &str) -> Result<PersonName, String> {
     if !s.chars().any(char::is_alphanumeric) {
         return Err(format!("`{}` is not a person's name (no letters or digits)", raw.trim()));
     }
+    // A note in brackets after the name is its role: `程锐（IT负责人）`,
+    // `John Smith (CTO)`.
+    let mut note = None;
+    if let Some(open) = s.rfind(['(', '（']) {
+        let inner = s[open..].trim_start_matches(['(', '（']);
+        if let Some(inner) = inner.strip_suffix([')', '）']) {
+            let name = clean(&s[..open]);
+            let inner = clean(inner);
+            if name.chars().any(char::is_alphanumeric) && !inner.is_empty() && !inner.contains(['(', '（']) {
+                note = Some(inner);
+                s = name;
+            }
+        }
+    }
     let mut before: Vec<&'static str> = Vec::new();
     let mut after: Vec<&'static str> = Vec::new();
     // Strip until nothing changes, re-cleaning in between, so that the
@@ -47,7 +61,9 @@ pub fn normalize(raw: &str) -> Result<PersonName, String> {
     }
     after.reverse();
     before.extend(after);
-    let title = (!before.is_empty()).then(|| before.join(" "));
+    let mut parts: Vec<String> = before.iter().map(|t| t.to_string()).collect();
+    parts.extend(note);
+    let title = (!parts.is_empty()).then(|| parts.join(" "));
     Ok(PersonName { name: s, title })
 }
 
@@ -348,6 +364,11 @@ mod tests {
             ("John Smith Jr.", p("John Smith Jr.", None)),
             ("ＪＯＨＮ", p("JOHN", None)),
             ("陳大文", p("陳大文", None)),
+            // A bracketed note after the name is the person's role.
+            ("程　锐（IT负责人）", p("程锐", Some("IT负责人"))),
+            ("John Smith (CTO)", p("John Smith", Some("CTO"))),
+            ("王经理(采购)", p("王", Some("经理 采购"))),
+            ("(备注)", p("(备注)", None)),
         ];
         for (raw, want) in cases {
             assert_eq!(&normalize(raw), want, "{raw}");
