@@ -828,3 +828,30 @@ fn finding_16_15_demo_leaves_no_temporary_directory() {
         std::fs::read_dir(home.join("data/crm-workbench")).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert!(data.iter().any(|f| f == "demo.db"), "{data:?}");
 }
+#[test]
+fn ticket_state_column_is_not_the_customer_status_and_the_mapping_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let file = dir.path().join("tickets.csv");
+    let mut text = String::from("工单编号,客户简称,报修人,联系电话,状态\n");
+    for (i, s) in ["待回访", "处理中", "已关闭", "处理中", "待回访", "已关闭"].iter().enumerate() {
+        text.push_str(&format!("G{i},星辰{i}号科技有限公司,王伟,1381234567{i},{s}\n"));
+    }
+    std::fs::write(&file, text).unwrap();
+    let f = file.to_str().unwrap();
+    for dry in [true, false] {
+        let mut cmd = crmwb(&db);
+        cmd.args(["import", f, "--source", "tickets", "--key", "工单编号"]);
+        if dry {
+            cmd.arg("--dry-run");
+        }
+        let out = cmd.assert().success().get_output().stdout.clone();
+        let out = String::from_utf8_lossy(&out);
+        assert!(out.lines().any(|l| l.contains("报修人") && l.ends_with("→ contact_name")), "{out}");
+        assert!(
+            out.contains("状态") && out.contains("kept in raw row only: 6 of 6 sampled values are not a status"),
+            "{out}"
+        );
+        assert!(out.contains("0 with warnings"), "{out}");
+    }
+}

@@ -58,7 +58,10 @@ pub fn print_mapping(out: &mut impl Write, m: &Mapping) -> Result<()> {
                     _ => "",
                 }
             ),
-            None => "  (kept in raw row only)".into(),
+            None => match &c.dropped {
+                Some(why) => format!("  (kept in raw row only: {})", sanitize(why)),
+                None => "  (kept in raw row only)".into(),
+            },
         };
         writeln!(out, "  {} {target}", fit(&sanitize(&c.header), w))?;
     }

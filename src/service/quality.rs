@@ -255,7 +255,10 @@ impl Workbench {
                 };
                 let raw: Vec<&str> =
                     input.columns.iter().filter_map(|i| s.values.get(*i).map(String::as_str)).collect();
-                let raw = crate::ingest::mapping::join_parts(&raw);
+                let raw = match raw.as_slice() {
+                    [family, given] if input.person_name => crate::ingest::mapping::join_person_name(family, given),
+                    _ => crate::ingest::mapping::join_parts(&raw),
+                };
                 if raw.is_empty() {
                     continue;
                 }

@@ -843,6 +843,11 @@ fn preview_lines(wb: &Workbench, path: &std::path::Path, opts: &ImportOptions) -
             seg(sample.join(" | "), Tone::Dim),
         ]);
     }
+    for c in mapping.columns.iter().filter(|c| c.target.is_none()) {
+        if let Some(why) = &c.dropped {
+            lines.push(vec![seg(format!("{}: not mapped, {}", sanitize(&c.header), sanitize(why)), Tone::Dim)]);
+        }
+    }
     if mapping.columns.iter().any(|c| c.guessed && !c.explicit) {
         lines.push(vec![seg("?: guessed from a word in the header: check it", Tone::Dim)]);
     }
