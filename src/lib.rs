@@ -12,6 +12,7 @@ pub mod files;
 pub mod history;
 pub mod ingest;
 pub mod matching;
+pub mod os;
 pub mod sample;
 pub mod service;
 pub mod store;

@@ -10,6 +10,7 @@
 //! own allocations go to libc and are bounded by the stored-row check).
 //! The cases run one at a time, under a lock, so the peak is theirs.
 
+use crm_workbench::ingest::reader::column_letters;
 use crm_workbench::service::{ImportOptions, Workbench};
 use proptest::prelude::*;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -122,19 +123,6 @@ fn excel_book(cells: &Cells) -> Vec<u8> {
         .unwrap();
     }
     book.save_to_buffer().unwrap()
-}
-
-fn column_letters(mut c: usize) -> String {
-    let mut out = Vec::new();
-    loop {
-        out.push(b'A' + (c % 26) as u8);
-        if c < 26 {
-            break;
-        }
-        c = c / 26 - 1;
-    }
-    out.reverse();
-    String::from_utf8(out).unwrap()
 }
 
 fn escape(s: &str) -> String {

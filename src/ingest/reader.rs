@@ -733,8 +733,8 @@ const MAX_EXTRA_COLUMNS: usize = 64;
 /// The most characters a cell may hold: Excel's own limit.
 const CELL_MAX_CHARS: usize = 32_767;
 
-/// `0` → `A`, `25` → `Z`, `26` → `AA`.
-fn column_letters(mut c: usize) -> String {
+/// `0` → `A`, `25` → `Z`, `26` → `AA`: a spreadsheet column's name.
+pub fn column_letters(mut c: usize) -> String {
     let mut out = Vec::new();
     loop {
         out.push(b'A' + (c % 26) as u8);

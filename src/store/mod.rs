@@ -251,7 +251,7 @@ pub fn share_with_group(db: &Path, group: &str) -> Result<Option<String>> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let gid = group_id(group).ok_or_else(|| Error::Invalid(format!("no OS group named `{group}`")))?;
+        let gid = crate::os::group_id(group).ok_or_else(|| Error::Invalid(format!("no OS group named `{group}`")))?;
         let mut files = vec![db.to_path_buf()];
         for suffix in ["-wal", "-shm"] {
             let mut name = db.as_os_str().to_os_string();
@@ -259,12 +259,7 @@ pub fn share_with_group(db: &Path, group: &str) -> Result<Option<String>> {
             files.push(PathBuf::from(name));
         }
         for f in files.iter().filter(|f| f.exists()) {
-            let c = std::ffi::CString::new(f.as_os_str().to_string_lossy().as_bytes())
-                .map_err(|_| Error::Invalid(format!("{}: path contains a NUL byte", f.display())))?;
-            // SAFETY: a valid NUL-terminated path; u32::MAX (-1) leaves the owner unchanged.
-            if unsafe { libc::chown(c.as_ptr(), u32::MAX, gid) } != 0 {
-                return Err(Error::Io { path: f.clone(), source: std::io::Error::last_os_error() });
-            }
+            crate::os::chown_group(f, gid).map_err(|source| Error::Io { path: f.clone(), source })?;
             std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o660))
                 .map_err(|source| Error::Io { path: f.clone(), source })?;
         }
@@ -276,17 +271,6 @@ pub fn share_with_group(db: &Path, group: &str) -> Result<Option<String>> {
     {
         Ok(None)
     }
-}
-
-#[cfg(unix)]
-fn group_id(name: &str) -> Option<u32> {
-    let c = std::ffi::CString::new(name).ok()?;
-    let mut grp: libc::group = unsafe { std::mem::zeroed() };
-    let mut buf = vec![0 as libc::c_char; 16384];
-    let mut result: *mut libc::group = std::ptr::null_mut();
-    // SAFETY: all pointers are valid for the call; getgrnam_r writes only into grp and buf.
-    let rc = unsafe { libc::getgrnam_r(c.as_ptr(), &mut grp, buf.as_mut_ptr(), buf.len(), &mut result) };
-    (rc == 0 && !result.is_null()).then_some(grp.gr_gid)
 }
 
 impl Store {

@@ -150,12 +150,7 @@ pub fn share_directory(db: &Path, gid: u32, group: &str) -> crate::Result<Option
             d = dir.display()
         )));
     }
-    let c = std::ffi::CString::new(dir.as_os_str().to_string_lossy().as_bytes())
-        .map_err(|_| crate::Error::Invalid(format!("{}: path contains a NUL byte", dir.display())))?;
-    // SAFETY: a valid NUL-terminated path; u32::MAX (-1) leaves the owner unchanged.
-    if unsafe { libc::chown(c.as_ptr(), u32::MAX, gid) } != 0 {
-        return Err(io(std::io::Error::last_os_error()));
-    }
+    crate::os::chown_group(&dir, gid).map_err(io)?;
     let mode = (m.mode() & 0o7777) | 0o2070;
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(mode)).map_err(io)?;
     Ok(Some(format!("{}: directory shared with group {group} ({:04o})", dir.display(), mode)))
@@ -163,30 +158,10 @@ pub fn share_directory(db: &Path, gid: u32, group: &str) -> crate::Result<Option
 
 #[cfg(unix)]
 fn user_name(uid: u32) -> String {
-    let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut buf = vec![0 as libc::c_char; 16384];
-    let mut result: *mut libc::passwd = std::ptr::null_mut();
-    // SAFETY: all pointers are valid for the call; getpwuid_r writes only into pw and buf.
-    let rc = unsafe { libc::getpwuid_r(uid, &mut pw, buf.as_mut_ptr(), buf.len(), &mut result) };
-    if rc == 0 && !result.is_null() {
-        // SAFETY: pw_name points into buf, NUL-terminated.
-        unsafe { std::ffi::CStr::from_ptr(pw.pw_name) }.to_string_lossy().into_owned()
-    } else {
-        format!("uid {uid}")
-    }
+    crate::os::login_of(uid).unwrap_or_else(|| format!("uid {uid}"))
 }
 
 #[cfg(unix)]
 fn group_name(gid: u32) -> String {
-    let mut gr: libc::group = unsafe { std::mem::zeroed() };
-    let mut buf = vec![0 as libc::c_char; 16384];
-    let mut result: *mut libc::group = std::ptr::null_mut();
-    // SAFETY: all pointers are valid for the call; getgrgid_r writes only into gr and buf.
-    let rc = unsafe { libc::getgrgid_r(gid, &mut gr, buf.as_mut_ptr(), buf.len(), &mut result) };
-    if rc == 0 && !result.is_null() {
-        // SAFETY: gr_name points into buf, NUL-terminated.
-        unsafe { std::ffi::CStr::from_ptr(gr.gr_name) }.to_string_lossy().into_owned()
-    } else {
-        format!("gid {gid}")
-    }
+    crate::os::group_name(gid).unwrap_or_else(|| format!("gid {gid}"))
 }
