@@ -309,6 +309,19 @@ fn finding_15_8_database_is_locked_says_who_holds_the_lock() {
     ] {
         assert!(text.contains(part), "{part:?} missing from: {text}");
     }
+    // A batch left 'running' by a process that is gone (kill -9) holds no
+    // lock and is not named as if it did.
+    holder.execute_batch("COMMIT").unwrap();
+    holder
+        .execute(
+            "INSERT INTO import_batches (source, file_name, headers, mapping, actor, started_at, status, pid)
+             VALUES ('crm', 'killed.csv', '[]', '{}', 'bob', '2026-12-06T13:00:00Z', 'running', ?1)",
+            [i32::MAX],
+        )
+        .unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE; UPDATE import_batches SET rows_read = rows_read;").unwrap();
+    let text = busy_write(&store);
+    assert!(text.contains("by alice") && !text.contains("killed.csv"), "{text}");
     // With no running batch on record, the message still says what happened and what to do.
     holder.execute_batch("UPDATE import_batches SET status = 'complete' WHERE status = 'running'; COMMIT; BEGIN IMMEDIATE; UPDATE import_batches SET rows_read = rows_read;").unwrap();
     let text = busy_write(&store);

@@ -455,8 +455,11 @@ pub fn explain_busy(db: &Path, e: Error) -> Error {
         return e;
     }
     let running = crate::store::imports::running_batches_at(db).unwrap_or_default();
+    // A batch whose process is gone (killed mid-import) still reads
+    // 'running' but holds nothing: the same rule that lists it as incomplete.
     let holders: Vec<String> = running
         .iter()
+        .filter(|b| b.pid.is_some_and(process_alive))
         .map(|b| {
             let pid = b.pid.map(|p| format!(", process {p}")).unwrap_or_default();
             format!(
