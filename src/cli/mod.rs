@@ -39,11 +39,8 @@ pub struct Cli {
     #[arg(long = "as", global = true, value_name = "USER")]
     pub as_user: Option<String>,
 
-    /// Key bindings for the workbench: a built-in keymap (`default`, `vim`) or
-    /// a keymap TOML file. Your own file in the config directory (see
-    /// `crmwb keymap path`) overrides single bindings of either.
-    #[arg(long, value_name = "NAME|FILE")]
-    pub keymap: Option<String>,
+    #[command(flatten)]
+    pub keys: KeymapArg,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -472,7 +469,7 @@ impl Cli {
     fn keymap_choice(&self) -> Option<String> {
         match &self.command {
             Some(Command::Tui { keys } | Command::Demo { keys, .. }) if keys.keymap.is_some() => keys.keymap.clone(),
-            _ => self.keymap.clone(),
+            _ => self.keys.keymap.clone(),
         }
     }
 }
