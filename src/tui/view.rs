@@ -730,32 +730,12 @@ fn render_confirm(app: &App, c: &Confirm, f: &mut Frame, area: Rect) {
 
 /// Breaks `text` into lines of at most `cols` display columns: at a space
 /// when one leaves at least half a line, else between characters (Chinese
-/// has no spaces to break at).
+/// has no spaces to break at). `wrap_dline` for plain text, per paragraph.
 pub(crate) fn wrap_text(text: &str, cols: usize) -> Vec<String> {
-    let cols = cols.max(4);
-    let mut out = Vec::new();
-    for para in text.split('\n') {
-        let mut line = String::new();
-        let mut w = 0;
-        for ch in para.chars() {
-            let cw = width(ch.encode_utf8(&mut [0; 4]));
-            if w + cw > cols {
-                match line.rfind(' ').filter(|&i| width(&line[..i]) >= cols / 2) {
-                    Some(sp) => {
-                        let rest = line[sp + 1..].to_string();
-                        line.truncate(sp);
-                        out.push(std::mem::replace(&mut line, rest));
-                    }
-                    None => out.push(std::mem::take(&mut line)),
-                }
-                w = width(&line);
-            }
-            line.push(ch);
-            w += cw;
-        }
-        out.push(line);
-    }
-    out
+    text.split('\n')
+        .flat_map(|para| wrap_dline(&[Seg { text: para.to_string(), tone: Tone::Plain }], cols, 0))
+        .map(|line| line.into_iter().map(|s| s.text).collect())
+        .collect()
 }
 
 /// Breaks a styled line into lines of at most `cols` columns, keeping each
