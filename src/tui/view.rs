@@ -157,8 +157,14 @@ pub fn render(app: &App, f: &mut Frame) {
         PaneId::Imports => app.imports.render(f, a.main, theme, active, &app.keys()),
         PaneId::Quality => app.quality.render(f, a.main, theme, active),
     }
-    render_status(app, f, a.status);
-    render_hints(app, f, a.hints);
+    // One layout for both rows: a long message takes the hints' row too.
+    let status = status_layout(app, a.status.width as usize);
+    if status.message.len() > 1 {
+        render_long_message(status, f, a.status.union(a.hints));
+    } else {
+        render_status(app, status, f, a.status);
+        render_hints(app, f, a.hints);
+    }
     match &app.overlay {
         Some(Overlay::Help { scroll }) => render_help(app, *scroll, f, size),
         Some(Overlay::Log { scroll }) => render_log(app, *scroll, f, size),
@@ -456,27 +462,19 @@ fn status_layout(app: &App, cols: usize) -> StatusLayout {
         };
         lines.truncate(2);
         let keep = cols.saturating_sub(width(&more) + 1);
-        lines[1] = format!("{} {more}", crate::display::truncate(&lines[1], keep).trim_end_matches('…'));
+        lines[1] = format!("{} {more}", truncate(&lines[1], keep).trim_end_matches('…'));
     }
     StatusLayout { segs: Vec::new(), message: lines, style }
 }
 
-/// Whether a long message takes the hints' row as well.
-fn status_takes_hints(app: &App, cols: usize) -> bool {
-    status_layout(app, cols).message.len() > 1
+/// A message too long for one row, on the status and hints rows.
+fn render_long_message(layout: StatusLayout, f: &mut Frame, area: Rect) {
+    let lines: Vec<Line> = layout.message.into_iter().map(|l| Line::from(Span::styled(l, layout.style))).collect();
+    f.render_widget(Paragraph::new(lines), area);
 }
 
-fn render_status(app: &App, f: &mut Frame, area: Rect) {
+fn render_status(app: &App, layout: StatusLayout, f: &mut Frame, area: Rect) {
     let theme = app.theme;
-    let cols = area.width as usize;
-    let layout = status_layout(app, cols);
-    if layout.message.len() > 1 {
-        let a = areas(f.area());
-        let area2 = Rect::new(area.x, area.y, area.width, area.height + a.hints.height);
-        let lines: Vec<Line> = layout.message.into_iter().map(|l| Line::from(Span::styled(l, layout.style))).collect();
-        f.render_widget(Paragraph::new(lines), area2);
-        return;
-    }
     let mut segs = layout.segs;
     if !app.pending.is_empty() {
         let keys = super::keymap::seq_to_string(&app.pending);
@@ -485,7 +483,7 @@ fn render_status(app: &App, f: &mut Frame, area: Rect) {
     for m in layout.message {
         segs.push((m, layout.style));
     }
-    let mut left = cols;
+    let mut left = area.width as usize;
     let mut spans = Vec::new();
     for (t, st) in segs {
         let t = truncate(&t, left).into_owned();
@@ -538,9 +536,6 @@ fn hint_spans(bindings: &[Binding], cols: usize, theme: Theme) -> Vec<Span<'stat
 }
 
 fn render_hints(app: &App, f: &mut Frame, area: Rect) {
-    if status_takes_hints(app, area.width as usize) {
-        return;
-    }
     let mut hints = hint_bindings(&app.keymap, &app.lookup_path());
     // Only what works here, under the name it has in this state.
     hints.retain_mut(|b| match app.avail(b.action) {
