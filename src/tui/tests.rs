@@ -935,6 +935,11 @@ fn finding_16_3_the_message_log_keeps_every_message_in_full() {
     assert!(s.contains("Sorted by") && s.contains("x is not bound here"), "{s}");
     assert!(s.contains("then merge them"), "the long one wrapped, not cut:\n{s}");
     insta::assert_snapshot!("finding_16_3_message_log_80x24", s);
+    // A message while the log is open joins it at once.
+    press(&mut app, "x");
+    let Some(app::Overlay::Log { lines, .. }) = &app.overlay else { panic!("the log stays open") };
+    let text: String = lines.iter().flatten().map(|s| s.text.as_str()).collect();
+    assert_eq!(text.matches("x is not bound here").count(), 2, "{text}");
     press(&mut app, "q");
     assert!(!app.log_open() && !app.should_quit(), "q closes the log");
 }

@@ -3,7 +3,7 @@
 //! decide what to fetch, so the two cannot disagree.
 
 use super::action::Action;
-use super::app::{App, Message, Overlay};
+use super::app::{App, Logged, Message, Overlay};
 use super::detail::{DLine, Seg, Tone};
 use super::keymap::{Binding, Context, Keymap};
 use super::palette::Palette;
@@ -167,7 +167,7 @@ pub fn render(app: &App, f: &mut Frame) {
     }
     match &app.overlay {
         Some(Overlay::Help { scroll }) => render_help(app, *scroll, f, size),
-        Some(Overlay::Log { scroll }) => render_log(app, *scroll, f, size),
+        Some(Overlay::Log { scroll, lines }) => render_log(app, *scroll, lines, f, size),
         Some(Overlay::Palette(p)) => render_palette(app, p, f, a.main),
         Some(Overlay::Confirm { confirm, .. }) => render_confirm(app, confirm, f, a.main),
         Some(Overlay::Form(form)) => {
@@ -259,14 +259,14 @@ pub(crate) fn log_rows(size: Rect) -> usize {
 
 /// The log's lines for a box `width` wide: each message in full, wrapped,
 /// after its time; the continuation lines indented under the text.
-pub(crate) fn log_lines(app: &App, box_width: u16) -> Vec<DLine> {
+pub(crate) fn log_lines(log: &[Logged], box_width: u16) -> Vec<DLine> {
     let cols = box_width.saturating_sub(2) as usize;
     let mut out: Vec<DLine> = Vec::new();
-    if app.log.is_empty() {
+    if log.is_empty() {
         out.push(vec![Seg { text: "No messages yet this session.".into(), tone: Tone::Dim }]);
         return out;
     }
-    for e in &app.log {
+    for e in log {
         let stamp = e.at.format("%H:%M:%S ").to_string();
         let (text, tone) = match &e.message {
             Message::Info(m) => (sanitize(m).into_owned(), Tone::Plain),
@@ -281,10 +281,9 @@ pub(crate) fn log_lines(app: &App, box_width: u16) -> Vec<DLine> {
     out
 }
 
-fn render_log(app: &App, scroll: usize, f: &mut Frame, size: Rect) {
+fn render_log(app: &App, scroll: usize, lines: &[DLine], f: &mut Frame, size: Rect) {
     let theme = app.theme;
     let area = log_area(size);
-    let lines = log_lines(app, area.width);
     let rows = area.height.saturating_sub(2) as usize;
     let mut block = Block::bordered()
         .border_type(BorderType::Double)
