@@ -85,13 +85,18 @@ pub fn areas(size: Rect) -> Areas {
     Areas { bar, main, status, hints }
 }
 
-/// The help overlay: centred over the panes, leaving the status bar and
-/// hints visible.
-pub fn help_area(size: Rect, lines: usize) -> Rect {
+/// A box centred over the panes, leaving the status bar and hints visible:
+/// at most `max_w` wide, and no taller than `lines` need.
+fn overlay_area(size: Rect, max_w: u16, lines: usize) -> Rect {
     let main = areas(size).status.y.saturating_sub(size.y);
-    let w = size.width.saturating_sub(4).min(80);
-    let h = main.saturating_sub(2).min(lines as u16 + 2);
+    let w = size.width.saturating_sub(4).min(max_w);
+    let h = main.saturating_sub(2).min(u16::try_from(lines).unwrap_or(u16::MAX).saturating_add(2));
     Rect::new(size.x + (size.width - w) / 2, size.y + (main - h) / 2, w, h)
+}
+
+/// The help overlay.
+pub fn help_area(size: Rect, lines: usize) -> Rect {
+    overlay_area(size, 80, lines)
 }
 
 pub fn help_rows(size: Rect, lines: usize) -> usize {
@@ -245,12 +250,9 @@ fn render_pending(app: &App, f: &mut Frame, area: Rect) {
     f.render_widget(Paragraph::new(lines), inner);
 }
 
-/// The message log overlay: the same box as help.
+/// The message log overlay: help's box, wider, and as tall as it can be.
 pub(crate) fn log_area(size: Rect) -> Rect {
-    let main = areas(size).status.y.saturating_sub(size.y);
-    let w = size.width.saturating_sub(4).min(100);
-    let h = main.saturating_sub(2);
-    Rect::new(size.x + (size.width - w) / 2, size.y + (main - h) / 2, w, h)
+    overlay_area(size, 100, usize::MAX)
 }
 
 pub(crate) fn log_rows(size: Rect) -> usize {
