@@ -306,16 +306,16 @@ impl App {
             {
                 Avail::Ready(Some("Back to where you came from"))
             }
-            a => {
-                let keys = self.keys();
-                match self.pane {
-                    PaneId::Customers => self.customers.avail(a, &keys),
-                    PaneId::Duplicates => self.duplicates.avail(a, &keys),
-                    PaneId::Followups => self.followups.avail(a, &keys),
-                    PaneId::Imports => self.imports.avail(a, &keys),
-                    PaneId::Quality => self.quality.avail(a, &keys),
-                }
-            }
+            // Every pane is a list or a scrolling view.
+            a if a.scrolls() => Avail::Ready(None),
+            a => match self.pane {
+                PaneId::Customers => self.customers.avail(a, &self.keys()),
+                PaneId::Duplicates => self.duplicates.avail(a),
+                PaneId::Followups => self.followups.avail(a),
+                PaneId::Imports => self.imports.avail(a),
+                // Quality is read-only: it scrolls.
+                PaneId::Quality => Avail::NotHere,
+            },
         }
     }
 

@@ -535,7 +535,6 @@ impl CustomersPane {
         let has = self.selected_id().is_some() || self.detail.is_some();
         let none = || "No customer selected".to_string();
         match action {
-            a if a.scrolls() => Avail::Ready(None),
             Action::InputAccept | Action::InputCancel if self.filter.editing => Avail::Ready(None),
             Action::FocusNext | Action::FocusPrev | Action::FocusList | Action::FocusDetail => {
                 Avail::when(has || self.focus() == Focus::Detail, none)
