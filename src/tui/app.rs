@@ -413,6 +413,7 @@ impl App {
                 match action {
                     Action::HelpToggle | Action::HelpClose => {}
                     Action::Quit => self.request_quit(),
+                    Action::LogOpen => self.update_global(action),
                     // The overlay is modal: what it does not handle is not passed on.
                     _ if self.offers(action) => {
                         self.overlay = Some(Overlay::Help { scroll: view::scroll(scroll, action, rows, max) })

@@ -943,3 +943,12 @@ fn finding_16_3_the_message_log_keeps_every_message_in_full() {
     press(&mut app, "q");
     assert!(!app.log_open() && !app.should_quit(), "q closes the log");
 }
+
+#[test]
+fn the_log_opens_from_help() {
+    let mut app = app(80, 24);
+    press(&mut app, "?");
+    assert!(app.offers(Action::LogOpen), "help offers the log");
+    press(&mut app, "L");
+    assert!(app.log_open() && !app.help_open(), "what help offers, the key does");
+}
