@@ -113,7 +113,7 @@ fn generic(d: &Value) -> String {
 /// (reason …)`, `name 甲 → 乙; mobile — → 13800001111`.
 pub fn sentence(e: &AuditEntry) -> String {
     let d = &e.details;
-    let what = match e.action.as_str() {
+    match e.action.as_str() {
         "customer.status" => {
             let mut s = format!("status {} → {}", val(&d["from"]), val(&d["to"]));
             if let Some(no) = text(d, "contract_no") {
@@ -210,12 +210,11 @@ pub fn sentence(e: &AuditEntry) -> String {
             val(&d["customers_restored"])
         ),
         "customer.erase" => format!("personal data erased{}", reason(d)),
-        _ => {
-            let g = generic(d);
-            return if g.is_empty() { clean(&e.action) } else { format!("{}: {g}", clean(&e.action)) };
-        }
-    };
-    what
+        _ => match generic(d) {
+            g if g.is_empty() => clean(&e.action),
+            g => format!("{}: {g}", clean(&e.action)),
+        },
+    }
 }
 
 /// ` (RULE, RULE)` for the reminders an entry names.

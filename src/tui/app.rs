@@ -62,9 +62,11 @@ pub(crate) enum Overlay {
     Help {
         scroll: usize,
     },
-    /// The message log (lazygit's command log); `scroll` is the first line shown.
+    /// The message log (lazygit's command log); `scroll` is the first line
+    /// shown of `lines`, the log wrapped for the screen's size.
     Log {
         scroll: usize,
+        lines: Vec<DLine>,
     },
     Palette(Palette),
     /// `owner` gets the answer; `None` is the app's own question (quit).
@@ -304,16 +306,16 @@ impl App {
             {
                 Avail::Ready(Some("Back to where you came from"))
             }
-            a => {
-                let keys = self.keys();
-                match self.pane {
-                    PaneId::Customers => self.customers.avail(a, &keys),
-                    PaneId::Duplicates => self.duplicates.avail(a, &keys),
-                    PaneId::Followups => self.followups.avail(a, &keys),
-                    PaneId::Imports => self.imports.avail(a, &keys),
-                    PaneId::Quality => self.quality.avail(a, &keys),
-                }
-            }
+            // Every pane is a list or a scrolling view.
+            a if a.scrolls() => Avail::Ready(None),
+            a => match self.pane {
+                PaneId::Customers => self.customers.avail(a, &self.keys()),
+                PaneId::Duplicates => self.duplicates.avail(a),
+                PaneId::Followups => self.followups.avail(a),
+                PaneId::Imports => self.imports.avail(a),
+                // Quality is read-only: it scrolls.
+                PaneId::Quality => Avail::NotHere,
+            },
         }
     }
 
@@ -355,6 +357,9 @@ impl App {
             if before.as_ref() != Some(m) {
                 let at = self.wb.clock().now_local();
                 self.log.push(Logged { at, message: m.clone() });
+                if let Some(Overlay::Log { scroll, .. }) = self.overlay {
+                    self.show_log(Some(scroll));
+                }
             }
         }
     }
@@ -408,6 +413,7 @@ impl App {
                 match action {
                     Action::HelpToggle | Action::HelpClose => {}
                     Action::Quit => self.request_quit(),
+                    Action::LogOpen => self.update_global(action),
                     // The overlay is modal: what it does not handle is not passed on.
                     _ if self.offers(action) => {
                         self.overlay = Some(Overlay::Help { scroll: view::scroll(scroll, action, rows, max) })
@@ -415,16 +421,16 @@ impl App {
                     _ => self.overlay = Some(Overlay::Help { scroll }),
                 }
             }
-            Some(Overlay::Log { scroll }) => {
+            Some(Overlay::Log { scroll, lines }) => {
                 let rows = view::log_rows(self.size);
-                let max = view::log_lines(self, view::log_area(self.size).width).len().saturating_sub(rows);
+                let max = lines.len().saturating_sub(rows);
                 match action {
                     Action::LogOpen | Action::LogClose => {}
                     Action::Quit => self.request_quit(),
                     a if a.scrolls() => {
-                        self.overlay = Some(Overlay::Log { scroll: view::scroll(scroll, a, rows, max) })
+                        self.overlay = Some(Overlay::Log { scroll: view::scroll(scroll, a, rows, max), lines })
                     }
-                    _ => self.overlay = Some(Overlay::Log { scroll }),
+                    _ => self.overlay = Some(Overlay::Log { scroll, lines }),
                 }
             }
             Some(Overlay::Palette(mut p)) => match action {
@@ -487,12 +493,8 @@ impl App {
                 self.help_lines = view::help_lines_for(&self.keymap, self.pane_context(), &|a| self.avail(a), cols);
                 self.overlay = Some(Overlay::Help { scroll: 0 })
             }
-            Action::LogOpen => {
-                let rows = view::log_rows(self.size);
-                let n = view::log_lines(self, view::log_area(self.size).width).len();
-                // The newest messages at the bottom, in view.
-                self.overlay = Some(Overlay::Log { scroll: n.saturating_sub(rows) })
-            }
+            // The newest messages at the bottom, in view.
+            Action::LogOpen => self.show_log(None),
             Action::PaletteOpen => {
                 let path = self.lookup_path();
                 let p = Palette::new(&self.keymap, &path, &|a| self.avail(a));
@@ -681,11 +683,17 @@ impl App {
             let rows = view::help_rows(size, self.help_lines.len());
             *scroll = (*scroll).min(self.help_lines.len().saturating_sub(rows));
         }
-        if let Some(Overlay::Log { scroll }) = self.overlay {
-            let rows = view::log_rows(size);
-            let n = view::log_lines(self, view::log_area(size).width).len();
-            self.overlay = Some(Overlay::Log { scroll: scroll.min(n.saturating_sub(rows)) });
+        if let Some(Overlay::Log { scroll, .. }) = self.overlay {
+            self.show_log(Some(scroll));
         }
+    }
+
+    /// Opens the message log, or re-wraps the open one for a new size or a
+    /// new message: at `scroll`, or at the newest messages.
+    fn show_log(&mut self, scroll: Option<usize>) {
+        let lines = view::log_lines(&self.log, view::log_area(self.size).width);
+        let max = lines.len().saturating_sub(view::log_rows(self.size));
+        self.overlay = Some(Overlay::Log { scroll: scroll.map_or(max, |s| s.min(max)), lines });
     }
 
     /// Runs `f` with a context for `pane`, then carries out the effects it

@@ -535,7 +535,6 @@ impl CustomersPane {
         let has = self.selected_id().is_some() || self.detail.is_some();
         let none = || "No customer selected".to_string();
         match action {
-            a if a.scrolls() => Avail::Ready(None),
             Action::InputAccept | Action::InputCancel if self.filter.editing => Avail::Ready(None),
             Action::FocusNext | Action::FocusPrev | Action::FocusList | Action::FocusDetail => {
                 Avail::when(has || self.focus() == Focus::Detail, none)
@@ -692,12 +691,9 @@ impl CustomersPane {
     }
 
     fn ask_merge(&mut self, cx: &mut Cx) {
-        if self.marked.len() < 2 {
-            cx.error(format!(
-                "Mark two or more customers first ({}), then merge them",
-                cx.keys.title(Action::MarkToggle)
-            ));
-            return;
+        // The app asks `avail` before a key gets here; one wording for both.
+        if let Avail::Off(why) = self.avail(Action::MergeMarked, &cx.keys) {
+            return cx.error(why);
         }
         let ids: Vec<i64> = self.marked.iter().copied().collect();
         match cx.wb.customer_rows(&ids) {

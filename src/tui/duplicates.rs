@@ -321,14 +321,13 @@ impl DuplicatesPane {
     }
 
     /// What runs here in the pane's current state, and why not.
-    pub fn avail(&self, action: Action, _keys: &Keys) -> Avail {
+    pub fn avail(&self, action: Action) -> Avail {
         let empty = || match &self.queue {
             None => "The review queue is still loading".to_string(),
             Some(_) => "No cluster selected: the review queue is empty".to_string(),
         };
         let has = self.cmp.is_some();
         match action {
-            a if a.scrolls() => Avail::Ready(None),
             Action::CursorLeft | Action::CursorRight | Action::FieldNext | Action::FieldPrev => Avail::when(has, empty),
             Action::ReviewApprove => match &self.cmp {
                 None => Avail::Off(empty()),

@@ -11,7 +11,7 @@ use super::form::Form;
 use super::jobs::{JobEvent, JobId};
 use super::keymap::Context;
 use super::nav::Spot;
-use super::pane::{Avail, Cx, Effect, Keys, PaneId, Reply};
+use super::pane::{Avail, Cx, Effect, PaneId, Reply};
 use super::view::{clip, pane_block, scroll, wrap_dline, Theme};
 use crate::display::{fit, sanitize};
 use crate::domain::{Field, Reminder, Urgency};
@@ -99,11 +99,10 @@ impl FollowupsPane {
     }
 
     /// What runs here in the pane's current state, and why not.
-    pub fn avail(&self, action: Action, _keys: &Keys) -> Avail {
+    pub fn avail(&self, action: Action) -> Avail {
         let why =
             || if self.items.is_none() { "The follow-ups are still loading" } else { "Nothing is due" }.to_string();
         match action {
-            a if a.scrolls() => Avail::Ready(None),
             Action::FollowupDone
             | Action::Snooze1d
             | Action::Snooze3d

@@ -183,7 +183,7 @@ impl ImportsPane {
 
     /// What runs here in the view's current state, under the name it has
     /// there (Enter in the preview runs the import), and why not.
-    pub fn avail(&self, action: Action, _keys: &Keys) -> Avail {
+    pub fn avail(&self, action: Action) -> Avail {
         let none = || "No imports yet".to_string();
         let selected = self.batches.get(self.selected);
         let busy = || match &self.running {
@@ -191,7 +191,6 @@ impl ImportsPane {
             None => String::new(),
         };
         match (&self.view, action) {
-            (_, a) if a.scrolls() => Avail::Ready(None),
             (_, Action::ImportStart) => Avail::when(self.running.is_none(), busy),
             (View::Preview(p), Action::ImportOpen) => match &p.failed {
                 Some(e) => Avail::Off(format!("cannot import: {e}")),

@@ -600,34 +600,44 @@ impl Keymap {
     /// without keys is not reachable at all.
     pub fn reachable(&self, path: &[Context]) -> Vec<Binding> {
         let mut seen: Vec<Action> = Vec::new();
-        let mut taken: Vec<&KeySeq> = Vec::new();
         let mut out = Vec::new();
-        for ctx in path {
-            let section = self.bindings(*ctx);
-            for b in section {
+        for (i, ctx) in path.iter().enumerate() {
+            for b in self.bindings(*ctx) {
                 if seen.contains(&b.action) {
                     continue;
                 }
-                let keys: Vec<KeySeq> = b
-                    .keys
-                    .iter()
-                    .filter(|k| !taken.iter().any(|t| k.starts_with(t) || t.starts_with(k)))
-                    .cloned()
-                    .collect();
+                let keys: Vec<KeySeq> = self.free_keys(&path[..i], b).cloned().collect();
                 if keys.is_empty() {
                     continue;
                 }
                 seen.push(b.action);
                 out.push(Binding { keys, ..b.clone() });
             }
-            taken.extend(section.iter().flat_map(|b| &b.keys));
         }
         out
     }
 
-    /// The key that runs `action` on `path`, compact (`u`, `C-o`), if any.
+    /// The keys of `b` that none of the more specific contexts `before` it
+    /// takes for itself (the same key, or one a prefix of the other).
+    fn free_keys<'a>(&'a self, before: &'a [Context], b: &'a Binding) -> impl Iterator<Item = &'a KeySeq> + 'a {
+        b.keys.iter().filter(move |k| {
+            !before
+                .iter()
+                .flat_map(|c| self.bindings(*c))
+                .flat_map(|o| &o.keys)
+                .any(|t| k.starts_with(t) || t.starts_with(k))
+        })
+    }
+
+    /// The key that runs `action` on `path`, compact (`u`, `C-o`), if any:
+    /// `reachable`'s answer for one action, without building the whole list
+    /// (status bar and panes ask for every frame).
     pub fn key_for(&self, path: &[Context], action: Action) -> Option<String> {
-        self.reachable(path).into_iter().find(|b| b.action == action).map(|b| b.short())
+        path.iter()
+            .enumerate()
+            .flat_map(|(i, ctx)| self.bindings(*ctx).iter().filter(move |b| b.action == action).map(move |b| (i, b)))
+            .find_map(|(i, b)| self.free_keys(&path[..i], b).next())
+            .map(|seq| seq.iter().map(|k| k.short()).collect())
     }
 
     /// An action as a user meets it in a message: the key bound on `path`
@@ -1015,6 +1025,22 @@ bindings = [
         .unwrap();
         let e = load_keymap(p.to_str()).unwrap_err().to_string();
         assert!(e.contains(&format!("{} line 4", p.display())), "{e}");
+    }
+
+    #[test]
+    fn key_for_answers_as_reachable_does() {
+        for name in ["default", "vim"] {
+            let km = load_keymap(Some(name)).unwrap();
+            let mut paths = paths();
+            paths.extend(Context::ALL.map(|c| vec![c]));
+            for path in &paths {
+                let reachable = km.reachable(path);
+                for &a in Action::ALL.iter() {
+                    let want = reachable.iter().find(|b| b.action == a).map(|b| b.short());
+                    assert_eq!(km.key_for(path, a), want, "{name} {path:?} {a}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@ use super::detail::{DLine, Seg, Tone};
 use super::jobs::{JobEvent, JobId};
 use super::keymap::Context;
 use super::nav::Spot;
-use super::pane::{Avail, Cx, Keys, Reply};
+use super::pane::{Cx, Reply};
 use super::view::{clip, pane_block, scroll, Theme};
 use crate::display::{fit, sanitize};
 use crate::domain::{BatchStatus, Field, ImportBatch};
@@ -69,15 +69,6 @@ impl QualityPane {
             let batches = wb.batches()?;
             Ok(Box::new(report_lines(&report, &batches)))
         }));
-    }
-
-    /// Quality is read-only: it scrolls.
-    pub fn avail(&self, action: Action, _keys: &Keys) -> Avail {
-        if action.scrolls() {
-            Avail::Ready(None)
-        } else {
-            Avail::NotHere
-        }
     }
 
     pub fn update(&mut self, action: Action, cx: &mut Cx) {

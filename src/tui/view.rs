@@ -3,7 +3,7 @@
 //! decide what to fetch, so the two cannot disagree.
 
 use super::action::Action;
-use super::app::{App, Message, Overlay};
+use super::app::{App, Logged, Message, Overlay};
 use super::detail::{DLine, Seg, Tone};
 use super::keymap::{Binding, Context, Keymap};
 use super::palette::Palette;
@@ -85,13 +85,18 @@ pub fn areas(size: Rect) -> Areas {
     Areas { bar, main, status, hints }
 }
 
-/// The help overlay: centred over the panes, leaving the status bar and
-/// hints visible.
-pub fn help_area(size: Rect, lines: usize) -> Rect {
+/// A box centred over the panes, leaving the status bar and hints visible:
+/// at most `max_w` wide, and no taller than `lines` need.
+fn overlay_area(size: Rect, max_w: u16, lines: usize) -> Rect {
     let main = areas(size).status.y.saturating_sub(size.y);
-    let w = size.width.saturating_sub(4).min(80);
-    let h = main.saturating_sub(2).min(lines as u16 + 2);
+    let w = size.width.saturating_sub(4).min(max_w);
+    let h = main.saturating_sub(2).min(u16::try_from(lines).unwrap_or(u16::MAX).saturating_add(2));
     Rect::new(size.x + (size.width - w) / 2, size.y + (main - h) / 2, w, h)
+}
+
+/// The help overlay.
+pub fn help_area(size: Rect, lines: usize) -> Rect {
+    overlay_area(size, 80, lines)
 }
 
 pub fn help_rows(size: Rect, lines: usize) -> usize {
@@ -157,11 +162,17 @@ pub fn render(app: &App, f: &mut Frame) {
         PaneId::Imports => app.imports.render(f, a.main, theme, active, &app.keys()),
         PaneId::Quality => app.quality.render(f, a.main, theme, active),
     }
-    render_status(app, f, a.status);
-    render_hints(app, f, a.hints);
+    // One layout for both rows: a long message takes the hints' row too.
+    let status = status_layout(app, a.status.width as usize);
+    if status.message.len() > 1 {
+        render_long_message(status, f, a.status.union(a.hints));
+    } else {
+        render_status(app, status, f, a.status);
+        render_hints(app, f, a.hints);
+    }
     match &app.overlay {
         Some(Overlay::Help { scroll }) => render_help(app, *scroll, f, size),
-        Some(Overlay::Log { scroll }) => render_log(app, *scroll, f, size),
+        Some(Overlay::Log { scroll, lines }) => render_log(app, *scroll, lines, f, size),
         Some(Overlay::Palette(p)) => render_palette(app, p, f, a.main),
         Some(Overlay::Confirm { confirm, .. }) => render_confirm(app, confirm, f, a.main),
         Some(Overlay::Form(form)) => {
@@ -239,12 +250,9 @@ fn render_pending(app: &App, f: &mut Frame, area: Rect) {
     f.render_widget(Paragraph::new(lines), inner);
 }
 
-/// The message log overlay: the same box as help.
+/// The message log overlay: help's box, wider, and as tall as it can be.
 pub(crate) fn log_area(size: Rect) -> Rect {
-    let main = areas(size).status.y.saturating_sub(size.y);
-    let w = size.width.saturating_sub(4).min(100);
-    let h = main.saturating_sub(2);
-    Rect::new(size.x + (size.width - w) / 2, size.y + (main - h) / 2, w, h)
+    overlay_area(size, 100, usize::MAX)
 }
 
 pub(crate) fn log_rows(size: Rect) -> usize {
@@ -253,14 +261,14 @@ pub(crate) fn log_rows(size: Rect) -> usize {
 
 /// The log's lines for a box `width` wide: each message in full, wrapped,
 /// after its time; the continuation lines indented under the text.
-pub(crate) fn log_lines(app: &App, box_width: u16) -> Vec<DLine> {
+pub(crate) fn log_lines(log: &[Logged], box_width: u16) -> Vec<DLine> {
     let cols = box_width.saturating_sub(2) as usize;
     let mut out: Vec<DLine> = Vec::new();
-    if app.log.is_empty() {
+    if log.is_empty() {
         out.push(vec![Seg { text: "No messages yet this session.".into(), tone: Tone::Dim }]);
         return out;
     }
-    for e in &app.log {
+    for e in log {
         let stamp = e.at.format("%H:%M:%S ").to_string();
         let (text, tone) = match &e.message {
             Message::Info(m) => (sanitize(m).into_owned(), Tone::Plain),
@@ -275,10 +283,9 @@ pub(crate) fn log_lines(app: &App, box_width: u16) -> Vec<DLine> {
     out
 }
 
-fn render_log(app: &App, scroll: usize, f: &mut Frame, size: Rect) {
+fn render_log(app: &App, scroll: usize, lines: &[DLine], f: &mut Frame, size: Rect) {
     let theme = app.theme;
     let area = log_area(size);
-    let lines = log_lines(app, area.width);
     let rows = area.height.saturating_sub(2) as usize;
     let mut block = Block::bordered()
         .border_type(BorderType::Double)
@@ -456,27 +463,19 @@ fn status_layout(app: &App, cols: usize) -> StatusLayout {
         };
         lines.truncate(2);
         let keep = cols.saturating_sub(width(&more) + 1);
-        lines[1] = format!("{} {more}", crate::display::truncate(&lines[1], keep).trim_end_matches('…'));
+        lines[1] = format!("{} {more}", truncate(&lines[1], keep).trim_end_matches('…'));
     }
     StatusLayout { segs: Vec::new(), message: lines, style }
 }
 
-/// Whether a long message takes the hints' row as well.
-fn status_takes_hints(app: &App, cols: usize) -> bool {
-    status_layout(app, cols).message.len() > 1
+/// A message too long for one row, on the status and hints rows.
+fn render_long_message(layout: StatusLayout, f: &mut Frame, area: Rect) {
+    let lines: Vec<Line> = layout.message.into_iter().map(|l| Line::from(Span::styled(l, layout.style))).collect();
+    f.render_widget(Paragraph::new(lines), area);
 }
 
-fn render_status(app: &App, f: &mut Frame, area: Rect) {
+fn render_status(app: &App, layout: StatusLayout, f: &mut Frame, area: Rect) {
     let theme = app.theme;
-    let cols = area.width as usize;
-    let layout = status_layout(app, cols);
-    if layout.message.len() > 1 {
-        let a = areas(f.area());
-        let area2 = Rect::new(area.x, area.y, area.width, area.height + a.hints.height);
-        let lines: Vec<Line> = layout.message.into_iter().map(|l| Line::from(Span::styled(l, layout.style))).collect();
-        f.render_widget(Paragraph::new(lines), area2);
-        return;
-    }
     let mut segs = layout.segs;
     if !app.pending.is_empty() {
         let keys = super::keymap::seq_to_string(&app.pending);
@@ -485,7 +484,7 @@ fn render_status(app: &App, f: &mut Frame, area: Rect) {
     for m in layout.message {
         segs.push((m, layout.style));
     }
-    let mut left = cols;
+    let mut left = area.width as usize;
     let mut spans = Vec::new();
     for (t, st) in segs {
         let t = truncate(&t, left).into_owned();
@@ -538,9 +537,6 @@ fn hint_spans(bindings: &[Binding], cols: usize, theme: Theme) -> Vec<Span<'stat
 }
 
 fn render_hints(app: &App, f: &mut Frame, area: Rect) {
-    if status_takes_hints(app, area.width as usize) {
-        return;
-    }
     let mut hints = hint_bindings(&app.keymap, &app.lookup_path());
     // Only what works here, under the name it has in this state.
     hints.retain_mut(|b| match app.avail(b.action) {
@@ -730,32 +726,12 @@ fn render_confirm(app: &App, c: &Confirm, f: &mut Frame, area: Rect) {
 
 /// Breaks `text` into lines of at most `cols` display columns: at a space
 /// when one leaves at least half a line, else between characters (Chinese
-/// has no spaces to break at).
+/// has no spaces to break at). `wrap_dline` for plain text, per paragraph.
 pub(crate) fn wrap_text(text: &str, cols: usize) -> Vec<String> {
-    let cols = cols.max(4);
-    let mut out = Vec::new();
-    for para in text.split('\n') {
-        let mut line = String::new();
-        let mut w = 0;
-        for ch in para.chars() {
-            let cw = width(ch.encode_utf8(&mut [0; 4]));
-            if w + cw > cols {
-                match line.rfind(' ').filter(|&i| width(&line[..i]) >= cols / 2) {
-                    Some(sp) => {
-                        let rest = line[sp + 1..].to_string();
-                        line.truncate(sp);
-                        out.push(std::mem::replace(&mut line, rest));
-                    }
-                    None => out.push(std::mem::take(&mut line)),
-                }
-                w = width(&line);
-            }
-            line.push(ch);
-            w += cw;
-        }
-        out.push(line);
-    }
-    out
+    text.split('\n')
+        .flat_map(|para| wrap_dline(&[Seg { text: para.to_string(), tone: Tone::Plain }], cols, 0))
+        .map(|line| line.into_iter().map(|s| s.text).collect())
+        .collect()
 }
 
 /// Breaks a styled line into lines of at most `cols` columns, keeping each
