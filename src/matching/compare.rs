@@ -249,10 +249,12 @@ fn date_typo(x: (i32, u32, u32), y: (i32, u32, u32)) -> bool {
         out
     };
     let (a, b) = (digits(x), digits(y));
-    let diff: Vec<usize> = (0..8).filter(|&i| a[i] != b[i]).collect();
-    match diff.as_slice() {
-        [_] => true,
-        [i, j] => *j == i + 1 && a[*i] == b[*j] && a[*j] == b[*i],
+    // The first three differing digits: no Vec, as every pair of two
+    // different dates asks.
+    let mut diff = (0..8).filter(|&i| a[i] != b[i]);
+    match (diff.next(), diff.next(), diff.next()) {
+        (Some(_), None, _) => true,
+        (Some(i), Some(j), None) => j == i + 1 && a[i] == b[j] && a[j] == b[i],
         _ => false,
     }
 }
