@@ -151,11 +151,16 @@ const COMPOUND_SURNAMES: &[&str] = &[
 /// and digits only, when there are one to four of them. Anything else
 /// (a company, a long phrase) has no parts.
 pub fn name_parts(name: &str, person: bool, has_legal_form: bool) -> NameParts {
-    let folded = clean::text::fold_width(name);
-    if folded.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c)) {
-        let key = clean::person::key(&folded);
+    // Asked of every record a run loads, most of them companies: what
+    // rules a name out is checked before its key is worked out. Folding
+    // the width leaves CJK characters as they are.
+    if name.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c)) {
+        if !person {
+            return NameParts::default();
+        }
+        let key = clean::person::key(&clean::text::fold_width(name));
         let n = key.chars().count();
-        if !person || !(2..=4).contains(&n) || !key.chars().all(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c)) {
+        if !(2..=4).contains(&n) || !key.chars().all(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c)) {
             return NameParts::default();
         }
         let split = COMPOUND_SURNAMES
@@ -168,7 +173,7 @@ pub fn name_parts(name: &str, person: bool, has_legal_form: bool) -> NameParts {
     if has_legal_form {
         return NameParts::default();
     }
-    let words: Vec<Box<str>> = folded
+    let words: Vec<Box<str>> = clean::text::fold_width(name)
         .split(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | '-' | '/' | '_' | ';'))
         .map(|w| w.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>())
         .filter(|w| !w.is_empty())
