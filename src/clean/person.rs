@@ -90,9 +90,11 @@ pub fn key(name: &str) -> String {
 /// ranking, which covers the great majority of people) and the compound
 /// ones still in use. Simplified; names are compared after fast2s.
 const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许邓韩冯曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付傅方邹熊白孟秦邱侯江尹薛闫阎段雷龙黎史陶贺毛郝顾龚邵万覃武钱戴严莫孔向常汤康易乔赖文施洪辛柯庄殷樊葛牛詹温鲁符祝凌骆俞柳游谷单蓝谈屠封左兰储聂佟查车邢褚仇饶岳翟倪池滕鲍鄢麦冉甘邝卓晏申耿焦祁毕阮解舒裴梅尤卜邬丛冀戚霍靳迟艾粟栾奚喻项闵邰欧隋伍柴巫宫芦荆缪茅苗卫蒙郎裘虞窦";
-const COMPOUND_SURNAMES: &[&str] = &[
+/// Compound family names (复姓): a name starting with one has a
+/// two-character surname (matching splits names with this list too).
+pub(crate) const COMPOUND_SURNAMES: &[&str] = &[
     "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "司徒", "夏侯", "长孙", "宇文",
-    "轩辕", "端木", "独孤", "南宫", "西门",
+    "轩辕", "端木", "独孤", "南宫", "西门", "申屠", "闻人",
 ];
 /// Words of organisations: a name holding one is not a person's.
 const ORG_WORDS: &[&str] = &[

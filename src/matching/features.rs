@@ -137,13 +137,6 @@ impl NameParts {
     }
 }
 
-/// Common Chinese compound surnames (复姓): a name starting with one has a
-/// two-character surname.
-const COMPOUND_SURNAMES: &[&str] = &[
-    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒", "夏侯", "令狐",
-    "端木", "西门", "南宫", "独孤", "申屠", "闻人",
-];
-
 /// The words of a name that is a person's. A CJK name of 2–4 characters of
 /// a person record: surname (a compound one when listed) and given name.
 /// A Latin name (any record without a legal form: a person imported
@@ -163,7 +156,7 @@ pub fn name_parts(name: &str, person: bool, has_legal_form: bool) -> NameParts {
         if !(2..=4).contains(&n) || !key.chars().all(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c)) {
             return NameParts::default();
         }
-        let split = COMPOUND_SURNAMES
+        let split = crate::clean::person::COMPOUND_SURNAMES
             .iter()
             .find(|c| key.starts_with(**c) && n > 2)
             .map_or_else(|| key.chars().next().map_or(0, char::len_utf8), |c| c.len());
