@@ -866,7 +866,7 @@ impl Mapping {
     /// word was misleading (a ticket's `状态` is not the customer's status)
     /// and the column stays in the raw row, with the reason in `dropped`.
     /// Explicit and saved choices stand. `samples` are data rows as read.
-    pub fn check_values(&mut self, samples: &[Vec<String>]) {
+    pub fn check_values<R: AsRef<[String]>>(&mut self, samples: &[R]) {
         use crate::domain::Field;
         /// Fewer filled values than this say too little to overrule a header.
         const MIN_VALUES: usize = 5;
@@ -879,7 +879,7 @@ impl Mapping {
                 _ => continue,
             };
             let values: Vec<&str> =
-                samples.iter().filter_map(|r| r.get(i)).map(|v| v.trim()).filter(|v| !v.is_empty()).collect();
+                samples.iter().filter_map(|r| r.as_ref().get(i)).map(|v| v.trim()).filter(|v| !v.is_empty()).collect();
             if values.len() < MIN_VALUES {
                 continue;
             }

@@ -68,6 +68,8 @@ pub struct TableReader {
     blank: u64,
     /// Rows handed out (a streamed sheet numbers rows itself).
     returned: u64,
+    /// Rows read ahead by `peek`, handed out first by `next_row`.
+    ahead: std::collections::VecDeque<Result<RawRow>>,
     /// The encoding the file was read in (`utf-8`, `gb18030`, `utf-16le`, `xlsx`…).
     pub encoding: &'static str,
     /// The field delimiter of a CSV file.
@@ -172,6 +174,7 @@ impl TableReader {
             rows: 0,
             blank: 0,
             returned: 0,
+            ahead: Default::default(),
             encoding: canonical_name(encoding),
             delimiter: Some(delimiter),
             total,
@@ -226,6 +229,7 @@ impl TableReader {
             rows: 0,
             blank: 0,
             returned: 0,
+            ahead: Default::default(),
             encoding,
             delimiter: None,
             total,
@@ -254,6 +258,7 @@ impl TableReader {
             rows: 0,
             blank: 0,
             returned: 0,
+            ahead: Default::default(),
             encoding: "xlsx",
             delimiter: None,
             total,
@@ -294,6 +299,25 @@ impl TableReader {
     /// skipped (and counted); row numbers still count them, so a number
     /// names the row a user sees in the file.
     pub fn next_row(&mut self) -> Option<Result<RawRow>> {
+        self.ahead.pop_front().or_else(|| self.read_row())
+    }
+
+    /// The next `n` data rows (fewer at the end of the file, or before the
+    /// first one that cannot be read), without taking them: `next_row`
+    /// still hands them out, errors included. So a sample of the values
+    /// (to check a mapping against) costs no second reading of the file.
+    pub fn peek(&mut self, n: usize) -> impl Iterator<Item = &RawRow> {
+        while self.ahead.len() < n && !self.ahead.back().is_some_and(|r| r.is_err()) {
+            match self.read_row() {
+                Some(row) => self.ahead.push_back(row),
+                None => break,
+            }
+        }
+        self.ahead.iter().take(n).map_while(|r| r.as_ref().ok())
+    }
+
+    /// The next row from the file itself, blank rows passed over.
+    fn read_row(&mut self) -> Option<Result<RawRow>> {
         loop {
             let row = self.next_any_row()?;
             match row {
@@ -1047,6 +1071,26 @@ mod tests {
             rows.push(row?.cells);
         }
         Ok((r.headers().to_vec(), rows, r.encoding))
+    }
+
+    /// Rows read ahead for a sample are still handed out, in order, blank
+    /// rows skipped, and the sample stops before a row that cannot be read
+    /// (which `next_row` still reports).
+    #[test]
+    fn peeked_rows_are_still_handed_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("p.csv");
+        std::fs::write(&p, "名称,手机\n甲,1\n,\n乙,2\n\"丙,3\n").unwrap();
+        let mut r = TableReader::open(&p).unwrap();
+        let numbers = |r: &mut TableReader, n| r.peek(n).map(|row| row.number).collect::<Vec<_>>();
+        assert_eq!(numbers(&mut r, 1), vec![1]);
+        assert_eq!(numbers(&mut r, 10), vec![1, 3], "up to the unreadable row 4");
+        assert_eq!(r.next_row().unwrap().unwrap().cells, vec!["甲", "1"]);
+        assert_eq!(numbers(&mut r, 10), vec![3]);
+        assert_eq!(r.next_row().unwrap().unwrap().number, 3);
+        assert!(r.next_row().unwrap().unwrap_err().to_string().contains("row 4"));
+        assert!(r.next_row().is_none());
+        assert_eq!(r.blank_rows(), 1);
     }
 
     #[test]
