@@ -729,6 +729,19 @@ pub struct MappedInput {
     pub person_name: bool,
 }
 
+impl MappedInput {
+    /// This input's value in a row: its cell, or its cells joined (a
+    /// family and a given name in the order their script writes them).
+    pub fn value<'a>(&self, cells: &'a [String]) -> std::borrow::Cow<'a, str> {
+        let cell = |i: &usize| cells.get(*i).map(String::as_str).unwrap_or("");
+        match self.columns.as_slice() {
+            [i] => cell(i).into(),
+            [family, given] if self.person_name => join_person_name(cell(family), cell(given)).into(),
+            many => join_parts(&many.iter().map(cell).collect::<Vec<_>>()).into(),
+        }
+    }
+}
+
 fn find_col(headers: &[String], h: &str) -> Option<usize> {
     headers.iter().position(|x| x.trim() == h.trim())
 }
