@@ -754,8 +754,8 @@ impl<'a> RowEmitter<'a> {
 
 /// Columns a data row may reach beyond its header's last column.
 const MAX_EXTRA_COLUMNS: usize = 64;
-/// The most characters a cell may hold: Excel's own limit.
-const CELL_MAX_CHARS: usize = 32_767;
+/// The most characters a cell may hold: Excel's own limit, as for a CSV cell.
+const CELL_MAX_CHARS: usize = super::csv_guard::FIELD_MAX_CHARS as usize;
 
 /// `0` → `A`, `25` → `Z`, `26` → `AA`: a spreadsheet column's name.
 pub fn column_letters(mut c: usize) -> String {
@@ -837,9 +837,12 @@ fn detect(file: &str, head: &[u8], at_eof: bool, choice: EncodingChoice) -> Resu
 /// text has none. Read as UTF-8, such a file had headers like `7b` or
 /// `n^@a^@m^@e^@`. Only when the text then decodes cleanly as that UTF-16.
 fn utf16_without_bom(head: &[u8], at_eof: bool) -> Option<&'static encoding_rs::Encoding> {
+    let units = head.len() / 2;
+    if units == 0 {
+        return None;
+    }
     let zeros = |parity: usize| head.iter().skip(parity).step_by(2).filter(|b| **b == 0).count();
     let (even, odd) = (zeros(0), zeros(1));
-    let units = head.len() / 2;
     // At least one code unit in sixteen an ASCII character, and the zeros
     // on one side only.
     let enc = if odd * 16 >= units && even * 4 <= odd {
@@ -849,9 +852,6 @@ fn utf16_without_bom(head: &[u8], at_eof: bool) -> Option<&'static encoding_rs::
     } else {
         return None;
     };
-    if units == 0 {
-        return None;
-    }
     let mut decoder = enc.new_decoder_without_bom_handling();
     let mut out = String::with_capacity(head.len() * 2);
     let (result, _) = decoder.decode_to_string_without_replacement(head, &mut out, at_eof);
@@ -1150,24 +1150,17 @@ mod tests {
         }
     }
 
-    #[test]
-    fn malformed_gbk_is_an_error_not_a_replacement() {
-        let mut bytes = encoding_rs::GB18030.encode("客户名称\n北京\n").0.into_owned();
-        bytes.extend_from_slice(b"\x81\x20bad\n");
-        let opts = ReadOptions { encoding: EncodingChoice::Gb18030, ..Default::default() };
-        let err = read_all(&bytes, "bad.csv", &opts).unwrap_err().to_string();
-        assert!(err.contains("bad.csv") && err.contains("malformed"), "{err}");
-    }
-
-    /// Issue 15, finding 13: with `--encoding gb18030` given, a malformed
-    /// byte was reported "for the detected encoding": it says what the user
-    /// asked for, and "detected" only when it was.
+    /// A malformed byte is an error, not a replacement character. Issue 15,
+    /// finding 13: with `--encoding gb18030` given, it was reported "for the
+    /// detected encoding": it says what the user asked for, and "detected"
+    /// only when it was.
     #[test]
     fn finding_15_13_forced_encoding_error_does_not_say_detected() {
         let mut bytes = encoding_rs::GB18030.encode("客户名称\n北京\n").0.into_owned();
         bytes.extend_from_slice(b"\x81\x20bad\n");
         let opts = ReadOptions { encoding: EncodingChoice::Gb18030, ..Default::default() };
         let err = read_all(&bytes, "bad.csv", &opts).unwrap_err().to_string();
+        assert!(err.contains("bad.csv") && err.contains("malformed"), "{err}");
         assert!(err.contains("GB18030, as --encoding asks") && !err.contains("detected"), "{err}");
         // Detected: the head is clean GB18030, the bad byte comes later.
         let mut bytes = encoding_rs::GB18030.encode("客户名称\n北京\n").0.into_owned();
