@@ -520,3 +520,29 @@ fn finding_15_2_blank_rows_are_counted_in_the_import_report() {
     let v: serde_json::Value = serde_json::from_str(&run(true)).unwrap();
     assert_eq!(v["blank"], 2, "{v}");
 }
+
+/// A guessed enumerated target is checked against the first rows of the
+/// file the import reads (a ticket's `状态` is not the customer's status),
+/// and those rows are still imported, none read twice or lost.
+#[test]
+fn mapping_sample_is_checked_and_its_rows_still_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("客户名称,手机,状态\n");
+    for i in 0..300 {
+        text.push_str(&format!(
+            "客户{i}有限公司,1{:010},{}\n",
+            3_000_000_000u64 + i,
+            ["处理中", "已关闭"][i as usize % 2]
+        ));
+    }
+    let f = write(dir.path(), "tickets.csv", text);
+    let mut wb = Workbench::open_in_memory("t").unwrap();
+    let m = wb.preview_mapping(&f, &opts("t")).unwrap();
+    assert_eq!(m.columns[2].target, None);
+    assert!(m.columns[2].dropped.as_deref().is_some_and(|d| d.contains("200 of 200")), "{:?}", m.columns[2]);
+    let r = wb.import(&f, &opts("t"), &mut |_| {}).unwrap();
+    assert_eq!((r.counts.read, r.counts.imported), (300, 300), "{:?}", r.counts);
+    assert!(r.mapping.columns[2].dropped.is_some());
+    assert_eq!(count(&wb, "SELECT count(*) FROM customers WHERE status IS NOT NULL"), 0);
+    assert_eq!(count(&wb, "SELECT count(*) FROM source_records"), 300);
+}

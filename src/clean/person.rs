@@ -30,14 +30,12 @@ pub fn normalize(raw: &str) -> Result<PersonName, String> {
         return Err(format!("`{}` is not a person's name (no letters or digits)", raw.trim()));
     }
     // A note in brackets after the name is its role: `程锐（IT负责人）`,
-    // `John Smith (CTO)`.
+    // `John Smith (CTO)` (full-width brackets are ASCII after `clean`).
     let mut note = None;
-    if let Some(open) = s.rfind(['(', '（']) {
-        let inner = s[open..].trim_start_matches(['(', '（']);
-        if let Some(inner) = inner.strip_suffix([')', '）']) {
-            let name = clean(&s[..open]);
-            let inner = clean(inner);
-            if name.chars().any(char::is_alphanumeric) && !inner.is_empty() && !inner.contains(['(', '（']) {
+    if let Some((name, inner)) = s.rsplit_once('(') {
+        if let Some(inner) = inner.strip_suffix(')') {
+            let (name, inner) = (clean(name), clean(inner));
+            if name.chars().any(char::is_alphanumeric) && !inner.is_empty() {
                 note = Some(inner);
                 s = name;
             }
@@ -60,9 +58,9 @@ pub fn normalize(raw: &str) -> Result<PersonName, String> {
         }
     }
     after.reverse();
-    before.extend(after);
-    let mut parts: Vec<String> = before.iter().map(|t| t.to_string()).collect();
-    parts.extend(note);
+    let mut parts: Vec<&str> = before;
+    parts.extend(after);
+    parts.extend(note.as_deref());
     let title = (!parts.is_empty()).then(|| parts.join(" "));
     Ok(PersonName { name: s, title })
 }

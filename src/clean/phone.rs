@@ -127,10 +127,8 @@ fn normalize_any(raw: &str) -> Result<PhoneValue, String> {
         digits.insert(0, '0');
     }
     if digits.starts_with('0') && !digits.starts_with("00") {
-        let a = area_len(&digits);
-        let local = &digits[a.min(digits.len())..];
-        if (7..=8).contains(&local.len()) {
-            let mut out = format!("{}-{}", &digits[..a], local);
+        if let Some((area, local)) = area_and_local(&digits) {
+            let mut out = format!("{area}-{local}");
             if !ext.is_empty() {
                 out.push('-');
                 out.push_str(&ext);
@@ -140,20 +138,13 @@ fn normalize_any(raw: &str) -> Result<PhoneValue, String> {
         // A trailing `-NNNN` after a whole landline is its extension, however
         // the area code is set off: `010-62345678-8001`,
         // `(0471)53134113-8438`, `0532 45541107-4155`, `057442789551-3394`.
-        if let Some((head, tail)) = main.trim().rsplit_once('-') {
+        if let Some((_, tail)) = main.trim().rsplit_once('-') {
             let tail = tail.trim();
-            let head: String = head.chars().filter(|c| c.is_ascii_digit()).collect();
-            if ext.is_empty()
-                && !had_plus
-                && (1..=6).contains(&tail.len())
-                && tail.bytes().all(|b| b.is_ascii_digit())
-                && head.starts_with('0')
-                && !head.starts_with("00")
+            if ext.is_empty() && !had_plus && (1..=6).contains(&tail.len()) && tail.bytes().all(|b| b.is_ascii_digit())
             {
-                let a = area_len(&head);
-                let local = &head[a.min(head.len())..];
-                if (7..=8).contains(&local.len()) {
-                    return Ok(PhoneValue::Landline(format!("{}-{}-{}", &head[..a], local, tail)));
+                // Without a `+`, `digits` are the head's digits then the tail.
+                if let Some((area, local)) = area_and_local(&digits[..digits.len() - tail.len()]) {
+                    return Ok(PhoneValue::Landline(format!("{area}-{local}-{tail}")));
                 }
             }
         }
@@ -162,6 +153,13 @@ fn normalize_any(raw: &str) -> Result<PhoneValue, String> {
         return Err(format!("`{}` is not a valid mobile number", raw.trim()));
     }
     Err(format!("`{}` is not a phone number ({} digits)", raw.trim(), digits.len()))
+}
+
+/// A landline's digits as its area code and local number, when the local
+/// number has 7 or 8 digits.
+fn area_and_local(digits: &str) -> Option<(&str, &str)> {
+    let (area, local) = digits.split_at(area_len(digits).min(digits.len()));
+    (7..=8).contains(&local.len()).then_some((area, local))
 }
 
 /// Drops a trailing note in brackets that holds no digits: `…(微信同号)`,
@@ -242,6 +240,7 @@ mod tests {
             ("（029）70618170-3193", l("029-70618170-3193")),
             ("0532 45541107-4155", l("0532-45541107-4155")),
             ("057442789551-3394", l("0574-42789551-3394")),
+            ("0086 010 62345678-8001", l("010-62345678-8001")),
             ("010-62345678-8001", l("010-62345678-8001")),
             ("0571 8765 4321", l("0571-87654321")),
             ("400-810-8888", l("400-810-8888")),

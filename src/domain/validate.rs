@@ -202,11 +202,11 @@ pub fn normalize_field(field: Field, raw: &str) -> Result<Option<String>, Issue>
                     clean::text::fold_width(t).chars().filter(|c| !matches!(c, ',' | '¥' | '￥' | ' ')).collect();
                 let s = s.trim_end_matches('元');
                 // 12.8万 is 128000: Chinese amounts count in ten-thousands.
-                let (s, scale) = match s.strip_suffix('万') {
-                    Some(n) => (n, 10_000),
-                    None => (s, 1),
+                let (s, shift) = match s.strip_suffix('万') {
+                    Some(n) => (n, 4),
+                    None => (s, 0),
                 };
-                match exact_amount(s, if scale == 1 { 0 } else { 4 }) {
+                match exact_amount(s, shift) {
                     Some(v) => Ok(Some(v)),
                     None => bad("number.format", format!("`{t}` is not an amount")),
                 }

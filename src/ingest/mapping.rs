@@ -729,6 +729,19 @@ pub struct MappedInput {
     pub person_name: bool,
 }
 
+impl MappedInput {
+    /// This input's value in a row: its cell, or its cells joined (a
+    /// family and a given name in the order their script writes them).
+    pub fn value<'a>(&self, cells: &'a [String]) -> std::borrow::Cow<'a, str> {
+        let cell = |i: &usize| cells.get(*i).map(String::as_str).unwrap_or("");
+        match self.columns.as_slice() {
+            [i] => cell(i).into(),
+            [family, given] if self.person_name => join_person_name(cell(family), cell(given)).into(),
+            many => join_parts(&many.iter().map(cell).collect::<Vec<_>>()).into(),
+        }
+    }
+}
+
 fn find_col(headers: &[String], h: &str) -> Option<usize> {
     headers.iter().position(|x| x.trim() == h.trim())
 }
@@ -866,7 +879,7 @@ impl Mapping {
     /// word was misleading (a ticket's `状态` is not the customer's status)
     /// and the column stays in the raw row, with the reason in `dropped`.
     /// Explicit and saved choices stand. `samples` are data rows as read.
-    pub fn check_values(&mut self, samples: &[Vec<String>]) {
+    pub fn check_values<R: AsRef<[String]>>(&mut self, samples: &[R]) {
         use crate::domain::Field;
         /// Fewer filled values than this say too little to overrule a header.
         const MIN_VALUES: usize = 5;
@@ -879,7 +892,7 @@ impl Mapping {
                 _ => continue,
             };
             let values: Vec<&str> =
-                samples.iter().filter_map(|r| r.get(i)).map(|v| v.trim()).filter(|v| !v.is_empty()).collect();
+                samples.iter().filter_map(|r| r.as_ref().get(i)).map(|v| v.trim()).filter(|v| !v.is_empty()).collect();
             if values.len() < MIN_VALUES {
                 continue;
             }

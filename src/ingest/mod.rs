@@ -55,18 +55,8 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
     let mut kind_given = false;
     let mut person_hint = false;
     for input in inputs {
-        let joined;
-        let cell: &str = match input.columns.as_slice() {
-            [i] => cells.get(*i).map(String::as_str).unwrap_or(""),
-            many => {
-                let parts: Vec<&str> = many.iter().map(|i| cells.get(*i).map(String::as_str).unwrap_or("")).collect();
-                joined = match parts.as_slice() {
-                    [family, given] if input.person_name => mapping::join_person_name(family, given),
-                    _ => mapping::join_parts(&parts),
-                };
-                &joined
-            }
-        };
+        let value = input.value(cells);
+        let cell: &str = &value;
         if cell.trim().is_empty() {
             continue;
         }

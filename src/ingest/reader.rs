@@ -68,6 +68,8 @@ pub struct TableReader {
     blank: u64,
     /// Rows handed out (a streamed sheet numbers rows itself).
     returned: u64,
+    /// Rows read ahead by `peek`, handed out first by `next_row`.
+    ahead: std::collections::VecDeque<Result<RawRow>>,
     /// The encoding the file was read in (`utf-8`, `gb18030`, `utf-16le`, `xlsx`…).
     pub encoding: &'static str,
     /// The field delimiter of a CSV file.
@@ -172,6 +174,7 @@ impl TableReader {
             rows: 0,
             blank: 0,
             returned: 0,
+            ahead: Default::default(),
             encoding: canonical_name(encoding),
             delimiter: Some(delimiter),
             total,
@@ -226,6 +229,7 @@ impl TableReader {
             rows: 0,
             blank: 0,
             returned: 0,
+            ahead: Default::default(),
             encoding,
             delimiter: None,
             total,
@@ -254,6 +258,7 @@ impl TableReader {
             rows: 0,
             blank: 0,
             returned: 0,
+            ahead: Default::default(),
             encoding: "xlsx",
             delimiter: None,
             total,
@@ -294,6 +299,25 @@ impl TableReader {
     /// skipped (and counted); row numbers still count them, so a number
     /// names the row a user sees in the file.
     pub fn next_row(&mut self) -> Option<Result<RawRow>> {
+        self.ahead.pop_front().or_else(|| self.read_row())
+    }
+
+    /// The next `n` data rows (fewer at the end of the file, or before the
+    /// first one that cannot be read), without taking them: `next_row`
+    /// still hands them out, errors included. So a sample of the values
+    /// (to check a mapping against) costs no second reading of the file.
+    pub fn peek(&mut self, n: usize) -> impl Iterator<Item = &RawRow> {
+        while self.ahead.len() < n && !self.ahead.back().is_some_and(|r| r.is_err()) {
+            match self.read_row() {
+                Some(row) => self.ahead.push_back(row),
+                None => break,
+            }
+        }
+        self.ahead.iter().take(n).map_while(|r| r.as_ref().ok())
+    }
+
+    /// The next row from the file itself, blank rows passed over.
+    fn read_row(&mut self) -> Option<Result<RawRow>> {
         loop {
             let row = self.next_any_row()?;
             match row {
@@ -730,8 +754,8 @@ impl<'a> RowEmitter<'a> {
 
 /// Columns a data row may reach beyond its header's last column.
 const MAX_EXTRA_COLUMNS: usize = 64;
-/// The most characters a cell may hold: Excel's own limit.
-const CELL_MAX_CHARS: usize = 32_767;
+/// The most characters a cell may hold: Excel's own limit, as for a CSV cell.
+const CELL_MAX_CHARS: usize = super::csv_guard::FIELD_MAX_CHARS as usize;
 
 /// `0` → `A`, `25` → `Z`, `26` → `AA`: a spreadsheet column's name.
 pub fn column_letters(mut c: usize) -> String {
@@ -813,9 +837,12 @@ fn detect(file: &str, head: &[u8], at_eof: bool, choice: EncodingChoice) -> Resu
 /// text has none. Read as UTF-8, such a file had headers like `7b` or
 /// `n^@a^@m^@e^@`. Only when the text then decodes cleanly as that UTF-16.
 fn utf16_without_bom(head: &[u8], at_eof: bool) -> Option<&'static encoding_rs::Encoding> {
+    let units = head.len() / 2;
+    if units == 0 {
+        return None;
+    }
     let zeros = |parity: usize| head.iter().skip(parity).step_by(2).filter(|b| **b == 0).count();
     let (even, odd) = (zeros(0), zeros(1));
-    let units = head.len() / 2;
     // At least one code unit in sixteen an ASCII character, and the zeros
     // on one side only.
     let enc = if odd * 16 >= units && even * 4 <= odd {
@@ -825,9 +852,6 @@ fn utf16_without_bom(head: &[u8], at_eof: bool) -> Option<&'static encoding_rs::
     } else {
         return None;
     };
-    if units == 0 {
-        return None;
-    }
     let mut decoder = enc.new_decoder_without_bom_handling();
     let mut out = String::with_capacity(head.len() * 2);
     let (result, _) = decoder.decode_to_string_without_replacement(head, &mut out, at_eof);
@@ -1049,6 +1073,26 @@ mod tests {
         Ok((r.headers().to_vec(), rows, r.encoding))
     }
 
+    /// Rows read ahead for a sample are still handed out, in order, blank
+    /// rows skipped, and the sample stops before a row that cannot be read
+    /// (which `next_row` still reports).
+    #[test]
+    fn peeked_rows_are_still_handed_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("p.csv");
+        std::fs::write(&p, "名称,手机\n甲,1\n,\n乙,2\n\"丙,3\n").unwrap();
+        let mut r = TableReader::open(&p).unwrap();
+        let numbers = |r: &mut TableReader, n| r.peek(n).map(|row| row.number).collect::<Vec<_>>();
+        assert_eq!(numbers(&mut r, 1), vec![1]);
+        assert_eq!(numbers(&mut r, 10), vec![1, 3], "up to the unreadable row 4");
+        assert_eq!(r.next_row().unwrap().unwrap().cells, vec!["甲", "1"]);
+        assert_eq!(numbers(&mut r, 10), vec![3]);
+        assert_eq!(r.next_row().unwrap().unwrap().number, 3);
+        assert!(r.next_row().unwrap().unwrap_err().to_string().contains("row 4"));
+        assert!(r.next_row().is_none());
+        assert_eq!(r.blank_rows(), 1);
+    }
+
     #[test]
     fn reads_gb18030_automatically() {
         let (bytes, _, _) = encoding_rs::GB18030.encode("客户名称,手机\n北京星辰科技有限公司,13812345678\n");
@@ -1106,24 +1150,17 @@ mod tests {
         }
     }
 
-    #[test]
-    fn malformed_gbk_is_an_error_not_a_replacement() {
-        let mut bytes = encoding_rs::GB18030.encode("客户名称\n北京\n").0.into_owned();
-        bytes.extend_from_slice(b"\x81\x20bad\n");
-        let opts = ReadOptions { encoding: EncodingChoice::Gb18030, ..Default::default() };
-        let err = read_all(&bytes, "bad.csv", &opts).unwrap_err().to_string();
-        assert!(err.contains("bad.csv") && err.contains("malformed"), "{err}");
-    }
-
-    /// Issue 15, finding 13: with `--encoding gb18030` given, a malformed
-    /// byte was reported "for the detected encoding": it says what the user
-    /// asked for, and "detected" only when it was.
+    /// A malformed byte is an error, not a replacement character. Issue 15,
+    /// finding 13: with `--encoding gb18030` given, it was reported "for the
+    /// detected encoding": it says what the user asked for, and "detected"
+    /// only when it was.
     #[test]
     fn finding_15_13_forced_encoding_error_does_not_say_detected() {
         let mut bytes = encoding_rs::GB18030.encode("客户名称\n北京\n").0.into_owned();
         bytes.extend_from_slice(b"\x81\x20bad\n");
         let opts = ReadOptions { encoding: EncodingChoice::Gb18030, ..Default::default() };
         let err = read_all(&bytes, "bad.csv", &opts).unwrap_err().to_string();
+        assert!(err.contains("bad.csv") && err.contains("malformed"), "{err}");
         assert!(err.contains("GB18030, as --encoding asks") && !err.contains("detected"), "{err}");
         // Detected: the head is clean GB18030, the bad byte comes later.
         let mut bytes = encoding_rs::GB18030.encode("客户名称\n北京\n").0.into_owned();

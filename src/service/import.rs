@@ -241,15 +241,15 @@ impl Workbench {
     /// The mapping a file would be imported with: the saved or remembered
     /// mapping for its source, the automatic guesses, then `--map`.
     pub fn preview_mapping(&self, path: &Path, opts: &ImportOptions) -> Result<Mapping> {
-        let reader = TableReader::open_with(path, &opts.read)?;
-        self.resolve_mapping(path, &reader, opts)
+        let mut reader = TableReader::open_with(path, &opts.read)?;
+        self.resolve_mapping(&mut reader, opts)
     }
 
     /// The mapping a file would be imported with and its first `rows` data
     /// rows as read, for an interactive preview before an import (the TUI).
     pub fn preview_import(&self, path: &Path, opts: &ImportOptions, rows: usize) -> Result<MappingPreview> {
         let mut reader = TableReader::open_with(path, &opts.read)?;
-        let mapping = self.resolve_mapping(path, &reader, opts)?;
+        let mapping = self.resolve_mapping(&mut reader, opts)?;
         let mut samples = Vec::with_capacity(rows);
         while samples.len() < rows {
             match reader.next_row() {
@@ -271,7 +271,7 @@ impl Workbench {
         }
     }
 
-    fn resolve_mapping(&self, path: &Path, reader: &TableReader, opts: &ImportOptions) -> Result<Mapping> {
+    fn resolve_mapping(&self, reader: &mut TableReader, opts: &ImportOptions) -> Result<Mapping> {
         let remembered;
         let base = match &opts.mapping_file {
             Some(m) => Some(m),
@@ -282,16 +282,9 @@ impl Workbench {
         };
         let mut mapping = Mapping::build(reader.headers(), base, &opts.maps, opts.key.as_deref())
             .map_err(|e| Error::input(reader.file(), None, None, e))?;
-        // Guesses for enumerated fields are checked against the values: a
-        // sample read by a reader of its own, leaving `reader` at row one.
-        let mut sampler = TableReader::open_with(path, &opts.read)?;
-        let mut samples = Vec::new();
-        while samples.len() < MAPPING_SAMPLE_ROWS {
-            match sampler.next_row() {
-                Some(Ok(row)) => samples.push(row.cells),
-                Some(Err(_)) | None => break,
-            }
-        }
+        // Guesses for enumerated fields are checked against the values: the
+        // first rows, read ahead by `reader`, which still hands them out.
+        let samples: Vec<&[String]> = reader.peek(MAPPING_SAMPLE_ROWS).map(|r| r.cells.as_slice()).collect();
         mapping.check_values(&samples);
         Ok(mapping)
     }
@@ -313,7 +306,7 @@ impl Workbench {
             return Err(Error::Invalid("--source needs a name for where the file came from (e.g. `sales`)".into()));
         }
         let mut reader = TableReader::open_with(path, &opts.read)?;
-        let mapping = self.resolve_mapping(path, &reader, opts)?;
+        let mapping = self.resolve_mapping(&mut reader, opts)?;
         let mut stored = opts.stored();
         stored.remember = Some(
             mapping.to_file(Some(&source), opts.default_kind.as_deref(), opts.interaction_kind.as_deref()).to_toml(),

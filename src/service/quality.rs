@@ -253,12 +253,7 @@ impl Workbench {
                     crate::domain::Target::Phone => vec!["mobile", "landline"],
                     _ => continue,
                 };
-                let raw: Vec<&str> =
-                    input.columns.iter().filter_map(|i| s.values.get(*i).map(String::as_str)).collect();
-                let raw = match raw.as_slice() {
-                    [family, given] if input.person_name => crate::ingest::mapping::join_person_name(family, given),
-                    _ => crate::ingest::mapping::join_parts(&raw),
-                };
+                let raw = input.value(&s.values).trim().to_string();
                 if raw.is_empty() {
                     continue;
                 }
