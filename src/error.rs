@@ -53,4 +53,25 @@ impl Error {
     pub fn input(file: impl Into<String>, row: Option<u64>, column: Option<&str>, message: impl Into<String>) -> Self {
         Error::Input { file: file.into(), row, column: column.map(str::to_string), message: message.into() }
     }
+
+    /// A CSV writer's error. A failed write stays an output error, so that
+    /// a closed pipe (`crmwb export customers | head`) ends quietly.
+    pub fn csv(context: &str, e: csv::Error) -> Self {
+        if e.is_io_error() {
+            if let csv::ErrorKind::Io(io) = e.into_kind() {
+                return Error::Output(io);
+            }
+            unreachable!("is_io_error");
+        }
+        Error::Other(format!("{context}: {e}"))
+    }
+
+    /// Whether this is a write to a closed pipe (the reader went away):
+    /// not an error for the user.
+    pub fn is_broken_pipe(&self) -> bool {
+        match self {
+            Error::Output(e) | Error::Io { source: e, .. } => e.kind() == std::io::ErrorKind::BrokenPipe,
+            _ => false,
+        }
+    }
 }

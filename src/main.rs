@@ -19,7 +19,7 @@ fn main() {
     let code = match cli::run(cli) {
         Ok(code) => code,
         // `crmwb customers | head` closes the pipe early: not an error.
-        Err(Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) if e.is_broken_pipe() => 0,
         Err(e) => {
             cli::report_error(&e);
             match e {

@@ -334,7 +334,7 @@ fn scoped_refusals_name_the_user_role_customer_and_owner() {
     let err = li.change_status(wang_no, "意向客户", None, None, None).unwrap_err().to_string();
     assert_eq!(
         err,
-        format!("li (sales) may edit follow-ups only of customers owned by li; {wang_no} is owned by wang")
+        format!("li (sales) may edit follow-ups only of customers owned by li (or 李明); {wang_no} is owned by wang")
     );
     let mut boss = open_copy(&t, Role::Manager);
     let v = boss.customer_detail(t.wang_customer.0).unwrap().customer.version;
@@ -362,6 +362,30 @@ fn scoped_refusals_name_the_user_role_customer_and_owner() {
     let mut li = Workbench::open(&t.dir.join("manager.db"), OpenMode::Existing, "li").unwrap();
     let err = li.change_status(li_no, "意向客户", None, None, None).unwrap_err().to_string();
     assert!(err.ends_with(&format!("{li_no} is owned by boss")), "{err}");
+}
+
+/// Issue 15, finding 13: a refusal said "owned by li" where a customer
+/// owned by li's display name (李明, as an import's owner column has it)
+/// is li's too: the refusal names both, and both are honoured.
+#[test]
+fn finding_15_13_refusal_names_the_display_name_that_also_counts() {
+    let t = template();
+    let (_, wang_no) = &t.wang_customer;
+    let mut li = open_copy(&t, Role::Sales);
+    let err = li.change_status(wang_no, "意向客户", None, None, None).unwrap_err().to_string();
+    assert!(err.contains("owned by li (or 李明);"), "{err}");
+    // A customer owned by 李明 is li's own.
+    let mut admin = Workbench::open(&t.dir.join("sales.db"), OpenMode::Existing, &login_of(Role::Admin)).unwrap();
+    let (id, no) = &t.li_customer;
+    let v = admin.customer_detail(*id).unwrap().customer.version;
+    admin.edit_customer(*id, v, &[(Field::Owner, Some("李明".into()))]).unwrap();
+    drop(admin);
+    let mut li = Workbench::open(&t.dir.join("sales.db"), OpenMode::Existing, "li").unwrap();
+    li.change_status(no, "意向客户", None, None, None).unwrap();
+    // Someone without a display name: the login alone.
+    let mut svc = open_copy(&t, Role::Service);
+    let err = svc.change_status(wang_no, "意向客户", None, None, None).unwrap_err().to_string();
+    assert!(!err.contains("(or "), "{err}");
 }
 
 #[test]
@@ -402,7 +426,7 @@ fn the_cli_exits_3_with_the_refusal_and_0_when_allowed() {
     let (li_no, wang_no) = (&t.li_customer.1, &t.wang_customer.1);
     crmwb(&db).args(["--as", "li", "log", wang_no, "--kind", "call", "--note", "打过电话"]).assert().code(3).stderr(
         predicate::str::contains(format!(
-            "li (sales) may log interactions only of customers owned by li; {wang_no} is owned by wang"
+            "li (sales) may log interactions only of customers owned by li (or 李明); {wang_no} is owned by wang"
         )),
     );
     crmwb(&db).args(["--as", "li", "log", li_no, "--kind", "call", "--note", "打过电话"]).assert().success();

@@ -205,3 +205,31 @@ fn customers_filters() {
     assert!(code == 0 && out.contains("No customer matches"), "{out}");
     assert_eq!(list(&["--limit", "2", "--status", "意向"]).len(), 2);
 }
+
+/// Issue 15, finding 13: `customers --limit 0` printed "No customers yet"
+/// on a full database. A limit of 0 is a usage error (here and for
+/// `audit` and `import`), nothing on stdout.
+#[test]
+fn finding_15_13_limit_0_is_a_usage_error_not_no_customers() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let csv = dir.path().join("c.csv");
+    std::fs::write(&csv, "客户名称,手机\n北京星辰科技有限公司,13812345678\n").unwrap();
+    let (code, _, err) = run(&db, &["import", csv.to_str().unwrap(), "--source", "s"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(count(&db), 1);
+    for args in [
+        vec!["customers", "--limit", "0"],
+        vec!["customers", "--json", "--limit", "0"],
+        vec!["audit", "--limit", "0"],
+        vec!["import", csv.to_str().unwrap(), "--source", "s", "--limit", "0"],
+    ] {
+        let (code, out, err) = run(&db, &args);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(out.is_empty(), "{args:?}: {out}");
+        assert!(!err.contains("No customers yet") && err.contains("--limit"), "{args:?}: {err}");
+    }
+    let (code, out, _) = run(&db, &["customers", "--limit", "1"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("北京星辰科技有限公司"), "{out}");
+}

@@ -470,7 +470,7 @@ fn cli_status_log_and_rules() {
     crmwb(&db).args(["status", &n, "lost"]).assert().code(3);
     crmwb(&db).args(["status", &n, "lost", "--reason", "went bankrupt"]).assert().success();
     let text = String::from_utf8(crmwb(&db).args(["customer", "show", &n]).output().unwrap().stdout).unwrap();
-    assert!(text.contains("成交客户 → 流失客户, because: went bankrupt"), "{text}");
+    assert!(text.contains("status 成交客户 → 流失客户 (reason went bankrupt)"), "{text}");
 
     let out = crmwb(&db).args(["log", &n, "--kind", "smoke-signal", "--note", "x"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));

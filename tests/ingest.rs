@@ -391,3 +391,158 @@ fn finding_15_3_source_record_references_are_indexed() {
         assert!(plan.contains("INDEX"), "{table}: {plan}");
     }
 }
+
+/// Issue 15, finding 5: a lone `"` at the start of the second row opened a
+/// quoted field that ran to the end of the file: "2 rows read", batch
+/// complete, one customer whose name held four rows. A quoted field that
+/// reaches the end of the file is an error naming the row (and line) where
+/// it opened, and nothing from that row on is imported.
+#[test]
+fn finding_15_5_unbalanced_quote_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "quote.csv",
+        "客户名称,手机\n\
+         北京星辰科技有限公司,13812345678\n\
+         \"上海腾达贸易有限公司,13912345678\n\
+         广州远航物流有限公司,13712345678\n\
+         深圳明日电子有限公司,13612345678\n\
+         杭州青山茶业有限公司,13512345678\n",
+    );
+    let mut wb = Workbench::open_in_memory("t").unwrap();
+    let err = wb.import(&f, &opts("q"), &mut |_| {}).expect_err("an unbalanced quote is an error").to_string();
+    assert!(err.contains("quote.csv") && err.contains("row 2") && err.contains("line 3"), "{err}");
+    assert!(err.contains("closing quote"), "{err}");
+    assert!(wb.customer_count().unwrap() <= 1, "nothing from the open quote on is imported");
+    assert_eq!(count(&wb, "SELECT count(*) FROM customers WHERE name LIKE '%' || char(10) || '%'"), 0);
+    assert_eq!(count(&wb, "SELECT count(*) FROM source_records WHERE row_number >= 2"), 0);
+    // A dry run says the same.
+    let dry = wb.import(&f, &ImportOptions { dry_run: true, ..opts("q") }, &mut |_| {});
+    assert!(dry.expect_err("a dry run fails too").to_string().contains("row 2"));
+}
+
+/// Issue 15, finding 5: a quote that does close, but only after it has
+/// swallowed more rows than any cell holds (Excel allows 253 line breaks
+/// and 32,767 characters a cell), is refused naming the row it opened in,
+/// as soon as it passes the bound: the cost stays bounded too.
+#[test]
+fn finding_15_5_runaway_quoted_field_is_refused_at_the_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text =
+        String::from("客户名称,手机\n北京星辰科技有限公司,13812345678\n\"上海腾达贸易有限公司,13912345678\n");
+    for i in 0..400 {
+        text.push_str(&format!("客户{i}有限公司,1{:010}\n", 3_000_000_000u64 + i));
+    }
+    text.push_str("尾\",13000000000\n");
+    let f = write(dir.path(), "runaway.csv", &text);
+    let mut wb = Workbench::open_in_memory("t").unwrap();
+    let err = wb.import(&f, &opts("q"), &mut |_| {}).expect_err("refused").to_string();
+    assert!(err.contains("runaway.csv") && err.contains("row 2") && err.contains("line 3"), "{err}");
+    assert!(err.contains("253 line breaks"), "{err}");
+
+    // Long instead of many lines: 40,000 characters in two lines.
+    let long = format!("客户名称,备注\n星辰,\"{}\n{}\"\n", "a".repeat(20_000), "b".repeat(20_000));
+    let f = write(dir.path(), "long.csv", long);
+    let err = wb.import(&f, &opts("q"), &mut |_| {}).expect_err("refused").to_string();
+    assert!(err.contains("long.csv") && err.contains("row 1") && err.contains("32,767"), "{err}");
+    assert_eq!(wb.customer_count().unwrap(), 1, "only the row before the runaway cell of the first file");
+}
+
+/// Issue 15, finding 5: quoted cells that do hold line breaks (a note of a
+/// few lines, an escaped quote) still import as one cell.
+#[test]
+fn finding_15_5_multiline_quoted_cells_still_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let note: String = (1..=200).map(|i| format!("第{i}行\n")).collect();
+    let f = write(
+        dir.path(),
+        "notes.csv",
+        format!(
+            "客户名称,手机,备注\n\
+             北京星辰科技有限公司,13812345678,\"请回电\r\n周一上午\"\n\
+             上海腾达贸易有限公司,13912345678,\"他说\"\"明天\"\"\n再联系\"\n\
+             广州远航物流有限公司,13712345678,\"{note}\"\n"
+        ),
+    );
+    let mut wb = Workbench::open_in_memory("t").unwrap();
+    let r = wb.import(&f, &opts("n"), &mut |_| {}).unwrap();
+    assert_eq!((r.counts.read, r.counts.imported), (3, 3), "{:?}", r.counts);
+    let ids = wb.customer_ids().unwrap();
+    let notes: Vec<String> =
+        ids.iter().map(|id| wb.customer_detail(*id).unwrap().customer.notes.unwrap_or_default()).collect();
+    assert!(notes.iter().any(|n| n.contains("请回电") && n.contains("周一上午")), "{notes:?}");
+    assert!(notes.iter().any(|n| n.contains("\"明天\"") && n.contains("再联系")), "{notes:?}");
+    assert!(notes.iter().any(|n| n.contains("第200行")), "{notes:?}");
+}
+
+/// Issue 15, finding 2 (its remaining point): blank rows are skipped and
+/// counted as blank, not rejected, and the import's report says how many
+/// (an XLSX with empty rows inside its table, a CSV with an all-empty row).
+#[test]
+fn finding_15_2_blank_rows_are_counted_in_the_import_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gaps.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "客户名称").unwrap();
+    sheet.write_string(0, 1, "手机").unwrap();
+    sheet.write_string(1, 0, "星辰科技").unwrap();
+    sheet.write_string(1, 1, "13812345678").unwrap();
+    // Rows 2 to 4 (sheet rows 3–5) are empty; one holds only white space.
+    sheet.write_string(3, 1, "   ").unwrap();
+    sheet.write_string(5, 0, "腾远科技").unwrap();
+    sheet.write_string(5, 1, "13912345678").unwrap();
+    book.save(&path).unwrap();
+    let mut wb = Workbench::open_in_memory("t").unwrap();
+    let r = wb.import(&path, &opts("x"), &mut |_| {}).unwrap();
+    assert_eq!((r.counts.read, r.counts.imported, r.counts.rejected, r.blank), (2, 2, 0, 3), "{:?}", r.counts);
+    let dry = wb.import(&path, &ImportOptions { dry_run: true, ..opts("y") }, &mut |_| {}).unwrap();
+    assert_eq!(dry.blank, 3);
+
+    let csv = write(dir.path(), "gaps.csv", "客户名称,手机\n甲科技,13712345678\n,\n , \n乙科技,13612345678\n");
+    let r = wb.import(&csv, &opts("z"), &mut |_| {}).unwrap();
+    assert_eq!((r.counts.read, r.counts.rejected, r.blank), (2, 0, 2), "{:?}", r.counts);
+    // The summary the CLI prints, and its JSON.
+    let db = dir.path().join("crm.db");
+    let run = |json: bool| {
+        let mut c = assert_cmd::Command::cargo_bin("crmwb").unwrap();
+        c.env_remove("CRMWB_DB").arg("--db").arg(&db).args(["import", csv.to_str().unwrap(), "--source", "z"]);
+        if json {
+            c.arg("--json");
+        }
+        let out = c.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = run(false);
+    assert!(text.contains("2 rows read (2 blank rows skipped)"), "{text}");
+    let v: serde_json::Value = serde_json::from_str(&run(true)).unwrap();
+    assert_eq!(v["blank"], 2, "{v}");
+}
+
+/// A guessed enumerated target is checked against the first rows of the
+/// file the import reads (a ticket's `状态` is not the customer's status),
+/// and those rows are still imported, none read twice or lost.
+#[test]
+fn mapping_sample_is_checked_and_its_rows_still_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("客户名称,手机,状态\n");
+    for i in 0..300 {
+        text.push_str(&format!(
+            "客户{i}有限公司,1{:010},{}\n",
+            3_000_000_000u64 + i,
+            ["处理中", "已关闭"][i as usize % 2]
+        ));
+    }
+    let f = write(dir.path(), "tickets.csv", text);
+    let mut wb = Workbench::open_in_memory("t").unwrap();
+    let m = wb.preview_mapping(&f, &opts("t")).unwrap();
+    assert_eq!(m.columns[2].target, None);
+    assert!(m.columns[2].dropped.as_deref().is_some_and(|d| d.contains("200 of 200")), "{:?}", m.columns[2]);
+    let r = wb.import(&f, &opts("t"), &mut |_| {}).unwrap();
+    assert_eq!((r.counts.read, r.counts.imported), (300, 300), "{:?}", r.counts);
+    assert!(r.mapping.columns[2].dropped.is_some());
+    assert_eq!(count(&wb, "SELECT count(*) FROM customers WHERE status IS NOT NULL"), 0);
+    assert_eq!(count(&wb, "SELECT count(*) FROM source_records"), 300);
+}

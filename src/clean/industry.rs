@@ -11,6 +11,7 @@
 //! Decisions a user should know (all follow the 2017 standard's placement):
 //! - 电子商务 / 电商 / e-commerce → F (互联网零售 is in 批发和零售业).
 //! - 医药 / 制药 / 化工 / 医疗器械 → C (manufacturing); 药店, 医药批发 → F;
+//!   selling goods (`…销售`, `…批发`, `…零售`, `…经销`) → F whatever the goods;
 //!   医疗, 医院 → Q.
 //! - 科技 / technology / tech alone → I: in CRM data it means the tech
 //!   sector. 科学研究, 研发, 技术服务, 检测, 设计, 生物科技 → M.
@@ -65,8 +66,22 @@ pub fn classify(raw: &str) -> Option<(char, &'static str)> {
     if s.is_empty() {
         return None;
     }
-    let letter = by_code(&s).or_else(|| exact().get(s.as_str()).copied()).or_else(|| by_keyword(&s))?;
+    let letter =
+        by_code(&s).or_else(|| exact().get(s.as_str()).copied()).or_else(|| by_trade(&s)).or_else(|| by_keyword(&s))?;
     Some((letter, section_name(letter)?))
+}
+
+/// Selling goods is trade whatever the goods: `医疗器械销售`, `钢材批发`,
+/// `农产品零售` are F (wholesale and retail), not the section that makes
+/// the goods. Selling a service (`房地产销售`, `保险销售`) stays with the
+/// service.
+fn by_trade(s: &str) -> Option<char> {
+    let goods =
+        ["销售", "批发", "零售", "经销", "分销"].iter().find_map(|w| s.strip_suffix(w)).filter(|g| !g.is_empty())?;
+    match exact().get(goods).copied().or_else(|| by_keyword(goods)) {
+        None | Some('A' | 'B' | 'C') => Some('F'),
+        Some(_) => None,
+    }
 }
 
 /// The section of a two-digit division (大类) code.
@@ -1082,6 +1097,12 @@ mod tests {
             ("化工", Some('C')),
             ("医药", Some('C')),
             ("医药批发", Some('F')),
+            // Selling goods is trade, whatever section makes the goods.
+            ("医疗器械销售", Some('F')),
+            ("钢材批发", Some('F')),
+            ("农产品零售", Some('F')),
+            ("汽车配件经销", Some('F')),
+            ("房地产销售", Some('K')),
             ("餐饮", Some('H')),
             ("餐饮管理", Some('H')),
             ("酒店", Some('H')),

@@ -127,26 +127,39 @@ fn normalize_any(raw: &str) -> Result<PhoneValue, String> {
         digits.insert(0, '0');
     }
     if digits.starts_with('0') && !digits.starts_with("00") {
-        let a = area_len(&digits);
-        let local = &digits[a.min(digits.len())..];
-        if (7..=8).contains(&local.len()) {
-            let mut out = format!("{}-{}", &digits[..a], local);
+        if let Some((area, local)) = area_and_local(&digits) {
+            let mut out = format!("{area}-{local}");
             if !ext.is_empty() {
                 out.push('-');
                 out.push_str(&ext);
             }
             return Ok(PhoneValue::Landline(out));
         }
-        // Already normalised with its extension as a third part.
-        let parts: Vec<&str> = main.split('-').map(str::trim).collect();
-        if parts.len() == 3 && ext.is_empty() && parts[0].starts_with('0') && (7..=8).contains(&parts[1].len()) {
-            return Ok(PhoneValue::Landline(format!("{}-{}-{}", parts[0], parts[1], parts[2])));
+        // A trailing `-NNNN` after a whole landline is its extension, however
+        // the area code is set off: `010-62345678-8001`,
+        // `(0471)53134113-8438`, `0532 45541107-4155`, `057442789551-3394`.
+        if let Some((_, tail)) = main.trim().rsplit_once('-') {
+            let tail = tail.trim();
+            if ext.is_empty() && !had_plus && (1..=6).contains(&tail.len()) && tail.bytes().all(|b| b.is_ascii_digit())
+            {
+                // Without a `+`, `digits` are the head's digits then the tail.
+                if let Some((area, local)) = area_and_local(&digits[..digits.len() - tail.len()]) {
+                    return Ok(PhoneValue::Landline(format!("{area}-{local}-{tail}")));
+                }
+            }
         }
     }
     if digits.len() == 11 {
         return Err(format!("`{}` is not a valid mobile number", raw.trim()));
     }
     Err(format!("`{}` is not a phone number ({} digits)", raw.trim(), digits.len()))
+}
+
+/// A landline's digits as its area code and local number, when the local
+/// number has 7 or 8 digits.
+fn area_and_local(digits: &str) -> Option<(&str, &str)> {
+    let (area, local) = digits.split_at(area_len(digits).min(digits.len()));
+    (7..=8).contains(&local.len()).then_some((area, local))
 }
 
 /// Drops a trailing note in brackets that holds no digits: `…(微信同号)`,
@@ -222,6 +235,12 @@ mod tests {
             ("（0755）2612-3456", l("0755-26123456")),
             ("010-62345678转8001", l("010-62345678-8001")),
             ("010-62345678 ext. 8001", l("010-62345678-8001")),
+            // An extension set off by a dash, whatever sets off the area code.
+            ("(0471)53134113-8438", l("0471-53134113-8438")),
+            ("（029）70618170-3193", l("029-70618170-3193")),
+            ("0532 45541107-4155", l("0532-45541107-4155")),
+            ("057442789551-3394", l("0574-42789551-3394")),
+            ("0086 010 62345678-8001", l("010-62345678-8001")),
             ("010-62345678-8001", l("010-62345678-8001")),
             ("0571 8765 4321", l("0571-87654321")),
             ("400-810-8888", l("400-810-8888")),

@@ -218,21 +218,9 @@ pub fn audit(cli: &Cli, a: &AuditArgs<'_>, out: &mut dyn Write) -> Result<()> {
         return Ok(());
     }
     for e in entries {
-        let who = match &e.real_actor {
-            Some(real) => format!("{} (by {real} --as)", e.actor),
-            None => e.actor.clone(),
-        };
-        writeln!(
-            out,
-            "{:>6}  {}  {}  {}  {}{}  {}",
-            e.id,
-            e.at,
-            sanitize(&who),
-            e.action,
-            e.entity,
-            e.entity_id.as_deref().map(|i| format!(" {}", sanitize(i))).unwrap_or_default(),
-            sanitize(&e.details.to_string())
-        )?;
+        let h = crate::history::history_line(&e);
+        let about = e.entity_id.as_deref().filter(|_| e.customer_id.is_some()).map(|n| format!("  {}", sanitize(n)));
+        writeln!(out, "{:>6}  {}  {}{}  {}", e.id, h.at, h.who, about.unwrap_or_default(), h.what)?;
     }
     Ok(())
 }

@@ -65,35 +65,45 @@ fn remove_database(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Where a demo without `--db` lives: `demo.db` in the platform data
+/// directory, rebuilt by every demo (so demos leave nothing behind).
+fn default_path() -> Result<PathBuf> {
+    let dirs = directories::ProjectDirs::from("", "", "crm-workbench")
+        .ok_or_else(|| Error::Other("cannot find a home directory for the demo database; use --db PATH".into()))?;
+    let dir = dirs.data_dir();
+    std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+    Ok(dir.join("demo.db"))
+}
+
 /// Builds the demo database at `db` (which must be absent or an earlier
-/// demo), else in a fresh temporary directory that is kept for inspection.
+/// demo), else at the one demo database of this user (`default_path`). The
+/// sample files are unpacked into a temporary directory removed afterwards.
 pub fn build(db: Option<&Path>, out: &mut impl Write) -> Result<Workbench> {
-    let dir = tempfile::Builder::new()
+    let samples = tempfile::Builder::new()
         .prefix("crmwb-demo-")
         .tempdir()
-        .map_err(|source| Error::Io { path: std::env::temp_dir(), source })?
-        .keep();
+        .map_err(|source| Error::Io { path: std::env::temp_dir(), source })?;
+    let dir = samples.path();
     let path = match db {
-        Some(p) => {
-            if p.exists() {
-                if !is_demo_database(p) {
-                    return Err(Error::Refused(format!(
-                        "{}: exists and is not a demo database; `crmwb demo` never touches real data (choose another --db, or omit it)",
-                        p.display()
-                    )));
-                }
-                remove_database(p)?;
-            }
-            p.to_path_buf()
-        }
-        None => dir.join("demo.db"),
+        Some(p) => p.to_path_buf(),
+        None => default_path()?,
     };
+    if path.exists() {
+        if !is_demo_database(&path) {
+            return Err(Error::Refused(format!(
+                "{}: exists and is not a demo database; `crmwb demo` never touches real data (choose another --db, or omit it)",
+                path.display()
+            )));
+        }
+        remove_database(&path)?;
+    }
     let mut wb = Workbench::open(&path, OpenMode::Create, &actor::os_login())?;
     wb.mark_demo()?;
     writeln!(out, "Building the demo database at {}", path.display())?;
     for s in SAMPLES {
         let file = dir.join(s.file);
-        std::fs::write(&file, s.bytes).map_err(|source| Error::Io { path: file.clone(), source })?;
+        crate::files::write(&file, wb.file_mode(), s.bytes)
+            .map_err(|source| Error::Io { path: file.clone(), source })?;
         let opts = ImportOptions {
             source: s.source.into(),
             key: s.key.map(str::to_string),
@@ -117,5 +127,14 @@ pub fn build(db: Option<&Path>, out: &mut impl Write) -> Result<Workbench> {
     // them waiting for review, as after a `crmwb match`.
     let m = wb.run_match(&crate::service::MatchOptions::default())?;
     writeln!(out, "  duplicates found: {} clusters wait for review", m.clusters_open)?;
+    // A team, so that owners, "mine", managers and every role can be tried.
+    let team = wb.create_demo_team()?;
+    writeln!(out, "  the team ({} users; you, {}, are the admin; try one with --as LOGIN):", team.len(), wb.actor())?;
+    for u in &team {
+        let reports = u.manager.as_deref().map(|m| format!(", reports to {m}")).unwrap_or_default();
+        let owns = if u.owns > 0 { format!(", owns {} customers", u.owns) } else { String::new() };
+        let name = crate::display::fit(&crate::display::sanitize(&u.name), 8);
+        writeln!(out, "    {:<14} {name}  {}{owns}{reports}", u.login, u.role.as_str())?;
+    }
     Ok(wb)
 }

@@ -66,9 +66,9 @@ pub fn run_match(wb: &mut Workbench, a: &MatchArgs<'_>, out: &mut dyn Write) -> 
     let report = wb.run_match(&MatchOptions { config, full: a.full, auto_merge: a.auto_merge, cancel: None })?;
     if let Some(p) = a.pairs_csv {
         let io = |source| Error::Io { path: p.to_path_buf(), source };
-        let mut w = std::io::BufWriter::new(std::fs::File::create(p).map_err(io)?);
+        let mut w = std::io::BufWriter::new(crate::files::Output::create(p, wb.file_mode()).map_err(io)?);
         let n = wb.write_pairs_csv(&mut w)?;
-        w.flush().map_err(io)?;
+        w.into_inner().map_err(|e| io(e.into_error()))?.commit().map_err(io)?;
         if !a.json {
             writeln!(out, "{n} candidate pairs written to {}", p.display())?;
         }

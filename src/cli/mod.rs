@@ -39,11 +39,8 @@ pub struct Cli {
     #[arg(long = "as", global = true, value_name = "USER")]
     pub as_user: Option<String>,
 
-    /// Key bindings for the workbench: a built-in keymap (`default`, `vim`) or
-    /// a keymap TOML file. Your own file in the config directory (see
-    /// `crmwb keymap path`) overrides single bindings of either.
-    #[arg(long, global = true, value_name = "NAME|FILE")]
-    pub keymap: Option<String>,
+    #[command(flatten)]
+    pub keys: KeymapArg,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -82,7 +79,7 @@ pub enum Command {
         #[arg(long, value_name = "DATE")]
         since: Option<String>,
         /// At most N entries.
-        #[arg(long, value_name = "N", default_value_t = 200)]
+        #[arg(long, value_name = "N", default_value_t = 200, value_parser = limit_arg)]
         limit: usize,
         #[arg(long)]
         json: bool,
@@ -161,7 +158,7 @@ interaction_at interaction_kind interaction_summary interaction_by custom:NAME:T
         #[arg(long, value_name = "NAME")]
         sheet: Option<String>,
         /// Import at most N data rows (a trial import: then import the whole file; imported rows are skipped).
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
         limit: Option<u64>,
         /// Parse, map, normalise and validate, and say what would happen; write nothing.
         #[arg(long)]
@@ -197,7 +194,7 @@ interaction_at interaction_kind interaction_summary interaction_by custom:NAME:T
         #[arg(long)]
         json: bool,
         /// At most N customers.
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = limit_arg)]
         limit: Option<usize>,
         /// Only this status: 潜在客户, 意向客户, 成交客户, 流失客户 (or 意向, interested, won, …).
         #[arg(long, value_name = "STATUS", value_parser = status_arg)]
@@ -367,6 +364,8 @@ crmwb import DIR/marketing.csv --source marketing --interaction-kind event")]
         /// Build the database only; do not open the TUI.
         #[arg(long)]
         no_tui: bool,
+        #[command(flatten)]
+        keys: KeymapArg,
     },
     /// Find candidate duplicates: blocking, learned Fellegi–Sunter scores, clusters for review.
     #[command(long_about = "Find candidate duplicates. Blocking on mobile, landline, e-mail, core name, brand, \
@@ -430,12 +429,54 @@ changed since are compared (with the last full run's model); --full re-learns an
         action: merge::SurvivorshipAction,
     },
     /// Open the terminal workbench (the default command).
-    Tui,
+    Tui {
+        #[command(flatten)]
+        keys: KeymapArg,
+    },
     /// Check a keymap file, or show where your own overrides live.
     Keymap {
         #[command(subcommand)]
         action: KeymapAction,
     },
+    /// Print a shell completion script: `crmwb completions bash > ~/.local/share/bash-completion/completions/crmwb`.
+    #[command(
+        long_about = "Print a completion script for SHELL, generated from this command line's own definition.\n\n\
+  bash: crmwb completions bash > ~/.local/share/bash-completion/completions/crmwb\n  \
+zsh:  crmwb completions zsh > ~/.zfunc/_crmwb   (with fpath+=(~/.zfunc) before compinit)\n  \
+fish: crmwb completions fish > ~/.config/fish/completions/crmwb.fish"
+    )]
+    Completions {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write one page per command to DIR with --out.
+    #[command(long_about = "Print the man page crmwb(1), generated from this command line's own definition: \
+`crmwb man | man -l -`. With --out DIR, write crmwb.1 and one page per command (crmwb-import.1, …) to DIR.")]
+    Man {
+        /// Write crmwb.1 and a page per command to DIR instead of printing.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+}
+
+/// `--keymap`, on the commands that open the workbench (and before any command).
+#[derive(Debug, clap::Args)]
+pub struct KeymapArg {
+    /// Key bindings for the workbench: a built-in keymap (`default`, `vim`) or
+    /// a keymap TOML file. Your own file in the config directory (see
+    /// `crmwb keymap path`) overrides single bindings of either.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub keymap: Option<String>,
+}
+
+impl Cli {
+    /// The keymap chosen: after the command (`crmwb tui --keymap vim`), else before it.
+    fn keymap_choice(&self) -> Option<String> {
+        match &self.command {
+            Some(Command::Tui { keys } | Command::Demo { keys, .. }) if keys.keymap.is_some() => keys.keymap.clone(),
+            _ => self.keys.keymap.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -620,18 +661,20 @@ fn parse_delimiter(s: &str) -> Result<u8> {
     }
 }
 
-/// Runs `f` on FILE (created anew) or on standard output.
+/// Runs `f` on FILE (created anew, with the database's permissions: see
+/// `crate::files`) or on standard output.
 fn with_output<T>(
     file: Option<&Path>,
+    mode: crate::files::FileMode,
     stdout: &mut dyn Write,
     f: impl FnOnce(&mut dyn Write) -> Result<T>,
 ) -> Result<T> {
     match file {
         Some(p) => {
             let io = |source| Error::Io { path: p.to_path_buf(), source };
-            let mut w = std::io::BufWriter::new(std::fs::File::create(p).map_err(io)?);
+            let mut w = std::io::BufWriter::new(crate::files::Output::create(p, mode).map_err(io)?);
             let v = f(&mut w)?;
-            w.flush().map_err(io)?;
+            w.into_inner().map_err(|e| io(e.into_error()))?.commit().map_err(io)?;
             Ok(v)
         }
         None => f(stdout),
@@ -651,6 +694,16 @@ pub fn report_usage_error(text: &str) {
 
 /// Runs the parsed command line. Returns the process exit code.
 pub fn run(cli: Cli) -> Result<i32> {
+    let db = database_path(cli.db.as_deref()).ok();
+    run_command(cli).map_err(|e| match db {
+        Some(db) => explain_busy(&db, e),
+        None => e,
+    })
+}
+
+pub use crate::service::explain_busy;
+
+fn run_command(cli: Cli) -> Result<i32> {
     let stdout = std::io::stdout();
     let mut out: Box<dyn Write> = if std::io::IsTerminal::is_terminal(&stdout) {
         Box::new(output::TerminalSafe::new(std::io::BufWriter::new(stdout.lock())))
@@ -658,12 +711,13 @@ pub fn run(cli: Cli) -> Result<i32> {
         Box::new(std::io::BufWriter::new(stdout.lock()))
     };
     match &cli.command {
-        None | Some(Command::Tui) => {
+        None | Some(Command::Tui { .. }) => {
             // A bad keymap is reported before the database is touched.
-            crate::tui::load_active_keymap(cli.keymap.as_deref())?;
+            let keymap = cli.keymap_choice();
+            crate::tui::load_active_keymap(keymap.as_deref())?;
             let wb = open(&cli, OpenMode::Create)?;
             drop(out);
-            crate::tui::run(wb, crate::tui::TuiOptions { keymap: cli.keymap.clone() })?;
+            crate::tui::run(wb, crate::tui::TuiOptions { keymap })?;
             return Ok(0);
         }
         Some(Command::Users { action }) => admin::users(&cli, action, &mut out)?,
@@ -691,8 +745,11 @@ pub fn run(cli: Cli) -> Result<i32> {
             let existed = path.exists();
             let wb = Workbench::open(&path, OpenMode::Create, &actor::os_login())?;
             if let Some(g) = group {
-                crate::store::share_with_group(&path, g)?;
+                let dir_change = crate::store::share_with_group(&path, g)?;
                 writeln!(out, "{}: shared with group {g} (0660)", path.display())?;
+                if let Some(c) = dir_change {
+                    writeln!(out, "{c}")?;
+                }
             }
             if existed {
                 writeln!(
@@ -763,7 +820,8 @@ pub fn run(cli: Cli) -> Result<i32> {
             let mapping = wb.preview_mapping(file, &opts)?;
             if let Some(p) = save_mapping {
                 let text = mapping.to_file(Some(source), kind.as_deref(), interaction_kind.as_deref()).to_toml();
-                std::fs::write(p, text).map_err(|source| Error::Io { path: p.clone(), source })?;
+                crate::files::write(p, wb.file_mode(), text.as_bytes())
+                    .map_err(|source| Error::Io { path: p.clone(), source })?;
             }
             if !json {
                 output::print_mapping(&mut out, &mapping)?;
@@ -782,7 +840,8 @@ pub fn run(cli: Cli) -> Result<i32> {
                 serde_json::to_writer_pretty(
                     &mut out,
                     &serde_json::json!({ "batch": report.batch_id, "dry_run": dry_run, "cancelled": report.cancelled,
-                        "encoding": report.encoding, "counts": report.counts, "mapping": report.mapping,
+                        "encoding": report.encoding, "counts": report.counts, "blank": report.blank,
+                        "mapping": report.mapping,
                         "issues": report.issues }),
                 )?;
                 writeln!(out)?;
@@ -939,14 +998,14 @@ pub fn run(cli: Cli) -> Result<i32> {
             if fmt == ExportFormat::Xlsx && file.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
                 return Err(Error::Invalid("an XLSX export is binary: give --out FILE or redirect the output".into()));
             }
-            let n = with_output(file.as_deref(), &mut out, |w| wb.export_customers(fmt, w))?;
+            let n = with_output(file.as_deref(), wb.file_mode(), &mut out, |w| wb.export_customers(fmt, w))?;
             if let Some(p) = file {
                 output::say!("{n} customers written to {}", p.display());
             }
         }
         Some(Command::Links { csv: _, out: file }) => {
             let wb = open(&cli, OpenMode::Existing)?;
-            with_output(file.as_deref(), &mut out, |w| wb.export_links(w))?;
+            with_output(file.as_deref(), wb.file_mode(), &mut out, |w| wb.export_links(w))?;
         }
         Some(Command::Quality { json, sample, seed }) => {
             let wb = open(&cli, OpenMode::Existing)?;
@@ -1006,17 +1065,25 @@ pub fn run(cli: Cli) -> Result<i32> {
         Some(Command::Unmerge(args)) => merge::run_unmerge(&cli, args, &mut out)?,
         Some(Command::Survivorship { action }) => merge::run_survivorship(&cli, action, &mut out)?,
         Some(Command::Keymap { action }) => return keymap_command(&cli, action, &mut out),
-        Some(Command::Demo { no_tui }) => {
-            let wb = demo::build(cli.db.as_deref(), &mut out)?;
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(*shell, &mut <Cli as clap::CommandFactory>::command(), "crmwb", &mut out);
+        }
+        Some(Command::Man { out: dir }) => man_pages(dir.as_deref(), &mut out)?,
+        Some(Command::Demo { no_tui, .. }) => {
+            let mut wb = demo::build(cli.db.as_deref(), &mut out)?;
+            // `crmwb demo --as linfeng`: the workbench as one of the demo's team.
+            if let Some(user) = &cli.as_user {
+                wb.act_as(user)?;
+            }
             out.flush()?;
             if !*no_tui {
                 drop(out);
                 let path = wb.path().to_path_buf();
-                crate::tui::run(wb, crate::tui::TuiOptions { keymap: cli.keymap.clone() })?;
+                crate::tui::run(wb, crate::tui::TuiOptions { keymap: cli.keymap_choice() })?;
                 output::say!("demo database kept at {}", path.display());
                 return Ok(0);
             }
-            writeln!(out, "Open it with: crmwb --db {} tui", wb.path().display())?;
+            writeln!(out, "Open it with: crmwb --db {} tui   (as a team member: --as LOGIN)", wb.path().display())?;
         }
     }
     out.flush()?;
@@ -1025,6 +1092,10 @@ pub fn run(cli: Cli) -> Result<i32> {
 
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Self {
+        // A failed write stays an output error (a closed pipe is quiet).
+        if e.is_io() {
+            return Error::Output(e.into());
+        }
         Error::Other(format!("JSON: {e}"))
     }
 }
@@ -1043,6 +1114,20 @@ pub enum KeymapAction {
     },
     /// Print where your own keymap file is read from (and whether it exists).
     Path,
+}
+
+/// `crmwb man`: crmwb(1) on standard output, or every page written to DIR.
+fn man_pages(dir: Option<&Path>, out: &mut dyn Write) -> Result<()> {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    match dir {
+        None => clap_mangen::Man::new(cmd).render(out)?,
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+            clap_mangen::generate_to(cmd, dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+            output::say!("man pages written to {}", dir.display());
+        }
+    }
+    Ok(())
 }
 
 fn keymap_command(cli: &Cli, action: &KeymapAction, out: &mut dyn Write) -> Result<i32> {
@@ -1083,6 +1168,16 @@ fn keymap_command(cli: &Cli, action: &KeymapAction, out: &mut dyn Write) -> Resu
 
 /// `--status`: a usage error (exit 2, before anything runs) when it is not a
 /// status in any accepted wording; the stored form otherwise.
+/// `--limit N`: at least 1. `--limit 0` would show nothing and say so
+/// as if there were nothing ("No customers yet" on a full database).
+fn limit_arg(s: &str) -> std::result::Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("0 would show nothing: give at least 1 (or leave --limit out for all)".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("not a number of rows: {e}")),
+    }
+}
+
 fn status_arg(s: &str) -> std::result::Result<String, String> {
     match crate::domain::validate::normalize_field(crate::domain::Field::Status, s) {
         Ok(Some(v)) => Ok(v),

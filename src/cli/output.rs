@@ -58,7 +58,10 @@ pub fn print_mapping(out: &mut impl Write, m: &Mapping) -> Result<()> {
                     _ => "",
                 }
             ),
-            None => "  (kept in raw row only)".into(),
+            None => match &c.dropped {
+                Some(why) => format!("  (kept in raw row only: {})", sanitize(why)),
+                None => "  (kept in raw row only)".into(),
+            },
         };
         writeln!(out, "  {} {target}", fit(&sanitize(&c.header), w))?;
     }
@@ -84,9 +87,14 @@ pub fn print_report(out: &mut impl Write, r: &ImportReport) -> Result<()> {
         None => "Dry run (nothing written)".to_string(),
     };
     let verb = if r.batch_id.is_some() { "" } else { "would be " };
+    let blank = match r.blank {
+        0 => String::new(),
+        1 => " (1 blank row skipped)".to_string(),
+        n => format!(" ({n} blank rows skipped)"),
+    };
     writeln!(
         out,
-        "{what}: {} rows read, {} {verb}imported, {} {verb}updated, {} unchanged, {} with warnings, {} {verb}rejected",
+        "{what}: {} rows read{blank}, {} {verb}imported, {} {verb}updated, {} unchanged, {} with warnings, {} {verb}rejected",
         c.read, c.imported, c.updated, c.unchanged, c.warned, c.rejected
     )?;
     for i in &r.issues {
@@ -109,7 +117,9 @@ pub fn write_rejected_csv(wb: &Workbench, batch: i64, path: &std::path::Path) ->
     let rows = wb.rejected_rows(batch)?;
     let headers = wb.batch_headers(batch)?;
     let io = |e: csv::Error| crate::Error::Other(format!("{}: {e}", path.display()));
-    let mut w = csv::Writer::from_path(path).map_err(io)?;
+    let file = crate::files::Output::create(path, wb.file_mode())
+        .map_err(|source| crate::Error::Io { path: path.to_path_buf(), source })?;
+    let mut w = csv::Writer::from_writer(file);
     let mut header = headers.clone();
     header.push("reason".into());
     header.push("row".into());
@@ -121,7 +131,8 @@ pub fn write_rejected_csv(wb: &Workbench, batch: i64, path: &std::path::Path) ->
         cells.push(r.row.to_string());
         w.write_record(&cells).map_err(io)?;
     }
-    w.flush()?;
+    let file = w.into_inner().map_err(|e| crate::Error::Io { path: path.to_path_buf(), source: e.into_error() })?;
+    file.commit().map_err(|source| crate::Error::Io { path: path.to_path_buf(), source })?;
     Ok(())
 }
 
@@ -421,34 +432,12 @@ pub fn print_customer(out: &mut impl Write, d: &CustomerDetail, json: bool) -> R
     }
     if !d.history.is_empty() {
         writeln!(out, "\nHistory:")?;
-        for h in &d.history {
-            writeln!(out, "  {}  {}  {}{}", h.at, sanitize(&h.actor), sanitize(&h.action), history_note(h))?;
+        for e in &d.history {
+            let h = crate::history::history_line(e);
+            writeln!(out, "  {}  {}  {}", h.at, h.who, h.what)?;
         }
     }
     Ok(())
-}
-
-/// The why of a history entry, for the actions whose reason users ask about.
-fn history_note(h: &crate::domain::AuditEntry) -> String {
-    let d = &h.details;
-    let text = |k: &str| d[k].as_str().map(|s| crate::display::sanitize_lines(s).join(" / "));
-    match h.action.as_str() {
-        "customer.status" => format!(
-            ": {} → {}{}",
-            text("from").unwrap_or_else(|| "(none)".into()),
-            text("to").unwrap_or_default(),
-            text("reason").map(|r| format!(", because: {r}")).unwrap_or_default()
-        ),
-        "interaction.log" => format!(
-            ": {} on {}: {}",
-            text("kind").unwrap_or_default(),
-            text("at").unwrap_or_default(),
-            text("summary").unwrap_or_default()
-        ),
-        "followup.done" => text("note").map(|n| format!(": {n}")).unwrap_or_default(),
-        "followup.snooze" => text("until").map(|u| format!(": until {u}")).unwrap_or_default(),
-        _ => String::new(),
-    }
 }
 
 /// Standard output when it is a terminal: every line passes through

@@ -202,20 +202,13 @@ pub fn normalize_field(field: Field, raw: &str) -> Result<Option<String>, Issue>
                     clean::text::fold_width(t).chars().filter(|c| !matches!(c, ',' | '¥' | '￥' | ' ')).collect();
                 let s = s.trim_end_matches('元');
                 // 12.8万 is 128000: Chinese amounts count in ten-thousands.
-                let (s, scale) = match s.strip_suffix('万') {
-                    Some(n) => (n, 10_000.0),
-                    None => (s, 1.0),
+                let (s, shift) = match s.strip_suffix('万') {
+                    Some(n) => (n, 4),
+                    None => (s, 0),
                 };
-                match s.parse::<f64>() {
-                    Ok(v) if v.is_finite() => {
-                        let v = v * scale;
-                        Ok(Some(if v.fract() == 0.0 && v.abs() < 1e15 {
-                            format!("{}", v as i64)
-                        } else {
-                            format!("{v}")
-                        }))
-                    }
-                    _ => bad("number.format", format!("`{t}` is not an amount")),
+                match exact_amount(s, shift) {
+                    Some(v) => Ok(Some(v)),
+                    None => bad("number.format", format!("`{t}` is not an amount")),
                 }
             }
             // Free text keeps its line breaks; only each line is tidied.
@@ -226,6 +219,68 @@ pub fn normalize_field(field: Field, raw: &str) -> Result<Option<String>, Issue>
             _ => Ok(Some(clean::text::squeeze(t))),
         },
     }
+}
+
+/// The largest power of ten an amount may carry (`1e40`); far beyond any
+/// contract, and it keeps the written-out digits short.
+const AMOUNT_MAX_EXPONENT: i64 = 40;
+
+/// An amount as exact decimal digits, times 10^`shift` (4 for 万): no
+/// float in between, so `99999999999999999999999999` stays itself instead
+/// of becoming 1e26. Accepts a sign, a decimal point and an exponent
+/// (`1.5E+06`, as spreadsheets write large numbers); leading zeros and
+/// trailing fraction zeros are dropped.
+fn exact_amount(s: &str, shift: i64) -> Option<String> {
+    let (negative, s) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(i) => {
+            let e = &s[i + 1..];
+            let digits = e.strip_prefix(['+', '-']).unwrap_or(e);
+            if digits.is_empty() || digits.len() > 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            (&s[..i], e.parse::<i64>().ok()?)
+        }
+        None => (s, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if int.is_empty() && frac.is_empty() || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // value = digits × 10^point
+    let digits = format!("{int}{frac}");
+    let point = exponent + shift - frac.len() as i64;
+    let digits = digits.trim_start_matches('0');
+    if digits.is_empty() {
+        return Some("0".into());
+    }
+    let magnitude = digits.len() as i64 + point;
+    if !(-AMOUNT_MAX_EXPONENT..=AMOUNT_MAX_EXPONENT).contains(&magnitude) {
+        return None;
+    }
+    let mut out = String::from(if negative { "-" } else { "" });
+    if point >= 0 {
+        out.push_str(digits);
+        out.extend(std::iter::repeat_n('0', point as usize));
+    } else {
+        let split = digits.len() as i64 + point;
+        let (i, f) = if split > 0 {
+            (digits[..split as usize].to_string(), digits[split as usize..].to_string())
+        } else {
+            ("0".to_string(), format!("{}{digits}", "0".repeat((-split) as usize)))
+        };
+        let f = f.trim_end_matches('0');
+        out.push_str(&i);
+        if !f.is_empty() {
+            out.push('.');
+            out.push_str(f);
+        }
+    }
+    Some(out)
 }
 
 /// Kind-aware normalisation of the name and contact person, then the
@@ -340,6 +395,19 @@ pub fn check_record(c: &mut Customer, has_phone_or_email: bool) -> Vec<Issue> {
 mod tests {
     use super::*;
 
+    /// Issue 15, finding 13: a 26-digit amount went through f64 and was
+    /// stored as 1e26; amounts are kept as exact digits.
+    #[test]
+    fn finding_15_13_huge_contract_amount_is_kept_exact() {
+        let huge = "99999999999999999999999999";
+        assert_eq!(normalize_field(Field::ContractAmount, huge).unwrap().as_deref(), Some(huge));
+        let cents = "12345678901234567.89";
+        assert_eq!(normalize_field(Field::ContractAmount, cents).unwrap().as_deref(), Some(cents));
+        assert_eq!(normalize_field(Field::ContractAmount, "0.0001万").unwrap().as_deref(), Some("1"));
+        assert_eq!(normalize_field(Field::ContractAmount, "1.23456789万").unwrap().as_deref(), Some("12345.6789"));
+        assert_eq!(normalize_field(Field::ContractAmount, "0.001").unwrap().as_deref(), Some("0.001"));
+    }
+
     #[test]
     fn field_rules() {
         assert_eq!(normalize_field(Field::Mobile, "138-1234-5678"), Ok(Some("13812345678".into())));
@@ -350,6 +418,13 @@ mod tests {
         assert_eq!(normalize_field(Field::Notes, "  "), Ok(None));
         assert_eq!(normalize_field(Field::ContractAmount, "¥500,000").unwrap(), Some("500000".into()));
         assert_eq!(normalize_field(Field::ContractAmount, "12.8万元").unwrap(), Some("128000".into()));
+        for (raw, v) in [("1.50", "1.5"), ("-0", "0"), ("+5", "5"), (".5", "0.5"), ("5.", "5"), ("1.5E+06", "1500000")]
+        {
+            assert_eq!(normalize_field(Field::ContractAmount, raw).unwrap().as_deref(), Some(v), "{raw}");
+        }
+        for raw in ["inf", "NaN", "1e", "1e99999", "1e41", "1.2.3", ".", "-", "12a"] {
+            assert!(normalize_field(Field::ContractAmount, raw).is_err(), "{raw}");
+        }
         assert_eq!(normalize_field(Field::Priority, "一般").unwrap(), Some("中".into()));
         assert_eq!(normalize_field(Field::Status, "丢单").unwrap(), Some("流失客户".into()));
         assert_eq!(normalize_field(Field::Name, "***").unwrap_err().rule, "name.format");

@@ -93,6 +93,23 @@ const SYNONYMS: &[(&str, &[&str])] = &[
             "联络人",
             "主要联系人",
             "首要联系人",
+            "客户联系人",
+            // Who raised a ticket, a request or a call: the customer's
+            // contact in ticket and lead systems.
+            "报修人",
+            "申请人",
+            "提交人",
+            "来电人",
+            "咨询人",
+            "反馈人",
+            "requester",
+            "requester name",
+            "requested by",
+            "reporter",
+            "reported by",
+            "caller",
+            "caller name",
+            "submitted by",
             "contact",
             "contact name",
             "contact person",
@@ -516,6 +533,22 @@ const KEY_HEADERS: &[&str] = &[
     "record id",
 ];
 
+/// Headers of the two halves of a person's name, split over two columns
+/// (`姓` / `名`, `Last Name` / `First Name`). Neither half names a field on
+/// its own; together they are a person's name (see `Mapping::build`).
+const FAMILY_NAME_HEADERS: &[&str] = &["姓", "姓氏", "last name", "lastname", "surname", "family name"];
+const GIVEN_NAME_HEADERS: &[&str] = &["名", "名字", "first name", "firstname", "given name", "forename"];
+
+fn is_family_name_header(h: &str) -> bool {
+    let h = fold(h);
+    !h.is_empty() && FAMILY_NAME_HEADERS.iter().any(|k| fold(k) == h)
+}
+
+fn is_given_name_header(h: &str) -> bool {
+    let h = fold(h);
+    !h.is_empty() && GIVEN_NAME_HEADERS.iter().any(|k| fold(k) == h)
+}
+
 /// Folds a header for comparison: NFKC (full-width letters, `（）`), lower
 /// case, bracketed notes dropped (`联系电话(手机)`, `金额【元】`) unless
 /// nothing else is left, and no whitespace or separators (`_ - . : / *`).
@@ -628,6 +661,10 @@ pub struct ColumnMap {
     /// applied, but shown as a guess so the user checks it.
     #[serde(default)]
     pub guessed: bool,
+    /// Why a guessed target was not applied (its values are not that
+    /// field's): shown beside the column in the printed mapping.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropped: Option<String>,
 }
 
 /// Several columns feeding one field, joined in the order written.
@@ -687,6 +724,22 @@ pub struct MappedInput {
     pub target: Target,
     /// The header(s), for messages: `姓+名`.
     pub label: String,
+    /// `columns` are a family name then a given name: joined per the
+    /// script of the values (`join_person_name`).
+    pub person_name: bool,
+}
+
+impl MappedInput {
+    /// This input's value in a row: its cell, or its cells joined (a
+    /// family and a given name in the order their script writes them).
+    pub fn value<'a>(&self, cells: &'a [String]) -> std::borrow::Cow<'a, str> {
+        let cell = |i: &usize| cells.get(*i).map(String::as_str).unwrap_or("");
+        match self.columns.as_slice() {
+            [i] => cell(i).into(),
+            [family, given] if self.person_name => join_person_name(cell(family), cell(given)).into(),
+            many => join_parts(&many.iter().map(cell).collect::<Vec<_>>()).into(),
+        }
+    }
 }
 
 fn find_col(headers: &[String], h: &str) -> Option<usize> {
@@ -713,6 +766,7 @@ impl Mapping {
                     target: g.map(|g| g.target.name()),
                     explicit: false,
                     saved: false,
+                    dropped: None,
                 }
             })
             .collect();
@@ -785,6 +839,25 @@ impl Mapping {
                 }
             }
         }
+        // A name split over a family-name and a given-name column is joined
+        // into one: the contact's name beside a company column, else the
+        // customer's own (a person).
+        let free =
+            |is: fn(&str) -> bool| columns.iter().position(|c| !c.explicit && c.target.is_none() && is(&c.header));
+        if let (Some(f), Some(g)) = (free(is_family_name_header), free(is_given_name_header)) {
+            let mapped =
+                |t: &str| columns.iter().any(|c| c.target.as_deref() == Some(t)) || joins.iter().any(|j| j.target == t);
+            let target = if !mapped("name") {
+                Some("name")
+            } else if !mapped("contact_name") {
+                Some("contact_name")
+            } else {
+                None
+            };
+            if let Some(t) = target {
+                joins.push(JoinMap { columns: vec![headers[f].clone(), headers[g].clone()], target: t.into() });
+            }
+        }
         let key = key.map(str::to_string).or_else(|| base.and_then(|b| b.key.clone()));
         if let Some(k) = &key {
             if find_col(headers, k).is_none() {
@@ -800,6 +873,54 @@ impl Mapping {
         Ok(Mapping { columns, joins, key: key.map(|k| k.trim().to_string()) })
     }
 
+    /// Checks guessed targets of enumerated fields (kind, status, priority)
+    /// against the column's values: when most sampled values are not valid
+    /// for the field (by its allowed values and their synonyms), the header
+    /// word was misleading (a ticket's `状态` is not the customer's status)
+    /// and the column stays in the raw row, with the reason in `dropped`.
+    /// Explicit and saved choices stand. `samples` are data rows as read.
+    pub fn check_values<R: AsRef<[String]>>(&mut self, samples: &[R]) {
+        use crate::domain::Field;
+        /// Fewer filled values than this say too little to overrule a header.
+        const MIN_VALUES: usize = 5;
+        for (i, c) in self.columns.iter_mut().enumerate() {
+            if c.explicit {
+                continue;
+            }
+            let field = match c.target.as_deref().and_then(|t| Target::parse(t).ok()) {
+                Some(Target::Field(f @ (Field::Kind | Field::Status | Field::Priority))) => f,
+                _ => continue,
+            };
+            let values: Vec<&str> =
+                samples.iter().filter_map(|r| r.as_ref().get(i)).map(|v| v.trim()).filter(|v| !v.is_empty()).collect();
+            if values.len() < MIN_VALUES {
+                continue;
+            }
+            let invalid: Vec<&str> = values
+                .iter()
+                .copied()
+                .filter(|v| !matches!(crate::domain::validate::normalize_field(field, v), Ok(Some(_))))
+                .collect();
+            if invalid.len() * 2 > values.len() {
+                let mut examples: Vec<&str> = Vec::new();
+                for v in &invalid {
+                    if !examples.contains(v) && examples.len() < 3 {
+                        examples.push(v);
+                    }
+                }
+                c.dropped = Some(format!(
+                    "{} of {} sampled values are not a {} (e.g. {})",
+                    invalid.len(),
+                    values.len(),
+                    field.name(),
+                    examples.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ")
+                ));
+                c.target = None;
+                c.guessed = false;
+            }
+        }
+    }
+
     /// The plan inputs: single columns in file order, then joins.
     pub fn inputs(&self) -> Vec<MappedInput> {
         let headers: Vec<String> = self.columns.iter().map(|c| c.header.clone()).collect();
@@ -809,13 +930,23 @@ impl Mapping {
             .enumerate()
             .filter_map(|(i, c)| {
                 let t = Target::parse(c.target.as_deref()?).ok()?;
-                Some(MappedInput { columns: vec![i], target: t, label: c.header.clone() })
+                Some(MappedInput { columns: vec![i], target: t, label: c.header.clone(), person_name: false })
             })
             .collect();
         for j in &self.joins {
             let Ok(t) = Target::parse(&j.target) else { continue };
-            let idx: Vec<usize> = j.columns.iter().filter_map(|h| find_col(&headers, h)).collect();
-            out.push(MappedInput { columns: idx, target: t, label: j.columns.join("+") });
+            let mut idx: Vec<usize> = j.columns.iter().filter_map(|h| find_col(&headers, h)).collect();
+            // A family and a given name, in either order: the script of
+            // each row's values decides the order they are joined in.
+            let person_name = match idx.as_slice() {
+                [a, b] if is_family_name_header(&headers[*a]) && is_given_name_header(&headers[*b]) => true,
+                [a, b] if is_given_name_header(&headers[*a]) && is_family_name_header(&headers[*b]) => {
+                    idx.swap(0, 1);
+                    true
+                }
+                _ => false,
+            };
+            out.push(MappedInput { columns: idx, target: t, label: j.columns.join("+"), person_name });
         }
         out
     }
@@ -864,6 +995,18 @@ pub fn join_parts(parts: &[&str]) -> String {
         out.push_str(p);
     }
     out
+}
+
+/// Joins a family and a given name as the script writes them: CJK family
+/// name first without a space (王 + 伟 → 王伟), Latin given name first
+/// (Smith + John → John Smith).
+pub fn join_person_name(family: &str, given: &str) -> String {
+    let (family, given) = (family.trim(), given.trim());
+    if family.chars().chain(given.chars()).any(is_cjk) {
+        join_parts(&[family, given])
+    } else {
+        join_parts(&[given, family])
+    }
 }
 
 pub fn is_cjk(c: char) -> bool {
@@ -1003,6 +1146,20 @@ mod tests {
         ("联系人姓名", Some("contact_name"), true),
         ("姓名", Some("contact_name"), true),
         ("对接人", Some("contact_name"), true),
+        ("报修人", Some("contact_name"), true),
+        ("申请人", Some("contact_name"), true),
+        ("提交人", Some("contact_name"), true),
+        ("来电人", Some("contact_name"), true),
+        ("Requester", Some("contact_name"), true),
+        ("Reporter", Some("contact_name"), true),
+        ("Caller", Some("contact_name"), true),
+        ("Requested By", Some("contact_name"), true),
+        // The halves of a split name name nothing alone (they are joined).
+        ("姓", None, false),
+        ("名", None, false),
+        ("姓氏", None, false),
+        ("Last Name", None, false),
+        ("First Name", None, false),
         ("主要联系人", Some("contact_name"), true),
         ("职务", Some("contact_title"), true),
         ("联系人职务", Some("contact_title"), true),
@@ -1209,6 +1366,96 @@ mod tests {
         assert_eq!(again.joins, m.joins);
         assert_eq!(again.columns[2].target.as_deref(), Some("phone"));
         assert!(MappingFile::from_toml("colums = {}").unwrap_err().contains("colums"));
+    }
+
+    fn build(headers: &[&str]) -> Mapping {
+        let h: Vec<String> = headers.iter().map(|s| s.to_string()).collect();
+        Mapping::build(&h, None, &[], None).unwrap()
+    }
+
+    #[test]
+    fn split_name_columns_join_into_the_contact_beside_a_company() {
+        for (headers, family, given) in [
+            (&["Company", "Last Name", "First Name", "Email"][..], "Last Name", "First Name"),
+            (&["Given Name", "Surname", "Account Name"][..], "Surname", "Given Name"),
+            (&["公司名称", "姓", "名", "手机"][..], "姓", "名"),
+            (&["名字", "姓氏", "单位名称"][..], "姓氏", "名字"),
+        ] {
+            let m = build(headers);
+            assert_eq!(m.joins.len(), 1, "{headers:?}");
+            assert_eq!(m.joins[0].target, "contact_name", "{headers:?}");
+            let input = m.inputs().into_iter().find(|i| i.columns.len() == 2).unwrap();
+            assert!(input.person_name);
+            let names: Vec<&str> = input.columns.iter().map(|i| m.columns[*i].header.as_str()).collect();
+            assert_eq!(names, vec![family, given], "{headers:?}: family name first in the plan");
+        }
+    }
+
+    #[test]
+    fn split_name_columns_without_a_company_are_the_customer() {
+        let m = build(&["姓", "名", "手机"]);
+        assert_eq!(m.joins, vec![JoinMap { columns: vec!["姓".into(), "名".into()], target: "name".into() }]);
+        let m = build(&["First Name", "Last Name", "Phone"]);
+        assert_eq!(m.joins[0].target, "name");
+        // A name column and a contact column taken: the halves stay raw.
+        let m = build(&["客户名称", "联系人", "姓", "名"]);
+        assert!(m.joins.is_empty());
+        // Only one half: nothing to join.
+        assert!(build(&["客户名称", "姓"]).joins.is_empty());
+        // An explicit choice for a half stands.
+        let h: Vec<String> = ["姓", "名", "手机"].iter().map(|s| s.to_string()).collect();
+        let m = Mapping::build(&h, None, &["姓=custom:姓:text".into()], None).unwrap();
+        assert!(m.joins.is_empty());
+    }
+
+    #[test]
+    fn person_name_joined_in_the_order_of_its_script() {
+        assert_eq!(join_person_name("王", "伟"), "王伟");
+        assert_eq!(join_person_name(" 欧阳 ", "娜娜"), "欧阳娜娜");
+        assert_eq!(join_person_name("Smith", "John"), "John Smith");
+        assert_eq!(join_person_name("", "John"), "John");
+        assert_eq!(join_person_name("Smith", ""), "Smith");
+    }
+
+    fn rows(columns: &[&[&str]]) -> Vec<Vec<String>> {
+        let n = columns[0].len();
+        (0..n).map(|r| columns.iter().map(|c| c[r].to_string()).collect()).collect()
+    }
+
+    #[test]
+    fn enumerated_guess_dropped_when_most_values_are_not_the_fields() {
+        // A ticket's 状态 holds the ticket's states, not a customer status.
+        let mut m = build(&["客户简称", "状态", "类型", "优先级"]);
+        let names = ["甲公司"; 6];
+        let ticket_states = ["待回访", "处理中", "已关闭", "处理中", "待回访", ""];
+        let ticket_types = ["故障报修", "咨询", "投诉", "故障报修", "咨询", "咨询"];
+        let levels = ["高", "中", "低", "P1", "一般", "高"];
+        m.check_values(&rows(&[&names, &ticket_states, &ticket_types, &levels]));
+        assert_eq!(m.columns[1].target, None);
+        let why = m.columns[1].dropped.as_deref().unwrap();
+        assert!(why.contains("5 of 5") && why.contains("status") && why.contains("`待回访`"), "{why}");
+        assert_eq!(m.columns[2].target, None, "a ticket type is not a customer kind");
+        assert!(m.columns[2].dropped.as_deref().unwrap().contains("kind"));
+        assert_eq!(m.columns[3].target.as_deref(), Some("priority"), "most are priorities: kept");
+        assert_eq!(m.columns[3].dropped, None);
+    }
+
+    #[test]
+    fn enumerated_guess_kept_for_valid_values_few_values_or_an_explicit_choice() {
+        let mut m = build(&["客户名称", "客户状态", "客户类型"]);
+        let names = ["甲公司"; 6];
+        let statuses = ["潜在", "意向", "成交", "丢单", "老客户", "什么"];
+        let kinds = ["公司", "个人", "企业", "", "", ""];
+        m.check_values(&rows(&[&names, &statuses, &kinds]));
+        assert_eq!(m.columns[1].target.as_deref(), Some("status"), "synonyms of allowed values count");
+        assert_eq!(m.columns[2].target.as_deref(), Some("kind"));
+        let mut m = build(&["客户名称", "状态"]);
+        m.check_values(&rows(&[&["a", "b"], &["处理中", "已关闭"]]));
+        assert_eq!(m.columns[1].target.as_deref(), Some("status"), "two values say too little");
+        let h: Vec<String> = ["客户名称", "状态"].iter().map(|s| s.to_string()).collect();
+        let mut m = Mapping::build(&h, None, &["状态=status".into()], None).unwrap();
+        m.check_values(&rows(&[&["a"; 6], &["处理中"; 6]]));
+        assert_eq!(m.columns[1].target.as_deref(), Some("status"), "--map stands");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Reading source files and turning their rows into customer plans.
 //! Nothing here touches the database; the service layer writes the plans.
 
+mod csv_guard;
 pub mod mapping;
 pub mod reader;
 mod xlsx_guard;
@@ -54,15 +55,8 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
     let mut kind_given = false;
     let mut person_hint = false;
     for input in inputs {
-        let joined;
-        let cell: &str = match input.columns.as_slice() {
-            [i] => cells.get(*i).map(String::as_str).unwrap_or(""),
-            many => {
-                let parts: Vec<&str> = many.iter().map(|i| cells.get(*i).map(String::as_str).unwrap_or("")).collect();
-                joined = mapping::join_parts(&parts);
-                &joined
-            }
-        };
+        let value = input.value(cells);
+        let cell: &str = &value;
         if cell.trim().is_empty() {
             continue;
         }
@@ -616,6 +610,27 @@ mod tests {
         let p = plan(&["客户名称", "联系人", "手机"], &["星辰科技", "N/A", "13812345678"]);
         assert_eq!((p.customer.contact_name.clone(), p.extra_contacts.len()), (None, 0), "nor a contact");
         assert!(!p.rejected(), "a phone still identifies the row");
+    }
+
+    #[test]
+    fn split_name_columns_fill_the_contact_or_the_person() {
+        let auto = |cells: &[&str]| {
+            let h: Vec<String> =
+                ["Last Name", "First Name", "Company", "Mobile Phone"].iter().map(|s| s.to_string()).collect();
+            let m = Mapping::build(&h, None, &[], None).unwrap();
+            let c: Vec<String> = cells.iter().map(|s| s.to_string()).collect();
+            plan_row(&m.inputs(), &c, AUTO_KIND)
+        };
+        let p = auto(&["蒋", "俊", "温州驰祥智能装备有限责任公司", "15972950728"]);
+        assert_eq!(p.customer.contact_name.as_deref(), Some("蒋俊"));
+        assert_eq!(p.customer.kind, CustomerKind::Company);
+        let p = auto(&["Smith", "John", "Acme Ltd", "15972950728"]);
+        assert_eq!(p.customer.contact_name.as_deref(), Some("John Smith"), "Latin: given name first");
+        let p = auto(&["方", "建", "", "19717328010"]);
+        assert!(!p.rejected());
+        assert_eq!((p.customer.name.as_str(), p.customer.kind), ("方建", CustomerKind::Person));
+        let p = auto(&["张", "柳", "个人", "19908802383"]);
+        assert_eq!((p.customer.name.as_str(), p.customer.kind), ("张柳", CustomerKind::Person));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! spreadsheets (XLSX, XLS, ODS) through calamine. One row at a time for
 //! CSV, whatever the file size.
 
+use super::csv_guard::{runaway, QuoteGuard};
 use crate::error::{Error, Result};
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -44,8 +45,17 @@ pub struct ReadOptions {
 }
 
 enum Inner {
-    Csv { reader: csv::Reader<Box<dyn Read + Send>>, record: csv::ByteRecord },
-    Sheet { range: calamine::Range<calamine::Data>, next: usize },
+    /// `broken` once the text cannot be read further (a runaway quoted
+    /// cell): no row after it is handed out.
+    Csv {
+        reader: csv::Reader<Box<dyn Read + Send>>,
+        record: csv::ByteRecord,
+        broken: bool,
+    },
+    Sheet {
+        range: calamine::Range<calamine::Data>,
+        next: usize,
+    },
     Stream(SheetStream),
 }
 
@@ -58,6 +68,8 @@ pub struct TableReader {
     blank: u64,
     /// Rows handed out (a streamed sheet numbers rows itself).
     returned: u64,
+    /// Rows read ahead by `peek`, handed out first by `next_row`.
+    ahead: std::collections::VecDeque<Result<RawRow>>,
     /// The encoding the file was read in (`utf-8`, `gb18030`, `utf-16le`, `xlsx`…).
     pub encoding: &'static str,
     /// The field delimiter of a CSV file.
@@ -129,8 +141,19 @@ impl TableReader {
         let head_lines = head_text.lines().count().max(1) as u64;
         let estimated_rows = (total * head_lines / (head.len().max(1) as u64)).saturating_sub(1);
         let rest = std::io::Cursor::new(head[bom_len..].to_vec()).chain(buf);
-        let src: Box<dyn Read + Send> =
-            if encoding == encoding_rs::UTF_8 { Box::new(rest) } else { Box::new(DecodeReader::new(rest, encoding)) };
+        let src: Box<dyn Read + Send> = if encoding == encoding_rs::UTF_8 {
+            Box::new(QuoteGuard::new(rest, delimiter))
+        } else {
+            let name = canonical_name(encoding).to_ascii_uppercase();
+            let why = if bom_len > 0 {
+                format!("{name}, as the file's byte-order mark says")
+            } else if opts.encoding != EncodingChoice::Auto {
+                format!("{name}, as --encoding asks")
+            } else {
+                format!("{name}, the encoding detected from the start of the file; if it is another, say which with --encoding")
+            };
+            Box::new(QuoteGuard::new(DecodeReader::new(rest, encoding, why), delimiter))
+        };
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -138,7 +161,7 @@ impl TableReader {
             .buffer_capacity(1 << 16)
             .from_reader(src);
         let mut record = csv::ByteRecord::new();
-        let has = reader.read_byte_record(&mut record).map_err(|e| csv_error(&file, e))?;
+        let has = reader.read_byte_record(&mut record).map_err(|e| csv_error(&file, e, 0).0)?;
         if !has {
             return Err(Error::input(&file, None, None, "the file is empty: expected a header row"));
         }
@@ -147,10 +170,11 @@ impl TableReader {
         Ok(TableReader {
             file,
             headers,
-            inner: Inner::Csv { reader, record },
+            inner: Inner::Csv { reader, record, broken: false },
             rows: 0,
             blank: 0,
             returned: 0,
+            ahead: Default::default(),
             encoding: canonical_name(encoding),
             delimiter: Some(delimiter),
             total,
@@ -205,6 +229,7 @@ impl TableReader {
             rows: 0,
             blank: 0,
             returned: 0,
+            ahead: Default::default(),
             encoding,
             delimiter: None,
             total,
@@ -233,6 +258,7 @@ impl TableReader {
             rows: 0,
             blank: 0,
             returned: 0,
+            ahead: Default::default(),
             encoding: "xlsx",
             delimiter: None,
             total,
@@ -273,6 +299,25 @@ impl TableReader {
     /// skipped (and counted); row numbers still count them, so a number
     /// names the row a user sees in the file.
     pub fn next_row(&mut self) -> Option<Result<RawRow>> {
+        self.ahead.pop_front().or_else(|| self.read_row())
+    }
+
+    /// The next `n` data rows (fewer at the end of the file, or before the
+    /// first one that cannot be read), without taking them: `next_row`
+    /// still hands them out, errors included. So a sample of the values
+    /// (to check a mapping against) costs no second reading of the file.
+    pub fn peek(&mut self, n: usize) -> impl Iterator<Item = &RawRow> {
+        while self.ahead.len() < n && !self.ahead.back().is_some_and(|r| r.is_err()) {
+            match self.read_row() {
+                Some(row) => self.ahead.push_back(row),
+                None => break,
+            }
+        }
+        self.ahead.iter().take(n).map_while(|r| r.as_ref().ok())
+    }
+
+    /// The next row from the file itself, blank rows passed over.
+    fn read_row(&mut self) -> Option<Result<RawRow>> {
         loop {
             let row = self.next_any_row()?;
             match row {
@@ -284,14 +329,21 @@ impl TableReader {
 
     fn next_any_row(&mut self) -> Option<Result<RawRow>> {
         match &mut self.inner {
-            Inner::Csv { reader, record } => match reader.read_byte_record(record) {
+            Inner::Csv { broken: true, .. } => None,
+            Inner::Csv { reader, record, broken } => match reader.read_byte_record(record) {
                 Ok(false) => None,
                 Ok(true) => {
                     self.rows += 1;
                     let n = self.rows;
                     Some(decode(&self.file, n, record, &self.headers).map(|cells| RawRow { number: n, cells }))
                 }
-                Err(e) => Some(Err(csv_error(&self.file, e))),
+                Err(e) => {
+                    // A runaway quoted cell: the record it is in, the one
+                    // being read, is the next row.
+                    let (err, fatal) = csv_error(&self.file, e, self.rows + 1);
+                    *broken = fatal;
+                    Some(Err(err))
+                }
             },
             Inner::Sheet { range, next } => {
                 // By index: `rows().nth(n)` walks from the top, which made
@@ -601,9 +653,30 @@ impl<'a> RowEmitter<'a> {
         }
     }
 
-    /// Adds a non-blank cell; false once the reading end hung up.
+    /// Adds a non-blank cell; false once the reading end hung up (or the
+    /// cell ended the sheet).
     fn cell(&mut self, r: u32, c: u32, text: String) -> bool {
         if self.current.as_ref().is_some_and(|(row, _)| *row != r) && !self.flush() {
+            return false;
+        }
+        if text.len() > CELL_MAX_CHARS && text.chars().count() > CELL_MAX_CHARS {
+            // The package check bounds a cell's XML (escapes included);
+            // its text is held to Excel's limit, as a CSV cell is.
+            let msg = format!(
+                "cell {}{} holds {} characters, more than the 32,767 Excel allows a cell; refused",
+                column_letters(c as usize),
+                r + 1,
+                text.chars().count()
+            );
+            if !self.started {
+                (self.send)(SheetMsg::Failed(msg));
+                return false;
+            }
+            let before = std::mem::take(&mut self.parcel);
+            if !before.is_empty() && !(self.send)(SheetMsg::Rows(before)) {
+                return false;
+            }
+            (self.send)(SheetMsg::FailedAt(u64::from(r - self.r0), msg));
             return false;
         }
         let cells = &mut self.current.get_or_insert_with(|| (r, Vec::new())).1;
@@ -681,9 +754,11 @@ impl<'a> RowEmitter<'a> {
 
 /// Columns a data row may reach beyond its header's last column.
 const MAX_EXTRA_COLUMNS: usize = 64;
+/// The most characters a cell may hold: Excel's own limit, as for a CSV cell.
+const CELL_MAX_CHARS: usize = super::csv_guard::FIELD_MAX_CHARS as usize;
 
-/// `0` → `A`, `25` → `Z`, `26` → `AA`.
-fn column_letters(mut c: usize) -> String {
+/// `0` → `A`, `25` → `Z`, `26` → `AA`: a spreadsheet column's name.
+pub fn column_letters(mut c: usize) -> String {
     let mut out = Vec::new();
     loop {
         out.push(b'A' + (c % 26) as u8);
@@ -733,6 +808,9 @@ fn detect(file: &str, head: &[u8], at_eof: bool, choice: EncodingChoice) -> Resu
         EncodingChoice::Gb18030 => return Ok(encoding_rs::GB18030),
         EncodingChoice::Auto => {}
     }
+    if let Some(enc) = utf16_without_bom(head, at_eof) {
+        return Ok(enc);
+    }
     match std::str::from_utf8(head) {
         Ok(_) => return Ok(encoding_rs::UTF_8),
         // Only the last character was cut by the sniff window.
@@ -750,6 +828,36 @@ fn detect(file: &str, head: &[u8], at_eof: bool, choice: EncodingChoice) -> Resu
             "the file is neither UTF-8 nor GB18030/GBK text; say which with --encoding, or save it as UTF-8 CSV",
         )),
         _ => Ok(encoding_rs::GB18030),
+    }
+}
+
+/// UTF-16 without a byte-order mark, told by its zero bytes: every ASCII
+/// character (delimiters, line breaks, digits) has one, on the odd bytes in
+/// little-endian, the even ones in big-endian, while UTF-8 and GB18030
+/// text has none. Read as UTF-8, such a file had headers like `7b` or
+/// `n^@a^@m^@e^@`. Only when the text then decodes cleanly as that UTF-16.
+fn utf16_without_bom(head: &[u8], at_eof: bool) -> Option<&'static encoding_rs::Encoding> {
+    let units = head.len() / 2;
+    if units == 0 {
+        return None;
+    }
+    let zeros = |parity: usize| head.iter().skip(parity).step_by(2).filter(|b| **b == 0).count();
+    let (even, odd) = (zeros(0), zeros(1));
+    // At least one code unit in sixteen an ASCII character, and the zeros
+    // on one side only.
+    let enc = if odd * 16 >= units && even * 4 <= odd {
+        encoding_rs::UTF_16LE
+    } else if even * 16 >= units && odd * 4 <= even {
+        encoding_rs::UTF_16BE
+    } else {
+        return None;
+    };
+    let mut decoder = enc.new_decoder_without_bom_handling();
+    let mut out = String::with_capacity(head.len() * 2);
+    let (result, _) = decoder.decode_to_string_without_replacement(head, &mut out, at_eof);
+    match result {
+        encoding_rs::DecoderResult::Malformed(..) => None,
+        _ => Some(enc),
     }
 }
 
@@ -794,10 +902,12 @@ struct DecodeReader<R> {
     out_len: usize,
     consumed: u64,
     eof: bool,
+    /// The encoding, and how it was chosen, for the error message.
+    what: String,
 }
 
 impl<R: Read> DecodeReader<R> {
-    fn new(inner: R, enc: &'static encoding_rs::Encoding) -> Self {
+    fn new(inner: R, enc: &'static encoding_rs::Encoding, what: String) -> Self {
         DecodeReader {
             inner,
             decoder: enc.new_decoder_without_bom_handling(),
@@ -809,6 +919,7 @@ impl<R: Read> DecodeReader<R> {
             out_len: 0,
             consumed: 0,
             eof: false,
+            what,
         }
     }
 }
@@ -831,7 +942,7 @@ impl<R: Read> Read for DecodeReader<R> {
                 // Flush anything the decoder still holds (a truncated sequence).
                 let (result, _, written) = self.decoder.decode_to_utf8_without_replacement(&[], &mut self.output, true);
                 if let encoding_rs::DecoderResult::Malformed(..) = result {
-                    return Err(malformed(self.consumed));
+                    return Err(malformed(self.consumed, &self.what));
                 }
                 if written == 0 {
                     return Ok(0);
@@ -850,16 +961,16 @@ impl<R: Read> Read for DecodeReader<R> {
             self.out_pos = 0;
             self.out_len = written;
             if let encoding_rs::DecoderResult::Malformed(..) = result {
-                return Err(malformed(self.consumed));
+                return Err(malformed(self.consumed, &self.what));
             }
         }
     }
 }
 
-fn malformed(offset: u64) -> std::io::Error {
+fn malformed(offset: u64, what: &str) -> std::io::Error {
     std::io::Error::new(
         std::io::ErrorKind::InvalidData,
-        format!("malformed byte sequence near byte {offset} for the detected encoding"),
+        format!("malformed byte sequence near byte {offset} for {what}"),
     )
 }
 
@@ -928,13 +1039,20 @@ fn decode(file: &str, row: u64, rec: &csv::ByteRecord, headers: &[String]) -> Re
         .collect()
 }
 
-fn csv_error(file: &str, e: csv::Error) -> Error {
+/// The error, and whether the text cannot be read past it. `next_row` is
+/// the row being read (0 for the header).
+fn csv_error(file: &str, e: csv::Error, next_row: u64) -> (Error, bool) {
+    if let csv::ErrorKind::Io(io) = e.kind() {
+        if let Some(r) = runaway(io) {
+            return (Error::input(file, (next_row > 0).then_some(next_row), None, r.to_string()), true);
+        }
+    }
     let row = e.position().map(|p| p.record());
     let msg = match e.kind() {
         csv::ErrorKind::Io(io) => format!("cannot read: {io}"),
         _ => format!("cannot read CSV: {e}"),
     };
-    Error::input(file, row.filter(|r| *r > 0), None, msg)
+    (Error::input(file, row.filter(|r| *r > 0), None, msg), false)
 }
 
 #[cfg(test)]
@@ -953,6 +1071,26 @@ mod tests {
             rows.push(row?.cells);
         }
         Ok((r.headers().to_vec(), rows, r.encoding))
+    }
+
+    /// Rows read ahead for a sample are still handed out, in order, blank
+    /// rows skipped, and the sample stops before a row that cannot be read
+    /// (which `next_row` still reports).
+    #[test]
+    fn peeked_rows_are_still_handed_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("p.csv");
+        std::fs::write(&p, "名称,手机\n甲,1\n,\n乙,2\n\"丙,3\n").unwrap();
+        let mut r = TableReader::open(&p).unwrap();
+        let numbers = |r: &mut TableReader, n| r.peek(n).map(|row| row.number).collect::<Vec<_>>();
+        assert_eq!(numbers(&mut r, 1), vec![1]);
+        assert_eq!(numbers(&mut r, 10), vec![1, 3], "up to the unreadable row 4");
+        assert_eq!(r.next_row().unwrap().unwrap().cells, vec!["甲", "1"]);
+        assert_eq!(numbers(&mut r, 10), vec![3]);
+        assert_eq!(r.next_row().unwrap().unwrap().number, 3);
+        assert!(r.next_row().unwrap().unwrap_err().to_string().contains("row 4"));
+        assert!(r.next_row().is_none());
+        assert_eq!(r.blank_rows(), 1);
     }
 
     #[test]
@@ -978,6 +1116,28 @@ mod tests {
         assert_eq!(rows, vec![vec!["星辰", "138"]]);
     }
 
+    /// Issue 15, finding 13: a UTF-16 file without its byte-order mark
+    /// was read as UTF-8 and its columns reported as `7b`.
+    #[test]
+    fn finding_15_13_utf16_without_bom_is_read_as_utf16() {
+        let text = "客户名称,手机,邮箱\r\n北京星辰科技有限公司,13812345678,a@b.cn\r\n";
+        for (enc, name) in [(true, "utf-16le"), (false, "utf-16be")] {
+            let bytes: Vec<u8> =
+                text.encode_utf16().flat_map(|u| if enc { u.to_le_bytes() } else { u.to_be_bytes() }).collect();
+            let (h, rows, got) = read_all(&bytes, "nobom.csv", &ReadOptions::default()).unwrap();
+            assert_eq!(got, name);
+            assert_eq!(h, vec!["客户名称", "手机", "邮箱"]);
+            assert_eq!(rows, vec![vec!["北京星辰科技有限公司", "13812345678", "a@b.cn"]]);
+        }
+        let ascii: Vec<u8> = "name\tphone\nStar,138\n".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let (h, _, got) = read_all(&ascii, "a.tsv", &ReadOptions::default()).unwrap();
+        assert_eq!((h, got), (vec!["name".to_string(), "phone".to_string()], "utf-16le"));
+        // UTF-8 with a stray zero byte stays UTF-8.
+        let (_, rows, got) =
+            read_all(b"name,phone\nab\0cdefgh,13812345678\n", "z.csv", &ReadOptions::default()).unwrap();
+        assert_eq!((rows[0][0].as_str(), got), ("ab\0cdefgh", "utf-8"));
+    }
+
     #[test]
     fn sniffs_delimiters() {
         for (text, d) in
@@ -990,13 +1150,24 @@ mod tests {
         }
     }
 
+    /// A malformed byte is an error, not a replacement character. Issue 15,
+    /// finding 13: with `--encoding gb18030` given, it was reported "for the
+    /// detected encoding": it says what the user asked for, and "detected"
+    /// only when it was.
     #[test]
-    fn malformed_gbk_is_an_error_not_a_replacement() {
+    fn finding_15_13_forced_encoding_error_does_not_say_detected() {
         let mut bytes = encoding_rs::GB18030.encode("客户名称\n北京\n").0.into_owned();
         bytes.extend_from_slice(b"\x81\x20bad\n");
         let opts = ReadOptions { encoding: EncodingChoice::Gb18030, ..Default::default() };
         let err = read_all(&bytes, "bad.csv", &opts).unwrap_err().to_string();
         assert!(err.contains("bad.csv") && err.contains("malformed"), "{err}");
+        assert!(err.contains("GB18030, as --encoding asks") && !err.contains("detected"), "{err}");
+        // Detected: the head is clean GB18030, the bad byte comes later.
+        let mut bytes = encoding_rs::GB18030.encode("客户名称\n北京\n").0.into_owned();
+        bytes.extend(b"a\n".repeat(SNIFF_BYTES / 2));
+        bytes.extend_from_slice(b"\x81\x20bad\n");
+        let err = read_all(&bytes, "auto.csv", &ReadOptions::default()).unwrap_err().to_string();
+        assert!(err.contains("GB18030, the encoding detected"), "{err}");
     }
 
     #[test]
@@ -1082,6 +1253,40 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(err.contains("no worksheet `nope`") && err.contains("long.xlsx"), "{err}");
+    }
+
+    /// Issue 15, finding 2: the package check bounds a cell's XML (about
+    /// 278 KB, escapes included), which let through text of up to that
+    /// many characters; a cell is held to Excel's 32,767, naming it, and
+    /// the rows before it are still sent.
+    #[test]
+    fn finding_15_2_xlsx_cell_over_excel_limit_is_refused_naming_it() {
+        let mut bounds = SheetBounds::default();
+        for (r, c) in [(0, 0), (1, 0), (2, 1)] {
+            bounds.add(r, c, true);
+        }
+        let sent = std::cell::RefCell::new(Vec::new());
+        let send = |m: SheetMsg| {
+            sent.borrow_mut().push(match m {
+                SheetMsg::Start(h, _) => format!("start {h:?}"),
+                SheetMsg::Rows(rows) => format!("rows {rows:?}"),
+                SheetMsg::Failed(m) => format!("failed {m}"),
+                SheetMsg::FailedAt(n, m) => format!("failed at {n}: {m}"),
+            });
+            true
+        };
+        let mut out = RowEmitter::new(&bounds, &send);
+        assert!(out.cell(0, 0, "名称".into()));
+        assert!(out.cell(1, 0, "星辰".into()));
+        assert!(out.cell(2, 0, "字".repeat(CELL_MAX_CHARS)), "Excel's limit itself is fine");
+        assert!(!out.cell(3, 1, "a".repeat(CELL_MAX_CHARS + 1)), "one more ends the sheet");
+        let sent = sent.into_inner();
+        assert_eq!(sent[0], "start [\"名称\"]");
+        assert!(sent[1].starts_with("rows [(1, [\"星辰\"]), (2, "), "{}", sent[1].chars().take(40).collect::<String>());
+        assert_eq!(
+            sent[2],
+            "failed at 3: cell B4 holds 32768 characters, more than the 32,767 Excel allows a cell; refused"
+        );
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! than the cap (a switchboard thirty tenants list, a common name) is split
 //! by place, and what is still too large is skipped and counted.
 
-use super::features::{key_hash, pinyin_key, Record};
+use super::features::{key_hash, pinyin_key, KeyHasher, Record};
 use serde::{Deserialize, Serialize};
+use std::fmt::Write;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -83,7 +84,9 @@ pub fn default_keys(custom: &[(String, super::CustomType)]) -> Vec<KeyDef> {
 }
 
 pub fn mobile_hash(m: u64) -> u64 {
-    key_hash("mobile", &m.to_string())
+    let mut h = KeyHasher::tagged("mobile");
+    let _ = write!(h, "{m}");
+    h.finish()
 }
 
 pub fn name_hash(key: &str) -> u64 {
@@ -94,15 +97,33 @@ pub fn contact_hash(c: &str) -> u64 {
     key_hash("contact", c)
 }
 
+/// Counted per candidate pair (term frequency): hashed as written, not
+/// formatted into a string first.
+fn custom_hasher(index: usize) -> KeyHasher {
+    let mut h = KeyHasher::start();
+    let _ = write!(h, "custom{index}");
+    h.end_tag();
+    h
+}
+
 pub fn custom_hash(index: usize, v: &str) -> u64 {
-    key_hash(&format!("custom{index}"), v)
+    let mut h = custom_hasher(index);
+    h.push(v);
+    h.finish()
+}
+
+/// A custom date (days since 1970) hashed as its number is written.
+pub fn custom_date_hash(index: usize, days: i32) -> u64 {
+    let mut h = custom_hasher(index);
+    let _ = write!(h, "{days}");
+    h.finish()
 }
 
 /// The hash under which a custom value blocks and is counted.
 pub fn custom_value_hash(index: usize, v: &super::CustomValue) -> Option<u64> {
     match v {
         super::CustomValue::Text(t) => Some(custom_hash(index, t)),
-        super::CustomValue::Date(d) => Some(custom_hash(index, &d.to_string())),
+        super::CustomValue::Date(d) => Some(custom_date_hash(index, *d)),
         super::CustomValue::Number(_) => None,
     }
 }
@@ -170,7 +191,14 @@ pub fn keys_of(kind: KeyKind, r: &Record, out: &mut Vec<u64>) {
             if r.parts.words.len() >= 2 {
                 let mut w: Vec<&str> = r.parts.words.iter().map(|w| &**w).collect();
                 w.sort_unstable();
-                out.push(key_hash("name_sorted", &w.join(" ")));
+                let mut h = KeyHasher::tagged("name_sorted");
+                for (i, w) in w.iter().enumerate() {
+                    if i > 0 {
+                        h.push(" ");
+                    }
+                    h.push(w);
+                }
+                out.push(h.finish());
             }
         }
         KeyKind::SurnameInitial => {
@@ -179,7 +207,9 @@ pub fn keys_of(kind: KeyKind, r: &Record, out: &mut Vec<u64>) {
                 let (first, last) = (&w[0], &w[w.len() - 1]);
                 for (x, y) in [(last, first), (first, last)] {
                     if let Some(c) = y.chars().next() {
-                        out.push(key_hash("surname_initial", &format!("{x} {c}")));
+                        let mut h = KeyHasher::tagged("surname_initial");
+                        let _ = write!(h, "{x} {c}");
+                        out.push(h.finish());
                     }
                 }
             }
@@ -197,14 +227,21 @@ pub fn keys_of(kind: KeyKind, r: &Record, out: &mut Vec<u64>) {
         KeyKind::NameWith => out.extend(r.name_with.iter()),
         KeyKind::NameTypo => {
             if r.parts.latin || (!r.key.is_empty() && !has_han(&r.key) && r.key.chars().any(char::is_alphabetic)) {
-                let s: Vec<char> = r.key.chars().take(TYPO_PREFIX).collect();
-                if s.len() >= 4 {
-                    let mut buf = String::with_capacity(s.len() * 4);
-                    out.push(key_hash("typo", &s.iter().collect::<String>()));
-                    for skip in 0..s.len() {
-                        buf.clear();
-                        buf.extend(s.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, c)| c));
-                        out.push(key_hash("typo", &buf));
+                // Byte offsets of the prefix's characters, and where it ends:
+                // each variant is hashed from the two slices around the
+                // character it drops, without building it.
+                let starts: Vec<usize> = r.key.char_indices().map(|(i, _)| i).take(TYPO_PREFIX + 1).collect();
+                let n = starts.len().min(TYPO_PREFIX);
+                if n >= 4 {
+                    let end = starts.get(TYPO_PREFIX).copied().unwrap_or(r.key.len());
+                    let s = &r.key[..end];
+                    out.push(key_hash("typo", s));
+                    for skip in 0..n {
+                        let next = starts.get(skip + 1).copied().unwrap_or(end);
+                        let mut h = KeyHasher::tagged("typo");
+                        h.push(&s[..starts[skip]]);
+                        h.push(&s[next..]);
+                        out.push(h.finish());
                     }
                 }
             }

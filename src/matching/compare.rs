@@ -249,10 +249,12 @@ fn date_typo(x: (i32, u32, u32), y: (i32, u32, u32)) -> bool {
         out
     };
     let (a, b) = (digits(x), digits(y));
-    let diff: Vec<usize> = (0..8).filter(|&i| a[i] != b[i]).collect();
-    match diff.as_slice() {
-        [_] => true,
-        [i, j] => *j == i + 1 && a[*i] == b[*j] && a[*j] == b[*i],
+    // The first three differing digits: no Vec, as every pair of two
+    // different dates asks.
+    let mut diff = (0..8).filter(|&i| a[i] != b[i]);
+    match (diff.next(), diff.next(), diff.next()) {
+        (Some(_), None, _) => true,
+        (Some(i), Some(j), None) => j == i + 1 && a[i] == b[j] && a[j] == b[i],
         _ => false,
     }
 }
@@ -298,28 +300,53 @@ fn jw_rank(x: &str, y: &str, lb: &LevelBounds) -> u8 {
     }
 }
 
-/// Levels of (given name, surname) of two Latin names, 0 for missing. A
-/// swapped name counts once, in `given_name`; a one-word name (the given
+/// What the given names and surnames of two Latin names are compared by.
+/// A swapped name counts once, in `given_name`; a one-word name (the given
 /// name or the surname left blank) is compared with the word it equals, or
 /// else as a surname.
-pub fn name_part_levels(a: &Record, b: &Record, lb: &LevelBounds) -> (u8, u8) {
+enum PartPair<'a> {
+    /// Not two Latin names with a surname each: both levels missing.
+    Missing,
+    /// A `given_name` level fixed without comparing (swapped, a one-word
+    /// name equal to the other's given name); `surname` missing.
+    Given(u8),
+    /// Given names (when both have one) and surnames to compare.
+    Words { given: Option<(&'a str, &'a str)>, surname: (&'a str, &'a str) },
+}
+
+fn part_pair<'a>(a: &'a Record, b: &'a Record) -> PartPair<'a> {
     if !(a.parts.latin && b.parts.latin) {
-        return (0, 0);
+        return PartPair::Missing;
     }
-    let (Some(sa), Some(sb)) = (a.parts.surname(), b.parts.surname()) else { return (0, 0) };
-    let given = |r: u8| if r == 4 { 7 } else { [1, 3, 4, 5][r as usize] };
+    let (Some(sa), Some(sb)) = (a.parts.surname(), b.parts.surname()) else { return PartPair::Missing };
     match (a.parts.given(), b.parts.given()) {
-        (Some(ga), Some(gb)) => {
-            if ga != gb && ga == sb && sa == gb {
-                return (2, 0);
-            }
-            // An initial is a level of its own, whatever its similarity.
-            let gl = if ga != gb && initial_of(ga, gb) { 6 } else { given(jw_rank(ga, gb, lb)) };
-            (gl, 1 + jw_rank(sa, sb, lb))
-        }
-        (None, Some(g)) if sa == g => (1, 0),
-        (Some(g), None) if sb == g => (1, 0),
-        _ => (0, 1 + jw_rank(sa, sb, lb)),
+        (Some(ga), Some(gb)) if ga != gb && ga == sb && sa == gb => PartPair::Given(2),
+        (Some(ga), Some(gb)) => PartPair::Words { given: Some((ga, gb)), surname: (sa, sb) },
+        (None, Some(g)) if sa == g => PartPair::Given(1),
+        (Some(g), None) if sb == g => PartPair::Given(1),
+        _ => PartPair::Words { given: None, surname: (sa, sb) },
+    }
+}
+
+/// Level of the given names of two Latin names (see [`GIVEN_LEVELS`]), 0
+/// for missing. Each of the two levels compares only its own words: both
+/// are asked of every candidate pair.
+pub fn given_name_level(a: &Record, b: &Record, lb: &LevelBounds) -> u8 {
+    match part_pair(a, b) {
+        PartPair::Given(l) => l,
+        // An initial is a level of its own, whatever its similarity.
+        PartPair::Words { given: Some((ga, gb)), .. } if ga != gb && initial_of(ga, gb) => 6,
+        PartPair::Words { given: Some((ga, gb)), .. } => [1, 3, 4, 5, 7][jw_rank(ga, gb, lb) as usize],
+        PartPair::Missing | PartPair::Words { given: None, .. } => 0,
+    }
+}
+
+/// Level of the surnames of two Latin names (see [`SURNAME_LEVELS`]), 0
+/// for missing.
+pub fn surname_level(a: &Record, b: &Record, lb: &LevelBounds) -> u8 {
+    match part_pair(a, b) {
+        PartPair::Words { surname: (sa, sb), .. } => 1 + jw_rank(sa, sb, lb),
+        PartPair::Missing | PartPair::Given(_) => 0,
     }
 }
 
@@ -493,8 +520,8 @@ pub fn level(kind: &CompKind, a: &Record, b: &Record, lb: &LevelBounds) -> u8 {
             _ => 0,
         },
         CompKind::FirstContact => date_level(a.first_contact, b.first_contact, lb),
-        CompKind::GivenName => name_part_levels(a, b, lb).0,
-        CompKind::Surname => name_part_levels(a, b, lb).1,
+        CompKind::GivenName => given_name_level(a, b, lb),
+        CompKind::Surname => surname_level(a, b, lb),
         CompKind::Custom { index, ty } => {
             let (Some(Some(x)), Some(Some(y))) = (a.custom.get(*index), b.custom.get(*index)) else { return 0 };
             match (ty, x, y) {

@@ -135,7 +135,7 @@ pub fn blocking_report(
         members.entry(e).or_default().push(id);
     }
     let mut per_key = vec![0u64; keys.len()];
-    let mut per_source: std::collections::BTreeMap<(String, String), (u64, u64)> = Default::default();
+    let mut per_source: std::collections::BTreeMap<(&str, &str), (u64, u64)> = Default::default();
     let (mut total, mut found) = (0u64, 0u64);
     for ids in members.values_mut() {
         ids.sort_unstable();
@@ -145,7 +145,7 @@ pub fn blocking_report(
                 let k = bits.get(&(a, b)).copied();
                 let sa = source.get(&a).map_or("?", String::as_str);
                 let sb = source.get(&b).map_or("?", String::as_str);
-                let slot = per_source.entry((sa.min(sb).to_string(), sa.max(sb).to_string())).or_default();
+                let slot = per_source.entry((sa.min(sb), sa.max(sb))).or_default();
                 slot.0 += 1;
                 if let Some(k) = k {
                     found += 1;

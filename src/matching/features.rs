@@ -137,13 +137,6 @@ impl NameParts {
     }
 }
 
-/// Common Chinese compound surnames (复姓): a name starting with one has a
-/// two-character surname.
-const COMPOUND_SURNAMES: &[&str] = &[
-    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒", "夏侯", "令狐",
-    "端木", "西门", "南宫", "独孤", "申屠", "闻人",
-];
-
 /// The words of a name that is a person's. A CJK name of 2–4 characters of
 /// a person record: surname (a compound one when listed) and given name.
 /// A Latin name (any record without a legal form: a person imported
@@ -151,14 +144,19 @@ const COMPOUND_SURNAMES: &[&str] = &[
 /// and digits only, when there are one to four of them. Anything else
 /// (a company, a long phrase) has no parts.
 pub fn name_parts(name: &str, person: bool, has_legal_form: bool) -> NameParts {
-    let folded = clean::text::fold_width(name);
-    if folded.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c)) {
-        let key = clean::person::key(&folded);
-        let n = key.chars().count();
-        if !person || !(2..=4).contains(&n) || !key.chars().all(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c)) {
+    // Asked of every record a run loads, most of them companies: what
+    // rules a name out is checked before its key is worked out. Folding
+    // the width leaves CJK characters as they are.
+    if name.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c)) {
+        if !person {
             return NameParts::default();
         }
-        let split = COMPOUND_SURNAMES
+        let key = clean::person::key(&clean::text::fold_width(name));
+        let n = key.chars().count();
+        if !(2..=4).contains(&n) || !key.chars().all(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c)) {
+            return NameParts::default();
+        }
+        let split = crate::clean::person::COMPOUND_SURNAMES
             .iter()
             .find(|c| key.starts_with(**c) && n > 2)
             .map_or_else(|| key.chars().next().map_or(0, char::len_utf8), |c| c.len());
@@ -168,7 +166,7 @@ pub fn name_parts(name: &str, person: bool, has_legal_form: bool) -> NameParts {
     if has_legal_form {
         return NameParts::default();
     }
-    let words: Vec<Box<str>> = folded
+    let words: Vec<Box<str>> = clean::text::fold_width(name)
         .split(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | '-' | '/' | '_' | ';'))
         .map(|w| w.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>())
         .filter(|w| !w.is_empty())
@@ -220,13 +218,56 @@ pub fn intern(s: &str) -> Sym {
 /// FNV-1a over a tag and a value: stable across runs and builds, because
 /// blocking keys are stored in the database between runs.
 pub fn key_hash(tag: &str, value: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in tag.bytes().chain([0u8]).chain(value.bytes()) {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    let mut h = KeyHasher::tagged(tag);
+    h.push(value);
+    h.finish()
+}
+
+/// [`key_hash`] of a value written in pieces (`write!`, several slices),
+/// without building the string: the same hash as of the whole text.
+pub struct KeyHasher(u64);
+
+impl KeyHasher {
+    /// Before the tag: a tag that is itself formatted (`custom{index}`) is
+    /// written next, then [`KeyHasher::end_tag`].
+    pub fn start() -> KeyHasher {
+        KeyHasher(0xcbf2_9ce4_8422_2325)
     }
-    // Fold to 63 bits: SQLite integers are signed and the keys are compared there.
-    h & 0x7fff_ffff_ffff_ffff
+
+    /// After the tag `tag`: the value is written next.
+    pub fn tagged(tag: &str) -> KeyHasher {
+        let mut h = KeyHasher::start();
+        h.push(tag);
+        h.end_tag();
+        h
+    }
+
+    pub fn end_tag(&mut self) {
+        self.bytes(&[0]);
+    }
+
+    pub fn push(&mut self, s: &str) {
+        self.bytes(s.as_bytes());
+    }
+
+    fn bytes(&mut self, bs: &[u8]) {
+        for &b in bs {
+            self.0 ^= b as u64;
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    pub fn finish(&self) -> u64 {
+        // Fold to 63 bits: SQLite integers are signed and the keys are compared there.
+        self.0 & 0x7fff_ffff_ffff_ffff
+    }
+}
+
+impl std::fmt::Write for KeyHasher {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.push(s);
+        Ok(())
+    }
 }
 
 fn nonempty(s: &Option<String>) -> Option<&str> {
@@ -451,7 +492,11 @@ impl Record {
             let mut keys: Vec<u64> = Vec::new();
             for w in parts.words.iter().filter(|w| w.chars().count() >= 2) {
                 let wh = super::blocking::part_hash(w);
-                keys.extend(weak.iter().map(|&v| key_hash("name_with", &format!("{wh}|{v}"))));
+                keys.extend(weak.iter().map(|&v| {
+                    let mut h = KeyHasher::tagged("name_with");
+                    let _ = std::fmt::Write::write_fmt(&mut h, format_args!("{wh}|{v}"));
+                    h.finish()
+                }));
             }
             keys.sort_unstable();
             keys.dedup();

@@ -319,7 +319,7 @@ pub fn tf_hash(s: Shared) -> u64 {
         Shared::Contact(c) => blocking::contact_hash(c),
         Shared::Landline(h) | Shared::Email(h) | Shared::Domain(h) => h,
         Shared::Custom(i, t) => blocking::custom_hash(i, t),
-        Shared::CustomDate(i, d) => blocking::custom_hash(i, &d.to_string()),
+        Shared::CustomDate(i, d) => blocking::custom_date_hash(i, d),
         Shared::Part(w) => blocking::part_hash(w),
     }
 }

@@ -263,15 +263,16 @@ pub fn left_out_by(key: KeyKind, comps: &[CompDef]) -> Vec<bool> {
             KeyKind::Mobile => c.kind == CompKind::Contact,
             KeyKind::Landline => c.kind == CompKind::Landline,
             KeyKind::Email => matches!(c.kind, CompKind::Email | CompKind::Contact),
-            KeyKind::Name | KeyKind::Brand | KeyKind::Pinyin => {
-                matches!(c.kind, CompKind::Name | CompKind::GivenName | CompKind::Surname)
-            }
+            // Every name key blocks on the name, whichever comparison reads it.
+            KeyKind::Name
+            | KeyKind::Brand
+            | KeyKind::Pinyin
+            | KeyKind::NameSorted
+            | KeyKind::SurnameInitial
+            | KeyKind::Phonetic
+            | KeyKind::NameTypo => matches!(c.kind, CompKind::Name | CompKind::GivenName | CompKind::Surname),
             KeyKind::ContactCity => matches!(c.kind, CompKind::Contact | CompKind::Location),
             KeyKind::Custom(i) => matches!(c.kind, CompKind::Custom { index, .. } if index == i),
-            // Every name key blocks on the name, whichever comparison reads it.
-            KeyKind::NameSorted | KeyKind::SurnameInitial | KeyKind::Phonetic | KeyKind::NameTypo => {
-                matches!(c.kind, CompKind::Name | CompKind::GivenName | CompKind::Surname)
-            }
             // A name word with the city, an identifier or a date: all of them.
             KeyKind::NameWith => matches!(
                 c.kind,

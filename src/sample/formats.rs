@@ -16,7 +16,7 @@ pub fn to_gb18030(path: &Path) -> io::Result<()> {
     let tmp = path.with_extension("csv.tmp");
     {
         let mut input = BufReader::new(File::open(path)?);
-        let mut out = BufWriter::new(File::create(&tmp)?);
+        let mut out = BufWriter::new(crate::files::create_in_place(&tmp, crate::files::FileMode::PRIVATE)?);
         let mut encoder = encoding_rs::GB18030.new_encoder();
         let mut buf = vec![0u8; 1 << 16];
         let mut carry: Vec<u8> = Vec::new();
@@ -56,7 +56,7 @@ pub fn to_gb18030(path: &Path) -> io::Result<()> {
 pub fn add_bom(path: &Path) -> io::Result<()> {
     let tmp = path.with_extension("csv.tmp");
     {
-        let mut out = BufWriter::new(File::create(&tmp)?);
+        let mut out = BufWriter::new(crate::files::create_in_place(&tmp, crate::files::FileMode::PRIVATE)?);
         out.write_all(b"\xEF\xBB\xBF")?;
         io::copy(&mut BufReader::new(File::open(path)?), &mut out)?;
         out.flush()?;
@@ -96,7 +96,9 @@ pub fn csv_to_xlsx(csv_path: &Path, xlsx_path: &Path) -> io::Result<u64> {
         }
         rows += 1;
     }
-    book.save(xlsx_path).map_err(other)?;
+    let mut out = crate::files::Output::create(xlsx_path, crate::files::FileMode::PRIVATE)?;
+    book.save_to_writer(&mut out).map_err(other)?;
+    out.commit()?;
     std::fs::remove_file(csv_path)?;
     Ok(rows.saturating_sub(1))
 }

@@ -91,7 +91,7 @@ pub struct Sink {
 }
 
 pub fn csv_writer(path: &Path) -> io::Result<csv::Writer<BufWriter<File>>> {
-    let f = BufWriter::with_capacity(1 << 20, File::create(path)?);
+    let f = BufWriter::with_capacity(1 << 20, crate::files::create_in_place(path, crate::files::FileMode::PRIVATE)?);
     Ok(csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(f))
 }
 

@@ -303,7 +303,16 @@ impl Access {
         };
         Err(Error::Refused(match (scope, subject) {
             (Scope::Own, Some(s)) => {
-                format!("{who} may {verb} only of customers owned by {}; {}", self.login, owned_by(s))
+                // Every name that counts as the user's: the login, then the
+                // display name, which an import's owner column often holds.
+                let mut others: Vec<&str> = self.own.iter().map(String::as_str).filter(|n| *n != self.login).collect();
+                others.sort_unstable();
+                let names = if others.is_empty() {
+                    self.login.clone()
+                } else {
+                    format!("{} (or {})", self.login, others.join(", "))
+                };
+                format!("{who} may {verb} only of customers owned by {names}; {}", owned_by(s))
             }
             (Scope::Team, Some(s)) => {
                 let mut team: Vec<&str> = self.team.iter().map(String::as_str).collect();

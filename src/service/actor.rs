@@ -5,23 +5,9 @@
 pub fn os_login() -> String {
     #[cfg(unix)]
     {
-        // SAFETY: getpwuid_r writes only into the buffers we pass and
-        // `result` points into `pwd` or is null.
-        unsafe {
-            let uid = libc::getuid();
-            let mut pwd: libc::passwd = std::mem::zeroed();
-            let mut buf = vec![0 as libc::c_char; 4096];
-            let mut result: *mut libc::passwd = std::ptr::null_mut();
-            let rc = libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result);
-            if rc == 0 && !result.is_null() && !pwd.pw_name.is_null() {
-                if let Ok(name) = std::ffi::CStr::from_ptr(pwd.pw_name).to_str() {
-                    if !name.is_empty() {
-                        return name.to_string();
-                    }
-                }
-            }
-            format!("uid{uid}")
-        }
+        // SAFETY: a plain query of the process's credentials.
+        let uid = unsafe { libc::getuid() };
+        crate::os::login_of(uid).unwrap_or_else(|| format!("uid{uid}"))
     }
     #[cfg(not(unix))]
     {

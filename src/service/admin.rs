@@ -19,6 +19,51 @@ pub struct UserRow {
     pub disabled: bool,
 }
 
+/// A user the demo created, to try the workbench in their role (`--as LOGIN`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DemoUser {
+    pub login: String,
+    pub name: String,
+    pub role: Role,
+    pub manager: Option<String>,
+    /// How many customers they own.
+    pub owns: i64,
+}
+
+/// The demo's colleagues who own no customers, one per remaining role.
+const DEMO_STAFF: &[(&str, &str, Role)] = &[
+    ("kefu", "客服小李", Role::Service),
+    ("shichang", "市场小周", Role::Marketing),
+    ("shuju", "数据小陈", Role::Steward),
+];
+
+/// A login for a person's name: its pinyin without tones or spaces
+/// (`林峰` → `linfeng`), else the name's ASCII letters, else `user`.
+fn login_for(name: &str) -> String {
+    let login: String = crate::matching::features::pinyin_key(name)
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    if login.is_empty() {
+        "user".into()
+    } else {
+        login
+    }
+}
+
+/// `base`, or `base2`, `base3`… whichever is not taken yet (and take it).
+fn unique(taken: &mut std::collections::HashSet<String>, base: String) -> String {
+    let mut login = base.clone();
+    let mut n = 2;
+    while taken.contains(&login) {
+        login = format!("{base}{n}");
+        n += 1;
+    }
+    taken.insert(login.clone());
+    login
+}
+
 /// What `crmwb check` found.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckReport {
@@ -62,6 +107,50 @@ impl Workbench {
         store::users::get(self.store.conn(), login)?.map(|(u, _)| u).ok_or_else(|| {
             Error::NotFound(format!("no user {login}; add one with: crmwb users add {login} --role ROLE"))
         })
+    }
+
+    /// Makes a demo database a team (admins, demo databases only): every
+    /// owner named in the data becomes a user under their own name, the one
+    /// owning most customers the sales manager of the others (all sales), and
+    /// a service, a marketing and a data-steward colleague join them. The
+    /// creator stays the admin.
+    pub fn create_demo_team(&mut self) -> Result<Vec<DemoUser>> {
+        if !self.is_demo()? {
+            return Err(Error::Refused("only a demo database gets a demo team".into()));
+        }
+        let owners = store::customers::owner_counts(self.store.conn())?;
+        let mut taken: std::collections::HashSet<String> =
+            self.users()?.into_iter().flat_map(|u| [Some(u.login), u.name].into_iter().flatten()).collect();
+        let mut team = Vec::new();
+        let mut manager: Option<String> = None;
+        for (name, owns) in owners {
+            if taken.contains(&name) {
+                continue; // already a user's login or name
+            }
+            let login = unique(&mut taken, login_for(&name));
+            let role = if manager.is_none() { Role::Manager } else { Role::Sales };
+            team.push(DemoUser { login: login.clone(), name, role, manager: manager.clone(), owns });
+            manager.get_or_insert(login);
+        }
+        for (login, name, role) in DEMO_STAFF {
+            if !taken.contains(*name) {
+                let login = unique(&mut taken, login.to_string());
+                team.push(DemoUser { login, name: name.to_string(), role: *role, manager: None, owns: 0 });
+            }
+        }
+        for u in &team {
+            self.add_user(&u.login, u.role, Some(&u.name), u.manager.as_deref())?;
+        }
+        Ok(team)
+    }
+
+    /// The owner that marks the acting user's customers ("mine"): their name
+    /// as the data writes owners (`林峰`), else their login.
+    pub fn mine_owner(&self) -> Result<String> {
+        Ok(store::users::get(self.store.conn(), &self.actor)?
+            .and_then(|(_, name)| name)
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| self.actor.clone()))
     }
 
     pub fn users(&self) -> Result<Vec<UserRow>> {

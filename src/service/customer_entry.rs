@@ -49,7 +49,7 @@ fn plan_new_customer(sets: &[(String, String)]) -> Result<(RowPlan, Vec<(String,
         if inputs.iter().any(|m: &MappedInput| m.target == target) {
             return Err(Error::Invalid(format!("--set {field}=… is given twice")));
         }
-        inputs.push(MappedInput { columns: vec![i], target, label: field.clone() });
+        inputs.push(MappedInput { columns: vec![i], target, label: field.clone(), person_name: false });
         cells.push(value.clone());
     }
     let plan = plan_row(&inputs, &cells, "company");

@@ -86,7 +86,7 @@ impl Workbench {
             ExportFormat::Csv => {
                 out.write_all(b"\xEF\xBB\xBF")?;
                 let mut w = csv::Writer::from_writer(out);
-                let err = |e: csv::Error| Error::Other(format!("export: {e}"));
+                let err = |e: csv::Error| Error::csv("export", e);
                 w.write_record(&cols).map_err(err)?;
                 let n = self.for_each_export_row(|row| {
                     let values = Self::export_values(row, &custom);
@@ -156,7 +156,7 @@ impl Workbench {
     /// belongs to now. Plain UTF-8, no BOM (for scripts, not Excel).
     pub fn export_links(&self, out: &mut dyn Write) -> Result<u64> {
         let mut w = csv::Writer::from_writer(out);
-        let err = |e: csv::Error| Error::Other(format!("links: {e}"));
+        let err = |e: csv::Error| Error::csv("links", e);
         w.write_record(["source", "source_key", "customer_number"]).map_err(err)?;
         let mut n = 0;
         customers::for_each_link(self.store.conn(), |s, k, c, owner| {

@@ -153,11 +153,22 @@ pub struct ImportReport {
     /// Stopped by the cancel flag; the batch is incomplete and resumable.
     pub cancelled: bool,
     pub encoding: &'static str,
+    /// Blank rows passed over (every cell empty or white space): not data
+    /// rows, so neither read nor rejected, only counted.
+    pub blank: u64,
 }
 
 impl ImportReport {
-    fn of_batch(batch_id: i64, mapping: Mapping, counts: BatchCounts, cancelled: bool, encoding: &'static str) -> Self {
-        ImportReport { batch_id: Some(batch_id), mapping, counts, issues: Vec::new(), cancelled, encoding }
+    fn of_batch(batch_id: i64, mapping: Mapping, counts: BatchCounts, cancelled: bool, reader: &TableReader) -> Self {
+        ImportReport {
+            batch_id: Some(batch_id),
+            mapping,
+            counts,
+            issues: Vec::new(),
+            cancelled,
+            encoding: reader.encoding,
+            blank: reader.blank_rows(),
+        }
     }
 }
 
@@ -227,19 +238,22 @@ impl ImportOptions {
     }
 }
 
+/// Data rows read to check a mapping's guesses against the values.
+const MAPPING_SAMPLE_ROWS: usize = 200;
+
 impl Workbench {
     /// The mapping a file would be imported with: the saved or remembered
     /// mapping for its source, the automatic guesses, then `--map`.
     pub fn preview_mapping(&self, path: &Path, opts: &ImportOptions) -> Result<Mapping> {
-        let reader = TableReader::open_with(path, &opts.read)?;
-        self.resolve_mapping(&reader, opts)
+        let mut reader = TableReader::open_with(path, &opts.read)?;
+        self.resolve_mapping(&mut reader, opts)
     }
 
     /// The mapping a file would be imported with and its first `rows` data
     /// rows as read, for an interactive preview before an import (the TUI).
     pub fn preview_import(&self, path: &Path, opts: &ImportOptions, rows: usize) -> Result<MappingPreview> {
         let mut reader = TableReader::open_with(path, &opts.read)?;
-        let mapping = self.resolve_mapping(&reader, opts)?;
+        let mapping = self.resolve_mapping(&mut reader, opts)?;
         let mut samples = Vec::with_capacity(rows);
         while samples.len() < rows {
             match reader.next_row() {
@@ -261,7 +275,7 @@ impl Workbench {
         }
     }
 
-    fn resolve_mapping(&self, reader: &TableReader, opts: &ImportOptions) -> Result<Mapping> {
+    fn resolve_mapping(&self, reader: &mut TableReader, opts: &ImportOptions) -> Result<Mapping> {
         let remembered;
         let base = match &opts.mapping_file {
             Some(m) => Some(m),
@@ -270,8 +284,13 @@ impl Workbench {
                 remembered.as_ref()
             }
         };
-        Mapping::build(reader.headers(), base, &opts.maps, opts.key.as_deref())
-            .map_err(|e| Error::input(reader.file(), None, None, e))
+        let mut mapping = Mapping::build(reader.headers(), base, &opts.maps, opts.key.as_deref())
+            .map_err(|e| Error::input(reader.file(), None, None, e))?;
+        // Guesses for enumerated fields are checked against the values: the
+        // first rows, read ahead by `reader`, which still hands them out.
+        let samples: Vec<&[String]> = reader.peek(MAPPING_SAMPLE_ROWS).map(|r| r.cells.as_slice()).collect();
+        mapping.check_values(&samples);
+        Ok(mapping)
     }
 
     /// Imports a file. Every row is kept verbatim as a source record; each
@@ -291,7 +310,7 @@ impl Workbench {
             return Err(Error::Invalid("--source needs a name for where the file came from (e.g. `sales`)".into()));
         }
         let mut reader = TableReader::open_with(path, &opts.read)?;
-        let mapping = self.resolve_mapping(&reader, opts)?;
+        let mapping = self.resolve_mapping(&mut reader, opts)?;
         let mut stored = opts.stored();
         stored.remember = Some(
             mapping.to_file(Some(&source), opts.default_kind.as_deref(), opts.interaction_kind.as_deref()).to_toml(),
@@ -328,7 +347,7 @@ impl Workbench {
             progress,
             false,
         )?;
-        Ok(ImportReport::of_batch(batch_id, mapping, counts, cancelled, reader.encoding))
+        Ok(ImportReport::of_batch(batch_id, mapping, counts, cancelled, &reader))
     }
 
     /// Continues an incomplete batch (interrupted by Ctrl-C or a crash)
@@ -377,7 +396,7 @@ impl Workbench {
         };
         let (counts, cancelled) =
             self.run_batch(&mut reader, &batch.source, &mapping, &stored, batch_id, counts, cancel, progress, true)?;
-        Ok(ImportReport::of_batch(batch_id, mapping, counts, cancelled, reader.encoding))
+        Ok(ImportReport::of_batch(batch_id, mapping, counts, cancelled, &reader))
     }
 
     /// Rolls a batch back: the customers it created, the values it changed,
@@ -715,7 +734,15 @@ impl Workbench {
                 (None, false) => counts.imported += 1,
             }
         }
-        Ok(ImportReport { batch_id: None, mapping, counts, issues, cancelled: false, encoding: reader.encoding })
+        Ok(ImportReport {
+            batch_id: None,
+            mapping,
+            counts,
+            issues,
+            cancelled: false,
+            encoding: reader.encoding,
+            blank: reader.blank_rows(),
+        })
     }
 }
 

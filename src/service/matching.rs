@@ -1129,7 +1129,7 @@ impl Workbench {
 }
 
 fn csv_err(e: csv::Error) -> Error {
-    Error::Other(format!("writing CSV: {e}"))
+    Error::csv("writing CSV", e)
 }
 
 fn numbers_of(conn: &rusqlite::Connection, ids: &[i64]) -> Result<Vec<String>> {

@@ -18,7 +18,7 @@ mod search;
 pub mod survivorship;
 
 pub use access::{Access, Permission, Scope, Subject};
-pub use admin::{CheckReport, UserRow};
+pub use admin::{CheckReport, DemoUser, UserRow};
 pub use customer_entry::{parse_set, CustomerFilter, SortKey};
 pub use edit::{edit_permission, EditCheck, EditOutcome, FieldChange, Refusal};
 pub use erase::{ErasureReport, ERASED};
@@ -202,6 +202,12 @@ impl Workbench {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The permissions of files written from this database: its own (see
+    /// `crate::files`), so an export is exactly as private as its source.
+    pub fn file_mode(&self) -> crate::files::FileMode {
+        crate::files::FileMode::of_database(self.store.path())
     }
 
     pub fn path(&self) -> &Path {
@@ -445,4 +451,41 @@ fn process_alive(pid: i64) -> bool {
         let _ = pid;
         true
     }
+}
+
+/// "database is locked" after the busy timeout, explained: who holds the
+/// write lock according to the database's own records, and what to do.
+pub fn explain_busy(db: &Path, e: Error) -> Error {
+    let busy = matches!(&e, Error::Sqlite(s) if matches!(
+        s.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    ));
+    if !busy {
+        return e;
+    }
+    let running = crate::store::imports::running_batches_at(db).unwrap_or_default();
+    // A batch whose process is gone (killed mid-import) still reads
+    // 'running' but holds nothing: the same rule that lists it as incomplete.
+    let holders: Vec<String> = running
+        .iter()
+        .filter(|b| b.pid.is_some_and(process_alive))
+        .map(|b| {
+            let pid = b.pid.map(|p| format!(", process {p}")).unwrap_or_default();
+            format!(
+                "import batch {} ({} from {}) by {} (started {}{pid}, running)",
+                b.id, b.file_name, b.source, b.actor, b.started_at
+            )
+        })
+        .collect();
+    let what = if holders.is_empty() {
+        "another crmwb command (or another program) is writing to it and did not let go within the wait; \
+         try again in a moment (a long match run, undo or restore holds the lock until it finishes)"
+            .to_string()
+    } else {
+        format!(
+            "{} holds the write lock; try again when it finishes (`crmwb imports` shows its progress)",
+            holders.join("; ")
+        )
+    };
+    Error::Other(format!("{}: the database is busy ({e}): {what}", db.display()))
 }

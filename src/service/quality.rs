@@ -253,9 +253,7 @@ impl Workbench {
                     crate::domain::Target::Phone => vec!["mobile", "landline"],
                     _ => continue,
                 };
-                let raw: Vec<&str> =
-                    input.columns.iter().filter_map(|i| s.values.get(*i).map(String::as_str)).collect();
-                let raw = crate::ingest::mapping::join_parts(&raw);
+                let raw = input.value(&s.values).trim().to_string();
                 if raw.is_empty() {
                     continue;
                 }

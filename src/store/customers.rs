@@ -369,6 +369,18 @@ pub fn rows_by_ids(conn: &Connection, ids: &[i64]) -> Result<Vec<CustomerRow>> {
     Ok(out)
 }
 
+/// The owners named on live customers, with how many each owns, most first
+/// (then by name).
+pub fn owner_counts(conn: &Connection) -> Result<Vec<(String, i64)>> {
+    let mut stmt = conn.prepare(
+        "SELECT trim(owner), count(*) FROM customers
+         WHERE merged_into IS NULL AND owner IS NOT NULL AND trim(owner) <> ''
+         GROUP BY trim(owner) ORDER BY count(*) DESC, trim(owner)",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 pub fn count_live(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT count(*) FROM customers WHERE merged_into IS NULL", [], |r| r.get(0))?)
 }

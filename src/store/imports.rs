@@ -419,3 +419,44 @@ pub fn batch_issues(conn: &Connection, batch_id: i64) -> Result<Vec<LoggedIssue>
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// An import batch that its records say is still running: the likely holder
+/// of the write lock when a write waits past the busy timeout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunningBatch {
+    pub id: i64,
+    pub source: String,
+    pub file_name: String,
+    pub actor: String,
+    pub started_at: String,
+    pub pid: Option<i64>,
+}
+
+/// The running batches of the database at `path`, read on a connection of
+/// its own (in WAL mode a reader is never blocked by the writer).
+pub fn running_batches_at(path: &std::path::Path) -> Result<Vec<RunningBatch>> {
+    let conn = Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(1))?;
+    running_batches(&conn)
+}
+
+pub fn running_batches(conn: &Connection) -> Result<Vec<RunningBatch>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, source, file_name, actor, started_at, pid FROM import_batches
+         WHERE status = 'running' ORDER BY id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(RunningBatch {
+            id: r.get(0)?,
+            source: r.get(1)?,
+            file_name: r.get(2)?,
+            actor: r.get(3)?,
+            started_at: r.get(4)?,
+            pid: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -563,9 +563,9 @@ pub fn pair(conn: &Connection, a: i64, b: i64) -> Result<Option<PairRow>> {
 fn for_each_pair(conn: &Connection, with_numbers: bool, mut f: impl FnMut(PairOut<'_>) -> Result<()>) -> Result<u64> {
     // Both tables share the alias `p`, so the customer-number join reads the same.
     let numbers = if with_numbers {
-        ", ca.number, cb.number FROM {t} p JOIN customers ca ON ca.id = p.a JOIN customers cb ON cb.id = p.b"
+        ", p.keys, ca.number, cb.number FROM {t} p JOIN customers ca ON ca.id = p.a JOIN customers cb ON cb.id = p.b"
     } else {
-        ", '', '' FROM {t} p"
+        ", p.keys, '', '' FROM {t} p"
     };
     let from = |t: &str| numbers.replace("{t}", t);
     let mut hs = conn.prepare(&format!("SELECT p.a, p.b, p.prob, p.band{} ORDER BY p.a, p.b", from("match_pairs")))?;
@@ -575,11 +575,12 @@ fn for_each_pair(conn: &Connection, with_numbers: bool, mut f: impl FnMut(PairOu
     ))?;
     let mut hr = hs.query([])?;
     let mut lr = ls.query([])?;
-    type Cur = Option<(i64, i64, f64, String, String, String)>;
+    type Cur = Option<(i64, i64, f64, String, u32, String, String)>;
     let read = |row: Option<&rusqlite::Row<'_>>, low: bool| -> Result<Cur> {
         let Some(r) = row else { return Ok(None) };
         let x: f64 = r.get(2)?;
-        Ok(Some((r.get(0)?, r.get(1)?, if low { probability(x) } else { x }, r.get(3)?, r.get(4)?, r.get(5)?)))
+        let keys = r.get::<_, i64>(4)? as u32;
+        Ok(Some((r.get(0)?, r.get(1)?, if low { probability(x) } else { x }, r.get(3)?, keys, r.get(5)?, r.get(6)?)))
     };
     let mut h = read(hr.next()?, false)?;
     let mut l = read(lr.next()?, true)?;
@@ -604,7 +605,7 @@ fn for_each_pair(conn: &Connection, with_numbers: bool, mut f: impl FnMut(PairOu
         } else {
             l = read(lr.next()?, true)?;
         }
-        f(PairOut { a: cur.0, b: cur.1, prob: cur.2, band: &cur.3, number_a: &cur.4, number_b: &cur.5 })?;
+        f(PairOut { a: cur.0, b: cur.1, prob: cur.2, band: &cur.3, keys: cur.4, number_a: &cur.5, number_b: &cur.6 })?;
         n += 1;
     }
     Ok(n)
@@ -616,6 +617,8 @@ pub struct PairOut<'a> {
     pub b: i64,
     pub prob: f64,
     pub band: &'a str,
+    /// Bit i: blocking key i of the run produced the pair.
+    pub keys: u32,
     pub number_a: &'a str,
     pub number_b: &'a str,
 }
@@ -635,19 +638,13 @@ pub fn all_pair_ids(conn: &Connection) -> Result<Vec<(i64, i64)>> {
     Ok(out)
 }
 
-/// (a, b, key bits) of every stored pair, from both pair tables.
+/// (a, b, key bits) of every stored pair.
 pub fn all_pair_keys(conn: &Connection) -> Result<Vec<(i64, i64, u32)>> {
     let mut out = Vec::new();
-    for sql in [
-        "SELECT a, b, keys FROM match_pairs".to_string(),
-        format!("SELECT a, b, keys FROM match_pairs_low p WHERE {LOW_FRESH}"),
-    ] {
-        let mut stmt = conn.prepare(&sql)?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u32)))?;
-        for r in rows {
-            out.push(r?);
-        }
-    }
+    for_each_pair(conn, false, |p| {
+        out.push((p.a, p.b, p.keys));
+        Ok(())
+    })?;
     Ok(out)
 }
 

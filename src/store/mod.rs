@@ -9,6 +9,7 @@ pub mod imports;
 pub mod listing;
 pub mod matching;
 pub mod merges;
+pub mod sharing;
 pub mod users;
 
 pub use audit::NewAudit;
@@ -64,13 +65,22 @@ impl Store {
     /// date. A file that is not a crmwb database, or one written by a newer
     /// crmwb, is refused with an error naming the file.
     pub fn open(path: &Path, mode: OpenMode) -> Result<Store> {
+        Store::open_inner(path, mode).map_err(|e| explain_permissions(path, e))
+    }
+
+    fn open_inner(path: &Path, mode: OpenMode) -> Result<Store> {
         let exists = path.exists();
         if !exists {
             if mode == OpenMode::Existing {
                 return Err(Error::NoDatabase { path: path.to_path_buf() });
             }
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+                // Private like the file: `init --group` opens it to a team.
+                let mut b = std::fs::DirBuilder::new();
+                b.recursive(true);
+                #[cfg(unix)]
+                std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+                b.create(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
             }
             create_private_file(path)?;
         } else if path.is_dir() {
@@ -120,7 +130,7 @@ impl Store {
         }
         let conn =
             Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-                .map_err(|e| not_a_db(&self.path, e))?;
+                .map_err(|e| explain_permissions(&self.path, not_a_db(&self.path, e)))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         Ok(Some(conn))
     }
@@ -226,8 +236,8 @@ impl Store {
 /// SQLite's online backup API: consistent, and others may keep working.
 /// The copy gets the permissions of `src_path` (a team's 0660 stays 0660).
 pub fn backup_to(conn: &Connection, src_path: &Path, dest: &Path) -> Result<()> {
-    create_private_file(dest)?;
-    copy_permissions(src_path, dest)?;
+    crate::files::create_new(dest, crate::files::FileMode::of_database(src_path))
+        .map_err(|source| Error::Io { path: dest.to_path_buf(), source })?;
     let mut dst = Connection::open(dest).map_err(|e| not_a_db(dest, e))?;
     let b = rusqlite::backup::Backup::new(conn, &mut dst)?;
     b.run_to_completion(4096, std::time::Duration::from_millis(5), None)?;
@@ -244,12 +254,13 @@ pub fn sibling_backup_path(db: &Path, why: &str) -> PathBuf {
 
 /// Gives the database file and its WAL and shared-memory files to an OS
 /// group, readable and writable by it (0660): a team on one server shares
-/// one database, and nobody else can read it.
-pub fn share_with_group(db: &Path, group: &str) -> Result<()> {
+/// one database, and nobody else can read it. The directory is shared too.
+/// Returns what it changed about the directory, if anything.
+pub fn share_with_group(db: &Path, group: &str) -> Result<Option<String>> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let gid = group_id(group).ok_or_else(|| Error::Invalid(format!("no OS group named `{group}`")))?;
+        let gid = crate::os::group_id(group).ok_or_else(|| Error::Invalid(format!("no OS group named `{group}`")))?;
         let mut files = vec![db.to_path_buf()];
         for suffix in ["-wal", "-shm"] {
             let mut name = db.as_os_str().to_os_string();
@@ -257,45 +268,18 @@ pub fn share_with_group(db: &Path, group: &str) -> Result<()> {
             files.push(PathBuf::from(name));
         }
         for f in files.iter().filter(|f| f.exists()) {
-            let c = std::ffi::CString::new(f.as_os_str().to_string_lossy().as_bytes())
-                .map_err(|_| Error::Invalid(format!("{}: path contains a NUL byte", f.display())))?;
-            // SAFETY: a valid NUL-terminated path; u32::MAX (-1) leaves the owner unchanged.
-            if unsafe { libc::chown(c.as_ptr(), u32::MAX, gid) } != 0 {
-                return Err(Error::Io { path: f.clone(), source: std::io::Error::last_os_error() });
-            }
+            crate::os::chown_group(f, gid).map_err(|source| Error::Io { path: f.clone(), source })?;
             std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o660))
                 .map_err(|source| Error::Io { path: f.clone(), source })?;
         }
+        // Without the directory, a member can open the file but not create
+        // the -wal and -shm files: "attempt to write a readonly database".
+        sharing::share_directory(db, gid, group)
     }
-    Ok(())
-}
-
-#[cfg(unix)]
-fn group_id(name: &str) -> Option<u32> {
-    let c = std::ffi::CString::new(name).ok()?;
-    let mut grp: libc::group = unsafe { std::mem::zeroed() };
-    let mut buf = vec![0 as libc::c_char; 16384];
-    let mut result: *mut libc::group = std::ptr::null_mut();
-    // SAFETY: all pointers are valid for the call; getgrnam_r writes only into grp and buf.
-    let rc = unsafe { libc::getgrnam_r(c.as_ptr(), &mut grp, buf.as_mut_ptr(), buf.len(), &mut result) };
-    (rc == 0 && !result.is_null()).then_some(grp.gr_gid)
-}
-
-fn copy_permissions(from: &Path, to: &Path) -> Result<()> {
-    #[cfg(unix)]
-    if let Ok(meta) = std::fs::metadata(from) {
-        use std::os::unix::fs::{MetadataExt, PermissionsExt};
-        let mode = meta.permissions().mode() & 0o660;
-        // Group ownership first, so the file is never group-readable by the wrong group.
-        let to_c = std::ffi::CString::new(to.as_os_str().to_string_lossy().as_bytes()).ok();
-        if let Some(c) = to_c {
-            // SAFETY: a valid NUL-terminated path; -1 leaves the owner unchanged.
-            unsafe { libc::chown(c.as_ptr(), u32::MAX, meta.gid()) };
-        }
-        std::fs::set_permissions(to, std::fs::Permissions::from_mode(mode))
-            .map_err(|source| Error::Io { path: to.to_path_buf(), source })?;
+    #[cfg(not(unix))]
+    {
+        Ok(None)
     }
-    Ok(())
 }
 
 impl Store {
@@ -318,6 +302,32 @@ pub fn meta_set(conn: &Connection, key: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
+/// "unable to open database file" and "attempt to write a readonly
+/// database" are, for a shared database, a matter of permissions: say whose
+/// file it is and what to run (see `sharing`).
+fn explain_permissions(path: &Path, e: Error) -> Error {
+    let sqlite_code = match &e {
+        Error::Sqlite(s) => s.sqlite_error_code(),
+        _ => None,
+    };
+    let io_denied = matches!(&e, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied);
+    let permission_like = io_denied
+        || matches!(
+            sqlite_code,
+            Some(rusqlite::ErrorCode::CannotOpen)
+                | Some(rusqlite::ErrorCode::ReadOnly)
+                | Some(rusqlite::ErrorCode::PermissionDenied)
+        );
+    #[cfg(unix)]
+    if permission_like {
+        if let Some(why) = sharing::permission_problem(path, &sharing::Who::current()) {
+            return Error::Refused(format!("{}: {why} ({e})", path.display()));
+        }
+    }
+    let _ = permission_like;
+    e
+}
+
 fn not_a_db(path: &Path, e: rusqlite::Error) -> Error {
     match e.sqlite_error_code() {
         Some(rusqlite::ErrorCode::NotADatabase) => {
@@ -330,14 +340,7 @@ fn not_a_db(path: &Path, e: rusqlite::Error) -> Error {
 /// Creates an empty file readable by its owner only: anyone who can read the
 /// database file can read all of its data.
 fn create_private_file(path: &Path) -> Result<()> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    match opts.open(path) {
+    match crate::files::create_new(path, crate::files::FileMode::PRIVATE) {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(source) => Err(Error::Io { path: path.to_path_buf(), source }),

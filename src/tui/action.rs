@@ -39,6 +39,8 @@ actions! {
     FilterOpen = "filter.open", "Filter customers (fuzzy)";
     FilterClear = "filter.clear", "Clear the filter and quick filters";
     JobCancel = "job.cancel", "Cancel the running job";
+    LogOpen = "log.open", "Show the message log";
+    LogClose = "log.close", "Close the message log";
 
     PaneNext = "pane.next", "Next pane";
     PanePrev = "pane.prev", "Previous pane";

@@ -15,7 +15,7 @@ use super::jobs::{JobEvent, JobId, Jobs};
 use super::keymap::{Context, Key, KeySeq, Keymap, Resolution};
 use super::nav::{Nav, Spot};
 use super::palette::Palette;
-use super::pane::{Confirm, Cx, Effect, PaneId, Reply};
+use super::pane::{Avail, Confirm, Cx, Effect, Keys, PaneId, Reply};
 use super::quality::QualityPane;
 use super::view::{self, Theme};
 use crate::display::sanitize;
@@ -37,6 +37,22 @@ pub enum Message {
     Error(String),
 }
 
+impl Message {
+    pub fn text(&self) -> &str {
+        match self {
+            Message::Info(m) | Message::Error(m) => m,
+        }
+    }
+}
+
+/// One line of the message log: every status-bar message of the session,
+/// in full, with the time it was shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Logged {
+    pub at: chrono::NaiveDateTime,
+    pub message: Message,
+}
+
 /// See `App::probe`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Probe {
@@ -51,6 +67,12 @@ pub struct Probe {
 pub(crate) enum Overlay {
     Help {
         scroll: usize,
+    },
+    /// The message log (lazygit's command log); `scroll` is the first line
+    /// shown of `lines`, the log wrapped for the screen's size.
+    Log {
+        scroll: usize,
+        lines: Vec<DLine>,
     },
     Palette(Palette),
     /// `owner` gets the answer; `None` is the app's own question (quit).
@@ -96,6 +118,8 @@ pub struct App {
     watched_at: Instant,
     pub(crate) pending: KeySeq,
     pub(crate) message: Option<Message>,
+    /// Every message of the session, oldest first.
+    pub(crate) log: Vec<Logged>,
     /// The back stack and jump list.
     pub(crate) nav: Nav,
     quit: bool,
@@ -138,6 +162,7 @@ impl App {
             watched_at: Instant::now(),
             pending: Vec::new(),
             message: None,
+            log: Vec::new(),
             nav: Nav::default(),
             quit: false,
         };
@@ -171,6 +196,10 @@ impl App {
         self.customers.focus()
     }
 
+    pub fn log_open(&self) -> bool {
+        matches!(self.overlay, Some(Overlay::Log { .. }))
+    }
+
     pub fn help_open(&self) -> bool {
         matches!(self.overlay, Some(Overlay::Help { .. }))
     }
@@ -200,7 +229,11 @@ impl App {
 
     /// The keymap context of the pane in front.
     pub fn pane_context(&self) -> Context {
-        match self.pane {
+        self.context_of(self.pane)
+    }
+
+    fn context_of(&self, pane: PaneId) -> Context {
+        match pane {
             PaneId::Customers => self.customers.context(),
             PaneId::Duplicates => self.duplicates.context(),
             PaneId::Followups => self.followups.context(),
@@ -209,11 +242,17 @@ impl App {
         }
     }
 
+    /// The active keymap as seen from the pane in front.
+    pub(crate) fn keys(&self) -> Keys<'_> {
+        Keys { keymap: &self.keymap, ctx: self.pane_context() }
+    }
+
     /// The contexts a key is looked up in, most specific first.
     pub fn lookup_path(&self) -> Vec<Context> {
         let pane = self.pane_context();
         match &self.overlay {
             Some(Overlay::Help { .. }) => Context::Help.path(pane),
+            Some(Overlay::Log { .. }) => Context::Log.path(pane),
             Some(Overlay::Palette(_)) => Context::Palette.path(pane),
             Some(Overlay::Confirm { .. }) => Context::Confirm.path(pane),
             Some(Overlay::Form(_)) => Context::Form.path(pane),
@@ -224,11 +263,73 @@ impl App {
     /// Whether `action` does anything in the current state; the modal help
     /// overlay swallows pane and focus actions, so hints must not offer them.
     pub fn offers(&self, action: Action) -> bool {
+        self.avail(action).ready()
+    }
+
+    /// Whether `action` runs here and now, and if not, why: one answer for
+    /// the hints, the help overlay, the palette and the keys themselves.
+    pub(crate) fn avail(&self, action: Action) -> Avail {
         match &self.overlay {
             Some(Overlay::Help { .. }) => {
-                action.scrolls() || matches!(action, Action::HelpToggle | Action::HelpClose | Action::Quit)
+                let ok = action.scrolls()
+                    || matches!(action, Action::HelpToggle | Action::HelpClose | Action::Quit | Action::LogOpen);
+                if ok {
+                    Avail::Ready(None)
+                } else {
+                    Avail::NotHere
+                }
             }
-            _ => true,
+            Some(Overlay::Log { .. }) => {
+                let ok = action.scrolls() || matches!(action, Action::LogOpen | Action::LogClose | Action::Quit);
+                if ok {
+                    Avail::Ready(None)
+                } else {
+                    Avail::NotHere
+                }
+            }
+            Some(_) => Avail::Ready(None),
+            None => self.avail_here(action),
+        }
+    }
+
+    /// `avail` with no overlay open: the app's own actions, then the pane's.
+    fn avail_here(&self, action: Action) -> Avail {
+        match action {
+            Action::Quit
+            | Action::Refresh
+            | Action::HelpToggle
+            | Action::PaletteOpen
+            | Action::FilterOpen
+            | Action::LogOpen
+            | Action::PaneNext
+            | Action::PanePrev
+            | Action::PaneCustomers
+            | Action::PaneDuplicates
+            | Action::PaneFollowups
+            | Action::PaneImports
+            | Action::PaneQuality => Avail::Ready(None),
+            Action::JobCancel if self.jobs.visible().next().is_none() => Avail::Off("No job is running".into()),
+            Action::JobCancel => Avail::Ready(None),
+            Action::JumpBack => Avail::when(self.nav.can_back(), || "Nothing to go back to".into()),
+            Action::JumpForward => Avail::when(self.nav.can_forward(), || "Nothing to go forward to".into()),
+            Action::HelpClose | Action::LogClose => Avail::NotHere,
+            Action::FocusList
+                if self.pane == PaneId::Customers
+                    && self.customers.focus() == Focus::Detail
+                    && self.nav.returns_from(self.customers.detail.as_ref().map(|d| d.id)) =>
+            {
+                Avail::Ready(Some("Back to where you came from"))
+            }
+            // Every pane is a list or a scrolling view.
+            a if a.scrolls() => Avail::Ready(None),
+            a => match self.pane {
+                PaneId::Customers => self.customers.avail(a, &self.keys()),
+                PaneId::Duplicates => self.duplicates.avail(a),
+                PaneId::Followups => self.followups.avail(a),
+                PaneId::Imports => self.imports.avail(a),
+                // Quality is read-only: it scrolls.
+                PaneId::Quality => Avail::NotHere,
+            },
         }
     }
 
@@ -259,6 +360,25 @@ impl App {
     }
 
     pub fn handle_key(&mut self, ev: &KeyEvent) {
+        let before = self.message.clone();
+        self.handle_key_inner(ev);
+        self.log_message(before);
+    }
+
+    /// Keeps a message that `before` was not in the message log.
+    fn log_message(&mut self, before: Option<Message>) {
+        if let Some(m) = &self.message {
+            if before.as_ref() != Some(m) {
+                let at = self.wb.clock().now_local();
+                self.log.push(Logged { at, message: m.clone() });
+                if let Some(Overlay::Log { scroll, .. }) = self.overlay {
+                    self.show_log(Some(scroll));
+                }
+            }
+        }
+    }
+
+    fn handle_key_inner(&mut self, ev: &KeyEvent) {
         // Terminals with the kitty protocol also report repeats and releases;
         // acting on those would move twice per press.
         if ev.kind != KeyEventKind::Press {
@@ -277,9 +397,9 @@ impl App {
                 }
                 let keys = super::keymap::seq_to_string(&seq);
                 // Named from the keymap: a user's own map may put help elsewhere.
-                let help = self.keymap.reachable(&path).into_iter().find(|b| b.action == Action::HelpToggle);
+                let help = self.keymap.key_for(&path, Action::HelpToggle);
                 self.message = Some(Message::Info(match help {
-                    Some(h) => format!("{keys} is not bound here; {} lists the keys", h.short()),
+                    Some(h) => format!("{keys} is not bound here; {h} lists the keys"),
                     None => format!("{keys} is not bound here"),
                 }));
             }
@@ -307,6 +427,7 @@ impl App {
                 match action {
                     Action::HelpToggle | Action::HelpClose => {}
                     Action::Quit => self.request_quit(),
+                    Action::LogOpen => self.update_global(action),
                     // The overlay is modal: what it does not handle is not passed on.
                     _ if self.offers(action) => {
                         self.overlay = Some(Overlay::Help { scroll: view::scroll(scroll, action, rows, max) })
@@ -314,11 +435,30 @@ impl App {
                     _ => self.overlay = Some(Overlay::Help { scroll }),
                 }
             }
+            Some(Overlay::Log { scroll, lines }) => {
+                let rows = view::log_rows(self.size);
+                let max = lines.len().saturating_sub(rows);
+                match action {
+                    Action::LogOpen | Action::LogClose => {}
+                    Action::Quit => self.request_quit(),
+                    a if a.scrolls() => {
+                        self.overlay = Some(Overlay::Log { scroll: view::scroll(scroll, a, rows, max), lines })
+                    }
+                    _ => self.overlay = Some(Overlay::Log { scroll, lines }),
+                }
+            }
             Some(Overlay::Palette(mut p)) => match action {
                 Action::InputCancel => {}
                 Action::InputAccept => {
-                    if let Some(a) = p.chosen() {
-                        self.update(a);
+                    // An action that cannot run here says why instead.
+                    if let Some(item) = p.chosen_item() {
+                        match &item.why {
+                            Some(why) => self.message = Some(Message::Info(why.clone())),
+                            None => {
+                                let a = item.action;
+                                self.update(a)
+                            }
+                        }
                     }
                 }
                 Action::CursorDown | Action::CursorUp => {
@@ -360,9 +500,19 @@ impl App {
     fn update_global(&mut self, action: Action) {
         match action {
             Action::Quit => self.request_quit(),
-            Action::HelpToggle => self.overlay = Some(Overlay::Help { scroll: 0 }),
+            Action::HelpToggle => {
+                // Contextual: the keys of the pane in front first, with what
+                // cannot run here marked and why.
+                let cols = view::help_area(self.size, 1000).width.saturating_sub(2) as usize;
+                self.help_lines = view::help_lines_for(&self.keymap, self.pane_context(), &|a| self.avail(a), cols);
+                self.overlay = Some(Overlay::Help { scroll: 0 })
+            }
+            // The newest messages at the bottom, in view.
+            Action::LogOpen => self.show_log(None),
             Action::PaletteOpen => {
-                self.overlay = Some(Overlay::Palette(Palette::new(&self.keymap, self.pane_context())))
+                let path = self.lookup_path();
+                let p = Palette::new(&self.keymap, &path, &|a| self.avail(a));
+                self.overlay = Some(Overlay::Palette(p))
             }
             Action::PaneNext | Action::PanePrev => {
                 let i = PaneId::ALL.iter().position(|p| *p == self.pane).unwrap_or(0);
@@ -400,6 +550,11 @@ impl App {
                 None => self.message = Some(Message::Info("No job is running".into())),
             },
             _ => {
+                // What cannot run here says why rather than nothing.
+                if let Avail::Off(why) = self.avail_here(action) {
+                    self.message = Some(Message::Info(why));
+                    return;
+                }
                 let pane = self.pane;
                 self.with_pane(pane, |app, cx| app.pane_update(pane, action, cx));
             }
@@ -493,6 +648,13 @@ impl App {
     /// Delivers what background jobs reported. Called by the event loop
     /// between events; returns whether anything changed on screen.
     pub fn tick(&mut self) -> bool {
+        let before = self.message.clone();
+        let changed = self.tick_inner();
+        self.log_message(before);
+        changed
+    }
+
+    fn tick_inner(&mut self) -> bool {
         let events = self.jobs.poll();
         let changed = !events.is_empty() || self.jobs.visible().next().is_some();
         for (id, owner, ev) in events {
@@ -570,12 +732,24 @@ impl App {
             let rows = view::help_rows(size, self.help_lines.len());
             *scroll = (*scroll).min(self.help_lines.len().saturating_sub(rows));
         }
+        if let Some(Overlay::Log { scroll, .. }) = self.overlay {
+            self.show_log(Some(scroll));
+        }
+    }
+
+    /// Opens the message log, or re-wraps the open one for a new size or a
+    /// new message: at `scroll`, or at the newest messages.
+    fn show_log(&mut self, scroll: Option<usize>) {
+        let lines = view::log_lines(&self.log, view::log_area(self.size).width);
+        let max = lines.len().saturating_sub(view::log_rows(self.size));
+        self.overlay = Some(Overlay::Log { scroll: scroll.map_or(max, |s| s.min(max)), lines });
     }
 
     /// Runs `f` with a context for `pane`, then carries out the effects it
     /// asked for.
     fn with_pane(&mut self, pane: PaneId, f: impl FnOnce(&mut Panes, &mut Cx)) {
         let mut effects = Vec::new();
+        let ctx = self.context_of(pane);
         {
             let mut panes = Panes {
                 customers: &mut self.customers,
@@ -591,6 +765,7 @@ impl App {
                 effects: &mut effects,
                 area: view::areas(self.size).main,
                 pane,
+                keys: Keys { keymap: &self.keymap, ctx },
             };
             f(&mut panes, &mut cx);
         }

@@ -8,7 +8,7 @@ use super::input::TextInput;
 use super::jobs::{JobEvent, JobId};
 use super::keymap::Context;
 use super::nav::Spot;
-use super::pane::{Confirm, Cx, Effect, Reply};
+use super::pane::{Avail, Confirm, Cx, Effect, Keys, Reply};
 use super::search::{self, Chunk, Query};
 use super::view::{self, clip, pane_block, Theme};
 use crate::display::{fit, sanitize, truncate, width};
@@ -248,7 +248,7 @@ impl CustomersPane {
         }
         let mut f = CustomerFilter::default();
         if self.quick.mine {
-            f.owner = Some(cx.wb.actor().to_string());
+            f.owner = Some(cx.wb.mine_owner().unwrap_or_else(|_| cx.wb.actor().to_string()));
         }
         if self.quick.incomplete {
             f.flag = Some(crate::domain::FLAG_INCOMPLETE.to_string());
@@ -539,6 +539,40 @@ impl CustomersPane {
         self.detail_scroll = self.detail_scroll.min(len.saturating_sub(rows));
     }
 
+    /// What runs here in the pane's current state, and why not.
+    pub fn avail(&self, action: Action, keys: &Keys) -> Avail {
+        let has = self.selected_id().is_some() || self.detail.is_some();
+        let none = || "No customer selected".to_string();
+        match action {
+            Action::InputAccept | Action::InputCancel if self.filter.editing => Avail::Ready(None),
+            Action::FocusNext | Action::FocusPrev | Action::FocusList | Action::FocusDetail => {
+                Avail::when(has || self.focus() == Focus::Detail, none)
+            }
+            Action::FilterClear => Avail::when(self.filter.query.is_some() || self.quick != Quick::default(), || {
+                "No filter to clear".into()
+            }),
+            Action::SortNext
+            | Action::SortReverse
+            | Action::QuickMine
+            | Action::QuickOverdue
+            | Action::QuickIncomplete
+            | Action::QuickStatus
+            | Action::CustomerNew => Avail::Ready(None),
+            Action::MarkToggle => Avail::when(self.selected_id().is_some(), none),
+            Action::MarkClear => Avail::when(!self.marked.is_empty(), || "No customer is marked".into()),
+            Action::MergeMarked => Avail::when(self.marked.len() >= 2, || {
+                format!("Mark two or more customers first ({}), then merge them", keys.title(Action::MarkToggle))
+            }),
+            Action::CustomerEdit
+            | Action::CustomerStatus
+            | Action::CustomerReassign
+            | Action::ContactAdd
+            | Action::InteractionLog
+            | Action::MergeUndo => Avail::when(has, none),
+            _ => Avail::NotHere,
+        }
+    }
+
     pub fn update(&mut self, action: Action, cx: &mut Cx) {
         self.area = cx.area;
         match action {
@@ -623,7 +657,7 @@ impl CustomersPane {
                     if !self.marked.remove(&id) {
                         self.marked.insert(id);
                     }
-                    cx.info(format!("{} marked; {} merges them", self.marked.len(), "customer.merge_marked"));
+                    cx.info(format!("{} marked; {} merges them", self.marked.len(), cx.keys.key(Action::MergeMarked)));
                     self.move_selection(Action::CursorDown, cx);
                 }
             }
@@ -666,9 +700,9 @@ impl CustomersPane {
     }
 
     fn ask_merge(&mut self, cx: &mut Cx) {
-        if self.marked.len() < 2 {
-            cx.error("Mark two or more customers first (mark.toggle), then merge them");
-            return;
+        // The app asks `avail` before a key gets here; one wording for both.
+        if let Avail::Off(why) = self.avail(Action::MergeMarked, &cx.keys) {
+            return cx.error(why);
         }
         let ids: Vec<i64> = self.marked.iter().copied().collect();
         match cx.wb.customer_rows(&ids) {
@@ -916,8 +950,9 @@ impl CustomersPane {
                     Ok(_) => {
                         self.marked.clear();
                         cx.info(format!(
-                            "Merged {} customers; merge.undo on the survivor splits them again",
-                            ids.len()
+                            "Merged {} customers; {} on the survivor splits them again",
+                            ids.len(),
+                            cx.keys.title(Action::MergeUndo)
                         ));
                         cx.effect(Effect::DataChanged);
                     }

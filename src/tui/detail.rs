@@ -273,14 +273,9 @@ pub fn build(d: &CustomerDetail, extra: &Extra) -> Vec<DLine> {
         b.none();
     }
     for a in &d.history {
-        b.text(vec![
-            seg(format!("{INDENT}{}", s(&a.at)), Tone::Label),
-            seg(format!("  {}", s(&a.actor)), Tone::Plain),
-            seg(format!("  {}", s(&a.action)), Tone::Plain),
-        ]);
-        if !a.details.is_null() {
-            b.text(vec![seg(format!("{DEEP}{}", s(&a.details.to_string())), Tone::Dim)]);
-        }
+        let h = crate::history::history_line(a);
+        b.text(vec![seg(format!("{INDENT}{}", h.at), Tone::Label), seg(format!("  {}", h.who), Tone::Plain)]);
+        b.text(vec![seg(format!("{DEEP}{}", h.what), Tone::Plain)]);
     }
     b.lines
 }

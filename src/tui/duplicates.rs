@@ -11,8 +11,8 @@ use super::detail::Tone;
 use super::jobs::{JobEvent, JobId, Output};
 use super::keymap::Context;
 use super::nav::Spot;
-use super::pane::{Confirm, Cx, Effect, Reply};
-use super::view::{self, pane_block, Theme};
+use super::pane::{Avail, Confirm, Cx, Effect, Keys, Reply};
+use super::view::{self, pane_block, wrap_text, Theme};
 use crate::display::{fit, sanitize, truncate, width};
 use crate::domain::Field;
 use crate::service::{ChoiceReason, ClusterView, MatchOptions, MatchReport, Permission, Workbench};
@@ -323,6 +323,33 @@ impl DuplicatesPane {
         }
     }
 
+    /// What runs here in the pane's current state, and why not.
+    pub fn avail(&self, action: Action) -> Avail {
+        let empty = || match &self.queue {
+            None => "The review queue is still loading".to_string(),
+            Some(_) => "No cluster selected: the review queue is empty".to_string(),
+        };
+        let has = self.cmp.is_some();
+        match action {
+            Action::CursorLeft | Action::CursorRight | Action::FieldNext | Action::FieldPrev => Avail::when(has, empty),
+            Action::ReviewApprove => match &self.cmp {
+                None => Avail::Off(empty()),
+                Some(c) if c.survivor.is_none() => {
+                    Avail::Off(c.note.clone().unwrap_or_else(|| "this cluster cannot be merged".into()))
+                }
+                Some(_) => Avail::Ready(None),
+            },
+            Action::ReviewReject
+            | Action::ReviewDrop
+            | Action::ReviewSkip
+            | Action::ReviewPick
+            | Action::CustomerOpen => Avail::when(has, empty),
+            Action::MergeUndo => Avail::Ready(None),
+            Action::MatchRun => Avail::when(self.match_job.is_none(), || "Already finding duplicates…".into()),
+            _ => Avail::NotHere,
+        }
+    }
+
     /// The comparison, when there is a cluster to decide on; else says why not.
     fn current(&self, cx: &mut Cx) -> Option<&Comparison> {
         let c = self.cmp.as_ref();
@@ -348,7 +375,7 @@ impl DuplicatesPane {
         for (f, id) in &picks {
             body.push(format!("{} from {} (your pick)", f.label(), number_of(*id)));
         }
-        body.push(format!("undo later: merge.undo here, or `crmwb unmerge {}`", sv.number));
+        body.push(format!("undo later: {} here, or `crmwb unmerge {}`", cx.keys.title(Action::MergeUndo), sv.number));
         let cluster = c.cluster;
         self.pending = Some(Pending::Approve { cluster, picks });
         cx.effect(Effect::Confirm(Confirm { title: format!("Merge cluster {cluster}?"), body, tag: TAG_APPROVE }));
@@ -514,9 +541,10 @@ impl DuplicatesPane {
                             (Some(sv), Some(_)) => {
                                 self.last_merge = cx.wb.customer_id(sv).ok();
                                 cx.info(format!(
-                                    "Merged {} into {}; merge.undo (u) undoes it",
+                                    "Merged {} into {}; {} undoes it",
                                     o.merged.join(", "),
-                                    s(sv)
+                                    s(sv),
+                                    cx.keys.key(Action::MergeUndo)
                                 ));
                             }
                             _ => cx
@@ -579,13 +607,13 @@ impl DuplicatesPane {
         }
     }
 
-    pub fn render(&self, f: &mut Frame, area: Rect, theme: Theme, active: bool) {
+    pub fn render(&self, f: &mut Frame, area: Rect, theme: Theme, active: bool, keys: &Keys) {
         let (qa, ca) = split(area);
-        self.render_queue(f, qa, theme, active);
+        self.render_queue(f, qa, theme, active, keys);
         self.render_comparison(f, ca, theme);
     }
 
-    fn render_queue(&self, f: &mut Frame, area: Rect, theme: Theme, active: bool) {
+    fn render_queue(&self, f: &mut Frame, area: Rect, theme: Theme, active: bool, keys: &Keys) {
         let len = self.queue.as_ref().map_or(0, Vec::len);
         let mut block = pane_block("Review queue", active, theme);
         if len > 0 {
@@ -600,13 +628,10 @@ impl DuplicatesPane {
             return;
         };
         if q.is_empty() {
-            let lines = vec![
-                Line::from("No clusters wait for review."),
-                Line::from(Span::styled(
-                    truncate("Find duplicates: m (match.run) here, or `crmwb match` in a shell.", cols).into_owned(),
-                    dim,
-                )),
-            ];
+            // Wrapped, not cut: the way out of an empty queue is read in full.
+            let how = format!("Find duplicates: {} here, or `crmwb match` in a shell.", keys.title(Action::MatchRun));
+            let mut lines = vec![Line::from("No clusters wait for review.")];
+            lines.extend(wrap_text(&how, cols).into_iter().map(|l| Line::from(Span::styled(l, dim))));
             f.render_widget(Paragraph::new(lines), inner);
             return;
         }
@@ -1300,13 +1325,26 @@ mod tests {
     }
 
     #[test]
+    fn finding_16_4_the_approve_confirmation_names_the_undo_key() {
+        let mut app = app(80, 24);
+        press(&mut app, "a");
+        let s = screen(&app);
+        assert!(s.contains("u Undo the last merge here"), "{s}");
+        assert!(!s.contains("merge.undo"), "{s}");
+        insta::assert_snapshot!(s);
+        press(&mut app, "y");
+        let m = app.message().unwrap().text().to_string();
+        assert!(m.contains("; u undoes it") && !m.contains("merge.undo"), "{m}");
+    }
+
+    #[test]
     fn an_empty_queue_says_how_to_find_duplicates() {
         let wb = Workbench::open_in_memory("tester").unwrap();
         let mut app = app_with(wb, 80, 24);
         let s = screen(&app);
         assert!(s.contains("Duplicates (0)"), "{s}");
         assert!(s.contains("No clusters wait for review."), "{s}");
-        assert!(s.contains("m (match.run)"), "{s}");
+        assert!(s.contains("m Find duplicates now here"), "{s}");
         for k in ["a", "x", "d", "s", "p", "<Enter>", "j", "l", "J"] {
             press(&mut app, k);
         }

@@ -6,13 +6,13 @@
 //! an item updates the shown list at once and then reloads.
 
 use super::action::Action;
-use super::detail::{Seg, Tone};
+use super::detail::{DLine, Seg, Tone};
 use super::form::Form;
 use super::jobs::{JobEvent, JobId};
 use super::keymap::Context;
 use super::nav::Spot;
-use super::pane::{Cx, Effect, PaneId, Reply};
-use super::view::{clip, pane_block, scroll, Theme};
+use super::pane::{Avail, Cx, Effect, PaneId, Reply};
+use super::view::{clip, pane_block, scroll, wrap_dline, Theme};
 use crate::display::{fit, sanitize};
 use crate::domain::{Field, Reminder, Urgency};
 use crate::service::{FollowupQuery, ReminderHorizon};
@@ -25,7 +25,8 @@ use ratatui::Frame;
 /// How far ahead the pane looks.
 const HORIZON_DAYS: u32 = 7;
 /// Lines under the list: a rule (saying which dates are history), then the
-/// selected reminder in full: who, why (wrapped over two lines), when.
+/// selected reminder in full: who and why (wrapped, three rows between
+/// them), then when it is due and from which day its dates count.
 const FOOTER: u16 = 5;
 
 const TAG_SNOOZE: u32 = 2;
@@ -101,6 +102,22 @@ impl FollowupsPane {
         self.load = Some(cx.spawn("follow-ups", false, move |wb, _ctl| {
             Ok(Box::new((wb.reminders(today, &q)?, wb.reminder_horizon()?)))
         }));
+    }
+
+    /// What runs here in the pane's current state, and why not.
+    pub fn avail(&self, action: Action) -> Avail {
+        let why =
+            || if self.items.is_none() { "The follow-ups are still loading" } else { "Nothing is due" }.to_string();
+        match action {
+            Action::FollowupDone
+            | Action::Snooze1d
+            | Action::Snooze3d
+            | Action::Snooze1w
+            | Action::SnoozeCustom
+            | Action::CustomerReassign
+            | Action::CustomerOpen => Avail::when(self.current().is_some(), why),
+            _ => Avail::NotHere,
+        }
     }
 
     pub fn update(&mut self, action: Action, cx: &mut Cx) {
@@ -330,11 +347,15 @@ impl FollowupsPane {
             Ok(u) => u,
             Err(e) => return cx.error(format!("cannot read the users: {e}")),
         };
-        let known: Vec<&str> = users.iter().filter(|u| !u.disabled).map(|u| u.login.as_str()).collect();
+        let active: Vec<&crate::service::UserRow> = users.iter().filter(|u| !u.disabled).collect();
+        let known: Vec<&str> = active.iter().map(|u| u.login.as_str()).collect();
         if login.is_empty() {
             return refuse("give the new owner's login".into(), cx);
         }
-        if !known.is_empty() && !known.contains(&login.as_str()) {
+        // A login or a user's name, as the data names owners (林峰): either
+        // makes the customer theirs.
+        let is_user = active.iter().any(|u| u.login == login || u.name.as_deref() == Some(login.as_str()));
+        if !known.is_empty() && !is_user {
             return refuse(format!("`{}` is not an active user ({})", sanitize(&login), known.join(", ")), cx);
         }
         let version = match cx.wb.customer_detail(t.customer_id) {
@@ -415,11 +436,32 @@ impl FollowupsPane {
         }
         f.render_widget(Paragraph::new(out), list);
         let about = match items.get(self.selected) {
-            Some(r) => about(r, cols),
+            Some(r) => about(r),
             None => Vec::new(),
         };
         let mut foot = vec![clip(&rule_line(&self.horizon, cols), cols, theme)];
-        foot.extend(about.iter().map(|l| clip(l, cols, theme)));
+        // The selected reminder in full: its reason wraps onto the footer's
+        // rows instead of being cut at the list's edge; the last row says
+        // when it is due.
+        let wrapped: Vec<DLine> = about.iter().flat_map(|l| wrap_dline(l, cols, 2)).collect();
+        let room = FOOTER as usize - 2;
+        for (n, l) in wrapped.iter().take(room).enumerate() {
+            if n + 1 == room && wrapped.len() > room {
+                // More than the footer holds: marked as cut.
+                let mut line = clip(l, cols.saturating_sub(1), theme);
+                if !line.spans.last().is_some_and(|s| s.content.ends_with('…')) {
+                    line.spans.push(ratatui::text::Span::styled("…", theme.tone(Tone::Dim)));
+                }
+                foot.push(line);
+            } else {
+                foot.push(clip(l, cols, theme));
+            }
+        }
+        if let Some(r) = items.get(self.selected) {
+            // Under the reason, however many rows it took.
+            foot.resize(1 + room, Line::default());
+            foot.push(clip(&due_line(r), cols, theme));
+        }
         f.render_widget(Paragraph::new(foot), footer);
     }
 }
@@ -519,9 +561,9 @@ fn due_line(r: &Reminder) -> Vec<Seg> {
     segs
 }
 
-/// The selected reminder in full, for the footer; the reason wraps rather
-/// than being cut.
-fn about(r: &Reminder, cols: usize) -> Vec<Vec<Seg>> {
+/// The selected reminder in full, for the footer: who, then why (wrapped
+/// there); `due_line` says when.
+fn about(r: &Reminder) -> Vec<Vec<Seg>> {
     let mut first = vec![
         seg(format!("{} ", sanitize(&r.number)), Tone::Heading),
         seg(sanitize(&r.name).into_owned(), Tone::Plain),
@@ -533,22 +575,13 @@ fn about(r: &Reminder, cols: usize) -> Vec<Vec<Seg>> {
     if let Some(u) = r.snoozed_until {
         first.push(seg(format!(" · snoozed until {}", u.format("%Y-%m-%d")), Tone::Dim));
     }
-    let mut why = format!("[{}] ", r.rule);
+    let mut second = vec![seg(format!("[{}] ", r.rule), Tone::Label)];
     if r.escalated {
         let to = r.escalate_to.as_deref().map(|m| format!(" to {}", sanitize(m))).unwrap_or_default();
-        why.push_str(&format!("▲ESCALATED{to}: "));
+        second.push(seg(format!("▲ESCALATED{to}: "), Tone::Flag));
     }
-    why.push_str(&sanitize(&r.reason));
-    let mut lines = vec![first];
-    let mut wrapped = super::view::wrap_text(&why, cols).into_iter();
-    // Two lines for the reason; a longer one ends in … on the second.
-    let one = wrapped.next().unwrap_or_default();
-    let rest: Vec<String> = wrapped.collect();
-    let tone = if r.escalated { Tone::Flag } else { Tone::Plain };
-    lines.push(vec![seg(one, tone)]);
-    lines.push(vec![seg(rest.join(" "), tone)]);
-    lines.push(due_line(r));
-    lines
+    second.push(seg(sanitize(&r.reason).into_owned(), Tone::Plain));
+    vec![first, second]
 }
 
 /// The reassign prompt; its title lists the active users to pick from.
@@ -735,6 +768,23 @@ mod tests {
         app.tick();
         assert!(!shown(&app).iter().any(|r| r.0 == "报价有限公司"));
         assert!(!open_reminders(&app).iter().any(|(n, _)| n == "报价有限公司"));
+    }
+
+    /// Issue 16, finding 7: the data names owners (林峰), not logins: a user's
+    /// name is as good as their login for a reassignment.
+    #[test]
+    fn finding_16_7_reassign_to_an_owner_named_in_the_data() {
+        let mut wb = bench();
+        wb.add_user("linfeng", Role::Sales, Some("林峰"), Some("wang")).unwrap();
+        let mut app = app_on(wb);
+        let number = number_of(&app, "北京星辰科技有限公司");
+        press(&mut app, "O");
+        press(&mut app, "<C-u>");
+        typ(&mut app, "林峰");
+        press(&mut app, "<Enter>");
+        assert!(app.overlay.is_none(), "{:?}", app.message());
+        let c = app.workbench().customer_by_number(&number).unwrap().customer;
+        assert_eq!(c.owner.as_deref(), Some("林峰"));
     }
 
     #[test]

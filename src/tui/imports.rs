@@ -12,8 +12,8 @@ use super::form::Form;
 use super::jobs::{JobEvent, JobId};
 use super::keymap::Context;
 use super::nav::Spot;
-use super::pane::{Confirm, Cx, Effect, PaneId, Reply};
-use super::view::{clip, pane_block, scroll, Theme};
+use super::pane::{Avail, Confirm, Cx, Effect, Keys, PaneId, Reply};
+use super::view::{clip, pane_block, scroll, wrap_dline, Theme};
 use crate::display::{fit, sanitize, truncate, width};
 use crate::domain::{BatchStatus, ImportBatch};
 use crate::ingest::{EncodingChoice, ReadOptions};
@@ -35,7 +35,7 @@ const SAMPLES: usize = 3;
 /// A log longer than this shows its first lines and says how to see all.
 const LOG_LIMIT: usize = 2000;
 /// Lines under the batch list describing the selected batch.
-const FOOTER: u16 = 3;
+const FOOTER: u16 = 4;
 
 /// What the user asked to import, kept so the prompt can re-open with it.
 #[derive(Debug, Clone, Default)]
@@ -181,6 +181,48 @@ impl ImportsPane {
         self.follow(cx.area);
     }
 
+    /// What runs here in the view's current state, under the name it has
+    /// there (Enter in the preview runs the import), and why not.
+    pub fn avail(&self, action: Action) -> Avail {
+        let none = || "No imports yet".to_string();
+        let selected = self.batches.get(self.selected);
+        let busy = || match &self.running {
+            Some(r) => format!("{} is running; wait for it or stop it first", r.label),
+            None => String::new(),
+        };
+        match (&self.view, action) {
+            (_, Action::ImportStart) => Avail::when(self.running.is_none(), busy),
+            (View::Preview(p), Action::ImportOpen) => match &p.failed {
+                Some(e) => Avail::Off(format!("cannot import: {e}")),
+                None => Avail::Ready(Some("Run the import")),
+            },
+            (View::Preview(_), Action::FocusList) => Avail::Ready(Some("Back: do not import")),
+            (View::Preview(_), Action::ImportResume | Action::ImportUndo) => {
+                Avail::Off("The preview shows no batch: go back to the list first".into())
+            }
+            (View::Log { .. }, Action::FocusList) => Avail::Ready(None),
+            (View::Log { .. }, Action::ImportOpen) => Avail::NotHere,
+            (View::List, Action::ImportOpen) => Avail::when(selected.is_some(), none),
+            (View::List, Action::FocusList) => match &self.running {
+                Some(_) => Avail::Ready(Some("Stop the import")),
+                None => Avail::NotHere,
+            },
+            (_, Action::ImportResume) => match selected {
+                None => Avail::Off(none()),
+                Some(b) if b.status != BatchStatus::Incomplete => {
+                    Avail::Off(format!("Batch {} is {}; only an incomplete batch is resumed", b.id, b.status.as_str()))
+                }
+                Some(_) => Avail::when(self.running.is_none(), busy),
+            },
+            (_, Action::ImportUndo) => match selected {
+                None => Avail::Off(none()),
+                Some(b) if b.status == BatchStatus::Undone => Avail::Off(format!("Batch {} is already undone", b.id)),
+                Some(_) => Avail::Ready(None),
+            },
+            _ => Avail::NotHere,
+        }
+    }
+
     pub fn update(&mut self, action: Action, cx: &mut Cx) {
         let page = list_rows(cx.area);
         match &mut self.view {
@@ -223,7 +265,10 @@ impl ImportsPane {
                             // the user may skip it.
                             None => body.push("The dry run did not finish: no counts yet.".into()),
                         }
-                        body.push("Runs in the background; x or Ctrl-C stops it (resumable).".into());
+                        body.push(format!(
+                            "Runs in the background; {} stops it (resumable).",
+                            cx.keys.key(Action::JobCancel)
+                        ));
                         cx.effect(Effect::Confirm(Confirm { title: "Run the import?".into(), body, tag: TAG_RUN }));
                     }
                     // Resume and undo act on the selected batch, which the
@@ -353,7 +398,11 @@ impl ImportsPane {
                 if let JobEvent::Done(r) = ev {
                     *job = None;
                     match r.map(|o| o.downcast::<Vec<DLine>>()) {
-                        Ok(Ok(l)) => *lines = Some(*l),
+                        // Long lines wrap: a rejection's reason is read in full.
+                        Ok(Ok(l)) => {
+                            let cols = cx.area.width.saturating_sub(2) as usize;
+                            *lines = Some(l.iter().flat_map(|l| wrap_dline(l, cols, 4)).collect())
+                        }
                         Ok(Err(_)) => {
                             *lines = Some(vec![vec![seg("The log came back in an unexpected shape", Tone::Flag)]])
                         }
@@ -426,8 +475,10 @@ impl ImportsPane {
                                 let c = f.counts;
                                 if f.cancelled {
                                     cx.info(format!(
-                                        "{b} stopped after {} rows: incomplete; r resumes it, U undoes it",
-                                        c.read
+                                        "{b} stopped after {} rows: incomplete; {} resumes it, {} undoes it",
+                                        c.read,
+                                        cx.keys.key(Action::ImportResume),
+                                        cx.keys.key(Action::ImportUndo)
                                     ));
                                 } else {
                                     cx.info(format!(
@@ -541,7 +592,7 @@ impl ImportsPane {
         }
     }
 
-    pub fn render(&self, f: &mut Frame, area: Rect, theme: Theme, active: bool) {
+    pub fn render(&self, f: &mut Frame, area: Rect, theme: Theme, active: bool, keys: &Keys) {
         let title = match &self.view {
             View::List => "Imports".to_string(),
             View::Log { batch, .. } => format!("Imports › batch {batch} log"),
@@ -559,7 +610,7 @@ impl ImportsPane {
             f.render_widget(Paragraph::new(gauge_lines(r, cols, theme)), gauge);
         }
         match &self.view {
-            View::List => self.render_list(f, body, theme, active),
+            View::List => self.render_list(f, body, theme, active, keys),
             View::Log { lines, scroll, .. } => {
                 let text: Vec<Line> = match lines {
                     None => vec![clip(&[seg("loading…", Tone::Dim)], cols, theme)],
@@ -574,26 +625,29 @@ impl ImportsPane {
                 let lines: Vec<Line> =
                     p.lines.iter().skip(p.scroll).take(text.height as usize).map(|l| clip(l, cols, theme)).collect();
                 f.render_widget(Paragraph::new(lines), text);
+                let (run, new, back) =
+                    (keys.key(Action::ImportOpen), keys.key(Action::ImportStart), keys.key(Action::FocusList));
                 let h = if p.job.is_some() {
-                    "Dry run running… Enter: import without waiting · Esc: back"
+                    format!("Dry run running… {run}: import without waiting · {back}: back")
                 } else if p.failed.is_some() {
-                    "Cannot import this file; n changes the request, Esc goes back"
+                    format!("Cannot import this file; {new} changes the request, {back} goes back")
                 } else {
-                    "Enter: run the import · n: change the request · Esc: back"
+                    format!("{run}: run the import · {new}: change the request · {back}: back")
                 };
                 f.render_widget(Paragraph::new(clip(&[seg(h, Tone::Label)], cols, theme)), hint);
             }
         }
     }
 
-    fn render_list(&self, f: &mut Frame, area: Rect, theme: Theme, active: bool) {
+    fn render_list(&self, f: &mut Frame, area: Rect, theme: Theme, active: bool, keys: &Keys) {
         let cols = area.width as usize;
         let [list, footer] = Layout::vertical([Constraint::Min(0), Constraint::Length(FOOTER)]).areas(area);
         let mut lines = Vec::new();
         if let Some(e) = &self.load_error {
             lines.push(clip(&[seg(format!("Could not read the batches: {}", sanitize(e)), Tone::Flag)], cols, theme));
         } else if self.batches.is_empty() {
-            lines.push(clip(&[seg("No imports yet. n imports a file.", Tone::Dim)], cols, theme));
+            let how = format!("No imports yet. {} imports a file.", keys.key(Action::ImportStart));
+            lines.push(clip(&[seg(how, Tone::Dim)], cols, theme));
         } else {
             let wide = cols >= 110;
             lines.push(clip(&[seg(batch_header(cols, wide), Tone::Heading)], cols, theme));
@@ -606,25 +660,34 @@ impl ImportsPane {
         f.render_widget(Paragraph::new(lines), list);
         let mut foot = vec![clip(&[seg("─".repeat(cols), Tone::Dim)], cols, theme)];
         if let Some(b) = self.batches.get(self.selected) {
-            foot.push(clip(
-                &[
-                    seg(format!("Batch {} ", b.id), Tone::Heading),
-                    seg(
-                        format!("{} · {} · by {}", sanitize(&b.file_name), b.started_at, sanitize(&b.actor)),
-                        Tone::Plain,
-                    ),
-                    seg(b.finished_at.as_deref().map(|f| format!(" · finished {f}")).unwrap_or_default(), Tone::Dim),
-                ],
-                cols,
-                theme,
-            ));
+            // The selected batch in full: its line wraps onto a second row.
+            let about = [
+                seg(format!("Batch {} ", b.id), Tone::Heading),
+                seg(format!("{} · {} · by {}", sanitize(&b.file_name), b.started_at, sanitize(&b.actor)), Tone::Plain),
+                seg(b.finished_at.as_deref().map(|f| format!(" · finished {f}")).unwrap_or_default(), Tone::Dim),
+            ];
+            let wrapped = wrap_dline(&about, cols, 2);
+            for l in wrapped.iter().take(2) {
+                foot.push(clip(l, cols, theme));
+            }
+            if wrapped.len() < 2 {
+                foot.push(Line::from(""));
+            }
             let what = match b.status {
-                BatchStatus::Incomplete => seg("INCOMPLETE: r resumes it, U undoes it", Tone::Flag),
+                BatchStatus::Incomplete => seg(
+                    format!(
+                        "INCOMPLETE: {} resumes it, {} undoes it",
+                        keys.key(Action::ImportResume),
+                        keys.key(Action::ImportUndo)
+                    ),
+                    Tone::Flag,
+                ),
                 BatchStatus::Running => seg("running", Tone::Flag),
                 BatchStatus::Undone => seg("undone", Tone::Dim),
-                BatchStatus::Complete => {
-                    seg(format!("{} unchanged · Enter shows its log", b.rows_unchanged), Tone::Dim)
-                }
+                BatchStatus::Complete => seg(
+                    format!("{} unchanged · {} shows its log", b.rows_unchanged, keys.key(Action::ImportOpen)),
+                    Tone::Dim,
+                ),
             };
             // The batch's reminders horizon (`import --reminders-from`).
             let horizon = match &b.reminders_from {
@@ -784,6 +847,11 @@ fn preview_lines(wb: &Workbench, path: &std::path::Path, opts: &ImportOptions) -
             seg(sample.join(" | "), Tone::Dim),
         ]);
     }
+    for c in mapping.columns.iter().filter(|c| c.target.is_none()) {
+        if let Some(why) = &c.dropped {
+            lines.push(vec![seg(format!("{}: not mapped, {}", sanitize(&c.header), sanitize(why)), Tone::Dim)]);
+        }
+    }
     if mapping.columns.iter().any(|c| c.guessed && !c.explicit) {
         lines.push(vec![seg("?: guessed from a word in the header: check it", Tone::Dim)]);
     }
@@ -934,6 +1002,22 @@ mod tests {
         insta::assert_snapshot!("imports_log", s);
         press(&mut app, "<Esc>");
         assert!(matches!(app.imports.view, View::List));
+    }
+
+    #[test]
+    fn finding_16_3_batch_log_lines_wrap_instead_of_being_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = csv(dir.path(), "客户.csv", 0);
+        let mut wb = Workbench::open_in_memory("tester").unwrap();
+        clock(&mut wb);
+        wb.import(&path, &ImportOptions { source: "sales".into(), ..Default::default() }, &mut |_| {}).unwrap();
+        let mut app = app_on(wb);
+        press(&mut app, "<Enter>");
+        app.tick();
+        let s = screen(&app);
+        assert!(s.contains("row cannot become a customer"), "the rejection's reason in full:\n{s}");
+        let body: Vec<&str> = s.lines().skip(2).take(20).collect();
+        assert!(body.iter().all(|l| !l.contains('…')), "{s}");
     }
 
     #[test]

@@ -120,8 +120,10 @@ impl Jobs {
             cancel: Arc::clone(&cancel),
         });
         let ctl = JobCtl { id, tx: self.tx.clone(), cancel };
-        let finish = |ctl: &JobCtl, r: Result<Output>| {
-            let r = r.map_err(|e| e.to_string());
+        // A job that waited out the busy timeout says who holds the lock.
+        let db = wb.store().path().to_path_buf();
+        let finish = move |ctl: &JobCtl, r: Result<Output>| {
+            let r = r.map_err(|e| crate::service::explain_busy(&db, e).to_string());
             let _ = ctl.tx.send((ctl.id, JobEvent::Done(r)));
         };
         match wb.reopen() {

@@ -176,10 +176,12 @@ impl Key {
                 "end" => KeyCode::End,
                 "lt" => KeyCode::Char('<'),
                 "gt" => KeyCode::Char('>'),
-                f if f.starts_with('f') && f.len() > 1 => match f[1..].parse::<u8>() {
-                    Ok(n @ 1..=24) => KeyCode::F(n),
-                    _ => return Err(format!("malformed key `{tok}`: function keys go from <F1> to <F24>")),
-                },
+                f if f.starts_with('f') && f.len() > 1 && f[1..].bytes().all(|b| b.is_ascii_digit()) => {
+                    match f[1..].parse::<u8>() {
+                        Ok(n @ 1..=24) => KeyCode::F(n),
+                        _ => return Err(format!("malformed key `{tok}`: function keys go from <F1> to <F24>")),
+                    }
+                }
                 "" => return Err(format!("malformed key `{tok}`: empty key name")),
                 _ => return Err(format!("malformed key `{tok}`: unknown key name `{rest}`")),
             }
@@ -277,6 +279,7 @@ pub enum Context {
     Imports,
     Quality,
     Help,
+    Log,
     Palette,
     Filter,
     Form,
@@ -284,7 +287,7 @@ pub enum Context {
 }
 
 /// How many contexts there are; sizes the per-context tables.
-const N: usize = 12;
+const N: usize = 13;
 
 impl Context {
     pub const ALL: [Context; N] = [
@@ -296,6 +299,7 @@ impl Context {
         Context::Imports,
         Context::Quality,
         Context::Help,
+        Context::Log,
         Context::Palette,
         Context::Filter,
         Context::Form,
@@ -323,6 +327,7 @@ impl Context {
             Context::Imports => "imports",
             Context::Quality => "quality",
             Context::Help => "help",
+            Context::Log => "log",
             Context::Palette => "palette",
             Context::Filter => "filter",
             Context::Form => "form",
@@ -340,6 +345,7 @@ impl Context {
             Context::Imports => "Imports",
             Context::Quality => "Quality",
             Context::Help => "This help",
+            Context::Log => "Message log",
             Context::Palette => "Command palette",
             Context::Filter => "Filter input",
             Context::Form => "Editors",
@@ -365,7 +371,7 @@ impl Context {
     pub fn path(self, pane: Context) -> Vec<Context> {
         match self {
             c if c.is_input() => vec![c],
-            Context::Help => vec![Context::Help, pane, Context::Global],
+            Context::Help | Context::Log => vec![self, pane, Context::Global],
             Context::Global => vec![Context::Global],
             pane => vec![pane, Context::Global],
         }
@@ -378,6 +384,7 @@ fn paths() -> Vec<Vec<Context>> {
     for pane in Context::PANES {
         out.push(pane.path(pane));
         out.push(Context::Help.path(pane));
+        out.push(Context::Log.path(pane));
     }
     for c in Context::ALL.into_iter().filter(|c| c.is_input()) {
         out.push(c.path(c));
@@ -498,13 +505,10 @@ struct RawSection {
     bindings: Vec<RawBinding>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawBinding {
-    keys: toml::Spanned<toml::Value>,
-    action: toml::Spanned<String>,
-    desc: toml::Spanned<String>,
-}
+/// A binding as written, read field by field (not by serde) so that every
+/// problem of every binding is reported, each with its line, not only the
+/// first one serde meets.
+type RawBinding = toml::Spanned<toml::Table>;
 
 fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
@@ -590,15 +594,80 @@ impl Keymap {
     }
 
     /// The bindings reachable on `path`, one per action, the most specific
-    /// context winning: what the status bar hints at.
-    pub fn reachable(&self, path: &[Context]) -> Vec<&Binding> {
-        let mut seen = Vec::new();
+    /// context winning: what the status bar hints at. A key that a more
+    /// specific context takes for itself is dropped from the others (under
+    /// help `q` closes help, so `q` is not offered as Quit); a binding left
+    /// without keys is not reachable at all.
+    pub fn reachable(&self, path: &[Context]) -> Vec<Binding> {
+        let mut seen: Vec<Action> = Vec::new();
         let mut out = Vec::new();
-        for ctx in path {
+        for (i, ctx) in path.iter().enumerate() {
             for b in self.bindings(*ctx) {
-                if !seen.contains(&b.action) {
-                    seen.push(b.action);
-                    out.push(b);
+                if seen.contains(&b.action) {
+                    continue;
+                }
+                let keys: Vec<KeySeq> = self.free_keys(&path[..i], b).cloned().collect();
+                if keys.is_empty() {
+                    continue;
+                }
+                seen.push(b.action);
+                out.push(Binding { keys, ..b.clone() });
+            }
+        }
+        out
+    }
+
+    /// The keys of `b` that none of the more specific contexts `before` it
+    /// takes for itself (the same key, or one a prefix of the other).
+    fn free_keys<'a>(&'a self, before: &'a [Context], b: &'a Binding) -> impl Iterator<Item = &'a KeySeq> + 'a {
+        b.keys.iter().filter(move |k| {
+            !before
+                .iter()
+                .flat_map(|c| self.bindings(*c))
+                .flat_map(|o| &o.keys)
+                .any(|t| k.starts_with(t) || t.starts_with(k))
+        })
+    }
+
+    /// The key that runs `action` on `path`, compact (`u`, `C-o`), if any:
+    /// `reachable`'s answer for one action, without building the whole list
+    /// (status bar and panes ask for every frame).
+    pub fn key_for(&self, path: &[Context], action: Action) -> Option<String> {
+        path.iter()
+            .enumerate()
+            .flat_map(|(i, ctx)| self.bindings(*ctx).iter().filter(move |b| b.action == action).map(move |b| (i, b)))
+            .find_map(|(i, b)| self.free_keys(&path[..i], b).next())
+            .map(|seq| seq.iter().map(|k| k.short()).collect())
+    }
+
+    /// An action as a user meets it in a message: the key bound on `path`
+    /// and the action's title, `u Undo the last merge`. Without a key there,
+    /// the title and the palette key that finds it: `: Undo the last merge`.
+    /// Never the internal action name.
+    pub fn key_title(&self, path: &[Context], action: Action) -> String {
+        match self.key_for(path, action) {
+            Some(k) => format!("{k} {}", action.title()),
+            None => match self.key_for(&[Context::Global], Action::PaletteOpen) {
+                Some(p) => format!("{p} {}", action.title()),
+                None => action.title().to_string(),
+            },
+        }
+    }
+
+    /// What can follow the keys typed so far on `path`: the rest of each
+    /// sequence (compact) with its binding, most specific context first.
+    pub fn continuations(&self, path: &[Context], pending: &[Key]) -> Vec<(String, Binding)> {
+        let mut out: Vec<(String, Binding)> = Vec::new();
+        if pending.is_empty() {
+            return out;
+        }
+        for b in self.reachable(path) {
+            for seq in &b.keys {
+                if seq.len() > pending.len() && seq.starts_with(pending) {
+                    let rest: String = seq[pending.len()..].iter().map(|k| k.short()).collect();
+                    if !out.iter().any(|(r, _)| *r == rest) {
+                        out.push((rest, b.clone()));
+                    }
                 }
             }
         }
@@ -625,20 +694,38 @@ fn read_sections(source: &str, text: &str) -> Result<([Vec<Binding>; N], Vec<Pro
             continue;
         };
         for rb in raw_section.bindings {
-            let keys_line = line_of(text, rb.keys.span().start);
-            let action_line = line_of(text, rb.action.span().start);
-            let action = Action::parse(rb.action.get_ref());
-            if action.is_none() {
+            let line = line_of(text, rb.span().start);
+            let rb = rb.into_inner();
+            for field in rb.keys().filter(|k| !["keys", "action", "desc"].contains(&k.as_str())) {
+                err(line, format!("unknown field `{field}`: a binding has keys, action and desc"));
+            }
+            let string = |name: &str, err: &mut dyn FnMut(usize, String)| match rb.get(name) {
+                Some(toml::Value::String(s)) => Some(s.clone()),
+                Some(_) => {
+                    err(line, format!("{name} must be a string"));
+                    None
+                }
+                None => {
+                    err(line, format!("missing {name}: a binding has keys, action and desc"));
+                    None
+                }
+            };
+            let action_text = string("action", &mut err);
+            let desc = string("desc", &mut err);
+            let action = action_text.as_deref().and_then(Action::parse);
+            if let (Some(text), None) = (&action_text, action) {
                 let known: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
-                err(
-                    action_line,
-                    format!("unknown action `{}` (known actions: {})", rb.action.get_ref(), known.join(", ")),
-                );
+                err(line, format!("unknown action `{text}` (known actions: {})", known.join(", ")));
             }
-            if rb.desc.get_ref().trim().is_empty() {
-                err(line_of(text, rb.desc.span().start), "empty desc: help and the status bar show it".into());
+            if desc.as_deref().is_some_and(|d| d.trim().is_empty()) {
+                err(line, "empty desc: help and the status bar show it".into());
             }
-            let written: Vec<&str> = match rb.keys.get_ref() {
+            let Some(keys_value) = rb.get("keys") else {
+                err(line, "missing keys: a binding has keys, action and desc".into());
+                continue;
+            };
+            let keys_line = line;
+            let written: Vec<&str> = match keys_value {
                 toml::Value::String(s) => vec![s.as_str()],
                 toml::Value::Array(items) if !items.is_empty() && items.iter().all(|v| v.is_str()) => {
                     items.iter().filter_map(|v| v.as_str()).collect()
@@ -659,7 +746,7 @@ fn read_sections(source: &str, text: &str) -> Result<([Vec<Binding>; N], Vec<Pro
                 sections[ctx.index()].push(Binding {
                     keys,
                     action,
-                    desc: rb.desc.get_ref().trim().to_string(),
+                    desc: desc.unwrap_or_default().trim().to_string(),
                     file: Arc::clone(&file),
                     line: keys_line,
                 });
@@ -938,6 +1025,22 @@ bindings = [
         .unwrap();
         let e = load_keymap(p.to_str()).unwrap_err().to_string();
         assert!(e.contains(&format!("{} line 4", p.display())), "{e}");
+    }
+
+    #[test]
+    fn key_for_answers_as_reachable_does() {
+        for name in ["default", "vim"] {
+            let km = load_keymap(Some(name)).unwrap();
+            let mut paths = paths();
+            paths.extend(Context::ALL.map(|c| vec![c]));
+            for path in &paths {
+                let reachable = km.reachable(path);
+                for &a in Action::ALL.iter() {
+                    let want = reachable.iter().find(|b| b.action == a).map(|b| b.short());
+                    assert_eq!(km.key_for(path, a), want, "{name} {path:?} {a}");
+                }
+            }
+        }
     }
 
     #[test]

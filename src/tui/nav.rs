@@ -95,6 +95,14 @@ impl Nav {
         Some(to)
     }
 
+    pub fn can_back(&self) -> bool {
+        !self.back.is_empty()
+    }
+
+    pub fn can_forward(&self) -> bool {
+        !self.forward.is_empty()
+    }
+
     /// Where `Esc` in the detail of `customer` goes: the pane it was opened from.
     pub fn returns_from(&self, customer: Option<i64>) -> bool {
         customer.is_some() && self.opened == customer && self.back.last().is_some_and(|s| s.pane() != PaneId::Customers)

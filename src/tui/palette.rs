@@ -4,6 +4,7 @@
 use super::action::Action;
 use super::input::TextInput;
 use super::keymap::{Context, Keymap};
+use super::pane::Avail;
 use fuzzy_matcher::skim::SkimMatcherV2;
 use fuzzy_matcher::FuzzyMatcher;
 use ratatui::crossterm::event::KeyEvent;
@@ -12,6 +13,14 @@ pub(crate) struct Item {
     pub action: Action,
     /// The key of the active keymap that runs it here, if any.
     pub keys: String,
+    /// What it does here: the pane's name for it in this state, else the
+    /// action's title.
+    pub title: String,
+    /// Why it cannot run here; `None` when it can.
+    pub why: Option<String>,
+    /// Where it sorts when nothing is typed: what this pane can do first,
+    /// quitting and what cannot run last.
+    rank: u8,
 }
 
 pub(crate) struct Palette {
@@ -29,6 +38,7 @@ fn offered(a: Action) -> bool {
         a,
         Action::PaletteOpen
             | Action::HelpClose
+            | Action::LogClose
             | Action::FormNext
             | Action::FormPrev
             | Action::FormSave
@@ -42,16 +52,34 @@ fn offered(a: Action) -> bool {
 }
 
 impl Palette {
-    pub fn new(keymap: &Keymap, pane: Context) -> Palette {
-        let path = pane.path(pane);
-        let reachable = keymap.reachable(&path);
+    /// Every action that means something on `path` (the pane in front and
+    /// the global context), as `avail` answers for the pane's state: what
+    /// runs here first, what cannot run listed last with the reason.
+    pub fn new(keymap: &Keymap, path: &[Context], avail: &dyn Fn(Action) -> Avail) -> Palette {
+        let reachable = keymap.reachable(path);
+        let pane_bindings = path.first().map(|c| keymap.bindings(*c)).unwrap_or(&[]);
         let items = Action::ALL
             .iter()
             .copied()
             .filter(|a| offered(*a))
-            .map(|action| Item {
-                action,
-                keys: reachable.iter().find(|b| b.action == action).map(|b| b.short()).unwrap_or_default(),
+            .filter_map(|action| {
+                let bound = reachable.iter().find(|b| b.action == action);
+                let keys = bound.map(|b| b.short()).unwrap_or_default();
+                let (title, why) = match avail(action) {
+                    Avail::NotHere => return None,
+                    Avail::Ready(t) => (t.unwrap_or(action.title()).to_string(), None),
+                    Avail::Off(why) => (action.title().to_string(), Some(why)),
+                };
+                let in_pane = pane_bindings.iter().any(|b| b.action == action);
+                let rank = match () {
+                    _ if why.is_some() => 5,
+                    _ if action == Action::Quit => 4,
+                    _ if in_pane && !action.scrolls() => 0,
+                    _ if in_pane => 2,
+                    _ if !keys.is_empty() => 1,
+                    _ => 3,
+                };
+                Some(Item { action, keys, title, why, rank })
             })
             .collect();
         let mut p = Palette { input: TextInput::default(), items, matches: Vec::new(), cursor: 0 };
@@ -62,9 +90,10 @@ impl Palette {
     fn refilter(&mut self) {
         let q = self.input.text().trim();
         if q.is_empty() {
-            // Bound actions first: what this pane can do right now.
+            // What this pane can do right now first; quitting and what
+            // cannot run here last.
             let mut idx: Vec<usize> = (0..self.items.len()).collect();
-            idx.sort_by_key(|i| self.items[*i].keys.is_empty());
+            idx.sort_by_key(|i| self.items[*i].rank);
             self.matches = idx;
         } else {
             let m = SkimMatcherV2::default();
@@ -73,8 +102,9 @@ impl Palette {
                 .iter()
                 .enumerate()
                 .filter_map(|(i, it)| {
-                    let hay = format!("{} {}", it.action.title(), it.action.name());
-                    m.fuzzy_match(&hay, q).map(|s| (s, i))
+                    let hay = format!("{} {} {}", it.title, it.action.title(), it.action.name());
+                    // What runs here outranks what cannot.
+                    m.fuzzy_match(&hay, q).map(|s| (if it.why.is_some() { s - 1000 } else { s }, i))
                 })
                 .collect();
             scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -107,8 +137,13 @@ impl Palette {
         };
     }
 
+    #[cfg(test)]
     pub fn chosen(&self) -> Option<Action> {
-        self.matches.get(self.cursor).map(|i| self.items[*i].action)
+        self.chosen_item().map(|i| i.action)
+    }
+
+    pub fn chosen_item(&self) -> Option<&Item> {
+        self.matches.get(self.cursor).map(|i| &self.items[*i])
     }
 }
 
@@ -120,7 +155,7 @@ mod tests {
     #[test]
     fn fuzzy_finds_actions_and_shows_their_keys() {
         let km = super::super::keymap::load_keymap(None).unwrap();
-        let mut p = Palette::new(&km, Context::Customers);
+        let mut p = Palette::new(&km, &Context::Customers.path(Context::Customers), &|_| Avail::Ready(None));
         // Nothing typed: bound actions first.
         assert!(!p.items[p.matches[0]].keys.is_empty());
         for c in "apprv".chars() {

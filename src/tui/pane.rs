@@ -6,9 +6,11 @@
 //! front, job events to the pane that started the job, and replies from
 //! prompts and confirmations to the pane that asked.
 
+use super::action::Action;
 use super::app::Message;
 use super::form::Form;
 use super::jobs::{JobCtl, JobId, Jobs, Output};
+use super::keymap::{Context, Keymap};
 use crate::error::Result;
 use crate::service::Workbench;
 use ratatui::layout::Rect;
@@ -67,6 +69,57 @@ pub(crate) enum Reply {
     Values(Vec<String>),
 }
 
+/// Whether an action works in a pane's current state (gitui's
+/// `CommandInfo`): built once per pane, it drives the hints, the help
+/// overlay and the palette, and a key bound to an action that cannot run
+/// says why instead of doing nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Avail {
+    /// Runs here; `Some(title)` names what it does in this state when that
+    /// differs from the keymap's description (Enter in the import preview
+    /// runs the import).
+    Ready(Option<&'static str>),
+    /// Belongs here but cannot run now: why, in words the user can act on.
+    Off(String),
+    /// Means nothing in this pane.
+    NotHere,
+}
+
+impl Avail {
+    pub fn ready(&self) -> bool {
+        matches!(self, Avail::Ready(_))
+    }
+
+    /// Ready when `ok`, else off for `why`.
+    pub fn when(ok: bool, why: impl FnOnce() -> String) -> Avail {
+        if ok {
+            Avail::Ready(None)
+        } else {
+            Avail::Off(why())
+        }
+    }
+}
+
+/// The active keymap as seen from one context: how messages name an action
+/// (`u Undo the last merge`), never by its internal name.
+#[derive(Clone, Copy)]
+pub(crate) struct Keys<'a> {
+    pub keymap: &'a Keymap,
+    pub ctx: Context,
+}
+
+impl Keys<'_> {
+    /// `key Title` for `action` here, from the active keymap.
+    pub fn title(&self, action: Action) -> String {
+        self.keymap.key_title(&self.ctx.path(self.ctx), action)
+    }
+
+    /// Just the key, or the title when nothing here is bound to it.
+    pub fn key(&self, action: Action) -> String {
+        self.keymap.key_for(&self.ctx.path(self.ctx), action).unwrap_or_else(|| self.title(action))
+    }
+}
+
 /// The context an update runs in.
 pub(crate) struct Cx<'a> {
     pub wb: &'a mut Workbench,
@@ -77,6 +130,8 @@ pub(crate) struct Cx<'a> {
     /// The pane's area on screen, for paging.
     pub area: Rect,
     pub pane: PaneId,
+    /// The active keymap, to name keys in messages.
+    pub keys: Keys<'a>,
 }
 
 impl Cx<'_> {

@@ -457,7 +457,11 @@ fn mark_two_merge_with_confirmation_then_undo() {
 fn merge_needs_two_marks_and_n_declines() {
     let mut app = app(80, 24);
     press(&mut app, "M");
-    assert!(matches!(app.message(), Some(Message::Error(m)) if m.contains("Mark two or more")));
+    assert!(
+        matches!(app.message(), Some(Message::Info(m)) if m.contains("Mark two or more") && m.contains("Space Mark")),
+        "{:?}",
+        app.message()
+    );
     press(&mut app, "<Space> <Space> M n");
     assert!(app.overlay.is_none());
     assert_eq!(app.customers.marked.len(), 2, "declining keeps the marks");
@@ -804,4 +808,194 @@ fn finding_16_8_changes_by_another_process_show_within_two_seconds() {
     assert!(form.fields.iter().any(|f| f.input.text().ends_with("半途")), "what was typed stays");
     assert_eq!(app.customers.ids[app.customers.selected], selected, "the same customer stays selected");
     insta::assert_snapshot!(s);
+}
+
+/// Issue 16, finding 13: the detail's History reads as sentences (old → new,
+/// the reason), stamped in local time, through the core's one formatter.
+#[test]
+fn finding_16_13_detail_history_reads_as_sentences() {
+    let mut wb = workbench();
+    wb.change_status("CRM2026-000001", "潜在客户", Some("预算\u{1b}[31m推迟"), None, None).unwrap();
+    let entry = wb.customer_by_number("CRM2026-000001").unwrap().history[0].clone();
+    let app = App::new(wb, load_keymap(None).unwrap(), Theme { color: false }, Rect::new(0, 0, 160, 48)).unwrap();
+    let text: String = app
+        .customers
+        .detail
+        .as_ref()
+        .unwrap()
+        .lines
+        .iter()
+        .map(|l| l.iter().map(|s| s.text.as_str()).collect::<String>() + "\n")
+        .collect();
+    assert!(text.contains("status 意向客户 → 潜在客户 (reason 预算^[[31m推迟)"), "{text}");
+    assert!(text.contains(&crate::history::local_time(&entry.at)), "{text}");
+    assert!(!text.contains("{\""), "raw JSON in the history:\n{text}");
+}
+
+/// The screen's last `n` lines: the status bar and the hints.
+fn bottom(app: &App, n: usize) -> String {
+    let s = screen(app);
+    let lines: Vec<&str> = s.lines().collect();
+    lines[lines.len() - n..].join("\n")
+}
+
+#[test]
+fn finding_16_4_confirmations_name_the_key() {
+    let mut app = app(80, 24);
+    // Marking names the key that merges, not `customer.merge_marked`.
+    press(&mut app, "<Space>");
+    let m = app.message().unwrap().text().to_string();
+    assert!(m.contains("M merges them") && !m.contains("customer."), "{m}");
+    press(&mut app, "U");
+    // (The approve confirmation: `duplicates::tests::finding_16_4_…`.)
+    // Help's hint line: `q` closes help there, so it is not offered as Quit.
+    press(&mut app, "?");
+    let h = bottom(&app, 1);
+    assert!(h.contains("Esc Close help") && !h.contains("q Quit"), "{h}");
+    insta::assert_snapshot!(screen(&app));
+    // An empty queue names the key and the title.
+    let mut empty = App::new(
+        Workbench::open_in_memory("tester").unwrap(),
+        load_keymap(None).unwrap(),
+        Theme { color: false },
+        Rect::new(0, 0, 80, 24),
+    )
+    .unwrap();
+    press(&mut empty, "2");
+    empty.settle();
+    let s = screen(&empty);
+    assert!(s.contains("m Find duplicates now here"), "{s}");
+    assert!(!s.contains("match.run"), "{s}");
+}
+
+#[test]
+fn finding_16_4_no_action_name_in_user_text() {
+    // Every string a pane shows or says is built from the keymap: no
+    // action name in quotes or format strings outside the keymap code.
+    for (file, text) in [
+        ("customers.rs", include_str!("customers.rs")),
+        ("duplicates.rs", include_str!("duplicates.rs")),
+        ("followups.rs", include_str!("followups.rs")),
+        ("imports.rs", include_str!("imports.rs")),
+        ("quality.rs", include_str!("quality.rs")),
+        ("app.rs", include_str!("app.rs")),
+    ] {
+        let code = text.split("#[cfg(test)]").next().unwrap();
+        for line in code.lines().filter(|l| !l.trim_start().starts_with("//") && l.contains('"')) {
+            for a in Action::ALL {
+                // The name as a word of its own: `(match.run)`, `merge.undo here`,
+                // `"customer.merge_marked"`; audit-log action names that
+                // merely start like one (`customer.merged_into`) are data.
+                let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+                let named = line
+                    .match_indices(a.name())
+                    .any(|(i, n)| !word(line[..i].chars().next_back()) && !word(line[i + n.len()..].chars().next()));
+                assert!(!named, "{file}: `{}` in user text: {line}", a.name());
+            }
+        }
+    }
+}
+
+#[test]
+fn finding_16_5_palette_and_hints_offer_only_what_works_here() {
+    let mut app = app(80, 24);
+    // `:` then Enter does not quit: Quit is not the first entry.
+    press(&mut app, ": <Enter>");
+    assert!(!app.should_quit());
+    // From Customers the palette does not offer what means nothing here.
+    press(&mut app, "<Esc> 1 :");
+    {
+        let Some(app::Overlay::Palette(p)) = &app.overlay else { panic!("palette") };
+        let titles: Vec<&str> = p.matches.iter().map(|i| p.items[*i].title.as_str()).collect();
+        assert!(!titles.contains(&"Undo an import batch"), "{titles:?}");
+        assert!(!titles.iter().any(|t| t.starts_with("Snooze")), "{titles:?}");
+        assert_ne!(titles.first(), Some(&"Quit"));
+        assert_eq!(titles.last(), Some(&"Merge the marked customers"), "what cannot run comes last: {titles:?}");
+    }
+    insta::assert_snapshot!("finding_16_5_palette_80x24", screen(&app));
+    // What cannot run says why, in the palette and when chosen.
+    testkit::typ(&mut app, "merge marked");
+    let s = screen(&app);
+    assert!(s.contains("✗ Merge the marked customers — Mark two or more"), "{s}");
+    press(&mut app, "<Enter>");
+    assert!(app.overlay.is_none());
+    let m = app.message().unwrap().text().to_string();
+    assert!(m.contains("Mark two or more customers first (Space Mark"), "{m}");
+    // The hints follow the state: no filter, no "Clear filters"; with one, it is offered.
+    assert!(!bottom(&app, 1).contains("Clear filters"));
+    press(&mut app, "f m");
+    app.settle();
+    assert!(bottom(&app, 1).contains("Esc Clear filters"), "{}", bottom(&app, 1));
+    // Help marks what cannot run here, with why.
+    press(&mut app, "<Esc>");
+    app.settle();
+    press(&mut app, "?");
+    let s = screen(&app);
+    assert!(s.contains("Clear filters  ✗ No filter to clear"), "{s}");
+    assert!(s.contains("Customer list [customers] — here"), "{s}");
+    press(&mut app, "<Esc>");
+    // The import preview's Enter runs the import, and hints say so.
+    press(&mut app, "4");
+    assert!(app.offers(Action::ImportOpen));
+    // `q` in a main pane still quits at once, and the bar marks the pane.
+    assert!(screen(&app).contains("[4 Imports]"));
+    press(&mut app, "q");
+    assert!(app.should_quit());
+}
+
+#[test]
+fn finding_16_5_a_pending_prefix_shows_what_can_follow() {
+    let mut app = app(80, 24);
+    press(&mut app, "f");
+    let s = screen(&app);
+    for want in ["f …", "m  Only mine", "o  Only overdue", "i  Only 待完善", "s  Only one status (cycle)"] {
+        assert!(s.contains(want), "{want}:\n{s}");
+    }
+    insta::assert_snapshot!(s);
+    press(&mut app, "m");
+    app.settle();
+    assert!(!screen(&app).contains("m  Only mine"), "the box closes");
+}
+
+#[test]
+fn finding_16_3_the_message_log_keeps_every_message_in_full() {
+    let mut app = app(80, 24);
+    // A message longer than the status bar: the context gives way, and the
+    // message takes the hints' row rather than being cut.
+    press(&mut app, "M");
+    let m = app.message().unwrap().text().to_string();
+    let b = bottom(&app, 2);
+    assert!(!b.contains('…'), "{b}");
+    let flat: String = b.replace('"', " ").split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains(&m.split_whitespace().collect::<Vec<_>>().join(" ")), "{m}\n{b}");
+    // A short message keeps the context.
+    press(&mut app, "s");
+    app.settle();
+    let b = bottom(&app, 2);
+    assert!(b.contains(":memory: │ tester (admin) │ NORMAL") && b.contains("Sorted by"), "{b}");
+    press(&mut app, "x");
+    // One key away, every message of the session, in full.
+    press(&mut app, "L");
+    assert!(app.log_open());
+    let s = screen(&app);
+    assert!(s.contains("Messages (3)"), "{s}");
+    assert!(s.contains("Sorted by") && s.contains("x is not bound here"), "{s}");
+    assert!(s.contains("then merge them"), "the long one wrapped, not cut:\n{s}");
+    insta::assert_snapshot!("finding_16_3_message_log_80x24", s);
+    // A message while the log is open joins it at once.
+    press(&mut app, "x");
+    let Some(app::Overlay::Log { lines, .. }) = &app.overlay else { panic!("the log stays open") };
+    let text: String = lines.iter().flatten().map(|s| s.text.as_str()).collect();
+    assert_eq!(text.matches("x is not bound here").count(), 2, "{text}");
+    press(&mut app, "q");
+    assert!(!app.log_open() && !app.should_quit(), "q closes the log");
+}
+
+#[test]
+fn the_log_opens_from_help() {
+    let mut app = app(80, 24);
+    press(&mut app, "?");
+    assert!(app.offers(Action::LogOpen), "help offers the log");
+    press(&mut app, "L");
+    assert!(app.log_open() && !app.help_open(), "what help offers, the key does");
 }

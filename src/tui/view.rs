@@ -3,11 +3,11 @@
 //! decide what to fetch, so the two cannot disagree.
 
 use super::action::Action;
-use super::app::{App, Message, Overlay};
+use super::app::{App, Logged, Message, Overlay};
 use super::detail::{DLine, Seg, Tone};
 use super::keymap::{Binding, Context, Keymap};
 use super::palette::Palette;
-use super::pane::{Confirm, PaneId};
+use super::pane::{Avail, Confirm, PaneId};
 use crate::display::{fit, sanitize, truncate, width};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -85,13 +85,18 @@ pub fn areas(size: Rect) -> Areas {
     Areas { bar, main, status, hints }
 }
 
-/// The help overlay: centred over the panes, leaving the status bar and
-/// hints visible.
-pub fn help_area(size: Rect, lines: usize) -> Rect {
+/// A box centred over the panes, leaving the status bar and hints visible:
+/// at most `max_w` wide, and no taller than `lines` need.
+fn overlay_area(size: Rect, max_w: u16, lines: usize) -> Rect {
     let main = areas(size).status.y.saturating_sub(size.y);
-    let w = size.width.saturating_sub(4).min(80);
-    let h = main.saturating_sub(2).min(lines as u16 + 2);
+    let w = size.width.saturating_sub(4).min(max_w);
+    let h = main.saturating_sub(2).min(u16::try_from(lines).unwrap_or(u16::MAX).saturating_add(2));
     Rect::new(size.x + (size.width - w) / 2, size.y + (main - h) / 2, w, h)
+}
+
+/// The help overlay.
+pub fn help_area(size: Rect, lines: usize) -> Rect {
+    overlay_area(size, 80, lines)
 }
 
 pub fn help_rows(size: Rect, lines: usize) -> usize {
@@ -152,15 +157,22 @@ pub fn render(app: &App, f: &mut Frame) {
     let theme = app.theme;
     match app.pane {
         PaneId::Customers => app.customers.render(f, a.main, theme, active),
-        PaneId::Duplicates => app.duplicates.render(f, a.main, theme, active),
+        PaneId::Duplicates => app.duplicates.render(f, a.main, theme, active, &app.keys()),
         PaneId::Followups => app.followups.render(f, a.main, theme, active),
-        PaneId::Imports => app.imports.render(f, a.main, theme, active),
+        PaneId::Imports => app.imports.render(f, a.main, theme, active, &app.keys()),
         PaneId::Quality => app.quality.render(f, a.main, theme, active),
     }
-    render_status(app, f, a.status);
-    render_hints(app, f, a.hints);
+    // One layout for both rows: a long message takes the hints' row too.
+    let status = status_layout(app, a.status.width as usize);
+    if status.message.len() > 1 {
+        render_long_message(status, f, a.status.union(a.hints));
+    } else {
+        render_status(app, status, f, a.status);
+        render_hints(app, f, a.hints);
+    }
     match &app.overlay {
         Some(Overlay::Help { scroll }) => render_help(app, *scroll, f, size),
+        Some(Overlay::Log { scroll, lines }) => render_log(app, *scroll, lines, f, size),
         Some(Overlay::Palette(p)) => render_palette(app, p, f, a.main),
         Some(Overlay::Confirm { confirm, .. }) => render_confirm(app, confirm, f, a.main),
         Some(Overlay::Form(form)) => {
@@ -174,6 +186,122 @@ pub fn render(app: &App, f: &mut Frame) {
             }
         }
     }
+    if !app.pending.is_empty() {
+        render_pending(app, f, a.main);
+    }
+}
+
+/// A key prefix is pending: a box over the bottom right of the panes lists
+/// the keys that can follow and what they do (helix's info box).
+fn render_pending(app: &App, f: &mut Frame, area: Rect) {
+    let theme = app.theme;
+    let path = app.lookup_path();
+    let next = app.keymap.continuations(&path, &app.pending);
+    if next.is_empty() {
+        return;
+    }
+    let key_w = next.iter().map(|(k, _)| width(&sanitize(k))).max().unwrap_or(1);
+    let rows: Vec<(String, String, Option<String>)> = next
+        .iter()
+        .map(|(k, b)| {
+            let (desc, why) = match app.avail(b.action) {
+                Avail::Ready(Some(t)) => (t.to_string(), None),
+                Avail::Off(why) => (b.desc.clone(), Some(why)),
+                _ => (b.desc.clone(), None),
+            };
+            (fit(&sanitize(k), key_w), sanitize(&desc).into_owned(), why)
+        })
+        .collect();
+    let max_w = area.width.saturating_sub(2) as usize;
+    let body_w = rows
+        .iter()
+        .map(|(k, d, w)| width(k) + 2 + width(d) + w.as_ref().map_or(0, |w| width(w) + 3))
+        .max()
+        .unwrap_or(0)
+        .min(max_w.saturating_sub(2));
+    let w = (body_w + 2) as u16;
+    let h = (rows.len() as u16 + 2).min(area.height);
+    let title = format!(" {} … ", sanitize(&super::keymap::seq_to_string(&app.pending)));
+    let w = w.max(width(&title) as u16 + 2).min(area.width);
+    let r = Rect::new(area.right().saturating_sub(w + 1), area.bottom().saturating_sub(h), w, h);
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(theme.border(true))
+        .title(Span::styled(title, theme.border(true)));
+    let inner = block.inner(r);
+    clear_with_margin(f, r);
+    f.render_widget(block, r);
+    let cols = inner.width as usize;
+    let lines: Vec<Line> = rows
+        .into_iter()
+        .map(|(k, d, why)| {
+            let mut spans = vec![Span::styled(k.clone(), theme.key()), Span::raw("  ")];
+            let left = cols.saturating_sub(width(&k) + 2);
+            match why {
+                None => spans.push(Span::raw(truncate(&d, left).into_owned())),
+                Some(why) => {
+                    let text = format!("{d} ✗ {why}");
+                    spans.push(Span::styled(truncate(&text, left).into_owned(), theme.tone(Tone::Dim)))
+                }
+            }
+            Line::from(spans)
+        })
+        .collect();
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The message log overlay: help's box, wider, and as tall as it can be.
+pub(crate) fn log_area(size: Rect) -> Rect {
+    overlay_area(size, 100, usize::MAX)
+}
+
+pub(crate) fn log_rows(size: Rect) -> usize {
+    log_area(size).height.saturating_sub(2) as usize
+}
+
+/// The log's lines for a box `width` wide: each message in full, wrapped,
+/// after its time; the continuation lines indented under the text.
+pub(crate) fn log_lines(log: &[Logged], box_width: u16) -> Vec<DLine> {
+    let cols = box_width.saturating_sub(2) as usize;
+    let mut out: Vec<DLine> = Vec::new();
+    if log.is_empty() {
+        out.push(vec![Seg { text: "No messages yet this session.".into(), tone: Tone::Dim }]);
+        return out;
+    }
+    for e in log {
+        let stamp = e.at.format("%H:%M:%S ").to_string();
+        let (text, tone) = match &e.message {
+            Message::Info(m) => (sanitize(m).into_owned(), Tone::Plain),
+            Message::Error(m) => (format!("error: {}", sanitize(m)), Tone::Flag),
+        };
+        let indent = width(&stamp);
+        for (i, l) in wrap_text(&text, cols.saturating_sub(indent)).into_iter().enumerate() {
+            let lead = if i == 0 { stamp.clone() } else { " ".repeat(indent) };
+            out.push(vec![Seg { text: lead, tone: Tone::Dim }, Seg { text: l, tone }]);
+        }
+    }
+    out
+}
+
+fn render_log(app: &App, scroll: usize, lines: &[DLine], f: &mut Frame, size: Rect) {
+    let theme = app.theme;
+    let area = log_area(size);
+    let rows = area.height.saturating_sub(2) as usize;
+    let mut block = Block::bordered()
+        .border_type(BorderType::Double)
+        .border_style(theme.border(true))
+        .title(Span::styled(format!(" Messages ({}) ", app.log.len()), theme.border(true)));
+    if lines.len() > rows {
+        let last = (scroll + rows).min(lines.len());
+        block = block.title_top(Line::from(format!(" {}–{}/{} ", scroll + 1, last, lines.len())).right_aligned());
+    }
+    let hints = hint_bindings(&app.keymap, &[Context::Log]);
+    block = block.title_bottom(Line::from(hint_spans(&hints, area.width.saturating_sub(2) as usize, theme)));
+    let inner = block.inner(area);
+    let shown: Vec<Line> = lines.iter().skip(scroll).take(rows).map(|l| clip(l, inner.width as usize, theme)).collect();
+    clear_with_margin(f, area);
+    f.render_widget(block, area);
+    f.render_widget(Paragraph::new(shown), inner);
 }
 
 /// The pane bar: every pane with its count, the one in front marked by
@@ -250,12 +378,15 @@ fn short_name(pane: PaneId) -> &'static str {
     }
 }
 
-fn render_status(app: &App, f: &mut Frame, area: Rect) {
+/// The status bar's context: text, style, and when it gives way to a long
+/// message (0: never; higher: sooner).
+fn status_segments(app: &App) -> Vec<(String, Style, u8)> {
     let theme = app.theme;
     let role = app.role.map(|r| r.as_str()).unwrap_or("not a user of this database");
     let bold = Style::default().add_modifier(Modifier::BOLD);
     let mode = match &app.overlay {
         Some(Overlay::Help { .. }) => "HELP",
+        Some(Overlay::Log { .. }) => "LOG",
         Some(Overlay::Palette(_)) => "COMMAND",
         Some(Overlay::Confirm { .. }) => "CONFIRM",
         Some(Overlay::Form(_)) => "EDIT",
@@ -263,12 +394,12 @@ fn render_status(app: &App, f: &mut Frame, area: Rect) {
         None => "NORMAL",
     };
     let mut segs = vec![
-        (format!(" {} ", app.db_name), bold),
-        (format!("│ {} ({role}) ", app.user), Style::default()),
-        (format!("│ {mode} "), bold),
+        (format!(" {} ", app.db_name), bold, 3),
+        (format!("│ {} ({role}) ", app.user), Style::default(), 4),
+        (format!("│ {mode} "), bold, 0),
     ];
     if app.pane == PaneId::Customers {
-        segs.push((format!("│ {} ", app.customers.position()), bold));
+        segs.push((format!("│ {} ", app.customers.position()), bold, 2));
     }
     for job in app.jobs.visible() {
         let progress = if job.total > 0 {
@@ -278,17 +409,83 @@ fn render_status(app: &App, f: &mut Frame, area: Rect) {
         } else {
             "…".to_string()
         };
-        segs.push((format!("│ ⟳ {} {progress} ", sanitize(&job.label)), theme.key()));
+        segs.push((format!("│ ⟳ {} {progress} ", sanitize(&job.label)), theme.key(), 1));
     }
+    segs
+}
+
+/// The message the status bar shows, sanitised, with its style.
+fn status_message(app: &App) -> Option<(String, Style)> {
+    if !app.pending.is_empty() {
+        return None;
+    }
+    match &app.message {
+        Some(Message::Info(m)) => Some((sanitize(m).into_owned(), Style::default())),
+        Some(Message::Error(m)) => Some((format!("error: {}", sanitize(m)), app.theme.error_style())),
+        None => None,
+    }
+}
+
+/// The status bar laid out for `cols` columns: the context segments kept,
+/// and the message on one line, or on two (the hints' row too) when even
+/// alone it does not fit on one. A message is cut only when two lines are
+/// not enough, and then says where it can be read in full.
+struct StatusLayout {
+    segs: Vec<(String, Style)>,
+    message: Vec<String>,
+    style: Style,
+}
+
+fn status_layout(app: &App, cols: usize) -> StatusLayout {
+    let mut segs = status_segments(app);
+    let Some((msg, style)) = status_message(app) else {
+        return StatusLayout {
+            segs: segs.into_iter().map(|(t, s, _)| (t, s)).collect(),
+            message: Vec::new(),
+            style: Style::default(),
+        };
+    };
+    let line = format!("│ {msg}");
+    let total = |segs: &[(String, Style, u8)]| segs.iter().map(|(t, _, _)| width(t)).sum::<usize>();
+    // Context gives way to the message, least useful first.
+    while total(&segs) + width(&line) > cols {
+        let Some(i) = segs.iter().enumerate().filter(|(_, s)| s.2 > 0).max_by_key(|(_, s)| s.2).map(|(i, _)| i) else {
+            break;
+        };
+        segs.remove(i);
+    }
+    if total(&segs) + width(&line) <= cols {
+        return StatusLayout { segs: segs.into_iter().map(|(t, s, _)| (t, s)).collect(), message: vec![line], style };
+    }
+    // Two full rows for the message alone.
+    let mut lines = wrap_text(&format!(" {msg}"), cols);
+    if lines.len() > 2 {
+        let more = match app.keymap.key_for(&[Context::Global], Action::LogOpen) {
+            Some(k) => format!("… {k}: all of it"),
+            None => "…".to_string(),
+        };
+        lines.truncate(2);
+        let keep = cols.saturating_sub(width(&more) + 1);
+        lines[1] = format!("{} {more}", truncate(&lines[1], keep).trim_end_matches('…'));
+    }
+    StatusLayout { segs: Vec::new(), message: lines, style }
+}
+
+/// A message too long for one row, on the status and hints rows.
+fn render_long_message(layout: StatusLayout, f: &mut Frame, area: Rect) {
+    let lines: Vec<Line> = layout.message.into_iter().map(|l| Line::from(Span::styled(l, layout.style))).collect();
+    f.render_widget(Paragraph::new(lines), area);
+}
+
+fn render_status(app: &App, layout: StatusLayout, f: &mut Frame, area: Rect) {
+    let theme = app.theme;
+    let mut segs = layout.segs;
     if !app.pending.is_empty() {
         let keys = super::keymap::seq_to_string(&app.pending);
         segs.push((format!("│ {keys} …"), theme.key()));
-    } else {
-        match &app.message {
-            Some(Message::Info(m)) => segs.push((format!("│ {}", sanitize(m)), Style::default())),
-            Some(Message::Error(m)) => segs.push((format!("│ error: {}", sanitize(m)), theme.error_style())),
-            None => {}
-        }
+    }
+    for m in layout.message {
+        segs.push((m, layout.style));
     }
     let mut left = area.width as usize;
     let mut spans = Vec::new();
@@ -302,7 +499,7 @@ fn render_status(app: &App, f: &mut Frame, area: Rect) {
 
 /// `key desc` pairs for `path`, help and quit first so they are never the
 /// ones cut off at the right edge.
-fn hint_bindings<'k>(keymap: &'k Keymap, path: &[Context]) -> Vec<&'k Binding> {
+fn hint_bindings(keymap: &Keymap, path: &[Context]) -> Vec<Binding> {
     let mut hints = keymap.reachable(path);
     // What this pane can do comes before moving about, which users know;
     // the pane switches are in the pane bar already.
@@ -319,13 +516,14 @@ fn hint_bindings<'k>(keymap: &'k Keymap, path: &[Context]) -> Vec<&'k Binding> {
         | Action::PaneImports
         | Action::PaneQuality
         | Action::Refresh
+        | Action::LogOpen
         | Action::JobCancel => 4,
         _ => 2,
     });
     hints
 }
 
-fn hint_spans(bindings: &[&Binding], cols: usize, theme: Theme) -> Vec<Span<'static>> {
+fn hint_spans(bindings: &[Binding], cols: usize, theme: Theme) -> Vec<Span<'static>> {
     let mut spans = Vec::new();
     let mut left = cols;
     for b in bindings {
@@ -343,12 +541,33 @@ fn hint_spans(bindings: &[&Binding], cols: usize, theme: Theme) -> Vec<Span<'sta
 
 fn render_hints(app: &App, f: &mut Frame, area: Rect) {
     let mut hints = hint_bindings(&app.keymap, &app.lookup_path());
-    hints.retain(|b| app.offers(b.action));
+    // Only what works here, under the name it has in this state.
+    hints.retain_mut(|b| match app.avail(b.action) {
+        Avail::Ready(Some(t)) => {
+            b.desc = t.to_string();
+            true
+        }
+        Avail::Ready(None) => true,
+        _ => false,
+    });
     f.render_widget(Paragraph::new(Line::from(hint_spans(&hints, area.width as usize, app.theme))), area);
 }
 
 /// The help text, generated from the keymap so it cannot drift from it.
 pub fn help_lines(keymap: &Keymap) -> Vec<DLine> {
+    help_lines_for(keymap, Context::Customers, &|_| Avail::Ready(None), usize::MAX)
+}
+
+/// The help text as opened from `pane`: its keys first, then the global
+/// ones, then every other context; in the first two, what cannot run now is
+/// marked with why (`avail` answers for the pane's state). Lines wider than
+/// `cols` wrap under the description, so a reason is read in full.
+pub(crate) fn help_lines_for(
+    keymap: &Keymap,
+    pane: Context,
+    avail: &dyn Fn(Action) -> Avail,
+    cols: usize,
+) -> Vec<DLine> {
     let key_cols = Context::ALL
         .iter()
         .flat_map(|c| keymap.bindings(*c))
@@ -357,7 +576,9 @@ pub fn help_lines(keymap: &Keymap) -> Vec<DLine> {
         .unwrap_or(0)
         .min(28);
     let mut lines: Vec<DLine> = Vec::new();
-    for ctx in Context::ALL {
+    let here = [pane, Context::Global];
+    let order = here.into_iter().chain(Context::ALL.into_iter().filter(|c| !here.contains(c)));
+    for ctx in order {
         let bindings = keymap.bindings(ctx);
         if bindings.is_empty() {
             continue;
@@ -365,13 +586,29 @@ pub fn help_lines(keymap: &Keymap) -> Vec<DLine> {
         if !lines.is_empty() {
             lines.push(Vec::new());
         }
-        lines.push(vec![Seg { text: format!("{} [{}]", ctx.title(), ctx.name()), tone: Tone::Heading }]);
+        let heading = if ctx == pane {
+            format!("{} [{}] — here", ctx.title(), ctx.name())
+        } else {
+            format!("{} [{}]", ctx.title(), ctx.name())
+        };
+        lines.push(vec![Seg { text: heading, tone: Tone::Heading }]);
+        // The pane's own commands before moving about, which users know.
+        let mut bindings: Vec<&Binding> = bindings.iter().collect();
+        if ctx == pane {
+            bindings.sort_by_key(|b| b.action.scrolls());
+        }
         for b in bindings {
-            lines.push(vec![
+            let mut line = vec![
                 Seg { text: format!("  {}  ", fit(&sanitize(&b.keys_display()), key_cols)), tone: Tone::Label },
                 Seg { text: sanitize(&b.desc).into_owned(), tone: Tone::Plain },
-                Seg { text: format!("  {}", b.action), tone: Tone::Dim },
-            ]);
+            ];
+            match avail(b.action) {
+                Avail::Off(why) if here.contains(&ctx) => {
+                    line.push(Seg { text: format!("  ✗ {}", sanitize(&why)), tone: Tone::Dim })
+                }
+                _ => line.push(Seg { text: format!("  {}", b.action), tone: Tone::Dim }),
+            }
+            lines.extend(wrap_dline(&line, cols, key_cols + 4));
         }
     }
     lines
@@ -442,13 +679,21 @@ fn render_palette(app: &App, p: &Palette, f: &mut Frame, area: Rect) {
     for (n, i) in p.matches.iter().enumerate().skip(first).take(visible) {
         let it = &p.items[*i];
         let keys = fit(&sanitize(&it.keys), 8);
-        let title = format!("{}  ", it.action.title());
-        let name = it.action.name();
-        let line = Line::from(vec![
-            Span::styled(format!("{keys} "), theme.key()),
-            Span::raw(truncate(&title, cols.saturating_sub(9)).into_owned()),
-            Span::styled(truncate(name, cols.saturating_sub(9 + width(&title))).into_owned(), theme.tone(Tone::Dim)),
-        ]);
+        // What cannot run here is listed dim, with why, and marked ✗ (not
+        // by colour alone).
+        let line = match &it.why {
+            None => Line::from(vec![
+                Span::styled(format!("{keys} "), theme.key()),
+                Span::raw(truncate(&it.title, cols.saturating_sub(9)).into_owned()),
+            ]),
+            Some(why) => {
+                let text = format!("✗ {} — {}", it.title, sanitize(why));
+                Line::from(vec![
+                    Span::styled(format!("{keys} "), theme.tone(Tone::Dim)),
+                    Span::styled(truncate(&text, cols.saturating_sub(9)).into_owned(), theme.tone(Tone::Dim)),
+                ])
+            }
+        };
         lines.push(if n == p.cursor { line.style(theme.selected()) } else { line });
     }
     f.render_widget(Paragraph::new(lines), inner);
@@ -484,30 +729,67 @@ fn render_confirm(app: &App, c: &Confirm, f: &mut Frame, area: Rect) {
 
 /// Breaks `text` into lines of at most `cols` display columns: at a space
 /// when one leaves at least half a line, else between characters (Chinese
-/// has no spaces to break at).
+/// has no spaces to break at). `wrap_dline` for plain text, per paragraph.
 pub(crate) fn wrap_text(text: &str, cols: usize) -> Vec<String> {
-    let cols = cols.max(4);
-    let mut out = Vec::new();
-    for para in text.split('\n') {
-        let mut line = String::new();
-        let mut w = 0;
-        for ch in para.chars() {
-            let cw = width(ch.encode_utf8(&mut [0; 4]));
-            if w + cw > cols {
-                match line.rfind(' ').filter(|&i| width(&line[..i]) >= cols / 2) {
-                    Some(sp) => {
-                        let rest = line[sp + 1..].to_string();
-                        line.truncate(sp);
-                        out.push(std::mem::replace(&mut line, rest));
-                    }
-                    None => out.push(std::mem::take(&mut line)),
-                }
-                w = width(&line);
-            }
-            line.push(ch);
-            w += cw;
-        }
-        out.push(line);
+    text.split('\n')
+        .flat_map(|para| wrap_dline(&[Seg { text: para.to_string(), tone: Tone::Plain }], cols, 0))
+        .map(|line| line.into_iter().map(|s| s.text).collect())
+        .collect()
+}
+
+/// Breaks a styled line into lines of at most `cols` columns, keeping each
+/// piece's tone; continuation lines start with `indent` spaces. Breaks at a
+/// space when one leaves at least half a line, else between characters.
+pub(crate) fn wrap_dline(line: &[Seg], cols: usize, indent: usize) -> Vec<DLine> {
+    let cols = cols.max(indent + 4);
+    let total: usize = line.iter().map(|s| width(&s.text)).sum();
+    if total <= cols {
+        return vec![line.to_vec()];
     }
-    out
+    // Characters with their tone, then cut into rows.
+    let chars: Vec<(char, Tone)> = line.iter().flat_map(|s| s.text.chars().map(move |c| (c, s.tone))).collect();
+    let cw = |c: char| width(c.encode_utf8(&mut [0; 4]));
+    let mut rows: Vec<Vec<(char, Tone)>> = Vec::new();
+    let mut cur: Vec<(char, Tone)> = Vec::new();
+    let mut w = 0;
+    for &(c, t) in &chars {
+        let room = if rows.is_empty() { cols } else { cols - indent };
+        if w + cw(c) > room {
+            let at = cur.iter().rposition(|(ch, _)| *ch == ' ').filter(|&i| {
+                let left: usize = cur[..i].iter().map(|(ch, _)| cw(*ch)).sum();
+                left >= room / 2
+            });
+            let rest = match at {
+                Some(i) => {
+                    let rest = cur.split_off(i + 1);
+                    cur.pop();
+                    rest
+                }
+                None => Vec::new(),
+            };
+            rows.push(std::mem::replace(&mut cur, rest));
+            w = cur.iter().map(|(ch, _)| cw(*ch)).sum();
+        }
+        cur.push((c, t));
+        w += cw(c);
+    }
+    if !cur.is_empty() {
+        rows.push(cur);
+    }
+    rows.into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut segs: DLine = Vec::new();
+            for (c, t) in r {
+                match segs.last_mut() {
+                    Some(s) if s.tone == t => s.text.push(c),
+                    _ => segs.push(Seg { text: c.to_string(), tone: t }),
+                }
+            }
+            if i > 0 && indent > 0 {
+                segs.insert(0, Seg { text: " ".repeat(indent), tone: Tone::Plain });
+            }
+            segs
+        })
+        .collect()
 }
