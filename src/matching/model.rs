@@ -477,7 +477,9 @@ mod tests {
     /// Candidate pairs of a 300-record import: 150 customers with two
     /// records each (150 true pairs) and 300 look-alike pairs; three binary
     /// comparisons (missing, same, different) with known m and u.
-    fn small_import() -> (Vec<(Vec<u8>, f64)>, Vec<Vec<f64>>, [f64; 3]) {
+    type Import = (Vec<(Vec<u8>, f64)>, Vec<Vec<f64>>, [f64; 3]);
+
+    fn small_import() -> Import {
         let m_same = [0.9, 0.85, 0.8];
         let u_same = [0.02, 0.01, 0.1];
         let mut rng = SplitMix(7);
