@@ -560,16 +560,19 @@ pub fn learn(
         .unwrap_or_else(|| chosen.and_then(|(r, _)| r.recall(plan, &passes)).unwrap_or(lo).clamp(lo, hi));
     let n = records.len() as f64;
     let all_pairs = (n * (n - 1.0) / 2.0).max(1.0);
-    // Too few rule pairs: one match among all pairs (MIN_RULE_PAIRS).
-    let matches = if rule_pairs >= model::MIN_RULE_PAIRS { rule_pairs as f64 / rule_recall } else { 1.0 };
+    // Every rule pair counts, however few: a small import with four
+    // obvious duplicates has about four matches, and assuming fewer would
+    // push them under the review threshold. Without any rule pair the
+    // prior counts one match among all pairs (the most cautious prior).
+    let matches = rule_pairs as f64 / rule_recall;
     let prior = (matches.max(1.0) / all_pairs).clamp(1e-12, 0.5);
     Model {
         comparisons,
         records: records.len() as u64,
         random_pairs: cfg.model.u_samples.min((n * (n - 1.0) / 2.0) as u64),
         rule: match chosen {
-            Some((r, _)) if rule_pairs >= model::MIN_RULE_PAIRS => r.describe(plan),
-            Some((r, _)) => format!("{} (too few pairs: one match assumed)", r.describe(plan)),
+            Some((r, _)) if rule_pairs > 0 => r.describe(plan),
+            Some((r, _)) => format!("{} (no pair meets it: one match assumed)", r.describe(plan)),
             None => "none (no strong identifier: one match assumed)".into(),
         },
         rule_pairs,
