@@ -99,10 +99,18 @@ impl Model {
         let p = &self.comparisons[comp].levels[lvl as usize - 1];
         match tf {
             Some(n) if n > 0 && self.records > 1 => {
-                // The chance that another record, picked at random, holds
-                // the value this one holds.
+                // The chance that another record, picked at random among the
+                // non-matches, holds the value this one holds. The record's
+                // own duplicates hold it too: `prior × others` of them are
+                // expected, `m` of those agreeing at this level, and they
+                // are no sign that the value is common (a customer entered
+                // three times is not a common name).
                 let others = (self.records - 1) as f64;
-                let u_tf = ((n.max(2) - 1) as f64 / others).min(1.0);
+                let own = self.prior * others * p.m;
+                let chance = ((n.max(2) - 1) as f64 - own).max(0.0) / others;
+                // No rarer than one other record, unless the level's own u
+                // is rarer still (two records agreeing on name and mobile).
+                let u_tf = chance.max(p.u.min(1.0 / others)).min(1.0);
                 (p.m / u_tf).log2()
             }
             _ => p.weight,
@@ -416,6 +424,60 @@ pub fn present_share(counts: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A model of one comparison (one agreeing level plus "different").
+    fn one_level_model(records: u64, prior: f64, m: f64, u: f64) -> Model {
+        let levels = vec![
+            LevelParam { level: "same".into(), m, u, weight: (m / u).log2() },
+            LevelParam { level: "different".into(), m: 1.0 - m, u: 1.0 - u, weight: ((1.0 - m) / (1.0 - u)).log2() },
+        ];
+        Model {
+            comparisons: vec![CompParam {
+                name: "f".into(),
+                kind: CompKind::Landline,
+                levels,
+                learned_from: Vec::new(),
+            }],
+            records,
+            random_pairs: 0,
+            rule: String::new(),
+            rule_pairs: 0,
+            rule_recall: 1.0,
+            prior,
+            prior_bits: (prior / (1.0 - prior)).log2(),
+            passes: Vec::new(),
+            bounds: LevelBounds::default(),
+        }
+    }
+
+    #[test]
+    fn term_frequency_does_not_count_a_records_own_duplicates_as_commonness() {
+        // 2,048 records, 3.3 duplicates per record expected (prior × others).
+        let small = one_level_model(2048, 1.6e-3, 0.5, 1e-6);
+        let plain = small.weight(0, 1, None);
+        // A value two records hold, fewer than the duplicates expected:
+        // as strong as the level itself, not capped at "one record in
+        // 2,047".
+        assert!((small.weight(0, 1, Some(2)) - plain).abs() < 1e-9);
+        // Three holders: 2 − 1.64 expected duplicates count, stronger than
+        // the two others counted in full.
+        let three = small.weight(0, 1, Some(3));
+        assert!((three - (0.5f64 / (0.36 / 2047.0)).log2()).abs() < 0.01, "{three}");
+        assert!(three > (0.5f64 / (2.0 / 2047.0)).log2() + 2.0);
+        // A value 50 records hold is common whoever holds it: weaker, by
+        // the other 47.4 holders' share.
+        let common = small.weight(0, 1, Some(50));
+        let expected = (0.5f64 / ((49.0 - 1.6e-3 * 2047.0 * 0.5) / 2047.0)).log2();
+        assert!((common - expected).abs() < 1e-9, "{common} {expected}");
+        assert!(common < plain - 10.0);
+        // A million records: a record's own duplicates are a fraction of
+        // one, and a value two records share is as rare as one other
+        // record, or the level's u where that is rarer.
+        let big = one_level_model(1_000_000, 1e-7, 0.5, 1e-3);
+        let two = big.weight(0, 1, Some(2));
+        assert!((two - (0.5f64 / (1.0 / 999_999.0)).log2()).abs() < 0.1, "{two}");
+        assert!(two > big.weight(0, 1, None));
+    }
 
     #[test]
     fn em_separates_two_populations() {
