@@ -155,17 +155,24 @@ fn print_model(out: &mut dyn Write, m: &Model) -> Result<()> {
         "Model: {} records, u from {} random pairs; prior {:.3e} ({:+.1} bits) from {} rule pairs at estimated recall {:.2}",
         m.records, m.random_pairs, m.prior, m.prior_bits, m.rule_pairs, m.rule_recall
     )?;
+    if !m.rule.is_empty() {
+        writeln!(out, "  rule: {}", m.rule)?;
+    }
     for p in &m.passes {
         writeln!(
             out,
-            "  EM pass {:<14} {:>9} pairs ({} used), {} iterations, match share {:.3}, left out: {}",
+            "  EM pass {:<14} {:>9} pairs ({} used), {} iterations ({}), match share {:.3}, left out: {}",
             p.key,
             p.pairs,
             p.used,
             p.iterations,
+            if p.converged { "converged" } else { "not converged" },
             p.match_share,
             p.left_out.join(" ")
         )?;
+        if let Some(why) = &p.degenerate {
+            writeln!(out, "    degenerate ({why}): not used where another pass is; else shrunk to the prior")?;
+        }
     }
     for c in &m.comparisons {
         writeln!(out, "  {} (m learned from: {})", c.name, c.learned_from.join(", "))?;

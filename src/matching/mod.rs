@@ -328,13 +328,121 @@ fn index_of(plan: &Plan, kind: CompKind) -> Option<usize> {
     plan.comps.iter().position(|c| c.kind == kind)
 }
 
-/// The deterministic rule the prior is estimated from: same mobile and
-/// same name (for two people, same mobile and same person).
-pub fn rule(plan: &Plan, levels: &[u8]) -> bool {
-    let (Some(n), Some(c)) = (index_of(plan, CompKind::Name), index_of(plan, CompKind::Contact)) else {
-        return false;
-    };
-    (matches!(levels[n], 1 | 2) && matches!(levels[c], 1 | 2)) || (levels[n] == 0 && levels[c] == 1)
+/// A strict deterministic rule the prior is estimated from (matching.md):
+/// the same name together with one strong identifier. Which identifiers
+/// there are depends on the data: a mobile or personal e-mail (the contact
+/// comparison), or a custom identifier, phone, e-mail or date (a birth
+/// date: name + date of birth).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// Same name and same mobile or e-mail (for two people, same person
+    /// and mobile).
+    NameAndReach,
+    /// Same name and the same value of this custom comparison (its index).
+    NameAnd(usize),
+}
+
+impl Rule {
+    /// The rules this plan's comparisons allow.
+    pub fn candidates(plan: &Plan) -> Vec<Rule> {
+        let mut v = Vec::new();
+        if index_of(plan, CompKind::Contact).is_some() {
+            v.push(Rule::NameAndReach);
+        }
+        for (c, cd) in plan.comps.iter().enumerate() {
+            if let CompKind::Custom { ty, .. } = cd.kind {
+                if matches!(ty, CustomType::Identifier | CustomType::Date | CustomType::Phone | CustomType::Email) {
+                    v.push(Rule::NameAnd(c));
+                }
+            }
+        }
+        v
+    }
+
+    pub fn describe(&self, plan: &Plan) -> String {
+        match self {
+            Rule::NameAndReach => "same name and mobile/e-mail".into(),
+            Rule::NameAnd(c) => format!("same name and {}", plan.comps[*c].name),
+        }
+    }
+
+    /// Whether a pair's levels meet the rule.
+    pub fn holds(&self, plan: &Plan, levels: &[u8]) -> bool {
+        match *self {
+            Rule::NameAndReach => {
+                let Some(c) = index_of(plan, CompKind::Contact) else { return false };
+                let n = index_of(plan, CompKind::Name).map_or(0, |n| levels[n]);
+                (name_agrees(plan, levels) && matches!(levels[c], 1 | 2)) || (n == 0 && levels[c] == 1)
+            }
+            Rule::NameAnd(c) => name_agrees(plan, levels) && levels[c] == 1,
+        }
+    }
+
+    /// P(rule | match) from the EM counts of the passes that did not block
+    /// on each field, the fields taken as independent given a match.
+    fn recall(&self, plan: &Plan, passes: &[(String, Vec<bool>, model::EmResult)]) -> Option<f64> {
+        let shares = |c: Option<usize>| -> Option<Vec<f64>> {
+            let c = c?;
+            let mut counts = vec![0.0; plan.comps[c].kind.levels().len()];
+            for (_, left_out, r) in passes {
+                if !left_out[c] {
+                    for (a, v) in counts.iter_mut().zip(&r.match_counts[c]) {
+                        *a += v;
+                    }
+                }
+            }
+            let total: f64 = counts.iter().sum();
+            (total > 0.0).then(|| counts.iter().map(|v| v / total).collect())
+        };
+        let name = shares(index_of(plan, CompKind::Name));
+        let person = match (shares(index_of(plan, CompKind::GivenName)), shares(index_of(plan, CompKind::Surname))) {
+            (Some(g), Some(s)) => g[1] * s[1],
+            _ => 0.0,
+        };
+        // Name agreement: the company name (exact or core), or where it is
+        // not compared, given name and surname both exact.
+        let (agree, missing) = match &name {
+            Some(n) => (n[1] + n[2], n[0]),
+            None => (0.0, 1.0),
+        };
+        match *self {
+            Rule::NameAndReach => {
+                let c = shares(index_of(plan, CompKind::Contact))?;
+                Some((agree + missing * person) * (c[1] + c[2]) + missing * c[1])
+            }
+            Rule::NameAnd(k) => {
+                let c = shares(Some(k))?;
+                Some((agree + missing * person) * c[1])
+            }
+        }
+    }
+}
+
+/// The names agree: company name exact or same core, or both person name
+/// parts exact.
+fn name_agrees(plan: &Plan, levels: &[u8]) -> bool {
+    let at = |k: CompKind| index_of(plan, k).map(|i| levels[i]);
+    matches!(at(CompKind::Name), Some(1 | 2))
+        || (at(CompKind::GivenName) == Some(1) && at(CompKind::Surname) == Some(1))
+}
+
+/// The rule of a run: the allowed rule met by the most candidate pairs
+/// (the best-supported estimate), with its pair count.
+pub fn choose_rule(plan: &Plan, levels: &[u8], pairs: usize) -> Option<(Rule, u64)> {
+    let nc = plan.comps.len();
+    let rules = Rule::candidates(plan);
+    let mut counts = vec![0u64; rules.len()];
+    for i in 0..pairs {
+        let lv = &levels[i * nc..(i + 1) * nc];
+        for (r, n) in rules.iter().zip(counts.iter_mut()) {
+            if r.holds(plan, lv) {
+                *n += 1;
+            }
+        }
+    }
+    // The first allowed rule wins ties (mobile + name where there is one).
+    let best = (0..rules.len()).rev().max_by_key(|&i| counts[i])?;
+    Some((rules[best], counts[best]))
 }
 
 /// The size of the smallest block of one key that holds both records.
@@ -364,6 +472,8 @@ pub fn learn(
     let nc = plan.comps.len();
     let lb = &cfg.levels;
     let u = model::estimate_u(records, &plan.comps, lb, cfg.model.u_samples, cfg.model.seed);
+    let chosen = choose_rule(plan, levels, pairs.len());
+    let rule = |lv: &[u8]| chosen.is_some_and(|(r, _)| r.holds(plan, lv));
     // Passes are independent of each other: two at a time.
     let keys: Vec<(usize, &KeyDef)> = plan.keys.iter().enumerate().collect();
     let learned = par_map_each(&keys, |&(bit, key)| {
@@ -381,7 +491,7 @@ pub fn learn(
             })
             .collect();
         let rows = || used.iter().zip(&weights).map(|(&i, &w)| (&levels[i * nc..(i + 1) * nc], w));
-        let rule_share = rows().filter(|r| rule(plan, r.0)).map(|r| r.1).sum::<f64>() / weights.iter().sum::<f64>();
+        let rule_share = rows().filter(|r| rule(r.0)).map(|r| r.1).sum::<f64>() / weights.iter().sum::<f64>();
         // A person's name is its contact's name: a pass that blocked on the
         // name of a person blocked on its contact comparison too, so that
         // comparison is treated as unseen in such pairs (companies keep it).
@@ -424,6 +534,8 @@ pub fn learn(
             iterations: r.iterations,
             match_share: r.share,
             left_out: plan.comps.iter().zip(&left_out).filter(|(_, l)| **l).map(|(c, _)| c.name.clone()).collect(),
+            converged: r.converged(),
+            degenerate: model::degenerate(&r),
         };
         Some((report, (key.name.clone(), left_out, r)))
     });
@@ -433,53 +545,42 @@ pub fn learn(
         let step = pairs.len().div_ceil(cfg.model.em_max_pairs.max(1)).max(1);
         let rows = (0..pairs.len()).step_by(step).map(|i| (&levels[i * nc..(i + 1) * nc], 1.0));
         let pats = model::patterns(rows);
-        let share = pats.iter().filter(|p| rule(plan, &p.0)).map(|p| p.1).sum::<f64>()
+        let share = pats.iter().filter(|p| rule(&p.0)).map(|p| p.1).sum::<f64>()
             / pats.iter().map(|p| p.1).sum::<f64>().max(1.0);
         Some(model::em(&pats, &u, &vec![false; nc], share))
     } else {
         None
     };
     let comparisons = model::assemble(&plan.comps, &u, &passes, fallback.as_ref());
-    let rule_pairs = (0..pairs.len()).filter(|&i| rule(plan, &levels[i * nc..(i + 1) * nc])).count() as u64;
-    let rule_recall = cfg.model.rule_recall.unwrap_or_else(|| estimate_rule_recall(plan, &passes)).clamp(0.01, 1.0);
+    let rule_pairs = chosen.map_or(0, |(_, n)| n);
+    let (lo, hi) = model::RULE_RECALL_BOUNDS;
+    let rule_recall = cfg
+        .model
+        .rule_recall
+        .unwrap_or_else(|| chosen.and_then(|(r, _)| r.recall(plan, &passes)).unwrap_or(lo).clamp(lo, hi));
     let n = records.len() as f64;
     let all_pairs = (n * (n - 1.0) / 2.0).max(1.0);
-    let prior = ((rule_pairs as f64 / rule_recall).max(1.0) / all_pairs).clamp(1e-12, 0.5);
+    // Every rule pair counts, however few: a small import with four
+    // obvious duplicates has about four matches, and assuming fewer would
+    // push them under the review threshold. Without any rule pair the
+    // prior counts one match among all pairs (the most cautious prior).
+    let matches = rule_pairs as f64 / rule_recall;
+    let prior = (matches.max(1.0) / all_pairs).clamp(1e-12, 0.5);
     Model {
         comparisons,
         records: records.len() as u64,
         random_pairs: cfg.model.u_samples.min((n * (n - 1.0) / 2.0) as u64),
+        rule: match chosen {
+            Some((r, _)) if rule_pairs > 0 => r.describe(plan),
+            Some((r, _)) => format!("{} (no pair meets it: one match assumed)", r.describe(plan)),
+            None => "none (no strong identifier: one match assumed)".into(),
+        },
         rule_pairs,
         rule_recall,
         prior,
         prior_bits: (prior / (1.0 - prior)).log2(),
         passes: reports,
         bounds: cfg.levels.clone(),
-    }
-}
-
-/// P(rule | match), read from the EM counts of the passes that did not
-/// block on each field: P(same name) × P(same mobile and contact) for
-/// companies, plus P(no name comparison) × P(same person and mobile) for
-/// people, whose name is compared as the contact (see `rule`).
-fn estimate_rule_recall(plan: &Plan, passes: &[(String, Vec<bool>, model::EmResult)]) -> f64 {
-    let counts = |kind: CompKind| -> Option<Vec<f64>> {
-        let c = index_of(plan, kind)?;
-        let mut counts = vec![0.0; plan.comps[c].kind.levels().len()];
-        for (_, left_out, r) in passes {
-            if !left_out[c] {
-                for (a, v) in counts.iter_mut().zip(&r.match_counts[c]) {
-                    *a += v;
-                }
-            }
-        }
-        let total: f64 = counts.iter().sum();
-        (total > 0.0).then(|| counts.iter().map(|v| v / total).collect())
-    };
-    match (counts(CompKind::Name), counts(CompKind::Contact)) {
-        (Some(n), Some(c)) => ((n[1] + n[2]) * (c[1] + c[2]) + n[0] * c[1]).max(0.01),
-        // Without the two fields there is no rule to lean on: an even guess.
-        _ => 0.5,
     }
 }
 
@@ -559,8 +660,14 @@ mod tests {
         let (n, c) = (index_of(plan, CompKind::Name).unwrap(), index_of(plan, CompKind::Contact).unwrap());
         counts[n][..name.len()].copy_from_slice(name);
         counts[c][..contact.len()].copy_from_slice(contact);
-        let r =
-            model::EmResult { m: Vec::new(), match_counts: counts, expected_matches: 0.0, share: 0.0, iterations: 0 };
+        let r = model::EmResult {
+            m: Vec::new(),
+            match_counts: counts,
+            expected_matches: 0.0,
+            share: 0.0,
+            iterations: 0,
+            total: 0.0,
+        };
         ("key".into(), vec![false; plan.comps.len()], r)
     }
 
@@ -571,10 +678,51 @@ mod tests {
         // and contact (reach_and_name or reach_only) in 50: 0.8 × 0.5.
         let companies =
             pass(&plan, &[0.0, 60.0, 20.0, 0.0, 0.0, 0.0, 20.0], &[0.0, 30.0, 20.0, 0.0, 0.0, 0.0, 0.0, 50.0]);
-        assert!((estimate_rule_recall(&plan, &[companies]) - 0.4).abs() < 1e-9);
+        assert!((Rule::NameAndReach.recall(&plan, &[companies]).unwrap() - 0.4).abs() < 1e-9);
         // People have no name comparison; the rule is same person and mobile
         // (reach_and_name), met by 40 of 100 matches.
         let people = pass(&plan, &[100.0], &[0.0, 40.0, 30.0, 0.0, 0.0, 0.0, 0.0, 30.0]);
-        assert!((estimate_rule_recall(&plan, &[people]) - 0.4).abs() < 1e-9);
+        assert!((Rule::NameAndReach.recall(&plan, &[people]).unwrap() - 0.4).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_rule_adapts_to_the_fields_present() {
+        let plan = MatchConfig::default().plan(&[("dob".into(), CustomType::Date)]).unwrap();
+        let nc = plan.comps.len();
+        let at = |k: CompKind| index_of(&plan, k).unwrap();
+        let dob = plan.comps.iter().position(|c| c.name == "custom:dob").unwrap();
+        // People without mobiles: given name, surname and birth date agree.
+        let mut lv = vec![0u8; nc];
+        lv[at(CompKind::GivenName)] = 1;
+        lv[at(CompKind::Surname)] = 1;
+        lv[dob] = 1;
+        let levels: Vec<u8> = lv.iter().copied().cycle().take(nc * 10).collect();
+        assert_eq!(choose_rule(&plan, &levels, 10), Some((Rule::NameAnd(dob), 10)));
+        assert!(!Rule::NameAndReach.holds(&plan, &lv));
+        // A company with the same name and mobile meets the mobile rule,
+        // which wins ties.
+        let mut co = vec![0u8; nc];
+        co[at(CompKind::Name)] = 1;
+        co[at(CompKind::Contact)] = 1;
+        co[dob] = 1;
+        assert_eq!(choose_rule(&plan, &co, 1), Some((Rule::NameAndReach, 1)));
+        // Its recall: name agreement × birth date same among matches.
+        let mut counts: Vec<Vec<f64>> = plan.comps.iter().map(|c| vec![0.0; c.kind.levels().len()]).collect();
+        counts[at(CompKind::GivenName)][1] = 80.0;
+        counts[at(CompKind::GivenName)][7] = 20.0;
+        counts[at(CompKind::Surname)][1] = 100.0;
+        counts[at(CompKind::Name)][0] = 100.0;
+        counts[dob][1] = 50.0;
+        counts[dob][6] = 50.0;
+        let r = model::EmResult {
+            m: Vec::new(),
+            match_counts: counts,
+            expected_matches: 0.0,
+            share: 0.0,
+            iterations: 0,
+            total: 0.0,
+        };
+        let recall = Rule::NameAnd(dob).recall(&plan, &[("k".into(), vec![false; nc], r)]).unwrap();
+        assert!((recall - 0.4).abs() < 1e-9, "{recall}");
     }
 }

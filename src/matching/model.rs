@@ -17,6 +17,14 @@ pub const SMOOTHING: f64 = 1.0;
 /// `EM_TOLERANCE`.
 pub const EM_MAX_ITERATIONS: u32 = 100;
 pub const EM_TOLERANCE: f64 = 1e-6;
+/// A pass with fewer (block-weighted) pairs than this cannot estimate m on
+/// its own: below 30 pairs the standard error of a share is above 0.09.
+pub const MIN_EM_PAIRS: f64 = 30.0;
+/// Bounds of the estimated recall of the prior's deterministic rule: a rule
+/// is never credited with more than every match, nor with fewer than one in
+/// ten (an estimate that low says the rule's fields are rarely present, and
+/// dividing by it would multiply the prior's error tenfold or more).
+pub const RULE_RECALL_BOUNDS: (f64, f64) = (0.1, 1.0);
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LevelParam {
@@ -50,6 +58,13 @@ pub struct PassReport {
     /// Share of the pass's pairs EM judged to be matches.
     pub match_share: f64,
     pub left_out: Vec<String>,
+    /// Whether EM stopped before `EM_MAX_ITERATIONS` because nothing moved.
+    #[serde(default)]
+    pub converged: bool,
+    /// Why the pass could not estimate m on its own (see [`degenerate`]);
+    /// its counts are then not used where another pass is usable.
+    #[serde(default)]
+    pub degenerate: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -57,7 +72,11 @@ pub struct Model {
     pub comparisons: Vec<CompParam>,
     pub records: u64,
     pub random_pairs: u64,
-    /// Pairs meeting the deterministic rule (same mobile and same name).
+    /// The deterministic rule the prior was estimated from (see
+    /// `matching::rule`), chosen among those the data's fields allow.
+    #[serde(default)]
+    pub rule: String,
+    /// Pairs meeting the deterministic rule.
     pub rule_pairs: u64,
     /// The share of true matches the rule finds, estimated from m.
     pub rule_recall: f64,
@@ -80,10 +99,18 @@ impl Model {
         let p = &self.comparisons[comp].levels[lvl as usize - 1];
         match tf {
             Some(n) if n > 0 && self.records > 1 => {
-                // The chance that another record, picked at random, holds
-                // the value this one holds.
+                // The chance that another record, picked at random among the
+                // non-matches, holds the value this one holds. The record's
+                // own duplicates hold it too: `prior × others` of them are
+                // expected, `m` of those agreeing at this level, and they
+                // are no sign that the value is common (a customer entered
+                // three times is not a common name).
                 let others = (self.records - 1) as f64;
-                let u_tf = ((n.max(2) - 1) as f64 / others).min(1.0);
+                let own = self.prior * others * p.m;
+                let chance = ((n.max(2) - 1) as f64 - own).max(0.0) / others;
+                // No rarer than one other record, unless the level's own u
+                // is rarer still (two records agreeing on name and mobile).
+                let u_tf = chance.max(p.u.min(1.0 / others)).min(1.0);
                 (p.m / u_tf).log2()
             }
             _ => p.weight,
@@ -197,6 +224,31 @@ pub struct EmResult {
     pub expected_matches: f64,
     pub share: f64,
     pub iterations: u32,
+    /// Block-weighted pairs EM saw.
+    pub total: f64,
+}
+
+impl EmResult {
+    pub fn converged(&self) -> bool {
+        self.iterations < EM_MAX_ITERATIONS
+    }
+}
+
+/// Why an EM pass cannot estimate m on its own, if it cannot: too few
+/// pairs, a match share at (nearly) 1 or 0 (it separated nothing), or no
+/// convergence within `EM_MAX_ITERATIONS`.
+pub fn degenerate(r: &EmResult) -> Option<String> {
+    if r.total < MIN_EM_PAIRS {
+        Some(format!("fewer than {MIN_EM_PAIRS} pairs"))
+    } else if r.share >= DEGENERATE_SHARE {
+        Some("match share near 1".into())
+    } else if r.share <= 1.0 - DEGENERATE_SHARE {
+        Some("match share near 0".into())
+    } else if !r.converged() {
+        Some(format!("no convergence in {EM_MAX_ITERATIONS} iterations"))
+    } else {
+        None
+    }
 }
 
 /// EM on level patterns `(levels, count)`, u fixed; comparisons with
@@ -251,7 +303,7 @@ pub fn em(patterns: &[(Vec<u8>, f64)], u: &[Vec<f64>], left_out: &[bool], init_s
             break;
         }
     }
-    EmResult { m, match_counts: counts, expected_matches: expected, share, iterations }
+    EmResult { m, match_counts: counts, expected_matches: expected, share, iterations, total }
 }
 
 /// The comparisons a blocking pass cannot learn about: the ones its key
@@ -319,7 +371,7 @@ pub fn assemble(
             // all the pairs its key brought together, households sharing a
             // phone and an address included. Where another pass did separate
             // the two, the field is learned from those only.
-            let separated = |r: &EmResult| r.share < DEGENERATE_SHARE;
+            let separated = |r: &EmResult| degenerate(r).is_none();
             let any_separated = passes.iter().any(|(_, left_out, r)| !left_out[c] && separated(r));
             for (key, left_out, r) in passes {
                 if left_out[c] || (any_separated && !separated(r)) {
@@ -336,6 +388,10 @@ pub fn assemble(
                     counts.clone_from(&r.match_counts[c]);
                 }
             }
+            // Where every pass was degenerate the counts are still the best
+            // estimate there is: shrinking them towards EM's starting point
+            // (tried) changed nothing on the dev sets and lowered the obvious
+            // duplicates of a small import below the review threshold.
             let m = smooth(&counts);
             let levels = cd
                 .kind
@@ -369,6 +425,60 @@ pub fn present_share(counts: &[f64]) -> f64 {
 mod tests {
     use super::*;
 
+    /// A model of one comparison (one agreeing level plus "different").
+    fn one_level_model(records: u64, prior: f64, m: f64, u: f64) -> Model {
+        let levels = vec![
+            LevelParam { level: "same".into(), m, u, weight: (m / u).log2() },
+            LevelParam { level: "different".into(), m: 1.0 - m, u: 1.0 - u, weight: ((1.0 - m) / (1.0 - u)).log2() },
+        ];
+        Model {
+            comparisons: vec![CompParam {
+                name: "f".into(),
+                kind: CompKind::Landline,
+                levels,
+                learned_from: Vec::new(),
+            }],
+            records,
+            random_pairs: 0,
+            rule: String::new(),
+            rule_pairs: 0,
+            rule_recall: 1.0,
+            prior,
+            prior_bits: (prior / (1.0 - prior)).log2(),
+            passes: Vec::new(),
+            bounds: LevelBounds::default(),
+        }
+    }
+
+    #[test]
+    fn term_frequency_does_not_count_a_records_own_duplicates_as_commonness() {
+        // 2,048 records, 3.3 duplicates per record expected (prior × others).
+        let small = one_level_model(2048, 1.6e-3, 0.5, 1e-6);
+        let plain = small.weight(0, 1, None);
+        // A value two records hold, fewer than the duplicates expected:
+        // as strong as the level itself, not capped at "one record in
+        // 2,047".
+        assert!((small.weight(0, 1, Some(2)) - plain).abs() < 1e-9);
+        // Three holders: 2 − 1.64 expected duplicates count, stronger than
+        // the two others counted in full.
+        let three = small.weight(0, 1, Some(3));
+        assert!((three - (0.5f64 / (0.36 / 2047.0)).log2()).abs() < 0.01, "{three}");
+        assert!(three > (0.5f64 / (2.0 / 2047.0)).log2() + 2.0);
+        // A value 50 records hold is common whoever holds it: weaker, by
+        // the other 47.4 holders' share.
+        let common = small.weight(0, 1, Some(50));
+        let expected = (0.5f64 / ((49.0 - 1.6e-3 * 2047.0 * 0.5) / 2047.0)).log2();
+        assert!((common - expected).abs() < 1e-9, "{common} {expected}");
+        assert!(common < plain - 10.0);
+        // A million records: a record's own duplicates are a fraction of
+        // one, and a value two records share is as rare as one other
+        // record, or the level's u where that is rarer.
+        let big = one_level_model(1_000_000, 1e-7, 0.5, 1e-3);
+        let two = big.weight(0, 1, Some(2));
+        assert!((two - (0.5f64 / (1.0 / 999_999.0)).log2()).abs() < 0.1, "{two}");
+        assert!(two > big.weight(0, 1, None));
+    }
+
     #[test]
     fn em_separates_two_populations() {
         // Two binary comparisons; matches agree 90% of the time, non-matches 10%.
@@ -400,6 +510,7 @@ mod tests {
             expected_matches: same + different,
             share,
             iterations: 3,
+            total: same + different,
         };
         let degenerate = ("phone".to_string(), vec![false], pass(1.0, 600.0, 400.0));
         let separated = ("name".to_string(), vec![false], pass(0.4, 990.0, 10.0));
@@ -410,6 +521,75 @@ mod tests {
         let alone = assemble(&comps, &u, &[degenerate], None);
         assert_eq!(alone[0].learned_from, vec!["phone".to_string()]);
         assert!((alone[0].levels[1].m - 0.4).abs() < 0.01, "{:?}", alone[0].levels);
+    }
+
+    /// Candidate pairs of a 300-record import: 150 customers with two
+    /// records each (150 true pairs) and 300 look-alike pairs; three binary
+    /// comparisons (missing, same, different) with known m and u.
+    type Import = (Vec<(Vec<u8>, f64)>, Vec<Vec<f64>>, [f64; 3]);
+
+    fn small_import() -> Import {
+        let m_same = [0.9, 0.85, 0.8];
+        let u_same = [0.02, 0.01, 0.1];
+        let mut rng = SplitMix(7);
+        let mut draw = |p: f64| if (rng.below(1_000_000) as f64) < p * 1e6 { 1u8 } else { 2u8 };
+        let mut rows = Vec::new();
+        for i in 0..450 {
+            let ps = if i < 150 { &m_same } else { &u_same };
+            rows.push(ps.iter().map(|&p| draw(p)).collect::<Vec<u8>>());
+        }
+        let pats = patterns(rows.iter().map(|r| (r.as_slice(), 1.0)));
+        let u = u_same.iter().map(|&p| vec![0.0, p, 1.0 - p]).collect();
+        (pats, u, m_same)
+    }
+
+    #[test]
+    fn em_on_a_small_import_stays_inside_its_bounds() {
+        let (pats, u, m_true) = small_import();
+        let r = em(&pats, &u, &[false; 3], 0.1);
+        assert!(r.converged(), "{} iterations", r.iterations);
+        assert!(degenerate(&r).is_none());
+        // One pair in three is a match.
+        assert!((r.share - 1.0 / 3.0).abs() < 0.06, "share {}", r.share);
+        let comps: Vec<CompDef> = (0..3).map(|i| CompDef { name: format!("f{i}"), kind: CompKind::Landline }).collect();
+        let params = assemble(&comps, &u, &[("key".into(), vec![false; 3], r)], None);
+        for (c, p) in params.iter().enumerate() {
+            let (same, differ) = (&p.levels[0], &p.levels[1]);
+            // Smoothed: strictly inside (0, 1), near the true m.
+            assert!(same.m > 0.0 && same.m < 1.0 && differ.m > 0.0, "{p:?}");
+            assert!((same.m - m_true[c]).abs() < 0.1, "{p:?}");
+            // Agreement is evidence for, disagreement against.
+            assert!(same.weight > 0.0 && differ.weight < 0.0, "{p:?}");
+        }
+    }
+
+    #[test]
+    fn a_degenerate_pass_falls_back_to_the_documented_prior() {
+        // Every pair agrees on everything: EM calls them all matches.
+        let u = vec![vec![0.0, 0.05, 0.95]; 2];
+        let all_agree = vec![(vec![1u8, 1u8], 400.0)];
+        let r = em(&all_agree, &u, &[false, false], 0.5);
+        assert!(r.share > DEGENERATE_SHARE, "{}", r.share);
+        assert_eq!(degenerate(&r).as_deref(), Some("match share near 1"));
+        // Too few pairs is degenerate whatever the share.
+        let few = em(&[(vec![1, 1], 5.0), (vec![2, 2], 5.0)], &u, &[false, false], 0.5);
+        assert!(degenerate(&few).unwrap().starts_with("fewer than"));
+        // Alone, its counts are only smoothed: m stays strictly inside
+        // (0, 1), at the counted share.
+        let comps = vec![CompDef { name: "f".into(), kind: CompKind::Landline }; 2];
+        let p = assemble(&comps, &u, &[("k".into(), vec![false, false], few.clone())], None);
+        let m = p[0].levels[0].m;
+        assert!(m > 0.0 && m < 1.0, "{m}");
+        assert!((m - smooth(&few.match_counts[0])[1]).abs() < 1e-12, "{m}");
+        // Beside a pass that separated, it is not used.
+        let (pats, _, _) = small_import();
+        let u3 = vec![vec![0.0, 0.05, 0.95]; 3];
+        let good = em(&pats, &u3, &[false; 3], 0.1);
+        let bad = em(&[(vec![1, 1, 1], 400.0)], &u3, &[false; 3], 0.5);
+        let comps3 = vec![CompDef { name: "f".into(), kind: CompKind::Landline }; 3];
+        let p =
+            assemble(&comps3, &u3, &[("bad".into(), vec![false; 3], bad), ("good".into(), vec![false; 3], good)], None);
+        assert_eq!(p[0].learned_from, vec!["good".to_string()]);
     }
 
     #[test]
