@@ -373,7 +373,12 @@ impl Workbench {
 
     /// `complete_followup` for several rules of one customer at once: one
     /// interaction logged, every named reminder completed, one transaction.
-    fn complete_reminders(&mut self, number: &str, rules: Option<&[&str]>, entry: &NewInteraction) -> Result<Completed> {
+    fn complete_reminders(
+        &mut self,
+        number: &str,
+        rules: Option<&[&str]>,
+        entry: &NewInteraction,
+    ) -> Result<Completed> {
         let today = self.clock.today();
         let c = self.live_customer(number)?;
         self.access.check(super::Permission::FollowupEdit, Some(super::Subject::of(&c)))?;

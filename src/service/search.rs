@@ -329,8 +329,9 @@ impl Scorer<'_> {
 
 /// A reminder's search text, in the form `Scorer::score` reads: its
 /// customer's number; the number, name (with its pinyin and initials), the
-/// owner, the rule and its reason as words; no phones. The Follow-ups pane's
-/// `/` searches its list with it, by the same rules as the customer search.
+/// owner and the rule as words; no phones. Not the reason: fuzzy letters
+/// scattered over a sentence would match nearly any query. The Follow-ups
+/// pane's `/` searches its list with it, by the customer search's rules.
 pub fn reminder_search_text(r: &crate::domain::Reminder) -> String {
     let mut text = String::with_capacity(128);
     lower_into(&mut text, &r.number);
@@ -347,9 +348,6 @@ pub fn reminder_search_text(r: &crate::domain::Reminder) -> String {
         push_word_after(&mut text, head, |t| lower_into(t, owner));
     }
     push_word_after(&mut text, head, |t| lower_into(t, &r.rule));
-    for w in r.reason.split_whitespace() {
-        push_word_after(&mut text, head, |t| lower_into(t, w));
-    }
     text.push(SECTION);
     text
 }

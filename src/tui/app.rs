@@ -295,6 +295,7 @@ impl App {
     /// `avail` with no overlay open: the app's own actions, then the pane's.
     fn avail_here(&self, action: Action) -> Avail {
         match action {
+            Action::FilterOpen if self.pane == PaneId::Followups => self.followups.avail(action),
             Action::Quit
             | Action::Refresh
             | Action::HelpToggle
@@ -355,6 +356,10 @@ impl App {
                 let s = s.to_string();
                 self.with_pane(PaneId::Customers, move |p, cx| p.customers.paste(&s, cx));
             }
+            None if self.pane == PaneId::Followups => {
+                let s = s.to_string();
+                self.with_pane(PaneId::Followups, move |p, cx| p.followups.paste(&s, cx));
+            }
             _ => {}
         }
     }
@@ -410,11 +415,11 @@ impl App {
         match &mut self.overlay {
             Some(Overlay::Form(form)) => form.handle_key(ev),
             Some(Overlay::Palette(p)) => p.handle_key(ev, &self.keymap),
-            _ => {
-                if self.pane == PaneId::Customers {
-                    self.with_pane(PaneId::Customers, |p, cx| p.customers.type_key(ev, cx));
-                }
-            }
+            _ => match self.pane {
+                PaneId::Customers => self.with_pane(PaneId::Customers, |p, cx| p.customers.type_key(ev, cx)),
+                PaneId::Followups => self.with_pane(PaneId::Followups, |p, cx| p.followups.type_key(ev, cx)),
+                _ => {}
+            },
         }
     }
 
@@ -521,7 +526,11 @@ impl App {
                 self.switch(PaneId::ALL[j]);
             }
             Action::PaneCustomers => self.switch(PaneId::Customers),
-            // From any pane: find a customer.
+            // The Follow-ups pane searches its own list.
+            Action::FilterOpen if self.pane == PaneId::Followups => {
+                self.with_pane(PaneId::Followups, |p, cx| p.followups.update(Action::FilterOpen, cx));
+            }
+            // From any other pane: find a customer.
             Action::FilterOpen => {
                 self.switch(PaneId::Customers);
                 self.with_pane(PaneId::Customers, |p, cx| p.customers.update(Action::FilterOpen, cx));
