@@ -655,22 +655,28 @@ fn finding_16_11_possible_duplicates_by_normalised_mobile_and_name_core() {
     let mut wb = bench("2026-03-10");
     let a = add(&mut wb, &[("name", "北京星辰科技有限公司"), ("mobile", "13800138000")]);
     let b = add(&mut wb, &[("name", "星辰科技（上海）有限公司")]);
-    let p = add(&mut wb, &[("name", "陈明"), ("kind", "person"), ("mobile", "13912345678"), ("email", "chen@example.com")]);
+    let p =
+        add(&mut wb, &[("name", "陈明"), ("kind", "person"), ("mobile", "13912345678"), ("email", "chen@example.com")]);
     let sets = |v: &[(&str, &str)]| -> Vec<(String, String)> {
         v.iter().map(|(f, x)| (f.to_string(), x.to_string())).collect()
     };
     // The same mobile written another way, the same core name.
-    let found = wb.possible_duplicates(&sets(&[("name", "星辰科技有限公司"), ("mobile", "+86 138-0013-8000")])).unwrap();
+    let found =
+        wb.possible_duplicates(&sets(&[("name", "星辰科技有限公司"), ("mobile", "+86 138-0013-8000")])).unwrap();
     let got: Vec<(&str, Vec<&str>)> = found.iter().map(|d| (d.number.as_str(), d.shared.clone())).collect();
     assert_eq!(got, vec![(a.as_str(), vec!["name", "mobile"]), (b.as_str(), vec!["name"])]);
     assert_eq!(found[0].name, "北京星辰科技有限公司");
     // A person: same e-mail in another case, same name.
-    let found = wb.possible_duplicates(&sets(&[("name", "陈明"), ("kind", "person"), ("email", "Chen@Example.com")])).unwrap();
+    let found =
+        wb.possible_duplicates(&sets(&[("name", "陈明"), ("kind", "person"), ("email", "Chen@Example.com")])).unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].number, p);
     assert_eq!(found[0].shared, vec!["name", "email"]);
     // Nothing in common: nothing found. Merged-away customers never count.
-    assert!(wb.possible_duplicates(&sets(&[("name", "远洋物流有限公司"), ("mobile", "13700000000")])).unwrap().is_empty());
+    assert!(wb
+        .possible_duplicates(&sets(&[("name", "远洋物流有限公司"), ("mobile", "13700000000")]))
+        .unwrap()
+        .is_empty());
     // The check writes nothing; add_customer still saves when told to.
     assert_eq!(wb.customer_count().unwrap(), 3);
 }

@@ -114,6 +114,7 @@ actions! {
     FormSave = "form.save", "Save";
     FormCancel = "form.cancel", "Cancel";
     FormOption = "form.option", "Next allowed value";
+    FormOpenExisting = "form.open_existing", "Open the existing customer instead (a possible duplicate)";
 
     InputAccept = "input.accept", "Accept";
     InputCancel = "input.cancel", "Cancel";

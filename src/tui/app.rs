@@ -287,6 +287,14 @@ impl App {
                     Avail::NotHere
                 }
             }
+            // Offered only while a new customer's duplicates are named.
+            Some(Overlay::Form(f)) if action == Action::FormOpenExisting => {
+                if f.duplicates.is_empty() {
+                    Avail::NotHere
+                } else {
+                    Avail::Ready(None)
+                }
+            }
             Some(_) => Avail::Ready(None),
             None => self.avail_here(action),
         }
@@ -496,6 +504,16 @@ impl App {
                 FormOutcome::Saved(msg) => {
                     self.message = Some(Message::Info(msg));
                     self.data_changed();
+                }
+                FormOutcome::Created { message, id } => {
+                    self.message = Some(Message::Info(message));
+                    // The list goes to the new customer once re-read.
+                    self.customers.select_when_listed(id);
+                    self.data_changed();
+                }
+                FormOutcome::OpenExisting(id) => {
+                    let pane = self.pane;
+                    self.apply(pane, vec![Effect::OpenCustomer(id)]);
                 }
             },
             None => self.update_global(action),
