@@ -245,6 +245,11 @@ impl FollowupsPane {
         }
     }
 
+    /// Rows the list shows in `area`: the search line, when shown, takes one.
+    fn rows(&self, area: Rect) -> usize {
+        list_rows(area).saturating_sub(usize::from(self.search_line()))
+    }
+
     /// Whether a line under the list shows the search.
     fn search_line(&self) -> bool {
         self.search.editing || !self.search.input.text().is_empty()
@@ -308,10 +313,14 @@ impl FollowupsPane {
                 if n == 0 {
                     return;
                 }
-                self.selected = scroll(self.selected, action, list_rows(cx.area), n - 1);
+                self.selected = scroll(self.selected, action, self.rows(cx.area), n - 1);
                 self.follow(cx.area);
             }
-            Action::FilterOpen => self.search.editing = true,
+            Action::FilterOpen => {
+                self.search.editing = true;
+                // The search line takes a row: the selection stays in view.
+                self.follow(cx.area);
+            }
             Action::InputAccept => self.search.editing = false,
             Action::InputCancel => {
                 self.search.editing = false;
@@ -355,7 +364,7 @@ impl FollowupsPane {
                     .join(" / ");
                 cx.info(format!("{} marked; {keys} act on every marked one", self.marked.len()));
                 let n = self.len();
-                self.selected = scroll(self.selected, Action::CursorDown, list_rows(cx.area), n.saturating_sub(1));
+                self.selected = scroll(self.selected, Action::CursorDown, self.rows(cx.area), n.saturating_sub(1));
                 self.follow(cx.area);
             }
             Action::MarkClear => {
@@ -592,7 +601,7 @@ impl FollowupsPane {
     /// Scrolls so the selected row (and its group heading when it is the
     /// group's first) is visible.
     fn follow(&mut self, area: Rect) {
-        let rows = list_rows(area).max(1);
+        let rows = self.rows(area).max(1);
         if self.selected >= self.len() {
             self.offset = 0;
             return;
