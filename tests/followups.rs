@@ -571,3 +571,112 @@ fn finding_16_6_reminders_from_is_set_per_import_and_shown() {
         .success();
     assert_eq!(overdue(&db), 2, "the archive's old date raises nothing");
 }
+
+/// Issue 16, finding 10: bulk done / snooze / reassign. Each customer is
+/// its own unit of work with its own audit entry, so a refusal stops
+/// nothing else and says which customer and why.
+#[test]
+fn finding_16_10_bulk_actions_are_one_unit_of_work_each_with_audit() {
+    use crm_workbench::domain::Role;
+    use crm_workbench::service::ReminderKey;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crm.db");
+    let open_as = |login: &str| {
+        let mut wb = Workbench::open(&path, OpenMode::Existing, "admin").unwrap();
+        at(&mut wb, "2026-03-10");
+        if login != "admin" {
+            wb.act_as(login).unwrap();
+        }
+        wb
+    };
+    let mut wb = Workbench::open(&path, OpenMode::Create, "admin").unwrap();
+    at(&mut wb, "2026-03-10");
+    wb.add_user("wang", Role::Manager, Some("王经理"), None).unwrap();
+    wb.add_user("li", Role::Sales, Some("李娜"), Some("wang")).unwrap();
+    wb.add_user("linfeng", Role::Sales, Some("林峰"), Some("wang")).unwrap();
+    let a = add(&mut wb, &[("name", "北京星辰科技有限公司"), ("owner", "li"), ("next_followup", "2026-03-05")]);
+    let b = add(&mut wb, &[("name", "上海云帆贸易有限公司"), ("owner", "wang"), ("next_followup", "2026-03-08")]);
+    let c = add(&mut wb, &[("name", "广州李记有限公司"), ("owner", "李娜"), ("next_followup", "2026-03-09")]);
+    let key = |n: &str| ReminderKey { number: n.to_string(), rule: "next-followup".into() };
+    // A salesperson: the customers owned under her login and under her
+    // name are hers; the manager's is refused, with why.
+    let mut wb = open_as("li");
+    assert_eq!(wb.mine_owners().unwrap(), vec!["li".to_string(), "李娜".to_string()]);
+    let audit_before = wb.recent_audit(1000).unwrap().len();
+    let out = wb.snooze_followups(&[key(&a), key(&b), key(&c)], "1w").unwrap();
+    assert_eq!(out.done.iter().flatten().count(), 2, "{out:?}");
+    assert_eq!(out.refused.len(), 1);
+    assert_eq!(out.refused[0].0, b);
+    let summary = out.summary(2, "snoozed");
+    assert!(summary.starts_with("2 snoozed, 1 refused (") && summary.contains(&b), "{summary}");
+    let audit = wb.recent_audit(1000).unwrap();
+    assert_eq!(audit.len() - audit_before, 2);
+    assert!(audit.iter().take(2).all(|e| e.action == "followup.snooze" && e.actor == "li"));
+    let overdue: Vec<String> = list(&wb, "2026-03-10", 0).into_iter().map(|r| r.number).collect();
+    assert_eq!(overdue, vec![b.clone()]);
+    // A bad length refuses the batch before anything is written.
+    assert!(wb.snooze_followups(&[key(&b)], "soon").is_err());
+    // Done: one interaction per customer, each its own audit entry; one
+    // already done is refused, the rest complete.
+    let mut wb = open_as("admin");
+    wb.complete_followup(&b, Some("next-followup"), &call(InteractionKind::Call, "done before")).unwrap();
+    at(&mut wb, "2026-03-20");
+    let out = wb.complete_followups(&[key(&a), key(&b), key(&c)], &call(InteractionKind::Visit, "季度拜访"));
+    assert_eq!(out.done.len(), 2, "{out:?}");
+    assert_eq!(out.refused.len(), 1);
+    assert!(out.refused[0].1.contains("no open `next-followup` reminder"), "{:?}", out.refused);
+    for n in [&a, &c] {
+        let detail = wb.customer_by_number(n).unwrap();
+        assert_eq!(detail.interactions.iter().filter(|i| i.summary == "季度拜访").count(), 1);
+    }
+    let audit = wb.recent_audit(6).unwrap();
+    let done: Vec<Option<&str>> =
+        audit.iter().filter(|e| e.action == "followup.done").map(|e| e.entity_id.as_deref()).collect();
+    assert!(done.contains(&Some(a.as_str())) && done.contains(&Some(c.as_str())), "{audit:#?}");
+    // Reassign: to a user's name as the data writes owners; an unknown
+    // owner refuses the batch, nothing written.
+    let err = wb.reassign_customers(&[a.clone(), c.clone()], "nobody").unwrap_err();
+    assert!(err.to_string().contains("not an active user"), "{err}");
+    let out = wb.reassign_customers(&[a.clone(), c.clone(), a.clone()], "林峰").unwrap();
+    assert_eq!(out.done, vec![a.clone(), c.clone()]);
+    assert!(out.refused.is_empty());
+    for n in [&a, &c] {
+        assert_eq!(wb.customer_by_number(n).unwrap().customer.owner.as_deref(), Some("林峰"));
+    }
+    // linfeng's "mine" now holds both, under his name.
+    let mine = open_as("linfeng").mine_owners().unwrap();
+    assert_eq!(mine, vec!["linfeng".to_string(), "林峰".to_string()]);
+}
+
+/// Issue 16, finding 11: a new customer is checked against the existing
+/// ones by the matcher's keys on normalised values, before it is saved.
+#[test]
+fn finding_16_11_possible_duplicates_by_normalised_mobile_and_name_core() {
+    let mut wb = bench("2026-03-10");
+    let a = add(&mut wb, &[("name", "北京星辰科技有限公司"), ("mobile", "13800138000")]);
+    let b = add(&mut wb, &[("name", "星辰科技（上海）有限公司")]);
+    let p =
+        add(&mut wb, &[("name", "陈明"), ("kind", "person"), ("mobile", "13912345678"), ("email", "chen@example.com")]);
+    let sets = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter().map(|(f, x)| (f.to_string(), x.to_string())).collect()
+    };
+    // The same mobile written another way, the same core name.
+    let found =
+        wb.possible_duplicates(&sets(&[("name", "星辰科技有限公司"), ("mobile", "+86 138-0013-8000")])).unwrap();
+    let got: Vec<(&str, Vec<&str>)> = found.iter().map(|d| (d.number.as_str(), d.shared.clone())).collect();
+    assert_eq!(got, vec![(a.as_str(), vec!["name", "mobile"]), (b.as_str(), vec!["name"])]);
+    assert_eq!(found[0].name, "北京星辰科技有限公司");
+    // A person: same e-mail in another case, same name.
+    let found =
+        wb.possible_duplicates(&sets(&[("name", "陈明"), ("kind", "person"), ("email", "Chen@Example.com")])).unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].number, p);
+    assert_eq!(found[0].shared, vec!["name", "email"]);
+    // Nothing in common: nothing found. Merged-away customers never count.
+    assert!(wb
+        .possible_duplicates(&sets(&[("name", "远洋物流有限公司"), ("mobile", "13700000000")]))
+        .unwrap()
+        .is_empty());
+    // The check writes nothing; add_customer still saves when told to.
+    assert_eq!(wb.customer_count().unwrap(), 3);
+}

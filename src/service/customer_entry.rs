@@ -15,6 +15,16 @@ use rusqlite::TransactionBehavior;
 
 pub use crate::store::listing::{CustomerFilter, SortKey};
 
+/// An existing customer a new one may duplicate (`possible_duplicates`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PossibleDuplicate {
+    pub id: i64,
+    pub number: String,
+    pub name: String,
+    /// What the two share: `name` (the name's core), `mobile`, `email`.
+    pub shared: Vec<&'static str>,
+}
+
 /// Splits `FIELD=VALUE`.
 pub fn parse_set(s: &str) -> Result<(String, String)> {
     match s.split_once('=') {
@@ -145,6 +155,28 @@ impl Workbench {
     /// for each value or lifecycle rule broken, so an editor can mark them.
     pub fn check_new_customer(&self, sets: &[(String, String)]) -> Result<Vec<(String, Issue)>> {
         Ok(plan_new_customer(sets)?.1)
+    }
+
+    /// Existing customers a new one (the same `FIELD=VALUE` pairs as
+    /// `add_customer`) may duplicate, by the matcher's strongest keys on the
+    /// values as they would be stored: the same name core (北京星辰科技有限公司
+    /// and 星辰科技 share 星辰科技), the same mobile however written, the same
+    /// e-mail. Most shared keys first, at most five. Nothing is written; an
+    /// editor warns with these before saving.
+    pub fn possible_duplicates(&self, sets: &[(String, String)]) -> Result<Vec<PossibleDuplicate>> {
+        let (plan, _) = plan_new_customer(sets)?;
+        let mobiles: Vec<String> = plan
+            .phones
+            .iter()
+            .filter(|(k, _)| *k == crate::domain::PhoneKind::Mobile)
+            .map(|(_, n)| n.clone())
+            .collect();
+        let core = plan.customer.name_parts.core.as_deref();
+        let found = customers::sharing_keys(self.store.conn(), core, &mobiles, &plan.emails, 5)?;
+        Ok(found
+            .into_iter()
+            .map(|(row, shared)| PossibleDuplicate { id: row.id, number: row.number, name: row.name, shared })
+            .collect())
     }
 
     /// Adds a contact person to a customer: `name` (required), `title`,

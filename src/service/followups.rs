@@ -86,6 +86,62 @@ pub struct StatusChange {
     pub changed: bool,
 }
 
+/// One reminder, as a bulk action names it: the customer's number and the
+/// rule that raised it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ReminderKey {
+    pub number: String,
+    pub rule: String,
+}
+
+/// What a bulk action did. Each customer is its own unit of work (one
+/// transaction, its own audit entry): `done` holds what was written,
+/// `refused` each customer left as it was, with why.
+#[derive(Debug, Clone)]
+pub struct BulkOutcome<T> {
+    pub done: Vec<T>,
+    /// (customer number, why), in the order asked.
+    pub refused: Vec<(String, String)>,
+}
+
+impl<T> Default for BulkOutcome<T> {
+    fn default() -> Self {
+        BulkOutcome { done: Vec::new(), refused: Vec::new() }
+    }
+}
+
+impl<T> BulkOutcome<T> {
+    /// "3 done, 1 refused (CRM2026-000004: why)": `done` is how many items
+    /// the caller counts as done (reminders, customers), `verb` says what
+    /// happened to them.
+    pub fn summary(&self, done: usize, verb: &str) -> String {
+        let mut s = format!("{done} {verb}");
+        if !self.refused.is_empty() {
+            let why: Vec<String> = self.refused.iter().map(|(n, w)| format!("{n}: {w}")).collect();
+            s.push_str(&format!(", {} refused ({})", self.refused.len(), why.join("; ")));
+        }
+        s
+    }
+}
+
+/// The items grouped by customer, in first-seen order, each rule once.
+fn by_customer(items: &[ReminderKey]) -> Vec<(String, Vec<&str>)> {
+    let mut out: Vec<(String, Vec<&str>)> = Vec::new();
+    for it in items {
+        match out.iter_mut().find(|(n, _)| *n == it.number) {
+            Some((_, rules)) if rules.contains(&it.rule.as_str()) => {}
+            Some((_, rules)) => rules.push(&it.rule),
+            None => out.push((it.number.clone(), vec![&it.rule])),
+        }
+    }
+    out
+}
+
+/// An error as a refusal reason, on one line.
+fn refusal_text(e: &Error) -> String {
+    e.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 fn day(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
@@ -311,10 +367,31 @@ impl Workbench {
         reminder: Option<&str>,
         entry: &NewInteraction,
     ) -> Result<Completed> {
+        let rules: Option<Vec<&str>> = reminder.map(|r| vec![r]);
+        self.complete_reminders(number, rules.as_deref(), entry)
+    }
+
+    /// `complete_followup` for several rules of one customer at once: one
+    /// interaction logged, every named reminder completed, one transaction.
+    fn complete_reminders(
+        &mut self,
+        number: &str,
+        rules: Option<&[&str]>,
+        entry: &NewInteraction,
+    ) -> Result<Completed> {
         let today = self.clock.today();
         let c = self.live_customer(number)?;
         self.access.check(super::Permission::FollowupEdit, Some(super::Subject::of(&c)))?;
-        let targets = self.targets(&c, reminder, today)?;
+        let targets = match rules {
+            None => self.targets(&c, None, today)?,
+            Some(rules) => {
+                let mut all = Vec::new();
+                for rule in rules {
+                    all.extend(self.targets(&c, Some(rule), today)?);
+                }
+                all
+            }
+        };
         let (now, actor) = (self.clock.stamp(), self.actor.clone());
         let tx = self.store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
         for r in &targets {
@@ -337,6 +414,103 @@ impl Workbench {
         )?;
         tx.commit()?;
         Ok(Completed { completed: targets, logged })
+    }
+
+    /// Completes several reminders with one interaction each customer: one
+    /// transaction and one audit entry per customer, so a refusal (a
+    /// customer the user may not follow up, a reminder done meanwhile)
+    /// stops nothing else. A customer with several of the reminders logs
+    /// one interaction for all of them.
+    pub fn complete_followups(&mut self, items: &[ReminderKey], entry: &NewInteraction) -> BulkOutcome<Completed> {
+        let mut out = BulkOutcome::default();
+        for (number, rules) in by_customer(items) {
+            match self.complete_reminders(&number, Some(&rules), entry) {
+                Ok(done) => out.done.push(done),
+                Err(e) => out.refused.push((number, refusal_text(&e))),
+            }
+        }
+        out
+    }
+
+    /// Snoozes several reminders for `length` (`3d`, `1w`): one transaction
+    /// and audit entry per customer, refusals collected. A bad length
+    /// refuses the whole batch before anything is written.
+    pub fn snooze_followups(&mut self, items: &[ReminderKey], length: &str) -> Result<BulkOutcome<Vec<Reminder>>> {
+        crate::domain::reminder::parse_snooze(length, self.clock.today()).map_err(Error::Invalid)?;
+        let mut out = BulkOutcome::default();
+        for (number, rules) in by_customer(items) {
+            let mut snoozed = Vec::new();
+            let mut why = None;
+            for rule in rules {
+                match self.snooze_followup(&number, Some(rule), length) {
+                    Ok(v) => snoozed.extend(v),
+                    Err(e) => why = Some(refusal_text(&e)),
+                }
+            }
+            if !snoozed.is_empty() {
+                out.done.push(snoozed);
+            }
+            if let Some(why) = why {
+                out.refused.push((number, why));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Gives several customers a new owner, each in its own transaction
+    /// with its audit entry (as `edit_customer` writes them). The owner
+    /// must be an active user, by login or by name as the data writes
+    /// owners (`林峰`), when the database has users; else the batch is
+    /// refused before anything is written.
+    pub fn reassign_customers(&mut self, numbers: &[String], owner: &str) -> Result<BulkOutcome<String>> {
+        let owner = self.check_owner(owner)?;
+        let mut seen = std::collections::HashSet::new();
+        let mut out = BulkOutcome::default();
+        for number in numbers.iter().filter(|n| seen.insert(n.as_str())) {
+            let result = self
+                .live_customer(number)
+                .and_then(|c| self.edit_customer(c.id, c.version, &[(Field::Owner, Some(owner.clone()))]));
+            match result {
+                Ok(_) => out.done.push(number.clone()),
+                Err(e) => out.refused.push((number.clone(), refusal_text(&e))),
+            }
+        }
+        Ok(out)
+    }
+
+    /// `owner` trimmed, when it may own customers: an active user's login
+    /// or name (any value when the database has no users yet).
+    pub fn check_owner(&self, owner: &str) -> Result<String> {
+        let owner = owner.trim();
+        if owner.is_empty() {
+            return Err(Error::Invalid("give the new owner's login or name".into()));
+        }
+        let users = self.users()?;
+        let active: Vec<&super::UserRow> = users.iter().filter(|u| !u.disabled).collect();
+        let is_user = active.iter().any(|u| u.login == owner || u.name.as_deref() == Some(owner));
+        if !active.is_empty() && !is_user {
+            let known: Vec<&str> = active.iter().map(|u| u.login.as_str()).collect();
+            return Err(Error::Invalid(format!(
+                "`{}` is not an active user ({})",
+                crate::display::sanitize(owner),
+                known.join(", ")
+            )));
+        }
+        Ok(owner.to_string())
+    }
+
+    /// What "mine" matches: the acting user's login and their name as the
+    /// data writes owners (`linfeng` and `林峰`); a customer owned under
+    /// either is theirs.
+    pub fn mine_owners(&self) -> Result<Vec<String>> {
+        let mut out = vec![self.actor.clone()];
+        if let Some((_, Some(name))) = store::users::get(self.store.conn(), &self.actor)? {
+            let name = name.trim().to_string();
+            if !name.is_empty() && name != self.actor {
+                out.push(name);
+            }
+        }
+        Ok(out)
     }
 
     /// Snoozes a customer's open reminders (or the one named) for a length

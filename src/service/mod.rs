@@ -19,12 +19,13 @@ pub mod survivorship;
 
 pub use access::{Access, Permission, Scope, Subject};
 pub use admin::{CheckReport, DemoUser, UserRow};
-pub use customer_entry::{parse_set, CustomerFilter, SortKey};
+pub use customer_entry::{parse_set, CustomerFilter, PossibleDuplicate, SortKey};
 pub use edit::{edit_permission, EditCheck, EditOutcome, FieldChange, Refusal};
 pub use erase::{ErasureReport, ERASED};
 pub use export::{neutralise, ExportFormat};
 pub use followups::{
-    Completed, FollowupQuery, Logged, NewInteraction, ReminderHorizon, RuleSet, StatusChange, DEMO_REMINDERS_DAYS,
+    BulkOutcome, Completed, FollowupQuery, Logged, NewInteraction, ReminderHorizon, ReminderKey, RuleSet, StatusChange,
+    DEMO_REMINDERS_DAYS,
 };
 pub use import::{BulkMode, ImportOptions, ImportProgress, ImportReport, MappingPreview, RowIssueReport};
 pub use matching::{
@@ -35,7 +36,9 @@ pub use merge::{
     UnmergeOutcome,
 };
 pub use quality::{FieldQuality, QualityReport, SampledCustomer, KEY_FIELDS};
-pub use search::{rank_hits, DirectHit, Scorer, SearchQuery, SearchResult, CORPUS_SEPARATOR, SECTION};
+pub use search::{
+    rank_hits, reminder_search_text, DirectHit, Scorer, SearchQuery, SearchResult, CORPUS_SEPARATOR, SECTION,
+};
 pub use survivorship::{ChoiceReason, Rule, SurvivorshipConfig};
 
 use crate::domain::{AuditEntry, Customer, ImportBatch, Role};

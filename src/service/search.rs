@@ -327,6 +327,31 @@ impl Scorer<'_> {
     }
 }
 
+/// A reminder's search text, in the form `Scorer::score` reads: its
+/// customer's number; the number, name (with its pinyin and initials), the
+/// owner and the rule as words; no phones. Not the reason: fuzzy letters
+/// scattered over a sentence would match nearly any query. The Follow-ups
+/// pane's `/` searches its list with it, by the customer search's rules.
+pub fn reminder_search_text(r: &crate::domain::Reminder) -> String {
+    let mut text = String::with_capacity(128);
+    lower_into(&mut text, &r.number);
+    text.push(SECTION);
+    let head = text.len();
+    push_word_after(&mut text, head, |t| lower_into(t, &r.number));
+    push_word_after(&mut text, head, |t| lower_into(t, &r.name));
+    if !r.name.is_ascii() {
+        let mut initials = String::new();
+        push_word_after(&mut text, head, |t| pinyin_into(t, &mut initials, &r.name));
+        push_word_after(&mut text, head, |t| t.push_str(&initials));
+    }
+    if let Some(owner) = &r.owner {
+        push_word_after(&mut text, head, |t| lower_into(t, owner));
+    }
+    push_word_after(&mut text, head, |t| lower_into(t, &r.rule));
+    text.push(SECTION);
+    text
+}
+
 /// Orders (score, id) hits best first, ties by id, so results are stable.
 pub fn rank_hits(hits: &mut [(i64, i64)]) {
     hits.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));

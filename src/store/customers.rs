@@ -784,3 +784,58 @@ pub fn issues_of(conn: &Connection, customer_id: i64) -> Result<Vec<FieldIssue>>
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// Live customers sharing a key with a customer about to be entered: the
+/// same name core (`name_parts.core`), one of the same mobile numbers, or
+/// one of the same e-mail addresses, all as normalised on entry. Each with
+/// what it shares (`name`, `mobile`, `email`), most shared keys first, then
+/// by id; at most `limit`.
+pub fn sharing_keys(
+    conn: &Connection,
+    core: Option<&str>,
+    mobiles: &[String],
+    emails: &[String],
+    limit: usize,
+) -> Result<Vec<(CustomerRow, Vec<&'static str>)>> {
+    let mut found: Vec<(i64, Vec<&'static str>)> = Vec::new();
+    let mut note = |id: i64, why: &'static str| match found.iter_mut().find(|(i, _)| *i == id) {
+        Some((_, w)) if w.contains(&why) => {}
+        Some((_, w)) => w.push(why),
+        None => found.push((id, vec![why])),
+    };
+    if let Some(core) = core.filter(|c| !c.trim().is_empty()) {
+        let mut stmt = conn.prepare_cached("SELECT id FROM customers WHERE name_core = ?1 AND merged_into IS NULL")?;
+        for id in stmt.query_map([core], |r| r.get::<_, i64>(0))? {
+            note(id?, "name");
+        }
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT p.customer_id FROM customer_phones p JOIN customers c ON c.id = p.customer_id
+          WHERE p.number = ?1 AND p.kind = 'mobile' AND c.merged_into IS NULL",
+    )?;
+    for m in mobiles {
+        for id in stmt.query_map([m], |r| r.get::<_, i64>(0))? {
+            note(id?, "mobile");
+        }
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT e.customer_id FROM customer_emails e JOIN customers c ON c.id = e.customer_id
+          WHERE e.email = ?1 AND c.merged_into IS NULL",
+    )?;
+    for e in emails {
+        for id in stmt.query_map([e], |r| r.get::<_, i64>(0))? {
+            note(id?, "email");
+        }
+    }
+    found.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
+    found.truncate(limit);
+    let ids: Vec<i64> = found.iter().map(|f| f.0).collect();
+    let rows = rows_by_ids(conn, &ids)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let why = found.iter().find(|f| f.0 == row.id)?.1.clone();
+            Some((row, why))
+        })
+        .collect())
+}

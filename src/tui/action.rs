@@ -76,8 +76,10 @@ actions! {
     QuickOverdue = "quick.overdue", "Show only overdue customers (toggle)";
     QuickIncomplete = "quick.incomplete", "Show only customers flagged 待完善 (toggle)";
     QuickStatus = "quick.status", "Show one status (cycles through the statuses)";
+    QuickOwner = "quick.owner", "Show one owner (cycles through the owners listed)";
+    QuickRule = "quick.rule", "Show one reminder rule (cycles through the rules listed)";
 
-    MarkToggle = "mark.toggle", "Mark / unmark for merging";
+    MarkToggle = "mark.toggle", "Mark / unmark, and move on";
     MarkClear = "mark.clear", "Clear all marks";
     MergeMarked = "customer.merge_marked", "Merge the marked customers";
     CustomerNew = "customer.new", "New customer";
@@ -112,6 +114,7 @@ actions! {
     FormSave = "form.save", "Save";
     FormCancel = "form.cancel", "Cancel";
     FormOption = "form.option", "Next allowed value";
+    FormOpenExisting = "form.open_existing", "Open the existing customer instead (a possible duplicate)";
 
     InputAccept = "input.accept", "Accept";
     InputCancel = "input.cancel", "Cancel";

@@ -287,6 +287,14 @@ impl App {
                     Avail::NotHere
                 }
             }
+            // Offered only while a new customer's duplicates are named.
+            Some(Overlay::Form(f)) if action == Action::FormOpenExisting => {
+                if f.duplicates.is_empty() {
+                    Avail::NotHere
+                } else {
+                    Avail::Ready(None)
+                }
+            }
             Some(_) => Avail::Ready(None),
             None => self.avail_here(action),
         }
@@ -295,6 +303,7 @@ impl App {
     /// `avail` with no overlay open: the app's own actions, then the pane's.
     fn avail_here(&self, action: Action) -> Avail {
         match action {
+            Action::FilterOpen if self.pane == PaneId::Followups => self.followups.avail(action),
             Action::Quit
             | Action::Refresh
             | Action::HelpToggle
@@ -355,6 +364,10 @@ impl App {
                 let s = s.to_string();
                 self.with_pane(PaneId::Customers, move |p, cx| p.customers.paste(&s, cx));
             }
+            None if self.pane == PaneId::Followups => {
+                let s = s.to_string();
+                self.with_pane(PaneId::Followups, move |p, cx| p.followups.paste(&s, cx));
+            }
             _ => {}
         }
     }
@@ -410,11 +423,11 @@ impl App {
         match &mut self.overlay {
             Some(Overlay::Form(form)) => form.handle_key(ev),
             Some(Overlay::Palette(p)) => p.handle_key(ev, &self.keymap),
-            _ => {
-                if self.pane == PaneId::Customers {
-                    self.with_pane(PaneId::Customers, |p, cx| p.customers.type_key(ev, cx));
-                }
-            }
+            _ => match self.pane {
+                PaneId::Customers => self.with_pane(PaneId::Customers, |p, cx| p.customers.type_key(ev, cx)),
+                PaneId::Followups => self.with_pane(PaneId::Followups, |p, cx| p.followups.type_key(ev, cx)),
+                _ => {}
+            },
         }
     }
 
@@ -492,6 +505,16 @@ impl App {
                     self.message = Some(Message::Info(msg));
                     self.data_changed();
                 }
+                FormOutcome::Created { message, id } => {
+                    self.message = Some(Message::Info(message));
+                    // The list goes to the new customer once re-read.
+                    self.customers.select_when_listed(id);
+                    self.data_changed();
+                }
+                FormOutcome::OpenExisting(id) => {
+                    let pane = self.pane;
+                    self.apply(pane, vec![Effect::OpenCustomer(id)]);
+                }
             },
             None => self.update_global(action),
         }
@@ -521,7 +544,11 @@ impl App {
                 self.switch(PaneId::ALL[j]);
             }
             Action::PaneCustomers => self.switch(PaneId::Customers),
-            // From any pane: find a customer.
+            // The Follow-ups pane searches its own list.
+            Action::FilterOpen if self.pane == PaneId::Followups => {
+                self.with_pane(PaneId::Followups, |p, cx| p.followups.update(Action::FilterOpen, cx));
+            }
+            // From any other pane: find a customer.
             Action::FilterOpen => {
                 self.switch(PaneId::Customers);
                 self.with_pane(PaneId::Customers, |p, cx| p.customers.update(Action::FilterOpen, cx));

@@ -180,6 +180,8 @@ pub(crate) struct CustomersPane {
     /// Ids a confirmation is pending for (merge), by tag.
     pending_merge: Vec<i64>,
     pending_unmerge: Option<String>,
+    /// A customer to select once the list holds it (one just created).
+    want: Option<i64>,
 }
 
 const TAG_MERGE: u32 = 1;
@@ -299,12 +301,26 @@ impl CustomersPane {
         self.base = Arc::new(ids);
         self.marked.retain(|id| self.base_set.as_ref().is_none_or(|s| s.contains(id)));
         self.rebuild(cx);
+        // A new customer the filters hide is still shown in the detail.
+        if let Some(id) = self.want.take() {
+            if self.selected_id() != Some(id) {
+                self.load_detail_of(id, cx);
+            }
+        }
+    }
+
+    /// After a new customer is saved: select it when the re-read list holds it.
+    pub fn select_when_listed(&mut self, id: i64) {
+        self.want = Some(id);
+        self.focus = Some(Focus::List);
     }
 
     /// Recomputes what the list shows from `base` and the hits, keeping the
     /// selected customer selected when it is still there.
     fn rebuild(&mut self, cx: &mut Cx) {
-        let keep = self.filter.keep.filter(|id| self.filter.hits.iter().any(|h| h.1 == *id)).or(self.selected_id());
+        let wanted = self.want.filter(|id| self.base.contains(id) || self.filter.hits.iter().any(|h| h.1 == *id));
+        let keep =
+            wanted.or(self.filter.keep.filter(|id| self.filter.hits.iter().any(|h| h.1 == *id))).or(self.selected_id());
         self.ids = match &self.filter.query {
             // Shared, not copied: a million ids are 8 MB.
             None => Arc::clone(&self.base),

@@ -4,23 +4,33 @@
 //! a noticeable fraction of a second), so the pane shows "loading…" until it
 //! arrives and keeps showing the previous list while it is re-read. Acting on
 //! an item updates the shown list at once and then reloads.
+//!
+//! As in the Customers pane, quick filters (`f m` mine, `f o` overdue, `f u`
+//! one owner, `f r` one rule) and `/` narrow what is shown, `Esc` clears
+//! them, and `Space` marks items (and moves on): done, snooze and reassign
+//! then act on every marked item, each customer its own unit of work in the
+//! service, and the message line says how many were done and which were
+//! refused, and why.
 
 use super::action::Action;
 use super::detail::{DLine, Seg, Tone};
 use super::form::Form;
+use super::input::TextInput;
 use super::jobs::{JobEvent, JobId};
 use super::keymap::Context;
 use super::nav::Spot;
 use super::pane::{Avail, Cx, Effect, PaneId, Reply};
 use super::view::{clip, pane_block, scroll, wrap_dline, Theme};
 use crate::display::{fit, sanitize};
-use crate::domain::{Field, Reminder, Urgency};
-use crate::service::{FollowupQuery, ReminderHorizon};
+use crate::domain::{InteractionKind, Reminder, Urgency};
+use crate::service::{FollowupQuery, NewInteraction, ReminderHorizon, ReminderKey, SearchQuery};
 use chrono::NaiveDate;
+use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
+use std::collections::BTreeSet;
 
 /// How far ahead the pane looks.
 const HORIZON_DAYS: u32 = 7;
@@ -31,6 +41,7 @@ const FOOTER: u16 = 5;
 
 const TAG_SNOOZE: u32 = 2;
 const TAG_OWNER: u32 = 3;
+const TAG_DONE: u32 = 4;
 
 // Labels fit the form's 16-column label space; an empty next date leaves it to the rules.
 
@@ -49,16 +60,68 @@ impl Target {
         Target { customer_id: r.customer_id, number: r.number.clone(), name: r.name.clone(), rule: r.rule.clone() }
     }
 
+    fn key(&self) -> ReminderKey {
+        ReminderKey { number: self.number.clone(), rule: self.rule.clone() }
+    }
+
     /// "CRM2026-000001 北京星辰科技有限公司 [first-followup]", for prompt titles.
     fn label(&self) -> String {
         format!("{} {} [{}]", self.number, sanitize(&self.name), self.rule)
     }
 }
 
+/// The quick filters; all that are set must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Narrow {
+    /// Owned by the acting user, under their login or their name.
+    pub mine: bool,
+    pub overdue: bool,
+    /// One owner, cycled through the owners listed.
+    pub owner: Option<String>,
+    /// One rule, cycled through the rules listed.
+    pub rule: Option<String>,
+}
+
+impl Narrow {
+    fn labels(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        if self.mine {
+            v.push("mine".to_string());
+        }
+        if self.overdue {
+            v.push("overdue".to_string());
+        }
+        if let Some(o) = &self.owner {
+            v.push(format!("owner {}", sanitize(o)));
+        }
+        if let Some(r) = &self.rule {
+            v.push(format!("rule {r}"));
+        }
+        v
+    }
+}
+
+/// The pane's `/`: a search within the list, by the customer search's rules.
+#[derive(Default)]
+pub(crate) struct Search {
+    pub input: TextInput,
+    /// The input has the keys (FILTER mode).
+    pub editing: bool,
+}
+
 #[derive(Default)]
 pub(crate) struct FollowupsPane {
+    /// What the list shows: the loaded reminders the filters let through.
     /// `None` until the first load arrives.
     pub items: Option<Vec<Reminder>>,
+    /// Every reminder loaded, filtered or not.
+    all: Vec<Reminder>,
+    pub narrow: Narrow,
+    pub search: Search,
+    /// The owner names that are "mine" (login and name).
+    mine: Vec<String>,
+    /// Marked reminders, by customer and rule.
+    pub marked: BTreeSet<(i64, String)>,
     pub selected: usize,
     /// First visible line of the grouped list (headings count as lines).
     pub offset: usize,
@@ -67,7 +130,8 @@ pub(crate) struct FollowupsPane {
     groups: [usize; 3],
     load: Option<JobId>,
     load_error: Option<String>,
-    target: Option<Target>,
+    /// What an open prompt acts on: one reminder, or the marked ones.
+    targets: Vec<Target>,
     /// Which dates are history (before an import's reminders-from day).
     horizon: ReminderHorizon,
 }
@@ -79,12 +143,16 @@ const GROUPS: [(Urgency, &str); 3] =
 
 impl FollowupsPane {
     pub fn context(&self) -> Context {
-        Context::Followups
+        if self.search.editing {
+            Context::Filter
+        } else {
+            Context::Followups
+        }
     }
 
     /// The pane bar's label; `count` is the background count, once known.
     pub fn title(&self, count: Option<usize>) -> String {
-        let loaded = self.items.as_ref().map(|v| v.iter().filter(|r| r.urgency == Urgency::Overdue).count());
+        let loaded = self.items.as_ref().map(|_| self.all.iter().filter(|r| r.urgency == Urgency::Overdue).count());
         match count.or(loaded) {
             Some(n) => format!("Follow-ups ({n} overdue)"),
             None => "Follow-ups".to_string(),
@@ -99,16 +167,134 @@ impl FollowupsPane {
         let today = cx.wb.clock().today();
         self.today = Some(today);
         let q = FollowupQuery { due_within: Some(HORIZON_DAYS), ..Default::default() };
+        match cx.wb.mine_owners() {
+            Ok(m) => self.mine = m,
+            Err(e) => cx.error(format!("reading your user: {e}")),
+        }
         self.load = Some(cx.spawn("follow-ups", false, move |wb, _ctl| {
             Ok(Box::new((wb.reminders(today, &q)?, wb.reminder_horizon()?)))
         }));
+    }
+
+    /// Whether a filter or the search narrows the list.
+    fn filtered(&self) -> bool {
+        self.narrow != Narrow::default() || self.query().is_some()
+    }
+
+    fn query(&self) -> Option<SearchQuery> {
+        SearchQuery::parse(self.search.input.text())
+    }
+
+    /// Recomputes what the list shows from what was loaded, keeping the
+    /// selected reminder selected when it is still shown; marks on
+    /// reminders no longer shown are dropped, so a bulk action never acts
+    /// on what the user cannot see.
+    fn refilter(&mut self, area: Rect) {
+        let keep = self.current().map(key);
+        let q = self.query();
+        let scorer = q.as_ref().map(SearchQuery::scorer);
+        let n = &self.narrow;
+        let shown: Vec<Reminder> = self
+            .all
+            .iter()
+            .filter(|r| {
+                let owner = r.owner.as_deref();
+                (!n.mine || owner.is_some_and(|o| self.mine.iter().any(|m| m == o)))
+                    && (!n.overdue || r.urgency == Urgency::Overdue)
+                    && n.owner.as_deref().is_none_or(|o| owner == Some(o))
+                    && n.rule.as_deref().is_none_or(|x| r.rule == x)
+                    && scorer.as_ref().is_none_or(|s| s.score(&crate::service::reminder_search_text(r)).is_some())
+            })
+            .cloned()
+            .collect();
+        let keys: BTreeSet<(i64, String)> = shown.iter().map(key).collect();
+        self.marked.retain(|k| keys.contains(k));
+        self.items = Some(shown);
+        self.regroup();
+        if let Some(pos) = keep.and_then(|k| self.position(&k)) {
+            self.selected = pos;
+        }
+        self.selected = self.selected.min(self.len().saturating_sub(1));
+        self.follow(area);
+    }
+
+    /// The next value of a cycling filter: none, then each value listed, then none.
+    fn cycle(current: &Option<String>, values: Vec<String>) -> Option<String> {
+        match current {
+            None => values.into_iter().next(),
+            Some(c) => values.iter().position(|v| v == c).and_then(|i| values.get(i + 1)).cloned(),
+        }
+    }
+
+    /// The distinct values `f` gives the loaded reminders, sorted.
+    fn values(&self, f: impl Fn(&Reminder) -> Option<&str>) -> Vec<String> {
+        let set: BTreeSet<&str> = self.all.iter().filter_map(f).collect();
+        set.into_iter().map(str::to_string).collect()
+    }
+
+    /// A key typed while the search is being edited.
+    pub fn type_key(&mut self, k: &KeyEvent, cx: &mut Cx) {
+        if self.search.editing && self.search.input.handle_key(k) {
+            self.refilter(cx.area);
+        }
+    }
+
+    pub fn paste(&mut self, s: &str, cx: &mut Cx) {
+        if self.search.editing && self.search.input.paste(s) {
+            self.refilter(cx.area);
+        }
+    }
+
+    /// Rows the list shows in `area`: the search line, when shown, takes one.
+    fn rows(&self, area: Rect) -> usize {
+        list_rows(area).saturating_sub(usize::from(self.search_line()))
+    }
+
+    /// Whether a line under the list shows the search.
+    fn search_line(&self) -> bool {
+        self.search.editing || !self.search.input.text().is_empty()
+    }
+
+    /// Where the terminal cursor goes (the search input), if anywhere.
+    pub fn cursor_position(&self, area: Rect) -> Option<(u16, u16)> {
+        if !self.search.editing {
+            return None;
+        }
+        let inner = area.inner(ratatui::layout::Margin::new(1, 1));
+        let [list, _] = Layout::vertical([Constraint::Min(0), Constraint::Length(FOOTER)]).areas(inner);
+        let (_, col) = self.search.input.view(list.width.saturating_sub(3) as usize);
+        Some((list.x + 2 + col as u16, list.bottom().saturating_sub(1)))
+    }
+
+    /// What the bulk-capable actions act on: the marked reminders (in list
+    /// order), else the selected one.
+    fn chosen(&self) -> Vec<Target> {
+        let items = self.items.as_deref().unwrap_or(&[]);
+        if self.marked.is_empty() {
+            return self.current().map(Target::of).into_iter().collect();
+        }
+        items.iter().filter(|r| self.marked.contains(&key(r))).map(Target::of).collect()
     }
 
     /// What runs here in the pane's current state, and why not.
     pub fn avail(&self, action: Action) -> Avail {
         let why =
             || if self.items.is_none() { "The follow-ups are still loading" } else { "Nothing is due" }.to_string();
+        let bulk = !self.marked.is_empty();
         match action {
+            Action::InputAccept | Action::InputCancel if self.search.editing => Avail::Ready(None),
+            Action::FilterOpen => Avail::Ready(Some("Search the follow-ups")),
+            Action::FilterClear => Avail::when(self.filtered(), || "No filter to clear".into()),
+            Action::QuickMine | Action::QuickOverdue | Action::QuickOwner | Action::QuickRule => {
+                Avail::when(self.items.is_some(), || "The follow-ups are still loading".into())
+            }
+            Action::MarkToggle => Avail::when(self.current().is_some(), why),
+            Action::MarkClear => Avail::when(bulk, || "No follow-up is marked".into()),
+            Action::FollowupDone if bulk => Avail::Ready(Some("Done: every marked follow-up")),
+            Action::Snooze1d | Action::Snooze3d | Action::Snooze1w | Action::SnoozeCustom if bulk => {
+                Avail::Ready(Some("Snooze every marked follow-up"))
+            }
+            Action::CustomerReassign if bulk => Avail::Ready(Some("Reassign every marked customer")),
             Action::FollowupDone
             | Action::Snooze1d
             | Action::Snooze3d
@@ -127,8 +313,69 @@ impl FollowupsPane {
                 if n == 0 {
                     return;
                 }
-                self.selected = scroll(self.selected, action, list_rows(cx.area), n - 1);
+                self.selected = scroll(self.selected, action, self.rows(cx.area), n - 1);
                 self.follow(cx.area);
+            }
+            Action::FilterOpen => {
+                self.search.editing = true;
+                // The search line takes a row: the selection stays in view.
+                self.follow(cx.area);
+            }
+            Action::InputAccept => self.search.editing = false,
+            Action::InputCancel => {
+                self.search.editing = false;
+                self.search.input.set("");
+                self.refilter(cx.area);
+            }
+            Action::FilterClear => {
+                let had = self.filtered();
+                self.narrow = Narrow::default();
+                self.search.input.set("");
+                self.refilter(cx.area);
+                cx.info(if had { "Filters cleared" } else { "No filter to clear" });
+            }
+            Action::QuickMine => {
+                self.narrow.mine = !self.narrow.mine;
+                self.refilter(cx.area);
+                self.say_filter(cx);
+            }
+            Action::QuickOverdue => {
+                self.narrow.overdue = !self.narrow.overdue;
+                self.refilter(cx.area);
+                self.say_filter(cx);
+            }
+            Action::QuickOwner => {
+                self.narrow.owner = Self::cycle(&self.narrow.owner, self.values(|r| r.owner.as_deref()));
+                self.refilter(cx.area);
+                self.say_filter(cx);
+            }
+            Action::QuickRule => {
+                self.narrow.rule = Self::cycle(&self.narrow.rule, self.values(|r| Some(r.rule.as_str())));
+                self.refilter(cx.area);
+                self.say_filter(cx);
+            }
+            Action::MarkToggle => {
+                let Some(k) = self.current().map(key) else { return };
+                if !self.marked.remove(&k) {
+                    self.marked.insert(k);
+                }
+                let keys = [Action::FollowupDone, Action::Snooze1w, Action::CustomerReassign]
+                    .map(|a| cx.keys.key(a))
+                    .join(" / ");
+                cx.info(format!("{} marked; {keys} act on every marked one", self.marked.len()));
+                let n = self.len();
+                self.selected = scroll(self.selected, Action::CursorDown, self.rows(cx.area), n.saturating_sub(1));
+                self.follow(cx.area);
+            }
+            Action::MarkClear => {
+                self.marked.clear();
+                cx.info("Marks cleared");
+            }
+            Action::FollowupDone if !self.marked.is_empty() => {
+                let targets = self.chosen();
+                let form = done_prompt(targets.len(), InteractionKind::Call.as_str(), "");
+                self.targets = targets;
+                cx.effect(Effect::OpenForm(Box::new(form)));
             }
             Action::FollowupDone => {
                 let Some(t) = self.target_here(cx) else { return };
@@ -142,21 +389,28 @@ impl FollowupsPane {
             Action::Snooze3d => self.snooze("3d", cx),
             Action::Snooze1w => self.snooze("1w", cx),
             Action::SnoozeCustom => {
-                let Some(t) = self.target_here(cx) else { return };
-                let form = Form::prompt(
-                    &format!("Snooze {}", t.label()),
-                    &[("For (e.g. 3d, 2w, 1m)", "")],
-                    PaneId::Followups,
-                    TAG_SNOOZE,
-                );
-                self.target = Some(t);
+                let targets = self.chosen();
+                if targets.is_empty() {
+                    self.target_here(cx);
+                    return;
+                }
+                let form = snooze_prompt(&targets, "");
+                self.targets = targets;
                 cx.effect(Effect::OpenForm(Box::new(form)));
             }
             Action::CustomerReassign => {
-                let Some(t) = self.target_here(cx) else { return };
-                let owner = self.current().and_then(|r| r.owner.clone()).unwrap_or_default();
-                let form = owner_prompt(&t, &owner, cx);
-                self.target = Some(t);
+                let targets = self.chosen();
+                if targets.is_empty() {
+                    self.target_here(cx);
+                    return;
+                }
+                let owner = if self.marked.is_empty() {
+                    self.current().and_then(|r| r.owner.clone()).unwrap_or_default()
+                } else {
+                    String::new()
+                };
+                let form = owner_prompt(&targets, &owner, cx);
+                self.targets = targets;
                 cx.effect(Effect::OpenForm(Box::new(form)));
             }
             Action::CustomerOpen => {
@@ -197,17 +451,11 @@ impl FollowupsPane {
             Ok(Ok(loaded)) => {
                 // A re-read (an edit, a change by someone else) keeps the
                 // selected reminder selected wherever it moved.
-                let keep = self.current().map(key);
                 let (items, horizon) = *loaded;
-                self.items = Some(items);
+                self.all = items;
                 self.horizon = horizon;
-                self.regroup();
                 self.load_error = None;
-                if let Some(pos) = keep.and_then(|k| self.position(&k)) {
-                    self.selected = pos;
-                }
-                self.selected = self.selected.min(self.len().saturating_sub(1));
-                self.follow(cx.area);
+                self.refilter(cx.area);
             }
             Ok(Err(_)) => self.load_error = Some("the follow-up list came back in an unexpected shape".into()),
             Err(e) => {
@@ -219,26 +467,79 @@ impl FollowupsPane {
 
     pub fn on_reply(&mut self, tag: u32, reply: Reply, cx: &mut Cx) {
         let Reply::Values(values) = reply else { return };
-        let Some(t) = self.target.clone() else { return };
+        let targets = self.targets.clone();
+        if targets.is_empty() {
+            return;
+        }
         match tag {
             TAG_SNOOZE => {
                 let length = values.first().map(String::as_str).unwrap_or("");
                 if let Err(e) = crate::domain::reminder::parse_snooze(length, cx.wb.clock().today()) {
-                    let mut form = Form::prompt(
-                        &format!("Snooze {}", t.label()),
-                        &[("For (e.g. 3d, 2w, 1m)", length)],
-                        PaneId::Followups,
-                        TAG_SNOOZE,
-                    );
+                    let mut form = snooze_prompt(&targets, length);
                     form.fields[0].error = Some(e.clone());
                     cx.error(e);
                     cx.effect(Effect::OpenForm(Box::new(form)));
                     return;
                 }
-                self.snooze_target(&t, length, cx);
+                self.snooze_targets(&targets, length, cx);
             }
-            TAG_OWNER => self.reassign(&t, values, cx),
+            TAG_OWNER => self.reassign(&targets, values, cx),
+            TAG_DONE => self.done_all(&targets, values, cx),
             _ => {}
+        }
+    }
+
+    /// Says what the list shows now that a quick filter changed.
+    fn say_filter(&self, cx: &mut Cx) {
+        let labels = self.narrow.labels();
+        let shown = self.len();
+        if labels.is_empty() {
+            cx.info(format!("{shown} follow-ups shown"));
+        } else {
+            cx.info(format!("{shown} of {} shown: {}", self.all.len(), labels.join(" · ")));
+        }
+    }
+
+    /// Completes every target with one interaction (kind and summary from
+    /// the bulk prompt), each customer its own unit of work.
+    fn done_all(&mut self, targets: &[Target], values: Vec<String>, cx: &mut Cx) {
+        let kind_text = values.first().cloned().unwrap_or_default();
+        let summary = values.get(1).cloned().unwrap_or_default();
+        let again = |field: usize, why: String, cx: &mut Cx| {
+            let mut form = done_prompt(targets.len(), &kind_text, &summary);
+            form.fields[field].error = Some(why.clone());
+            form.focus = field;
+            cx.error(why);
+            cx.effect(Effect::OpenForm(Box::new(form)));
+        };
+        let Some(kind) = InteractionKind::parse(&kind_text) else {
+            let kinds: Vec<&str> = InteractionKind::ALL.iter().map(|k| k.as_str()).collect();
+            return again(0, format!("`{}` is not a kind ({})", sanitize(&kind_text), kinds.join(", ")), cx);
+        };
+        if summary.is_empty() {
+            return again(1, "say what happened: the summary is required".into(), cx);
+        }
+        let entry = NewInteraction { kind, summary, at: None, contact: None, next: None };
+        let keys: Vec<ReminderKey> = targets.iter().map(Target::key).collect();
+        let out = cx.wb.complete_followups(&keys, &entry);
+        let done: Vec<(i64, String)> =
+            out.done.iter().flat_map(|c| c.completed.iter().map(|r| (r.customer_id, r.rule.clone()))).collect();
+        for k in &done {
+            self.marked.remove(k);
+        }
+        self.all.retain(|r| !done.contains(&key(r)));
+        self.refilter(cx.area);
+        self.report(out.summary(done.len(), "done"), !out.refused.is_empty(), cx);
+        cx.effect(Effect::DataChanged);
+    }
+
+    /// A bulk action's outcome in the message line: an error when any
+    /// item was refused (those stay marked, to retry or look at).
+    fn report(&self, text: String, refused: bool, cx: &mut Cx) {
+        if refused {
+            cx.error(text);
+        } else {
+            cx.info(text);
         }
     }
 
@@ -300,7 +601,7 @@ impl FollowupsPane {
     /// Scrolls so the selected row (and its group heading when it is the
     /// group's first) is visible.
     fn follow(&mut self, area: Rect) {
-        let rows = list_rows(area).max(1);
+        let rows = self.rows(area).max(1);
         if self.selected >= self.len() {
             self.offset = 0;
             return;
@@ -315,8 +616,42 @@ impl FollowupsPane {
     }
 
     fn snooze(&mut self, length: &str, cx: &mut Cx) {
-        let Some(t) = self.target_here(cx) else { return };
-        self.snooze_target(&t, length, cx);
+        let targets = self.chosen();
+        if targets.is_empty() {
+            self.target_here(cx);
+            return;
+        }
+        self.snooze_targets(&targets, length, cx);
+    }
+
+    fn snooze_targets(&mut self, targets: &[Target], length: &str, cx: &mut Cx) {
+        match targets {
+            [t] if self.marked.is_empty() => self.snooze_target(t, length, cx),
+            _ => {
+                let keys: Vec<ReminderKey> = targets.iter().map(Target::key).collect();
+                match cx.wb.snooze_followups(&keys, length) {
+                    Ok(out) => {
+                        let snoozed: Vec<Reminder> = out.done.iter().flatten().cloned().collect();
+                        let until = snoozed
+                            .iter()
+                            .find_map(|r| r.snoozed_until)
+                            .map(|d| format!(" until {}", d.format("%Y-%m-%d")))
+                            .unwrap_or_default();
+                        for r in &snoozed {
+                            self.marked.remove(&key(r));
+                        }
+                        self.replace_all(snoozed.clone(), cx.area);
+                        self.report(
+                            out.summary(snoozed.len(), &format!("snoozed{until}")),
+                            !out.refused.is_empty(),
+                            cx,
+                        );
+                        cx.effect(Effect::DataChanged);
+                    }
+                    Err(e) => cx.error(e.to_string()),
+                }
+            }
+        }
     }
 
     fn snooze_target(&mut self, t: &Target, length: &str, cx: &mut Cx) {
@@ -328,57 +663,54 @@ impl FollowupsPane {
                     .map(|d| d.format("%Y-%m-%d").to_string())
                     .unwrap_or_default();
                 cx.info(format!("{}: [{}] snoozed until {until}", t.number, t.rule));
-                self.replace(t, snoozed);
+                self.replace(t, snoozed, cx.area);
                 cx.effect(Effect::DataChanged);
             }
             Err(e) => cx.error(e.to_string()),
         }
     }
 
-    fn reassign(&mut self, t: &Target, values: Vec<String>, cx: &mut Cx) {
+    /// Gives the targets' customers the owner typed: checked and written by
+    /// the service (an active user's login or name, the right to assign),
+    /// each customer its own unit of work.
+    fn reassign(&mut self, targets: &[Target], values: Vec<String>, cx: &mut Cx) {
         let login = values.first().map(|s| s.trim().to_string()).unwrap_or_default();
         let refuse = |msg: String, cx: &mut Cx| {
-            let mut form = owner_prompt(t, &login, cx);
+            let mut form = owner_prompt(targets, &login, cx);
             form.fields[0].error = Some(msg.clone());
             cx.error(msg);
             cx.effect(Effect::OpenForm(Box::new(form)));
         };
-        let users = match cx.wb.users() {
-            Ok(u) => u,
-            Err(e) => return cx.error(format!("cannot read the users: {e}")),
+        let numbers: Vec<String> = targets.iter().map(|t| t.number.clone()).collect();
+        let out = match cx.wb.reassign_customers(&numbers, &login) {
+            Ok(out) => out,
+            Err(e) => return refuse(e.to_string(), cx),
         };
-        let active: Vec<&crate::service::UserRow> = users.iter().filter(|u| !u.disabled).collect();
-        let known: Vec<&str> = active.iter().map(|u| u.login.as_str()).collect();
-        if login.is_empty() {
-            return refuse("give the new owner's login".into(), cx);
+        let done: Vec<i64> = targets.iter().filter(|t| out.done.contains(&t.number)).map(|t| t.customer_id).collect();
+        for r in self.all.iter_mut().filter(|r| done.contains(&r.customer_id)) {
+            r.owner = Some(login.clone());
         }
-        // A login or a user's name, as the data names owners (林峰): either
-        // makes the customer theirs.
-        let is_user = active.iter().any(|u| u.login == login || u.name.as_deref() == Some(login.as_str()));
-        if !known.is_empty() && !is_user {
-            return refuse(format!("`{}` is not an active user ({})", sanitize(&login), known.join(", ")), cx);
+        self.marked.retain(|k| !done.contains(&k.0));
+        self.refilter(cx.area);
+        match (targets, out.refused.first()) {
+            // One reminder, refused: the prompt again, saying why.
+            ([_], Some((_, why))) if self.marked.is_empty() => return refuse(why.clone(), cx),
+            ([t], None) => cx.info(format!("{}: owner is now {}", t.number, sanitize(&login))),
+            _ => self.report(
+                out.summary(out.done.len(), &format!("reassigned to {}", sanitize(&login))),
+                !out.refused.is_empty(),
+                cx,
+            ),
         }
-        let version = match cx.wb.customer_detail(t.customer_id) {
-            Ok(d) => d.customer.version,
-            Err(e) => return cx.error(e.to_string()),
-        };
-        match cx.wb.edit_customer(t.customer_id, version, &[(Field::Owner, Some(login.clone()))]) {
-            Ok(_) => {
-                cx.info(format!("{}: owner is now {}", t.number, sanitize(&login)));
-                if let Some(items) = &mut self.items {
-                    for r in items.iter_mut().filter(|r| r.customer_id == t.customer_id) {
-                        r.owner = Some(login.clone());
-                    }
-                }
-                cx.effect(Effect::DataChanged);
-            }
-            Err(e) => refuse(e.to_string(), cx),
+        if !out.done.is_empty() {
+            cx.effect(Effect::DataChanged);
         }
     }
 
     /// Drops the target's reminder from the shown list; the cursor stays on
     /// the same row, which now holds the next reminder.
     fn remove(&mut self, t: &Target) {
+        self.all.retain(|r| !(r.customer_id == t.customer_id && r.rule == t.rule));
         if let Some(items) = &mut self.items {
             items.retain(|r| !(r.customer_id == t.customer_id && r.rule == t.rule));
             self.selected = self.selected.min(items.len().saturating_sub(1));
@@ -388,18 +720,41 @@ impl FollowupsPane {
 
     /// Puts the snoozed reminders where their new due date belongs (or drops
     /// them when it is past the horizon).
-    fn replace(&mut self, t: &Target, snoozed: Vec<Reminder>) {
-        let horizon = self.today.map(|d| crate::domain::reminder::shift(d, HORIZON_DAYS.into()));
+    fn replace(&mut self, t: &Target, snoozed: Vec<Reminder>, area: Rect) {
         self.remove(t);
-        if let Some(items) = &mut self.items {
-            items.extend(snoozed.into_iter().filter(|r| horizon.is_none_or(|h| r.effective_due() <= h)));
-            items.sort_by(|a, b| (a.effective_due(), &a.number).cmp(&(b.effective_due(), &b.number)));
-        }
-        self.regroup();
+        self.replace_all(snoozed, area);
+    }
+
+    /// Puts snoozed reminders where their new due date belongs, in place
+    /// of their old selves (or drops them past the horizon); the cursor
+    /// stays on its row.
+    fn replace_all(&mut self, snoozed: Vec<Reminder>, area: Rect) {
+        let horizon = self.today.map(|d| crate::domain::reminder::shift(d, HORIZON_DAYS.into()));
+        let gone: Vec<(i64, String)> = snoozed.iter().map(key).collect();
+        self.all.retain(|r| !gone.contains(&key(r)));
+        self.all.extend(snoozed.into_iter().filter(|r| horizon.is_none_or(|h| r.effective_due() <= h)));
+        self.all.sort_by(|a, b| (a.effective_due(), &a.number).cmp(&(b.effective_due(), &b.number)));
+        let selected = self.selected;
+        // Re-filtered at the same row, not following the moved reminder.
+        self.items = None;
+        self.refilter(area);
+        self.selected = selected.min(self.len().saturating_sub(1));
+        self.follow(area);
     }
 
     pub fn render(&self, f: &mut Frame, area: Rect, theme: Theme, active: bool) {
-        let block = pane_block(&sanitize(&self.title(None)), active, theme);
+        // The filters in force, as the Customers pane shows its own.
+        let mut title = self.title(None);
+        if self.items.is_some() && self.filtered() {
+            title.push_str(&format!(" · {} of {}", self.len(), self.all.len()));
+        }
+        for l in self.narrow.labels() {
+            title.push_str(&format!(" · {l}"));
+        }
+        if !self.marked.is_empty() {
+            title.push_str(&format!(" · {} marked", self.marked.len()));
+        }
+        let block = pane_block(&sanitize(&title), active, theme);
         let inner = block.inner(area);
         f.render_widget(block, area);
         let cols = inner.width as usize;
@@ -415,26 +770,51 @@ impl FollowupsPane {
         };
         let [list, footer] = Layout::vertical([Constraint::Min(0), Constraint::Length(FOOTER)]).areas(inner);
         let mut out: Vec<Line> = Vec::new();
-        for l in (self.offset..).take(list.height as usize).map_while(|l| self.line_kind(l)) {
+        // Marked rows get a gutter, as in the Customers pane; without marks
+        // the row keeps its full width.
+        let gutter = !self.marked.is_empty();
+        let rows_here = list.height.saturating_sub(u16::from(self.search_line())) as usize;
+        for l in (self.offset..).take(rows_here).map_while(|l| self.line_kind(l)) {
             match l {
                 LineKind::Heading(g) => {
                     let text = format!("{} ({})", GROUPS[g].1, self.groups[g]);
                     out.push(clip(&[Seg { text, tone: Tone::Heading }], cols, theme))
                 }
                 LineKind::Item(i) => {
-                    let line = clip(&row(&items[i], cols), cols, theme);
+                    let mut segs = row(&items[i], cols - usize::from(gutter));
+                    if gutter {
+                        let mark = if self.marked.contains(&key(&items[i])) { "●" } else { " " };
+                        segs.insert(0, seg(mark, Tone::Heading));
+                    }
+                    let line = clip(&segs, cols, theme);
                     out.push(if i == self.selected && active { line.style(theme.selected()) } else { line });
                 }
             }
         }
         if items.is_empty() {
-            out.push(clip(
-                &[Seg { text: format!("Nothing due in the next {HORIZON_DAYS} days."), tone: Tone::Dim }],
-                cols,
-                theme,
-            ));
+            let text = if self.filtered() {
+                "Nothing matches the filters (Esc clears them).".to_string()
+            } else {
+                format!("Nothing due in the next {HORIZON_DAYS} days.")
+            };
+            out.push(clip(&[Seg { text, tone: Tone::Dim }], cols, theme));
         }
         f.render_widget(Paragraph::new(out), list);
+        if self.search_line() {
+            let (shown, _) = self.search.input.view(cols.saturating_sub(3));
+            let state = format!(" {} found", items.len());
+            let used = 2 + crate::display::width(&shown);
+            let line = Line::from(vec![
+                ratatui::text::Span::styled("/ ", theme.key()),
+                ratatui::text::Span::raw(shown),
+                ratatui::text::Span::styled(
+                    crate::display::truncate(&state, cols.saturating_sub(used)).into_owned(),
+                    theme.tone(Tone::Dim),
+                ),
+            ]);
+            let y = list.bottom().saturating_sub(1);
+            f.render_widget(Paragraph::new(line), Rect::new(list.x, y, list.width, 1));
+        }
         let about = match items.get(self.selected) {
             Some(r) => about(r),
             None => Vec::new(),
@@ -584,18 +964,51 @@ fn about(r: &Reminder) -> Vec<Vec<Seg>> {
     vec![first, second]
 }
 
+/// What a prompt's title names: one reminder in full, or how many.
+fn subject(targets: &[Target]) -> String {
+    match targets {
+        [t] => t.label(),
+        _ => format!("{} marked follow-ups", targets.len()),
+    }
+}
+
+/// The snooze prompt, for one reminder or the marked ones.
+fn snooze_prompt(targets: &[Target], value: &str) -> Form {
+    Form::prompt(
+        &format!("Snooze {}", subject(targets)),
+        &[("For (e.g. 3d, 2w, 1m)", value)],
+        PaneId::Followups,
+        TAG_SNOOZE,
+    )
+}
+
+/// The bulk done prompt: one interaction, logged with each marked
+/// customer (their own editor, `d` without marks, plans a next date).
+fn done_prompt(n: usize, kind: &str, summary: &str) -> Form {
+    Form::prompt(
+        &format!("Done: {n} marked follow-ups, one interaction each"),
+        &[("Kind", kind), ("What happened", summary)],
+        PaneId::Followups,
+        TAG_DONE,
+    )
+}
+
 /// The reassign prompt; its title lists the active users to pick from.
-fn owner_prompt(t: &Target, value: &str, cx: &mut Cx) -> Form {
+fn owner_prompt(targets: &[Target], value: &str, cx: &mut Cx) -> Form {
     let users: Vec<String> = cx
         .wb
         .users()
         .map(|u| u.into_iter().filter(|u| !u.disabled).map(|u| sanitize(&u.login).into_owned()).collect())
         .unwrap_or_default();
     // The number alone, so the list of users has room in the title.
+    let what = match targets {
+        [t] => t.number.clone(),
+        _ => format!("{} marked", targets.len()),
+    };
     let title = if users.is_empty() {
-        format!("Reassign {}", t.number)
+        format!("Reassign {what}")
     } else {
-        format!("Reassign {} to one of: {}", t.number, users.join(", "))
+        format!("Reassign {what} to one of: {}", users.join(", "))
     };
     Form::prompt(&title, &[("New owner", value)], PaneId::Followups, TAG_OWNER)
 }
@@ -608,6 +1021,7 @@ mod tests {
     use crate::service::NewInteraction;
     use crate::service::{Clock, Workbench};
     use crate::tui::app::{App, Message, Overlay};
+    use crate::tui::keymap::Context;
     use crate::tui::load_keymap;
     use crate::tui::testkit::{press, screen, typ};
 
@@ -1005,6 +1419,169 @@ mod tests {
         let batches = app.workbench().batches().unwrap();
         assert_eq!(batches[0].reminders_from.as_deref(), Some("2026-02-01"));
         assert_eq!(batches[1].reminders_from, None);
+    }
+
+    /// Issue 16, finding 10: quick filters by owner, "mine" and rule, shown
+    /// in the title, cleared by Esc. "Mine" is the login and the name.
+    #[test]
+    fn finding_16_10_filters_by_mine_owner_and_rule_and_esc_clears() {
+        let mut wb = bench();
+        add(&mut wb, &[("name", "广州李记有限公司"), ("owner", "李娜"), ("next_followup", "2026-03-08")]);
+        wb.act_as("li").unwrap();
+        let mut app = app_on(wb);
+        let names = |app: &App| -> Vec<String> { shown(app).into_iter().map(|r| r.0).collect() };
+        assert_eq!(names(&app).len(), 5);
+        // Mine: owned as `li` and as 李娜; the manager's is hidden.
+        press(&mut app, "f m");
+        assert_eq!(names(&app), vec!["北京星辰科技有限公司", "广州李记有限公司", "报价有限公司", "Acme Trading Ltd"]);
+        let s = screen(&app);
+        assert!(s.contains("Follow-ups (3 overdue) · 4 of 5 · mine"), "{s}");
+        assert!(matches!(app.message(), Some(Message::Info(m)) if m.contains("4 of 5 shown: mine")));
+        // And overdue only.
+        press(&mut app, "f o");
+        assert_eq!(names(&app), vec!["北京星辰科技有限公司", "广州李记有限公司", "报价有限公司"]);
+        // Esc clears every filter.
+        press(&mut app, "<Esc>");
+        assert_eq!(names(&app).len(), 5);
+        assert!(matches!(app.message(), Some(Message::Info(m)) if m == "Filters cleared"));
+        assert!(!screen(&app).contains(" of 5"));
+        // One owner, cycling through the owners listed: li, wang, 李娜, none.
+        press(&mut app, "f u");
+        assert_eq!(names(&app), vec!["北京星辰科技有限公司", "报价有限公司", "Acme Trading Ltd"]);
+        press(&mut app, "f u");
+        assert_eq!(names(&app), vec!["上海云帆贸易有限公司"]);
+        press(&mut app, "f u");
+        assert_eq!(names(&app), vec!["广州李记有限公司"]);
+        assert!(screen(&app).contains("owner 李娜"), "{}", screen(&app));
+        press(&mut app, "f u");
+        assert_eq!(names(&app).len(), 5);
+        // One rule.
+        press(&mut app, "f r");
+        assert_eq!(app.followups.narrow.rule.as_deref(), Some("next-followup"));
+        assert!(!names(&app).contains(&"报价有限公司".to_string()));
+        press(&mut app, "f r");
+        assert_eq!(names(&app), vec!["报价有限公司"]);
+        let s = screen(&app);
+        assert!(s.contains("rule quote-escalation"), "{s}");
+        insta::assert_snapshot!(s);
+        press(&mut app, "<Esc>");
+        assert_eq!(names(&app).len(), 5);
+    }
+
+    /// Issue 16, finding 10: `/` searches within the pane (name, pinyin,
+    /// number, owner, rule), by the customer search's rules.
+    #[test]
+    fn finding_16_10_slash_searches_within_the_pane() {
+        let mut app = app_on(bench());
+        press(&mut app, "/");
+        assert_eq!(app.pane(), PaneId::Followups, "the pane's own search, not the customer filter");
+        assert_eq!(app.pane_context(), Context::Filter);
+        typ(&mut app, "云帆");
+        assert_eq!(shown(&app).into_iter().map(|r| r.0).collect::<Vec<_>>(), vec!["上海云帆贸易有限公司"]);
+        let s = screen(&app);
+        assert!(s.contains("/ 云帆 1 found"), "{s}");
+        assert!(s.contains("Follow-ups (2 overdue) · 1 of 4"), "{s}");
+        insta::assert_snapshot!(s);
+        // Enter keeps it and gives the keys back to the list.
+        press(&mut app, "<Enter>");
+        assert_eq!(app.pane_context(), Context::Followups);
+        assert!(screen(&app).contains("/ 云帆"));
+        // Pinyin finds CJK names; the rule and the owner are words too.
+        press(&mut app, "/ <C-u>");
+        typ(&mut app, "xingchen");
+        assert_eq!(shown(&app).into_iter().map(|r| r.0).collect::<Vec<_>>(), vec!["北京星辰科技有限公司"]);
+        press(&mut app, "<C-u>");
+        typ(&mut app, "quote");
+        assert_eq!(shown(&app).into_iter().map(|r| r.0).collect::<Vec<_>>(), vec!["报价有限公司"]);
+        press(&mut app, "<C-u>");
+        typ(&mut app, "nothing-like-it");
+        assert!(screen(&app).contains("Nothing matches the filters (Esc clears them)."), "{}", screen(&app));
+        // Esc in the input drops the search.
+        press(&mut app, "<Esc>");
+        assert_eq!(app.pane_context(), Context::Followups);
+        assert_eq!(shown(&app).len(), 4);
+        assert!(!screen(&app).contains("/ "));
+    }
+
+    /// Issue 16, finding 10: Space marks and moves on, as in Customers;
+    /// done, snooze and reassign then act on every marked follow-up, and
+    /// the message line says how many were done and which were refused.
+    #[test]
+    fn finding_16_10_bulk_snooze_reports_done_and_refused() {
+        let mut wb = bench();
+        wb.act_as("li").unwrap();
+        let mut app = app_on(wb);
+        let yunfan = number_of(&app, "上海云帆贸易有限公司");
+        // 北京星辰 (li's), skip 报价, 上海云帆 (the manager's: li may not).
+        press(&mut app, "<Space>");
+        assert_eq!(app.followups.selected, 1, "Space moves on");
+        press(&mut app, "j <Space>");
+        assert_eq!(app.followups.marked.len(), 2);
+        assert!(
+            matches!(app.message(), Some(Message::Info(m)) if m.starts_with("2 marked; d / ") && m.ends_with("act on every marked one"))
+        );
+        let s = screen(&app);
+        assert!(s.contains("· 2 marked"), "{s}");
+        assert!(s.contains("●"), "{s}");
+        insta::assert_snapshot!("bulk_marked", s);
+        press(&mut app, "z w");
+        let Some(Message::Error(m)) = app.message().cloned() else { panic!("{:?}", app.message()) };
+        assert!(m.starts_with("1 snoozed until 2026-03-17, 1 refused ("), "{m}");
+        assert!(m.contains(&yunfan) && m.contains("follow-ups"), "{m}");
+        // The refused one stays marked, to look at; the snoozed one moved.
+        app.settle();
+        let marked: Vec<(i64, String)> = app.followups.marked.iter().cloned().collect();
+        assert_eq!(marked.len(), 1);
+        let r = shown(&app);
+        assert!(r.contains(&("北京星辰科技有限公司".into(), "next-followup".into(), Urgency::Upcoming)), "{r:?}");
+        // U clears the marks.
+        press(&mut app, "U");
+        assert!(app.followups.marked.is_empty());
+    }
+
+    #[test]
+    fn finding_16_10_bulk_done_and_reassign_through_one_prompt() {
+        let mut wb = bench();
+        wb.add_user("linfeng", Role::Sales, Some("林峰"), Some("wang")).unwrap();
+        let mut app = app_on(wb);
+        let (a, b) = (number_of(&app, "北京星辰科技有限公司"), number_of(&app, "报价有限公司"));
+        press(&mut app, "<Space> <Space>");
+        press(&mut app, "O");
+        let Some(Overlay::Form(form)) = &app.overlay else { panic!("a prompt") };
+        assert!(form.title.starts_with("Reassign 2 marked to one of:"), "{}", form.title);
+        typ(&mut app, "林峰");
+        press(&mut app, "<Enter>");
+        assert!(app.overlay.is_none());
+        assert!(matches!(app.message(), Some(Message::Info(m)) if m == "2 reassigned to 林峰"), "{:?}", app.message());
+        for n in [&a, &b] {
+            assert_eq!(app.workbench().customer_by_number(n).unwrap().customer.owner.as_deref(), Some("林峰"));
+        }
+        app.settle();
+        // Marks went with the done; mark both again and complete them.
+        assert!(app.followups.marked.is_empty());
+        press(&mut app, "g g <Space> <Space> d");
+        let Some(Overlay::Form(form)) = &app.overlay else { panic!("a prompt") };
+        assert!(form.title.contains("2 marked follow-ups"), "{}", form.title);
+        insta::assert_snapshot!("bulk_done_prompt", screen(&app));
+        // A kind that is not one is refused in the prompt.
+        press(&mut app, "<C-u>");
+        typ(&mut app, "fax");
+        press(&mut app, "<Tab>");
+        typ(&mut app, "电话回访");
+        press(&mut app, "<Enter>");
+        let Some(Overlay::Form(form)) = &app.overlay else { panic!("the prompt again") };
+        assert!(form.fields[0].error.as_deref().is_some_and(|e| e.contains("not a kind")));
+        press(&mut app, "<C-u>");
+        typ(&mut app, "call");
+        press(&mut app, "<Tab> <Enter>");
+        assert!(app.overlay.is_none(), "{:?}", app.message());
+        assert!(matches!(app.message(), Some(Message::Info(m)) if m == "2 done"), "{:?}", app.message());
+        app.settle();
+        assert!(!open_reminders(&app).iter().any(|(n, _)| n == "北京星辰科技有限公司" || n == "报价有限公司"));
+        for n in [&a, &b] {
+            let d = app.workbench().customer_by_number(n).unwrap();
+            assert!(d.interactions.iter().any(|i| i.summary == "电话回访"), "{n}");
+        }
     }
 
     #[test]

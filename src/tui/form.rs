@@ -15,7 +15,7 @@ use crate::display::{fit, sanitize, truncate, width};
 use crate::domain::validate::{normalize_field, RULES};
 use crate::domain::{Customer, CustomerKind, Field, FieldType, InteractionKind, Priority, Status};
 use crate::error::{Error, Result};
-use crate::service::{edit_permission, NewInteraction, Permission, Subject, Workbench};
+use crate::service::{edit_permission, NewInteraction, Permission, PossibleDuplicate, Subject, Workbench};
 use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -260,11 +260,18 @@ struct KeyNames {
     cancel: String,
     next: String,
     option: String,
+    open: String,
 }
 
 impl Default for KeyNames {
     fn default() -> KeyNames {
-        KeyNames { save: "Ctrl-S".into(), cancel: "Esc".into(), next: "Tab".into(), option: "Ctrl-O".into() }
+        KeyNames {
+            save: "Ctrl-S".into(),
+            cancel: "Esc".into(),
+            next: "Tab".into(),
+            option: "Ctrl-O".into(),
+            open: "Ctrl-G".into(),
+        }
     }
 }
 
@@ -278,6 +285,10 @@ pub(crate) enum FormOutcome {
     Reply { pane: PaneId, tag: u32, values: Vec<String> },
     /// An editor saved; the message says what was written.
     Saved(String),
+    /// A new customer was created: the list goes to it.
+    Created { message: String, id: i64 },
+    /// The user chose the existing customer a new one would duplicate.
+    OpenExisting(i64),
 }
 
 pub(crate) struct Form {
@@ -292,6 +303,10 @@ pub(crate) struct Form {
     discard_armed: bool,
     /// Warnings were shown: the next save saves anyway.
     warnings_shown: bool,
+    /// Existing customers the new one may duplicate, as the last save
+    /// attempt found them (the service's check); `form.open_existing`
+    /// opens the first.
+    pub duplicates: Vec<PossibleDuplicate>,
     keys: KeyNames,
     /// The first field row drawn; kept so scrolling does not jump.
     top: Cell<usize>,
@@ -348,6 +363,7 @@ impl Form {
             banner: Vec::new(),
             discard_armed: false,
             warnings_shown: false,
+            duplicates: Vec::new(),
             keys: KeyNames::default(),
             top: Cell::new(0),
         }
@@ -491,6 +507,7 @@ impl Form {
             cancel: name(Action::FormCancel).unwrap_or(d.cancel),
             next: name(Action::FormNext).unwrap_or(d.next),
             option: name(Action::FormOption).unwrap_or(d.option),
+            open: name(Action::FormOpenExisting).unwrap_or(d.open),
         };
     }
 
@@ -507,6 +524,7 @@ impl Form {
     fn edited(&mut self) {
         self.discard_armed = false;
         self.warnings_shown = false;
+        self.duplicates.clear();
         if let Some(f) = self.fields.get_mut(self.focus) {
             f.error = None;
             f.warning = None;
@@ -548,6 +566,11 @@ impl Form {
             Action::FormCancel if !self.is_dirty() || armed => return FormOutcome::Cancelled,
             Action::FormCancel => self.discard_armed = true,
             Action::FormSave => return self.save(wb),
+            Action::FormOpenExisting => {
+                if let Some(d) = self.duplicates.first() {
+                    return FormOutcome::OpenExisting(d.id);
+                }
+            }
             _ => {}
         }
         FormOutcome::Open
@@ -847,8 +870,37 @@ impl Form {
                 return FormOutcome::Open;
             }
         }
+        // Existing customers it may duplicate (the service's check, by the
+        // matcher's keys): named before anything is saved; a second save
+        // saves anyway, `form.open_existing` opens the first instead.
+        if !self.warnings_shown {
+            match wb.possible_duplicates(&sets) {
+                Ok(found) if !found.is_empty() => {
+                    let whom = match found.len() {
+                        1 => "a customer".to_string(),
+                        n => format!("{n} customers"),
+                    };
+                    self.banner.push(format!("Possible duplicate of {whom} already here:"));
+                    for d in &found {
+                        self.banner.push(format!("  {} {} — same {}", d.number, d.name, d.shared.join(", ")));
+                    }
+                    self.banner.push(format!(
+                        "{} opens {} instead; {} again saves a new customer anyway.",
+                        self.keys.open, found[0].number, self.keys.save
+                    ));
+                    self.duplicates = found;
+                    self.warnings_shown = true;
+                    return FormOutcome::Open;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    self.place_error(&e, &[]);
+                    return FormOutcome::Open;
+                }
+            }
+        }
         match wb.add_customer(&sets) {
-            Ok(c) => FormOutcome::Saved(format!("Created {} {}", c.number, c.name)),
+            Ok(c) => FormOutcome::Created { message: format!("Created {} {}", c.number, c.name), id: c.id },
             Err(e) => {
                 self.place_error(&e, &[]);
                 FormOutcome::Open
@@ -1130,6 +1182,8 @@ impl Form {
         let k = &self.keys;
         let footer = if self.discard_armed {
             Span::styled(format!("unsaved changes — {} again to discard", k.cancel), theme.error_style())
+        } else if self.warnings_shown && !self.duplicates.is_empty() {
+            Span::styled(format!("possible duplicate: {} opens it · {} saves anyway", k.open, k.save), flag)
         } else if self.warnings_shown {
             Span::styled(format!("warnings: press {} again to save anyway", k.save), flag)
         } else if self.is_prompt() {
@@ -1528,6 +1582,70 @@ mod tests {
         let c = stored(app.workbench(), "CRM2026-000004");
         assert_eq!((c.name.as_str(), c.mobile.as_deref()), ("杭州新客户有限公司", Some("13611112222")));
         assert_eq!(app.message(), Some(&Message::Info("Created CRM2026-000004 杭州新客户有限公司".into())));
+    }
+
+    /// Issue 16, finding 11: `n` with the name and mobile of an existing
+    /// customer (here written differently: its core name, the mobile with
+    /// spaces) names that customer before saving and offers to open it.
+    #[test]
+    fn finding_16_11_a_likely_duplicate_is_named_and_can_be_opened() {
+        let mut app = app_of(workbench());
+        app.settle();
+        press(&mut app, "n");
+        assert!(matches!(app.overlay, Some(Overlay::Form(_))));
+        set(&mut app, "name", "星辰科技有限公司");
+        set(&mut app, "mobile", "138 0000 1111");
+        press(&mut app, "<C-s>");
+        // Nothing saved yet: the existing customer is named, with what the two share.
+        assert_eq!(app.workbench().customer_count().unwrap(), 3);
+        let f = form(&app);
+        assert_eq!(f.duplicates.iter().map(|d| d.number.as_str()).collect::<Vec<_>>(), vec![N1]);
+        let s = screen(&app);
+        assert!(s.contains("Possible duplicate"), "{s}");
+        assert!(s.contains("CRM2026-000001 北京星辰科技有限公司 — same name, mobile"), "{s}");
+        assert!(s.contains("possible duplicate: C-g opens it · C-s saves anyway"), "{s}");
+        insta::assert_snapshot!("finding_16_11_duplicate_warning_80x24", s);
+        // The hint line offers the key only now.
+        assert!(app.offers(Action::FormOpenExisting));
+        // Ctrl-G: the existing customer instead, nothing created.
+        press(&mut app, "<C-g>");
+        assert!(app.overlay.is_none());
+        assert_eq!(app.focus(), crate::tui::Focus::Detail);
+        assert_eq!(app.customers.detail.as_ref().map(|d| d.id), Some(id_of(app.workbench(), N1)));
+        assert_eq!(app.workbench().customer_count().unwrap(), 3);
+    }
+
+    /// Issue 16, finding 11: saving anyway is a second save; the list then
+    /// goes to the new customer. A new customer like no other saves at once.
+    #[test]
+    fn finding_16_11_save_anyway_and_the_cursor_goes_to_the_new_customer() {
+        let mut app = app_of(workbench());
+        app.settle();
+        press(&mut app, "n");
+        assert!(!app.offers(Action::FormOpenExisting), "no duplicate named yet");
+        set(&mut app, "name", "张伟");
+        set(&mut app, "kind", "person");
+        set(&mut app, "mobile", "+86 138-0000-1111");
+        press(&mut app, "<C-s>");
+        assert!(screen(&app).contains("CRM2026-000001 北京星辰科技有限公司 — same mobile"), "{}", screen(&app));
+        press(&mut app, "<C-s>");
+        assert!(app.overlay.is_none(), "{:?}", app.message());
+        assert_eq!(app.message(), Some(&Message::Info("Created CRM2026-000004 张伟".into())));
+        app.settle();
+        let new = id_of(app.workbench(), "CRM2026-000004");
+        assert_eq!(app.customers.selected_id(), Some(new));
+        assert_eq!(app.customers.detail.as_ref().map(|d| d.id), Some(new));
+        // Sorted by name, the new one is not last: the cursor still finds it.
+        press(&mut app, "s");
+        app.settle();
+        press(&mut app, "g g n");
+        set(&mut app, "name", "安徽远洋物流有限公司");
+        press(&mut app, "<C-s>");
+        assert!(app.overlay.is_none(), "{}", screen(&app));
+        app.settle();
+        let newer = id_of(app.workbench(), "CRM2026-000005");
+        assert_eq!(app.customers.selected_id(), Some(newer));
+        assert_ne!(app.customers.selected, app.customers.ids.len() - 1);
     }
 
     #[test]

@@ -181,7 +181,12 @@ pub fn render(app: &App, f: &mut Frame) {
             }
         }
         None => {
-            if let Some((x, y)) = app.customers.cursor_position(a.main).filter(|_| app.pane == PaneId::Customers) {
+            let at = match app.pane {
+                PaneId::Customers => app.customers.cursor_position(a.main),
+                PaneId::Followups => app.followups.cursor_position(a.main),
+                _ => None,
+            };
+            if let Some((x, y)) = at {
                 f.set_cursor_position((x, y));
             }
         }
