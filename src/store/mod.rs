@@ -39,11 +39,16 @@ const MIGRATIONS: &[&str] = &[
     AUDIT_CHAIN_MIGRATION,
     include_str!("migrations/0012_source_record_indexes.sql"),
     include_str!("migrations/0013_reminders_from.sql"),
+    NAME_SORT_MIGRATION,
 ];
 
 /// The migration that adds the audit hash chain; the entries written before
 /// it are sealed in Rust, in the same transaction (`audit::seal_unsealed`).
 const AUDIT_CHAIN_MIGRATION: &str = include_str!("migrations/0011_audit_chain.sql");
+
+/// The migration that adds the pinyin sort key of names; the rows already
+/// there are filled in Rust, in the same transaction (`customers::fill_name_sort`).
+const NAME_SORT_MIGRATION: &str = include_str!("migrations/0014_name_sort.sql");
 
 /// The newest schema version this binary knows.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -199,6 +204,9 @@ impl Store {
             tx.execute_batch(sql)?;
             if *sql == AUDIT_CHAIN_MIGRATION {
                 audit::seal_unsealed(&tx)?;
+            }
+            if *sql == NAME_SORT_MIGRATION {
+                customers::fill_name_sort(&tx)?;
             }
             tx.execute_batch(&format!("PRAGMA user_version = {version}; PRAGMA application_id = {APPLICATION_ID};"))?;
             tx.commit()?;
