@@ -513,9 +513,9 @@ pub(crate) fn name_sort(name: &str) -> Option<String> {
 /// Fills `name_sort` of every customer that has none (migration 0014_name_sort).
 pub(crate) fn fill_name_sort(conn: &Connection) -> Result<()> {
     let mut read = conn.prepare("SELECT id, name FROM customers WHERE name_sort IS NULL")?;
-    let rows: Vec<(i64, String)> =
-        read.query_map([], |r| Ok((r.get(0)?, r.get::<_, Option<String>>(1)?.unwrap_or_default())))?
-            .collect::<rusqlite::Result<_>>()?;
+    let rows: Vec<(i64, String)> = read
+        .query_map([], |r| Ok((r.get(0)?, r.get::<_, Option<String>>(1)?.unwrap_or_default())))?
+        .collect::<rusqlite::Result<_>>()?;
     let mut write = conn.prepare("UPDATE customers SET name_sort = ?2 WHERE id = ?1")?;
     for (id, name) in rows {
         write.execute(params![id, name_sort(&name)])?;
