@@ -524,6 +524,32 @@ mod tests {
         assert_eq!(followups::horizon(s.conn()).unwrap().0, 1, "one planned date is history, and counted");
     }
 
+    /// Issue 16, finding 9: a database from before the pinyin sort key gets
+    /// it for every customer already there, in the migration.
+    #[test]
+    fn finding_16_9_the_migration_fills_the_pinyin_sort_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("v13.db");
+        let conn = Connection::open(&p).unwrap();
+        let at = MIGRATIONS.iter().position(|m| *m == NAME_SORT_MIGRATION).unwrap();
+        for sql in &MIGRATIONS[..at] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(&format!("PRAGMA user_version = {at}; PRAGMA application_id = {APPLICATION_ID};")).unwrap();
+        conn.execute_batch(
+            "INSERT INTO customers (number, name, created_at, updated_at) VALUES
+                 ('C1', '上海恒安', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'),
+                 ('C2', '北京星辰', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+        )
+        .unwrap();
+        drop(conn);
+        let s = Store::open(&p, OpenMode::Existing).unwrap();
+        let f = listing::CustomerFilter::default();
+        assert_eq!(listing::sorted_ids(s.conn(), &f, listing::SortKey::Name, false).unwrap(), [2, 1]);
+        let key: String = s.conn().query_row("SELECT name_sort FROM customers WHERE id = 1", [], |r| r.get(0)).unwrap();
+        assert!(key.starts_with("shang hai heng an"), "{key}");
+    }
+
     #[test]
     fn migrates_a_fresh_database() {
         let s = Store::open_in_memory().unwrap();
