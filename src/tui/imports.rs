@@ -35,7 +35,7 @@ const TAG_MAP: u32 = 4;
 const START_FIELDS: [&str; 13] = [
     "File path",
     "Source name",
-    "Record key column",
+    "Record key",
     "Column mapping",
     "Customer kind",
     "Interaction kind",
@@ -1137,6 +1137,18 @@ fn dry_lines(c: &BatchCounts) -> Vec<DLine> {
     ]
 }
 
+/// A target in the preview's 20 columns with its mark (`?` a guess, `*`
+/// set by the user) right after it, or at the end when the name is cut:
+/// the mark is never the part cut off.
+fn marked(target: &str, mark: char) -> String {
+    let whole = format!("{target}{mark}");
+    if width(&whole) <= 20 {
+        fit(&whole, 20)
+    } else {
+        format!("{}{mark}", fit(target, 19))
+    }
+}
+
 /// Every name a column may be mapped to in the preview's `import.map`
 /// prompt, in the order `form.option` offers them: the golden fields, then
 /// the targets that are not fields, then `-` (the raw row only).
@@ -1169,8 +1181,8 @@ fn preview_lines(wb: &Workbench, path: &std::path::Path, opts: &ImportOptions) -
     for (i, c) in mapping.columns.iter().enumerate() {
         let is_key = mapping.key.as_deref() == Some(c.header.trim());
         let (target, tone) = match &c.target {
-            Some(t) if c.guessed && !c.explicit => (format!("→ {}", fit(&format!("{t}?"), 20)), Tone::Plain),
-            Some(t) if c.explicit => (format!("→ {}", fit(&format!("{t}*"), 20)), Tone::Plain),
+            Some(t) if c.guessed && !c.explicit => (format!("→ {}", marked(t, '?')), Tone::Plain),
+            Some(t) if c.explicit => (format!("→ {}", marked(t, '*')), Tone::Plain),
             Some(t) => (format!("→ {}", fit(t, 20)), Tone::Plain),
             None if is_key => (format!("→ {}", fit("record key", 20)), Tone::Heading),
             None if c.explicit => (format!("  {}", fit("(raw row only)*", 20)), Tone::Dim),
@@ -1549,9 +1561,7 @@ mod tests {
         press(&mut app, "<C-u>");
         typ(&mut app, "ticket");
         let s = screen(&app);
-        for want in
-            ["Record key column", "Column mapping", "Customer kind", "Interaction kind", "ticket", "empty: note"]
-        {
+        for want in ["Record key", "Column mapping", "Customer kind", "Interaction kind", "ticket", "empty: note"] {
             assert!(s.contains(want), "{want}:\n{s}");
         }
         insta::assert_snapshot!(s);
@@ -1637,6 +1647,7 @@ mod tests {
         app.settle();
         let s = screen(&app);
         assert!(s.contains("▶ 渠道") && s.contains("→ custom:渠道:text*"), "set by the user, marked:\n{s}");
+        assert_eq!(marked("custom:问题类型:text", '*'), "custom:问题类型:te…*");
         assert!(s.contains("*: set by you"), "{s}");
         let View::Preview(p) = &app.imports.view else { panic!() };
         assert_eq!(p.request.values[F_KEY], "工单号");
