@@ -81,12 +81,13 @@ const F_BULK: usize = 12;
 /// the form's values as typed, in the order of `START_FIELDS`.
 #[derive(Debug, Clone)]
 pub(crate) struct Request {
-    pub values: [String; START_FIELDS.len()],
+    /// One per field of `START_FIELDS`.
+    pub values: Vec<String>,
 }
 
 impl Default for Request {
     fn default() -> Self {
-        let mut values: [String; START_FIELDS.len()] = Default::default();
+        let mut values = vec![String::new(); START_FIELDS.len()];
         values[F_ENCODING] = "auto".into();
         values[F_BULK] = "auto".into();
         Request { values }
