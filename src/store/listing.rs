@@ -227,16 +227,28 @@ fn status_order(conn: &Connection, cond: &str, values: &[Value], descending: boo
         let rows = stmt.query_map(rusqlite::params_from_iter(values.iter().chain(&extra)), |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     };
-    let known: Vec<Value> = Status::ALL.iter().map(|s| Value::Text(s.as_str().to_string())).collect();
-    let marks: Vec<String> = (n..n + known.len()).map(|i| format!("?{i}")).collect();
-    let sql = format!(
-        "SELECT id FROM customers WHERE {cond} AND status > '' AND status NOT IN ({}) ORDER BY status {dir}, id {dir}",
-        marks.join(", ")
-    );
-    let mut stmt = conn.prepare(&sql)?;
-    let others: Vec<i64> = stmt
-        .query_map(rusqlite::params_from_iter(values.iter().chain(&known)), |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+    // The values outside the lifecycle lie in the gaps between the known
+    // ones: one range read per gap (each empty, or nearly), ascending.
+    let mut known: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+    known.sort_unstable();
+    let mut others = Vec::new();
+    let bounds: Vec<(&str, Option<&str>)> =
+        std::iter::once("").chain(known.iter().copied()).zip(known.iter().copied().map(Some).chain([None])).collect();
+    for (low, high) in bounds {
+        let mut extra = vec![Value::Text(low.to_string())];
+        let mut sql = format!("SELECT id FROM customers WHERE {cond} AND status > ?{n}");
+        if let Some(h) = high {
+            extra.push(Value::Text(h.to_string()));
+            sql.push_str(&format!(" AND status < ?{}", n + 1));
+        }
+        sql.push_str(" ORDER BY status, id");
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(values.iter().chain(&extra)), |r| r.get::<_, i64>(0))?;
+        others.extend(rows.collect::<rusqlite::Result<Vec<_>>>()?);
+    }
+    if descending {
+        others.reverse();
+    }
     let mut parts = Vec::with_capacity(Status::ALL.len() + 1);
     for s in Status::ALL {
         parts.push(one(s.as_str())?);
@@ -350,6 +362,11 @@ mod tests {
         c.name = "阿里巴巴".into();
         crate::store::customers::write_fields(conn, &c, "2026-01-01T00:00:00").unwrap();
         assert_eq!(sorted_ids(conn, &f, SortKey::Name, false).unwrap(), [sh, ah, bj, cd]);
+        // A status outside the lifecycle (an import keeps what it cannot place) comes after it.
+        conn.execute("UPDATE customers SET status = 'VIP' WHERE id = ?1", [bj]).unwrap();
+        conn.execute("UPDATE customers SET status = '暂停合作' WHERE id = ?1", [ah]).unwrap();
+        assert_eq!(sorted_ids(conn, &f, SortKey::Status, false).unwrap(), [cd, sh, bj, ah]);
+        assert_eq!(sorted_ids(conn, &f, SortKey::Status, true).unwrap(), [ah, bj, sh, cd]);
         let plan: Vec<String> = conn
             .prepare("EXPLAIN QUERY PLAN SELECT id FROM customers WHERE merged_into IS NULL AND name_sort > '' ORDER BY name_sort, id")
             .unwrap()
