@@ -487,8 +487,6 @@ impl ImportsPane {
                             request.values[F_KEY].clear();
                             cx.info("Record key: the data row number");
                         } else {
-                            // The key column is the record's id, not a field.
-                            request.set_map(&header, "");
                             request.values[F_KEY] = header.clone();
                             cx.info(format!("Record key: column {}", sanitize(&header)));
                         }
@@ -794,10 +792,6 @@ impl ImportsPane {
                 let target = v.first().map(|t| t.trim().to_string()).unwrap_or_default();
                 let mut request = p.request.clone();
                 request.set_map(&c.header, &target);
-                // A column that becomes a field is no longer the record key.
-                if !target.is_empty() && target != "-" && request.values[F_KEY] == c.header.trim() {
-                    request.values[F_KEY].clear();
-                }
                 let selected = p.selected;
                 self.last = request;
                 self.preview(selected, cx);
@@ -1200,6 +1194,8 @@ fn preview_lines(wb: &Workbench, path: &std::path::Path, opts: &ImportOptions) -
             seg("  ", Tone::Plain),
             seg(format!("{} ", fit(&sanitize(&c.header), hw)), Tone::Label),
             seg(format!("{target} "), tone),
+            // A column both mapped to a field and the record key says both.
+            seg(if is_key && c.target.is_some() { "(record key) " } else { "" }, Tone::Heading),
             seg(sample.join(" | "), Tone::Dim),
         ]);
     }
@@ -1674,5 +1670,29 @@ mod tests {
         let Some(Overlay::Form(form)) = &app.overlay else { panic!() };
         assert_eq!(form.fields[F_KEY].input.text(), "工单号");
         assert_eq!(form.fields[F_MAPS].input.text(), "渠道=-");
+    }
+    #[test]
+    fn finding_16_12_k_toggles_the_record_key_and_a_mapped_key_says_both() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = tickets(dir.path());
+        let mut wb = Workbench::open(&dir.path().join("crm.db"), OpenMode::Create, "tester").unwrap();
+        clock(&mut wb);
+        let mut app = app_on(wb);
+        start_import(&mut app, &path, "service");
+        app.settle();
+        // 客户名称 stays the name and becomes the key too, as `--key 客户名称` would.
+        press(&mut app, "j K");
+        app.settle();
+        let s = screen(&app);
+        assert!(s.contains("▶ 客户名称 → name") && s.contains("(record key) 北京星辰"), "{s}");
+        assert!(matches!(app.message(), Some(Message::Info(m)) if m.contains("Record key: column 客户名称")));
+        // Again: back to the row number.
+        press(&mut app, "K");
+        app.settle();
+        let s = screen(&app);
+        assert!(!s.contains("(record key)") && s.contains("record key: the data row number"), "{s}");
+        let View::Preview(p) = &app.imports.view else { panic!() };
+        assert_eq!(p.request.values[F_KEY], "");
+        assert_eq!(p.selected, 1, "the selection stays on the column");
     }
 }
