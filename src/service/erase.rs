@@ -182,7 +182,10 @@ impl Workbench {
             let clear: Vec<String> = customers::TEXT_FIELDS
                 .iter()
                 .map(|f| format!("{} = NULL", f.name()))
-                .chain(["name_region", "name_core", "name_legal", "name_branch"].map(|c| format!("{c} = NULL")))
+                .chain(
+                    ["name_region", "name_core", "name_legal", "name_branch", "name_sort"]
+                        .map(|c| format!("{c} = NULL")),
+                )
                 .collect();
             tx.execute(
                 &format!(

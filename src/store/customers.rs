@@ -117,6 +117,7 @@ pub(crate) fn insert_sql() -> &'static str {
             "name_core",
             "name_legal",
             "name_branch",
+            "name_sort",
         ]);
         let mut marks: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
         // The reminders-from day of the import that creates it (none by hand).
@@ -155,6 +156,7 @@ fn insert_customer_row_with(
     for (i, v) in parts.into_iter().enumerate() {
         stmt.raw_bind_parameter(n + 2 + i, v)?;
     }
+    stmt.raw_bind_parameter(n + 2 + parts.len(), name_sort(&cu.name))?;
     stmt.raw_execute()?;
     Ok(conn.last_insert_rowid())
 }
@@ -502,6 +504,25 @@ pub(crate) fn snapshot(conn: &Connection, id: i64) -> Result<serde_json::Value> 
     Ok(serde_json::json!({ "fields": fields, "flags": c.flags.join(";"), "custom": custom }))
 }
 
+/// The list's sort key of a name (`customers.name_sort`): its pinyin; none
+/// for a blank name, which sorts last like any missing value.
+pub(crate) fn name_sort(name: &str) -> Option<String> {
+    (!name.trim().is_empty()).then(|| crate::clean::text::name_sort_key(name))
+}
+
+/// Fills `name_sort` of every customer that has none (migration 0014_name_sort).
+pub(crate) fn fill_name_sort(conn: &Connection) -> Result<()> {
+    let mut read = conn.prepare("SELECT id, name FROM customers WHERE name_sort IS NULL")?;
+    let rows: Vec<(i64, String)> = read
+        .query_map([], |r| Ok((r.get(0)?, r.get::<_, Option<String>>(1)?.unwrap_or_default())))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut write = conn.prepare("UPDATE customers SET name_sort = ?2 WHERE id = ?1")?;
+    for (id, name) in rows {
+        write.execute(params![id, name_sort(&name)])?;
+    }
+    Ok(())
+}
+
 /// Writes the golden fields (all but `number`), flags, and bumps the version.
 pub(crate) fn write_fields(conn: &Connection, c: &Customer, now: &str) -> Result<()> {
     let mut sets = Vec::new();
@@ -515,6 +536,7 @@ pub(crate) fn write_fields(conn: &Connection, c: &Customer, now: &str) -> Result
         ("name_core", &c.name_parts.core),
         ("name_legal", &c.name_parts.legal_form),
         ("name_branch", &c.name_parts.branch),
+        ("name_sort", &name_sort(&c.name)),
     ] {
         sets.push(format!("{col} = ?{}", sets.len() + 1));
         values.push(v.clone());

@@ -152,7 +152,8 @@ impl SortKey {
     fn column(self) -> &'static str {
         match self {
             SortKey::Number => "id",
-            SortKey::Name => "name",
+            // The pinyin key of the name (migration 0014_name_sort).
+            SortKey::Name => "name_sort",
             SortKey::Status => "status",
             SortKey::Owner => "owner",
             SortKey::NextFollowup => "next_followup",
@@ -163,6 +164,10 @@ impl SortKey {
 /// The ids of live customers matching `f` (its `search` is ignored: the
 /// workbench filters by its own fuzzy index), sorted by `key`; customers
 /// without a value sort last either way, ties by id.
+///
+/// Names sort by pinyin (`name_sort`), statuses by the lifecycle
+/// (潜在客户 → 意向客户 → 成交客户 → 流失客户, then any other value by code
+/// point), owners by the pinyin of their names.
 ///
 /// Each part is read in the order of a `customers_live_*` index, so a
 /// million ids come from an index scan, not a scan and sort of the table.
@@ -182,25 +187,109 @@ pub fn sorted_ids(conn: &Connection, f: &CustomerFilter, key: SortKey, descendin
         cond.push_str(&format!(" AND (';' || flags || ';') LIKE ?{} ESCAPE '\\'", values.len()));
     }
     let dir = if descending { "DESC" } else { "ASC" };
-    let read = |sql: String| -> Result<Vec<i64>> {
+    let read = |sql: String, extra: &[Value]| -> Result<Vec<i64>> {
         let mut stmt = conn.prepare(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(values.iter()), |r| r.get(0))?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(values.iter().chain(extra)), |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     };
     if key == SortKey::Number {
-        return read(format!("SELECT id FROM customers WHERE {cond} ORDER BY id {dir}"));
+        return read(format!("SELECT id FROM customers WHERE {cond} ORDER BY id {dir}"), &[]);
     }
     let col = key.column();
-    let mut ids = read(format!("SELECT id FROM customers WHERE {cond} AND {col} > '' ORDER BY {col} {dir}, id {dir}"))?;
+    let mut ids = match key {
+        SortKey::Status => status_order(conn, &cond, &values, descending)?,
+        SortKey::Owner => owner_order(conn, &cond, &values, descending)?,
+        _ => read(format!("SELECT id FROM customers WHERE {cond} AND {col} > '' ORDER BY {col} {dir}, id {dir}"), &[])?,
+    };
     // The empty ones last, in number order: NULL and '' are two ranges of the index.
-    let nulls = read(format!("SELECT id FROM customers WHERE {cond} AND {col} IS NULL ORDER BY {col}, id"))?;
-    let blanks = read(format!("SELECT id FROM customers WHERE {cond} AND {col} = '' ORDER BY {col}, id"))?;
+    let nulls = read(format!("SELECT id FROM customers WHERE {cond} AND {col} IS NULL ORDER BY {col}, id"), &[])?;
+    let blanks = read(format!("SELECT id FROM customers WHERE {cond} AND {col} = '' ORDER BY {col}, id"), &[])?;
     let (mut a, mut b) = (nulls.into_iter().peekable(), blanks.into_iter().peekable());
     while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
         ids.extend(if x < y { a.next() } else { b.next() });
     }
     ids.extend(a.chain(b));
     Ok(ids)
+}
+
+/// The customers with a status, in lifecycle order: each status of
+/// `Status::ALL` is one range of `customers_live_status`, read in turn; a
+/// value outside the lifecycle (an import keeps what it cannot place) comes
+/// after them, by code point. Descending reverses all of it.
+fn status_order(conn: &Connection, cond: &str, values: &[Value], descending: bool) -> Result<Vec<i64>> {
+    use crate::domain::Status;
+    let dir = if descending { "DESC" } else { "ASC" };
+    let n = values.len() + 1;
+    let one = |status: &str| -> Result<Vec<i64>> {
+        let sql = format!("SELECT id FROM customers WHERE {cond} AND status = ?{n} ORDER BY id {dir}");
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let extra = [Value::Text(status.to_string())];
+        let rows = stmt.query_map(rusqlite::params_from_iter(values.iter().chain(&extra)), |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    };
+    // The values outside the lifecycle lie in the gaps between the known
+    // ones: one range read per gap (each empty, or nearly), ascending.
+    let mut known: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+    known.sort_unstable();
+    let mut others = Vec::new();
+    let bounds: Vec<(&str, Option<&str>)> =
+        std::iter::once("").chain(known.iter().copied()).zip(known.iter().copied().map(Some).chain([None])).collect();
+    for (low, high) in bounds {
+        let mut extra = vec![Value::Text(low.to_string())];
+        let mut sql = format!("SELECT id FROM customers WHERE {cond} AND status > ?{n}");
+        if let Some(h) = high {
+            extra.push(Value::Text(h.to_string()));
+            sql.push_str(&format!(" AND status < ?{}", n + 1));
+        }
+        sql.push_str(" ORDER BY status, id");
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(values.iter().chain(&extra)), |r| r.get::<_, i64>(0))?;
+        others.extend(rows.collect::<rusqlite::Result<Vec<_>>>()?);
+    }
+    if descending {
+        others.reverse();
+    }
+    let mut parts = Vec::with_capacity(Status::ALL.len() + 1);
+    for s in Status::ALL {
+        parts.push(one(s.as_str())?);
+    }
+    parts.push(others);
+    if descending {
+        parts.reverse();
+    }
+    Ok(parts.concat())
+}
+
+/// The customers with an owner, owners by the pinyin of their names: the
+/// index gives each owner's customers as one run (ids in order), and the
+/// runs, one per owner (a few hundred at most), are put in pinyin order.
+fn owner_order(conn: &Connection, cond: &str, values: &[Value], descending: bool) -> Result<Vec<i64>> {
+    let dir = if descending { "DESC" } else { "ASC" };
+    let sql = format!("SELECT owner, id FROM customers WHERE {cond} AND owner > '' ORDER BY owner {dir}, id {dir}");
+    let mut stmt = conn.prepare(&sql)?;
+    let mut runs: Vec<(String, Vec<i64>)> = Vec::new();
+    let mut rows = stmt.query(rusqlite::params_from_iter(values.iter()))?;
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(1)?;
+        let same = match r.get_ref(0)? {
+            rusqlite::types::ValueRef::Text(t) => runs.last().is_some_and(|(o, _)| o.as_bytes() == t),
+            _ => false,
+        };
+        if same {
+            if let Some((_, ids)) = runs.last_mut() {
+                ids.push(id);
+            }
+        } else {
+            runs.push((r.get(0)?, vec![id]));
+        }
+    }
+    let mut keyed: Vec<(String, Vec<i64>)> =
+        runs.into_iter().map(|(o, ids)| (crate::clean::text::name_sort_key(&o), ids)).collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    if descending {
+        keyed.reverse();
+    }
+    Ok(keyed.into_iter().flat_map(|(_, ids)| ids).collect())
 }
 
 #[cfg(test)]
@@ -244,5 +333,63 @@ mod tests {
             let plan = plan.join("; ");
             assert!(plan.contains(index) && !plan.contains("TEMP B-TREE"), "{col}: {plan}");
         }
+    }
+    #[test]
+    fn finding_16_9_names_sort_by_pinyin_statuses_by_lifecycle_owners_by_pinyin() {
+        let mut wb = Workbench::open_in_memory("admin").unwrap();
+        let mut add = |name: &str, status: &str, owner: &str| {
+            let sets = vec![("name".to_string(), name.to_string()), ("owner".to_string(), owner.to_string())];
+            let id = wb.add_customer(&sets).unwrap().id;
+            wb.store().conn().execute("UPDATE customers SET status = ?2 WHERE id = ?1", (id, status)).unwrap();
+            id
+        };
+        let sh = add("上海恒安群机械有限公司", "流失客户", "吴昊");
+        let bj = add("北京星辰科技有限公司", "成交客户", "郭鹏");
+        let ah = add("安徽华禹科技有限公司", "潜在客户", "张磊");
+        let cd = add("成都辰雅运输有限公司", "意向客户", "吴昊");
+        let conn = wb.store().conn();
+        let f = CustomerFilter::default();
+        assert_eq!(sorted_ids(conn, &f, SortKey::Name, false).unwrap(), [ah, bj, cd, sh]);
+        assert_eq!(sorted_ids(conn, &f, SortKey::Name, true).unwrap(), [sh, cd, bj, ah]);
+        // 潜在客户 → 意向客户 → 成交客户 → 流失客户, not 成 < 意 < 流 < 潜 by code point.
+        assert_eq!(sorted_ids(conn, &f, SortKey::Status, false).unwrap(), [ah, cd, bj, sh]);
+        assert_eq!(sorted_ids(conn, &f, SortKey::Status, true).unwrap(), [sh, bj, cd, ah]);
+        // 郭鹏 (guo) < 吴昊 (wu) < 张磊 (zhang); one owner's customers by number.
+        assert_eq!(sorted_ids(conn, &f, SortKey::Owner, false).unwrap(), [bj, sh, cd, ah]);
+        assert_eq!(sorted_ids(conn, &f, SortKey::Owner, true).unwrap(), [ah, cd, sh, bj]);
+        // A renamed customer moves; the name list is read from its pinyin index.
+        let mut c = crate::store::customers::get_customer(conn, sh).unwrap().unwrap();
+        c.name = "阿里巴巴".into();
+        crate::store::customers::write_fields(conn, &c, "2026-01-01T00:00:00").unwrap();
+        assert_eq!(sorted_ids(conn, &f, SortKey::Name, false).unwrap(), [sh, ah, bj, cd]);
+        // A status outside the lifecycle (an import keeps what it cannot place) comes after it.
+        conn.execute("UPDATE customers SET status = 'VIP' WHERE id = ?1", [bj]).unwrap();
+        conn.execute("UPDATE customers SET status = '暂停合作' WHERE id = ?1", [ah]).unwrap();
+        assert_eq!(sorted_ids(conn, &f, SortKey::Status, false).unwrap(), [cd, sh, bj, ah]);
+        assert_eq!(sorted_ids(conn, &f, SortKey::Status, true).unwrap(), [ah, bj, sh, cd]);
+        let plan: Vec<String> = conn
+            .prepare("EXPLAIN QUERY PLAN SELECT id FROM customers WHERE merged_into IS NULL AND name_sort > '' ORDER BY name_sort, id")
+            .unwrap()
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let plan = plan.join("; ");
+        assert!(plan.contains("customers_live_name_sort") && !plan.contains("TEMP B-TREE"), "{plan}");
+    }
+
+    #[test]
+    fn finding_16_9_the_migration_fills_the_sort_key_of_existing_names() {
+        let wb = Workbench::open_in_memory("admin").unwrap();
+        let conn = wb.store().conn();
+        conn.execute_batch(
+            "INSERT INTO customers (number, kind, name, created_at, updated_at) VALUES
+               ('CRM2026-000001', 'company', '上海甲', '2026-01-01', '2026-01-01'),
+               ('CRM2026-000002', 'company', '北京乙', '2026-01-01', '2026-01-01')",
+        )
+        .unwrap();
+        crate::store::customers::fill_name_sort(conn).unwrap();
+        let f = CustomerFilter::default();
+        assert_eq!(sorted_ids(conn, &f, SortKey::Name, false).unwrap(), [2, 1]);
     }
 }

@@ -39,11 +39,16 @@ const MIGRATIONS: &[&str] = &[
     AUDIT_CHAIN_MIGRATION,
     include_str!("migrations/0012_source_record_indexes.sql"),
     include_str!("migrations/0013_reminders_from.sql"),
+    NAME_SORT_MIGRATION,
 ];
 
 /// The migration that adds the audit hash chain; the entries written before
 /// it are sealed in Rust, in the same transaction (`audit::seal_unsealed`).
 const AUDIT_CHAIN_MIGRATION: &str = include_str!("migrations/0011_audit_chain.sql");
+
+/// The migration that adds the pinyin sort key of names; the rows already
+/// there are filled in Rust, in the same transaction (`customers::fill_name_sort`).
+const NAME_SORT_MIGRATION: &str = include_str!("migrations/0014_name_sort.sql");
 
 /// The newest schema version this binary knows.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -199,6 +204,9 @@ impl Store {
             tx.execute_batch(sql)?;
             if *sql == AUDIT_CHAIN_MIGRATION {
                 audit::seal_unsealed(&tx)?;
+            }
+            if *sql == NAME_SORT_MIGRATION {
+                customers::fill_name_sort(&tx)?;
             }
             tx.execute_batch(&format!("PRAGMA user_version = {version}; PRAGMA application_id = {APPLICATION_ID};"))?;
             tx.commit()?;
@@ -514,6 +522,32 @@ mod tests {
         assert_eq!(due.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["work"]);
         assert_eq!(due[0].counts_from.as_deref(), Some("2025-12-02"));
         assert_eq!(followups::horizon(s.conn()).unwrap().0, 1, "one planned date is history, and counted");
+    }
+
+    /// Issue 16, finding 9: a database from before the pinyin sort key gets
+    /// it for every customer already there, in the migration.
+    #[test]
+    fn finding_16_9_the_migration_fills_the_pinyin_sort_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("v13.db");
+        let conn = Connection::open(&p).unwrap();
+        let at = MIGRATIONS.iter().position(|m| *m == NAME_SORT_MIGRATION).unwrap();
+        for sql in &MIGRATIONS[..at] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(&format!("PRAGMA user_version = {at}; PRAGMA application_id = {APPLICATION_ID};")).unwrap();
+        conn.execute_batch(
+            "INSERT INTO customers (number, name, created_at, updated_at) VALUES
+                 ('C1', '上海恒安', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'),
+                 ('C2', '北京星辰', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+        )
+        .unwrap();
+        drop(conn);
+        let s = Store::open(&p, OpenMode::Existing).unwrap();
+        let f = listing::CustomerFilter::default();
+        assert_eq!(listing::sorted_ids(s.conn(), &f, listing::SortKey::Name, false).unwrap(), [2, 1]);
+        let key: String = s.conn().query_row("SELECT name_sort FROM customers WHERE id = 1", [], |r| r.get(0)).unwrap();
+        assert!(key.starts_with("shang hai heng an"), "{key}");
     }
 
     #[test]

@@ -108,6 +108,8 @@ actions! {
     ImportOpen = "import.open", "Show the batch's log";
     ImportResume = "import.resume", "Resume an incomplete import";
     ImportUndo = "import.undo", "Undo an import batch";
+    ImportMap = "import.map", "Map the selected column to another field (import preview)";
+    ImportKey = "import.key", "Make the selected column the record key (import preview)";
 
     FormNext = "form.next", "Next field";
     FormPrev = "form.prev", "Previous field";

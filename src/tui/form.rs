@@ -375,6 +375,15 @@ impl Form {
         Form::with(title.to_string(), fields, Kind::Prompt { pane, tag })
     }
 
+    /// Gives prompt field `i` a hint shown while it is focused and the
+    /// values `form.option` cycles through (none: free text).
+    pub fn set_choices(&mut self, i: usize, hint: &str, options: &[&str]) {
+        if let Some(f) = self.fields.get_mut(i) {
+            f.options = options.iter().map(|o| o.to_string()).collect();
+            f.hint = hint.to_string();
+        }
+    }
+
     /// A new customer: every golden field but the number crmwb assigns.
     /// Refused when the user may not create customers.
     pub fn new_customer(wb: &Workbench) -> Result<Form> {
@@ -589,6 +598,7 @@ impl Form {
                 };
             }
             Action::FormPrev => self.focus = self.focus.saturating_sub(1),
+            Action::FormOption => self.cycle_option(),
             Action::FormCancel => return FormOutcome::Cancelled,
             _ => {}
         }
@@ -1037,11 +1047,17 @@ impl Form {
 
     /// Lines under the fields: the focused field's hint, and what to press.
     fn footer_rows(&self) -> usize {
-        if self.is_prompt() {
-            1
-        } else {
+        if self.has_hints() {
             1 + HINT_ROWS
+        } else {
+            1
         }
+    }
+
+    /// Whether the focused field's hint shows under the fields: always in an
+    /// editor, in a prompt when any of its fields has one.
+    fn has_hints(&self) -> bool {
+        !self.is_prompt() || self.fields.iter().any(|f| !f.hint.is_empty())
     }
 
     /// Where the form goes on a screen of `size`.
@@ -1161,7 +1177,7 @@ impl Form {
         while lines.len() < inner.height.saturating_sub(self.footer_rows() as u16) as usize {
             lines.push(Line::default());
         }
-        if !self.is_prompt() {
+        if self.has_hints() {
             // The focused field's whole message (the line under it may be
             // cut), else why it is locked, else what it takes.
             let cut = |m: &str| width(&sanitize(m)) + 12 > inner_w;

@@ -15,9 +15,9 @@ use super::nav::Spot;
 use super::pane::{Avail, Confirm, Cx, Effect, Keys, PaneId, Reply};
 use super::view::{clip, pane_block, scroll, wrap_dline, Theme};
 use crate::display::{fit, sanitize, truncate, width};
-use crate::domain::{BatchStatus, ImportBatch};
-use crate::ingest::{EncodingChoice, ReadOptions};
-use crate::service::{ImportOptions, ImportProgress, MappingPreview, Workbench};
+use crate::domain::{BatchStatus, Field, ImportBatch, InteractionKind};
+use crate::ingest::{EncodingChoice, MappingFile, ReadOptions};
+use crate::service::{BulkMode, ImportOptions, ImportProgress, MappingPreview, Workbench};
 use crate::store::BatchCounts;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
@@ -28,8 +28,226 @@ use std::path::PathBuf;
 const TAG_START: u32 = 1;
 const TAG_RUN: u32 = 2;
 const TAG_UNDO: u32 = 3;
+const TAG_MAP: u32 = 4;
 
-const START_FIELDS: [&str; 4] = ["File path", "Source name", "Encoding", "Sheet (xlsx)"];
+/// The import form: everything `crmwb import` takes (the preview is its
+/// dry run; `--save-mapping` and `--rejected-csv` write files and stay CLI).
+const START_FIELDS: [&str; 13] = [
+    "File path",
+    "Source name",
+    "Record key",
+    "Column mapping",
+    "Customer kind",
+    "Interaction kind",
+    "Encoding",
+    "Delimiter",
+    "Sheet (xlsx)",
+    "Mapping file",
+    "Reminders from",
+    "At most N rows",
+    "Bulk load",
+];
+/// What each field of the form takes, shown while it is focused.
+const START_HINTS: [&str; 13] = [
+    "CSV/TSV (UTF-8, GB18030/GBK, UTF-16), XLSX, XLS or ODS",
+    "where the file came from, e.g. sales or service tickets; its mapping is remembered",
+    "the column holding the source's own id (工单号, 客户编号…); empty: the data row number",
+    "HEADER=FIELD, A+B=FIELD joins, HEADER=- raw only; several separated by ; (m in the preview edits it)",
+    "company or person, for rows that do not say; empty: a person's name reads as a person",
+    "what the rows' interactions are (ticket, event, call…); empty: note",
+    "auto, utf-8 or gb18030 (GBK)",
+    "one character, \\t for tab; empty: found from the header line",
+    "the worksheet to read; empty: the first",
+    "a mapping saved with --save-mapping (TOML); empty: the one remembered for the source",
+    "YYYY-MM-DD: events before that day raise no reminder; empty: every date counts",
+    "a trial import of the first N rows; empty: the whole file",
+    "auto, on or off: a source's first import may drop and rebuild indexes (faster for big files)",
+];
+const F_PATH: usize = 0;
+const F_SOURCE: usize = 1;
+const F_KEY: usize = 2;
+const F_MAPS: usize = 3;
+const F_KIND: usize = 4;
+const F_IKIND: usize = 5;
+const F_ENCODING: usize = 6;
+const F_DELIMITER: usize = 7;
+const F_SHEET: usize = 8;
+const F_MAPPING: usize = 9;
+const F_REMINDERS: usize = 10;
+const F_LIMIT: usize = 11;
+const F_BULK: usize = 12;
+
+/// What the user asked to import, kept so the prompt can re-open with it:
+/// the form's values as typed, in the order of `START_FIELDS`.
+#[derive(Debug, Clone)]
+pub(crate) struct Request {
+    /// One per field of `START_FIELDS`.
+    pub values: Vec<String>,
+}
+
+impl Default for Request {
+    fn default() -> Self {
+        let mut values = vec![String::new(); START_FIELDS.len()];
+        values[F_ENCODING] = "auto".into();
+        values[F_BULK] = "auto".into();
+        Request { values }
+    }
+}
+
+impl Request {
+    fn from_values(v: &[String]) -> Request {
+        let mut r = Request::default();
+        for (slot, v) in r.values.iter_mut().zip(v) {
+            *slot = v.trim().to_string();
+        }
+        for (i, default) in [(F_ENCODING, "auto"), (F_BULK, "auto")] {
+            if r.values[i].is_empty() {
+                r.values[i] = default.into();
+            }
+        }
+        r
+    }
+
+    pub fn path(&self) -> &str {
+        &self.values[F_PATH]
+    }
+
+    pub fn source(&self) -> &str {
+        &self.values[F_SOURCE]
+    }
+
+    /// The `--map` overrides, separated by `;`.
+    fn maps(&self) -> Vec<String> {
+        self.values[F_MAPS].split(';').map(str::trim).filter(|m| !m.is_empty()).map(str::to_string).collect()
+    }
+
+    /// Maps column `header` to `target` (`-`: raw only; empty: back to the
+    /// guess), replacing what the request said about that column before.
+    fn set_map(&mut self, header: &str, target: &str) {
+        let mut maps: Vec<String> = self
+            .maps()
+            .into_iter()
+            .filter(|m| {
+                let spec = m.rsplit_once('=').map_or(m.as_str(), |(s, _)| s);
+                !spec.split('+').any(|h| h.trim() == header.trim())
+            })
+            .collect();
+        if !target.trim().is_empty() {
+            maps.push(format!("{}={}", header.trim(), target.trim()));
+        }
+        self.values[F_MAPS] = maps.join("; ");
+    }
+
+    /// The service's options for this request (what `crmwb import` builds
+    /// from its flags), or what is wrong, per field.
+    fn options(&self) -> Result<ImportOptions, Vec<(usize, String)>> {
+        let v = &self.values;
+        let mut errors = Vec::new();
+        let path = PathBuf::from(&v[F_PATH]);
+        if v[F_PATH].is_empty() {
+            errors.push((F_PATH, "give the file to import (CSV or XLSX)".to_string()));
+        } else if !path.is_file() {
+            errors.push((F_PATH, format!("no file at {}", sanitize(&v[F_PATH]))));
+        }
+        if v[F_SOURCE].is_empty() {
+            errors.push((F_SOURCE, "name where the file came from, e.g. sales".into()));
+        }
+        let maps = self.maps();
+        if let Some(m) = maps.iter().find(|m| !m.contains('=')) {
+            errors.push((F_MAPS, format!("`{}` is not HEADER=FIELD", sanitize(m))));
+        }
+        let opt = |i: usize| Some(v[i].clone()).filter(|s| !s.is_empty());
+        if opt(F_KIND).is_some_and(|k| crate::domain::CustomerKind::parse(&k).is_none()) {
+            errors.push((F_KIND, "company or person".into()));
+        }
+        if opt(F_IKIND).is_some_and(|k| InteractionKind::parse(&k).is_none()) {
+            let kinds: Vec<&str> = InteractionKind::ALL.iter().map(|k| k.as_str()).collect();
+            errors.push((F_IKIND, format!("one of {}", kinds.join(", "))));
+        }
+        let encoding = EncodingChoice::parse(&v[F_ENCODING]);
+        if encoding.is_none() {
+            errors.push((F_ENCODING, "auto, utf-8 or gb18030".into()));
+        }
+        let delimiter = match v[F_DELIMITER].as_str() {
+            "" => None,
+            "\\t" | "tab" | "\t" => Some(b'\t'),
+            d if d.len() == 1 && d.is_ascii() => Some(d.as_bytes()[0]),
+            _ => {
+                errors.push((F_DELIMITER, "one ASCII character, or \\t for tab".into()));
+                None
+            }
+        };
+        let mapping_file = match opt(F_MAPPING) {
+            None => None,
+            Some(f) => match std::fs::read_to_string(&f) {
+                Ok(text) => match MappingFile::from_toml(&text) {
+                    Ok(m) => Some(m),
+                    Err(e) => {
+                        errors.push((F_MAPPING, format!("not a saved mapping: {}", sanitize(&e))));
+                        None
+                    }
+                },
+                Err(e) => {
+                    errors.push((F_MAPPING, format!("cannot read {}: {e}", sanitize(&f))));
+                    None
+                }
+            },
+        };
+        let reminders_from = match opt(F_REMINDERS) {
+            None => None,
+            Some(d) => match crate::clean::date::normalize(&d)
+                .ok()
+                .and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
+            {
+                Some(d) => Some(d),
+                None => {
+                    errors.push((F_REMINDERS, format!("`{}` is not a day (YYYY-MM-DD)", sanitize(&d))));
+                    None
+                }
+            },
+        };
+        let limit = match opt(F_LIMIT) {
+            None => None,
+            Some(n) => match n.parse::<u64>() {
+                Ok(n) if n > 0 => Some(n),
+                _ => {
+                    errors.push((F_LIMIT, "a number of rows, 1 or more; empty: all".into()));
+                    None
+                }
+            },
+        };
+        let bulk = BulkMode::parse(&v[F_BULK]);
+        if bulk.is_none() {
+            errors.push((F_BULK, "auto, on or off".into()));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(ImportOptions {
+            source: v[F_SOURCE].clone(),
+            key: opt(F_KEY),
+            maps,
+            mapping_file,
+            default_kind: opt(F_KIND),
+            interaction_kind: opt(F_IKIND),
+            limit,
+            read: ReadOptions { encoding: encoding.unwrap_or_default(), delimiter, sheet: opt(F_SHEET) },
+            bulk: bulk.unwrap_or_default(),
+            reminders_from,
+            ..Default::default()
+        })
+    }
+
+    /// `options` for a job: the request was checked when the form closed,
+    /// but a file may have gone since.
+    fn job_options(&self) -> crate::error::Result<ImportOptions> {
+        self.options().map_err(|e| {
+            let all: Vec<String> = e.iter().map(|(i, m)| format!("{}: {m}", START_FIELDS[*i])).collect();
+            crate::error::Error::Invalid(all.join("; "))
+        })
+    }
+}
+
 /// Sample values shown per column in the preview.
 const SAMPLES: usize = 3;
 /// A log longer than this shows its first lines and says how to see all.
@@ -37,39 +255,16 @@ const LOG_LIMIT: usize = 2000;
 /// Lines under the batch list describing the selected batch.
 const FOOTER: u16 = 4;
 
-/// What the user asked to import, kept so the prompt can re-open with it.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Request {
-    pub path: String,
-    pub source: String,
-    pub encoding: String,
-    pub sheet: String,
-}
-
-impl Request {
-    fn values(&self) -> [&str; 4] {
-        [&self.path, &self.source, &self.encoding, &self.sheet]
-    }
-
-    fn options(&self) -> ImportOptions {
-        ImportOptions {
-            source: self.source.clone(),
-            read: ReadOptions {
-                encoding: EncodingChoice::parse(&self.encoding).unwrap_or_default(),
-                delimiter: None,
-                sheet: Some(self.sheet.clone()).filter(|s| !s.is_empty()),
-            },
-            ..Default::default()
-        }
-    }
-}
-
 /// The preview before an import: the mapping with sample values, then the
 /// dry run's counts.
 pub(crate) struct Preview {
     pub request: Request,
     pub lines: Vec<DLine>,
     pub scroll: usize,
+    /// The file's columns as the preview shows them, once read.
+    pub columns: Vec<PreviewColumn>,
+    /// The selected column: `import.map` and `import.key` act on it.
+    pub selected: usize,
     /// The dry run's counts once it finished.
     pub dry: Option<BatchCounts>,
     pub failed: Option<String>,
@@ -98,6 +293,21 @@ pub(crate) struct Running {
     pub done: u64,
     pub total: u64,
     pub note: String,
+}
+
+/// One column of the preview: its header, where it goes now, and the line
+/// of the preview that shows it.
+#[derive(Debug, Clone)]
+pub(crate) struct PreviewColumn {
+    pub header: String,
+    pub target: Option<String>,
+    line: usize,
+}
+
+/// The preview's first part: the mapping's lines and its columns.
+struct PreviewLines {
+    lines: Vec<DLine>,
+    columns: Vec<PreviewColumn>,
 }
 
 /// What the preview's dry run hands back.
@@ -133,7 +343,7 @@ impl Default for ImportsPane {
             view: View::List,
             running: None,
             load_error: None,
-            last: Request { encoding: "auto".into(), ..Default::default() },
+            last: Request::default(),
         }
     }
 }
@@ -197,6 +407,9 @@ impl ImportsPane {
                 None => Avail::Ready(Some("Run the import")),
             },
             (View::Preview(_), Action::FocusList) => Avail::Ready(Some("Back: do not import")),
+            (View::Preview(p), Action::ImportMap | Action::ImportKey) => {
+                Avail::when(!p.columns.is_empty(), || "The file's columns are not read yet".into())
+            }
             (View::Preview(_), Action::ImportResume | Action::ImportUndo) => {
                 Avail::Off("The preview shows no batch: go back to the list first".into())
             }
@@ -238,6 +451,49 @@ impl ImportsPane {
             View::Preview(p) => {
                 let max = p.lines.len().saturating_sub(page);
                 match action {
+                    // With the columns read, the cursor walks them (`m` and
+                    // `K` act on the selected one) and the view follows.
+                    a if a.scrolls() && !p.columns.is_empty() => {
+                        p.selected = scroll(p.selected, a, page, p.columns.len() - 1);
+                        let line = p.columns[p.selected].line;
+                        if line == usize::MAX {
+                            // Not shown yet: the file is being read again.
+                        } else if line < p.scroll {
+                            p.scroll = line;
+                        } else if line >= p.scroll + page {
+                            p.scroll = (line + 1 - page).min(max);
+                        }
+                    }
+                    Action::ImportMap => {
+                        let Some(c) = p.columns.get(p.selected) else { return };
+                        let title = format!("Map column {}", sanitize(&c.header));
+                        let current = c.target.clone().unwrap_or_default();
+                        let mut form = Form::prompt(&title, &[("Field", current.as_str())], PaneId::Imports, TAG_MAP);
+                        let targets = target_names();
+                        let opts: Vec<&str> = targets.iter().map(String::as_str).collect();
+                        form.set_choices(
+                            0,
+                            "a field (name, mobile, city, interaction_summary…), custom:NAME:TYPE, \
+                             - for the raw row only; empty: back to the guess",
+                            &opts,
+                        );
+                        cx.effect(Effect::OpenForm(Box::new(form)));
+                    }
+                    Action::ImportKey => {
+                        let Some(c) = p.columns.get(p.selected) else { return };
+                        let header = c.header.trim().to_string();
+                        let mut request = p.request.clone();
+                        if request.values[F_KEY] == header {
+                            request.values[F_KEY].clear();
+                            cx.info("Record key: the data row number");
+                        } else {
+                            request.values[F_KEY] = header.clone();
+                            cx.info(format!("Record key: column {}", sanitize(&header)));
+                        }
+                        let selected = p.selected;
+                        self.last = request;
+                        self.preview(selected, cx);
+                    }
                     Action::FocusList => {
                         if let Some(id) = p.job.take() {
                             cx.jobs.cancel(id);
@@ -252,7 +508,14 @@ impl ImportsPane {
                         }
                         let r = &p.request;
                         // Short lines: the confirmation box is narrower than the pane.
-                        let mut body = vec![format!("{} as source `{}`", file_name(&r.path), r.source)];
+                        let mut body = vec![format!("{} as source `{}`", file_name(r.path()), sanitize(r.source()))];
+                        let key = &r.values[F_KEY];
+                        let ikind = &r.values[F_IKIND];
+                        body.push(format!(
+                            "Keyed by {}; interactions logged as {}.",
+                            if key.is_empty() { "the data row number".to_string() } else { sanitize(key).into_owned() },
+                            if ikind.is_empty() { "note" } else { ikind.as_str() }
+                        ));
                         match p.dry {
                             Some(c) => {
                                 body.push(format!(
@@ -273,7 +536,7 @@ impl ImportsPane {
                     }
                     // Resume and undo act on the selected batch, which the
                     // preview does not show.
-                    Action::ImportStart => self.prompt(None, cx),
+                    Action::ImportStart => self.prompt(&[], cx),
                     _ => {}
                 }
                 return;
@@ -307,7 +570,7 @@ impl ImportsPane {
     /// What every view does: start, resume, undo.
     fn common(&mut self, action: Action, cx: &mut Cx) {
         match action {
-            Action::ImportStart => self.prompt(None, cx),
+            Action::ImportStart => self.prompt(&[], cx),
             Action::ImportResume => {
                 let Some(b) = self.batches.get(self.selected) else { return cx.info("No imports yet") };
                 if b.status != BatchStatus::Incomplete {
@@ -347,19 +610,30 @@ impl ImportsPane {
         }
     }
 
-    fn prompt(&mut self, errors: Option<[Option<String>; 4]>, cx: &mut Cx) {
+    fn prompt(&mut self, errors: &[(usize, String)], cx: &mut Cx) {
         if self.running.is_some() {
             return cx.info("An import is running; wait for it or stop it first");
         }
-        let values = self.last.values();
-        let fields: Vec<(&str, &str)> = START_FIELDS.iter().copied().zip(values).collect();
+        let fields: Vec<(&str, &str)> =
+            START_FIELDS.iter().copied().zip(self.last.values.iter().map(String::as_str)).collect();
         let mut form = Form::prompt("Import a file", &fields, PaneId::Imports, TAG_START);
-        if let Some(errors) = errors {
-            for (f, e) in form.fields.iter_mut().zip(errors) {
-                f.error = e;
-            }
-            form.focus = form.fields.iter().position(|f| f.error.is_some()).unwrap_or(0);
+        let kinds: Vec<&str> = InteractionKind::ALL.iter().map(|k| k.as_str()).collect();
+        for (i, hint) in START_HINTS.iter().enumerate() {
+            let options: &[&str] = match i {
+                F_KIND => &["company", "person"],
+                F_IKIND => &kinds,
+                F_ENCODING => &["auto", "utf-8", "gb18030"],
+                F_BULK => &["auto", "on", "off"],
+                _ => &[],
+            };
+            form.set_choices(i, hint, options);
         }
+        for (i, e) in errors {
+            if let Some(f) = form.fields.get_mut(*i) {
+                f.error = Some(e.clone());
+            }
+        }
+        form.focus = form.fields.iter().position(|f| f.error.is_some()).unwrap_or(0);
         cx.effect(Effect::OpenForm(Box::new(form)));
     }
 
@@ -419,8 +693,10 @@ impl ImportsPane {
             if p.job == Some(id) {
                 match ev {
                     JobEvent::Partial(out) => {
-                        if let Ok(lines) = out.downcast::<Vec<DLine>>() {
-                            p.lines = *lines;
+                        if let Ok(l) = out.downcast::<PreviewLines>() {
+                            p.lines = l.lines;
+                            p.columns = l.columns;
+                            p.selected = p.selected.min(p.columns.len().saturating_sub(1));
                         }
                     }
                     JobEvent::Progress { .. } => {}
@@ -502,31 +778,23 @@ impl ImportsPane {
     pub fn on_reply(&mut self, tag: u32, reply: Reply, cx: &mut Cx) {
         match (tag, reply) {
             (TAG_START, Reply::Values(v)) => {
-                let get = |i: usize| v.get(i).map(|s| s.trim().to_string()).unwrap_or_default();
-                self.last = Request { path: get(0), source: get(1), encoding: get(2), sheet: get(3) };
-                if self.last.encoding.is_empty() {
-                    self.last.encoding = "auto".into();
+                self.last = Request::from_values(&v);
+                if let Err(errors) = self.last.options() {
+                    let (i, e) = &errors[0];
+                    cx.error(format!("{}: {e}", START_FIELDS[*i]));
+                    return self.prompt(&errors, cx);
                 }
-                let mut errors: [Option<String>; 4] = Default::default();
-                let path = PathBuf::from(&self.last.path);
-                if self.last.path.is_empty() {
-                    errors[0] = Some("give the file to import (CSV or XLSX)".into());
-                } else if !path.is_file() {
-                    errors[0] = Some(format!("no file at {}", sanitize(&self.last.path)));
-                }
-                if self.last.source.is_empty() {
-                    errors[1] = Some("name where the file came from, e.g. sales".into());
-                }
-                if EncodingChoice::parse(&self.last.encoding).is_none() {
-                    errors[2] = Some("auto, utf-8 or gb18030".into());
-                }
-                if let Some((label, e)) =
-                    START_FIELDS.iter().zip(&errors).find_map(|(l, e)| e.as_ref().map(|e| (l, e.clone())))
-                {
-                    cx.error(format!("{label}: {e}"));
-                    return self.prompt(Some(errors), cx);
-                }
-                self.preview(cx);
+                self.preview(0, cx);
+            }
+            (TAG_MAP, Reply::Values(v)) => {
+                let View::Preview(p) = &self.view else { return };
+                let Some(c) = p.columns.get(p.selected) else { return };
+                let target = v.first().map(|t| t.trim().to_string()).unwrap_or_default();
+                let mut request = p.request.clone();
+                request.set_map(&c.header, &target);
+                let selected = p.selected;
+                self.last = request;
+                self.preview(selected, cx);
             }
             (TAG_RUN, Reply::Confirmed) => {
                 let View::Preview(p) = &mut self.view else { return };
@@ -535,11 +803,11 @@ impl ImportsPane {
                 }
                 let request = p.request.clone();
                 self.view = View::List;
-                let label = format!("import {}", file_name(&request.path));
+                let label = format!("import {}", file_name(request.path()));
                 self.start(Work::Import, &label, cx, move |wb, ctl, progress| {
-                    let mut opts = request.options();
+                    let mut opts = request.job_options()?;
                     opts.cancel = Some(ctl.cancel_flag());
-                    let r = wb.import(&PathBuf::from(&request.path), &opts, progress)?;
+                    let r = wb.import(&PathBuf::from(request.path()), &opts, progress)?;
                     Ok(Finished { batch: r.batch_id, counts: r.counts, cancelled: r.cancelled })
                 });
             }
@@ -566,12 +834,26 @@ impl ImportsPane {
 
     /// Opens the preview and starts its job: the mapping with sample values
     /// first (as a partial result), then the dry run's counts.
-    fn preview(&mut self, cx: &mut Cx) {
+    /// `selected`: the column to select once the columns are read.
+    fn preview(&mut self, selected: usize, cx: &mut Cx) {
+        // Until the file is read again, `m` and `K` still act on the columns
+        // read before (a mapping the service refuses shows no columns, and
+        // is fixed with `m` again); they are shown once read.
+        let mut columns = Vec::new();
+        if let View::Preview(p) = &mut self.view {
+            if let Some(id) = p.job.take() {
+                cx.jobs.cancel(id);
+            }
+            columns = std::mem::take(&mut p.columns);
+            for c in &mut columns {
+                c.line = usize::MAX;
+            }
+        }
         let request = self.last.clone();
         let r = request.clone();
         let job = cx.spawn("dry run", true, move |wb, ctl| {
-            let mut opts = r.options();
-            let path = PathBuf::from(&r.path);
+            let mut opts = r.job_options()?;
+            let path = PathBuf::from(r.path());
             ctl.partial(preview_lines(wb, &path, &opts)?);
             opts.dry_run = true;
             opts.cancel = Some(ctl.cancel_flag());
@@ -580,7 +862,16 @@ impl ImportsPane {
             Ok(Box::new(DryRun { counts: report.counts, cancelled: report.cancelled || ctl.cancelled() }))
         });
         let lines = vec![vec![seg("Reading the file…", Tone::Dim)]];
-        self.view = View::Preview(Preview { request, lines, scroll: 0, dry: None, failed: None, job: Some(job) });
+        self.view = View::Preview(Preview {
+            request,
+            lines,
+            scroll: 0,
+            columns,
+            selected,
+            dry: None,
+            failed: None,
+            job: Some(job),
+        });
     }
 
     fn follow(&mut self, area: Rect) {
@@ -597,7 +888,7 @@ impl ImportsPane {
             View::List => "Imports".to_string(),
             View::Log { batch, .. } => format!("Imports › batch {batch} log"),
             View::Preview(p) => {
-                format!("Imports › preview {} as {}", file_name(&p.request.path), sanitize(&p.request.source))
+                format!("Imports › preview {} as {}", file_name(p.request.path()), sanitize(p.request.source()))
             }
         };
         let block = pane_block(&truncate(&title, area.width.saturating_sub(8) as usize), active, theme);
@@ -622,17 +913,44 @@ impl ImportsPane {
             }
             View::Preview(p) => {
                 let [text, hint] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(body);
-                let lines: Vec<Line> =
-                    p.lines.iter().skip(p.scroll).take(text.height as usize).map(|l| clip(l, cols, theme)).collect();
+                // The selected column is marked (▶, and reversed when active).
+                let at = p.columns.get(p.selected).map(|c| c.line);
+                let lines: Vec<Line> = p
+                    .lines
+                    .iter()
+                    .enumerate()
+                    .skip(p.scroll)
+                    .take(text.height as usize)
+                    .map(|(i, l)| {
+                        if Some(i) != at {
+                            return clip(l, cols, theme);
+                        }
+                        let mut l = l.clone();
+                        if let Some(first) = l.first_mut() {
+                            *first = seg("▶ ", Tone::Heading);
+                        }
+                        let line = clip(&l, cols, theme);
+                        if active {
+                            line.style(theme.selected())
+                        } else {
+                            line
+                        }
+                    })
+                    .collect();
                 f.render_widget(Paragraph::new(lines), text);
-                let (run, new, back) =
-                    (keys.key(Action::ImportOpen), keys.key(Action::ImportStart), keys.key(Action::FocusList));
-                let h = if p.job.is_some() {
-                    format!("Dry run running… {run}: import without waiting · {back}: back")
-                } else if p.failed.is_some() {
-                    format!("Cannot import this file; {new} changes the request, {back} goes back")
+                let (run, new, back, map, key) = (
+                    keys.key(Action::ImportOpen),
+                    keys.key(Action::ImportStart),
+                    keys.key(Action::FocusList),
+                    keys.key(Action::ImportMap),
+                    keys.key(Action::ImportKey),
+                );
+                let h = if p.failed.is_some() {
+                    format!("Cannot import: {map} maps the column, {new} changes the request, {back} back")
+                } else if p.job.is_some() {
+                    format!("Dry run… {run}: import now · {map}: map column · {key}: record key · {back}: back")
                 } else {
-                    format!("{run}: run the import · {new}: change the request · {back}: back")
+                    format!("{run}: import · {map}: map column · {key}: record key · {new}: change · {back}: back")
                 };
                 f.render_widget(Paragraph::new(clip(&[seg(h, Tone::Label)], cols, theme)), hint);
             }
@@ -814,26 +1132,56 @@ fn dry_lines(c: &BatchCounts) -> Vec<DLine> {
     ]
 }
 
-/// The mapping as the preview shows it: each header, where it goes, and
-/// the first few values under it.
-fn preview_lines(wb: &Workbench, path: &std::path::Path, opts: &ImportOptions) -> crate::error::Result<Vec<DLine>> {
+/// A target in the preview's 20 columns with its mark (`?` a guess, `*`
+/// set by the user) right after it, or at the end when the name is cut:
+/// the mark is never the part cut off.
+fn marked(target: &str, mark: char) -> String {
+    let whole = format!("{target}{mark}");
+    if width(&whole) <= 20 {
+        fit(&whole, 20)
+    } else {
+        format!("{}{mark}", fit(target, 19))
+    }
+}
+
+/// Every name a column may be mapped to in the preview's `import.map`
+/// prompt, in the order `form.option` offers them: the golden fields, then
+/// the targets that are not fields, then `-` (the raw row only).
+fn target_names() -> Vec<String> {
+    let mut names: Vec<String> =
+        Field::ALL.iter().filter(|f| **f != Field::Number).map(|f| f.name().to_string()).collect();
+    names.extend(
+        ["phone", "interaction_at", "interaction_kind", "interaction_summary", "interaction_by", "-"].map(String::from),
+    );
+    names
+}
+
+/// The mapping as the preview shows it, as `crmwb import` prints it: each
+/// header, where it goes (a guess marked `?`, what the user set marked `*`,
+/// the record key), and the first few values under it. Each column's line
+/// starts with a two-column gutter where the selection mark goes.
+fn preview_lines(wb: &Workbench, path: &std::path::Path, opts: &ImportOptions) -> crate::error::Result<PreviewLines> {
     let MappingPreview { mapping, samples, encoding } = wb.preview_import(path, opts, SAMPLES)?;
     let mut lines =
         vec![vec![seg(format!("── Mapping ({} columns, {encoding}) ──", mapping.columns.len()), Tone::Heading)]];
-    let hw = mapping.columns.iter().map(|c| width(&sanitize(&c.header))).max().unwrap_or(0).clamp(6, 16);
+    let hw = mapping.columns.iter().map(|c| width(&sanitize(&c.header))).max().unwrap_or(0).clamp(6, 20);
     for j in &mapping.joins {
         lines.push(vec![
+            seg("  ", Tone::Plain),
             seg(format!("{} ", sanitize(&j.columns.join(" + "))), Tone::Label),
-            seg(format!("→ {} (joined)", j.target), Tone::Plain),
+            seg(format!("→ {}* (joined)", j.target), Tone::Plain),
         ]);
     }
+    let mut columns = Vec::with_capacity(mapping.columns.len());
     for (i, c) in mapping.columns.iter().enumerate() {
         let is_key = mapping.key.as_deref() == Some(c.header.trim());
         let (target, tone) = match &c.target {
-            Some(t) if c.guessed && !c.explicit => (format!("→ {}", fit(&format!("{t}?"), 16)), Tone::Plain),
-            Some(t) => (format!("→ {}", fit(t, 16)), Tone::Plain),
-            None if is_key => (format!("→ {}", fit("record key", 16)), Tone::Plain),
-            None => (format!("  {}", fit("(raw row only)", 16)), Tone::Dim),
+            Some(t) if c.guessed && !c.explicit => (format!("→ {}", marked(t, '?')), Tone::Plain),
+            Some(t) if c.explicit => (format!("→ {}", marked(t, '*')), Tone::Plain),
+            Some(t) => (format!("→ {}", fit(t, 20)), Tone::Plain),
+            None if is_key => (format!("→ {}", fit("record key", 20)), Tone::Heading),
+            None if c.explicit => (format!("  {}", fit("(raw row only)*", 20)), Tone::Dim),
+            None => (format!("  {}", fit("(raw row only)", 20)), Tone::Dim),
         };
         let sample: Vec<String> = samples
             .iter()
@@ -841,9 +1189,13 @@ fn preview_lines(wb: &Workbench, path: &std::path::Path, opts: &ImportOptions) -
             .filter(|v| !v.trim().is_empty())
             .map(|v| truncate(&sanitize(v.lines().next().unwrap_or("")), 20).into_owned())
             .collect();
+        columns.push(PreviewColumn { header: c.header.clone(), target: c.target.clone(), line: lines.len() });
         lines.push(vec![
+            seg("  ", Tone::Plain),
             seg(format!("{} ", fit(&sanitize(&c.header), hw)), Tone::Label),
             seg(format!("{target} "), tone),
+            // A column both mapped to a field and the record key says both.
+            seg(if is_key && c.target.is_some() { "(record key) " } else { "" }, Tone::Heading),
             seg(sample.join(" | "), Tone::Dim),
         ]);
     }
@@ -855,10 +1207,18 @@ fn preview_lines(wb: &Workbench, path: &std::path::Path, opts: &ImportOptions) -
     if mapping.columns.iter().any(|c| c.guessed && !c.explicit) {
         lines.push(vec![seg("?: guessed from a word in the header: check it", Tone::Dim)]);
     }
-    if mapping.key.is_none() {
-        lines.push(vec![seg("record key: the data row number", Tone::Dim)]);
+    if mapping.columns.iter().any(|c| c.explicit) || !mapping.joins.is_empty() {
+        lines.push(vec![seg("*: set by you or by the saved mapping", Tone::Dim)]);
     }
-    Ok(lines)
+    match mapping.key_candidate() {
+        Some(k) if mapping.key.is_none() => lines.push(vec![seg(
+            format!("record key: the data row number; `{}` looks like the source's own id", sanitize(k)),
+            Tone::Flag,
+        )]),
+        _ if mapping.key.is_none() => lines.push(vec![seg("record key: the data row number", Tone::Dim)]),
+        _ => {}
+    }
+    Ok(PreviewLines { lines, columns })
 }
 
 /// A batch's log: its counts, every warning and rejection with its reason,
@@ -977,7 +1337,7 @@ mod tests {
         typ(app, &path.display().to_string());
         press(app, "<Enter> <C-u>");
         typ(app, source);
-        press(app, "<Enter> <Enter> <Enter>");
+        press(app, "<C-s>");
     }
 
     #[test]
@@ -1099,7 +1459,7 @@ mod tests {
         // A missing file and no source are refused in the prompt.
         press(&mut app, "n");
         typ(&mut app, "/no/such/file.csv");
-        press(&mut app, "<Enter> <Enter> <Enter> <Enter>");
+        press(&mut app, "<C-s>");
         let Some(Overlay::Form(form)) = &app.overlay else { panic!("the prompt re-opens") };
         assert!(form.fields[0].error.as_deref().unwrap().contains("no file"));
         assert!(form.fields[1].error.is_some());
@@ -1154,5 +1514,185 @@ mod tests {
         assert_eq!(b.status, BatchStatus::Complete, "{b:?}");
         assert_eq!(b.rows_read, 30_004);
         assert_eq!(app.workbench().customer_count().unwrap(), 30_003);
+    }
+    /// A service-ticket export: its own ticket number, the customer, and the
+    /// ticket itself (when, what).
+    fn tickets(dir: &std::path::Path) -> PathBuf {
+        let path = dir.join("工单导出.csv");
+        std::fs::write(
+            &path,
+            "工单号,客户名称,手机,工单时间,问题描述,渠道\n\
+             T-1001,北京星辰科技有限公司,13800001111,2026-02-20,打印机卡纸,电话\n\
+             T-1002,上海云帆贸易有限公司,13900002222,2026-02-21,发票重开,微信\n\
+             T-1003,广州容钢制造有限公司,13700003333,2026-02-22,账号锁定,邮件\n",
+        )
+        .unwrap();
+        path
+    }
+
+    /// The source keys and interaction kinds of every customer, in number order.
+    fn keys_and_kinds(wb: &Workbench) -> (Vec<String>, Vec<String>) {
+        use crate::service::{CustomerFilter, SortKey};
+        let ids = wb.sorted_customer_ids(&CustomerFilter::default(), SortKey::Number, false).unwrap();
+        let (mut keys, mut kinds) = (Vec::new(), Vec::new());
+        for id in ids {
+            let d = wb.customer_detail(id).unwrap();
+            keys.extend(d.sources.iter().map(|s| s.source_key.clone()));
+            kinds.extend(d.interactions.iter().map(|i| i.kind.clone()));
+        }
+        (keys, kinds)
+    }
+
+    #[test]
+    fn finding_16_12_the_form_offers_every_import_option() {
+        let mut app = app_on(Workbench::open_in_memory("tester").unwrap());
+        press(&mut app, "n");
+        let Some(Overlay::Form(form)) = &app.overlay else { panic!("the import form opens") };
+        let labels: Vec<&str> = form.fields.iter().map(|f| f.label.as_str()).collect();
+        assert_eq!(labels, START_FIELDS);
+        // To the interaction kind: its allowed values cycle, its hint says what it is.
+        press(&mut app, "<Enter> <Enter> <Enter> <Enter> <Enter> <C-o>");
+        let Some(Overlay::Form(form)) = &app.overlay else { panic!() };
+        assert_eq!(form.focus, F_IKIND);
+        assert_eq!(form.fields[F_IKIND].input.text(), InteractionKind::ALL[0].as_str());
+        press(&mut app, "<C-u>");
+        typ(&mut app, "ticket");
+        let s = screen(&app);
+        for want in ["Record key", "Column mapping", "Customer kind", "Interaction kind", "ticket", "empty: note"] {
+            assert!(s.contains(want), "{want}:\n{s}");
+        }
+        insta::assert_snapshot!(s);
+        // A kind that is none is refused in the form, at its field.
+        press(&mut app, "<C-u>");
+        typ(&mut app, "fax");
+        press(&mut app, "<C-s>");
+        let Some(Overlay::Form(form)) = &app.overlay else { panic!("the form re-opens") };
+        assert!(
+            form.fields[F_IKIND].error.as_deref().is_some_and(|e| e.contains("ticket")),
+            "{:?}",
+            form.fields[F_IKIND].error
+        );
+        assert!(form.fields[F_PATH].error.is_some() && form.fields[F_SOURCE].error.is_some());
+        // What was typed stays.
+        assert_eq!(form.fields[F_IKIND].input.text(), "fax");
+    }
+
+    #[test]
+    fn finding_16_12_a_ticket_export_from_the_form_is_keyed_and_logged_as_tickets() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = tickets(dir.path());
+        let mut wb = Workbench::open(&dir.path().join("crm.db"), OpenMode::Create, "tester").unwrap();
+        clock(&mut wb);
+        let mut app = app_on(wb);
+        press(&mut app, "n <C-u>");
+        typ(&mut app, &path.display().to_string());
+        press(&mut app, "<Enter> <C-u>");
+        typ(&mut app, "service");
+        press(&mut app, "<Enter> <C-u>");
+        typ(&mut app, "工单号");
+        press(&mut app, "<Enter> <C-u> <Enter> <C-u> <Enter> <C-u>");
+        typ(&mut app, "ticket");
+        press(&mut app, "<C-s>");
+        app.settle();
+        let s = screen(&app);
+        assert!(s.contains("工单号") && s.contains("→ record key"), "{s}");
+        assert!(!s.contains("looks like the source's own id"), "{s}");
+        press(&mut app, "<Enter>");
+        let Some(Overlay::Confirm { .. }) = &app.overlay else { panic!("asks first") };
+        let s = screen(&app);
+        assert!(s.contains("Keyed by 工单号; interactions logged as ticket."), "{s}");
+        press(&mut app, "y");
+        app.settle();
+        assert_eq!(app.imports.batches.len(), 1);
+        let (keys, kinds) = keys_and_kinds(app.workbench());
+        assert_eq!(keys, ["T-1001", "T-1002", "T-1003"], "keyed by the ticket number, not the row number");
+        assert_eq!(kinds, ["ticket", "ticket", "ticket"], "logged as tickets, not notes");
+        // The source remembers its key: the same export again changes nothing.
+        let again = ImportOptions { source: "service".into(), ..Default::default() };
+        let r = app.workbench_mut().import(&path, &again, &mut |_| {}).unwrap();
+        assert_eq!(r.counts.imported, 0, "{:?}", r.counts);
+    }
+
+    #[test]
+    fn finding_16_12_the_mapping_preview_is_editable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = tickets(dir.path());
+        let mut wb = Workbench::open(&dir.path().join("crm.db"), OpenMode::Create, "tester").unwrap();
+        clock(&mut wb);
+        let mut app = app_on(wb);
+        start_import(&mut app, &path, "service");
+        app.settle();
+        let s = screen(&app);
+        assert!(s.contains("工单号     (raw row only)") && s.contains("record key: the data row number"), "{s}");
+        // K on the first column (工单号) makes it the record key.
+        press(&mut app, "K");
+        app.settle();
+        let s = screen(&app);
+        assert!(s.contains("▶ 工单号") && s.contains("→ record key"), "{s}");
+        // The last column (渠道) went to source_channel; m maps it elsewhere.
+        press(&mut app, "G");
+        let View::Preview(p) = &app.imports.view else { panic!() };
+        assert_eq!(p.columns[p.selected].header, "渠道");
+        press(&mut app, "m");
+        let Some(Overlay::Form(form)) = &app.overlay else { panic!("asks for the field") };
+        assert!(form.title.contains("渠道"));
+        // It opens on where the column goes now.
+        assert_eq!(form.fields[0].input.text(), "source_channel");
+        press(&mut app, "<C-u>");
+        typ(&mut app, "custom:渠道:text");
+        press(&mut app, "<Enter>");
+        app.settle();
+        let s = screen(&app);
+        assert!(s.contains("▶ 渠道") && s.contains("→ custom:渠道:text*"), "set by the user, marked:\n{s}");
+        assert_eq!(marked("custom:问题类型:text", '*'), "custom:问题类型:te…*");
+        assert!(s.contains("*: set by you"), "{s}");
+        let View::Preview(p) = &app.imports.view else { panic!() };
+        assert_eq!(p.request.values[F_KEY], "工单号");
+        assert_eq!(p.request.values[F_MAPS], "渠道=custom:渠道:text");
+        insta::assert_snapshot!(s);
+        // A field that is none is refused by the mapping, in the preview.
+        press(&mut app, "m <C-u>");
+        typ(&mut app, "nonsense");
+        press(&mut app, "<Enter>");
+        app.settle();
+        let View::Preview(p) = &app.imports.view else { panic!() };
+        assert!(p.failed.is_some(), "{:?}", p.lines);
+        // Mapped back to the raw row only, it imports; the request keeps what was set.
+        press(&mut app, "m <C-u>");
+        typ(&mut app, "-");
+        press(&mut app, "<Enter>");
+        app.settle();
+        press(&mut app, "<Enter> y");
+        app.settle();
+        let (keys, _) = keys_and_kinds(app.workbench());
+        assert_eq!(keys, ["T-1001", "T-1002", "T-1003"]);
+        press(&mut app, "n");
+        let Some(Overlay::Form(form)) = &app.overlay else { panic!() };
+        assert_eq!(form.fields[F_KEY].input.text(), "工单号");
+        assert_eq!(form.fields[F_MAPS].input.text(), "渠道=-");
+    }
+    #[test]
+    fn finding_16_12_k_toggles_the_record_key_and_a_mapped_key_says_both() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = tickets(dir.path());
+        let mut wb = Workbench::open(&dir.path().join("crm.db"), OpenMode::Create, "tester").unwrap();
+        clock(&mut wb);
+        let mut app = app_on(wb);
+        start_import(&mut app, &path, "service");
+        app.settle();
+        // 客户名称 stays the name and becomes the key too, as `--key 客户名称` would.
+        press(&mut app, "j K");
+        app.settle();
+        let s = screen(&app);
+        assert!(s.contains("▶ 客户名称 → name") && s.contains("(record key) 北京星辰"), "{s}");
+        assert!(matches!(app.message(), Some(Message::Info(m)) if m.contains("Record key: column 客户名称")));
+        // Again: back to the row number.
+        press(&mut app, "K");
+        app.settle();
+        let s = screen(&app);
+        assert!(!s.contains("(record key)") && s.contains("record key: the data row number"), "{s}");
+        let View::Preview(p) = &app.imports.view else { panic!() };
+        assert_eq!(p.request.values[F_KEY], "");
+        assert_eq!(p.selected, 1, "the selection stays on the column");
     }
 }

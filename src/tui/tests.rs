@@ -752,6 +752,42 @@ fn finding_16_9_a_ranked_filter_claims_no_sort_column() {
 }
 
 #[test]
+fn finding_16_9_names_sort_by_pinyin_and_statuses_by_lifecycle() {
+    let mut app = app(80, 24);
+    // `s` once: by name, as a Chinese reader orders them (Acme, bei, ce, fan, hong, shang),
+    // not by code point (上海 before 北京, 测试 after 红色).
+    press(&mut app, "s");
+    app.settle();
+    assert_eq!(app.customers.sort, SortKey::Name);
+    let n = names(&app);
+    assert_eq!(n[..3], ["Acme Trading Ltd", "北京星辰科技有限公司", "测试客户1号有限公司"], "{n:?}");
+    let s = screen(&app);
+    assert!(s.contains("客户名称▲"), "{s}");
+    insta::assert_snapshot!(s);
+    // Reversed: 上海 first (shang), Acme last.
+    press(&mut app, "r");
+    app.settle();
+    let first = app.workbench().customer_rows(&app.customers.ids[..1]).unwrap();
+    assert_eq!(first[0].name, "上海云帆贸易有限公司");
+    // `s` again (and `r` back to ascending): statuses in the lifecycle's order.
+    press(&mut app, "r s");
+    app.settle();
+    assert_eq!(app.customers.sort, SortKey::Status);
+    let lifecycle = ["潜在客户", "意向客户", "成交客户", "流失客户"];
+    let ids = app.customers.ids.clone();
+    let rows = app.workbench().customer_rows(&ids).unwrap();
+    let ranks: Vec<usize> = rows
+        .iter()
+        .filter_map(|r| r.status.as_deref())
+        .map(|s| lifecycle.iter().position(|l| *l == s).unwrap_or(lifecycle.len()))
+        .collect();
+    assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{ranks:?}");
+    assert_eq!(ranks.first(), Some(&0));
+    assert_eq!(rows.iter().rev().find_map(|r| r.status.as_deref()), Some("流失客户"));
+    insta::assert_snapshot!("finding_16_9_statuses_sort_by_lifecycle", screen(&app));
+}
+
+#[test]
 fn finding_16_3_a_confirmation_body_wraps_instead_of_being_cut() {
     let mut app = app(80, 24);
     let long = "无法合并：CRM2026-000106 已被合并到 CRM2026-000062，请先撤销那次合并 \
