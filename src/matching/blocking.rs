@@ -43,7 +43,15 @@ pub enum KeyKind {
     NameTypo,
     /// The street address, normalised.
     Address,
+    /// The first characters of a Chinese company's core name: a short name
+    /// written with part of an industry word (耀科邦文化 for 耀科邦文化传媒)
+    /// has neither the core nor the brand of the full name, but its start.
+    NamePrefix,
 }
+
+/// Characters of a Chinese core name its prefix key takes: two are a brand
+/// shared by many companies (华通), three name one (华通顺).
+pub const NAME_PREFIX_CHARS: usize = 3;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct KeyDef {
@@ -68,6 +76,7 @@ pub fn default_keys(custom: &[(String, super::CustomType)]) -> Vec<KeyDef> {
         ("name_with", KeyKind::NameWith),
         ("name_typo", KeyKind::NameTypo),
         ("address", KeyKind::Address),
+        ("name_prefix", KeyKind::NamePrefix),
     ]
     .into_iter()
     .map(|(n, k)| KeyDef { name: n.into(), kind: k })
@@ -247,6 +256,14 @@ pub fn keys_of(kind: KeyKind, r: &Record, out: &mut Vec<u64>) {
             }
         }
         KeyKind::Address => out.extend(r.address_key),
+        KeyKind::NamePrefix => {
+            if !r.person && has_han(&r.key) {
+                let end = r.key.char_indices().nth(NAME_PREFIX_CHARS).map_or(r.key.len(), |(i, _)| i);
+                if r.key[..end].chars().count() == NAME_PREFIX_CHARS {
+                    out.push(key_hash("name_prefix", &r.key[..end]));
+                }
+            }
+        }
     }
 }
 
@@ -421,6 +438,14 @@ mod tests {
         assert!(meet(KeyKind::NameWith, &base, &moved));
         assert!(meet(KeyKind::Address, &base, &rec("t kelly", "x", "", "6 Tullaroop  Street")));
         assert!(meet(KeyKind::Custom(1), &base, &rec("anna smith", "x", "1970-03-12", "")));
+        // A short name with part of an industry word meets the full name
+        // by its start; a two-character core is too short to have one.
+        let full = rec("上海耀科邦文化传媒有限公司", "上海", "", "");
+        assert!(meet(KeyKind::NamePrefix, &full, &rec("耀科邦文化", "", "", "")));
+        assert!(!meet(KeyKind::NamePrefix, &full, &rec("耀华文化传媒有限公司", "上海", "", "")));
+        let mut v = Vec::new();
+        keys_of(KeyKind::NamePrefix, &rec("华通", "北京", "", ""), &mut v);
+        assert!(v.is_empty(), "{v:?}");
         // A CJK company has no person-name keys.
         let mut v = Vec::new();
         for k in [KeyKind::NameSorted, KeyKind::SurnameInitial, KeyKind::Phonetic, KeyKind::NameTypo] {

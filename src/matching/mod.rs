@@ -505,6 +505,7 @@ pub fn learn(
                 | KeyKind::SurnameInitial
                 | KeyKind::Phonetic
                 | KeyKind::NameTypo
+                | KeyKind::NamePrefix
                 | KeyKind::NameWith,
             ) => {
                 let mut v = Vec::with_capacity(used.len() * nc);

@@ -322,7 +322,8 @@ pub fn left_out_by(key: KeyKind, comps: &[CompDef]) -> Vec<bool> {
             | KeyKind::NameSorted
             | KeyKind::SurnameInitial
             | KeyKind::Phonetic
-            | KeyKind::NameTypo => matches!(c.kind, CompKind::Name | CompKind::GivenName | CompKind::Surname),
+            | KeyKind::NameTypo
+            | KeyKind::NamePrefix => matches!(c.kind, CompKind::Name | CompKind::GivenName | CompKind::Surname),
             KeyKind::ContactCity => matches!(c.kind, CompKind::Contact | CompKind::Location),
             KeyKind::Custom(i) => matches!(c.kind, CompKind::Custom { index, .. } if index == i),
             // A name word with the city, an identifier or a date: all of them.
