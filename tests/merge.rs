@@ -281,3 +281,56 @@ fn merging_an_absorbed_customer_is_refused() {
         .stderr(predicate::str::contains(format!("{b} is already merged into {a}")));
     crmwb(&db).args(["merge", &a]).assert().failure();
 }
+
+/// Finding 15.6: after a merge, a re-import that changes the absorbed
+/// customer's source row (mobile, notes, address) must follow that source
+/// record: an unmerge gives the changes to the restored customer (not to
+/// the survivor as "edited after the merge"), and undoing the re-import
+/// removes exactly what it added, on both customers.
+#[test]
+fn finding_15_6_reimport_between_merge_and_unmerge_follows_source_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let sales = dir.path().join("sales.csv");
+    let import = |csv: &str| {
+        std::fs::write(&sales, csv).unwrap();
+        crmwb(&db)
+            .args(["import", sales.to_str().unwrap(), "--source", "sales", "--key", "客户编号"])
+            .args([
+                "--map",
+                "城市=city",
+                "--map",
+                "地址=address",
+                "--map",
+                "备注=notes",
+                "--map",
+                "首次联系=first_contact",
+            ])
+            .assert()
+            .success();
+    };
+    let head = "客户编号,客户名称,联系人,手机,城市,地址,备注,首次联系\n";
+    let a_row = "XS-1,北京星辰科技有限公司,王伟,13812345678,北京市,北京市海淀区中关村大街1号,老客户,2023-01-05\n";
+    import(&format!("{head}{a_row}XS-2,星辰科技,李娜,13900001111,北京市,,,2022-03-01\n"));
+    let (a, b) = (number(&db, 1), number(&db, 2));
+    let before_merge: Vec<Value> = [&a, &b].iter().map(|n| visible(&db, n)).collect();
+
+    // B's address and first contact win where A has none or a later one.
+    crmwb(&db).args(["merge", &a, &b, "--pick", &format!("first_contact={b}")]).assert().success();
+    // The re-import changes B's row: a new mobile, notes, an address.
+    import(&format!("{head}{a_row}XS-2,星辰科技,李娜,13700002222,北京市,北京市朝阳区建国路8号,重要,2022-03-01\n"));
+    crmwb(&db).args(["unmerge", &b]).assert().success();
+
+    let (va, vb) = (visible(&db, &a), visible(&db, &b));
+    assert_eq!(va, before_merge[0], "A is as before the merge: nothing of B's re-imported row stays on it");
+    assert_eq!(vb["mobile"], "13700002222");
+    assert_eq!(vb["notes"], "重要");
+    assert_eq!(vb["address"], "北京市朝阳区建国路8号");
+    let phones: Vec<&str> = vb["phones"].as_array().unwrap().iter().map(|p| p["number"].as_str().unwrap()).collect();
+    assert!(phones.contains(&"13700002222"), "the re-imported phone went back with its record: {phones:?}");
+
+    // Undoing the re-import removes exactly what it added.
+    crmwb(&db).args(["imports", "undo", "2"]).assert().success();
+    let after_undo: Vec<Value> = [&a, &b].iter().map(|n| visible(&db, n)).collect();
+    assert_eq!(after_undo, before_merge);
+}

@@ -1007,7 +1007,7 @@ fn process_row(
                     let cid = insert_customer(tx, ctx, chunk, ins, plan)?;
                     ins.phones_emails(cid, &plan.phones, &plan.emails, Some(record_id), Some(ctx.batch_id))?;
                     imports::set_source_customer(tx, record_id, cid)?;
-                    attach_extras(tx, ctx, ins, cid, plan, record_id, true)?;
+                    attach_extras(tx, ctx, ins, cid, plan, record_id, true, None)?;
                 }
             }
             counts.updated += 1;
@@ -1031,7 +1031,7 @@ fn process_row(
                 None => counts.rejected += 1,
                 Some(cid) => {
                     ins.phones_emails(cid, &plan.phones, &plan.emails, Some(record_id), Some(ctx.batch_id))?;
-                    attach_extras(tx, ctx, ins, cid, plan, record_id, true)?;
+                    attach_extras(tx, ctx, ins, cid, plan, record_id, true, None)?;
                     counts.imported += 1;
                 }
             }
@@ -1076,6 +1076,7 @@ fn attach_extras(
     plan: &RowPlan,
     record_id: i64,
     is_new: bool,
+    home: Option<&Home>,
 ) -> Result<()> {
     // The contacts a new customer has so far: its own, written just now.
     // An old customer's are looked up instead.
@@ -1084,10 +1085,7 @@ fn attach_extras(
     // row's mobile and e-mail (they belong to the person, not the firm).
     if plan.customer.kind == CustomerKind::Company {
         if let Some(name) = plan.customer.get(Field::ContactName) {
-            let exists: bool = !is_new
-                && tx
-                    .prepare_cached("SELECT EXISTS(SELECT 1 FROM contacts WHERE customer_id = ?1 AND name = ?2)")?
-                    .query_row(params![cid, name], |r| r.get(0))?;
+            let exists = !is_new && has_row(tx, home, cid, "contacts", "name", name)?;
             if !exists {
                 let contact = crate::domain::Contact {
                     customer_id: cid,
@@ -1105,11 +1103,10 @@ fn attach_extras(
         }
     }
     for (name, title) in &plan.extra_contacts {
-        let exists: bool = if is_new {
+        let exists = if is_new {
             added.contains(&name.as_str())
         } else {
-            tx.prepare_cached("SELECT EXISTS(SELECT 1 FROM contacts WHERE customer_id = ?1 AND name = ?2)")?
-                .query_row(params![cid, name], |r| r.get(0))?
+            added.contains(&name.as_str()) || has_row(tx, home, cid, "contacts", "name", name)?
         };
         if !exists {
             added.push(name);
@@ -1123,8 +1120,11 @@ fn attach_extras(
             ins.contact(&contact, &ctx.now, Some(ctx.batch_id))?;
         }
     }
+    // Custom values are the customer's own fields: they go to the customer
+    // the record belongs to (the survivor keeps the copy its merge made).
+    let custom_to = home.map_or(cid, |h| h.id);
     for (name, ty, value) in &plan.custom {
-        customers::set_custom(tx, cid, name, ty, value, Some(ctx.batch_id))?;
+        customers::set_custom(tx, custom_to, name, ty, value, Some(ctx.batch_id))?;
     }
     if let Some(i) = &plan.interaction {
         let i = Interaction { customer_id: cid, source_record_id: Some(record_id), ..i.clone() };
@@ -1133,9 +1133,54 @@ fn attach_extras(
     Ok(())
 }
 
+/// The customer a re-imported source record belongs to, when a merge put
+/// the record on another: its own values go to it (and to the golden
+/// records above it only where those still show what the merge chose), its
+/// new rows are told apart from the rows of the customers merged with it.
+struct Home {
+    /// The customer the record belongs to (the one it is on with every merge undone).
+    id: i64,
+    /// Where its rows can be: itself, then each survivor above it.
+    holders: Vec<i64>,
+    /// The holder has rows of other customers (it survives a merge), so
+    /// "already has this number" asks whose each row is.
+    exact: bool,
+}
+
+/// Whether the customer the record belongs to already has a row of `tbl`
+/// with `col` = `value`.
+fn has_row(tx: &Connection, home: Option<&Home>, cid: i64, tbl: &str, col: &str, value: &str) -> Result<bool> {
+    match home {
+        Some(h) if h.exact => store::merges::home_has(tx, tbl, col, value, h.id, &h.holders),
+        _ => Ok(tx
+            .prepare_cached(&format!("SELECT EXISTS(SELECT 1 FROM {tbl} WHERE customer_id = ?1 AND {col} = ?2)"))?
+            .query_row(params![cid, value], |r| r.get(0))?),
+    }
+}
+
+fn same(a: Option<&str>, b: Option<&str>) -> bool {
+    a.filter(|s| !s.is_empty()) == b.filter(|s| !s.is_empty())
+}
+
+fn set_field(c: &mut crate::domain::Customer, f: Field, from: &crate::domain::Customer) {
+    match f {
+        Field::Name => c.name = from.name.clone(),
+        Field::Kind => c.kind = from.kind,
+        Field::Number => {}
+        _ => *c.slot_mut(f).expect("text field") = from.get(f).map(str::to_string),
+    }
+}
+
 /// Applies a changed source row to its customer: the fields the row supplies
 /// are set, new phones and e-mails are added, nothing else is touched. The
 /// customer's before-image is kept so the batch can be undone.
+///
+/// A record a merge moved to its survivor `cid` still belongs to the
+/// customer it came from: that customer's own fields take the row, and so
+/// does each golden record above it, field by field, where it still shows
+/// what the merge chose and was not edited since (the merge's `after` moves
+/// along, so an unmerge gives the values back to their customer); new rows
+/// carry the record, so an unmerge returns them with it.
 fn update_from_plan(
     tx: &Connection,
     ctx: &RunCtx<'_>,
@@ -1144,11 +1189,18 @@ fn update_from_plan(
     plan: &RowPlan,
     record_id: i64,
 ) -> Result<()> {
-    let Some(mut c) = customers::get_customer(tx, cid)? else {
-        return Err(Error::NotFound(format!("customer {cid} of source record {record_id} is missing")));
+    let links = store::merges::record_links(tx, record_id, cid)?;
+    let home_id = links.first().map_or(cid, |l| l.from);
+    let home = Home {
+        id: home_id,
+        holders: std::iter::once(home_id).chain(links.iter().map(|l| l.survivor)).collect(),
+        exact: !links.is_empty() || store::merges::survives_open_merge(tx, home_id)?,
     };
-    let before = customers::snapshot(tx, cid)?;
-    imports::record_before_image(tx, ctx.batch_id, cid, &before.to_string())?;
+    let Some(mut c) = customers::get_customer(tx, home.id)? else {
+        return Err(Error::NotFound(format!("customer {} of source record {record_id} is missing", home.id)));
+    };
+    let before = customers::snapshot(tx, home.id)?;
+    imports::record_before_image(tx, ctx.batch_id, home.id, &before.to_string())?;
     let mut plan = plan.clone();
     if let Some(at) = plan.interaction.as_ref().map(|i| i.at.clone()) {
         if c.last_followup.as_deref().is_none_or(|l| at.as_str() > l) && plan.customer.last_followup.is_none() {
@@ -1157,22 +1209,60 @@ fn update_from_plan(
         }
     }
     for f in &plan.provided {
-        match f {
-            Field::Name => c.name = plan.customer.name.clone(),
-            Field::Kind => c.kind = plan.customer.kind,
-            Field::Number => {}
-            _ => *c.slot_mut(*f).expect("text field") = plan.customer.get(*f).map(str::to_string),
-        }
+        set_field(&mut c, *f, &plan.customer);
     }
     let has_detail = !plan.phones.is_empty() || !plan.emails.is_empty() || c.mobile.is_some() || c.email.is_some();
     crate::domain::validate::derive_name(&mut c, &mut Vec::new());
     crate::domain::validate::check_record(&mut c, has_detail);
     customers::write_fields(tx, &c, &ctx.now)?;
+    // Up the merges: each golden record takes what the one below it took.
+    // Only what the row changed travels up: a re-import that repeats the
+    // name it always had does not rename the golden record.
+    let mut applied: Vec<Field> = Field::ALL
+        .iter()
+        .copied()
+        .filter(|f| *f != Field::Number && !same(c.get(*f), before["fields"][f.name()].as_str()))
+        .collect();
+    let mut below = c.clone();
+    for link in &links {
+        let Some(mut s) = customers::get_customer(tx, link.survivor)? else { break };
+        let (mut after, edits) = store::merges::after_and_edits(tx, link.merge)?;
+        applied.retain(|f| {
+            !edits.iter().any(|e| e == f.name())
+                && same(s.get(*f), store::merges::golden_value(&after, *f).as_deref())
+                && !same(s.get(*f), below.get(*f))
+                && (*f != Field::LastFollowup || below.get(*f) > s.get(*f))
+        });
+        if applied.is_empty() {
+            break;
+        }
+        imports::record_before_image(tx, ctx.batch_id, s.id, &customers::snapshot(tx, s.id)?.to_string())?;
+        let was = after.clone();
+        let flags_were = s.flags.clone();
+        for f in &applied {
+            set_field(&mut s, *f, &below);
+        }
+        crate::domain::validate::derive_name(&mut s, &mut Vec::new());
+        let detail = has_detail || s.mobile.is_some() || s.email.is_some();
+        crate::domain::validate::check_record(&mut s, detail);
+        customers::write_fields(tx, &s, &ctx.now)?;
+        let golden = store::merges::golden_json(&s);
+        for f in &applied {
+            after["fields"][f.name()] = golden["fields"][f.name()].clone();
+        }
+        if applied.iter().any(|f| matches!(f, Field::Name | Field::Kind)) {
+            after["parts"] = golden["parts"].clone();
+        }
+        if was["flags"] == serde_json::json!(flags_were) {
+            after["flags"] = golden["flags"].clone();
+        }
+        store::merges::set_after(tx, link.merge, &after)?;
+        imports::record_merge_after(tx, ctx.batch_id, s.id, link.merge, &was, &after)?;
+        imports::record_written(tx, ctx.batch_id, s.id, &customers::snapshot(tx, s.id)?)?;
+        below = s;
+    }
     for (kind, number) in &plan.phones {
-        let exists: bool = tx
-            .prepare_cached("SELECT EXISTS(SELECT 1 FROM customer_phones WHERE customer_id = ?1 AND number = ?2)")?
-            .query_row(params![cid, number], |r| r.get(0))?;
-        if !exists {
+        if !has_row(tx, Some(&home), cid, "customer_phones", "number", number)? {
             tx.prepare_cached(
                 "INSERT INTO customer_phones (customer_id, kind, number, is_primary, source_record_id, batch_id) VALUES (?1,?2,?3,0,?4,?5)",
             )?
@@ -1180,17 +1270,15 @@ fn update_from_plan(
         }
     }
     for email in &plan.emails {
-        let exists: bool = tx
-            .prepare_cached("SELECT EXISTS(SELECT 1 FROM customer_emails WHERE customer_id = ?1 AND email = ?2)")?
-            .query_row(params![cid, email], |r| r.get(0))?;
-        if !exists {
+        if !has_row(tx, Some(&home), cid, "customer_emails", "email", email)? {
             tx.prepare_cached(
                 "INSERT INTO customer_emails (customer_id, email, is_primary, source_record_id, batch_id) VALUES (?1,?2,0,?3,?4)",
             )?
             .execute(params![cid, email, record_id, ctx.batch_id])?;
         }
     }
-    attach_extras(tx, ctx, ins, cid, &plan, record_id, false)
+    attach_extras(tx, ctx, ins, cid, &plan, record_id, false, Some(&home))?;
+    imports::record_written(tx, ctx.batch_id, home.id, &customers::snapshot(tx, home.id)?)
 }
 
 #[cfg(test)]

@@ -173,6 +173,42 @@ pub(crate) fn record_before_image(conn: &Connection, batch_id: i64, customer_id:
     Ok(())
 }
 
+/// Keeps what a batch wrote to a customer (a `customers::snapshot` after
+/// its latest write), beside the before-image: undo restores only the
+/// values that still hold what the batch wrote.
+pub(crate) fn record_written(
+    conn: &Connection,
+    batch_id: i64,
+    customer_id: i64,
+    wrote: &serde_json::Value,
+) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE batch_changes SET before = json_set(before, '$.wrote', json(?3)) WHERE batch_id = ?1 AND customer_id = ?2",
+    )?
+    .execute(params![batch_id, customer_id, wrote.to_string()])?;
+    Ok(())
+}
+
+/// Keeps a merge's `after` as it was before the batch first changed it
+/// (`was`) and as the batch left it (`now`), with the before-image of the
+/// merge's survivor `customer_id`, so that undoing the batch puts it back.
+pub(crate) fn record_merge_after(
+    conn: &Connection,
+    batch_id: i64,
+    customer_id: i64,
+    merge: i64,
+    was: &serde_json::Value,
+    now: &serde_json::Value,
+) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE batch_changes SET before = json_set(json_insert(before, '$.merge_after.m' || ?3, json(?4)),
+                                                  '$.merge_wrote.m' || ?3, json(?5))
+         WHERE batch_id = ?1 AND customer_id = ?2",
+    )?
+    .execute(params![batch_id, customer_id, merge, was.to_string(), now.to_string()])?;
+    Ok(())
+}
+
 pub fn remembered_mapping(conn: &Connection, source: &str) -> Result<Option<String>> {
     Ok(conn.query_row("SELECT mapping FROM source_mappings WHERE source = ?1", [source], |r| r.get(0)).optional()?)
 }
@@ -202,7 +238,9 @@ pub(crate) fn undo_blocker(conn: &Connection, batch_id: i64) -> Result<Option<St
     }
     let merged: Option<String> = conn
         .query_row(
-            "SELECT number FROM customers WHERE merged_into IS NOT NULL AND (batch_id = ?1 OR id IN (SELECT customer_id FROM batch_changes WHERE batch_id = ?1)
+            "SELECT number FROM customers c WHERE merged_into IS NOT NULL AND (batch_id = ?1
+                OR EXISTS (SELECT 1 FROM batch_changes x WHERE x.batch_id = ?1 AND x.customer_id = c.id
+                           AND json_extract(x.before, '$.merged_into') IS NOT c.merged_into)
                 OR merged_into IN (SELECT id FROM customers WHERE batch_id = ?1)) LIMIT 1",
             [batch_id],
             |r| r.get(0),
@@ -242,11 +280,22 @@ pub(crate) fn undo(conn: &Connection, batch_id: i64, now: &str) -> Result<()> {
         stmt.query_map([batch_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
     for (cid, before) in changes {
         let snap: serde_json::Value = serde_json::from_str(&before).unwrap_or_default();
-        super::customers::restore_snapshot(conn, cid, &snap, now)?;
+        match snap.get("wrote") {
+            Some(wrote) => super::customers::restore_changed(conn, cid, &snap, wrote, now)?,
+            // A before-image from a version that did not keep what it wrote.
+            None => super::customers::restore_snapshot(conn, cid, &snap, now)?,
+        }
+        for (key, was) in snap["merge_after"].as_object().into_iter().flatten() {
+            let Some(merge) = key.strip_prefix('m').and_then(|m| m.parse::<i64>().ok()) else { continue };
+            restore_merge_after(conn, merge, was, &snap["merge_wrote"][key])?;
+        }
     }
+    // A record keeps the customer it belongs to now (an unmerge since may
+    // have given it back to its own); a link the batch made is cut below
+    // with the customers it created.
     conn.execute(
-        "UPDATE source_records SET (batch_id, row_number, raw, customer_id) = (
-            SELECT h.batch_id, h.row_number, h.raw, h.customer_id FROM source_record_history h
+        "UPDATE source_records SET (batch_id, row_number, raw) = (
+            SELECT h.batch_id, h.row_number, h.raw FROM source_record_history h
             WHERE h.source_record_id = source_records.id AND h.replaced_by_batch = ?1 ORDER BY h.id DESC LIMIT 1)
          WHERE id IN (SELECT source_record_id FROM source_record_history WHERE replaced_by_batch = ?1)",
         [batch_id],
@@ -271,6 +320,34 @@ pub(crate) fn undo(conn: &Connection, batch_id: i64, now: &str) -> Result<()> {
         "UPDATE import_batches SET status = 'undone', finished_at = ?2 WHERE id = ?1",
         params![batch_id, now],
     )?;
+    Ok(())
+}
+
+/// Puts back the fields of a merge's `after` that a batch changed from
+/// `was` to `wrote` and that still hold `wrote`.
+fn restore_merge_after(
+    conn: &Connection,
+    merge: i64,
+    was: &serde_json::Value,
+    wrote: &serde_json::Value,
+) -> Result<()> {
+    let (mut after, _) = super::merges::after_and_edits(conn, merge)?;
+    let mut changed = false;
+    for (f, v) in was["fields"].as_object().into_iter().flatten() {
+        if after["fields"][f] == wrote["fields"][f] && after["fields"][f] != *v {
+            after["fields"][f] = v.clone();
+            changed = true;
+        }
+    }
+    for k in ["flags", "parts"] {
+        if after[k] == wrote[k] && after[k] != was[k] {
+            after[k] = was[k].clone();
+            changed = true;
+        }
+    }
+    if changed {
+        super::merges::set_after(conn, merge, &after)?;
+    }
     Ok(())
 }
 
