@@ -1068,6 +1068,7 @@ fn insert_customer(
 
 /// `is_new`: the customer was created by this row, so it has no contacts
 /// yet and the look-ups for existing ones are skipped.
+#[allow(clippy::too_many_arguments)]
 fn attach_extras(
     tx: &Connection,
     ctx: &RunCtx<'_>,

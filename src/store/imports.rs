@@ -209,6 +209,35 @@ pub(crate) fn record_merge_after(
     Ok(())
 }
 
+/// After an unmerge of `merge`, the values batches not undone carried to its
+/// survivor `customer` through the merge have gone back with their
+/// customer: undoing such a batch must not touch them on the survivor.
+pub(crate) fn forget_merge_changes(conn: &Connection, customer: i64, merge: i64) -> Result<()> {
+    let key = format!("m{merge}");
+    let rows: Vec<(i64, String)> = conn
+        .prepare_cached(
+            "SELECT x.batch_id, x.before FROM batch_changes x JOIN import_batches b ON b.id = x.batch_id
+             WHERE x.customer_id = ?1 AND b.status != 'undone' AND json_extract(x.before, '$.merge_after.' || ?2) IS NOT NULL",
+        )?
+        .query_map(params![customer, key], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (batch, before) in rows {
+        let mut image: serde_json::Value = serde_json::from_str(&before)?;
+        let (was, wrote) = (image["merge_after"][&key].clone(), image["merge_wrote"][&key].clone());
+        for (f, v) in was["fields"].as_object().into_iter().flatten() {
+            if wrote["fields"][f] != *v && image.get("wrote").is_some() {
+                image["wrote"]["fields"][f] = image["fields"][f].clone();
+            }
+        }
+        if let Some(m) = image["merge_after"].as_object_mut() {
+            m.remove(&key);
+        }
+        conn.prepare_cached("UPDATE batch_changes SET before = ?3 WHERE batch_id = ?1 AND customer_id = ?2")?
+            .execute(params![batch, customer, image.to_string()])?;
+    }
+    Ok(())
+}
+
 pub fn remembered_mapping(conn: &Connection, source: &str) -> Result<Option<String>> {
     Ok(conn.query_row("SELECT mapping FROM source_mappings WHERE source = ?1", [source], |r| r.get(0)).optional()?)
 }
