@@ -343,8 +343,9 @@ fn run(mut rows: Vec<Row>, ops: Vec<Op>) -> Result<(), TestCaseError> {
                 restored_match(&a, &b, &ids)?;
             }
             Op::Reimport(changes) => {
-                // Rows of customers merged away (the finding); a survivor's
-                // own rows re-imported mid-merge are left out (see below).
+                // Rows of customers merged away (the finding), of survivors
+                // (their own values sit under the merge's result) and of
+                // customers no merge touches.
                 let mut any = false;
                 for (p, r) in changes {
                     let i = p % rows.len();
@@ -357,17 +358,21 @@ fn run(mut rows: Vec<Row>, ops: Vec<Op>) -> Result<(), TestCaseError> {
                             |r| r.get(0),
                         )
                         .unwrap();
-                    let absorbed: bool = a
+                    let merged: bool = a
                         .store()
                         .conn()
-                        .query_row("SELECT merged_into IS NOT NULL FROM customers WHERE id = ?1", [home], |r| r.get(0))
+                        .query_row(
+                            "SELECT merged_into IS NOT NULL
+                                 OR EXISTS (SELECT 1 FROM merges WHERE survivor_id = ?1 AND undone_at IS NULL)
+                             FROM customers WHERE id = ?1",
+                            [home],
+                            |r| r.get(0),
+                        )
                         .unwrap();
-                    if absorbed {
-                        // The custom value stays: a merge's copy and the
-                        // customer's own value share one slot (see the report).
-                        rows[i] = Row { channel: rows[i].channel, ..r };
-                        any = true;
-                    }
+                    // The custom value of a merged customer stays: a merge's
+                    // copy and the customer's own value share one slot.
+                    rows[i] = if merged { Row { channel: rows[i].channel, ..r } } else { r };
+                    any = true;
                 }
                 if !any {
                     continue;
@@ -450,14 +455,18 @@ proptest! {
     }
 }
 
-// Finding 15.6: re-imports and their undos between merges and unmerges.
-// Ignored in CI for now: it still finds siblings of the finding not fixed
-// yet — a survivor's own record re-imported while it is merged and another
-// member's value won, merges nested on one survivor (only the merge that
-// carried the record moves its `after`), a custom value whose slot a
-// merge's copy shares, a phone a move archived meeting a re-import, and
-// undo after nested unmerges where a value the batch wrote coincides with
-// the customer's own. Run it with `cargo test --test merge_props -- --ignored`
+// Finding 15.6: re-imports and their undos between merges and unmerges,
+// of absorbed customers' records, survivors' records and records no merge
+// touches. Ignored in CI for now: at 300 cases it still fails. The shrunk
+// case left: rows K0 上海腾达贸易有限公司, K1 北京星辰科技有限公司, K2 腾达贸易,
+// K3/K4 as K1; merge live [0, 2, 1] picking name from the second; re-import
+// K1 named 上海腾达贸易有限公司 (plus contact, mobile, e-mail, status); the
+// unmerge leaves the survivor named 腾达贸易 (the pick) instead of its own
+// 上海腾达贸易有限公司. Also still open, not reached by this run: a custom value
+// whose slot a merge's copy shares (re-imports of merged customers keep
+// their 渠道 here), a phone a move archived meeting a re-import, undo after
+// nested unmerges where a value the batch wrote coincides with the
+// customer's own. Run it with `cargo test --test merge_props -- --ignored`
 // (PROPTEST_CASES for more cases).
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]

@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::ingest::{
     plan_row, EncodingChoice, MappedInput, Mapping, MappingFile, RawRow, ReadOptions, RowPlan, TableReader,
 };
+use crate::store::merges::Side;
 use crate::store::{self, customers, imports, BatchCounts, NewAudit, NewBatch, NewSourceRecord};
 use chrono::Datelike;
 use rusqlite::{params, Connection, TransactionBehavior};
@@ -1172,6 +1173,87 @@ fn set_field(c: &mut crate::domain::Customer, f: Field, from: &crate::domain::Cu
     }
 }
 
+/// Carries `fields`, changed from `old` to `new`, up the merges `layers`
+/// on survivor `holder` (oldest first), from the result of the first: a
+/// merge's result takes a new value where it still shows the old one and
+/// was not edited by hand, and the next merge's `before` where it shows it
+/// too. Returns the fields that reached the top. What changes is kept for
+/// the batch's undo, beside `holder`'s before-image.
+fn climb(
+    tx: &Connection,
+    ctx: &RunCtx<'_>,
+    holder: i64,
+    layers: &[i64],
+    mut fields: Vec<Field>,
+    old: &crate::domain::Customer,
+    new: &crate::domain::Customer,
+) -> Result<Vec<Field>> {
+    let g = store::merges::golden_json(new);
+    for (i, &m) in layers.iter().enumerate() {
+        let mut sides = vec![Side::After];
+        if i > 0 {
+            sides.insert(0, Side::Before);
+        }
+        for side in sides {
+            let mut state = store::merges::side(tx, m, side)?;
+            let edits = if side == Side::After { store::merges::after_and_edits(tx, m)?.1 } else { Vec::new() };
+            fields.retain(|f| {
+                !edits.iter().any(|e| e == f.name())
+                    && same(store::merges::golden_value(&state, *f).as_deref(), old.get(*f))
+            });
+            if fields.is_empty() {
+                return Ok(fields);
+            }
+            let was = state.clone();
+            for f in &fields {
+                state["fields"][f.name()] = g["fields"][f.name()].clone();
+            }
+            if fields.iter().any(|f| matches!(f, Field::Name | Field::Kind)) {
+                state["parts"] = g["parts"].clone();
+            }
+            if state != was {
+                store::merges::set_side(tx, m, side, &state)?;
+                imports::record_merge_side(tx, ctx.batch_id, holder, m, side, &was, &state)?;
+            }
+        }
+    }
+    Ok(fields)
+}
+
+/// Shows `fields` of `new` on `shown`, a survivor whose latest merge in
+/// effect is `top`; that merge's flags follow when they were the record's.
+/// Returns the record as written.
+fn show(
+    tx: &Connection,
+    ctx: &RunCtx<'_>,
+    shown: &crate::domain::Customer,
+    fields: &[Field],
+    new: &crate::domain::Customer,
+    has_detail: bool,
+    top: i64,
+) -> Result<crate::domain::Customer> {
+    let mut s = shown.clone();
+    if fields.is_empty() {
+        return Ok(s);
+    }
+    for f in fields {
+        set_field(&mut s, *f, new);
+    }
+    crate::domain::validate::derive_name(&mut s, &mut Vec::new());
+    let detail = has_detail || s.mobile.is_some() || s.email.is_some();
+    crate::domain::validate::check_record(&mut s, detail);
+    customers::write_fields(tx, &s, &ctx.now)?;
+    let mut after = store::merges::side(tx, top, Side::After)?;
+    if after["flags"] == serde_json::json!(shown.flags) && shown.flags != s.flags {
+        let was = after.clone();
+        after["flags"] = serde_json::json!(s.flags);
+        store::merges::set_side(tx, top, Side::After, &after)?;
+        imports::record_merge_side(tx, ctx.batch_id, s.id, top, Side::After, &was, &after)?;
+    }
+    imports::record_written(tx, ctx.batch_id, s.id, &customers::snapshot(tx, s.id)?)?;
+    Ok(s)
+}
+
 /// Applies a changed source row to its customer: the fields the row supplies
 /// are set, new phones and e-mails are added, nothing else is touched. The
 /// customer's before-image is kept so the batch can be undone.
@@ -1197,11 +1279,19 @@ fn update_from_plan(
         holders: std::iter::once(home_id).chain(links.iter().map(|l| l.survivor)).collect(),
         exact: !links.is_empty() || store::merges::survives_open_merge(tx, home_id)?,
     };
-    let Some(mut c) = customers::get_customer(tx, home.id)? else {
+    let Some(shown) = customers::get_customer(tx, home.id)? else {
         return Err(Error::NotFound(format!("customer {} of source record {record_id} is missing", home.id)));
     };
     let before = customers::snapshot(tx, home.id)?;
     imports::record_before_image(tx, ctx.batch_id, home.id, &before.to_string())?;
+    // The customer's own values: what it shows, or — when it survives
+    // merges still in effect — the first one's `before`.
+    let layers = store::merges::open_merges_on(tx, home.id)?;
+    let own_old = match layers.first() {
+        Some(&m) => store::merges::from_golden_json(&shown, &store::merges::side(tx, m, Side::Before)?),
+        None => shown.clone(),
+    };
+    let mut c = own_old.clone();
     let mut plan = plan.clone();
     if let Some(at) = plan.interaction.as_ref().map(|i| i.at.clone()) {
         if c.last_followup.as_deref().is_none_or(|l| at.as_str() > l) && plan.customer.last_followup.is_none() {
@@ -1215,52 +1305,80 @@ fn update_from_plan(
     let has_detail = !plan.phones.is_empty() || !plan.emails.is_empty() || c.mobile.is_some() || c.email.is_some();
     crate::domain::validate::derive_name(&mut c, &mut Vec::new());
     crate::domain::validate::check_record(&mut c, has_detail);
-    customers::write_fields(tx, &c, &ctx.now)?;
-    // Up the merges: each golden record takes what the one below it took.
     // Only what the row changed travels up: a re-import that repeats the
     // name it always had does not rename the golden record.
-    let mut applied: Vec<Field> = Field::ALL
-        .iter()
-        .copied()
-        .filter(|f| *f != Field::Number && !same(c.get(*f), before["fields"][f.name()].as_str()))
-        .collect();
-    let mut below = c.clone();
+    let changed: Vec<Field> =
+        Field::ALL.iter().copied().filter(|f| *f != Field::Number && !same(c.get(*f), own_old.get(*f))).collect();
+    let (mut applied, mut below) = match layers.first() {
+        None => {
+            customers::write_fields(tx, &c, &ctx.now)?;
+            (changed, c)
+        }
+        Some(&first) => {
+            // A survivor re-imported while merged: its own values are the
+            // first merge's `before`; each result above takes them where
+            // it showed the value they replace (the merge chose it), and
+            // the record shown takes them where it shows that too. A field
+            // typed in by hand since is the survivor's own as well: the
+            // re-import replaces it, as it would without the merge.
+            let mut own = store::merges::side(tx, first, Side::Before)?;
+            let was = own.clone();
+            let g = store::merges::golden_json(&c);
+            for f in &changed {
+                own["fields"][f.name()] = g["fields"][f.name()].clone();
+            }
+            if changed.iter().any(|f| matches!(f, Field::Name | Field::Kind)) {
+                own["parts"] = g["parts"].clone();
+            }
+            if was["flags"] == serde_json::json!(own_old.flags) {
+                own["flags"] = g["flags"].clone();
+            }
+            if own != was {
+                store::merges::set_side(tx, first, Side::Before, &own)?;
+                imports::record_merge_side(tx, ctx.batch_id, home.id, first, Side::Before, &was, &own)?;
+            }
+            let mut edited = Vec::new();
+            for &m in &layers {
+                let (_, edits) = store::merges::after_and_edits(tx, m)?;
+                edited.extend(changed.iter().copied().filter(|f| edits.iter().any(|e| e == f.name())));
+            }
+            let mut fields = climb(tx, ctx, home.id, &layers, changed, &own_old, &c)?;
+            fields.retain(|f| same(shown.get(*f), own_old.get(*f)));
+            store::merges::mark_edited(tx, home.id, &edited)?;
+            for f in edited {
+                if !fields.contains(&f) && !same(shown.get(f), c.get(f)) {
+                    fields.push(f);
+                }
+            }
+            let s = show(tx, ctx, &shown, &fields, &c, has_detail, *layers.last().expect("a merge"))?;
+            (fields, s)
+        }
+    };
+    // Up the merges that carried the record: each golden record takes
+    // what the one below it took, where it was not edited.
     for link in &links {
-        let Some(mut s) = customers::get_customer(tx, link.survivor)? else { break };
-        let (mut after, edits) = store::merges::after_and_edits(tx, link.merge)?;
+        if applied.is_empty() {
+            break;
+        }
+        let Some(s) = customers::get_customer(tx, link.survivor)? else { break };
+        let on_s = store::merges::open_merges_on(tx, s.id)?;
+        let Some(pos) = on_s.iter().position(|m| *m == link.merge) else { break };
+        let (after, edits) = store::merges::after_and_edits(tx, link.merge)?;
         applied.retain(|f| {
+            let was = store::merges::golden_value(&after, *f);
             !edits.iter().any(|e| e == f.name())
-                && same(s.get(*f), store::merges::golden_value(&after, *f).as_deref())
-                && !same(s.get(*f), below.get(*f))
-                && (*f != Field::LastFollowup || below.get(*f) > s.get(*f))
+                && !same(was.as_deref(), below.get(*f))
+                && (*f != Field::LastFollowup || below.get(*f) > was.as_deref())
         });
         if applied.is_empty() {
             break;
         }
         imports::record_before_image(tx, ctx.batch_id, s.id, &customers::snapshot(tx, s.id)?.to_string())?;
-        let was = after.clone();
-        let flags_were = s.flags.clone();
-        for f in &applied {
-            set_field(&mut s, *f, &below);
-        }
-        crate::domain::validate::derive_name(&mut s, &mut Vec::new());
-        let detail = has_detail || s.mobile.is_some() || s.email.is_some();
-        crate::domain::validate::check_record(&mut s, detail);
-        customers::write_fields(tx, &s, &ctx.now)?;
-        let golden = store::merges::golden_json(&s);
-        for f in &applied {
-            after["fields"][f.name()] = golden["fields"][f.name()].clone();
-        }
-        if applied.iter().any(|f| matches!(f, Field::Name | Field::Kind)) {
-            after["parts"] = golden["parts"].clone();
-        }
-        if was["flags"] == serde_json::json!(flags_were) {
-            after["flags"] = golden["flags"].clone();
-        }
-        store::merges::set_after(tx, link.merge, &after)?;
-        imports::record_merge_after(tx, ctx.batch_id, s.id, link.merge, &was, &after)?;
-        imports::record_written(tx, ctx.batch_id, s.id, &customers::snapshot(tx, s.id)?)?;
-        below = s;
+        let old = store::merges::from_golden_json(&s, &after);
+        let mut fields = climb(tx, ctx, s.id, &on_s[pos..], applied, &old, &below)?;
+        fields.retain(|f| same(s.get(*f), old.get(*f)));
+        below = show(tx, ctx, &s, &fields, &below, has_detail, *on_s.last().expect("a merge"))?;
+        applied = fields;
     }
     for (kind, number) in &plan.phones {
         if !has_row(tx, Some(&home), cid, "customer_phones", "number", number)? {

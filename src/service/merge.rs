@@ -989,7 +989,7 @@ fn unmerge_in(tx: &Connection, id: i64, actor: &str, now: &str) -> Result<Unmerg
     new_after["parts"] = merges::golden_json(&next)["parts"].clone();
     new_after["flags"] = serde_json::json!(next.flags);
     customers::write_fields(tx, &next, now)?;
-    store::imports::forget_merge_changes(tx, s, merge.id)?;
+    store::imports::forget_merge_changes(tx, s, merge.id, &merges::golden_json(&next))?;
     if whole {
         tx.prepare_cached("UPDATE merges SET undone_at = ?2, undone_by = ?3 WHERE id = ?1")?
             .execute(params![merge.id, now, actor])?;

@@ -189,48 +189,79 @@ pub(crate) fn record_written(
     Ok(())
 }
 
-/// Keeps a merge's `after` as it was before the batch first changed it
-/// (`was`) and as the batch left it (`now`), with the before-image of the
-/// merge's survivor `customer_id`, so that undoing the batch puts it back.
-pub(crate) fn record_merge_after(
+/// Keeps a merge's golden state `side` as it was before the batch first
+/// changed it (`was`) and as the batch left it (`now`), with the
+/// before-image of the merge's survivor `customer_id`, so that undoing the
+/// batch puts it back.
+pub(crate) fn record_merge_side(
     conn: &Connection,
     batch_id: i64,
     customer_id: i64,
     merge: i64,
+    side: super::merges::Side,
     was: &serde_json::Value,
     now: &serde_json::Value,
 ) -> Result<()> {
-    conn.prepare_cached(
-        "UPDATE batch_changes SET before = json_set(json_insert(before, '$.merge_after.m' || ?3, json(?4)),
-                                                  '$.merge_wrote.m' || ?3, json(?5))
-         WHERE batch_id = ?1 AND customer_id = ?2",
-    )?
+    let (was_key, wrote_key) = side_keys(side);
+    conn.prepare_cached(&format!(
+        "UPDATE batch_changes SET before = json_set(json_insert(before, '$.{was_key}.m' || ?3, json(?4)),
+                                                  '$.{wrote_key}.m' || ?3, json(?5))
+         WHERE batch_id = ?1 AND customer_id = ?2"
+    ))?
     .execute(params![batch_id, customer_id, merge, was.to_string(), now.to_string()])?;
     Ok(())
+}
+
+/// Where a batch's image keeps a merge side as it was and as it wrote it.
+fn side_keys(side: super::merges::Side) -> (&'static str, &'static str) {
+    match side {
+        super::merges::Side::After => ("merge_after", "merge_wrote"),
+        super::merges::Side::Before => ("merge_before", "merge_bwrote"),
+    }
 }
 
 /// After an unmerge of `merge`, the values batches not undone carried to its
 /// survivor `customer` through the merge have gone back with their
 /// customer: undoing such a batch must not touch them on the survivor.
-pub(crate) fn forget_merge_changes(conn: &Connection, customer: i64, merge: i64) -> Result<()> {
+/// The values a batch wrote into the merge's `before` (the survivor's own,
+/// re-imported while it was merged) are what the survivor shows again
+/// (`shown`, a golden state): undoing the batch puts back what they were.
+pub(crate) fn forget_merge_changes(
+    conn: &Connection,
+    customer: i64,
+    merge: i64,
+    shown: &serde_json::Value,
+) -> Result<()> {
     let key = format!("m{merge}");
     let rows: Vec<(i64, String)> = conn
         .prepare_cached(
             "SELECT x.batch_id, x.before FROM batch_changes x JOIN import_batches b ON b.id = x.batch_id
-             WHERE x.customer_id = ?1 AND b.status != 'undone' AND json_extract(x.before, '$.merge_after.' || ?2) IS NOT NULL",
+             WHERE x.customer_id = ?1 AND b.status != 'undone'
+               AND (json_extract(x.before, '$.merge_after.' || ?2) IS NOT NULL
+                    OR json_extract(x.before, '$.merge_before.' || ?2) IS NOT NULL)",
         )?
         .query_map(params![customer, key], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
+    let text = |v: &serde_json::Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_string);
     for (batch, before) in rows {
         let mut image: serde_json::Value = serde_json::from_str(&before)?;
+        let has_wrote = image.get("wrote").is_some();
         let (was, wrote) = (image["merge_after"][&key].clone(), image["merge_wrote"][&key].clone());
         for (f, v) in was["fields"].as_object().into_iter().flatten() {
-            if wrote["fields"][f] != *v && image.get("wrote").is_some() {
+            if wrote["fields"][f] != *v && has_wrote {
                 image["wrote"]["fields"][f] = image["fields"][f].clone();
             }
         }
         if let Some(m) = image["merge_after"].as_object_mut() {
             m.remove(&key);
+        }
+        let (was, wrote) = (image["merge_before"][&key].clone(), image["merge_bwrote"][&key].clone());
+        for (f, v) in was["fields"].as_object().into_iter().flatten() {
+            let w = &wrote["fields"][f];
+            if text(w) != text(v) && text(w) == text(&shown["fields"][f]) && has_wrote {
+                image["fields"][f] = v.clone();
+                image["wrote"]["fields"][f] = w.clone();
+            }
         }
         conn.prepare_cached("UPDATE batch_changes SET before = ?3 WHERE batch_id = ?1 AND customer_id = ?2")?
             .execute(params![batch, customer, image.to_string()])?;
@@ -314,9 +345,19 @@ pub(crate) fn undo(conn: &Connection, batch_id: i64, now: &str) -> Result<()> {
             // A before-image from a version that did not keep what it wrote.
             None => super::customers::restore_snapshot(conn, cid, &snap, now)?,
         }
-        for (key, was) in snap["merge_after"].as_object().into_iter().flatten() {
-            let Some(merge) = key.strip_prefix('m').and_then(|m| m.parse::<i64>().ok()) else { continue };
-            restore_merge_after(conn, merge, was, &snap["merge_wrote"][key])?;
+        // Merged since as a survivor: its own values are the first merge's
+        // `before`, which took what the batch wrote.
+        if let (Some(wrote), Some(&first)) = (snap.get("wrote"), super::merges::open_merges_on(conn, cid)?.first()) {
+            if snap["merge_before"].get(format!("m{first}")).is_none() {
+                restore_own(conn, cid, first, &snap, wrote)?;
+            }
+        }
+        for side in [super::merges::Side::After, super::merges::Side::Before] {
+            let (was_key, wrote_key) = side_keys(side);
+            for (key, was) in snap[was_key].as_object().into_iter().flatten() {
+                let Some(merge) = key.strip_prefix('m').and_then(|m| m.parse::<i64>().ok()) else { continue };
+                restore_merge_side(conn, merge, side, was, &snap[wrote_key][key])?;
+            }
         }
     }
     // A record keeps the customer it belongs to now (an unmerge since may
@@ -352,30 +393,64 @@ pub(crate) fn undo(conn: &Connection, batch_id: i64, now: &str) -> Result<()> {
     Ok(())
 }
 
-/// Puts back the fields of a merge's `after` that a batch changed from
-/// `was` to `wrote` and that still hold `wrote`.
-fn restore_merge_after(
+/// Undoes a batch's change to a customer's own values kept in the `before`
+/// of merge `first` (made after the batch), value by value where they still
+/// hold what the batch wrote.
+fn restore_own(
+    conn: &Connection,
+    cid: i64,
+    first: i64,
+    snap: &serde_json::Value,
+    wrote: &serde_json::Value,
+) -> Result<()> {
+    use crate::domain::Field;
+    let text = |v: &serde_json::Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_string);
+    let mut own = super::merges::side(conn, first, super::merges::Side::Before)?;
+    let mut changed = Vec::new();
+    for f in Field::ALL.iter().copied().filter(|f| *f != Field::Number) {
+        let (b, w) = (text(&snap["fields"][f.name()]), text(&wrote["fields"][f.name()]));
+        if b != w && text(&own["fields"][f.name()]) == w {
+            own["fields"][f.name()] = b.map(Into::into).unwrap_or(serde_json::Value::Null);
+            changed.push(f);
+        }
+    }
+    if changed.is_empty() {
+        return Ok(());
+    }
+    if changed.iter().any(|f| matches!(f, Field::Name | Field::Kind)) {
+        let Some(c) = super::customers::get_customer(conn, cid)? else { return Ok(()) };
+        let mut c = super::merges::from_golden_json(&c, &own);
+        crate::domain::validate::derive_name(&mut c, &mut Vec::new());
+        own["parts"] = super::merges::golden_json(&c)["parts"].clone();
+    }
+    super::merges::set_side(conn, first, super::merges::Side::Before, &own)
+}
+
+/// Puts back the fields of a merge's golden state `side` that a batch
+/// changed from `was` to `wrote` and that still hold `wrote`.
+fn restore_merge_side(
     conn: &Connection,
     merge: i64,
+    side: super::merges::Side,
     was: &serde_json::Value,
     wrote: &serde_json::Value,
 ) -> Result<()> {
-    let (mut after, _) = super::merges::after_and_edits(conn, merge)?;
+    let mut state = super::merges::side(conn, merge, side)?;
     let mut changed = false;
     for (f, v) in was["fields"].as_object().into_iter().flatten() {
-        if after["fields"][f] == wrote["fields"][f] && after["fields"][f] != *v {
-            after["fields"][f] = v.clone();
+        if state["fields"][f] == wrote["fields"][f] && state["fields"][f] != *v {
+            state["fields"][f] = v.clone();
             changed = true;
         }
     }
     for k in ["flags", "parts"] {
-        if after[k] == wrote[k] && after[k] != was[k] {
-            after[k] = was[k].clone();
+        if state[k] == wrote[k] && state[k] != was[k] {
+            state[k] = was[k].clone();
             changed = true;
         }
     }
     if changed {
-        super::merges::set_after(conn, merge, &after)?;
+        super::merges::set_side(conn, merge, side, &state)?;
     }
     Ok(())
 }

@@ -239,7 +239,41 @@ pub(crate) fn after_and_edits(conn: &Connection, merge: i64) -> Result<(serde_js
     Ok((serde_json::from_str(&after)?, edits))
 }
 
-pub(crate) fn set_after(conn: &Connection, merge: i64, after: &serde_json::Value) -> Result<()> {
-    conn.prepare_cached("UPDATE merges SET after = ?2 WHERE id = ?1")?.execute(params![merge, after.to_string()])?;
+/// Which golden state of a merge: the survivor's before it, or the result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    Before,
+    After,
+}
+
+impl Side {
+    fn column(self) -> &'static str {
+        match self {
+            Side::Before => "before",
+            Side::After => "after",
+        }
+    }
+}
+
+/// The merges still in effect that `survivor` survives, oldest first: the
+/// first one's `before` holds the survivor's own values, each later one's
+/// `before` the result of the ones under it.
+pub(crate) fn open_merges_on(conn: &Connection, survivor: i64) -> Result<Vec<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM merges WHERE survivor_id = ?1 AND undone_at IS NULL ORDER BY id")?
+        .query_map([survivor], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+/// One golden state of a merge.
+pub(crate) fn side(conn: &Connection, merge: i64, side: Side) -> Result<serde_json::Value> {
+    let v: String =
+        conn.query_row(&format!("SELECT {} FROM merges WHERE id = ?1", side.column()), [merge], |r| r.get(0))?;
+    Ok(serde_json::from_str(&v)?)
+}
+
+pub(crate) fn set_side(conn: &Connection, merge: i64, side: Side, v: &serde_json::Value) -> Result<()> {
+    conn.prepare_cached(&format!("UPDATE merges SET {} = ?2 WHERE id = ?1", side.column()))?
+        .execute(params![merge, v.to_string()])?;
     Ok(())
 }
