@@ -505,3 +505,47 @@ fn nested_merge_with_edits_between_round_trips() {
     ];
     run(rows, ops).unwrap();
 }
+
+/// A case the property found: an absorbed customer's record re-imported
+/// with the survivor's own name, undone while the merge is in effect.
+/// The undo must not take the name out of the survivor's own values.
+#[test]
+fn reimport_with_the_survivors_own_value_undone_while_merged() {
+    let base = Row { name: 0, contact: 0, mobile: 0, email: 0, city: 0, status: 0, channel: 0, interaction: false };
+    let rows = vec![Row { name: 2, ..base.clone() }, base.clone(), Row { name: 3, ..base.clone() }, base.clone(), base];
+    let changed = Row { name: 2, contact: 2, mobile: 2, email: 1, city: 0, status: 3, channel: 0, interaction: false };
+    let ops = vec![Op::Merge(vec![0, 2, 1], Some((0, 1))), Op::Reimport(vec![(6, changed)])];
+    run(rows, ops).unwrap();
+}
+
+/// A case the property found: a survivor's field typed in by hand, then
+/// its own record re-imported with the value it had before the edit, then
+/// a second merge absorbing it: the re-import replaces the edit, as it
+/// would without the merges.
+#[test]
+fn reimport_of_survivor_replaces_a_hand_edit_with_its_old_value() {
+    let base = Row { name: 0, contact: 0, mobile: 0, email: 0, city: 0, status: 0, channel: 0, interaction: false };
+    let rows = vec![base.clone(); 6];
+    let ops = vec![
+        Op::Merge(vec![1, 0], None),
+        Op::Edit(5, 2, 0),
+        Op::Reimport(vec![(1, Row { interaction: true, ..base })]),
+        Op::Merge(vec![1, 0], None),
+    ];
+    run(rows, ops).unwrap();
+}
+
+/// A case the property found: as above with a new value, undone after
+/// both unmerges: the hand edit the re-import replaced comes back.
+#[test]
+fn reimport_of_survivor_over_a_hand_edit_undone_after_the_unmerges() {
+    let base = Row { name: 0, contact: 0, mobile: 0, email: 0, city: 0, status: 0, channel: 0, interaction: false };
+    let rows = vec![base.clone(); 6];
+    let ops = vec![
+        Op::Merge(vec![1, 0], None),
+        Op::Edit(5, 2, 0),
+        Op::Reimport(vec![(1, Row { mobile: 1, ..base })]),
+        Op::Merge(vec![1, 0], None),
+    ];
+    run(rows, ops).unwrap();
+}

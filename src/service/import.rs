@@ -1340,10 +1340,14 @@ fn update_from_plan(
             let mut edited = Vec::new();
             for &m in &layers {
                 let (_, edits) = store::merges::after_and_edits(tx, m)?;
-                edited.extend(changed.iter().copied().filter(|f| edits.iter().any(|e| e == f.name())));
+                // What the row provides replaces an edit, changed from the
+                // survivor's own value or not.
+                edited.extend(plan.provided.iter().copied().filter(|f| edits.iter().any(|e| e == f.name())));
             }
             let mut fields = climb(tx, ctx, home.id, &layers, changed, &own_old, &c)?;
             fields.retain(|f| same(shown.get(*f), own_old.get(*f)));
+            edited.sort_by_key(|f| f.name());
+            edited.dedup();
             store::merges::mark_edited(tx, home.id, &edited)?;
             for f in edited {
                 if !fields.contains(&f) && !same(shown.get(f), c.get(f)) {

@@ -948,6 +948,7 @@ fn unmerge_in(tx: &Connection, id: i64, actor: &str, now: &str) -> Result<Unmerg
     let mut next = current.clone();
     let mut new_after = merge.after.clone();
     let mut kept = Vec::new();
+    let mut taken = Vec::new();
     for f in Field::ALL.iter().copied().filter(|f| *f != Field::Number) {
         let now_v = current.get(f).map(str::to_string);
         if edited.contains(f.name()) || now_v != merges::golden_value(&merge.after, f) {
@@ -957,6 +958,7 @@ fn unmerge_in(tx: &Connection, id: i64, actor: &str, now: &str) -> Result<Unmerg
             continue;
         }
         let v = target.get(f).map(str::to_string);
+        taken.push(f.name());
         new_after["fields"][f.name()] = v.clone().map(Into::into).unwrap_or(serde_json::Value::Null);
         match f {
             Field::Name => next.name = v.unwrap_or_default(),
@@ -989,7 +991,7 @@ fn unmerge_in(tx: &Connection, id: i64, actor: &str, now: &str) -> Result<Unmerg
     new_after["parts"] = merges::golden_json(&next)["parts"].clone();
     new_after["flags"] = serde_json::json!(next.flags);
     customers::write_fields(tx, &next, now)?;
-    store::imports::forget_merge_changes(tx, s, merge.id, &merges::golden_json(&next))?;
+    store::imports::forget_merge_changes(tx, s, merge.id, &merges::golden_json(&next), &taken)?;
     if whole {
         tx.prepare_cached("UPDATE merges SET undone_at = ?2, undone_by = ?3 WHERE id = ?1")?
             .execute(params![merge.id, now, actor])?;

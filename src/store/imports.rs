@@ -166,10 +166,14 @@ pub fn rejected_rows(conn: &Connection, batch_id: i64) -> Result<Vec<RejectedRow
 }
 
 pub(crate) fn record_before_image(conn: &Connection, batch_id: i64, customer_id: i64, before: &str) -> Result<()> {
+    // With the merges the customer survived then: a merge made since keeps
+    // the customer's own values in its `before` (see `undo`).
+    let survived = serde_json::json!(super::merges::open_merges_on(conn, customer_id)?).to_string();
     conn.prepare_cached(
-        "INSERT INTO batch_changes (batch_id, customer_id, before) VALUES (?1,?2,?3) ON CONFLICT DO NOTHING",
+        "INSERT INTO batch_changes (batch_id, customer_id, before) VALUES (?1,?2,json_set(?3, '$.survived', json(?4)))
+         ON CONFLICT DO NOTHING",
     )?
-    .execute(params![batch_id, customer_id, before])?;
+    .execute(params![batch_id, customer_id, before, survived])?;
     Ok(())
 }
 
@@ -225,12 +229,14 @@ fn side_keys(side: super::merges::Side) -> (&'static str, &'static str) {
 /// customer: undoing such a batch must not touch them on the survivor.
 /// The values a batch wrote into the merge's `before` (the survivor's own,
 /// re-imported while it was merged) are what the survivor shows again
-/// (`shown`, a golden state): undoing the batch puts back what they were.
+/// (`shown`, a golden state, whose fields `taken` the unmerge took from the
+/// merge): undoing the batch puts back what they were.
 pub(crate) fn forget_merge_changes(
     conn: &Connection,
     customer: i64,
     merge: i64,
     shown: &serde_json::Value,
+    taken: &[&str],
 ) -> Result<()> {
     let key = format!("m{merge}");
     let rows: Vec<(i64, String)> = conn
@@ -258,7 +264,7 @@ pub(crate) fn forget_merge_changes(
         let (was, wrote) = (image["merge_before"][&key].clone(), image["merge_bwrote"][&key].clone());
         for (f, v) in was["fields"].as_object().into_iter().flatten() {
             let w = &wrote["fields"][f];
-            if text(w) != text(v) && text(w) == text(&shown["fields"][f]) && has_wrote {
+            if text(w) != text(v) && text(w) == text(&shown["fields"][f]) && taken.contains(&f.as_str()) && has_wrote {
                 image["fields"][f] = v.clone();
                 image["wrote"]["fields"][f] = w.clone();
             }
@@ -348,7 +354,8 @@ pub(crate) fn undo(conn: &Connection, batch_id: i64, now: &str) -> Result<()> {
         // Merged since as a survivor: its own values are the first merge's
         // `before`, which took what the batch wrote.
         if let (Some(wrote), Some(&first)) = (snap.get("wrote"), super::merges::open_merges_on(conn, cid)?.first()) {
-            if snap["merge_before"].get(format!("m{first}")).is_none() {
+            let survived = snap["survived"].as_array().is_some_and(|s| s.iter().any(|m| m.as_i64() == Some(first)));
+            if !survived && snap["merge_before"].get(format!("m{first}")).is_none() {
                 restore_own(conn, cid, first, &snap, wrote)?;
             }
         }
