@@ -549,3 +549,18 @@ fn reimport_of_survivor_over_a_hand_edit_undone_after_the_unmerges() {
     ];
     run(rows, ops).unwrap();
 }
+
+/// A case the property found: a survivor's own record re-imported while it
+/// is merged, a second merge on it, the re-import undone: the second
+/// merge's `before` took the re-imported name and gives it back no more.
+#[test]
+fn reimport_of_survivor_undone_after_a_later_merge_on_it() {
+    let base = Row { name: 0, contact: 0, mobile: 0, email: 0, city: 0, status: 0, channel: 0, interaction: false };
+    let rows = vec![base.clone(), base.clone(), Row { name: 2, ..base.clone() }, base.clone()];
+    let ops = vec![
+        Op::Merge(vec![6, 3], None),
+        Op::Reimport(vec![(2, Row { name: 1, ..base })]),
+        Op::Merge(vec![2, 0], None),
+    ];
+    run(rows, ops).unwrap();
+}

@@ -351,12 +351,15 @@ pub(crate) fn undo(conn: &Connection, batch_id: i64, now: &str) -> Result<()> {
             // A before-image from a version that did not keep what it wrote.
             None => super::customers::restore_snapshot(conn, cid, &snap, now)?,
         }
-        // Merged since as a survivor: its own values are the first merge's
-        // `before`, which took what the batch wrote.
-        if let (Some(wrote), Some(&first)) = (snap.get("wrote"), super::merges::open_merges_on(conn, cid)?.first()) {
-            let survived = snap["survived"].as_array().is_some_and(|s| s.iter().any(|m| m.as_i64() == Some(first)));
-            if !survived && snap["merge_before"].get(format!("m{first}")).is_none() {
-                restore_own(conn, cid, first, &snap, wrote)?;
+        // Merged since as a survivor: each merge made since keeps in its
+        // `before` what the customer was then, with what the batch wrote.
+        if let Some(wrote) = snap.get("wrote") {
+            let survived: Vec<i64> =
+                snap["survived"].as_array().into_iter().flatten().filter_map(serde_json::Value::as_i64).collect();
+            for m in super::merges::open_merges_on(conn, cid)? {
+                if !survived.contains(&m) && snap["merge_before"].get(format!("m{m}")).is_none() {
+                    restore_own(conn, cid, m, &snap, wrote)?;
+                }
             }
         }
         for side in [super::merges::Side::After, super::merges::Side::Before] {
@@ -400,9 +403,9 @@ pub(crate) fn undo(conn: &Connection, batch_id: i64, now: &str) -> Result<()> {
     Ok(())
 }
 
-/// Undoes a batch's change to a customer's own values kept in the `before`
-/// of merge `first` (made after the batch), value by value where they still
-/// hold what the batch wrote.
+/// Undoes a batch's change to what a customer was when merge `first` (made
+/// after the batch) took it into its `before`, value by value where that
+/// still holds what the batch wrote.
 fn restore_own(
     conn: &Connection,
     cid: i64,
@@ -424,13 +427,29 @@ fn restore_own(
     if changed.is_empty() {
         return Ok(());
     }
+    let Some(shown) = super::customers::get_customer(conn, cid)? else { return Ok(()) };
     if changed.iter().any(|f| matches!(f, Field::Name | Field::Kind)) {
-        let Some(c) = super::customers::get_customer(conn, cid)? else { return Ok(()) };
-        let mut c = super::merges::from_golden_json(&c, &own);
+        let mut c = super::merges::from_golden_json(&shown, &own);
         crate::domain::validate::derive_name(&mut c, &mut Vec::new());
         own["parts"] = super::merges::golden_json(&c)["parts"].clone();
     }
-    super::merges::set_side(conn, first, super::merges::Side::Before, &own)
+    super::merges::set_side(conn, first, super::merges::Side::Before, &own)?;
+    // The merge's result too, where it was the value the batch wrote and
+    // the customer shows what the batch replaced again.
+    let mut after = super::merges::side(conn, first, super::merges::Side::After)?;
+    let mut moved = false;
+    for f in changed {
+        let n = f.name();
+        if text(&after["fields"][n]) == text(&wrote["fields"][n]) && shown.get(f) == text(&own["fields"][n]).as_deref()
+        {
+            after["fields"][n] = own["fields"][n].clone();
+            moved = true;
+        }
+    }
+    if moved {
+        super::merges::set_side(conn, first, super::merges::Side::After, &after)?;
+    }
+    Ok(())
 }
 
 /// Puts back the fields of a merge's golden state `side` that a batch
