@@ -564,3 +564,21 @@ fn reimport_of_survivor_undone_after_a_later_merge_on_it() {
     ];
     run(rows, ops).unwrap();
 }
+
+/// A case the property found: a survivor's own record re-imported with the
+/// e-mail of a member merged into it, then that member's record moved away
+/// and back: its e-mail row is not archived against the survivor's, and
+/// goes back with it at the unmerge.
+#[test]
+fn move_and_back_onto_a_survivor_whose_reimport_repeats_a_members_email() {
+    let base = Row { name: 0, contact: 0, mobile: 0, email: 0, city: 0, status: 0, channel: 0, interaction: false };
+    let mut rows = vec![base.clone(); 6];
+    rows[5].email = 1;
+    let ops = vec![
+        Op::Merge(vec![3, 0], None),
+        Op::Merge(vec![7, 4], None),
+        Op::Reimport(vec![(3, Row { email: 1, ..base })]),
+        Op::MoveAndBack(5, 0),
+    ];
+    run(rows, ops).unwrap();
+}

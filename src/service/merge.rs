@@ -1285,10 +1285,16 @@ fn move_in(tx: &Connection, source: &str, key: &str, to: i64, actor: &str, now: 
             ))?
             .query_map(params![from, rec], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<rusqlite::Result<_>>()?;
+        // A survivor's rows wait for their own customers: a row of another
+        // record with the same value may go back to another customer with
+        // an unmerge, so the moved row is not archived against it.
+        let to_merged = store::merges::survives_open_merge(tx, to)?;
         for (id, value, primary) in rows {
             let kept: Option<i64> = tx
-                .prepare_cached(&format!("SELECT id FROM {tbl} WHERE customer_id = ?1 AND {col} = ?2 LIMIT 1"))?
-                .query_row(params![to, value], |r| r.get(0))
+                .prepare_cached(&format!(
+                    "SELECT id FROM {tbl} WHERE customer_id = ?1 AND {col} = ?2 AND (NOT ?3 OR source_record_id = ?4) LIMIT 1"
+                ))?
+                .query_row(params![to, value, to_merged, rec], |r| r.get(0))
                 .optional()?;
             match kept {
                 Some(k) => {
