@@ -582,3 +582,21 @@ fn move_and_back_onto_a_survivor_whose_reimport_repeats_a_members_email() {
     ];
     run(rows, ops).unwrap();
 }
+
+/// A case the property found: a survivor's own record re-imported twice
+/// under two merges, the later merge undone, then the re-imports: the
+/// unmerge must not take the values the re-imports passed up through it
+/// for values gone back with an absorbed customer.
+#[test]
+fn reimports_of_survivor_undone_after_unmerging_the_later_of_two_merges() {
+    let base = Row { name: 0, contact: 0, mobile: 0, email: 0, city: 0, status: 0, channel: 0, interaction: false };
+    let rows = vec![base.clone(); 3];
+    let ops = vec![
+        Op::Merge(vec![4, 2], None),
+        Op::Merge(vec![1, 6], None),
+        Op::Reimport(vec![(1, Row { name: 3, ..base.clone() })]),
+        Op::Reimport(vec![(1, base)]),
+        Op::Unmerge(false),
+    ];
+    run(rows, ops).unwrap();
+}

@@ -252,9 +252,12 @@ pub(crate) fn forget_merge_changes(
     for (batch, before) in rows {
         let mut image: serde_json::Value = serde_json::from_str(&before)?;
         let has_wrote = image.get("wrote").is_some();
+        // A merge whose `before` the batch changed too only passed the
+        // values on: they stay with the survivor (see below).
+        let passed_on = image["merge_before"].get(&key).is_some();
         let (was, wrote) = (image["merge_after"][&key].clone(), image["merge_wrote"][&key].clone());
         for (f, v) in was["fields"].as_object().into_iter().flatten() {
-            if wrote["fields"][f] != *v && has_wrote {
+            if wrote["fields"][f] != *v && has_wrote && !passed_on {
                 image["wrote"]["fields"][f] = image["fields"][f].clone();
             }
         }
