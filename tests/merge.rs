@@ -281,3 +281,132 @@ fn merging_an_absorbed_customer_is_refused() {
         .stderr(predicate::str::contains(format!("{b} is already merged into {a}")));
     crmwb(&db).args(["merge", &a]).assert().failure();
 }
+
+/// Finding 15.6: after a merge, a re-import that changes the absorbed
+/// customer's source row (mobile, notes, address) must follow that source
+/// record: an unmerge gives the changes to the restored customer (not to
+/// the survivor as "edited after the merge"), and undoing the re-import
+/// removes exactly what it added, on both customers.
+#[test]
+fn finding_15_6_reimport_between_merge_and_unmerge_follows_source_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let sales = dir.path().join("sales.csv");
+    let import = |csv: &str| {
+        std::fs::write(&sales, csv).unwrap();
+        crmwb(&db)
+            .args(["import", sales.to_str().unwrap(), "--source", "sales", "--key", "客户编号"])
+            .args([
+                "--map",
+                "城市=city",
+                "--map",
+                "地址=address",
+                "--map",
+                "备注=notes",
+                "--map",
+                "首次联系=first_contact",
+            ])
+            .assert()
+            .success();
+    };
+    let head = "客户编号,客户名称,联系人,手机,城市,地址,备注,首次联系\n";
+    let a_row = "XS-1,北京星辰科技有限公司,王伟,13812345678,北京市,北京市海淀区中关村大街1号,老客户,2023-01-05\n";
+    import(&format!("{head}{a_row}XS-2,星辰科技,李娜,13900001111,北京市,,,2022-03-01\n"));
+    let (a, b) = (number(&db, 1), number(&db, 2));
+    let before_merge: Vec<Value> = [&a, &b].iter().map(|n| visible(&db, n)).collect();
+
+    // B's address and first contact win where A has none or a later one.
+    crmwb(&db).args(["merge", &a, &b, "--pick", &format!("first_contact={b}")]).assert().success();
+    // The re-import changes B's row: a new mobile, notes, an address.
+    import(&format!("{head}{a_row}XS-2,星辰科技,李娜,13700002222,北京市,北京市朝阳区建国路8号,重要,2022-03-01\n"));
+    crmwb(&db).args(["unmerge", &b]).assert().success();
+
+    let (va, vb) = (visible(&db, &a), visible(&db, &b));
+    assert_eq!(va, before_merge[0], "A is as before the merge: nothing of B's re-imported row stays on it");
+    assert_eq!(vb["mobile"], "13700002222");
+    assert_eq!(vb["notes"], "重要");
+    assert_eq!(vb["address"], "北京市朝阳区建国路8号");
+    let phones: Vec<&str> = vb["phones"].as_array().unwrap().iter().map(|p| p["number"].as_str().unwrap()).collect();
+    assert!(phones.contains(&"13700002222"), "the re-imported phone went back with its record: {phones:?}");
+
+    // Undoing the re-import removes exactly what it added.
+    crmwb(&db).args(["imports", "undo", "2"]).assert().success();
+    let after_undo: Vec<Value> = [&a, &b].iter().map(|n| visible(&db, n)).collect();
+    assert_eq!(after_undo, before_merge);
+}
+
+/// Imports `csv` as source `sales` keyed by 客户编号, with 城市 and 备注 mapped.
+fn import_sales(db: &Path, dir: &Path, csv: &str) {
+    let sales = dir.join("sales.csv");
+    std::fs::write(&sales, csv).unwrap();
+    crmwb(db)
+        .args(["import", sales.to_str().unwrap(), "--source", "sales", "--key", "客户编号"])
+        .args(["--map", "城市=city", "--map", "备注=notes"])
+        .assert()
+        .success();
+}
+
+/// Finding 15.6, sibling: the survivor's own record is re-imported while it
+/// is merged and the merge chose another member's value. The change is the
+/// survivor's own: the golden record keeps the merge's choice, the unmerge
+/// gives the survivor the re-imported value, undo takes it back.
+#[test]
+fn survivor_record_reimported_while_merged_where_another_value_won() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let head = "客户编号,客户名称,联系人,手机,城市,备注\n";
+    let b_row = "XS-2,星辰科技,李娜,13900001111,上海市,\n";
+    import_sales(&db, dir.path(), &format!("{head}XS-1,北京星辰科技有限公司,王伟,13812345678,北京市,\n{b_row}"));
+    let (a, b) = (number(&db, 1), number(&db, 2));
+    crmwb(&db).args(["merge", &a, &b, "--pick", &format!("city={b}")]).assert().success();
+    assert_eq!(visible(&db, &a)["city"], "上海市");
+
+    import_sales(&db, dir.path(), &format!("{head}XS-1,北京星辰科技有限公司,王伟,13812345678,广州市,\n{b_row}"));
+    assert_eq!(visible(&db, &a)["city"], "上海市", "the merge's choice stays on the golden record");
+    let out = crmwb(&db).args(["unmerge", &b]).output().unwrap();
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("kept on"), "nothing was edited by hand");
+    assert_eq!(visible(&db, &a)["city"], "广州市", "the survivor's own re-imported value");
+    assert_eq!(visible(&db, &b)["city"], "上海市");
+
+    crmwb(&db).args(["imports", "undo", "2"]).assert().success();
+    assert_eq!(visible(&db, &a)["city"], "北京市");
+}
+
+/// Finding 15.6, sibling: a record carried by the first of two merges on
+/// one survivor is re-imported. The change climbs through both merges'
+/// results, so the later merge does not take it for a hand edit; each
+/// unmerge gives back what it should.
+#[test]
+fn reimport_through_first_of_several_merges_on_one_survivor() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let head = "客户编号,客户名称,联系人,手机,城市,备注\n";
+    let rows = |b_notes: &str| {
+        format!(
+            "{head}XS-1,北京星辰科技有限公司,王伟,13812345678,北京市,\n\
+             XS-2,星辰科技,李娜,13900001111,北京市,{b_notes}\n\
+             XS-3,上海腾达贸易有限公司,张敏,13700002222,上海市,\n"
+        )
+    };
+    import_sales(&db, dir.path(), &rows("老客户"));
+    let (a, b, c) = (number(&db, 1), number(&db, 2), number(&db, 3));
+    let a_before = visible(&db, &a);
+    crmwb(&db).args(["merge", &a, &b]).assert().success();
+    crmwb(&db).args(["merge", &a, &c]).assert().success();
+    assert_eq!(visible(&db, &a)["notes"], "老客户");
+
+    import_sales(&db, dir.path(), &rows("重要"));
+    assert_eq!(visible(&db, &a)["notes"], "重要", "the golden record shows the re-imported value");
+    let out = crmwb(&db).args(["unmerge", &c]).output().unwrap();
+    assert!(out.status.success());
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("kept on"),
+        "the later merge does not take the re-import for a hand edit: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(visible(&db, &a)["notes"], "重要", "still the first merge's result");
+    crmwb(&db).args(["unmerge", &b]).assert().success();
+    assert_eq!(visible(&db, &a), a_before);
+    assert_eq!(visible(&db, &b)["notes"], "重要");
+}

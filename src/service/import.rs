@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::ingest::{
     plan_row, EncodingChoice, MappedInput, Mapping, MappingFile, RawRow, ReadOptions, RowPlan, TableReader,
 };
+use crate::store::merges::Side;
 use crate::store::{self, customers, imports, BatchCounts, NewAudit, NewBatch, NewSourceRecord};
 use chrono::Datelike;
 use rusqlite::{params, Connection, TransactionBehavior};
@@ -1012,7 +1013,7 @@ fn process_row(
                     let cid = insert_customer(tx, ctx, chunk, ins, plan)?;
                     ins.phones_emails(cid, &plan.phones, &plan.emails, Some(record_id), Some(ctx.batch_id))?;
                     imports::set_source_customer(tx, record_id, cid)?;
-                    attach_extras(tx, ctx, ins, cid, plan, record_id, true)?;
+                    attach_extras(tx, ctx, ins, cid, plan, record_id, true, None)?;
                 }
             }
             counts.updated += 1;
@@ -1036,7 +1037,7 @@ fn process_row(
                 None => counts.rejected += 1,
                 Some(cid) => {
                     ins.phones_emails(cid, &plan.phones, &plan.emails, Some(record_id), Some(ctx.batch_id))?;
-                    attach_extras(tx, ctx, ins, cid, plan, record_id, true)?;
+                    attach_extras(tx, ctx, ins, cid, plan, record_id, true, None)?;
                     counts.imported += 1;
                 }
             }
@@ -1073,6 +1074,7 @@ fn insert_customer(
 
 /// `is_new`: the customer was created by this row, so it has no contacts
 /// yet and the look-ups for existing ones are skipped.
+#[allow(clippy::too_many_arguments)]
 fn attach_extras(
     tx: &Connection,
     ctx: &RunCtx<'_>,
@@ -1081,6 +1083,7 @@ fn attach_extras(
     plan: &RowPlan,
     record_id: i64,
     is_new: bool,
+    home: Option<&Home>,
 ) -> Result<()> {
     // The contacts a new customer has so far: its own, written just now.
     // An old customer's are looked up instead.
@@ -1089,10 +1092,7 @@ fn attach_extras(
     // row's mobile and e-mail (they belong to the person, not the firm).
     if plan.customer.kind == CustomerKind::Company {
         if let Some(name) = plan.customer.get(Field::ContactName) {
-            let exists: bool = !is_new
-                && tx
-                    .prepare_cached("SELECT EXISTS(SELECT 1 FROM contacts WHERE customer_id = ?1 AND name = ?2)")?
-                    .query_row(params![cid, name], |r| r.get(0))?;
+            let exists = !is_new && has_row(tx, home, cid, "contacts", "name", name)?;
             if !exists {
                 let contact = crate::domain::Contact {
                     customer_id: cid,
@@ -1110,11 +1110,10 @@ fn attach_extras(
         }
     }
     for (name, title) in &plan.extra_contacts {
-        let exists: bool = if is_new {
+        let exists = if is_new {
             added.contains(&name.as_str())
         } else {
-            tx.prepare_cached("SELECT EXISTS(SELECT 1 FROM contacts WHERE customer_id = ?1 AND name = ?2)")?
-                .query_row(params![cid, name], |r| r.get(0))?
+            added.contains(&name.as_str()) || has_row(tx, home, cid, "contacts", "name", name)?
         };
         if !exists {
             added.push(name);
@@ -1128,8 +1127,11 @@ fn attach_extras(
             ins.contact(&contact, &ctx.now, Some(ctx.batch_id))?;
         }
     }
+    // Custom values are the customer's own fields: they go to the customer
+    // the record belongs to (the survivor keeps the copy its merge made).
+    let custom_to = home.map_or(cid, |h| h.id);
     for (name, ty, value) in &plan.custom {
-        customers::set_custom(tx, cid, name, ty, value, Some(ctx.batch_id))?;
+        customers::set_custom(tx, custom_to, name, ty, value, Some(ctx.batch_id))?;
     }
     if let Some(i) = &plan.interaction {
         let i = Interaction { customer_id: cid, source_record_id: Some(record_id), ..i.clone() };
@@ -1138,9 +1140,135 @@ fn attach_extras(
     Ok(())
 }
 
+/// The customer a re-imported source record belongs to, when a merge put
+/// the record on another: its own values go to it (and to the golden
+/// records above it only where those still show what the merge chose), its
+/// new rows are told apart from the rows of the customers merged with it.
+struct Home {
+    /// The customer the record belongs to (the one it is on with every merge undone).
+    id: i64,
+    /// Where its rows can be: itself, then each survivor above it.
+    holders: Vec<i64>,
+    /// The holder has rows of other customers (it survives a merge), so
+    /// "already has this number" asks whose each row is.
+    exact: bool,
+}
+
+/// Whether the customer the record belongs to already has a row of `tbl`
+/// with `col` = `value`.
+fn has_row(tx: &Connection, home: Option<&Home>, cid: i64, tbl: &str, col: &str, value: &str) -> Result<bool> {
+    match home {
+        Some(h) if h.exact => store::merges::home_has(tx, tbl, col, value, h.id, &h.holders),
+        _ => Ok(tx
+            .prepare_cached(&format!("SELECT EXISTS(SELECT 1 FROM {tbl} WHERE customer_id = ?1 AND {col} = ?2)"))?
+            .query_row(params![cid, value], |r| r.get(0))?),
+    }
+}
+
+fn same(a: Option<&str>, b: Option<&str>) -> bool {
+    a.filter(|s| !s.is_empty()) == b.filter(|s| !s.is_empty())
+}
+
+fn set_field(c: &mut crate::domain::Customer, f: Field, from: &crate::domain::Customer) {
+    match f {
+        Field::Name => c.name = from.name.clone(),
+        Field::Kind => c.kind = from.kind,
+        Field::Number => {}
+        _ => *c.slot_mut(f).expect("text field") = from.get(f).map(str::to_string),
+    }
+}
+
+/// Carries `fields`, changed from `old` to `new`, up the merges `layers`
+/// on survivor `holder` (oldest first), from the result of the first: a
+/// merge's result takes a new value where it still shows the old one and
+/// was not edited by hand, and the next merge's `before` where it shows it
+/// too. Returns the fields that reached the top. What changes is kept for
+/// the batch's undo, beside `holder`'s before-image.
+fn climb(
+    tx: &Connection,
+    ctx: &RunCtx<'_>,
+    holder: i64,
+    layers: &[i64],
+    mut fields: Vec<Field>,
+    old: &crate::domain::Customer,
+    new: &crate::domain::Customer,
+) -> Result<Vec<Field>> {
+    let g = store::merges::golden_json(new);
+    for (i, &m) in layers.iter().enumerate() {
+        let mut sides = vec![Side::After];
+        if i > 0 {
+            sides.insert(0, Side::Before);
+        }
+        for side in sides {
+            let mut state = store::merges::side(tx, m, side)?;
+            let edits = if side == Side::After { store::merges::after_and_edits(tx, m)?.1 } else { Vec::new() };
+            fields.retain(|f| {
+                !edits.iter().any(|e| e == f.name())
+                    && same(store::merges::golden_value(&state, *f).as_deref(), old.get(*f))
+            });
+            if fields.is_empty() {
+                return Ok(fields);
+            }
+            let was = state.clone();
+            for f in &fields {
+                state["fields"][f.name()] = g["fields"][f.name()].clone();
+            }
+            if fields.iter().any(|f| matches!(f, Field::Name | Field::Kind)) {
+                state["parts"] = g["parts"].clone();
+            }
+            if state != was {
+                store::merges::set_side(tx, m, side, &state)?;
+                imports::record_merge_side(tx, ctx.batch_id, holder, m, side, &was, &state)?;
+            }
+        }
+    }
+    Ok(fields)
+}
+
+/// Shows `fields` of `new` on `shown`, a survivor whose latest merge in
+/// effect is `top`; that merge's flags follow when they were the record's.
+/// Returns the record as written.
+fn show(
+    tx: &Connection,
+    ctx: &RunCtx<'_>,
+    shown: &crate::domain::Customer,
+    fields: &[Field],
+    new: &crate::domain::Customer,
+    has_detail: bool,
+    top: i64,
+) -> Result<crate::domain::Customer> {
+    let mut s = shown.clone();
+    if fields.is_empty() {
+        return Ok(s);
+    }
+    for f in fields {
+        set_field(&mut s, *f, new);
+    }
+    crate::domain::validate::derive_name(&mut s, &mut Vec::new());
+    let detail = has_detail || s.mobile.is_some() || s.email.is_some();
+    crate::domain::validate::check_record(&mut s, detail);
+    customers::write_fields(tx, &s, &ctx.now)?;
+    let mut after = store::merges::side(tx, top, Side::After)?;
+    if after["flags"] == serde_json::json!(shown.flags) && shown.flags != s.flags {
+        let was = after.clone();
+        after["flags"] = serde_json::json!(s.flags);
+        store::merges::set_side(tx, top, Side::After, &after)?;
+        imports::record_merge_side(tx, ctx.batch_id, s.id, top, Side::After, &was, &after)?;
+    }
+    imports::record_written(tx, ctx.batch_id, s.id, &customers::snapshot(tx, s.id)?)?;
+    Ok(s)
+}
+
 /// Applies a changed source row to its customer: the fields the row supplies
 /// are set, new phones and e-mails are added, nothing else is touched. The
 /// customer's before-image is kept so the batch can be undone.
+///
+/// A record a merge moved to its survivor `cid` still belongs to the
+/// customer it came from: that customer's own fields take the row, and so
+/// does each golden record above it, field by field, where it still shows
+/// what the merge chose and was not edited since (the merge's `after` moves
+/// along, so an unmerge gives the values back to their customer); new rows
+/// carry the record, so an unmerge returns them with it.
 fn update_from_plan(
     tx: &Connection,
     ctx: &RunCtx<'_>,
@@ -1149,11 +1277,26 @@ fn update_from_plan(
     plan: &RowPlan,
     record_id: i64,
 ) -> Result<()> {
-    let Some(mut c) = customers::get_customer(tx, cid)? else {
-        return Err(Error::NotFound(format!("customer {cid} of source record {record_id} is missing")));
+    let links = store::merges::record_links(tx, record_id, cid)?;
+    let home_id = links.first().map_or(cid, |l| l.from);
+    let home = Home {
+        id: home_id,
+        holders: std::iter::once(home_id).chain(links.iter().map(|l| l.survivor)).collect(),
+        exact: !links.is_empty() || store::merges::survives_open_merge(tx, home_id)?,
     };
-    let before = customers::snapshot(tx, cid)?;
-    imports::record_before_image(tx, ctx.batch_id, cid, &before.to_string())?;
+    let Some(shown) = customers::get_customer(tx, home.id)? else {
+        return Err(Error::NotFound(format!("customer {} of source record {record_id} is missing", home.id)));
+    };
+    let before = customers::snapshot(tx, home.id)?;
+    imports::record_before_image(tx, ctx.batch_id, home.id, &before.to_string())?;
+    // The customer's own values: what it shows, or — when it survives
+    // merges still in effect — the first one's `before`.
+    let layers = store::merges::open_merges_on(tx, home.id)?;
+    let own_old = match layers.first() {
+        Some(&m) => store::merges::from_golden_json(&shown, &store::merges::side(tx, m, Side::Before)?),
+        None => shown.clone(),
+    };
+    let mut c = own_old.clone();
     let mut plan = plan.clone();
     if let Some(at) = plan.interaction.as_ref().map(|i| i.at.clone()) {
         if c.last_followup.as_deref().is_none_or(|l| at.as_str() > l) && plan.customer.last_followup.is_none() {
@@ -1162,22 +1305,92 @@ fn update_from_plan(
         }
     }
     for f in &plan.provided {
-        match f {
-            Field::Name => c.name = plan.customer.name.clone(),
-            Field::Kind => c.kind = plan.customer.kind,
-            Field::Number => {}
-            _ => *c.slot_mut(*f).expect("text field") = plan.customer.get(*f).map(str::to_string),
-        }
+        set_field(&mut c, *f, &plan.customer);
     }
     let has_detail = !plan.phones.is_empty() || !plan.emails.is_empty() || c.mobile.is_some() || c.email.is_some();
     crate::domain::validate::derive_name(&mut c, &mut Vec::new());
     crate::domain::validate::check_record(&mut c, has_detail);
-    customers::write_fields(tx, &c, &ctx.now)?;
+    // Only what the row changed travels up: a re-import that repeats the
+    // name it always had does not rename the golden record.
+    let changed: Vec<Field> =
+        Field::ALL.iter().copied().filter(|f| *f != Field::Number && !same(c.get(*f), own_old.get(*f))).collect();
+    let (mut applied, mut below) = match layers.first() {
+        None => {
+            customers::write_fields(tx, &c, &ctx.now)?;
+            (changed, c)
+        }
+        Some(&first) => {
+            // A survivor re-imported while merged: its own values are the
+            // first merge's `before`; each result above takes them where
+            // it showed the value they replace (the merge chose it), and
+            // the record shown takes them where it shows that too. A field
+            // typed in by hand since is the survivor's own as well: the
+            // re-import replaces it, as it would without the merge.
+            let mut own = store::merges::side(tx, first, Side::Before)?;
+            let was = own.clone();
+            let g = store::merges::golden_json(&c);
+            for f in &changed {
+                own["fields"][f.name()] = g["fields"][f.name()].clone();
+            }
+            if changed.iter().any(|f| matches!(f, Field::Name | Field::Kind)) {
+                own["parts"] = g["parts"].clone();
+            }
+            if was["flags"] == serde_json::json!(own_old.flags) {
+                own["flags"] = g["flags"].clone();
+            }
+            if own != was {
+                store::merges::set_side(tx, first, Side::Before, &own)?;
+                imports::record_merge_side(tx, ctx.batch_id, home.id, first, Side::Before, &was, &own)?;
+            }
+            let mut edited = Vec::new();
+            for &m in &layers {
+                let (_, edits) = store::merges::after_and_edits(tx, m)?;
+                // What the row provides replaces an edit, changed from the
+                // survivor's own value or not.
+                edited.extend(plan.provided.iter().copied().filter(|f| edits.iter().any(|e| e == f.name())));
+            }
+            let mut fields = climb(tx, ctx, home.id, &layers, changed, &own_old, &c)?;
+            fields.retain(|f| same(shown.get(*f), own_old.get(*f)));
+            edited.sort_by_key(|f| f.name());
+            edited.dedup();
+            store::merges::mark_edited(tx, home.id, &edited)?;
+            for f in edited {
+                if !fields.contains(&f) && !same(shown.get(f), c.get(f)) {
+                    fields.push(f);
+                }
+            }
+            let s = show(tx, ctx, &shown, &fields, &c, has_detail, *layers.last().expect("a merge"))?;
+            (fields, s)
+        }
+    };
+    // Up the merges that carried the record: each golden record takes
+    // what the one below it took, where it was not edited.
+    for link in &links {
+        if applied.is_empty() {
+            break;
+        }
+        let Some(s) = customers::get_customer(tx, link.survivor)? else { break };
+        let on_s = store::merges::open_merges_on(tx, s.id)?;
+        let Some(pos) = on_s.iter().position(|m| *m == link.merge) else { break };
+        let (after, edits) = store::merges::after_and_edits(tx, link.merge)?;
+        applied.retain(|f| {
+            let was = store::merges::golden_value(&after, *f);
+            !edits.iter().any(|e| e == f.name())
+                && !same(was.as_deref(), below.get(*f))
+                && (*f != Field::LastFollowup || below.get(*f) > was.as_deref())
+        });
+        if applied.is_empty() {
+            break;
+        }
+        imports::record_before_image(tx, ctx.batch_id, s.id, &customers::snapshot(tx, s.id)?.to_string())?;
+        let old = store::merges::from_golden_json(&s, &after);
+        let mut fields = climb(tx, ctx, s.id, &on_s[pos..], applied, &old, &below)?;
+        fields.retain(|f| same(s.get(*f), old.get(*f)));
+        below = show(tx, ctx, &s, &fields, &below, has_detail, *on_s.last().expect("a merge"))?;
+        applied = fields;
+    }
     for (kind, number) in &plan.phones {
-        let exists: bool = tx
-            .prepare_cached("SELECT EXISTS(SELECT 1 FROM customer_phones WHERE customer_id = ?1 AND number = ?2)")?
-            .query_row(params![cid, number], |r| r.get(0))?;
-        if !exists {
+        if !has_row(tx, Some(&home), cid, "customer_phones", "number", number)? {
             tx.prepare_cached(
                 "INSERT INTO customer_phones (customer_id, kind, number, is_primary, source_record_id, batch_id) VALUES (?1,?2,?3,0,?4,?5)",
             )?
@@ -1185,17 +1398,15 @@ fn update_from_plan(
         }
     }
     for email in &plan.emails {
-        let exists: bool = tx
-            .prepare_cached("SELECT EXISTS(SELECT 1 FROM customer_emails WHERE customer_id = ?1 AND email = ?2)")?
-            .query_row(params![cid, email], |r| r.get(0))?;
-        if !exists {
+        if !has_row(tx, Some(&home), cid, "customer_emails", "email", email)? {
             tx.prepare_cached(
                 "INSERT INTO customer_emails (customer_id, email, is_primary, source_record_id, batch_id) VALUES (?1,?2,0,?3,?4)",
             )?
             .execute(params![cid, email, record_id, ctx.batch_id])?;
         }
     }
-    attach_extras(tx, ctx, ins, cid, &plan, record_id, false)
+    attach_extras(tx, ctx, ins, cid, &plan, record_id, false, Some(&home))?;
+    imports::record_written(tx, ctx.batch_id, home.id, &customers::snapshot(tx, home.id)?)
 }
 
 #[cfg(test)]

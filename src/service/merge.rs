@@ -951,6 +951,7 @@ fn unmerge_in(tx: &Connection, id: i64, actor: &str, now: &str) -> Result<Unmerg
     let mut next = current.clone();
     let mut new_after = merge.after.clone();
     let mut kept = Vec::new();
+    let mut taken = Vec::new();
     for f in Field::ALL.iter().copied().filter(|f| *f != Field::Number) {
         let now_v = current.get(f).map(str::to_string);
         if edited.contains(f.name()) || now_v != merges::golden_value(&merge.after, f) {
@@ -960,6 +961,7 @@ fn unmerge_in(tx: &Connection, id: i64, actor: &str, now: &str) -> Result<Unmerg
             continue;
         }
         let v = target.get(f).map(str::to_string);
+        taken.push(f.name());
         new_after["fields"][f.name()] = v.clone().map(Into::into).unwrap_or(serde_json::Value::Null);
         match f {
             Field::Name => next.name = v.unwrap_or_default(),
@@ -992,6 +994,7 @@ fn unmerge_in(tx: &Connection, id: i64, actor: &str, now: &str) -> Result<Unmerg
     new_after["parts"] = merges::golden_json(&next)["parts"].clone();
     new_after["flags"] = serde_json::json!(next.flags);
     customers::write_fields(tx, &next, now)?;
+    store::imports::forget_merge_changes(tx, s, merge.id, &merges::golden_json(&next), &taken)?;
     if whole {
         tx.prepare_cached("UPDATE merges SET undone_at = ?2, undone_by = ?3 WHERE id = ?1")?
             .execute(params![merge.id, now, actor])?;
@@ -1295,10 +1298,16 @@ fn move_in(tx: &Connection, source: &str, key: &str, to: i64, actor: &str, now: 
             ))?
             .query_map(params![from, rec], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<rusqlite::Result<_>>()?;
+        // A survivor's rows wait for their own customers: a row of another
+        // record with the same value may go back to another customer with
+        // an unmerge, so the moved row is not archived against it.
+        let to_merged = store::merges::survives_open_merge(tx, to)?;
         for (id, value, primary) in rows {
             let kept: Option<i64> = tx
-                .prepare_cached(&format!("SELECT id FROM {tbl} WHERE customer_id = ?1 AND {col} = ?2 LIMIT 1"))?
-                .query_row(params![to, value], |r| r.get(0))
+                .prepare_cached(&format!(
+                    "SELECT id FROM {tbl} WHERE customer_id = ?1 AND {col} = ?2 AND (NOT ?3 OR source_record_id = ?4) LIMIT 1"
+                ))?
+                .query_row(params![to, value, to_merged, rec], |r| r.get(0))
                 .optional()?;
             match kept {
                 Some(k) => {

@@ -501,7 +501,9 @@ pub(crate) fn snapshot(conn: &Connection, id: i64) -> Result<serde_json::Value> 
             Ok(serde_json::json!([r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<i64>>(2)?]))
         })?
         .collect::<rusqlite::Result<_>>()?;
-    Ok(serde_json::json!({ "fields": fields, "flags": c.flags.join(";"), "custom": custom }))
+    Ok(
+        serde_json::json!({ "fields": fields, "flags": c.flags.join(";"), "custom": custom, "merged_into": c.merged_into }),
+    )
 }
 
 /// The list's sort key of a name (`customers.name_sort`): its pinyin; none
@@ -576,6 +578,79 @@ pub(crate) fn restore_snapshot(conn: &Connection, id: i64, snap: &serde_json::Va
     for item in snap["custom"].as_array().into_iter().flatten() {
         conn.prepare_cached("INSERT INTO custom_values(customer_id, name, value, batch_id) VALUES (?1,?2,?3,?4)")?
             .execute(params![id, item[0].as_str(), item[1].as_str(), item[2].as_i64()])?;
+    }
+    Ok(())
+}
+
+/// Undoes one batch's change to a customer, value by value: a field (the
+/// flags, a custom value) goes back to `before` only where it still holds
+/// what the batch wrote (`wrote`, a snapshot after the batch's last write);
+/// what changed since — an edit, an unmerge that gave the value back to
+/// its own customer — stays.
+pub(crate) fn restore_changed(
+    conn: &Connection,
+    id: i64,
+    before: &serde_json::Value,
+    wrote: &serde_json::Value,
+    now: &str,
+) -> Result<()> {
+    let Some(mut c) = get_customer(conn, id)? else { return Ok(()) };
+    let text = |v: &serde_json::Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_string);
+    let mut changed = false;
+    for f in Field::ALL {
+        if f == Field::Number {
+            continue;
+        }
+        let (b, w) = (text(&before["fields"][f.name()]), text(&wrote["fields"][f.name()]));
+        let now_v = c.get(f).filter(|s| !s.is_empty()).map(str::to_string);
+        if b == w || now_v != w {
+            continue;
+        }
+        changed = true;
+        match f {
+            Field::Name => c.name = b.unwrap_or_default(),
+            Field::Kind => c.kind = b.as_deref().and_then(CustomerKind::parse).unwrap_or_default(),
+            _ => *c.slot_mut(f).expect("text field") = b,
+        }
+    }
+    let flags = |v: &serde_json::Value| -> Vec<String> {
+        v.as_str().unwrap_or("").split(';').filter(|s| !s.is_empty()).map(str::to_string).collect()
+    };
+    if c.flags == flags(&wrote["flags"]) && c.flags != flags(&before["flags"]) {
+        c.flags = flags(&before["flags"]);
+        changed = true;
+    }
+    if changed {
+        crate::domain::validate::derive_name(&mut c, &mut Vec::new());
+        write_fields(conn, &c, now)?;
+    }
+    let custom = |v: &serde_json::Value| -> std::collections::BTreeMap<String, (String, Option<i64>)> {
+        v["custom"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|i| Some((i[0].as_str()?.to_string(), (i[1].as_str()?.to_string(), i[2].as_i64()))))
+            .collect()
+    };
+    let (b, w) = (custom(before), custom(wrote));
+    for name in b.keys().chain(w.keys()).collect::<std::collections::BTreeSet<_>>() {
+        let (bv, wv) = (b.get(name), w.get(name));
+        if bv.map(|x| &x.0) == wv.map(|x| &x.0) {
+            continue;
+        }
+        let current: Option<String> = conn
+            .prepare_cached("SELECT value FROM custom_values WHERE customer_id = ?1 AND name = ?2")?
+            .query_row(params![id, name], |r| r.get(0))
+            .optional()?;
+        if current.as_ref() != wv.map(|x| &x.0) {
+            continue;
+        }
+        conn.prepare_cached("DELETE FROM custom_values WHERE customer_id = ?1 AND name = ?2")?
+            .execute(params![id, name])?;
+        if let Some((value, batch)) = bv {
+            conn.prepare_cached("INSERT INTO custom_values(customer_id, name, value, batch_id) VALUES (?1,?2,?3,?4)")?
+                .execute(params![id, name, value, batch])?;
+        }
     }
     Ok(())
 }

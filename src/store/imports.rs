@@ -169,10 +169,115 @@ pub fn rejected_rows(conn: &Connection, batch_id: i64) -> Result<Vec<RejectedRow
 }
 
 pub(crate) fn record_before_image(conn: &Connection, batch_id: i64, customer_id: i64, before: &str) -> Result<()> {
+    // With the merges the customer survived then: a merge made since keeps
+    // the customer's own values in its `before` (see `undo`).
+    let survived = serde_json::json!(super::merges::open_merges_on(conn, customer_id)?).to_string();
     conn.prepare_cached(
-        "INSERT INTO batch_changes (batch_id, customer_id, before) VALUES (?1,?2,?3) ON CONFLICT DO NOTHING",
+        "INSERT INTO batch_changes (batch_id, customer_id, before) VALUES (?1,?2,json_set(?3, '$.survived', json(?4)))
+         ON CONFLICT DO NOTHING",
     )?
-    .execute(params![batch_id, customer_id, before])?;
+    .execute(params![batch_id, customer_id, before, survived])?;
+    Ok(())
+}
+
+/// Keeps what a batch wrote to a customer (a `customers::snapshot` after
+/// its latest write), beside the before-image: undo restores only the
+/// values that still hold what the batch wrote.
+pub(crate) fn record_written(
+    conn: &Connection,
+    batch_id: i64,
+    customer_id: i64,
+    wrote: &serde_json::Value,
+) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE batch_changes SET before = json_set(before, '$.wrote', json(?3)) WHERE batch_id = ?1 AND customer_id = ?2",
+    )?
+    .execute(params![batch_id, customer_id, wrote.to_string()])?;
+    Ok(())
+}
+
+/// Keeps a merge's golden state `side` as it was before the batch first
+/// changed it (`was`) and as the batch left it (`now`), with the
+/// before-image of the merge's survivor `customer_id`, so that undoing the
+/// batch puts it back.
+pub(crate) fn record_merge_side(
+    conn: &Connection,
+    batch_id: i64,
+    customer_id: i64,
+    merge: i64,
+    side: super::merges::Side,
+    was: &serde_json::Value,
+    now: &serde_json::Value,
+) -> Result<()> {
+    let (was_key, wrote_key) = side_keys(side);
+    conn.prepare_cached(&format!(
+        "UPDATE batch_changes SET before = json_set(json_insert(before, '$.{was_key}.m' || ?3, json(?4)),
+                                                  '$.{wrote_key}.m' || ?3, json(?5))
+         WHERE batch_id = ?1 AND customer_id = ?2"
+    ))?
+    .execute(params![batch_id, customer_id, merge, was.to_string(), now.to_string()])?;
+    Ok(())
+}
+
+/// Where a batch's image keeps a merge side as it was and as it wrote it.
+fn side_keys(side: super::merges::Side) -> (&'static str, &'static str) {
+    match side {
+        super::merges::Side::After => ("merge_after", "merge_wrote"),
+        super::merges::Side::Before => ("merge_before", "merge_bwrote"),
+    }
+}
+
+/// After an unmerge of `merge`, the values batches not undone carried to its
+/// survivor `customer` through the merge have gone back with their
+/// customer: undoing such a batch must not touch them on the survivor.
+/// The values a batch wrote into the merge's `before` (the survivor's own,
+/// re-imported while it was merged) are what the survivor shows again
+/// (`shown`, a golden state, whose fields `taken` the unmerge took from the
+/// merge): undoing the batch puts back what they were.
+pub(crate) fn forget_merge_changes(
+    conn: &Connection,
+    customer: i64,
+    merge: i64,
+    shown: &serde_json::Value,
+    taken: &[&str],
+) -> Result<()> {
+    let key = format!("m{merge}");
+    let rows: Vec<(i64, String)> = conn
+        .prepare_cached(
+            "SELECT x.batch_id, x.before FROM batch_changes x JOIN import_batches b ON b.id = x.batch_id
+             WHERE x.customer_id = ?1 AND b.status != 'undone'
+               AND (json_extract(x.before, '$.merge_after.' || ?2) IS NOT NULL
+                    OR json_extract(x.before, '$.merge_before.' || ?2) IS NOT NULL)",
+        )?
+        .query_map(params![customer, key], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let text = |v: &serde_json::Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_string);
+    for (batch, before) in rows {
+        let mut image: serde_json::Value = serde_json::from_str(&before)?;
+        let has_wrote = image.get("wrote").is_some();
+        // A merge whose `before` the batch changed too only passed the
+        // values on: they stay with the survivor (see below).
+        let passed_on = image["merge_before"].get(&key).is_some();
+        let (was, wrote) = (image["merge_after"][&key].clone(), image["merge_wrote"][&key].clone());
+        for (f, v) in was["fields"].as_object().into_iter().flatten() {
+            if wrote["fields"][f] != *v && has_wrote && !passed_on {
+                image["wrote"]["fields"][f] = image["fields"][f].clone();
+            }
+        }
+        if let Some(m) = image["merge_after"].as_object_mut() {
+            m.remove(&key);
+        }
+        let (was, wrote) = (image["merge_before"][&key].clone(), image["merge_bwrote"][&key].clone());
+        for (f, v) in was["fields"].as_object().into_iter().flatten() {
+            let w = &wrote["fields"][f];
+            if text(w) != text(v) && text(w) == text(&shown["fields"][f]) && taken.contains(&f.as_str()) && has_wrote {
+                image["fields"][f] = v.clone();
+                image["wrote"]["fields"][f] = w.clone();
+            }
+        }
+        conn.prepare_cached("UPDATE batch_changes SET before = ?3 WHERE batch_id = ?1 AND customer_id = ?2")?
+            .execute(params![batch, customer, image.to_string()])?;
+    }
     Ok(())
 }
 
@@ -205,7 +310,9 @@ pub(crate) fn undo_blocker(conn: &Connection, batch_id: i64) -> Result<Option<St
     }
     let merged: Option<String> = conn
         .query_row(
-            "SELECT number FROM customers WHERE merged_into IS NOT NULL AND (batch_id = ?1 OR id IN (SELECT customer_id FROM batch_changes WHERE batch_id = ?1)
+            "SELECT number FROM customers c WHERE merged_into IS NOT NULL AND (batch_id = ?1
+                OR EXISTS (SELECT 1 FROM batch_changes x WHERE x.batch_id = ?1 AND x.customer_id = c.id
+                           AND json_extract(x.before, '$.merged_into') IS NOT c.merged_into)
                 OR merged_into IN (SELECT id FROM customers WHERE batch_id = ?1)) LIMIT 1",
             [batch_id],
             |r| r.get(0),
@@ -245,11 +352,36 @@ pub(crate) fn undo(conn: &Connection, batch_id: i64, now: &str) -> Result<()> {
         stmt.query_map([batch_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
     for (cid, before) in changes {
         let snap: serde_json::Value = serde_json::from_str(&before).unwrap_or_default();
-        super::customers::restore_snapshot(conn, cid, &snap, now)?;
+        match snap.get("wrote") {
+            Some(wrote) => super::customers::restore_changed(conn, cid, &snap, wrote, now)?,
+            // A before-image from a version that did not keep what it wrote.
+            None => super::customers::restore_snapshot(conn, cid, &snap, now)?,
+        }
+        // Merged since as a survivor: each merge made since keeps in its
+        // `before` what the customer was then, with what the batch wrote.
+        if let Some(wrote) = snap.get("wrote") {
+            let survived: Vec<i64> =
+                snap["survived"].as_array().into_iter().flatten().filter_map(serde_json::Value::as_i64).collect();
+            for m in super::merges::open_merges_on(conn, cid)? {
+                if !survived.contains(&m) && snap["merge_before"].get(format!("m{m}")).is_none() {
+                    restore_own(conn, cid, m, &snap, wrote)?;
+                }
+            }
+        }
+        for side in [super::merges::Side::After, super::merges::Side::Before] {
+            let (was_key, wrote_key) = side_keys(side);
+            for (key, was) in snap[was_key].as_object().into_iter().flatten() {
+                let Some(merge) = key.strip_prefix('m').and_then(|m| m.parse::<i64>().ok()) else { continue };
+                restore_merge_side(conn, merge, side, was, &snap[wrote_key][key])?;
+            }
+        }
     }
+    // A record keeps the customer it belongs to now (an unmerge since may
+    // have given it back to its own); a link the batch made is cut below
+    // with the customers it created.
     conn.execute(
-        "UPDATE source_records SET (batch_id, row_number, raw, customer_id) = (
-            SELECT h.batch_id, h.row_number, h.raw, h.customer_id FROM source_record_history h
+        "UPDATE source_records SET (batch_id, row_number, raw) = (
+            SELECT h.batch_id, h.row_number, h.raw FROM source_record_history h
             WHERE h.source_record_id = source_records.id AND h.replaced_by_batch = ?1 ORDER BY h.id DESC LIMIT 1)
          WHERE id IN (SELECT source_record_id FROM source_record_history WHERE replaced_by_batch = ?1)",
         [batch_id],
@@ -274,6 +406,84 @@ pub(crate) fn undo(conn: &Connection, batch_id: i64, now: &str) -> Result<()> {
         "UPDATE import_batches SET status = 'undone', finished_at = ?2 WHERE id = ?1",
         params![batch_id, now],
     )?;
+    Ok(())
+}
+
+/// Undoes a batch's change to what a customer was when merge `first` (made
+/// after the batch) took it into its `before`, value by value where that
+/// still holds what the batch wrote.
+fn restore_own(
+    conn: &Connection,
+    cid: i64,
+    first: i64,
+    snap: &serde_json::Value,
+    wrote: &serde_json::Value,
+) -> Result<()> {
+    use crate::domain::Field;
+    let text = |v: &serde_json::Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_string);
+    let mut own = super::merges::side(conn, first, super::merges::Side::Before)?;
+    let mut changed = Vec::new();
+    for f in Field::ALL.iter().copied().filter(|f| *f != Field::Number) {
+        let (b, w) = (text(&snap["fields"][f.name()]), text(&wrote["fields"][f.name()]));
+        if b != w && text(&own["fields"][f.name()]) == w {
+            own["fields"][f.name()] = b.map(Into::into).unwrap_or(serde_json::Value::Null);
+            changed.push(f);
+        }
+    }
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let Some(shown) = super::customers::get_customer(conn, cid)? else { return Ok(()) };
+    if changed.iter().any(|f| matches!(f, Field::Name | Field::Kind)) {
+        let mut c = super::merges::from_golden_json(&shown, &own);
+        crate::domain::validate::derive_name(&mut c, &mut Vec::new());
+        own["parts"] = super::merges::golden_json(&c)["parts"].clone();
+    }
+    super::merges::set_side(conn, first, super::merges::Side::Before, &own)?;
+    // The merge's result too, where it was the value the batch wrote and
+    // the customer shows what the batch replaced again.
+    let mut after = super::merges::side(conn, first, super::merges::Side::After)?;
+    let mut moved = false;
+    for f in changed {
+        let n = f.name();
+        if text(&after["fields"][n]) == text(&wrote["fields"][n]) && shown.get(f) == text(&own["fields"][n]).as_deref()
+        {
+            after["fields"][n] = own["fields"][n].clone();
+            moved = true;
+        }
+    }
+    if moved {
+        super::merges::set_side(conn, first, super::merges::Side::After, &after)?;
+    }
+    Ok(())
+}
+
+/// Puts back the fields of a merge's golden state `side` that a batch
+/// changed from `was` to `wrote` and that still hold `wrote`.
+fn restore_merge_side(
+    conn: &Connection,
+    merge: i64,
+    side: super::merges::Side,
+    was: &serde_json::Value,
+    wrote: &serde_json::Value,
+) -> Result<()> {
+    let mut state = super::merges::side(conn, merge, side)?;
+    let mut changed = false;
+    for (f, v) in was["fields"].as_object().into_iter().flatten() {
+        if state["fields"][f] == wrote["fields"][f] && state["fields"][f] != *v {
+            state["fields"][f] = v.clone();
+            changed = true;
+        }
+    }
+    for k in ["flags", "parts"] {
+        if state[k] == wrote[k] && state[k] != was[k] {
+            state[k] = was[k].clone();
+            changed = true;
+        }
+    }
+    if changed {
+        super::merges::set_side(conn, merge, side, &state)?;
+    }
     Ok(())
 }
 

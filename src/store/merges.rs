@@ -142,3 +142,147 @@ pub fn cluster_of(conn: &Connection, merge: i64) -> Result<Option<i64>> {
         .optional()?;
     Ok(c.flatten())
 }
+
+/// One open merge a source record travelled through: `merge` absorbed
+/// `from` (where the record was) into `survivor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Link {
+    pub merge: i64,
+    pub from: i64,
+    pub survivor: i64,
+}
+
+/// The merges still in effect that carried source record `record` from
+/// the customer it belongs to (`links[0].from`) to `holder`, its customer
+/// now, oldest first. Empty when the record sits on its own customer, or
+/// when the recorded chain does not lead to `holder` (a move since).
+pub(crate) fn record_links(conn: &Connection, record: i64, holder: i64) -> Result<Vec<Link>> {
+    let links: Vec<Link> = conn
+        .prepare_cached(
+            "SELECT x.merge_id, x.from_customer, m.survivor_id FROM merge_rows x
+               JOIN merges m ON m.id = x.merge_id
+               JOIN merge_members mm ON mm.merge_id = x.merge_id AND mm.customer_id = x.from_customer
+             WHERE x.tbl = 'source_records' AND x.row_id = ?1 AND m.undone_at IS NULL AND mm.split_at IS NULL
+             ORDER BY x.merge_id",
+        )?
+        .query_map([record], |r| Ok(Link { merge: r.get(0)?, from: r.get(1)?, survivor: r.get(2)? }))?
+        .collect::<rusqlite::Result<_>>()?;
+    let connected =
+        links.windows(2).all(|w| w[0].survivor == w[1].from) && links.last().is_none_or(|l| l.survivor == holder);
+    Ok(if connected { links } else { Vec::new() })
+}
+
+/// Whether `customer` survives a merge still in effect.
+pub(crate) fn survives_open_merge(conn: &Connection, customer: i64) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS(SELECT 1 FROM merges WHERE survivor_id = ?1 AND undone_at IS NULL)")?
+        .query_row([customer], |r| r.get(0))?)
+}
+
+/// The customer a source record belongs to: the one it would be on with
+/// every merge undone.
+pub(crate) fn record_home(conn: &Connection, record: i64) -> Result<Option<i64>> {
+    let holder: Option<Option<i64>> = conn
+        .prepare_cached("SELECT customer_id FROM source_records WHERE id = ?1")?
+        .query_row([record], |r| r.get(0))
+        .optional()?;
+    let Some(Some(holder)) = holder else { return Ok(None) };
+    Ok(Some(record_links(conn, record, holder)?.first().map_or(holder, |l| l.from)))
+}
+
+/// Whether `home` has a row of `tbl` (customer_phones, customer_emails,
+/// contacts) whose `col` is `value`, counting the rows that belong to it
+/// wherever a merge put them, and not the rows of the customers merged
+/// into it. `holders`: the customers its rows can be on (itself and the
+/// survivors above it).
+pub(crate) fn home_has(
+    conn: &Connection,
+    tbl: &str,
+    col: &str,
+    value: &str,
+    home: i64,
+    holders: &[i64],
+) -> Result<bool> {
+    debug_assert!(matches!(tbl, "customer_phones" | "customer_emails" | "contacts"));
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT id, customer_id, source_record_id FROM {tbl} WHERE {col} = ?1 AND customer_id = ?2"
+    ))?;
+    for &h in holders {
+        let rows: Vec<(i64, i64, Option<i64>)> = stmt
+            .query_map(params![value, h], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (id, on, record) in rows {
+            let belongs = match record {
+                Some(rec) => record_home(conn, rec)?.unwrap_or(on),
+                None => row_home(conn, tbl, id)?.unwrap_or(on),
+            };
+            if belongs == home {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// The customer an open merge took a row from, the earliest such merge.
+fn row_home(conn: &Connection, tbl: &str, row: i64) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT x.from_customer FROM merge_rows x JOIN merges m ON m.id = x.merge_id
+               JOIN merge_members mm ON mm.merge_id = x.merge_id AND mm.customer_id = x.from_customer
+             WHERE x.tbl = ?1 AND x.row_id = ?2 AND m.undone_at IS NULL AND mm.split_at IS NULL
+             ORDER BY x.merge_id LIMIT 1",
+        )?
+        .query_row(params![tbl, row], |r| r.get(0))
+        .optional()?)
+}
+
+/// A merge's `after` (the golden state it wrote, kept current) and the
+/// fields edited by hand since.
+pub(crate) fn after_and_edits(conn: &Connection, merge: i64) -> Result<(serde_json::Value, Vec<String>)> {
+    let after: String = conn.query_row("SELECT after FROM merges WHERE id = ?1", [merge], |r| r.get(0))?;
+    let edits = conn
+        .prepare_cached("SELECT field FROM merge_edits WHERE merge_id = ?1")?
+        .query_map([merge], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok((serde_json::from_str(&after)?, edits))
+}
+
+/// Which golden state of a merge: the survivor's before it, or the result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    Before,
+    After,
+}
+
+impl Side {
+    fn column(self) -> &'static str {
+        match self {
+            Side::Before => "before",
+            Side::After => "after",
+        }
+    }
+}
+
+/// The merges still in effect that `survivor` survives, oldest first: the
+/// first one's `before` holds the survivor's own values, each later one's
+/// `before` the result of the ones under it.
+pub(crate) fn open_merges_on(conn: &Connection, survivor: i64) -> Result<Vec<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM merges WHERE survivor_id = ?1 AND undone_at IS NULL ORDER BY id")?
+        .query_map([survivor], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+/// One golden state of a merge.
+pub(crate) fn side(conn: &Connection, merge: i64, side: Side) -> Result<serde_json::Value> {
+    let v: String =
+        conn.query_row(&format!("SELECT {} FROM merges WHERE id = ?1", side.column()), [merge], |r| r.get(0))?;
+    Ok(serde_json::from_str(&v)?)
+}
+
+pub(crate) fn set_side(conn: &Connection, merge: i64, side: Side, v: &serde_json::Value) -> Result<()> {
+    conn.prepare_cached(&format!("UPDATE merges SET {} = ?2 WHERE id = ?1", side.column()))?
+        .execute(params![merge, v.to_string()])?;
+    Ok(())
+}
