@@ -1089,14 +1089,14 @@ mod tests {
         let s = screen(&app);
         assert!(s.contains("Duplicates (2)"), "{s}");
         assert!(s.contains("▶ 0.95   3  上海华通科技有限公司"), "{s}");
-        assert!(s.contains("0.91   2  北京星辰贸易有限公司"), "{s}");
+        assert!(s.contains("0.92   2  北京星辰贸易有限公司"), "{s}");
         assert!(s.contains("Cluster 1: 3 customers → CRM2026-000001"), "{s}");
         assert_eq!(shown_cluster(&app), Some(1));
         press(&mut app, "j");
         assert_eq!(shown_cluster(&app), Some(2));
         let s = screen(&app);
         assert!(s.contains("Cluster 2: 2 customers → CRM2026-000004"), "{s}");
-        assert!(s.contains("Evidence p 0.91 contact reach and name +4.8"), "{s}");
+        assert!(s.contains("Evidence p 0.92 contact reach and name +5.0"), "{s}");
         press(&mut app, "j");
         assert_eq!(shown_cluster(&app), Some(2), "the last cluster stays selected");
         press(&mut app, "k");
