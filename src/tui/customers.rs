@@ -250,14 +250,14 @@ impl CustomersPane {
         }
         let mut f = CustomerFilter::default();
         if self.quick.mine {
-            f.owner = Some(cx.wb.mine_owner().unwrap_or_else(|_| cx.wb.actor().to_string()));
+            f.owners = cx.wb.mine_owners().unwrap_or_else(|_| vec![cx.wb.actor().to_string()]);
         }
         if self.quick.incomplete {
             f.flag = Some(crate::domain::FLAG_INCOMPLETE.to_string());
         }
         f.status = self.quick.status.map(|s| s.as_str().to_string());
         let (key, desc, overdue) = (self.sort, self.descending, self.quick.overdue);
-        let narrowed = f.status.is_some() || f.owner.is_some() || f.flag.is_some() || overdue;
+        let narrowed = f.status.is_some() || !f.owners.is_empty() || f.flag.is_some() || overdue;
         let today = cx.wb.clock().today();
         let id = cx.spawn("reading customers", false, move |wb, _ctl| {
             let mut ids = wb.sorted_customer_ids(&f, key, desc)?;

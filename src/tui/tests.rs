@@ -1036,3 +1036,24 @@ fn the_log_opens_from_help() {
     press(&mut app, "L");
     assert!(app.log_open() && !app.help_open(), "what help offers, the key does");
 }
+
+/// Issue 16, finding 7 ("mine" filters): `f m` in Customers lists what is
+/// owned under the login and under the name, as Follow-ups and the CLI do.
+#[test]
+fn finding_16_7_customers_mine_is_owned_under_the_login_or_the_name() {
+    let mut wb = workbench();
+    wb.add_user("linfeng", crate::domain::Role::Sales, Some("林峰"), None).unwrap();
+    wb.add_user("wang", crate::domain::Role::Sales, Some("王芳"), None).unwrap();
+    for (name, owner) in [("登录名有限公司", "linfeng"), ("显示名有限公司", "林峰"), ("别人有限公司", "wang")]
+    {
+        let sets = vec![("name".to_string(), name.to_string()), ("owner".to_string(), owner.to_string())];
+        wb.add_customer(&sets).unwrap();
+    }
+    wb.act_as("linfeng").unwrap();
+    let mut app = App::new(wb, load_keymap(None).unwrap(), Theme { color: false }, Rect::new(0, 0, 80, 24)).unwrap();
+    press(&mut app, "f m");
+    app.settle();
+    assert_eq!(names(&app), ["登录名有限公司", "显示名有限公司"]);
+    let s = screen(&app);
+    assert!(s.contains("登录名有限公司") && s.contains("显示名有限公司") && !s.contains("别人有限公司"), "{s}");
+}
