@@ -5,7 +5,7 @@ mod admin;
 mod customer;
 mod demo;
 mod followups;
-mod matching;
+pub(crate) mod matching;
 mod merge;
 pub(crate) mod output;
 
