@@ -1057,3 +1057,40 @@ fn finding_16_7_customers_mine_is_owned_under_the_login_or_the_name() {
     let s = screen(&app);
     assert!(s.contains("登录名有限公司") && s.contains("显示名有限公司") && !s.contains("别人有限公司"), "{s}");
 }
+
+/// Issue 16, finding 15: `Space` marks and moves to the next customer, and
+/// help says so.
+#[test]
+fn finding_16_15_space_marks_and_moves_down_and_help_says_so() {
+    let mut app = app(80, 24);
+    press(&mut app, "<Space> <Space> <Space>");
+    assert_eq!(app.customers.selected, 3);
+    assert_eq!(app.customers.marked.len(), 3);
+    press(&mut app, "k <Space>");
+    assert_eq!((app.customers.selected, app.customers.marked.len()), (3, 2), "Space on a marked one unmarks it");
+    press(&mut app, "?");
+    assert!(screen(&app).contains("Mark and move down (for M)"), "{}", screen(&app));
+}
+
+/// Issue 16, finding 15: `M` shows the merged record field by field (what
+/// changes the survivor, where the members disagree) before `y`, as
+/// `crmwb merge --dry-run` does.
+#[test]
+fn finding_16_15_merge_marked_previews_the_merged_record() {
+    let mut wb = workbench();
+    let add = |wb: &mut Workbench, v: &[(&str, &str)]| {
+        wb.add_customer(&v.iter().map(|(f, x)| (f.to_string(), x.to_string())).collect::<Vec<_>>()).unwrap()
+    };
+    add(&mut wb, &[("name", "星河科技有限公司"), ("mobile", "13912340000"), ("city", "杭州")]);
+    add(&mut wb, &[("name", "星河科技有限公司"), ("mobile", "13912340000"), ("city", "宁波"), ("industry", "制造业")]);
+    let mut app = App::new(wb, load_keymap(None).unwrap(), Theme { color: false }, Rect::new(0, 0, 80, 24)).unwrap();
+    press(&mut app, "G k <Space> <Space> M");
+    let s = screen(&app);
+    for want in ["Merge 2 customers into CRM2026-000046 星河科技有限公司", "* 行业", "制造业 ← CRM2026-000047", "城市"]
+    {
+        assert!(s.contains(want), "missing {want:?} in\n{s}");
+    }
+    insta::assert_snapshot!(s);
+    press(&mut app, "n");
+    assert!(app.overlay.is_none());
+}
