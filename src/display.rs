@@ -127,6 +127,24 @@ pub fn probability(p: f64) -> String {
     format!("{cut:.places$}")
 }
 
+/// A probability as log-odds in bits (log2 of p / (1 − p)), the unit the
+/// evidence adds up in: where probabilities all read 0.9999…, the bits
+/// still tell 17 from 23. Signed, one place; "≥ +50" past what a float
+/// keeps apart from 1.
+pub fn odds_bits(p: f64) -> String {
+    if p.is_nan() {
+        return "?".into();
+    }
+    let b = (p / (1.0 - p)).log2();
+    if b >= 50.0 {
+        "≥+50".into()
+    } else if b <= -50.0 {
+        "≤−50".into()
+    } else {
+        bits(b)
+    }
+}
+
 /// Bits with a sign; a real minus, as in "city differs −1.3".
 pub fn bits(w: f64) -> String {
     if w < 0.0 {
@@ -157,5 +175,11 @@ mod probability_tests {
         ] {
             assert_eq!(probability(p), shown, "{p}");
         }
+        // Where six places are not enough, the bits still differ.
+        let p = |bits: f64| 1.0 / (1.0 + (-bits).exp2());
+        assert_eq!((probability(p(20.0)), probability(p(23.0))), ("0.999999".into(), "0.999999".into()));
+        assert_eq!((super::odds_bits(p(20.0)).as_str(), super::odds_bits(p(23.0)).as_str()), ("+20.0", "+23.0"));
+        assert_eq!(super::odds_bits(0.2), "−2.0");
+        assert_eq!(super::odds_bits(1.0), "≥+50");
     }
 }

@@ -196,9 +196,10 @@ pub fn print_queue(out: &mut dyn Write, q: &[ClusterView], json: bool) -> Result
     for c in q {
         writeln!(
             out,
-            "Cluster {}  score {}  {} customers{}",
+            "Cluster {}  score {} ({} bits)  {} customers{}",
             c.id,
             crate::display::probability(c.score),
+            crate::display::odds_bits(c.score),
             c.members.len(),
             if c.skipped { "  (skipped)" } else { "" }
         )?;

@@ -622,15 +622,22 @@ impl DuplicatesPane {
         }
         let rows = inner.height.saturating_sub(1) as usize;
         let offset = if rows == 0 { self.selected } else { (self.selected + 1).saturating_sub(rows) };
-        // As many places as tell the shown clusters apart (0.9973, 0.9991).
+        // As many places as tell the shown clusters apart (0.9972, 0.99902),
+        // and the log-odds in bits, which differ where six places do not.
         let sw = q.iter().skip(offset).take(rows).map(|c| prob(c.score).len()).max().unwrap_or(4).max(5);
-        let head = format!("  {:<sw$}  n  customers", "score");
+        let head = format!("  {:<sw$} {:>5}  n  customers", "score", "bits");
         let mut lines = vec![Line::from(Span::styled(fit(&head, cols), theme.tone(Tone::Heading)))];
         for (i, c) in q.iter().enumerate().skip(offset).take(rows) {
             let mark = if i == self.selected { "▶ " } else { "  " };
             let names: Vec<String> = c.members.iter().map(|m| s(&m.name)).collect();
             let skipped = if c.skipped { "(skipped) " } else { "" };
-            let text = format!("{mark}{:<sw$}  {:<2} {skipped}{}", prob(c.score), c.members.len(), names.join(" · "));
+            let text = format!(
+                "{mark}{:<sw$} {:>5}  {:<2} {skipped}{}",
+                prob(c.score),
+                crate::display::odds_bits(c.score),
+                c.members.len(),
+                names.join(" · ")
+            );
             let line = Line::from(fit(&text, cols));
             lines.push(if i == self.selected { line.style(theme.selected()) } else { line });
         }
@@ -1072,8 +1079,8 @@ mod tests {
         let mut app = app(80, 24);
         let s = screen(&app);
         assert!(s.contains("Duplicates (2)"), "{s}");
-        assert!(s.contains("▶ 0.95   3  上海华通科技有限公司"), "{s}");
-        assert!(s.contains("0.91   2  北京星辰贸易有限公司"), "{s}");
+        assert!(s.contains("▶ 0.95   +4.4  3  上海华通科技有限公司"), "{s}");
+        assert!(s.contains("0.91   +3.5  2  北京星辰贸易有限公司"), "{s}");
         assert!(s.contains("Cluster 1: 3 customers → CRM2026-000001"), "{s}");
         assert_eq!(shown_cluster(&app), Some(1));
         press(&mut app, "j");
@@ -1102,14 +1109,15 @@ mod tests {
         conn.execute("UPDATE match_clusters SET score = CASE id WHEN 1 THEN 10.0 ELSE 8.5 END", []).unwrap();
         let mut app = app_with(wb, 80, 24);
         let s = screen(&app);
-        assert!(s.contains("  score    n  customers"), "{s}");
-        assert!(s.contains("▶ 0.99902  3  上海华通科技有限公司"), "{s}");
-        assert!(s.contains("  0.9972   2  北京星辰贸易有限公司"), "{s}");
+        assert!(s.contains("  score    bits  n  customers"), "{s}");
+        assert!(s.contains("▶ 0.99902 +10.0  3  上海华通科技有限公司"), "{s}");
+        assert!(s.contains("  0.9972   +8.5  2  北京星辰贸易有限公司"), "{s}");
         insta::assert_snapshot!(s);
         let mut out = Vec::new();
         crate::cli::matching::print_queue(&mut out, &app.workbench().match_queue().unwrap(), false).unwrap();
         let cli = String::from_utf8(out).unwrap();
-        assert!(cli.contains("Cluster 1  score 0.99902") && cli.contains("Cluster 2  score 0.9972"), "{cli}");
+        assert!(cli.contains("Cluster 1  score 0.99902 (+10.0 bits)"), "{cli}");
+        assert!(cli.contains("Cluster 2  score 0.9972 (+8.5 bits)"), "{cli}");
         for cluster in [1, 2] {
             let c = app.duplicates.cmp.as_ref().unwrap();
             assert_eq!(c.cluster, cluster);
@@ -1294,7 +1302,7 @@ mod tests {
         assert_eq!(shown_cluster(&app), Some(1), "the cluster that came back is selected");
         let s = screen(&app);
         assert!(s.contains("Duplicates (2)"), "{s}");
-        assert!(s.contains("▶ 0.95   3  上海华通科技有限公司"), "{s}");
+        assert!(s.contains("▶ 0.95   +4.4  3  上海华通科技有限公司"), "{s}");
         // Every line but the status bar's message is as before the merge.
         let body = |s: &str| s.lines().take(22).map(str::to_string).collect::<Vec<_>>();
         assert_eq!(body(&s), body(&before), "{s}");
