@@ -725,8 +725,7 @@ impl CustomersPane {
         // shows it: what the survivor becomes is read before `y`.
         match cx.wb.preview_merge(&ids, &[]) {
             Ok(p) => {
-                let rows = self.area.height.saturating_sub(12).max(4) as usize;
-                let body = merge_preview_lines(&p, rows);
+                let body = merge_preview_lines(&p, self.area);
                 self.pending_merge = ids;
                 cx.effect(Effect::Confirm(Confirm { title: "Merge customers?".into(), body, tag: TAG_MERGE }));
             }
@@ -1203,9 +1202,9 @@ fn row_line(cells: &[(String, Style)], name: (String, Style), name_cols: usize) 
 
 /// The confirmation of a merge of marked customers: who survives, then the
 /// merged record's fields that change the survivor or that the members
-/// disagree on (`*`: the survivor's value changes), at most `rows` of them;
-/// the rest is counted.
-fn merge_preview_lines(p: &crate::service::MergePreview, rows: usize) -> Vec<String> {
+/// disagree on (`*`: the survivor's value changes), as many as the dialog
+/// holds in `area` once wrapped; the rest is counted.
+fn merge_preview_lines(p: &crate::service::MergePreview, area: Rect) -> Vec<String> {
     let mut body = vec![format!(
         "Merge {} customers into {} {} — the {}:",
         p.absorbed.len() + 1,
@@ -1229,7 +1228,8 @@ fn merge_preview_lines(p: &crate::service::MergePreview, rows: usize) -> Vec<Str
     } else {
         body.push("The merged record (* changes the survivor):".into());
     }
-    for f in shown.iter().take(rows) {
+    let mut lines = Vec::with_capacity(shown.len());
+    for f in &shown {
         let value = f.value.as_deref().map_or_else(|| "(empty)".to_string(), |v| sanitize(v).into_owned());
         let from = match &f.from_number {
             Some(n) if *n != p.survivor.number => format!(" ← {n}"),
@@ -1246,14 +1246,11 @@ fn merge_preview_lines(p: &crate::service::MergePreview, rows: usize) -> Vec<Str
         let also = if others.is_empty() { String::new() } else { format!("; also {}", others.join(", ")) };
         let why = f.reason.to_string().replace('_', " ");
         let mark = if f.changed { "*" } else { " " };
-        body.push(format!("{mark} {} {value}{from} ({why}{also})", fit(f.field.label(), 8)));
-    }
-    if shown.len() > rows {
-        body.push(format!("  … {} more fields differ (`crmwb merge --dry-run` lists all)", shown.len() - rows));
+        lines.push(format!("{mark} {} {value}{from} ({why}{also})", fit(f.field.label(), 8)));
     }
     let r = &p.rows;
     let n = |k: usize, what: &str| format!("{k} {what}{}", if k == 1 { "" } else { "s" });
-    body.push(format!(
+    let summary = format!(
         "{} agree. Kept: {}, {}, {}, {}, {}; undo splits them again.",
         n(same, "other field"),
         n(r.phones_moved + r.phones_collapsed, "phone"),
@@ -1261,6 +1258,32 @@ fn merge_preview_lines(p: &crate::service::MergePreview, rows: usize) -> Vec<Str
         n(r.contacts_moved + r.contacts_collapsed, "contact"),
         n(r.interactions_moved, "interaction"),
         n(r.sources_moved, "source record")
-    ));
+    );
+    // The dialog wraps its body to at most 62 columns and has two borders.
+    let cols = (area.width.min(64) as usize).saturating_sub(2);
+    let budget = area.height.saturating_sub(2) as usize;
+    let rows_of = |l: &str| view::wrap_text(&sanitize(l), cols).len();
+    let mut used: usize = body.iter().chain([&summary]).map(|l| rows_of(l)).sum();
+    let all: usize = lines.iter().map(|l| rows_of(l)).sum();
+    let more = |k: usize| format!("  … {} more fields differ (`crmwb merge --dry-run` lists all)", k);
+    let fits = used + all <= budget;
+    if !fits {
+        used += rows_of(&more(lines.len()));
+    }
+    let mut taken = 0;
+    for l in &lines {
+        let h = rows_of(l);
+        if !fits && used + h > budget {
+            break;
+        }
+        used += h;
+        taken += 1;
+    }
+    let left = lines.len() - taken;
+    body.extend(lines.into_iter().take(taken));
+    if left > 0 {
+        body.push(more(left));
+    }
+    body.push(summary);
     body
 }

@@ -1093,4 +1093,12 @@ fn finding_16_15_merge_marked_previews_the_merged_record() {
     insta::assert_snapshot!(s);
     press(&mut app, "n");
     assert!(app.overlay.is_none());
+    // Customers that differ everywhere: as many fields as the dialog holds
+    // once wrapped, the rest counted, and the summary and keys never cut.
+    press(&mut app, "U g g <Space> <Space> <Space> M");
+    let s = screen(&app);
+    for want in ["Merge 3 customers into CRM2026-000001", "more fields differ (`crmwb merge --dry-run` lists all)"] {
+        assert!(s.contains(want), "missing {want:?} in\n{s}");
+    }
+    assert!(s.contains("undo splits them") && s.contains("y yes"), "{s}");
 }
