@@ -102,3 +102,84 @@ mod tests {
         assert_eq!(fit("ab", 4), "ab  ");
     }
 }
+
+/// A match probability as the queue, the comparison and `crmwb queue` show
+/// it: cut (never rounded up, so 0.999 is never a certain 1.00) to two
+/// places, and past 0.99 to the first place that is not a 9 and one more
+/// (0.9972, 0.99902), so clusters that all start 0.99 still read apart.
+/// Six places at most.
+pub fn probability(p: f64) -> String {
+    if p.is_nan() || p <= 0.0 {
+        return "0.00".into();
+    }
+    if p >= 1.0 {
+        return "1.00".into();
+    }
+    let mut places = 2;
+    while places < 6 && p >= 1.0 - 10f64.powi(-(places as i32)) {
+        places += 1;
+    }
+    if places > 2 && places < 6 {
+        places += 1;
+    }
+    let scale = 10f64.powi(places as i32);
+    let cut = (p * scale).floor() / scale;
+    format!("{cut:.places$}")
+}
+
+/// A probability as log-odds in bits (log2 of p / (1 − p)), the unit the
+/// evidence adds up in: where probabilities all read 0.9999…, the bits
+/// still tell 17 from 23. Signed, one place; "≥ +50" past what a float
+/// keeps apart from 1.
+pub fn odds_bits(p: f64) -> String {
+    if p.is_nan() {
+        return "?".into();
+    }
+    let b = (p / (1.0 - p)).log2();
+    if b >= 50.0 {
+        "≥+50".into()
+    } else if b <= -50.0 {
+        "≤−50".into()
+    } else {
+        bits(b)
+    }
+}
+
+/// Bits with a sign; a real minus, as in "city differs −1.3".
+pub fn bits(w: f64) -> String {
+    if w < 0.0 {
+        format!("−{:.1}", -w)
+    } else {
+        format!("+{w:.1}")
+    }
+}
+
+#[cfg(test)]
+mod probability_tests {
+    use super::probability;
+
+    /// Issue 16, finding 15: scores past 0.99 keep the places that tell them apart.
+    #[test]
+    fn finding_16_15_probabilities_past_0_99_keep_their_distinguishing_places() {
+        for (p, shown) in [
+            (0.0, "0.00"),
+            (0.5, "0.50"),
+            (0.9549, "0.95"),
+            (0.98999, "0.98"),
+            (0.99, "0.9900"),
+            (0.99734, "0.9973"),
+            (0.99902, "0.99902"),
+            (0.999951, "0.999951"),
+            (0.9999999, "0.999999"),
+            (1.0, "1.00"),
+        ] {
+            assert_eq!(probability(p), shown, "{p}");
+        }
+        // Where six places are not enough, the bits still differ.
+        let p = |bits: f64| 1.0 / (1.0 + (-bits).exp2());
+        assert_eq!((probability(p(20.0)), probability(p(23.0))), ("0.999999".into(), "0.999999".into()));
+        assert_eq!((super::odds_bits(p(20.0)).as_str(), super::odds_bits(p(23.0)).as_str()), ("+20.0", "+23.0"));
+        assert_eq!(super::odds_bits(0.2), "−2.0");
+        assert_eq!(super::odds_bits(1.0), "≥+50");
+    }
+}

@@ -828,6 +828,43 @@ fn finding_16_15_demo_leaves_no_temporary_directory() {
         std::fs::read_dir(home.join("data/crm-workbench")).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert!(data.iter().any(|f| f == "demo.db"), "{data:?}");
 }
+/// Issue 16, finding 15: Ctrl-C while a demo imports its samples stops it
+/// and still removes the unpacked samples. Whenever the signal lands (before,
+/// during or after the import), nothing is left in the temporary directory.
+#[test]
+fn finding_16_15_demo_interrupted_by_ctrl_c_leaves_no_temporary_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("crmwb"))
+        .env_remove("CRMWB_DB")
+        .env("TMPDIR", &tmp)
+        .arg("--db")
+        .arg(dir.path().join("demo.db"))
+        .args(["demo", "--no-tui"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the samples to be unpacked, then interrupt.
+    let start = std::time::Instant::now();
+    while std::fs::read_dir(&tmp).unwrap().next().is_none() && start.elapsed() < std::time::Duration::from_secs(20) {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let interrupted = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(interrupted.success() || out.status.success(), "{err}");
+    if !out.status.success() && err.contains("interrupted") {
+        assert!(err.contains("the next `crmwb demo` builds it again"), "{err}");
+    }
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().map(|e| e.unwrap().path()).collect();
+    assert!(left.is_empty(), "left behind: {left:?}\n{err}");
+}
+
 #[test]
 fn ticket_state_column_is_not_the_customer_status_and_the_mapping_says_why() {
     let dir = tempfile::tempdir().unwrap();

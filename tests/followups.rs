@@ -375,6 +375,12 @@ fn every_rule_is_an_indexed_query() {
         let plan = crm_workbench::store::followups::explain(wb.store().conn(), &r, d("2026-03-01")).unwrap();
         assert!(plan.lines().all(|l| !l.starts_with("SCAN")), "{}: {plan}", r.id);
         assert!(plan.contains("INDEX"), "{}: {plan}", r.id);
+        // "Mine" (login and name) keeps the rule's own index: the owners
+        // filter the few due rows, they do not pick the index.
+        let mine = ["linfeng".to_string(), "林峰".to_string()];
+        let owned =
+            crm_workbench::store::followups::explain_for(wb.store().conn(), &r, d("2026-03-01"), &mine).unwrap();
+        assert_eq!(owned, plan, "{}", r.id);
     }
 }
 
@@ -679,4 +685,38 @@ fn finding_16_11_possible_duplicates_by_normalised_mobile_and_name_core() {
         .is_empty());
     // The check writes nothing; add_customer still saves when told to.
     assert_eq!(wb.customer_count().unwrap(), 3);
+}
+
+/// Issue 16, finding 7 ("mine" filters): a user's customers are those owned
+/// under their login or their name, in `customers --mine` and `followups
+/// --mine` alike (linfeng is 林峰).
+#[test]
+fn finding_16_7_cli_mine_is_owned_under_the_login_or_the_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let late = format!("next_followup={}", days(-2));
+    let by_login = add_cli(&db, &["name=登录名有限公司", "owner=linfeng", &late]);
+    let by_name = add_cli(&db, &["name=显示名有限公司", "owner=林峰", &late]);
+    let other = add_cli(&db, &["name=别人有限公司", "owner=wang", &late]);
+    crmwb(&db).args(["users", "add", "linfeng", "--role", "sales", "--name", "林峰"]).assert().success();
+    crmwb(&db).args(["users", "add", "wang", "--role", "sales", "--name", "王芳"]).assert().success();
+    let numbers = |args: &[&str], key: Option<&str>| -> Vec<String> {
+        let out = crmwb(&db).args(["--as", "linfeng"]).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let v = json(&out.stdout);
+        let list = key.map_or(&v, |k| &v[k]);
+        let mut n: Vec<String> =
+            list.as_array().unwrap().iter().map(|r| r["number"].as_str().unwrap().to_string()).collect();
+        n.sort();
+        n
+    };
+    let mine = vec![by_login.clone(), by_name.clone()];
+    assert_eq!(numbers(&["followups", "--mine", "--json"], Some("reminders")), mine);
+    assert_eq!(numbers(&["customers", "--mine", "--json"], None), mine);
+    // The text lists say the same; one owner is still one owner.
+    let text = crmwb(&db).args(["--as", "linfeng", "customers", "--mine"]).output().unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains(&by_login) && text.contains(&by_name) && !text.contains(&other), "{text}");
+    assert_eq!(numbers(&["customers", "--owner", "林峰", "--json"], None), vec![by_name.clone()]);
+    crmwb(&db).args(["customers", "--mine", "--owner", "x"]).assert().code(2);
 }

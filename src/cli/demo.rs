@@ -6,6 +6,8 @@ use crate::service::{actor, ImportOptions, Workbench};
 use crate::store::OpenMode;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// The bundled sample exports, with how each is imported.
 pub struct SampleSource {
@@ -79,6 +81,33 @@ fn default_path() -> Result<PathBuf> {
 /// demo), else at the one demo database of this user (`default_path`). The
 /// sample files are unpacked into a temporary directory removed afterwards.
 pub fn build(db: Option<&Path>, out: &mut impl Write) -> Result<Workbench> {
+    // Ctrl-C while the samples are unpacked stops the import, and the
+    // temporary directory is removed on the way out (as on a panic, by
+    // `TempDir`'s drop); once it is gone, Ctrl-C ends the demo as usual.
+    let cancel = Arc::new(AtomicBool::new(false));
+    let unpacked = Arc::new(AtomicBool::new(false));
+    let _ = signal_hook::flag::register_conditional_default(signal_hook::consts::SIGINT, unpacked.clone());
+    let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, cancel.clone());
+    let wb = build_from_samples(db, out, &cancel);
+    unpacked.store(true, Ordering::SeqCst);
+    let wb = wb?;
+    if cancel.load(Ordering::SeqCst) {
+        return Err(interrupted());
+    }
+    finish(wb, out)
+}
+
+fn interrupted() -> Error {
+    Error::Other(
+        "the demo was interrupted (Ctrl-C) while importing; its temporary files are removed, \
+         and the next `crmwb demo` builds it again"
+            .into(),
+    )
+}
+
+/// The database with the samples imported; the unpacked sample files are
+/// removed before it returns, however it returns.
+fn build_from_samples(db: Option<&Path>, out: &mut impl Write, cancel: &Arc<AtomicBool>) -> Result<Workbench> {
     let samples = tempfile::Builder::new()
         .prefix("crmwb-demo-")
         .tempdir()
@@ -108,15 +137,25 @@ pub fn build(db: Option<&Path>, out: &mut impl Write) -> Result<Workbench> {
             source: s.source.into(),
             key: s.key.map(str::to_string),
             interaction_kind: s.interaction_kind.map(str::to_string),
+            cancel: Some(cancel.clone()),
             ..Default::default()
         };
         let r = wb.import(&file, &opts, &mut |_| {})?;
+        if r.cancelled || cancel.load(Ordering::SeqCst) {
+            return Err(interrupted());
+        }
         writeln!(
             out,
             "  {:<14} {:>4} rows: {} imported, {} with warnings, {} rejected",
             s.file, r.counts.read, r.counts.imported, r.counts.warned, r.counts.rejected
         )?;
     }
+    drop(samples);
+    Ok(wb)
+}
+
+/// The demo's finishing touches on the imported samples.
+fn finish(mut wb: Workbench, out: &mut impl Write) -> Result<Workbench> {
     // The sample's dates are years old; a demo shows today's work.
     let today = wb.clock().today();
     let days = wb.shift_demo_dates(today)?;

@@ -63,8 +63,8 @@ fn label(u: Urgency) -> &'static str {
 pub fn list(cli: &Cli, out: &mut dyn Write, a: &ListArgs<'_>) -> Result<i32> {
     let wb = open_at(cli, a.now)?;
     let today = wb.clock().today();
-    let owner = if a.mine { Some(wb.mine_owner()?) } else { a.owner.map(str::to_string) };
-    let q = FollowupQuery { overdue_only: a.overdue, due_within: a.due_within, owner };
+    let owners = if a.mine { wb.mine_owners()? } else { a.owner.iter().map(|o| o.to_string()).collect() };
+    let q = FollowupQuery { overdue_only: a.overdue, due_within: a.due_within, owners };
     let reminders = wb.reminders(today, &q)?;
     let count = |u: Urgency| reminders.iter().filter(|r| r.urgency == u).count();
     let (overdue, due_today, upcoming) = (count(Urgency::Overdue), count(Urgency::DueToday), count(Urgency::Upcoming));

@@ -196,9 +196,10 @@ pub fn print_queue(out: &mut dyn Write, q: &[ClusterView], json: bool) -> Result
     for c in q {
         writeln!(
             out,
-            "Cluster {}  score {:.4}  {} customers{}",
+            "Cluster {}  score {} ({} bits)  {} customers{}",
             c.id,
-            c.score,
+            crate::display::probability(c.score),
+            crate::display::odds_bits(c.score),
             c.members.len(),
             if c.skipped { "  (skipped)" } else { "" }
         )?;
@@ -214,9 +215,15 @@ pub fn print_queue(out: &mut dyn Write, q: &[ClusterView], json: bool) -> Result
             )?;
         }
         for p in &c.pairs {
-            let ev: Vec<String> =
-                p.evidence.iter().map(|e| format!("{} {} {:+.1}", e.field, e.level, e.weight)).collect();
-            writeln!(out, "    {} ~ {}  p={:.4}: {}", p.a, p.b, p.probability, ev.join(", "))?;
+            let ev: Vec<String> = p.evidence.iter().map(|e| e.describe()).collect();
+            writeln!(
+                out,
+                "    {} ~ {}  p {}: {}",
+                p.a,
+                p.b,
+                crate::display::probability(p.probability),
+                ev.join(" · ")
+            )?;
         }
     }
     writeln!(out, "{} open clusters. Decide with: crmwb review approve|reject|skip CLUSTER", q.len())?;

@@ -5,7 +5,7 @@ mod admin;
 mod customer;
 mod demo;
 mod followups;
-mod matching;
+pub(crate) mod matching;
 mod merge;
 pub(crate) mod output;
 
@@ -200,8 +200,11 @@ interaction_at interaction_kind interaction_summary interaction_by custom:NAME:T
         #[arg(long, value_name = "STATUS", value_parser = status_arg)]
         status: Option<String>,
         /// Only customers this person owns.
-        #[arg(long, value_name = "NAME")]
+        #[arg(long, value_name = "NAME", conflicts_with = "mine")]
         owner: Option<String>,
+        /// Only your customers: owned under your login or your name (`linfeng` or `林峰`).
+        #[arg(long)]
+        mine: bool,
         /// Only customers with this quality flag, e.g. 待完善.
         #[arg(long, value_name = "FLAG")]
         flag: Option<String>,
@@ -243,7 +246,7 @@ one reminder is overdue; 1 on an error; 2 on a usage error; 3 when refused."
         /// Only customers owned by NAME.
         #[arg(long, value_name = "NAME", conflicts_with = "mine")]
         owner: Option<String>,
-        /// Only customers you own (your login is the owner).
+        /// Only your customers: owned under your login or your name (`linfeng` or `林峰`).
         #[arg(long)]
         mine: bool,
         /// Print JSON: {today, counts {overdue, due_today, upcoming}, reminders [...]}.
@@ -903,11 +906,11 @@ fn run_command(cli: Cli) -> Result<i32> {
                 }
             }
         }
-        Some(Command::Customers { json, limit, status, owner, flag, search }) => {
+        Some(Command::Customers { json, limit, status, owner, mine, flag, search }) => {
             let wb = open(&cli, OpenMode::Existing)?;
             let filter = crate::service::CustomerFilter {
                 status: status.clone(),
-                owner: owner.clone(),
+                owners: if *mine { wb.mine_owners()? } else { owner.iter().cloned().collect() },
                 flag: flag.clone(),
                 search: search.clone(),
             };

@@ -144,15 +144,6 @@ impl Workbench {
         Ok(team)
     }
 
-    /// The owner that marks the acting user's customers ("mine"): their name
-    /// as the data writes owners (`林峰`), else their login.
-    pub fn mine_owner(&self) -> Result<String> {
-        Ok(store::users::get(self.store.conn(), &self.actor)?
-            .and_then(|(_, name)| name)
-            .filter(|n| !n.trim().is_empty())
-            .unwrap_or_else(|| self.actor.clone()))
-    }
-
     pub fn users(&self) -> Result<Vec<UserRow>> {
         Ok(store::users::list(self.store.conn())?
             .into_iter()

@@ -42,8 +42,9 @@ pub struct FollowupQuery {
     pub overdue_only: bool,
     /// Also reminders due within this many days after today.
     pub due_within: Option<u32>,
-    /// Only customers with this owner.
-    pub owner: Option<String>,
+    /// Only customers owned under one of these names (empty: anyone's);
+    /// "mine" is `Workbench::mine_owners`.
+    pub owners: Vec<String>,
 }
 
 /// A hand-logged interaction.
@@ -283,7 +284,7 @@ impl Workbench {
     pub fn reminders(&self, today: NaiveDate, q: &FollowupQuery) -> Result<Vec<Reminder>> {
         let horizon = if q.overdue_only { shift(today, -1) } else { shift(today, q.due_within.unwrap_or(0).into()) };
         let rules = self.reminder_rules()?.rules;
-        let scope = Scope { owner: q.owner.as_deref(), customer: None };
+        let scope = Scope { owners: &q.owners, customer: None };
         evaluate(self.store.conn(), &rules, today, horizon, scope)
     }
 
@@ -328,7 +329,7 @@ impl Workbench {
     /// A customer's reminders due on or before `horizon` (open ones: `today`).
     pub fn customer_reminders(&self, customer_id: i64, today: NaiveDate, horizon: NaiveDate) -> Result<Vec<Reminder>> {
         let rules = self.reminder_rules()?.rules;
-        evaluate(self.store.conn(), &rules, today, horizon, Scope { owner: None, customer: Some(customer_id) })
+        evaluate(self.store.conn(), &rules, today, horizon, Scope { owners: &[], customer: Some(customer_id) })
     }
 
     fn live_customer(&self, number: &str) -> Result<Customer> {

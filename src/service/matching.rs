@@ -76,6 +76,15 @@ pub struct Evidence {
     pub weight: f64,
 }
 
+impl Evidence {
+    /// The one wording of a piece of evidence, for the workbench and the
+    /// CLI alike: "contact mobile and name +18.2", "city differs −1.3".
+    pub fn describe(&self) -> String {
+        let words = |s: &str| crate::display::sanitize(s).replace('_', " ");
+        format!("{} {} {}", words(&self.field), words(&self.level), crate::display::bits(self.weight))
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct PairView {
     pub a: String,

@@ -89,7 +89,8 @@ pub struct Candidate {
 /// Which customers to look at.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Scope<'a> {
-    pub owner: Option<&'a str>,
+    /// Only customers owned under one of these names (empty: anyone's).
+    pub owners: &'a [String],
     pub customer: Option<i64>,
 }
 
@@ -181,11 +182,11 @@ pub fn candidates(
     scope: Scope<'_>,
 ) -> Result<Vec<Candidate>> {
     let (mut sql, mut values) = rule_query(rule, today, horizon);
-    if let Some(owner) = scope.owner {
-        values.push(Value::Text(owner.to_string()));
+    if !scope.owners.is_empty() {
         // `+` keeps the planner on the rule's date index: an owner has tens
         // of thousands of customers, a day has few reminders.
-        sql.push_str(&format!(" AND +c.owner = ?{}", values.len()));
+        sql.push_str(&format!(" AND {}", super::listing::owner_in("+c.owner", values.len() + 1, scope.owners.len())));
+        values.extend(scope.owners.iter().map(|o| Value::Text(o.trim().to_string())));
     }
     if let Some(id) = scope.customer {
         values.push(Value::Integer(id));
@@ -219,7 +220,16 @@ pub fn candidates(
 
 /// The query plan of a rule's query, for the test that keeps them indexed.
 pub fn explain(conn: &Connection, rule: &Rule, today: chrono::NaiveDate) -> Result<String> {
-    let (sql, values) = rule_query(rule, today, today);
+    explain_for(conn, rule, today, &[])
+}
+
+/// The query plan of a rule's query limited to `owners` (a "mine" list).
+pub fn explain_for(conn: &Connection, rule: &Rule, today: chrono::NaiveDate, owners: &[String]) -> Result<String> {
+    let (mut sql, mut values) = rule_query(rule, today, today);
+    if !owners.is_empty() {
+        sql.push_str(&format!(" AND {}", super::listing::owner_in("+c.owner", values.len() + 1, owners.len())));
+        values.extend(owners.iter().map(|o| Value::Text(o.clone())));
+    }
     let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
     let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| r.get::<_, String>(3))?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?.join("\n"))

@@ -11,7 +11,9 @@ use rusqlite::{types::Value, Connection};
 pub struct CustomerFilter {
     /// A status, any of its accepted wordings (意向, interested, …).
     pub status: Option<String>,
-    pub owner: Option<String>,
+    /// Customers owned under any of these names (none: any owner). "Mine"
+    /// is a user's login and display name (`linfeng`, `林峰`).
+    pub owners: Vec<String>,
     /// A quality flag, e.g. 待完善.
     pub flag: Option<String>,
     /// The workbench's search (`Workbench::search_customers`).
@@ -20,9 +22,8 @@ pub struct CustomerFilter {
 
 impl CustomerFilter {
     pub fn is_empty(&self) -> bool {
-        [&self.status, &self.owner, &self.flag, &self.search]
-            .iter()
-            .all(|v| v.as_deref().is_none_or(|s| s.trim().is_empty()))
+        self.owners().is_empty()
+            && [&self.status, &self.flag, &self.search].iter().all(|v| v.as_deref().is_none_or(|s| s.trim().is_empty()))
     }
 
     /// The filter with its status in stored form; an unknown status is an
@@ -35,6 +36,24 @@ impl CustomerFilter {
         }
         Ok(f)
     }
+
+    /// The owner names to match, trimmed, blanks dropped, each once.
+    pub fn owners(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for o in self.owners.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {
+            if !out.contains(&o) {
+                out.push(o);
+            }
+        }
+        out
+    }
+}
+
+/// `owner IN (?n, ?n+1, …)` for `count` owners whose values start at
+/// parameter `first`: one range of `customers_live_owner` per name.
+pub(crate) fn owner_in(column: &str, first: usize, count: usize) -> String {
+    let marks: Vec<String> = (first..first + count).map(|i| format!("?{i}")).collect();
+    format!("{column} IN ({})", marks.join(", "))
 }
 
 /// Whose values of a field a search may look at: a role that sees a field
@@ -93,8 +112,10 @@ pub fn page_filtered(conn: &Connection, f: &CustomerFilter, after_id: i64, limit
     if let Some(s) = &f.status {
         add("status = ?", vec![Value::Text(s.clone())], &mut sql);
     }
-    if let Some(o) = f.owner.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
-        add("owner = ?", vec![Value::Text(o.to_string())], &mut sql);
+    let owners = f.owners();
+    if !owners.is_empty() {
+        let marks = vec!["?"; owners.len()].join(", ");
+        add(&format!("owner IN ({marks})"), owners.iter().map(|o| Value::Text(o.to_string())).collect(), &mut sql);
     }
     if let Some(flag) = f.flag.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
         add("(';' || flags || ';') LIKE ? ESCAPE '\\'", vec![Value::Text(like(&format!(";{flag};")))], &mut sql);
@@ -161,6 +182,27 @@ impl SortKey {
     }
 }
 
+/// The WHERE terms of `f` (live customers, status, owners, flag) with their
+/// values, numbered from ?1.
+fn conditions(f: &CustomerFilter) -> (String, Vec<Value>) {
+    let mut cond = String::from("merged_into IS NULL");
+    let mut values: Vec<Value> = Vec::new();
+    if let Some(s) = &f.status {
+        values.push(Value::Text(s.clone()));
+        cond.push_str(&format!(" AND status = ?{}", values.len()));
+    }
+    let owners = f.owners();
+    if !owners.is_empty() {
+        cond.push_str(&format!(" AND {}", owner_in("owner", values.len() + 1, owners.len())));
+        values.extend(owners.iter().map(|o| Value::Text(o.to_string())));
+    }
+    if let Some(flag) = f.flag.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
+        values.push(Value::Text(like(&format!(";{flag};"))));
+        cond.push_str(&format!(" AND (';' || flags || ';') LIKE ?{} ESCAPE '\\'", values.len()));
+    }
+    (cond, values)
+}
+
 /// The ids of live customers matching `f` (its `search` is ignored: the
 /// workbench filters by its own fuzzy index), sorted by `key`; customers
 /// without a value sort last either way, ties by id.
@@ -172,21 +214,9 @@ impl SortKey {
 /// Each part is read in the order of a `customers_live_*` index, so a
 /// million ids come from an index scan, not a scan and sort of the table.
 pub fn sorted_ids(conn: &Connection, f: &CustomerFilter, key: SortKey, descending: bool) -> Result<Vec<i64>> {
-    let mut cond = String::from("merged_into IS NULL");
-    let mut values: Vec<Value> = Vec::new();
-    if let Some(s) = &f.status {
-        values.push(Value::Text(s.clone()));
-        cond.push_str(&format!(" AND status = ?{}", values.len()));
-    }
-    if let Some(o) = f.owner.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
-        values.push(Value::Text(o.to_string()));
-        cond.push_str(&format!(" AND owner = ?{}", values.len()));
-    }
-    if let Some(flag) = f.flag.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
-        values.push(Value::Text(like(&format!(";{flag};"))));
-        cond.push_str(&format!(" AND (';' || flags || ';') LIKE ?{} ESCAPE '\\'", values.len()));
-    }
+    let (cond, values) = conditions(f);
     let dir = if descending { "DESC" } else { "ASC" };
+
     let read = |sql: String, extra: &[Value]| -> Result<Vec<i64>> {
         let mut stmt = conn.prepare(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(values.iter().chain(extra)), |r| r.get(0))?;
@@ -315,7 +345,7 @@ mod tests {
         assert_eq!(sorted_ids(conn, &f, SortKey::Owner, false).unwrap(), [c, a, b, d]);
         assert_eq!(sorted_ids(conn, &f, SortKey::Owner, true).unwrap(), [a, c, b, d]);
         assert_eq!(sorted_ids(conn, &f, SortKey::Number, true).unwrap(), [d, c, b, a]);
-        let only = CustomerFilter { owner: Some("li".into()), ..Default::default() };
+        let only = CustomerFilter { owners: vec!["li".into()], ..Default::default() };
         assert_eq!(sorted_ids(conn, &only, SortKey::Name, false).unwrap(), [c]);
         // The list is read from the live-customer indexes, never sorted in a temporary b-tree.
         for (col, index) in
@@ -334,6 +364,50 @@ mod tests {
             assert!(plan.contains(index) && !plan.contains("TEMP B-TREE"), "{col}: {plan}");
         }
     }
+    /// "Mine" is a set of owners (login and display name): both lists read
+    /// `customers_live_owner`, one range per name, never a scan of the table.
+    #[test]
+    fn mine_matches_a_set_of_owners_through_the_owner_index() {
+        let mut wb = Workbench::open_in_memory("admin").unwrap();
+        let mut add = |name: &str, owner: &str| {
+            let sets = vec![("name".to_string(), name.to_string()), ("owner".to_string(), owner.to_string())];
+            wb.add_customer(&sets).unwrap().id
+        };
+        let (a, b, c, d) =
+            (add("甲公司", "linfeng"), add("乙公司", "wang"), add("丙公司", "林峰"), add("丁公司", "林峰"));
+        let conn = wb.store().conn();
+        let mine =
+            CustomerFilter { owners: vec!["linfeng".into(), "林峰".into(), " 林峰 ".into()], ..Default::default() };
+        assert_eq!(mine.owners(), ["linfeng", "林峰"]);
+        assert_eq!(sorted_ids(conn, &mine, SortKey::Number, false).unwrap(), [a, c, d]);
+        let mut by_owner = sorted_ids(conn, &mine, SortKey::Owner, false).unwrap();
+        by_owner.sort_unstable();
+        assert_eq!(by_owner, [a, c, d]);
+        assert_eq!(sorted_ids(conn, &mine, SortKey::Name, true).unwrap(), [a, d, c], "甲 jia, 丁 ding, 丙 bing");
+        let page: Vec<i64> = page_filtered(conn, &mine, 0, 10).unwrap().iter().map(|c| c.id).collect();
+        assert_eq!(page, [a, c, d]);
+        let one = CustomerFilter { owners: vec!["wang".into()], ..Default::default() };
+        assert_eq!(sorted_ids(conn, &one, SortKey::Number, false).unwrap(), [b]);
+        assert!(!mine.is_empty() && CustomerFilter { owners: vec![" ".into()], ..Default::default() }.is_empty());
+        let (cond, values) = conditions(&mine);
+        for sql in [
+            format!("SELECT id FROM customers WHERE {cond} ORDER BY id"),
+            format!("SELECT id FROM customers WHERE {cond} AND owner > '' ORDER BY owner, id"),
+            format!("SELECT id FROM customers WHERE id > 0 AND {cond} ORDER BY id LIMIT 100"),
+        ] {
+            let plan: Vec<String> = conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .unwrap()
+                .query_map(rusqlite::params_from_iter(values.iter()), |r| r.get::<_, String>(3))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            let plan = plan.join("; ");
+            assert!(plan.contains("customers_live_owner (owner=?"), "{sql}: {plan}");
+            assert!(!plan.contains("SCAN"), "{sql}: {plan}");
+        }
+    }
+
     #[test]
     fn finding_16_9_names_sort_by_pinyin_statuses_by_lifecycle_owners_by_pinyin() {
         let mut wb = Workbench::open_in_memory("admin").unwrap();

@@ -255,6 +255,8 @@ impl App {
             Some(Overlay::Log { .. }) => Context::Log.path(pane),
             Some(Overlay::Palette(_)) => Context::Palette.path(pane),
             Some(Overlay::Confirm { .. }) => Context::Confirm.path(pane),
+            // Esc with unsaved changes asks; `[confirm]`'s keys answer.
+            Some(Overlay::Form(f)) if f.asks_discard() => Context::Confirm.path(pane),
             Some(Overlay::Form(_)) => Context::Form.path(pane),
             None => pane.path(pane),
         }

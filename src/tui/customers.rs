@@ -250,14 +250,14 @@ impl CustomersPane {
         }
         let mut f = CustomerFilter::default();
         if self.quick.mine {
-            f.owner = Some(cx.wb.mine_owner().unwrap_or_else(|_| cx.wb.actor().to_string()));
+            f.owners = cx.wb.mine_owners().unwrap_or_else(|_| vec![cx.wb.actor().to_string()]);
         }
         if self.quick.incomplete {
             f.flag = Some(crate::domain::FLAG_INCOMPLETE.to_string());
         }
         f.status = self.quick.status.map(|s| s.as_str().to_string());
         let (key, desc, overdue) = (self.sort, self.descending, self.quick.overdue);
-        let narrowed = f.status.is_some() || f.owner.is_some() || f.flag.is_some() || overdue;
+        let narrowed = f.status.is_some() || !f.owners.is_empty() || f.flag.is_some() || overdue;
         let today = cx.wb.clock().today();
         let id = cx.spawn("reading customers", false, move |wb, _ctl| {
             let mut ids = wb.sorted_customer_ids(&f, key, desc)?;
@@ -721,19 +721,15 @@ impl CustomersPane {
             return cx.error(why);
         }
         let ids: Vec<i64> = self.marked.iter().copied().collect();
-        match cx.wb.customer_rows(&ids) {
-            Ok(rows) => {
-                let survivor = &rows[0];
-                let mut body =
-                    vec![format!("Merge {} customers into {} {}:", rows.len(), survivor.number, survivor.name)];
-                for r in &rows[1..] {
-                    body.push(format!("  {} {}", r.number, r.name));
-                }
-                body.push("Every value, contact and source record is kept; undo splits them again.".into());
+        // The merged record, field by field, as `crmwb merge --dry-run`
+        // shows it: what the survivor becomes is read before `y`.
+        match cx.wb.preview_merge(&ids, &[]) {
+            Ok(p) => {
+                let body = merge_preview_lines(&p, self.area);
                 self.pending_merge = ids;
                 cx.effect(Effect::Confirm(Confirm { title: "Merge customers?".into(), body, tag: TAG_MERGE }));
             }
-            Err(e) => cx.error(format!("reading customers: {e}")),
+            Err(e) => cx.error(format!("merge preview: {e}")),
         }
     }
 
@@ -1202,4 +1198,92 @@ fn row_line(cells: &[(String, Style)], name: (String, Style), name_cols: usize) 
         spans.push(Span::styled(t.clone(), *st));
     }
     spans
+}
+
+/// The confirmation of a merge of marked customers: who survives, then the
+/// merged record's fields that change the survivor or that the members
+/// disagree on (`*`: the survivor's value changes), as many as the dialog
+/// holds in `area` once wrapped; the rest is counted.
+fn merge_preview_lines(p: &crate::service::MergePreview, area: Rect) -> Vec<String> {
+    let mut body = vec![format!(
+        "Merge {} customers into {} {} — the {}:",
+        p.absorbed.len() + 1,
+        p.survivor.number,
+        sanitize(&p.survivor.name),
+        p.survivor_rule
+    )];
+    for m in &p.absorbed {
+        body.push(format!("  {} {}", m.number, sanitize(&m.name)));
+    }
+    let differs = |f: &crate::service::FieldChoice| {
+        let mut seen: Vec<&str> = f.alternatives.iter().filter_map(|a| a.value.as_deref()).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        seen.len() > 1
+    };
+    let shown: Vec<&crate::service::FieldChoice> = p.fields.iter().filter(|f| f.changed || differs(f)).collect();
+    let same = p.fields.iter().filter(|f| f.value.is_some() && !f.changed && !differs(f)).count();
+    if shown.is_empty() {
+        body.push("The merged record: the survivor's values, unchanged.".into());
+    } else {
+        body.push("The merged record (* changes the survivor):".into());
+    }
+    let mut lines = Vec::with_capacity(shown.len());
+    for f in &shown {
+        let value = f.value.as_deref().map_or_else(|| "(empty)".to_string(), |v| sanitize(v).into_owned());
+        let from = match &f.from_number {
+            Some(n) if *n != p.survivor.number => format!(" ← {n}"),
+            _ => String::new(),
+        };
+        let mut others: Vec<String> = f
+            .alternatives
+            .iter()
+            .filter_map(|a| a.value.as_deref())
+            .filter(|v| Some(*v) != f.value.as_deref())
+            .map(|v| sanitize(v).into_owned())
+            .collect();
+        others.dedup();
+        let also = if others.is_empty() { String::new() } else { format!("; also {}", others.join(", ")) };
+        let why = f.reason.to_string().replace('_', " ");
+        let mark = if f.changed { "*" } else { " " };
+        lines.push(format!("{mark} {} {value}{from} ({why}{also})", fit(f.field.label(), 8)));
+    }
+    let r = &p.rows;
+    let n = |k: usize, what: &str| format!("{k} {what}{}", if k == 1 { "" } else { "s" });
+    let summary = format!(
+        "{} agree. Kept: {}, {}, {}, {}, {}; undo splits them again.",
+        n(same, "other field"),
+        n(r.phones_moved + r.phones_collapsed, "phone"),
+        n(r.emails_moved + r.emails_collapsed, "e-mail"),
+        n(r.contacts_moved + r.contacts_collapsed, "contact"),
+        n(r.interactions_moved, "interaction"),
+        n(r.sources_moved, "source record")
+    );
+    // The dialog wraps its body to at most 62 columns and has two borders.
+    let cols = (area.width.min(64) as usize).saturating_sub(2);
+    let budget = area.height.saturating_sub(2) as usize;
+    let rows_of = |l: &str| view::wrap_text(&sanitize(l), cols).len();
+    let mut used: usize = body.iter().chain([&summary]).map(|l| rows_of(l)).sum();
+    let all: usize = lines.iter().map(|l| rows_of(l)).sum();
+    let more = |k: usize| format!("  … {} more fields differ (`crmwb merge --dry-run` lists all)", k);
+    let fits = used + all <= budget;
+    if !fits {
+        used += rows_of(&more(lines.len()));
+    }
+    let mut taken = 0;
+    for l in &lines {
+        let h = rows_of(l);
+        if !fits && used + h > budget {
+            break;
+        }
+        used += h;
+        taken += 1;
+    }
+    let left = lines.len() - taken;
+    body.extend(lines.into_iter().take(taken));
+    if left > 0 {
+        body.push(more(left));
+    }
+    body.push(summary);
+    body
 }

@@ -143,22 +143,7 @@ fn split(area: Rect) -> (Rect, Rect) {
     (queue, cmp)
 }
 
-/// A probability cut (not rounded) to two places, so 0.999 never shows as a certain 1.00.
-fn prob(p: f64) -> String {
-    if p >= 1.0 {
-        return "1.00".into();
-    }
-    format!("{:.2}", (p.max(0.0) * 100.0).floor() / 100.0)
-}
-
-/// Bits with a sign; a real minus, as in "city differs −1.3".
-fn bits(w: f64) -> String {
-    if w < 0.0 {
-        format!("−{:.1}", -w)
-    } else {
-        format!("+{w:.1}")
-    }
-}
+use crate::display::probability as prob;
 
 fn words(s: &str) -> String {
     sanitize(s).replace('_', " ")
@@ -635,14 +620,24 @@ impl DuplicatesPane {
             f.render_widget(Paragraph::new(lines), inner);
             return;
         }
-        let mut lines = vec![Line::from(Span::styled(fit("  score  n  customers", cols), theme.tone(Tone::Heading)))];
         let rows = inner.height.saturating_sub(1) as usize;
         let offset = if rows == 0 { self.selected } else { (self.selected + 1).saturating_sub(rows) };
+        // As many places as tell the shown clusters apart (0.9972, 0.99902),
+        // and the log-odds in bits, which differ where six places do not.
+        let sw = q.iter().skip(offset).take(rows).map(|c| prob(c.score).len()).max().unwrap_or(4).max(5);
+        let head = format!("  {:<sw$} {:>5}  n  customers", "score", "bits");
+        let mut lines = vec![Line::from(Span::styled(fit(&head, cols), theme.tone(Tone::Heading)))];
         for (i, c) in q.iter().enumerate().skip(offset).take(rows) {
             let mark = if i == self.selected { "▶ " } else { "  " };
             let names: Vec<String> = c.members.iter().map(|m| s(&m.name)).collect();
             let skipped = if c.skipped { "(skipped) " } else { "" };
-            let text = format!("{mark}{:<5}  {:<2} {skipped}{}", prob(c.score), c.members.len(), names.join(" · "));
+            let text = format!(
+                "{mark}{:<sw$} {:>5}  {:<2} {skipped}{}",
+                prob(c.score),
+                crate::display::odds_bits(c.score),
+                c.members.len(),
+                names.join(" · ")
+            );
             let line = Line::from(fit(&text, cols));
             lines.push(if i == self.selected { line.style(theme.selected()) } else { line });
         }
@@ -842,11 +837,7 @@ fn build_comparison(wb: &Workbench, c: &ClusterView, picks: &[(Field, i64)]) -> 
             a: s(&p.a),
             b: s(&p.b),
             probability: p.probability,
-            items: p
-                .evidence
-                .iter()
-                .map(|e| format!("{} {} {}", words(&e.field), words(&e.level), bits(e.weight)))
-                .collect(),
+            items: p.evidence.iter().map(|e| e.describe()).collect(),
         })
         .collect();
     let mut cmp = Comparison { cluster: c.id, cols, survivor: None, rows: Vec::new(), pairs, note: None };
@@ -1088,8 +1079,8 @@ mod tests {
         let mut app = app(80, 24);
         let s = screen(&app);
         assert!(s.contains("Duplicates (2)"), "{s}");
-        assert!(s.contains("▶ 0.95   3  上海华通科技有限公司"), "{s}");
-        assert!(s.contains("0.92   2  北京星辰贸易有限公司"), "{s}");
+        assert!(s.contains("▶ 0.95   +4.6  3  上海华通科技有限公司"), "{s}");
+        assert!(s.contains("0.92   +3.7  2  北京星辰贸易有限公司"), "{s}");
         assert!(s.contains("Cluster 1: 3 customers → CRM2026-000001"), "{s}");
         assert_eq!(shown_cluster(&app), Some(1));
         press(&mut app, "j");
@@ -1105,6 +1096,39 @@ mod tests {
         assert_eq!(shown_cluster(&app), Some(2));
         press(&mut app, "g g");
         assert_eq!(shown_cluster(&app), Some(1));
+    }
+
+    /// Issue 16, finding 15: clusters that all start 0.99 read apart (as
+    /// many places as it takes), and the evidence is worded as `crmwb queue`
+    /// words it (one source: `Evidence::describe`).
+    #[test]
+    fn finding_16_15_scores_read_apart_and_evidence_reads_as_in_the_cli() {
+        let wb = workbench();
+        let conn = wb.store().conn();
+        // Scores are stored in bits: 10 bits is p 0.99902, 8.5 bits p 0.99725.
+        conn.execute("UPDATE match_clusters SET score = CASE id WHEN 1 THEN 10.0 ELSE 8.5 END", []).unwrap();
+        let mut app = app_with(wb, 80, 24);
+        let s = screen(&app);
+        assert!(s.contains("  score    bits  n  customers"), "{s}");
+        assert!(s.contains("▶ 0.99902 +10.0  3  上海华通科技有限公司"), "{s}");
+        assert!(s.contains("  0.9972   +8.5  2  北京星辰贸易有限公司"), "{s}");
+        insta::assert_snapshot!(s);
+        let mut out = Vec::new();
+        crate::cli::matching::print_queue(&mut out, &app.workbench().match_queue().unwrap(), false).unwrap();
+        let cli = String::from_utf8(out).unwrap();
+        assert!(cli.contains("Cluster 1  score 0.99902 (+10.0 bits)"), "{cli}");
+        assert!(cli.contains("Cluster 2  score 0.9972 (+8.5 bits)"), "{cli}");
+        for cluster in [1, 2] {
+            let c = app.duplicates.cmp.as_ref().unwrap();
+            assert_eq!(c.cluster, cluster);
+            let items: Vec<&String> = c.pairs.iter().flat_map(|p| &p.items).collect();
+            assert!(!items.is_empty());
+            for item in items {
+                assert!(cli.contains(item.as_str()), "the workbench says {item:?}, the CLI:\n{cli}");
+            }
+            press(&mut app, "j");
+        }
+        assert!(cli.contains("contact reach and name +"), "{cli}");
     }
 
     #[test]
@@ -1278,7 +1302,7 @@ mod tests {
         assert_eq!(shown_cluster(&app), Some(1), "the cluster that came back is selected");
         let s = screen(&app);
         assert!(s.contains("Duplicates (2)"), "{s}");
-        assert!(s.contains("▶ 0.95   3  上海华通科技有限公司"), "{s}");
+        assert!(s.contains("▶ 0.95   +4.6  3  上海华通科技有限公司"), "{s}");
         // Every line but the status bar's message is as before the merge.
         let body = |s: &str| s.lines().take(22).map(str::to_string).collect::<Vec<_>>();
         assert_eq!(body(&s), body(&before), "{s}");

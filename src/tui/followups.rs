@@ -1293,11 +1293,11 @@ mod tests {
         press(&mut app, "d <Tab> <Tab>");
         typ(&mut app, "me too");
         press(&mut app, "<C-s>");
-        // The editor says why and keeps what was typed; Esc twice leaves it.
+        // The editor says why and keeps what was typed; Esc, then y, leaves it.
         let Some(Overlay::Form(form)) = &app.overlay else { panic!("{:?}", app.message()) };
         assert_eq!(form.fields[2].input.text(), "me too");
         assert!(screen(&app).contains("no open `next-followup` reminder"), "{}", screen(&app));
-        press(&mut app, "<Esc> <Esc>");
+        press(&mut app, "<Esc> y");
         assert!(app.overlay.is_none());
         press(&mut app, "R");
         app.settle();

@@ -261,6 +261,9 @@ struct KeyNames {
     next: String,
     option: String,
     open: String,
+    /// `[confirm]`'s keys: the discard question is answered with them.
+    yes: String,
+    no: String,
 }
 
 impl Default for KeyNames {
@@ -271,6 +274,8 @@ impl Default for KeyNames {
             next: "Tab".into(),
             option: "Ctrl-O".into(),
             open: "Ctrl-G".into(),
+            yes: "y".into(),
+            no: "n".into(),
         }
     }
 }
@@ -510,6 +515,7 @@ impl Form {
     /// active keymap, for the lines that say what to press.
     pub(crate) fn set_keys(&mut self, keymap: &Keymap) {
         let name = |a: Action| keymap.bindings(Context::Form).iter().find(|b| b.action == a).map(|b| b.short());
+        let confirm = |a: Action| keymap.bindings(Context::Confirm).iter().find(|b| b.action == a).map(|b| b.short());
         let d = KeyNames::default();
         self.keys = KeyNames {
             save: name(Action::FormSave).unwrap_or(d.save),
@@ -517,6 +523,8 @@ impl Form {
             next: name(Action::FormNext).unwrap_or(d.next),
             option: name(Action::FormOption).unwrap_or(d.option),
             open: name(Action::FormOpenExisting).unwrap_or(d.open),
+            yes: confirm(Action::ConfirmAccept).unwrap_or(d.yes),
+            no: confirm(Action::ConfirmReject).unwrap_or(d.no),
         };
     }
 
@@ -540,8 +548,18 @@ impl Form {
         }
     }
 
+    /// Whether Esc with unsaved changes asked "discard them?": the form
+    /// then takes `[confirm]`'s keys (`y` discards, `n` or Esc keeps
+    /// editing), never the key that asked.
+    pub(crate) fn asks_discard(&self) -> bool {
+        self.discard_armed
+    }
+
     /// A key that is not bound in `[form]`: typing into the focused field.
     pub fn handle_key(&mut self, k: &KeyEvent) {
+        if self.discard_armed {
+            return;
+        }
         let Some(f) = self.fields.get_mut(self.focus) else { return };
         if f.lock.is_some() {
             return;
@@ -562,7 +580,12 @@ impl Form {
         if let Kind::Prompt { pane, tag } = self.kind {
             return self.prompt_action(action, pane, tag);
         }
-        let armed = std::mem::take(&mut self.discard_armed);
+        if std::mem::take(&mut self.discard_armed) {
+            return match action {
+                Action::ConfirmAccept => FormOutcome::Cancelled,
+                _ => FormOutcome::Open,
+            };
+        }
         let n = self.fields.len().max(1);
         match action {
             Action::FormNext | Action::FormPrev => {
@@ -572,7 +595,7 @@ impl Form {
                 self.focus = if action == Action::FormNext { (self.focus + 1) % n } else { (self.focus + n - 1) % n };
             }
             Action::FormOption => self.cycle_option(),
-            Action::FormCancel if !self.is_dirty() || armed => return FormOutcome::Cancelled,
+            Action::FormCancel if !self.is_dirty() => return FormOutcome::Cancelled,
             Action::FormCancel => self.discard_armed = true,
             Action::FormSave => return self.save(wb),
             Action::FormOpenExisting => {
@@ -1197,7 +1220,10 @@ impl Form {
         }
         let k = &self.keys;
         let footer = if self.discard_armed {
-            Span::styled(format!("unsaved changes — {} again to discard", k.cancel), theme.error_style())
+            Span::styled(
+                format!("discard unsaved changes? {} discard · {} keep editing", k.yes, k.no),
+                theme.error_style(),
+            )
         } else if self.warnings_shown && !self.duplicates.is_empty() {
             Span::styled(format!("possible duplicate: {} opens it · {} saves anyway", k.open, k.save), flag)
         } else if self.warnings_shown {
@@ -1459,8 +1485,11 @@ mod tests {
         assert_eq!(stored(app.workbench(), N1).status.as_deref(), Some("流失客户"));
     }
 
+    /// Issue 16, finding 15: Esc with unsaved changes asks, and the answer
+    /// is `y` (discard) or `n`/Esc (keep editing) — never the key that asked;
+    /// without changes Esc closes at once.
     #[test]
-    fn esc_with_changes_asks_first_and_without_closes_at_once() {
+    fn finding_16_15_esc_on_an_unsaved_form_asks_y_or_n_not_esc_again() {
         let mut app = app_of(workbench());
         open(&mut app, Form::edit_customer, N1);
         press(&mut app, "<Esc>");
@@ -1470,11 +1499,20 @@ mod tests {
         press(&mut app, "<Esc>");
         assert!(app.overlay.is_some(), "the first Esc only asks");
         let s = screen(&app);
-        assert!(s.contains("unsaved changes — Esc again to discard"), "{s}");
-        press(&mut app, "<Tab> <Esc>");
-        assert!(app.overlay.is_some(), "another key in between asks again");
+        assert!(s.contains("discard unsaved changes? y discard · n keep editing"), "{s}");
+        assert!(s.contains("CONFIRM"), "{s}");
+        insta::assert_snapshot!(s);
+        // The key that asked does not answer: Esc again keeps editing.
         press(&mut app, "<Esc>");
-        assert!(app.overlay.is_none(), "the second Esc discards");
+        assert!(app.overlay.is_some(), "Esc again goes back to the form");
+        assert!(!screen(&app).contains("discard unsaved changes?"));
+        // While it asks, letters answer and are not typed into the field.
+        press(&mut app, "<Esc>");
+        press(&mut app, "x n");
+        assert!(app.overlay.is_some(), "n keeps editing");
+        assert_eq!(field(&app, "city").input.text(), "天津", "nothing typed while asking");
+        press(&mut app, "<Esc> y");
+        assert!(app.overlay.is_none(), "y discards");
         assert_eq!(
             stored(app.workbench(), N1).city.as_deref(),
             Some("北京市"),

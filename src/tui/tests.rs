@@ -1036,3 +1036,69 @@ fn the_log_opens_from_help() {
     press(&mut app, "L");
     assert!(app.log_open() && !app.help_open(), "what help offers, the key does");
 }
+
+/// Issue 16, finding 7 ("mine" filters): `f m` in Customers lists what is
+/// owned under the login and under the name, as Follow-ups and the CLI do.
+#[test]
+fn finding_16_7_customers_mine_is_owned_under_the_login_or_the_name() {
+    let mut wb = workbench();
+    wb.add_user("linfeng", crate::domain::Role::Sales, Some("林峰"), None).unwrap();
+    wb.add_user("wang", crate::domain::Role::Sales, Some("王芳"), None).unwrap();
+    for (name, owner) in [("登录名有限公司", "linfeng"), ("显示名有限公司", "林峰"), ("别人有限公司", "wang")]
+    {
+        let sets = vec![("name".to_string(), name.to_string()), ("owner".to_string(), owner.to_string())];
+        wb.add_customer(&sets).unwrap();
+    }
+    wb.act_as("linfeng").unwrap();
+    let mut app = App::new(wb, load_keymap(None).unwrap(), Theme { color: false }, Rect::new(0, 0, 80, 24)).unwrap();
+    press(&mut app, "f m");
+    app.settle();
+    assert_eq!(names(&app), ["登录名有限公司", "显示名有限公司"]);
+    let s = screen(&app);
+    assert!(s.contains("登录名有限公司") && s.contains("显示名有限公司") && !s.contains("别人有限公司"), "{s}");
+}
+
+/// Issue 16, finding 15: `Space` marks and moves to the next customer, and
+/// help says so.
+#[test]
+fn finding_16_15_space_marks_and_moves_down_and_help_says_so() {
+    let mut app = app(80, 24);
+    press(&mut app, "<Space> <Space> <Space>");
+    assert_eq!(app.customers.selected, 3);
+    assert_eq!(app.customers.marked.len(), 3);
+    press(&mut app, "k <Space>");
+    assert_eq!((app.customers.selected, app.customers.marked.len()), (3, 2), "Space on a marked one unmarks it");
+    press(&mut app, "?");
+    assert!(screen(&app).contains("Mark and move down (for M)"), "{}", screen(&app));
+}
+
+/// Issue 16, finding 15: `M` shows the merged record field by field (what
+/// changes the survivor, where the members disagree) before `y`, as
+/// `crmwb merge --dry-run` does.
+#[test]
+fn finding_16_15_merge_marked_previews_the_merged_record() {
+    let mut wb = workbench();
+    let add = |wb: &mut Workbench, v: &[(&str, &str)]| {
+        wb.add_customer(&v.iter().map(|(f, x)| (f.to_string(), x.to_string())).collect::<Vec<_>>()).unwrap()
+    };
+    add(&mut wb, &[("name", "星河科技有限公司"), ("mobile", "13912340000"), ("city", "杭州")]);
+    add(&mut wb, &[("name", "星河科技有限公司"), ("mobile", "13912340000"), ("city", "宁波"), ("industry", "制造业")]);
+    let mut app = App::new(wb, load_keymap(None).unwrap(), Theme { color: false }, Rect::new(0, 0, 80, 24)).unwrap();
+    press(&mut app, "G k <Space> <Space> M");
+    let s = screen(&app);
+    for want in ["Merge 2 customers into CRM2026-000046 星河科技有限公司", "* 行业", "制造业 ← CRM2026-000047", "城市"]
+    {
+        assert!(s.contains(want), "missing {want:?} in\n{s}");
+    }
+    insta::assert_snapshot!(s);
+    press(&mut app, "n");
+    assert!(app.overlay.is_none());
+    // Customers that differ everywhere: as many fields as the dialog holds
+    // once wrapped, the rest counted, and the summary and keys never cut.
+    press(&mut app, "U g g <Space> <Space> <Space> M");
+    let s = screen(&app);
+    for want in ["Merge 3 customers into CRM2026-000001", "more fields differ (`crmwb merge --dry-run` lists all)"] {
+        assert!(s.contains(want), "missing {want:?} in\n{s}");
+    }
+    assert!(s.contains("undo splits them") && s.contains("y yes"), "{s}");
+}

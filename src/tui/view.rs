@@ -394,6 +394,7 @@ fn status_segments(app: &App) -> Vec<(String, Style, u8)> {
         Some(Overlay::Log { .. }) => "LOG",
         Some(Overlay::Palette(_)) => "COMMAND",
         Some(Overlay::Confirm { .. }) => "CONFIRM",
+        Some(Overlay::Form(f)) if f.asks_discard() => "CONFIRM",
         Some(Overlay::Form(_)) => "EDIT",
         None if app.pane_context() == Context::Filter => "FILTER",
         None => "NORMAL",
