@@ -283,18 +283,18 @@ impl FollowupsPane {
         let bulk = !self.marked.is_empty();
         match action {
             Action::InputAccept | Action::InputCancel if self.search.editing => Avail::Ready(None),
-            Action::FilterOpen => Avail::Ready(Some("Search the follow-ups")),
+            Action::FilterOpen => Avail::Ready(Some(tr!("ready-search-followups"))),
             Action::FilterClear => Avail::when(self.filtered(), || "No filter to clear".into()),
             Action::QuickMine | Action::QuickOverdue | Action::QuickOwner | Action::QuickRule => {
                 Avail::when(self.items.is_some(), || "The follow-ups are still loading".into())
             }
             Action::MarkToggle => Avail::when(self.current().is_some(), why),
             Action::MarkClear => Avail::when(bulk, || "No follow-up is marked".into()),
-            Action::FollowupDone if bulk => Avail::Ready(Some("Done: every marked follow-up")),
+            Action::FollowupDone if bulk => Avail::Ready(Some(tr!("ready-done-marked"))),
             Action::Snooze1d | Action::Snooze3d | Action::Snooze1w | Action::SnoozeCustom if bulk => {
-                Avail::Ready(Some("Snooze every marked follow-up"))
+                Avail::Ready(Some(tr!("ready-snooze-marked")))
             }
-            Action::CustomerReassign if bulk => Avail::Ready(Some("Reassign every marked customer")),
+            Action::CustomerReassign if bulk => Avail::Ready(Some(tr!("ready-reassign-marked"))),
             Action::FollowupDone
             | Action::Snooze1d
             | Action::Snooze3d

@@ -404,9 +404,9 @@ impl ImportsPane {
             (_, Action::ImportStart) => Avail::when(self.running.is_none(), busy),
             (View::Preview(p), Action::ImportOpen) => match &p.failed {
                 Some(e) => Avail::Off(format!("cannot import: {e}")),
-                None => Avail::Ready(Some("Run the import")),
+                None => Avail::Ready(Some(tr!("ready-run-import"))),
             },
-            (View::Preview(_), Action::FocusList) => Avail::Ready(Some("Back: do not import")),
+            (View::Preview(_), Action::FocusList) => Avail::Ready(Some(tr!("ready-back-no-import"))),
             (View::Preview(p), Action::ImportMap | Action::ImportKey) => {
                 Avail::when(!p.columns.is_empty(), || "The file's columns are not read yet".into())
             }
@@ -417,7 +417,7 @@ impl ImportsPane {
             (View::Log { .. }, Action::ImportOpen) => Avail::NotHere,
             (View::List, Action::ImportOpen) => Avail::when(selected.is_some(), none),
             (View::List, Action::FocusList) => match &self.running {
-                Some(_) => Avail::Ready(Some("Stop the import")),
+                Some(_) => Avail::Ready(Some(tr!("ready-stop-import"))),
                 None => Avail::NotHere,
             },
             (_, Action::ImportResume) => match selected {

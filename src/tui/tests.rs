@@ -211,7 +211,7 @@ fn help_lists_every_binding_from_the_keymap() {
     let text: String =
         app.help_lines.iter().map(|l| l.iter().map(|s| s.text.as_str()).collect::<String>() + "\n").collect();
     for ctx in Context::ALL {
-        assert!(text.contains(ctx.title()));
+        assert!(text.contains(&ctx.title()));
         for b in app.keymap.bindings(ctx) {
             assert!(text.contains(&b.desc), "{} missing", b.desc);
             assert!(text.contains(&b.keys_display()), "{} missing", b.keys_display());
