@@ -176,6 +176,15 @@ pub fn join<S: AsRef<str>>(items: &[S]) -> String {
     items.iter().map(|s| s.as_ref()).collect::<Vec<_>>().join(&sep)
 }
 
+/// A customer field's stored value as people read it: the customer kind's
+/// code (`company`) through the catalogue, everything else as it is.
+pub fn field_value(field: crate::domain::Field, v: &str) -> String {
+    match field {
+        crate::domain::Field::Kind => value("kind", v),
+        _ => v.to_string(),
+    }
+}
+
 /// `tr!("id")` or `tr!("id", name = value, …)`: a catalogue message in the
 /// language in force.
 #[macro_export]

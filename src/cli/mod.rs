@@ -42,6 +42,12 @@ pub struct Cli {
     #[command(flatten)]
     pub keys: KeymapArg,
 
+    /// Interface language: `zh` (简体中文) or `en`. Default: `lang` in the
+    /// config file (`crmwb keymap path` shows its folder), else LC_ALL,
+    /// LC_MESSAGES, LANG (zh… means Chinese).
+    #[arg(long, global = true, value_name = "zh|en", value_parser = ["zh", "en"])]
+    pub lang: Option<String>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -694,6 +700,7 @@ pub fn report_usage_error(text: &str) {
 
 /// Runs the parsed command line. Returns the process exit code.
 pub fn run(cli: Cli) -> Result<i32> {
+    crate::i18n::set_lang(interface_language(cli.lang.as_deref())?);
     let db = database_path(cli.db.as_deref()).ok();
     run_command(cli).map_err(|e| match db {
         Some(db) => explain_busy(&db, e),
@@ -702,6 +709,21 @@ pub fn run(cli: Cli) -> Result<i32> {
 }
 
 pub use crate::service::explain_busy;
+
+/// The interface language: `--lang`, the config file's `lang`, the locale
+/// variables (see [`crate::i18n::resolve`]).
+fn interface_language(flag: Option<&str>) -> Result<crate::i18n::Lang> {
+    use crate::i18n::{self, Lang};
+    let config = match i18n::config_path().filter(|p| p.exists()) {
+        Some(p) => {
+            let text = std::fs::read_to_string(&p).map_err(|source| Error::Io { path: p.clone(), source })?;
+            i18n::config_lang(&text).map_err(|e| Error::Invalid(format!("{}: {e}", p.display())))?
+        }
+        None => None,
+    };
+    let env = |k: &str| std::env::var(k).ok();
+    Ok(i18n::resolve(flag.and_then(Lang::parse_choice), config, env))
+}
 
 fn run_command(cli: Cli) -> Result<i32> {
     let stdout = std::io::stdout();
