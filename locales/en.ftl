@@ -644,3 +644,58 @@ imp-warning = warning
 imp-more = … { $n } more: crmwb imports show { $id }
 imp-rejected-rows = ── Rejected rows ({ $n }) ──
 imp-more-csv = … { $n } more: crmwb imports show { $id } --rejected-csv FILE
+
+## Editors and prompts
+form-not-kind = `{ $text }` is not a kind: { $kinds }
+form-sections = { $desc } (20 sections)
+form-masked = masked for your role
+form-merged-away = { $number } was merged into another customer; open and edit the surviving customer
+form-no-contacts = this customer has no contacts yet
+form-next-hint = { $hint }; not in the past; empty keeps the current plan
+form-summary-hint = what happened (required)
+form-title-new = New customer
+form-title-edit = Edit
+form-title-contact = New contact
+form-title-interaction = Log interaction
+form-title-done = Follow-up done
+form-title-status = Status
+form-title-reassign = Reassign
+form-reason-hint = needed for lost, going back to prospect, and reactivating a lost customer
+form-won-hint = won needs a contract number or signing date
+form-owner-hint = a user's login or name; empty: no owner. Users: { $users }
+form-required = required
+form-nothing-changed = { $number }: nothing changed, nothing saved
+form-saved-same = { $number }: saved, no value changed
+form-saved = Saved { $number }: { $fields } (version { $version })
+form-despite = ; saved despite warnings: { $rules }
+form-empty = (empty)
+form-yours-theirs = { $label }: yours { $yours } · theirs { $theirs }
+form-stale = { $number } was changed by someone else since you opened it (now version { $version }): nothing was saved. Your edits are kept; { $key } again saves them over theirs.
+form-none-shown = none of the fields shown here changed
+form-their-change = their change: { $who }
+form-dup-whom =
+    { $n ->
+        [one] a customer
+       *[other] { $n } customers
+    }
+form-dup-head = Possible duplicate of { $whom } already here:
+form-dup-line = {" "} { $number } { $name } — same { $shared }
+form-dup-how = { $open } opens { $number } instead; { $save } again saves a new customer anyway.
+form-created = Created { $number } { $name }
+form-contact-added = Added contact { $name } to { $number }
+form-next-fu = ; next follow-up { $day }
+form-fu-done = { $n } follow-up(s) done ({ $rules });{" "}
+form-fu-none = no follow-up was due;{" "}
+form-logged = { $done }logged a { $kind } with { $number } on { $at }{ $next }
+form-no-status = (no status)
+form-already = { $number } already is { $status }; nothing changed
+form-hidden-tag = {" "}(hidden)
+form-readonly-tag = {" "}(read-only)
+form-warning = ⚠ warning { $w }
+form-hidden = hidden: { $why }
+form-readonly = read-only: { $why }
+form-foot-discard = unsaved changes — { $cancel } again to discard
+form-foot-dup = possible duplicate: { $open } opens it · { $save } saves anyway
+form-foot-warn = warnings: press { $save } again to save anyway
+form-foot-prompt = { $next } next · { $save } submit · { $cancel } cancel
+form-foot-edit = { $save } save · { $cancel } cancel · { $next } next field
