@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 fn crmwb(db: &Path) -> Command {
     let mut c = Command::cargo_bin("crmwb").unwrap();
+    c.env("CRMWB_LANG", "en");
     c.env_remove("CRMWB_DB").arg("--db").arg(db);
     c
 }
@@ -179,7 +180,7 @@ fn demo_never_touches_a_real_database() {
 
 #[test]
 fn help_and_version() {
-    Command::cargo_bin("crmwb").unwrap().arg("--version").assert().success().stdout(predicate::str::contains("crmwb"));
+    Command::cargo_bin("crmwb").unwrap().env("CRMWB_LANG", "en").arg("--version").assert().success().stdout(predicate::str::contains("crmwb"));
     for cmd in [
         vec!["--help"],
         vec!["import", "--help"],
@@ -187,7 +188,7 @@ fn help_and_version() {
         vec!["customer", "show", "--help"],
         vec!["demo", "--help"],
     ] {
-        Command::cargo_bin("crmwb").unwrap().args(&cmd).assert().success().stdout(predicate::str::contains("Usage"));
+        Command::cargo_bin("crmwb").unwrap().env("CRMWB_LANG", "en").args(&cmd).assert().success().stdout(predicate::str::contains("Usage"));
     }
 }
 
@@ -202,7 +203,7 @@ fn killed_import_leaves_a_consistent_resumable_batch() {
     }
     std::fs::write(&file, text).unwrap();
     let bin = assert_cmd::cargo::cargo_bin("crmwb");
-    let mut child = std::process::Command::new(&bin)
+    let mut child = std::process::Command::new(&bin).env("CRMWB_LANG", "en")
         .env_remove("CRMWB_DB")
         .args(["--db", db.to_str().unwrap(), "import", file.to_str().unwrap(), "--source", "big", "--key", "编号"])
         .stdout(std::process::Stdio::null())
@@ -264,7 +265,7 @@ fn killed_bulk_import_gets_its_indexes_back_and_resumes() {
     std::fs::write(&file, text).unwrap();
     let bin = assert_cmd::cargo::cargo_bin("crmwb");
     let args = ["import", file.to_str().unwrap(), "--source", "big", "--key", "编号", "--bulk", "on"];
-    let mut child = std::process::Command::new(&bin)
+    let mut child = std::process::Command::new(&bin).env("CRMWB_LANG", "en")
         .env_remove("CRMWB_DB")
         .arg("--db")
         .arg(&db)
@@ -578,7 +579,7 @@ fn finding_16_14_closed_pipe_is_quiet() {
         &["queue", "--json"][..],
         &["queue"][..],
     ] {
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("crmwb"))
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("crmwb")).env("CRMWB_LANG", "en")
             .env_remove("CRMWB_DB")
             .arg("--db")
             .arg(&db)
@@ -813,6 +814,7 @@ fn finding_16_15_demo_leaves_no_temporary_directory() {
     std::fs::create_dir_all(&tmp).unwrap();
     let demo = |db: Option<&Path>| {
         let mut c = Command::cargo_bin("crmwb").unwrap();
+    c.env("CRMWB_LANG", "en");
         c.env_remove("CRMWB_DB").env("TMPDIR", &tmp).env("HOME", &home).env("XDG_DATA_HOME", home.join("data"));
         if let Some(db) = db {
             c.arg("--db").arg(db);

@@ -42,10 +42,10 @@ pub struct Cli {
     #[command(flatten)]
     pub keys: KeymapArg,
 
-    /// Interface language: `zh` (简体中文) or `en`. Default: `lang` in the
-    /// config file (`crmwb keymap path` shows its folder), else LC_ALL,
-    /// LC_MESSAGES, LANG (zh… means Chinese).
-    #[arg(long, global = true, value_name = "zh|en", value_parser = ["zh", "en"])]
+    /// Interface language: `zh` (简体中文) or `en` (also $CRMWB_LANG).
+    /// Default: `lang` in the config file (config.toml beside keymap.toml),
+    /// else LC_ALL, LC_MESSAGES, LANG (zh… means Chinese).
+    #[arg(long, global = true, env = "CRMWB_LANG", value_name = "zh|en", value_parser = ["zh", "en"])]
     pub lang: Option<String>,
 
     #[command(subcommand)]
