@@ -691,3 +691,4 @@ form-foot-dup = 可能重复：{ $open } 打开它 · { $save } 仍然保存
 form-foot-warn = 有警告：再按 { $save } 仍然保存
 form-foot-prompt = { $next } 下一项 · { $save } 提交 · { $cancel } 取消
 form-foot-edit = { $save } 保存 · { $cancel } 取消 · { $next } 下一字段
+fu-group-heading = { $name }（{ $n }）

@@ -902,7 +902,8 @@ fn build_comparison(wb: &Workbench, c: &ClusterView, picks: &[(Field, i64)]) -> 
     };
     for f in Field::ALL {
         if f != Field::Number {
-            let values: Vec<Option<String>> = details.iter().map(|d| d.customer.get(f).map(s)).collect();
+            let values: Vec<Option<String>> =
+                details.iter().map(|d| d.customer.get(f).map(|v| s(&crate::i18n::field_value(f, v)))).collect();
             if values.iter().any(Option::is_some) {
                 let choice = preview.as_ref().and_then(|p| p.fields.iter().find(|x| x.field == f));
                 cmp.rows.push(Row {

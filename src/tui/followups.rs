@@ -376,7 +376,7 @@ impl FollowupsPane {
             }
             Action::FollowupDone if !self.marked.is_empty() => {
                 let targets = self.chosen();
-                let form = done_prompt(targets.len(), InteractionKind::Call.as_str(), "");
+                let form = done_prompt(targets.len(), &crate::i18n::value("interaction", InteractionKind::Call.as_str()), "");
                 self.targets = targets;
                 cx.effect(Effect::OpenForm(Box::new(form)));
             }
@@ -781,7 +781,7 @@ impl FollowupsPane {
         for l in (self.offset..).take(rows_here).map_while(|l| self.line_kind(l)) {
             match l {
                 LineKind::Heading(g) => {
-                    let text = format!("{} ({})", crate::i18n::message(GROUPS[g].1, None), self.groups[g]);
+                    let text = tr!("fu-group-heading", name = crate::i18n::message(GROUPS[g].1, None), n = self.groups[g]);
                     out.push(clip(&[Seg { text, tone: Tone::Heading }], cols, theme))
                 }
                 LineKind::Item(i) => {

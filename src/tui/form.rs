@@ -186,7 +186,10 @@ fn rule_desc(rule: &str) -> Option<&'static str> {
 /// The allowed values of a golden field, for `form.option`.
 fn options_of(f: Field, wb: &Workbench) -> Vec<String> {
     match f {
-        Field::Kind => [CustomerKind::Company, CustomerKind::Person].iter().map(|k| k.as_str().to_string()).collect(),
+        Field::Kind => [CustomerKind::Company, CustomerKind::Person]
+            .iter()
+            .map(|k| crate::i18n::value("kind", k.as_str()))
+            .collect(),
         Field::Status => Status::ALL.iter().map(|s| s.as_str().to_string()).collect(),
         Field::Priority => {
             [Priority::High, Priority::Medium, Priority::Low].iter().map(|p| p.as_str().to_string()).collect()
@@ -210,7 +213,9 @@ fn golden(wb: &Workbench, c: &Customer, f: Field) -> FormField {
     let shown_raw = access.field(owner, f, raw);
     let masked_text = matches!(f, Field::Notes | Field::Needs) && access.text(owner, raw) != raw;
     let shown = if masked_text { access.text(owner, raw).into_owned() } else { shown_raw.into_owned() };
-    let mut fld = FormField::new(f.name(), f.label(), &to_line(&shown))
+    // A code people read in words (客户类型 企业, not `company`); the parser
+    // takes those words back.
+    let mut fld = FormField::new(f.name(), f.label(), &to_line(&crate::i18n::field_value(f, &shown)))
         .with_check(Check::Rule(f))
         .with_options(options_of(f, wb));
     fld.golden = Some(f);
@@ -340,9 +345,9 @@ fn interaction_fields(wb: &Workbench, c: &Customer) -> Result<Vec<FormField>> {
     let mut summary = FormField::new("summary", "内容", "").required();
     summary.hint = tr!("form-summary-hint");
     Ok(vec![
-        FormField::new("kind", "类型", InteractionKind::Call.as_str())
+        FormField::new("kind", "类型", &crate::i18n::value("interaction", InteractionKind::Call.as_str()))
             .with_check(Check::InteractionKind)
-            .with_options(InteractionKind::ALL.iter().map(|k| k.as_str().to_string()).collect()),
+            .with_options(InteractionKind::ALL.iter().map(|k| crate::i18n::value("interaction", k.as_str())).collect()),
         FormField::new("at", "日期", &today).with_check(Check::Rule(Field::LastFollowup)),
         summary,
         contact,
@@ -393,8 +398,9 @@ impl Form {
             .iter()
             .filter(|f| **f != Field::Number)
             .map(|f| {
-                let initial = if *f == Field::Kind { CustomerKind::Company.as_str() } else { "" };
-                let mut fld = FormField::new(f.name(), f.label(), initial)
+                let initial =
+                    if *f == Field::Kind { crate::i18n::value("kind", CustomerKind::Company.as_str()) } else { String::new() };
+                let mut fld = FormField::new(f.name(), f.label(), &initial)
                     .with_check(Check::Rule(*f))
                     .with_options(options_of(*f, wb));
                 if *f == Field::Industry {

@@ -338,7 +338,8 @@ fn render_bar(app: &App, f: &mut Frame, area: Rect) {
                 // Narrow terminals: the other panes by a short name, their
                 // counts kept (what the bar is for).
                 let title = if compact && !front {
-                    let count = title.find(" (").map(|at| &title[at..]).unwrap_or("");
+                    // The count in parentheses, ASCII or full-width (客户（47）).
+                    let count = title.find(" (").or_else(|| title.find('（')).map(|at| &title[at..]).unwrap_or("");
                     format!("{}{count}", short_name(pane))
                 } else {
                     title.clone()
