@@ -820,22 +820,22 @@ impl CustomersPane {
                 let mut failed = Vec::new();
                 match cx.wb.customer_issues(id) {
                     Ok(v) => extra.issues = v,
-                    Err(e) => failed.push(format!("findings: {e}")),
+                    Err(e) => failed.push(format!("{}: {e}", tr!("part-findings"))),
                 }
                 match cx.wb.merge_history(id) {
                     Ok(v) => extra.merges = v,
-                    Err(e) => failed.push(format!("merges: {e}")),
+                    Err(e) => failed.push(format!("{}: {e}", tr!("part-merges"))),
                 }
                 match cx.wb.customer_reminders(id, today, today + chrono::Days::new(30)) {
                     Ok(v) => extra.reminders = v,
-                    Err(e) => failed.push(format!("follow-ups: {e}")),
+                    Err(e) => failed.push(format!("{}: {e}", tr!("pane-followups"))),
                 }
                 match cx.wb.reminders_from_of(id) {
                     Ok(v) => extra.counts_from = v,
-                    Err(e) => failed.push(format!("follow-ups: {e}")),
+                    Err(e) => failed.push(format!("{}: {e}", tr!("pane-followups"))),
                 }
                 if !failed.is_empty() {
-                    cx.error(format!("reading {}", failed.join("; ")));
+                    cx.error(tr!("err-reading", what = failed.join("; ")));
                 }
                 self.detail = Some(DetailView { id, lines: detail::build(&d, &extra) })
             }

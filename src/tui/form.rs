@@ -103,7 +103,7 @@ impl FormField {
         self.check = check;
         if let Check::Rule(f) = check {
             if let Some(desc) = rule_of(f).and_then(rule_desc) {
-                self.hint = desc.to_string();
+                self.hint = desc;
             }
         }
         self
@@ -179,8 +179,14 @@ fn rule_of(f: Field) -> Option<&'static str> {
     })
 }
 
-fn rule_desc(rule: &str) -> Option<&'static str> {
-    RULES.iter().find(|(id, _, _)| *id == rule).map(|(_, _, d)| *d)
+/// What rule `rule` checks, in the language in force (`rule-…` in the
+/// catalogue, which a test keeps in step with `RULES`).
+fn rule_desc(rule: &str) -> Option<String> {
+    RULES.iter().find(|(id, _, _)| *id == rule).map(|(id, _, _)| crate::i18n::message(&rule_id(id), None))
+}
+
+fn rule_id(rule: &str) -> String {
+    format!("rule-{}", rule.replace('.', "-"))
 }
 
 /// The allowed values of a golden field, for `form.option`.
@@ -658,13 +664,13 @@ impl Form {
     /// rule's own description, which says the same without the flags.
     fn place(&mut self, key: Option<&str>, rule: Option<&str>, message: &str, warning: bool) {
         let message = match rule.and_then(rule_desc) {
-            Some(desc) if message.contains(" --") || message.contains("(--") => desc.to_string(),
+            Some(desc) if message.contains(" --") || message.contains("(--") => desc,
             _ => message.to_string(),
         };
         // The customer editor has no reason field: say where one is given.
         let message = match rule {
             Some(r) if r.ends_with("_needs_reason") && self.index_of("reason").is_none() => {
-                format!("{message}; change the status in the status editor, which asks for it")
+                tr!("form-use-status-editor", message = message)
             }
             _ => message,
         };
@@ -681,7 +687,7 @@ impl Form {
         match home {
             Some(i) if warning => self.fields[i].warning = Some(text),
             Some(i) => self.fields[i].error = Some(text),
-            None => self.banner.push(if warning { format!("warning: {text}") } else { text }),
+            None => self.banner.push(if warning { tr!("form-warning-banner", text = text.as_str()) } else { text }),
         }
     }
 
@@ -1311,6 +1317,15 @@ fn cap(mut lines: Vec<String>, cols: usize, max: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_rule_is_described_in_the_catalogue_as_in_rules() {
+        for (id, _, desc) in RULES {
+            assert_eq!(crate::i18n::message_in(crate::i18n::Lang::En, &rule_id(id), None), *desc, "{id}");
+            let zh = crate::i18n::message_in(crate::i18n::Lang::Zh, &rule_id(id), None);
+            assert!(zh != *desc && !zh.starts_with("rule-"), "{id} has no Chinese description");
+        }
+    }
     use crate::domain::Role;
     use crate::service::{Clock, ImportOptions};
     use crate::store::OpenMode;
