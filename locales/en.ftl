@@ -727,3 +727,53 @@ rule-status-reactivate_needs_reason = reactivating a lost customer needs a reaso
 rule-status-downgrade_needs_reason = moving an interested customer back to prospect needs a reason
 rule-status-won_is_final = a won customer does not go back to prospect or interested; it stays won or becomes lost (with a reason)
 rule-interaction-kind = an interaction is a call, visit, email, meeting, quote, ticket, event or note
+
+## Command line: import
+cli-mapping = Field mapping:
+cli-joined = {" "} { $cols } → { $target } (joined)
+cli-to-key = → record key
+cli-saved-mapping = {" "}(saved mapping)
+cli-guess = {" "}(guess: check it, or set it with --map)
+cli-raw-why = {" "} (kept in raw row only: { $why })
+cli-raw = {" "} (kept in raw row only)
+cli-key-candidate = {" "} record key: data row number (`{ $k }` looks like the source's own id: use --key '{ $k }')
+cli-key-row = {" "} record key: data row number (use --key HEADER to name the source's own id column)
+cli-batch = Batch { $id }
+cli-dry = Dry run (nothing written)
+cli-blank =
+    { $n ->
+        [one]  (1 blank row skipped)
+       *[other]  ({ $n } blank rows skipped)
+    }
+cli-report = { $what }: { $read } rows read{ $blank }, { $imported } imported, { $updated } updated, { $unchanged } unchanged, { $warned } with warnings, { $rejected } rejected
+cli-report-dry = { $what }: { $read } rows read{ $blank }, { $imported } would be imported, { $updated } would be updated, { $unchanged } unchanged, { $warned } with warnings, { $rejected } would be rejected
+cli-column = {" "}column { $c }
+cli-issue = {" "} row { $row }{ $col }: { $severity } [{ $rule }] { $message }
+cli-interrupted = Interrupted: batch { $b } is incomplete. Continue with `crmwb imports resume { $b }`, or roll it back with `crmwb imports undo { $b }`.
+cli-see-why = See why: crmwb imports show { $b }
+cli-progress = { $read } rows, { $imported } imported, { $rejected } rejected
+cli-progress-idx = ; rebuilding indexes { $done }/{ $total }
+
+## Command line: demo
+demo-building = Building the demo database at { $path }
+demo-file = { $read } rows: { $imported } imported, { $warned } with warnings, { $rejected } rejected
+demo-dates = {" "} dates moved by { $days } days so that follow-ups fall due around today ({ $today })
+demo-from = {" "} reminders from { $from }: older planned dates are history (as `import --reminders-from { $from }`)
+demo-dups = {" "} duplicates found: { $n } clusters wait for review
+demo-team = {" "} the team ({ $n } users; you, { $me }, are the admin; try one with --as LOGIN):
+demo-reports = , reports to { $m }
+demo-owns = , owns { $n } customers
+
+## Command line: follow-ups
+cli-fu-overdue = OVERDUE
+cli-fu-today = TODAY
+cli-fu-upcoming = upcoming
+cli-fu-counts = { $overdue } overdue, { $today } due today, { $upcoming } upcoming (today is { $date })
+cli-fu-late = { $n }d late
+cli-fu-in = in { $n }d
+cli-fu-snoozed = {" "}(snoozed until { $day })
+cli-fu-no-open = { $number }: no open reminders; the follow-up is logged
+cli-fu-done = { $number }: done [{ $rule }] { $reason }
+cli-fu-logged = { $number }: interaction { $id } logged on { $at }; last follow-up { $last }, next follow-up { $next }
+cli-fu-none-planned = (none planned)
+cli-fu-snoozed-line = { $number }: [{ $rule }] snoozed until { $until }: { $reason }

@@ -454,10 +454,10 @@ fu-of = {" "}· { $n }/{ $total }
 fu-load-failed = 无法载入跟进：{ $e }
 fu-none-filter = 没有符合筛选的跟进（Esc 清除）。
 fu-none-due = 未来 { $days } 天没有到期的跟进。
-fu-late-years = 逾期 { $n } 年
-fu-late-days = 逾期 { $n } 天
+fu-late-years = 逾{ $n }年
+fu-late-days = 逾{ $n }天
 fu-today = 今天
-fu-in-days = { $n } 天后
+fu-in-days = { $n }天后
 fu-escalated = ▲已升级
 fu-history-one = {" "}1 个计划日期属于历史（早于 --reminders-from），不提醒{" "}
 fu-history-n = {" "}{ $n } 个计划日期属于历史（早于 --reminders-from），不提醒{" "}
@@ -719,3 +719,49 @@ rule-status-reactivate_needs_reason = 重新激活流失客户需要原因
 rule-status-downgrade_needs_reason = 把意向客户退回潜在客户需要原因
 rule-status-won_is_final = 成交客户不能退回潜在或意向；只能保持成交或变为流失（需原因）
 rule-interaction-kind = 互动类型为电话、拜访、邮件、会议、报价、工单、活动或备注
+
+## 命令行：导入
+cli-mapping = 字段映射：
+cli-joined = {" "} { $cols } → { $target }（合并）
+cli-to-key = → 记录键
+cli-saved-mapping = （已保存的映射）
+cli-guess = （猜测：请核对，或用 --map 设定）
+cli-raw-why = {" "} （只保留在原始行：{ $why }）
+cli-raw = {" "} （只保留在原始行）
+cli-key-candidate = {" "} 记录键：数据行号（`{ $k }` 看起来像来源自身的编号：用 --key '{ $k }'）
+cli-key-row = {" "} 记录键：数据行号（用 --key 表头 指定来源自身的编号列）
+cli-batch = 批次 { $id }
+cli-dry = 试运行（未写入）
+cli-blank = （跳过 { $n } 个空行）
+cli-report = { $what }：读取 { $read } 行{ $blank }，导入 { $imported }，更新 { $updated }，未变 { $unchanged }，警告 { $warned }，拒收 { $rejected }
+cli-report-dry = { $what }：读取 { $read } 行{ $blank }，将导入 { $imported }，将更新 { $updated }，未变 { $unchanged }，警告 { $warned }，将拒收 { $rejected }
+cli-column = {" "}列 { $c }
+cli-issue = {" "} 第 { $row } 行{ $col }：{ $severity } [{ $rule }] { $message }
+cli-interrupted = 已中断：批次 { $b } 未完成。用 `crmwb imports resume { $b }` 继续，或用 `crmwb imports undo { $b }` 撤销。
+cli-see-why = 查看原因：crmwb imports show { $b }
+cli-progress = { $read } 行，导入 { $imported }，拒收 { $rejected }
+cli-progress-idx = ；重建索引 { $done }/{ $total }
+
+## 命令行：演示
+demo-building = 正在 { $path } 建立演示数据库
+demo-file = { $read } 行：导入 { $imported }，警告 { $warned }，拒收 { $rejected }
+demo-dates = {" "} 日期平移了 { $days } 天，让跟进在今天（{ $today }）前后到期
+demo-from = {" "} 从 { $from } 起提醒：更早的计划日期属于历史（同 `import --reminders-from { $from }`）
+demo-dups = {" "} 找到重复：{ $n } 组待审
+demo-team = {" "} 团队（{ $n } 个用户；你 { $me } 是管理员；用 --as 登录名 体验其中一位）：
+demo-reports = ，上级 { $m }
+demo-owns = ，负责 { $n } 个客户
+
+## 命令行：跟进
+cli-fu-overdue = 逾期
+cli-fu-today = 今天
+cli-fu-upcoming = 即将到期
+cli-fu-counts = 逾期 { $overdue }，今天到期 { $today }，即将到期 { $upcoming }（今天是 { $date }）
+cli-fu-late = 逾{ $n }天
+cli-fu-in = { $n }天后
+cli-fu-snoozed = （推迟至 { $day }）
+cli-fu-no-open = { $number }：没有未完成的提醒；已记录此次跟进
+cli-fu-done = { $number }：已完成 [{ $rule }] { $reason }
+cli-fu-logged = { $number }：互动 { $id } 记于 { $at }；上次跟进 { $last }，下次跟进 { $next }
+cli-fu-none-planned = （未计划）
+cli-fu-snoozed-line = { $number }：[{ $rule }] 推迟至 { $until }：{ $reason }

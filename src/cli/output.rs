@@ -40,41 +40,34 @@ macro_rules! ask {
 pub(crate) use ask;
 
 pub fn print_mapping(out: &mut impl Write, m: &Mapping) -> Result<()> {
-    writeln!(out, "Field mapping:")?;
+    writeln!(out, "{}", tr!("cli-mapping"))?;
     let w = m.columns.iter().map(|c| width(&sanitize(&c.header))).max().unwrap_or(0).min(30);
     for j in &m.joins {
-        writeln!(out, "  {} → {} (joined)", sanitize(&j.columns.join(" + ")), j.target)?;
+        writeln!(out, "{}", tr!("cli-joined", cols = sanitize(&j.columns.join(" + ")).into_owned(), target = j.target.to_string()))?;
     }
     for c in &m.columns {
         let is_key = m.key.as_deref() == Some(c.header.trim());
         let target = match &c.target {
-            None if is_key => "→ record key".into(),
+            None if is_key => tr!("cli-to-key"),
             Some(t) => format!(
                 "→ {t}{}",
                 match (c.explicit, c.saved, c.guessed) {
-                    (true, true, _) => " (saved mapping)",
-                    (true, false, _) => " (--map)",
-                    (false, _, true) => " (guess: check it, or set it with --map)",
-                    _ => "",
+                    (true, true, _) => tr!("cli-saved-mapping"),
+                    (true, false, _) => " (--map)".to_string(),
+                    (false, _, true) => tr!("cli-guess"),
+                    _ => String::new(),
                 }
             ),
             None => match &c.dropped {
-                Some(why) => format!("  (kept in raw row only: {})", sanitize(why)),
-                None => "  (kept in raw row only)".into(),
+                Some(why) => tr!("cli-raw-why", why = sanitize(why)),
+                None => tr!("cli-raw"),
             },
         };
         writeln!(out, "  {} {target}", fit(&sanitize(&c.header), w))?;
     }
     match m.key_candidate() {
-        Some(k) if m.key.is_none() => writeln!(
-            out,
-            "  record key: data row number (`{}` looks like the source's own id: use --key '{}')",
-            sanitize(k),
-            sanitize(k)
-        )?,
-        _ if m.key.is_none() => {
-            writeln!(out, "  record key: data row number (use --key HEADER to name the source's own id column)")?
-        }
+        Some(k) if m.key.is_none() => writeln!(out, "{}", tr!("cli-key-candidate", k = sanitize(k)))?,
+        _ if m.key.is_none() => writeln!(out, "{}", tr!("cli-key-row"))?,
         _ => {}
     }
     Ok(())
@@ -83,30 +76,54 @@ pub fn print_mapping(out: &mut impl Write, m: &Mapping) -> Result<()> {
 pub fn print_report(out: &mut impl Write, r: &ImportReport) -> Result<()> {
     let c = &r.counts;
     let what = match r.batch_id {
-        Some(b) => format!("Batch {b}"),
-        None => "Dry run (nothing written)".to_string(),
+        Some(b) => tr!("cli-batch", id = b),
+        None => tr!("cli-dry"),
     };
-    let verb = if r.batch_id.is_some() { "" } else { "would be " };
-    let blank = match r.blank {
-        0 => String::new(),
-        1 => " (1 blank row skipped)".to_string(),
-        n => format!(" ({n} blank rows skipped)"),
+    let blank = if r.blank == 0 { String::new() } else { tr!("cli-blank", n = r.blank) };
+    let line = if r.batch_id.is_some() {
+        tr!(
+            "cli-report",
+            what = what,
+            read = c.read,
+            blank = blank,
+            imported = c.imported,
+            updated = c.updated,
+            unchanged = c.unchanged,
+            warned = c.warned,
+            rejected = c.rejected
+        )
+    } else {
+        tr!(
+            "cli-report-dry",
+            what = what,
+            read = c.read,
+            blank = blank,
+            imported = c.imported,
+            updated = c.updated,
+            unchanged = c.unchanged,
+            warned = c.warned,
+            rejected = c.rejected
+        )
     };
-    writeln!(
-        out,
-        "{what}: {} rows read{blank}, {} {verb}imported, {} {verb}updated, {} unchanged, {} with warnings, {} {verb}rejected",
-        c.read, c.imported, c.updated, c.unchanged, c.warned, c.rejected
-    )?;
+    writeln!(out, "{line}")?;
     for i in &r.issues {
-        let col = i.column.as_ref().map(|c| format!(" column {}", sanitize(c))).unwrap_or_default();
-        writeln!(out, "  row {}{col}: {} [{}] {}", i.row, i.severity, i.rule, sanitize(&i.message))?;
+        let col = i.column.as_ref().map(|c| tr!("cli-column", c = sanitize(c))).unwrap_or_default();
+        let line = tr!(
+            "cli-issue",
+            row = i.row,
+            col = col,
+            severity = crate::i18n::value("severity", &i.severity),
+            rule = i.rule.as_str(),
+            message = sanitize(&i.message)
+        );
+        writeln!(out, "{line}")?;
     }
     if r.cancelled {
         if let Some(b) = r.batch_id {
-            writeln!(out, "Interrupted: batch {b} is incomplete. Continue with `crmwb imports resume {b}`, or roll it back with `crmwb imports undo {b}`.")?;
+            writeln!(out, "{}", tr!("cli-interrupted", b = b))?;
         }
     } else if let (Some(b), true) = (r.batch_id, c.warned + c.rejected > 0) {
-        writeln!(out, "See why: crmwb imports show {b}")?;
+        writeln!(out, "{}", tr!("cli-see-why", b = b))?;
     }
     Ok(())
 }
@@ -159,11 +176,12 @@ impl Progress {
     }
 
     pub fn update(&mut self, p: &ImportProgress) {
-        let mut msg = format!("{} rows, {} imported, {} rejected", p.counts.read, p.counts.imported, p.counts.rejected);
+        let mut msg =
+            tr!("cli-progress", read = p.counts.read, imported = p.counts.imported, rejected = p.counts.rejected);
         // The first index rebuild is always told: it starts a silent phase.
         let starts_phase = p.indexing.is_some_and(|(done, _)| done == 0);
         if let Some((done, total)) = p.indexing {
-            msg.push_str(&format!("; rebuilding indexes {done}/{total}"));
+            msg.push_str(&tr!("cli-progress-idx", done = done, total = total));
         }
         match &self.bar {
             Some(b) => {
