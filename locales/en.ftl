@@ -742,8 +742,8 @@ cli-batch = Batch { $id }
 cli-dry = Dry run (nothing written)
 cli-blank =
     { $n ->
-        [one]  (1 blank row skipped)
-       *[other]  ({ $n } blank rows skipped)
+        [one] {" "}(1 blank row skipped)
+       *[other] {" "}({ $n } blank rows skipped)
     }
 cli-report = { $what }: { $read } rows read{ $blank }, { $imported } imported, { $updated } updated, { $unchanged } unchanged, { $warned } with warnings, { $rejected } rejected
 cli-report-dry = { $what }: { $read } rows read{ $blank }, { $imported } would be imported, { $updated } would be updated, { $unchanged } unchanged, { $warned } with warnings, { $rejected } would be rejected
