@@ -228,6 +228,63 @@ mod tests {
         assert!(en.len() > 100);
     }
 
+    /// The variables a message uses, by id: both languages take the same,
+    /// except a plural count that Chinese does not need to say.
+    fn variables(text: &str) -> std::collections::BTreeMap<String, BTreeSet<String>> {
+        use fluent_syntax::ast::{Expression, InlineExpression, Pattern, PatternElement};
+        fn inline(e: &InlineExpression<&str>, out: &mut BTreeSet<String>) {
+            match e {
+                InlineExpression::VariableReference { id } => {
+                    out.insert(id.name.to_string());
+                }
+                InlineExpression::Placeable { expression } => expr(expression, out),
+                _ => {}
+            }
+        }
+        fn expr(e: &Expression<&str>, out: &mut BTreeSet<String>) {
+            match e {
+                Expression::Inline(i) => inline(i, out),
+                Expression::Select { selector, variants } => {
+                    inline(selector, out);
+                    for v in variants {
+                        pattern(&v.value, out);
+                    }
+                }
+            }
+        }
+        fn pattern(p: &Pattern<&str>, out: &mut BTreeSet<String>) {
+            for el in &p.elements {
+                if let PatternElement::Placeable { expression } = el {
+                    expr(expression, out);
+                }
+            }
+        }
+        let res = fluent_syntax::parser::parse(text).unwrap_or_else(|(_, errs)| panic!("catalogue errors: {errs:?}"));
+        let mut all = std::collections::BTreeMap::new();
+        for e in &res.body {
+            if let Entry::Message(m) = e {
+                let mut vars = BTreeSet::new();
+                if let Some(p) = &m.value {
+                    pattern(p, &mut vars);
+                }
+                all.insert(m.id.name.to_string(), vars);
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn both_languages_take_the_same_variables() {
+        let (en, zh) = (variables(CATALOGUES[0].1), variables(CATALOGUES[1].1));
+        let differ: Vec<_> = en
+            .iter()
+            .filter(|(id, v)| {
+                zh.get(*id).is_some_and(|z| !z.is_subset(v) || v.difference(z).any(|only_en| only_en != "n"))
+            })
+            .collect();
+        assert!(differ.is_empty(), "variables differ between en.ftl and zh.ftl: {differ:?}");
+    }
+
     #[test]
     fn every_id_the_code_uses_is_in_the_catalogue() {
         let mut missing = vec![];

@@ -857,3 +857,50 @@ fn ticket_state_column_is_not_the_customer_status_and_the_mapping_says_why() {
         assert!(out.contains("0 with warnings"), "{out}");
     }
 }
+
+/// Issue 16, finding 16: the language comes from `--lang`, then the config
+/// file, then LC_ALL, LC_MESSAGES, LANG; what people read changes with it,
+/// machine output (`--json`) does not.
+#[test]
+fn finding_16_16_the_language_of_the_summaries_and_never_of_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let no_config = dir.path().join("no-config.toml");
+    let run = |lang_flag: Option<&str>, env: &[(&str, &str)], db: &Path| {
+        let mut c = Command::cargo_bin("crmwb").unwrap();
+        c.env_remove("CRMWB_DB").env_remove("CRMWB_LANG").env_remove("LC_ALL").env_remove("LC_MESSAGES");
+        c.env("LANG", "C.UTF-8").env("CRMWB_CONFIG_FILE", &no_config);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.arg("--db").arg(db);
+        if let Some(l) = lang_flag {
+            c.args(["--lang", l]);
+        }
+        c.args(["import", sample("sales.csv").to_str().unwrap(), "--source", "sales", "--key", "客户编号", "--dry-run"]);
+        let out = c.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let zh = run(Some("zh"), &[], &db);
+    assert!(zh.contains("字段映射：") && zh.contains("试运行（未写入）：读取 117 行"), "{zh}");
+    let en = run(None, &[], &db);
+    assert!(en.contains("Field mapping:") && en.contains("Dry run (nothing written): 117 rows read"), "{en}");
+    assert!(run(None, &[("LANG", "zh_CN.UTF-8")], &db).contains("字段映射："));
+    assert!(run(None, &[("LANG", "zh_CN.UTF-8"), ("LC_ALL", "en_US.UTF-8")], &db).contains("Field mapping:"));
+    assert!(run(None, &[("LC_MESSAGES", "zh_CN.UTF-8")], &db).contains("字段映射："));
+    assert!(run(Some("en"), &[("LC_ALL", "zh_CN.UTF-8")], &db).contains("Field mapping:"), "the flag wins");
+    std::fs::write(&no_config, "lang = \"zh\"\n").unwrap();
+    assert!(run(None, &[("LC_ALL", "en_US.UTF-8")], &db).contains("字段映射："), "the config file beats the locale");
+    assert!(run(Some("en"), &[], &db).contains("Field mapping:"), "the flag beats the config file");
+    std::fs::remove_file(&no_config).unwrap();
+
+    // Machine output is the same in both languages.
+    crmwb(&db).args(["import", sample("sales.csv").to_str().unwrap(), "--source", "sales", "--key", "客户编号"]).assert().success();
+    let list = |lang: &str| {
+        let out = crmwb(&db).args(["--lang", lang, "customers", "--json"]).output().unwrap();
+        assert!(out.status.success());
+        out.stdout
+    };
+    assert_eq!(list("zh"), list("en"));
+}
