@@ -328,11 +328,11 @@ mod tests {
             move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
         };
         let all = env(&[("LC_ALL", "en_US.UTF-8"), ("LC_MESSAGES", "zh_CN.UTF-8"), ("LANG", "zh_CN.UTF-8")]);
-        assert_eq!(resolve(Some(Lang::Zh), Some(Lang::En), &all), Lang::Zh, "the flag wins");
-        assert_eq!(resolve(None, Some(Lang::Zh), &all), Lang::Zh, "then the config file");
-        assert_eq!(resolve(None, None, &all), Lang::En, "then LC_ALL");
+        assert_eq!(resolve(Some(Lang::Zh), Some(Lang::En), all), Lang::Zh, "the flag wins");
+        assert_eq!(resolve(None, Some(Lang::Zh), all), Lang::Zh, "then the config file");
+        assert_eq!(resolve(None, None, all), Lang::En, "then LC_ALL");
         let msgs = env(&[("LC_ALL", ""), ("LC_MESSAGES", "zh_TW.UTF-8"), ("LANG", "en_GB.UTF-8")]);
-        assert_eq!(resolve(None, None, &msgs), Lang::Zh, "an empty LC_ALL does not count; LC_MESSAGES next");
+        assert_eq!(resolve(None, None, msgs), Lang::Zh, "an empty LC_ALL does not count; LC_MESSAGES next");
         assert_eq!(resolve(None, None, env(&[("LANG", "zh_CN.GB18030")])), Lang::Zh, "then LANG");
         assert_eq!(resolve(None, None, env(&[("LANG", "C.UTF-8")])), Lang::En);
         assert_eq!(resolve(None, None, env(&[])), Lang::En, "nothing set: English");

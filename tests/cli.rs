@@ -180,7 +180,13 @@ fn demo_never_touches_a_real_database() {
 
 #[test]
 fn help_and_version() {
-    Command::cargo_bin("crmwb").unwrap().env("CRMWB_LANG", "en").arg("--version").assert().success().stdout(predicate::str::contains("crmwb"));
+    Command::cargo_bin("crmwb")
+        .unwrap()
+        .env("CRMWB_LANG", "en")
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("crmwb"));
     for cmd in [
         vec!["--help"],
         vec!["import", "--help"],
@@ -188,7 +194,13 @@ fn help_and_version() {
         vec!["customer", "show", "--help"],
         vec!["demo", "--help"],
     ] {
-        Command::cargo_bin("crmwb").unwrap().env("CRMWB_LANG", "en").args(&cmd).assert().success().stdout(predicate::str::contains("Usage"));
+        Command::cargo_bin("crmwb")
+            .unwrap()
+            .env("CRMWB_LANG", "en")
+            .args(&cmd)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Usage"));
     }
 }
 
@@ -203,7 +215,8 @@ fn killed_import_leaves_a_consistent_resumable_batch() {
     }
     std::fs::write(&file, text).unwrap();
     let bin = assert_cmd::cargo::cargo_bin("crmwb");
-    let mut child = std::process::Command::new(&bin).env("CRMWB_LANG", "en")
+    let mut child = std::process::Command::new(&bin)
+        .env("CRMWB_LANG", "en")
         .env_remove("CRMWB_DB")
         .args(["--db", db.to_str().unwrap(), "import", file.to_str().unwrap(), "--source", "big", "--key", "编号"])
         .stdout(std::process::Stdio::null())
@@ -265,7 +278,8 @@ fn killed_bulk_import_gets_its_indexes_back_and_resumes() {
     std::fs::write(&file, text).unwrap();
     let bin = assert_cmd::cargo::cargo_bin("crmwb");
     let args = ["import", file.to_str().unwrap(), "--source", "big", "--key", "编号", "--bulk", "on"];
-    let mut child = std::process::Command::new(&bin).env("CRMWB_LANG", "en")
+    let mut child = std::process::Command::new(&bin)
+        .env("CRMWB_LANG", "en")
         .env_remove("CRMWB_DB")
         .arg("--db")
         .arg(&db)
@@ -579,7 +593,8 @@ fn finding_16_14_closed_pipe_is_quiet() {
         &["queue", "--json"][..],
         &["queue"][..],
     ] {
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("crmwb")).env("CRMWB_LANG", "en")
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("crmwb"))
+            .env("CRMWB_LANG", "en")
             .env_remove("CRMWB_DB")
             .arg("--db")
             .arg(&db)
@@ -814,7 +829,7 @@ fn finding_16_15_demo_leaves_no_temporary_directory() {
     std::fs::create_dir_all(&tmp).unwrap();
     let demo = |db: Option<&Path>| {
         let mut c = Command::cargo_bin("crmwb").unwrap();
-    c.env("CRMWB_LANG", "en");
+        c.env("CRMWB_LANG", "en");
         c.env_remove("CRMWB_DB").env("TMPDIR", &tmp).env("HOME", &home).env("XDG_DATA_HOME", home.join("data"));
         if let Some(db) = db {
             c.arg("--db").arg(db);
@@ -877,7 +892,15 @@ fn finding_16_16_the_language_of_the_summaries_and_never_of_json() {
         if let Some(l) = lang_flag {
             c.args(["--lang", l]);
         }
-        c.args(["import", sample("sales.csv").to_str().unwrap(), "--source", "sales", "--key", "客户编号", "--dry-run"]);
+        c.args([
+            "import",
+            sample("sales.csv").to_str().unwrap(),
+            "--source",
+            "sales",
+            "--key",
+            "客户编号",
+            "--dry-run",
+        ]);
         let out = c.output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap()
@@ -896,7 +919,10 @@ fn finding_16_16_the_language_of_the_summaries_and_never_of_json() {
     std::fs::remove_file(&no_config).unwrap();
 
     // Machine output is the same in both languages.
-    crmwb(&db).args(["import", sample("sales.csv").to_str().unwrap(), "--source", "sales", "--key", "客户编号"]).assert().success();
+    crmwb(&db)
+        .args(["import", sample("sales.csv").to_str().unwrap(), "--source", "sales", "--key", "客户编号"])
+        .assert()
+        .success();
     let list = |lang: &str| {
         let out = crmwb(&db).args(["--lang", lang, "customers", "--json"]).output().unwrap();
         assert!(out.status.success());

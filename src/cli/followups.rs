@@ -99,10 +99,8 @@ fn print_reminders(out: &mut dyn Write, reminders: &[Reminder]) -> Result<()> {
             Urgency::DueToday => tr!("fu-today"),
             Urgency::Upcoming => tr!("cli-fu-in", n = -r.days_overdue),
         };
-        let snoozed = r
-            .snoozed_until
-            .map(|u| tr!("cli-fu-snoozed", day = u.format("%Y-%m-%d").to_string()))
-            .unwrap_or_default();
+        let snoozed =
+            r.snoozed_until.map(|u| tr!("cli-fu-snoozed", day = u.format("%Y-%m-%d").to_string())).unwrap_or_default();
         writeln!(
             out,
             "{} {} {}  {}  {}  {}  {}  {}{}{}",
@@ -159,7 +157,11 @@ pub fn done(cli: &Cli, out: &mut dyn Write, a: &DoneArgs<'_>) -> Result<()> {
         writeln!(out, "{}", tr!("cli-fu-no-open", number = r.logged.number.as_str()))?;
     }
     for x in &r.completed {
-        writeln!(out, "{}", tr!("cli-fu-done", number = x.number.as_str(), rule = x.rule.as_str(), reason = sanitize(&x.reason)))?;
+        writeln!(
+            out,
+            "{}",
+            tr!("cli-fu-done", number = x.number.as_str(), rule = x.rule.as_str(), reason = sanitize(&x.reason))
+        )?;
     }
     print_logged(out, &r.logged)
 }

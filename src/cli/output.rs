@@ -43,7 +43,11 @@ pub fn print_mapping(out: &mut impl Write, m: &Mapping) -> Result<()> {
     writeln!(out, "{}", tr!("cli-mapping"))?;
     let w = m.columns.iter().map(|c| width(&sanitize(&c.header))).max().unwrap_or(0).min(30);
     for j in &m.joins {
-        writeln!(out, "{}", tr!("cli-joined", cols = sanitize(&j.columns.join(" + ")).into_owned(), target = j.target.to_string()))?;
+        writeln!(
+            out,
+            "{}",
+            tr!("cli-joined", cols = sanitize(&j.columns.join(" + ")).into_owned(), target = j.target.to_string())
+        )?;
     }
     for c in &m.columns {
         let is_key = m.key.as_deref() == Some(c.header.trim());

@@ -595,13 +595,9 @@ impl App {
             return;
         }
         let mut body = vec![tr!("quit-running", jobs = crate::i18n::join(&running))];
-        body.push(
-            tr!("quit-running-body"),
-        );
-        self.overlay = Some(Overlay::Confirm {
-            confirm: Confirm { title: tr!("quit-running-title"), body, tag: 0 },
-            owner: None,
-        });
+        body.push(tr!("quit-running-body"));
+        self.overlay =
+            Some(Overlay::Confirm { confirm: Confirm { title: tr!("quit-running-title"), body, tag: 0 }, owner: None });
     }
 
     /// Where the user is now.
@@ -629,7 +625,7 @@ impl App {
         let to = if back { self.nav.back(here) } else { self.nav.forward(here) };
         let Some(to) = to else {
             let m = if back { tr!("nothing-back") } else { tr!("nothing-forward") };
-            self.message = Some(Message::Info(m.into()));
+            self.message = Some(Message::Info(m));
             return;
         };
         let pane = to.pane();

@@ -564,7 +564,9 @@ impl CustomersPane {
             Action::FocusNext | Action::FocusPrev | Action::FocusList | Action::FocusDetail => {
                 Avail::when(has || self.focus() == Focus::Detail, none)
             }
-            Action::FilterClear => Avail::when(self.filter.query.is_some() || self.quick != Quick::default(), || tr!("no-filter")),
+            Action::FilterClear => {
+                Avail::when(self.filter.query.is_some() || self.quick != Quick::default(), || tr!("no-filter"))
+            }
             Action::SortNext
             | Action::SortReverse
             | Action::QuickMine
@@ -574,9 +576,9 @@ impl CustomersPane {
             | Action::CustomerNew => Avail::Ready(None),
             Action::MarkToggle => Avail::when(self.selected_id().is_some(), none),
             Action::MarkClear => Avail::when(!self.marked.is_empty(), || tr!("no-marked")),
-            Action::MergeMarked => Avail::when(self.marked.len() >= 2, || {
-                tr!("mark-two", key = keys.title(Action::MarkToggle))
-            }),
+            Action::MergeMarked => {
+                Avail::when(self.marked.len() >= 2, || tr!("mark-two", key = keys.title(Action::MarkToggle)))
+            }
             Action::CustomerEdit
             | Action::CustomerStatus
             | Action::CustomerReassign
@@ -722,8 +724,12 @@ impl CustomersPane {
         match cx.wb.customer_rows(&ids) {
             Ok(rows) => {
                 let survivor = &rows[0];
-                let mut body =
-                    vec![tr!("merge-body-head", n = rows.len(), number = survivor.number.as_str(), name = survivor.name.as_str())];
+                let mut body = vec![tr!(
+                    "merge-body-head",
+                    n = rows.len(),
+                    number = survivor.number.as_str(),
+                    name = survivor.name.as_str()
+                )];
                 for r in &rows[1..] {
                     body.push(format!("  {} {}", r.number, r.name));
                 }
@@ -740,11 +746,8 @@ impl CustomersPane {
         match cx.wb.merge_history(id) {
             Ok(h) if !h.is_empty() => {
                 let number = self.window.get(self.selected).map(|r| r.number.clone()).unwrap_or_default();
-                let body = vec![
-                    tr!("unmerge-body-1", number = number.as_str()),
-                    tr!("unmerge-body-2"),
-                    tr!("unmerge-body-3"),
-                ];
+                let body =
+                    vec![tr!("unmerge-body-1", number = number.as_str()), tr!("unmerge-body-2"), tr!("unmerge-body-3")];
                 self.pending_unmerge = Some(number);
                 cx.effect(Effect::Confirm(Confirm { title: tr!("unmerge-title"), body, tag: TAG_UNMERGE }));
             }
@@ -973,7 +976,11 @@ impl CustomersPane {
                 let Some(number) = self.pending_unmerge.take() else { return };
                 match cx.wb.unmerge(&number) {
                     Ok(o) => {
-                        cx.info(tr!("split-back", restored = crate::i18n::join(&o.restored), survivor = o.survivor.as_str()));
+                        cx.info(tr!(
+                            "split-back",
+                            restored = crate::i18n::join(&o.restored),
+                            survivor = o.survivor.as_str()
+                        ));
                         cx.effect(Effect::DataChanged);
                     }
                     Err(e) => cx.error(tr!("unmerge-refused", e = e.to_string())),

@@ -175,8 +175,10 @@ pub fn build(d: &CustomerDetail, extra: &Extra) -> Vec<DLine> {
         b.none();
     }
     for p in &d.phones {
-        let mut parts =
-            vec![seg(format!("{INDENT}{}  ", fit(&crate::i18n::value("phone", p.kind.as_str()), 8)), Tone::Label), seg(s(&p.number), Tone::Plain)];
+        let mut parts = vec![
+            seg(format!("{INDENT}{}  ", fit(&crate::i18n::value("phone", p.kind.as_str()), 8)), Tone::Label),
+            seg(s(&p.number), Tone::Plain),
+        ];
         if p.is_primary {
             parts.push(seg(format!("  {}", tr!("detail-primary")), Tone::Dim));
         }
@@ -236,7 +238,10 @@ pub fn build(d: &CustomerDetail, extra: &Extra) -> Vec<DLine> {
     for r in &d.sources {
         b.text(vec![
             seg(format!("{INDENT}{}", s(&r.source)), Tone::Label),
-            seg(format!("  {}", tr!("detail-source", key = s(&r.source_key), batch = r.batch_id, row = r.row_number)), Tone::Dim),
+            seg(
+                format!("  {}", tr!("detail-source", key = s(&r.source_key), batch = r.batch_id, row = r.row_number)),
+                Tone::Dim,
+            ),
         ]);
         for (h, v) in r.headers.iter().zip(&r.values) {
             if v.trim().is_empty() {

@@ -389,16 +389,17 @@ impl DuplicatesPane {
         body.push(tr!("dup-approve-undo", key = cx.keys.title(Action::MergeUndo), number = sv.number.as_str()));
         let cluster = c.cluster;
         self.pending = Some(Pending::Approve { cluster, picks });
-        cx.effect(Effect::Confirm(Confirm { title: tr!("dup-approve-title", cluster = cluster), body, tag: TAG_APPROVE }));
+        cx.effect(Effect::Confirm(Confirm {
+            title: tr!("dup-approve-title", cluster = cluster),
+            body,
+            tag: TAG_APPROVE,
+        }));
     }
 
     fn ask_reject(&mut self, cx: &mut Cx) {
         let Some(c) = self.current(cx) else { return };
         let numbers: Vec<&str> = c.cols.iter().map(|col| col.number.as_str()).collect();
-        let body = vec![
-            tr!("dup-reject-1", numbers = crate::i18n::join(&numbers)),
-            tr!("dup-reject-2"),
-        ];
+        let body = vec![tr!("dup-reject-1", numbers = crate::i18n::join(&numbers)), tr!("dup-reject-2")];
         let cluster = c.cluster;
         self.pending = Some(Pending::Reject { cluster });
         cx.effect(Effect::Confirm(Confirm {
@@ -420,7 +421,11 @@ impl DuplicatesPane {
         }
         let (cluster, member, number) = (c.cluster, col.id, col.number.clone());
         self.pending = Some(Pending::Drop { cluster, member, number: number.clone() });
-        cx.effect(Effect::Confirm(Confirm { title: tr!("dup-drop-title", number = number.as_str()), body, tag: TAG_DROP }));
+        cx.effect(Effect::Confirm(Confirm {
+            title: tr!("dup-drop-title", number = number.as_str()),
+            body,
+            tag: TAG_DROP,
+        }));
     }
 
     fn ask_undo(&mut self, cx: &mut Cx) {
@@ -556,8 +561,7 @@ impl DuplicatesPane {
                                     key = cx.keys.key(Action::MergeUndo)
                                 ));
                             }
-                            _ => cx
-                                .info(tr!("dup-too-few", cluster = cluster)),
+                            _ => cx.info(tr!("dup-too-few", cluster = cluster)),
                         }
                         self.decided(cx);
                     }
@@ -647,7 +651,8 @@ impl DuplicatesPane {
             f.render_widget(Paragraph::new(lines), inner);
             return;
         }
-        let mut lines = vec![Line::from(Span::styled(fit(
+        let mut lines = vec![Line::from(Span::styled(
+            fit(
                 &format!(
                     "  {}  {} {}",
                     fit(&tr!("dup-head-score"), 5),
@@ -655,7 +660,9 @@ impl DuplicatesPane {
                     tr!("dup-head-customers")
                 ),
                 cols,
-            ), theme.tone(Tone::Heading)))];
+            ),
+            theme.tone(Tone::Heading),
+        ))];
         let rows = inner.height.saturating_sub(1) as usize;
         let offset = if rows == 0 { self.selected } else { (self.selected + 1).saturating_sub(rows) };
         for (i, c) in q.iter().enumerate().skip(offset).take(rows) {
@@ -674,8 +681,11 @@ impl DuplicatesPane {
             let block = pane_block(&tr!("dup-compare"), false, theme);
             let inner = block.inner(area);
             f.render_widget(block, area);
-            let text =
-                if self.queue.as_ref().is_some_and(|q| !q.is_empty()) { tr!("dup-reading-cluster") } else { String::new() };
+            let text = if self.queue.as_ref().is_some_and(|q| !q.is_empty()) {
+                tr!("dup-reading-cluster")
+            } else {
+                String::new()
+            };
             f.render_widget(Paragraph::new(Span::styled(text, theme.tone(Tone::Dim))), inner);
             return;
         };
@@ -1019,9 +1029,7 @@ fn undo_target(wb: &Workbench, survivor: i64) -> std::result::Result<Option<Undo
 
 /// The newest merge not yet undone, from the audit log.
 fn latest_merge(wb: &Workbench) -> std::result::Result<Option<UndoTarget>, String> {
-    let entries = wb
-        .recent_audit(UNDO_SEARCH)
-        .map_err(|e| tr!("dup-no-latest", e = e.to_string()))?;
+    let entries = wb.recent_audit(UNDO_SEARCH).map_err(|e| tr!("dup-no-latest", e = e.to_string()))?;
     let mut seen = Vec::new();
     for e in entries.iter().filter(|e| e.action == "customer.merge") {
         let Some(id) = e.customer_id else { continue };

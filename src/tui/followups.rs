@@ -281,8 +281,7 @@ impl FollowupsPane {
 
     /// What runs here in the pane's current state, and why not.
     pub fn avail(&self, action: Action) -> Avail {
-        let why =
-            || if self.items.is_none() { tr!("fu-loading") } else { tr!("fu-nothing-due") };
+        let why = || if self.items.is_none() { tr!("fu-loading") } else { tr!("fu-nothing-due") };
         let bulk = !self.marked.is_empty();
         match action {
             Action::InputAccept | Action::InputCancel if self.search.editing => Avail::Ready(None),
@@ -376,7 +375,8 @@ impl FollowupsPane {
             }
             Action::FollowupDone if !self.marked.is_empty() => {
                 let targets = self.chosen();
-                let form = done_prompt(targets.len(), &crate::i18n::value("interaction", InteractionKind::Call.as_str()), "");
+                let form =
+                    done_prompt(targets.len(), &crate::i18n::value("interaction", InteractionKind::Call.as_str()), "");
                 self.targets = targets;
                 cx.effect(Effect::OpenForm(Box::new(form)));
             }
@@ -781,7 +781,8 @@ impl FollowupsPane {
         for l in (self.offset..).take(rows_here).map_while(|l| self.line_kind(l)) {
             match l {
                 LineKind::Heading(g) => {
-                    let text = tr!("fu-group-heading", name = crate::i18n::message(GROUPS[g].1, None), n = self.groups[g]);
+                    let text =
+                        tr!("fu-group-heading", name = crate::i18n::message(GROUPS[g].1, None), n = self.groups[g]);
                     out.push(clip(&[Seg { text, tone: Tone::Heading }], cols, theme))
                 }
                 LineKind::Item(i) => {
@@ -796,11 +797,7 @@ impl FollowupsPane {
             }
         }
         if items.is_empty() {
-            let text = if self.filtered() {
-                tr!("fu-none-filter")
-            } else {
-                tr!("fu-none-due", days = HORIZON_DAYS)
-            };
+            let text = if self.filtered() { tr!("fu-none-filter") } else { tr!("fu-none-due", days = HORIZON_DAYS) };
             out.push(clip(&[Seg { text, tone: Tone::Dim }], cols, theme));
         }
         f.render_widget(Paragraph::new(out), list);
@@ -951,7 +948,10 @@ fn about(r: &Reminder) -> Vec<Vec<Seg>> {
     let mut first = vec![
         seg(format!("{} ", sanitize(&r.number)), Tone::Heading),
         seg(sanitize(&r.name).into_owned(), Tone::Plain),
-        seg(tr!("fu-about-owner", owner = r.owner.as_deref().map_or_else(|| tr!("none"), |o| sanitize(o).into_owned())), Tone::Label),
+        seg(
+            tr!("fu-about-owner", owner = r.owner.as_deref().map_or_else(|| tr!("none"), |o| sanitize(o).into_owned())),
+            Tone::Label,
+        ),
     ];
     if let Some(s) = &r.status {
         first.push(seg(format!(" · {}", sanitize(s)), Tone::Label));

@@ -146,11 +146,7 @@ impl FormField {
             Check::InteractionKind if text.trim().is_empty() || InteractionKind::parse(&text).is_some() => None,
             Check::InteractionKind => Some(issue_text(
                 "interaction.kind",
-                &tr!(
-                    "form-not-kind",
-                    text = text.trim(),
-                    kinds = rule_desc("interaction.kind").unwrap_or_default()
-                ),
+                &tr!("form-not-kind", text = text.trim(), kinds = rule_desc("interaction.kind").unwrap_or_default()),
             )),
         };
     }
@@ -342,8 +338,7 @@ fn load(wb: &Workbench, id: i64) -> Result<Customer> {
 fn interaction_fields(wb: &Workbench, c: &Customer) -> Result<Vec<FormField>> {
     let today = wb.clock().today().format("%Y-%m-%d").to_string();
     let contacts: Vec<String> = wb.customer_detail(c.id)?.contacts.into_iter().map(|k| k.name).collect();
-    let contact_hint =
-        if contacts.is_empty() { tr!("form-no-contacts") } else { contacts.join(" · ") };
+    let contact_hint = if contacts.is_empty() { tr!("form-no-contacts") } else { contacts.join(" · ") };
     let mut contact = FormField::new("contact", "联系人", "").with_options(contacts);
     contact.hint = contact_hint;
     let mut next = FormField::new("next", Field::NextFollowup.label(), "").with_check(Check::Rule(Field::NextFollowup));
@@ -404,8 +399,11 @@ impl Form {
             .iter()
             .filter(|f| **f != Field::Number)
             .map(|f| {
-                let initial =
-                    if *f == Field::Kind { crate::i18n::value("kind", CustomerKind::Company.as_str()) } else { String::new() };
+                let initial = if *f == Field::Kind {
+                    crate::i18n::value("kind", CustomerKind::Company.as_str())
+                } else {
+                    String::new()
+                };
                 let mut fld = FormField::new(f.name(), f.label(), &initial)
                     .with_check(Check::Rule(*f))
                     .with_options(options_of(*f, wb));
@@ -507,7 +505,11 @@ impl Form {
                 .join("; ");
         }
         let s = Subj::of(&c);
-        Ok(Form::with(customer_title(&tr!("form-title-status"), &s), vec![status, reason, no, signed], Kind::ChangeStatus(s)))
+        Ok(Form::with(
+            customer_title(&tr!("form-title-status"), &s),
+            vec![status, reason, no, signed],
+            Kind::ChangeStatus(s),
+        ))
     }
 
     /// Gives customer `id` another owner (`owner.assign`).
@@ -939,7 +941,10 @@ impl Form {
             }
         }
         match wb.add_customer(&sets) {
-            Ok(c) => FormOutcome::Created { message: tr!("form-created", number = c.number.as_str(), name = c.name.as_str()), id: c.id },
+            Ok(c) => FormOutcome::Created {
+                message: tr!("form-created", number = c.number.as_str(), name = c.name.as_str()),
+                id: c.id,
+            },
             Err(e) => {
                 self.place_error(&e, &[]);
                 FormOutcome::Open
@@ -1057,14 +1062,12 @@ impl Form {
             val("contract_no").as_deref(),
             val("contract_signed").as_deref(),
         ) {
-            Ok(ch) if ch.changed => {
-                FormOutcome::Saved(format!(
-                    "{}: {} → {}",
-                    s.number,
-                    ch.from.clone().unwrap_or_else(|| tr!("form-no-status")),
-                    ch.to
-                ))
-            }
+            Ok(ch) if ch.changed => FormOutcome::Saved(format!(
+                "{}: {} → {}",
+                s.number,
+                ch.from.clone().unwrap_or_else(|| tr!("form-no-status")),
+                ch.to
+            )),
             Ok(ch) => FormOutcome::Saved(tr!("form-already", number = s.number.as_str(), status = ch.to.to_string())),
             Err(e) => {
                 self.place_error(&e, &[]);

@@ -243,7 +243,8 @@ impl Request {
     /// but a file may have gone since.
     fn job_options(&self) -> crate::error::Result<ImportOptions> {
         self.options().map_err(|e| {
-            let all: Vec<String> = e.iter().map(|(i, m)| format!("{}: {m}", crate::i18n::message(START_FIELDS[*i], None))).collect();
+            let all: Vec<String> =
+                e.iter().map(|(i, m)| format!("{}: {m}", crate::i18n::message(START_FIELDS[*i], None))).collect();
             crate::error::Error::Invalid(all.join("; "))
         })
     }
@@ -411,9 +412,7 @@ impl ImportsPane {
             (View::Preview(p), Action::ImportMap | Action::ImportKey) => {
                 Avail::when(!p.columns.is_empty(), || tr!("imp-no-columns"))
             }
-            (View::Preview(_), Action::ImportResume | Action::ImportUndo) => {
-                Avail::Off(tr!("imp-no-batch"))
-            }
+            (View::Preview(_), Action::ImportResume | Action::ImportUndo) => Avail::Off(tr!("imp-no-batch")),
             (View::Log { .. }, Action::FocusList) => Avail::Ready(None),
             (View::Log { .. }, Action::ImportOpen) => Avail::NotHere,
             (View::List, Action::ImportOpen) => Avail::when(selected.is_some(), none),
@@ -423,13 +422,11 @@ impl ImportsPane {
             },
             (_, Action::ImportResume) => match selected {
                 None => Avail::Off(none()),
-                Some(b) if b.status != BatchStatus::Incomplete => {
-                    Avail::Off(tr!(
-                        "imp-only-incomplete",
-                        id = b.id,
-                        status = crate::i18n::value("batch", b.status.as_str())
-                    ))
-                }
+                Some(b) if b.status != BatchStatus::Incomplete => Avail::Off(tr!(
+                    "imp-only-incomplete",
+                    id = b.id,
+                    status = crate::i18n::value("batch", b.status.as_str())
+                )),
                 Some(_) => Avail::when(self.running.is_none(), busy),
             },
             (_, Action::ImportUndo) => match selected {
@@ -473,14 +470,15 @@ impl ImportsPane {
                         let Some(c) = p.columns.get(p.selected) else { return };
                         let title = tr!("imp-map-title", header = sanitize(&c.header));
                         let current = c.target.clone().unwrap_or_default();
-                        let mut form = Form::prompt(&title, &[(&tr!("imp-map-field"), current.as_str())], PaneId::Imports, TAG_MAP);
+                        let mut form = Form::prompt(
+                            &title,
+                            &[(&tr!("imp-map-field"), current.as_str())],
+                            PaneId::Imports,
+                            TAG_MAP,
+                        );
                         let targets = target_names();
                         let opts: Vec<&str> = targets.iter().map(String::as_str).collect();
-                        form.set_choices(
-                            0,
-                            &tr!("imp-map-hint"),
-                            &opts,
-                        );
+                        form.set_choices(0, &tr!("imp-map-hint"), &opts);
                         cx.effect(Effect::OpenForm(Box::new(form)));
                     }
                     Action::ImportKey => {
@@ -512,13 +510,17 @@ impl ImportsPane {
                         }
                         let r = &p.request;
                         // Short lines: the confirmation box is narrower than the pane.
-                        let mut body = vec![tr!("imp-run-1", file = file_name(r.path()), source = sanitize(r.source()))];
+                        let mut body =
+                            vec![tr!("imp-run-1", file = file_name(r.path()), source = sanitize(r.source()))];
                         let key = &r.values[F_KEY];
                         let ikind = &r.values[F_IKIND];
                         body.push(tr!(
                             "imp-run-2",
                             key = if key.is_empty() { tr!("imp-row-number") } else { sanitize(key).into_owned() },
-                            kind = crate::i18n::value("interaction", if ikind.is_empty() { "note" } else { ikind.as_str() })
+                            kind = crate::i18n::value(
+                                "interaction",
+                                if ikind.is_empty() { "note" } else { ikind.as_str() }
+                            )
                         ));
                         match p.dry {
                             Some(c) => {
@@ -679,13 +681,8 @@ impl ImportsPane {
                             let cols = cx.area.width.saturating_sub(2) as usize;
                             *lines = Some(l.iter().flat_map(|l| wrap_dline(l, cols, 4)).collect())
                         }
-                        Ok(Err(_)) => {
-                            *lines = Some(vec![vec![seg(tr!("imp-log-shape"), Tone::Flag)]])
-                        }
-                        Err(e) => {
-                            *lines =
-                                Some(vec![vec![seg(tr!("imp-log-failed", e = sanitize(&e)), Tone::Flag)]])
-                        }
+                        Ok(Err(_)) => *lines = Some(vec![vec![seg(tr!("imp-log-shape"), Tone::Flag)]]),
+                        Err(e) => *lines = Some(vec![vec![seg(tr!("imp-log-failed", e = sanitize(&e)), Tone::Flag)]]),
                     }
                 }
                 return;
@@ -746,7 +743,8 @@ impl ImportsPane {
                         },
                         Work::Import | Work::Resume(_) => match out.downcast::<Finished>() {
                             Ok(f) => {
-                                let b = f.batch.map(|b| tr!("imp-batch-n", id = b)).unwrap_or_else(|| tr!("imp-import"));
+                                let b =
+                                    f.batch.map(|b| tr!("imp-batch-n", id = b)).unwrap_or_else(|| tr!("imp-import"));
                                 let c = f.counts;
                                 if f.cancelled {
                                     cx.info(tr!(
@@ -1012,10 +1010,9 @@ impl ImportsPane {
                 ),
                 BatchStatus::Running => seg(crate::i18n::value("batch", "running"), Tone::Flag),
                 BatchStatus::Undone => seg(crate::i18n::value("batch", "undone"), Tone::Dim),
-                BatchStatus::Complete => seg(
-                    tr!("imp-complete", n = b.rows_unchanged, key = keys.key(Action::ImportOpen)),
-                    Tone::Dim,
-                ),
+                BatchStatus::Complete => {
+                    seg(tr!("imp-complete", n = b.rows_unchanged, key = keys.key(Action::ImportOpen)), Tone::Dim)
+                }
             };
             // The batch's reminders horizon (`import --reminders-from`).
             let horizon = match &b.reminders_from {
@@ -1174,8 +1171,10 @@ fn target_names() -> Vec<String> {
 /// starts with a two-column gutter where the selection mark goes.
 fn preview_lines(wb: &Workbench, path: &std::path::Path, opts: &ImportOptions) -> crate::error::Result<PreviewLines> {
     let MappingPreview { mapping, samples, encoding } = wb.preview_import(path, opts, SAMPLES)?;
-    let mut lines =
-        vec![vec![seg(tr!("imp-mapping-head", n = mapping.columns.len(), encoding = encoding.to_string()), Tone::Heading)]];
+    let mut lines = vec![vec![seg(
+        tr!("imp-mapping-head", n = mapping.columns.len(), encoding = encoding.to_string()),
+        Tone::Heading,
+    )]];
     let hw = mapping.columns.iter().map(|c| width(&sanitize(&c.header))).max().unwrap_or(0).clamp(6, 20);
     for j in &mapping.joins {
         lines.push(vec![
@@ -1226,10 +1225,9 @@ fn preview_lines(wb: &Workbench, path: &std::path::Path, opts: &ImportOptions) -
         lines.push(vec![seg(tr!("imp-set-by-you"), Tone::Dim)]);
     }
     match mapping.key_candidate() {
-        Some(k) if mapping.key.is_none() => lines.push(vec![seg(
-            tr!("imp-key-candidate", k = sanitize(k)),
-            Tone::Flag,
-        )]),
+        Some(k) if mapping.key.is_none() => {
+            lines.push(vec![seg(tr!("imp-key-candidate", k = sanitize(k)), Tone::Flag)])
+        }
         _ if mapping.key.is_none() => lines.push(vec![seg(tr!("imp-key-rownum"), Tone::Dim)]),
         _ => {}
     }
@@ -1309,10 +1307,7 @@ fn log_lines(wb: &Workbench, id: i64) -> crate::error::Result<Vec<DLine>> {
         lines.push(vec![seg(format!("    {}", cells.join(" | ")), Tone::Dim)]);
     }
     if rejected.len() > LOG_LIMIT {
-        lines.push(vec![seg(
-            tr!("imp-more-csv", n = rejected.len() - LOG_LIMIT, id = id),
-            Tone::Dim,
-        )]);
+        lines.push(vec![seg(tr!("imp-more-csv", n = rejected.len() - LOG_LIMIT, id = id), Tone::Dim)]);
     }
     Ok(lines)
 }

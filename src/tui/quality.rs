@@ -199,7 +199,10 @@ fn report_lines(r: &QualityReport, batches: &[ImportBatch]) -> Vec<DLine> {
         lines.push(vec![
             seg(format!("{} ", fit(&field_label(&f.field), 24)), Tone::Label),
             seg(bar(f.completeness), Tone::Plain),
-            seg(format!(" {}  {}", rfit(&pct(f.completeness), 6), rfit(&tr!("quality-filled", n = f.filled), 15)), Tone::Plain),
+            seg(
+                format!(" {}  {}", rfit(&pct(f.completeness), 6), rfit(&tr!("quality-filled", n = f.filled), 15)),
+                Tone::Plain,
+            ),
         ]);
     }
 

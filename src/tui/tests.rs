@@ -1084,12 +1084,13 @@ fn finding_16_16_every_pane_and_editor_in_chinese_at_80x24() {
     wb.run_match(&crate::service::MatchOptions::default()).unwrap();
     let mut app = App::new(wb, load_keymap(None).unwrap(), Theme { color: false }, Rect::new(0, 0, 80, 24)).unwrap();
     app.settle();
-    let mut shot = |app: &App, name: &str| {
+    let shot = |app: &App, name: &str| {
         let t = draw(app);
         assert_cjk_clean(&t, name);
         insta::assert_snapshot!(format!("zh_{name}_80x24"), t.backend());
     };
-    for (name, keys) in [("customers", "1"), ("duplicates", "2"), ("followups", "3"), ("imports", "4"), ("quality", "5")]
+    for (name, keys) in
+        [("customers", "1"), ("duplicates", "2"), ("followups", "3"), ("imports", "4"), ("quality", "5")]
     {
         press(&mut app, keys);
         app.settle();

@@ -146,8 +146,7 @@ pub(crate) fn pane_block(title: &str, focused: bool, theme: Theme) -> Block<'sta
 pub fn render(app: &App, f: &mut Frame) {
     let size = f.area();
     if size.width < MIN_WIDTH || size.height < MIN_HEIGHT {
-        let msg =
-            tr!("too-small", w = MIN_WIDTH, h = MIN_HEIGHT, cols = size.width, rows = size.height);
+        let msg = tr!("too-small", w = MIN_WIDTH, h = MIN_HEIGHT, cols = size.width, rows = size.height);
         f.render_widget(Paragraph::new(truncate(&msg, size.width as usize).into_owned()), size);
         return;
     }
