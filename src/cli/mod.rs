@@ -1102,10 +1102,10 @@ fn run_command(cli: Cli) -> Result<i32> {
                 drop(out);
                 let path = wb.path().to_path_buf();
                 crate::tui::run(wb, crate::tui::TuiOptions { keymap: cli.keymap_choice() })?;
-                output::say!("demo database kept at {}", path.display());
+                output::say!("{}", tr!("demo-kept", path = path.display().to_string()));
                 return Ok(0);
             }
-            writeln!(out, "Open it with: crmwb --db {} tui   (as a team member: --as LOGIN)", wb.path().display())?;
+            writeln!(out, "{}", tr!("demo-open", path = wb.path().display().to_string()))?;
         }
     }
     out.flush()?;
