@@ -841,3 +841,19 @@ hist-import-resumed = resumed import from { $source } ({ $status }): { $counts }
 hist-stopped = ; stopped: { $err }
 hist-import-undo = import from { $source } ({ $file }) undone: { $removed } customers removed, { $restored } restored
 hist-erase = personal data erased{ $reason }
+
+## Command line: merges
+cli-merge-dry = Dry run: nothing changed.
+cli-merge-done = Merge { $id }: { $absorbed } absorbed into { $survivor }. Undo with `crmwb unmerge { $survivor }`.
+cli-merge-survivor = Survivor: { $number }  { $name }  ({ $rule })
+cli-merge-absorbed = Absorbed: { $number }  { $name }
+cli-merge-col-field = field
+cli-merge-col-value = value
+cli-merge-col-from = from
+cli-merge-col-why = why
+cli-merge-col-others = other values
+cli-merge-kept = (* changes the survivor.) Kept: { $pm } phones moved + { $pc } identical collapsed, { $em } e-mails + { $ec } collapsed, { $cm } contacts + { $cc } collapsed, { $im } interactions, { $sm } source records, { $cv } custom values added.
+cli-unmerge-whole = Merge { $merge } undone: { $restored } restored beside { $survivor }.
+cli-unmerge-split = { $restored } split out of merge { $merge }; the rest stay merged into { $survivor }.
+cli-unmerge-kept = Edited after the merge, kept on { $survivor }: { $fields }.
+cli-unmerge-back = Cluster { $c } is back in the review queue (`crmwb queue`).

@@ -829,3 +829,19 @@ hist-import-resumed = 从 { $source } 继续导入（{ $status }）：{ $counts 
 hist-stopped = ；已停止：{ $err }
 hist-import-undo = 已撤销从 { $source }（{ $file }）的导入：删除 { $removed } 个客户，恢复 { $restored } 个
 hist-erase = 个人数据已抹除{ $reason }
+
+## 命令行：合并
+cli-merge-dry = 试运行：未做任何修改。
+cli-merge-done = 合并 { $id }：{ $absorbed } 已并入 { $survivor }。撤销：`crmwb unmerge { $survivor }`。
+cli-merge-survivor = 保留：{ $number }  { $name }  （{ $rule }）
+cli-merge-absorbed = 并入：{ $number }  { $name }
+cli-merge-col-field = 字段
+cli-merge-col-value = 值
+cli-merge-col-from = 来自
+cli-merge-col-why = 原因
+cli-merge-col-others = 其他值
+cli-merge-kept = （* 表示改变了保留的客户。）保留：移入电话 { $pm } 个 + 合并相同的 { $pc } 个，邮箱 { $em } 个 + 合并 { $ec } 个，联系人 { $cm } 个 + 合并 { $cc } 个，互动 { $im } 条，来源记录 { $sm } 条，新增自定义值 { $cv } 个。
+cli-unmerge-whole = 合并 { $merge } 已撤销：{ $restored } 恢复为与 { $survivor } 并列的客户。
+cli-unmerge-split = { $restored } 已从合并 { $merge } 拆出；其余仍合并在 { $survivor }。
+cli-unmerge-kept = 合并后修改过、保留在 { $survivor } 上的：{ $fields }。
+cli-unmerge-back = 重复组 { $c } 回到待审队列（`crmwb queue`）。
