@@ -857,3 +857,41 @@ cli-unmerge-whole = Merge { $merge } undone: { $restored } restored beside { $su
 cli-unmerge-split = { $restored } split out of merge { $merge }; the rest stay merged into { $survivor }.
 cli-unmerge-kept = Edited after the merge, kept on { $survivor }: { $fields }.
 cli-unmerge-back = Cluster { $c } is back in the review queue (`crmwb queue`).
+
+## Command line: batches
+cli-no-imports = No imports yet.
+cli-batch-col-batch = batch
+cli-batch-col-source = source
+cli-batch-col-file = file
+cli-batch-col-status = status
+cli-batch-col-read = read
+cli-batch-col-imported = imported
+cli-batch-col-updated = updated
+cli-batch-col-same = same
+cli-batch-col-warned = warned
+cli-batch-col-rejected = rejected
+cli-batch-col-started = started
+cli-batch-from = Reminders from { $d }: its customers' events before that day are history, not due.
+cli-batch-every = Reminders: every date counts (imported without --reminders-from).
+cli-batch-clean = No warnings or rejections.
+cli-batch-issue = row { $row }{ $col }: { $severity } [{ $rule }] { $message }
+
+## Command line: customers
+cli-cust-col-number = number
+cli-cust-col-name = name
+cli-cust-col-status = status
+cli-cust-col-owner = owner
+cli-cust-col-city = city
+cli-cust-col-mobile = mobile
+cli-cust-col-flags = flags
+cli-cust-none = No customers yet: import a file with `crmwb import FILE --source NAME`.
+cli-cust-no-match = No customer matches.
+cli-cust-flags = flags: { $flags }
+cli-cust-phones = Phones and e-mails:
+cli-cust-primary = {" "}(primary)
+cli-cust-email = email
+cli-cust-contacts = Contacts:
+cli-cust-interactions = Interactions:
+cli-cust-sources = Source records (raw, as imported):
+cli-cust-source = { $source } #{ $key } (batch { $batch }, row { $row })
+cli-cust-history = History:

@@ -845,3 +845,41 @@ cli-unmerge-whole = 合并 { $merge } 已撤销：{ $restored } 恢复为与 { $
 cli-unmerge-split = { $restored } 已从合并 { $merge } 拆出；其余仍合并在 { $survivor }。
 cli-unmerge-kept = 合并后修改过、保留在 { $survivor } 上的：{ $fields }。
 cli-unmerge-back = 重复组 { $c } 回到待审队列（`crmwb queue`）。
+
+## 命令行：批次
+cli-no-imports = 还没有导入。
+cli-batch-col-batch = 批次
+cli-batch-col-source = 来源
+cli-batch-col-file = 文件
+cli-batch-col-status = 状态
+cli-batch-col-read = 读取
+cli-batch-col-imported = 导入
+cli-batch-col-updated = 更新
+cli-batch-col-same = 未变
+cli-batch-col-warned = 警告
+cli-batch-col-rejected = 拒收
+cli-batch-col-started = 开始时间
+cli-batch-from = 从 { $d } 起提醒：其客户在此日期之前的事件属于历史，不提醒。
+cli-batch-every = 提醒：所有日期都计入（导入时没有 --reminders-from）。
+cli-batch-clean = 没有警告或拒收。
+cli-batch-issue = 第 { $row } 行{ $col }：{ $severity } [{ $rule }] { $message }
+
+## 命令行：客户
+cli-cust-col-number = 编号
+cli-cust-col-name = 名称
+cli-cust-col-status = 状态
+cli-cust-col-owner = 负责人
+cli-cust-col-city = 城市
+cli-cust-col-mobile = 手机
+cli-cust-col-flags = 标记
+cli-cust-none = 还没有客户：用 `crmwb import 文件 --source 来源名` 导入文件。
+cli-cust-no-match = 没有符合条件的客户。
+cli-cust-flags = 标记：{ $flags }
+cli-cust-phones = 电话和邮箱：
+cli-cust-primary = （首选）
+cli-cust-email = 邮箱
+cli-cust-contacts = 联系人：
+cli-cust-interactions = 互动：
+cli-cust-sources = 来源记录（原始，按导入时的样子）：
+cli-cust-source = { $source } #{ $key }（批次 { $batch }，第 { $row } 行）
+cli-cust-history = 历史：

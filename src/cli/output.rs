@@ -1,7 +1,7 @@
 //! Human and JSON output of the CLI. Every untrusted string goes through
 //! `display::sanitize` before it reaches a terminal.
 
-use crate::display::{fit, sanitize, width};
+use crate::display::{fit, rfit, sanitize, width};
 use crate::domain::{Customer, Field, ImportBatch};
 use crate::error::Result;
 use crate::ingest::Mapping;
@@ -217,31 +217,33 @@ pub fn print_batches(out: &mut impl Write, batches: &[ImportBatch], json: bool) 
         return Ok(());
     }
     if batches.is_empty() {
-        writeln!(out, "No imports yet.")?;
+        writeln!(out, "{}", tr!("cli-no-imports"))?;
         return Ok(());
     }
+    let col = |id: &str| crate::i18n::message(&format!("cli-batch-col-{id}"), None);
     writeln!(
         out,
-        "{:>5}  {}  {}  {:<10}  {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}  started",
-        "batch",
-        fit("source", 14),
-        fit("file", 20),
-        "status",
-        "read",
-        "imported",
-        "updated",
-        "same",
-        "warned",
-        "rejected"
+        "{}  {}  {}  {}  {} {} {} {} {} {}  {}",
+        rfit(&col("batch"), 5),
+        fit(&col("source"), 14),
+        fit(&col("file"), 20),
+        fit(&col("status"), 10),
+        rfit(&col("read"), 8),
+        rfit(&col("imported"), 8),
+        rfit(&col("updated"), 8),
+        rfit(&col("same"), 8),
+        rfit(&col("warned"), 8),
+        rfit(&col("rejected"), 8),
+        col("started")
     )?;
     for b in batches {
         writeln!(
             out,
-            "{:>5}  {}  {}  {:<10}  {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}  {}",
+            "{:>5}  {}  {}  {}  {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}  {}",
             b.id,
             fit(&sanitize(&b.source), 14),
             fit(&sanitize(&b.file_name), 20),
-            b.status.as_str(),
+            fit(&crate::i18n::value("batch", b.status.as_str()), 10),
             b.rows_read,
             b.rows_imported,
             b.rows_updated,
@@ -264,16 +266,24 @@ pub fn print_batch(out: &mut impl Write, wb: &Workbench, id: i64, json: bool) ->
     }
     print_batches(out, std::slice::from_ref(&b), false)?;
     match &b.reminders_from {
-        Some(d) => writeln!(out, "Reminders from {d}: its customers' events before that day are history, not due.")?,
-        None => writeln!(out, "Reminders: every date counts (imported without --reminders-from).")?,
+        Some(d) => writeln!(out, "{}", tr!("cli-batch-from", d = d.as_str()))?,
+        None => writeln!(out, "{}", tr!("cli-batch-every"))?,
     }
     writeln!(out)?;
     if issues.is_empty() {
-        writeln!(out, "No warnings or rejections.")?;
+        writeln!(out, "{}", tr!("cli-batch-clean"))?;
     }
     for i in issues {
-        let col = i.column.map(|c| format!(" column {}", sanitize(&c))).unwrap_or_default();
-        writeln!(out, "row {}{col}: {} [{}] {}", i.row, i.severity, i.rule, sanitize(&i.message))?;
+        let col = i.column.map(|c| tr!("cli-column", c = sanitize(&c).into_owned())).unwrap_or_default();
+        let line = tr!(
+            "cli-batch-issue",
+            row = i.row,
+            col = col,
+            severity = crate::i18n::value("severity", &i.severity),
+            rule = i.rule.as_str(),
+            message = sanitize(&i.message)
+        );
+        writeln!(out, "{line}")?;
     }
     Ok(())
 }
@@ -322,15 +332,17 @@ pub fn print_customers(
         writeln!(out, "{}]", if first { "" } else { "\n" })?;
         return Ok(());
     }
+    let col = |id: &str| crate::i18n::message(&format!("cli-cust-col-{id}"), None);
     writeln!(
         out,
-        "{}  {}  {}  {}  {}  {}  flags",
-        fit("number", 15),
-        fit("name", 30),
-        fit("status", 8),
-        fit("owner", 8),
-        fit("city", 8),
-        fit("mobile", 11)
+        "{}  {}  {}  {}  {}  {}  {}",
+        fit(&col("number"), 15),
+        fit(&col("name"), 30),
+        fit(&col("status"), 8),
+        fit(&col("owner"), 8),
+        fit(&col("city"), 8),
+        fit(&col("mobile"), 11),
+        col("flags")
     )?;
     let mut n = 0;
     wb.for_each_matching_customer(filter, limit, |row| {
@@ -352,9 +364,9 @@ pub fn print_customers(
     })?;
     if n == 0 {
         if filter.is_empty() {
-            writeln!(out, "No customers yet: import a file with `crmwb import FILE --source NAME`.")?;
+            writeln!(out, "{}", tr!("cli-cust-none"))?;
         } else {
-            writeln!(out, "No customer matches.")?;
+            writeln!(out, "{}", tr!("cli-cust-no-match"))?;
         }
     }
     Ok(())
@@ -381,68 +393,73 @@ pub fn print_customer(out: &mut impl Write, d: &CustomerDetail, json: bool) -> R
     }
     writeln!(out, "{}  {}", c.number, sanitize(&c.name))?;
     if !c.flags.is_empty() {
-        writeln!(out, "flags: {}", sanitize(&c.flags.join(", ")))?;
+        writeln!(out, "{}", tr!("cli-cust-flags", flags = sanitize(&crate::i18n::join(&c.flags)).into_owned()))?;
     }
     for f in Field::ALL.iter().skip(2) {
         if let Some(v) = c.get(*f) {
-            writeln!(out, "  {} {}", fit(&format!("{} ({})", f.label(), f.name()), 32), sanitize(v))?;
+            writeln!(
+                out,
+                "  {} {}",
+                fit(&format!("{} ({})", f.label(), f.name()), 32),
+                sanitize(&crate::i18n::field_value(*f, v))
+            )?;
         }
     }
     for (name, _, v) in &d.custom {
         writeln!(out, "  {} {}", fit(&format!("custom:{}", sanitize(name)), 32), sanitize(v))?;
     }
     if d.phones.len() + d.emails.len() > 0 {
-        writeln!(out, "\nPhones and e-mails:")?;
+        writeln!(out, "\n{}", tr!("cli-cust-phones"))?;
         for p in &d.phones {
             writeln!(
                 out,
                 "  {} {}{}",
-                fit(p.kind.as_str(), 9),
+                fit(&crate::i18n::value("phone", p.kind.as_str()), 9),
                 p.number,
-                if p.is_primary { " (primary)" } else { "" }
+                if p.is_primary { tr!("cli-cust-primary") } else { String::new() }
             )?;
         }
         for e in &d.emails {
             writeln!(
                 out,
                 "  {} {}{}",
-                fit("email", 9),
+                fit(&tr!("cli-cust-email"), 9),
                 sanitize(&e.email),
-                if e.is_primary { " (primary)" } else { "" }
+                if e.is_primary { tr!("cli-cust-primary") } else { String::new() }
             )?;
         }
     }
     if !d.contacts.is_empty() {
-        writeln!(out, "\nContacts:")?;
+        writeln!(out, "\n{}", tr!("cli-cust-contacts"))?;
         for k in &d.contacts {
             writeln!(out, "  {} {}", sanitize(&k.name), sanitize(k.title.as_deref().unwrap_or("")))?;
         }
     }
     if !d.interactions.is_empty() {
-        writeln!(out, "\nInteractions:")?;
+        writeln!(out, "\n{}", tr!("cli-cust-interactions"))?;
         for i in &d.interactions {
             let summary = crate::display::sanitize_lines(&i.summary).join(" / ");
             writeln!(
                 out,
                 "  {}  {}  {}  {}",
                 i.at,
-                fit(&sanitize(&i.kind), 8),
+                fit(&sanitize(&crate::i18n::value("interaction", &i.kind)), 8),
                 sanitize(i.by.as_deref().unwrap_or("")),
                 summary
             )?;
         }
     }
     if !d.sources.is_empty() {
-        writeln!(out, "\nSource records (raw, as imported):")?;
+        writeln!(out, "\n{}", tr!("cli-cust-sources"))?;
         for s in &d.sources {
-            writeln!(
-                out,
-                "  {} #{} (batch {}, row {})",
-                sanitize(&s.source),
-                sanitize(&s.source_key),
-                s.batch_id,
-                s.row_number
-            )?;
+            let line = tr!(
+                "cli-cust-source",
+                source = sanitize(&s.source).into_owned(),
+                key = sanitize(&s.source_key).into_owned(),
+                batch = s.batch_id,
+                row = s.row_number
+            );
+            writeln!(out, "  {line}")?;
             for (i, v) in s.values.iter().enumerate() {
                 if v.is_empty() {
                     continue;
@@ -453,7 +470,7 @@ pub fn print_customer(out: &mut impl Write, d: &CustomerDetail, json: bool) -> R
         }
     }
     if !d.history.is_empty() {
-        writeln!(out, "\nHistory:")?;
+        writeln!(out, "\n{}", tr!("cli-cust-history"))?;
         for e in &d.history {
             let h = crate::history::history_line(e);
             writeln!(out, "  {}  {}  {}", h.at, h.who, h.what)?;
