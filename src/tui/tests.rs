@@ -219,6 +219,34 @@ fn help_lists_every_binding_from_the_keymap() {
     }
 }
 
+/// Issue 16, finding 16: every binding of the built-in keymaps describes
+/// itself in both languages, and help in Chinese lists the Chinese ones.
+#[test]
+fn finding_16_16_built_in_keymaps_describe_every_binding_in_both_languages() {
+    for name in ["default", "vim"] {
+        let keymap = load_keymap(Some(name)).unwrap();
+        for ctx in Context::ALL {
+            for b in keymap.bindings(ctx) {
+                let zh =
+                    b.desc_zh.as_deref().unwrap_or_else(|| panic!("{name} [{}] {}: no desc_zh", ctx.name(), b.desc));
+                assert!(zh.chars().any(|c| !c.is_ascii()), "{name}: desc_zh `{zh}` is not Chinese");
+            }
+        }
+    }
+    crate::i18n::set_thread_lang(crate::i18n::Lang::Zh);
+    let keymap = load_keymap(None).unwrap();
+    let text: String = super::view::help_lines(&keymap)
+        .iter()
+        .map(|l| l.iter().map(|s| s.text.as_str()).collect::<String>() + "\n")
+        .collect();
+    for ctx in Context::ALL {
+        assert!(text.contains(&ctx.title()), "{}", ctx.title());
+        for b in keymap.bindings(ctx) {
+            assert!(text.contains(b.desc_zh.as_deref().unwrap()), "{:?} missing", b.desc_zh);
+        }
+    }
+}
+
 #[test]
 fn q_quits_and_ctrl_c_only_cancels_jobs() {
     let mut a = app(80, 24);
