@@ -895,3 +895,14 @@ cli-cust-interactions = Interactions:
 cli-cust-sources = Source records (raw, as imported):
 cli-cust-source = { $source } #{ $key } (batch { $batch }, row { $row })
 cli-cust-history = History:
+
+## Command line: quality
+cli-q-head = Data quality: { $customers } customers, { $rows } source rows, { $flagged } flagged 待完善
+cli-q-targets = Targets (domain.md)
+cli-q-col-field = field
+cli-q-col-filled = filled
+cli-q-col-complete = complete
+cli-q-col-invalid = invalid
+cli-q-col-validity = validity
+cli-q-sample = Sample of { $pct } (seed { $seed }): { $n } customers
+cli-q-derived = (no source value: derived or default)

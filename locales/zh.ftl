@@ -883,3 +883,14 @@ cli-cust-interactions = 互动：
 cli-cust-sources = 来源记录（原始，按导入时的样子）：
 cli-cust-source = { $source } #{ $key }（批次 { $batch }，第 { $row } 行）
 cli-cust-history = 历史：
+
+## 命令行：质量
+cli-q-head = 数据质量：{ $customers } 个客户，{ $rows } 条来源行，{ $flagged } 个标记为待完善
+cli-q-targets = 目标（domain.md）
+cli-q-col-field = 字段
+cli-q-col-filled = 已填
+cli-q-col-complete = 完整度
+cli-q-col-invalid = 无效
+cli-q-col-validity = 有效率
+cli-q-sample = 抽样 { $pct }（种子 { $seed }）：{ $n } 个客户
+cli-q-derived = （没有来源值：推导或默认）

@@ -537,23 +537,33 @@ pub fn print_quality(out: &mut impl Write, r: &crate::service::QualityReport, js
         writeln!(out)?;
         return Ok(());
     }
+    let line = tr!("cli-q-head", customers = r.customers, rows = r.source_records, flagged = r.flagged_incomplete);
+    writeln!(out, "{line}\n")?;
+    writeln!(out, "{}", tr!("cli-q-targets"))?;
+    for t in &r.targets {
+        let value = t.value.map(pct).unwrap_or_else(|| tr!("n-a"));
+        let verdict = match t.pass {
+            Some(true) => tr!("quality-pass"),
+            Some(false) => tr!("quality-fail"),
+            None => tr!("quality-not-measured"),
+        };
+        let slug = t.name.replace(' ', "-");
+        let (name, measure) = (crate::i18n::value("target", &slug), crate::i18n::value("measure", &slug));
+        let measure = if measure == slug { t.measure.clone() } else { measure };
+        let target = fit(&tr!("quality-target", target = t.target.as_str()), 13);
+        writeln!(out, "  {} {}  {target}  {verdict}", fit(&name, 22), rfit(&value, 7))?;
+        writeln!(out, "  {}   {measure}", " ".repeat(22))?;
+    }
+    let col = |id: &str| crate::i18n::message(&format!("cli-q-col-{id}"), None);
     writeln!(
         out,
-        "Data quality: {} customers, {} source rows, {} flagged 待完善\n",
-        r.customers, r.source_records, r.flagged_incomplete
+        "\n  {} {} {} {} {}",
+        fit(&col("field"), 16),
+        rfit(&col("filled"), 8),
+        rfit(&col("complete"), 9),
+        rfit(&col("invalid"), 8),
+        rfit(&col("validity"), 9)
     )?;
-    writeln!(out, "Targets (domain.md)")?;
-    for t in &r.targets {
-        let value = t.value.map(pct).unwrap_or_else(|| "n/a".into());
-        let verdict = match t.pass {
-            Some(true) => "pass",
-            Some(false) => "FAIL",
-            None => "not measured yet",
-        };
-        writeln!(out, "  {} {:>7}  target {}  {verdict}", fit(&t.name, 22), value, fit(&t.target, 6))?;
-        writeln!(out, "  {}   {}", " ".repeat(22), t.measure)?;
-    }
-    writeln!(out, "\n  {}   filled  complete  invalid  validity", fit("field", 16))?;
     for f in &r.fields {
         writeln!(
             out,
@@ -566,7 +576,7 @@ pub fn print_quality(out: &mut impl Write, r: &crate::service::QualityReport, js
         )?;
     }
     if let (Some(frac), Some(seed)) = (r.sample_fraction, r.sample_seed) {
-        writeln!(out, "\nSample of {} (seed {seed}): {} customers", pct(frac), r.sample.len())?;
+        writeln!(out, "\n{}", tr!("cli-q-sample", pct = pct(frac), seed = seed.to_string(), n = r.sample.len()))?;
         for c in &r.sample {
             writeln!(out, "\n  {}  {}", c.number, sanitize(&c.name))?;
             for v in &c.values {
@@ -584,8 +594,7 @@ pub fn print_quality(out: &mut impl Write, r: &crate::service::QualityReport, js
                         )
                     })
                     .collect();
-                let raw =
-                    if raw.is_empty() { "(no source value: derived or default)".to_string() } else { raw.join(" | ") };
+                let raw = if raw.is_empty() { tr!("cli-q-derived") } else { raw.join(" | ") };
                 writeln!(out, "    {} {}  ← {raw}", fit(&v.field, 16), fit(&golden, 24))?;
             }
         }
