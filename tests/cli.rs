@@ -929,4 +929,12 @@ fn finding_16_16_the_language_of_the_summaries_and_never_of_json() {
         out.stdout
     };
     assert_eq!(list("zh"), list("en"));
+    let reminders = |lang: &str| {
+        let out = crmwb(&db).args(["--lang", lang, "followups", "--json", "--now", "2022-12-01"]).output().unwrap();
+        assert!(out.status.success() || out.status.code() == Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let en = reminders("en");
+    assert!(en.contains("\"reason\""), "{en}");
+    assert_eq!(reminders("zh"), en, "a follow-up's reason in --json is English in both");
 }

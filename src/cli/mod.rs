@@ -700,7 +700,11 @@ pub fn report_usage_error(text: &str) {
 
 /// Runs the parsed command line. Returns the process exit code.
 pub fn run(cli: Cli) -> Result<i32> {
-    crate::i18n::set_lang(interface_language(cli.lang.as_deref())?);
+    // Machine output never changes with the language: a `--json` run is
+    // English throughout (a follow-up's `reason`, say, is worded on read).
+    let json = std::env::args_os().skip(1).any(|a| a == "--json");
+    let lang = interface_language(cli.lang.as_deref())?;
+    crate::i18n::set_lang(if json { crate::i18n::Lang::En } else { lang });
     let db = database_path(cli.db.as_deref()).ok();
     run_command(cli).map_err(|e| match db {
         Some(db) => explain_busy(&db, e),
