@@ -906,3 +906,17 @@ cli-q-col-invalid = invalid
 cli-q-col-validity = validity
 cli-q-sample = Sample of { $pct } (seed { $seed }): { $n } customers
 cli-q-derived = (no source value: derived or default)
+
+## Command line: the rest
+cli-shared = { $path }: shared with group { $g } (0660)
+cli-created = { $path }: created; { $admin } is its admin
+cli-rejected-written = Rejected rows written to { $path }
+cli-batch-from-set = Batch { $batch }: reminders from { $d }; events of its { $n } customers before that day are history
+cli-batch-every-set = Batch { $batch }: every date of its { $n } customers counts
+cli-keymap-ok = { $name }: ok ({ $n } bindings)
+cli-exists = exists
+cli-not-yet = not created yet
+cli-no-config = no config directory for this user
+cli-added = { $number }  { $name } added
+cli-nothing-changed = { $number }: nothing changed
+cli-warning-rule = warning [{ $rule }] { $message }

@@ -894,3 +894,17 @@ cli-q-col-invalid = 无效
 cli-q-col-validity = 有效率
 cli-q-sample = 抽样 { $pct }（种子 { $seed }）：{ $n } 个客户
 cli-q-derived = （没有来源值：推导或默认）
+
+## 命令行：其他
+cli-shared = { $path }：已与用户组 { $g } 共享（0660）
+cli-created = { $path }：已创建；{ $admin } 是管理员
+cli-rejected-written = 拒收的行已写入 { $path }
+cli-batch-from-set = 批次 { $batch }：从 { $d } 起提醒；其 { $n } 个客户在此之前的事件属于历史
+cli-batch-every-set = 批次 { $batch }：其 { $n } 个客户的所有日期都计入
+cli-keymap-ok = { $name }：正常（{ $n } 个绑定）
+cli-exists = 已存在
+cli-not-yet = 尚未创建
+cli-no-config = 此用户没有配置目录
+cli-added = { $number }  { $name } 已添加
+cli-nothing-changed = { $number }：没有变化
+cli-warning-rule = 警告 [{ $rule }] { $message }

@@ -772,7 +772,7 @@ fn run_command(cli: Cli) -> Result<i32> {
             let wb = Workbench::open(&path, OpenMode::Create, &actor::os_login())?;
             if let Some(g) = group {
                 let dir_change = crate::store::share_with_group(&path, g)?;
-                writeln!(out, "{}: shared with group {g} (0660)", path.display())?;
+                writeln!(out, "{}", tr!("cli-shared", path = path.display().to_string(), g = g.as_str()))?;
                 if let Some(c) = dir_change {
                     writeln!(out, "{c}")?;
                 }
@@ -785,7 +785,11 @@ fn run_command(cli: Cli) -> Result<i32> {
                     wb.store().schema_version()?
                 )?;
             } else {
-                writeln!(out, "{}: created; {} is its admin", path.display(), wb.actor())?;
+                writeln!(
+                    out,
+                    "{}",
+                    tr!("cli-created", path = path.display().to_string(), admin = wb.actor().to_string())
+                )?;
             }
         }
         Some(Command::Import {
@@ -874,7 +878,7 @@ fn run_command(cli: Cli) -> Result<i32> {
             } else {
                 output::print_report(&mut out, &report)?;
                 if let Some(p) = rejected_csv.as_ref().filter(|_| report.counts.rejected > 0) {
-                    writeln!(out, "Rejected rows written to {}", p.display())?;
+                    writeln!(out, "{}", tr!("cli-rejected-written", path = p.display().to_string()))?;
                 }
             }
             if report.cancelled {
@@ -895,21 +899,17 @@ fn run_command(cli: Cli) -> Result<i32> {
                 Some(ImportsAction::Undo { batch }) => {
                     let mut wb = wb;
                     let r = wb.undo_import(*batch)?;
-                    writeln!(
-                        out,
-                        "Batch {batch} undone: {} customers removed, {} restored to their earlier values",
-                        r.imported, r.updated
-                    )?;
+                    let line = tr!("imp-undone", id = *batch, removed = r.imported, restored = r.updated);
+                    writeln!(out, "{line}")?;
                 }
                 Some(ImportsAction::RemindersFrom { batch, from }) => {
                     let mut wb = wb;
                     let n = wb.set_batch_reminders_from(*batch, from.0)?;
                     match from.0 {
-                        Some(d) => writeln!(
-                            out,
-                            "Batch {batch}: reminders from {d}; events of its {n} customers before that day are history"
-                        )?,
-                        None => writeln!(out, "Batch {batch}: every date of its {n} customers counts")?,
+                        Some(d) => {
+                            writeln!(out, "{}", tr!("cli-batch-from-set", batch = *batch, d = d.to_string(), n = n))?
+                        }
+                        None => writeln!(out, "{}", tr!("cli-batch-every-set", batch = *batch, n = n))?,
                     }
                 }
                 Some(ImportsAction::Resume { batch }) => {
@@ -1168,7 +1168,7 @@ fn keymap_command(cli: &Cli, action: &KeymapAction, out: &mut dyn Write) -> Resu
             match checked {
                 Ok(km) => {
                     let n: usize = crate::tui::Context::ALL.iter().map(|c| km.bindings(*c).len()).sum();
-                    writeln!(out, "{name}: ok ({n} bindings)")?;
+                    writeln!(out, "{}", tr!("cli-keymap-ok", name = name.to_string(), n = n))?;
                     let _ = cli;
                     Ok(0)
                 }
@@ -1182,10 +1182,10 @@ fn keymap_command(cli: &Cli, action: &KeymapAction, out: &mut dyn Write) -> Resu
         KeymapAction::Path => {
             match crate::tui::user_keymap_path() {
                 Some(p) => {
-                    let state = if p.exists() { "exists" } else { "not created yet" };
+                    let state = if p.exists() { tr!("cli-exists") } else { tr!("cli-not-yet") };
                     writeln!(out, "{} ({state})", p.display())?;
                 }
-                None => writeln!(out, "no config directory for this user")?,
+                None => writeln!(out, "{}", tr!("cli-no-config"))?,
             }
             Ok(0)
         }
