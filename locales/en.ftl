@@ -920,3 +920,17 @@ cli-no-config = no config directory for this user
 cli-added = { $number }  { $name } added
 cli-nothing-changed = { $number }: nothing changed
 cli-warning-rule = warning [{ $rule }] { $message }
+
+## Command line: administration
+cli-user-added = { $login } added as { $role }
+cli-user-role = { $login } is now { $role }
+cli-user-manager = { $login }'s manager: { $manager }
+cli-user-name = { $login }'s name: { $name }
+cli-user-disabled = { $login } disabled
+cli-user-enabled = { $login } enabled
+cli-backup = { $db }: backed up to { $file } ({ $bytes } bytes)
+cli-check-ok = { $path }: ok (schema version { $v })
+cli-check-head = audit head given: contained in the trail
+cli-check-problems = { $path }: { $n } problems
+cli-trail = audit trail: { $n } entries; head { $head }
+cli-trail-none = none (no entries yet)

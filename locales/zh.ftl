@@ -908,3 +908,17 @@ cli-no-config = 此用户没有配置目录
 cli-added = { $number }  { $name } 已添加
 cli-nothing-changed = { $number }：没有变化
 cli-warning-rule = 警告 [{ $rule }] { $message }
+
+## 命令行：管理
+cli-user-added = 已添加 { $login }，角色 { $role }
+cli-user-role = { $login } 现为 { $role }
+cli-user-manager = { $login } 的经理：{ $manager }
+cli-user-name = { $login } 的姓名：{ $name }
+cli-user-disabled = { $login } 已停用
+cli-user-enabled = { $login } 已启用
+cli-backup = { $db }：已备份到 { $file }（{ $bytes } 字节）
+cli-check-ok = { $path }：正常（数据库结构版本 { $v }）
+cli-check-head = 给出的审计头：包含在审计链中
+cli-check-problems = { $path }：{ $n } 个问题
+cli-trail = 审计链：{ $n } 条；头 { $head }
+cli-trail-none = 无（还没有记录）
