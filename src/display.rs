@@ -79,6 +79,14 @@ pub fn fit(s: &str, cols: usize) -> String {
     format!("{t}{}", " ".repeat(pad))
 }
 
+/// Right-aligns (or cuts) to exactly `cols` columns: `{:>n}` counts
+/// characters, which puts a Chinese heading out of line.
+pub fn rfit(s: &str, cols: usize) -> String {
+    let t = truncate(s, cols);
+    let pad = cols.saturating_sub(width(&t));
+    format!("{}{t}", " ".repeat(pad))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,6 +108,8 @@ mod tests {
         assert_eq!(truncate("北京星辰科技", 7), "北京星…");
         assert_eq!(width(&fit("北京星辰科技", 7)), 7);
         assert_eq!(fit("ab", 4), "ab  ");
+        assert_eq!(rfit("批次", 7), "   批次");
+        assert_eq!(width(&rfit("批次", 7)), 7);
     }
 }
 

@@ -22,7 +22,7 @@ pub struct HistoryLine {
 /// One entry as a line of history.
 pub fn history_line(e: &AuditEntry) -> HistoryLine {
     let who = match &e.real_actor {
-        Some(real) => format!("{} (by {} --as)", clean(&e.actor), clean(real)),
+        Some(real) => tr!("hist-by-as", actor = clean(&e.actor), real = clean(real)),
         None => clean(&e.actor),
     };
     HistoryLine { at: local_time(&e.at), who, what: sentence(e) }
@@ -62,7 +62,7 @@ fn text<'a>(d: &'a Value, k: &str) -> Option<&'a str> {
 
 /// ` (reason …)` when the entry gives one.
 fn reason(d: &Value) -> String {
-    text(d, "reason").map(|r| format!(" (reason {})", clean(r))).unwrap_or_default()
+    text(d, "reason").map(|r| tr!("hist-reason", r = clean(r))).unwrap_or_default()
 }
 
 /// `FIELD old → new` for each change.
@@ -84,13 +84,13 @@ fn pair(d: &Value, k: &str, label: &str) -> Option<String> {
 fn counts(d: &Value) -> String {
     let c = &d["counts"];
     let n = |k: &str| c[k].as_i64().unwrap_or(0);
-    format!(
-        "{} rows read, {} imported, {} updated, {} unchanged, {} rejected",
-        n("read"),
-        n("imported"),
-        n("updated"),
-        n("unchanged"),
-        n("rejected")
+    tr!(
+        "hist-counts",
+        read = n("read"),
+        imported = n("imported"),
+        updated = n("updated"),
+        unchanged = n("unchanged"),
+        rejected = n("rejected")
     )
 }
 
@@ -115,19 +115,19 @@ pub fn sentence(e: &AuditEntry) -> String {
     let d = &e.details;
     match e.action.as_str() {
         "customer.status" => {
-            let mut s = format!("status {} → {}", val(&d["from"]), val(&d["to"]));
+            let mut s = tr!("hist-status", from = val(&d["from"]), to = val(&d["to"]));
             if let Some(no) = text(d, "contract_no") {
-                s.push_str(&format!(", contract {}", clean(no)));
+                s.push_str(&tr!("hist-contract", no = clean(no)));
             }
             if let Some(on) = text(d, "contract_signed") {
-                s.push_str(&format!(" signed {}", clean(on)));
+                s.push_str(&tr!("hist-signed", on = clean(on)));
             }
             s + &reason(d)
         }
         "customer.edit" => {
             let c = changes(&d["changes"]);
             if c.is_empty() {
-                "edited (no field changed)".into()
+                tr!("hist-edited-none")
             } else {
                 c
             }
@@ -135,18 +135,19 @@ pub fn sentence(e: &AuditEntry) -> String {
         "customer.create" => {
             let name = d["fields"]["name"].as_str().map(clean).unwrap_or_else(|| "—".into());
             let n = d["fields"].as_object().map_or(0, |m| m.len());
-            format!("created: {name} ({n} fields)")
+            tr!("hist-created", name = name, n = n)
         }
         "contact.add" => {
             let title = text(d, "title").map(|t| format!(" ({})", clean(t))).unwrap_or_default();
-            format!("contact added: {}{title}", val(&d["name"]))
+            tr!("hist-contact", name = val(&d["name"]), title = title)
         }
         "interaction.log" => {
-            let mut s = format!("{} on {}: {}", val(&d["kind"]), val(&d["at"]), val(&d["summary"]));
+            let kind = d["kind"].as_str().map_or_else(|| val(&d["kind"]), |k| crate::i18n::value("interaction", k));
+            let mut s = tr!("hist-interaction", kind = kind, at = val(&d["at"]), summary = val(&d["summary"]));
             if let Some(c) = text(d, "contact") {
-                s.push_str(&format!(" (with {})", clean(c)));
+                s.push_str(&tr!("hist-with", c = clean(c)));
             }
-            for p in [pair(d, "last_followup", "last follow-up"), pair(d, "next_followup", "next follow-up")]
+            for p in [pair(d, "last_followup", &tr!("hist-last-fu")), pair(d, "next_followup", &tr!("hist-next-fu"))]
                 .into_iter()
                 .flatten()
             {
@@ -156,60 +157,77 @@ pub fn sentence(e: &AuditEntry) -> String {
         }
         "followup.done" => {
             let rules = rules_of(d);
-            format!("follow-up done{rules}: {}", val(&d["note"]))
+            tr!("hist-fu-done", rules = rules, note = val(&d["note"]))
         }
         "followup.snooze" => {
-            format!("reminders snoozed{} for {} until {}", rules_of(d), val(&d["for"]), val(&d["until"]))
+            tr!("hist-snoozed", rules = rules_of(d), length = val(&d["for"]), until = val(&d["until"]))
         }
         "customer.merge" => {
-            format!("merged {} into {} (merge {})", val(&d["absorbed"]), val(&d["survivor"]), d["merge"])
+            tr!(
+                "hist-merge",
+                absorbed = val(&d["absorbed"]),
+                survivor = val(&d["survivor"]),
+                merge = d["merge"].to_string()
+            )
         }
-        "customer.merged_into" => format!("merged into {} (merge {})", val(&d["survivor"]), d["merge"]),
+        "customer.merged_into" => {
+            tr!("hist-merged-into", survivor = val(&d["survivor"]), merge = d["merge"].to_string())
+        }
         "customer.unmerge" => {
-            let how = if d["whole"].as_bool() == Some(true) { "undone" } else { "split" };
-            let mut s = format!("merge {} {how} on {}", d["merge"], val(&d["survivor"]));
+            let (merge, survivor) = (d["merge"].to_string(), val(&d["survivor"]));
+            let mut s = if d["whole"].as_bool() == Some(true) {
+                tr!("hist-unmerge-undone", merge = merge, survivor = survivor)
+            } else {
+                tr!("hist-unmerge-split", merge = merge, survivor = survivor)
+            };
             if d["kept_edited"].as_array().is_some_and(|a| !a.is_empty()) {
-                s.push_str(&format!("; kept as edited: {}", val(&d["kept_edited"])));
+                s.push_str(&tr!("hist-kept-edited", fields = val(&d["kept_edited"])));
             }
             s
         }
-        "customer.unmerged" => format!("split out of {} (merge {} undone)", val(&d["survivor"]), d["merge"]),
-        "source.move" => format!(
-            "source record {} {} moved from {} to {}",
-            val(&d["source"]),
-            val(&d["key"]),
-            val(&d["from"]),
-            val(&d["to"])
+        "customer.unmerged" => {
+            tr!("hist-unmerged", survivor = val(&d["survivor"]), merge = d["merge"].to_string())
+        }
+        "source.move" => tr!(
+            "hist-source-move",
+            source = val(&d["source"]),
+            key = val(&d["key"]),
+            from = val(&d["from"]),
+            to = val(&d["to"])
         ),
         "match.approve" => {
-            format!("duplicates approved: {} merged into {}", val(&d["merged"]), val(&d["survivor"]))
-                + &text_list(d, "dropped", "; left out: ")
+            tr!("hist-approve", merged = val(&d["merged"]), survivor = val(&d["survivor"]))
+                + &text_list(d, "dropped", &tr!("hist-left-out"))
         }
-        "match.reject" => format!("not duplicates: {}", val(&d["members"])),
-        "match.skip" => "cluster skipped for later".into(),
-        "match.drop" => format!("{} left out of the cluster", val(&d["dropped"])),
-        "match.run" => format!(
-            "duplicates searched ({}): {} pairs, {} clusters open",
-            val(&d["mode"]),
-            val(&d["pairs"]),
-            val(&d["clusters_open"])
-        ),
+        "match.reject" => tr!("hist-reject", members = val(&d["members"])),
+        "match.skip" => tr!("hist-skip"),
+        "match.drop" => tr!("hist-drop", dropped = val(&d["dropped"])),
+        "match.run" => {
+            tr!("hist-match-run", mode = val(&d["mode"]), pairs = val(&d["pairs"]), open = val(&d["clusters_open"]))
+        }
         "import" | "import.resume" => {
-            let verb = if e.action == "import" { "import" } else { "resumed import" };
-            let mut s = format!("{verb} from {} ({}): {}", val(&d["source"]), val(&d["status"]), counts(d));
+            let (source, status) = (
+                val(&d["source"]),
+                d["status"].as_str().map_or_else(|| val(&d["status"]), |s| crate::i18n::value("batch", s)),
+            );
+            let mut s = if e.action == "import" {
+                tr!("hist-import", source = source, status = status, counts = counts(d))
+            } else {
+                tr!("hist-import-resumed", source = source, status = status, counts = counts(d))
+            };
             if let Some(err) = text(d, "error") {
-                s.push_str(&format!("; stopped: {}", clean(err)));
+                s.push_str(&tr!("hist-stopped", err = clean(err)));
             }
             s
         }
-        "import.undo" => format!(
-            "import from {} ({}) undone: {} customers removed, {} restored",
-            val(&d["source"]),
-            val(&d["file"]),
-            val(&d["customers_removed"]),
-            val(&d["customers_restored"])
+        "import.undo" => tr!(
+            "hist-import-undo",
+            source = val(&d["source"]),
+            file = val(&d["file"]),
+            removed = val(&d["customers_removed"]),
+            restored = val(&d["customers_restored"])
         ),
-        "customer.erase" => format!("personal data erased{}", reason(d)),
+        "customer.erase" => tr!("hist-erase", reason = reason(d)),
         _ => match generic(d) {
             g if g.is_empty() => clean(&e.action),
             g => format!("{}: {g}", clean(&e.action)),

@@ -3,6 +3,9 @@
 //! The core library knows nothing of terminals. Layers, top to bottom:
 //! `cli`/`tui` → `service` → `ingest`, `clean` → `store` → `domain`.
 
+#[macro_use]
+pub mod i18n;
+
 pub mod clean;
 pub mod cli;
 pub mod display;

@@ -10,6 +10,7 @@ use std::path::Path;
 
 fn crmwb(db: &Path) -> Command {
     let mut c = Command::cargo_bin("crmwb").unwrap();
+    c.env("CRMWB_LANG", "en");
     c.env_remove("CRMWB_DB").arg("--db").arg(db);
     c
 }

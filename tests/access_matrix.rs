@@ -414,6 +414,7 @@ fn an_admin_change_to_the_table_takes_effect() {
 
 fn crmwb(db: &Path) -> Command {
     let mut c = Command::cargo_bin("crmwb").unwrap();
+    c.env("CRMWB_LANG", "en");
     c.env_remove("CRMWB_DB").arg("--db").arg(db);
     c
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 fn crmwb(db: &Path) -> Command {
     let mut c = Command::cargo_bin("crmwb").unwrap();
+    c.env("CRMWB_LANG", "en");
     c.env_remove("CRMWB_DB").arg("--db").arg(db);
     c
 }
@@ -179,7 +180,13 @@ fn demo_never_touches_a_real_database() {
 
 #[test]
 fn help_and_version() {
-    Command::cargo_bin("crmwb").unwrap().arg("--version").assert().success().stdout(predicate::str::contains("crmwb"));
+    Command::cargo_bin("crmwb")
+        .unwrap()
+        .env("CRMWB_LANG", "en")
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("crmwb"));
     for cmd in [
         vec!["--help"],
         vec!["import", "--help"],
@@ -187,7 +194,13 @@ fn help_and_version() {
         vec!["customer", "show", "--help"],
         vec!["demo", "--help"],
     ] {
-        Command::cargo_bin("crmwb").unwrap().args(&cmd).assert().success().stdout(predicate::str::contains("Usage"));
+        Command::cargo_bin("crmwb")
+            .unwrap()
+            .env("CRMWB_LANG", "en")
+            .args(&cmd)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Usage"));
     }
 }
 
@@ -203,6 +216,7 @@ fn killed_import_leaves_a_consistent_resumable_batch() {
     std::fs::write(&file, text).unwrap();
     let bin = assert_cmd::cargo::cargo_bin("crmwb");
     let mut child = std::process::Command::new(&bin)
+        .env("CRMWB_LANG", "en")
         .env_remove("CRMWB_DB")
         .args(["--db", db.to_str().unwrap(), "import", file.to_str().unwrap(), "--source", "big", "--key", "编号"])
         .stdout(std::process::Stdio::null())
@@ -265,6 +279,7 @@ fn killed_bulk_import_gets_its_indexes_back_and_resumes() {
     let bin = assert_cmd::cargo::cargo_bin("crmwb");
     let args = ["import", file.to_str().unwrap(), "--source", "big", "--key", "编号", "--bulk", "on"];
     let mut child = std::process::Command::new(&bin)
+        .env("CRMWB_LANG", "en")
         .env_remove("CRMWB_DB")
         .arg("--db")
         .arg(&db)
@@ -579,6 +594,7 @@ fn finding_16_14_closed_pipe_is_quiet() {
         &["queue"][..],
     ] {
         let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("crmwb"))
+            .env("CRMWB_LANG", "en")
             .env_remove("CRMWB_DB")
             .arg("--db")
             .arg(&db)
@@ -813,6 +829,7 @@ fn finding_16_15_demo_leaves_no_temporary_directory() {
     std::fs::create_dir_all(&tmp).unwrap();
     let demo = |db: Option<&Path>| {
         let mut c = Command::cargo_bin("crmwb").unwrap();
+        c.env("CRMWB_LANG", "en");
         c.env_remove("CRMWB_DB").env("TMPDIR", &tmp).env("HOME", &home).env("XDG_DATA_HOME", home.join("data"));
         if let Some(db) = db {
             c.arg("--db").arg(db);
@@ -891,4 +908,70 @@ fn ticket_state_column_is_not_the_customer_status_and_the_mapping_says_why() {
         );
         assert!(out.contains("0 with warnings"), "{out}");
     }
+}
+
+/// Issue 16, finding 16: the language comes from `--lang`, then the config
+/// file, then LC_ALL, LC_MESSAGES, LANG; what people read changes with it,
+/// machine output (`--json`) does not.
+#[test]
+fn finding_16_16_the_language_of_the_summaries_and_never_of_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let no_config = dir.path().join("no-config.toml");
+    let run = |lang_flag: Option<&str>, env: &[(&str, &str)], db: &Path| {
+        let mut c = Command::cargo_bin("crmwb").unwrap();
+        c.env_remove("CRMWB_DB").env_remove("CRMWB_LANG").env_remove("LC_ALL").env_remove("LC_MESSAGES");
+        c.env("LANG", "C.UTF-8").env("CRMWB_CONFIG_FILE", &no_config);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.arg("--db").arg(db);
+        if let Some(l) = lang_flag {
+            c.args(["--lang", l]);
+        }
+        c.args([
+            "import",
+            sample("sales.csv").to_str().unwrap(),
+            "--source",
+            "sales",
+            "--key",
+            "客户编号",
+            "--dry-run",
+        ]);
+        let out = c.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let zh = run(Some("zh"), &[], &db);
+    assert!(zh.contains("字段映射：") && zh.contains("试运行（未写入）：读取 117 行"), "{zh}");
+    let en = run(None, &[], &db);
+    assert!(en.contains("Field mapping:") && en.contains("Dry run (nothing written): 117 rows read"), "{en}");
+    assert!(run(None, &[("LANG", "zh_CN.UTF-8")], &db).contains("字段映射："));
+    assert!(run(None, &[("LANG", "zh_CN.UTF-8"), ("LC_ALL", "en_US.UTF-8")], &db).contains("Field mapping:"));
+    assert!(run(None, &[("LC_MESSAGES", "zh_CN.UTF-8")], &db).contains("字段映射："));
+    assert!(run(Some("en"), &[("LC_ALL", "zh_CN.UTF-8")], &db).contains("Field mapping:"), "the flag wins");
+    std::fs::write(&no_config, "lang = \"zh\"\n").unwrap();
+    assert!(run(None, &[("LC_ALL", "en_US.UTF-8")], &db).contains("字段映射："), "the config file beats the locale");
+    assert!(run(Some("en"), &[], &db).contains("Field mapping:"), "the flag beats the config file");
+    std::fs::remove_file(&no_config).unwrap();
+
+    // Machine output is the same in both languages.
+    crmwb(&db)
+        .args(["import", sample("sales.csv").to_str().unwrap(), "--source", "sales", "--key", "客户编号"])
+        .assert()
+        .success();
+    let list = |lang: &str| {
+        let out = crmwb(&db).args(["--lang", lang, "customers", "--json"]).output().unwrap();
+        assert!(out.status.success());
+        out.stdout
+    };
+    assert_eq!(list("zh"), list("en"));
+    let reminders = |lang: &str| {
+        let out = crmwb(&db).args(["--lang", lang, "followups", "--json", "--now", "2022-12-01"]).output().unwrap();
+        assert!(out.status.success() || out.status.code() == Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let en = reminders("en");
+    assert!(en.contains("\"reason\""), "{en}");
+    assert_eq!(reminders("zh"), en, "a follow-up's reason in --json is English in both");
 }

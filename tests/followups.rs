@@ -388,6 +388,7 @@ fn every_rule_is_an_indexed_query() {
 
 fn crmwb(db: &Path) -> Command {
     let mut c = Command::cargo_bin("crmwb").unwrap();
+    c.env("CRMWB_LANG", "en");
     c.env_remove("CRMWB_DB").arg("--db").arg(db);
     c
 }

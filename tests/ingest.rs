@@ -507,6 +507,7 @@ fn finding_15_2_blank_rows_are_counted_in_the_import_report() {
     let db = dir.path().join("crm.db");
     let run = |json: bool| {
         let mut c = assert_cmd::Command::cargo_bin("crmwb").unwrap();
+        c.env("CRMWB_LANG", "en");
         c.env_remove("CRMWB_DB").arg("--db").arg(&db).args(["import", csv.to_str().unwrap(), "--source", "z"]);
         if json {
             c.arg("--json");

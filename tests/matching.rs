@@ -10,7 +10,14 @@ fn bin() -> PathBuf {
 }
 
 fn run(db: &Path, args: &[&str]) -> Output {
-    let out = Command::new(bin()).arg("--db").arg(db).args(args).env("CRMWB_USER", "tester").output().unwrap();
+    let out = Command::new(bin())
+        .env("CRMWB_LANG", "en")
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env("CRMWB_USER", "tester")
+        .output()
+        .unwrap();
     out
 }
 

@@ -98,27 +98,31 @@ pub fn users(cli: &Cli, action: &UsersAction, out: &mut dyn Write) -> Result<()>
         }
         UsersAction::Add { login, role, manager, name } => {
             wb.add_user(login, parse_role(role)?, name.as_deref(), manager.as_deref())?;
-            writeln!(out, "{login} added as {role}")?;
+            writeln!(
+                out,
+                "{}",
+                tr!("cli-user-added", login = login.as_str(), role = crate::i18n::value("role", role))
+            )?;
         }
         UsersAction::SetRole { login, role } => {
             wb.set_user_role(login, parse_role(role)?)?;
-            writeln!(out, "{login} is now {role}")?;
+            writeln!(out, "{}", tr!("cli-user-role", login = login.as_str(), role = crate::i18n::value("role", role)))?;
         }
         UsersAction::SetManager { login, manager } => {
             wb.set_user_manager(login, none_if_dash(manager))?;
-            writeln!(out, "{login}'s manager: {manager}")?;
+            writeln!(out, "{}", tr!("cli-user-manager", login = login.as_str(), manager = manager.as_str()))?;
         }
         UsersAction::SetName { login, name } => {
             wb.set_user_name(login, none_if_dash(name))?;
-            writeln!(out, "{login}'s name: {name}")?;
+            writeln!(out, "{}", tr!("cli-user-name", login = login.as_str(), name = name.as_str()))?;
         }
         UsersAction::Disable { login } => {
             wb.set_user_enabled(login, false)?;
-            writeln!(out, "{login} disabled")?;
+            writeln!(out, "{}", tr!("cli-user-disabled", login = login.as_str()))?;
         }
         UsersAction::Enable { login } => {
             wb.set_user_enabled(login, true)?;
-            writeln!(out, "{login} enabled")?;
+            writeln!(out, "{}", tr!("cli-user-enabled", login = login.as_str()))?;
         }
     }
     Ok(())
@@ -228,7 +232,9 @@ pub fn audit(cli: &Cli, a: &AuditArgs<'_>, out: &mut dyn Write) -> Result<()> {
 pub fn backup(cli: &Cli, file: &Path, out: &mut dyn Write) -> Result<()> {
     let wb = open(cli, OpenMode::Existing)?;
     let bytes = wb.backup(file)?;
-    writeln!(out, "{}: backed up to {} ({} bytes)", wb.path().display(), file.display(), bytes)?;
+    let line =
+        tr!("cli-backup", db = wb.path().display().to_string(), file = file.display().to_string(), bytes = bytes);
+    writeln!(out, "{line}")?;
     Ok(())
 }
 
@@ -264,22 +270,22 @@ pub fn restore(cli: &Cli, file: &Path, yes: bool, out: &mut dyn Write) -> Result
 pub fn check(cli: &Cli, json: bool, audit_head: Option<&str>, out: &mut dyn Write) -> Result<i32> {
     let wb = open(cli, OpenMode::Existing)?;
     let report = wb.check_audit_head(audit_head)?;
-    let trail = format!(
-        "audit trail: {} entries; head {}",
-        report.audit_entries,
-        report.audit_head.as_deref().unwrap_or("none (no entries yet)")
+    let trail = tr!(
+        "cli-trail",
+        n = report.audit_entries,
+        head = report.audit_head.clone().unwrap_or_else(|| tr!("cli-trail-none"))
     );
     if json {
         serde_json::to_writer_pretty(&mut *out, &report)?;
         writeln!(out)?;
     } else if report.problems.is_empty() {
-        writeln!(out, "{}: ok (schema version {})", report.path, report.schema_version)?;
+        writeln!(out, "{}", tr!("cli-check-ok", path = report.path.to_string(), v = report.schema_version))?;
         writeln!(out, "{trail}")?;
         if audit_head.is_some() {
-            writeln!(out, "audit head given: contained in the trail")?;
+            writeln!(out, "{}", tr!("cli-check-head"))?;
         }
     } else {
-        writeln!(out, "{}: {} problems", report.path, report.problems.len())?;
+        writeln!(out, "{}", tr!("cli-check-problems", path = report.path.to_string(), n = report.problems.len()))?;
         for p in &report.problems {
             writeln!(out, "  {}", sanitize(p))?;
         }

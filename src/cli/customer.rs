@@ -20,9 +20,9 @@ pub fn add(cli: &Cli, out: &mut dyn Write, sets: &[String], json: bool) -> Resul
         serde_json::to_writer_pretty(&mut *out, &output::customer_json(&c))?;
         writeln!(out)?;
     } else {
-        writeln!(out, "{}  {} added", c.number, sanitize(&c.name))?;
+        writeln!(out, "{}", tr!("cli-added", number = c.number.as_str(), name = sanitize(&c.name).into_owned()))?;
         if !c.flags.is_empty() {
-            writeln!(out, "flags: {}", sanitize(&c.flags.join(", ")))?;
+            writeln!(out, "{}", tr!("cli-cust-flags", flags = sanitize(&crate::i18n::join(&c.flags)).into_owned()))?;
         }
     }
     Ok(())
@@ -64,7 +64,7 @@ pub fn edit(cli: &Cli, out: &mut dyn Write, number: &str, sets: &[String], json:
         return Ok(());
     }
     if r.changes.is_empty() {
-        writeln!(out, "{}: nothing changed", c.number)?;
+        writeln!(out, "{}", tr!("cli-nothing-changed", number = c.number.as_str()))?;
     }
     for ch in &r.changes {
         writeln!(
@@ -72,12 +72,16 @@ pub fn edit(cli: &Cli, out: &mut dyn Write, number: &str, sets: &[String], json:
             "{}: {} {} → {}",
             c.number,
             ch.field.name(),
-            sanitize(ch.old.as_deref().unwrap_or("(empty)")),
-            sanitize(ch.new.as_deref().unwrap_or("(empty)"))
+            ch.old.as_deref().map_or_else(|| tr!("form-empty"), |v| sanitize(v).into_owned()),
+            ch.new.as_deref().map_or_else(|| tr!("form-empty"), |v| sanitize(v).into_owned())
         )?;
     }
     for w in &r.warnings {
-        writeln!(out, "warning [{}] {}", w.rule, sanitize(&w.message))?;
+        writeln!(
+            out,
+            "{}",
+            tr!("cli-warning-rule", rule = w.rule.to_string(), message = sanitize(&w.message).into_owned())
+        )?;
     }
     Ok(())
 }

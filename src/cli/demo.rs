@@ -128,7 +128,7 @@ fn build_from_samples(db: Option<&Path>, out: &mut impl Write, cancel: &Arc<Atom
     }
     let mut wb = Workbench::open(&path, OpenMode::Create, &actor::os_login())?;
     wb.mark_demo()?;
-    writeln!(out, "Building the demo database at {}", path.display())?;
+    writeln!(out, "{}", tr!("demo-building", path = path.display().to_string()))?;
     for s in SAMPLES {
         let file = dir.join(s.file);
         crate::files::write(&file, wb.file_mode(), s.bytes)
@@ -144,11 +144,14 @@ fn build_from_samples(db: Option<&Path>, out: &mut impl Write, cancel: &Arc<Atom
         if r.cancelled || cancel.load(Ordering::SeqCst) {
             return Err(interrupted());
         }
-        writeln!(
-            out,
-            "  {:<14} {:>4} rows: {} imported, {} with warnings, {} rejected",
-            s.file, r.counts.read, r.counts.imported, r.counts.warned, r.counts.rejected
-        )?;
+        let line = tr!(
+            "demo-file",
+            read = format!("{:>4}", r.counts.read),
+            imported = r.counts.imported,
+            warned = r.counts.warned,
+            rejected = r.counts.rejected
+        );
+        writeln!(out, "  {:<14} {line}", s.file)?;
     }
     drop(samples);
     Ok(wb)
@@ -159,21 +162,21 @@ fn finish(mut wb: Workbench, out: &mut impl Write) -> Result<Workbench> {
     // The sample's dates are years old; a demo shows today's work.
     let today = wb.clock().today();
     let days = wb.shift_demo_dates(today)?;
-    writeln!(out, "  dates moved by {days} days so that follow-ups fall due around today ({today})")?;
+    writeln!(out, "{}", tr!("demo-dates", days = days, today = today.to_string()))?;
     let from = crate::domain::reminder::shift(today, -crate::service::DEMO_REMINDERS_DAYS);
-    writeln!(out, "  reminders from {from}: older planned dates are history (as `import --reminders-from {from}`)")?;
+    writeln!(out, "{}", tr!("demo-from", from = from.to_string()))?;
     // The sample holds the duplicates matching.md describes: a demo shows
     // them waiting for review, as after a `crmwb match`.
     let m = wb.run_match(&crate::service::MatchOptions::default())?;
-    writeln!(out, "  duplicates found: {} clusters wait for review", m.clusters_open)?;
+    writeln!(out, "{}", tr!("demo-dups", n = m.clusters_open))?;
     // A team, so that owners, "mine", managers and every role can be tried.
     let team = wb.create_demo_team()?;
-    writeln!(out, "  the team ({} users; you, {}, are the admin; try one with --as LOGIN):", team.len(), wb.actor())?;
+    writeln!(out, "{}", tr!("demo-team", n = team.len(), me = wb.actor().to_string()))?;
     for u in &team {
-        let reports = u.manager.as_deref().map(|m| format!(", reports to {m}")).unwrap_or_default();
-        let owns = if u.owns > 0 { format!(", owns {} customers", u.owns) } else { String::new() };
+        let reports = u.manager.as_deref().map(|m| tr!("demo-reports", m = m)).unwrap_or_default();
+        let owns = if u.owns > 0 { tr!("demo-owns", n = u.owns) } else { String::new() };
         let name = crate::display::fit(&crate::display::sanitize(&u.name), 8);
-        writeln!(out, "    {:<14} {name}  {}{owns}{reports}", u.login, u.role.as_str())?;
+        writeln!(out, "    {:<14} {name}  {}{owns}{reports}", u.login, crate::i18n::value("role", u.role.as_str()))?;
     }
     Ok(wb)
 }

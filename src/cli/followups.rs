@@ -51,11 +51,11 @@ pub struct ListArgs<'a> {
     pub now: Option<&'a str>,
 }
 
-fn label(u: Urgency) -> &'static str {
+fn label(u: Urgency) -> String {
     match u {
-        Urgency::Overdue => "OVERDUE",
-        Urgency::DueToday => "TODAY",
-        Urgency::Upcoming => "upcoming",
+        Urgency::Overdue => tr!("cli-fu-overdue"),
+        Urgency::DueToday => tr!("cli-fu-today"),
+        Urgency::Upcoming => tr!("cli-fu-upcoming"),
     }
 }
 
@@ -80,14 +80,14 @@ pub fn list(cli: &Cli, out: &mut dyn Write, a: &ListArgs<'_>) -> Result<i32> {
         writeln!(out, "{}]\n}}", if reminders.is_empty() { "" } else { "\n  " })?;
     } else {
         print_reminders(out, &reminders)?;
-        writeln!(
-            out,
-            "{} overdue, {} due today, {} upcoming (today is {})",
-            overdue,
-            due_today,
-            upcoming,
-            today.format("%Y-%m-%d")
-        )?;
+        let line = tr!(
+            "cli-fu-counts",
+            overdue = overdue,
+            today = due_today,
+            upcoming = upcoming,
+            date = today.format("%Y-%m-%d").to_string()
+        );
+        writeln!(out, "{line}")?;
     }
     Ok(if a.check && overdue > 0 { EXIT_OVERDUE } else { 0 })
 }
@@ -95,22 +95,23 @@ pub fn list(cli: &Cli, out: &mut dyn Write, a: &ListArgs<'_>) -> Result<i32> {
 fn print_reminders(out: &mut dyn Write, reminders: &[Reminder]) -> Result<()> {
     for r in reminders {
         let when = match r.urgency {
-            Urgency::Overdue => format!("{}d late", r.days_overdue),
-            Urgency::DueToday => "today".into(),
-            Urgency::Upcoming => format!("in {}d", -r.days_overdue),
+            Urgency::Overdue => tr!("cli-fu-late", n = r.days_overdue),
+            Urgency::DueToday => tr!("fu-today"),
+            Urgency::Upcoming => tr!("cli-fu-in", n = -r.days_overdue),
         };
-        let snoozed = r.snoozed_until.map(|u| format!(" (snoozed until {})", u.format("%Y-%m-%d"))).unwrap_or_default();
+        let snoozed =
+            r.snoozed_until.map(|u| tr!("cli-fu-snoozed", day = u.format("%Y-%m-%d").to_string())).unwrap_or_default();
         writeln!(
             out,
             "{} {} {}  {}  {}  {}  {}  {}{}{}",
-            fit(label(r.urgency), 8),
+            fit(&label(r.urgency), 8),
             fit(&when, 9),
             r.effective_due().format("%Y-%m-%d"),
             fit(&r.number, 15),
             fit(&sanitize(&r.name), 26),
             fit(&sanitize(r.owner.as_deref().unwrap_or("-")), 8),
             fit(&r.rule, 16),
-            if r.escalated { "ESCALATED " } else { "" },
+            if r.escalated { format!("{} ", tr!("fu-escalated")) } else { String::new() },
             sanitize(&r.reason),
             snoozed
         )?;
@@ -153,24 +154,28 @@ pub fn done(cli: &Cli, out: &mut dyn Write, a: &DoneArgs<'_>) -> Result<()> {
         return Ok(());
     }
     if r.completed.is_empty() {
-        writeln!(out, "{}: no open reminders; the follow-up is logged", r.logged.number)?;
+        writeln!(out, "{}", tr!("cli-fu-no-open", number = r.logged.number.as_str()))?;
     }
     for x in &r.completed {
-        writeln!(out, "{}: done [{}] {}", x.number, x.rule, sanitize(&x.reason))?;
+        writeln!(
+            out,
+            "{}",
+            tr!("cli-fu-done", number = x.number.as_str(), rule = x.rule.as_str(), reason = sanitize(&x.reason))
+        )?;
     }
     print_logged(out, &r.logged)
 }
 
 fn print_logged(out: &mut dyn Write, l: &crate::service::Logged) -> Result<()> {
-    writeln!(
-        out,
-        "{}: interaction {} logged on {}; last follow-up {}, next follow-up {}",
-        l.number,
-        l.interaction_id,
-        l.at,
-        l.last_followup.as_deref().unwrap_or("-"),
-        l.next_followup.as_deref().unwrap_or("(none planned)")
-    )?;
+    let line = tr!(
+        "cli-fu-logged",
+        number = l.number.as_str(),
+        id = l.interaction_id,
+        at = l.at.to_string(),
+        last = l.last_followup.as_deref().unwrap_or("-"),
+        next = l.next_followup.clone().unwrap_or_else(|| tr!("cli-fu-none-planned"))
+    );
+    writeln!(out, "{line}")?;
     Ok(())
 }
 
@@ -185,7 +190,14 @@ pub fn snooze(
     let mut wb = open_at(cli, now)?;
     for r in wb.snooze_followup(number, reminder, length)? {
         let until = r.snoozed_until.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default();
-        writeln!(out, "{}: [{}] snoozed until {until}: {}", r.number, r.rule, sanitize(&r.reason))?;
+        let line = tr!(
+            "cli-fu-snoozed-line",
+            number = r.number.as_str(),
+            rule = r.rule.as_str(),
+            until = until,
+            reason = sanitize(&r.reason)
+        );
+        writeln!(out, "{line}")?;
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `crmwb match`, `queue`, `review` and the hidden `eval-match`: thin
 //! adapters over the service's matching API.
 
-use crate::display::sanitize;
+use crate::display::{fit, rfit, sanitize};
 use crate::domain::Field;
 use crate::error::{Error, Result};
 use crate::matching::{MatchConfig, Model};
@@ -122,29 +122,50 @@ fn print_blocking(out: &mut dyn Write, b: &crate::matching::eval::BlockingReport
 
 fn print_report(out: &mut dyn Write, r: &MatchReport) -> Result<()> {
     let why = r.reason.as_deref().map(|w| format!(" ({w})")).unwrap_or_default();
-    writeln!(out, "Match run {} — {}{why}: {} customers, {} compared", r.run_id, r.mode, r.customers, r.compared)?;
-    writeln!(out, "Candidate pairs: {} (prior match rate among all pairs {:.3e})", r.pairs, r.prior)?;
-    writeln!(out, "  {:<16} {:>9} {:>11} {:>8} {:>8}", "blocking key", "blocks", "pairs", "split", "skipped")?;
+    let line = tr!(
+        "cli-match-run",
+        id = r.run_id.to_string(),
+        mode = r.mode.to_string(),
+        why = why,
+        customers = r.customers,
+        compared = r.compared
+    );
+    writeln!(out, "{line}")?;
+    let line = tr!("cli-match-pairs", pairs = r.pairs, prior = format!("{:.3e}", r.prior));
+    writeln!(out, "{line}")?;
+    writeln!(
+        out,
+        "  {} {} {} {} {}",
+        fit(&tr!("cli-match-col-key"), 16),
+        rfit(&tr!("cli-match-col-blocks"), 9),
+        rfit(&tr!("cli-match-col-pairs"), 11),
+        rfit(&tr!("cli-match-col-split"), 8),
+        rfit(&tr!("cli-match-col-skipped"), 8)
+    )?;
     for k in &r.keys {
         writeln!(out, "  {:<16} {:>9} {:>11} {:>8} {:>8}", k.key, k.blocks, k.pairs, k.split_blocks, k.skipped_blocks)?;
     }
-    writeln!(
-        out,
-        "Bands: {} match (≥ {}), {} review (≥ {}), {} non-match",
-        r.bands.r#match, r.auto_merge_threshold, r.bands.review, r.review_threshold, r.bands.non_match
-    )?;
-    writeln!(
-        out,
-        "Clusters: {} open ({} new, {} superseded){}",
-        r.clusters_open,
-        r.clusters_new,
-        r.clusters_superseded,
-        if r.auto_merged > 0 { format!("; {} merged automatically", r.auto_merged) } else { String::new() }
-    )?;
+    let line = tr!(
+        "cli-match-bands",
+        matched = r.bands.r#match,
+        auto = r.auto_merge_threshold.to_string(),
+        review = r.bands.review,
+        rt = r.review_threshold.to_string(),
+        non = r.bands.non_match
+    );
+    writeln!(out, "{line}")?;
+    let line = tr!(
+        "cli-match-clusters",
+        open = r.clusters_open,
+        new = r.clusters_new,
+        superseded = r.clusters_superseded,
+        auto = if r.auto_merged > 0 { tr!("cli-match-auto", n = r.auto_merged) } else { String::new() }
+    );
+    writeln!(out, "{line}")?;
     let total: f64 = r.seconds.iter().map(|s| s.1).sum();
     let parts: Vec<String> = r.seconds.iter().map(|(k, v)| format!("{k} {v:.2}")).collect();
-    writeln!(out, "Time: {total:.2} s ({})", parts.join(", "))?;
-    writeln!(out, "Review with: crmwb queue")?;
+    writeln!(out, "{}", tr!("cli-match-time", total = format!("{total:.2}"), parts = parts.join(", ")))?;
+    writeln!(out, "{}", tr!("cli-match-review"))?;
     Ok(())
 }
 
@@ -190,19 +211,19 @@ pub fn print_queue(out: &mut dyn Write, q: &[ClusterView], json: bool) -> Result
         return Ok(());
     }
     if q.is_empty() {
-        writeln!(out, "No open clusters. Run `crmwb match` after importing.")?;
+        writeln!(out, "{}", tr!("cli-queue-none"))?;
         return Ok(());
     }
     for c in q {
-        writeln!(
-            out,
-            "Cluster {}  score {} ({} bits)  {} customers{}",
-            c.id,
-            crate::display::probability(c.score),
-            crate::display::odds_bits(c.score),
-            c.members.len(),
-            if c.skipped { "  (skipped)" } else { "" }
-        )?;
+        let line = tr!(
+            "cli-queue-cluster",
+            id = c.id,
+            score = crate::display::probability(c.score),
+            bits = crate::display::odds_bits(c.score),
+            n = c.members.len(),
+            skipped = if c.skipped { tr!("cli-queue-skipped") } else { String::new() }
+        );
+        writeln!(out, "{line}")?;
         for m in &c.members {
             writeln!(
                 out,
@@ -226,7 +247,7 @@ pub fn print_queue(out: &mut dyn Write, q: &[ClusterView], json: bool) -> Result
             )?;
         }
     }
-    writeln!(out, "{} open clusters. Decide with: crmwb review approve|reject|skip CLUSTER", q.len())?;
+    writeln!(out, "{}", tr!("cli-queue-total", n = q.len()))?;
     Ok(())
 }
 
@@ -236,16 +257,26 @@ fn customer_id(wb: &Workbench, number: &str) -> Result<i64> {
 
 fn print_outcome(out: &mut dyn Write, o: &ReviewOutcome) -> Result<()> {
     match o.decision.as_str() {
-        "approve" => writeln!(
-            out,
-            "Cluster {}: {} merged into {}{}",
-            o.cluster,
-            o.merged.join(", "),
-            o.survivor.as_deref().unwrap_or("?"),
-            if o.dropped.is_empty() { String::new() } else { format!("; {} kept apart", o.dropped.join(", ")) }
-        )?,
-        "reject" => writeln!(out, "Cluster {}: {} remembered as different customers", o.cluster, o.dropped.join(", "))?,
-        _ => writeln!(out, "Cluster {}: skipped, it stays at the end of the queue", o.cluster)?,
+        "approve" => {
+            let apart = if o.dropped.is_empty() {
+                String::new()
+            } else {
+                tr!("cli-review-apart", numbers = crate::i18n::join(&o.dropped))
+            };
+            let line = tr!(
+                "cli-review-approved",
+                cluster = o.cluster,
+                merged = crate::i18n::join(&o.merged),
+                survivor = o.survivor.as_deref().unwrap_or("?"),
+                apart = apart
+            );
+            writeln!(out, "{line}")?
+        }
+        "reject" => {
+            let line = tr!("cli-review-rejected", cluster = o.cluster, numbers = crate::i18n::join(&o.dropped));
+            writeln!(out, "{line}")?
+        }
+        _ => writeln!(out, "{}", tr!("cli-review-skipped", cluster = o.cluster))?,
     }
     Ok(())
 }
@@ -260,16 +291,16 @@ pub fn run_review(wb: &mut Workbench, action: &ReviewAction, out: &mut dyn Write
                 }
                 let n = wb.match_queue()?.iter().filter(|c| c.score >= min).count();
                 if n == 0 {
-                    writeln!(out, "No open clusters with score ≥ {min}.")?;
+                    writeln!(out, "{}", tr!("cli-review-none-min", min = min.to_string()))?;
                     return Ok(());
                 }
                 if !yes && std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-                    write!(out, "Merge {n} clusters with score ≥ {min}? [y/N] ")?;
+                    write!(out, "{}", tr!("cli-review-ask", n = n, min = min.to_string()))?;
                     out.flush()?;
                     let mut line = String::new();
                     std::io::stdin().read_line(&mut line)?;
                     if !matches!(line.trim(), "y" | "Y" | "yes") {
-                        writeln!(out, "Nothing merged.")?;
+                        writeln!(out, "{}", tr!("cli-review-nothing"))?;
                         return Ok(());
                     }
                 }
@@ -278,9 +309,9 @@ pub fn run_review(wb: &mut Workbench, action: &ReviewAction, out: &mut dyn Write
                     print_outcome(out, o)?;
                 }
                 for (c, why) in &refused {
-                    writeln!(out, "Cluster {c}: not merged: {why}")?;
+                    writeln!(out, "{}", tr!("cli-review-refused", cluster = *c, why = why.to_string()))?;
                 }
-                writeln!(out, "{} clusters merged, {} refused", done.len(), refused.len())?;
+                writeln!(out, "{}", tr!("cli-review-total", done = done.len(), refused = refused.len()))?;
                 return Ok(());
             }
             let cluster = cluster.ok_or_else(|| Error::Invalid("name a CLUSTER, or give --all".into()))?;

@@ -127,7 +127,7 @@ pub(super) fn run_merge(cli: &Cli, a: &MergeArgs, out: &mut dyn Write) -> Result
             writeln!(out)?;
         } else {
             print_preview(out, &preview)?;
-            writeln!(out, "\nDry run: nothing changed.")?;
+            writeln!(out, "\n{}", tr!("cli-merge-dry"))?;
         }
         return Ok(());
     }
@@ -139,29 +139,36 @@ pub(super) fn run_merge(cli: &Cli, a: &MergeArgs, out: &mut dyn Write) -> Result
     } else {
         print_preview(out, &preview)?;
         let numbers: Vec<&str> = preview.absorbed.iter().map(|m| m.number.as_str()).collect();
-        writeln!(
-            out,
-            "\nMerge {id}: {} absorbed into {}. Undo with `crmwb unmerge {}`.",
-            numbers.join(", "),
-            preview.survivor.number,
-            preview.survivor.number
-        )?;
+        let line = tr!(
+            "cli-merge-done",
+            id = id.to_string(),
+            absorbed = crate::i18n::join(&numbers),
+            survivor = preview.survivor.number.as_str()
+        );
+        writeln!(out, "\n{line}")?;
     }
     Ok(())
 }
 
 fn print_preview(out: &mut dyn Write, p: &MergePreview) -> Result<()> {
-    writeln!(out, "Survivor: {}  {}  ({})", p.survivor.number, sanitize(&p.survivor.name), p.survivor_rule)?;
+    let line = tr!(
+        "cli-merge-survivor",
+        number = p.survivor.number.as_str(),
+        name = sanitize(&p.survivor.name),
+        rule = p.survivor_rule.to_string()
+    );
+    writeln!(out, "{line}")?;
     for m in &p.absorbed {
-        writeln!(out, "Absorbed: {}  {}", m.number, sanitize(&m.name))?;
+        writeln!(out, "{}", tr!("cli-merge-absorbed", number = m.number.as_str(), name = sanitize(&m.name)))?;
     }
     writeln!(
         out,
-        "\n  {} {} {} {}  other values",
-        fit("field", 16),
-        fit("value", 28),
-        fit("from", 15),
-        fit("why", 16)
+        "\n  {} {} {} {}  {}",
+        fit(&tr!("cli-merge-col-field"), 16),
+        fit(&tr!("cli-merge-col-value"), 28),
+        fit(&tr!("cli-merge-col-from"), 15),
+        fit(&tr!("cli-merge-col-why"), 16),
+        tr!("cli-merge-col-others")
     )?;
     for f in &p.fields {
         let others: Vec<String> = f
@@ -178,27 +185,26 @@ fn print_preview(out: &mut dyn Write, p: &MergePreview) -> Result<()> {
             "{} {} {} {} {}  {}",
             if f.changed { "*" } else { " " },
             fit(f.field.name(), 16),
-            fit(&sanitize(f.value.as_deref().unwrap_or("(empty)")), 28),
+            fit(&f.value.as_deref().map_or_else(|| tr!("form-empty"), |v| sanitize(v).into_owned()), 28),
             fit(f.from_number.as_deref().unwrap_or("-"), 15),
             fit(&f.reason.to_string(), 16),
             others.join("; ")
         )?;
     }
     let r = &p.rows;
-    writeln!(
-        out,
-        "\n(* changes the survivor.) Kept: {} phones moved + {} identical collapsed, {} e-mails + {} collapsed, \
-         {} contacts + {} collapsed, {} interactions, {} source records, {} custom values added.",
-        r.phones_moved,
-        r.phones_collapsed,
-        r.emails_moved,
-        r.emails_collapsed,
-        r.contacts_moved,
-        r.contacts_collapsed,
-        r.interactions_moved,
-        r.sources_moved,
-        r.custom_values_added
-    )?;
+    let line = tr!(
+        "cli-merge-kept",
+        pm = r.phones_moved,
+        pc = r.phones_collapsed,
+        em = r.emails_moved,
+        ec = r.emails_collapsed,
+        cm = r.contacts_moved,
+        cc = r.contacts_collapsed,
+        im = r.interactions_moved,
+        sm = r.sources_moved,
+        cv = r.custom_values_added
+    );
+    writeln!(out, "\n{line}")?;
     Ok(())
 }
 
@@ -236,22 +242,28 @@ pub(super) fn run_unmerge(cli: &Cli, a: &UnmergeArgs, out: &mut dyn Write) -> Re
         return Ok(());
     }
     if u.whole {
-        writeln!(out, "Merge {} undone: {} restored beside {}.", u.merge, u.restored.join(", "), u.survivor)?;
+        let line = tr!(
+            "cli-unmerge-whole",
+            merge = u.merge.to_string(),
+            restored = crate::i18n::join(&u.restored),
+            survivor = u.survivor.as_str()
+        );
+        writeln!(out, "{line}")?;
     } else {
-        writeln!(
-            out,
-            "{} split out of merge {}; the rest stay merged into {}.",
-            u.restored.join(", "),
-            u.merge,
-            u.survivor
-        )?;
+        let line = tr!(
+            "cli-unmerge-split",
+            restored = crate::i18n::join(&u.restored),
+            merge = u.merge.to_string(),
+            survivor = u.survivor.as_str()
+        );
+        writeln!(out, "{line}")?;
     }
     if !u.kept.is_empty() {
         let names: Vec<&str> = u.kept.iter().map(|f| f.name()).collect();
-        writeln!(out, "Edited after the merge, kept on {}: {}.", u.survivor, names.join(", "))?;
+        writeln!(out, "{}", tr!("cli-unmerge-kept", survivor = u.survivor.as_str(), fields = names.join(", ")))?;
     }
     if let Some(c) = u.reopened_cluster {
-        writeln!(out, "Cluster {c} is back in the review queue (`crmwb queue`).")?;
+        writeln!(out, "{}", tr!("cli-unmerge-back", c = c))?;
     }
     Ok(())
 }

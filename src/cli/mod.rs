@@ -42,6 +42,12 @@ pub struct Cli {
     #[command(flatten)]
     pub keys: KeymapArg,
 
+    /// Interface language: `zh` (简体中文) or `en` (also $CRMWB_LANG).
+    /// Default: `lang` in the config file (config.toml beside keymap.toml),
+    /// else LC_ALL, LC_MESSAGES, LANG (zh… means Chinese).
+    #[arg(long, global = true, env = "CRMWB_LANG", value_name = "zh|en", value_parser = ["zh", "en"])]
+    pub lang: Option<String>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -697,6 +703,11 @@ pub fn report_usage_error(text: &str) {
 
 /// Runs the parsed command line. Returns the process exit code.
 pub fn run(cli: Cli) -> Result<i32> {
+    // Machine output never changes with the language: a `--json` run is
+    // English throughout (a follow-up's `reason`, say, is worded on read).
+    let json = std::env::args_os().skip(1).any(|a| a == "--json");
+    let lang = interface_language(cli.lang.as_deref())?;
+    crate::i18n::set_lang(if json { crate::i18n::Lang::En } else { lang });
     let db = database_path(cli.db.as_deref()).ok();
     run_command(cli).map_err(|e| match db {
         Some(db) => explain_busy(&db, e),
@@ -705,6 +716,21 @@ pub fn run(cli: Cli) -> Result<i32> {
 }
 
 pub use crate::service::explain_busy;
+
+/// The interface language: `--lang`, the config file's `lang`, the locale
+/// variables (see [`crate::i18n::resolve`]).
+fn interface_language(flag: Option<&str>) -> Result<crate::i18n::Lang> {
+    use crate::i18n::{self, Lang};
+    let config = match i18n::config_path().filter(|p| p.exists()) {
+        Some(p) => {
+            let text = std::fs::read_to_string(&p).map_err(|source| Error::Io { path: p.clone(), source })?;
+            i18n::config_lang(&text).map_err(|e| Error::Invalid(format!("{}: {e}", p.display())))?
+        }
+        None => None,
+    };
+    let env = |k: &str| std::env::var(k).ok();
+    Ok(i18n::resolve(flag.and_then(Lang::parse_choice), config, env))
+}
 
 fn run_command(cli: Cli) -> Result<i32> {
     let stdout = std::io::stdout();
@@ -749,7 +775,7 @@ fn run_command(cli: Cli) -> Result<i32> {
             let wb = Workbench::open(&path, OpenMode::Create, &actor::os_login())?;
             if let Some(g) = group {
                 let dir_change = crate::store::share_with_group(&path, g)?;
-                writeln!(out, "{}: shared with group {g} (0660)", path.display())?;
+                writeln!(out, "{}", tr!("cli-shared", path = path.display().to_string(), g = g.as_str()))?;
                 if let Some(c) = dir_change {
                     writeln!(out, "{c}")?;
                 }
@@ -762,7 +788,11 @@ fn run_command(cli: Cli) -> Result<i32> {
                     wb.store().schema_version()?
                 )?;
             } else {
-                writeln!(out, "{}: created; {} is its admin", path.display(), wb.actor())?;
+                writeln!(
+                    out,
+                    "{}",
+                    tr!("cli-created", path = path.display().to_string(), admin = wb.actor().to_string())
+                )?;
             }
         }
         Some(Command::Import {
@@ -851,7 +881,7 @@ fn run_command(cli: Cli) -> Result<i32> {
             } else {
                 output::print_report(&mut out, &report)?;
                 if let Some(p) = rejected_csv.as_ref().filter(|_| report.counts.rejected > 0) {
-                    writeln!(out, "Rejected rows written to {}", p.display())?;
+                    writeln!(out, "{}", tr!("cli-rejected-written", path = p.display().to_string()))?;
                 }
             }
             if report.cancelled {
@@ -872,21 +902,17 @@ fn run_command(cli: Cli) -> Result<i32> {
                 Some(ImportsAction::Undo { batch }) => {
                     let mut wb = wb;
                     let r = wb.undo_import(*batch)?;
-                    writeln!(
-                        out,
-                        "Batch {batch} undone: {} customers removed, {} restored to their earlier values",
-                        r.imported, r.updated
-                    )?;
+                    let line = tr!("imp-undone", id = *batch, removed = r.imported, restored = r.updated);
+                    writeln!(out, "{line}")?;
                 }
                 Some(ImportsAction::RemindersFrom { batch, from }) => {
                     let mut wb = wb;
                     let n = wb.set_batch_reminders_from(*batch, from.0)?;
                     match from.0 {
-                        Some(d) => writeln!(
-                            out,
-                            "Batch {batch}: reminders from {d}; events of its {n} customers before that day are history"
-                        )?,
-                        None => writeln!(out, "Batch {batch}: every date of its {n} customers counts")?,
+                        Some(d) => {
+                            writeln!(out, "{}", tr!("cli-batch-from-set", batch = *batch, d = d.to_string(), n = n))?
+                        }
+                        None => writeln!(out, "{}", tr!("cli-batch-every-set", batch = *batch, n = n))?,
                     }
                 }
                 Some(ImportsAction::Resume { batch }) => {
@@ -1083,10 +1109,10 @@ fn run_command(cli: Cli) -> Result<i32> {
                 drop(out);
                 let path = wb.path().to_path_buf();
                 crate::tui::run(wb, crate::tui::TuiOptions { keymap: cli.keymap_choice() })?;
-                output::say!("demo database kept at {}", path.display());
+                output::say!("{}", tr!("demo-kept", path = path.display().to_string()));
                 return Ok(0);
             }
-            writeln!(out, "Open it with: crmwb --db {} tui   (as a team member: --as LOGIN)", wb.path().display())?;
+            writeln!(out, "{}", tr!("demo-open", path = wb.path().display().to_string()))?;
         }
     }
     out.flush()?;
@@ -1145,7 +1171,7 @@ fn keymap_command(cli: &Cli, action: &KeymapAction, out: &mut dyn Write) -> Resu
             match checked {
                 Ok(km) => {
                     let n: usize = crate::tui::Context::ALL.iter().map(|c| km.bindings(*c).len()).sum();
-                    writeln!(out, "{name}: ok ({n} bindings)")?;
+                    writeln!(out, "{}", tr!("cli-keymap-ok", name = name.to_string(), n = n))?;
                     let _ = cli;
                     Ok(0)
                 }
@@ -1159,10 +1185,10 @@ fn keymap_command(cli: &Cli, action: &KeymapAction, out: &mut dyn Write) -> Resu
         KeymapAction::Path => {
             match crate::tui::user_keymap_path() {
                 Some(p) => {
-                    let state = if p.exists() { "exists" } else { "not created yet" };
+                    let state = if p.exists() { tr!("cli-exists") } else { tr!("cli-not-yet") };
                     writeln!(out, "{} ({state})", p.display())?;
                 }
-                None => writeln!(out, "no config directory for this user")?,
+                None => writeln!(out, "{}", tr!("cli-no-config"))?,
             }
             Ok(0)
         }

@@ -1,7 +1,7 @@
 //! Human and JSON output of the CLI. Every untrusted string goes through
 //! `display::sanitize` before it reaches a terminal.
 
-use crate::display::{fit, sanitize, width};
+use crate::display::{fit, rfit, sanitize, width};
 use crate::domain::{Customer, Field, ImportBatch};
 use crate::error::Result;
 use crate::ingest::Mapping;
@@ -40,41 +40,38 @@ macro_rules! ask {
 pub(crate) use ask;
 
 pub fn print_mapping(out: &mut impl Write, m: &Mapping) -> Result<()> {
-    writeln!(out, "Field mapping:")?;
+    writeln!(out, "{}", tr!("cli-mapping"))?;
     let w = m.columns.iter().map(|c| width(&sanitize(&c.header))).max().unwrap_or(0).min(30);
     for j in &m.joins {
-        writeln!(out, "  {} → {} (joined)", sanitize(&j.columns.join(" + ")), j.target)?;
+        writeln!(
+            out,
+            "{}",
+            tr!("cli-joined", cols = sanitize(&j.columns.join(" + ")).into_owned(), target = j.target.to_string())
+        )?;
     }
     for c in &m.columns {
         let is_key = m.key.as_deref() == Some(c.header.trim());
         let target = match &c.target {
-            None if is_key => "→ record key".into(),
+            None if is_key => tr!("cli-to-key"),
             Some(t) => format!(
                 "→ {t}{}",
                 match (c.explicit, c.saved, c.guessed) {
-                    (true, true, _) => " (saved mapping)",
-                    (true, false, _) => " (--map)",
-                    (false, _, true) => " (guess: check it, or set it with --map)",
-                    _ => "",
+                    (true, true, _) => tr!("cli-saved-mapping"),
+                    (true, false, _) => " (--map)".to_string(),
+                    (false, _, true) => tr!("cli-guess"),
+                    _ => String::new(),
                 }
             ),
             None => match &c.dropped {
-                Some(why) => format!("  (kept in raw row only: {})", sanitize(why)),
-                None => "  (kept in raw row only)".into(),
+                Some(why) => tr!("cli-raw-why", why = sanitize(why)),
+                None => tr!("cli-raw"),
             },
         };
         writeln!(out, "  {} {target}", fit(&sanitize(&c.header), w))?;
     }
     match m.key_candidate() {
-        Some(k) if m.key.is_none() => writeln!(
-            out,
-            "  record key: data row number (`{}` looks like the source's own id: use --key '{}')",
-            sanitize(k),
-            sanitize(k)
-        )?,
-        _ if m.key.is_none() => {
-            writeln!(out, "  record key: data row number (use --key HEADER to name the source's own id column)")?
-        }
+        Some(k) if m.key.is_none() => writeln!(out, "{}", tr!("cli-key-candidate", k = sanitize(k)))?,
+        _ if m.key.is_none() => writeln!(out, "{}", tr!("cli-key-row"))?,
         _ => {}
     }
     Ok(())
@@ -83,30 +80,54 @@ pub fn print_mapping(out: &mut impl Write, m: &Mapping) -> Result<()> {
 pub fn print_report(out: &mut impl Write, r: &ImportReport) -> Result<()> {
     let c = &r.counts;
     let what = match r.batch_id {
-        Some(b) => format!("Batch {b}"),
-        None => "Dry run (nothing written)".to_string(),
+        Some(b) => tr!("cli-batch", id = b),
+        None => tr!("cli-dry"),
     };
-    let verb = if r.batch_id.is_some() { "" } else { "would be " };
-    let blank = match r.blank {
-        0 => String::new(),
-        1 => " (1 blank row skipped)".to_string(),
-        n => format!(" ({n} blank rows skipped)"),
+    let blank = if r.blank == 0 { String::new() } else { tr!("cli-blank", n = r.blank) };
+    let line = if r.batch_id.is_some() {
+        tr!(
+            "cli-report",
+            what = what,
+            read = c.read,
+            blank = blank,
+            imported = c.imported,
+            updated = c.updated,
+            unchanged = c.unchanged,
+            warned = c.warned,
+            rejected = c.rejected
+        )
+    } else {
+        tr!(
+            "cli-report-dry",
+            what = what,
+            read = c.read,
+            blank = blank,
+            imported = c.imported,
+            updated = c.updated,
+            unchanged = c.unchanged,
+            warned = c.warned,
+            rejected = c.rejected
+        )
     };
-    writeln!(
-        out,
-        "{what}: {} rows read{blank}, {} {verb}imported, {} {verb}updated, {} unchanged, {} with warnings, {} {verb}rejected",
-        c.read, c.imported, c.updated, c.unchanged, c.warned, c.rejected
-    )?;
+    writeln!(out, "{line}")?;
     for i in &r.issues {
-        let col = i.column.as_ref().map(|c| format!(" column {}", sanitize(c))).unwrap_or_default();
-        writeln!(out, "  row {}{col}: {} [{}] {}", i.row, i.severity, i.rule, sanitize(&i.message))?;
+        let col = i.column.as_ref().map(|c| tr!("cli-column", c = sanitize(c))).unwrap_or_default();
+        let line = tr!(
+            "cli-issue",
+            row = i.row,
+            col = col,
+            severity = crate::i18n::value("severity", &i.severity),
+            rule = i.rule.as_str(),
+            message = sanitize(&i.message)
+        );
+        writeln!(out, "{line}")?;
     }
     if r.cancelled {
         if let Some(b) = r.batch_id {
-            writeln!(out, "Interrupted: batch {b} is incomplete. Continue with `crmwb imports resume {b}`, or roll it back with `crmwb imports undo {b}`.")?;
+            writeln!(out, "{}", tr!("cli-interrupted", b = b))?;
         }
     } else if let (Some(b), true) = (r.batch_id, c.warned + c.rejected > 0) {
-        writeln!(out, "See why: crmwb imports show {b}")?;
+        writeln!(out, "{}", tr!("cli-see-why", b = b))?;
     }
     Ok(())
 }
@@ -159,11 +180,12 @@ impl Progress {
     }
 
     pub fn update(&mut self, p: &ImportProgress) {
-        let mut msg = format!("{} rows, {} imported, {} rejected", p.counts.read, p.counts.imported, p.counts.rejected);
+        let mut msg =
+            tr!("cli-progress", read = p.counts.read, imported = p.counts.imported, rejected = p.counts.rejected);
         // The first index rebuild is always told: it starts a silent phase.
         let starts_phase = p.indexing.is_some_and(|(done, _)| done == 0);
         if let Some((done, total)) = p.indexing {
-            msg.push_str(&format!("; rebuilding indexes {done}/{total}"));
+            msg.push_str(&tr!("cli-progress-idx", done = done, total = total));
         }
         match &self.bar {
             Some(b) => {
@@ -195,31 +217,33 @@ pub fn print_batches(out: &mut impl Write, batches: &[ImportBatch], json: bool) 
         return Ok(());
     }
     if batches.is_empty() {
-        writeln!(out, "No imports yet.")?;
+        writeln!(out, "{}", tr!("cli-no-imports"))?;
         return Ok(());
     }
+    let col = |id: &str| crate::i18n::message(&format!("cli-batch-col-{id}"), None);
     writeln!(
         out,
-        "{:>5}  {}  {}  {:<10}  {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}  started",
-        "batch",
-        fit("source", 14),
-        fit("file", 20),
-        "status",
-        "read",
-        "imported",
-        "updated",
-        "same",
-        "warned",
-        "rejected"
+        "{}  {}  {}  {}  {} {} {} {} {} {}  {}",
+        rfit(&col("batch"), 5),
+        fit(&col("source"), 14),
+        fit(&col("file"), 20),
+        fit(&col("status"), 10),
+        rfit(&col("read"), 8),
+        rfit(&col("imported"), 8),
+        rfit(&col("updated"), 8),
+        rfit(&col("same"), 8),
+        rfit(&col("warned"), 8),
+        rfit(&col("rejected"), 8),
+        col("started")
     )?;
     for b in batches {
         writeln!(
             out,
-            "{:>5}  {}  {}  {:<10}  {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}  {}",
+            "{:>5}  {}  {}  {}  {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}  {}",
             b.id,
             fit(&sanitize(&b.source), 14),
             fit(&sanitize(&b.file_name), 20),
-            b.status.as_str(),
+            fit(&crate::i18n::value("batch", b.status.as_str()), 10),
             b.rows_read,
             b.rows_imported,
             b.rows_updated,
@@ -242,16 +266,24 @@ pub fn print_batch(out: &mut impl Write, wb: &Workbench, id: i64, json: bool) ->
     }
     print_batches(out, std::slice::from_ref(&b), false)?;
     match &b.reminders_from {
-        Some(d) => writeln!(out, "Reminders from {d}: its customers' events before that day are history, not due.")?,
-        None => writeln!(out, "Reminders: every date counts (imported without --reminders-from).")?,
+        Some(d) => writeln!(out, "{}", tr!("cli-batch-from", d = d.as_str()))?,
+        None => writeln!(out, "{}", tr!("cli-batch-every"))?,
     }
     writeln!(out)?;
     if issues.is_empty() {
-        writeln!(out, "No warnings or rejections.")?;
+        writeln!(out, "{}", tr!("cli-batch-clean"))?;
     }
     for i in issues {
-        let col = i.column.map(|c| format!(" column {}", sanitize(&c))).unwrap_or_default();
-        writeln!(out, "row {}{col}: {} [{}] {}", i.row, i.severity, i.rule, sanitize(&i.message))?;
+        let col = i.column.map(|c| tr!("cli-column", c = sanitize(&c).into_owned())).unwrap_or_default();
+        let line = tr!(
+            "cli-batch-issue",
+            row = i.row,
+            col = col,
+            severity = crate::i18n::value("severity", &i.severity),
+            rule = i.rule.as_str(),
+            message = sanitize(&i.message)
+        );
+        writeln!(out, "{line}")?;
     }
     Ok(())
 }
@@ -300,15 +332,17 @@ pub fn print_customers(
         writeln!(out, "{}]", if first { "" } else { "\n" })?;
         return Ok(());
     }
+    let col = |id: &str| crate::i18n::message(&format!("cli-cust-col-{id}"), None);
     writeln!(
         out,
-        "{}  {}  {}  {}  {}  {}  flags",
-        fit("number", 15),
-        fit("name", 30),
-        fit("status", 8),
-        fit("owner", 8),
-        fit("city", 8),
-        fit("mobile", 11)
+        "{}  {}  {}  {}  {}  {}  {}",
+        fit(&col("number"), 15),
+        fit(&col("name"), 30),
+        fit(&col("status"), 8),
+        fit(&col("owner"), 8),
+        fit(&col("city"), 8),
+        fit(&col("mobile"), 11),
+        col("flags")
     )?;
     let mut n = 0;
     wb.for_each_matching_customer(filter, limit, |row| {
@@ -330,9 +364,9 @@ pub fn print_customers(
     })?;
     if n == 0 {
         if filter.is_empty() {
-            writeln!(out, "No customers yet: import a file with `crmwb import FILE --source NAME`.")?;
+            writeln!(out, "{}", tr!("cli-cust-none"))?;
         } else {
-            writeln!(out, "No customer matches.")?;
+            writeln!(out, "{}", tr!("cli-cust-no-match"))?;
         }
     }
     Ok(())
@@ -359,68 +393,73 @@ pub fn print_customer(out: &mut impl Write, d: &CustomerDetail, json: bool) -> R
     }
     writeln!(out, "{}  {}", c.number, sanitize(&c.name))?;
     if !c.flags.is_empty() {
-        writeln!(out, "flags: {}", sanitize(&c.flags.join(", ")))?;
+        writeln!(out, "{}", tr!("cli-cust-flags", flags = sanitize(&crate::i18n::join(&c.flags)).into_owned()))?;
     }
     for f in Field::ALL.iter().skip(2) {
         if let Some(v) = c.get(*f) {
-            writeln!(out, "  {} {}", fit(&format!("{} ({})", f.label(), f.name()), 32), sanitize(v))?;
+            writeln!(
+                out,
+                "  {} {}",
+                fit(&format!("{} ({})", f.label(), f.name()), 32),
+                sanitize(&crate::i18n::field_value(*f, v))
+            )?;
         }
     }
     for (name, _, v) in &d.custom {
         writeln!(out, "  {} {}", fit(&format!("custom:{}", sanitize(name)), 32), sanitize(v))?;
     }
     if d.phones.len() + d.emails.len() > 0 {
-        writeln!(out, "\nPhones and e-mails:")?;
+        writeln!(out, "\n{}", tr!("cli-cust-phones"))?;
         for p in &d.phones {
             writeln!(
                 out,
                 "  {} {}{}",
-                fit(p.kind.as_str(), 9),
+                fit(&crate::i18n::value("phone", p.kind.as_str()), 9),
                 p.number,
-                if p.is_primary { " (primary)" } else { "" }
+                if p.is_primary { tr!("cli-cust-primary") } else { String::new() }
             )?;
         }
         for e in &d.emails {
             writeln!(
                 out,
                 "  {} {}{}",
-                fit("email", 9),
+                fit(&tr!("cli-cust-email"), 9),
                 sanitize(&e.email),
-                if e.is_primary { " (primary)" } else { "" }
+                if e.is_primary { tr!("cli-cust-primary") } else { String::new() }
             )?;
         }
     }
     if !d.contacts.is_empty() {
-        writeln!(out, "\nContacts:")?;
+        writeln!(out, "\n{}", tr!("cli-cust-contacts"))?;
         for k in &d.contacts {
             writeln!(out, "  {} {}", sanitize(&k.name), sanitize(k.title.as_deref().unwrap_or("")))?;
         }
     }
     if !d.interactions.is_empty() {
-        writeln!(out, "\nInteractions:")?;
+        writeln!(out, "\n{}", tr!("cli-cust-interactions"))?;
         for i in &d.interactions {
             let summary = crate::display::sanitize_lines(&i.summary).join(" / ");
             writeln!(
                 out,
                 "  {}  {}  {}  {}",
                 i.at,
-                fit(&sanitize(&i.kind), 8),
+                fit(&sanitize(&crate::i18n::value("interaction", &i.kind)), 8),
                 sanitize(i.by.as_deref().unwrap_or("")),
                 summary
             )?;
         }
     }
     if !d.sources.is_empty() {
-        writeln!(out, "\nSource records (raw, as imported):")?;
+        writeln!(out, "\n{}", tr!("cli-cust-sources"))?;
         for s in &d.sources {
-            writeln!(
-                out,
-                "  {} #{} (batch {}, row {})",
-                sanitize(&s.source),
-                sanitize(&s.source_key),
-                s.batch_id,
-                s.row_number
-            )?;
+            let line = tr!(
+                "cli-cust-source",
+                source = sanitize(&s.source).into_owned(),
+                key = sanitize(&s.source_key).into_owned(),
+                batch = s.batch_id,
+                row = s.row_number
+            );
+            writeln!(out, "  {line}")?;
             for (i, v) in s.values.iter().enumerate() {
                 if v.is_empty() {
                     continue;
@@ -431,7 +470,7 @@ pub fn print_customer(out: &mut impl Write, d: &CustomerDetail, json: bool) -> R
         }
     }
     if !d.history.is_empty() {
-        writeln!(out, "\nHistory:")?;
+        writeln!(out, "\n{}", tr!("cli-cust-history"))?;
         for e in &d.history {
             let h = crate::history::history_line(e);
             writeln!(out, "  {}  {}  {}", h.at, h.who, h.what)?;
@@ -498,23 +537,33 @@ pub fn print_quality(out: &mut impl Write, r: &crate::service::QualityReport, js
         writeln!(out)?;
         return Ok(());
     }
+    let line = tr!("cli-q-head", customers = r.customers, rows = r.source_records, flagged = r.flagged_incomplete);
+    writeln!(out, "{line}\n")?;
+    writeln!(out, "{}", tr!("cli-q-targets"))?;
+    for t in &r.targets {
+        let value = t.value.map(pct).unwrap_or_else(|| tr!("n-a"));
+        let verdict = match t.pass {
+            Some(true) => tr!("quality-pass"),
+            Some(false) => tr!("quality-fail"),
+            None => tr!("quality-not-measured"),
+        };
+        let slug = t.name.replace(' ', "-");
+        let (name, measure) = (crate::i18n::value("target", &slug), crate::i18n::value("measure", &slug));
+        let measure = if measure == slug { t.measure.clone() } else { measure };
+        let target = fit(&tr!("quality-target", target = t.target.as_str()), 13);
+        writeln!(out, "  {} {}  {target}  {verdict}", fit(&name, 22), rfit(&value, 7))?;
+        writeln!(out, "  {}   {measure}", " ".repeat(22))?;
+    }
+    let col = |id: &str| crate::i18n::message(&format!("cli-q-col-{id}"), None);
     writeln!(
         out,
-        "Data quality: {} customers, {} source rows, {} flagged 待完善\n",
-        r.customers, r.source_records, r.flagged_incomplete
+        "\n  {} {} {} {} {}",
+        fit(&col("field"), 16),
+        rfit(&col("filled"), 8),
+        rfit(&col("complete"), 9),
+        rfit(&col("invalid"), 8),
+        rfit(&col("validity"), 9)
     )?;
-    writeln!(out, "Targets (domain.md)")?;
-    for t in &r.targets {
-        let value = t.value.map(pct).unwrap_or_else(|| "n/a".into());
-        let verdict = match t.pass {
-            Some(true) => "pass",
-            Some(false) => "FAIL",
-            None => "not measured yet",
-        };
-        writeln!(out, "  {} {:>7}  target {}  {verdict}", fit(&t.name, 22), value, fit(&t.target, 6))?;
-        writeln!(out, "  {}   {}", " ".repeat(22), t.measure)?;
-    }
-    writeln!(out, "\n  {}   filled  complete  invalid  validity", fit("field", 16))?;
     for f in &r.fields {
         writeln!(
             out,
@@ -527,7 +576,7 @@ pub fn print_quality(out: &mut impl Write, r: &crate::service::QualityReport, js
         )?;
     }
     if let (Some(frac), Some(seed)) = (r.sample_fraction, r.sample_seed) {
-        writeln!(out, "\nSample of {} (seed {seed}): {} customers", pct(frac), r.sample.len())?;
+        writeln!(out, "\n{}", tr!("cli-q-sample", pct = pct(frac), seed = seed.to_string(), n = r.sample.len()))?;
         for c in &r.sample {
             writeln!(out, "\n  {}  {}", c.number, sanitize(&c.name))?;
             for v in &c.values {
@@ -545,8 +594,7 @@ pub fn print_quality(out: &mut impl Write, r: &crate::service::QualityReport, js
                         )
                     })
                     .collect();
-                let raw =
-                    if raw.is_empty() { "(no source value: derived or default)".to_string() } else { raw.join(" | ") };
+                let raw = if raw.is_empty() { tr!("cli-q-derived") } else { raw.join(" | ") };
                 writeln!(out, "    {} {}  ← {raw}", fit(&v.field, 16), fit(&golden, 24))?;
             }
         }

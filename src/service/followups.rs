@@ -116,10 +116,10 @@ impl<T> BulkOutcome<T> {
     /// the caller counts as done (reminders, customers), `verb` says what
     /// happened to them.
     pub fn summary(&self, done: usize, verb: &str) -> String {
-        let mut s = format!("{done} {verb}");
+        let mut s = tr!("fu-summary", n = done, verb = verb);
         if !self.refused.is_empty() {
             let why: Vec<String> = self.refused.iter().map(|(n, w)| format!("{n}: {w}")).collect();
-            s.push_str(&format!(", {} refused ({})", self.refused.len(), why.join("; ")));
+            s.push_str(&tr!("fu-summary-refused", n = self.refused.len(), why = why.join("; ")));
         }
         s
     }
@@ -155,41 +155,46 @@ fn reason(rule: &Rule, c: &Candidate) -> String {
     let event = c.event.as_deref().unwrap_or("?");
     match rule.kind {
         RuleKind::FirstFollowup => {
-            format!("new customer: first contact {event}, no follow-up within {} days", rule.within_days)
+            tr!("why-first", event = event, days = rule.within_days)
         }
         RuleKind::Recurring => {
             // The clock starts at the last follow-up, unless that is missing
             // or before the customer's reminders-from day.
             let base = parse_day(&c.due).map(|d| day(shift(d, -i64::from(rule.every_days)))).unwrap_or_default();
-            let last = c.event.as_deref().unwrap_or("none on record");
+            let none = tr!("why-none-on-record");
+            let last = c.event.as_deref().unwrap_or(&none);
             let counted = if c.event.as_deref() == Some(base.as_str()) {
                 String::new()
             } else if c.counts_from.as_deref() == Some(base.as_str()) {
-                format!(", counted from {base} (reminders-from)")
+                tr!("why-counted-reminders", base = base.as_str())
             } else {
-                format!(", counted from {base} (entered then)")
+                tr!("why-counted-entered", base = base.as_str())
             };
-            format!(
-                "priority {}: last follow-up {last}{counted}; follow up at least every {} days",
-                c.detail.as_deref().unwrap_or("?"),
-                rule.every_days
+            tr!(
+                "why-recurring",
+                priority = c.detail.as_deref().unwrap_or("?"),
+                last = last,
+                counted = counted,
+                days = rule.every_days
             )
         }
-        RuleKind::QuoteEscalation => format!(
-            "quoted on {event} and no follow-up within {} days: escalated to {}",
-            rule.within_days,
-            match (&c.manager, &c.owner) {
-                (Some(m), _) => format!("{m} (manager of {})", c.owner.as_deref().unwrap_or("?")),
-                (None, Some(o)) => format!("the manager of {o} (none on record)"),
-                (None, None) => "the owner's manager (no owner on record)".into(),
+        RuleKind::QuoteEscalation => tr!(
+            "why-quote",
+            event = event,
+            days = rule.within_days,
+            to = match (&c.manager, &c.owner) {
+                (Some(m), _) => tr!("why-manager-of", manager = m.as_str(), owner = c.owner.as_deref().unwrap_or("?")),
+                (None, Some(o)) => tr!("why-manager-none", owner = o.as_str()),
+                (None, None) => tr!("why-no-owner"),
             }
         ),
-        RuleKind::ContractRenewal => format!(
-            "contract {}expires {event}: renewal is due {} days before",
-            c.detail.as_deref().map(|n| format!("{n} ")).unwrap_or_default(),
-            rule.days_before
+        RuleKind::ContractRenewal => tr!(
+            "why-renewal",
+            contract = c.detail.as_deref().map(|n| format!("{n} ")).unwrap_or_default(),
+            event = event,
+            days = rule.days_before
         ),
-        RuleKind::NextFollowup => format!("next follow-up planned for {event}"),
+        RuleKind::NextFollowup => tr!("why-next", event = event),
     }
 }
 

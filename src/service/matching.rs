@@ -79,9 +79,23 @@ pub struct Evidence {
 impl Evidence {
     /// The one wording of a piece of evidence, for the workbench and the
     /// CLI alike: "contact mobile and name +18.2", "city differs −1.3".
+    /// Fields and levels are worded in the language in force; a code the
+    /// catalogue does not know (a custom field) reads as its words.
     pub fn describe(&self) -> String {
-        let words = |s: &str| crate::display::sanitize(s).replace('_', " ");
-        format!("{} {} {}", words(&self.field), words(&self.level), crate::display::bits(self.weight))
+        let coded = |kind: &str, code: &str| {
+            let v = crate::i18n::value(kind, code);
+            if v == code {
+                crate::display::sanitize(code).replace('_', " ")
+            } else {
+                crate::display::sanitize(&v).into_owned()
+            }
+        };
+        format!(
+            "{} {} {}",
+            coded("evfield", &self.field),
+            coded("level", &self.level),
+            crate::display::bits(self.weight)
+        )
     }
 }
 

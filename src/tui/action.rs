@@ -2,13 +2,14 @@
 //!
 //! Keymaps, the help overlay and the command palette refer to actions by
 //! these names, so a name never changes once shipped; new actions may be
-//! added. Each action also has a title: what the palette lists and what help
+//! added. Each action also has a title, in the message catalogue
+//! (`action-…` in `locales/*.ftl`): what the palette lists and what help
 //! shows when a keymap gives no description.
 
 use serde::{Deserialize, Serialize};
 
 macro_rules! actions {
-    ($( $(#[$doc:meta])* $var:ident = $name:literal, $title:literal; )*) => {
+    ($( $(#[$doc:meta])* $var:ident = $name:literal; )*) => {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         pub enum Action {
             $( $(#[$doc])* #[serde(rename = $name)] $var, )*
@@ -22,107 +23,113 @@ macro_rules! actions {
                 match self { $( Action::$var => $name, )* }
             }
 
-            /// A short imperative title, for the palette.
-            pub fn title(self) -> &'static str {
-                match self { $( Action::$var => $title, )* }
+            /// A short imperative title, for the palette: `action-{name}`
+            /// in the message catalogue (dots as dashes), in the language
+            /// in force.
+            pub fn title(self) -> String {
+                self.title_in(crate::i18n::lang())
+            }
+
+            pub fn title_in(self, lang: crate::i18n::Lang) -> String {
+                crate::i18n::message_in(lang, &format!("action-{}", self.name().replace('.', "-")), None)
             }
         }
     };
 }
 
 actions! {
-    Quit = "app.quit", "Quit";
-    Refresh = "app.refresh", "Reload everything from the database";
-    HelpToggle = "help.toggle", "Show all keys";
-    HelpClose = "help.close", "Close help";
-    PaletteOpen = "palette.open", "Command palette";
-    FilterOpen = "filter.open", "Filter customers (fuzzy)";
-    FilterClear = "filter.clear", "Clear the filter and quick filters";
-    JobCancel = "job.cancel", "Cancel the running job";
-    LogOpen = "log.open", "Show the message log";
-    LogClose = "log.close", "Close the message log";
+    Quit = "app.quit";
+    Refresh = "app.refresh";
+    HelpToggle = "help.toggle";
+    HelpClose = "help.close";
+    PaletteOpen = "palette.open";
+    FilterOpen = "filter.open";
+    FilterClear = "filter.clear";
+    JobCancel = "job.cancel";
+    LogOpen = "log.open";
+    LogClose = "log.close";
 
-    PaneNext = "pane.next", "Next pane";
-    PanePrev = "pane.prev", "Previous pane";
-    PaneCustomers = "pane.customers", "Go to Customers";
-    PaneDuplicates = "pane.duplicates", "Go to Duplicates";
-    PaneFollowups = "pane.followups", "Go to Follow-ups";
-    PaneImports = "pane.imports", "Go to Imports";
-    PaneQuality = "pane.quality", "Go to Quality";
-    JumpBack = "jump.back", "Back to where you were (jump list)";
-    JumpForward = "jump.forward", "Forward again (jump list)";
+    PaneNext = "pane.next";
+    PanePrev = "pane.prev";
+    PaneCustomers = "pane.customers";
+    PaneDuplicates = "pane.duplicates";
+    PaneFollowups = "pane.followups";
+    PaneImports = "pane.imports";
+    PaneQuality = "pane.quality";
+    JumpBack = "jump.back";
+    JumpForward = "jump.forward";
 
-    FocusNext = "focus.next", "Switch between list and detail";
-    FocusPrev = "focus.prev", "Switch between list and detail (back)";
-    FocusList = "focus.list", "Back to the list";
-    FocusDetail = "focus.detail", "Open the detail";
+    FocusNext = "focus.next";
+    FocusPrev = "focus.prev";
+    FocusList = "focus.list";
+    FocusDetail = "focus.detail";
 
-    CursorDown = "cursor.down", "Down";
-    CursorUp = "cursor.up", "Up";
-    PageDown = "cursor.page_down", "Page down";
-    PageUp = "cursor.page_up", "Page up";
-    HalfPageDown = "cursor.half_down", "Half a page down";
-    HalfPageUp = "cursor.half_up", "Half a page up";
-    Top = "cursor.top", "First";
-    Bottom = "cursor.bottom", "Last";
-    CursorLeft = "cursor.left", "Left / previous column";
-    CursorRight = "cursor.right", "Right / next column";
-    FieldNext = "field.next", "Next field";
-    FieldPrev = "field.prev", "Previous field";
+    CursorDown = "cursor.down";
+    CursorUp = "cursor.up";
+    PageDown = "cursor.page_down";
+    PageUp = "cursor.page_up";
+    HalfPageDown = "cursor.half_down";
+    HalfPageUp = "cursor.half_up";
+    Top = "cursor.top";
+    Bottom = "cursor.bottom";
+    CursorLeft = "cursor.left";
+    CursorRight = "cursor.right";
+    FieldNext = "field.next";
+    FieldPrev = "field.prev";
 
-    SortNext = "sort.next", "Sort by the next column";
-    SortReverse = "sort.reverse", "Reverse the sort order";
-    QuickMine = "quick.mine", "Show only my customers (toggle)";
-    QuickOverdue = "quick.overdue", "Show only overdue customers (toggle)";
-    QuickIncomplete = "quick.incomplete", "Show only customers flagged 待完善 (toggle)";
-    QuickStatus = "quick.status", "Show one status (cycles through the statuses)";
-    QuickOwner = "quick.owner", "Show one owner (cycles through the owners listed)";
-    QuickRule = "quick.rule", "Show one reminder rule (cycles through the rules listed)";
+    SortNext = "sort.next";
+    SortReverse = "sort.reverse";
+    QuickMine = "quick.mine";
+    QuickOverdue = "quick.overdue";
+    QuickIncomplete = "quick.incomplete";
+    QuickStatus = "quick.status";
+    QuickOwner = "quick.owner";
+    QuickRule = "quick.rule";
 
-    MarkToggle = "mark.toggle", "Mark / unmark, and move on";
-    MarkClear = "mark.clear", "Clear all marks";
-    MergeMarked = "customer.merge_marked", "Merge the marked customers";
-    CustomerNew = "customer.new", "New customer";
-    CustomerEdit = "customer.edit", "Edit customer";
-    CustomerStatus = "customer.status", "Change status";
-    CustomerReassign = "customer.reassign", "Reassign owner";
-    CustomerOpen = "customer.open", "Open the customer";
-    ContactAdd = "contact.add", "Add a contact";
-    InteractionLog = "interaction.log", "Log an interaction";
+    MarkToggle = "mark.toggle";
+    MarkClear = "mark.clear";
+    MergeMarked = "customer.merge_marked";
+    CustomerNew = "customer.new";
+    CustomerEdit = "customer.edit";
+    CustomerStatus = "customer.status";
+    CustomerReassign = "customer.reassign";
+    CustomerOpen = "customer.open";
+    ContactAdd = "contact.add";
+    InteractionLog = "interaction.log";
 
-    ReviewApprove = "review.approve", "Approve: merge the cluster";
-    ReviewReject = "review.reject", "Reject: not duplicates";
-    ReviewDrop = "review.drop", "Drop the selected member from the cluster";
-    ReviewSkip = "review.skip", "Skip this cluster for now";
-    ReviewPick = "review.pick", "Keep this member's value for the field";
-    MergeUndo = "merge.undo", "Undo the last merge";
-    MatchRun = "match.run", "Find duplicates now";
+    ReviewApprove = "review.approve";
+    ReviewReject = "review.reject";
+    ReviewDrop = "review.drop";
+    ReviewSkip = "review.skip";
+    ReviewPick = "review.pick";
+    MergeUndo = "merge.undo";
+    MatchRun = "match.run";
 
-    FollowupDone = "followup.done", "Done: log the follow-up";
-    Snooze1d = "followup.snooze_1d", "Snooze 1 day";
-    Snooze3d = "followup.snooze_3d", "Snooze 3 days";
-    Snooze1w = "followup.snooze_1w", "Snooze 1 week";
-    SnoozeCustom = "followup.snooze", "Snooze for…";
+    FollowupDone = "followup.done";
+    Snooze1d = "followup.snooze_1d";
+    Snooze3d = "followup.snooze_3d";
+    Snooze1w = "followup.snooze_1w";
+    SnoozeCustom = "followup.snooze";
 
-    ImportStart = "import.start", "Import a file";
-    ImportOpen = "import.open", "Show the batch's log";
-    ImportResume = "import.resume", "Resume an incomplete import";
-    ImportUndo = "import.undo", "Undo an import batch";
-    ImportMap = "import.map", "Map the selected column to another field (import preview)";
-    ImportKey = "import.key", "Make the selected column the record key (import preview)";
+    ImportStart = "import.start";
+    ImportOpen = "import.open";
+    ImportResume = "import.resume";
+    ImportUndo = "import.undo";
+    ImportMap = "import.map";
+    ImportKey = "import.key";
 
-    FormNext = "form.next", "Next field";
-    FormPrev = "form.prev", "Previous field";
-    FormSave = "form.save", "Save";
-    FormCancel = "form.cancel", "Cancel";
-    FormOption = "form.option", "Next allowed value";
-    FormOpenExisting = "form.open_existing", "Open the existing customer instead (a possible duplicate)";
+    FormNext = "form.next";
+    FormPrev = "form.prev";
+    FormSave = "form.save";
+    FormCancel = "form.cancel";
+    FormOption = "form.option";
+    FormOpenExisting = "form.open_existing";
 
-    InputAccept = "input.accept", "Accept";
-    InputCancel = "input.cancel", "Cancel";
+    InputAccept = "input.accept";
+    InputCancel = "input.cancel";
 
-    ConfirmAccept = "confirm.accept", "Yes, do it";
-    ConfirmReject = "confirm.reject", "No, go back";
+    ConfirmAccept = "confirm.accept";
+    ConfirmReject = "confirm.reject";
 }
 
 impl Action {
@@ -163,7 +170,10 @@ mod tests {
             assert_eq!(serde_json::to_string(&a).unwrap(), format!("\"{}\"", a.name()));
             assert_eq!(serde_json::from_str::<Action>(&format!("\"{}\"", a.name())).unwrap(), a);
             assert_eq!(Action::parse(a.name()), Some(a));
-            assert!(!a.title().is_empty());
+            for lang in crate::i18n::Lang::ALL {
+                let t = a.title_in(lang);
+                assert!(!t.is_empty() && !t.starts_with("action-"), "{a} has no title in {lang:?}");
+            }
         }
         assert_eq!(Action::parse("cursor.dwn"), None);
     }

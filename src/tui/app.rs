@@ -319,17 +319,17 @@ impl App {
             | Action::PaneFollowups
             | Action::PaneImports
             | Action::PaneQuality => Avail::Ready(None),
-            Action::JobCancel if self.jobs.visible().next().is_none() => Avail::Off("No job is running".into()),
+            Action::JobCancel if self.jobs.visible().next().is_none() => Avail::Off(tr!("no-job")),
             Action::JobCancel => Avail::Ready(None),
-            Action::JumpBack => Avail::when(self.nav.can_back(), || "Nothing to go back to".into()),
-            Action::JumpForward => Avail::when(self.nav.can_forward(), || "Nothing to go forward to".into()),
+            Action::JumpBack => Avail::when(self.nav.can_back(), || tr!("nothing-back")),
+            Action::JumpForward => Avail::when(self.nav.can_forward(), || tr!("nothing-forward")),
             Action::HelpClose | Action::LogClose => Avail::NotHere,
             Action::FocusList
                 if self.pane == PaneId::Customers
                     && self.customers.focus() == Focus::Detail
                     && self.nav.returns_from(self.customers.detail.as_ref().map(|d| d.id)) =>
             {
-                Avail::Ready(Some("Back to where you came from"))
+                Avail::Ready(Some(tr!("ready-back")))
             }
             // Every pane is a list or a scrolling view.
             a if a.scrolls() => Avail::Ready(None),
@@ -414,8 +414,8 @@ impl App {
                 // Named from the keymap: a user's own map may put help elsewhere.
                 let help = self.keymap.key_for(&path, Action::HelpToggle);
                 self.message = Some(Message::Info(match help {
-                    Some(h) => format!("{keys} is not bound here; {h} lists the keys"),
-                    None => format!("{keys} is not bound here"),
+                    Some(h) => tr!("key-unbound-help", keys = keys.as_str(), help = h.as_str()),
+                    None => tr!("key-unbound", keys = keys.as_str()),
                 }));
             }
         }
@@ -494,7 +494,7 @@ impl App {
                         self.quit = true;
                     }
                 },
-                Action::ConfirmReject => self.message = Some(Message::Info("Nothing was done".into())),
+                Action::ConfirmReject => self.message = Some(Message::Info(tr!("nothing-done"))),
                 _ => self.overlay = Some(Overlay::Confirm { confirm, owner }),
             },
             Some(Overlay::Form(mut form)) => match form.handle_action(action, &mut self.wb) {
@@ -572,11 +572,11 @@ impl App {
             }
             Action::Refresh => {
                 self.data_changed();
-                self.message = Some(Message::Info("Reloaded".into()));
+                self.message = Some(Message::Info(tr!("reloaded")));
             }
             Action::JobCancel => match self.jobs.cancel_visible() {
-                Some(label) => self.message = Some(Message::Info(format!("Cancelling {label}…"))),
-                None => self.message = Some(Message::Info("No job is running".into())),
+                Some(label) => self.message = Some(Message::Info(tr!("cancelling", job = label))),
+                None => self.message = Some(Message::Info(tr!("no-job"))),
             },
             _ => {
                 // What cannot run here says why rather than nothing.
@@ -596,14 +596,10 @@ impl App {
             self.quit = true;
             return;
         }
-        let mut body = vec![format!("Running: {}", running.join(", "))];
-        body.push(
-            "Quitting cancels it; an import can be resumed later (Imports pane or `crmwb imports resume`).".into(),
-        );
-        self.overlay = Some(Overlay::Confirm {
-            confirm: Confirm { title: "Quit while a job runs?".into(), body, tag: 0 },
-            owner: None,
-        });
+        let mut body = vec![tr!("quit-running", jobs = crate::i18n::join(&running))];
+        body.push(tr!("quit-running-body"));
+        self.overlay =
+            Some(Overlay::Confirm { confirm: Confirm { title: tr!("quit-running-title"), body, tag: 0 }, owner: None });
     }
 
     /// Where the user is now.
@@ -630,8 +626,8 @@ impl App {
         let here = self.spot();
         let to = if back { self.nav.back(here) } else { self.nav.forward(here) };
         let Some(to) = to else {
-            let m = if back { "Nothing to go back to" } else { "Nothing to go forward to" };
-            self.message = Some(Message::Info(m.into()));
+            let m = if back { tr!("nothing-back") } else { tr!("nothing-forward") };
+            self.message = Some(Message::Info(m));
             return;
         };
         let pane = to.pane();
@@ -664,7 +660,7 @@ impl App {
             self.jobs.cancel(id);
         }
         let today = self.wb.clock().today();
-        let id = self.jobs.spawn(&mut self.wb, PaneId::Customers, "counting", false, move |wb, _ctl| {
+        let id = self.jobs.spawn(&mut self.wb, PaneId::Customers, &tr!("job-counting"), false, move |wb, _ctl| {
             let customers = wb.customer_count()? as usize;
             let duplicates = wb.queue_size()?;
             let q = FollowupQuery { overdue_only: true, ..Default::default() };
@@ -696,7 +692,7 @@ impl App {
                                 self.counts = *c;
                             }
                         }
-                        Err(e) => self.message = Some(Message::Error(format!("counting: {e}"))),
+                        Err(e) => self.message = Some(Message::Error(format!("{}: {e}", tr!("job-counting")))),
                     }
                 }
                 continue;

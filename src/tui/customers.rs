@@ -78,10 +78,10 @@ impl Quick {
     fn labels(&self) -> Vec<String> {
         let mut v = Vec::new();
         if self.mine {
-            v.push("mine".to_string());
+            v.push(tr!("quick-mine"));
         }
         if self.overdue {
-            v.push("overdue".to_string());
+            v.push(tr!("quick-overdue"));
         }
         if self.incomplete {
             v.push(crate::domain::FLAG_INCOMPLETE.to_string());
@@ -202,12 +202,12 @@ impl CustomersPane {
 
     pub fn title(&self) -> String {
         if !self.loaded {
-            return "Customers (…)".to_string();
+            return tr!("customers-loading-title");
         }
         if self.filter.query.is_some() || self.base_set.is_some() {
-            format!("Customers ({} of {})", self.ids.len(), self.total())
+            tr!("customers-title-of", n = self.ids.len(), total = self.total())
         } else {
-            format!("Customers ({})", self.ids.len())
+            tr!("customers-title", n = self.ids.len())
         }
     }
 
@@ -215,7 +215,7 @@ impl CustomersPane {
     /// read) standing in for an unfiltered list's length.
     pub fn title_counted(&self, count: Option<usize>) -> String {
         match count {
-            Some(n) if self.filter.query.is_none() && self.base_set.is_none() => format!("Customers ({n})"),
+            Some(n) if self.filter.query.is_none() && self.base_set.is_none() => tr!("customers-title", n = n),
             _ => self.title(),
         }
     }
@@ -259,7 +259,7 @@ impl CustomersPane {
         let (key, desc, overdue) = (self.sort, self.descending, self.quick.overdue);
         let narrowed = f.status.is_some() || !f.owners.is_empty() || f.flag.is_some() || overdue;
         let today = cx.wb.clock().today();
-        let id = cx.spawn("reading customers", false, move |wb, _ctl| {
+        let id = cx.spawn(&tr!("job-reading-customers"), false, move |wb, _ctl| {
             let mut ids = wb.sorted_customer_ids(&f, key, desc)?;
             if overdue {
                 let q = FollowupQuery { overdue_only: true, ..Default::default() };
@@ -352,7 +352,7 @@ impl CustomersPane {
         if self.index.loading.is_some() || self.index.complete {
             return;
         }
-        let id = cx.spawn("indexing customers for the filter", false, |wb, ctl| {
+        let id = cx.spawn(&tr!("job-indexing"), false, |wb, ctl| {
             let mut after = 0;
             let mut total = 0usize;
             loop {
@@ -380,7 +380,7 @@ impl CustomersPane {
         if chunks.is_empty() {
             return;
         }
-        let id = cx.spawn_pure("filtering", move |ctl| {
+        let id = cx.spawn_pure(&tr!("job-filtering"), move |ctl| {
             // Hits are reported a slice at a time, so the first ones show
             // while the rest of the index is still being searched.
             let mut found = Vec::new();
@@ -460,7 +460,7 @@ impl CustomersPane {
         self.load_index(cx);
         let text = self.filter.input.text().to_string();
         if Query::may_be_direct(&text) {
-            let id = cx.spawn("looking up", false, move |wb, _ctl| Ok(Box::new(wb.search_direct(&text)?)));
+            let id = cx.spawn(&tr!("job-looking-up"), false, move |wb, _ctl| Ok(Box::new(wb.search_direct(&text)?)));
             self.filter.direct = Some(id);
             self.filter.jobs.push(id);
         } else {
@@ -558,15 +558,15 @@ impl CustomersPane {
     /// What runs here in the pane's current state, and why not.
     pub fn avail(&self, action: Action, keys: &Keys) -> Avail {
         let has = self.selected_id().is_some() || self.detail.is_some();
-        let none = || "No customer selected".to_string();
+        let none = || tr!("no-customer-selected");
         match action {
             Action::InputAccept | Action::InputCancel if self.filter.editing => Avail::Ready(None),
             Action::FocusNext | Action::FocusPrev | Action::FocusList | Action::FocusDetail => {
                 Avail::when(has || self.focus() == Focus::Detail, none)
             }
-            Action::FilterClear => Avail::when(self.filter.query.is_some() || self.quick != Quick::default(), || {
-                "No filter to clear".into()
-            }),
+            Action::FilterClear => {
+                Avail::when(self.filter.query.is_some() || self.quick != Quick::default(), || tr!("no-filter"))
+            }
             Action::SortNext
             | Action::SortReverse
             | Action::QuickMine
@@ -575,10 +575,10 @@ impl CustomersPane {
             | Action::QuickStatus
             | Action::CustomerNew => Avail::Ready(None),
             Action::MarkToggle => Avail::when(self.selected_id().is_some(), none),
-            Action::MarkClear => Avail::when(!self.marked.is_empty(), || "No customer is marked".into()),
-            Action::MergeMarked => Avail::when(self.marked.len() >= 2, || {
-                format!("Mark two or more customers first ({}), then merge them", keys.title(Action::MarkToggle))
-            }),
+            Action::MarkClear => Avail::when(!self.marked.is_empty(), || tr!("no-marked")),
+            Action::MergeMarked => {
+                Avail::when(self.marked.len() >= 2, || tr!("mark-two", key = keys.title(Action::MarkToggle)))
+            }
             Action::CustomerEdit
             | Action::CustomerStatus
             | Action::CustomerReassign
@@ -636,13 +636,13 @@ impl CustomersPane {
                     self.quick = Quick::default();
                     self.reload(cx);
                 }
-                cx.info(if had { "Filters cleared" } else { "No filter to clear" });
+                cx.info(if had { tr!("filters-cleared") } else { tr!("no-filter") });
             }
             Action::SortNext => {
                 let i = SortKey::ALL.iter().position(|k| *k == self.sort).unwrap_or(0);
                 self.sort = SortKey::ALL[(i + 1) % SortKey::ALL.len()];
                 self.descending = false;
-                cx.info(format!("Sorted by {}", self.sort.field().label()));
+                cx.info(tr!("sorted-by", field = self.sort.field().label()));
                 self.reload(cx);
             }
             Action::SortReverse => {
@@ -673,13 +673,13 @@ impl CustomersPane {
                     if !self.marked.remove(&id) {
                         self.marked.insert(id);
                     }
-                    cx.info(format!("{} marked; {} merges them", self.marked.len(), cx.keys.key(Action::MergeMarked)));
+                    cx.info(tr!("n-marked", n = self.marked.len(), key = cx.keys.key(Action::MergeMarked)));
                     self.move_selection(Action::CursorDown, cx);
                 }
             }
             Action::MarkClear => {
                 self.marked.clear();
-                cx.info("Marks cleared");
+                cx.info(tr!("marks-cleared"));
             }
             Action::MergeMarked => self.ask_merge(cx),
             Action::CustomerNew => open_form(cx, Form::new_customer(cx.wb)),
@@ -690,7 +690,7 @@ impl CustomersPane {
             | Action::InteractionLog => {
                 // The detail shows the customer the editors work on.
                 let Some(id) = self.detail.as_ref().map(|d| d.id).or(self.selected_id()) else {
-                    cx.error("No customer selected");
+                    cx.error(tr!("no-customer-selected"));
                     return;
                 };
                 let form = match action {
@@ -727,7 +727,7 @@ impl CustomersPane {
             Ok(p) => {
                 let body = merge_preview_lines(&p, self.area);
                 self.pending_merge = ids;
-                cx.effect(Effect::Confirm(Confirm { title: "Merge customers?".into(), body, tag: TAG_MERGE }));
+                cx.effect(Effect::Confirm(Confirm { title: tr!("merge-title"), body, tag: TAG_MERGE }));
             }
             Err(e) => cx.error(format!("merge preview: {e}")),
         }
@@ -738,16 +738,13 @@ impl CustomersPane {
         match cx.wb.merge_history(id) {
             Ok(h) if !h.is_empty() => {
                 let number = self.window.get(self.selected).map(|r| r.number.clone()).unwrap_or_default();
-                let body = vec![
-                    format!("Undo the latest merge into {number}:"),
-                    "the absorbed customers become customers of their own again;".into(),
-                    "edits made since stay with the survivor.".into(),
-                ];
+                let body =
+                    vec![tr!("unmerge-body-1", number = number.as_str()), tr!("unmerge-body-2"), tr!("unmerge-body-3")];
                 self.pending_unmerge = Some(number);
-                cx.effect(Effect::Confirm(Confirm { title: "Undo merge?".into(), body, tag: TAG_UNMERGE }));
+                cx.effect(Effect::Confirm(Confirm { title: tr!("unmerge-title"), body, tag: TAG_UNMERGE }));
             }
-            Ok(_) => cx.error("This customer has no merge to undo"),
-            Err(e) => cx.error(format!("reading merge history: {e}")),
+            Ok(_) => cx.error(tr!("no-merge-to-undo")),
+            Err(e) => cx.error(tr!("err-merge-history", e = e.to_string())),
         }
     }
 
@@ -796,7 +793,7 @@ impl CustomersPane {
                     .collect();
                 self.window = Window { start, rows };
             }
-            Err(e) => cx.error(format!("reading customers: {e}")),
+            Err(e) => cx.error(tr!("err-customers", e = e.to_string())),
         }
     }
 
@@ -818,28 +815,28 @@ impl CustomersPane {
                 let mut failed = Vec::new();
                 match cx.wb.customer_issues(id) {
                     Ok(v) => extra.issues = v,
-                    Err(e) => failed.push(format!("findings: {e}")),
+                    Err(e) => failed.push(format!("{}: {e}", tr!("part-findings"))),
                 }
                 match cx.wb.merge_history(id) {
                     Ok(v) => extra.merges = v,
-                    Err(e) => failed.push(format!("merges: {e}")),
+                    Err(e) => failed.push(format!("{}: {e}", tr!("part-merges"))),
                 }
                 match cx.wb.customer_reminders(id, today, today + chrono::Days::new(30)) {
                     Ok(v) => extra.reminders = v,
-                    Err(e) => failed.push(format!("follow-ups: {e}")),
+                    Err(e) => failed.push(format!("{}: {e}", tr!("pane-followups"))),
                 }
                 match cx.wb.reminders_from_of(id) {
                     Ok(v) => extra.counts_from = v,
-                    Err(e) => failed.push(format!("follow-ups: {e}")),
+                    Err(e) => failed.push(format!("{}: {e}", tr!("pane-followups"))),
                 }
                 if !failed.is_empty() {
-                    cx.error(format!("reading {}", failed.join("; ")));
+                    cx.error(tr!("err-reading", what = failed.join("; ")));
                 }
                 self.detail = Some(DetailView { id, lines: detail::build(&d, &extra) })
             }
             Err(e) => {
                 self.detail = None;
-                cx.error(format!("reading customer: {e}"));
+                cx.error(tr!("err-customer", e = e.to_string()));
             }
         }
     }
@@ -888,7 +885,7 @@ impl CustomersPane {
                             self.list_arrived(ids, narrowed, cx);
                         }
                     }
-                    Err(e) => cx.error(format!("reading customers: {e}")),
+                    Err(e) => cx.error(tr!("err-customers", e = e.to_string())),
                 }
             }
         } else if Some(id) == self.index.loading {
@@ -908,7 +905,7 @@ impl CustomersPane {
                     self.index.loading = None;
                     match r {
                         Ok(_) => self.index.complete = true,
-                        Err(e) => cx.error(format!("indexing customers: {e}")),
+                        Err(e) => cx.error(tr!("err-indexing", e = e.to_string())),
                     }
                     self.finish_refresh(cx);
                 }
@@ -920,7 +917,7 @@ impl CustomersPane {
                 match r.map(|out| out.downcast::<Option<crate::service::DirectHit>>()) {
                     Ok(Ok(hit)) => self.direct_arrived(*hit, cx),
                     Ok(Err(_)) => {}
-                    Err(e) => cx.error(format!("looking up: {e}")),
+                    Err(e) => cx.error(tr!("err-looking-up", e = e.to_string())),
                 }
                 self.finish_refresh(cx);
             }
@@ -941,7 +938,7 @@ impl CustomersPane {
                     self.filter.jobs.retain(|j| *j != id);
                     self.apply_hits(cx);
                     if let Err(e) = r {
-                        cx.error(format!("filtering: {e}"));
+                        cx.error(tr!("err-filtering", e = e.to_string()));
                     }
                     self.finish_refresh(cx);
                 }
@@ -961,24 +958,24 @@ impl CustomersPane {
                 match cx.wb.merge_customers(survivor, absorbed, &[], MergeOrigin::Manual) {
                     Ok(_) => {
                         self.marked.clear();
-                        cx.info(format!(
-                            "Merged {} customers; {} on the survivor splits them again",
-                            ids.len(),
-                            cx.keys.title(Action::MergeUndo)
-                        ));
+                        cx.info(tr!("merged-n", n = ids.len(), key = cx.keys.title(Action::MergeUndo)));
                         cx.effect(Effect::DataChanged);
                     }
-                    Err(e) => cx.error(format!("merge refused: {e}")),
+                    Err(e) => cx.error(tr!("merge-refused", e = e.to_string())),
                 }
             }
             TAG_UNMERGE => {
                 let Some(number) = self.pending_unmerge.take() else { return };
                 match cx.wb.unmerge(&number) {
                     Ok(o) => {
-                        cx.info(format!("Split {} back out of {}", o.restored.join(", "), o.survivor));
+                        cx.info(tr!(
+                            "split-back",
+                            restored = crate::i18n::join(&o.restored),
+                            survivor = o.survivor.as_str()
+                        ));
                         cx.effect(Effect::DataChanged);
                     }
-                    Err(e) => cx.error(format!("unmerge refused: {e}")),
+                    Err(e) => cx.error(tr!("unmerge-refused", e = e.to_string())),
                 }
             }
             _ => {}
@@ -997,7 +994,7 @@ impl CustomersPane {
             title.push_str(&format!(" · {l}"));
         }
         if !self.marked.is_empty() {
-            title.push_str(&format!(" · {} marked", self.marked.len()));
+            title.push_str(&tr!("n-marked-title", n = self.marked.len()));
         }
         let block = pane_block(&sanitize(&title), focused, theme);
         let inner = block.inner(area);
@@ -1026,18 +1023,18 @@ impl CustomersPane {
         ));
         let mut lines = vec![Line::from(head_line)];
         if !self.loaded {
-            lines.push(Line::from(Span::styled("Loading customers…", theme.tone(Tone::Dim))));
+            lines.push(Line::from(Span::styled(tr!("customers-loading"), theme.tone(Tone::Dim))));
         } else if self.ids.is_empty() {
             let why = if self.filter.query.is_some() {
                 if self.filter.jobs.is_empty() && self.index.loading.is_none() {
-                    "No customer matches the filter (Esc clears it)"
+                    tr!("customers-none-filter")
                 } else {
-                    "Searching…"
+                    tr!("searching")
                 }
             } else if self.base_set.is_some() {
-                "No customer matches the quick filters (Esc clears them)"
+                tr!("customers-none-quick")
             } else {
-                "No customers yet. Import a file with: crmwb import FILE --source NAME"
+                tr!("customers-none")
             };
             lines.push(Line::from(Span::styled(why, theme.tone(Tone::Dim))));
         }
@@ -1067,11 +1064,11 @@ impl CustomersPane {
                 format!(" ⟳ {}", self.filter.matched)
             } else {
                 if self.filter.matched > self.filter.hits.len() {
-                    format!(" {} found, best {} shown", self.filter.matched, self.ids.len())
+                    tr!("found-best", n = self.filter.matched, shown = self.ids.len())
                 } else if let Some(note) = &self.filter.note {
                     format!(" → {note}")
                 } else {
-                    format!(" {} found", self.ids.len())
+                    tr!("found", n = self.ids.len())
                 }
             };
             let used = 2 + width(&shown);
@@ -1091,7 +1088,7 @@ impl CustomersPane {
 
     fn render_detail(&self, f: &mut Frame, area: Rect, theme: Theme, focused: bool) {
         let rows = area.height.saturating_sub(2) as usize;
-        let mut block = pane_block("Detail", focused, theme);
+        let mut block = pane_block(&tr!("detail-title"), focused, theme);
         let inner = block.inner(area);
         let cols = inner.width as usize;
         let lines: Vec<Line> = match &self.detail {
@@ -1104,7 +1101,7 @@ impl CustomersPane {
                 }
                 d.lines.iter().skip(self.detail_scroll).take(rows).map(|l| clip(l, cols, theme)).collect()
             }
-            None => vec![Line::from(Span::styled("Nothing selected", theme.tone(Tone::Dim)))],
+            None => vec![Line::from(Span::styled(tr!("nothing-selected"), theme.tone(Tone::Dim)))],
         };
         f.render_widget(block, area);
         f.render_widget(Paragraph::new(lines), inner);

@@ -95,7 +95,7 @@ impl Builder {
     }
 
     fn none(&mut self) {
-        self.lines.push(vec![seg(format!("{INDENT}none"), Tone::Dim)]);
+        self.lines.push(vec![seg(format!("{INDENT}{}", tr!("none")), Tone::Dim)]);
     }
 }
 
@@ -108,7 +108,7 @@ fn issue_line(i: &FieldIssue) -> DLine {
     vec![
         seg(format!("{DEEP}{mark} {} ", s(&i.rule)), Tone::Flag),
         seg(s(&i.message), Tone::Plain),
-        seg(format!("  ({} row {})", s(&i.source), i.row_number), Tone::Dim),
+        seg(format!("  {}", tr!("detail-row", source = s(&i.source), row = i.row_number)), Tone::Dim),
     ]
 }
 
@@ -120,12 +120,15 @@ pub fn build(d: &CustomerDetail, extra: &Extra) -> Vec<DLine> {
         b.text(vec![seg(format!("{}  ", fit("标记", LABEL_COLS)), Tone::Label), seg("—", Tone::Dim)]);
     } else {
         let flags: Vec<String> = c.flags.iter().map(|f| s(f)).collect();
-        b.text(vec![seg(format!("{}  ", fit("标记", LABEL_COLS)), Tone::Label), seg(flags.join(", "), Tone::Flag)]);
+        b.text(vec![
+            seg(format!("{}  ", fit("标记", LABEL_COLS)), Tone::Label),
+            seg(crate::i18n::join(&flags), Tone::Flag),
+        ]);
     }
 
-    b.heading("Fields", None);
+    b.heading(&tr!("detail-fields"), None);
     for f in Field::ALL {
-        b.field(f.label(), c.get(f));
+        b.field(f.label(), c.get(f).map(|v| crate::i18n::field_value(f, v)).as_deref());
         for i in extra.issues.iter().filter(|i| i.field.as_deref() == Some(f.name())) {
             b.text(issue_line(i));
         }
@@ -133,13 +136,13 @@ pub fn build(d: &CustomerDetail, extra: &Extra) -> Vec<DLine> {
     let unattached: Vec<&FieldIssue> =
         extra.issues.iter().filter(|i| i.field.as_deref().is_none_or(|n| Field::parse(n).is_none())).collect();
     if !unattached.is_empty() {
-        b.heading("Row findings", Some(unattached.len()));
+        b.heading(&tr!("detail-row-findings"), Some(unattached.len()));
         for i in unattached {
             b.text(issue_line(i));
         }
     }
 
-    b.heading("Follow-ups", Some(extra.reminders.len()));
+    b.heading(&tr!("detail-followups"), Some(extra.reminders.len()));
     if extra.reminders.is_empty() {
         b.none();
     }
@@ -155,44 +158,46 @@ pub fn build(d: &CustomerDetail, extra: &Extra) -> Vec<DLine> {
     if let (Some(next), Some(from)) = (planned, extra.counts_from) {
         if next < from {
             b.text(vec![seg(
-                format!("{INDENT}{next}  not due: history, before this import's --reminders-from {from}"),
+                format!("{INDENT}{}", tr!("detail-not-due", next = next.to_string(), from = from.to_string())),
                 Tone::Dim,
             )]);
         }
     }
     if !d.custom.is_empty() {
-        b.heading("Custom fields", Some(d.custom.len()));
+        b.heading(&tr!("detail-custom"), Some(d.custom.len()));
         for (name, _ty, value) in &d.custom {
             b.field(name, Some(value));
         }
     }
 
-    b.heading("Phones", Some(d.phones.len()));
+    b.heading(&tr!("detail-phones"), Some(d.phones.len()));
     if d.phones.is_empty() {
         b.none();
     }
     for p in &d.phones {
-        let mut parts =
-            vec![seg(format!("{INDENT}{}  ", fit(p.kind.as_str(), 8)), Tone::Label), seg(s(&p.number), Tone::Plain)];
+        let mut parts = vec![
+            seg(format!("{INDENT}{}  ", fit(&crate::i18n::value("phone", p.kind.as_str()), 8)), Tone::Label),
+            seg(s(&p.number), Tone::Plain),
+        ];
         if p.is_primary {
-            parts.push(seg("  primary", Tone::Dim));
+            parts.push(seg(format!("  {}", tr!("detail-primary")), Tone::Dim));
         }
         b.text(parts);
     }
 
-    b.heading("E-mails", Some(d.emails.len()));
+    b.heading(&tr!("detail-emails"), Some(d.emails.len()));
     if d.emails.is_empty() {
         b.none();
     }
     for e in &d.emails {
         let mut parts = vec![seg(format!("{INDENT}{}", s(&e.email)), Tone::Plain)];
         if e.is_primary {
-            parts.push(seg("  primary", Tone::Dim));
+            parts.push(seg(format!("  {}", tr!("detail-primary")), Tone::Dim));
         }
         b.text(parts);
     }
 
-    b.heading("Contacts", Some(d.contacts.len()));
+    b.heading(&tr!("detail-contacts"), Some(d.contacts.len()));
     if d.contacts.is_empty() {
         b.none();
     }
@@ -209,7 +214,7 @@ pub fn build(d: &CustomerDetail, extra: &Extra) -> Vec<DLine> {
         }
     }
 
-    b.heading("Interactions", Some(d.interactions.len()));
+    b.heading(&tr!("detail-interactions"), Some(d.interactions.len()));
     if d.interactions.is_empty() {
         b.none();
     }
@@ -217,23 +222,26 @@ pub fn build(d: &CustomerDetail, extra: &Extra) -> Vec<DLine> {
         let mut parts = vec![
             seg(format!("{INDENT}{}", s(&i.at)), Tone::Label),
             seg("  ", Tone::Plain),
-            seg(s(&i.kind), Tone::Plain),
+            seg(s(&crate::i18n::value("interaction", &i.kind)), Tone::Plain),
         ];
         if let Some(by) = i.by.as_deref().filter(|v| !v.is_empty()) {
-            parts.push(seg(format!("  by {}", s(by)), Tone::Dim));
+            parts.push(seg(format!("  {}", tr!("detail-by", who = s(by))), Tone::Dim));
         }
         b.text(parts);
         b.block(&i.summary, DEEP, Tone::Plain);
     }
 
-    b.heading("Source records", Some(d.sources.len()));
+    b.heading(&tr!("detail-sources"), Some(d.sources.len()));
     if d.sources.is_empty() {
         b.none();
     }
     for r in &d.sources {
         b.text(vec![
             seg(format!("{INDENT}{}", s(&r.source)), Tone::Label),
-            seg(format!("  key {}  batch {}  row {}", s(&r.source_key), r.batch_id, r.row_number), Tone::Dim),
+            seg(
+                format!("  {}", tr!("detail-source", key = s(&r.source_key), batch = r.batch_id, row = r.row_number)),
+                Tone::Dim,
+            ),
         ]);
         for (h, v) in r.headers.iter().zip(&r.values) {
             if v.trim().is_empty() {
@@ -247,28 +255,28 @@ pub fn build(d: &CustomerDetail, extra: &Extra) -> Vec<DLine> {
         }
     }
 
-    b.heading("Merges", Some(extra.merges.len()));
+    b.heading(&tr!("detail-merges"), Some(extra.merges.len()));
     if extra.merges.is_empty() {
         b.none();
     }
     for m in &extra.merges {
         let what = if m.role == "survivor" {
-            format!("absorbed {}", m.absorbed.iter().map(|n| s(n)).collect::<Vec<_>>().join(", "))
+            tr!("detail-absorbed", numbers = crate::i18n::join(&m.absorbed.iter().map(|n| s(n)).collect::<Vec<_>>()))
         } else {
-            format!("merged into {}", s(&m.survivor))
+            tr!("detail-merged-into", survivor = s(&m.survivor))
         };
         let mut parts = vec![
             seg(format!("{INDENT}{}", s(&m.at)), Tone::Label),
             seg(format!("  {}  {what}", s(&m.actor)), Tone::Plain),
-            seg(format!("  ({})", s(&m.origin)), Tone::Dim),
+            seg(format!("  ({})", s(&crate::i18n::value("origin", &m.origin))), Tone::Dim),
         ];
         if let Some(u) = &m.undone_at {
-            parts.push(seg(format!("  undone {}", s(u)), Tone::Flag));
+            parts.push(seg(format!("  {}", tr!("detail-undone", at = s(u))), Tone::Flag));
         }
         b.text(parts);
     }
 
-    b.heading("History", Some(d.history.len()));
+    b.heading(&tr!("detail-history"), Some(d.history.len()));
     if d.history.is_empty() {
         b.none();
     }

@@ -149,6 +149,17 @@ fn words(s: &str) -> String {
     sanitize(s).replace('_', " ")
 }
 
+/// A matching or survivorship code (`same_city`, `most_complete`) in words
+/// of the language in force.
+fn coded(kind: &str, code: &str) -> String {
+    let v = crate::i18n::value(kind, code);
+    if v == code {
+        words(code)
+    } else {
+        sanitize(&v).into_owned()
+    }
+}
+
 fn s(v: &str) -> String {
     sanitize(v).into_owned()
 }
@@ -161,8 +172,8 @@ impl DuplicatesPane {
     /// The pane bar's label; `count` is the background count, once known.
     pub fn title(&self, count: Option<usize>) -> String {
         match count.or(self.queue.as_ref().map(Vec::len)) {
-            Some(n) => format!("Duplicates ({n})"),
-            None => "Duplicates (…)".to_string(),
+            Some(n) => tr!("dup-title", n = n),
+            None => tr!("dup-title-loading"),
         }
     }
 
@@ -187,7 +198,7 @@ impl DuplicatesPane {
         match cx.wb.match_queue_head(self.limit) {
             Ok(q) => self.queue = Some(q),
             Err(e) => {
-                cx.error(format!("reading the review queue: {e}"));
+                cx.error(tr!("err-queue", e = e.to_string()));
                 self.queue.get_or_insert_with(Vec::new);
             }
         }
@@ -300,7 +311,7 @@ impl DuplicatesPane {
             Action::ReviewPick => self.pick(cx),
             Action::CustomerOpen => match self.cmp.as_ref().and_then(|c| c.cols.get(self.member)) {
                 Some(col) => cx.effect(Effect::OpenCustomer(col.id)),
-                None => cx.info("No cluster selected"),
+                None => cx.info(tr!("dup-no-cluster")),
             },
             Action::MergeUndo => self.ask_undo(cx),
             Action::MatchRun => self.run_match(cx),
@@ -311,8 +322,8 @@ impl DuplicatesPane {
     /// What runs here in the pane's current state, and why not.
     pub fn avail(&self, action: Action) -> Avail {
         let empty = || match &self.queue {
-            None => "The review queue is still loading".to_string(),
-            Some(_) => "No cluster selected: the review queue is empty".to_string(),
+            None => tr!("dup-loading"),
+            Some(_) => tr!("dup-empty"),
         };
         let has = self.cmp.is_some();
         match action {
@@ -320,7 +331,7 @@ impl DuplicatesPane {
             Action::ReviewApprove => match &self.cmp {
                 None => Avail::Off(empty()),
                 Some(c) if c.survivor.is_none() => {
-                    Avail::Off(c.note.clone().unwrap_or_else(|| "this cluster cannot be merged".into()))
+                    Avail::Off(c.note.clone().unwrap_or_else(|| tr!("dup-cannot-merge")))
                 }
                 Some(_) => Avail::Ready(None),
             },
@@ -330,7 +341,7 @@ impl DuplicatesPane {
             | Action::ReviewPick
             | Action::CustomerOpen => Avail::when(has, empty),
             Action::MergeUndo => Avail::Ready(None),
-            Action::MatchRun => Avail::when(self.match_job.is_none(), || "Already finding duplicates…".into()),
+            Action::MatchRun => Avail::when(self.match_job.is_none(), || tr!("dup-already")),
             _ => Avail::NotHere,
         }
     }
@@ -339,7 +350,7 @@ impl DuplicatesPane {
     fn current(&self, cx: &mut Cx) -> Option<&Comparison> {
         let c = self.cmp.as_ref();
         if c.is_none() {
-            cx.info("No cluster selected: the review queue is empty");
+            cx.info(tr!("dup-empty"));
         }
         c
     }
@@ -347,36 +358,37 @@ impl DuplicatesPane {
     fn ask_approve(&mut self, cx: &mut Cx) {
         let Some(c) = self.current(cx) else { return };
         let Some(sv) = c.survivor.map(|i| &c.cols[i]) else {
-            cx.error(c.note.clone().unwrap_or_else(|| "this cluster cannot be merged".into()));
+            cx.error(c.note.clone().unwrap_or_else(|| tr!("dup-cannot-merge")));
             return;
         };
         let picks = self.picks.get(&c.cluster).cloned().unwrap_or_default();
         let others: Vec<&str> = c.cols.iter().filter(|col| col.id != sv.id).map(|col| col.number.as_str()).collect();
         let number_of = |id: i64| c.cols.iter().find(|col| col.id == id).map_or("?", |col| col.number.as_str());
         let mut body = vec![
-            format!("merge {} customers into {}", c.cols.len(), sv.number),
-            format!("{} will resolve to {}", others.join(", "), sv.number),
+            tr!("dup-approve-1", n = c.cols.len(), number = sv.number.as_str()),
+            tr!("dup-approve-2", others = crate::i18n::join(&others), number = sv.number.as_str()),
         ];
         for (f, id) in &picks {
-            body.push(format!("{} from {} (your pick)", f.label(), number_of(*id)));
+            body.push(tr!("dup-approve-pick", field = f.label(), number = number_of(*id)));
         }
-        body.push(format!("undo later: {} here, or `crmwb unmerge {}`", cx.keys.title(Action::MergeUndo), sv.number));
+        body.push(tr!("dup-approve-undo", key = cx.keys.title(Action::MergeUndo), number = sv.number.as_str()));
         let cluster = c.cluster;
         self.pending = Some(Pending::Approve { cluster, picks });
-        cx.effect(Effect::Confirm(Confirm { title: format!("Merge cluster {cluster}?"), body, tag: TAG_APPROVE }));
+        cx.effect(Effect::Confirm(Confirm {
+            title: tr!("dup-approve-title", cluster = cluster),
+            body,
+            tag: TAG_APPROVE,
+        }));
     }
 
     fn ask_reject(&mut self, cx: &mut Cx) {
         let Some(c) = self.current(cx) else { return };
         let numbers: Vec<&str> = c.cols.iter().map(|col| col.number.as_str()).collect();
-        let body = vec![
-            format!("{} are not duplicates of each other", numbers.join(", ")),
-            "they will not be proposed together again".into(),
-        ];
+        let body = vec![tr!("dup-reject-1", numbers = crate::i18n::join(&numbers)), tr!("dup-reject-2")];
         let cluster = c.cluster;
         self.pending = Some(Pending::Reject { cluster });
         cx.effect(Effect::Confirm(Confirm {
-            title: format!("Not duplicates (cluster {cluster})?"),
+            title: tr!("dup-reject-title", cluster = cluster),
             body,
             tag: TAG_REJECT,
         }));
@@ -386,15 +398,19 @@ impl DuplicatesPane {
         let Some(c) = self.current(cx) else { return };
         let Some(col) = c.cols.get(self.member) else { return };
         let rest: Vec<&str> = c.cols.iter().filter(|o| o.id != col.id).map(|o| o.number.as_str()).collect();
-        let mut body = vec![format!("{} is not a duplicate of {}", col.number, rest.join(", "))];
+        let mut body = vec![tr!("dup-drop-1", number = col.number.as_str(), rest = crate::i18n::join(&rest))];
         if rest.len() < 2 {
-            body.push("only one customer is left: the cluster leaves the queue".into());
+            body.push(tr!("dup-drop-last"));
         } else {
-            body.push(format!("the other {} stay in the cluster for review", rest.len()));
+            body.push(tr!("dup-drop-rest", n = rest.len()));
         }
         let (cluster, member, number) = (c.cluster, col.id, col.number.clone());
         self.pending = Some(Pending::Drop { cluster, member, number: number.clone() });
-        cx.effect(Effect::Confirm(Confirm { title: format!("Drop {number} from the cluster?"), body, tag: TAG_DROP }));
+        cx.effect(Effect::Confirm(Confirm {
+            title: tr!("dup-drop-title", number = number.as_str()),
+            body,
+            tag: TAG_DROP,
+        }));
     }
 
     fn ask_undo(&mut self, cx: &mut Cx) {
@@ -407,15 +423,15 @@ impl DuplicatesPane {
             None => latest_merge(cx.wb).transpose(),
         };
         match found {
-            None => cx.info("No merge to undo"),
+            None => cx.info(tr!("dup-no-merge")),
             Some(Err(e)) => cx.error(e),
             Some(Ok(t)) => {
                 let body = vec![
-                    format!("split {} back out of {}", t.absorbed.join(", "), t.survivor),
-                    format!("{} gets back its fields from before the merge", t.survivor),
-                    "fields edited since the merge keep their edited value".into(),
+                    tr!("dup-undo-1", absorbed = crate::i18n::join(&t.absorbed), survivor = t.survivor.as_str()),
+                    tr!("dup-undo-2", survivor = t.survivor.as_str()),
+                    tr!("dup-undo-3"),
                 ];
-                let title = format!("Undo merge {} of {}?", t.merge, t.at);
+                let title = tr!("dup-undo-title", merge = t.merge, at = t.at.as_str());
                 self.pending = Some(Pending::Undo { survivor: t.survivor });
                 cx.effect(Effect::Confirm(Confirm { title, body, tag: TAG_UNDO }));
             }
@@ -427,10 +443,10 @@ impl DuplicatesPane {
         let id = c.cluster;
         match cx.wb.review_skip(id) {
             Ok(_) => {
-                cx.info(format!("Skipped cluster {id}: it waits at the end of the queue"));
+                cx.info(tr!("dup-skipped", id = id));
                 self.decided(cx);
             }
-            Err(e) => self.refused(cx, "skip", e),
+            Err(e) => self.refused(cx, &tr!("dup-op-skip"), e),
         }
     }
 
@@ -438,7 +454,7 @@ impl DuplicatesPane {
         let Some(c) = self.current(cx) else { return };
         let (Some(row), Some(col)) = (c.rows.get(self.field), c.cols.get(self.member)) else { return };
         let Some(field) = row.field else {
-            cx.info(format!("{}: a merge keeps every member's; nothing to pick", row.label));
+            cx.info(tr!("dup-pick-whole", label = row.label.as_str()));
             return;
         };
         let (cluster, id, number, label) = (c.cluster, col.id, col.number.clone(), row.label.clone());
@@ -446,13 +462,13 @@ impl DuplicatesPane {
         let picks = self.picks.entry(cluster).or_default();
         let before = picks.iter().position(|(f, _)| *f == field).map(|i| picks.remove(i));
         if before == Some((field, id)) {
-            cx.info(format!("{label}: pick cleared; the rule chooses again"));
+            cx.info(tr!("dup-pick-cleared", label = label.as_str()));
         } else {
             picks.push((field, id));
             if empty {
-                cx.info(format!("{label}: keeping {number}'s (no value)"));
+                cx.info(tr!("dup-pick-empty", label = label.as_str(), number = number.as_str()));
             } else {
-                cx.info(format!("{label}: keeping {number}'s value"));
+                cx.info(tr!("dup-pick-value", label = label.as_str(), number = number.as_str()));
             }
         }
         self.load_comparison(cx, true);
@@ -460,11 +476,12 @@ impl DuplicatesPane {
 
     fn run_match(&mut self, cx: &mut Cx) {
         if self.match_job.is_some() {
-            cx.info("Already finding duplicates…");
+            cx.info(tr!("dup-already"));
             return;
         }
-        let id = cx.spawn("finding duplicates", true, |wb: &mut Workbench, ctl| {
-            ctl.progress(0, 0, "comparing customers");
+        let comparing = tr!("job-comparing");
+        let id = cx.spawn(&tr!("job-finding"), true, move |wb: &mut Workbench, ctl| {
+            ctl.progress(0, 0, &comparing);
             match wb.run_match(&MatchOptions { cancel: Some(ctl.cancel_flag()), ..Default::default() }) {
                 Ok(r) => Ok(Box::new(r) as Output),
                 // Stopped at the user's request: not an error to report.
@@ -473,7 +490,7 @@ impl DuplicatesPane {
             }
         });
         self.match_job = Some(id);
-        cx.info("Finding duplicates…");
+        cx.info(tr!("dup-finding"));
     }
 
     /// After a decision: everything reloads, and this pane shows the cluster
@@ -499,16 +516,13 @@ impl DuplicatesPane {
             match r {
                 Ok(out) => match out.downcast::<MatchReport>() {
                     Ok(r) => {
-                        cx.info(format!(
-                            "Matching done: {} clusters to review ({} new)",
-                            r.clusters_open, r.clusters_new
-                        ));
+                        cx.info(tr!("dup-match-done", open = r.clusters_open, new = r.clusters_new));
                         cx.effect(Effect::DataChanged);
                     }
-                    Err(out) if out.is::<MatchCancelled>() => cx.info("Matching cancelled; nothing was written"),
-                    Err(_) => cx.error("finding duplicates: the job returned no report"),
+                    Err(out) if out.is::<MatchCancelled>() => cx.info(tr!("dup-match-cancelled")),
+                    Err(_) => cx.error(tr!("dup-match-noreport")),
                 },
-                Err(e) => cx.error(format!("finding duplicates: {e}")),
+                Err(e) => cx.error(tr!("err-finding", e = e.as_str())),
             }
         }
     }
@@ -525,60 +539,62 @@ impl DuplicatesPane {
                         match (&o.survivor, o.merge_id) {
                             (Some(sv), Some(_)) => {
                                 self.last_merge = cx.wb.customer_id(sv).ok();
-                                cx.info(format!(
-                                    "Merged {} into {}; {} undoes it",
-                                    o.merged.join(", "),
-                                    s(sv),
-                                    cx.keys.key(Action::MergeUndo)
+                                cx.info(tr!(
+                                    "dup-merged",
+                                    merged = crate::i18n::join(&o.merged),
+                                    survivor = s(sv),
+                                    key = cx.keys.key(Action::MergeUndo)
                                 ));
                             }
-                            _ => cx
-                                .info(format!("Cluster {cluster}: fewer than two customers were left; nothing merged")),
+                            _ => cx.info(tr!("dup-too-few", cluster = cluster)),
                         }
                         self.decided(cx);
                     }
-                    Err(e) => self.refused(cx, "approve", e),
+                    Err(e) => self.refused(cx, &tr!("dup-op-approve"), e),
                 }
             }
             (TAG_REJECT, Some(Pending::Reject { cluster })) => match cx.wb.review_reject(cluster) {
                 Ok(_) => {
-                    cx.info(format!("Cluster {cluster}: not duplicates; remembered"));
+                    cx.info(tr!("dup-rejected", cluster = cluster));
                     self.decided(cx);
                 }
-                Err(e) => self.refused(cx, "reject", e),
+                Err(e) => self.refused(cx, &tr!("dup-op-reject"), e),
             },
             (TAG_DROP, Some(Pending::Drop { cluster, member, number })) => {
                 // The service takes the member out of the cluster for good.
                 match cx.wb.review_drop(cluster, &[member]) {
                     Ok(keep) if keep.len() < 2 => {
-                        cx.info(format!("Dropped {number}; one customer was left, so the cluster is closed"));
+                        cx.info(tr!("dup-dropped-closed", number = number.as_str()));
                         self.decided(cx);
                     }
                     Ok(keep) => {
-                        cx.info(format!("Dropped {number}; {} customers stay in the cluster", keep.len()));
+                        cx.info(tr!("dup-dropped", number = number.as_str(), n = keep.len()));
                         self.picks.entry(cluster).or_default().retain(|(_, id)| *id != member);
                         self.member = self.member.saturating_sub(1);
                         self.load_comparison(cx, true);
                         cx.effect(Effect::DataChanged);
                     }
-                    Err(e) => self.refused(cx, "drop", e),
+                    Err(e) => self.refused(cx, &tr!("dup-op-drop"), e),
                 }
             }
             (TAG_UNDO, Some(Pending::Undo { survivor })) => match cx.wb.unmerge(&survivor) {
                 Ok(o) => {
-                    let own =
-                        if o.restored.len() == 1 { "is a customer of its own" } else { "are customers of their own" };
-                    let mut m = format!("Undid merge {}: {} {own} again", o.merge, o.restored.join(", "));
+                    let mut m = tr!(
+                        "dup-undid",
+                        merge = o.merge.to_string(),
+                        restored = crate::i18n::join(&o.restored),
+                        n = o.restored.len()
+                    );
                     if !o.kept.is_empty() {
                         let kept: Vec<&str> = o.kept.iter().map(|f| f.label()).collect();
-                        m.push_str(&format!("; edited since, kept: {}", kept.join(", ")));
+                        m.push_str(&tr!("dup-undid-kept", fields = crate::i18n::join(&kept)));
                     }
                     match o.reopened_cluster {
                         Some(c) => {
-                            m.push_str(&format!("; cluster {c} is back in the queue"));
+                            m.push_str(&tr!("dup-undid-back", cluster = c));
                             self.want = Some(c);
                         }
-                        None => m.push_str("; run match (m) to review them again"),
+                        None => m.push_str(&tr!("dup-undid-run")),
                     }
                     cx.info(s(&m));
                     if self.last_merge.is_some_and(|id| cx.wb.customer_id(&survivor).ok() == Some(id)) {
@@ -586,7 +602,7 @@ impl DuplicatesPane {
                     }
                     cx.effect(Effect::DataChanged);
                 }
-                Err(e) => cx.error(format!("undo: {e}")),
+                Err(e) => cx.error(tr!("err-undo", e = e.to_string())),
             },
             _ => {}
         }
@@ -600,7 +616,7 @@ impl DuplicatesPane {
 
     fn render_queue(&self, f: &mut Frame, area: Rect, theme: Theme, active: bool, keys: &Keys) {
         let len = self.queue.as_ref().map_or(0, Vec::len);
-        let mut block = pane_block("Review queue", active, theme);
+        let mut block = pane_block(&tr!("dup-queue"), active, theme);
         if len > 0 {
             block = block.title_top(Line::from(format!(" {}/{len} ", self.selected + 1)).right_aligned());
         }
@@ -609,13 +625,13 @@ impl DuplicatesPane {
         let cols = inner.width as usize;
         let dim = theme.tone(Tone::Dim);
         let Some(q) = &self.queue else {
-            f.render_widget(Paragraph::new(Span::styled("Reading the queue…", dim)), inner);
+            f.render_widget(Paragraph::new(Span::styled(tr!("dup-reading-queue"), dim)), inner);
             return;
         };
         if q.is_empty() {
             // Wrapped, not cut: the way out of an empty queue is read in full.
-            let how = format!("Find duplicates: {} here, or `crmwb match` in a shell.", keys.title(Action::MatchRun));
-            let mut lines = vec![Line::from("No clusters wait for review.")];
+            let how = tr!("dup-how", key = keys.title(Action::MatchRun));
+            let mut lines = vec![Line::from(tr!("dup-none"))];
             lines.extend(wrap_text(&how, cols).into_iter().map(|l| Line::from(Span::styled(l, dim))));
             f.render_widget(Paragraph::new(lines), inner);
             return;
@@ -625,12 +641,21 @@ impl DuplicatesPane {
         // As many places as tell the shown clusters apart (0.9972, 0.99902),
         // and the log-odds in bits, which differ where six places do not.
         let sw = q.iter().skip(offset).take(rows).map(|c| prob(c.score).len()).max().unwrap_or(4).max(5);
-        let head = format!("  {:<sw$} {:>5}  n  customers", "score", "bits");
+        // The bits column is right-aligned, its heading too (by display
+        // width: 比特 takes four columns).
+        let bits_head = tr!("dup-head-bits");
+        let bits_pad = " ".repeat(5usize.saturating_sub(crate::display::width(&bits_head)));
+        let head = format!(
+            "  {} {bits_pad}{bits_head}  {} {}",
+            fit(&tr!("dup-head-score"), sw),
+            fit(&tr!("dup-head-n"), 2),
+            tr!("dup-head-customers")
+        );
         let mut lines = vec![Line::from(Span::styled(fit(&head, cols), theme.tone(Tone::Heading)))];
         for (i, c) in q.iter().enumerate().skip(offset).take(rows) {
             let mark = if i == self.selected { "▶ " } else { "  " };
             let names: Vec<String> = c.members.iter().map(|m| s(&m.name)).collect();
-            let skipped = if c.skipped { "(skipped) " } else { "" };
+            let skipped = if c.skipped { tr!("dup-skipped-mark") } else { String::new() };
             let text = format!(
                 "{mark}{:<sw$} {:>5}  {:<2} {skipped}{}",
                 prob(c.score),
@@ -646,14 +671,18 @@ impl DuplicatesPane {
 
     fn render_comparison(&self, f: &mut Frame, area: Rect, theme: Theme) {
         let Some(c) = &self.cmp else {
-            let block = pane_block("Compare", false, theme);
+            let block = pane_block(&tr!("dup-compare"), false, theme);
             let inner = block.inner(area);
             f.render_widget(block, area);
-            let text = if self.queue.as_ref().is_some_and(|q| !q.is_empty()) { "Reading the cluster…" } else { "" };
+            let text = if self.queue.as_ref().is_some_and(|q| !q.is_empty()) {
+                tr!("dup-reading-cluster")
+            } else {
+                String::new()
+            };
             f.render_widget(Paragraph::new(Span::styled(text, theme.tone(Tone::Dim))), inner);
             return;
         };
-        let mut title = format!("Cluster {}: {} customers", c.cluster, c.cols.len());
+        let mut title = tr!("dup-cluster-title", cluster = c.cluster, n = c.cols.len());
         if let Some(sv) = c.survivor {
             title.push_str(&format!(" → {}", c.cols[sv].number));
         }
@@ -661,8 +690,8 @@ impl DuplicatesPane {
         // The legend gives way to the title, which names the survivor.
         let room = (area.width as usize).saturating_sub(width(&title) + 6);
         let legend = [
-            format!(" {KEPT} kept  {PICKED} your pick  {DIFFERS} differs "),
-            format!(" {KEPT} kept {PICKED} pick {DIFFERS} differs "),
+            tr!("dup-legend-long", kept = KEPT, picked = PICKED, differs = DIFFERS),
+            tr!("dup-legend-short", kept = KEPT, picked = PICKED, differs = DIFFERS),
         ]
         .into_iter()
         .find(|l| width(l) <= room);
@@ -691,7 +720,7 @@ impl DuplicatesPane {
 
         let heading = theme.tone(Tone::Heading);
         let mut lines = Vec::new();
-        let more = if hidden > 0 { format!("+{hidden} more") } else { String::new() };
+        let more = if hidden > 0 { tr!("dup-more", n = hidden) } else { String::new() };
         let mut head = vec![Span::styled(fit(&more, lead), theme.tone(Tone::Dim))];
         for i in shown.clone() {
             let mark = if i == self.member { "▶" } else { " " };
@@ -770,7 +799,9 @@ fn row_explanation(c: &Comparison, row: &Row) -> String {
     }
     match row.chosen.and_then(|i| c.cols.get(i).map(|col| (col, row.values[i].as_deref()))) {
         Some((col, Some(v))) => format!("{} ← {} {v} ({})", row.label, col.number, row.why),
-        Some((col, None)) => format!("{} ← {}: no value ({})", row.label, col.number, row.why),
+        Some((col, None)) => {
+            tr!("dup-no-value", label = row.label.as_str(), number = col.number.as_str(), why = row.why.as_str())
+        }
         None => format!("{}: {}", row.label, row.why),
     }
 }
@@ -781,7 +812,7 @@ fn evidence_lines(c: &Comparison, member: usize, cols: usize, theme: Theme, head
     let mut out = Vec::new();
     if heading {
         out.push(Line::from(Span::styled(
-            truncate("Evidence: bits per field (+ for, − against); p = match probability", cols).into_owned(),
+            truncate(&tr!("dup-evidence-head"), cols).into_owned(),
             theme.tone(Tone::Heading),
         )));
     }
@@ -798,7 +829,7 @@ fn evidence_lines(c: &Comparison, member: usize, cols: usize, theme: Theme, head
         } else if heading {
             format!("p {} ", prob(p.probability))
         } else {
-            format!("Evidence p {} ", prob(p.probability))
+            tr!("dup-evidence-p", p = prob(p.probability))
         };
         let mut spans = vec![Span::styled(head.clone(), label)];
         let mut used = width(&head);
@@ -817,7 +848,7 @@ fn evidence_lines(c: &Comparison, member: usize, cols: usize, theme: Theme, head
             used += w;
         }
         if p.items.is_empty() {
-            spans.push(Span::styled("no evidence stored", theme.tone(Tone::Dim)));
+            spans.push(Span::styled(tr!("dup-no-evidence"), theme.tone(Tone::Dim)));
         }
         out.push(Line::from(spans));
     }
@@ -870,7 +901,8 @@ fn build_comparison(wb: &Workbench, c: &ClusterView, picks: &[(Field, i64)]) -> 
     };
     for f in Field::ALL {
         if f != Field::Number {
-            let values: Vec<Option<String>> = details.iter().map(|d| d.customer.get(f).map(s)).collect();
+            let values: Vec<Option<String>> =
+                details.iter().map(|d| d.customer.get(f).map(|v| s(&crate::i18n::field_value(f, v)))).collect();
             if values.iter().any(Option::is_some) {
                 let choice = preview.as_ref().and_then(|p| p.fields.iter().find(|x| x.field == f));
                 cmp.rows.push(Row {
@@ -881,8 +913,14 @@ fn build_comparison(wb: &Workbench, c: &ClusterView, picks: &[(Field, i64)]) -> 
                     chosen: choice.and_then(|x| x.from).and_then(|id| ids.iter().position(|i| *i == id)),
                     picked: choice.is_some_and(|x| x.reason == ChoiceReason::Picked),
                     why: choice.map_or_else(String::new, |x| match &x.reason {
-                        ChoiceReason::Picked => "your pick".to_string(),
-                        r => words(&r.to_string()),
+                        ChoiceReason::Picked => tr!("dup-your-pick"),
+                        ChoiceReason::Agreed => tr!("reason-agreed"),
+                        ChoiceReason::Empty => tr!("reason-empty"),
+                        ChoiceReason::Rule { rule } => coded("rule", &rule.to_string()),
+                        ChoiceReason::Follows { leader } => {
+                            let leader = Field::parse(leader).map_or_else(|| words(leader), |f| f.label().to_string());
+                            tr!("reason-follows", leader = leader)
+                        }
                     }),
                 });
             }
@@ -924,7 +962,7 @@ fn build_comparison(wb: &Workbench, c: &ClusterView, picks: &[(Field, i64)]) -> 
             values,
             chosen,
             picked: false,
-            why: "the survivor's, else the first filled".into(),
+            why: tr!("dup-survivor-first"),
         });
     }
     cmp
@@ -944,7 +982,7 @@ fn kept_whole(label: &str, per_member: Vec<Vec<String>>) -> Row {
         values,
         chosen: None,
         picked: false,
-        why: "all kept by the merge".into(),
+        why: tr!("dup-all-kept"),
     }
 }
 
@@ -960,13 +998,13 @@ struct UndoTarget {
 /// undone (that is what `unmerge` of a survivor's number does). `None` when
 /// it has none; refused when it was itself merged away since.
 fn undo_target(wb: &Workbench, survivor: i64) -> std::result::Result<Option<UndoTarget>, String> {
-    let history = wb.merge_history(survivor).map_err(|e| format!("reading merge history: {e}"))?;
+    let history = wb.merge_history(survivor).map_err(|e| tr!("err-merge-history", e = e.to_string()))?;
     if let Some(later) = history.iter().find(|m| m.role == "absorbed" && m.undone_at.is_none()) {
-        return Err(format!(
-            "{} was merged into {} since (merge {}); undo that merge first",
-            s(&later.absorbed.first().cloned().unwrap_or_default()),
-            s(&later.survivor),
-            later.merge
+        return Err(tr!(
+            "dup-merged-since",
+            number = s(&later.absorbed.first().cloned().unwrap_or_default()),
+            survivor = s(&later.survivor),
+            merge = later.merge.to_string()
         ));
     }
     Ok(history.iter().find(|m| m.role == "survivor" && m.undone_at.is_none()).map(|m| UndoTarget {
@@ -980,9 +1018,7 @@ fn undo_target(wb: &Workbench, survivor: i64) -> std::result::Result<Option<Undo
 
 /// The newest merge not yet undone, from the audit log.
 fn latest_merge(wb: &Workbench) -> std::result::Result<Option<UndoTarget>, String> {
-    let entries = wb
-        .recent_audit(UNDO_SEARCH)
-        .map_err(|e| format!("no merge in this session, and the latest cannot be looked up: {e}"))?;
+    let entries = wb.recent_audit(UNDO_SEARCH).map_err(|e| tr!("dup-no-latest", e = e.to_string()))?;
     let mut seen = Vec::new();
     for e in entries.iter().filter(|e| e.action == "customer.merge") {
         let Some(id) = e.customer_id else { continue };

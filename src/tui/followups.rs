@@ -86,16 +86,16 @@ impl Narrow {
     fn labels(&self) -> Vec<String> {
         let mut v = Vec::new();
         if self.mine {
-            v.push("mine".to_string());
+            v.push(tr!("quick-mine"));
         }
         if self.overdue {
-            v.push("overdue".to_string());
+            v.push(tr!("quick-overdue"));
         }
         if let Some(o) = &self.owner {
-            v.push(format!("owner {}", sanitize(o)));
+            v.push(tr!("fu-owner-label", owner = sanitize(o)));
         }
         if let Some(r) = &self.rule {
-            v.push(format!("rule {r}"));
+            v.push(tr!("fu-rule-label", rule = r.as_str()));
         }
         v
     }
@@ -138,8 +138,11 @@ pub(crate) struct FollowupsPane {
 
 /// The three groups, in list order (the list is sorted by effective due date,
 /// so each group is one contiguous run).
-const GROUPS: [(Urgency, &str); 3] =
-    [(Urgency::Overdue, "Overdue"), (Urgency::DueToday, "Today"), (Urgency::Upcoming, "Next 7 days")];
+const GROUPS: [(Urgency, &str); 3] = [
+    (Urgency::Overdue, "fu-group-overdue"),
+    (Urgency::DueToday, "fu-group-today"),
+    (Urgency::Upcoming, "fu-group-upcoming"),
+];
 
 impl FollowupsPane {
     pub fn context(&self) -> Context {
@@ -154,8 +157,8 @@ impl FollowupsPane {
     pub fn title(&self, count: Option<usize>) -> String {
         let loaded = self.items.as_ref().map(|_| self.all.iter().filter(|r| r.urgency == Urgency::Overdue).count());
         match count.or(loaded) {
-            Some(n) => format!("Follow-ups ({n} overdue)"),
-            None => "Follow-ups".to_string(),
+            Some(n) => tr!("fu-title", n = n),
+            None => tr!("pane-followups"),
         }
     }
 
@@ -169,9 +172,9 @@ impl FollowupsPane {
         let q = FollowupQuery { due_within: Some(HORIZON_DAYS), ..Default::default() };
         match cx.wb.mine_owners() {
             Ok(m) => self.mine = m,
-            Err(e) => cx.error(format!("reading your user: {e}")),
+            Err(e) => cx.error(tr!("err-user", e = e.to_string())),
         }
-        self.load = Some(cx.spawn("follow-ups", false, move |wb, _ctl| {
+        self.load = Some(cx.spawn(&tr!("job-followups"), false, move |wb, _ctl| {
             Ok(Box::new((wb.reminders(today, &q)?, wb.reminder_horizon()?)))
         }));
     }
@@ -278,23 +281,22 @@ impl FollowupsPane {
 
     /// What runs here in the pane's current state, and why not.
     pub fn avail(&self, action: Action) -> Avail {
-        let why =
-            || if self.items.is_none() { "The follow-ups are still loading" } else { "Nothing is due" }.to_string();
+        let why = || if self.items.is_none() { tr!("fu-loading") } else { tr!("fu-nothing-due") };
         let bulk = !self.marked.is_empty();
         match action {
             Action::InputAccept | Action::InputCancel if self.search.editing => Avail::Ready(None),
-            Action::FilterOpen => Avail::Ready(Some("Search the follow-ups")),
-            Action::FilterClear => Avail::when(self.filtered(), || "No filter to clear".into()),
+            Action::FilterOpen => Avail::Ready(Some(tr!("ready-search-followups"))),
+            Action::FilterClear => Avail::when(self.filtered(), || tr!("no-filter")),
             Action::QuickMine | Action::QuickOverdue | Action::QuickOwner | Action::QuickRule => {
-                Avail::when(self.items.is_some(), || "The follow-ups are still loading".into())
+                Avail::when(self.items.is_some(), || tr!("fu-loading"))
             }
             Action::MarkToggle => Avail::when(self.current().is_some(), why),
-            Action::MarkClear => Avail::when(bulk, || "No follow-up is marked".into()),
-            Action::FollowupDone if bulk => Avail::Ready(Some("Done: every marked follow-up")),
+            Action::MarkClear => Avail::when(bulk, || tr!("fu-none-marked")),
+            Action::FollowupDone if bulk => Avail::Ready(Some(tr!("ready-done-marked"))),
             Action::Snooze1d | Action::Snooze3d | Action::Snooze1w | Action::SnoozeCustom if bulk => {
-                Avail::Ready(Some("Snooze every marked follow-up"))
+                Avail::Ready(Some(tr!("ready-snooze-marked")))
             }
-            Action::CustomerReassign if bulk => Avail::Ready(Some("Reassign every marked customer")),
+            Action::CustomerReassign if bulk => Avail::Ready(Some(tr!("ready-reassign-marked"))),
             Action::FollowupDone
             | Action::Snooze1d
             | Action::Snooze3d
@@ -332,7 +334,7 @@ impl FollowupsPane {
                 self.narrow = Narrow::default();
                 self.search.input.set("");
                 self.refilter(cx.area);
-                cx.info(if had { "Filters cleared" } else { "No filter to clear" });
+                cx.info(if had { tr!("filters-cleared") } else { tr!("no-filter") });
             }
             Action::QuickMine => {
                 self.narrow.mine = !self.narrow.mine;
@@ -362,18 +364,19 @@ impl FollowupsPane {
                 let keys = [Action::FollowupDone, Action::Snooze1w, Action::CustomerReassign]
                     .map(|a| cx.keys.key(a))
                     .join(" / ");
-                cx.info(format!("{} marked; {keys} act on every marked one", self.marked.len()));
+                cx.info(tr!("fu-n-marked", n = self.marked.len(), keys = keys.as_str()));
                 let n = self.len();
                 self.selected = scroll(self.selected, Action::CursorDown, self.rows(cx.area), n.saturating_sub(1));
                 self.follow(cx.area);
             }
             Action::MarkClear => {
                 self.marked.clear();
-                cx.info("Marks cleared");
+                cx.info(tr!("marks-cleared"));
             }
             Action::FollowupDone if !self.marked.is_empty() => {
                 let targets = self.chosen();
-                let form = done_prompt(targets.len(), InteractionKind::Call.as_str(), "");
+                let form =
+                    done_prompt(targets.len(), &crate::i18n::value("interaction", InteractionKind::Call.as_str()), "");
                 self.targets = targets;
                 cx.effect(Effect::OpenForm(Box::new(form)));
             }
@@ -457,9 +460,9 @@ impl FollowupsPane {
                 self.load_error = None;
                 self.refilter(cx.area);
             }
-            Ok(Err(_)) => self.load_error = Some("the follow-up list came back in an unexpected shape".into()),
+            Ok(Err(_)) => self.load_error = Some(tr!("fu-shape")),
             Err(e) => {
-                cx.error(format!("follow-ups: {e}"));
+                cx.error(tr!("err-followups", e = e.as_str()));
                 self.load_error = Some(e);
             }
         }
@@ -494,9 +497,9 @@ impl FollowupsPane {
         let labels = self.narrow.labels();
         let shown = self.len();
         if labels.is_empty() {
-            cx.info(format!("{shown} follow-ups shown"));
+            cx.info(tr!("fu-shown", n = shown));
         } else {
-            cx.info(format!("{shown} of {} shown: {}", self.all.len(), labels.join(" · ")));
+            cx.info(tr!("fu-shown-of", n = shown, total = self.all.len(), labels = labels.join(" · ")));
         }
     }
 
@@ -513,11 +516,12 @@ impl FollowupsPane {
             cx.effect(Effect::OpenForm(Box::new(form)));
         };
         let Some(kind) = InteractionKind::parse(&kind_text) else {
-            let kinds: Vec<&str> = InteractionKind::ALL.iter().map(|k| k.as_str()).collect();
-            return again(0, format!("`{}` is not a kind ({})", sanitize(&kind_text), kinds.join(", ")), cx);
+            let kinds: Vec<String> =
+                InteractionKind::ALL.iter().map(|k| crate::i18n::value("interaction", k.as_str())).collect();
+            return again(0, tr!("fu-not-kind", text = sanitize(&kind_text), kinds = crate::i18n::join(&kinds)), cx);
         };
         if summary.is_empty() {
-            return again(1, "say what happened: the summary is required".into(), cx);
+            return again(1, tr!("fu-summary-required"), cx);
         }
         let entry = NewInteraction { kind, summary, at: None, contact: None, next: None };
         let keys: Vec<ReminderKey> = targets.iter().map(Target::key).collect();
@@ -529,7 +533,7 @@ impl FollowupsPane {
         }
         self.all.retain(|r| !done.contains(&key(r)));
         self.refilter(cx.area);
-        self.report(out.summary(done.len(), "done"), !out.refused.is_empty(), cx);
+        self.report(out.summary(done.len(), &tr!("fu-verb-done")), !out.refused.is_empty(), cx);
         cx.effect(Effect::DataChanged);
     }
 
@@ -555,7 +559,7 @@ impl FollowupsPane {
         match self.current() {
             Some(r) => Some(Target::of(r)),
             None => {
-                cx.info(if self.items.is_none() { "The follow-ups are still loading" } else { "Nothing is due" });
+                cx.info(if self.items.is_none() { tr!("fu-loading") } else { tr!("fu-nothing-due") });
                 None
             }
         }
@@ -635,14 +639,14 @@ impl FollowupsPane {
                         let until = snoozed
                             .iter()
                             .find_map(|r| r.snoozed_until)
-                            .map(|d| format!(" until {}", d.format("%Y-%m-%d")))
+                            .map(|d| tr!("fu-until", day = d.format("%Y-%m-%d").to_string()))
                             .unwrap_or_default();
                         for r in &snoozed {
                             self.marked.remove(&key(r));
                         }
                         self.replace_all(snoozed.clone(), cx.area);
                         self.report(
-                            out.summary(snoozed.len(), &format!("snoozed{until}")),
+                            out.summary(snoozed.len(), &tr!("fu-verb-snoozed", until = until)),
                             !out.refused.is_empty(),
                             cx,
                         );
@@ -662,7 +666,7 @@ impl FollowupsPane {
                     .and_then(|r| r.snoozed_until)
                     .map(|d| d.format("%Y-%m-%d").to_string())
                     .unwrap_or_default();
-                cx.info(format!("{}: [{}] snoozed until {until}", t.number, t.rule));
+                cx.info(tr!("fu-snoozed-one", number = t.number.as_str(), rule = t.rule.as_str(), until = until));
                 self.replace(t, snoozed, cx.area);
                 cx.effect(Effect::DataChanged);
             }
@@ -695,9 +699,9 @@ impl FollowupsPane {
         match (targets, out.refused.first()) {
             // One reminder, refused: the prompt again, saying why.
             ([_], Some((_, why))) if self.marked.is_empty() => return refuse(why.clone(), cx),
-            ([t], None) => cx.info(format!("{}: owner is now {}", t.number, sanitize(&login))),
+            ([t], None) => cx.info(tr!("fu-owner-now", number = t.number.as_str(), login = sanitize(&login))),
             _ => self.report(
-                out.summary(out.done.len(), &format!("reassigned to {}", sanitize(&login))),
+                out.summary(out.done.len(), &tr!("fu-verb-reassigned", login = sanitize(&login))),
                 !out.refused.is_empty(),
                 cx,
             ),
@@ -746,13 +750,13 @@ impl FollowupsPane {
         // The filters in force, as the Customers pane shows its own.
         let mut title = self.title(None);
         if self.items.is_some() && self.filtered() {
-            title.push_str(&format!(" · {} of {}", self.len(), self.all.len()));
+            title.push_str(&tr!("fu-of", n = self.len(), total = self.all.len()));
         }
         for l in self.narrow.labels() {
             title.push_str(&format!(" · {l}"));
         }
         if !self.marked.is_empty() {
-            title.push_str(&format!(" · {} marked", self.marked.len()));
+            title.push_str(&tr!("n-marked-title", n = self.marked.len()));
         }
         let block = pane_block(&sanitize(&title), active, theme);
         let inner = block.inner(area);
@@ -761,9 +765,9 @@ impl FollowupsPane {
         let Some(items) = &self.items else {
             let text = match &self.load_error {
                 Some(e) => {
-                    vec![Seg { text: format!("Could not load the follow-ups: {}", sanitize(e)), tone: Tone::Flag }]
+                    vec![Seg { text: tr!("fu-load-failed", e = sanitize(e)), tone: Tone::Flag }]
                 }
-                None => vec![Seg { text: "loading…".into(), tone: Tone::Dim }],
+                None => vec![Seg { text: tr!("loading"), tone: Tone::Dim }],
             };
             f.render_widget(Paragraph::new(clip(&text, cols, theme)), inner);
             return;
@@ -777,7 +781,8 @@ impl FollowupsPane {
         for l in (self.offset..).take(rows_here).map_while(|l| self.line_kind(l)) {
             match l {
                 LineKind::Heading(g) => {
-                    let text = format!("{} ({})", GROUPS[g].1, self.groups[g]);
+                    let text =
+                        tr!("fu-group-heading", name = crate::i18n::message(GROUPS[g].1, None), n = self.groups[g]);
                     out.push(clip(&[Seg { text, tone: Tone::Heading }], cols, theme))
                 }
                 LineKind::Item(i) => {
@@ -792,17 +797,13 @@ impl FollowupsPane {
             }
         }
         if items.is_empty() {
-            let text = if self.filtered() {
-                "Nothing matches the filters (Esc clears them).".to_string()
-            } else {
-                format!("Nothing due in the next {HORIZON_DAYS} days.")
-            };
+            let text = if self.filtered() { tr!("fu-none-filter") } else { tr!("fu-none-due", days = HORIZON_DAYS) };
             out.push(clip(&[Seg { text, tone: Tone::Dim }], cols, theme));
         }
         f.render_widget(Paragraph::new(out), list);
         if self.search_line() {
             let (shown, _) = self.search.input.view(cols.saturating_sub(3));
-            let state = format!(" {} found", items.len());
+            let state = tr!("found", n = items.len());
             let used = 2 + crate::display::width(&shown);
             let line = Line::from(vec![
                 ratatui::text::Span::styled("/ ", theme.key()),
@@ -866,10 +867,10 @@ fn seg(text: impl Into<String>, tone: Tone) -> Seg {
 fn when(r: &Reminder) -> String {
     match r.urgency {
         // Years, past 999 days: the column is eight wide; the footer has the days.
-        Urgency::Overdue if r.days_overdue > 999 => format!("{}y late", r.days_overdue / 365),
-        Urgency::Overdue => format!("{}d late", r.days_overdue),
-        Urgency::DueToday => "today".into(),
-        Urgency::Upcoming => format!("in {}d", -r.days_overdue),
+        Urgency::Overdue if r.days_overdue > 999 => tr!("fu-late-years", n = r.days_overdue / 365),
+        Urgency::Overdue => tr!("fu-late-days", n = r.days_overdue),
+        Urgency::DueToday => tr!("fu-today"),
+        Urgency::Upcoming => tr!("fu-in-days", n = -r.days_overdue),
     }
 }
 
@@ -888,7 +889,7 @@ fn row(r: &Reminder, cols: usize) -> Vec<Seg> {
         seg(format!("{} ", fit(&sanitize(r.owner.as_deref().unwrap_or("-")), 8)), Tone::Label),
     ];
     if r.escalated {
-        segs.push(seg("▲ESCALATED ", Tone::Flag));
+        segs.push(seg(format!("{} ", tr!("fu-escalated")), Tone::Flag));
     }
     segs.push(seg(format!("{} ", r.rule), Tone::Label));
     segs.push(seg(sanitize(&r.reason).into_owned(), Tone::Dim));
@@ -905,13 +906,13 @@ fn key(r: &Reminder) -> (i64, String) {
 /// ──", or that every date counts.
 fn rule_line(h: &ReminderHorizon, cols: usize) -> Vec<Seg> {
     let note = if h.history == 1 {
-        " 1 planned date is history (before --reminders-from), not due ".to_string()
+        tr!("fu-history-one")
     } else if h.history > 0 {
-        format!(" {} planned dates are history (before --reminders-from), not due ", h.history)
+        tr!("fu-history-n", n = h.history)
     } else if let Some((id, source, day)) = h.batches.first() {
-        format!(" reminders from {day} for import {id} ({}) ", sanitize(source))
+        tr!("fu-reminders-from", day = day.to_string(), id = *id, source = sanitize(source))
     } else {
-        " every date counts: no import set --reminders-from ".to_string()
+        tr!("fu-every-date")
     };
     let w = crate::display::width(&note);
     if w + 4 > cols {
@@ -923,20 +924,20 @@ fn rule_line(h: &ReminderHorizon, cols: usize) -> Vec<Seg> {
 /// When the selected reminder is due and from which day its customer's
 /// dates count: the "why" a reason alone does not say.
 fn due_line(r: &Reminder) -> Vec<Seg> {
-    let mut segs = vec![seg(format!("due {}", r.due.format("%Y-%m-%d")), Tone::Label)];
+    let mut segs = vec![seg(tr!("fu-due", day = r.due.format("%Y-%m-%d").to_string()), Tone::Label)];
     if let Some(u) = r.snoozed_until {
-        segs.push(seg(format!(", snoozed to {}", u.format("%Y-%m-%d")), Tone::Label));
+        segs.push(seg(tr!("fu-snoozed-to", day = u.format("%Y-%m-%d").to_string()), Tone::Label));
     }
     let (when, tone) = match r.urgency {
-        Urgency::Overdue if r.days_overdue == 1 => ("1 day late".to_string(), Tone::Flag),
-        Urgency::Overdue => (format!("{} days late", r.days_overdue), Tone::Flag),
-        Urgency::DueToday => ("today".into(), Tone::Plain),
-        Urgency::Upcoming => (format!("in {} days", -r.days_overdue), Tone::Plain),
+        Urgency::Overdue if r.days_overdue == 1 => (tr!("fu-1-day-late"), Tone::Flag),
+        Urgency::Overdue => (tr!("fu-n-days-late", n = r.days_overdue), Tone::Flag),
+        Urgency::DueToday => (tr!("fu-today"), Tone::Plain),
+        Urgency::Upcoming => (tr!("fu-in-n-days", n = -r.days_overdue), Tone::Plain),
     };
     segs.push(seg(format!(" · {when} · "), tone));
     segs.push(match r.counts_from {
-        Some(d) => seg(format!("dates count from {}", d.format("%Y-%m-%d")), Tone::Dim),
-        None => seg("every date counts", Tone::Dim),
+        Some(d) => seg(tr!("fu-count-from", day = d.format("%Y-%m-%d").to_string()), Tone::Dim),
+        None => seg(tr!("fu-every-date-counts"), Tone::Dim),
     });
     segs
 }
@@ -947,18 +948,24 @@ fn about(r: &Reminder) -> Vec<Vec<Seg>> {
     let mut first = vec![
         seg(format!("{} ", sanitize(&r.number)), Tone::Heading),
         seg(sanitize(&r.name).into_owned(), Tone::Plain),
-        seg(format!(" · owner {}", sanitize(r.owner.as_deref().unwrap_or("none"))), Tone::Label),
+        seg(
+            tr!("fu-about-owner", owner = r.owner.as_deref().map_or_else(|| tr!("none"), |o| sanitize(o).into_owned())),
+            Tone::Label,
+        ),
     ];
     if let Some(s) = &r.status {
         first.push(seg(format!(" · {}", sanitize(s)), Tone::Label));
     }
     if let Some(u) = r.snoozed_until {
-        first.push(seg(format!(" · snoozed until {}", u.format("%Y-%m-%d")), Tone::Dim));
+        first.push(seg(tr!("fu-about-snoozed", day = u.format("%Y-%m-%d").to_string()), Tone::Dim));
     }
     let mut second = vec![seg(format!("[{}] ", r.rule), Tone::Label)];
     if r.escalated {
-        let to = r.escalate_to.as_deref().map(|m| format!(" to {}", sanitize(m))).unwrap_or_default();
-        second.push(seg(format!("▲ESCALATED{to}: "), Tone::Flag));
+        let text = match r.escalate_to.as_deref() {
+            Some(m) => tr!("fu-escalated-to", to = sanitize(m)),
+            None => tr!("fu-escalated-colon"),
+        };
+        second.push(seg(text, Tone::Flag));
     }
     second.push(seg(sanitize(&r.reason).into_owned(), Tone::Plain));
     vec![first, second]
@@ -968,15 +975,15 @@ fn about(r: &Reminder) -> Vec<Vec<Seg>> {
 fn subject(targets: &[Target]) -> String {
     match targets {
         [t] => t.label(),
-        _ => format!("{} marked follow-ups", targets.len()),
+        _ => tr!("fu-n-marked-subject", n = targets.len()),
     }
 }
 
 /// The snooze prompt, for one reminder or the marked ones.
 fn snooze_prompt(targets: &[Target], value: &str) -> Form {
     Form::prompt(
-        &format!("Snooze {}", subject(targets)),
-        &[("For (e.g. 3d, 2w, 1m)", value)],
+        &tr!("fu-snooze-title", what = subject(targets)),
+        &[(&tr!("fu-snooze-for"), value)],
         PaneId::Followups,
         TAG_SNOOZE,
     )
@@ -986,8 +993,8 @@ fn snooze_prompt(targets: &[Target], value: &str) -> Form {
 /// customer (their own editor, `d` without marks, plans a next date).
 fn done_prompt(n: usize, kind: &str, summary: &str) -> Form {
     Form::prompt(
-        &format!("Done: {n} marked follow-ups, one interaction each"),
-        &[("Kind", kind), ("What happened", summary)],
+        &tr!("fu-done-title", n = n),
+        &[(&tr!("fu-kind"), kind), (&tr!("fu-what"), summary)],
         PaneId::Followups,
         TAG_DONE,
     )
@@ -1003,14 +1010,14 @@ fn owner_prompt(targets: &[Target], value: &str, cx: &mut Cx) -> Form {
     // The number alone, so the list of users has room in the title.
     let what = match targets {
         [t] => t.number.clone(),
-        _ => format!("{} marked", targets.len()),
+        _ => tr!("fu-n-marked-short", n = targets.len()),
     };
     let title = if users.is_empty() {
-        format!("Reassign {what}")
+        tr!("fu-reassign-title", what = what)
     } else {
-        format!("Reassign {what} to one of: {}", users.join(", "))
+        tr!("fu-reassign-to", what = what, users = crate::i18n::join(&users))
     };
-    Form::prompt(&title, &[("New owner", value)], PaneId::Followups, TAG_OWNER)
+    Form::prompt(&title, &[(&tr!("fu-new-owner"), value)], PaneId::Followups, TAG_OWNER)
 }
 
 #[cfg(test)]

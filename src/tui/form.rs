@@ -103,7 +103,7 @@ impl FormField {
         self.check = check;
         if let Check::Rule(f) = check {
             if let Some(desc) = rule_of(f).and_then(rule_desc) {
-                self.hint = desc.to_string();
+                self.hint = desc;
             }
         }
         self
@@ -146,7 +146,7 @@ impl FormField {
             Check::InteractionKind if text.trim().is_empty() || InteractionKind::parse(&text).is_some() => None,
             Check::InteractionKind => Some(issue_text(
                 "interaction.kind",
-                &format!("`{}` is not a kind: {}", text.trim(), rule_desc("interaction.kind").unwrap_or_default()),
+                &tr!("form-not-kind", text = text.trim(), kinds = rule_desc("interaction.kind").unwrap_or_default()),
             )),
         };
     }
@@ -175,14 +175,23 @@ fn rule_of(f: Field) -> Option<&'static str> {
     })
 }
 
-fn rule_desc(rule: &str) -> Option<&'static str> {
-    RULES.iter().find(|(id, _, _)| *id == rule).map(|(_, _, d)| *d)
+/// What rule `rule` checks, in the language in force (`rule-…` in the
+/// catalogue, which a test keeps in step with `RULES`).
+fn rule_desc(rule: &str) -> Option<String> {
+    RULES.iter().find(|(id, _, _)| *id == rule).map(|(id, _, _)| crate::i18n::message(&rule_id(id), None))
+}
+
+fn rule_id(rule: &str) -> String {
+    format!("rule-{}", rule.replace('.', "-"))
 }
 
 /// The allowed values of a golden field, for `form.option`.
 fn options_of(f: Field, wb: &Workbench) -> Vec<String> {
     match f {
-        Field::Kind => [CustomerKind::Company, CustomerKind::Person].iter().map(|k| k.as_str().to_string()).collect(),
+        Field::Kind => [CustomerKind::Company, CustomerKind::Person]
+            .iter()
+            .map(|k| crate::i18n::value("kind", k.as_str()))
+            .collect(),
         Field::Status => Status::ALL.iter().map(|s| s.as_str().to_string()).collect(),
         Field::Priority => {
             [Priority::High, Priority::Medium, Priority::Low].iter().map(|p| p.as_str().to_string()).collect()
@@ -206,16 +215,18 @@ fn golden(wb: &Workbench, c: &Customer, f: Field) -> FormField {
     let shown_raw = access.field(owner, f, raw);
     let masked_text = matches!(f, Field::Notes | Field::Needs) && access.text(owner, raw) != raw;
     let shown = if masked_text { access.text(owner, raw).into_owned() } else { shown_raw.into_owned() };
-    let mut fld = FormField::new(f.name(), f.label(), &to_line(&shown))
+    // A code people read in words (客户类型 企业, not `company`); the parser
+    // takes those words back.
+    let mut fld = FormField::new(f.name(), f.label(), &to_line(&crate::i18n::field_value(f, &shown)))
         .with_check(Check::Rule(f))
         .with_options(options_of(f, wb));
     fld.golden = Some(f);
     if f == Field::Industry {
-        fld.hint = format!("{} (20 sections)", rule_desc("industry.unknown").unwrap_or_default());
+        fld.hint = tr!("form-sections", desc = rule_desc("industry.unknown").unwrap_or_default());
     }
     if (access.is_sensitive(f) && access.masks(owner)) || masked_text {
         let why = access.check(Permission::SensitiveView, Some(Subject::of(c))).err().map(|e| e.to_string());
-        fld.lock = Some(Lock::Hidden(why.unwrap_or_else(|| "masked for your role".into())));
+        fld.lock = Some(Lock::Hidden(why.unwrap_or_else(|| tr!("form-masked"))));
     } else if let Err(e) = access.check(edit_permission(f), Some(Subject::of(c))) {
         fld.lock = Some(Lock::ReadOnly(e.to_string()));
     }
@@ -322,10 +333,7 @@ fn load(wb: &Workbench, id: i64) -> Result<Customer> {
     let c = crate::store::customers::get_customer(wb.store().conn(), id)?
         .ok_or_else(|| Error::NotFound(format!("no customer with id {id}")))?;
     if c.merged_into.is_some() {
-        return Err(Error::Refused(format!(
-            "{} was merged into another customer; open and edit the surviving customer",
-            c.number
-        )));
+        return Err(Error::Refused(tr!("form-merged-away", number = c.number.as_str())));
     }
     Ok(c)
 }
@@ -335,18 +343,17 @@ fn load(wb: &Workbench, id: i64) -> Result<Customer> {
 fn interaction_fields(wb: &Workbench, c: &Customer) -> Result<Vec<FormField>> {
     let today = wb.clock().today().format("%Y-%m-%d").to_string();
     let contacts: Vec<String> = wb.customer_detail(c.id)?.contacts.into_iter().map(|k| k.name).collect();
-    let contact_hint =
-        if contacts.is_empty() { "this customer has no contacts yet".to_string() } else { contacts.join(" · ") };
+    let contact_hint = if contacts.is_empty() { tr!("form-no-contacts") } else { contacts.join(" · ") };
     let mut contact = FormField::new("contact", "联系人", "").with_options(contacts);
     contact.hint = contact_hint;
     let mut next = FormField::new("next", Field::NextFollowup.label(), "").with_check(Check::Rule(Field::NextFollowup));
-    next.hint = format!("{}; not in the past; empty keeps the current plan", next.hint);
+    next.hint = tr!("form-next-hint", hint = next.hint.as_str());
     let mut summary = FormField::new("summary", "内容", "").required();
-    summary.hint = "what happened (required)".into();
+    summary.hint = tr!("form-summary-hint");
     Ok(vec![
-        FormField::new("kind", "类型", InteractionKind::Call.as_str())
+        FormField::new("kind", "类型", &crate::i18n::value("interaction", InteractionKind::Call.as_str()))
             .with_check(Check::InteractionKind)
-            .with_options(InteractionKind::ALL.iter().map(|k| k.as_str().to_string()).collect()),
+            .with_options(InteractionKind::ALL.iter().map(|k| crate::i18n::value("interaction", k.as_str())).collect()),
         FormField::new("at", "日期", &today).with_check(Check::Rule(Field::LastFollowup)),
         summary,
         contact,
@@ -397,17 +404,21 @@ impl Form {
             .iter()
             .filter(|f| **f != Field::Number)
             .map(|f| {
-                let initial = if *f == Field::Kind { CustomerKind::Company.as_str() } else { "" };
-                let mut fld = FormField::new(f.name(), f.label(), initial)
+                let initial = if *f == Field::Kind {
+                    crate::i18n::value("kind", CustomerKind::Company.as_str())
+                } else {
+                    String::new()
+                };
+                let mut fld = FormField::new(f.name(), f.label(), &initial)
                     .with_check(Check::Rule(*f))
                     .with_options(options_of(*f, wb));
                 if *f == Field::Industry {
-                    fld.hint = format!("{} (20 sections)", rule_desc("industry.unknown").unwrap_or_default());
+                    fld.hint = tr!("form-sections", desc = rule_desc("industry.unknown").unwrap_or_default());
                 }
                 fld
             })
             .collect();
-        Ok(Form::with("New customer".into(), fields, Kind::NewCustomer))
+        Ok(Form::with(tr!("form-title-new"), fields, Kind::NewCustomer))
     }
 
     /// Edits customer `id`'s golden fields: values the user may not see are
@@ -417,7 +428,7 @@ impl Form {
         let c = load(wb, customer_id)?;
         let fields = Field::ALL.iter().filter(|f| **f != Field::Number).map(|f| golden(wb, &c, *f)).collect();
         let s = Subj::of(&c);
-        Ok(Form::with(customer_title("Edit", &s), fields, Kind::EditCustomer(s)))
+        Ok(Form::with(customer_title(&tr!("form-title-edit"), &s), fields, Kind::EditCustomer(s)))
     }
 
     /// A new contact person of customer `id`.
@@ -447,11 +458,11 @@ impl Form {
         ]) {
             if hidden && access.is_sensitive(f) {
                 let why = access.check(Permission::SensitiveView, Some(Subject::of(&c))).err().map(|e| e.to_string());
-                fld.lock = Some(Lock::Hidden(why.unwrap_or_else(|| "masked for your role".into())));
+                fld.lock = Some(Lock::Hidden(why.unwrap_or_else(|| tr!("form-masked"))));
             }
         }
         let s = Subj::of(&c);
-        Ok(Form::with(customer_title("New contact", &s), fields, Kind::AddContact(s)))
+        Ok(Form::with(customer_title(&tr!("form-title-contact"), &s), fields, Kind::AddContact(s)))
     }
 
     /// Logs an interaction with customer `id`: kind, day (today unless
@@ -461,7 +472,7 @@ impl Form {
         wb.access().check(Permission::InteractionLog, Some(Subject::of(&c)))?;
         let fields = interaction_fields(wb, &c)?;
         let s = Subj::of(&c);
-        Ok(Form::with(customer_title("Log interaction", &s), fields, Kind::LogInteraction(s, None)))
+        Ok(Form::with(customer_title(&tr!("form-title-interaction"), &s), fields, Kind::LogInteraction(s, None)))
     }
 
     /// Marks customer `id`'s open follow-ups done (only the reminder of rule
@@ -473,7 +484,7 @@ impl Form {
         let fields = interaction_fields(wb, &c)?;
         let s = Subj::of(&c);
         let done = Some(reminder.map(str::to_string));
-        Ok(Form::with(customer_title("Follow-up done", &s), fields, Kind::LogInteraction(s, done)))
+        Ok(Form::with(customer_title(&tr!("form-title-done"), &s), fields, Kind::LogInteraction(s, done)))
     }
 
     /// Moves customer `id` through the lifecycle: won needs a contract
@@ -485,12 +496,13 @@ impl Form {
         status.lock = None; // the status right is `followup.edit`, checked above
         status.required = true;
         let mut reason = FormField::new("reason", "原因", "");
-        reason.hint = "needed for lost, going back to prospect, and reactivating a lost customer".into();
+        reason.hint = tr!("form-reason-hint");
         let mut no = golden(wb, &c, Field::ContractNo);
         let mut signed = golden(wb, &c, Field::ContractSigned);
         for f in [&mut no, &mut signed] {
             f.lock = None;
-            f.hint = ["won needs a contract number or signing date", f.hint.as_str()]
+            let won = tr!("form-won-hint");
+            f.hint = [won.as_str(), f.hint.as_str()]
                 .iter()
                 .filter(|h| !h.is_empty())
                 .copied()
@@ -498,7 +510,11 @@ impl Form {
                 .join("; ");
         }
         let s = Subj::of(&c);
-        Ok(Form::with(customer_title("Status", &s), vec![status, reason, no, signed], Kind::ChangeStatus(s)))
+        Ok(Form::with(
+            customer_title(&tr!("form-title-status"), &s),
+            vec![status, reason, no, signed],
+            Kind::ChangeStatus(s),
+        ))
     }
 
     /// Gives customer `id` another owner (`owner.assign`).
@@ -506,9 +522,9 @@ impl Form {
         let c = load(wb, customer_id)?;
         wb.access().check(Permission::OwnerAssign, Some(Subject::of(&c)))?;
         let mut owner = golden(wb, &c, Field::Owner);
-        owner.hint = format!("a user's login or name; empty: no owner. Users: {}", owner.options.join(" · "));
+        owner.hint = tr!("form-owner-hint", users = owner.options.join(" · "));
         let s = Subj::of(&c);
-        Ok(Form::with(customer_title("Reassign", &s), vec![owner], Kind::Reassign(s)))
+        Ok(Form::with(customer_title(&tr!("form-title-reassign"), &s), vec![owner], Kind::Reassign(s)))
     }
 
     /// Takes the names of the save, cancel, next and option keys from the
@@ -673,13 +689,13 @@ impl Form {
     /// rule's own description, which says the same without the flags.
     fn place(&mut self, key: Option<&str>, rule: Option<&str>, message: &str, warning: bool) {
         let message = match rule.and_then(rule_desc) {
-            Some(desc) if message.contains(" --") || message.contains("(--") => desc.to_string(),
+            Some(desc) if message.contains(" --") || message.contains("(--") => desc,
             _ => message.to_string(),
         };
         // The customer editor has no reason field: say where one is given.
         let message = match rule {
             Some(r) if r.ends_with("_needs_reason") && self.index_of("reason").is_none() => {
-                format!("{message}; change the status in the status editor, which asks for it")
+                tr!("form-use-status-editor", message = message)
             }
             _ => message,
         };
@@ -696,7 +712,7 @@ impl Form {
         match home {
             Some(i) if warning => self.fields[i].warning = Some(text),
             Some(i) => self.fields[i].error = Some(text),
-            None => self.banner.push(if warning { format!("warning: {text}") } else { text }),
+            None => self.banner.push(if warning { tr!("form-warning-banner", text = text.as_str()) } else { text }),
         }
     }
 
@@ -733,7 +749,7 @@ impl Form {
         for f in &mut self.fields {
             f.judge();
             if f.required && f.lock.is_none() && f.value().is_none() && f.error.is_none() {
-                f.error = Some("required".into());
+                f.error = Some(tr!("form-required"));
             }
         }
         self.focus_first_problem()
@@ -798,7 +814,7 @@ impl Form {
         let Some(s) = self.subj().cloned() else { return FormOutcome::Open };
         let changes = self.golden_changes();
         if changes.is_empty() {
-            return FormOutcome::Saved(format!("{}: nothing changed, nothing saved", s.number));
+            return FormOutcome::Saved(tr!("form-nothing-changed", number = s.number.as_str()));
         }
         let check = match wb.check_customer_edit(s.id, &changes) {
             Ok(c) => c,
@@ -825,13 +841,18 @@ impl Form {
             Ok(out) => {
                 let labels: Vec<&str> = out.changes.iter().map(|c| c.field.label()).collect();
                 let mut msg = if labels.is_empty() {
-                    format!("{}: saved, no value changed", s.number)
+                    tr!("form-saved-same", number = s.number.as_str())
                 } else {
-                    format!("Saved {}: {} (version {})", s.number, labels.join(", "), out.version)
+                    tr!(
+                        "form-saved",
+                        number = s.number.as_str(),
+                        fields = crate::i18n::join(&labels),
+                        version = out.version
+                    )
                 };
                 if !out.warnings.is_empty() {
                     let w: Vec<String> = out.warnings.iter().map(|w| w.rule.to_string()).collect();
-                    msg.push_str(&format!("; saved despite warnings: {}", w.join(", ")));
+                    msg.push_str(&tr!("form-despite", rules = w.join(", ")));
                 }
                 FormOutcome::Saved(msg)
             }
@@ -864,8 +885,13 @@ impl Form {
             if fresh.original == fld.original {
                 continue;
             }
-            let show = |v: &str| if v.trim().is_empty() { "(empty)".to_string() } else { format!("`{v}`") };
-            diffs.push(format!("{}: yours {} · theirs {}", fld.label, show(fld.input.text()), show(&fresh.original)));
+            let show = |v: &str| if v.trim().is_empty() { tr!("form-empty") } else { format!("`{v}`") };
+            diffs.push(tr!(
+                "form-yours-theirs",
+                label = fld.label.as_str(),
+                yours = show(fld.input.text()),
+                theirs = show(&fresh.original)
+            ));
             if !fld.changed() {
                 fld.input.set(&fresh.original);
             }
@@ -873,17 +899,18 @@ impl Form {
         }
         self.set_version(now.version);
         self.warnings_shown = false;
-        self.banner.push(format!(
-            "{} was changed by someone else since you opened it (now version {}): nothing was saved. \
-             Your edits are kept; {} again saves them over theirs.",
-            s.number, now.version, self.keys.save
+        self.banner.push(tr!(
+            "form-stale",
+            number = s.number.as_str(),
+            version = now.version,
+            key = self.keys.save.as_str()
         ));
         if diffs.is_empty() {
-            diffs.push("none of the fields shown here changed".into());
+            diffs.push(tr!("form-none-shown"));
         }
         self.banner.extend(diffs);
         if let Some((_, who)) = why.split_once("Changes since: ") {
-            self.banner.push(format!("their change: {who}"));
+            self.banner.push(tr!("form-their-change", who = who));
         }
     }
 
@@ -909,17 +936,21 @@ impl Form {
         if !self.warnings_shown {
             match wb.possible_duplicates(&sets) {
                 Ok(found) if !found.is_empty() => {
-                    let whom = match found.len() {
-                        1 => "a customer".to_string(),
-                        n => format!("{n} customers"),
-                    };
-                    self.banner.push(format!("Possible duplicate of {whom} already here:"));
+                    let whom = tr!("form-dup-whom", n = found.len());
+                    self.banner.push(tr!("form-dup-head", whom = whom));
                     for d in &found {
-                        self.banner.push(format!("  {} {} — same {}", d.number, d.name, d.shared.join(", ")));
+                        self.banner.push(tr!(
+                            "form-dup-line",
+                            number = d.number.as_str(),
+                            name = d.name.as_str(),
+                            shared = crate::i18n::join(&d.shared)
+                        ));
                     }
-                    self.banner.push(format!(
-                        "{} opens {} instead; {} again saves a new customer anyway.",
-                        self.keys.open, found[0].number, self.keys.save
+                    self.banner.push(tr!(
+                        "form-dup-how",
+                        open = self.keys.open.as_str(),
+                        number = found[0].number.as_str(),
+                        save = self.keys.save.as_str()
                     ));
                     self.duplicates = found;
                     self.warnings_shown = true;
@@ -933,7 +964,10 @@ impl Form {
             }
         }
         match wb.add_customer(&sets) {
-            Ok(c) => FormOutcome::Created { message: format!("Created {} {}", c.number, c.name), id: c.id },
+            Ok(c) => FormOutcome::Created {
+                message: tr!("form-created", number = c.number.as_str(), name = c.name.as_str()),
+                id: c.id,
+            },
             Err(e) => {
                 self.place_error(&e, &[]);
                 FormOutcome::Open
@@ -950,7 +984,7 @@ impl Form {
             .filter_map(|f| f.value().map(|v| (f.key.to_string(), v)))
             .collect();
         match wb.add_contact(&s.number, &sets) {
-            Ok(c) => FormOutcome::Saved(format!("Added contact {} to {}", c.name, s.number)),
+            Ok(c) => FormOutcome::Saved(tr!("form-contact-added", name = c.name.as_str(), number = s.number.as_str())),
             Err(e) => {
                 self.place_error(&e, &[("needs a name", "name")]);
                 FormOutcome::Open
@@ -987,16 +1021,23 @@ impl Form {
         };
         match logged {
             Ok((l, completed)) => {
-                let next = l.next_followup.map(|n| format!("; next follow-up {n}")).unwrap_or_default();
+                let next = l.next_followup.map(|n| tr!("form-next-fu", day = n.to_string())).unwrap_or_default();
                 let done = match completed {
                     Some(c) if !c.is_empty() => {
                         let rules: Vec<&str> = c.iter().map(|r| r.rule.as_str()).collect();
-                        format!("{} follow-up(s) done ({}); ", c.len(), rules.join(", "))
+                        tr!("form-fu-done", n = c.len(), rules = rules.join(", "))
                     }
-                    Some(_) => "no follow-up was due; ".into(),
+                    Some(_) => tr!("form-fu-none"),
                     None => String::new(),
                 };
-                FormOutcome::Saved(format!("{done}logged a {} with {} on {}{next}", kind.as_str(), s.number, l.at))
+                FormOutcome::Saved(tr!(
+                    "form-logged",
+                    done = done,
+                    kind = crate::i18n::value("interaction", kind.as_str()),
+                    number = s.number.as_str(),
+                    at = l.at.to_string(),
+                    next = next
+                ))
             }
             Err(e) => {
                 self.place_error(
@@ -1044,10 +1085,13 @@ impl Form {
             val("contract_no").as_deref(),
             val("contract_signed").as_deref(),
         ) {
-            Ok(ch) if ch.changed => {
-                FormOutcome::Saved(format!("{}: {} → {}", s.number, ch.from.as_deref().unwrap_or("(no status)"), ch.to))
-            }
-            Ok(ch) => FormOutcome::Saved(format!("{} already is {}; nothing changed", s.number, ch.to)),
+            Ok(ch) if ch.changed => FormOutcome::Saved(format!(
+                "{}: {} → {}",
+                s.number,
+                ch.from.clone().unwrap_or_else(|| tr!("form-no-status")),
+                ch.to
+            )),
+            Ok(ch) => FormOutcome::Saved(tr!("form-already", number = s.number.as_str(), status = ch.to.to_string())),
             Err(e) => {
                 self.place_error(&e, &[]);
                 FormOutcome::Open
@@ -1166,11 +1210,11 @@ impl Form {
             match &fld.lock {
                 Some(lock) => {
                     let tag = match lock {
-                        Lock::Hidden(_) => " (hidden)",
-                        Lock::ReadOnly(_) => " (read-only)",
+                        Lock::Hidden(_) => tr!("form-hidden-tag"),
+                        Lock::ReadOnly(_) => tr!("form-readonly-tag"),
                     };
                     let v = if fld.input.text().is_empty() { "—" } else { fld.input.text() };
-                    let v = truncate(&sanitize(v), value_cols.saturating_sub(width(tag))).into_owned();
+                    let v = truncate(&sanitize(v), value_cols.saturating_sub(width(&tag))).into_owned();
                     spans.push(Span::styled(v, dim));
                     spans.push(Span::styled(tag, dim.add_modifier(Modifier::ITALIC)));
                 }
@@ -1187,7 +1231,7 @@ impl Form {
             lines.push(Line::from(spans));
             let note = match (&fld.error, &fld.warning) {
                 (Some(e), _) => Some((format!("✗ {}", sanitize(e)), theme.error_style())),
-                (None, Some(w)) => Some((format!("⚠ warning {}", sanitize(w)), flag)),
+                (None, Some(w)) => Some((tr!("form-warning", w = sanitize(w)), flag)),
                 _ => None,
             };
             if let Some((text, style)) = note {
@@ -1206,9 +1250,9 @@ impl Form {
             let cut = |m: &str| width(&sanitize(m)) + 12 > inner_w;
             let hint = match self.fields.get(self.focus) {
                 Some(FormField { error: Some(e), .. }) if cut(e) => format!("✗ {e}"),
-                Some(FormField { error: None, warning: Some(w), .. }) if cut(w) => format!("⚠ warning {w}"),
-                Some(FormField { lock: Some(Lock::Hidden(why)), .. }) => format!("hidden: {why}"),
-                Some(FormField { lock: Some(Lock::ReadOnly(why)), .. }) => format!("read-only: {why}"),
+                Some(FormField { error: None, warning: Some(w), .. }) if cut(w) => tr!("form-warning", w = w.as_str()),
+                Some(FormField { lock: Some(Lock::Hidden(why)), .. }) => tr!("form-hidden", why = why.as_str()),
+                Some(FormField { lock: Some(Lock::ReadOnly(why)), .. }) => tr!("form-readonly", why = why.as_str()),
                 Some(f) if !f.options.is_empty() => format!("{}: {}", self.keys.option, f.hint),
                 Some(f) => f.hint.clone(),
                 None => String::new(),
@@ -1220,18 +1264,21 @@ impl Form {
         }
         let k = &self.keys;
         let footer = if self.discard_armed {
-            Span::styled(
-                format!("discard unsaved changes? {} discard · {} keep editing", k.yes, k.no),
-                theme.error_style(),
-            )
+            Span::styled(tr!("form-foot-discard", yes = k.yes.as_str(), no = k.no.as_str()), theme.error_style())
         } else if self.warnings_shown && !self.duplicates.is_empty() {
-            Span::styled(format!("possible duplicate: {} opens it · {} saves anyway", k.open, k.save), flag)
+            Span::styled(tr!("form-foot-dup", open = k.open.as_str(), save = k.save.as_str()), flag)
         } else if self.warnings_shown {
-            Span::styled(format!("warnings: press {} again to save anyway", k.save), flag)
+            Span::styled(tr!("form-foot-warn", save = k.save.as_str()), flag)
         } else if self.is_prompt() {
-            Span::styled(format!("{} next · {} submit · {} cancel", k.next, k.save, k.cancel), theme.key())
+            Span::styled(
+                tr!("form-foot-prompt", next = k.next.as_str(), save = k.save.as_str(), cancel = k.cancel.as_str()),
+                theme.key(),
+            )
         } else {
-            Span::styled(format!("{} save · {} cancel · {} next field", k.save, k.cancel, k.next), theme.key())
+            Span::styled(
+                tr!("form-foot-edit", save = k.save.as_str(), cancel = k.cancel.as_str(), next = k.next.as_str()),
+                theme.key(),
+            )
         };
         lines.push(Line::from(Span::styled(truncate(&footer.content, inner_w).into_owned(), footer.style)));
         f.render_widget(Paragraph::new(lines), inner);
@@ -1296,6 +1343,15 @@ fn cap(mut lines: Vec<String>, cols: usize, max: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_rule_is_described_in_the_catalogue_as_in_rules() {
+        for (id, _, desc) in RULES {
+            assert_eq!(crate::i18n::message_in(crate::i18n::Lang::En, &rule_id(id), None), *desc, "{id}");
+            let zh = crate::i18n::message_in(crate::i18n::Lang::Zh, &rule_id(id), None);
+            assert!(zh != *desc && !zh.starts_with("rule-"), "{id} has no Chinese description");
+        }
+    }
     use crate::domain::Role;
     use crate::service::{Clock, ImportOptions};
     use crate::store::OpenMode;

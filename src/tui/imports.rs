@@ -14,7 +14,7 @@ use super::keymap::Context;
 use super::nav::Spot;
 use super::pane::{Avail, Confirm, Cx, Effect, Keys, PaneId, Reply};
 use super::view::{clip, pane_block, scroll, wrap_dline, Theme};
-use crate::display::{fit, sanitize, truncate, width};
+use crate::display::{fit, rfit, sanitize, truncate, width};
 use crate::domain::{BatchStatus, Field, ImportBatch, InteractionKind};
 use crate::ingest::{EncodingChoice, MappingFile, ReadOptions};
 use crate::service::{BulkMode, ImportOptions, ImportProgress, MappingPreview, Workbench};
@@ -30,38 +30,39 @@ const TAG_RUN: u32 = 2;
 const TAG_UNDO: u32 = 3;
 const TAG_MAP: u32 = 4;
 
-/// The import form: everything `crmwb import` takes (the preview is its
+/// The import form: everything `crmwb import` takes (catalogue ids of
+/// the labels, then of the hints) (the preview is its
 /// dry run; `--save-mapping` and `--rejected-csv` write files and stay CLI).
 const START_FIELDS: [&str; 13] = [
-    "File path",
-    "Source name",
-    "Record key",
-    "Column mapping",
-    "Customer kind",
-    "Interaction kind",
-    "Encoding",
-    "Delimiter",
-    "Sheet (xlsx)",
-    "Mapping file",
-    "Reminders from",
-    "At most N rows",
-    "Bulk load",
+    "imp-field-path",
+    "imp-field-source",
+    "imp-field-key",
+    "imp-field-maps",
+    "imp-field-kind",
+    "imp-field-ikind",
+    "imp-field-encoding",
+    "imp-field-delimiter",
+    "imp-field-sheet",
+    "imp-field-mapping",
+    "imp-field-reminders",
+    "imp-field-limit",
+    "imp-field-bulk",
 ];
 /// What each field of the form takes, shown while it is focused.
 const START_HINTS: [&str; 13] = [
-    "CSV/TSV (UTF-8, GB18030/GBK, UTF-16), XLSX, XLS or ODS",
-    "where the file came from, e.g. sales or service tickets; its mapping is remembered",
-    "the column holding the source's own id (工单号, 客户编号…); empty: the data row number",
-    "HEADER=FIELD, A+B=FIELD joins, HEADER=- raw only; several separated by ; (m in the preview edits it)",
-    "company or person, for rows that do not say; empty: a person's name reads as a person",
-    "what the rows' interactions are (ticket, event, call…); empty: note",
-    "auto, utf-8 or gb18030 (GBK)",
-    "one character, \\t for tab; empty: found from the header line",
-    "the worksheet to read; empty: the first",
-    "a mapping saved with --save-mapping (TOML); empty: the one remembered for the source",
-    "YYYY-MM-DD: events before that day raise no reminder; empty: every date counts",
-    "a trial import of the first N rows; empty: the whole file",
-    "auto, on or off: a source's first import may drop and rebuild indexes (faster for big files)",
+    "imp-hint-path",
+    "imp-hint-source",
+    "imp-hint-key",
+    "imp-hint-maps",
+    "imp-hint-kind",
+    "imp-hint-ikind",
+    "imp-hint-encoding",
+    "imp-hint-delimiter",
+    "imp-hint-sheet",
+    "imp-hint-mapping",
+    "imp-hint-reminders",
+    "imp-hint-limit",
+    "imp-hint-bulk",
 ];
 const F_PATH: usize = 0;
 const F_SOURCE: usize = 1;
@@ -145,35 +146,35 @@ impl Request {
         let mut errors = Vec::new();
         let path = PathBuf::from(&v[F_PATH]);
         if v[F_PATH].is_empty() {
-            errors.push((F_PATH, "give the file to import (CSV or XLSX)".to_string()));
+            errors.push((F_PATH, tr!("imp-err-path")));
         } else if !path.is_file() {
-            errors.push((F_PATH, format!("no file at {}", sanitize(&v[F_PATH]))));
+            errors.push((F_PATH, tr!("imp-err-nofile", path = sanitize(&v[F_PATH]))));
         }
         if v[F_SOURCE].is_empty() {
-            errors.push((F_SOURCE, "name where the file came from, e.g. sales".into()));
+            errors.push((F_SOURCE, tr!("imp-err-source")));
         }
         let maps = self.maps();
         if let Some(m) = maps.iter().find(|m| !m.contains('=')) {
-            errors.push((F_MAPS, format!("`{}` is not HEADER=FIELD", sanitize(m))));
+            errors.push((F_MAPS, tr!("imp-err-map", m = sanitize(m))));
         }
         let opt = |i: usize| Some(v[i].clone()).filter(|s| !s.is_empty());
         if opt(F_KIND).is_some_and(|k| crate::domain::CustomerKind::parse(&k).is_none()) {
-            errors.push((F_KIND, "company or person".into()));
+            errors.push((F_KIND, tr!("imp-err-kind")));
         }
         if opt(F_IKIND).is_some_and(|k| InteractionKind::parse(&k).is_none()) {
             let kinds: Vec<&str> = InteractionKind::ALL.iter().map(|k| k.as_str()).collect();
-            errors.push((F_IKIND, format!("one of {}", kinds.join(", "))));
+            errors.push((F_IKIND, tr!("imp-err-ikind", kinds = kinds.join(", "))));
         }
         let encoding = EncodingChoice::parse(&v[F_ENCODING]);
         if encoding.is_none() {
-            errors.push((F_ENCODING, "auto, utf-8 or gb18030".into()));
+            errors.push((F_ENCODING, tr!("imp-err-encoding")));
         }
         let delimiter = match v[F_DELIMITER].as_str() {
             "" => None,
             "\\t" | "tab" | "\t" => Some(b'\t'),
             d if d.len() == 1 && d.is_ascii() => Some(d.as_bytes()[0]),
             _ => {
-                errors.push((F_DELIMITER, "one ASCII character, or \\t for tab".into()));
+                errors.push((F_DELIMITER, tr!("imp-err-delimiter")));
                 None
             }
         };
@@ -183,12 +184,12 @@ impl Request {
                 Ok(text) => match MappingFile::from_toml(&text) {
                     Ok(m) => Some(m),
                     Err(e) => {
-                        errors.push((F_MAPPING, format!("not a saved mapping: {}", sanitize(&e))));
+                        errors.push((F_MAPPING, tr!("imp-err-mapping", e = sanitize(&e))));
                         None
                     }
                 },
                 Err(e) => {
-                    errors.push((F_MAPPING, format!("cannot read {}: {e}", sanitize(&f))));
+                    errors.push((F_MAPPING, tr!("imp-err-read", file = sanitize(&f), e = e.to_string())));
                     None
                 }
             },
@@ -201,7 +202,7 @@ impl Request {
             {
                 Some(d) => Some(d),
                 None => {
-                    errors.push((F_REMINDERS, format!("`{}` is not a day (YYYY-MM-DD)", sanitize(&d))));
+                    errors.push((F_REMINDERS, tr!("imp-err-day", d = sanitize(&d))));
                     None
                 }
             },
@@ -211,14 +212,14 @@ impl Request {
             Some(n) => match n.parse::<u64>() {
                 Ok(n) if n > 0 => Some(n),
                 _ => {
-                    errors.push((F_LIMIT, "a number of rows, 1 or more; empty: all".into()));
+                    errors.push((F_LIMIT, tr!("imp-err-limit")));
                     None
                 }
             },
         };
         let bulk = BulkMode::parse(&v[F_BULK]);
         if bulk.is_none() {
-            errors.push((F_BULK, "auto, on or off".into()));
+            errors.push((F_BULK, tr!("imp-err-bulk")));
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -242,7 +243,8 @@ impl Request {
     /// but a file may have gone since.
     fn job_options(&self) -> crate::error::Result<ImportOptions> {
         self.options().map_err(|e| {
-            let all: Vec<String> = e.iter().map(|(i, m)| format!("{}: {m}", START_FIELDS[*i])).collect();
+            let all: Vec<String> =
+                e.iter().map(|(i, m)| format!("{}: {m}", crate::i18n::message(START_FIELDS[*i], None))).collect();
             crate::error::Error::Invalid(all.join("; "))
         })
     }
@@ -361,9 +363,9 @@ impl ImportsPane {
     pub fn title(&self, count: Option<usize>) -> String {
         let _ = count;
         match &self.running {
-            Some(r) if r.total > 0 => format!("Imports ⟳{}%", (r.done * 100 / r.total).min(100)),
-            Some(_) => "Imports ⟳".into(),
-            None => "Imports".into(),
+            Some(r) if r.total > 0 => tr!("imp-title-pct", pct = (r.done * 100 / r.total).min(100)),
+            Some(_) => tr!("imp-title-running"),
+            None => tr!("pane-imports"),
         }
     }
 
@@ -394,42 +396,42 @@ impl ImportsPane {
     /// What runs here in the view's current state, under the name it has
     /// there (Enter in the preview runs the import), and why not.
     pub fn avail(&self, action: Action) -> Avail {
-        let none = || "No imports yet".to_string();
+        let none = || tr!("imp-none");
         let selected = self.batches.get(self.selected);
         let busy = || match &self.running {
-            Some(r) => format!("{} is running; wait for it or stop it first", r.label),
+            Some(r) => tr!("imp-busy", job = r.label.as_str()),
             None => String::new(),
         };
         match (&self.view, action) {
             (_, Action::ImportStart) => Avail::when(self.running.is_none(), busy),
             (View::Preview(p), Action::ImportOpen) => match &p.failed {
-                Some(e) => Avail::Off(format!("cannot import: {e}")),
-                None => Avail::Ready(Some("Run the import")),
+                Some(e) => Avail::Off(tr!("imp-cannot", e = e.as_str())),
+                None => Avail::Ready(Some(tr!("ready-run-import"))),
             },
-            (View::Preview(_), Action::FocusList) => Avail::Ready(Some("Back: do not import")),
+            (View::Preview(_), Action::FocusList) => Avail::Ready(Some(tr!("ready-back-no-import"))),
             (View::Preview(p), Action::ImportMap | Action::ImportKey) => {
-                Avail::when(!p.columns.is_empty(), || "The file's columns are not read yet".into())
+                Avail::when(!p.columns.is_empty(), || tr!("imp-no-columns"))
             }
-            (View::Preview(_), Action::ImportResume | Action::ImportUndo) => {
-                Avail::Off("The preview shows no batch: go back to the list first".into())
-            }
+            (View::Preview(_), Action::ImportResume | Action::ImportUndo) => Avail::Off(tr!("imp-no-batch")),
             (View::Log { .. }, Action::FocusList) => Avail::Ready(None),
             (View::Log { .. }, Action::ImportOpen) => Avail::NotHere,
             (View::List, Action::ImportOpen) => Avail::when(selected.is_some(), none),
             (View::List, Action::FocusList) => match &self.running {
-                Some(_) => Avail::Ready(Some("Stop the import")),
+                Some(_) => Avail::Ready(Some(tr!("ready-stop-import"))),
                 None => Avail::NotHere,
             },
             (_, Action::ImportResume) => match selected {
                 None => Avail::Off(none()),
-                Some(b) if b.status != BatchStatus::Incomplete => {
-                    Avail::Off(format!("Batch {} is {}; only an incomplete batch is resumed", b.id, b.status.as_str()))
-                }
+                Some(b) if b.status != BatchStatus::Incomplete => Avail::Off(tr!(
+                    "imp-only-incomplete",
+                    id = b.id,
+                    status = crate::i18n::value("batch", b.status.as_str())
+                )),
                 Some(_) => Avail::when(self.running.is_none(), busy),
             },
             (_, Action::ImportUndo) => match selected {
                 None => Avail::Off(none()),
-                Some(b) if b.status == BatchStatus::Undone => Avail::Off(format!("Batch {} is already undone", b.id)),
+                Some(b) if b.status == BatchStatus::Undone => Avail::Off(tr!("imp-already-undone", id = b.id)),
                 Some(_) => Avail::Ready(None),
             },
             _ => Avail::NotHere,
@@ -466,17 +468,17 @@ impl ImportsPane {
                     }
                     Action::ImportMap => {
                         let Some(c) = p.columns.get(p.selected) else { return };
-                        let title = format!("Map column {}", sanitize(&c.header));
+                        let title = tr!("imp-map-title", header = sanitize(&c.header));
                         let current = c.target.clone().unwrap_or_default();
-                        let mut form = Form::prompt(&title, &[("Field", current.as_str())], PaneId::Imports, TAG_MAP);
+                        let mut form = Form::prompt(
+                            &title,
+                            &[(&tr!("imp-map-field"), current.as_str())],
+                            PaneId::Imports,
+                            TAG_MAP,
+                        );
                         let targets = target_names();
                         let opts: Vec<&str> = targets.iter().map(String::as_str).collect();
-                        form.set_choices(
-                            0,
-                            "a field (name, mobile, city, interaction_summary…), custom:NAME:TYPE, \
-                             - for the raw row only; empty: back to the guess",
-                            &opts,
-                        );
+                        form.set_choices(0, &tr!("imp-map-hint"), &opts);
                         cx.effect(Effect::OpenForm(Box::new(form)));
                     }
                     Action::ImportKey => {
@@ -485,10 +487,10 @@ impl ImportsPane {
                         let mut request = p.request.clone();
                         if request.values[F_KEY] == header {
                             request.values[F_KEY].clear();
-                            cx.info("Record key: the data row number");
+                            cx.info(tr!("imp-key-row"));
                         } else {
                             request.values[F_KEY] = header.clone();
-                            cx.info(format!("Record key: column {}", sanitize(&header)));
+                            cx.info(tr!("imp-key-col", header = sanitize(&header)));
                         }
                         let selected = p.selected;
                         self.last = request;
@@ -499,40 +501,44 @@ impl ImportsPane {
                             cx.jobs.cancel(id);
                         }
                         self.view = View::List;
-                        cx.info("Import not started");
+                        cx.info(tr!("imp-not-started"));
                     }
                     a if a.scrolls() => p.scroll = scroll(p.scroll, a, page, max),
                     Action::ImportOpen => {
                         if let Some(e) = &p.failed {
-                            return cx.error(format!("cannot import: {e}"));
+                            return cx.error(tr!("imp-cannot", e = e.as_str()));
                         }
                         let r = &p.request;
                         // Short lines: the confirmation box is narrower than the pane.
-                        let mut body = vec![format!("{} as source `{}`", file_name(r.path()), sanitize(r.source()))];
+                        let mut body =
+                            vec![tr!("imp-run-1", file = file_name(r.path()), source = sanitize(r.source()))];
                         let key = &r.values[F_KEY];
                         let ikind = &r.values[F_IKIND];
-                        body.push(format!(
-                            "Keyed by {}; interactions logged as {}.",
-                            if key.is_empty() { "the data row number".to_string() } else { sanitize(key).into_owned() },
-                            if ikind.is_empty() { "note" } else { ikind.as_str() }
+                        body.push(tr!(
+                            "imp-run-2",
+                            key = if key.is_empty() { tr!("imp-row-number") } else { sanitize(key).into_owned() },
+                            kind = crate::i18n::value(
+                                "interaction",
+                                if ikind.is_empty() { "note" } else { ikind.as_str() }
+                            )
                         ));
                         match p.dry {
                             Some(c) => {
-                                body.push(format!(
-                                    "Dry run: {} rows, {} new, {} updated, {} unchanged,",
-                                    c.read, c.imported, c.updated, c.unchanged
+                                body.push(tr!(
+                                    "imp-run-dry",
+                                    read = c.read,
+                                    new = c.imported,
+                                    updated = c.updated,
+                                    unchanged = c.unchanged
                                 ));
-                                body.push(format!("{} with warnings, {} rejected.", c.warned, c.rejected));
+                                body.push(tr!("imp-run-dry2", warned = c.warned, rejected = c.rejected));
                             }
                             // A large file's dry run takes as long as the import:
                             // the user may skip it.
-                            None => body.push("The dry run did not finish: no counts yet.".into()),
+                            None => body.push(tr!("imp-run-nodry")),
                         }
-                        body.push(format!(
-                            "Runs in the background; {} stops it (resumable).",
-                            cx.keys.key(Action::JobCancel)
-                        ));
-                        cx.effect(Effect::Confirm(Confirm { title: "Run the import?".into(), body, tag: TAG_RUN }));
+                        body.push(tr!("imp-run-bg", key = cx.keys.key(Action::JobCancel)));
+                        cx.effect(Effect::Confirm(Confirm { title: tr!("imp-run-title"), body, tag: TAG_RUN }));
                     }
                     // Resume and undo act on the selected batch, which the
                     // preview does not show.
@@ -551,16 +557,16 @@ impl ImportsPane {
                 }
             }
             Action::ImportOpen => {
-                let Some(b) = self.batches.get(self.selected) else { return cx.info("No imports yet") };
+                let Some(b) = self.batches.get(self.selected) else { return cx.info(tr!("imp-none")) };
                 let batch = b.id;
-                let job = cx.spawn("batch log", false, move |wb, _ctl| Ok(Box::new(log_lines(wb, batch)?)));
+                let job = cx.spawn(&tr!("job-batch-log"), false, move |wb, _ctl| Ok(Box::new(log_lines(wb, batch)?)));
                 self.view = View::Log { batch, lines: None, scroll: 0, job: Some(job) };
             }
             // Esc on the list stops a running import (as Ctrl-C does).
             Action::FocusList => {
                 if let Some(r) = &self.running {
                     cx.jobs.cancel(r.id);
-                    cx.info(format!("Cancelling {}…", r.label));
+                    cx.info(tr!("cancelling", job = r.label.as_str()));
                 }
             }
             _ => self.common(action, cx),
@@ -572,16 +578,16 @@ impl ImportsPane {
         match action {
             Action::ImportStart => self.prompt(&[], cx),
             Action::ImportResume => {
-                let Some(b) = self.batches.get(self.selected) else { return cx.info("No imports yet") };
+                let Some(b) = self.batches.get(self.selected) else { return cx.info(tr!("imp-none")) };
                 if b.status != BatchStatus::Incomplete {
-                    return cx.info(format!(
-                        "Batch {} is {}; only an incomplete batch is resumed",
-                        b.id,
-                        b.status.as_str()
+                    return cx.info(tr!(
+                        "imp-only-incomplete",
+                        id = b.id,
+                        status = crate::i18n::value("batch", b.status.as_str())
                     ));
                 }
                 let id = b.id;
-                let label = format!("resume batch {id}");
+                let label = tr!("job-resume", id = id);
                 self.start(Work::Resume(id), &label, cx, move |wb, ctl, progress| {
                     let flag = ctl.cancel_flag();
                     let r = wb.resume_import(id, Some(&flag), progress)?;
@@ -589,19 +595,16 @@ impl ImportsPane {
                 });
             }
             Action::ImportUndo => {
-                let Some(b) = self.batches.get(self.selected) else { return cx.info("No imports yet") };
+                let Some(b) = self.batches.get(self.selected) else { return cx.info(tr!("imp-none")) };
                 if b.status == BatchStatus::Undone {
-                    return cx.info(format!("Batch {} is already undone", b.id));
+                    return cx.info(tr!("imp-already-undone", id = b.id));
                 }
                 cx.effect(Effect::Confirm(Confirm {
-                    title: format!("Undo batch {}?", b.id),
+                    title: tr!("imp-undo-title", id = b.id),
                     body: vec![
-                        format!("{} from source `{}`", b.file_name, b.source),
-                        format!(
-                            "Removes its {} new customers; restores {} updated ones.",
-                            b.rows_imported, b.rows_updated
-                        ),
-                        "Refused if any of it was merged or worked on since.".into(),
+                        tr!("imp-undo-1", file = b.file_name.as_str(), source = b.source.as_str()),
+                        tr!("imp-undo-2", new = b.rows_imported, updated = b.rows_updated),
+                        tr!("imp-undo-3"),
                     ],
                     tag: TAG_UNDO,
                 }));
@@ -612,11 +615,12 @@ impl ImportsPane {
 
     fn prompt(&mut self, errors: &[(usize, String)], cx: &mut Cx) {
         if self.running.is_some() {
-            return cx.info("An import is running; wait for it or stop it first");
+            return cx.info(tr!("imp-running"));
         }
+        let labels: Vec<String> = START_FIELDS.iter().map(|id| crate::i18n::message(id, None)).collect();
         let fields: Vec<(&str, &str)> =
-            START_FIELDS.iter().copied().zip(self.last.values.iter().map(String::as_str)).collect();
-        let mut form = Form::prompt("Import a file", &fields, PaneId::Imports, TAG_START);
+            labels.iter().map(String::as_str).zip(self.last.values.iter().map(String::as_str)).collect();
+        let mut form = Form::prompt(&tr!("imp-form-title"), &fields, PaneId::Imports, TAG_START);
         let kinds: Vec<&str> = InteractionKind::ALL.iter().map(|k| k.as_str()).collect();
         for (i, hint) in START_HINTS.iter().enumerate() {
             let options: &[&str] = match i {
@@ -626,7 +630,7 @@ impl ImportsPane {
                 F_BULK => &["auto", "on", "off"],
                 _ => &[],
             };
-            form.set_choices(i, hint, options);
+            form.set_choices(i, &crate::i18n::message(hint, None), options);
         }
         for (i, e) in errors {
             if let Some(f) = form.fields.get_mut(*i) {
@@ -650,14 +654,14 @@ impl ImportsPane {
             + 'static,
     {
         if let Some(r) = &self.running {
-            return cx.info(format!("{} is running; wait for it or stop it first", r.label));
+            return cx.info(tr!("imp-busy", job = r.label.as_str()));
         }
         let id = cx.spawn(label, true, move |wb, ctl| {
             let mut progress = |p: ImportProgress| {
                 let c = p.counts;
-                let mut note = format!("{} rows, {} new, {} rejected", c.read, c.imported, c.rejected);
+                let mut note = tr!("imp-progress", read = c.read, new = c.imported, rejected = c.rejected);
                 if let Some((done, total)) = p.indexing {
-                    note.push_str(&format!(", indexes {done}/{total}"));
+                    note.push_str(&tr!("imp-progress-idx", done = done, total = total));
                 }
                 ctl.progress(p.done, p.total, note);
             };
@@ -677,13 +681,8 @@ impl ImportsPane {
                             let cols = cx.area.width.saturating_sub(2) as usize;
                             *lines = Some(l.iter().flat_map(|l| wrap_dline(l, cols, 4)).collect())
                         }
-                        Ok(Err(_)) => {
-                            *lines = Some(vec![vec![seg("The log came back in an unexpected shape", Tone::Flag)]])
-                        }
-                        Err(e) => {
-                            *lines =
-                                Some(vec![vec![seg(format!("Could not read the log: {}", sanitize(&e)), Tone::Flag)]])
-                        }
+                        Ok(Err(_)) => *lines = Some(vec![vec![seg(tr!("imp-log-shape"), Tone::Flag)]]),
+                        Err(e) => *lines = Some(vec![vec![seg(tr!("imp-log-failed", e = sanitize(&e)), Tone::Flag)]]),
                     }
                 }
                 return;
@@ -705,13 +704,13 @@ impl ImportsPane {
                         match r.map(|o| o.downcast::<DryRun>()) {
                             Ok(Ok(d)) if d.cancelled => {
                                 p.lines.push(Vec::new());
-                                p.lines.push(vec![seg("The dry run was stopped: no counts.", Tone::Flag)]);
+                                p.lines.push(vec![seg(tr!("imp-dry-stopped"), Tone::Flag)]);
                             }
                             Ok(Ok(d)) => {
                                 p.lines.extend(dry_lines(&d.counts));
                                 p.dry = Some(d.counts);
                             }
-                            Ok(Err(_)) => p.failed = Some("the dry run came back in an unexpected shape".into()),
+                            Ok(Err(_)) => p.failed = Some(tr!("imp-dry-shape")),
                             Err(e) => {
                                 p.lines.push(Vec::new());
                                 p.lines.push(vec![seg(format!("✗ {}", sanitize(&e)), Tone::Flag)]);
@@ -739,34 +738,39 @@ impl ImportsPane {
                     Err(e) => cx.error(format!("{}: {e}", label_of(work))),
                     Ok(out) => match work {
                         Work::Undo(id) => match out.downcast::<BatchCounts>() {
-                            Ok(c) => cx.info(format!(
-                                "Batch {id} undone: {} customers removed, {} restored to their earlier values",
-                                c.imported, c.updated
-                            )),
-                            Err(_) => cx.error("the undo came back in an unexpected shape"),
+                            Ok(c) => cx.info(tr!("imp-undone", id = id, removed = c.imported, restored = c.updated)),
+                            Err(_) => cx.error(tr!("imp-undo-shape")),
                         },
                         Work::Import | Work::Resume(_) => match out.downcast::<Finished>() {
                             Ok(f) => {
-                                let b = f.batch.map(|b| format!("Batch {b}")).unwrap_or_else(|| "Import".into());
+                                let b =
+                                    f.batch.map(|b| tr!("imp-batch-n", id = b)).unwrap_or_else(|| tr!("imp-import"));
                                 let c = f.counts;
                                 if f.cancelled {
-                                    cx.info(format!(
-                                        "{b} stopped after {} rows: incomplete; {} resumes it, {} undoes it",
-                                        c.read,
-                                        cx.keys.key(Action::ImportResume),
-                                        cx.keys.key(Action::ImportUndo)
+                                    cx.info(tr!(
+                                        "imp-stopped",
+                                        batch = b,
+                                        read = c.read,
+                                        resume = cx.keys.key(Action::ImportResume),
+                                        undo = cx.keys.key(Action::ImportUndo)
                                     ));
                                 } else {
-                                    cx.info(format!(
-                                        "{b}: {} rows read, {} new, {} updated, {} unchanged, {} with warnings, {} rejected",
-                                        c.read, c.imported, c.updated, c.unchanged, c.warned, c.rejected
+                                    cx.info(tr!(
+                                        "imp-done",
+                                        batch = b,
+                                        read = c.read,
+                                        new = c.imported,
+                                        updated = c.updated,
+                                        unchanged = c.unchanged,
+                                        warned = c.warned,
+                                        rejected = c.rejected
                                     ));
                                 }
                                 // The new batch is the newest: show it.
                                 self.selected = 0;
                                 self.offset = 0;
                             }
-                            Err(_) => cx.error("the import came back in an unexpected shape"),
+                            Err(_) => cx.error(tr!("imp-import-shape")),
                         },
                     },
                 }
@@ -781,7 +785,7 @@ impl ImportsPane {
                 self.last = Request::from_values(&v);
                 if let Err(errors) = self.last.options() {
                     let (i, e) = &errors[0];
-                    cx.error(format!("{}: {e}", START_FIELDS[*i]));
+                    cx.error(format!("{}: {e}", crate::i18n::message(START_FIELDS[*i], None)));
                     return self.prompt(&errors, cx);
                 }
                 self.preview(0, cx);
@@ -803,7 +807,7 @@ impl ImportsPane {
                 }
                 let request = p.request.clone();
                 self.view = View::List;
-                let label = format!("import {}", file_name(request.path()));
+                let label = tr!("job-import", file = file_name(request.path()));
                 self.start(Work::Import, &label, cx, move |wb, ctl, progress| {
                     let mut opts = request.job_options()?;
                     opts.cancel = Some(ctl.cancel_flag());
@@ -815,14 +819,14 @@ impl ImportsPane {
                 let Some(b) = self.batches.get(self.selected) else { return };
                 let id = b.id;
                 if let Some(r) = &self.running {
-                    return cx.info(format!("{} is running; wait for it or stop it first", r.label));
+                    return cx.info(tr!("imp-busy", job = r.label.as_str()));
                 }
                 let job =
-                    cx.spawn(&format!("undo batch {id}"), true, move |wb, _ctl| Ok(Box::new(wb.undo_import(id)?)));
+                    cx.spawn(&tr!("job-undo-batch", id = id), true, move |wb, _ctl| Ok(Box::new(wb.undo_import(id)?)));
                 self.running = Some(Running {
                     id: job,
                     work: Work::Undo(id),
-                    label: format!("undo batch {id}"),
+                    label: tr!("job-undo-batch", id = id),
                     done: 0,
                     total: 0,
                     note: String::new(),
@@ -851,7 +855,7 @@ impl ImportsPane {
         }
         let request = self.last.clone();
         let r = request.clone();
-        let job = cx.spawn("dry run", true, move |wb, ctl| {
+        let job = cx.spawn(&tr!("job-dry-run"), true, move |wb, ctl| {
             let mut opts = r.job_options()?;
             let path = PathBuf::from(r.path());
             ctl.partial(preview_lines(wb, &path, &opts)?);
@@ -861,7 +865,7 @@ impl ImportsPane {
             // A stopped dry run returns the counts so far without saying so.
             Ok(Box::new(DryRun { counts: report.counts, cancelled: report.cancelled || ctl.cancelled() }))
         });
-        let lines = vec![vec![seg("Reading the file…", Tone::Dim)]];
+        let lines = vec![vec![seg(tr!("imp-reading-file"), Tone::Dim)]];
         self.view = View::Preview(Preview {
             request,
             lines,
@@ -885,10 +889,10 @@ impl ImportsPane {
 
     pub fn render(&self, f: &mut Frame, area: Rect, theme: Theme, active: bool, keys: &Keys) {
         let title = match &self.view {
-            View::List => "Imports".to_string(),
-            View::Log { batch, .. } => format!("Imports › batch {batch} log"),
+            View::List => tr!("pane-imports"),
+            View::Log { batch, .. } => tr!("imp-title-log", id = *batch),
             View::Preview(p) => {
-                format!("Imports › preview {} as {}", file_name(p.request.path()), sanitize(p.request.source()))
+                tr!("imp-title-preview", file = file_name(p.request.path()), source = sanitize(p.request.source()))
             }
         };
         let block = pane_block(&truncate(&title, area.width.saturating_sub(8) as usize), active, theme);
@@ -904,7 +908,7 @@ impl ImportsPane {
             View::List => self.render_list(f, body, theme, active, keys),
             View::Log { lines, scroll, .. } => {
                 let text: Vec<Line> = match lines {
-                    None => vec![clip(&[seg("loading…", Tone::Dim)], cols, theme)],
+                    None => vec![clip(&[seg(tr!("loading"), Tone::Dim)], cols, theme)],
                     Some(l) => {
                         l.iter().skip(*scroll).take(body.height as usize).map(|l| clip(l, cols, theme)).collect()
                     }
@@ -946,11 +950,11 @@ impl ImportsPane {
                     keys.key(Action::ImportKey),
                 );
                 let h = if p.failed.is_some() {
-                    format!("Cannot import: {map} maps the column, {new} changes the request, {back} back")
+                    tr!("imp-hint-failed", map = map, new = new, back = back)
                 } else if p.job.is_some() {
-                    format!("Dry run… {run}: import now · {map}: map column · {key}: record key · {back}: back")
+                    tr!("imp-hint-dry", run = run, map = map, key = key, back = back)
                 } else {
-                    format!("{run}: import · {map}: map column · {key}: record key · {new}: change · {back}: back")
+                    tr!("imp-hint-ready", run = run, map = map, key = key, new = new, back = back)
                 };
                 f.render_widget(Paragraph::new(clip(&[seg(h, Tone::Label)], cols, theme)), hint);
             }
@@ -962,9 +966,9 @@ impl ImportsPane {
         let [list, footer] = Layout::vertical([Constraint::Min(0), Constraint::Length(FOOTER)]).areas(area);
         let mut lines = Vec::new();
         if let Some(e) = &self.load_error {
-            lines.push(clip(&[seg(format!("Could not read the batches: {}", sanitize(e)), Tone::Flag)], cols, theme));
+            lines.push(clip(&[seg(tr!("imp-batches-failed", e = sanitize(e)), Tone::Flag)], cols, theme));
         } else if self.batches.is_empty() {
-            let how = format!("No imports yet. {} imports a file.", keys.key(Action::ImportStart));
+            let how = tr!("imp-none-how", key = keys.key(Action::ImportStart));
             lines.push(clip(&[seg(how, Tone::Dim)], cols, theme));
         } else {
             let wide = cols >= 110;
@@ -980,9 +984,17 @@ impl ImportsPane {
         if let Some(b) = self.batches.get(self.selected) {
             // The selected batch in full: its line wraps onto a second row.
             let about = [
-                seg(format!("Batch {} ", b.id), Tone::Heading),
-                seg(format!("{} · {} · by {}", sanitize(&b.file_name), b.started_at, sanitize(&b.actor)), Tone::Plain),
-                seg(b.finished_at.as_deref().map(|f| format!(" · finished {f}")).unwrap_or_default(), Tone::Dim),
+                seg(format!("{} ", tr!("imp-batch-n", id = b.id)), Tone::Heading),
+                seg(
+                    tr!(
+                        "imp-about",
+                        file = sanitize(&b.file_name),
+                        started = b.started_at.as_str(),
+                        actor = sanitize(&b.actor)
+                    ),
+                    Tone::Plain,
+                ),
+                seg(b.finished_at.as_deref().map(|f| tr!("imp-finished", at = f)).unwrap_or_default(), Tone::Dim),
             ];
             let wrapped = wrap_dline(&about, cols, 2);
             for l in wrapped.iter().take(2) {
@@ -993,24 +1005,19 @@ impl ImportsPane {
             }
             let what = match b.status {
                 BatchStatus::Incomplete => seg(
-                    format!(
-                        "INCOMPLETE: {} resumes it, {} undoes it",
-                        keys.key(Action::ImportResume),
-                        keys.key(Action::ImportUndo)
-                    ),
+                    tr!("imp-incomplete", resume = keys.key(Action::ImportResume), undo = keys.key(Action::ImportUndo)),
                     Tone::Flag,
                 ),
-                BatchStatus::Running => seg("running", Tone::Flag),
-                BatchStatus::Undone => seg("undone", Tone::Dim),
-                BatchStatus::Complete => seg(
-                    format!("{} unchanged · {} shows its log", b.rows_unchanged, keys.key(Action::ImportOpen)),
-                    Tone::Dim,
-                ),
+                BatchStatus::Running => seg(crate::i18n::value("batch", "running"), Tone::Flag),
+                BatchStatus::Undone => seg(crate::i18n::value("batch", "undone"), Tone::Dim),
+                BatchStatus::Complete => {
+                    seg(tr!("imp-complete", n = b.rows_unchanged, key = keys.key(Action::ImportOpen)), Tone::Dim)
+                }
             };
             // The batch's reminders horizon (`import --reminders-from`).
             let horizon = match &b.reminders_from {
-                Some(d) => seg(format!(" · reminders from {}", sanitize(d)), Tone::Label),
-                None => seg(" · every date raises reminders", Tone::Dim),
+                Some(d) => seg(tr!("imp-reminders-from", day = sanitize(d)), Tone::Label),
+                None => seg(tr!("imp-every-date"), Tone::Dim),
             };
             foot.push(clip(&[what, horizon], cols, theme));
         }
@@ -1027,9 +1034,9 @@ fn file_name(path: &str) -> String {
 
 fn label_of(w: Work) -> String {
     match w {
-        Work::Import => "import".into(),
-        Work::Resume(id) => format!("resume batch {id}"),
-        Work::Undo(id) => format!("undo batch {id}"),
+        Work::Import => tr!("job-import-short"),
+        Work::Resume(id) => tr!("job-resume", id = id),
+        Work::Undo(id) => tr!("job-undo-batch", id = id),
     }
 }
 
@@ -1048,13 +1055,18 @@ fn file_cols(cols: usize, wide: bool) -> usize {
 }
 
 fn batch_header(cols: usize, wide: bool) -> String {
-    let mut s =
-        format!("{:>4} {} {} {}", "#", fit("status", 10), fit("source", 12), fit("file", file_cols(cols, wide)));
-    for h in ["read", "new", "upd", "warn", "rej"] {
-        s.push_str(&format!("{h:>NUM$}"));
+    let mut s = format!(
+        "{:>4} {} {} {}",
+        "#",
+        fit(&tr!("imp-col-status"), 10),
+        fit(&tr!("imp-col-source"), 12),
+        fit(&tr!("imp-col-file"), file_cols(cols, wide))
+    );
+    for h in [tr!("imp-col-read"), tr!("imp-col-new"), tr!("imp-col-upd"), tr!("imp-col-warn"), tr!("imp-col-rej")] {
+        s.push_str(&rfit(&h, NUM));
     }
     if wide {
-        s.push_str("  started");
+        s.push_str(&format!("  {}", tr!("imp-col-started")));
     }
     s
 }
@@ -1071,7 +1083,7 @@ fn batch_row(b: &ImportBatch, cols: usize, wide: bool) -> DLine {
     }
     let mut v = vec![
         seg(format!("{:>4} ", b.id), Tone::Plain),
-        seg(format!("{} ", fit(b.status.as_str(), 10)), status_tone),
+        seg(format!("{} ", fit(&crate::i18n::value("batch", b.status.as_str()), 10)), status_tone),
         seg(format!("{} ", fit(&sanitize(&b.source), 12)), Tone::Label),
         seg(fit(&sanitize(&b.file_name), file_cols(cols, wide)), Tone::Plain),
         seg(counts, Tone::Plain),
@@ -1111,8 +1123,8 @@ fn gauge_lines(r: &Running, cols: usize, theme: Theme) -> Vec<Line<'static>> {
     let first = vec![seg(head, Tone::Heading), seg(bar, Tone::Plain), seg(pct, Tone::Heading)];
     let second = vec![
         seg(format!("  {}", sanitize(&r.note)), Tone::Plain),
-        seg(if r.note.is_empty() { "starting…" } else { "" }, Tone::Dim),
-        seg(if width(&r.note) + 40 < cols { "  (x or Esc stops it; resumable)" } else { "" }, Tone::Dim),
+        seg(if r.note.is_empty() { tr!("imp-starting") } else { String::new() }, Tone::Dim),
+        seg(if width(&r.note) + 40 < cols { tr!("imp-stops") } else { String::new() }, Tone::Dim),
     ];
     vec![clip(&first, cols, theme), clip(&second, cols, theme)]
 }
@@ -1120,15 +1132,12 @@ fn gauge_lines(r: &Running, cols: usize, theme: Theme) -> Vec<Line<'static>> {
 fn dry_lines(c: &BatchCounts) -> Vec<DLine> {
     vec![
         Vec::new(),
-        vec![seg("── Dry run (nothing written) ──", Tone::Heading)],
+        vec![seg(tr!("imp-dry-head"), Tone::Heading)],
         vec![seg(
-            format!(
-                "{} rows read: {} would be new, {} updated, {} unchanged,",
-                c.read, c.imported, c.updated, c.unchanged
-            ),
+            tr!("imp-dry-1", read = c.read, new = c.imported, updated = c.updated, unchanged = c.unchanged),
             Tone::Plain,
         )],
-        vec![seg(format!("{} with warnings, {} rejected", c.warned, c.rejected), Tone::Plain)],
+        vec![seg(tr!("imp-dry-2", warned = c.warned, rejected = c.rejected), Tone::Plain)],
     ]
 }
 
@@ -1162,14 +1171,16 @@ fn target_names() -> Vec<String> {
 /// starts with a two-column gutter where the selection mark goes.
 fn preview_lines(wb: &Workbench, path: &std::path::Path, opts: &ImportOptions) -> crate::error::Result<PreviewLines> {
     let MappingPreview { mapping, samples, encoding } = wb.preview_import(path, opts, SAMPLES)?;
-    let mut lines =
-        vec![vec![seg(format!("── Mapping ({} columns, {encoding}) ──", mapping.columns.len()), Tone::Heading)]];
+    let mut lines = vec![vec![seg(
+        tr!("imp-mapping-head", n = mapping.columns.len(), encoding = encoding.to_string()),
+        Tone::Heading,
+    )]];
     let hw = mapping.columns.iter().map(|c| width(&sanitize(&c.header))).max().unwrap_or(0).clamp(6, 20);
     for j in &mapping.joins {
         lines.push(vec![
             seg("  ", Tone::Plain),
             seg(format!("{} ", sanitize(&j.columns.join(" + "))), Tone::Label),
-            seg(format!("→ {}* (joined)", j.target), Tone::Plain),
+            seg(tr!("imp-joined", target = j.target.to_string()), Tone::Plain),
         ]);
     }
     let mut columns = Vec::with_capacity(mapping.columns.len());
@@ -1179,9 +1190,9 @@ fn preview_lines(wb: &Workbench, path: &std::path::Path, opts: &ImportOptions) -
             Some(t) if c.guessed && !c.explicit => (format!("→ {}", marked(t, '?')), Tone::Plain),
             Some(t) if c.explicit => (format!("→ {}", marked(t, '*')), Tone::Plain),
             Some(t) => (format!("→ {}", fit(t, 20)), Tone::Plain),
-            None if is_key => (format!("→ {}", fit("record key", 20)), Tone::Heading),
-            None if c.explicit => (format!("  {}", fit("(raw row only)*", 20)), Tone::Dim),
-            None => (format!("  {}", fit("(raw row only)", 20)), Tone::Dim),
+            None if is_key => (format!("→ {}", fit(&tr!("imp-record-key"), 20)), Tone::Heading),
+            None if c.explicit => (format!("  {}", fit(&format!("{}*", tr!("imp-raw-only")), 20)), Tone::Dim),
+            None => (format!("  {}", fit(&tr!("imp-raw-only"), 20)), Tone::Dim),
         };
         let sample: Vec<String> = samples
             .iter()
@@ -1195,27 +1206,29 @@ fn preview_lines(wb: &Workbench, path: &std::path::Path, opts: &ImportOptions) -
             seg(format!("{} ", fit(&sanitize(&c.header), hw)), Tone::Label),
             seg(format!("{target} "), tone),
             // A column both mapped to a field and the record key says both.
-            seg(if is_key && c.target.is_some() { "(record key) " } else { "" }, Tone::Heading),
+            seg(
+                if is_key && c.target.is_some() { format!("({}) ", tr!("imp-record-key")) } else { String::new() },
+                Tone::Heading,
+            ),
             seg(sample.join(" | "), Tone::Dim),
         ]);
     }
     for c in mapping.columns.iter().filter(|c| c.target.is_none()) {
         if let Some(why) = &c.dropped {
-            lines.push(vec![seg(format!("{}: not mapped, {}", sanitize(&c.header), sanitize(why)), Tone::Dim)]);
+            lines.push(vec![seg(tr!("imp-not-mapped", header = sanitize(&c.header), why = sanitize(why)), Tone::Dim)]);
         }
     }
     if mapping.columns.iter().any(|c| c.guessed && !c.explicit) {
-        lines.push(vec![seg("?: guessed from a word in the header: check it", Tone::Dim)]);
+        lines.push(vec![seg(tr!("imp-guessed"), Tone::Dim)]);
     }
     if mapping.columns.iter().any(|c| c.explicit) || !mapping.joins.is_empty() {
-        lines.push(vec![seg("*: set by you or by the saved mapping", Tone::Dim)]);
+        lines.push(vec![seg(tr!("imp-set-by-you"), Tone::Dim)]);
     }
     match mapping.key_candidate() {
-        Some(k) if mapping.key.is_none() => lines.push(vec![seg(
-            format!("record key: the data row number; `{}` looks like the source's own id", sanitize(k)),
-            Tone::Flag,
-        )]),
-        _ if mapping.key.is_none() => lines.push(vec![seg("record key: the data row number", Tone::Dim)]),
+        Some(k) if mapping.key.is_none() => {
+            lines.push(vec![seg(tr!("imp-key-candidate", k = sanitize(k)), Tone::Flag)])
+        }
+        _ if mapping.key.is_none() => lines.push(vec![seg(tr!("imp-key-rownum"), Tone::Dim)]),
         _ => {}
     }
     Ok(PreviewLines { lines, columns })
@@ -1229,65 +1242,72 @@ fn log_lines(wb: &Workbench, id: i64) -> crate::error::Result<Vec<DLine>> {
     let rejected = wb.rejected_rows(id)?;
     let mut lines = vec![
         vec![
-            seg(format!("Batch {} ", b.id), Tone::Heading),
+            seg(format!("{} ", tr!("imp-batch-n", id = b.id)), Tone::Heading),
             seg(
-                format!("{} · source {} · {}", sanitize(&b.file_name), sanitize(&b.source), b.status.as_str()),
+                tr!(
+                    "imp-log-head",
+                    file = sanitize(&b.file_name),
+                    source = sanitize(&b.source),
+                    status = crate::i18n::value("batch", b.status.as_str())
+                ),
                 Tone::Plain,
             ),
         ],
         vec![seg(
-            format!(
-                "{} rows read: {} new, {} updated, {} unchanged, {} with warnings, {} rejected",
-                b.rows_read, b.rows_imported, b.rows_updated, b.rows_unchanged, b.rows_warned, b.rows_rejected
+            tr!(
+                "imp-log-counts",
+                read = b.rows_read,
+                new = b.rows_imported,
+                updated = b.rows_updated,
+                unchanged = b.rows_unchanged,
+                warned = b.rows_warned,
+                rejected = b.rows_rejected
             ),
             Tone::Plain,
         )],
         vec![seg(
-            format!(
-                "started {} by {}{}",
-                b.started_at,
-                sanitize(&b.actor),
-                b.finished_at.map(|f| format!(", finished {f}")).unwrap_or_default()
+            tr!(
+                "imp-log-started",
+                at = b.started_at.as_str(),
+                actor = sanitize(&b.actor),
+                finished = b.finished_at.map(|f| tr!("imp-log-finished", at = f)).unwrap_or_default()
             ),
             Tone::Dim,
         )],
         Vec::new(),
-        vec![seg(format!("── Warnings and rejections ({}) ──", issues.len()), Tone::Heading)],
+        vec![seg(tr!("imp-log-issues", n = issues.len()), Tone::Heading)],
     ];
     if issues.is_empty() {
-        lines.push(vec![seg("    none", Tone::Dim)]);
+        lines.push(vec![seg(format!("    {}", tr!("none")), Tone::Dim)]);
     }
     for i in issues.iter().take(LOG_LIMIT) {
         let col = i.column.as_ref().map(|c| format!(" {}", sanitize(c))).unwrap_or_default();
         let tone = if i.severity == "error" { Tone::Flag } else { Tone::Plain };
         lines.push(vec![
-            seg(format!("row {}{col}: ", i.row), Tone::Label),
-            seg(format!("{} ", if i.severity == "error" { "REJECTED" } else { "warning" }), tone),
+            seg(tr!("imp-row", row = i.row, col = col), Tone::Label),
+            seg(format!("{} ", if i.severity == "error" { tr!("imp-rejected") } else { tr!("imp-warning") }), tone),
             seg(format!("[{}] ", i.rule), Tone::Dim),
             seg(sanitize(&i.message).into_owned(), Tone::Plain),
         ]);
     }
     if issues.len() > LOG_LIMIT {
-        lines.push(vec![seg(format!("… {} more: crmwb imports show {id}", issues.len() - LOG_LIMIT), Tone::Dim)]);
+        lines.push(vec![seg(tr!("imp-more", n = issues.len() - LOG_LIMIT, id = id), Tone::Dim)]);
     }
     lines.push(Vec::new());
-    lines.push(vec![seg(format!("── Rejected rows ({}) ──", rejected.len()), Tone::Heading)]);
+    lines.push(vec![seg(tr!("imp-rejected-rows", n = rejected.len()), Tone::Heading)]);
     if rejected.is_empty() {
-        lines.push(vec![seg("    none", Tone::Dim)]);
+        lines.push(vec![seg(format!("    {}", tr!("none")), Tone::Dim)]);
     }
     for r in rejected.iter().take(LOG_LIMIT) {
         let cells: Vec<String> = r.cells.iter().map(|c| sanitize(c).into_owned()).collect();
         lines.push(vec![
-            seg(format!("row {}: ", r.row), Tone::Label),
+            seg(tr!("imp-row", row = r.row, col = ""), Tone::Label),
             seg(sanitize(&r.reasons.join("; ")).into_owned(), Tone::Flag),
         ]);
         lines.push(vec![seg(format!("    {}", cells.join(" | ")), Tone::Dim)]);
     }
     if rejected.len() > LOG_LIMIT {
-        lines.push(vec![seg(
-            format!("… {} more: crmwb imports show {id} --rejected-csv FILE", rejected.len() - LOG_LIMIT),
-            Tone::Dim,
-        )]);
+        lines.push(vec![seg(tr!("imp-more-csv", n = rejected.len() - LOG_LIMIT, id = id), Tone::Dim)]);
     }
     Ok(lines)
 }
@@ -1549,7 +1569,8 @@ mod tests {
         press(&mut app, "n");
         let Some(Overlay::Form(form)) = &app.overlay else { panic!("the import form opens") };
         let labels: Vec<&str> = form.fields.iter().map(|f| f.label.as_str()).collect();
-        assert_eq!(labels, START_FIELDS);
+        let expected: Vec<String> = START_FIELDS.iter().map(|id| crate::i18n::message(id, None)).collect();
+        assert_eq!(labels, expected);
         // To the interaction kind: its allowed values cycle, its hint says what it is.
         press(&mut app, "<Enter> <Enter> <Enter> <Enter> <Enter> <C-o>");
         let Some(Overlay::Form(form)) = &app.overlay else { panic!() };

@@ -126,9 +126,12 @@ impl Jobs {
             let r = r.map_err(|e| crate::service::explain_busy(&db, e).to_string());
             let _ = ctl.tx.send((ctl.id, JobEvent::Done(r)));
         };
+        // The job speaks the language of the thread that started it.
+        let lang = crate::i18n::lang();
         match wb.reopen() {
             Ok(Some(mut own)) => {
                 let spawned = std::thread::Builder::new().name(format!("crmwb-job-{id}")).spawn(move || {
+                    crate::i18n::set_thread_lang(lang);
                     // A panic in a job must not take the UI down with it.
                     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&mut own, &ctl)));
                     let r = r.unwrap_or_else(|p| {
@@ -176,7 +179,9 @@ impl Jobs {
             cancel: Arc::clone(&cancel),
         });
         let ctl = JobCtl { id, tx: self.tx.clone(), cancel };
+        let lang = crate::i18n::lang();
         let job: PureWork = Box::new(move || {
+            crate::i18n::set_thread_lang(lang);
             // A cancelled job still reports its end, so its owner can forget it.
             let r = if ctl.cancelled() {
                 Err("cancelled".to_string())

@@ -335,21 +335,21 @@ impl Context {
         }
     }
 
-    pub fn title(self) -> &'static str {
+    pub fn title(self) -> String {
         match self {
-            Context::Global => "Everywhere",
-            Context::Customers => "Customer list",
-            Context::Detail => "Customer detail",
-            Context::Duplicates => "Duplicates",
-            Context::Followups => "Follow-ups",
-            Context::Imports => "Imports",
-            Context::Quality => "Quality",
-            Context::Help => "This help",
-            Context::Log => "Message log",
-            Context::Palette => "Command palette",
-            Context::Filter => "Filter input",
-            Context::Form => "Editors",
-            Context::Confirm => "Confirmation",
+            Context::Global => tr!("context-global"),
+            Context::Customers => tr!("context-customers"),
+            Context::Detail => tr!("context-detail"),
+            Context::Duplicates => tr!("context-duplicates"),
+            Context::Followups => tr!("context-followups"),
+            Context::Imports => tr!("context-imports"),
+            Context::Quality => tr!("context-quality"),
+            Context::Help => tr!("context-help"),
+            Context::Log => tr!("context-log"),
+            Context::Palette => tr!("context-palette"),
+            Context::Filter => tr!("context-filter"),
+            Context::Form => tr!("context-form"),
+            Context::Confirm => tr!("context-confirm"),
         }
     }
 
@@ -398,6 +398,9 @@ pub struct Binding {
     pub keys: Vec<KeySeq>,
     pub action: Action,
     pub desc: String,
+    /// The description in Chinese (`desc_zh`); help and hints show it when
+    /// the interface is in Chinese, `desc` when a file gives none.
+    pub desc_zh: Option<String>,
     /// The file it was written in (a user's overrides name their own file).
     pub file: Arc<str>,
     /// 1-based line in that file, for messages.
@@ -429,6 +432,14 @@ fn report(mut errors: Vec<Problem>) -> Result<()> {
 }
 
 impl Binding {
+    /// The description in the language in force.
+    pub fn text(&self) -> &str {
+        match (crate::i18n::lang(), &self.desc_zh) {
+            (crate::i18n::Lang::Zh, Some(zh)) => zh,
+            _ => &self.desc,
+        }
+    }
+
     /// All alternatives in keymap syntax: `j, <Down>`.
     pub fn keys_display(&self) -> String {
         self.keys.iter().map(|s| seq_to_string(s)).collect::<Vec<_>>().join(", ")
@@ -649,7 +660,7 @@ impl Keymap {
             Some(k) => format!("{k} {}", action.title()),
             None => match self.key_for(&[Context::Global], Action::PaletteOpen) {
                 Some(p) => format!("{p} {}", action.title()),
-                None => action.title().to_string(),
+                None => action.title(),
             },
         }
     }
@@ -696,8 +707,8 @@ fn read_sections(source: &str, text: &str) -> Result<([Vec<Binding>; N], Vec<Pro
         for rb in raw_section.bindings {
             let line = line_of(text, rb.span().start);
             let rb = rb.into_inner();
-            for field in rb.keys().filter(|k| !["keys", "action", "desc"].contains(&k.as_str())) {
-                err(line, format!("unknown field `{field}`: a binding has keys, action and desc"));
+            for field in rb.keys().filter(|k| !["keys", "action", "desc", "desc_zh"].contains(&k.as_str())) {
+                err(line, format!("unknown field `{field}`: a binding has keys, action, desc and desc_zh"));
             }
             let string = |name: &str, err: &mut dyn FnMut(usize, String)| match rb.get(name) {
                 Some(toml::Value::String(s)) => Some(s.clone()),
@@ -712,6 +723,14 @@ fn read_sections(source: &str, text: &str) -> Result<([Vec<Binding>; N], Vec<Pro
             };
             let action_text = string("action", &mut err);
             let desc = string("desc", &mut err);
+            let desc_zh = match rb.get("desc_zh") {
+                Some(toml::Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+                Some(_) => {
+                    err(line, "desc_zh must be a non-empty string".into());
+                    None
+                }
+                None => None,
+            };
             let action = action_text.as_deref().and_then(Action::parse);
             if let (Some(text), None) = (&action_text, action) {
                 let known: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
@@ -747,6 +766,7 @@ fn read_sections(source: &str, text: &str) -> Result<([Vec<Binding>; N], Vec<Pro
                     keys,
                     action,
                     desc: desc.unwrap_or_default().trim().to_string(),
+                    desc_zh,
                     file: Arc::clone(&file),
                     line: keys_line,
                 });

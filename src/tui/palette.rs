@@ -67,8 +67,8 @@ impl Palette {
                 let keys = bound.map(|b| b.short()).unwrap_or_default();
                 let (title, why) = match avail(action) {
                     Avail::NotHere => return None,
-                    Avail::Ready(t) => (t.unwrap_or(action.title()).to_string(), None),
-                    Avail::Off(why) => (action.title().to_string(), Some(why)),
+                    Avail::Ready(t) => (t.unwrap_or_else(|| action.title()), None),
+                    Avail::Off(why) => (action.title(), Some(why)),
                 };
                 let in_pane = pane_bindings.iter().any(|b| b.action == action);
                 let rank = match () {
@@ -102,7 +102,14 @@ impl Palette {
                 .iter()
                 .enumerate()
                 .filter_map(|(i, it)| {
-                    let hay = format!("{} {} {}", it.title, it.action.title(), it.action.name());
+                    // English titles match too, whatever the language shown.
+                    let hay = format!(
+                        "{} {} {} {}",
+                        it.title,
+                        it.action.title(),
+                        it.action.title_in(crate::i18n::Lang::En),
+                        it.action.name()
+                    );
                     // What runs here outranks what cannot.
                     m.fuzzy_match(&hay, q).map(|s| (if it.why.is_some() { s - 1000 } else { s }, i))
                 })

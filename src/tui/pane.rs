@@ -28,13 +28,13 @@ impl PaneId {
     pub const ALL: [PaneId; 5] =
         [PaneId::Customers, PaneId::Duplicates, PaneId::Followups, PaneId::Imports, PaneId::Quality];
 
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> String {
         match self {
-            PaneId::Customers => "Customers",
-            PaneId::Duplicates => "Duplicates",
-            PaneId::Followups => "Follow-ups",
-            PaneId::Imports => "Imports",
-            PaneId::Quality => "Quality",
+            PaneId::Customers => tr!("pane-customers"),
+            PaneId::Duplicates => tr!("pane-duplicates"),
+            PaneId::Followups => tr!("pane-followups"),
+            PaneId::Imports => tr!("pane-imports"),
+            PaneId::Quality => tr!("pane-quality"),
         }
     }
 }
@@ -78,7 +78,7 @@ pub(crate) enum Avail {
     /// Runs here; `Some(title)` names what it does in this state when that
     /// differs from the keymap's description (Enter in the import preview
     /// runs the import).
-    Ready(Option<&'static str>),
+    Ready(Option<String>),
     /// Belongs here but cannot run now: why, in words the user can act on.
     Off(String),
     /// Means nothing in this pane.

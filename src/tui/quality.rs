@@ -12,7 +12,7 @@ use super::keymap::Context;
 use super::nav::Spot;
 use super::pane::{Cx, Reply};
 use super::view::{clip, pane_block, scroll, Theme};
-use crate::display::{fit, sanitize};
+use crate::display::{fit, rfit, sanitize};
 use crate::domain::{BatchStatus, Field, ImportBatch};
 use crate::service::QualityReport;
 use ratatui::layout::Rect;
@@ -45,7 +45,7 @@ impl QualityPane {
     /// The pane bar's label; `count` is the background count, once known.
     pub fn title(&self, count: Option<usize>) -> String {
         let _ = count;
-        "Quality".to_string()
+        tr!("pane-quality")
     }
 
     /// Where the user is in this pane, for the jump list.
@@ -64,7 +64,7 @@ impl QualityPane {
         if let Some(id) = self.load.take() {
             cx.jobs.cancel(id);
         }
-        self.load = Some(cx.spawn("quality report", false, |wb, _ctl| {
+        self.load = Some(cx.spawn(&tr!("job-quality"), false, |wb, _ctl| {
             let report = wb.quality(None)?;
             let batches = wb.batches()?;
             Ok(Box::new(report_lines(&report, &batches)))
@@ -90,9 +90,9 @@ impl QualityPane {
                 self.lines = Some(*lines);
                 self.error = None;
             }
-            Ok(Err(_)) => self.error = Some("the report came back in an unexpected shape".into()),
+            Ok(Err(_)) => self.error = Some(tr!("quality-shape")),
             Err(e) => {
-                cx.error(format!("quality report: {e}"));
+                cx.error(tr!("err-quality", e = e.as_str()));
                 self.error = Some(e);
             }
         }
@@ -105,7 +105,7 @@ impl QualityPane {
 
     pub fn render(&self, f: &mut Frame, area: Rect, theme: Theme, active: bool) {
         let page = area.height.saturating_sub(2) as usize;
-        let mut block = pane_block("Quality", active, theme);
+        let mut block = pane_block(&tr!("pane-quality"), active, theme);
         if let Some(l) = self.lines.as_ref().filter(|l| l.len() > page) {
             let last = (self.scroll + page).min(l.len());
             block = block.title_top(Line::from(format!(" {}–{}/{} ", self.scroll + 1, last, l.len())).right_aligned());
@@ -116,9 +116,9 @@ impl QualityPane {
         let lines: Vec<Line> = match (&self.lines, &self.error) {
             (Some(l), _) => l.iter().skip(self.scroll).take(page).map(|l| clip(l, cols, theme)).collect(),
             (None, Some(e)) => {
-                vec![clip(&[seg(format!("Could not measure: {}", sanitize(e)), Tone::Flag)], cols, theme)]
+                vec![clip(&[seg(tr!("quality-failed", e = sanitize(e)), Tone::Flag)], cols, theme)]
             }
-            (None, None) => vec![clip(&[seg("loading…", Tone::Dim)], cols, theme)],
+            (None, None) => vec![clip(&[seg(tr!("loading"), Tone::Dim)], cols, theme)],
         };
         f.render_widget(Paragraph::new(lines), inner);
     }
@@ -157,56 +157,69 @@ fn field_label(name: &str) -> String {
 /// invalid values, and the import counts per source.
 fn report_lines(r: &QualityReport, batches: &[ImportBatch]) -> Vec<DLine> {
     let mut lines = Vec::new();
-    heading(&mut lines, "Overview");
+    heading(&mut lines, &tr!("quality-overview"));
     let share = if r.customers > 0 { r.flagged_incomplete as f64 / r.customers as f64 } else { 0.0 };
-    lines.push(vec![seg(format!("{} customers · {} source rows", r.customers, r.source_records), Tone::Plain)]);
+    lines.push(vec![seg(tr!("quality-counts", customers = r.customers, rows = r.source_records), Tone::Plain)]);
     lines.push(vec![
-        seg("flags: ", Tone::Label),
-        seg(format!("{} flagged 待完善 ({})", r.flagged_incomplete, pct(share)), Tone::Plain),
+        seg(tr!("quality-flags"), Tone::Label),
+        seg(tr!("quality-flagged", n = r.flagged_incomplete, pct = pct(share)), Tone::Plain),
     ]);
     if let Some(d) = r.targets.iter().find(|t| t.name == "duplicate rate") {
-        let v = d.value.map(pct).unwrap_or_else(|| "not measured yet (run matching)".into());
-        lines.push(vec![seg("duplicate suspects: ", Tone::Label), seg(v, Tone::Plain)]);
+        let v = d.value.map(pct).unwrap_or_else(|| tr!("quality-not-measured-run"));
+        lines.push(vec![seg(tr!("quality-dup-suspects"), Tone::Label), seg(v, Tone::Plain)]);
     }
 
-    heading(&mut lines, "Targets");
+    heading(&mut lines, &tr!("quality-targets"));
     for t in &r.targets {
-        let value = t.value.map(pct).unwrap_or_else(|| "n/a".into());
+        let value = t.value.map(pct).unwrap_or_else(|| tr!("n-a"));
         let (verdict, tone) = match t.pass {
-            Some(true) => ("pass", Tone::Plain),
-            Some(false) => ("FAIL", Tone::Flag),
-            None => ("not measured yet", Tone::Dim),
+            Some(true) => (tr!("quality-pass"), Tone::Plain),
+            Some(false) => (tr!("quality-fail"), Tone::Flag),
+            None => (tr!("quality-not-measured"), Tone::Dim),
         };
         lines.push(vec![
-            seg(format!("{} {value:>7}  target {}  ", fit(&t.name, 20), fit(&t.target, 6)), Tone::Plain),
+            seg(
+                format!(
+                    "{} {}  {}  ",
+                    fit(&crate::i18n::value("target", &t.name.replace(' ', "-")), 20),
+                    rfit(&value, 7),
+                    fit(&tr!("quality-target", target = t.target.as_str()), 13)
+                ),
+                Tone::Plain,
+            ),
             seg(verdict, tone),
         ]);
-        lines.push(vec![seg(format!("    {}", t.measure), Tone::Dim)]);
+        let measure = crate::i18n::value("measure", &t.name.replace(' ', "-"));
+        let measure = if measure == t.name.replace(' ', "-") { t.measure.clone() } else { measure };
+        lines.push(vec![seg(format!("    {measure}"), Tone::Dim)]);
     }
 
-    heading(&mut lines, "Completeness per field");
+    heading(&mut lines, &tr!("quality-completeness"));
     for f in &r.fields {
         lines.push(vec![
             seg(format!("{} ", fit(&field_label(&f.field), 24)), Tone::Label),
             seg(bar(f.completeness), Tone::Plain),
-            seg(format!(" {:>6}  {:>8} filled", pct(f.completeness), f.filled), Tone::Plain),
+            seg(
+                format!(" {}  {}", rfit(&pct(f.completeness), 6), rfit(&tr!("quality-filled", n = f.filled), 15)),
+                Tone::Plain,
+            ),
         ]);
     }
 
-    heading(&mut lines, "Invalid values (refused on import, kept in the raw rows)");
+    heading(&mut lines, &tr!("quality-invalid"));
     let invalid: Vec<_> = r.fields.iter().filter(|f| f.invalid > 0).collect();
     if invalid.is_empty() {
-        lines.push(vec![seg("    none", Tone::Dim)]);
+        lines.push(vec![seg(format!("    {}", tr!("none")), Tone::Dim)]);
     }
     for f in invalid {
         lines.push(vec![
             seg(format!("{} ", fit(&field_label(&f.field), 24)), Tone::Label),
-            seg(format!("{:>8} invalid", f.invalid), Tone::Flag),
-            seg(format!("  validity {}", pct(f.validity)), Tone::Plain),
+            seg(rfit(&tr!("quality-n-invalid", n = f.invalid), 16), Tone::Flag),
+            seg(format!("  {}", tr!("quality-validity", pct = pct(f.validity))), Tone::Plain),
         ]);
     }
 
-    heading(&mut lines, "Per source (imports not undone)");
+    heading(&mut lines, &tr!("quality-per-source"));
     #[derive(Default)]
     struct Src {
         batches: i64,
@@ -227,17 +240,17 @@ fn report_lines(r: &QualityReport, batches: &[ImportBatch]) -> Vec<DLine> {
         s.incomplete += i64::from(b.status == BatchStatus::Incomplete);
     }
     if sources.is_empty() {
-        lines.push(vec![seg("    no imports yet", Tone::Dim)]);
+        lines.push(vec![seg(format!("    {}", tr!("quality-no-imports")), Tone::Dim)]);
     } else {
         lines.push(vec![seg(
             format!(
-                "{} {:>7} {:>8} {:>8} {:>8} {:>8}",
-                fit("source", 16),
-                "batches",
-                "rows",
-                "new",
-                "warned",
-                "rejected"
+                "{} {} {} {} {} {}",
+                fit(&tr!("quality-col-source"), 16),
+                rfit(&tr!("quality-col-batches"), 7),
+                rfit(&tr!("quality-col-rows"), 8),
+                rfit(&tr!("quality-col-new"), 8),
+                rfit(&tr!("quality-col-warned"), 8),
+                rfit(&tr!("quality-col-rejected"), 8)
             ),
             Tone::Label,
         )]);
@@ -256,9 +269,9 @@ fn report_lines(r: &QualityReport, batches: &[ImportBatch]) -> Vec<DLine> {
             ),
             Tone::Plain,
         )];
-        l.push(seg(format!(" {} rejected", pct(rejected_share)), Tone::Dim));
+        l.push(seg(tr!("quality-rejected-share", pct = pct(rejected_share)), Tone::Dim));
         if s.incomplete > 0 {
-            l.push(seg(format!("  {} INCOMPLETE", s.incomplete), Tone::Flag));
+            l.push(seg(format!("  {}", tr!("quality-incomplete", n = s.incomplete)), Tone::Flag));
         }
         lines.push(l);
     }

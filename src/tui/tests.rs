@@ -211,10 +211,38 @@ fn help_lists_every_binding_from_the_keymap() {
     let text: String =
         app.help_lines.iter().map(|l| l.iter().map(|s| s.text.as_str()).collect::<String>() + "\n").collect();
     for ctx in Context::ALL {
-        assert!(text.contains(ctx.title()));
+        assert!(text.contains(&ctx.title()));
         for b in app.keymap.bindings(ctx) {
             assert!(text.contains(&b.desc), "{} missing", b.desc);
             assert!(text.contains(&b.keys_display()), "{} missing", b.keys_display());
+        }
+    }
+}
+
+/// Issue 16, finding 16: every binding of the built-in keymaps describes
+/// itself in both languages, and help in Chinese lists the Chinese ones.
+#[test]
+fn finding_16_16_built_in_keymaps_describe_every_binding_in_both_languages() {
+    for name in ["default", "vim"] {
+        let keymap = load_keymap(Some(name)).unwrap();
+        for ctx in Context::ALL {
+            for b in keymap.bindings(ctx) {
+                let zh =
+                    b.desc_zh.as_deref().unwrap_or_else(|| panic!("{name} [{}] {}: no desc_zh", ctx.name(), b.desc));
+                assert!(!zh.is_ascii(), "{name}: desc_zh `{zh}` is not Chinese");
+            }
+        }
+    }
+    crate::i18n::set_thread_lang(crate::i18n::Lang::Zh);
+    let keymap = load_keymap(None).unwrap();
+    let text: String = super::view::help_lines(&keymap)
+        .iter()
+        .map(|l| l.iter().map(|s| s.text.as_str()).collect::<String>() + "\n")
+        .collect();
+    for ctx in Context::ALL {
+        assert!(text.contains(&ctx.title()), "{}", ctx.title());
+        for b in keymap.bindings(ctx) {
+            assert!(text.contains(b.desc_zh.as_deref().unwrap()), "{:?} missing", b.desc_zh);
         }
     }
 }
@@ -1101,4 +1129,102 @@ fn finding_16_15_merge_marked_previews_the_merged_record() {
         assert!(s.contains(want), "missing {want:?} in\n{s}");
     }
     assert!(s.contains("undo splits them") && s.contains("y yes"), "{s}");
+}
+
+/// The screen's cells, checked for what a CJK terminal shows wrong: a wide
+/// character in the last column (cut in half), a row whose cells do not
+/// add up to the terminal's width, and a box whose right border is out of
+/// line with its left one.
+fn assert_cjk_clean(t: &Terminal<TestBackend>, what: &str) {
+    use unicode_width::UnicodeWidthStr;
+    let buf = t.backend().buffer();
+    let (w, h) = (buf.area.width, buf.area.height);
+    for y in 0..h {
+        let mut cols = 0;
+        let mut x = 0;
+        let mut row = String::new();
+        while x < w {
+            let s = buf[(x, y)].symbol();
+            let cw = UnicodeWidthStr::width(s).max(1) as u16;
+            assert!(x + cw <= w, "{what}: row {y}: `{s}` at column {x} is cut by the edge");
+            row.push_str(s);
+            cols += cw;
+            x += cw;
+        }
+        assert_eq!(cols, w, "{what}: row {y} is {cols} columns wide: {row}");
+        let first = buf[(0, y)].symbol();
+        let last = buf[(w - 1, y)].symbol();
+        if ["│", "┃", "║"].contains(&first) {
+            assert!(["│", "┃", "║"].contains(&last), "{what}: row {y} starts a box but does not close it: {row}");
+        }
+    }
+}
+
+/// Issue 16, finding 16: the whole interface in Simplified Chinese, at
+/// 80×24 through the real keymap: every pane, help, the palette, a
+/// confirmation, the message log and every editor, with CJK widths right.
+#[test]
+fn finding_16_16_every_pane_and_editor_in_chinese_at_80x24() {
+    crate::i18n::set_thread_lang(crate::i18n::Lang::Zh);
+    let mut wb = workbench();
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("dup.csv");
+    std::fs::write(
+        &csv,
+        "客户名称,联系人,手机,城市\n北京星辰科技有限公司,张伟,13800001111,北京\n北京星辰科技公司,张伟,138-0000-1111,北京市\n",
+    )
+    .unwrap();
+    wb.import(&csv, &ImportOptions { source: "dup".into(), ..Default::default() }, &mut |_| {}).unwrap();
+    wb.run_match(&crate::service::MatchOptions::default()).unwrap();
+    let mut app = App::new(wb, load_keymap(None).unwrap(), Theme { color: false }, Rect::new(0, 0, 80, 24)).unwrap();
+    app.settle();
+    let shot = |app: &App, name: &str| {
+        let t = draw(app);
+        assert_cjk_clean(&t, name);
+        insta::assert_snapshot!(format!("zh_{name}_80x24"), t.backend());
+    };
+    for (name, keys) in
+        [("customers", "1"), ("duplicates", "2"), ("followups", "3"), ("imports", "4"), ("quality", "5")]
+    {
+        press(&mut app, keys);
+        app.settle();
+        shot(&app, &format!("pane_{name}"));
+    }
+    press(&mut app, "1 g g <Enter>");
+    app.settle();
+    shot(&app, "detail");
+    press(&mut app, "<Esc> ?");
+    shot(&app, "help");
+    press(&mut app, "<Esc> :");
+    testkit::typ(&mut app, "合并");
+    shot(&app, "palette");
+    press(&mut app, "<Esc> 2 a");
+    shot(&app, "confirm_approve");
+    press(&mut app, "n 1 L");
+    shot(&app, "log");
+    press(&mut app, "<Esc> g g j j");
+    for (name, keys) in
+        [("edit", "e"), ("new", "n"), ("status", "S"), ("owner", "O"), ("contact", "a"), ("interaction", "i")]
+    {
+        press(&mut app, keys);
+        assert!(matches!(app.overlay, Some(app::Overlay::Form(_))), "{name}: {:?}", app.message());
+        shot(&app, &format!("editor_{name}"));
+        press(&mut app, "<Esc>");
+    }
+    press(&mut app, "4 n");
+    shot(&app, "import_form");
+}
+
+/// The same screens in English pin that language too: a machine's LANG
+/// never reaches the library (only `crmwb` resolves it, once, at start).
+#[test]
+fn finding_16_16_english_is_pinned_not_taken_from_the_machine() {
+    crate::i18n::set_thread_lang(crate::i18n::Lang::En);
+    let mut app = app(80, 24);
+    let s = screen(&app);
+    assert!(s.contains("Customers (45)") && s.contains("Help: all keys"), "{s}");
+    crate::i18n::set_thread_lang(crate::i18n::Lang::Zh);
+    press(&mut app, "R");
+    let s = screen(&app);
+    assert!(s.contains("客户（45）") && s.contains("帮助：全部按键"), "{s}");
 }

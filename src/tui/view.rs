@@ -146,8 +146,7 @@ pub(crate) fn pane_block(title: &str, focused: bool, theme: Theme) -> Block<'sta
 pub fn render(app: &App, f: &mut Frame) {
     let size = f.area();
     if size.width < MIN_WIDTH || size.height < MIN_HEIGHT {
-        let msg =
-            format!("crmwb needs at least {MIN_WIDTH}×{MIN_HEIGHT}; this terminal is {}×{}", size.width, size.height);
+        let msg = tr!("too-small", w = MIN_WIDTH, h = MIN_HEIGHT, cols = size.width, rows = size.height);
         f.render_widget(Paragraph::new(truncate(&msg, size.width as usize).into_owned()), size);
         return;
     }
@@ -211,8 +210,8 @@ fn render_pending(app: &App, f: &mut Frame, area: Rect) {
         .map(|(k, b)| {
             let (desc, why) = match app.avail(b.action) {
                 Avail::Ready(Some(t)) => (t.to_string(), None),
-                Avail::Off(why) => (b.desc.clone(), Some(why)),
-                _ => (b.desc.clone(), None),
+                Avail::Off(why) => (b.text().to_string(), Some(why)),
+                _ => (b.text().to_string(), None),
             };
             (fit(&sanitize(k), key_w), sanitize(&desc).into_owned(), why)
         })
@@ -270,14 +269,14 @@ pub(crate) fn log_lines(log: &[Logged], box_width: u16) -> Vec<DLine> {
     let cols = box_width.saturating_sub(2) as usize;
     let mut out: Vec<DLine> = Vec::new();
     if log.is_empty() {
-        out.push(vec![Seg { text: "No messages yet this session.".into(), tone: Tone::Dim }]);
+        out.push(vec![Seg { text: tr!("log-empty"), tone: Tone::Dim }]);
         return out;
     }
     for e in log {
         let stamp = e.at.format("%H:%M:%S ").to_string();
         let (text, tone) = match &e.message {
             Message::Info(m) => (sanitize(m).into_owned(), Tone::Plain),
-            Message::Error(m) => (format!("error: {}", sanitize(m)), Tone::Flag),
+            Message::Error(m) => (tr!("error-prefix", msg = sanitize(m)), Tone::Flag),
         };
         let indent = width(&stamp);
         for (i, l) in wrap_text(&text, cols.saturating_sub(indent)).into_iter().enumerate() {
@@ -295,7 +294,7 @@ fn render_log(app: &App, scroll: usize, lines: &[DLine], f: &mut Frame, size: Re
     let mut block = Block::bordered()
         .border_type(BorderType::Double)
         .border_style(theme.border(true))
-        .title(Span::styled(format!(" Messages ({}) ", app.log.len()), theme.border(true)));
+        .title(Span::styled(tr!("log-title", n = app.log.len()), theme.border(true)));
     if lines.len() > rows {
         let last = (scroll + rows).min(lines.len());
         block = block.title_top(Line::from(format!(" {}–{}/{} ", scroll + 1, last, lines.len())).right_aligned());
@@ -338,7 +337,8 @@ fn render_bar(app: &App, f: &mut Frame, area: Rect) {
                 // Narrow terminals: the other panes by a short name, their
                 // counts kept (what the bar is for).
                 let title = if compact && !front {
-                    let count = title.find(" (").map(|at| &title[at..]).unwrap_or("");
+                    // The count in parentheses, ASCII or full-width (客户（47）).
+                    let count = title.find(" (").or_else(|| title.find('（')).map(|at| &title[at..]).unwrap_or("");
                     format!("{}{count}", short_name(pane))
                 } else {
                     title.clone()
@@ -373,13 +373,13 @@ fn render_bar(app: &App, f: &mut Frame, area: Rect) {
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn short_name(pane: PaneId) -> &'static str {
+fn short_name(pane: PaneId) -> String {
     match pane {
-        PaneId::Customers => "Cust",
-        PaneId::Duplicates => "Dup",
-        PaneId::Followups => "F-up",
-        PaneId::Imports => "Imp",
-        PaneId::Quality => "Qual",
+        PaneId::Customers => tr!("pane-short-customers"),
+        PaneId::Duplicates => tr!("pane-short-duplicates"),
+        PaneId::Followups => tr!("pane-short-followups"),
+        PaneId::Imports => tr!("pane-short-imports"),
+        PaneId::Quality => tr!("pane-short-quality"),
     }
 }
 
@@ -387,17 +387,17 @@ fn short_name(pane: PaneId) -> &'static str {
 /// message (0: never; higher: sooner).
 fn status_segments(app: &App) -> Vec<(String, Style, u8)> {
     let theme = app.theme;
-    let role = app.role.map(|r| r.as_str()).unwrap_or("not a user of this database");
+    let role = app.role.map(|r| crate::i18n::value("role", r.as_str())).unwrap_or_else(|| tr!("role-none"));
     let bold = Style::default().add_modifier(Modifier::BOLD);
     let mode = match &app.overlay {
-        Some(Overlay::Help { .. }) => "HELP",
-        Some(Overlay::Log { .. }) => "LOG",
-        Some(Overlay::Palette(_)) => "COMMAND",
-        Some(Overlay::Confirm { .. }) => "CONFIRM",
-        Some(Overlay::Form(f)) if f.asks_discard() => "CONFIRM",
-        Some(Overlay::Form(_)) => "EDIT",
-        None if app.pane_context() == Context::Filter => "FILTER",
-        None => "NORMAL",
+        Some(Overlay::Help { .. }) => tr!("mode-help"),
+        Some(Overlay::Log { .. }) => tr!("mode-log"),
+        Some(Overlay::Palette(_)) => tr!("mode-command"),
+        Some(Overlay::Confirm { .. }) => tr!("mode-confirm"),
+        Some(Overlay::Form(f)) if f.asks_discard() => tr!("mode-confirm"),
+        Some(Overlay::Form(_)) => tr!("mode-edit"),
+        None if app.pane_context() == Context::Filter => tr!("mode-filter"),
+        None => tr!("mode-normal"),
     };
     let mut segs = vec![
         (format!(" {} ", app.db_name), bold, 3),
@@ -427,7 +427,7 @@ fn status_message(app: &App) -> Option<(String, Style)> {
     }
     match &app.message {
         Some(Message::Info(m)) => Some((sanitize(m).into_owned(), Style::default())),
-        Some(Message::Error(m)) => Some((format!("error: {}", sanitize(m)), app.theme.error_style())),
+        Some(Message::Error(m)) => Some((tr!("error-prefix", msg = sanitize(m)), app.theme.error_style())),
         None => None,
     }
 }
@@ -467,7 +467,7 @@ fn status_layout(app: &App, cols: usize) -> StatusLayout {
     let mut lines = wrap_text(&format!(" {msg}"), cols);
     if lines.len() > 2 {
         let more = match app.keymap.key_for(&[Context::Global], Action::LogOpen) {
-            Some(k) => format!("… {k}: all of it"),
+            Some(k) => tr!("status-more", key = k),
             None => "…".to_string(),
         };
         lines.truncate(2);
@@ -534,7 +534,7 @@ fn hint_spans(bindings: &[Binding], cols: usize, theme: Theme) -> Vec<Span<'stat
     let mut left = cols;
     for b in bindings {
         let key = format!(" {} ", sanitize(&b.short()));
-        let desc = format!("{} ", sanitize(&b.desc));
+        let desc = format!("{} ", sanitize(b.text()));
         if width(&key) + width(&desc) > left {
             break;
         }
@@ -551,6 +551,7 @@ fn render_hints(app: &App, f: &mut Frame, area: Rect) {
     hints.retain_mut(|b| match app.avail(b.action) {
         Avail::Ready(Some(t)) => {
             b.desc = t.to_string();
+            b.desc_zh = None;
             true
         }
         Avail::Ready(None) => true,
@@ -593,7 +594,7 @@ pub(crate) fn help_lines_for(
             lines.push(Vec::new());
         }
         let heading = if ctx == pane {
-            format!("{} [{}] — here", ctx.title(), ctx.name())
+            tr!("help-here", title = ctx.title(), name = ctx.name())
         } else {
             format!("{} [{}]", ctx.title(), ctx.name())
         };
@@ -606,7 +607,7 @@ pub(crate) fn help_lines_for(
         for b in bindings {
             let mut line = vec![
                 Seg { text: format!("  {}  ", fit(&sanitize(&b.keys_display()), key_cols)), tone: Tone::Label },
-                Seg { text: sanitize(&b.desc).into_owned(), tone: Tone::Plain },
+                Seg { text: sanitize(b.text()).into_owned(), tone: Tone::Plain },
             ];
             match avail(b.action) {
                 Avail::Off(why) if here.contains(&ctx) => {
@@ -627,7 +628,7 @@ fn render_help(app: &App, scroll: usize, f: &mut Frame, size: Rect) {
     let mut block = Block::bordered()
         .border_type(BorderType::Double)
         .border_style(theme.border(true))
-        .title(Span::styled(format!(" Keys — {} ", sanitize(app.keymap.source())), theme.border(true)));
+        .title(Span::styled(tr!("help-title", source = sanitize(app.keymap.source())), theme.border(true)));
     if app.help_lines.len() > rows {
         let last = (scroll + rows).min(app.help_lines.len());
         block =
@@ -670,7 +671,7 @@ fn render_palette(app: &App, p: &Palette, f: &mut Frame, area: Rect) {
     let block = Block::bordered()
         .border_type(BorderType::Double)
         .border_style(theme.border(true))
-        .title(Span::styled(" Command palette ", theme.border(true)));
+        .title(Span::styled(tr!("palette-title"), theme.border(true)));
     let inner = block.inner(r);
     clear_with_margin(f, r);
     f.render_widget(block, r);
@@ -680,7 +681,7 @@ fn render_palette(app: &App, p: &Palette, f: &mut Frame, area: Rect) {
     let visible = inner.height.saturating_sub(1) as usize;
     let first = p.cursor.saturating_sub(visible.saturating_sub(1));
     if p.matches.is_empty() {
-        lines.push(Line::from(Span::styled("no action matches", theme.tone(Tone::Dim))));
+        lines.push(Line::from(Span::styled(tr!("palette-none"), theme.tone(Tone::Dim))));
     }
     for (n, i) in p.matches.iter().enumerate().skip(first).take(visible) {
         let it = &p.items[*i];
@@ -722,9 +723,9 @@ fn render_confirm(app: &App, c: &Confirm, f: &mut Frame, area: Rect) {
         .title(Span::styled(format!(" {} ", sanitize(&c.title)), theme.error_style()))
         .title_bottom(Line::from(vec![
             Span::styled(format!(" {} ", sanitize(&key_of(Action::ConfirmAccept))), theme.key()),
-            Span::raw("yes  "),
+            Span::raw(format!("{}  ", tr!("confirm-yes"))),
             Span::styled(format!(" {} ", sanitize(&key_of(Action::ConfirmReject))), theme.key()),
-            Span::raw("no "),
+            Span::raw(format!("{} ", tr!("confirm-no"))),
         ]));
     let inner = block.inner(r);
     clear_with_margin(f, r);
