@@ -202,12 +202,22 @@ pub fn sentence(e: &AuditEntry) -> String {
             }
             s
         }
-        "import.undo" => format!(
-            "import from {} ({}) undone: {} customers removed, {} restored",
+        // An undo is audited as a pair: 'undoing' with its first chunk,
+        // 'undone' with its last (older entries have no status).
+        "import.undo" if text(d, "status") == Some("undoing") => format!(
+            "undo of import from {} ({}) begun: {} customers to remove, {} to restore",
             val(&d["source"]),
             val(&d["file"]),
             val(&d["customers_removed"]),
             val(&d["customers_restored"])
+        ),
+        "import.undo" => format!(
+            "import from {} ({}) undone: {} customers removed, {} restored{}",
+            val(&d["source"]),
+            val(&d["file"]),
+            val(&d["customers_removed"]),
+            val(&d["customers_restored"]),
+            d["chunks"].as_i64().map(|n| format!(" ({n} chunks)")).unwrap_or_default()
         ),
         "customer.erase" => format!("personal data erased{}", reason(d)),
         _ => match generic(d) {

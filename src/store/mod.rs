@@ -40,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0012_source_record_indexes.sql"),
     include_str!("migrations/0013_reminders_from.sql"),
     NAME_SORT_MIGRATION,
+    include_str!("migrations/0015_batch_undos.sql"),
 ];
 
 /// The migration that adds the audit hash chain; the entries written before

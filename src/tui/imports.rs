@@ -1001,6 +1001,10 @@ impl ImportsPane {
                     Tone::Flag,
                 ),
                 BatchStatus::Running => seg("running", Tone::Flag),
+                BatchStatus::Undoing => seg(
+                    format!("UNDOING: part-way through an undo; {} continues it", keys.key(Action::ImportUndo)),
+                    Tone::Flag,
+                ),
                 BatchStatus::Undone => seg("undone", Tone::Dim),
                 BatchStatus::Complete => seg(
                     format!("{} unchanged · {} shows its log", b.rows_unchanged, keys.key(Action::ImportOpen)),
@@ -1061,7 +1065,7 @@ fn batch_header(cols: usize, wide: bool) -> String {
 
 fn batch_row(b: &ImportBatch, cols: usize, wide: bool) -> DLine {
     let status_tone = match b.status {
-        BatchStatus::Incomplete | BatchStatus::Running => Tone::Flag,
+        BatchStatus::Incomplete | BatchStatus::Running | BatchStatus::Undoing => Tone::Flag,
         BatchStatus::Undone => Tone::Dim,
         BatchStatus::Complete => Tone::Plain,
     };
