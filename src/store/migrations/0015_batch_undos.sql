@@ -20,8 +20,14 @@ CREATE TABLE batch_undos (
     restored    INTEGER NOT NULL DEFAULT 0
 );
 
--- Removing a customer checks every reference to it; these had no index on
--- the referring column, so each removal scanned the table.
+-- Removing a customer or a contact checks every reference to it; these had
+-- no index on the referring column, so each removal scanned the table (an
+-- undo of 109,236 rows into 297k customers: 565 s, then ~0.5 s per 500
+-- contacts while interactions.contact_id was still scanned).
+CREATE INDEX IF NOT EXISTS interactions_contact ON interactions(contact_id) WHERE contact_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS match_rejections_b ON match_rejections(b);
+CREATE INDEX IF NOT EXISTS source_moves_from ON source_moves(from_customer);
+CREATE INDEX IF NOT EXISTS source_moves_to ON source_moves(to_customer);
 CREATE INDEX IF NOT EXISTS batch_changes_customer ON batch_changes(customer_id);
 CREATE INDEX IF NOT EXISTS source_record_history_customer ON source_record_history(customer_id) WHERE customer_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS customers_merged_into ON customers(merged_into) WHERE merged_into IS NOT NULL;
