@@ -510,6 +510,7 @@ value-batch-running = running
 value-batch-complete = complete
 value-batch-incomplete = incomplete
 value-batch-undone = undone
+value-batch-undoing = undoing
 imp-field-path = File path
 imp-field-source = Source name
 imp-field-key = Record key
@@ -607,6 +608,7 @@ imp-none-how = No imports yet. { $key } imports a file.
 imp-about = { $file } · { $started } · by { $actor }
 imp-finished = {" "}· finished { $at }
 imp-incomplete = INCOMPLETE: { $resume } resumes it, { $undo } undoes it
+imp-undoing = UNDOING: part-way through an undo; { $undo } continues it
 imp-complete = { $n } unchanged · { $key } shows its log
 imp-reminders-from = {" "}· reminders from { $day }
 imp-every-date = {" "}· every date raises reminders
@@ -840,7 +842,9 @@ hist-match-run = duplicates searched ({ $mode }): { $pairs } pairs, { $open } cl
 hist-import = import from { $source } ({ $status }): { $counts }
 hist-import-resumed = resumed import from { $source } ({ $status }): { $counts }
 hist-stopped = ; stopped: { $err }
-hist-import-undo = import from { $source } ({ $file }) undone: { $removed } customers removed, { $restored } restored
+hist-import-undo = import from { $source } ({ $file }) undone: { $removed } customers removed, { $restored } restored{ $chunks }
+hist-import-undo-chunks = {" "}({ $n } chunks)
+hist-import-undo-begun = undo of import from { $source } ({ $file }) begun: { $removed } customers to remove, { $restored } to restore
 hist-erase = personal data erased{ $reason }
 
 ## Command line: merges

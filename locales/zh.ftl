@@ -506,6 +506,7 @@ value-batch-running = 运行中
 value-batch-complete = 完成
 value-batch-incomplete = 未完成
 value-batch-undone = 已撤销
+value-batch-undoing = 撤销中
 imp-field-path = 文件路径
 imp-field-source = 来源名称
 imp-field-key = 记录键
@@ -603,6 +604,7 @@ imp-none-how = 还没有导入。按 { $key } 导入文件。
 imp-about = { $file } · { $started } · 操作人 { $actor }
 imp-finished = {" "}· 完成于 { $at }
 imp-incomplete = 未完成：按 { $resume } 继续，按 { $undo } 撤销
+imp-undoing = 撤销中：尚未完成，按 { $undo } 继续
 imp-complete = 未变 { $n } · 按 { $key } 查看日志
 imp-reminders-from = {" "}· 从 { $day } 起提醒
 imp-every-date = {" "}· 所有日期都会提醒
@@ -828,7 +830,9 @@ hist-match-run = 查找重复（{ $mode }）：{ $pairs } 对，{ $open } 组未
 hist-import = 从 { $source } 导入（{ $status }）：{ $counts }
 hist-import-resumed = 从 { $source } 继续导入（{ $status }）：{ $counts }
 hist-stopped = ；已停止：{ $err }
-hist-import-undo = 已撤销从 { $source }（{ $file }）的导入：删除 { $removed } 个客户，恢复 { $restored } 个
+hist-import-undo = 已撤销从 { $source }（{ $file }）的导入：删除 { $removed } 个客户，恢复 { $restored } 个{ $chunks }
+hist-import-undo-chunks = （分 { $n } 批提交）
+hist-import-undo-begun = 开始撤销从 { $source }（{ $file }）的导入：待删除 { $removed } 个客户，待恢复 { $restored } 个
 hist-erase = 个人数据已抹除{ $reason }
 
 ## 命令行：合并

@@ -220,13 +220,26 @@ pub fn sentence(e: &AuditEntry) -> String {
             }
             s
         }
-        "import.undo" => tr!(
-            "hist-import-undo",
+        // An undo is audited as a pair: 'undoing' with its first chunk,
+        // 'undone' with its last (older entries have no status).
+        "import.undo" if text(d, "status") == Some("undoing") => tr!(
+            "hist-import-undo-begun",
             source = val(&d["source"]),
             file = val(&d["file"]),
             removed = val(&d["customers_removed"]),
             restored = val(&d["customers_restored"])
         ),
+        "import.undo" => {
+            let chunks = d["chunks"].as_i64().map(|n| tr!("hist-import-undo-chunks", n = n)).unwrap_or_default();
+            tr!(
+                "hist-import-undo",
+                source = val(&d["source"]),
+                file = val(&d["file"]),
+                removed = val(&d["customers_removed"]),
+                restored = val(&d["customers_restored"]),
+                chunks = chunks
+            )
+        }
         "customer.erase" => tr!("hist-erase", reason = reason(d)),
         _ => match generic(d) {
             g if g.is_empty() => clean(&e.action),

@@ -93,6 +93,8 @@ pub enum BatchStatus {
     Running,
     Complete,
     Incomplete,
+    /// Part-way through an undo (`imports undo` again continues it).
+    Undoing,
     Undone,
 }
 
@@ -102,6 +104,7 @@ impl BatchStatus {
             BatchStatus::Running => "running",
             BatchStatus::Complete => "complete",
             BatchStatus::Incomplete => "incomplete",
+            BatchStatus::Undoing => "undoing",
             BatchStatus::Undone => "undone",
         }
     }
@@ -110,6 +113,7 @@ impl BatchStatus {
             "running" => BatchStatus::Running,
             "complete" => BatchStatus::Complete,
             "incomplete" => BatchStatus::Incomplete,
+            "undoing" => BatchStatus::Undoing,
             "undone" => BatchStatus::Undone,
             _ => return None,
         })

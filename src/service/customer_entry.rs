@@ -228,6 +228,7 @@ impl Workbench {
         }
         let (now, actor) = (self.clock.stamp(), self.actor.clone());
         let tx = self.store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+        super::import::refuse_if_undoing(&tx, contact.customer_id)?;
         contact.id = customers::insert_contact(&tx, &contact, &now, None)?;
         store::audit::append(
             &tx,

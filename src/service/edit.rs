@@ -55,6 +55,7 @@ impl Workbench {
         let now = self.clock.stamp();
         let actor = self.actor.clone();
         let tx = self.store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+        super::import::refuse_if_undoing(&tx, id)?;
         let old =
             customers::get_customer(&tx, id)?.ok_or_else(|| Error::NotFound(format!("no customer with id {id}")))?;
         if let Some(into) = old.merged_into {

@@ -703,6 +703,7 @@ fn record_interaction(
         by: Some(actor.to_string()),
         ..Default::default()
     };
+    super::import::refuse_if_undoing(tx, c.id)?;
     let id = customers::insert_interaction(tx, &interaction, now, None)?;
     let mut last = c.last_followup.clone();
     let mut next = c.next_followup.clone();

@@ -177,6 +177,8 @@ impl ImportReport {
 /// the write lock: other users of the database wait at most about this long.
 const CHUNK_ROWS: usize = 5000;
 const CHUNK_TIME: Duration = Duration::from_millis(500);
+/// Rows an undo handles between two looks at the clock.
+const UNDO_PIECE: i64 = 500;
 /// Issues a dry run keeps to show.
 const DRY_RUN_ISSUES: usize = 1000;
 
@@ -193,6 +195,61 @@ struct RunCtx<'a> {
     interaction_kind: String,
     year: i32,
     now: String,
+}
+
+/// Refuses a change to customer `id` while an undo part-way through will
+/// remove or restore it (the undo would lose the change or stop at it).
+pub(super) fn refuse_if_undoing(conn: &rusqlite::Connection, id: i64) -> Result<()> {
+    match imports::undoing_batch_of_customer(conn, id)? {
+        None => Ok(()),
+        Some(b) => {
+            let number: String = conn
+                .query_row("SELECT number FROM customers WHERE id = ?1", [id], |r| r.get(0))
+                .unwrap_or_else(|_| id.to_string());
+            Err(Error::Refused(format!(
+                "{number} is being undone with import batch {b}, which is part-way through; \
+                 finish the undo first (`crmwb imports undo {b}`)"
+            )))
+        }
+    }
+}
+
+/// Refuses to import while a batch is part-way through an undo: the undo
+/// removes exactly what its batch added, which a new import could build on.
+fn refuse_import_while_undoing(conn: &rusqlite::Connection) -> Result<()> {
+    match imports::undos_in_progress(conn)?.first() {
+        None => Ok(()),
+        Some(u) => Err(Error::Refused(format!(
+            "import batch {} is part-way through an undo; finish it first (`crmwb imports undo {}`), then import",
+            u.batch_id, u.batch_id
+        ))),
+    }
+}
+
+/// Another batch of the database still importing (its process alive).
+fn running_other_batch(conn: &rusqlite::Connection, batch_id: i64) -> Result<Option<i64>> {
+    Ok(imports::running_batches(conn)?
+        .into_iter()
+        .find(|b| b.id != batch_id && !b.undoing && b.pid.is_some_and(super::process_alive))
+        .map(|b| b.id))
+}
+
+/// Test hook: `CRMWB_TEST_UNDO_FAIL_AFTER=N` makes an undo fail just before
+/// committing its Nth chunk (and exit at once with `…=N:exit`, as a kill
+/// would), so tests can interrupt an undo at a known point.
+fn undo_fault(batch_id: i64, chunk: i64) -> Result<()> {
+    let Ok(v) = std::env::var("CRMWB_TEST_UNDO_FAIL_AFTER") else { return Ok(()) };
+    let (n, exit) = match v.split_once(':') {
+        Some((n, how)) => (n, how == "exit"),
+        None => (v.as_str(), false),
+    };
+    if n.parse::<i64>().ok() == Some(chunk) {
+        if exit {
+            std::process::exit(137);
+        }
+        return Err(Error::Other(format!("test hook: undo of batch {batch_id} stopped at chunk {chunk}")));
+    }
+    Ok(())
 }
 
 fn key_hash(key: &str) -> u64 {
@@ -319,6 +376,7 @@ impl Workbench {
         if opts.dry_run {
             return self.dry_run(&mut reader, &source, mapping, &stored, opts.cancel.as_deref());
         }
+        refuse_import_while_undoing(self.store.conn())?;
         let now = self.clock.stamp();
         let file_name = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
         let file_path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
@@ -360,6 +418,12 @@ impl Workbench {
         progress: &mut dyn FnMut(ImportProgress),
     ) -> Result<ImportReport> {
         let batch = self.batch(batch_id)?;
+        if batch.status == BatchStatus::Undoing {
+            return Err(Error::Refused(format!(
+                "batch {batch_id} is part-way through an undo; `crmwb imports undo {batch_id}` finishes it"
+            )));
+        }
+        refuse_import_while_undoing(self.store.conn())?;
         if batch.status != BatchStatus::Incomplete {
             return Err(Error::Refused(format!(
                 "batch {batch_id} is {}; only an incomplete batch can be resumed",
@@ -403,7 +467,27 @@ impl Workbench {
     /// Rolls a batch back: the customers it created, the values it changed,
     /// the raw rows it wrote. Refused once anything from it was merged or
     /// worked on, since undoing would then lose other work.
+    ///
+    /// Commits in chunks like an import (each at most `CHUNK_ROWS` rows or
+    /// about `CHUNK_TIME`), so other users wait at most about that long for
+    /// the write lock. Until the last chunk the batch reads 'undoing' and
+    /// its progress is kept with it: an undo interrupted (Ctrl-C, a crash)
+    /// continues from where it stopped when it is run again. Audited as a
+    /// pair: an `import.undo` entry with the first chunk (status 'undoing')
+    /// and one with the last ('undone', with the number of chunks); an undo
+    /// done in one chunk has only the last.
     pub fn undo_import(&mut self, batch_id: i64) -> Result<BatchCounts> {
+        self.undo_import_with(batch_id, None, &mut |_| {})
+    }
+
+    /// `undo_import`, stopping after the chunk in which `cancel` is seen
+    /// set (the batch stays 'undoing'), reporting each committed chunk.
+    pub fn undo_import_with(
+        &mut self,
+        batch_id: i64,
+        cancel: Option<&AtomicBool>,
+        progress: &mut dyn FnMut(&imports::UndoProgress),
+    ) -> Result<BatchCounts> {
         self.access.check(super::Permission::ImportUndo, None)?;
         let batch = self.batch(batch_id)?;
         match batch.status {
@@ -417,30 +501,116 @@ impl Workbench {
         }
         let now = self.clock.stamp();
         let actor = self.actor.clone();
-        let tx = self.store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if let Some(why) = imports::undo_blocker(&tx, batch_id)? {
-            return Err(Error::Refused(format!("batch {batch_id} cannot be undone: {why}")));
+        let mut first = true;
+        loop {
+            let tx = self.store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let started = Instant::now();
+            let mut begun = false;
+            let mut p = match imports::undo_progress(&tx, batch_id)? {
+                Some(p) => {
+                    if first {
+                        if let Some(pid) = p.pid.filter(|&pid| pid != i64::from(std::process::id())) {
+                            if super::process_alive(pid) {
+                                return Err(Error::Refused(format!(
+                                    "batch {batch_id} is being undone by process {pid} ({}); wait for it to finish",
+                                    p.actor
+                                )));
+                            }
+                        }
+                        imports::claim_undo(&tx, batch_id)?;
+                    }
+                    p
+                }
+                None if first => {
+                    if let Some(b) = running_other_batch(&tx, batch_id)? {
+                        return Err(Error::Refused(format!(
+                            "batch {b} is importing; undo batch {batch_id} once it has finished"
+                        )));
+                    }
+                    // Undos one at a time: a later batch's undo may still
+                    // hold references to this batch's rows.
+                    if let Some(u) = imports::undos_in_progress(&tx)?.first() {
+                        return Err(Error::Refused(format!(
+                            "batch {} is part-way through an undo; finish it first (`crmwb imports undo {}`)",
+                            u.batch_id, u.batch_id
+                        )));
+                    }
+                    if let Some(why) = imports::undo_blocker(&tx, batch_id)? {
+                        return Err(Error::Refused(format!("batch {batch_id} cannot be undone: {why}")));
+                    }
+                    begun = true;
+                    imports::begin_undo(&tx, batch_id, &actor, &now)?
+                }
+                // Finished by another process between two of our chunks.
+                None => return Err(Error::Refused(format!("batch {batch_id} is already undone"))),
+            };
+            first = false;
+            let mut in_chunk = 0i64;
+            while p.step < imports::UNDO_STEPS {
+                let piece = UNDO_PIECE.min(CHUNK_ROWS as i64 - in_chunk).max(1);
+                let (n, cursor) = imports::undo_step(&tx, batch_id, p.step, p.cursor, piece, &now)?;
+                in_chunk += n;
+                match cursor {
+                    Some(c) => p.cursor = c,
+                    None => {
+                        p.step += 1;
+                        p.cursor = 0;
+                    }
+                }
+                if in_chunk >= CHUNK_ROWS as i64 || started.elapsed() > CHUNK_TIME {
+                    break;
+                }
+            }
+            p.chunks += 1;
+            if p.step >= imports::UNDO_STEPS {
+                imports::finish_undo(&tx, batch_id, &now)?;
+                store::audit::append(
+                    &tx,
+                    &NewAudit {
+                        actor: &actor,
+                        action: "import.undo",
+                        entity: "import_batch",
+                        entity_id: Some(&batch_id.to_string()),
+                        customer_id: None,
+                        details: serde_json::json!({ "source": batch.source, "file": batch.file_name,
+                            "status": "undone", "customers_removed": p.removed, "customers_restored": p.restored,
+                            "chunks": p.chunks }),
+                    },
+                    &now,
+                )?;
+                undo_fault(batch_id, p.chunks)?;
+                tx.commit()?;
+                progress(&p);
+                return Ok(BatchCounts { imported: p.removed, updated: p.restored, ..Default::default() });
+            }
+            imports::save_undo_progress(&tx, &p)?;
+            if begun {
+                // The undo outlasts its first chunk: the entry that accounts
+                // for its chunks until the last one's entry closes it.
+                store::audit::append(
+                    &tx,
+                    &NewAudit {
+                        actor: &actor,
+                        action: "import.undo",
+                        entity: "import_batch",
+                        entity_id: Some(&batch_id.to_string()),
+                        customer_id: None,
+                        details: serde_json::json!({ "source": batch.source, "file": batch.file_name,
+                            "status": "undoing", "customers_removed": p.removed, "customers_restored": p.restored }),
+                    },
+                    &now,
+                )?;
+            }
+            undo_fault(batch_id, p.chunks)?;
+            tx.commit()?;
+            progress(&p);
+            if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                return Err(Error::Refused(format!(
+                    "undo of batch {batch_id} stopped after {} chunks; `crmwb imports undo {batch_id}` continues it",
+                    p.chunks
+                )));
+            }
         }
-        let removed: i64 =
-            tx.query_row("SELECT count(*) FROM customers WHERE batch_id = ?1", [batch_id], |r| r.get(0))?;
-        let restored: i64 =
-            tx.query_row("SELECT count(*) FROM batch_changes WHERE batch_id = ?1", [batch_id], |r| r.get(0))?;
-        imports::undo(&tx, batch_id, &now)?;
-        store::audit::append(
-            &tx,
-            &NewAudit {
-                actor: &actor,
-                action: "import.undo",
-                entity: "import_batch",
-                entity_id: Some(&batch_id.to_string()),
-                customer_id: None,
-                details: serde_json::json!({ "source": batch.source, "file": batch.file_name,
-                    "customers_removed": removed, "customers_restored": restored }),
-            },
-            &now,
-        )?;
-        tx.commit()?;
-        Ok(BatchCounts { imported: removed, updated: restored, ..Default::default() })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -923,6 +1093,9 @@ struct Chunk {
 
 impl Chunk {
     fn new(tx: &Connection, ctx: &RunCtx<'_>) -> Result<Chunk> {
+        // An undo may have begun since the import started (it refuses to
+        // while an import runs, but both may start at once).
+        refuse_import_while_undoing(tx)?;
         let fresh = !imports::source_has_other_batches(tx, ctx.source, ctx.batch_id)?;
         Ok(Chunk { fresh, seq_last: None, taken: 0 })
     }

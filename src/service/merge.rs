@@ -708,6 +708,9 @@ fn merge_in(
     actor: &str,
     now: &str,
 ) -> Result<MergeId> {
+    for &id in std::iter::once(&survivor).chain(absorbed) {
+        super::import::refuse_if_undoing(tx, id)?;
+    }
     let p = prepare(tx, survivor, absorbed, picks)?;
     let s = &p.members[0].customer;
     let (origin_name, cluster) = match origin {
@@ -890,6 +893,7 @@ fn open_members(conn: &Connection, merge: i64) -> Result<Vec<i64>> {
 }
 
 fn unmerge_in(tx: &Connection, id: i64, actor: &str, now: &str) -> Result<UnmergeOutcome> {
+    super::import::refuse_if_undoing(tx, id)?;
     let c = customers::get_customer(tx, id)?.ok_or_else(|| Error::NotFound(format!("no customer with id {id}")))?;
     let (merge_id, returning) = if c.merged_into.is_some() {
         let m: i64 = tx
@@ -1244,6 +1248,7 @@ fn return_rows(conn: &Connection, merge: &MergeRow, b: i64) -> Result<()> {
 }
 
 fn move_in(tx: &Connection, source: &str, key: &str, to: i64, actor: &str, now: &str) -> Result<MoveOutcome> {
+    super::import::refuse_if_undoing(tx, to)?;
     let (rec, from): (i64, Option<i64>) = tx
         .prepare_cached("SELECT id, customer_id FROM source_records WHERE source = ?1 AND source_key = ?2")?
         .query_row([source, key], |r| Ok((r.get(0)?, r.get(1)?)))

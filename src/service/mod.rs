@@ -474,6 +474,12 @@ pub fn explain_busy(db: &Path, e: Error) -> Error {
         .filter(|b| b.pid.is_some_and(process_alive))
         .map(|b| {
             let pid = b.pid.map(|p| format!(", process {p}")).unwrap_or_default();
+            if b.undoing {
+                return format!(
+                    "the undo of import batch {} ({} from {}) by {} (started {}{pid}, committing in chunks)",
+                    b.id, b.file_name, b.source, b.actor, b.started_at
+                );
+            }
             format!(
                 "import batch {} ({} from {}) by {} (started {}{pid}, running)",
                 b.id, b.file_name, b.source, b.actor, b.started_at

@@ -341,72 +341,237 @@ pub(crate) fn undo_blocker(conn: &Connection, batch_id: i64) -> Result<Option<St
     Ok(None)
 }
 
-/// Removes everything a batch wrote and restores what it replaced.
-/// The caller checks `undo_blocker` first, in the same transaction.
-pub(crate) fn undo(conn: &Connection, batch_id: i64, now: &str) -> Result<()> {
-    for table in ["customer_phones", "customer_emails", "contacts", "interactions"] {
-        conn.execute(&format!("DELETE FROM {table} WHERE batch_id = ?1"), [batch_id])?;
-    }
-    let mut stmt = conn.prepare("SELECT customer_id, before FROM batch_changes WHERE batch_id = ?1")?;
-    let changes: Vec<(i64, String)> =
-        stmt.query_map([batch_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
-    for (cid, before) in changes {
-        let snap: serde_json::Value = serde_json::from_str(&before).unwrap_or_default();
-        match snap.get("wrote") {
-            Some(wrote) => super::customers::restore_changed(conn, cid, &snap, wrote, now)?,
-            // A before-image from a version that did not keep what it wrote.
-            None => super::customers::restore_snapshot(conn, cid, &snap, now)?,
-        }
-        // Merged since as a survivor: each merge made since keeps in its
-        // `before` what the customer was then, with what the batch wrote.
-        if let Some(wrote) = snap.get("wrote") {
-            let survived: Vec<i64> =
-                snap["survived"].as_array().into_iter().flatten().filter_map(serde_json::Value::as_i64).collect();
-            for m in super::merges::open_merges_on(conn, cid)? {
-                if !survived.contains(&m) && snap["merge_before"].get(format!("m{m}")).is_none() {
-                    restore_own(conn, cid, m, &snap, wrote)?;
-                }
-            }
-        }
-        for side in [super::merges::Side::After, super::merges::Side::Before] {
-            let (was_key, wrote_key) = side_keys(side);
-            for (key, was) in snap[was_key].as_object().into_iter().flatten() {
-                let Some(merge) = key.strip_prefix('m').and_then(|m| m.parse::<i64>().ok()) else { continue };
-                restore_merge_side(conn, merge, side, was, &snap[wrote_key][key])?;
-            }
-        }
-    }
-    // A record keeps the customer it belongs to now (an unmerge since may
-    // have given it back to its own); a link the batch made is cut below
-    // with the customers it created.
-    conn.execute(
-        "UPDATE source_records SET (batch_id, row_number, raw) = (
-            SELECT h.batch_id, h.row_number, h.raw FROM source_record_history h
-            WHERE h.source_record_id = source_records.id AND h.replaced_by_batch = ?1 ORDER BY h.id DESC LIMIT 1)
-         WHERE id IN (SELECT source_record_id FROM source_record_history WHERE replaced_by_batch = ?1)",
-        [batch_id],
+/// The steps of an undo, in order: each removes or restores one kind of
+/// row the batch wrote (`undo_step`). Every boundary between two pieces of
+/// a step leaves the database consistent (every reference valid), so an
+/// undo can commit between any two pieces and continue from its cursor.
+pub(crate) const UNDO_STEPS: i64 = 13;
+
+/// Where an undo stands: the row in `batch_undos`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UndoProgress {
+    pub batch_id: i64,
+    pub actor: String,
+    pub pid: Option<i64>,
+    pub started_at: String,
+    pub step: i64,
+    pub cursor: i64,
+    pub chunks: i64,
+    pub removed: i64,
+    pub restored: i64,
+}
+
+pub(crate) fn undo_progress(conn: &Connection, batch_id: i64) -> Result<Option<UndoProgress>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT batch_id, actor, pid, started_at, step, cursor, chunks, removed, restored FROM batch_undos WHERE batch_id = ?1",
+        )?
+        .query_row([batch_id], row_to_undo)
+        .optional()?)
+}
+
+fn row_to_undo(r: &Row<'_>) -> rusqlite::Result<UndoProgress> {
+    Ok(UndoProgress {
+        batch_id: r.get(0)?,
+        actor: r.get(1)?,
+        pid: r.get(2)?,
+        started_at: r.get(3)?,
+        step: r.get(4)?,
+        cursor: r.get(5)?,
+        chunks: r.get(6)?,
+        removed: r.get(7)?,
+        restored: r.get(8)?,
+    })
+}
+
+/// Every batch part-way through an undo.
+pub fn undos_in_progress(conn: &Connection) -> Result<Vec<UndoProgress>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT batch_id, actor, pid, started_at, step, cursor, chunks, removed, restored FROM batch_undos ORDER BY batch_id",
     )?;
-    conn.execute("DELETE FROM source_record_history WHERE replaced_by_batch = ?1", [batch_id])?;
+    let rows = stmt.query_map([], row_to_undo)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Starts an undo: counts what it will remove and restore, and records it
+/// as under way (the batch reads 'undoing' from here on).
+pub(crate) fn begin_undo(conn: &Connection, batch_id: i64, actor: &str, now: &str) -> Result<UndoProgress> {
+    let removed: i64 =
+        conn.query_row("SELECT count(*) FROM customers WHERE batch_id = ?1", [batch_id], |r| r.get(0))?;
+    let restored: i64 =
+        conn.query_row("SELECT count(*) FROM batch_changes WHERE batch_id = ?1", [batch_id], |r| r.get(0))?;
     conn.execute(
-        "UPDATE source_records SET customer_id = NULL WHERE customer_id IN (SELECT id FROM customers WHERE batch_id = ?1)",
-        [batch_id],
+        "INSERT INTO batch_undos (batch_id, actor, pid, started_at, removed, restored) VALUES (?1,?2,?3,?4,?5,?6)",
+        params![batch_id, actor, std::process::id(), now, removed, restored],
     )?;
-    conn.execute("DELETE FROM source_records WHERE created_batch_id = ?1", [batch_id])?;
-    conn.execute(
-        "DELETE FROM custom_values WHERE customer_id IN (SELECT id FROM customers WHERE batch_id = ?1)",
-        [batch_id],
-    )?;
-    // Before-images are spent once their batch is undone.
-    conn.execute(
-        "DELETE FROM batch_changes WHERE batch_id = ?1 OR customer_id IN (SELECT id FROM customers WHERE batch_id = ?1)",
-        [batch_id],
-    )?;
-    conn.execute("DELETE FROM customers WHERE batch_id = ?1", [batch_id])?;
+    Ok(undo_progress(conn, batch_id)?.expect("just inserted"))
+}
+
+/// Takes over an interrupted undo in this process.
+pub(crate) fn claim_undo(conn: &Connection, batch_id: i64) -> Result<()> {
+    conn.execute("UPDATE batch_undos SET pid = ?2 WHERE batch_id = ?1", params![batch_id, std::process::id()])?;
+    Ok(())
+}
+
+/// Records the progress of an undo at the end of a chunk (in its transaction).
+pub(crate) fn save_undo_progress(conn: &Connection, p: &UndoProgress) -> Result<()> {
+    conn.prepare_cached("UPDATE batch_undos SET step = ?2, cursor = ?3, chunks = ?4 WHERE batch_id = ?1")?
+        .execute(params![p.batch_id, p.step, p.cursor, p.chunks])?;
+    Ok(())
+}
+
+/// Ends an undo whose every step is done: the batch is 'undone'.
+pub(crate) fn finish_undo(conn: &Connection, batch_id: i64, now: &str) -> Result<()> {
+    conn.execute("DELETE FROM batch_undos WHERE batch_id = ?1", [batch_id])?;
     conn.execute(
         "UPDATE import_batches SET status = 'undone', finished_at = ?2 WHERE id = ?1",
         params![batch_id, now],
     )?;
     Ok(())
+}
+
+/// The batch part-way through an undo that removes or restores customer
+/// `id`, if any: such a customer may not be merged, moved or edited until
+/// the undo finishes.
+pub(crate) fn undoing_batch_of_customer(conn: &Connection, id: i64) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT u.batch_id FROM batch_undos u WHERE u.batch_id = (SELECT batch_id FROM customers WHERE id = ?1)
+                OR EXISTS (SELECT 1 FROM batch_changes x WHERE x.batch_id = u.batch_id AND x.customer_id = ?1) LIMIT 1",
+        )?
+        .query_row([id], |r| r.get(0))
+        .optional()?)
+}
+
+/// The ids of the batch's customers after `after`, in order, at most `limit`.
+fn batch_customers(conn: &Connection, batch_id: i64, after: i64, limit: i64) -> Result<Vec<i64>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT id FROM customers WHERE batch_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3")?;
+    let rows = stmt.query_map(params![batch_id, after, limit], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// One piece of an undo: at most `limit` rows of step `step`, from
+/// `cursor` (the last row id the step handled, or 0). Returns the rows
+/// handled and the new cursor, or `None` when the step is done. Each step
+/// only touches rows of its own batch, found through an index, so the whole
+/// undo is linear in the batch. The steps are those of a single-transaction
+/// undo in the same order; the caller checks `undo_blocker` before step 0.
+pub(crate) fn undo_step(
+    conn: &Connection,
+    batch_id: i64,
+    step: i64,
+    cursor: i64,
+    limit: i64,
+    now: &str,
+) -> Result<(i64, Option<i64>)> {
+    // Steps that delete what they handle need no cursor: what is left is
+    // what remains to do.
+    let delete_some = |sql: &str| -> Result<(i64, Option<i64>)> {
+        let n = conn.prepare_cached(sql)?.execute(params![batch_id, limit])? as i64;
+        Ok((n, (n >= limit).then_some(0)))
+    };
+    // Steps over the batch's customers, in id order from the cursor.
+    let per_customer = |sql: &str| -> Result<(i64, Option<i64>)> {
+        let ids = batch_customers(conn, batch_id, cursor, limit)?;
+        let mut stmt = conn.prepare_cached(sql)?;
+        for id in &ids {
+            stmt.execute([id])?;
+        }
+        let n = ids.len() as i64;
+        Ok((n, (n >= limit).then(|| *ids.last().expect("a full piece"))))
+    };
+    match step {
+        0 => delete_some(
+            "DELETE FROM customer_phones WHERE id IN (SELECT id FROM customer_phones WHERE batch_id = ?1 LIMIT ?2)",
+        ),
+        1 => delete_some(
+            "DELETE FROM customer_emails WHERE id IN (SELECT id FROM customer_emails WHERE batch_id = ?1 LIMIT ?2)",
+        ),
+        2 => delete_some("DELETE FROM contacts WHERE id IN (SELECT id FROM contacts WHERE batch_id = ?1 LIMIT ?2)"),
+        3 => delete_some(
+            "DELETE FROM interactions WHERE id IN (SELECT id FROM interactions WHERE batch_id = ?1 LIMIT ?2)",
+        ),
+        4 => {
+            let mut stmt = conn.prepare_cached(
+                "SELECT customer_id, before FROM batch_changes WHERE batch_id = ?1 AND customer_id > ?2 ORDER BY customer_id LIMIT ?3",
+            )?;
+            let changes: Vec<(i64, String)> = stmt
+                .query_map(params![batch_id, cursor, limit], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            let n = changes.len() as i64;
+            let last = changes.last().map(|c| c.0);
+            for (cid, before) in changes {
+                let snap: serde_json::Value = serde_json::from_str(&before).unwrap_or_default();
+                match snap.get("wrote") {
+                    Some(wrote) => super::customers::restore_changed(conn, cid, &snap, wrote, now)?,
+                    // A before-image from a version that did not keep what it wrote.
+                    None => super::customers::restore_snapshot(conn, cid, &snap, now)?,
+                }
+                // Merged since as a survivor: each merge made since keeps in its
+                // `before` what the customer was then, with what the batch wrote.
+                if let Some(wrote) = snap.get("wrote") {
+                    let survived: Vec<i64> =
+                        snap["survived"].as_array().into_iter().flatten().filter_map(serde_json::Value::as_i64).collect();
+                    for m in super::merges::open_merges_on(conn, cid)? {
+                        if !survived.contains(&m) && snap["merge_before"].get(format!("m{m}")).is_none() {
+                            restore_own(conn, cid, m, &snap, wrote)?;
+                        }
+                    }
+                }
+                for side in [super::merges::Side::After, super::merges::Side::Before] {
+                    let (was_key, wrote_key) = side_keys(side);
+                    for (key, was) in snap[was_key].as_object().into_iter().flatten() {
+                        let Some(merge) = key.strip_prefix('m').and_then(|m| m.parse::<i64>().ok()) else { continue };
+                        restore_merge_side(conn, merge, side, was, &snap[wrote_key][key])?;
+                    }
+                }
+            }
+            Ok((n, last.filter(|_| n >= limit)))
+        }
+        5 => {
+            // The records this batch superseded get their previous version
+            // back (keeping the customer each belongs to now: an unmerge
+            // since may have given it back to its own); history rows in id order from the cursor (a record the
+            // batch superseded twice is restored twice, the same way). The
+            // record's own history, not the batch's: the planner otherwise
+            // walks the batch's history rows for each record (quadratic:
+            // 51k records changed by a batch took 95 s to restore).
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, source_record_id FROM source_record_history WHERE replaced_by_batch = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+            )?;
+            let rows: Vec<(i64, i64)> = stmt
+                .query_map(params![batch_id, cursor, limit], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut restore = conn.prepare_cached(
+                "UPDATE source_records SET (batch_id, row_number, raw) = (
+                    SELECT h.batch_id, h.row_number, h.raw FROM source_record_history h
+                    INDEXED BY source_record_history_record
+                    WHERE h.source_record_id = source_records.id AND h.replaced_by_batch = ?1 ORDER BY h.id DESC LIMIT 1)
+                 WHERE id = ?2",
+            )?;
+            for (_, record) in &rows {
+                restore.execute(params![batch_id, record])?;
+            }
+            let n = rows.len() as i64;
+            Ok((n, rows.last().map(|r| r.0).filter(|_| n >= limit)))
+        }
+        6 => delete_some(
+            "DELETE FROM source_record_history WHERE id IN (SELECT id FROM source_record_history WHERE replaced_by_batch = ?1 LIMIT ?2)",
+        ),
+        7 => per_customer("UPDATE source_records SET customer_id = NULL WHERE customer_id = ?1"),
+        8 => delete_some(
+            "DELETE FROM source_records WHERE id IN (SELECT id FROM source_records WHERE created_batch_id = ?1 LIMIT ?2)",
+        ),
+        9 => per_customer("DELETE FROM custom_values WHERE customer_id = ?1"),
+        // Before-images are spent once their batch is undone.
+        10 => delete_some(
+            "DELETE FROM batch_changes WHERE batch_id = ?1 AND customer_id IN (SELECT customer_id FROM batch_changes WHERE batch_id = ?1 LIMIT ?2)",
+        ),
+        11 => per_customer("DELETE FROM batch_changes WHERE customer_id = ?1"),
+        12 => delete_some("DELETE FROM customers WHERE id IN (SELECT id FROM customers WHERE batch_id = ?1 LIMIT ?2)"),
+        _ => Ok((0, None)),
+    }
 }
 
 /// Undoes a batch's change to what a customer was when merge `first` (made
@@ -506,7 +671,9 @@ fn row_to_batch(r: &Row<'_>) -> rusqlite::Result<ImportBatch> {
     })
 }
 
-const BATCH_COLUMNS: &str = "id, source, file_name, actor, started_at, finished_at, status, rows_read, \
+/// A batch part-way through an undo reads 'undoing' (`batch_undos`).
+const BATCH_COLUMNS: &str = "id, source, file_name, actor, started_at, finished_at, \
+    CASE WHEN EXISTS (SELECT 1 FROM batch_undos u WHERE u.batch_id = import_batches.id) THEN 'undoing' ELSE status END, rows_read, \
     rows_imported, rows_updated, rows_unchanged, rows_warned, rows_rejected, reminders_from";
 
 pub fn list_batches(conn: &Connection) -> Result<Vec<ImportBatch>> {
@@ -640,6 +807,8 @@ pub struct RunningBatch {
     pub actor: String,
     pub started_at: String,
     pub pid: Option<i64>,
+    /// Not importing but part-way through an undo (by `actor`, since `started_at`).
+    pub undoing: bool,
 }
 
 /// The running batches of the database at `path`, read on a connection of
@@ -655,8 +824,11 @@ pub fn running_batches_at(path: &std::path::Path) -> Result<Vec<RunningBatch>> {
 
 pub fn running_batches(conn: &Connection) -> Result<Vec<RunningBatch>> {
     let mut stmt = conn.prepare(
-        "SELECT id, source, file_name, actor, started_at, pid FROM import_batches
-         WHERE status = 'running' ORDER BY id",
+        "SELECT id, source, file_name, actor, started_at, pid, 0 FROM import_batches WHERE status = 'running'
+         UNION ALL
+         SELECT b.id, b.source, b.file_name, u.actor, u.started_at, u.pid, 1 FROM batch_undos u
+            JOIN import_batches b ON b.id = u.batch_id
+         ORDER BY 1",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok(RunningBatch {
@@ -666,6 +838,7 @@ pub fn running_batches(conn: &Connection) -> Result<Vec<RunningBatch>> {
             actor: r.get(3)?,
             started_at: r.get(4)?,
             pid: r.get(5)?,
+            undoing: r.get(6)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -40,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0012_source_record_indexes.sql"),
     include_str!("migrations/0013_reminders_from.sql"),
     NAME_SORT_MIGRATION,
+    include_str!("migrations/0015_batch_undos.sql"),
 ];
 
 /// The migration that adds the audit hash chain; the entries written before
@@ -362,6 +363,28 @@ pub(crate) fn opt_text(s: Option<&str>) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 15, finding 3: removing a row checks every reference to it, a
+    /// scan of the referring table when its column has no index, so an undo
+    /// (or anything else removing rows in bulk) became quadratic. Every
+    /// reference to a table whose rows are removed has an index.
+    #[test]
+    fn every_reference_to_a_removable_row_is_indexed() {
+        let s = Store::open_in_memory().unwrap();
+        let mut stmt = s
+            .conn()
+            .prepare(
+                "SELECT m.name || '.' || f.\"from\" || ' -> ' || f.\"table\" FROM sqlite_schema m, pragma_foreign_key_list(m.name) f
+                 WHERE m.type = 'table' AND f.\"table\" != 'import_batches' AND f.\"table\" != 'custom_fields'
+                   AND f.\"table\" != 'users' AND f.\"table\" NOT LIKE 'match_%' AND f.\"table\" NOT LIKE 'merge%'
+                   AND NOT EXISTS (SELECT 1 FROM pragma_index_list(m.name) il, pragma_index_info(il.name) ii
+                                   WHERE ii.seqno = 0 AND ii.name = f.\"from\")
+                 ORDER BY 1",
+            )
+            .unwrap();
+        let unindexed: Vec<String> = stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+        assert!(unindexed.is_empty(), "references without an index: {unindexed:?}");
+    }
 
     #[test]
     fn an_old_database_is_backed_up_before_it_is_migrated() {

@@ -1009,6 +1009,7 @@ impl ImportsPane {
                     Tone::Flag,
                 ),
                 BatchStatus::Running => seg(crate::i18n::value("batch", "running"), Tone::Flag),
+                BatchStatus::Undoing => seg(tr!("imp-undoing", undo = keys.key(Action::ImportUndo)), Tone::Flag),
                 BatchStatus::Undone => seg(crate::i18n::value("batch", "undone"), Tone::Dim),
                 BatchStatus::Complete => {
                     seg(tr!("imp-complete", n = b.rows_unchanged, key = keys.key(Action::ImportOpen)), Tone::Dim)
@@ -1073,7 +1074,7 @@ fn batch_header(cols: usize, wide: bool) -> String {
 
 fn batch_row(b: &ImportBatch, cols: usize, wide: bool) -> DLine {
     let status_tone = match b.status {
-        BatchStatus::Incomplete | BatchStatus::Running => Tone::Flag,
+        BatchStatus::Incomplete | BatchStatus::Running | BatchStatus::Undoing => Tone::Flag,
         BatchStatus::Undone => Tone::Dim,
         BatchStatus::Complete => Tone::Plain,
     };
