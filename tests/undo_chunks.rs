@@ -135,6 +135,13 @@ fn finding_15_3_undo_commits_in_chunks_and_resumes_after_kill() {
     let merge = crmwb(&db).args(["merge", &numbers[0], &numbers[1]]).output().unwrap();
     assert!(!merge.status.success());
     assert!(String::from_utf8_lossy(&merge.stderr).contains("part-way through"), "{merge:?}");
+    // Nor a reminder state or an erasure, which would stop or outlast it.
+    let snooze = crmwb(&db).args(["followups", "snooze", &numbers[0], "--for", "1w"]).output().unwrap();
+    assert!(!snooze.status.success());
+    assert!(String::from_utf8_lossy(&snooze.stderr).contains("part-way through"), "{snooze:?}");
+    let erase = crmwb(&db).args(["erase", &numbers[0], "--reason", "request 7", "--yes"]).output().unwrap();
+    assert!(!erase.status.success());
+    assert!(String::from_utf8_lossy(&erase.stderr).contains("part-way through"), "{erase:?}");
     let other = crmwb(&db).args(["imports", "undo", "1"]).output().unwrap();
     assert!(!other.status.success());
     assert!(String::from_utf8_lossy(&other.stderr).contains("imports undo 2"), "{other:?}");

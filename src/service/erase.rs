@@ -103,6 +103,11 @@ impl Workbench {
                 )?
                 .query_map([c.id], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
+            // An undo part-way through restores these customers from its
+            // before-images: erase after it, or the undo brings values back.
+            for &id in &ids {
+                super::import::refuse_if_undoing(&tx, id)?;
+            }
             let ids_json = serde_json::to_string(&ids)?;
             let in_ids = "(SELECT value FROM json_each(?1))";
             let mut report = ErasureReport {

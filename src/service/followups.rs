@@ -526,6 +526,9 @@ impl Workbench {
         let until = crate::domain::reminder::parse_snooze(length, today).map_err(Error::Invalid)?;
         let c = self.live_customer(number)?;
         self.access.check(super::Permission::FollowupEdit, Some(super::Subject::of(&c)))?;
+        // A reminder state on a customer an undo will remove would stop the
+        // undo at its last step.
+        super::import::refuse_if_undoing(self.store.conn(), c.id)?;
         let mut targets = self.targets(&c, reminder, today)?;
         if targets.is_empty() {
             return Err(Error::NotFound(format!("{}: no open reminder to snooze", c.number)));
