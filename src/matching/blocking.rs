@@ -49,6 +49,32 @@ pub enum KeyKind {
     NamePrefix,
 }
 
+impl KeyKind {
+    /// Keys built from the name alone (one spelling or another of it): a
+    /// pass over one of them blocked on the name, whichever comparison
+    /// reads it. `NameWith` adds a second field and is not one of them.
+    /// Exhaustive, so that a new kind of key has to say which it is.
+    pub fn is_name_key(self) -> bool {
+        match self {
+            KeyKind::Name
+            | KeyKind::Brand
+            | KeyKind::Pinyin
+            | KeyKind::NameSorted
+            | KeyKind::SurnameInitial
+            | KeyKind::Phonetic
+            | KeyKind::NameTypo
+            | KeyKind::NamePrefix => true,
+            KeyKind::Mobile
+            | KeyKind::Landline
+            | KeyKind::Email
+            | KeyKind::ContactCity
+            | KeyKind::Custom(_)
+            | KeyKind::NameWith
+            | KeyKind::Address => false,
+        }
+    }
+}
+
 /// Characters of a Chinese core name its prefix key takes: two are a brand
 /// shared by many companies (华通), three name one (华通顺).
 pub const NAME_PREFIX_CHARS: usize = 3;

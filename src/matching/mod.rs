@@ -496,18 +496,7 @@ pub fn learn(
         // name of a person blocked on its contact comparison too, so that
         // comparison is treated as unseen in such pairs (companies keep it).
         let masked: Vec<u8> = match (index_of(plan, CompKind::Contact), key.kind) {
-            (
-                Some(c),
-                KeyKind::Name
-                | KeyKind::Brand
-                | KeyKind::Pinyin
-                | KeyKind::NameSorted
-                | KeyKind::SurnameInitial
-                | KeyKind::Phonetic
-                | KeyKind::NameTypo
-                | KeyKind::NamePrefix
-                | KeyKind::NameWith,
-            ) => {
+            (Some(c), k) if k.is_name_key() || k == KeyKind::NameWith => {
                 let mut v = Vec::with_capacity(used.len() * nc);
                 for &i in &used {
                     v.extend_from_slice(&levels[i * nc..(i + 1) * nc]);
@@ -661,15 +650,7 @@ mod tests {
         let (n, c) = (index_of(plan, CompKind::Name).unwrap(), index_of(plan, CompKind::Contact).unwrap());
         counts[n][..name.len()].copy_from_slice(name);
         counts[c][..contact.len()].copy_from_slice(contact);
-        let r = model::EmResult {
-            m: Vec::new(),
-            match_counts: counts,
-            expected_matches: 0.0,
-            share: 0.0,
-            iterations: 0,
-            total: 0.0,
-        };
-        ("key".into(), vec![false; plan.comps.len()], r)
+        ("key".into(), vec![false; plan.comps.len()], model::EmResult::counted(counts))
     }
 
     #[test]
@@ -715,14 +696,7 @@ mod tests {
         counts[at(CompKind::Name)][0] = 100.0;
         counts[dob][1] = 50.0;
         counts[dob][6] = 50.0;
-        let r = model::EmResult {
-            m: Vec::new(),
-            match_counts: counts,
-            expected_matches: 0.0,
-            share: 0.0,
-            iterations: 0,
-            total: 0.0,
-        };
+        let r = model::EmResult::counted(counts);
         let recall = Rule::NameAnd(dob).recall(&plan, &[("k".into(), vec![false; nc], r)]).unwrap();
         assert!((recall - 0.4).abs() < 1e-9, "{recall}");
     }

@@ -229,6 +229,13 @@ pub struct EmResult {
 }
 
 impl EmResult {
+    /// A pass that counted these matches per comparison and level (tests of
+    /// what is read from the counts).
+    #[cfg(test)]
+    pub fn counted(match_counts: Vec<Vec<f64>>) -> EmResult {
+        EmResult { m: Vec::new(), match_counts, expected_matches: 0.0, share: 0.0, iterations: 0, total: 0.0 }
+    }
+
     pub fn converged(&self) -> bool {
         self.iterations < EM_MAX_ITERATIONS
     }
@@ -448,6 +455,17 @@ mod tests {
             prior_bits: (prior / (1.0 - prior)).log2(),
             passes: Vec::new(),
             bounds: LevelBounds::default(),
+        }
+    }
+
+    #[test]
+    fn a_name_key_leaves_out_the_name_and_no_other_key_does_alone() {
+        let comps = crate::matching::compare::default_comparisons(&[]);
+        let name = comps.iter().position(|c| c.kind == CompKind::Name).unwrap();
+        for k in crate::matching::blocking::default_keys(&[]) {
+            let out = left_out_by(k.kind, &comps)[name];
+            // NameWith leaves the name out too, with the field it adds.
+            assert_eq!(out, k.kind.is_name_key() || k.kind == KeyKind::NameWith, "{}", k.name);
         }
     }
 
