@@ -128,6 +128,8 @@ pub(crate) struct FollowupsPane {
     pub today: Option<NaiveDate>,
     /// How many reminders each of `GROUPS` holds.
     groups: [usize; 3],
+    /// How many of `all` are overdue, for the title; kept by `regroup`.
+    overdue: usize,
     load: Option<JobId>,
     load_error: Option<String>,
     /// What an open prompt acts on: one reminder, or the marked ones.
@@ -155,7 +157,7 @@ impl FollowupsPane {
 
     /// The pane bar's label; `count` is the background count, once known.
     pub fn title(&self, count: Option<usize>) -> String {
-        let loaded = self.items.as_ref().map(|_| self.all.iter().filter(|r| r.urgency == Urgency::Overdue).count());
+        let loaded = self.items.as_ref().map(|_| self.overdue);
         match count.or(loaded) {
             Some(n) => tr!("fu-title", n = n),
             None => tr!("pane-followups"),
@@ -565,13 +567,14 @@ impl FollowupsPane {
         }
     }
 
-    /// Recounts the groups after the list changed. The list is sorted by
-    /// effective due date, so each group is one run and a line's content
-    /// follows from the counts alone: a backlog of hundreds of thousands of
-    /// reminders costs a frame nothing.
+    /// Recounts the groups (and the title's overdue count) after the list
+    /// changed. The list is sorted by effective due date, so each group is
+    /// one run and a line's content follows from the counts alone: a
+    /// backlog of hundreds of thousands of reminders costs a frame nothing.
     fn regroup(&mut self) {
         let items = self.items.as_deref().unwrap_or(&[]);
         self.groups = GROUPS.map(|(u, _)| items.iter().filter(|r| r.urgency == u).count());
+        self.overdue = self.all.iter().filter(|r| r.urgency == Urgency::Overdue).count();
     }
 
     /// What display line `line` holds: a group heading or a reminder.
