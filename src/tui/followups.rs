@@ -533,7 +533,8 @@ impl FollowupsPane {
         for k in &done {
             self.marked.remove(k);
         }
-        self.all.retain(|r| !done.contains(&key(r)));
+        let gone: BTreeSet<&(i64, String)> = done.iter().collect();
+        self.all.retain(|r| !gone.contains(&key(r)));
         self.refilter(cx.area);
         self.report(out.summary(done.len(), &tr!("fu-verb-done")), !out.refused.is_empty(), cx);
         cx.effect(Effect::DataChanged);
@@ -693,7 +694,8 @@ impl FollowupsPane {
             Ok(out) => out,
             Err(e) => return refuse(e.to_string(), cx),
         };
-        let done: Vec<i64> = targets.iter().filter(|t| out.done.contains(&t.number)).map(|t| t.customer_id).collect();
+        let done: BTreeSet<i64> =
+            targets.iter().filter(|t| out.done.contains(&t.number)).map(|t| t.customer_id).collect();
         for r in self.all.iter_mut().filter(|r| done.contains(&r.customer_id)) {
             r.owner = Some(login.clone());
         }
@@ -737,7 +739,7 @@ impl FollowupsPane {
     /// stays on its row.
     fn replace_all(&mut self, snoozed: Vec<Reminder>, area: Rect) {
         let horizon = self.today.map(|d| crate::domain::reminder::shift(d, HORIZON_DAYS.into()));
-        let gone: Vec<(i64, String)> = snoozed.iter().map(key).collect();
+        let gone: BTreeSet<(i64, String)> = snoozed.iter().map(key).collect();
         self.all.retain(|r| !gone.contains(&key(r)));
         self.all.extend(snoozed.into_iter().filter(|r| horizon.is_none_or(|h| r.effective_due() <= h)));
         self.all.sort_by(|a, b| (a.effective_due(), &a.number).cmp(&(b.effective_due(), &b.number)));
