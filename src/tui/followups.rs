@@ -1412,15 +1412,7 @@ mod tests {
         // The customer whose planned date is history says why it is not due.
         let id = app.workbench().customer_by_number("CRM2026-000004").unwrap().customer.id;
         crate::tui::app::test_open_customer(&mut app, id);
-        let lines: Vec<String> = app
-            .customers
-            .detail
-            .as_ref()
-            .unwrap()
-            .lines
-            .iter()
-            .map(|l| l.iter().map(|s| s.text.as_str()).collect())
-            .collect();
+        let lines = crate::tui::testkit::detail_lines(&app);
         assert!(
             lines
                 .iter()
