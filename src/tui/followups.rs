@@ -128,6 +128,8 @@ pub(crate) struct FollowupsPane {
     pub today: Option<NaiveDate>,
     /// How many reminders each of `GROUPS` holds.
     groups: [usize; 3],
+    /// How many of `all` are overdue, for the title; kept by `regroup`.
+    overdue: usize,
     load: Option<JobId>,
     load_error: Option<String>,
     /// What an open prompt acts on: one reminder, or the marked ones.
@@ -155,7 +157,7 @@ impl FollowupsPane {
 
     /// The pane bar's label; `count` is the background count, once known.
     pub fn title(&self, count: Option<usize>) -> String {
-        let loaded = self.items.as_ref().map(|_| self.all.iter().filter(|r| r.urgency == Urgency::Overdue).count());
+        let loaded = self.items.as_ref().map(|_| self.overdue);
         match count.or(loaded) {
             Some(n) => tr!("fu-title", n = n),
             None => tr!("pane-followups"),
@@ -531,7 +533,8 @@ impl FollowupsPane {
         for k in &done {
             self.marked.remove(k);
         }
-        self.all.retain(|r| !done.contains(&key(r)));
+        let gone: BTreeSet<&(i64, String)> = done.iter().collect();
+        self.all.retain(|r| !gone.contains(&key(r)));
         self.refilter(cx.area);
         self.report(out.summary(done.len(), &tr!("fu-verb-done")), !out.refused.is_empty(), cx);
         cx.effect(Effect::DataChanged);
@@ -565,13 +568,14 @@ impl FollowupsPane {
         }
     }
 
-    /// Recounts the groups after the list changed. The list is sorted by
-    /// effective due date, so each group is one run and a line's content
-    /// follows from the counts alone: a backlog of hundreds of thousands of
-    /// reminders costs a frame nothing.
+    /// Recounts the groups (and the title's overdue count) after the list
+    /// changed. The list is sorted by effective due date, so each group is
+    /// one run and a line's content follows from the counts alone: a
+    /// backlog of hundreds of thousands of reminders costs a frame nothing.
     fn regroup(&mut self) {
         let items = self.items.as_deref().unwrap_or(&[]);
         self.groups = GROUPS.map(|(u, _)| items.iter().filter(|r| r.urgency == u).count());
+        self.overdue = self.all.iter().filter(|r| r.urgency == Urgency::Overdue).count();
     }
 
     /// What display line `line` holds: a group heading or a reminder.
@@ -690,7 +694,8 @@ impl FollowupsPane {
             Ok(out) => out,
             Err(e) => return refuse(e.to_string(), cx),
         };
-        let done: Vec<i64> = targets.iter().filter(|t| out.done.contains(&t.number)).map(|t| t.customer_id).collect();
+        let done: BTreeSet<i64> =
+            targets.iter().filter(|t| out.done.contains(&t.number)).map(|t| t.customer_id).collect();
         for r in self.all.iter_mut().filter(|r| done.contains(&r.customer_id)) {
             r.owner = Some(login.clone());
         }
@@ -734,7 +739,7 @@ impl FollowupsPane {
     /// stays on its row.
     fn replace_all(&mut self, snoozed: Vec<Reminder>, area: Rect) {
         let horizon = self.today.map(|d| crate::domain::reminder::shift(d, HORIZON_DAYS.into()));
-        let gone: Vec<(i64, String)> = snoozed.iter().map(key).collect();
+        let gone: BTreeSet<(i64, String)> = snoozed.iter().map(key).collect();
         self.all.retain(|r| !gone.contains(&key(r)));
         self.all.extend(snoozed.into_iter().filter(|r| horizon.is_none_or(|h| r.effective_due() <= h)));
         self.all.sort_by(|a, b| (a.effective_due(), &a.number).cmp(&(b.effective_due(), &b.number)));
@@ -1407,15 +1412,7 @@ mod tests {
         // The customer whose planned date is history says why it is not due.
         let id = app.workbench().customer_by_number("CRM2026-000004").unwrap().customer.id;
         crate::tui::app::test_open_customer(&mut app, id);
-        let lines: Vec<String> = app
-            .customers
-            .detail
-            .as_ref()
-            .unwrap()
-            .lines
-            .iter()
-            .map(|l| l.iter().map(|s| s.text.as_str()).collect())
-            .collect();
+        let lines = crate::tui::testkit::detail_lines(&app);
         assert!(
             lines
                 .iter()

@@ -1343,6 +1343,13 @@ mod tests {
         wb.set_clock(Clock::fixed(at));
     }
 
+    /// The Imports pane on a new database file in `dir`, at the fixed clock.
+    fn app_in(dir: &std::path::Path) -> App {
+        let mut wb = Workbench::open(&dir.join("crm.db"), OpenMode::Create, "tester").unwrap();
+        clock(&mut wb);
+        app_on(wb)
+    }
+
     fn app_on(wb: Workbench) -> App {
         let mut app =
             App::new(wb, load_keymap(None).unwrap(), Theme { color: false }, Rect::new(0, 0, 80, 24)).unwrap();
@@ -1457,9 +1464,7 @@ mod tests {
             "客户名称,客户详细地址,跟进负责人,手机\n星辰科技有限公司,宁波海曙区中山西路100号,林峰,13800001111\n",
         )
         .unwrap();
-        let mut wb = Workbench::open(&dir.path().join("crm.db"), OpenMode::Create, "tester").unwrap();
-        clock(&mut wb);
-        let mut app = app_on(wb);
+        let mut app = app_in(dir.path());
         start_import(&mut app, &path, "template");
         app.settle();
         let s = screen(&app);
@@ -1473,9 +1478,7 @@ mod tests {
     fn an_import_started_here_previews_dry_runs_and_runs_in_the_background() {
         let dir = tempfile::tempdir().unwrap();
         let path = csv(dir.path(), "客户.csv", 20);
-        let mut wb = Workbench::open(&dir.path().join("crm.db"), OpenMode::Create, "tester").unwrap();
-        clock(&mut wb);
-        let mut app = app_on(wb);
+        let mut app = app_in(dir.path());
         assert!(screen(&app).contains("No imports yet"));
         // A missing file and no source are refused in the prompt.
         press(&mut app, "n");
@@ -1515,9 +1518,7 @@ mod tests {
     fn a_cancelled_import_stays_resumable() {
         let dir = tempfile::tempdir().unwrap();
         let path = csv(dir.path(), "big.csv", 30_000);
-        let mut wb = Workbench::open(&dir.path().join("crm.db"), OpenMode::Create, "tester").unwrap();
-        clock(&mut wb);
-        let mut app = app_on(wb);
+        let mut app = app_in(dir.path());
         start_import(&mut app, &path, "big");
         app.settle();
         press(&mut app, "<Enter> y");
@@ -1603,9 +1604,7 @@ mod tests {
     fn finding_16_12_a_ticket_export_from_the_form_is_keyed_and_logged_as_tickets() {
         let dir = tempfile::tempdir().unwrap();
         let path = tickets(dir.path());
-        let mut wb = Workbench::open(&dir.path().join("crm.db"), OpenMode::Create, "tester").unwrap();
-        clock(&mut wb);
-        let mut app = app_on(wb);
+        let mut app = app_in(dir.path());
         press(&mut app, "n <C-u>");
         typ(&mut app, &path.display().to_string());
         press(&mut app, "<Enter> <C-u>");
@@ -1639,9 +1638,7 @@ mod tests {
     fn finding_16_12_the_mapping_preview_is_editable() {
         let dir = tempfile::tempdir().unwrap();
         let path = tickets(dir.path());
-        let mut wb = Workbench::open(&dir.path().join("crm.db"), OpenMode::Create, "tester").unwrap();
-        clock(&mut wb);
-        let mut app = app_on(wb);
+        let mut app = app_in(dir.path());
         start_import(&mut app, &path, "service");
         app.settle();
         let s = screen(&app);
@@ -1697,9 +1694,7 @@ mod tests {
     fn finding_16_12_k_toggles_the_record_key_and_a_mapped_key_says_both() {
         let dir = tempfile::tempdir().unwrap();
         let path = tickets(dir.path());
-        let mut wb = Workbench::open(&dir.path().join("crm.db"), OpenMode::Create, "tester").unwrap();
-        clock(&mut wb);
-        let mut app = app_on(wb);
+        let mut app = app_in(dir.path());
         start_import(&mut app, &path, "service");
         app.settle();
         // 客户名称 stays the name and becomes the key too, as `--key 客户名称` would.

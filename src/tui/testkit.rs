@@ -1,6 +1,7 @@
 //! What the TUI's tests share: keys through the real keymap, typed text,
 //! and the screen as a test terminal shows it.
 
+use super::detail::DLine;
 use super::{keymap, render, App};
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -25,4 +26,19 @@ pub(crate) fn screen(app: &App) -> String {
     let mut t = Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
     t.draw(|f| render(app, f)).unwrap();
     t.backend().to_string()
+}
+
+/// Each line's text, its segments joined.
+pub(crate) fn line_texts(lines: &[DLine]) -> Vec<String> {
+    lines.iter().map(|l| l.iter().map(|s| s.text.as_str()).collect()).collect()
+}
+
+/// The lines' text, each line ended by a newline.
+pub(crate) fn text(lines: &[DLine]) -> String {
+    lines.iter().map(|l| l.iter().map(|s| s.text.as_str()).collect::<String>() + "\n").collect()
+}
+
+/// The customer detail's lines, as text.
+pub(crate) fn detail_lines(app: &App) -> Vec<String> {
+    line_texts(&app.customers.detail.as_ref().unwrap().lines)
 }

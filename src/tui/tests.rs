@@ -42,6 +42,20 @@ fn filled(mut wb: Workbench) -> Workbench {
     wb
 }
 
+/// Imports two near-identical rows and runs matching, so the Duplicates
+/// pane has a cluster to show.
+fn with_a_cluster(wb: &mut Workbench) -> crate::service::MatchReport {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("dup.csv");
+    std::fs::write(
+        &csv,
+        "客户名称,联系人,手机,城市\n北京星辰科技有限公司,张伟,13800001111,北京\n北京星辰科技公司,张伟,138-0000-1111,北京市\n",
+    )
+    .unwrap();
+    wb.import(&csv, &ImportOptions { source: "dup".into(), ..Default::default() }, &mut |_| {}).unwrap();
+    wb.run_match(&crate::service::MatchOptions::default()).unwrap()
+}
+
 fn app(w: u16, h: u16) -> App {
     App::new(workbench(), load_keymap(None).unwrap(), Theme { color: false }, Rect::new(0, 0, w, h)).unwrap()
 }
@@ -95,15 +109,7 @@ fn snapshot_detail_focused_and_scrolled_80x24() {
 #[test]
 fn detail_shows_golden_fields_sources_and_history() {
     let mut app = app(160, 48);
-    let lines: Vec<String> = app
-        .customers
-        .detail
-        .as_ref()
-        .unwrap()
-        .lines
-        .iter()
-        .map(|l| l.iter().map(|s| s.text.as_str()).collect::<String>())
-        .collect();
+    let lines = testkit::detail_lines(&app);
     let text = lines.join("\n");
     for want in [
         "CRM2026-000001  北京星辰科技有限公司",
@@ -208,8 +214,7 @@ fn hints_offer_only_what_works() {
 #[test]
 fn help_lists_every_binding_from_the_keymap() {
     let app = app(160, 48);
-    let text: String =
-        app.help_lines.iter().map(|l| l.iter().map(|s| s.text.as_str()).collect::<String>() + "\n").collect();
+    let text = testkit::text(&app.help_lines);
     for ctx in Context::ALL {
         assert!(text.contains(&ctx.title()));
         for b in app.keymap.bindings(ctx) {
@@ -235,10 +240,7 @@ fn finding_16_16_built_in_keymaps_describe_every_binding_in_both_languages() {
     }
     crate::i18n::set_thread_lang(crate::i18n::Lang::Zh);
     let keymap = load_keymap(None).unwrap();
-    let text: String = super::view::help_lines(&keymap)
-        .iter()
-        .map(|l| l.iter().map(|s| s.text.as_str()).collect::<String>() + "\n")
-        .collect();
+    let text = testkit::text(&super::view::help_lines(&keymap));
     for ctx in Context::ALL {
         assert!(text.contains(&ctx.title()), "{}", ctx.title());
         for b in keymap.bindings(ctx) {
@@ -538,14 +540,7 @@ fn the_list_loads_in_the_background_on_a_file_database() {
 }
 
 fn detail_text(app: &App) -> String {
-    app.customers
-        .detail
-        .as_ref()
-        .unwrap()
-        .lines
-        .iter()
-        .map(|l| l.iter().map(|s| s.text.as_str()).collect::<String>() + "\n")
-        .collect()
+    testkit::text(&app.customers.detail.as_ref().unwrap().lines)
 }
 
 #[test]
@@ -598,16 +593,7 @@ fn overlays_over_cjk_text_keep_their_borders() {
 fn every_pane_and_editor_at_80x24_and_160x48() {
     for (w, h) in [(80u16, 24u16), (160, 48)] {
         let mut wb = workbench();
-        // Two near-identical rows, so the Duplicates pane has a cluster to show.
-        let dir = tempfile::tempdir().unwrap();
-        let csv = dir.path().join("dup.csv");
-        std::fs::write(
-            &csv,
-            "客户名称,联系人,手机,城市\n北京星辰科技有限公司,张伟,13800001111,北京\n北京星辰科技公司,张伟,138-0000-1111,北京市\n",
-        )
-        .unwrap();
-        wb.import(&csv, &ImportOptions { source: "dup".into(), ..Default::default() }, &mut |_| {}).unwrap();
-        let r = wb.run_match(&crate::service::MatchOptions::default()).unwrap();
+        let r = with_a_cluster(&mut wb);
         assert!(wb.queue_size().unwrap() > 0, "{r:?}");
         let mut app = App::new(wb, load_keymap(None).unwrap(), Theme { color: false }, Rect::new(0, 0, w, h)).unwrap();
         app.settle();
@@ -725,9 +711,7 @@ fn finding_16_9_contact_title_label_is_not_cut() {
     for w in [80, 160] {
         let app = app(w, 24);
         let s = screen(&app);
-        let detail = app.customers.detail.as_ref().unwrap();
-        let text: Vec<String> =
-            detail.lines.iter().map(|l| l.iter().map(|s| s.text.as_str()).collect::<String>()).collect();
+        let text = testkit::detail_lines(&app);
         assert!(text.iter().any(|l| l.starts_with("联系人职务  ")), "{text:?}");
         assert!(!s.contains("联系人…"), "{s}");
     }
@@ -883,15 +867,7 @@ fn finding_16_13_detail_history_reads_as_sentences() {
     wb.change_status("CRM2026-000001", "潜在客户", Some("预算\u{1b}[31m推迟"), None, None).unwrap();
     let entry = wb.customer_by_number("CRM2026-000001").unwrap().history[0].clone();
     let app = App::new(wb, load_keymap(None).unwrap(), Theme { color: false }, Rect::new(0, 0, 160, 48)).unwrap();
-    let text: String = app
-        .customers
-        .detail
-        .as_ref()
-        .unwrap()
-        .lines
-        .iter()
-        .map(|l| l.iter().map(|s| s.text.as_str()).collect::<String>() + "\n")
-        .collect();
+    let text = detail_text(&app);
     assert!(text.contains("status 意向客户 → 潜在客户 (reason 预算^[[31m推迟)"), "{text}");
     assert!(text.contains(&crate::history::local_time(&entry.at)), "{text}");
     assert!(!text.contains("{\""), "raw JSON in the history:\n{text}");
@@ -1167,15 +1143,7 @@ fn assert_cjk_clean(t: &Terminal<TestBackend>, what: &str) {
 fn finding_16_16_every_pane_and_editor_in_chinese_at_80x24() {
     crate::i18n::set_thread_lang(crate::i18n::Lang::Zh);
     let mut wb = workbench();
-    let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("dup.csv");
-    std::fs::write(
-        &csv,
-        "客户名称,联系人,手机,城市\n北京星辰科技有限公司,张伟,13800001111,北京\n北京星辰科技公司,张伟,138-0000-1111,北京市\n",
-    )
-    .unwrap();
-    wb.import(&csv, &ImportOptions { source: "dup".into(), ..Default::default() }, &mut |_| {}).unwrap();
-    wb.run_match(&crate::service::MatchOptions::default()).unwrap();
+    with_a_cluster(&mut wb);
     let mut app = App::new(wb, load_keymap(None).unwrap(), Theme { color: false }, Rect::new(0, 0, 80, 24)).unwrap();
     app.settle();
     let shot = |app: &App, name: &str| {
