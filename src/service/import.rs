@@ -203,9 +203,7 @@ pub(super) fn refuse_if_undoing(conn: &rusqlite::Connection, id: i64) -> Result<
     match imports::undoing_batch_of_customer(conn, id)? {
         None => Ok(()),
         Some(b) => {
-            let number: String = conn
-                .query_row("SELECT number FROM customers WHERE id = ?1", [id], |r| r.get(0))
-                .unwrap_or_else(|_| id.to_string());
+            let number = store::merges::number_of(conn, id).unwrap_or_else(|_| id.to_string());
             Err(Error::Refused(format!(
                 "{number} is being undone with import batch {b}, which is part-way through; \
                  finish the undo first (`crmwb imports undo {b}`)"
