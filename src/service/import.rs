@@ -1330,9 +1330,7 @@ struct Home {
 fn has_row(tx: &Connection, home: Option<&Home>, cid: i64, tbl: &str, col: &str, value: &str) -> Result<bool> {
     match home {
         Some(h) if h.exact => store::merges::home_has(tx, tbl, col, value, h.id, &h.holders),
-        _ => Ok(tx
-            .prepare_cached(&format!("SELECT EXISTS(SELECT 1 FROM {tbl} WHERE customer_id = ?1 AND {col} = ?2)"))?
-            .query_row(params![cid, value], |r| r.get(0))?),
+        _ => store::merges::customer_has(tx, tbl, col, value, cid),
     }
 }
 

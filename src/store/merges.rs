@@ -190,6 +190,15 @@ pub(crate) fn record_home(conn: &Connection, record: i64) -> Result<Option<i64>>
     Ok(Some(record_links(conn, record, holder)?.first().map_or(holder, |l| l.from)))
 }
 
+/// Whether customer `customer` itself has a row of `tbl` (customer_phones,
+/// customer_emails, contacts) whose `col` is `value`.
+pub(crate) fn customer_has(conn: &Connection, tbl: &str, col: &str, value: &str, customer: i64) -> Result<bool> {
+    debug_assert!(matches!(tbl, "customer_phones" | "customer_emails" | "contacts"));
+    Ok(conn
+        .prepare_cached(&format!("SELECT EXISTS(SELECT 1 FROM {tbl} WHERE customer_id = ?1 AND {col} = ?2)"))?
+        .query_row(params![customer, value], |r| r.get(0))?)
+}
+
 /// Whether `home` has a row of `tbl` (customer_phones, customer_emails,
 /// contacts) whose `col` is `value`, counting the rows that belong to it
 /// wherever a merge put them, and not the rows of the customers merged
