@@ -499,6 +499,21 @@ impl Workbench {
         }
         let now = self.clock.stamp();
         let actor = self.actor.clone();
+        // The pair of `import.undo` entries differ only in their details.
+        let audit = |tx: &Connection, details: serde_json::Value| {
+            store::audit::append(
+                tx,
+                &NewAudit {
+                    actor: &actor,
+                    action: "import.undo",
+                    entity: "import_batch",
+                    entity_id: Some(&batch_id.to_string()),
+                    customer_id: None,
+                    details,
+                },
+                &now,
+            )
+        };
         let mut first = true;
         loop {
             let tx = self.store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -562,19 +577,11 @@ impl Workbench {
             p.chunks += 1;
             if p.step >= imports::UNDO_STEPS {
                 imports::finish_undo(&tx, batch_id, &now)?;
-                store::audit::append(
+                audit(
                     &tx,
-                    &NewAudit {
-                        actor: &actor,
-                        action: "import.undo",
-                        entity: "import_batch",
-                        entity_id: Some(&batch_id.to_string()),
-                        customer_id: None,
-                        details: serde_json::json!({ "source": batch.source, "file": batch.file_name,
-                            "status": "undone", "customers_removed": p.removed, "customers_restored": p.restored,
-                            "chunks": p.chunks }),
-                    },
-                    &now,
+                    serde_json::json!({ "source": batch.source, "file": batch.file_name,
+                        "status": "undone", "customers_removed": p.removed, "customers_restored": p.restored,
+                        "chunks": p.chunks }),
                 )?;
                 undo_fault(batch_id, p.chunks)?;
                 tx.commit()?;
@@ -585,18 +592,10 @@ impl Workbench {
             if begun {
                 // The undo outlasts its first chunk: the entry that accounts
                 // for its chunks until the last one's entry closes it.
-                store::audit::append(
+                audit(
                     &tx,
-                    &NewAudit {
-                        actor: &actor,
-                        action: "import.undo",
-                        entity: "import_batch",
-                        entity_id: Some(&batch_id.to_string()),
-                        customer_id: None,
-                        details: serde_json::json!({ "source": batch.source, "file": batch.file_name,
-                            "status": "undoing", "customers_removed": p.removed, "customers_restored": p.restored }),
-                    },
-                    &now,
+                    serde_json::json!({ "source": batch.source, "file": batch.file_name,
+                        "status": "undoing", "customers_removed": p.removed, "customers_restored": p.restored }),
                 )?;
             }
             undo_fault(batch_id, p.chunks)?;
