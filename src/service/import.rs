@@ -203,9 +203,7 @@ pub(super) fn refuse_if_undoing(conn: &rusqlite::Connection, id: i64) -> Result<
     match imports::undoing_batch_of_customer(conn, id)? {
         None => Ok(()),
         Some(b) => {
-            let number: String = conn
-                .query_row("SELECT number FROM customers WHERE id = ?1", [id], |r| r.get(0))
-                .unwrap_or_else(|_| id.to_string());
+            let number = store::merges::number_of(conn, id).unwrap_or_else(|_| id.to_string());
             Err(Error::Refused(format!(
                 "{number} is being undone with import batch {b}, which is part-way through; \
                  finish the undo first (`crmwb imports undo {b}`)"
@@ -501,6 +499,21 @@ impl Workbench {
         }
         let now = self.clock.stamp();
         let actor = self.actor.clone();
+        // The pair of `import.undo` entries differ only in their details.
+        let audit = |tx: &Connection, details: serde_json::Value| {
+            store::audit::append(
+                tx,
+                &NewAudit {
+                    actor: &actor,
+                    action: "import.undo",
+                    entity: "import_batch",
+                    entity_id: Some(&batch_id.to_string()),
+                    customer_id: None,
+                    details,
+                },
+                &now,
+            )
+        };
         let mut first = true;
         loop {
             let tx = self.store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -564,19 +577,11 @@ impl Workbench {
             p.chunks += 1;
             if p.step >= imports::UNDO_STEPS {
                 imports::finish_undo(&tx, batch_id, &now)?;
-                store::audit::append(
+                audit(
                     &tx,
-                    &NewAudit {
-                        actor: &actor,
-                        action: "import.undo",
-                        entity: "import_batch",
-                        entity_id: Some(&batch_id.to_string()),
-                        customer_id: None,
-                        details: serde_json::json!({ "source": batch.source, "file": batch.file_name,
-                            "status": "undone", "customers_removed": p.removed, "customers_restored": p.restored,
-                            "chunks": p.chunks }),
-                    },
-                    &now,
+                    serde_json::json!({ "source": batch.source, "file": batch.file_name,
+                        "status": "undone", "customers_removed": p.removed, "customers_restored": p.restored,
+                        "chunks": p.chunks }),
                 )?;
                 undo_fault(batch_id, p.chunks)?;
                 tx.commit()?;
@@ -587,18 +592,10 @@ impl Workbench {
             if begun {
                 // The undo outlasts its first chunk: the entry that accounts
                 // for its chunks until the last one's entry closes it.
-                store::audit::append(
+                audit(
                     &tx,
-                    &NewAudit {
-                        actor: &actor,
-                        action: "import.undo",
-                        entity: "import_batch",
-                        entity_id: Some(&batch_id.to_string()),
-                        customer_id: None,
-                        details: serde_json::json!({ "source": batch.source, "file": batch.file_name,
-                            "status": "undoing", "customers_removed": p.removed, "customers_restored": p.restored }),
-                    },
-                    &now,
+                    serde_json::json!({ "source": batch.source, "file": batch.file_name,
+                        "status": "undoing", "customers_removed": p.removed, "customers_restored": p.restored }),
                 )?;
             }
             undo_fault(batch_id, p.chunks)?;
@@ -1332,9 +1329,7 @@ struct Home {
 fn has_row(tx: &Connection, home: Option<&Home>, cid: i64, tbl: &str, col: &str, value: &str) -> Result<bool> {
     match home {
         Some(h) if h.exact => store::merges::home_has(tx, tbl, col, value, h.id, &h.holders),
-        _ => Ok(tx
-            .prepare_cached(&format!("SELECT EXISTS(SELECT 1 FROM {tbl} WHERE customer_id = ?1 AND {col} = ?2)"))?
-            .query_row(params![cid, value], |r| r.get(0))?),
+        _ => store::merges::customer_has(tx, tbl, col, value, cid),
     }
 }
 

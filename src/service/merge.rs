@@ -1356,10 +1356,7 @@ fn move_in(tx: &Connection, source: &str, key: &str, to: i64, actor: &str, now: 
             let before: serde_json::Value = serde_json::from_str(before).unwrap_or_default();
             let row = &before["archived"];
             let value = row[col].as_str().unwrap_or_default();
-            let present: bool = tx
-                .prepare_cached(&format!("SELECT EXISTS(SELECT 1 FROM {t} WHERE customer_id = ?1 AND {col} = ?2)"))?
-                .query_row(params![to, value], |r| r.get(0))?;
-            if present {
+            if merges::customer_has(tx, t, col, value, to)? {
                 continue;
             }
             // Back on the customer it was archived from, as it was there, under

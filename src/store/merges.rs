@@ -190,6 +190,15 @@ pub(crate) fn record_home(conn: &Connection, record: i64) -> Result<Option<i64>>
     Ok(Some(record_links(conn, record, holder)?.first().map_or(holder, |l| l.from)))
 }
 
+/// Whether customer `customer` itself has a row of `tbl` (customer_phones,
+/// customer_emails, contacts) whose `col` is `value`.
+pub(crate) fn customer_has(conn: &Connection, tbl: &str, col: &str, value: &str, customer: i64) -> Result<bool> {
+    debug_assert!(matches!(tbl, "customer_phones" | "customer_emails" | "contacts"));
+    Ok(conn
+        .prepare_cached(&format!("SELECT EXISTS(SELECT 1 FROM {tbl} WHERE customer_id = ?1 AND {col} = ?2)"))?
+        .query_row(params![customer, value], |r| r.get(0))?)
+}
+
 /// Whether `home` has a row of `tbl` (customer_phones, customer_emails,
 /// contacts) whose `col` is `value`, counting the rows that belong to it
 /// wherever a merge put them, and not the rows of the customers merged
@@ -240,7 +249,8 @@ fn row_home(conn: &Connection, tbl: &str, row: i64) -> Result<Option<i64>> {
 /// A merge's `after` (the golden state it wrote, kept current) and the
 /// fields edited by hand since.
 pub(crate) fn after_and_edits(conn: &Connection, merge: i64) -> Result<(serde_json::Value, Vec<String>)> {
-    let after: String = conn.query_row("SELECT after FROM merges WHERE id = ?1", [merge], |r| r.get(0))?;
+    let after: String =
+        conn.prepare_cached("SELECT after FROM merges WHERE id = ?1")?.query_row([merge], |r| r.get(0))?;
     let edits = conn
         .prepare_cached("SELECT field FROM merge_edits WHERE merge_id = ?1")?
         .query_map([merge], |r| r.get(0))?
@@ -276,8 +286,9 @@ pub(crate) fn open_merges_on(conn: &Connection, survivor: i64) -> Result<Vec<i64
 
 /// One golden state of a merge.
 pub(crate) fn side(conn: &Connection, merge: i64, side: Side) -> Result<serde_json::Value> {
-    let v: String =
-        conn.query_row(&format!("SELECT {} FROM merges WHERE id = ?1", side.column()), [merge], |r| r.get(0))?;
+    let v: String = conn
+        .prepare_cached(&format!("SELECT {} FROM merges WHERE id = ?1", side.column()))?
+        .query_row([merge], |r| r.get(0))?;
     Ok(serde_json::from_str(&v)?)
 }
 
