@@ -615,3 +615,31 @@ fn reimports_of_survivor_undone_after_unmerging_the_later_of_two_merges() {
     ];
     run(rows, ops).unwrap();
 }
+
+/// A case the property found: the survivor's mobile typed in by hand with
+/// the number a merged member brought, then changed again. The number
+/// typed by hand stays with the survivor at the unmerge (as a row of its
+/// own), and the member takes its own row back.
+#[test]
+fn hand_typed_number_a_member_brought_stays_with_the_survivor() {
+    let base = Row { name: 0, contact: 0, mobile: 0, email: 0, city: 0, status: 0, channel: 0, interaction: false };
+    let rows: Vec<Row> = [1, 0, 0, 2].iter().map(|&m| Row { mobile: m, ..base.clone() }).collect();
+    let ops = vec![Op::Merge(vec![3, 4], None), Op::Edit(2, 2, 2), Op::Edit(2, 2, 0)];
+    run(rows, ops).unwrap();
+}
+
+/// The same with e-mail, under two nested merges, unmerged member by member.
+#[test]
+fn hand_typed_email_a_member_brought_stays_through_nested_merges() {
+    let base = Row { name: 0, contact: 0, mobile: 0, email: 0, city: 0, status: 0, channel: 0, interaction: false };
+    let rows: Vec<Row> = [0, 1, 0, 2].iter().map(|&e| Row { email: e, ..base.clone() }).collect();
+    let ops = vec![
+        Op::Merge(vec![1, 0], None),
+        Op::Merge(vec![2, 0], None),
+        Op::Edit(1, 5, 1),
+        Op::Edit(1, 5, 0),
+        Op::Unmerge(true),
+        Op::Unmerge(true),
+    ];
+    run(rows, ops).unwrap();
+}

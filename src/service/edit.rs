@@ -236,33 +236,13 @@ pub(crate) fn add_contact_rows(conn: &Connection, c: &Customer, diff: &[FieldCha
     for ch in diff {
         let Some(new) = ch.new.as_deref() else { continue };
         match ch.field {
-            Field::Mobile | Field::Landline => {
-                let kind = if ch.field == Field::Mobile { PhoneKind::Mobile } else { PhoneKind::Landline };
-                let exists: bool = conn
-                    .prepare_cached(
-                        "SELECT EXISTS(SELECT 1 FROM customer_phones WHERE customer_id = ?1 AND number = ?2)",
-                    )?
-                    .query_row(params![c.id, new], |r| r.get(0))?;
-                if !exists {
-                    conn.prepare_cached(
-                        "INSERT INTO customer_phones (customer_id, kind, number, is_primary) VALUES (?1, ?2, ?3, 0)",
-                    )?
-                    .execute(params![c.id, kind.as_str(), new])?;
-                }
+            Field::Mobile => {
+                merges::add_hand_row(conn, c.id, "customer_phones", Some(PhoneKind::Mobile.as_str()), new)?
             }
-            Field::Email => {
-                let exists: bool = conn
-                    .prepare_cached(
-                        "SELECT EXISTS(SELECT 1 FROM customer_emails WHERE customer_id = ?1 AND email = ?2)",
-                    )?
-                    .query_row(params![c.id, new], |r| r.get(0))?;
-                if !exists {
-                    conn.prepare_cached(
-                        "INSERT INTO customer_emails (customer_id, email, is_primary) VALUES (?1, ?2, 0)",
-                    )?
-                    .execute(params![c.id, new])?;
-                }
+            Field::Landline => {
+                merges::add_hand_row(conn, c.id, "customer_phones", Some(PhoneKind::Landline.as_str()), new)?
             }
+            Field::Email => merges::add_hand_row(conn, c.id, "customer_emails", None, new)?,
             _ => {}
         }
     }

@@ -297,3 +297,77 @@ pub(crate) fn set_side(conn: &Connection, merge: i64, side: Side, v: &serde_json
         .execute(params![merge, v.to_string()])?;
     Ok(())
 }
+
+/// Gives `customer` a phone or e-mail typed in by hand (`tbl`
+/// customer_phones with `kind`, or customer_emails): a row without a
+/// source record, not primary. Nothing is added when the customer already
+/// has that value in a row of its own. A row that only a merge still in
+/// effect brought (from an absorbed customer, or through an absorbed
+/// customer's source record) does not count: it leaves with that customer
+/// at the unmerge, and the number typed by hand must not leave with it.
+/// Such a row is collapsed under the new one, as a merge collapses the
+/// duplicates it finds, so the survivor shows the value once and the
+/// unmerge gives each side its row.
+pub(crate) fn add_hand_row(conn: &Connection, customer: i64, tbl: &str, kind: Option<&str>, value: &str) -> Result<()> {
+    let col = match tbl {
+        "customer_phones" => "number",
+        "customer_emails" => "email",
+        _ => unreachable!("add_hand_row: {tbl}"),
+    };
+    if home_has(conn, tbl, col, value, customer, &[customer])? {
+        return Ok(());
+    }
+    let foreign: Vec<(i64, Option<i64>)> = conn
+        .prepare_cached(&format!("SELECT id, source_record_id FROM {tbl} WHERE customer_id = ?1 AND {col} = ?2"))?
+        .query_map(params![customer, value], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    match kind {
+        Some(kind) => conn
+            .prepare_cached(
+                "INSERT INTO customer_phones (customer_id, kind, number, is_primary) VALUES (?1, ?2, ?3, 0)",
+            )?
+            .execute(params![customer, kind, value])?,
+        None => conn
+            .prepare_cached("INSERT INTO customer_emails (customer_id, email, is_primary) VALUES (?1, ?2, 0)")?
+            .execute(params![customer, value])?,
+    };
+    let kept = conn.last_insert_rowid();
+    for (row, record) in foreign {
+        // The last hop that brought the row here: the merge whose undoing
+        // takes it away, and the customer it goes back to then.
+        let recorded: Option<(i64, i64, i64, String)> = conn
+            .prepare_cached(
+                "SELECT x.id, x.merge_id, x.from_customer, x.before FROM merge_rows x
+                   JOIN merges m ON m.id = x.merge_id
+                   JOIN merge_members mm ON mm.merge_id = x.merge_id AND mm.customer_id = x.from_customer
+                 WHERE x.tbl = ?1 AND x.row_id = ?2 AND m.survivor_id = ?3
+                   AND m.undone_at IS NULL AND mm.split_at IS NULL
+                 ORDER BY x.merge_id DESC LIMIT 1",
+            )?
+            .query_row(params![tbl, row, customer], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .optional()?;
+        let (merge, from) = match recorded {
+            Some((entry, merge, from, before)) => {
+                let before: serde_json::Value = serde_json::from_str(&before).unwrap_or_default();
+                conn.prepare_cached(&format!("UPDATE {tbl} SET customer_id = ?2, is_primary = ?3 WHERE id = ?1"))?
+                    .execute(params![row, from, before["primary"].as_bool().unwrap_or(false)])?;
+                conn.prepare_cached("DELETE FROM merge_rows WHERE id = ?1")?.execute([entry])?;
+                (merge, from)
+            }
+            None => {
+                let Some(link) =
+                    record.map(|r| record_links(conn, r, customer)).transpose()?.and_then(|l| l.last().copied())
+                else {
+                    continue;
+                };
+                conn.prepare_cached(&format!("UPDATE {tbl} SET customer_id = ?2 WHERE id = ?1"))?
+                    .execute(params![row, link.from])?;
+                (link.merge, link.from)
+            }
+        };
+        debug_assert_ne!(from, customer);
+        conn.prepare_cached("INSERT INTO merge_collapsed (merge_id, tbl, kept_id, dup_id) VALUES (?1,?2,?3,?4)")?
+            .execute(params![merge, tbl, kept, row])?;
+    }
+    Ok(())
+}
