@@ -44,6 +44,11 @@ pub enum Error {
     #[error("{0}")]
     Other(String),
 
+    /// The user stopped the command (Ctrl-C): exit status 130, as a shell
+    /// reports a command ended by SIGINT.
+    #[error("{0}")]
+    Interrupted(String),
+
     /// Writing output failed (a closed pipe is not an error for the user).
     #[error("output: {0}")]
     Output(#[from] std::io::Error),

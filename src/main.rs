@@ -24,6 +24,7 @@ fn main() {
             cli::report_error(&e);
             match e {
                 Error::Refused(_) => 3,
+                Error::Interrupted(_) => 130,
                 _ => 1,
             }
         }

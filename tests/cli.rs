@@ -877,6 +877,8 @@ fn finding_16_15_demo_interrupted_by_ctrl_c_leaves_no_temporary_directory() {
     assert!(interrupted.success() || out.status.success(), "{err}");
     if !out.status.success() && err.contains("interrupted") {
         assert!(err.contains("the next `crmwb demo` builds it again"), "{err}");
+        // As a shell reports a command ended by Ctrl-C (128 + SIGINT).
+        assert_eq!(out.status.code(), Some(130), "{err}");
     }
     let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().map(|e| e.unwrap().path()).collect();
     assert!(left.is_empty(), "left behind: {left:?}\n{err}");

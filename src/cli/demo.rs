@@ -98,7 +98,7 @@ pub fn build(db: Option<&Path>, out: &mut impl Write) -> Result<Workbench> {
 }
 
 fn interrupted() -> Error {
-    Error::Other(
+    Error::Interrupted(
         "the demo was interrupted (Ctrl-C) while importing; its temporary files are removed, \
          and the next `crmwb demo` builds it again"
             .into(),
