@@ -234,7 +234,15 @@ fn running_other_batch(conn: &rusqlite::Connection, batch_id: i64) -> Result<Opt
 
 /// Test hook: `CRMWB_TEST_UNDO_FAIL_AFTER=N` makes an undo fail just before
 /// committing its Nth chunk (and exit at once with `…=N:exit`, as a kill
-/// would), so tests can interrupt an undo at a known point.
+/// would), so tests can interrupt an undo at a known point. Only debug
+/// builds (what `cargo test` runs) read it: a release binary never lets an
+/// environment variable stop an undo.
+#[cfg(not(debug_assertions))]
+fn undo_fault(_batch_id: i64, _chunk: i64) -> Result<()> {
+    Ok(())
+}
+
+#[cfg(debug_assertions)]
 fn undo_fault(batch_id: i64, chunk: i64) -> Result<()> {
     let Ok(v) = std::env::var("CRMWB_TEST_UNDO_FAIL_AFTER") else { return Ok(()) };
     let (n, exit) = match v.split_once(':') {
