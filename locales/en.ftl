@@ -878,6 +878,11 @@ cli-batch-col-rejected = rejected
 cli-batch-col-started = started
 cli-batch-from = Reminders from { $d }: its customers' events before that day are history, not due.
 cli-batch-every = Reminders: every date counts (imported without --reminders-from).
+cli-batch-blank =
+    { $n ->
+        [one] 1 blank row was passed over (not data, not rejected).
+       *[other] { $n } blank rows were passed over (not data, not rejected).
+    }
 cli-batch-clean = No warnings or rejections.
 cli-batch-issue = row { $row }{ $col }: { $severity } [{ $rule }] { $message }
 

@@ -866,6 +866,7 @@ cli-batch-col-rejected = 拒收
 cli-batch-col-started = 开始时间
 cli-batch-from = 从 { $d } 起提醒：其客户在此日期之前的事件属于历史，不提醒。
 cli-batch-every = 提醒：所有日期都计入（导入时没有 --reminders-from）。
+cli-batch-blank = 跳过了 { $n } 个空行（不是数据，也不算拒收）。
 cli-batch-clean = 没有警告或拒收。
 cli-batch-issue = 第 { $row } 行{ $col }：{ $severity } [{ $rule }] { $message }
 

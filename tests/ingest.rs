@@ -520,6 +520,17 @@ fn finding_15_2_blank_rows_are_counted_in_the_import_report() {
     assert!(text.contains("2 rows read (2 blank rows skipped)"), "{text}");
     let v: serde_json::Value = serde_json::from_str(&run(true)).unwrap();
     assert_eq!(v["blank"], 2, "{v}");
+    // The batch keeps the count: `imports show` says it long after.
+    assert_eq!(wb.batch(r.batch_id.unwrap()).unwrap().rows_blank, 2);
+    let mut c = assert_cmd::Command::cargo_bin("crmwb").unwrap();
+    c.env("CRMWB_LANG", "en").env_remove("CRMWB_DB").arg("--db").arg(&db).args(["imports", "show", "1"]);
+    let out = c.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("2 blank rows were passed over (not data, not rejected)."), "{text}");
+    c = assert_cmd::Command::cargo_bin("crmwb").unwrap();
+    c.env_remove("CRMWB_DB").arg("--db").arg(&db).args(["imports", "show", "1", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&c.output().unwrap().stdout).unwrap();
+    assert_eq!(v["batch"]["rows_blank"], 2, "{v}");
 }
 
 /// A guessed enumerated target is checked against the first rows of the

@@ -269,6 +269,9 @@ pub fn print_batch(out: &mut impl Write, wb: &Workbench, id: i64, json: bool) ->
         Some(d) => writeln!(out, "{}", tr!("cli-batch-from", d = d.as_str()))?,
         None => writeln!(out, "{}", tr!("cli-batch-every"))?,
     }
+    if b.rows_blank > 0 {
+        writeln!(out, "{}", tr!("cli-batch-blank", n = b.rows_blank))?;
+    }
     writeln!(out)?;
     if issues.is_empty() {
         writeln!(out, "{}", tr!("cli-batch-clean"))?;

@@ -139,6 +139,8 @@ pub struct ImportBatch {
     /// `--reminders-from`: its customers' events before this day raise no
     /// reminder (history); `None`: every date counts.
     pub reminders_from: Option<String>,
+    /// Blank rows of the file, passed over (not data, not rejected).
+    pub rows_blank: i64,
 }
 
 /// One append-only audit row.

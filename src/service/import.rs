@@ -464,6 +464,7 @@ impl Workbench {
             unchanged: batch.rows_unchanged,
             warned: batch.rows_warned,
             rejected: batch.rows_rejected,
+            blank: batch.rows_blank,
         };
         let (counts, cancelled) =
             self.run_batch(&mut reader, &batch.source, &mapping, &stored, batch_id, counts, cancel, progress, true)?;
@@ -675,6 +676,7 @@ impl Workbench {
                 failure: None,
                 ended: false,
                 at: (0, 0),
+                blank: 0,
             };
             let written = self.write_batch(&ctx, &mut inbox, counts, cancel, progress, remember);
             // Hanging up stops the reader at its next parcel.
@@ -797,6 +799,7 @@ impl Workbench {
             if let Some(e) = failure {
                 // What was read up to here is kept; the batch can be undone.
                 // The audit accounts for every committed row, failed or not.
+                counts.blank = inbox.blank as i64;
                 imports::update_batch(&tx, batch_id, &counts, BatchStatus::Incomplete, Some(&ctx.now))?;
                 store::audit::append(
                     &tx,
@@ -819,6 +822,7 @@ impl Workbench {
                 (true, true) => BatchStatus::Incomplete,
                 _ => BatchStatus::Running,
             };
+            counts.blank = inbox.blank as i64;
             imports::update_batch(&tx, batch_id, &counts, status, done.then_some(ctx.now.as_str()))?;
             if done {
                 if let (Some(toml), false) = (remember, cancelled) {
@@ -961,6 +965,8 @@ struct Parcel {
     end: bool,
     /// Reader progress after the last of `rows`.
     at: (u64, u64),
+    /// Blank rows passed over so far, from the top of the file.
+    blank: u64,
 }
 
 /// The reading thread: skips the rows a resumed batch already committed
@@ -1007,15 +1013,20 @@ fn produce(
                 }
                 Err(_) => Vec::with_capacity(PARCEL_ROWS),
             };
-            let parcel =
-                Parcel { rows: std::mem::replace(&mut rows, next), failure: None, end: false, at: reader.progress() };
+            let parcel = Parcel {
+                rows: std::mem::replace(&mut rows, next),
+                failure: None,
+                end: false,
+                at: reader.progress(),
+                blank: reader.blank_rows(),
+            };
             if out.send(parcel).is_err() {
                 return;
             }
         }
     };
     let end = failure.is_none();
-    let _ = out.send(Parcel { rows, failure, end, at: reader.progress() });
+    let _ = out.send(Parcel { rows, failure, end, at: reader.progress(), blank: reader.blank_rows() });
 }
 
 fn prepare(ctx: &RunCtx<'_>, row: RawRow, seen: &mut HashSet<u64>) -> Result<Prepared> {
@@ -1047,6 +1058,7 @@ struct Inbox {
     failure: Option<Error>,
     ended: bool,
     at: (u64, u64),
+    blank: u64,
 }
 
 enum Next<'a> {
@@ -1077,6 +1089,7 @@ impl Inbox {
                     self.failure = p.failure;
                     self.ended = p.end;
                     self.at = p.at;
+                    self.blank = p.blank;
                 }
                 // Hung up without saying it was done: it panicked.
                 Err(_) => return Next::Failed(Error::Other("the import's reading thread stopped unexpectedly".into())),

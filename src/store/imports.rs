@@ -13,6 +13,8 @@ pub struct BatchCounts {
     pub unchanged: i64,
     pub warned: i64,
     pub rejected: i64,
+    /// Blank rows passed over (every cell empty): neither read nor rejected.
+    pub blank: i64,
 }
 
 pub struct NewSourceRecord<'a> {
@@ -83,7 +85,7 @@ pub(crate) fn update_batch(
 ) -> Result<()> {
     conn.execute(
         "UPDATE import_batches SET rows_read=?2, rows_imported=?3, rows_updated=?4, rows_unchanged=?5, \
-         rows_warned=?6, rows_rejected=?7, status=?8, finished_at=?9 WHERE id=?1",
+         rows_warned=?6, rows_rejected=?7, status=?8, finished_at=?9, rows_blank=?10 WHERE id=?1",
         params![
             id,
             counts.read,
@@ -93,7 +95,8 @@ pub(crate) fn update_batch(
             counts.warned,
             counts.rejected,
             status.as_str(),
-            finished_at
+            finished_at,
+            counts.blank
         ],
     )?;
     Ok(())
@@ -668,13 +671,14 @@ fn row_to_batch(r: &Row<'_>) -> rusqlite::Result<ImportBatch> {
         rows_warned: r.get(11)?,
         rows_rejected: r.get(12)?,
         reminders_from: r.get(13)?,
+        rows_blank: r.get(14)?,
     })
 }
 
 /// A batch part-way through an undo reads 'undoing' (`batch_undos`).
 const BATCH_COLUMNS: &str = "id, source, file_name, actor, started_at, finished_at, \
     CASE WHEN EXISTS (SELECT 1 FROM batch_undos u WHERE u.batch_id = import_batches.id) THEN 'undoing' ELSE status END, rows_read, \
-    rows_imported, rows_updated, rows_unchanged, rows_warned, rows_rejected, reminders_from";
+    rows_imported, rows_updated, rows_unchanged, rows_warned, rows_rejected, reminders_from, rows_blank";
 
 pub fn list_batches(conn: &Connection) -> Result<Vec<ImportBatch>> {
     let mut stmt = conn.prepare(&format!("SELECT {BATCH_COLUMNS} FROM import_batches ORDER BY id DESC"))?;

@@ -41,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0013_reminders_from.sql"),
     NAME_SORT_MIGRATION,
     include_str!("migrations/0015_batch_undos.sql"),
+    include_str!("migrations/0016_batch_blank_rows.sql"),
 ];
 
 /// The migration that adds the audit hash chain; the entries written before
