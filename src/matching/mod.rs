@@ -471,9 +471,9 @@ pub fn learn(
 ) -> Model {
     let nc = plan.comps.len();
     let lb = &cfg.levels;
-    let u = model::estimate_u(records, &plan.comps, lb, cfg.model.u_samples, cfg.model.seed);
     let chosen = choose_rule(plan, levels, pairs.len());
     let rule = |lv: &[u8]| chosen.is_some_and(|(r, _)| r.holds(plan, lv));
+    let u = model::estimate_u(records, &plan.comps, lb, cfg.model.u_samples, cfg.model.seed, &rule);
     // Passes are independent of each other: two at a time.
     let keys: Vec<(usize, &KeyDef)> = plan.keys.iter().enumerate().collect();
     let learned = par_map_each(&keys, |&(bit, key)| {
