@@ -124,6 +124,17 @@ pub fn mobile_hash(m: u64) -> u64 {
     h.finish()
 }
 
+/// A mobile (`mobile` true) or e-mail (its hash) counted under the name of
+/// the record holding it: how many records hold the number *under this
+/// name* (see `Scorer::holders`).
+pub fn named_reach_hash(name_key: &str, mobile: bool, reach: u64) -> u64 {
+    let mut h = KeyHasher::tagged(if mobile { "named_mobile" } else { "named_email" });
+    h.push(name_key);
+    h.end_tag();
+    let _ = write!(h, "{reach}");
+    h.finish()
+}
+
 pub fn name_hash(key: &str) -> u64 {
     key_hash("name", key)
 }
@@ -311,6 +322,10 @@ pub fn stored_keys(keys: &[KeyDef], r: &Record) -> Vec<u64> {
     }
     v.extend(r.parts.words.iter().map(|w| part_hash(w)));
     v.extend(r.contacts.iter().map(|c| contact_hash(c)));
+    if !r.key.is_empty() {
+        v.extend(r.mobiles.iter().map(|&m| named_reach_hash(&r.key, true, m)));
+        v.extend(r.emails.iter().map(|&e| named_reach_hash(&r.key, false, e)));
+    }
     v.extend(&r.domains);
     v.sort_unstable();
     v.dedup();

@@ -471,9 +471,9 @@ pub fn learn(
 ) -> Model {
     let nc = plan.comps.len();
     let lb = &cfg.levels;
-    let u = model::estimate_u(records, &plan.comps, lb, cfg.model.u_samples, cfg.model.seed);
     let chosen = choose_rule(plan, levels, pairs.len());
     let rule = |lv: &[u8]| chosen.is_some_and(|(r, _)| r.holds(plan, lv));
+    let u = model::estimate_u(records, &plan.comps, lb, cfg.model.u_samples, cfg.model.seed, &rule);
     // Passes are independent of each other: two at a time.
     let keys: Vec<(usize, &KeyDef)> = plan.keys.iter().enumerate().collect();
     let learned = par_map_each(&keys, |&(bit, key)| {
@@ -574,6 +574,33 @@ pub fn learn(
     }
 }
 
+/// How many records hold the shared value `s`, as term frequency counts
+/// them (`tf`: records holding a key hash). A mobile or e-mail is common
+/// when records under *other* names hold it (a switchboard, a bookkeeping
+/// agent's number on ten firms); the records that hold it under the same
+/// customer name are that customer entered again, what the prior's rule
+/// (same name and mobile/e-mail) counts as one customer, and no sign that
+/// the number is common. Otherwise a person entered four times with one
+/// mobile reads like a shared number, and name and mobile together cannot
+/// lift any two of the four over the prior.
+pub fn holders(tf: &dyn Fn(u64) -> u32, s: Shared, a: &Record, b: &Record) -> u32 {
+    let n = tf(tf_hash(s));
+    let (mobile, reach) = match s {
+        Shared::Mobile(m) => (true, m),
+        Shared::Email(e) => (false, e),
+        _ => return n,
+    };
+    let same_name = [a, b]
+        .iter()
+        .filter(|r| !r.key.is_empty())
+        .map(|r| tf(blocking::named_reach_hash(&r.key, mobile, reach)))
+        .max()
+        .unwrap_or(1)
+        .clamp(1, n.max(1));
+    // The record itself stays counted: `Model::weight` takes it off.
+    n.max(1) - same_name + 1
+}
+
 /// Weighs pairs with a learned model.
 pub struct Scorer<'a> {
     pub model: &'a Model,
@@ -591,7 +618,7 @@ impl Scorer<'_> {
         for (c, cd) in self.plan.comps.iter().enumerate() {
             let l = levels[c];
             let n = if self.term_frequency {
-                compare::shared(&cd.kind, l, a, b).map(|s| (self.tf)(tf_hash(s)))
+                compare::shared(&cd.kind, l, a, b).map(|s| holders(self.tf, s, a, b))
             } else {
                 None
             };
@@ -643,6 +670,8 @@ impl Band {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::matching::features::InputRecord;
+    use std::collections::HashMap;
 
     /// A pass whose EM counted these name and contact levels among matches.
     fn pass(plan: &Plan, name: &[f64], contact: &[f64]) -> (String, Vec<bool>, model::EmResult) {
@@ -651,6 +680,75 @@ mod tests {
         counts[n][..name.len()].copy_from_slice(name);
         counts[c][..contact.len()].copy_from_slice(contact);
         ("key".into(), vec![false; plan.comps.len()], model::EmResult::counted(counts))
+    }
+
+    fn records(rows: &[(bool, &str, &str)]) -> Vec<Record> {
+        rows.iter()
+            .map(|&(person, name, mobile)| {
+                let core = (!person).then(|| name.to_string());
+                let i = InputRecord {
+                    person,
+                    name: name.into(),
+                    name_core: core,
+                    mobiles: vec![mobile.into()],
+                    ..Default::default()
+                };
+                Record::from_input(&i, &[])
+            })
+            .collect()
+    }
+
+    /// How `match` counts: every stored key hash of every record.
+    fn counts(recs: &[Record]) -> HashMap<u64, u32> {
+        let keys = blocking::default_keys(&[]);
+        let mut tf = HashMap::new();
+        for r in recs {
+            for h in blocking::stored_keys(&keys, r) {
+                *tf.entry(h).or_insert(0) += 1;
+            }
+        }
+        tf
+    }
+
+    #[test]
+    fn a_mobile_held_under_one_name_is_not_common_but_under_many_it_is() {
+        // One person entered four times with the same mobile, and two
+        // others: the mobile has four holders, all under her name.
+        let people = records(&[
+            (true, "江秀兰", "18850440386"),
+            (true, "江秀兰", "18850440386"),
+            (true, "江秀兰", "18850440386"),
+            (true, "江秀兰", "18850440386"),
+            (true, "王伟", "13912345678"),
+        ]);
+        let tf = counts(&people);
+        let f = |h: u64| tf.get(&h).copied().unwrap_or(1);
+        let m = Shared::Mobile(people[0].mobiles[0]);
+        assert_eq!(f(tf_hash(m)), 4);
+        assert_eq!(holders(&f, m, &people[0], &people[1]), 1);
+        // A bookkeeping agent's mobile on four firms: four names, common.
+        let firms = records(&[
+            (false, "星辰科技", "13800001111"),
+            (false, "腾达贸易", "13800001111"),
+            (false, "云帆物流", "13800001111"),
+            (false, "华通电子", "13800001111"),
+        ]);
+        let tf = counts(&firms);
+        let f = |h: u64| tf.get(&h).copied().unwrap_or(1);
+        let m = Shared::Mobile(firms[0].mobiles[0]);
+        assert_eq!(holders(&f, m, &firms[0], &firms[1]), 4);
+        // Two firms under one name and two others: the two others count.
+        let mixed = records(&[
+            (false, "星辰科技", "13800001111"),
+            (false, "星辰科技", "13800001111"),
+            (false, "云帆物流", "13800001111"),
+            (false, "华通电子", "13800001111"),
+        ]);
+        let tf = counts(&mixed);
+        let f = |h: u64| tf.get(&h).copied().unwrap_or(1);
+        assert_eq!(holders(&f, Shared::Mobile(mixed[0].mobiles[0]), &mixed[0], &mixed[1]), 3);
+        // Other shared values are counted as they are.
+        assert_eq!(holders(&f, Shared::Name(&mixed[0].key), &mixed[0], &mixed[1]), 2);
     }
 
     #[test]

@@ -140,7 +140,22 @@ impl SplitMix {
 
 /// u per comparison and level (index 0, missing, unused) from `samples`
 /// random pairs of all records.
-pub fn estimate_u(records: &[Record], comps: &[CompDef], lb: &LevelBounds, samples: u64, seed: u64) -> Vec<Vec<f64>> {
+/// `known_match`: pairs the prior's deterministic rule calls matches
+/// (same name and a strong identifier). They are left out of the sample:
+/// u is the chance of a level among *different* customers, and on a small
+/// import with many duplicates the random pairs would otherwise be made
+/// mostly of the duplicates themselves at the strong levels, so that a
+/// level's u came out as about prior × m and its weight cancelled the prior
+/// (name and mobile together could never lift a pair over 0.5). On a large
+/// import such pairs are a vanishing share of the sample and nothing changes.
+pub fn estimate_u(
+    records: &[Record],
+    comps: &[CompDef],
+    lb: &LevelBounds,
+    samples: u64,
+    seed: u64,
+    known_match: &(dyn Fn(&[u8]) -> bool + Sync),
+) -> Vec<Vec<f64>> {
     let n = records.len() as u64;
     let mut counts: Vec<Vec<f64>> = comps.iter().map(|c| vec![0.0; c.kind.levels().len()]).collect();
     let all_pairs = n * n.saturating_sub(1) / 2;
@@ -148,9 +163,16 @@ pub fn estimate_u(records: &[Record], comps: &[CompDef], lb: &LevelBounds, sampl
         // Few enough records to take every pair: u exactly, no sampling.
         let lists: Vec<Vec<Vec<f64>>> = super::par_map(&(0..n as usize).collect::<Vec<_>>(), |&i| {
             let mut c: Vec<Vec<f64>> = comps.iter().map(|c| vec![0.0; c.kind.levels().len()]).collect();
+            let mut lv = vec![0u8; comps.len()];
             for j in i + 1..n as usize {
                 for (k, cd) in comps.iter().enumerate() {
-                    c[k][level(&cd.kind, &records[i], &records[j], lb) as usize] += 1.0;
+                    lv[k] = level(&cd.kind, &records[i], &records[j], lb);
+                }
+                if known_match(&lv) {
+                    continue;
+                }
+                for (k, &l) in lv.iter().enumerate() {
+                    c[k][l as usize] += 1.0;
                 }
             }
             c
@@ -171,6 +193,7 @@ pub fn estimate_u(records: &[Record], comps: &[CompDef], lb: &LevelBounds, sampl
                     s.spawn(move || {
                         let mut rng = SplitMix(seed ^ (t + 1).wrapping_mul(0xA24B_AED4_963E_E407));
                         let mut c: Vec<Vec<f64>> = comps.iter().map(|c| vec![0.0; c.kind.levels().len()]).collect();
+                        let mut lv = vec![0u8; comps.len()];
                         for _ in 0..per {
                             let i = rng.below(n);
                             let mut j = rng.below(n - 1);
@@ -179,7 +202,13 @@ pub fn estimate_u(records: &[Record], comps: &[CompDef], lb: &LevelBounds, sampl
                             }
                             let (a, b) = (&records[i as usize], &records[j as usize]);
                             for (k, cd) in comps.iter().enumerate() {
-                                c[k][level(&cd.kind, a, b, lb) as usize] += 1.0;
+                                lv[k] = level(&cd.kind, a, b, lb);
+                            }
+                            if known_match(&lv) {
+                                continue;
+                            }
+                            for (k, &l) in lv.iter().enumerate() {
+                                c[k][l as usize] += 1.0;
                             }
                         }
                         c
@@ -432,6 +461,37 @@ pub fn present_share(counts: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// u is learned from pairs of different customers: the pairs the prior's
+    /// rule calls matches are left out of the sample. Ten people each
+    /// entered twice (same name and mobile) among 190 pairs: with them, a
+    /// random pair would agree on name and mobile one time in twenty.
+    #[test]
+    fn u_leaves_out_the_pairs_the_rule_calls_matches() {
+        use crate::matching::features::InputRecord;
+        let comps = super::super::compare::default_comparisons(&[]);
+        let c = comps.iter().position(|d| d.kind == CompKind::Contact).unwrap();
+        let names = ["江秀兰", "王伟", "李娜", "张敏", "刘洋", "陈静", "杨帆", "赵磊", "黄勇", "周杰"];
+        let recs: Vec<Record> = (0..20)
+            .map(|i| {
+                let input = InputRecord {
+                    person: true,
+                    name: names[i / 2].into(),
+                    mobiles: vec![format!("1380000{:04}", i / 2)],
+                    ..Default::default()
+                };
+                Record::from_input(&input, &[])
+            })
+            .collect();
+        let lb = LevelBounds::default();
+        let with = estimate_u(&recs, &comps, &lb, 1_000_000, 1, &|_| false);
+        let without = estimate_u(&recs, &comps, &lb, 1_000_000, 1, &|lv| lv[c] == 1);
+        assert!(with[c][1] > 0.04, "{:?}", with[c]);
+        assert!(without[c][1] < 0.01, "{:?}", without[c]);
+        // The sampled path (more pairs than samples) leaves them out too.
+        let sampled = estimate_u(&recs, &comps, &lb, 100, 1, &|lv| lv[c] == 1);
+        assert!(sampled[c][1] < 0.02, "{:?}", sampled[c]);
+    }
 
     /// A model of one comparison (one agreeing level plus "different").
     fn one_level_model(records: u64, prior: f64, m: f64, u: f64) -> Model {
