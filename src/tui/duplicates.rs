@@ -1115,15 +1115,15 @@ mod tests {
         let mut app = app(80, 24);
         let s = screen(&app);
         assert!(s.contains("Duplicates (2)"), "{s}");
-        assert!(s.contains("▶ 0.95   +4.6  3  上海华通科技有限公司"), "{s}");
-        assert!(s.contains("0.92   +3.7  2  北京星辰贸易有限公司"), "{s}");
+        assert!(s.contains("▶ 0.98   +5.8  3  上海华通科技有限公司"), "{s}");
+        assert!(s.contains("0.93   +3.8  2  北京星辰贸易有限公司"), "{s}");
         assert!(s.contains("Cluster 1: 3 customers → CRM2026-000001"), "{s}");
         assert_eq!(shown_cluster(&app), Some(1));
         press(&mut app, "j");
         assert_eq!(shown_cluster(&app), Some(2));
         let s = screen(&app);
         assert!(s.contains("Cluster 2: 2 customers → CRM2026-000004"), "{s}");
-        assert!(s.contains("Evidence p 0.92 contact reach and name +5.0"), "{s}");
+        assert!(s.contains("Evidence p 0.93 contact reach and name +5.0"), "{s}");
         press(&mut app, "j");
         assert_eq!(shown_cluster(&app), Some(2), "the last cluster stays selected");
         press(&mut app, "k");
@@ -1338,7 +1338,7 @@ mod tests {
         assert_eq!(shown_cluster(&app), Some(1), "the cluster that came back is selected");
         let s = screen(&app);
         assert!(s.contains("Duplicates (2)"), "{s}");
-        assert!(s.contains("▶ 0.95   +4.6  3  上海华通科技有限公司"), "{s}");
+        assert!(s.contains("▶ 0.98   +5.8  3  上海华通科技有限公司"), "{s}");
         // Every line but the status bar's message is as before the merge.
         let body = |s: &str| s.lines().take(22).map(str::to_string).collect::<Vec<_>>();
         assert_eq!(body(&s), body(&before), "{s}");
