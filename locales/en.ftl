@@ -944,3 +944,36 @@ cli-check-head = audit head given: contained in the trail
 cli-check-problems = { $path }: { $n } problems
 cli-trail = audit trail: { $n } entries; head { $head }
 cli-trail-none = none (no entries yet)
+
+# The merge preview of marked customers (Customers pane, `M`) and the
+# reasons a merged field's value was chosen (also `crmwb merge --dry-run`).
+merge-prev-head = Merge { $n } customers into { $number } { $name } — the { $rule }:
+merge-prev-oldest = oldest customer (first number issued)
+merge-prev-chosen = chosen
+merge-prev-same = The merged record: the survivor's values, unchanged.
+merge-prev-changes = The merged record (* changes the survivor):
+merge-prev-also = ; also { $values }
+merge-prev-more = {"  "}… { $k } more fields differ (`crmwb merge --dry-run` lists all)
+merge-prev-kept = { $same ->
+        [one] 1 other field
+       *[other] { $same } other fields
+    } agree. Kept: { $phones ->
+        [one] 1 phone
+       *[other] { $phones } phones
+    }, { $emails ->
+        [one] 1 e-mail
+       *[other] { $emails } e-mails
+    }, { $contacts ->
+        [one] 1 contact
+       *[other] { $contacts } contacts
+    }, { $interactions ->
+        [one] 1 interaction
+       *[other] { $interactions } interactions
+    }, { $sources ->
+        [one] 1 source record
+       *[other] { $sources } source records
+    }; undo splits them again.
+why-picked = picked
+why-agreed = all agree
+why-empty = no value
+why-follows = follows { $leader }

@@ -928,3 +928,17 @@ cli-check-head = 给出的审计头：包含在审计链中
 cli-check-problems = { $path }：{ $n } 个问题
 cli-trail = 审计链：{ $n } 条；头 { $head }
 cli-trail-none = 无（还没有记录）
+
+# 标记客户的合并预览（客户窗格 `M`），以及合并后各字段取值的理由（也用于 `crmwb merge --dry-run`）。
+merge-prev-head = 将 { $n } 个客户合并到 { $number } { $name }（{ $rule }）：
+merge-prev-oldest = 最早的客户，编号最先发放
+merge-prev-chosen = 所选
+merge-prev-same = 合并后的记录：主记录的值不变。
+merge-prev-changes = 合并后的记录（* 表示主记录的值会改变）：
+merge-prev-also = ；另有 { $values }
+merge-prev-more = {"  "}… 还有 { $k } 个字段不同（`crmwb merge --dry-run` 列出全部）
+merge-prev-kept = 其余 { $same } 个字段一致。保留：电话 { $phones } 个、邮箱 { $emails } 个、联系人 { $contacts } 个、交往记录 { $interactions } 条、来源记录 { $sources } 条；撤销可再拆开。
+why-picked = 手选
+why-agreed = 一致
+why-empty = 无值
+why-follows = 随 { $leader }

@@ -155,7 +155,7 @@ fn print_preview(out: &mut dyn Write, p: &MergePreview) -> Result<()> {
         "cli-merge-survivor",
         number = p.survivor.number.as_str(),
         name = sanitize(&p.survivor.name),
-        rule = p.survivor_rule.to_string()
+        rule = crate::service::survivorship::survivor_rule_text(&p.survivor_rule)
     );
     writeln!(out, "{line}")?;
     for m in &p.absorbed {
@@ -187,7 +187,7 @@ fn print_preview(out: &mut dyn Write, p: &MergePreview) -> Result<()> {
             fit(f.field.name(), 16),
             fit(&f.value.as_deref().map_or_else(|| tr!("form-empty"), |v| sanitize(v).into_owned()), 28),
             fit(f.from_number.as_deref().unwrap_or("-"), 15),
-            fit(&f.reason.to_string(), 16),
+            fit(&crate::service::survivorship::choice_reason_text(&f.reason), 16),
             others.join("; ")
         )?;
     }

@@ -276,7 +276,7 @@ impl Workbench {
             *ids.iter().min().ok_or_else(|| Error::Invalid("a merge needs at least two customers".into()))?;
         let absorbed: Vec<i64> = ids.iter().copied().filter(|i| *i != survivor).collect();
         let mut p = self.preview_merge_into(survivor, &absorbed, picks)?;
-        p.survivor_rule = "oldest customer (first number issued)".into();
+        p.survivor_rule = super::survivorship::SURVIVOR_OLDEST.into();
         Ok(p)
     }
 
@@ -287,7 +287,7 @@ impl Workbench {
         self.access.check(super::Permission::Merge, None)?;
         let conn = self.store.conn();
         let prep = prepare(conn, survivor, absorbed, picks)?;
-        let mut preview = to_preview(conn, &prep, "chosen")?;
+        let mut preview = to_preview(conn, &prep, super::survivorship::SURVIVOR_CHOSEN)?;
         self.mask_preview(&prep, &mut preview);
         Ok(preview)
     }

@@ -154,6 +154,32 @@ impl std::fmt::Display for ChoiceReason {
     }
 }
 
+/// Why a merged field has its value, in the language in force (the TUI's
+/// merge preview and `crmwb merge --dry-run`).
+pub fn choice_reason_text(r: &ChoiceReason) -> String {
+    match r {
+        ChoiceReason::Picked => tr!("why-picked"),
+        ChoiceReason::Agreed => tr!("why-agreed"),
+        ChoiceReason::Empty => tr!("why-empty"),
+        ChoiceReason::Rule { rule } => crate::i18n::value("rule", rule.as_str()),
+        ChoiceReason::Follows { leader } => tr!("why-follows", leader = leader.as_str()),
+    }
+}
+
+/// How a merge preview's survivor was chosen (`MergePreview::survivor_rule`,
+/// which `--json` keeps in English).
+pub const SURVIVOR_OLDEST: &str = "oldest customer (first number issued)";
+pub const SURVIVOR_CHOSEN: &str = "chosen";
+
+/// `survivor_rule` in the language in force.
+pub fn survivor_rule_text(rule: &str) -> String {
+    match rule {
+        SURVIVOR_OLDEST => tr!("merge-prev-oldest"),
+        SURVIVOR_CHOSEN => tr!("merge-prev-chosen"),
+        other => other.to_string(),
+    }
+}
+
 /// The outcome for one field: its value, the member it came from (an index
 /// into the members, 0 being the survivor), and why.
 #[derive(Debug, Clone, PartialEq)]

@@ -1202,12 +1202,12 @@ fn row_line(cells: &[(String, Style)], name: (String, Style), name_cols: usize) 
 /// disagree on (`*`: the survivor's value changes), as many as the dialog
 /// holds in `area` once wrapped; the rest is counted.
 fn merge_preview_lines(p: &crate::service::MergePreview, area: Rect) -> Vec<String> {
-    let mut body = vec![format!(
-        "Merge {} customers into {} {} — the {}:",
-        p.absorbed.len() + 1,
-        p.survivor.number,
-        sanitize(&p.survivor.name),
-        p.survivor_rule
+    let mut body = vec![tr!(
+        "merge-prev-head",
+        n = p.absorbed.len() + 1,
+        number = p.survivor.number.as_str(),
+        name = sanitize(&p.survivor.name),
+        rule = crate::service::survivorship::survivor_rule_text(&p.survivor_rule)
     )];
     for m in &p.absorbed {
         body.push(format!("  {} {}", m.number, sanitize(&m.name)));
@@ -1221,13 +1221,13 @@ fn merge_preview_lines(p: &crate::service::MergePreview, area: Rect) -> Vec<Stri
     let shown: Vec<&crate::service::FieldChoice> = p.fields.iter().filter(|f| f.changed || differs(f)).collect();
     let same = p.fields.iter().filter(|f| f.value.is_some() && !f.changed && !differs(f)).count();
     if shown.is_empty() {
-        body.push("The merged record: the survivor's values, unchanged.".into());
+        body.push(tr!("merge-prev-same"));
     } else {
-        body.push("The merged record (* changes the survivor):".into());
+        body.push(tr!("merge-prev-changes"));
     }
     let mut lines = Vec::with_capacity(shown.len());
     for f in &shown {
-        let value = f.value.as_deref().map_or_else(|| "(empty)".to_string(), |v| sanitize(v).into_owned());
+        let value = f.value.as_deref().map_or_else(|| tr!("form-empty"), |v| sanitize(v).into_owned());
         let from = match &f.from_number {
             Some(n) if *n != p.survivor.number => format!(" ← {n}"),
             _ => String::new(),
@@ -1240,21 +1240,21 @@ fn merge_preview_lines(p: &crate::service::MergePreview, area: Rect) -> Vec<Stri
             .map(|v| sanitize(v).into_owned())
             .collect();
         others.dedup();
-        let also = if others.is_empty() { String::new() } else { format!("; also {}", others.join(", ")) };
-        let why = f.reason.to_string().replace('_', " ");
+        let also =
+            if others.is_empty() { String::new() } else { tr!("merge-prev-also", values = crate::i18n::join(&others)) };
+        let why = crate::service::survivorship::choice_reason_text(&f.reason);
         let mark = if f.changed { "*" } else { " " };
         lines.push(format!("{mark} {} {value}{from} ({why}{also})", fit(f.field.label(), 8)));
     }
     let r = &p.rows;
-    let n = |k: usize, what: &str| format!("{k} {what}{}", if k == 1 { "" } else { "s" });
-    let summary = format!(
-        "{} agree. Kept: {}, {}, {}, {}, {}; undo splits them again.",
-        n(same, "other field"),
-        n(r.phones_moved + r.phones_collapsed, "phone"),
-        n(r.emails_moved + r.emails_collapsed, "e-mail"),
-        n(r.contacts_moved + r.contacts_collapsed, "contact"),
-        n(r.interactions_moved, "interaction"),
-        n(r.sources_moved, "source record")
+    let summary = tr!(
+        "merge-prev-kept",
+        same = same,
+        phones = r.phones_moved + r.phones_collapsed,
+        emails = r.emails_moved + r.emails_collapsed,
+        contacts = r.contacts_moved + r.contacts_collapsed,
+        interactions = r.interactions_moved,
+        sources = r.sources_moved
     );
     // The dialog wraps its body to at most 62 columns and has two borders.
     let cols = (area.width.min(64) as usize).saturating_sub(2);
@@ -1262,7 +1262,7 @@ fn merge_preview_lines(p: &crate::service::MergePreview, area: Rect) -> Vec<Stri
     let rows_of = |l: &str| view::wrap_text(&sanitize(l), cols).len();
     let mut used: usize = body.iter().chain([&summary]).map(|l| rows_of(l)).sum();
     let all: usize = lines.iter().map(|l| rows_of(l)).sum();
-    let more = |k: usize| format!("  … {} more fields differ (`crmwb merge --dry-run` lists all)", k);
+    let more = |k: usize| tr!("merge-prev-more", k = k);
     let fits = used + all <= budget;
     if !fits {
         used += rows_of(&more(lines.len()));
