@@ -88,6 +88,8 @@ fn the_secret_phone_appears_on_no_read_path_for_a_role_without_the_right() {
             c.args(["--as", who]).args(args);
             let out = c.output().unwrap();
             let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            // A usage error would show nothing and prove nothing.
+            assert_ne!(out.status.code(), Some(2), "{who} {args:?}: {text}");
             assert!(!text.contains(SECRET), "{who} {args:?} shows the secret:\n{text}");
             assert!(!text.contains("中关村大街"), "{who} {args:?} shows the street:\n{text}");
             assert!(!text.contains("500000"), "{who} {args:?} shows the contract amount:\n{text}");

@@ -190,8 +190,9 @@ interaction_at interaction_kind interaction_summary interaction_by custom:NAME:T
     Imports {
         #[command(subcommand)]
         action: Option<ImportsAction>,
-        /// Print JSON instead of text.
-        #[arg(long)]
+        /// Print JSON instead of text (before or after the subcommand:
+        /// `imports show 3 --json` as `imports --json show 3`).
+        #[arg(long, global = true)]
         json: bool,
     },
     /// List customers, optionally filtered (all filters given must hold).
