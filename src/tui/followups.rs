@@ -625,6 +625,10 @@ impl FollowupsPane {
         } else if line >= self.offset + rows {
             self.offset = line + 1 - rows;
         }
+        // A list that got shorter (a filter, a search) is not left scrolled
+        // past its end with rows blank below and its first matches hidden.
+        let lines = self.line_of(self.len() - 1) + 1;
+        self.offset = self.offset.min(lines.saturating_sub(rows));
     }
 
     fn snooze(&mut self, length: &str, cx: &mut Cx) {
@@ -748,10 +752,16 @@ impl FollowupsPane {
         self.all.extend(snoozed.into_iter().filter(|r| horizon.is_none_or(|h| r.effective_due() <= h)));
         self.all.sort_by(|a, b| (a.effective_due(), &a.number).cmp(&(b.effective_due(), &b.number)));
         let selected = self.selected;
-        // Re-filtered at the same row, not following the moved reminder.
+        let here = self.current().map(key).filter(|k| !gone.contains(k));
+        // The snoozed reminder under the cursor moves away and the cursor
+        // stays at its row (the next one to triage); when the snoozed ones
+        // were marked elsewhere, the cursor stays on its own reminder.
         self.items = None;
         self.refilter(area);
-        self.selected = selected.min(self.len().saturating_sub(1));
+        self.selected = match here.and_then(|k| self.position(&k)) {
+            Some(pos) => pos,
+            None => selected.min(self.len().saturating_sub(1)),
+        };
         self.follow(area);
     }
 
@@ -1286,6 +1296,30 @@ mod tests {
         assert!(line >= pane.offset && line < pane.offset + list_rows(app.main_area()), "{line} {}", pane.offset);
     }
 
+    /// Found in a real terminal: `G`, then a search that leaves a few
+    /// items, showed the last two of nine found and blank rows above them.
+    #[test]
+    fn a_search_that_shortens_the_list_scrolls_back_to_its_top() {
+        let mut wb = bench();
+        for n in 0..30 {
+            add(&mut wb, &[("name", &format!("积压客户{n:02}有限公司")), ("next_followup", "2026-03-01")]);
+        }
+        let mut app = app_on(wb);
+        press(&mut app, "G");
+        assert!(app.followups.offset > 0);
+        press(&mut app, "/");
+        typ(&mut app, "积压客户01");
+        let found = shown(&app);
+        assert!((2..6).contains(&found.len()), "{found:?}");
+        assert_eq!(app.followups.offset, 0, "what was found fits: nothing scrolled off the top");
+        let s = screen(&app);
+        for (name, _, _) in &found {
+            // Names are cut to the column at 80 wide.
+            let shown: String = name.chars().take(6).collect();
+            assert!(s.contains(&shown), "{name}: {s}");
+        }
+    }
+
     #[test]
     fn a_reminder_done_elsewhere_is_reported_and_the_list_re_read() {
         let dir = tempfile::tempdir().unwrap();
@@ -1533,7 +1567,12 @@ mod tests {
         assert!(s.contains("· 2 marked"), "{s}");
         assert!(s.contains("●"), "{s}");
         insta::assert_snapshot!("bulk_marked", s);
+        let here = app.followups.current().map(|r| r.number.clone());
+        assert!(here.is_some());
         press(&mut app, "z w");
+        // The cursor stays on its own reminder, not on whatever moved up
+        // into its row (found in a real terminal).
+        assert_eq!(app.followups.current().map(|r| r.number.clone()), here);
         let Some(Message::Error(m)) = app.message().cloned() else { panic!("{:?}", app.message()) };
         assert!(m.starts_with("1 snoozed until 2026-03-17, 1 refused ("), "{m}");
         assert!(m.contains(&yunfan) && m.contains("follow-ups"), "{m}");
