@@ -977,3 +977,6 @@ why-picked = picked
 why-agreed = all agree
 why-empty = no value
 why-follows = follows { $leader }
+
+# `/` with the number of a customer merged away: the survivor is shown.
+search-merged-into = { $typed } was merged into { $number }

@@ -942,3 +942,6 @@ why-picked = 手选
 why-agreed = 一致
 why-empty = 无值
 why-follows = 随 { $leader }
+
+# `/` 输入已被合并的客户编号：显示合并后的客户。
+search-merged-into = { $typed } 已合并到 { $number }

@@ -177,7 +177,8 @@ impl Workbench {
         }
         let typed = t.to_uppercase();
         let Some(c) = store::customers::find_by_number(conn, &typed)? else { return Ok(None) };
-        let note = (c.number != typed).then(|| format!("{typed} was merged into {}", c.number));
+        let note =
+            (c.number != typed).then(|| tr!("search-merged-into", typed = typed.as_str(), number = c.number.as_str()));
         Ok(Some(DirectHit { ids: vec![c.id], note }))
     }
 
