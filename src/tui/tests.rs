@@ -809,9 +809,10 @@ fn finding_16_3_a_confirmation_body_wraps_instead_of_being_cut() {
         owner: None,
     });
     let s = screen(&app);
-    // Every word of it on screen: the last one wrapped onto a line of its own.
-    assert!(s.contains("║record."), "{s}");
-    assert!(s.contains("请先撤销那次合并"), "{s}");
+    // Every word of it on screen, the Chinese part filling its lines.
+    assert!(s.contains("║every value, contact and source record."), "{s}");
+    assert!(s.contains("║无法合并：CRM2026-000106 已被合并到 CRM2026-000062，请先撤销那║"), "{s}");
+    assert!(s.contains("║次合并 (merge 12,"), "{s}");
     insta::assert_snapshot!(s);
 }
 

@@ -737,6 +737,9 @@ fn render_confirm(app: &App, c: &Confirm, f: &mut Frame, area: Rect) {
 /// Breaks `text` into lines of at most `cols` display columns: at a space
 /// when one leaves at least half a line, else between characters (Chinese
 /// has no spaces to break at). `wrap_dline` for plain text, per paragraph.
+/// Marks that close what comes before them: a line does not start with one.
+const CLOSING: &str = "，。、；：！？）》」』】〉…,.;:!?)]}";
+
 pub(crate) fn wrap_text(text: &str, cols: usize) -> Vec<String> {
     text.split('\n')
         .flat_map(|para| wrap_dline(&[Seg { text: para.to_string(), tone: Tone::Plain }], cols, 0))
@@ -745,8 +748,11 @@ pub(crate) fn wrap_text(text: &str, cols: usize) -> Vec<String> {
 }
 
 /// Breaks a styled line into lines of at most `cols` columns, keeping each
-/// piece's tone; continuation lines start with `indent` spaces. Breaks at a
-/// space when one leaves at least half a line, else between characters.
+/// piece's tone; continuation lines start with `indent` spaces. Breaks
+/// between two characters when either is wide (Chinese text breaks between
+/// any two characters, as UAX #14 allows ideographs to), else at a space
+/// when one leaves at least half a line, else between characters. A closing
+/// mark (，。）…) never starts a line: the character before it comes along.
 pub(crate) fn wrap_dline(line: &[Seg], cols: usize, indent: usize) -> Vec<DLine> {
     let cols = cols.max(indent + 4);
     let total: usize = line.iter().map(|s| width(&s.text)).sum();
@@ -762,16 +768,22 @@ pub(crate) fn wrap_dline(line: &[Seg], cols: usize, indent: usize) -> Vec<DLine>
     for &(c, t) in &chars {
         let room = if rows.is_empty() { cols } else { cols - indent };
         if w + cw(c) > room {
-            let at = cur.iter().rposition(|(ch, _)| *ch == ' ').filter(|&i| {
-                let left: usize = cur[..i].iter().map(|(ch, _)| cw(*ch)).sum();
-                left >= room / 2
-            });
+            let last_wide = cur.last().is_some_and(|(ch, _)| cw(*ch) > 1);
+            let at = if last_wide || cw(c) > 1 {
+                None
+            } else {
+                cur.iter().rposition(|(ch, _)| *ch == ' ').filter(|&i| {
+                    let left: usize = cur[..i].iter().map(|(ch, _)| cw(*ch)).sum();
+                    left >= room / 2
+                })
+            };
             let rest = match at {
                 Some(i) => {
                     let rest = cur.split_off(i + 1);
                     cur.pop();
                     rest
                 }
+                None if CLOSING.contains(c) && cur.len() > 1 => cur.split_off(cur.len() - 1),
                 None => Vec::new(),
             };
             rows.push(std::mem::replace(&mut cur, rest));
@@ -799,4 +811,29 @@ pub(crate) fn wrap_dline(line: &[Seg], cols: usize, indent: usize) -> Vec<DLine>
             segs
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found in a real terminal: a Chinese reason broke at its one space,
+    /// leaving 17 columns free. Chinese breaks between any two characters;
+    /// a closing mark never starts a line; Latin text still breaks at spaces.
+    #[test]
+    fn chinese_text_wraps_between_characters_and_latin_at_spaces() {
+        let lines = wrap_text("提醒：从 2026-10-07 起的事件属于历史，不再提醒，以后的跟进照常计入逾期。", 24);
+        for l in &lines[..lines.len() - 1] {
+            assert!(width(l) >= 22, "{lines:?}");
+        }
+        assert!(lines.iter().all(|l| width(l) <= 24), "{lines:?}");
+        assert!(lines.iter().all(|l| !l.starts_with(['，', '。'])), "{lines:?}");
+        assert_eq!(
+            lines.concat().replace(' ', ""),
+            "提醒：从2026-10-07起的事件属于历史，不再提醒，以后的跟进照常计入逾期。"
+        );
+        // A closing mark that would start a line takes the character before it along.
+        assert_eq!(wrap_text("一二三四，五", 8), ["一二三", "四，五"]);
+        assert_eq!(wrap_text("now version 2; nothing", 12), ["now version", "2; nothing"]);
+    }
 }
