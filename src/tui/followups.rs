@@ -299,8 +299,9 @@ impl FollowupsPane {
             Action::MarkToggle => Avail::when(self.current().is_some(), why),
             Action::MarkClear => Avail::when(bulk, || tr!("fu-none-marked")),
             Action::FollowupDone if bulk => Avail::Ready(Some(tr!("ready-done-marked"))),
+            // Which length: the `z` box lists the four, and they must differ.
             Action::Snooze1d | Action::Snooze3d | Action::Snooze1w | Action::SnoozeCustom if bulk => {
-                Avail::Ready(Some(tr!("ready-snooze-marked")))
+                Avail::Ready(Some(tr!("ready-snooze-marked", what = action.title())))
             }
             Action::CustomerReassign if bulk => Avail::Ready(Some(tr!("ready-reassign-marked"))),
             Action::FollowupDone
@@ -367,9 +368,16 @@ impl FollowupsPane {
                 if !self.marked.remove(&k) {
                     self.marked.insert(k);
                 }
-                let keys = [Action::FollowupDone, Action::Snooze1w, Action::CustomerReassign]
-                    .map(|a| cx.keys.key(a))
-                    .join(" / ");
+                let keys = [
+                    Action::FollowupDone,
+                    Action::Snooze1d,
+                    Action::Snooze3d,
+                    Action::Snooze1w,
+                    Action::SnoozeCustom,
+                    Action::CustomerReassign,
+                ]
+                .map(|a| cx.keys.key(a))
+                .join(" / ");
                 cx.info(tr!("fu-n-marked", n = self.marked.len(), keys = keys.as_str()));
                 let n = self.len();
                 self.selected = scroll(self.selected, Action::CursorDown, self.rows(cx.area), n.saturating_sub(1));
@@ -1569,7 +1577,14 @@ mod tests {
         insta::assert_snapshot!("bulk_marked", s);
         let here = app.followups.current().map(|r| r.number.clone());
         assert!(here.is_some());
-        press(&mut app, "z w");
+        // The `z` box tells the four lengths apart (found in a real terminal:
+        // all four read "Snooze every marked follow-up").
+        press(&mut app, "z");
+        let s = screen(&app);
+        for what in ["Snooze 1 day", "Snooze 3 days", "Snooze 1 week", "Snooze for…"] {
+            assert!(s.contains(&format!("{what}: every marked follow-up")), "{what}: {s}");
+        }
+        press(&mut app, "w");
         // The cursor stays on its own reminder, not on whatever moved up
         // into its row (found in a real terminal).
         assert_eq!(app.followups.current().map(|r| r.number.clone()), here);
