@@ -447,13 +447,12 @@ fn cases() -> u32 {
     std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(48)
 }
 
-/// CI's 48 cases are the same every run; `PROPTEST_CASES` runs draw new ones.
-/// A run of 150 random cases found a case still open (a hand edit of the
-/// survivor's mobile, made and reverted while merged, is not on the
-/// customer the unmerge restores: rows with mobiles 1, 0, 0, 2; ops
-/// Merge([3, 4]), Edit(2, 2, 2), Edit(2, 2, 0)); until it is fixed, a fixed
-/// seed keeps CI from failing on it by chance while every other case in the
-/// 48 still guards the property.
+/// CI's 48 cases are the same every run, so that a red CI always
+/// reproduces; `PROPTEST_CASES` runs draw new ones (run 300 or more after
+/// any change to merging, moving or importing). The case a 150-case run
+/// once found (a hand edit of the survivor's mobile to a number a member
+/// brought) is fixed and kept as
+/// `hand_typed_number_a_member_brought_stays_with_the_survivor`.
 fn seed() -> proptest::test_runner::RngSeed {
     use proptest::test_runner::RngSeed;
     if std::env::var_os("PROPTEST_CASES").is_some() {
