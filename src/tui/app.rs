@@ -810,6 +810,12 @@ impl App {
                 Effect::OpenForm(mut form) => {
                     // Hints in the form name the keys of the active keymap.
                     form.set_keys(&self.keymap);
+                    // Why fields are locked, in full in the message log: the
+                    // form's hint lines may cut a long reason at 80x24.
+                    let at = self.wb.clock().now_local();
+                    for line in form.lock_reasons() {
+                        self.log.push(Logged { at, message: Message::Info(line) });
+                    }
                     self.overlay = Some(Overlay::Form(form));
                 }
                 Effect::Confirm(confirm) => self.overlay = Some(Overlay::Confirm { confirm, owner: Some(pane) }),

@@ -366,6 +366,24 @@ fn customer_title(what: &str, s: &Subj) -> String {
 }
 
 impl Form {
+    /// Why fields are locked, one line per reason with the fields it
+    /// locks ("联系人, 手机: read-only: …"), in field order.
+    pub(crate) fn lock_reasons(&self) -> Vec<String> {
+        let mut reasons: Vec<(String, Vec<&str>)> = Vec::new();
+        for f in &self.fields {
+            let text = match &f.lock {
+                Some(Lock::ReadOnly(why)) => tr!("form-readonly", why = why.as_str()),
+                Some(Lock::Hidden(why)) => tr!("form-hidden", why = why.as_str()),
+                None => continue,
+            };
+            match reasons.iter_mut().find(|(t, _)| *t == text) {
+                Some((_, labels)) => labels.push(&f.label),
+                None => reasons.push((text, vec![&f.label])),
+            }
+        }
+        reasons.into_iter().map(|(t, labels)| format!("{}: {t}", crate::i18n::join(&labels))).collect()
+    }
+
     fn with(title: String, fields: Vec<FormField>, kind: Kind) -> Form {
         Form {
             title,
@@ -1659,6 +1677,30 @@ mod tests {
         assert!(matches!(field(&app, "mobile").lock, Some(Lock::ReadOnly(_))), "visible, not editable");
         assert!(field(&app, "next_followup").lock.is_none());
         assert_eq!(field(&app, "mobile").input.text(), "13900002222");
+    }
+
+    /// Found in a real 80x24 terminal: the reason a field is read-only was
+    /// cut by the form's hint lines and the message log had nothing. The
+    /// reasons now go to the log, in full, when the form opens.
+    #[test]
+    fn why_fields_are_locked_is_in_the_message_log_in_full() {
+        let mut wb = workbench();
+        wb.add_user("li", Role::Sales, None, None).unwrap();
+        wb.act_as("li").unwrap();
+        let mut app = app_of(wb);
+        // The list opens on the first customer, N1 (wang's).
+        press(&mut app, "e");
+        assert!(screen(&app).contains(N1), "{}", screen(&app));
+        assert!(matches!(app.overlay, Some(Overlay::Form(_))), "the edit form opened");
+        let logged: Vec<String> = app
+            .log
+            .iter()
+            .map(|l| match &l.message {
+                Message::Info(m) | Message::Error(m) => m.clone(),
+            })
+            .collect();
+        assert!(logged.iter().any(|m| m.contains("read-only: ") && m.contains("edit customer fields")), "{logged:?}");
+        assert!(logged.iter().any(|m| m.contains("hidden: li (sales) may see sensitive")), "{logged:?}");
     }
 
     #[test]
