@@ -6,6 +6,7 @@ action-app-quit = Quit
 action-app-refresh = Reload everything from the database
 action-help-toggle = Show all keys
 action-help-close = Close help
+action-help-search = Search the keys
 action-palette-open = Command palette
 action-filter-open = Filter customers (fuzzy)
 action-filter-clear = Clear the filter and quick filters
@@ -980,3 +981,10 @@ why-follows = follows { $leader }
 
 # `/` with the number of a customer merged away: the survivor is shown.
 search-merged-into = { $typed } was merged into { $number }
+
+# `/` inside help: the keys whose key, description or action name hold the text.
+help-search = / { $q }   ({ $n ->
+        [one] 1 key
+       *[other] { $n } keys
+    }; Enter keeps it, Esc shows all)
+help-search-none = No key matches "{ $q }".

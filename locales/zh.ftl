@@ -6,6 +6,7 @@ action-app-quit = 退出
 action-app-refresh = 从数据库重新载入全部
 action-help-toggle = 显示全部按键
 action-help-close = 关闭帮助
+action-help-search = 搜索按键
 action-palette-open = 命令面板
 action-filter-open = 查找客户（模糊）
 action-filter-clear = 清除筛选和快速筛选
@@ -945,3 +946,7 @@ why-follows = 随 { $leader }
 
 # `/` 输入已被合并的客户编号：显示合并后的客户。
 search-merged-into = { $typed } 已合并到 { $number }
+
+# 帮助中的 `/`：按键、说明或动作名包含所输入文字的按键。
+help-search = / { $q }   （{ $n } 个按键；Enter 保留，Esc 显示全部）
+help-search-none = 没有按键与“{ $q }”相符。

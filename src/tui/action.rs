@@ -42,6 +42,7 @@ actions! {
     Refresh = "app.refresh";
     HelpToggle = "help.toggle";
     HelpClose = "help.close";
+    HelpSearch = "help.search";
     PaletteOpen = "palette.open";
     FilterOpen = "filter.open";
     FilterClear = "filter.clear";

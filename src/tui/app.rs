@@ -11,6 +11,7 @@ use super::duplicates::DuplicatesPane;
 use super::followups::FollowupsPane;
 use super::form::{Form, FormOutcome};
 use super::imports::ImportsPane;
+use super::input::TextInput;
 use super::jobs::{JobEvent, JobId, Jobs};
 use super::keymap::{Context, Key, KeySeq, Keymap, Resolution};
 use super::nav::{Nav, Spot};
@@ -110,6 +111,8 @@ pub struct App {
     stale: Vec<PaneId>,
     pub(crate) overlay: Option<Overlay>,
     pub(crate) help_lines: Vec<DLine>,
+    /// `/` inside help: what is searched, and whether it is being typed.
+    pub(crate) help_search: Option<(TextInput, bool)>,
     pub(crate) jobs: Jobs,
     pub(crate) counts: Counts,
     counts_job: Option<JobId>,
@@ -155,6 +158,7 @@ impl App {
             stale: PaneId::ALL.to_vec(),
             overlay: None,
             help_lines,
+            help_search: None,
             jobs: Jobs::default(),
             counts: Counts::default(),
             counts_job: None,
@@ -251,6 +255,8 @@ impl App {
     pub fn lookup_path(&self) -> Vec<Context> {
         let pane = self.pane_context();
         match &self.overlay {
+            // Typing a help search: keys are text, Enter and Esc end it.
+            Some(Overlay::Help { .. }) if self.help_search.as_ref().is_some_and(|s| s.1) => Context::Filter.path(pane),
             Some(Overlay::Help { .. }) => Context::Help.path(pane),
             Some(Overlay::Log { .. }) => Context::Log.path(pane),
             Some(Overlay::Palette(_)) => Context::Palette.path(pane),
@@ -273,8 +279,13 @@ impl App {
     pub(crate) fn avail(&self, action: Action) -> Avail {
         match &self.overlay {
             Some(Overlay::Help { .. }) => {
+                let typing = self.help_search.as_ref().is_some_and(|s| s.1);
                 let ok = action.scrolls()
-                    || matches!(action, Action::HelpToggle | Action::HelpClose | Action::Quit | Action::LogOpen);
+                    || matches!(
+                        action,
+                        Action::HelpToggle | Action::HelpClose | Action::HelpSearch | Action::Quit | Action::LogOpen
+                    )
+                    || (typing && matches!(action, Action::InputAccept | Action::InputCancel));
                 if ok {
                     Avail::Ready(None)
                 } else {
@@ -421,7 +432,25 @@ impl App {
         }
     }
 
+    /// The help text for the pane in front (contextual: its keys first,
+    /// what cannot run here marked and why), narrowed by a help search.
+    fn refresh_help(&mut self) {
+        let cols = view::help_area(self.size, 1000).width.saturating_sub(2) as usize;
+        let q = self.help_search.as_ref().map(|s| s.0.text().to_string());
+        self.help_lines =
+            view::help_lines_for(&self.keymap, self.pane_context(), &|a| self.avail(a), cols, q.as_deref());
+    }
+
     fn type_key(&mut self, ev: &KeyEvent) {
+        if let (Some(Overlay::Help { .. }), Some((input, true))) = (&self.overlay, &mut self.help_search) {
+            if input.handle_key(ev) {
+                // Marked as from the pane (what runs there), not the overlay.
+                self.overlay = None;
+                self.refresh_help();
+                self.overlay = Some(Overlay::Help { scroll: 0 });
+            }
+            return;
+        }
         match &mut self.overlay {
             Some(Overlay::Form(form)) => form.handle_key(ev),
             Some(Overlay::Palette(p)) => p.handle_key(ev, &self.keymap),
@@ -440,7 +469,24 @@ impl App {
                 let rows = view::help_rows(self.size, self.help_lines.len());
                 let max = self.help_lines.len().saturating_sub(rows);
                 match action {
-                    Action::HelpToggle | Action::HelpClose => {}
+                    Action::HelpToggle | Action::HelpClose => self.help_search = None,
+                    Action::HelpSearch => {
+                        let input = self.help_search.take().map(|s| s.0).unwrap_or_default();
+                        self.help_search = Some((input, true));
+                        self.overlay = Some(Overlay::Help { scroll });
+                    }
+                    // Enter keeps the search (the keys scroll again); Esc drops it.
+                    Action::InputAccept if self.help_search.is_some() => {
+                        if let Some(s) = &mut self.help_search {
+                            s.1 = false;
+                        }
+                        self.overlay = Some(Overlay::Help { scroll });
+                    }
+                    Action::InputCancel if self.help_search.is_some() => {
+                        self.help_search = None;
+                        self.refresh_help();
+                        self.overlay = Some(Overlay::Help { scroll: 0 });
+                    }
                     Action::Quit => self.request_quit(),
                     Action::LogOpen => self.update_global(action),
                     // The overlay is modal: what it does not handle is not passed on.
@@ -526,10 +572,8 @@ impl App {
         match action {
             Action::Quit => self.request_quit(),
             Action::HelpToggle => {
-                // Contextual: the keys of the pane in front first, with what
-                // cannot run here marked and why.
-                let cols = view::help_area(self.size, 1000).width.saturating_sub(2) as usize;
-                self.help_lines = view::help_lines_for(&self.keymap, self.pane_context(), &|a| self.avail(a), cols);
+                self.help_search = None;
+                self.refresh_help();
                 self.overlay = Some(Overlay::Help { scroll: 0 })
             }
             // The newest messages at the bottom, in view.

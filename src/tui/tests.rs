@@ -175,6 +175,42 @@ fn pending_prefix_waits_shows_and_cancels() {
     assert_eq!(app.customers.selected, 0);
 }
 
+/// Issue 16, beyond the findings: `/` inside help narrows it to the keys
+/// whose key, description (either language) or action name hold the text;
+/// Enter keeps the search and the keys scroll again, Esc shows every key.
+#[test]
+fn help_is_searchable_with_slash() {
+    let mut app = app(80, 24);
+    press(&mut app, "?");
+    let all = app.help_lines.len();
+    press(&mut app, "/");
+    typed(&mut app, "snooze");
+    assert!(app.help_open(), "typing is text, not commands (q does not close)");
+    let s = screen(&app);
+    assert!(s.contains("/ snooze   (4 keys; Enter keeps it, Esc shows all)"), "{s}");
+    assert!(s.contains("Snooze 1 week") && s.contains("followup.snooze_1w"), "{s}");
+    assert!(!s.contains("Approve"), "{s}");
+    assert!(app.help_lines.len() < all);
+    insta::assert_snapshot!(s);
+    // The Chinese description is searched too.
+    press(&mut app, "<C-u>");
+    typed(&mut app, "推迟");
+    assert!(screen(&app).contains("(4 keys;"), "{}", screen(&app));
+    // Enter keeps it; j scrolls again; Esc (help's close) closes help.
+    press(&mut app, "<Enter>");
+    press(&mut app, "j");
+    assert!(matches!(&app.help_search, Some((q, false)) if q.text() == "推迟"), "j scrolls, it is no longer typed");
+    press(&mut app, "/");
+    typed(&mut app, "nothing-like-it");
+    assert!(screen(&app).contains("No key matches"), "{}", screen(&app));
+    // Esc while typing drops the search: every key again.
+    press(&mut app, "<Esc>");
+    assert!(app.help_open());
+    assert_eq!(app.help_lines.len(), all);
+    press(&mut app, "<Esc>");
+    assert!(!app.help_open());
+}
+
 #[test]
 fn help_opens_closes_and_is_modal() {
     let mut app = app(80, 24);

@@ -562,19 +562,31 @@ fn render_hints(app: &App, f: &mut Frame, area: Rect) {
 
 /// The help text, generated from the keymap so it cannot drift from it.
 pub fn help_lines(keymap: &Keymap) -> Vec<DLine> {
-    help_lines_for(keymap, Context::Customers, &|_| Avail::Ready(None), usize::MAX)
+    help_lines_for(keymap, Context::Customers, &|_| Avail::Ready(None), usize::MAX, None)
 }
 
 /// The help text as opened from `pane`: its keys first, then the global
 /// ones, then every other context; in the first two, what cannot run now is
 /// marked with why (`avail` answers for the pane's state). Lines wider than
-/// `cols` wrap under the description, so a reason is read in full.
+/// `cols` wrap under the description, so a reason is read in full. With a
+/// `query` (`/` inside help), only the keys whose key, description (in
+/// either language) or action name hold it, case aside, under their
+/// headings, after a line saying what is searched.
 pub(crate) fn help_lines_for(
     keymap: &Keymap,
     pane: Context,
     avail: &dyn Fn(Action) -> Avail,
     cols: usize,
+    query: Option<&str>,
 ) -> Vec<DLine> {
+    let q = query.map(str::trim).filter(|q| !q.is_empty()).map(str::to_lowercase);
+    let wanted = |b: &Binding| {
+        q.as_ref().is_none_or(|q| {
+            [b.keys_display(), b.desc.clone(), b.desc_zh.clone().unwrap_or_default(), b.action.to_string()]
+                .iter()
+                .any(|t| t.to_lowercase().contains(q.as_str()))
+        })
+    };
     let key_cols = Context::ALL
         .iter()
         .flat_map(|c| keymap.bindings(*c))
@@ -586,7 +598,7 @@ pub(crate) fn help_lines_for(
     let here = [pane, Context::Global];
     let order = here.into_iter().chain(Context::ALL.into_iter().filter(|c| !here.contains(c)));
     for ctx in order {
-        let bindings = keymap.bindings(ctx);
+        let bindings: Vec<&Binding> = keymap.bindings(ctx).iter().filter(|b| wanted(b)).collect();
         if bindings.is_empty() {
             continue;
         }
@@ -600,7 +612,7 @@ pub(crate) fn help_lines_for(
         };
         lines.push(vec![Seg { text: heading, tone: Tone::Heading }]);
         // The pane's own commands before moving about, which users know.
-        let mut bindings: Vec<&Binding> = bindings.iter().collect();
+        let mut bindings = bindings;
         if ctx == pane {
             bindings.sort_by_key(|b| b.action.scrolls());
         }
@@ -616,6 +628,18 @@ pub(crate) fn help_lines_for(
                 _ => line.push(Seg { text: format!("  {}", b.action), tone: Tone::Dim }),
             }
             lines.extend(wrap_dline(&line, cols, key_cols + 4));
+        }
+    }
+    if let Some(q) = query.map(str::trim).filter(|q| !q.is_empty()) {
+        let n = lines.iter().filter(|l| l.first().is_some_and(|s| s.tone == Tone::Label)).count();
+        let head = if n == 0 {
+            tr!("help-search-none", q = sanitize(q).into_owned())
+        } else {
+            tr!("help-search", q = sanitize(q).into_owned(), n = n)
+        };
+        lines.insert(0, vec![Seg { text: head, tone: Tone::Flag }]);
+        if n > 0 {
+            lines.insert(1, Vec::new());
         }
     }
     lines
