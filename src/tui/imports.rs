@@ -1258,6 +1258,8 @@ fn log_lines(wb: &Workbench, id: i64) -> crate::error::Result<Vec<DLine>> {
             tr!(
                 "imp-log-counts",
                 read = b.rows_read,
+                // As the CLI's summary says it: blank rows are not rejected.
+                blank = if b.rows_blank == 0 { String::new() } else { tr!("cli-blank", n = b.rows_blank) },
                 new = b.rows_imported,
                 updated = b.rows_updated,
                 unchanged = b.rows_unchanged,
@@ -1406,6 +1408,23 @@ mod tests {
         assert!(s.contains("row cannot become a customer"), "the rejection's reason in full:\n{s}");
         let body: Vec<&str> = s.lines().skip(2).take(20).collect();
         assert!(body.iter().all(|l| !l.contains('…')), "{s}");
+    }
+
+    /// Issue 15, finding 2: the batch log says how many blank rows the file
+    /// held, as `crmwb imports show` does, long after the import.
+    #[test]
+    fn the_batch_log_counts_blank_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gaps.csv");
+        std::fs::write(&path, "客户名称,手机\n甲科技,13712345678\n,\n , \n乙科技,13612345678\n").unwrap();
+        let mut wb = Workbench::open_in_memory("tester").unwrap();
+        clock(&mut wb);
+        wb.import(&path, &ImportOptions { source: "sales".into(), ..Default::default() }, &mut |_| {}).unwrap();
+        let mut app = app_on(wb);
+        press(&mut app, "<Enter>");
+        app.tick();
+        let s = screen(&app);
+        assert!(s.contains("2 rows read (2 blank rows skipped): 2 new"), "{s}");
     }
 
     #[test]
