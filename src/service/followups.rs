@@ -616,6 +616,8 @@ impl Workbench {
         check_status_change(from, to, has_contract, reason).map_err(refused)?;
         let (now, actor) = (self.clock.stamp(), self.actor.clone());
         let tx = self.store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // The undo's before-images would overwrite the new status.
+        super::import::refuse_if_undoing(&tx, c.id)?;
         tx.execute(
             "UPDATE customers SET status = ?1, contract_no = coalesce(?2, contract_no),
                  contract_signed = coalesce(?3, contract_signed), version = version + 1, updated_at = ?4
