@@ -882,6 +882,9 @@ pub fn issues_of(conn: &Connection, customer_id: i64) -> Result<Vec<FieldIssue>>
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Live customers of a name core, through `customers_live_name_core`.
+const LIVE_BY_CORE: &str = "SELECT id FROM customers WHERE name_core = ?1 AND merged_into IS NULL";
+
 /// Live customers sharing a key with a customer about to be entered: the
 /// same name core (`name_parts.core`), one of the same mobile numbers, or
 /// one of the same e-mail addresses, all as normalised on entry. Each with
@@ -901,7 +904,7 @@ pub fn sharing_keys(
         None => found.push((id, vec![why])),
     };
     if let Some(core) = core.filter(|c| !c.trim().is_empty()) {
-        let mut stmt = conn.prepare_cached("SELECT id FROM customers WHERE name_core = ?1 AND merged_into IS NULL")?;
+        let mut stmt = conn.prepare_cached(LIVE_BY_CORE)?;
         for id in stmt.query_map([core], |r| r.get::<_, i64>(0))? {
             note(id?, "name");
         }
@@ -935,4 +938,27 @@ pub fn sharing_keys(
             Some((row, why))
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The duplicate check of a new customer (`n`) reads its name core
+    /// through an index, not the whole table: found reviewing the change,
+    /// when 0010 had dropped the only index on `name_core`.
+    #[test]
+    fn the_name_core_lookup_uses_an_index() {
+        let store = crate::store::Store::open_in_memory().unwrap();
+        let plan: Vec<String> = store
+            .conn()
+            .prepare(&format!("EXPLAIN QUERY PLAN {LIVE_BY_CORE}"))
+            .unwrap()
+            .query_map(["星辰科技"], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let plan = plan.join("; ");
+        assert!(plan.contains("customers_live_name_core"), "{plan}");
+    }
 }

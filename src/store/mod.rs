@@ -42,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     NAME_SORT_MIGRATION,
     include_str!("migrations/0015_batch_undos.sql"),
     include_str!("migrations/0016_batch_blank_rows.sql"),
+    include_str!("migrations/0017_live_name_core.sql"),
 ];
 
 /// The migration that adds the audit hash chain; the entries written before
