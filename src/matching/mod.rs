@@ -310,6 +310,18 @@ fn par_map_chunks<T: Sync, R: Send>(chunks: &[&[T]], f: impl Fn(&[T]) -> R + Syn
     })
 }
 
+/// How many records hold each counted value: `stored` is every record's
+/// `blocking::stored_keys`, each hash once per record.
+pub fn term_counts(stored: &[Vec<u64>]) -> IntMap<u64, u32> {
+    let mut tf: IntMap<u64, u32> = IntMap::with_capacity_and_hasher(stored.len() * 4, Default::default());
+    for ks in stored {
+        for &h in ks {
+            *tf.entry(h).or_insert(0) += 1;
+        }
+    }
+    tf
+}
+
 /// The hash under which a shared value's frequency is counted (the same
 /// hashes blocking stores).
 pub fn tf_hash(s: Shared) -> u64 {
@@ -671,7 +683,6 @@ impl Band {
 mod tests {
     use super::*;
     use crate::matching::features::InputRecord;
-    use std::collections::HashMap;
 
     /// A pass whose EM counted these name and contact levels among matches.
     fn pass(plan: &Plan, name: &[f64], contact: &[f64]) -> (String, Vec<bool>, model::EmResult) {
@@ -698,16 +709,10 @@ mod tests {
             .collect()
     }
 
-    /// How `match` counts: every stored key hash of every record.
-    fn counts(recs: &[Record]) -> HashMap<u64, u32> {
+    /// As `match` counts: every stored key hash of every record.
+    fn counts(recs: &[Record]) -> IntMap<u64, u32> {
         let keys = blocking::default_keys(&[]);
-        let mut tf = HashMap::new();
-        for r in recs {
-            for h in blocking::stored_keys(&keys, r) {
-                *tf.entry(h).or_insert(0) += 1;
-            }
-        }
-        tf
+        term_counts(&recs.iter().map(|r| blocking::stored_keys(&keys, r)).collect::<Vec<_>>())
     }
 
     #[test]

@@ -305,13 +305,7 @@ impl Workbench {
             .collect();
         t.step("load", opts)?;
         let stored: Vec<Vec<u64>> = matching::par_map(&records, |r| blocking::stored_keys(&plan.keys, r));
-        let mut tf: matching::IntMap<u64, u32> =
-            matching::IntMap::with_capacity_and_hasher(records.len() * 4, Default::default());
-        for ks in &stored {
-            for &h in ks {
-                *tf.entry(h).or_insert(0) += 1;
-            }
-        }
+        let tf = matching::term_counts(&stored);
         t.step("features", opts)?;
         let max_block = cfg.blocking.max_block;
         let (pairs, key_stats) = blocking::candidate_pairs(&records, &plan.keys, max_block);
