@@ -988,3 +988,8 @@ help-search = / { $q }   ({ $n ->
        *[other] { $n } keys
     }; Enter keeps it, Esc shows all)
 help-search-none = No key matches "{ $q }".
+
+# What a new customer shares with an existing one (the `n` duplicate warning).
+value-shared-name = name
+value-shared-mobile = mobile
+value-shared-email = e-mail

@@ -950,3 +950,8 @@ search-merged-into = { $typed } 已合并到 { $number }
 # 帮助中的 `/`：按键、说明或动作名包含所输入文字的按键。
 help-search = / { $q }   （{ $n } 个按键；Enter 保留，Esc 显示全部）
 help-search-none = 没有按键与“{ $q }”相符。
+
+# 新客户与已有客户相同之处（`n` 的重复提醒）。
+value-shared-name = 名称
+value-shared-mobile = 手机
+value-shared-email = 邮箱

@@ -961,7 +961,9 @@ impl Form {
                             "form-dup-line",
                             number = d.number.as_str(),
                             name = d.name.as_str(),
-                            shared = crate::i18n::join(&d.shared)
+                            shared = crate::i18n::join(
+                                &d.shared.iter().map(|k| crate::i18n::value("shared", k)).collect::<Vec<_>>()
+                            )
                         ));
                     }
                     self.banner.push(tr!(
@@ -1734,6 +1736,23 @@ mod tests {
         let c = stored(app.workbench(), "CRM2026-000004");
         assert_eq!((c.name.as_str(), c.mobile.as_deref()), ("杭州新客户有限公司", Some("13611112222")));
         assert_eq!(app.message(), Some(&Message::Info("Created CRM2026-000004 杭州新客户有限公司".into())));
+    }
+
+    /// Found reviewing the change: in Chinese the warning said what the two
+    /// share in code words (`name、mobile`).
+    #[test]
+    fn the_duplicate_warning_names_what_is_shared_in_the_users_language() {
+        crate::i18n::set_thread_lang(crate::i18n::Lang::Zh);
+        let mut app = app_of(workbench());
+        app.settle();
+        press(&mut app, "n");
+        set(&mut app, "name", "星辰科技有限公司");
+        set(&mut app, "mobile", "138 0000 1111");
+        press(&mut app, "<C-s>");
+        let banner = form(&app).banner.join("\n");
+        crate::i18n::set_thread_lang(crate::i18n::Lang::En);
+        assert!(banner.contains("名称、手机"), "{banner}");
+        assert!(!banner.contains("mobile"), "{banner}");
     }
 
     /// Issue 16, finding 11: `n` with the name and mobile of an existing
