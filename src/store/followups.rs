@@ -181,13 +181,7 @@ pub fn candidates(
     horizon: chrono::NaiveDate,
     scope: Scope<'_>,
 ) -> Result<Vec<Candidate>> {
-    let (mut sql, mut values) = rule_query(rule, today, horizon);
-    if !scope.owners.is_empty() {
-        // `+` keeps the planner on the rule's date index: an owner has tens
-        // of thousands of customers, a day has few reminders.
-        sql.push_str(&format!(" AND {}", super::listing::owner_in("+c.owner", values.len() + 1, scope.owners.len())));
-        values.extend(scope.owners.iter().map(|o| Value::Text(o.trim().to_string())));
-    }
+    let (mut sql, mut values) = owners_rule_query(rule, today, horizon, scope.owners);
     if let Some(id) = scope.customer {
         values.push(Value::Integer(id));
         sql.push_str(&format!(" AND c.id = ?{}", values.len()));
@@ -223,13 +217,27 @@ pub fn explain(conn: &Connection, rule: &Rule, today: chrono::NaiveDate) -> Resu
     explain_for(conn, rule, today, &[])
 }
 
+/// A rule's query, limited to `owners` (a "mine" list) when there are any:
+/// the one the reminders run and the one whose plan the tests check.
+fn owners_rule_query(
+    rule: &Rule,
+    today: chrono::NaiveDate,
+    horizon: chrono::NaiveDate,
+    owners: &[String],
+) -> (String, Vec<Value>) {
+    let (mut sql, mut values) = rule_query(rule, today, horizon);
+    if !owners.is_empty() {
+        // `+` keeps the planner on the rule's date index: an owner has tens
+        // of thousands of customers, a day has few reminders.
+        sql.push_str(&format!(" AND {}", super::listing::owner_in("+c.owner", values.len() + 1, owners.len())));
+        values.extend(owners.iter().map(|o| Value::Text(o.trim().to_string())));
+    }
+    (sql, values)
+}
+
 /// The query plan of a rule's query limited to `owners` (a "mine" list).
 pub fn explain_for(conn: &Connection, rule: &Rule, today: chrono::NaiveDate, owners: &[String]) -> Result<String> {
-    let (mut sql, mut values) = rule_query(rule, today, today);
-    if !owners.is_empty() {
-        sql.push_str(&format!(" AND {}", super::listing::owner_in("+c.owner", values.len() + 1, owners.len())));
-        values.extend(owners.iter().map(|o| Value::Text(o.clone())));
-    }
+    let (sql, values) = owners_rule_query(rule, today, today, owners);
     let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
     let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| r.get::<_, String>(3))?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?.join("\n"))
