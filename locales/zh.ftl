@@ -781,6 +781,7 @@ cli-match-col-skipped = 跳过
 cli-match-bands = 分段：匹配 { $matched }（≥ { $auto }），待审 { $review }（≥ { $rt }），不匹配 { $non }
 cli-match-clusters = 重复组：未处理 { $open }（新增 { $new }，被取代 { $superseded }）{ $auto }
 cli-match-auto = ；自动合并 { $n }
+cli-match-ambiguous = { $n } 个客户与两个被区分开的客户同样相像：不归入任何重复组，以免并错（其候选对：`crmwb match --pairs-csv FILE`）
 cli-match-time = 用时：{ $total } 秒（{ $parts }）
 cli-match-review = 审核：crmwb queue
 cli-queue-none = 没有未处理的重复组。导入后运行 `crmwb match`。

@@ -162,6 +162,9 @@ fn print_report(out: &mut dyn Write, r: &MatchReport) -> Result<()> {
         auto = if r.auto_merged > 0 { tr!("cli-match-auto", n = r.auto_merged) } else { String::new() }
     );
     writeln!(out, "{line}")?;
+    if r.ambiguous > 0 {
+        writeln!(out, "{}", tr!("cli-match-ambiguous", n = r.ambiguous))?;
+    }
     let total: f64 = r.seconds.iter().map(|s| s.1).sum();
     let parts: Vec<String> = r.seconds.iter().map(|(k, v)| format!("{k} {v:.2}")).collect();
     writeln!(out, "{}", tr!("cli-match-time", total = format!("{total:.2}"), parts = parts.join(", ")))?;

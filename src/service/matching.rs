@@ -59,6 +59,10 @@ pub struct MatchReport {
     pub clusters_open: u64,
     pub clusters_new: u64,
     pub clusters_superseded: u64,
+    /// Customers left out of every cluster because they fit two customers
+    /// the evidence keeps apart about equally well (in the queue of
+    /// neither; `crmwb customer` shows their candidate pairs).
+    pub ambiguous: u64,
     pub auto_merged: u64,
     pub prior: f64,
     pub seconds: Vec<(String, f64)>,
@@ -181,6 +185,11 @@ fn root(merged: &HashMap<i64, i64>, mut id: i64) -> i64 {
 /// Each cluster as its members' (customer id, version) and its score, the
 /// shape `reconcile` compares with the stored clusters; `member` maps a
 /// node index to its (id, version).
+/// A probability as log2 odds, the unit of pair scores.
+fn log2_odds(p: f64) -> f64 {
+    (p / (1.0 - p)).log2()
+}
+
 fn with_versions(clusters: &[cluster::Cluster], member: impl Fn(u32) -> (i64, i64)) -> Vec<(Vec<(i64, i64)>, f64)> {
     clusters.iter().map(|c| (c.members.iter().map(|&i| member(i)).collect(), c.score)).collect()
 }
@@ -349,7 +358,7 @@ impl Workbench {
             })
             .filter(|e| !is_rejected(e.a, e.b))
             .collect();
-        let clusters = cluster::build(edges, |x, y| {
+        let clustering = cluster::build(edges, model.prior_bits, log2_odds(review), |x, y| {
             if is_rejected(x, y) {
                 return None;
             }
@@ -359,6 +368,7 @@ impl Workbench {
                 Err(_) => Some(scorer.compare(&records[x as usize], &records[y as usize]).2),
             }
         });
+        let (clusters, ambiguous) = (clustering.clusters, clustering.ambiguous.len() as u64);
         t.step("cluster", opts)?;
         // Records in oversized blocks also get their place sub-key, so that
         // an incremental run finds the same sub-blocks.
@@ -403,6 +413,7 @@ impl Workbench {
             review_threshold: t_.review,
             auto_merge_threshold: t_.auto_merge,
             prior: model.prior,
+            ambiguous,
             ..Default::default()
         };
         // Every customer a cluster names was live when loaded; when nothing
@@ -724,7 +735,7 @@ impl Workbench {
             rejected.contains(&(a.min(b), a.max(b)))
         };
         edges.retain(|e| !is_rejected(e.a, e.b));
-        let clusters = cluster::build(edges, |x, y| {
+        let clustering = cluster::build(edges, model.prior_bits, log2_odds(review), |x, y| {
             if is_rejected(x, y) {
                 return None;
             }
@@ -733,6 +744,7 @@ impl Workbench {
                 None => Some(scorer.compare(&by_id[&node_ids[x as usize]], &by_id[&node_ids[y as usize]]).2),
             }
         });
+        let (clusters, ambiguous) = (clustering.clusters, clustering.ambiguous.len() as u64);
         let versions = sm::versions(&tx, &node_ids)?;
         let new = with_versions(&clusters, |i| {
             let id = node_ids[i as usize];
@@ -764,6 +776,7 @@ impl Workbench {
                 as u64,
             clusters_new: created,
             clusters_superseded: superseded,
+            ambiguous,
             auto_merged: 0,
             prior: model.prior,
             seconds: Vec::new(),
