@@ -517,6 +517,10 @@ impl DuplicatesPane {
                 Ok(out) => match out.downcast::<MatchReport>() {
                     Ok(r) => {
                         cx.info(tr!("dup-match-done", open = r.clusters_open, new = r.clusters_new));
+                        if r.ambiguous > 0 {
+                            // In the message log in full: these are decided by hand.
+                            cx.info(tr!("cli-match-ambiguous", n = r.ambiguous));
+                        }
                         cx.effect(Effect::DataChanged);
                     }
                     Err(out) if out.is::<MatchCancelled>() => cx.info(tr!("dup-match-cancelled")),
