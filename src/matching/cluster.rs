@@ -48,8 +48,12 @@ pub fn build(
     let mut ambiguous: Vec<u32> = Vec::new();
     let mut edges = edges;
     edges.sort_by(|x, y| y.score.total_cmp(&x.score).then(x.a.cmp(&y.a)).then(x.b.cmp(&y.b)));
-    // Each round leaves out what the previous one found ambiguous; leaving
-    // a record out only removes links, so a few rounds settle it.
+    let component = components(&edges);
+    let mut done: Slots = Vec::new();
+    // Each round leaves out what the previous one found ambiguous and
+    // joins again only the connected parts they were in (joins never reach
+    // across parts); leaving a record out only removes links, so a few
+    // rounds settle it.
     let mut round = 0;
     loop {
         let (slots, refused) = join(&edges, prior, review, &mut evidence);
@@ -58,7 +62,8 @@ pub fn build(
         let found =
             if round < 4 { contested(&slots, &slot_of, &refused, prior, review, &mut evidence) } else { vec![] };
         if found.is_empty() {
-            let mut clusters: Vec<Cluster> = slots
+            done.extend(slots);
+            let mut clusters: Vec<Cluster> = done
                 .into_iter()
                 .filter(|(m, _)| m.len() > 1)
                 .map(|(mut m, s)| {
@@ -70,11 +75,39 @@ pub fn build(
             ambiguous.sort_unstable();
             return Clustering { clusters, ambiguous };
         }
+        let touched: std::collections::HashSet<u32> = found.iter().map(|n| component[n]).collect();
         let gone: std::collections::HashSet<u32> = found.iter().copied().collect();
-        edges.retain(|e| !gone.contains(&e.a) && !gone.contains(&e.b));
+        done.extend(slots.into_iter().filter(|(m, _)| !touched.contains(&component[&m[0]])));
+        edges.retain(|e| touched.contains(&component[&e.a]) && !gone.contains(&e.a) && !gone.contains(&e.b));
         ambiguous.extend(found);
         round += 1;
     }
+}
+
+/// The connected part of the edge graph each node is in (a node id of it).
+fn components(edges: &[Edge]) -> super::IntMap<u32, u32> {
+    let mut parent: super::IntMap<u32, u32> = super::IntMap::default();
+    fn find(parent: &mut super::IntMap<u32, u32>, mut x: u32) -> u32 {
+        while let Some(&p) = parent.get(&x) {
+            if p == x {
+                break;
+            }
+            let g = parent.get(&p).copied().unwrap_or(p);
+            parent.insert(x, g);
+            x = g;
+        }
+        x
+    }
+    for e in edges {
+        parent.entry(e.a).or_insert(e.a);
+        parent.entry(e.b).or_insert(e.b);
+        let (ra, rb) = (find(&mut parent, e.a), find(&mut parent, e.b));
+        if ra != rb {
+            parent.insert(ra.max(rb), ra.min(rb));
+        }
+    }
+    let nodes: Vec<u32> = parent.keys().copied().collect();
+    nodes.into_iter().map(|n| (n, find(&mut parent, n))).collect()
 }
 
 /// The score of a set of pairs across two clusters: the upper median, so
@@ -117,20 +150,25 @@ fn join(
         }
         let ok = {
             let (ma, mb) = (&slots[sa].as_ref().expect("live slot").0, &slots[sb].as_ref().expect("live slot").0);
-            let mut scores = Vec::with_capacity(ma.len() * mb.len());
-            let mut all = true;
-            'pairs: for &x in ma {
-                for &y in mb {
-                    match evidence(x, y) {
-                        Some(w) if w >= 0.0 => scores.push(w + prior),
-                        _ => {
-                            all = false;
-                            break 'pairs;
+            if ma.len() == 1 && mb.len() == 1 {
+                // The edge is the only pair across (most joins).
+                evidence(e.a, e.b).is_some_and(|w| w >= 0.0)
+            } else {
+                let mut scores = Vec::with_capacity(ma.len() * mb.len());
+                let mut all = true;
+                'pairs: for &x in ma {
+                    for &y in mb {
+                        match evidence(x, y) {
+                            Some(w) if w >= 0.0 => scores.push(w + prior),
+                            _ => {
+                                all = false;
+                                break 'pairs;
+                            }
                         }
                     }
                 }
+                all && linkage(&mut scores) >= review
             }
-            all && linkage(&mut scores) >= review
         };
         if !ok {
             refused.push(e.clone());
@@ -272,11 +310,16 @@ mod tests {
         // 0-1 and 2-3 are two customers (called different across them);
         // 4 fits 0 and 1 (score 1.2) and 2 and 3 (score 0.9) about equally
         // well: in the cluster of neither, counted as ambiguous.
-        let pairs = [(0, 1, 20.0), (2, 3, 20.0), (1, 4, 1.2), (0, 4, 1.2), (2, 4, 0.9), (3, 4, 0.9)];
+        // 10-11, a customer no link reaches, stays as it is while the part
+        // with 4 is joined again without it.
+        let pairs = [(0, 1, 20.0), (2, 3, 20.0), (1, 4, 1.2), (0, 4, 1.2), (2, 4, 0.9), (3, 4, 0.9), (10, 11, 5.0)];
         let edges: Vec<Edge> = pairs.iter().map(|&(a, b, s)| edge(a, b, s)).collect();
         let c = build(edges, PRIOR, 0.0, table(&pairs, -3.0));
         assert_eq!(c.ambiguous, vec![4]);
-        assert_eq!(c.clusters.iter().map(|c| c.members.clone()).collect::<Vec<_>>(), vec![vec![0, 1], vec![2, 3]]);
+        assert_eq!(
+            c.clusters.iter().map(|c| c.members.clone()).collect::<Vec<_>>(),
+            vec![vec![0, 1], vec![2, 3], vec![10, 11]]
+        );
         // Likelier in one than in the other and than in neither: it joins
         // that one, and 2-3 stays apart.
         let pairs = [(0, 1, 20.0), (2, 3, 20.0), (1, 4, 3.0), (0, 4, 3.0), (2, 4, 0.3), (3, 4, 0.3)];
