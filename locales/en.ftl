@@ -134,9 +134,9 @@ context-confirm = Confirmation
 ## The app
 ready-back = Back to where you came from
 ready-search-followups = Search the follow-ups
-ready-done-marked = Done: every marked follow-up
-ready-snooze-marked = { $what }: every marked follow-up
-ready-reassign-marked = Reassign every marked customer
+# An action that runs on the marked items, where there is room to say so
+# (the pending key box, help, the palette).
+on-marked = { $what } · the { $n } marked
 ready-run-import = Run the import
 ready-back-no-import = Back: do not import
 ready-stop-import = Stop the import

@@ -134,9 +134,9 @@ context-confirm = 确认
 ## 应用
 ready-back = 回到来的地方
 ready-search-followups = 搜索跟进
-ready-done-marked = 完成：全部已标记的跟进
-ready-snooze-marked = { $what }：全部已标记的跟进
-ready-reassign-marked = 为全部已标记的客户更换负责人
+# An action that runs on the marked items, where there is room to say so
+# (the pending key box, help, the palette).
+on-marked = { $what } · 已标记的 { $n } 条
 ready-run-import = 运行导入
 ready-back-no-import = 返回：不导入
 ready-stop-import = 停止导入

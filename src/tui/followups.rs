@@ -297,13 +297,13 @@ impl FollowupsPane {
                 Avail::when(self.items.is_some(), || tr!("fu-loading"))
             }
             Action::MarkToggle => Avail::when(self.current().is_some(), why),
-            Action::MarkClear => Avail::when(bulk, || tr!("fu-none-marked")),
-            Action::FollowupDone if bulk => Avail::Ready(Some(tr!("ready-done-marked"))),
-            // Which length: the `z` box lists the four, and they must differ.
-            Action::Snooze1d | Action::Snooze3d | Action::Snooze1w | Action::SnoozeCustom if bulk => {
-                Avail::Ready(Some(tr!("ready-snooze-marked", what = action.title())))
+            Action::MarkClear | Action::FollowupDone | Action::CustomerReassign if bulk => {
+                Avail::Marked(self.marked.len())
             }
-            Action::CustomerReassign if bulk => Avail::Ready(Some(tr!("ready-reassign-marked"))),
+            Action::Snooze1d | Action::Snooze3d | Action::Snooze1w | Action::SnoozeCustom if bulk => {
+                Avail::Marked(self.marked.len())
+            }
+            Action::MarkClear => Avail::Off(tr!("fu-none-marked")),
             Action::FollowupDone
             | Action::Snooze1d
             | Action::Snooze3d
@@ -1471,6 +1471,71 @@ mod tests {
         assert_eq!(batches[1].reminders_from, None);
     }
 
+    /// Found in a real terminal (80×24): with marks set, the hint line
+    /// offered only `d` ("Done: every marked follow-up" left no room), and
+    /// so no key for snoozing, reassigning or clearing the marks. Every key
+    /// that acts on the marked is offered (the snoozes as `z Snooze…`, whose
+    /// box lists the four), and help and the palette say the same: these
+    /// act on the n marked.
+    #[test]
+    fn marks_offer_every_action_on_the_marked_in_hints_help_and_palette() {
+        let hints = |app: &App| screen(app).lines().last().unwrap().to_string();
+        for lang in [crate::i18n::Lang::En, crate::i18n::Lang::Zh] {
+            crate::i18n::set_thread_lang(lang);
+            let mut app = app_on(bench());
+            press(&mut app, "<Space> <Space>");
+            assert_eq!(app.followups.marked.len(), 2);
+            let h = hints(&app);
+            let want: &[&str] = match lang {
+                crate::i18n::Lang::En => &["d Done", "z Snooze…", "O Reassign owner", "U Clear marks"],
+                crate::i18n::Lang::Zh => &["d 完成", "z 推迟…", "O 更换负责人", "U 清除标记"],
+            };
+            for w in want {
+                assert!(h.contains(w), "{lang:?} {w}: {h}");
+            }
+            // (In English, the screen is `bulk_marked`'s.)
+            if lang == crate::i18n::Lang::Zh {
+                insta::assert_snapshot!("marks_hints_zh", screen(&app));
+            }
+            // Help: the pane's keys for the marked say so, as the palette does.
+            press(&mut app, "?");
+            let help = crate::tui::testkit::text(&app.help_lines);
+            let on = |what: &str| match lang {
+                crate::i18n::Lang::En => format!("{what} · the 2 marked"),
+                crate::i18n::Lang::Zh => format!("{what} · 已标记的 2 条"),
+            };
+            let descs: Vec<String> = [
+                Action::FollowupDone,
+                Action::Snooze1d,
+                Action::Snooze3d,
+                Action::Snooze1w,
+                Action::SnoozeCustom,
+                Action::CustomerReassign,
+                Action::MarkClear,
+            ]
+            .iter()
+            .map(|a| {
+                app.keymap.bindings(Context::Followups).iter().find(|b| b.action == *a).unwrap().text().to_string()
+            })
+            .collect();
+            for d in &descs {
+                assert!(help.contains(&on(d)), "{lang:?} help lacks {}: {help}", on(d));
+            }
+            press(&mut app, "<Esc> :");
+            let Some(Overlay::Palette(p)) = &app.overlay else { panic!("palette") };
+            for a in [Action::FollowupDone, Action::Snooze1w, Action::CustomerReassign, Action::MarkClear] {
+                let item = p.items.iter().find(|i| i.action == a).unwrap();
+                assert_eq!(item.title, on(&a.title()), "{lang:?}");
+                assert!(item.why.is_none());
+            }
+            // Without marks, none of that: U cannot run and says why.
+            press(&mut app, "<Esc> U");
+            let h = hints(&app);
+            assert!(!h.contains(want[3]) && !h.contains(want[1]), "{h}");
+        }
+        crate::i18n::set_thread_lang(crate::i18n::Lang::En);
+    }
+
     /// Issue 16, finding 10: quick filters by owner, "mine" and rule, shown
     /// in the title, cleared by Esc. "Mine" is the login and the name.
     #[test]
@@ -1578,11 +1643,11 @@ mod tests {
         let here = app.followups.current().map(|r| r.number.clone());
         assert!(here.is_some());
         // The `z` box tells the four lengths apart (found in a real terminal:
-        // all four read "Snooze every marked follow-up").
+        // all four read "Snooze every marked follow-up"); each says it acts on the marked.
         press(&mut app, "z");
         let s = screen(&app);
         for what in ["Snooze 1 day", "Snooze 3 days", "Snooze 1 week", "Snooze for…"] {
-            assert!(s.contains(&format!("{what}: every marked follow-up")), "{what}: {s}");
+            assert!(s.contains(&format!("{what} · the 2 marked")), "{what}: {s}");
         }
         press(&mut app, "w");
         // The cursor stays on its own reminder, not on whatever moved up

@@ -211,6 +211,34 @@ fn help_is_searchable_with_slash() {
     assert!(!app.help_open());
 }
 
+/// Found in a real terminal (80×24): with customers marked, the hint line
+/// offered neither `M` (merge them) nor `U` (clear the marks); they come
+/// first now, and `M` only once two are marked.
+#[test]
+fn marked_customers_offer_merge_and_clear_in_the_hints() {
+    let hints = |app: &App| screen(app).lines().last().unwrap().to_string();
+    let mut app = app(80, 24);
+    assert!(!hints(&app).contains("U Clear marks"), "{}", hints(&app));
+    press(&mut app, "<Space>");
+    let h = hints(&app);
+    assert!(h.contains("U Clear marks") && !h.contains("M Merge"), "one mark cannot merge: {h}");
+    press(&mut app, "<Space>");
+    let h = hints(&app);
+    assert!(h.contains("? Help: all keys  q Quit  M Merge marked  U Clear marks"), "{h}");
+    insta::assert_snapshot!(screen(&app));
+    crate::i18n::set_thread_lang(crate::i18n::Lang::Zh);
+    let mut app = self::app(80, 24);
+    press(&mut app, "<Space> <Space>");
+    let h = hints(&app);
+    let s = screen(&app);
+    press(&mut app, "?");
+    let help = testkit::text(&app.help_lines);
+    crate::i18n::set_thread_lang(crate::i18n::Lang::En);
+    assert!(h.contains("M 合并已标记  U 清除标记"), "{h}");
+    assert!(help.contains("合并已标记 · 已标记的 2 条"), "{help}");
+    insta::assert_snapshot!("marked_customers_offer_merge_and_clear_in_the_hints_zh", s);
+}
+
 #[test]
 fn help_opens_closes_and_is_modal() {
     let mut app = app(80, 24);
