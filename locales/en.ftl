@@ -137,6 +137,8 @@ ready-search-followups = Search the follow-ups
 # An action that runs on the marked items, where there is room to say so
 # (the pending key box, help, the palette).
 on-marked = { $what } · the { $n } marked
+ready-help-keep-search = Keep the search
+ready-help-show-all = Show every key
 ready-run-import = Run the import
 ready-back-no-import = Back: do not import
 ready-stop-import = Stop the import

@@ -137,6 +137,8 @@ ready-search-followups = 搜索跟进
 # An action that runs on the marked items, where there is room to say so
 # (the pending key box, help, the palette).
 on-marked = { $what } · 已标记的 { $n } 条
+ready-help-keep-search = 保留搜索
+ready-help-show-all = 显示全部按键
 ready-run-import = 运行导入
 ready-back-no-import = 返回：不导入
 ready-stop-import = 停止导入

@@ -211,6 +211,39 @@ fn help_is_searchable_with_slash() {
     assert!(!app.help_open());
 }
 
+/// Found in a real terminal (80×24): typing a help search (`? /`) offered
+/// the list filter's words, "↓ Next match", where ↓ scrolls help. The hints
+/// say what the keys do there, in either language.
+#[test]
+fn help_search_hints_say_what_the_keys_do_in_help() {
+    let hints = |app: &App| testkit::row(screen(app).lines().last().unwrap()).trim().to_string();
+    let mut app = app(80, 24);
+    press(&mut app, "/");
+    assert!(hints(&app).contains("↓ Next match"), "the list filter keeps its words: {}", hints(&app));
+    press(&mut app, "<Esc> ? /");
+    assert_eq!(hints(&app), "Enter Keep the search  Esc Show every key  ↓ Scroll down  ↑ Scroll up");
+    // And ↓ does scroll, still typing.
+    press(&mut app, "<Down> <Down>");
+    assert!(matches!(app.overlay, Some(app::Overlay::Help { scroll: 2 })));
+    assert!(matches!(&app.help_search, Some((_, true))));
+    typed(&mut app, "snooze");
+    insta::assert_snapshot!(screen(&app));
+    // Enter keeps it: help's own keys again.
+    press(&mut app, "<Enter>");
+    assert!(hints(&app).starts_with("Esc Close help"), "{}", hints(&app));
+    crate::i18n::set_thread_lang(crate::i18n::Lang::Zh);
+    let mut app = self::app(80, 24);
+    press(&mut app, "? /");
+    typed(&mut app, "推迟");
+    let s = screen(&app);
+    crate::i18n::set_thread_lang(crate::i18n::Lang::En);
+    assert_eq!(
+        testkit::row(s.lines().last().unwrap()).trim(),
+        "Enter 保留搜索  Esc 显示全部按键  ↓ 向下滚动  ↑ 向上滚动"
+    );
+    insta::assert_snapshot!("help_search_hints_say_what_the_keys_do_in_help_zh", s);
+}
+
 /// Found in a real terminal (80×24): with customers marked, the hint line
 /// offered neither `M` (merge them) nor `U` (clear the marks); they come
 /// first now, and `M` only once two are marked.
