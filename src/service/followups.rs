@@ -31,8 +31,25 @@ pub struct ReminderHorizon {
     /// Live customers whose planned next follow-up is before their
     /// reminders-from day: history, not due.
     pub history: u64,
+    /// `history` by owner (as stored; `None`: no owner).
+    pub by_owner: Vec<(Option<String>, u64)>,
+    /// The enabled rules that raise planned follow-ups: the rules those
+    /// dates would fall under if they were not history.
+    pub rules: Vec<String>,
     /// (batch id, source, day), newest first.
     pub batches: Vec<(i64, String, String)>,
+}
+
+impl ReminderHorizon {
+    /// How many of the history dates a reminder list narrowed to `rule`
+    /// (when set) and to the owners `owner` accepts would hold: what a
+    /// filtered list says about the dates it does not show.
+    pub fn history_of(&self, rule: Option<&str>, owner: impl Fn(Option<&str>) -> bool) -> u64 {
+        if rule.is_some_and(|r| !self.rules.iter().any(|x| x == r)) {
+            return 0;
+        }
+        self.by_owner.iter().filter(|(o, _)| owner(o.as_deref())).map(|(_, n)| n).sum()
+    }
 }
 
 /// Which reminders to list.
@@ -295,8 +312,10 @@ impl Workbench {
 
     /// Why some dates raise nothing (see `ReminderHorizon`).
     pub fn reminder_horizon(&self) -> Result<ReminderHorizon> {
-        let (history, batches) = fstore::horizon(self.store.conn())?;
-        Ok(ReminderHorizon { history, batches })
+        let (by_owner, batches) = fstore::horizon(self.store.conn())?;
+        let rules = self.reminder_rules()?.rules;
+        let rules = rules.into_iter().filter(|r| r.enabled && r.kind == RuleKind::NextFollowup).map(|r| r.id).collect();
+        Ok(ReminderHorizon { history: by_owner.iter().map(|(_, n)| n).sum(), by_owner, rules, batches })
     }
 
     /// Changes from which day a batch's customers raise reminders (`None`:

@@ -181,6 +181,16 @@ impl FollowupsPane {
         }));
     }
 
+    /// How many planned dates the list would hold were they not history,
+    /// under the same owner and rule filters as the list (`refilter`).
+    fn history_shown(&self) -> u64 {
+        let n = &self.narrow;
+        self.horizon.history_of(n.rule.as_deref(), |owner| {
+            (!n.mine || owner.is_some_and(|o| self.mine.iter().any(|m| m == o)))
+                && n.owner.as_deref().is_none_or(|o| owner == Some(o))
+        })
+    }
+
     /// Whether a filter or the search narrows the list.
     fn filtered(&self) -> bool {
         self.narrow != Narrow::default() || self.query().is_some()
@@ -847,7 +857,7 @@ impl FollowupsPane {
             Some(r) => about(r),
             None => Vec::new(),
         };
-        let mut foot = vec![clip(&rule_line(&self.horizon, cols), cols, theme)];
+        let mut foot = vec![clip(&rule_line(&self.horizon, self.history_shown(), cols), cols, theme)];
         // The selected reminder in full: its reason wraps onto the footer's
         // rows instead of being cut at the list's edge; the last row says
         // when it is due.
@@ -931,11 +941,11 @@ fn key(r: &Reminder) -> (i64, String) {
 /// The rule over the footer, saying which dates raise nothing: "── 51
 /// planned follow-ups are history (before their import's --reminders-from)
 /// ──", or that every date counts.
-fn rule_line(h: &ReminderHorizon, cols: usize) -> Vec<Seg> {
-    let note = if h.history == 1 {
+fn rule_line(h: &ReminderHorizon, history: u64, cols: usize) -> Vec<Seg> {
+    let note = if history == 1 {
         tr!("fu-history-one")
-    } else if h.history > 0 {
-        tr!("fu-history-n", n = h.history)
+    } else if history > 0 {
+        tr!("fu-history-n", n = history)
     } else if let Some((id, source, day)) = h.batches.first() {
         tr!("fu-reminders-from", day = day.to_string(), id = *id, source = sanitize(source))
     } else {
@@ -1534,6 +1544,84 @@ mod tests {
             assert!(!h.contains(want[3]) && !h.contains(want[1]), "{h}");
         }
         crate::i18n::set_thread_lang(crate::i18n::Lang::En);
+    }
+
+    /// Found in a real terminal: "54 planned dates are history" stayed 54
+    /// under `f m` (0 of 59 shown) and `f r`, so the note spoke of dates the
+    /// list does not hold. It counts under the list's owner, mine and rule
+    /// filters.
+    #[test]
+    fn the_history_count_follows_the_owner_mine_and_rule_filters() {
+        let mut app = app_on(with_history());
+        app.settle();
+        let rule = |app: &App| {
+            let s = screen(app);
+            let l = s.lines().find(|l| l.contains("──")).map(crate::tui::testkit::row).unwrap_or_default();
+            l.trim_matches(['┃', '─', ' ']).to_string()
+        };
+        assert_eq!(rule(&app), "4 planned dates are history (before --reminders-from), not due");
+        press(&mut app, "f m");
+        assert!(screen(&app).contains("· mine"), "{}", screen(&app));
+        assert_eq!(rule(&app), "2 planned dates are history (before --reminders-from), not due");
+        insta::assert_snapshot!(screen(&app));
+        // One owner: wang's one.
+        press(&mut app, "<Esc>");
+        while !screen(&app).contains("owner wang") {
+            press(&mut app, "f u");
+            assert!(app.followups.narrow.owner.is_some(), "wang is listed");
+        }
+        assert_eq!(rule(&app), "1 planned date is history (before --reminders-from), not due");
+        // A rule the planned dates do not fall under: none of them; theirs: all.
+        press(&mut app, "<Esc>");
+        while app.followups.narrow.rule.as_deref() != Some("quote-escalation") {
+            press(&mut app, "f r");
+        }
+        assert_eq!(rule(&app), "reminders from 2026-02-01 for import 1 (archive)");
+        press(&mut app, "<Esc>");
+        while app.followups.narrow.rule.as_deref() != Some("next-followup") {
+            press(&mut app, "f r");
+        }
+        press(&mut app, "f m");
+        assert_eq!(rule(&app), "2 planned dates are history (before --reminders-from), not due");
+        press(&mut app, "<Esc>");
+        assert_eq!(rule(&app), "4 planned dates are history (before --reminders-from), not due");
+        // The same in Chinese.
+        crate::i18n::set_thread_lang(crate::i18n::Lang::Zh);
+        let mut app = app_on(with_history());
+        app.settle();
+        press(&mut app, "f m");
+        let s = screen(&app);
+        crate::i18n::set_thread_lang(crate::i18n::Lang::En);
+        assert!(s.contains("2 个计划日期属于历史"), "{s}");
+        insta::assert_snapshot!("the_history_count_follows_the_owner_mine_and_rule_filters_zh", s);
+    }
+
+    /// `bench`, as li, with an archive whose planned dates before February
+    /// are history: two of li's (as login and as name), one of wang's, one
+    /// nobody's; and one of li's dates that counts.
+    fn with_history() -> Workbench {
+        let mut wb = bench();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("archive.csv");
+        std::fs::write(
+            &path,
+            "客户名称,下次跟进,负责人
+档案甲有限公司,2025-11-20,li
+档案乙有限公司,2025-12-01,李娜
+             档案丙有限公司,2025-12-02,wang
+档案丁有限公司,2025-12-03,
+档案戊有限公司,2026-03-08,li
+",
+        )
+        .unwrap();
+        let opts = crate::service::ImportOptions {
+            source: "archive".into(),
+            reminders_from: Some(d("2026-02-01")),
+            ..Default::default()
+        };
+        wb.import(&path, &opts, &mut |_| {}).unwrap();
+        wb.act_as("li").unwrap();
+        wb
     }
 
     /// Issue 16, finding 10: quick filters by owner, "mine" and rule, shown
