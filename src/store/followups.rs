@@ -301,6 +301,15 @@ pub(crate) fn set_state(
     Ok(())
 }
 
+/// Forgets what was done with one occurrence of a reminder: it is open
+/// again, as before anything was recorded (the caller holds the
+/// transaction).
+pub(crate) fn clear_state(conn: &Connection, customer: i64, rule: &str, due: &str) -> Result<()> {
+    conn.prepare_cached("DELETE FROM reminder_states WHERE customer_id = ?1 AND rule_id = ?2 AND due = ?3")?
+        .execute(params![customer, rule, due])?;
+    Ok(())
+}
+
 /// An import batch that set a reminders-from day: (id, source, day).
 pub type HorizonBatch = (i64, String, String);
 

@@ -23,7 +23,7 @@ use super::pane::{Avail, Cx, Effect, PaneId, Reply};
 use super::view::{clip, pane_block, scroll, wrap_dline, Theme};
 use crate::display::{fit, sanitize};
 use crate::domain::{InteractionKind, Reminder, Urgency};
-use crate::service::{FollowupQuery, NewInteraction, ReminderHorizon, ReminderKey, SearchQuery};
+use crate::service::{FollowupQuery, NewInteraction, ReminderHorizon, ReminderKey, SearchQuery, Snoozed};
 use chrono::NaiveDate;
 use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -136,6 +136,11 @@ pub(crate) struct FollowupsPane {
     targets: Vec<Target>,
     /// Which dates are history (before an import's reminders-from day).
     horizon: ReminderHorizon,
+    /// What the last snooze of this session changed, for `u` to put back.
+    last_snooze: Vec<Snoozed>,
+    /// The reminder (number, rule) the next load selects: the first one an
+    /// undo put back, where the user's eyes go.
+    reselect: Option<(String, String)>,
 }
 
 /// The three groups, in list order (the list is sorted by effective due date,
@@ -314,6 +319,7 @@ impl FollowupsPane {
                 Avail::Marked(self.marked.len())
             }
             Action::MarkClear => Avail::Off(tr!("fu-none-marked")),
+            Action::SnoozeUndo => Avail::when(!self.last_snooze.is_empty(), || tr!("fu-no-snooze-to-undo")),
             Action::FollowupDone
             | Action::Snooze1d
             | Action::Snooze3d
@@ -412,6 +418,7 @@ impl FollowupsPane {
                     Err(e) => cx.error(e.to_string()),
                 }
             }
+            Action::SnoozeUndo => self.undo_snooze(cx),
             Action::Snooze1d => self.snooze("1d", cx),
             Action::Snooze3d => self.snooze("3d", cx),
             Action::Snooze1w => self.snooze("1w", cx),
@@ -483,6 +490,14 @@ impl FollowupsPane {
                 self.horizon = horizon;
                 self.load_error = None;
                 self.refilter(cx.area);
+                if let Some((number, rule)) = self.reselect.take() {
+                    let at =
+                        self.items.as_ref().and_then(|v| v.iter().position(|r| r.number == number && r.rule == rule));
+                    if let Some(at) = at {
+                        self.selected = at;
+                        self.follow(cx.area);
+                    }
+                }
             }
             Ok(Err(_)) => self.load_error = Some(tr!("fu-shape")),
             Err(e) => {
@@ -666,6 +681,7 @@ impl FollowupsPane {
                 match cx.wb.snooze_followups(&keys, length) {
                     Ok(out) => {
                         let snoozed: Vec<Reminder> = out.done.iter().flatten().cloned().collect();
+                        self.remember_snooze(&snoozed);
                         let until = snoozed
                             .iter()
                             .find_map(|r| r.snoozed_until)
@@ -675,11 +691,11 @@ impl FollowupsPane {
                             self.marked.remove(&key(r));
                         }
                         self.replace_all(snoozed.clone(), cx.area);
-                        self.report(
-                            out.summary(snoozed.len(), &tr!("fu-verb-snoozed", until = until)),
-                            !out.refused.is_empty(),
-                            cx,
-                        );
+                        let mut text = out.summary(snoozed.len(), &tr!("fu-verb-snoozed", until = until));
+                        if !snoozed.is_empty() {
+                            text.push_str(&format!(" · {}", cx.keys.title(Action::SnoozeUndo)));
+                        }
+                        self.report(text, !out.refused.is_empty(), cx);
                         cx.effect(Effect::DataChanged);
                     }
                     Err(e) => cx.error(e.to_string()),
@@ -691,14 +707,57 @@ impl FollowupsPane {
     fn snooze_target(&mut self, t: &Target, length: &str, cx: &mut Cx) {
         match cx.wb.snooze_followup(&t.number, Some(&t.rule), length) {
             Ok(snoozed) => {
+                self.remember_snooze(&snoozed);
                 let until = snoozed
                     .first()
                     .and_then(|r| r.snoozed_until)
                     .map(|d| d.format("%Y-%m-%d").to_string())
                     .unwrap_or_default();
-                cx.info(tr!("fu-snoozed-one", number = t.number.as_str(), rule = t.rule.as_str(), until = until));
+                // Where the way back is: `u Undo the last snooze`.
+                let back = cx.keys.title(Action::SnoozeUndo);
+                let done = tr!("fu-snoozed-one", number = t.number.as_str(), rule = t.rule.as_str(), until = until);
+                cx.info(format!("{done} · {back}"));
                 self.replace(t, snoozed, cx.area);
                 cx.effect(Effect::DataChanged);
+            }
+            Err(e) => cx.error(e.to_string()),
+        }
+    }
+
+    /// Keeps what a snooze changed, for `u`: each reminder's new day and
+    /// the one it had before, read from the list before it is replaced.
+    fn remember_snooze(&mut self, snoozed: &[Reminder]) {
+        let before =
+            |r: &Reminder| self.all.iter().find(|o| key(o) == key(r) && o.due == r.due).and_then(|o| o.snoozed_until);
+        let done: Vec<Snoozed> = snoozed
+            .iter()
+            .filter_map(|r| {
+                let until = r.snoozed_until?;
+                Some(Snoozed { number: r.number.clone(), rule: r.rule.clone(), due: r.due, until, before: before(r) })
+            })
+            .collect();
+        if !done.is_empty() {
+            self.last_snooze = done;
+        }
+    }
+
+    /// Puts the last snooze back, through the service (rights, audit, one
+    /// transaction per customer); what was changed since stays as it is,
+    /// and the message says so. Undo is of the last snooze only, once.
+    fn undo_snooze(&mut self, cx: &mut Cx) {
+        let items = std::mem::take(&mut self.last_snooze);
+        match cx.wb.undo_snoozes(&items) {
+            Ok(out) => {
+                let back = items.iter().filter(|s| out.done.contains(&s.number)).count();
+                match (&items[..], out.refused.is_empty()) {
+                    ([s], true) => cx.info(tr!("fu-unsnoozed-one", number = s.number.as_str(), rule = s.rule.as_str())),
+                    _ => self.report(out.summary(back, &tr!("fu-verb-unsnoozed")), !out.refused.is_empty(), cx),
+                }
+                if back > 0 {
+                    self.reselect =
+                        items.iter().find(|s| out.done.contains(&s.number)).map(|s| (s.number.clone(), s.rule.clone()));
+                    cx.effect(Effect::DataChanged);
+                }
             }
             Err(e) => cx.error(e.to_string()),
         }
@@ -1544,6 +1603,45 @@ mod tests {
             assert!(!h.contains(want[3]) && !h.contains(want[1]), "{h}");
         }
         crate::i18n::set_thread_lang(crate::i18n::Lang::En);
+    }
+
+    /// Issue 16, beyond the findings: `u` undoes the last snooze, one or
+    /// marked ones, through the service; the follow-ups come back where
+    /// they were, and `u` says why when there is nothing to undo.
+    #[test]
+    fn u_undoes_the_last_snooze() {
+        let mut app = app_on(bench());
+        press(&mut app, "u");
+        assert_eq!(app.message(), Some(&Message::Info("No snooze to undo in this session".into())));
+        let before = shown(&app);
+        let first = app.followups.current().unwrap().number.clone();
+        press(&mut app, "z w");
+        app.settle();
+        let moved = shown(&app).into_iter().find(|r| r.0 == "北京星辰科技有限公司").unwrap();
+        assert_eq!(moved.2, Urgency::Upcoming, "snoozed a week");
+        assert!(matches!(app.message(), Some(Message::Info(m)) if m.ends_with(" · u Undo the last snooze")));
+        assert!(app.followups.avail(Action::SnoozeUndo).ready());
+        press(&mut app, "u");
+        assert_eq!(app.message(), Some(&Message::Info(format!("{first}: [next-followup] back as before the snooze"))));
+        app.settle();
+        assert_eq!(shown(&app), before, "back where it was");
+        assert_eq!(app.followups.current().unwrap().number, first, "and selected");
+        assert!(!app.followups.avail(Action::SnoozeUndo).ready(), "undone once");
+        // Marked ones: each back; the message counts them.
+        press(&mut app, "<Space> <Space> z 1");
+        app.settle();
+        assert_ne!(shown(&app), before);
+        press(&mut app, "u");
+        assert!(
+            matches!(app.message(), Some(Message::Info(m)) if m == "2 back as before the snooze"),
+            "{:?}",
+            app.message()
+        );
+        app.settle();
+        assert_eq!(shown(&app), before);
+        insta::assert_snapshot!(screen(&app));
+        let history = app.workbench().customer_by_number(&first).unwrap().history;
+        assert_eq!(history[0].action, "followup.unsnooze");
     }
 
     /// Found in a real terminal: "54 planned dates are history" stayed 54

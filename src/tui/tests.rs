@@ -187,7 +187,7 @@ fn help_is_searchable_with_slash() {
     typed(&mut app, "snooze");
     assert!(app.help_open(), "typing is text, not commands (q does not close)");
     let s = screen(&app);
-    assert!(s.contains("/ snooze   (4 keys; Enter keeps it, Esc shows all)"), "{s}");
+    assert!(s.contains("/ snooze   (5 keys; Enter keeps it, Esc shows all)"), "{s}");
     assert!(s.contains("Snooze 1 week") && s.contains("followup.snooze_1w"), "{s}");
     assert!(!s.contains("Approve"), "{s}");
     assert!(app.help_lines.len() < all);
@@ -195,7 +195,7 @@ fn help_is_searchable_with_slash() {
     // The Chinese description is searched too.
     press(&mut app, "<C-u>");
     typed(&mut app, "推迟");
-    assert!(screen(&app).contains("(4 keys;"), "{}", screen(&app));
+    assert!(screen(&app).contains("(5 keys;"), "{}", screen(&app));
     // Enter keeps it; j scrolls again; Esc (help's close) closes help.
     press(&mut app, "<Enter>");
     press(&mut app, "j");
