@@ -162,6 +162,7 @@ pub fn sentence(e: &AuditEntry) -> String {
         "followup.snooze" => {
             tr!("hist-snoozed", rules = rules_of(d), length = val(&d["for"]), until = val(&d["until"]))
         }
+        "followup.unsnooze" => tr!("hist-unsnoozed", rules = rules_of(d)),
         "customer.merge" => {
             tr!(
                 "hist-merge",

@@ -235,6 +235,60 @@ fn snoozes_and_completions_survive_restarts() {
     assert!(actions.contains(&"followup.snooze") && actions.contains(&"followup.done"), "{actions:?}");
 }
 
+/// Undo of a snooze (issue 16, beyond the findings): each reminder goes
+/// back to what it was before (not snoozed, or its earlier snooze), through
+/// the rights check and the audit; a reminder changed since is left alone
+/// and its customer refused.
+#[test]
+fn undoing_a_snooze_puts_each_reminder_back_and_never_a_later_decision() {
+    use crm_workbench::domain::Role;
+    use crm_workbench::service::Snoozed;
+    let mut wb = bench("2026-03-06");
+    let a = add(&mut wb, &[("name", "暂缓有限公司"), ("next_followup", "2026-03-05")]);
+    let b = add(&mut wb, &[("name", "再缓有限公司"), ("next_followup", "2026-03-04")]);
+    let c = add(&mut wb, &[("name", "已办有限公司"), ("next_followup", "2026-03-03")]);
+    // b was snoozed before, to the 7th; then all three for a week.
+    wb.snooze_followup(&b, None, "1d").unwrap();
+    let snoozed = |wb: &Workbench, n: &str| {
+        list(wb, "2026-03-06", 30).into_iter().find(|r| r.number == n).map(|r| (r.due, r.snoozed_until))
+    };
+    let before_b = snoozed(&wb, &b).unwrap().1;
+    assert_eq!(before_b, Some(d("2026-03-07")));
+    let mut undo = Vec::new();
+    for n in [&a, &b, &c] {
+        let before = snoozed(&wb, n).unwrap().1;
+        for r in wb.snooze_followup(n, Some("next-followup"), "1w").unwrap() {
+            let until = r.snoozed_until.unwrap();
+            undo.push(Snoozed { number: r.number, rule: r.rule, due: r.due, until, before });
+        }
+    }
+    // c is done meanwhile: that decision stands.
+    let done = wb.complete_followup(&c, Some("next-followup"), &call(InteractionKind::Call, "reached")).unwrap();
+    assert_eq!(done.completed.len(), 1);
+    let out = wb.undo_snoozes(&undo).unwrap();
+    assert_eq!(out.done, vec![a.clone(), b.clone()]);
+    assert_eq!(out.refused.len(), 1);
+    assert!(out.refused[0].0 == c && out.refused[0].1.contains("changed after the snooze"), "{out:?}");
+    assert_eq!(snoozed(&wb, &a), Some((d("2026-03-05"), None)), "overdue again, not snoozed");
+    assert_eq!(snoozed(&wb, &b), Some((d("2026-03-04"), before_b)), "back to its earlier snooze");
+    assert_eq!(snoozed(&wb, &c), None, "done stays done");
+    // Undone once: a second undo finds the reminders changed and writes nothing.
+    let out = wb.undo_snoozes(&undo).unwrap();
+    assert!(out.done.is_empty() && out.refused.len() == 3, "{out:?}");
+    let history = wb.customer_by_number(&a).unwrap().history;
+    assert_eq!(history[0].action, "followup.unsnooze");
+    // A sales user may not undo on a customer that is not theirs: refused
+    // by the rights check, before anything is read or written.
+    wb.snooze_followup(&a, Some("next-followup"), "1w").unwrap();
+    let again = Snoozed { until: d("2026-03-13"), before: None, ..undo[0].clone() };
+    wb.add_user("li", Role::Sales, Some("李娜"), None).unwrap();
+    wb.act_as("li").unwrap();
+    let out = wb.undo_snoozes(std::slice::from_ref(&again)).unwrap();
+    assert!(out.done.is_empty() && out.refused.len() == 1, "{out:?}");
+    assert!(!out.refused[0].1.contains("changed after"), "{out:?}");
+    assert_eq!(snoozed(&wb, &a).unwrap().1, Some(d("2026-03-13")), "refused: nothing written");
+}
+
 #[test]
 fn the_lifecycle_with_its_conditions_and_history() {
     let mut wb = bench("2026-03-01");

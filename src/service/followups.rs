@@ -31,8 +31,25 @@ pub struct ReminderHorizon {
     /// Live customers whose planned next follow-up is before their
     /// reminders-from day: history, not due.
     pub history: u64,
+    /// `history` by owner (as stored; `None`: no owner).
+    pub by_owner: Vec<(Option<String>, u64)>,
+    /// The enabled rules that raise planned follow-ups: the rules those
+    /// dates would fall under if they were not history.
+    pub rules: Vec<String>,
     /// (batch id, source, day), newest first.
     pub batches: Vec<(i64, String, String)>,
+}
+
+impl ReminderHorizon {
+    /// How many of the history dates a reminder list narrowed to `rule`
+    /// (when set) and to the owners `owner` accepts would hold: what a
+    /// filtered list says about the dates it does not show.
+    pub fn history_of(&self, rule: Option<&str>, owner: impl Fn(Option<&str>) -> bool) -> u64 {
+        if rule.is_some_and(|r| !self.rules.iter().any(|x| x == r)) {
+            return 0;
+        }
+        self.by_owner.iter().filter(|(o, _)| owner(o.as_deref())).map(|(_, n)| n).sum()
+    }
 }
 
 /// Which reminders to list.
@@ -93,6 +110,18 @@ pub struct StatusChange {
 pub struct ReminderKey {
     pub number: String,
     pub rule: String,
+}
+
+/// One reminder as a snooze left it, for undoing that snooze: the day it
+/// was snoozed to, and the day it was snoozed to before (`None`: it was
+/// not snoozed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snoozed {
+    pub number: String,
+    pub rule: String,
+    pub due: NaiveDate,
+    pub until: NaiveDate,
+    pub before: Option<NaiveDate>,
 }
 
 /// What a bulk action did. Each customer is its own unit of work (one
@@ -295,8 +324,10 @@ impl Workbench {
 
     /// Why some dates raise nothing (see `ReminderHorizon`).
     pub fn reminder_horizon(&self) -> Result<ReminderHorizon> {
-        let (history, batches) = fstore::horizon(self.store.conn())?;
-        Ok(ReminderHorizon { history, batches })
+        let (by_owner, batches) = fstore::horizon(self.store.conn())?;
+        let rules = self.reminder_rules()?.rules;
+        let rules = rules.into_iter().filter(|r| r.enabled && r.kind == RuleKind::NextFollowup).map(|r| r.id).collect();
+        Ok(ReminderHorizon { history: by_owner.iter().map(|(_, n)| n).sum(), by_owner, rules, batches })
     }
 
     /// Changes from which day a batch's customers raise reminders (`None`:
@@ -463,7 +494,67 @@ impl Workbench {
         Ok(out)
     }
 
-    /// Gives several customers a new owner, each in its own transaction
+    /// Undoes snoozes: each reminder goes back to the day it was snoozed
+    /// to before (or to no snooze), each customer its own unit of work with
+    /// the right to edit its follow-ups and an audit entry. A reminder
+    /// someone changed since (done, snoozed again) is left as it is and
+    /// its customer refused, saying so: undo never overwrites a later
+    /// decision.
+    pub fn undo_snoozes(&mut self, items: &[Snoozed]) -> Result<BulkOutcome<String>> {
+        let mut numbers: Vec<&str> = Vec::new();
+        for s in items {
+            if !numbers.contains(&s.number.as_str()) {
+                numbers.push(&s.number);
+            }
+        }
+        let mut out = BulkOutcome::default();
+        for number in numbers {
+            let mine: Vec<&Snoozed> = items.iter().filter(|s| s.number == number).collect();
+            match self.undo_snooze(number, &mine) {
+                Ok(()) => out.done.push(number.to_string()),
+                Err(e) => out.refused.push((number.to_string(), refusal_text(&e))),
+            }
+        }
+        Ok(out)
+    }
+
+    fn undo_snooze(&mut self, number: &str, items: &[&Snoozed]) -> Result<()> {
+        let c = self.live_customer(number)?;
+        self.access.check(super::Permission::FollowupEdit, Some(super::Subject::of(&c)))?;
+        super::import::refuse_if_undoing(self.store.conn(), c.id)?;
+        let (now, actor) = (self.clock.stamp(), self.actor.clone());
+        let tx = self.store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for s in items {
+            let state = fstore::state_of(&tx, c.id, &s.rule, &day(s.due))?;
+            let as_left = state.as_ref().is_some_and(|st| st.state == "snoozed" && st.until == Some(day(s.until)));
+            if !as_left {
+                return Err(Error::Refused(tr!("fu-undo-changed", number = c.number.as_str(), rule = s.rule.as_str())));
+            }
+            match s.before {
+                Some(b) => {
+                    fstore::set_state(&tx, c.id, &s.rule, &day(s.due), "snoozed", Some(&day(b)), None, &actor, &now)?
+                }
+                None => fstore::clear_state(&tx, c.id, &s.rule, &day(s.due))?,
+            }
+        }
+        store::audit::append(
+            &tx,
+            &NewAudit {
+                actor: &actor,
+                action: "followup.unsnooze",
+                entity: "customer",
+                entity_id: Some(&c.number),
+                customer_id: Some(c.id),
+                details: serde_json::json!({ "reminders": items.iter().map(|s| serde_json::json!({
+                    "rule": s.rule, "due": day(s.due), "from": day(s.until), "to": s.before.map(day) })).collect::<Vec<_>>() }),
+            },
+            &now,
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Gives several customers a new owner, each in its own transaction    /// Gives several customers a new owner, each in its own transaction
     /// with its audit entry (as `edit_customer` writes them). The owner
     /// must be an active user, by login or by name as the data writes
     /// owners (`林峰`), when the database has users; else the batch is

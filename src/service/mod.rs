@@ -24,8 +24,8 @@ pub use edit::{edit_permission, EditCheck, EditOutcome, FieldChange, Refusal};
 pub use erase::{ErasureReport, ERASED};
 pub use export::{neutralise, ExportFormat};
 pub use followups::{
-    BulkOutcome, Completed, FollowupQuery, Logged, NewInteraction, ReminderHorizon, ReminderKey, RuleSet, StatusChange,
-    DEMO_REMINDERS_DAYS,
+    BulkOutcome, Completed, FollowupQuery, Logged, NewInteraction, ReminderHorizon, ReminderKey, RuleSet, Snoozed,
+    StatusChange, DEMO_REMINDERS_DAYS,
 };
 pub use import::{BulkMode, ImportOptions, ImportProgress, ImportReport, MappingPreview, RowIssueReport};
 pub use matching::{

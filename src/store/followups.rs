@@ -301,23 +301,39 @@ pub(crate) fn set_state(
     Ok(())
 }
 
+/// Forgets what was done with one occurrence of a reminder: it is open
+/// again, as before anything was recorded (the caller holds the
+/// transaction).
+pub(crate) fn clear_state(conn: &Connection, customer: i64, rule: &str, due: &str) -> Result<()> {
+    conn.prepare_cached("DELETE FROM reminder_states WHERE customer_id = ?1 AND rule_id = ?2 AND due = ?3")?
+        .execute(params![customer, rule, due])?;
+    Ok(())
+}
+
 /// An import batch that set a reminders-from day: (id, source, day).
 pub type HorizonBatch = (i64, String, String);
+
+/// How many customers an owner (as stored; `None`: no owner) has.
+pub type OwnerCount = (Option<String>, u64);
 
 /// Why some dates raise nothing: live customers whose planned next
 /// follow-up falls before their reminders-from day (history, not work), and
 /// the import batches that set such a day, newest first (id, source, day).
-pub fn horizon(conn: &Connection) -> Result<(u64, Vec<HorizonBatch>)> {
-    let history: i64 = conn.query_row(
-        "SELECT count(*) FROM customers WHERE merged_into IS NULL AND next_followup < reminders_from",
-        [],
-        |r| r.get(0),
+/// The history is counted per owner, so that a list narrowed to some
+/// owners ("mine", one owner) counts only theirs; there are tens of owners,
+/// not millions of rows.
+pub fn horizon(conn: &Connection) -> Result<(Vec<OwnerCount>, Vec<HorizonBatch>)> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT owner, count(*) FROM customers WHERE merged_into IS NULL AND next_followup < reminders_from \
+         GROUP BY owner",
     )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?;
+    let history = rows.collect::<rusqlite::Result<_>>()?;
     let mut stmt = conn.prepare_cached(
         "SELECT id, source, reminders_from FROM import_batches WHERE reminders_from IS NOT NULL ORDER BY id DESC",
     )?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    Ok((history as u64, rows.collect::<rusqlite::Result<_>>()?))
+    Ok((history, rows.collect::<rusqlite::Result<_>>()?))
 }
 
 /// A demo's reminders start on `day` for every batch and its customers (the

@@ -546,7 +546,7 @@ mod tests {
         let due = followups::candidates(s.conn(), &rule, today, today, followups::Scope::default()).unwrap();
         assert_eq!(due.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["work"]);
         assert_eq!(due[0].counts_from.as_deref(), Some("2025-12-02"));
-        assert_eq!(followups::horizon(s.conn()).unwrap().0, 1, "one planned date is history, and counted");
+        assert_eq!(followups::horizon(s.conn()).unwrap().0, [(None, 1)], "one planned date is history, and counted");
     }
 
     /// Issue 16, finding 9: a database from before the pinyin sort key gets

@@ -111,6 +111,7 @@ actions! {
     Snooze3d = "followup.snooze_3d";
     Snooze1w = "followup.snooze_1w";
     SnoozeCustom = "followup.snooze";
+    SnoozeUndo = "followup.undo_snooze";
 
     ImportStart = "import.start";
     ImportOpen = "import.open";

@@ -278,14 +278,28 @@ impl App {
     /// the hints, the help overlay, the palette and the keys themselves.
     pub(crate) fn avail(&self, action: Action) -> Avail {
         match &self.overlay {
+            // Typing a help search looks keys up in `[filter]`, whose words
+            // are the list filter's ("Next match"); here they keep or drop
+            // the search and scroll help, and say so.
+            Some(Overlay::Help { .. }) if self.help_search.as_ref().is_some_and(|s| s.1) => match action {
+                Action::InputAccept => Avail::Ready(Some(tr!("ready-help-keep-search"))),
+                Action::InputCancel => Avail::Ready(Some(tr!("ready-help-show-all"))),
+                // Help's own words for its scroll keys (`Scroll down`).
+                a if a.scrolls() => Avail::Ready(Some(
+                    self.keymap
+                        .bindings(Context::Help)
+                        .iter()
+                        .find(|b| b.action == a)
+                        .map_or_else(|| a.title(), |b| b.text().to_string()),
+                )),
+                _ => Avail::NotHere,
+            },
             Some(Overlay::Help { .. }) => {
-                let typing = self.help_search.as_ref().is_some_and(|s| s.1);
                 let ok = action.scrolls()
                     || matches!(
                         action,
                         Action::HelpToggle | Action::HelpClose | Action::HelpSearch | Action::Quit | Action::LogOpen
-                    )
-                    || (typing && matches!(action, Action::InputAccept | Action::InputCancel));
+                    );
                 if ok {
                     Avail::Ready(None)
                 } else {

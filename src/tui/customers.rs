@@ -575,10 +575,10 @@ impl CustomersPane {
             | Action::QuickStatus
             | Action::CustomerNew => Avail::Ready(None),
             Action::MarkToggle => Avail::when(self.selected_id().is_some(), none),
-            Action::MarkClear => Avail::when(!self.marked.is_empty(), || tr!("no-marked")),
-            Action::MergeMarked => {
-                Avail::when(self.marked.len() >= 2, || tr!("mark-two", key = keys.title(Action::MarkToggle)))
-            }
+            Action::MarkClear if !self.marked.is_empty() => Avail::Marked(self.marked.len()),
+            Action::MarkClear => Avail::Off(tr!("no-marked")),
+            Action::MergeMarked if self.marked.len() >= 2 => Avail::Marked(self.marked.len()),
+            Action::MergeMarked => Avail::Off(tr!("mark-two", key = keys.title(Action::MarkToggle))),
             Action::CustomerEdit
             | Action::CustomerStatus
             | Action::CustomerReassign

@@ -23,7 +23,7 @@ use super::pane::{Avail, Cx, Effect, PaneId, Reply};
 use super::view::{clip, pane_block, scroll, wrap_dline, Theme};
 use crate::display::{fit, sanitize};
 use crate::domain::{InteractionKind, Reminder, Urgency};
-use crate::service::{FollowupQuery, NewInteraction, ReminderHorizon, ReminderKey, SearchQuery};
+use crate::service::{FollowupQuery, NewInteraction, ReminderHorizon, ReminderKey, SearchQuery, Snoozed};
 use chrono::NaiveDate;
 use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -136,6 +136,11 @@ pub(crate) struct FollowupsPane {
     targets: Vec<Target>,
     /// Which dates are history (before an import's reminders-from day).
     horizon: ReminderHorizon,
+    /// What the last snooze of this session changed, for `u` to put back.
+    last_snooze: Vec<Snoozed>,
+    /// The reminder (number, rule) the next load selects: the first one an
+    /// undo put back, where the user's eyes go.
+    reselect: Option<(String, String)>,
 }
 
 /// The three groups, in list order (the list is sorted by effective due date,
@@ -179,6 +184,16 @@ impl FollowupsPane {
         self.load = Some(cx.spawn(&tr!("job-followups"), false, move |wb, _ctl| {
             Ok(Box::new((wb.reminders(today, &q)?, wb.reminder_horizon()?)))
         }));
+    }
+
+    /// How many planned dates the list would hold were they not history,
+    /// under the same owner and rule filters as the list (`refilter`).
+    fn history_shown(&self) -> u64 {
+        let n = &self.narrow;
+        self.horizon.history_of(n.rule.as_deref(), |owner| {
+            (!n.mine || owner.is_some_and(|o| self.mine.iter().any(|m| m == o)))
+                && n.owner.as_deref().is_none_or(|o| owner == Some(o))
+        })
     }
 
     /// Whether a filter or the search narrows the list.
@@ -297,13 +312,14 @@ impl FollowupsPane {
                 Avail::when(self.items.is_some(), || tr!("fu-loading"))
             }
             Action::MarkToggle => Avail::when(self.current().is_some(), why),
-            Action::MarkClear => Avail::when(bulk, || tr!("fu-none-marked")),
-            Action::FollowupDone if bulk => Avail::Ready(Some(tr!("ready-done-marked"))),
-            // Which length: the `z` box lists the four, and they must differ.
-            Action::Snooze1d | Action::Snooze3d | Action::Snooze1w | Action::SnoozeCustom if bulk => {
-                Avail::Ready(Some(tr!("ready-snooze-marked", what = action.title())))
+            Action::MarkClear | Action::FollowupDone | Action::CustomerReassign if bulk => {
+                Avail::Marked(self.marked.len())
             }
-            Action::CustomerReassign if bulk => Avail::Ready(Some(tr!("ready-reassign-marked"))),
+            Action::Snooze1d | Action::Snooze3d | Action::Snooze1w | Action::SnoozeCustom if bulk => {
+                Avail::Marked(self.marked.len())
+            }
+            Action::MarkClear => Avail::Off(tr!("fu-none-marked")),
+            Action::SnoozeUndo => Avail::when(!self.last_snooze.is_empty(), || tr!("fu-no-snooze-to-undo")),
             Action::FollowupDone
             | Action::Snooze1d
             | Action::Snooze3d
@@ -402,6 +418,7 @@ impl FollowupsPane {
                     Err(e) => cx.error(e.to_string()),
                 }
             }
+            Action::SnoozeUndo => self.undo_snooze(cx),
             Action::Snooze1d => self.snooze("1d", cx),
             Action::Snooze3d => self.snooze("3d", cx),
             Action::Snooze1w => self.snooze("1w", cx),
@@ -473,6 +490,14 @@ impl FollowupsPane {
                 self.horizon = horizon;
                 self.load_error = None;
                 self.refilter(cx.area);
+                if let Some((number, rule)) = self.reselect.take() {
+                    let at =
+                        self.items.as_ref().and_then(|v| v.iter().position(|r| r.number == number && r.rule == rule));
+                    if let Some(at) = at {
+                        self.selected = at;
+                        self.follow(cx.area);
+                    }
+                }
             }
             Ok(Err(_)) => self.load_error = Some(tr!("fu-shape")),
             Err(e) => {
@@ -656,6 +681,7 @@ impl FollowupsPane {
                 match cx.wb.snooze_followups(&keys, length) {
                     Ok(out) => {
                         let snoozed: Vec<Reminder> = out.done.iter().flatten().cloned().collect();
+                        self.remember_snooze(&snoozed);
                         let until = snoozed
                             .iter()
                             .find_map(|r| r.snoozed_until)
@@ -665,11 +691,11 @@ impl FollowupsPane {
                             self.marked.remove(&key(r));
                         }
                         self.replace_all(snoozed.clone(), cx.area);
-                        self.report(
-                            out.summary(snoozed.len(), &tr!("fu-verb-snoozed", until = until)),
-                            !out.refused.is_empty(),
-                            cx,
-                        );
+                        let mut text = out.summary(snoozed.len(), &tr!("fu-verb-snoozed", until = until));
+                        if !snoozed.is_empty() {
+                            text.push_str(&format!(" · {}", cx.keys.title(Action::SnoozeUndo)));
+                        }
+                        self.report(text, !out.refused.is_empty(), cx);
                         cx.effect(Effect::DataChanged);
                     }
                     Err(e) => cx.error(e.to_string()),
@@ -681,14 +707,57 @@ impl FollowupsPane {
     fn snooze_target(&mut self, t: &Target, length: &str, cx: &mut Cx) {
         match cx.wb.snooze_followup(&t.number, Some(&t.rule), length) {
             Ok(snoozed) => {
+                self.remember_snooze(&snoozed);
                 let until = snoozed
                     .first()
                     .and_then(|r| r.snoozed_until)
                     .map(|d| d.format("%Y-%m-%d").to_string())
                     .unwrap_or_default();
-                cx.info(tr!("fu-snoozed-one", number = t.number.as_str(), rule = t.rule.as_str(), until = until));
+                // Where the way back is: `u Undo the last snooze`.
+                let back = cx.keys.title(Action::SnoozeUndo);
+                let done = tr!("fu-snoozed-one", number = t.number.as_str(), rule = t.rule.as_str(), until = until);
+                cx.info(format!("{done} · {back}"));
                 self.replace(t, snoozed, cx.area);
                 cx.effect(Effect::DataChanged);
+            }
+            Err(e) => cx.error(e.to_string()),
+        }
+    }
+
+    /// Keeps what a snooze changed, for `u`: each reminder's new day and
+    /// the one it had before, read from the list before it is replaced.
+    fn remember_snooze(&mut self, snoozed: &[Reminder]) {
+        let before =
+            |r: &Reminder| self.all.iter().find(|o| key(o) == key(r) && o.due == r.due).and_then(|o| o.snoozed_until);
+        let done: Vec<Snoozed> = snoozed
+            .iter()
+            .filter_map(|r| {
+                let until = r.snoozed_until?;
+                Some(Snoozed { number: r.number.clone(), rule: r.rule.clone(), due: r.due, until, before: before(r) })
+            })
+            .collect();
+        if !done.is_empty() {
+            self.last_snooze = done;
+        }
+    }
+
+    /// Puts the last snooze back, through the service (rights, audit, one
+    /// transaction per customer); what was changed since stays as it is,
+    /// and the message says so. Undo is of the last snooze only, once.
+    fn undo_snooze(&mut self, cx: &mut Cx) {
+        let items = std::mem::take(&mut self.last_snooze);
+        match cx.wb.undo_snoozes(&items) {
+            Ok(out) => {
+                let back = items.iter().filter(|s| out.done.contains(&s.number)).count();
+                match (&items[..], out.refused.is_empty()) {
+                    ([s], true) => cx.info(tr!("fu-unsnoozed-one", number = s.number.as_str(), rule = s.rule.as_str())),
+                    _ => self.report(out.summary(back, &tr!("fu-verb-unsnoozed")), !out.refused.is_empty(), cx),
+                }
+                if back > 0 {
+                    self.reselect =
+                        items.iter().find(|s| out.done.contains(&s.number)).map(|s| (s.number.clone(), s.rule.clone()));
+                    cx.effect(Effect::DataChanged);
+                }
             }
             Err(e) => cx.error(e.to_string()),
         }
@@ -847,7 +916,7 @@ impl FollowupsPane {
             Some(r) => about(r),
             None => Vec::new(),
         };
-        let mut foot = vec![clip(&rule_line(&self.horizon, cols), cols, theme)];
+        let mut foot = vec![clip(&rule_line(&self.horizon, self.history_shown(), cols), cols, theme)];
         // The selected reminder in full: its reason wraps onto the footer's
         // rows instead of being cut at the list's edge; the last row says
         // when it is due.
@@ -931,11 +1000,11 @@ fn key(r: &Reminder) -> (i64, String) {
 /// The rule over the footer, saying which dates raise nothing: "── 51
 /// planned follow-ups are history (before their import's --reminders-from)
 /// ──", or that every date counts.
-fn rule_line(h: &ReminderHorizon, cols: usize) -> Vec<Seg> {
-    let note = if h.history == 1 {
+fn rule_line(h: &ReminderHorizon, history: u64, cols: usize) -> Vec<Seg> {
+    let note = if history == 1 {
         tr!("fu-history-one")
-    } else if h.history > 0 {
-        tr!("fu-history-n", n = h.history)
+    } else if history > 0 {
+        tr!("fu-history-n", n = history)
     } else if let Some((id, source, day)) = h.batches.first() {
         tr!("fu-reminders-from", day = day.to_string(), id = *id, source = sanitize(source))
     } else {
@@ -1471,6 +1540,188 @@ mod tests {
         assert_eq!(batches[1].reminders_from, None);
     }
 
+    /// Found in a real terminal (80×24): with marks set, the hint line
+    /// offered only `d` ("Done: every marked follow-up" left no room), and
+    /// so no key for snoozing, reassigning or clearing the marks. Every key
+    /// that acts on the marked is offered (the snoozes as `z Snooze…`, whose
+    /// box lists the four), and help and the palette say the same: these
+    /// act on the n marked.
+    #[test]
+    fn marks_offer_every_action_on_the_marked_in_hints_help_and_palette() {
+        let hints = |app: &App| screen(app).lines().last().unwrap().to_string();
+        for lang in [crate::i18n::Lang::En, crate::i18n::Lang::Zh] {
+            crate::i18n::set_thread_lang(lang);
+            let mut app = app_on(bench());
+            press(&mut app, "<Space> <Space>");
+            assert_eq!(app.followups.marked.len(), 2);
+            let h = hints(&app);
+            let want: &[&str] = match lang {
+                crate::i18n::Lang::En => &["d Done", "z Snooze…", "O Reassign owner", "U Clear marks"],
+                crate::i18n::Lang::Zh => &["d 完成", "z 推迟…", "O 更换负责人", "U 清除标记"],
+            };
+            for w in want {
+                assert!(h.contains(w), "{lang:?} {w}: {h}");
+            }
+            // (In English, the screen is `bulk_marked`'s.)
+            if lang == crate::i18n::Lang::Zh {
+                insta::assert_snapshot!("marks_hints_zh", screen(&app));
+            }
+            // Help: the pane's keys for the marked say so, as the palette does.
+            press(&mut app, "?");
+            let help = crate::tui::testkit::text(&app.help_lines);
+            let on = |what: &str| match lang {
+                crate::i18n::Lang::En => format!("{what} · the 2 marked"),
+                crate::i18n::Lang::Zh => format!("{what} · 已标记的 2 条"),
+            };
+            let descs: Vec<String> = [
+                Action::FollowupDone,
+                Action::Snooze1d,
+                Action::Snooze3d,
+                Action::Snooze1w,
+                Action::SnoozeCustom,
+                Action::CustomerReassign,
+                Action::MarkClear,
+            ]
+            .iter()
+            .map(|a| {
+                app.keymap.bindings(Context::Followups).iter().find(|b| b.action == *a).unwrap().text().to_string()
+            })
+            .collect();
+            for d in &descs {
+                assert!(help.contains(&on(d)), "{lang:?} help lacks {}: {help}", on(d));
+            }
+            press(&mut app, "<Esc> :");
+            let Some(Overlay::Palette(p)) = &app.overlay else { panic!("palette") };
+            for a in [Action::FollowupDone, Action::Snooze1w, Action::CustomerReassign, Action::MarkClear] {
+                let item = p.items.iter().find(|i| i.action == a).unwrap();
+                assert_eq!(item.title, on(&a.title()), "{lang:?}");
+                assert!(item.why.is_none());
+            }
+            // Without marks, none of that: U cannot run and says why.
+            press(&mut app, "<Esc> U");
+            let h = hints(&app);
+            assert!(!h.contains(want[3]) && !h.contains(want[1]), "{h}");
+        }
+        crate::i18n::set_thread_lang(crate::i18n::Lang::En);
+    }
+
+    /// Issue 16, beyond the findings: `u` undoes the last snooze, one or
+    /// marked ones, through the service; the follow-ups come back where
+    /// they were, and `u` says why when there is nothing to undo.
+    #[test]
+    fn u_undoes_the_last_snooze() {
+        let mut app = app_on(bench());
+        press(&mut app, "u");
+        assert_eq!(app.message(), Some(&Message::Info("No snooze to undo in this session".into())));
+        let before = shown(&app);
+        let first = app.followups.current().unwrap().number.clone();
+        press(&mut app, "z w");
+        app.settle();
+        let moved = shown(&app).into_iter().find(|r| r.0 == "北京星辰科技有限公司").unwrap();
+        assert_eq!(moved.2, Urgency::Upcoming, "snoozed a week");
+        assert!(matches!(app.message(), Some(Message::Info(m)) if m.ends_with(" · u Undo the last snooze")));
+        assert!(app.followups.avail(Action::SnoozeUndo).ready());
+        press(&mut app, "u");
+        assert_eq!(app.message(), Some(&Message::Info(format!("{first}: [next-followup] back as before the snooze"))));
+        app.settle();
+        assert_eq!(shown(&app), before, "back where it was");
+        assert_eq!(app.followups.current().unwrap().number, first, "and selected");
+        assert!(!app.followups.avail(Action::SnoozeUndo).ready(), "undone once");
+        // Marked ones: each back; the message counts them.
+        press(&mut app, "<Space> <Space> z 1");
+        app.settle();
+        assert_ne!(shown(&app), before);
+        press(&mut app, "u");
+        assert!(
+            matches!(app.message(), Some(Message::Info(m)) if m == "2 back as before the snooze"),
+            "{:?}",
+            app.message()
+        );
+        app.settle();
+        assert_eq!(shown(&app), before);
+        insta::assert_snapshot!(screen(&app));
+        let history = app.workbench().customer_by_number(&first).unwrap().history;
+        assert_eq!(history[0].action, "followup.unsnooze");
+    }
+
+    /// Found in a real terminal: "54 planned dates are history" stayed 54
+    /// under `f m` (0 of 59 shown) and `f r`, so the note spoke of dates the
+    /// list does not hold. It counts under the list's owner, mine and rule
+    /// filters.
+    #[test]
+    fn the_history_count_follows_the_owner_mine_and_rule_filters() {
+        let mut app = app_on(with_history());
+        app.settle();
+        let rule = |app: &App| {
+            let s = screen(app);
+            let l = s.lines().find(|l| l.contains("──")).map(crate::tui::testkit::row).unwrap_or_default();
+            l.trim_matches(['┃', '─', ' ']).to_string()
+        };
+        assert_eq!(rule(&app), "4 planned dates are history (before --reminders-from), not due");
+        press(&mut app, "f m");
+        assert!(screen(&app).contains("· mine"), "{}", screen(&app));
+        assert_eq!(rule(&app), "2 planned dates are history (before --reminders-from), not due");
+        insta::assert_snapshot!(screen(&app));
+        // One owner: wang's one.
+        press(&mut app, "<Esc>");
+        while !screen(&app).contains("owner wang") {
+            press(&mut app, "f u");
+            assert!(app.followups.narrow.owner.is_some(), "wang is listed");
+        }
+        assert_eq!(rule(&app), "1 planned date is history (before --reminders-from), not due");
+        // A rule the planned dates do not fall under: none of them; theirs: all.
+        press(&mut app, "<Esc>");
+        while app.followups.narrow.rule.as_deref() != Some("quote-escalation") {
+            press(&mut app, "f r");
+        }
+        assert_eq!(rule(&app), "reminders from 2026-02-01 for import 1 (archive)");
+        press(&mut app, "<Esc>");
+        while app.followups.narrow.rule.as_deref() != Some("next-followup") {
+            press(&mut app, "f r");
+        }
+        press(&mut app, "f m");
+        assert_eq!(rule(&app), "2 planned dates are history (before --reminders-from), not due");
+        press(&mut app, "<Esc>");
+        assert_eq!(rule(&app), "4 planned dates are history (before --reminders-from), not due");
+        // The same in Chinese.
+        crate::i18n::set_thread_lang(crate::i18n::Lang::Zh);
+        let mut app = app_on(with_history());
+        app.settle();
+        press(&mut app, "f m");
+        let s = screen(&app);
+        crate::i18n::set_thread_lang(crate::i18n::Lang::En);
+        assert!(s.contains("2 个计划日期属于历史"), "{s}");
+        insta::assert_snapshot!("the_history_count_follows_the_owner_mine_and_rule_filters_zh", s);
+    }
+
+    /// `bench`, as li, with an archive whose planned dates before February
+    /// are history: two of li's (as login and as name), one of wang's, one
+    /// nobody's; and one of li's dates that counts.
+    fn with_history() -> Workbench {
+        let mut wb = bench();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("archive.csv");
+        std::fs::write(
+            &path,
+            "客户名称,下次跟进,负责人
+档案甲有限公司,2025-11-20,li
+档案乙有限公司,2025-12-01,李娜
+             档案丙有限公司,2025-12-02,wang
+档案丁有限公司,2025-12-03,
+档案戊有限公司,2026-03-08,li
+",
+        )
+        .unwrap();
+        let opts = crate::service::ImportOptions {
+            source: "archive".into(),
+            reminders_from: Some(d("2026-02-01")),
+            ..Default::default()
+        };
+        wb.import(&path, &opts, &mut |_| {}).unwrap();
+        wb.act_as("li").unwrap();
+        wb
+    }
+
     /// Issue 16, finding 10: quick filters by owner, "mine" and rule, shown
     /// in the title, cleared by Esc. "Mine" is the login and the name.
     #[test]
@@ -1578,11 +1829,11 @@ mod tests {
         let here = app.followups.current().map(|r| r.number.clone());
         assert!(here.is_some());
         // The `z` box tells the four lengths apart (found in a real terminal:
-        // all four read "Snooze every marked follow-up").
+        // all four read "Snooze every marked follow-up"); each says it acts on the marked.
         press(&mut app, "z");
         let s = screen(&app);
         for what in ["Snooze 1 day", "Snooze 3 days", "Snooze 1 week", "Snooze for…"] {
-            assert!(s.contains(&format!("{what}: every marked follow-up")), "{what}: {s}");
+            assert!(s.contains(&format!("{what} · the 2 marked")), "{what}: {s}");
         }
         press(&mut app, "w");
         // The cursor stays on its own reminder, not on whatever moved up

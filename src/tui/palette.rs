@@ -67,8 +67,8 @@ impl Palette {
                 let keys = bound.map(|b| b.short()).unwrap_or_default();
                 let (title, why) = match avail(action) {
                     Avail::NotHere => return None,
-                    Avail::Ready(t) => (t.unwrap_or_else(|| action.title()), None),
                     Avail::Off(why) => (action.title(), Some(why)),
+                    a => (a.describe(&action.title()), None),
                 };
                 let in_pane = pane_bindings.iter().any(|b| b.action == action);
                 let rank = match () {

@@ -79,6 +79,11 @@ pub(crate) enum Avail {
     /// differs from the keymap's description (Enter in the import preview
     /// runs the import).
     Ready(Option<String>),
+    /// Runs on the `n` marked items rather than the selected one. Said as a
+    /// fact, not folded into a title: each consumer says "the n marked" once
+    /// in its own room (the hint line has none to repeat it per key, and
+    /// offers these first so that none of them is cut off).
+    Marked(usize),
     /// Belongs here but cannot run now: why, in words the user can act on.
     Off(String),
     /// Means nothing in this pane.
@@ -87,7 +92,18 @@ pub(crate) enum Avail {
 
 impl Avail {
     pub fn ready(&self) -> bool {
-        matches!(self, Avail::Ready(_))
+        matches!(self, Avail::Ready(_) | Avail::Marked(_))
+    }
+
+    /// What `desc` (the keymap's description, or an action's title) does
+    /// in this state, where there is room to say it in full: the pending
+    /// key box, help, the palette.
+    pub fn describe(&self, desc: &str) -> String {
+        match self {
+            Avail::Ready(Some(t)) => t.clone(),
+            Avail::Marked(n) => tr!("on-marked", what = desc, n = *n),
+            _ => desc.to_string(),
+        }
     }
 
     /// Ready when `ok`, else off for `why`.

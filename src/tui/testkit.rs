@@ -42,3 +42,10 @@ pub(crate) fn text(lines: &[DLine]) -> String {
 pub(crate) fn detail_lines(app: &App) -> Vec<String> {
     line_texts(&app.customers.detail.as_ref().unwrap().lines)
 }
+
+/// One row of `screen`'s text as the terminal shows it, without the test
+/// backend's quoting (and its note on wide characters).
+pub(crate) fn row(screen_line: &str) -> &str {
+    let l = screen_line.strip_prefix('"').unwrap_or(screen_line);
+    l.find("\" Hidden by").map_or(l.trim_end_matches('"'), |i| &l[..i])
+}

@@ -187,7 +187,7 @@ fn help_is_searchable_with_slash() {
     typed(&mut app, "snooze");
     assert!(app.help_open(), "typing is text, not commands (q does not close)");
     let s = screen(&app);
-    assert!(s.contains("/ snooze   (4 keys; Enter keeps it, Esc shows all)"), "{s}");
+    assert!(s.contains("/ snooze   (5 keys; Enter keeps it, Esc shows all)"), "{s}");
     assert!(s.contains("Snooze 1 week") && s.contains("followup.snooze_1w"), "{s}");
     assert!(!s.contains("Approve"), "{s}");
     assert!(app.help_lines.len() < all);
@@ -195,7 +195,7 @@ fn help_is_searchable_with_slash() {
     // The Chinese description is searched too.
     press(&mut app, "<C-u>");
     typed(&mut app, "推迟");
-    assert!(screen(&app).contains("(4 keys;"), "{}", screen(&app));
+    assert!(screen(&app).contains("(5 keys;"), "{}", screen(&app));
     // Enter keeps it; j scrolls again; Esc (help's close) closes help.
     press(&mut app, "<Enter>");
     press(&mut app, "j");
@@ -209,6 +209,67 @@ fn help_is_searchable_with_slash() {
     assert_eq!(app.help_lines.len(), all);
     press(&mut app, "<Esc>");
     assert!(!app.help_open());
+}
+
+/// Found in a real terminal (80×24): typing a help search (`? /`) offered
+/// the list filter's words, "↓ Next match", where ↓ scrolls help. The hints
+/// say what the keys do there, in either language.
+#[test]
+fn help_search_hints_say_what_the_keys_do_in_help() {
+    let hints = |app: &App| testkit::row(screen(app).lines().last().unwrap()).trim().to_string();
+    let mut app = app(80, 24);
+    press(&mut app, "/");
+    assert!(hints(&app).contains("↓ Next match"), "the list filter keeps its words: {}", hints(&app));
+    press(&mut app, "<Esc> ? /");
+    assert_eq!(hints(&app), "Enter Keep the search  Esc Show every key  ↓ Scroll down  ↑ Scroll up");
+    // And ↓ does scroll, still typing.
+    press(&mut app, "<Down> <Down>");
+    assert!(matches!(app.overlay, Some(app::Overlay::Help { scroll: 2 })));
+    assert!(matches!(&app.help_search, Some((_, true))));
+    typed(&mut app, "snooze");
+    insta::assert_snapshot!(screen(&app));
+    // Enter keeps it: help's own keys again.
+    press(&mut app, "<Enter>");
+    assert!(hints(&app).starts_with("Esc Close help"), "{}", hints(&app));
+    crate::i18n::set_thread_lang(crate::i18n::Lang::Zh);
+    let mut app = self::app(80, 24);
+    press(&mut app, "? /");
+    typed(&mut app, "推迟");
+    let s = screen(&app);
+    crate::i18n::set_thread_lang(crate::i18n::Lang::En);
+    assert_eq!(
+        testkit::row(s.lines().last().unwrap()).trim(),
+        "Enter 保留搜索  Esc 显示全部按键  ↓ 向下滚动  ↑ 向上滚动"
+    );
+    insta::assert_snapshot!("help_search_hints_say_what_the_keys_do_in_help_zh", s);
+}
+
+/// Found in a real terminal (80×24): with customers marked, the hint line
+/// offered neither `M` (merge them) nor `U` (clear the marks); they come
+/// first now, and `M` only once two are marked.
+#[test]
+fn marked_customers_offer_merge_and_clear_in_the_hints() {
+    let hints = |app: &App| screen(app).lines().last().unwrap().to_string();
+    let mut app = app(80, 24);
+    assert!(!hints(&app).contains("U Clear marks"), "{}", hints(&app));
+    press(&mut app, "<Space>");
+    let h = hints(&app);
+    assert!(h.contains("U Clear marks") && !h.contains("M Merge"), "one mark cannot merge: {h}");
+    press(&mut app, "<Space>");
+    let h = hints(&app);
+    assert!(h.contains("? Help: all keys  q Quit  M Merge marked  U Clear marks"), "{h}");
+    insta::assert_snapshot!(screen(&app));
+    crate::i18n::set_thread_lang(crate::i18n::Lang::Zh);
+    let mut app = self::app(80, 24);
+    press(&mut app, "<Space> <Space>");
+    let h = hints(&app);
+    let s = screen(&app);
+    press(&mut app, "?");
+    let help = testkit::text(&app.help_lines);
+    crate::i18n::set_thread_lang(crate::i18n::Lang::En);
+    assert!(h.contains("M 合并已标记  U 清除标记"), "{h}");
+    assert!(help.contains("合并已标记 · 已标记的 2 条"), "{help}");
+    insta::assert_snapshot!("marked_customers_offer_merge_and_clear_in_the_hints_zh", s);
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use super::action::Action;
 use super::app::{App, Logged, Message, Overlay};
 use super::detail::{DLine, Seg, Tone};
-use super::keymap::{Binding, Context, Keymap};
+use super::keymap::{Binding, Context, Key, Keymap};
 use super::palette::Palette;
 use super::pane::{Avail, Confirm, PaneId};
 use crate::display::{fit, sanitize, truncate, width};
@@ -209,9 +209,8 @@ fn render_pending(app: &App, f: &mut Frame, area: Rect) {
         .iter()
         .map(|(k, b)| {
             let (desc, why) = match app.avail(b.action) {
-                Avail::Ready(Some(t)) => (t.to_string(), None),
                 Avail::Off(why) => (b.text().to_string(), Some(why)),
-                _ => (b.text().to_string(), None),
+                a => (a.describe(b.text()), None),
             };
             (fit(&sanitize(k), key_w), sanitize(&desc).into_owned(), why)
         })
@@ -546,8 +545,19 @@ fn hint_spans(bindings: &[Binding], cols: usize, theme: Theme) -> Vec<Span<'stat
 }
 
 fn render_hints(app: &App, f: &mut Frame, area: Rect) {
+    let hints = offered_hints(app);
+    f.render_widget(Paragraph::new(Line::from(hint_spans(&hints, area.width as usize, app.theme))), area);
+}
+
+/// The hint line's bindings: only what works here, under the name it has in
+/// this state. With marks set, what acts on them comes right after help and
+/// quit, so that no key for the marked items is cut off at 80 columns (the
+/// pane's title and the message already say how many are marked); a key
+/// prefix whose keys all work here is offered once, as `z Snooze…`, and its
+/// box lists what can follow.
+pub(crate) fn offered_hints(app: &App) -> Vec<Binding> {
     let mut hints = hint_bindings(&app.keymap, &app.lookup_path());
-    // Only what works here, under the name it has in this state.
+    let mut marked = Vec::new();
     hints.retain_mut(|b| match app.avail(b.action) {
         Avail::Ready(Some(t)) => {
             b.desc = t.to_string();
@@ -555,9 +565,69 @@ fn render_hints(app: &App, f: &mut Frame, area: Rect) {
             true
         }
         Avail::Ready(None) => true,
+        Avail::Marked(_) => {
+            marked.push(b.action);
+            true
+        }
         _ => false,
     });
-    f.render_widget(Paragraph::new(Line::from(hint_spans(&hints, area.width as usize, app.theme))), area);
+    hints.sort_by_key(|b| match b.action {
+        Action::HelpToggle | Action::HelpClose | Action::Quit => 0,
+        // What to do with the marked before dropping them.
+        Action::MarkClear if marked.contains(&Action::MarkClear) => 2,
+        a if marked.contains(&a) => 1,
+        _ => 3,
+    });
+    collapse_prefixes(hints, &marked)
+}
+
+/// Folds the hints for the marked items reached through one key prefix
+/// (`z 1`, `z 3`, `z w`, `z z`) into one, `z` and what their descriptions
+/// share (`Snooze…`), where the first of them stood: 80 columns cannot hold
+/// them all beside the rest. Only those: elsewhere each key is worth its
+/// room (`f m Only mine` says more than `f Only…`), and prefixes whose keys
+/// share no words stay apart.
+fn collapse_prefixes(hints: Vec<Binding>, marked: &[Action]) -> Vec<Binding> {
+    let prefix = |b: &Binding| b.keys.first().filter(|s| s.len() == 2).map(|s| s[0]);
+    let mut out: Vec<Binding> = Vec::new();
+    let mut done: Vec<Key> = Vec::new();
+    for (i, b) in hints.iter().enumerate() {
+        let Some(p) = prefix(b) else {
+            out.push(b.clone());
+            continue;
+        };
+        if done.contains(&p) {
+            continue;
+        }
+        let group: Vec<&Binding> = hints[i..].iter().filter(|h| prefix(h) == Some(p)).collect();
+        let shared = shared_words(&group.iter().map(|h| h.text()).collect::<Vec<_>>());
+        if group.len() < 2 || shared.is_empty() || group.iter().any(|h| !marked.contains(&h.action)) {
+            out.push(b.clone());
+            continue;
+        }
+        done.push(p);
+        out.push(Binding { keys: vec![vec![p]], desc: format!("{shared}…"), desc_zh: None, ..b.clone() });
+    }
+    out
+}
+
+/// The longest start every text shares, ended at a word: `Snooze` for
+/// `Snooze 1 day` and `Snooze for…`, `推迟` for `推迟 1 天` and `推迟……`,
+/// nothing for `Only mine` and `One owner`.
+fn shared_words(texts: &[&str]) -> String {
+    let Some(first) = texts.first() else { return String::new() };
+    let mut n = first.len();
+    for t in &texts[1..] {
+        let same = first.char_indices().zip(t.chars()).take_while(|((_, a), b)| a == b).last();
+        n = n.min(same.map_or(0, |((i, a), _)| i + a.len_utf8()));
+    }
+    let mut head = &first[..n];
+    // Cut inside a word (`On` of `Only` and `One`): back to the last space.
+    let mid_word = |t: &str| t[n..].chars().next().is_some_and(char::is_alphanumeric);
+    if head.chars().last().is_some_and(|c| c.is_ascii_alphanumeric()) && texts.iter().any(|t| mid_word(t)) {
+        head = head.rfind(char::is_whitespace).map_or("", |i| &head[..i]);
+    }
+    head.trim_end_matches(|c: char| c.is_whitespace() || c.is_ascii_punctuation() || "…（：，".contains(c)).to_string()
 }
 
 /// The help text, generated from the keymap so it cannot drift from it.
@@ -624,6 +694,12 @@ pub(crate) fn help_lines_for(
             match avail(b.action) {
                 Avail::Off(why) if here.contains(&ctx) => {
                     line.push(Seg { text: format!("  ✗ {}", sanitize(&why)), tone: Tone::Dim })
+                }
+                // What acts on the marked says so, as the palette and the
+                // pending key box do.
+                a @ Avail::Marked(_) if ctx == pane => {
+                    line[1].text = sanitize(&a.describe(b.text())).into_owned();
+                    line.push(Seg { text: format!("  {}", b.action), tone: Tone::Dim })
                 }
                 _ => line.push(Seg { text: format!("  {}", b.action), tone: Tone::Dim }),
             }
