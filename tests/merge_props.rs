@@ -646,3 +646,38 @@ fn hand_typed_email_a_member_brought_stays_through_nested_merges() {
     ];
     run(rows, ops).unwrap();
 }
+
+/// The case the property found (kept in merge_props.proptest-regressions):
+/// the survivor's own record re-imported twice while merged, the second
+/// time over a field the first changed but the merge's result did not
+/// show (the name: the golden record shows the member's). After the
+/// unmerge, undoing the second re-import gives back the first one's name,
+/// and undoing the first must give back the survivor's own name before it:
+/// every re-import hands its own before-value to its undo, not only the
+/// latest, whose value the survivor shows.
+#[test]
+fn two_reimports_of_survivor_undone_after_unmerging_by_member() {
+    let base = BASE;
+    let rows = vec![Row { name: 1, ..base.clone() }, base.clone(), base.clone()];
+    let ops = vec![
+        Op::Merge(vec![3, 1], None),
+        Op::Reimport(vec![(0, Row { name: 3, mobile: 1, ..base.clone() })]),
+        Op::Reimport(vec![(0, Row { contact: 2, mobile: 3, city: 2, interaction: true, ..base })]),
+        Op::Unmerge(true),
+    ];
+    run(rows, ops).unwrap();
+}
+
+/// The same, the merge undone whole.
+#[test]
+fn two_reimports_of_survivor_undone_after_unmerging_whole() {
+    let base = BASE;
+    let rows = vec![Row { name: 1, ..base.clone() }, base.clone(), base.clone()];
+    let ops = vec![
+        Op::Merge(vec![0, 1], None),
+        Op::Reimport(vec![(0, Row { name: 3, mobile: 1, ..base.clone() })]),
+        Op::Reimport(vec![(0, Row { contact: 2, city: 2, ..base })]),
+        Op::Unmerge(false),
+    ];
+    run(rows, ops).unwrap();
+}

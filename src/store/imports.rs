@@ -245,16 +245,24 @@ pub(crate) fn forget_merge_changes(
     taken: &[&str],
 ) -> Result<()> {
     let key = format!("m{merge}");
+    // Latest batch first: each batch's own values are the ones the next
+    // replaced, so they are walked back from what the survivor shows.
     let rows: Vec<(i64, String)> = conn
         .prepare_cached(
             "SELECT x.batch_id, x.before FROM batch_changes x JOIN import_batches b ON b.id = x.batch_id
              WHERE x.customer_id = ?1 AND b.status != 'undone'
                AND (json_extract(x.before, '$.merge_after.' || ?2) IS NOT NULL
-                    OR json_extract(x.before, '$.merge_before.' || ?2) IS NOT NULL)",
+                    OR json_extract(x.before, '$.merge_before.' || ?2) IS NOT NULL)
+             ORDER BY x.batch_id DESC",
         )?
         .query_map(params![customer, key], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     let text = |v: &serde_json::Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_string);
+    // Per field, the value the next later batch found (what the survivor
+    // shows, for the latest): a batch whose write it is hands the undo its
+    // own before-value; one whose write is not (replaced by something no
+    // batch wrote) ends the chain, and so every earlier one.
+    let mut expect: std::collections::HashMap<String, Option<Option<String>>> = std::collections::HashMap::new();
     for (batch, before) in rows {
         let mut image: serde_json::Value = serde_json::from_str(&before)?;
         let has_wrote = image.get("wrote").is_some();
@@ -273,9 +281,16 @@ pub(crate) fn forget_merge_changes(
         let (was, wrote) = (image["merge_before"][&key].clone(), image["merge_bwrote"][&key].clone());
         for (f, v) in was["fields"].as_object().into_iter().flatten() {
             let w = &wrote["fields"][f];
-            if text(w) != text(v) && text(w) == text(&shown["fields"][f]) && taken.contains(&f.as_str()) && has_wrote {
+            if text(w) == text(v) {
+                continue;
+            }
+            let found = expect.entry(f.clone()).or_insert_with(|| Some(text(&shown["fields"][f])));
+            if found.as_ref() == Some(&text(w)) && taken.contains(&f.as_str()) && has_wrote {
                 image["fields"][f] = v.clone();
                 image["wrote"]["fields"][f] = w.clone();
+                *found = Some(text(v));
+            } else {
+                *found = None;
             }
         }
         conn.prepare_cached("UPDATE batch_changes SET before = ?3 WHERE batch_id = ?1 AND customer_id = ?2")?
