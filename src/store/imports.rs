@@ -199,6 +199,28 @@ pub(crate) fn record_written(
     Ok(())
 }
 
+/// Keeps, beside a batch's before-image of `customer_id`, that the batch
+/// wrote custom value `name` into a slot holding merge entry `entry`'s copy
+/// (see `merges::claim_custom_copy`): its undo releases the copy.
+pub(crate) fn record_custom_copy(
+    conn: &Connection,
+    batch_id: i64,
+    customer_id: i64,
+    name: &str,
+    entry: i64,
+) -> Result<()> {
+    let image: String = conn
+        .prepare_cached("SELECT before FROM batch_changes WHERE batch_id = ?1 AND customer_id = ?2")?
+        .query_row(params![batch_id, customer_id], |r| r.get(0))?;
+    let mut image: serde_json::Value = serde_json::from_str(&image)?;
+    let mut copies = image["copies"].as_array().cloned().unwrap_or_default();
+    copies.push(serde_json::json!([name, entry]));
+    image["copies"] = serde_json::Value::Array(copies);
+    conn.prepare_cached("UPDATE batch_changes SET before = ?3 WHERE batch_id = ?1 AND customer_id = ?2")?
+        .execute(params![batch_id, customer_id, image.to_string()])?;
+    Ok(())
+}
+
 /// Keeps a merge's golden state `side` as it was before the batch first
 /// changed it (`was`) and as the batch left it (`now`), with the
 /// before-image of the merge's survivor `customer_id`, so that undoing the
