@@ -692,3 +692,22 @@ fn reimported_custom_value_over_the_merges_copy_undone_while_merged() {
     ];
     run(rows, ops).unwrap();
 }
+
+/// A case the property found: one re-import changes an absorbed member's
+/// record (its mobile reaches the survivor's golden record through the
+/// merge) and the survivor's own (its e-mail). The member's mobile goes
+/// back with it at the unmerge, so undoing the re-import must leave the
+/// survivor's mobile: only the fields of its own values the batch changed
+/// were passed on through the merge.
+#[test]
+fn reimport_of_member_and_survivor_in_one_batch_undone_after_the_unmerge() {
+    let base = BASE;
+    let rows = vec![base.clone(), Row { mobile: 1, ..base.clone() }, Row { mobile: 1, ..base.clone() }];
+    let ops = vec![
+        Op::Merge(vec![2, 4], None),
+        Op::Reimport(vec![(1, base.clone())]),
+        Op::Reimport(vec![(4, Row { mobile: 1, ..base.clone() }), (2, Row { mobile: 1, email: 1, status: 3, ..base })]),
+        Op::Unmerge(true),
+    ];
+    run(rows, ops).unwrap();
+}

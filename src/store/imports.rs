@@ -288,12 +288,21 @@ pub(crate) fn forget_merge_changes(
     for (batch, before) in rows {
         let mut image: serde_json::Value = serde_json::from_str(&before)?;
         let has_wrote = image.get("wrote").is_some();
-        // A merge whose `before` the batch changed too only passed the
-        // values on: they stay with the survivor (see below).
-        let passed_on = image["merge_before"].get(&key).is_some();
+        // A field of the merge's `before` the batch changed too was only
+        // passed on: it stays with the survivor (see below). The batch may
+        // also have carried other fields up from a member's record: those
+        // went back with the member.
+        let (own_was, own_wrote) = (&image["merge_before"][&key]["fields"], &image["merge_bwrote"][&key]["fields"]);
+        let passed_on: Vec<String> = own_was
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(f, v)| text(v) != text(&own_wrote[f.as_str()]))
+            .map(|(f, _)| f.clone())
+            .collect();
         let (was, wrote) = (image["merge_after"][&key].clone(), image["merge_wrote"][&key].clone());
         for (f, v) in was["fields"].as_object().into_iter().flatten() {
-            if wrote["fields"][f] != *v && has_wrote && !passed_on {
+            if wrote["fields"][f] != *v && has_wrote && !passed_on.contains(f) {
                 image["wrote"]["fields"][f] = image["fields"][f].clone();
             }
         }
