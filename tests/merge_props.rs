@@ -711,3 +711,34 @@ fn reimport_of_member_and_survivor_in_one_batch_undone_after_the_unmerge() {
     ];
     run(rows, ops).unwrap();
 }
+
+/// A case the property found: an absorbed member's record re-imported with
+/// a new e-mail, which reaches the survivor's golden record through the
+/// merge; then the survivor's e-mail typed in by hand as that same value
+/// (where nothing is merged, a change of the survivor's own e-mail). The
+/// value is the survivor's own now: undoing the re-import while merged
+/// must leave it, and the unmerge keep it.
+#[test]
+fn members_reimported_email_typed_into_the_survivor_stays_at_the_undo() {
+    let base = BASE;
+    let rows = vec![Row { email: 1, ..base.clone() }, base.clone(), base.clone(), Row { email: 1, ..base.clone() }];
+    let ops = vec![Op::Merge(vec![3, 0], None), Op::Reimport(vec![(4, base)]), Op::Edit(2, 5, 1)];
+    run(rows, ops).unwrap();
+}
+
+/// The other side of the case above: the survivor's own record re-imported
+/// with a new mobile, then that mobile typed in again by hand (where
+/// nothing is merged, an edit that changes nothing). Undoing the re-import
+/// takes the mobile back, merged or not.
+#[test]
+fn survivors_reimported_mobile_typed_in_again_goes_back_at_the_undo() {
+    let base = BASE;
+    let rows = vec![base.clone(), base.clone(), base.clone(), Row { mobile: 1, ..base.clone() }];
+    let ops = vec![
+        Op::Merge(vec![3, 4], None),
+        Op::Reimport(vec![(3, base)]),
+        Op::Merge(vec![2, 0], None),
+        Op::Edit(1, 2, 1),
+    ];
+    run(rows, ops).unwrap();
+}

@@ -86,6 +86,8 @@ impl Workbench {
         // is undone, even when it was set to the value it already had.
         let explicit: Vec<Field> = changes.iter().map(|(f, _)| *f).collect();
         merges::mark_edited(&tx, id, &explicit)?;
+        // Likewise the undo of a batch that wrote the value before leaves it.
+        store::imports::set_by_hand(&tx, id, &explicit)?;
         if diff.is_empty() && c.flags == old.flags {
             tx.commit()?;
             return Ok(EditOutcome { customer: old.clone(), changes: diff, warnings, version: old.version });

@@ -221,6 +221,52 @@ pub(crate) fn record_custom_copy(
     Ok(())
 }
 
+/// Fields of `customer` set by hand. A value a batch carried up to it
+/// through a merge from a member's record is the member's, not the
+/// customer's: typed in by hand (even as the value it shows), it is the
+/// customer's own, and the batch's undo leaves it, as it would the same
+/// edit where nothing was merged (there it changed the customer's own
+/// value). A value the batch wrote as the customer's own (the first open
+/// merge's `before`, or no merge) goes back with the undo as before.
+pub(crate) fn set_by_hand(conn: &Connection, customer: i64, fields: &[crate::domain::Field]) -> Result<()> {
+    let Some(&first) = super::merges::open_merges_on(conn, customer)?.first() else { return Ok(()) };
+    let own_key = format!("m{first}");
+    let rows: Vec<(i64, String)> = conn
+        .prepare_cached(
+            "SELECT x.batch_id, x.before FROM batch_changes x JOIN import_batches b ON b.id = x.batch_id
+             WHERE x.customer_id = ?1 AND b.status != 'undone' AND json_extract(x.before, '$.merge_after') IS NOT NULL",
+        )?
+        .query_map([customer], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let text = |v: &serde_json::Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_string);
+    for (batch, before) in rows {
+        let mut image: serde_json::Value = serde_json::from_str(&before)?;
+        if image.get("wrote").is_none() {
+            continue;
+        }
+        let mut changed = false;
+        for f in fields.iter().map(|f| f.name()) {
+            let own = text(&image["merge_before"][&own_key]["fields"][f])
+                != text(&image["merge_bwrote"][&own_key]["fields"][f]);
+            let carried = image["merge_after"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .any(|(k, was)| text(&was["fields"][f]) != text(&image["merge_wrote"][k]["fields"][f]));
+            let b = image["fields"][f].clone();
+            if carried && !own && image["wrote"]["fields"][f] != b {
+                image["wrote"]["fields"][f] = b;
+                changed = true;
+            }
+        }
+        if changed {
+            conn.prepare_cached("UPDATE batch_changes SET before = ?3 WHERE batch_id = ?1 AND customer_id = ?2")?
+                .execute(params![batch, customer, image.to_string()])?;
+        }
+    }
+    Ok(())
+}
+
 /// Keeps a merge's golden state `side` as it was before the batch first
 /// changed it (`was`) and as the batch left it (`now`), with the
 /// before-image of the merge's survivor `customer_id`, so that undoing the
