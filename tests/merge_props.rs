@@ -742,3 +742,27 @@ fn survivors_reimported_mobile_typed_in_again_goes_back_at_the_undo() {
     ];
     run(rows, ops).unwrap();
 }
+
+/// A case the property found (no re-import in it): the survivor's mobile
+/// typed in by hand as the number it shows, which a merged member brought
+/// (where nothing is merged, a change that adds the number as a row of its
+/// own), then changed again. The number typed first stays with the
+/// survivor at the unmerge as a row of its own, as a changed one does.
+#[test]
+fn number_a_member_brought_typed_in_as_shown_stays_with_the_survivor() {
+    let base = BASE;
+    let rows = vec![
+        Row { contact: 1, mobile: 3, ..base.clone() },
+        Row { contact: 1, email: 2, status: 2, ..base.clone() },
+        Row { name: 1, mobile: 3, status: 2, interaction: true, ..base },
+    ];
+    let ops = vec![
+        Op::Merge(vec![3, 1], None),
+        Op::Edit(2, 2, 1),
+        Op::MoveAndBack(4, 7),
+        Op::Edit(0, 2, 2),
+        Op::MoveAndBack(0, 4),
+        Op::Merge(vec![6, 7, 1], None),
+    ];
+    run(rows, ops).unwrap();
+}
