@@ -86,6 +86,18 @@ impl Workbench {
         // is undone, even when it was set to the value it already had.
         let explicit: Vec<Field> = changes.iter().map(|(f, _)| *f).collect();
         merges::mark_edited(&tx, id, &explicit)?;
+        // Likewise the undo of a batch that wrote the value before leaves it.
+        store::imports::set_by_hand(&tx, id, &explicit)?;
+        // A number or address typed in as the value shown is typed in all
+        // the same: where only a merge brought it, the survivor needs a row
+        // of its own, or it would leave with the member at the unmerge
+        // (add_hand_row adds none where the customer has its own).
+        let retyped: Vec<FieldChange> = explicit
+            .iter()
+            .filter(|f| !diff.iter().any(|d| d.field == **f))
+            .map(|f| FieldChange { field: *f, old: c.get(*f).map(str::to_string), new: c.get(*f).map(str::to_string) })
+            .collect();
+        add_contact_rows(&tx, &c, &retyped)?;
         if diff.is_empty() && c.flags == old.flags {
             tx.commit()?;
             return Ok(EditOutcome { customer: old.clone(), changes: diff, warnings, version: old.version });

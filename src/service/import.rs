@@ -1323,6 +1323,13 @@ fn attach_extras(
     let custom_to = home.map_or(cid, |h| h.id);
     for (name, ty, value) in &plan.custom {
         customers::set_custom(tx, custom_to, name, ty, value, Some(ctx.batch_id))?;
+        // Only a customer that survives a merge (or whose record a merge
+        // carried) can hold a merge's copy.
+        if home.is_some_and(|h| h.exact) {
+            if let Some(entry) = store::merges::claim_custom_copy(tx, custom_to, name, ctx.batch_id)? {
+                imports::record_custom_copy(tx, ctx.batch_id, custom_to, name, entry)?;
+            }
+        }
     }
     if let Some(i) = &plan.interaction {
         let i = Interaction { customer_id: cid, source_record_id: Some(record_id), ..i.clone() };

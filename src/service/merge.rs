@@ -1221,6 +1221,9 @@ fn return_rows(conn: &Connection, merge: &MergeRow, b: i64) -> Result<()> {
                 )?
                 .execute(params![row, d(0), d(1), d(2), d(3)])?;
             }
+            // A copy a batch replaced with the survivor's own value since
+            // is the survivor's: it stays.
+            "custom_values" if before.get("own").is_some() => {}
             "custom_values" => {
                 // Only if still the copied value: a value edited since stays.
                 conn.prepare_cached("DELETE FROM custom_values WHERE customer_id = ?1 AND name = ?2 AND value = ?3")?

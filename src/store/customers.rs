@@ -633,9 +633,18 @@ pub(crate) fn restore_changed(
             .collect()
     };
     let (b, w) = (custom(before), custom(wrote));
+    // Slots where the batch replaced a merge's copy (equal or not): what
+    // was there before was not the customer's own value.
+    let copies: std::collections::BTreeMap<String, i64> = before["copies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| Some((c[0].as_str()?.to_string(), c[1].as_i64()?)))
+        .collect();
     for name in b.keys().chain(w.keys()).collect::<std::collections::BTreeSet<_>>() {
-        let (bv, wv) = (b.get(name), w.get(name));
-        if bv.map(|x| &x.0) == wv.map(|x| &x.0) {
+        let (mut bv, wv) = (b.get(name), w.get(name));
+        let copy = copies.get(name.as_str());
+        if bv.map(|x| &x.0) == wv.map(|x| &x.0) && copy.is_none() {
             continue;
         }
         let current: Option<String> = conn
@@ -644,6 +653,11 @@ pub(crate) fn restore_changed(
             .optional()?;
         if current.as_ref() != wv.map(|x| &x.0) {
             continue;
+        }
+        if let Some(&entry) = copy {
+            if !super::merges::release_custom_copy(conn, entry)? {
+                bv = None;
+            }
         }
         conn.prepare_cached("DELETE FROM custom_values WHERE customer_id = ?1 AND name = ?2")?
             .execute(params![id, name])?;

@@ -199,6 +199,74 @@ pub(crate) fn record_written(
     Ok(())
 }
 
+/// Keeps, beside a batch's before-image of `customer_id`, that the batch
+/// wrote custom value `name` into a slot holding merge entry `entry`'s copy
+/// (see `merges::claim_custom_copy`): its undo releases the copy.
+pub(crate) fn record_custom_copy(
+    conn: &Connection,
+    batch_id: i64,
+    customer_id: i64,
+    name: &str,
+    entry: i64,
+) -> Result<()> {
+    let image: String = conn
+        .prepare_cached("SELECT before FROM batch_changes WHERE batch_id = ?1 AND customer_id = ?2")?
+        .query_row(params![batch_id, customer_id], |r| r.get(0))?;
+    let mut image: serde_json::Value = serde_json::from_str(&image)?;
+    let mut copies = image["copies"].as_array().cloned().unwrap_or_default();
+    copies.push(serde_json::json!([name, entry]));
+    image["copies"] = serde_json::Value::Array(copies);
+    conn.prepare_cached("UPDATE batch_changes SET before = ?3 WHERE batch_id = ?1 AND customer_id = ?2")?
+        .execute(params![batch_id, customer_id, image.to_string()])?;
+    Ok(())
+}
+
+/// Fields of `customer` set by hand. A value a batch carried up to it
+/// through a merge from a member's record is the member's, not the
+/// customer's: typed in by hand (even as the value it shows), it is the
+/// customer's own, and the batch's undo leaves it, as it would the same
+/// edit where nothing was merged (there it changed the customer's own
+/// value). A value the batch wrote as the customer's own (the first open
+/// merge's `before`, or no merge) goes back with the undo as before.
+pub(crate) fn set_by_hand(conn: &Connection, customer: i64, fields: &[crate::domain::Field]) -> Result<()> {
+    let Some(&first) = super::merges::open_merges_on(conn, customer)?.first() else { return Ok(()) };
+    let own_key = format!("m{first}");
+    let rows: Vec<(i64, String)> = conn
+        .prepare_cached(
+            "SELECT x.batch_id, x.before FROM batch_changes x JOIN import_batches b ON b.id = x.batch_id
+             WHERE x.customer_id = ?1 AND b.status != 'undone' AND json_extract(x.before, '$.merge_after') IS NOT NULL",
+        )?
+        .query_map([customer], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let text = |v: &serde_json::Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_string);
+    for (batch, before) in rows {
+        let mut image: serde_json::Value = serde_json::from_str(&before)?;
+        if image.get("wrote").is_none() {
+            continue;
+        }
+        let mut changed = false;
+        for f in fields.iter().map(|f| f.name()) {
+            let own = text(&image["merge_before"][&own_key]["fields"][f])
+                != text(&image["merge_bwrote"][&own_key]["fields"][f]);
+            let carried = image["merge_after"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .any(|(k, was)| text(&was["fields"][f]) != text(&image["merge_wrote"][k]["fields"][f]));
+            let b = image["fields"][f].clone();
+            if carried && !own && image["wrote"]["fields"][f] != b {
+                image["wrote"]["fields"][f] = b;
+                changed = true;
+            }
+        }
+        if changed {
+            conn.prepare_cached("UPDATE batch_changes SET before = ?3 WHERE batch_id = ?1 AND customer_id = ?2")?
+                .execute(params![batch, customer, image.to_string()])?;
+        }
+    }
+    Ok(())
+}
+
 /// Keeps a merge's golden state `side` as it was before the batch first
 /// changed it (`was`) and as the batch left it (`now`), with the
 /// before-image of the merge's survivor `customer_id`, so that undoing the
@@ -245,25 +313,42 @@ pub(crate) fn forget_merge_changes(
     taken: &[&str],
 ) -> Result<()> {
     let key = format!("m{merge}");
+    // Latest batch first: each batch's own values are the ones the next
+    // replaced, so they are walked back from what the survivor shows.
     let rows: Vec<(i64, String)> = conn
         .prepare_cached(
             "SELECT x.batch_id, x.before FROM batch_changes x JOIN import_batches b ON b.id = x.batch_id
              WHERE x.customer_id = ?1 AND b.status != 'undone'
                AND (json_extract(x.before, '$.merge_after.' || ?2) IS NOT NULL
-                    OR json_extract(x.before, '$.merge_before.' || ?2) IS NOT NULL)",
+                    OR json_extract(x.before, '$.merge_before.' || ?2) IS NOT NULL)
+             ORDER BY x.batch_id DESC",
         )?
         .query_map(params![customer, key], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     let text = |v: &serde_json::Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_string);
+    // Per field, the value the next later batch found (what the survivor
+    // shows, for the latest): a batch whose write it is hands the undo its
+    // own before-value; one whose write is not (replaced by something no
+    // batch wrote) ends the chain, and so every earlier one.
+    let mut expect: std::collections::HashMap<String, Option<Option<String>>> = std::collections::HashMap::new();
     for (batch, before) in rows {
         let mut image: serde_json::Value = serde_json::from_str(&before)?;
         let has_wrote = image.get("wrote").is_some();
-        // A merge whose `before` the batch changed too only passed the
-        // values on: they stay with the survivor (see below).
-        let passed_on = image["merge_before"].get(&key).is_some();
+        // A field of the merge's `before` the batch changed too was only
+        // passed on: it stays with the survivor (see below). The batch may
+        // also have carried other fields up from a member's record: those
+        // went back with the member.
+        let (own_was, own_wrote) = (&image["merge_before"][&key]["fields"], &image["merge_bwrote"][&key]["fields"]);
+        let passed_on: Vec<String> = own_was
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(f, v)| text(v) != text(&own_wrote[f.as_str()]))
+            .map(|(f, _)| f.clone())
+            .collect();
         let (was, wrote) = (image["merge_after"][&key].clone(), image["merge_wrote"][&key].clone());
         for (f, v) in was["fields"].as_object().into_iter().flatten() {
-            if wrote["fields"][f] != *v && has_wrote && !passed_on {
+            if wrote["fields"][f] != *v && has_wrote && !passed_on.contains(f) {
                 image["wrote"]["fields"][f] = image["fields"][f].clone();
             }
         }
@@ -273,9 +358,16 @@ pub(crate) fn forget_merge_changes(
         let (was, wrote) = (image["merge_before"][&key].clone(), image["merge_bwrote"][&key].clone());
         for (f, v) in was["fields"].as_object().into_iter().flatten() {
             let w = &wrote["fields"][f];
-            if text(w) != text(v) && text(w) == text(&shown["fields"][f]) && taken.contains(&f.as_str()) && has_wrote {
+            if text(w) == text(v) {
+                continue;
+            }
+            let found = expect.entry(f.clone()).or_insert_with(|| Some(text(&shown["fields"][f])));
+            if found.as_ref() == Some(&text(w)) && taken.contains(&f.as_str()) && has_wrote {
                 image["fields"][f] = v.clone();
                 image["wrote"]["fields"][f] = w.clone();
+                *found = Some(text(v));
+            } else {
+                *found = None;
             }
         }
         conn.prepare_cached("UPDATE batch_changes SET before = ?3 WHERE batch_id = ?1 AND customer_id = ?2")?

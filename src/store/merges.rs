@@ -371,3 +371,47 @@ pub(crate) fn add_hand_row(conn: &Connection, customer: i64, tbl: &str, kind: Op
     }
     Ok(())
 }
+
+/// A merge copies an absorbed customer's custom value into the survivor's
+/// empty slot (a `merge_rows` entry of `custom_values`), and the unmerge
+/// deletes the copy. When a batch then writes the survivor's own value
+/// into that slot, the slot is the survivor's again: the entry is marked
+/// `own` (by `batch`), so the unmerge leaves the value, and the batch's
+/// undo gives the copy back (`release_custom_copy`). Returns the entry
+/// marked, if the slot held such a copy.
+pub(crate) fn claim_custom_copy(conn: &Connection, customer: i64, name: &str, batch: i64) -> Result<Option<i64>> {
+    let entry: Option<i64> = conn
+        .prepare_cached(
+            "SELECT x.id FROM merges m JOIN merge_rows x ON x.merge_id = m.id
+               JOIN merge_members mm ON mm.merge_id = m.id AND mm.customer_id = x.from_customer
+             WHERE m.survivor_id = ?1 AND m.undone_at IS NULL AND mm.split_at IS NULL
+               AND x.tbl = 'custom_values' AND x.name = ?2 AND json_extract(x.before, '$.own') IS NULL
+             ORDER BY x.id DESC LIMIT 1",
+        )?
+        .query_row(params![customer, name], |r| r.get(0))
+        .optional()?;
+    if let Some(x) = entry {
+        conn.prepare_cached("UPDATE merge_rows SET before = json_set(before, '$.own', ?2) WHERE id = ?1")?
+            .execute(params![x, batch])?;
+    }
+    Ok(entry)
+}
+
+/// Undoes `claim_custom_copy` of entry `entry`: true when its merge still
+/// holds the copy (in effect, the member not split out), so the slot takes
+/// the copied value again; false when the copy left with its unmerge, so
+/// the slot goes back to empty.
+pub(crate) fn release_custom_copy(conn: &Connection, entry: i64) -> Result<bool> {
+    let open: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS(SELECT 1 FROM merge_rows x JOIN merges m ON m.id = x.merge_id
+               JOIN merge_members mm ON mm.merge_id = m.id AND mm.customer_id = x.from_customer
+             WHERE x.id = ?1 AND m.undone_at IS NULL AND mm.split_at IS NULL)",
+        )?
+        .query_row([entry], |r| r.get(0))?;
+    if open {
+        conn.prepare_cached("UPDATE merge_rows SET before = json_remove(before, '$.own') WHERE id = ?1")?
+            .execute([entry])?;
+    }
+    Ok(open)
+}
