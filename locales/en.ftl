@@ -800,7 +800,10 @@ cli-match-col-skipped = skipped
 cli-match-bands = Bands: { $matched } match (≥ { $auto }), { $review } review (≥ { $rt }), { $non } non-match
 cli-match-clusters = Clusters: { $open } open ({ $new } new, { $superseded } superseded){ $auto }
 cli-match-auto = ; { $n } merged automatically
-cli-match-ambiguous = { $n } customers fit two customers that are kept apart about equally well: left out of every cluster rather than merged into the wrong one (their pairs: `crmwb match --pairs-csv FILE`)
+cli-match-ambiguous = { $n ->
+        [one] 1 customer fits
+       *[other] { $n } customers fit
+    } two customers that are kept apart about equally well: left out of every cluster rather than merged into the wrong one (their pairs: `crmwb match --pairs-csv FILE`)
 cli-match-time = Time: { $total } s ({ $parts })
 cli-match-review = Review with: crmwb queue
 cli-queue-none = No open clusters. Run `crmwb match` after importing.

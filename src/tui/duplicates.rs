@@ -516,11 +516,13 @@ impl DuplicatesPane {
             match r {
                 Ok(out) => match out.downcast::<MatchReport>() {
                     Ok(r) => {
-                        cx.info(tr!("dup-match-done", open = r.clusters_open, new = r.clusters_new));
+                        let mut done = tr!("dup-match-done", open = r.clusters_open, new = r.clusters_new);
                         if r.ambiguous > 0 {
-                            // In the message log in full: these are decided by hand.
-                            cx.info(tr!("cli-match-ambiguous", n = r.ambiguous));
+                            // One message (the log keeps it in full): the
+                            // customers left out are decided by hand.
+                            done = format!("{done}; {}", tr!("cli-match-ambiguous", n = r.ambiguous));
                         }
+                        cx.info(done);
                         cx.effect(Effect::DataChanged);
                     }
                     Err(out) if out.is::<MatchCancelled>() => cx.info(tr!("dup-match-cancelled")),
