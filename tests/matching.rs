@@ -191,6 +191,38 @@ fn rejections_survive_rematch_and_reimport_and_stale_approvals_are_refused() {
 }
 
 #[test]
+fn a_reject_is_taken_back_as_it_was_and_only_while_nothing_changed() {
+    let f = fixture();
+    ok(&f.db, &["match"]);
+    let (a, b) = (number_of(&f.db, "H01"), number_of(&f.db, "H14"));
+    let (cluster, _) = cluster_of(&queue(&f.db), &a).expect("H01 and H14 proposed");
+    let c = cluster.to_string();
+    // Only a rejected cluster can be taken back.
+    let open = run(&f.db, &["review", "unreject", &c]);
+    assert!(!open.status.success() && String::from_utf8_lossy(&open.stderr).contains("not rejected"));
+    ok(&f.db, &["review", "reject", &c]);
+    assert!(!together(&queue(&f.db), &a, &b));
+    let out = ok(&f.db, &["review", "unreject", &c]);
+    assert!(out.contains("in the queue again"), "{out}");
+    // Back under its own id, and the pairs are no longer remembered apart.
+    assert_eq!(cluster_of(&queue(&f.db), &a).map(|x| x.0), Some(cluster));
+    ok(&f.db, &["match", "--full"]);
+    assert!(together(&queue(&f.db), &a, &b));
+    let audit = ok(&f.db, &["audit", "--json"]);
+    assert!(audit.contains("match.unreject"), "{audit}");
+    // Once a member changed since the reject, it stays (a fresh match shows
+    // what is there now).
+    let (cluster, _) = cluster_of(&queue(&f.db), &a).expect("proposed again");
+    let c = cluster.to_string();
+    ok(&f.db, &["review", "reject", &c]);
+    ok(&f.db, &["customer", "edit", &a, "--set", "notes=called back"]);
+    let changed = run(&f.db, &["review", "unreject", &c]);
+    assert!(!changed.status.success());
+    assert!(String::from_utf8_lossy(&changed.stderr).contains("changed since"), "{changed:?}");
+    assert!(!together(&queue(&f.db), &a, &b));
+}
+
+#[test]
 fn explain_model_and_config() {
     let f = fixture();
     let cfg = f.db.with_extension("toml");

@@ -36,6 +36,8 @@ pub enum ReviewAction {
     },
     /// Not a duplicate: remember that these customers differ; never propose them again.
     Reject { cluster: i64 },
+    /// Take a reject back: the cluster is open in the queue again, as it was.
+    Unreject { cluster: i64 },
     /// Decide later: keep the cluster open at the end of the queue.
     Skip { cluster: i64 },
 }
@@ -279,6 +281,10 @@ fn print_outcome(out: &mut dyn Write, o: &ReviewOutcome) -> Result<()> {
             let line = tr!("cli-review-rejected", cluster = o.cluster, numbers = crate::i18n::join(&o.dropped));
             writeln!(out, "{line}")?
         }
+        "unreject" => {
+            let line = tr!("cli-review-unrejected", cluster = o.cluster, numbers = crate::i18n::join(&o.dropped));
+            writeln!(out, "{line}")?
+        }
         _ => writeln!(out, "{}", tr!("cli-review-skipped", cluster = o.cluster))?,
     }
     Ok(())
@@ -335,6 +341,7 @@ pub fn run_review(wb: &mut Workbench, action: &ReviewAction, out: &mut dyn Write
             print_outcome(out, &o)?;
         }
         ReviewAction::Reject { cluster } => print_outcome(out, &wb.review_reject(*cluster)?)?,
+        ReviewAction::Unreject { cluster } => print_outcome(out, &wb.review_unreject(*cluster)?)?,
         ReviewAction::Skip { cluster } => print_outcome(out, &wb.review_skip(*cluster)?)?,
     }
     Ok(())

@@ -968,6 +968,61 @@ impl Workbench {
         })
     }
 
+    /// Takes back "not a duplicate": the cluster is open in the queue again,
+    /// as it was, and its pairs may be proposed again. Refused when a member
+    /// was merged away or changed since (run `crmwb match` for a fresh
+    /// cluster instead).
+    pub fn review_unreject(&mut self, cluster: i64) -> Result<ReviewOutcome> {
+        self.access.check(super::Permission::Merge, None)?;
+        let conn = self.store.conn();
+        let c = sm::get_cluster(conn, cluster)?.ok_or_else(|| Error::NotFound(format!("no cluster {cluster}")))?;
+        if c.state != "rejected" {
+            return Err(Error::Refused(format!(
+                "cluster {cluster} is {}, not rejected: nothing to take back",
+                c.state
+            )));
+        }
+        let ids: Vec<i64> = c.members.iter().map(|m| m.0).collect();
+        let now_v = sm::versions(conn, &ids)?;
+        for &(m, v) in &c.members {
+            if !matches!(now_v.get(&m), Some(&(cur, true)) if cur == v) {
+                let number =
+                    store::customers::get_customer(conn, m)?.map(|c| c.number).unwrap_or_else(|| m.to_string());
+                return Err(Error::Refused(format!(
+                    "cluster {cluster} cannot be put back as it was: {number} was merged or changed since; its pairs stay rejected (run `crmwb match` to be proposed what is there now)"
+                )));
+            }
+        }
+        let now = self.clock.stamp();
+        let actor = self.actor.clone();
+        let tx = self.store.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if !sm::unreject_cluster(&tx, cluster)? {
+            return Err(Error::Refused(format!("cluster {cluster} was decided again meanwhile")));
+        }
+        let numbers = numbers_of(&tx, &ids)?;
+        store::audit::append(
+            &tx,
+            &NewAudit {
+                actor: &actor,
+                action: "match.unreject",
+                entity: "match_cluster",
+                entity_id: Some(&cluster.to_string()),
+                customer_id: None,
+                details: serde_json::json!({ "members": numbers, "signature": c.signature }),
+            },
+            &now,
+        )?;
+        tx.commit()?;
+        Ok(ReviewOutcome {
+            cluster,
+            decision: "unreject".into(),
+            survivor: None,
+            merged: Vec::new(),
+            dropped: numbers,
+            merge_id: None,
+        })
+    }
+
     /// Decide later: the cluster stays open and moves to the end of the queue.
     pub fn review_skip(&mut self, cluster: i64) -> Result<ReviewOutcome> {
         self.access.check(super::Permission::Merge, None)?;

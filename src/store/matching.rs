@@ -808,6 +808,24 @@ pub fn set_cluster_state(conn: &Connection, id: i64, state: &str, actor: Option<
     Ok(())
 }
 
+/// Takes a rejection back: the cluster is open again (its score, place and
+/// signature as they were) and the pairs it remembered as different are
+/// forgotten. Returns whether it was rejected (a cluster decided otherwise
+/// since is left alone).
+pub fn unreject_cluster(conn: &Connection, id: i64) -> Result<bool> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE match_clusters SET state = 'open', decided_at = NULL, decided_by = NULL
+             WHERE id = ?1 AND state = 'rejected'",
+        )?
+        .execute([id])?;
+    if n == 0 {
+        return Ok(false);
+    }
+    conn.prepare_cached("DELETE FROM match_rejections WHERE cluster_id = ?1")?.execute([id])?;
+    Ok(true)
+}
+
 /// Puts an approved cluster back in the queue, open as it was (its score,
 /// its place, a skip kept), with its members at the versions they have now
 /// and the signature that goes with them. Returns whether it was reopened

@@ -124,6 +124,9 @@ pub(crate) struct DuplicatesPane {
     pending: Option<Pending>,
     /// The survivor of the last merge approved in this session, for undo.
     last_merge: Option<i64>,
+    /// The cluster rejected last in this session, if nothing was approved
+    /// since: undo takes the reject back before any merge.
+    last_reject: Option<i64>,
     /// After a decision the next reload keeps the position, not the cluster,
     /// so the next cluster shows at once.
     keep_index: bool,
@@ -414,6 +417,18 @@ impl DuplicatesPane {
     }
 
     fn ask_undo(&mut self, cx: &mut Cx) {
+        // A reject is undone without asking: it only puts a cluster back.
+        if let Some(cluster) = self.last_reject.take() {
+            match cx.wb.review_unreject(cluster) {
+                Ok(_) => {
+                    cx.info(tr!("dup-unrejected", cluster = cluster));
+                    self.want = Some(cluster);
+                    cx.effect(Effect::DataChanged);
+                }
+                Err(e) => self.refused(cx, &tr!("dup-op-reject"), e),
+            }
+            return;
+        }
         let found = match self.last_merge {
             Some(id) => undo_target(cx.wb, id).transpose(),
             None => None,
@@ -545,6 +560,7 @@ impl DuplicatesPane {
                         match (&o.survivor, o.merge_id) {
                             (Some(sv), Some(_)) => {
                                 self.last_merge = cx.wb.customer_id(sv).ok();
+                                self.last_reject = None;
                                 cx.info(tr!(
                                     "dup-merged",
                                     merged = crate::i18n::join(&o.merged),
@@ -561,7 +577,8 @@ impl DuplicatesPane {
             }
             (TAG_REJECT, Some(Pending::Reject { cluster })) => match cx.wb.review_reject(cluster) {
                 Ok(_) => {
-                    cx.info(tr!("dup-rejected", cluster = cluster));
+                    self.last_reject = Some(cluster);
+                    cx.info(tr!("dup-rejected", cluster = cluster, key = cx.keys.key(Action::MergeUndo)));
                     self.decided(cx);
                 }
                 Err(e) => self.refused(cx, &tr!("dup-op-reject"), e),
@@ -1262,6 +1279,28 @@ mod tests {
         let q = app.workbench().match_queue().unwrap();
         assert_eq!(q.len(), 1);
         assert!(q[0].members.iter().all(|m| m.number != "CRM2026-000004"));
+    }
+
+    /// A reject made by mistake is taken back with the undo key: the
+    /// cluster is in the queue again, selected, and can be approved.
+    #[test]
+    fn undo_takes_a_reject_back() {
+        let mut app = app(80, 24);
+        press(&mut app, "j x y");
+        assert_eq!(shown_cluster(&app), Some(1));
+        assert!(message(&app).ends_with("u takes it back"), "{}", message(&app));
+        assert!(screen(&app).contains("Duplicates (1)"));
+        press(&mut app, "u");
+        assert!(message(&app).contains("is back in the queue"), "{}", message(&app));
+        assert_eq!(shown_cluster(&app), Some(2), "the cluster that came back is selected");
+        assert!(screen(&app).contains("Duplicates (2)"), "{}", screen(&app));
+        // Nothing of the reject is left: a new match proposes the pair again.
+        press(&mut app, "m");
+        let q = app.workbench().match_queue().unwrap();
+        assert!(q.iter().any(|c| c.members.iter().any(|m| m.number == "CRM2026-000004")), "{q:?}");
+        // With the reject taken back, the undo key is the merge undo again.
+        press(&mut app, "u");
+        assert_eq!(message(&app), "No merge to undo");
     }
 
     #[test]
