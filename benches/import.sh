@@ -52,6 +52,12 @@ customers=$(sqlite3 "$db" "SELECT count(*) FROM customers")
 printf 'rows %d, customers %d, database %.0f MB (sqlite3 plain: %.0f MB)\n' "$total_rows" "$customers" "$(calc "$size / 1048576")" "$(calc "$(stat -c %s "$dir/plain.db") / 1048576")"
 printf 'crmwb import: %.2f s, %.0f rows/s, peak RSS %d MB\n' "$crmwb_secs" "$(calc "$total_rows / $crmwb_secs")" $((peak / 1024))
 printf 'sqlite3 .import: %.2f s; crmwb / plain = %.2fx\n' "$plain_secs" "$(calc "$crmwb_secs / $plain_secs")"
+# The issue's bound for a fresh import's peak memory, whatever the file.
+csv_bound_mb=300
+if [ $((peak / 1024)) -gt "$csv_bound_mb" ]; then
+  echo "FAIL: a CSV import peaked over its ${csv_bound_mb} MB bound" >&2
+  exit 1
+fi
 echo "indexes after import: $(sqlite3 "$db" "SELECT count(*) FROM sqlite_schema WHERE type='index'"), integrity: $(sqlite3 "$db" "PRAGMA quick_check"), load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # XLSX: the service export as a workbook (phones typed as numbers, dates as
