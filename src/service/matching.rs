@@ -185,6 +185,65 @@ fn root(merged: &HashMap<i64, i64>, mut id: i64) -> i64 {
 /// Each cluster as its members' (customer id, version) and its score, the
 /// shape `reconcile` compares with the stored clusters; `member` maps a
 /// node index to its (id, version).
+/// Every member of a cluster live and at the version it had when the
+/// cluster was built; else why not (the number is looked up only then).
+fn members_unchanged(conn: &rusqlite::Connection, c: &sm::ClusterRow) -> Result<()> {
+    let id = c.id;
+    let ids: Vec<i64> = c.members.iter().map(|m| m.0).collect();
+    let now = sm::versions(conn, &ids)?;
+    for &(m, v) in &c.members {
+        let why = match now.get(&m) {
+            Some(&(cur, true)) if cur == v => continue,
+            Some(&(_, false)) => {
+                "was merged into another customer; run `crmwb match` and `crmwb queue` again".to_string()
+            }
+            Some(&(cur, _)) => format!(
+                "is at version {cur}, the cluster was built at version {v}; run `crmwb match` and `crmwb queue` again"
+            ),
+            None => "is gone".to_string(),
+        };
+        let number = store::customers::get_customer(conn, m)?.map(|c| c.number).unwrap_or_else(|| m.to_string());
+        return Err(Error::Refused(format!("cluster {id} changed since it was shown: {number} {why}")));
+    }
+    Ok(())
+}
+
+/// The audit entry of a decision on a cluster (reject, take back, skip).
+fn audit_decision(
+    tx: &rusqlite::Transaction,
+    actor: &str,
+    action: &str,
+    cluster: i64,
+    details: serde_json::Value,
+    now: &str,
+) -> Result<()> {
+    store::audit::append(
+        tx,
+        &NewAudit {
+            actor,
+            action,
+            entity: "match_cluster",
+            entity_id: Some(&cluster.to_string()),
+            customer_id: None,
+            details,
+        },
+        now,
+    )?;
+    Ok(())
+}
+
+/// The outcome of a decision that merges nothing, naming the members.
+fn listing(cluster: i64, decision: &str, numbers: Vec<String>) -> ReviewOutcome {
+    ReviewOutcome {
+        cluster,
+        decision: decision.into(),
+        survivor: None,
+        merged: Vec::new(),
+        dropped: numbers,
+        merge_id: None,
+    }
+}
+
 /// A probability as log2 odds, the unit of pair scores.
 fn log2_odds(p: f64) -> f64 {
     (p / (1.0 - p)).log2()
@@ -908,25 +967,7 @@ impl Workbench {
                 c.state
             )));
         }
-        let ids: Vec<i64> = c.members.iter().map(|m| m.0).collect();
-        let now = sm::versions(conn, &ids)?;
-        for &(m, v) in &c.members {
-            let number = store::customers::get_customer(conn, m)?.map(|c| c.number).unwrap_or_else(|| m.to_string());
-            match now.get(&m) {
-                Some(&(cur, true)) if cur == v => {}
-                Some(&(_, false)) => {
-                    return Err(Error::Refused(format!(
-                        "cluster {id} changed since it was shown: {number} was merged into another customer; run `crmwb match` and `crmwb queue` again"
-                    )))
-                }
-                Some(&(cur, _)) => {
-                    return Err(Error::Refused(format!(
-                        "cluster {id} changed since it was shown: {number} is at version {cur}, the cluster was built at version {v}; run `crmwb match` and `crmwb queue` again"
-                    )))
-                }
-                None => return Err(Error::Refused(format!("cluster {id} changed since it was shown: {number} is gone"))),
-            }
-        }
+        members_unchanged(conn, &c)?;
         Ok(c)
     }
 
@@ -945,27 +986,10 @@ impl Workbench {
         }
         sm::set_cluster_state(&tx, cluster, "rejected", Some(&actor), &now)?;
         let numbers = numbers_of(&tx, &ids)?;
-        store::audit::append(
-            &tx,
-            &NewAudit {
-                actor: &actor,
-                action: "match.reject",
-                entity: "match_cluster",
-                entity_id: Some(&cluster.to_string()),
-                customer_id: None,
-                details: serde_json::json!({ "members": numbers, "signature": c.signature }),
-            },
-            &now,
-        )?;
+        let details = serde_json::json!({ "members": numbers, "signature": c.signature });
+        audit_decision(&tx, &actor, "match.reject", cluster, details, &now)?;
         tx.commit()?;
-        Ok(ReviewOutcome {
-            cluster,
-            decision: "reject".into(),
-            survivor: None,
-            merged: Vec::new(),
-            dropped: numbers,
-            merge_id: None,
-        })
+        Ok(listing(cluster, "reject", numbers))
     }
 
     /// Takes back "not a duplicate": the cluster is open in the queue again,
@@ -982,45 +1006,19 @@ impl Workbench {
                 c.state
             )));
         }
-        let ids: Vec<i64> = c.members.iter().map(|m| m.0).collect();
-        let now_v = sm::versions(conn, &ids)?;
-        for &(m, v) in &c.members {
-            if !matches!(now_v.get(&m), Some(&(cur, true)) if cur == v) {
-                let number =
-                    store::customers::get_customer(conn, m)?.map(|c| c.number).unwrap_or_else(|| m.to_string());
-                return Err(Error::Refused(format!(
-                    "cluster {cluster} cannot be put back as it was: {number} was merged or changed since; its pairs stay rejected (run `crmwb match` to be proposed what is there now)"
-                )));
-            }
-        }
+        members_unchanged(conn, &c)?;
         let now = self.clock.stamp();
         let actor = self.actor.clone();
         let tx = self.store.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         if !sm::unreject_cluster(&tx, cluster)? {
             return Err(Error::Refused(format!("cluster {cluster} was decided again meanwhile")));
         }
+        let ids: Vec<i64> = c.members.iter().map(|m| m.0).collect();
         let numbers = numbers_of(&tx, &ids)?;
-        store::audit::append(
-            &tx,
-            &NewAudit {
-                actor: &actor,
-                action: "match.unreject",
-                entity: "match_cluster",
-                entity_id: Some(&cluster.to_string()),
-                customer_id: None,
-                details: serde_json::json!({ "members": numbers, "signature": c.signature }),
-            },
-            &now,
-        )?;
+        let details = serde_json::json!({ "members": numbers, "signature": c.signature });
+        audit_decision(&tx, &actor, "match.unreject", cluster, details, &now)?;
         tx.commit()?;
-        Ok(ReviewOutcome {
-            cluster,
-            decision: "unreject".into(),
-            survivor: None,
-            merged: Vec::new(),
-            dropped: numbers,
-            merge_id: None,
-        })
+        Ok(listing(cluster, "unreject", numbers))
     }
 
     /// Decide later: the cluster stays open and moves to the end of the queue.
@@ -1031,27 +1029,9 @@ impl Workbench {
         let actor = self.actor.clone();
         let tx = self.store.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         sm::set_skipped(&tx, cluster, &now)?;
-        store::audit::append(
-            &tx,
-            &NewAudit {
-                actor: &actor,
-                action: "match.skip",
-                entity: "match_cluster",
-                entity_id: Some(&cluster.to_string()),
-                customer_id: None,
-                details: serde_json::json!({ "signature": c.signature }),
-            },
-            &now,
-        )?;
+        audit_decision(&tx, &actor, "match.skip", cluster, serde_json::json!({ "signature": c.signature }), &now)?;
         tx.commit()?;
-        Ok(ReviewOutcome {
-            cluster,
-            decision: "skip".into(),
-            survivor: None,
-            merged: Vec::new(),
-            dropped: Vec::new(),
-            merge_id: None,
-        })
+        Ok(listing(cluster, "skip", Vec::new()))
     }
 
     /// Drops members from a cluster before it is approved: each dropped
