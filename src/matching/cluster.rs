@@ -119,8 +119,9 @@ fn linkage(scores: &mut [f64]) -> f64 {
     if scores.is_empty() {
         return f64::NEG_INFINITY;
     }
-    scores.sort_by(|x, y| y.total_cmp(x));
-    scores[(scores.len() - 1) / 2]
+    // Only the one rank is needed, not the order of the rest.
+    let k = (scores.len() - 1) / 2;
+    *scores.select_nth_unstable_by(k, |x, y| y.total_cmp(x)).1
 }
 
 type Slots = Vec<(Vec<u32>, f64)>;
@@ -217,17 +218,14 @@ fn contested(
     }
     let review_p = 1.0 / (1.0 + (-review).exp2());
     let mut odds = |x: u32, members: &[u32]| -> f64 {
-        let others: Vec<u32> = members.iter().copied().filter(|&m| m != x).collect();
-        if others.is_empty() {
-            return 0.0;
-        }
-        let mut scores = Vec::with_capacity(others.len());
-        for &m in &others {
+        let mut scores = Vec::with_capacity(members.len());
+        for &m in members.iter().filter(|&&m| m != x) {
             match evidence(x, m) {
                 Some(w) => scores.push(w + prior),
                 None => return 0.0,
             }
         }
+        // No other member: linkage is -inf, odds 0.
         linkage(&mut scores).exp2()
     };
     let mut out = Vec::new();
