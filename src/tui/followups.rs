@@ -1343,13 +1343,18 @@ mod tests {
         assert!(open_reminders(&app).iter().any(|(n, _)| n == "上海云帆贸易有限公司"));
     }
 
+    /// The bench with `n` more customers overdue since 2026-03-01.
+    fn backlog(n: usize) -> App {
+        let mut wb = bench();
+        for i in 0..n {
+            add(&mut wb, &[("name", &format!("积压客户{i:02}有限公司")), ("next_followup", "2026-03-01")]);
+        }
+        app_on(wb)
+    }
+
     #[test]
     fn paging_keeps_the_selection_and_its_heading_on_screen() {
-        let mut wb = bench();
-        for n in 0..30 {
-            add(&mut wb, &[("name", &format!("积压客户{n:02}有限公司")), ("next_followup", "2026-03-01")]);
-        }
-        let mut app = app_on(wb);
+        let mut app = backlog(30);
         let pane = &app.followups;
         assert_eq!(pane.groups, [32, 1, 1]);
         // Every reminder's line holds it; headings sit before each group.
@@ -1377,11 +1382,7 @@ mod tests {
     /// items, showed the last two of nine found and blank rows above them.
     #[test]
     fn a_search_that_shortens_the_list_scrolls_back_to_its_top() {
-        let mut wb = bench();
-        for n in 0..30 {
-            add(&mut wb, &[("name", &format!("积压客户{n:02}有限公司")), ("next_followup", "2026-03-01")]);
-        }
-        let mut app = app_on(wb);
+        let mut app = backlog(30);
         press(&mut app, "G");
         assert!(app.followups.offset > 0);
         press(&mut app, "/");

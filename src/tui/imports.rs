@@ -1370,14 +1370,19 @@ mod tests {
         press(app, "<C-s>");
     }
 
+    /// The Imports pane after `path` was imported as source `sales`.
+    fn imported(path: &std::path::Path) -> App {
+        let mut wb = Workbench::open_in_memory("tester").unwrap();
+        clock(&mut wb);
+        wb.import(path, &ImportOptions { source: "sales".into(), ..Default::default() }, &mut |_| {}).unwrap();
+        app_on(wb)
+    }
+
     #[test]
     fn lists_batches_and_shows_a_batch_log() {
         let dir = tempfile::tempdir().unwrap();
         let path = csv(dir.path(), "客户.csv", 0);
-        let mut wb = Workbench::open_in_memory("tester").unwrap();
-        clock(&mut wb);
-        wb.import(&path, &ImportOptions { source: "sales".into(), ..Default::default() }, &mut |_| {}).unwrap();
-        let mut app = app_on(wb);
+        let mut app = imported(&path);
         let s = screen(&app);
         assert!(s.contains("complete") && s.contains("客户.csv") && s.contains("sales"), "{s}");
         insta::assert_snapshot!("imports_list", s);
@@ -1398,10 +1403,7 @@ mod tests {
     fn finding_16_3_batch_log_lines_wrap_instead_of_being_cut() {
         let dir = tempfile::tempdir().unwrap();
         let path = csv(dir.path(), "客户.csv", 0);
-        let mut wb = Workbench::open_in_memory("tester").unwrap();
-        clock(&mut wb);
-        wb.import(&path, &ImportOptions { source: "sales".into(), ..Default::default() }, &mut |_| {}).unwrap();
-        let mut app = app_on(wb);
+        let mut app = imported(&path);
         press(&mut app, "<Enter>");
         app.tick();
         let s = screen(&app);
@@ -1417,10 +1419,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("gaps.csv");
         std::fs::write(&path, "客户名称,手机\n甲科技,13712345678\n,\n , \n乙科技,13612345678\n").unwrap();
-        let mut wb = Workbench::open_in_memory("tester").unwrap();
-        clock(&mut wb);
-        wb.import(&path, &ImportOptions { source: "sales".into(), ..Default::default() }, &mut |_| {}).unwrap();
-        let mut app = app_on(wb);
+        let mut app = imported(&path);
         press(&mut app, "<Enter>");
         app.tick();
         let s = screen(&app);
@@ -1458,10 +1457,7 @@ mod tests {
     fn undo_asks_first_then_rolls_the_batch_back() {
         let dir = tempfile::tempdir().unwrap();
         let path = csv(dir.path(), "客户.csv", 0);
-        let mut wb = Workbench::open_in_memory("tester").unwrap();
-        clock(&mut wb);
-        wb.import(&path, &ImportOptions { source: "sales".into(), ..Default::default() }, &mut |_| {}).unwrap();
-        let mut app = app_on(wb);
+        let mut app = imported(&path);
         press(&mut app, "U");
         assert!(matches!(app.overlay, Some(Overlay::Confirm { .. })));
         // The key that asked does not answer.
