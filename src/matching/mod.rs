@@ -15,7 +15,7 @@ pub mod model;
 pub use blocking::{KeyDef, KeyKind, KeyStats};
 pub use compare::{CompDef, CompKind, LevelBounds};
 pub use features::{CustomType, CustomValue, InputRecord, Record};
-pub use model::Model;
+pub use model::{Holders, Model};
 
 use compare::Shared;
 use serde::{Deserialize, Serialize};
@@ -595,12 +595,12 @@ pub fn learn(
 /// the number is common. Otherwise a person entered four times with one
 /// mobile reads like a shared number, and name and mobile together cannot
 /// lift any two of the four over the prior.
-pub fn holders(tf: &dyn Fn(u64) -> u32, s: Shared, a: &Record, b: &Record) -> u32 {
+pub fn holders(tf: &dyn Fn(u64) -> u32, s: Shared, a: &Record, b: &Record) -> Holders {
     let n = tf(tf_hash(s));
     let (mobile, reach) = match s {
         Shared::Mobile(m) => (true, m),
         Shared::Email(e) => (false, e),
-        _ => return n,
+        _ => return Holders::counted(n),
     };
     let same_name = [a, b]
         .iter()
@@ -609,8 +609,9 @@ pub fn holders(tf: &dyn Fn(u64) -> u32, s: Shared, a: &Record, b: &Record) -> u3
         .max()
         .unwrap_or(1)
         .clamp(1, n.max(1));
-    // The record itself stays counted: `Model::weight` takes it off.
-    n.max(1) - same_name + 1
+    // The record itself stays counted: `Model::weight` takes it off, with
+    // the expected duplicates not already among the re-entries seen here.
+    Holders { n: n.max(1) - same_name + 1, own_seen: same_name - 1 }
 }
 
 /// Weighs pairs with a learned model.
@@ -730,7 +731,7 @@ mod tests {
         let f = |h: u64| tf.get(&h).copied().unwrap_or(1);
         let m = Shared::Mobile(people[0].mobiles[0]);
         assert_eq!(f(tf_hash(m)), 4);
-        assert_eq!(holders(&f, m, &people[0], &people[1]), 1);
+        assert_eq!(holders(&f, m, &people[0], &people[1]), Holders { n: 1, own_seen: 3 });
         // A bookkeeping agent's mobile on four firms: four names, common.
         let firms = records(&[
             (false, "星辰科技", "13800001111"),
@@ -741,7 +742,7 @@ mod tests {
         let tf = counts(&firms);
         let f = |h: u64| tf.get(&h).copied().unwrap_or(1);
         let m = Shared::Mobile(firms[0].mobiles[0]);
-        assert_eq!(holders(&f, m, &firms[0], &firms[1]), 4);
+        assert_eq!(holders(&f, m, &firms[0], &firms[1]), Holders { n: 4, own_seen: 0 });
         // Two firms under one name and two others: the two others count.
         let mixed = records(&[
             (false, "星辰科技", "13800001111"),
@@ -751,9 +752,12 @@ mod tests {
         ]);
         let tf = counts(&mixed);
         let f = |h: u64| tf.get(&h).copied().unwrap_or(1);
-        assert_eq!(holders(&f, Shared::Mobile(mixed[0].mobiles[0]), &mixed[0], &mixed[1]), 3);
+        assert_eq!(
+            holders(&f, Shared::Mobile(mixed[0].mobiles[0]), &mixed[0], &mixed[1]),
+            Holders { n: 3, own_seen: 1 }
+        );
         // Other shared values are counted as they are.
-        assert_eq!(holders(&f, Shared::Name(&mixed[0].key), &mixed[0], &mixed[1]), 2);
+        assert_eq!(holders(&f, Shared::Name(&mixed[0].key), &mixed[0], &mixed[1]), Holders::counted(2));
     }
 
     #[test]

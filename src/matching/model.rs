@@ -67,6 +67,24 @@ pub struct PassReport {
     pub degenerate: Option<String>,
 }
 
+/// How many records hold a shared value, as term frequency counts them
+/// for one pair (see `matching::holders`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Holders {
+    /// Records holding the value, the pair's re-entries taken off but
+    /// the record itself still counted.
+    pub n: u32,
+    /// Re-entries of one of the pair that hold it and were taken off.
+    pub own_seen: u32,
+}
+
+impl Holders {
+    /// A count with nothing known about whose re-entries hold the value.
+    pub fn counted(n: u32) -> Holders {
+        Holders { n, own_seen: 0 }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Model {
     pub comparisons: Vec<CompParam>,
@@ -92,22 +110,26 @@ impl Model {
     /// The bits a level adds; `tf` is how many records hold the shared value
     /// at a term-frequency level (sharing a rare value is strong evidence,
     /// sharing 王伟 weak).
-    pub fn weight(&self, comp: usize, lvl: u8, tf: Option<u32>) -> f64 {
+    pub fn weight(&self, comp: usize, lvl: u8, tf: Option<Holders>) -> f64 {
         if lvl == 0 {
             return 0.0;
         }
         let p = &self.comparisons[comp].levels[lvl as usize - 1];
         match tf {
-            Some(n) if n > 0 && self.records > 1 => {
+            Some(h) if h.n > 0 && self.records > 1 => {
                 // The chance that another record, picked at random among the
                 // non-matches, holds the value this one holds. The record's
                 // own duplicates hold it too: `prior × others` of them are
                 // expected, `m` of those agreeing at this level, and they
                 // are no sign that the value is common (a customer entered
-                // three times is not a common name).
+                // three times is not a common name). The holders already
+                // recognised as its re-entries (`h.own_seen`) are some of
+                // those expected duplicates: only the rest is discounted,
+                // or one duplicate would be taken off twice and a value two
+                // firms share would read as rare as one firm's own.
                 let others = (self.records - 1) as f64;
-                let own = self.prior * others * p.m;
-                let chance = ((n.max(2) - 1) as f64 - own).max(0.0) / others;
+                let own = (self.prior * others * p.m - h.own_seen as f64).max(0.0);
+                let chance = ((h.n.max(2) - 1) as f64 - own).max(0.0) / others;
                 // No rarer than one other record, unless the level's own u
                 // is rarer still (two records agreeing on name and mobile).
                 let u_tf = chance.max(p.u.min(1.0 / others)).min(1.0);
@@ -537,15 +559,15 @@ mod tests {
         // A value two records hold, fewer than the duplicates expected:
         // as strong as the level itself, not capped at "one record in
         // 2,047".
-        assert!((small.weight(0, 1, Some(2)) - plain).abs() < 1e-9);
+        assert!((small.weight(0, 1, Some(Holders::counted(2))) - plain).abs() < 1e-9);
         // Three holders: 2 − 1.64 expected duplicates count, stronger than
         // the two others counted in full.
-        let three = small.weight(0, 1, Some(3));
+        let three = small.weight(0, 1, Some(Holders::counted(3)));
         assert!((three - (0.5f64 / (0.36 / 2047.0)).log2()).abs() < 0.01, "{three}");
         assert!(three > (0.5f64 / (2.0 / 2047.0)).log2() + 2.0);
         // A value 50 records hold is common whoever holds it: weaker, by
         // the other 47.4 holders' share.
-        let common = small.weight(0, 1, Some(50));
+        let common = small.weight(0, 1, Some(Holders::counted(50)));
         let expected = (0.5f64 / ((49.0 - 1.6e-3 * 2047.0 * 0.5) / 2047.0)).log2();
         assert!((common - expected).abs() < 1e-9, "{common} {expected}");
         assert!(common < plain - 10.0);
@@ -553,9 +575,29 @@ mod tests {
         // one, and a value two records share is as rare as one other
         // record, or the level's u where that is rarer.
         let big = one_level_model(1_000_000, 1e-7, 0.5, 1e-3);
-        let two = big.weight(0, 1, Some(2));
+        let two = big.weight(0, 1, Some(Holders::counted(2)));
         assert!((two - (0.5f64 / (1.0 / 999_999.0)).log2()).abs() < 0.1, "{two}");
         assert!(two > big.weight(0, 1, None));
+    }
+
+    #[test]
+    fn re_entries_already_taken_off_are_not_discounted_again() {
+        // 2,048 records, 1.64 own duplicates expected per record at m 0.5.
+        let small = one_level_model(2048, 1.6e-3, 0.5, 1e-6);
+        // A bookkeeping agent's mobile: the firm entered twice (one
+        // re-entry seen and taken off) and two other firms. Only 0.64
+        // duplicates remain expected among the other holders.
+        let own = 1.6e-3 * 2047.0 * 0.5;
+        let seen = small.weight(0, 1, Some(Holders { n: 3, own_seen: 1 }));
+        assert!((seen - (0.5f64 / ((2.0 - (own - 1.0)) / 2047.0)).log2()).abs() < 1e-9, "{seen}");
+        // Counted as if nobody's re-entries were known, the same two
+        // holders would lose 1.64 of themselves and read nearly as rare
+        // as the level itself.
+        let unseen = small.weight(0, 1, Some(Holders::counted(3)));
+        assert!(unseen - seen > 1.8, "{unseen} {seen}");
+        // More re-entries seen than expected: nothing left to discount.
+        let many = small.weight(0, 1, Some(Holders { n: 3, own_seen: 4 }));
+        assert!((many - (0.5f64 / (2.0 / 2047.0)).log2()).abs() < 1e-9, "{many}");
     }
 
     #[test]
