@@ -832,6 +832,7 @@ hist-status = status { $from } → { $to }
 hist-contract = , contract { $no }
 hist-signed = {" "}signed { $on }
 hist-edited-none = edited (no field changed)
+hist-edited-own-rows = typed in as shown: { $fields } now the customer's own (it stays at an unmerge)
 hist-created = created: { $name } ({ $n } fields)
 hist-contact = contact added: { $name }{ $title }
 hist-interaction = { $kind } on { $at }: { $summary }

@@ -817,6 +817,7 @@ hist-status = 状态 { $from } → { $to }
 hist-contract = ，合同 { $no }
 hist-signed = {" "}签于 { $on }
 hist-edited-none = 已编辑（没有字段变化）
+hist-edited-own-rows = 按显示值重新录入：{ $fields } 现为本客户自有（取消合并时保留）
 hist-created = 新建：{ $name }（{ $n } 个字段）
 hist-contact = 添加联系人：{ $name }{ $title }
 hist-interaction = { $at } { $kind }：{ $summary }

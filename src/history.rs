@@ -126,10 +126,13 @@ pub fn sentence(e: &AuditEntry) -> String {
         }
         "customer.edit" => {
             let c = changes(&d["changes"]);
-            if c.is_empty() {
-                tr!("hist-edited-none")
-            } else {
+            let own: Vec<String> = d["own_rows"].as_array().map(|a| a.iter().map(val).collect()).unwrap_or_default();
+            if !c.is_empty() {
                 c
+            } else if !own.is_empty() {
+                tr!("hist-edited-own-rows", fields = own.join(", "))
+            } else {
+                tr!("hist-edited-none")
             }
         }
         "customer.create" => {
@@ -300,6 +303,11 @@ mod tests {
                 {"field": "mobile", "old": null, "new": "13800001111"}], "warnings": []}),
         );
         assert_eq!(sentence(&e), "owner 林峰 → 郭鹏; mobile — → 13800001111");
+        // A value typed in as shown changes nothing, but the row it gets is said.
+        let e = entry("customer.edit", serde_json::json!({"changes": [], "own_rows": ["mobile", "email"]}));
+        assert_eq!(sentence(&e), "typed in as shown: mobile, email now the customer's own (it stays at an unmerge)");
+        let e = entry("customer.edit", serde_json::json!({"changes": []}));
+        assert_eq!(sentence(&e), "edited (no field changed)");
         // Values are inert text: no escape sequence reaches the terminal.
         let e = entry(
             "customer.edit",

@@ -411,3 +411,37 @@ fn reimport_through_first_of_several_merges_on_one_survivor() {
     assert_eq!(visible(&db, &a), a_before);
     assert_eq!(visible(&db, &b)["notes"], "重要");
 }
+
+/// An edit that types in the value the survivor already shows, where only a
+/// merged member brought it, changes no field but gives the survivor a row
+/// of its own: that is written to the audit trail, and the number stays
+/// with the survivor at the unmerge.
+#[test]
+fn number_typed_in_as_shown_is_audited_and_stays_at_the_unmerge() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let head = "客户编号,客户名称,联系人,手机,城市,备注\n";
+    import_sales(
+        &db,
+        dir.path(),
+        &format!("{head}XS-1,北京星辰科技有限公司,王伟,,北京市,\nXS-2,星辰科技,李娜,13900001111,北京市,\n"),
+    );
+    let (a, b) = (number(&db, 1), number(&db, 2));
+    crmwb(&db).args(["merge", &a, &b, "--pick", &format!("mobile={b}")]).assert().success();
+    assert_eq!(show(&db, &a)["mobile"], "13900001111", "the merge brought B's mobile");
+    let before = show(&db, &a);
+
+    let out = crmwb(&db).args(["customer", "edit", &a, "--set", "mobile=13900001111", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let after = show(&db, &a);
+    assert_eq!(after["version"], before["version"], "no field changed, so the version stays");
+    let edits: Vec<&Value> =
+        after["history"].as_array().unwrap().iter().filter(|e| e["action"] == "customer.edit").collect();
+    assert_eq!(edits.len(), 1, "audited once: {}", after["history"]);
+    assert_eq!(edits[0]["details"]["own_rows"], serde_json::json!(["mobile"]));
+
+    crmwb(&db).args(["unmerge", &b]).assert().success();
+    let phones: Vec<String> =
+        show(&db, &a)["phones"].as_array().unwrap().iter().map(|p| p["number"].as_str().unwrap().to_string()).collect();
+    assert!(phones.contains(&"13900001111".to_string()), "typed in by hand, it stays: {phones:?}");
+}

@@ -97,8 +97,30 @@ impl Workbench {
             .filter(|f| !diff.iter().any(|d| d.field == **f))
             .map(|f| FieldChange { field: *f, old: c.get(*f).map(str::to_string), new: c.get(*f).map(str::to_string) })
             .collect();
-        add_contact_rows(&tx, &c, &retyped)?;
+        let own_rows = add_contact_rows(&tx, &c, &retyped)?;
         if diff.is_empty() && c.flags == old.flags {
+            // Nothing shown changed, so the version stays; but the survivor
+            // now holds the value in a row of its own, which decides where
+            // it goes at the unmerge, and every change is audited.
+            if !own_rows.is_empty() {
+                store::audit::append(
+                    &tx,
+                    &NewAudit {
+                        actor: &actor,
+                        action: "customer.edit",
+                        entity: "customer",
+                        entity_id: Some(&old.number),
+                        customer_id: Some(id),
+                        details: serde_json::json!({
+                            "version_before": old.version,
+                            "version": old.version,
+                            "changes": diff,
+                            "own_rows": own_rows.iter().map(|f| f.name()).collect::<Vec<_>>(),
+                        }),
+                    },
+                    &now,
+                )?;
+            }
             tx.commit()?;
             return Ok(EditOutcome { customer: old.clone(), changes: diff, warnings, version: old.version });
         }
@@ -244,10 +266,11 @@ pub(crate) fn has_phone_or_email(conn: &Connection, c: &Customer) -> Result<bool
 /// of numbers and addresses (the `phones`/`emails` of exports), without a
 /// source record and not as the primary one (that stays the first number a
 /// source gave). Earlier numbers stay: a customer keeps every number it had.
-pub(crate) fn add_contact_rows(conn: &Connection, c: &Customer, diff: &[FieldChange]) -> Result<()> {
+pub(crate) fn add_contact_rows(conn: &Connection, c: &Customer, diff: &[FieldChange]) -> Result<Vec<Field>> {
+    let mut added = Vec::new();
     for ch in diff {
         let Some(new) = ch.new.as_deref() else { continue };
-        match ch.field {
+        let row = match ch.field {
             Field::Mobile => {
                 merges::add_hand_row(conn, c.id, "customer_phones", Some(PhoneKind::Mobile.as_str()), new)?
             }
@@ -255,10 +278,13 @@ pub(crate) fn add_contact_rows(conn: &Connection, c: &Customer, diff: &[FieldCha
                 merges::add_hand_row(conn, c.id, "customer_phones", Some(PhoneKind::Landline.as_str()), new)?
             }
             Field::Email => merges::add_hand_row(conn, c.id, "customer_emails", None, new)?,
-            _ => {}
+            _ => false,
+        };
+        if row {
+            added.push(ch.field);
         }
     }
-    Ok(())
+    Ok(added)
 }
 
 /// One field changed since the caller read the record.

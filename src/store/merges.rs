@@ -307,15 +307,21 @@ pub(crate) fn set_side(conn: &Connection, merge: i64, side: Side, v: &serde_json
 /// at the unmerge, and the number typed by hand must not leave with it.
 /// Such a row is collapsed under the new one, as a merge collapses the
 /// duplicates it finds, so the survivor shows the value once and the
-/// unmerge gives each side its row.
-pub(crate) fn add_hand_row(conn: &Connection, customer: i64, tbl: &str, kind: Option<&str>, value: &str) -> Result<()> {
+/// unmerge gives each side its row. Returns whether a row was added.
+pub(crate) fn add_hand_row(
+    conn: &Connection,
+    customer: i64,
+    tbl: &str,
+    kind: Option<&str>,
+    value: &str,
+) -> Result<bool> {
     let col = match tbl {
         "customer_phones" => "number",
         "customer_emails" => "email",
         _ => unreachable!("add_hand_row: {tbl}"),
     };
     if home_has(conn, tbl, col, value, customer, &[customer])? {
-        return Ok(());
+        return Ok(false);
     }
     let foreign: Vec<(i64, Option<i64>)> = conn
         .prepare_cached(&format!("SELECT id, source_record_id FROM {tbl} WHERE customer_id = ?1 AND {col} = ?2"))?
@@ -369,7 +375,7 @@ pub(crate) fn add_hand_row(conn: &Connection, customer: i64, tbl: &str, kind: Op
         conn.prepare_cached("INSERT INTO merge_collapsed (merge_id, tbl, kept_id, dup_id) VALUES (?1,?2,?3,?4)")?
             .execute(params![merge, tbl, kept, row])?;
     }
-    Ok(())
+    Ok(true)
 }
 
 /// A merge copies an absorbed customer's custom value into the survivor's
