@@ -184,6 +184,13 @@ fn print_model(out: &mut dyn Write, m: &Model) -> Result<()> {
     if !m.rule.is_empty() {
         writeln!(out, "  rule: {}", m.rule)?;
     }
+    if let Some(d) = m.dups_per_record {
+        writeln!(
+            out,
+            "  duplicates per record (term frequency's own-duplicate discount): {d:.2} counted over the candidates; the prior implies {:.2}",
+            m.prior * (m.records.saturating_sub(1)) as f64
+        )?;
+    }
     for p in &m.passes {
         writeln!(
             out,

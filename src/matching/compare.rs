@@ -128,6 +128,20 @@ impl CompKind {
 
     /// The levels whose weight is adjusted by how common the shared value
     /// is (term frequency), with the kind of value counted.
+    /// The term-frequency levels at which a pair shares the value it shares
+    /// at `level`: a contact's mobile at "reach and name" and "reach only",
+    /// the contact's name at "reach and name", "name, reach differs" and
+    /// "name only"; a company's name key at "exact" and "core exact". A
+    /// record's own duplicates hold the value at any of them.
+    pub fn value_levels(&self, level: u8) -> &'static [u8] {
+        match (self, level) {
+            (CompKind::Name, 1 | 2) | (CompKind::Contact, 1 | 2) => &[1, 2],
+            (CompKind::Contact, 3 | 4) => &[1, 3, 4],
+            (_, 1) => &[1],
+            _ => &[],
+        }
+    }
+
     pub fn tf_level(&self, level: u8) -> bool {
         match self {
             CompKind::Name => level == 1 || level == 2,

@@ -581,9 +581,22 @@ pub fn learn(
         rule_recall,
         prior,
         prior_bits: (prior / (1.0 - prior)).log2(),
+        dups_per_record: None,
         passes: reports,
         bounds: cfg.levels.clone(),
     }
+}
+
+/// Duplicates per record, counted over the candidate pairs by their
+/// probabilities (`bfs`: Bayes factors in bits, prior excluded). Term
+/// frequency takes a record's own duplicates off the holders of a value; the
+/// prior alone (matches the rule found over its estimated recall) can be
+/// off by a factor of two either way on a small import, and a common name
+/// then reads as rare or a re-entry's mobile as common. Blocking reaches
+/// nearly every true pair, so the candidates' probabilities count them.
+pub fn count_duplicates(model: &Model, bfs: &[f64]) -> f64 {
+    let expected: f64 = bfs.iter().map(|bf| Model::probability(model.prior_bits + bf)).sum();
+    2.0 * expected / (model.records.max(1) as f64)
 }
 
 /// How many records hold the shared value `s`, as term frequency counts
@@ -758,6 +771,18 @@ mod tests {
         );
         // Other shared values are counted as they are.
         assert_eq!(holders(&f, Shared::Name(&mixed[0].key), &mixed[0], &mixed[1]), Holders::counted(2));
+    }
+
+    #[test]
+    fn duplicates_are_counted_by_the_candidates_probabilities() {
+        let plan = MatchConfig::default().plan(&[]).unwrap();
+        let records: Vec<Record> = (0..10).map(|_| Record::from_input(&InputRecord::default(), &[])).collect();
+        let mut m = learn(&records, &plan, &MatchConfig::default(), &[], &[], &|_| 1);
+        m.prior_bits = -10.0;
+        // Two sure matches, one even pair, one sure non-match among ten
+        // records: 2.5 matches, half a duplicate per record.
+        let d = count_duplicates(&m, &[60.0, 60.0, 10.0, -60.0]);
+        assert!((d - 0.5).abs() < 1e-9, "{d}");
     }
 
     #[test]

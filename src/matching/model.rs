@@ -102,6 +102,11 @@ pub struct Model {
     pub prior: f64,
     /// log2(prior / (1 - prior)): where every pair's score starts.
     pub prior_bits: f64,
+    /// Duplicates a record has on average, counted over the candidate pairs
+    /// by their probabilities (`matching::count_duplicates`); where absent,
+    /// `prior × (records − 1)`.
+    #[serde(default)]
+    pub dups_per_record: Option<f64>,
     pub passes: Vec<PassReport>,
     pub bounds: LevelBounds,
 }
@@ -114,24 +119,32 @@ impl Model {
         if lvl == 0 {
             return 0.0;
         }
-        let p = &self.comparisons[comp].levels[lvl as usize - 1];
+        let cp = &self.comparisons[comp];
+        let p = &cp.levels[lvl as usize - 1];
         match tf {
             Some(h) if h.n > 0 && self.records > 1 => {
                 // The chance that another record, picked at random among the
-                // non-matches, holds the value this one holds. The record's
-                // own duplicates hold it too: `prior × others` of them are
-                // expected, `m` of those agreeing at this level, and they
-                // are no sign that the value is common (a customer entered
-                // three times is not a common name). The holders already
-                // recognised as its re-entries (`h.own_seen`) are some of
-                // those expected duplicates: only the rest is discounted,
-                // or one duplicate would be taken off twice and a value two
-                // firms share would read as rare as one firm's own.
+                // non-matches, holds the value this one holds: the holders
+                // besides the pair itself (which holds it under either
+                // hypothesis, so counting it would cap any value two
+                // records share at "one record in all", however personal)
+                // that are not the record's own duplicates. Those are
+                // expected `dups × m`, m of every level at which the value
+                // is shared (a re-entry with a typo in the contact's name
+                // still holds the mobile), and are no sign that the value
+                // is common (a customer entered three times is not a common
+                // name). The holders already recognised as its re-entries
+                // (`h.own_seen`) are some of them: only the rest is
+                // discounted, or one duplicate would be taken off twice and
+                // a value two firms share would read as one firm's own.
                 let others = (self.records - 1) as f64;
-                let own = (self.prior * others * p.m - h.own_seen as f64).max(0.0);
-                let chance = ((h.n.max(2) - 1) as f64 - own).max(0.0) / others;
-                // No rarer than one other record, unless the level's own u
-                // is rarer still (two records agreeing on name and mobile).
+                let m_value: f64 = cp.kind.value_levels(lvl).iter().map(|&l| cp.levels[l as usize - 1].m).sum();
+                let dups = self.dups_per_record.unwrap_or(self.prior * others);
+                let own = (dups * m_value.max(p.m) - h.own_seen as f64).max(0.0);
+                let chance = ((h.n.max(2) - 2) as f64 - own).max(0.0) / others;
+                // A value nobody else holds is as rare as one record in all,
+                // unless the level's own u is rarer still (two records
+                // agreeing on name and mobile).
                 let u_tf = chance.max(p.u.min(1.0 / others)).min(1.0);
                 (p.m / u_tf).log2()
             }
@@ -535,6 +548,7 @@ mod tests {
             rule_recall: 1.0,
             prior,
             prior_bits: (prior / (1.0 - prior)).log2(),
+            dups_per_record: None,
             passes: Vec::new(),
             bounds: LevelBounds::default(),
         }
@@ -551,32 +565,42 @@ mod tests {
         }
     }
 
+    /// log2(m / u) with u the holders' share among `others` records.
+    fn bits(m: f64, holders: f64, others: f64) -> f64 {
+        (m / (holders / others)).log2()
+    }
+
     #[test]
     fn term_frequency_does_not_count_a_records_own_duplicates_as_commonness() {
-        // 2,048 records, 3.3 duplicates per record expected (prior × others).
+        // 2,048 records, 1.64 own duplicates per record expected (prior ×
+        // others × m): 3.3 duplicates, half of them holding the value.
         let small = one_level_model(2048, 1.6e-3, 0.5, 1e-6);
-        let plain = small.weight(0, 1, None);
-        // A value two records hold, fewer than the duplicates expected:
-        // as strong as the level itself, not capped at "one record in
-        // 2,047".
-        assert!((small.weight(0, 1, Some(Holders::counted(2))) - plain).abs() < 1e-9);
-        // Three holders: 2 − 1.64 expected duplicates count, stronger than
-        // the two others counted in full.
-        let three = small.weight(0, 1, Some(Holders::counted(3)));
-        assert!((three - (0.5f64 / (0.36 / 2047.0)).log2()).abs() < 0.01, "{three}");
-        assert!(three > (0.5f64 / (2.0 / 2047.0)).log2() + 2.0);
+        let own = 1.6e-3 * 2047.0 * 0.5;
+        // A value only the pair holds: as strong as the level itself (its u
+        // is rarer than one record in all; the pair holds the value under
+        // either hypothesis and says nothing of how common it is).
+        let two = small.weight(0, 1, Some(Holders::counted(2)));
+        assert!((two - small.weight(0, 1, None)).abs() < 1e-9, "{two}");
+        // Three or four holders: the one or two besides the pair are about
+        // as many as its own duplicates expected, so no commoner.
+        assert!((small.weight(0, 1, Some(Holders::counted(3))) - two).abs() < 1e-9);
+        assert!((small.weight(0, 1, Some(Holders::counted(4))) - bits(0.5, 2.0 - own, 2047.0)).abs() < 1e-9);
         // A value 50 records hold is common whoever holds it: weaker, by
-        // the other 47.4 holders' share.
+        // the 46.4 holders besides the pair and its duplicates.
         let common = small.weight(0, 1, Some(Holders::counted(50)));
-        let expected = (0.5f64 / ((49.0 - 1.6e-3 * 2047.0 * 0.5) / 2047.0)).log2();
-        assert!((common - expected).abs() < 1e-9, "{common} {expected}");
-        assert!(common < plain - 10.0);
-        // A million records: a record's own duplicates are a fraction of
-        // one, and a value two records share is as rare as one other
-        // record, or the level's u where that is rarer.
+        assert!((common - bits(0.5, 48.0 - own, 2047.0)).abs() < 1e-9, "{common}");
+        assert!(common < two - 5.0);
+        // Where the candidates counted the duplicates, that count is used
+        // instead of the prior's (which the rule's recall can be off by).
+        let mut counted = one_level_model(2048, 1.6e-3, 0.5, 1e-6);
+        counted.dups_per_record = Some(1.0);
+        let w = counted.weight(0, 1, Some(Holders::counted(50)));
+        assert!((w - bits(0.5, 48.0 - 0.5, 2047.0)).abs() < 1e-9, "{w}");
+        // A million records: a value two records share is as rare as one
+        // other record, or the level's u where that is rarer.
         let big = one_level_model(1_000_000, 1e-7, 0.5, 1e-3);
         let two = big.weight(0, 1, Some(Holders::counted(2)));
-        assert!((two - (0.5f64 / (1.0 / 999_999.0)).log2()).abs() < 0.1, "{two}");
+        assert!((two - bits(0.5, 1.0, 999_999.0)).abs() < 1e-9, "{two}");
         assert!(two > big.weight(0, 1, None));
     }
 
@@ -584,20 +608,42 @@ mod tests {
     fn re_entries_already_taken_off_are_not_discounted_again() {
         // 2,048 records, 1.64 own duplicates expected per record at m 0.5.
         let small = one_level_model(2048, 1.6e-3, 0.5, 1e-6);
-        // A bookkeeping agent's mobile: the firm entered twice (one
-        // re-entry seen and taken off) and two other firms. Only 0.64
-        // duplicates remain expected among the other holders.
         let own = 1.6e-3 * 2047.0 * 0.5;
-        let seen = small.weight(0, 1, Some(Holders { n: 3, own_seen: 1 }));
-        assert!((seen - (0.5f64 / ((2.0 - (own - 1.0)) / 2047.0)).log2()).abs() < 1e-9, "{seen}");
-        // Counted as if nobody's re-entries were known, the same two
-        // holders would lose 1.64 of themselves and read nearly as rare
-        // as the level itself.
-        let unseen = small.weight(0, 1, Some(Holders::counted(3)));
-        assert!(unseen - seen > 1.8, "{unseen} {seen}");
+        // A bookkeeping agent's mobile on ten firms, one of them entered
+        // twice (that re-entry seen and taken off): 0.64 duplicates remain
+        // expected among the eight holders besides the pair.
+        let seen = small.weight(0, 1, Some(Holders { n: 10, own_seen: 1 }));
+        assert!((seen - bits(0.5, 8.0 - (own - 1.0), 2047.0)).abs() < 1e-9, "{seen}");
+        // Counted as if nobody's re-entries were known, 1.64 of them would
+        // come off the eight again: a rarer, stronger value.
+        let unseen = small.weight(0, 1, Some(Holders::counted(10)));
+        assert!(unseen > seen + 0.1, "{unseen} {seen}");
         // More re-entries seen than expected: nothing left to discount.
-        let many = small.weight(0, 1, Some(Holders { n: 3, own_seen: 4 }));
-        assert!((many - (0.5f64 / (2.0 / 2047.0)).log2()).abs() < 1e-9, "{many}");
+        let many = small.weight(0, 1, Some(Holders { n: 10, own_seen: 4 }));
+        assert!((many - bits(0.5, 8.0, 2047.0)).abs() < 1e-9, "{many}");
+    }
+
+    #[test]
+    fn a_duplicate_holds_the_value_at_every_level_that_shares_it() {
+        // Contact: a re-entry with a typo in the contact's name still holds
+        // the mobile, so the duplicates expected among a mobile's holders
+        // count m of "reach and name" and "reach only" together.
+        let kind = CompKind::Contact;
+        assert_eq!(kind.value_levels(1), &[1, 2]);
+        assert_eq!(kind.value_levels(2), &[1, 2]);
+        assert_eq!(kind.value_levels(4), &[1, 3, 4]);
+        assert!(kind.value_levels(7).is_empty());
+        let mut model = one_level_model(2048, 1.6e-3, 0.5, 1e-6);
+        let m: [f64; 7] = [0.4, 0.1, 0.02, 0.3, 0.01, 0.12, 0.05];
+        model.comparisons[0].kind = kind;
+        model.comparisons[0].levels = m
+            .iter()
+            .zip(&kind.levels()[1..])
+            .map(|(&m, l)| LevelParam { level: l.to_string(), m, u: 1e-6, weight: (m / 1e-6).log2() })
+            .collect();
+        let own = 1.6e-3 * 2047.0 * (0.4 + 0.1);
+        let w = model.weight(0, 2, Some(Holders::counted(10)));
+        assert!((w - bits(0.1, 8.0 - own, 2047.0)).abs() < 1e-9, "{w}");
     }
 
     #[test]

@@ -381,9 +381,25 @@ impl Workbench {
         let levels = matching::compare_pairs(&records, plan, &cfg.levels, &pairs);
         t.step("compare", opts)?;
         let tf_fn = |h: u64| tf.get(&h).copied().unwrap_or(1);
-        let model = matching::learn(&records, plan, cfg, &pairs, &levels, &tf_fn);
+        let mut model = matching::learn(&records, plan, cfg, &pairs, &levels, &tf_fn);
         t.step("learn", opts)?;
         let nc = plan.comps.len();
+        if cfg.model.term_frequency {
+            let scorer = Scorer { model: &model, plan, tf: &tf_fn, term_frequency: true };
+            let bfs: Vec<f64> = matching::par_halves(pairs.len(), |range| {
+                let mut w = vec![0.0; nc];
+                range
+                    .map(|i| {
+                        let (a, b) = matching::unpack(pairs[i].0);
+                        let lv = &levels[i * nc..(i + 1) * nc];
+                        scorer.weigh(&records[a as usize], &records[b as usize], lv, &mut w)
+                    })
+                    .collect::<Vec<f64>>()
+            })
+            .concat();
+            model.dups_per_record = Some(matching::count_duplicates(&model, &bfs));
+            t.step("count duplicates", opts)?;
+        }
         let scorer = Scorer { model: &model, plan, tf: &tf_fn, term_frequency: cfg.model.term_frequency };
         // Scores only: the evidence of a pair is weighed again when it is
         // written, so that a million pairs never hold an evidence vector each.
