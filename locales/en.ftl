@@ -414,6 +414,7 @@ value-level-partial = partial
 value-level-near = near
 value-level-same_year = same year
 value-level-reach_and_name = reach and name
+value-level-reach_name_alike = reach, name reads alike
 value-level-reach_only = reach only
 value-level-name_reach_differs = name reach differs
 value-level-name_only = name only

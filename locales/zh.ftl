@@ -410,6 +410,7 @@ value-level-partial = 部分相同
 value-level-near = 接近
 value-level-same_year = 同年
 value-level-reach_and_name = 联系方式和姓名相同
+value-level-reach_name_alike = 联系方式同、姓名音近
 value-level-reach_only = 仅联系方式相同
 value-level-name_reach_differs = 姓名同、联系方式不同
 value-level-name_only = 仅姓名相同

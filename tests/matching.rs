@@ -445,3 +445,34 @@ fn match_truth_reports_blocking_recall_per_key_and_source_pair() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("truth.csv"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// A model stored by an earlier version, whose contact comparison knew
+/// other levels, is never read against this version's levels: the next
+/// run is a full one and says why.
+#[test]
+fn a_model_with_other_levels_is_relearned_not_misread() {
+    let f = fixture();
+    ok(&f.db, &["match"]);
+    {
+        let conn = rusqlite::Connection::open(&f.db).unwrap();
+        let (id, model): (i64, String) = conn
+            .query_row("SELECT id, model FROM match_runs WHERE mode = 'full' ORDER BY id DESC LIMIT 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        let mut m: serde_json::Value = serde_json::from_str(&model).unwrap();
+        let contact = m["comparisons"].as_array_mut().unwrap().iter_mut().find(|c| c["name"] == "contact").unwrap();
+        // As before reach_name_alike existed.
+        let levels = contact["levels"].as_array_mut().unwrap();
+        let at = levels.iter().position(|l| l["level"] == "reach_name_alike").unwrap();
+        levels.remove(at);
+        conn.execute("UPDATE match_runs SET model = ?1 WHERE id = ?2", rusqlite::params![m.to_string(), id]).unwrap();
+    }
+    let out = ok(&f.db, &["match", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["mode"], "full", "{out}");
+    assert_eq!(v["reason"], "the comparison levels changed in this version", "{out}");
+    // The model it stored has them again: the run after is incremental.
+    let v: serde_json::Value = serde_json::from_str(&ok(&f.db, &["match", "--json"])).unwrap();
+    assert_eq!(v["mode"], "incremental", "{v}");
+}

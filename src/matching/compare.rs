@@ -88,6 +88,7 @@ pub const NAME_LEVELS: &[&str] = &["missing", "exact", "core_exact", "contained"
 pub const CONTACT_LEVELS: &[&str] = &[
     "missing",
     "reach_and_name",
+    "reach_name_alike",
     "reach_only",
     "name_reach_differs",
     "name_only",
@@ -129,14 +130,16 @@ impl CompKind {
     /// The levels whose weight is adjusted by how common the shared value
     /// is (term frequency), with the kind of value counted.
     /// The term-frequency levels at which a pair shares the value it shares
-    /// at `level`: a contact's mobile at "reach and name" and "reach only",
-    /// the contact's name at "reach and name", "name, reach differs" and
-    /// "name only"; a company's name key at "exact" and "core exact". A
-    /// record's own duplicates hold the value at any of them.
+    /// at `level`: a contact's mobile at "reach and name", "reach, name
+    /// alike" and "reach only", the contact's name at "reach and name",
+    /// "name, reach differs" and "name only"; a company's name key at
+    /// "exact" and "core exact". A record's own duplicates hold the value at
+    /// any of them.
     pub fn value_levels(&self, level: u8) -> &'static [u8] {
         match (self, level) {
-            (CompKind::Name, 1 | 2) | (CompKind::Contact, 1 | 2) => &[1, 2],
-            (CompKind::Contact, 3 | 4) => &[1, 3, 4],
+            (CompKind::Name, 1 | 2) => &[1, 2],
+            (CompKind::Contact, 1..=3) => &[1, 2, 3],
+            (CompKind::Contact, 4 | 5) => &[1, 4, 5],
             (_, 1) => &[1],
             _ => &[],
         }
@@ -145,7 +148,7 @@ impl CompKind {
     pub fn tf_level(&self, level: u8) -> bool {
         match self {
             CompKind::Name => level == 1 || level == 2,
-            CompKind::Contact => (1..=4).contains(&level),
+            CompKind::Contact => (1..=5).contains(&level),
             CompKind::Landline => level == 1,
             CompKind::Email => level == 1,
             CompKind::GivenName | CompKind::Surname => level == 1,
@@ -407,6 +410,14 @@ fn contact_shared<'a>(a: &'a Record, b: &'a Record) -> Option<&'a str> {
     None
 }
 
+/// Two contacts' names of the same length and surname that read alike
+/// character by character (see `features::same_pinyin`).
+fn contacts_alike(a: &Record, b: &Record) -> bool {
+    a.contacts.iter().any(|c| {
+        b.contacts.iter().any(|d| c.chars().next() == d.chars().next() && crate::matching::features::same_pinyin(c, d))
+    })
+}
+
 /// Compares one field of a pair.
 pub fn level(kind: &CompKind, a: &Record, b: &Record, lb: &LevelBounds) -> u8 {
     match kind {
@@ -490,12 +501,17 @@ pub fn level(kind: &CompKind, a: &Record, b: &Record, lb: &LevelBounds) -> u8 {
             };
             match (mobile, name) {
                 (Some(true), Some(true)) => 1,
-                (Some(true), _) => 2,
-                (Some(false), Some(true)) => 3,
-                (None, Some(true)) => 4,
-                (Some(false), None) => 5,
-                (None, Some(false)) => 6,
-                (Some(false), Some(false)) => 7,
+                // The same number under a name that reads alike: the
+                // person's name mistyped through the input method (杨红梅 /
+                // 杨虹梅), not another person at that number (a parent and
+                // child share one), which "reach only" is left to mean.
+                (Some(true), Some(false)) if contacts_alike(a, b) => 2,
+                (Some(true), _) => 3,
+                (Some(false), Some(true)) => 4,
+                (None, Some(true)) => 5,
+                (Some(false), None) => 6,
+                (None, Some(false)) => 7,
+                (Some(false), Some(false)) => 8,
                 (None, None) => 0,
             }
         }
@@ -573,7 +589,7 @@ pub fn shared<'a>(kind: &CompKind, lvl: u8, a: &'a Record, b: &'a Record) -> Opt
     match kind {
         CompKind::Name => Some(Shared::Name(&a.key)),
         CompKind::Contact => match lvl {
-            1 | 2 => shares(&a.mobiles, &b.mobiles)
+            1..=3 => shares(&a.mobiles, &b.mobiles)
                 .map(|m| Shared::Mobile(*m))
                 .or_else(|| shares(&a.emails, &b.emails).map(|e| Shared::Email(*e))),
             _ => contact_shared(a, b).map(Shared::Contact),
@@ -649,6 +665,12 @@ mod tests {
         };
         assert_eq!(c("王伟", "13800000001", "王伟", "13800000001"), "reach_and_name");
         assert_eq!(c("王伟", "13800000001", "李娜", "13800000001"), "reach_only");
+        // The name mistyped through the input method is that person; a name
+        // that merely shares the surname is someone else at that number.
+        assert_eq!(c("杨红梅", "13800000001", "杨虹梅", "13800000001"), "reach_name_alike");
+        assert_eq!(c("王伟", "13800000001", "王芳", "13800000001"), "reach_only");
+        assert_eq!(c("黄伟", "13800000001", "王伟", "13800000001"), "reach_only");
+        assert_eq!(c("杨红梅", "13800000001", "杨虹梅", "13900000002"), "both_differ");
         assert_eq!(c("王伟", "13800000001", "王伟", "13900000002"), "name_reach_differs");
         assert_eq!(c("王伟", "", "王伟", "13900000002"), "name_only");
         assert_eq!(c("", "13800000001", "", "13900000002"), "reach_differs");

@@ -384,7 +384,7 @@ impl Rule {
             Rule::NameAndReach => {
                 let Some(c) = index_of(plan, CompKind::Contact) else { return false };
                 let n = index_of(plan, CompKind::Name).map_or(0, |n| levels[n]);
-                (name_agrees(plan, levels) && matches!(levels[c], 1 | 2)) || (n == 0 && levels[c] == 1)
+                (name_agrees(plan, levels) && matches!(levels[c], 1..=3)) || (n == 0 && levels[c] == 1)
             }
             Rule::NameAnd(c) => name_agrees(plan, levels) && levels[c] == 1,
         }
@@ -420,7 +420,7 @@ impl Rule {
         match *self {
             Rule::NameAndReach => {
                 let c = shares(index_of(plan, CompKind::Contact))?;
-                Some((agree + missing * person) * (c[1] + c[2]) + missing * c[1])
+                Some((agree + missing * person) * (c[1] + c[2] + c[3]) + missing * c[1])
             }
             Rule::NameAnd(k) => {
                 let c = shares(Some(k))?;
@@ -789,13 +789,14 @@ mod tests {
     fn rule_recall_counts_people_by_their_contact() {
         let plan = MatchConfig::default().plan(&[]).unwrap();
         // Companies: names agree (exact or core) in 80 of 100 matches, mobile
-        // and contact (reach_and_name or reach_only) in 50: 0.8 × 0.5.
+        // and contact (reach_and_name, reach_name_alike or reach_only) in 50:
+        // 0.8 × 0.5.
         let companies =
-            pass(&plan, &[0.0, 60.0, 20.0, 0.0, 0.0, 0.0, 20.0], &[0.0, 30.0, 20.0, 0.0, 0.0, 0.0, 0.0, 50.0]);
+            pass(&plan, &[0.0, 60.0, 20.0, 0.0, 0.0, 0.0, 20.0], &[0.0, 30.0, 5.0, 15.0, 0.0, 0.0, 0.0, 0.0, 50.0]);
         assert!((Rule::NameAndReach.recall(&plan, &[companies]).unwrap() - 0.4).abs() < 1e-9);
         // People have no name comparison; the rule is same person and mobile
         // (reach_and_name), met by 40 of 100 matches.
-        let people = pass(&plan, &[100.0], &[0.0, 40.0, 30.0, 0.0, 0.0, 0.0, 0.0, 30.0]);
+        let people = pass(&plan, &[100.0], &[0.0, 40.0, 10.0, 20.0, 0.0, 0.0, 0.0, 0.0, 30.0]);
         assert!((Rule::NameAndReach.recall(&plan, &[people]).unwrap() - 0.4).abs() < 1e-9);
     }
 

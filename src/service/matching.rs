@@ -344,10 +344,20 @@ impl Workbench {
                     let model: Model = serde_json::from_str(&model)?;
                     let same_fields = model.comparisons.len() == plan.comps.len()
                         && model.comparisons.iter().zip(&plan.comps).all(|(m, c)| m.name == c.name && m.kind == c.kind);
-                    if same_fields {
+                    // A model an earlier version stored may know other levels
+                    // of a comparison: its weights would be read against the
+                    // wrong level.
+                    let same_levels = model.comparisons.iter().zip(&plan.comps).all(|(m, c)| {
+                        m.levels.iter().map(|l| l.level.as_str()).eq(c.kind.levels().iter().skip(1).copied())
+                    });
+                    if same_fields && same_levels {
                         return self.match_incremental(opts, &plan, &model, &config_json, last.hw);
                     }
-                    Some("the custom fields changed since the last run".to_string())
+                    Some(if same_fields {
+                        "the comparison levels changed in this version".to_string()
+                    } else {
+                        "the custom fields changed since the last run".to_string()
+                    })
                 }
                 (Some(_), Some(_)) => Some("the configuration differs from the last run's".to_string()),
                 _ => Some("no earlier run".to_string()),
