@@ -265,7 +265,7 @@ mod tests {
         assert!(during.iter().any(|n| n.starts_with("sqlite_autoindex_customers")), "{during:?}");
         assert!(during.iter().any(|n| n.starts_with("sqlite_autoindex_source_records")), "{during:?}");
         assert!(during.contains(&"audit_log_actor".to_string()));
-        assert!(!during.contains(&"customers_live_name".to_string()));
+        assert!(!during.contains(&"customers_live_name_sort".to_string()));
         assert!(!during.contains(&"customer_phones_number".to_string()));
         assert!(!during.contains(&"customer_emails_email".to_string()));
         // Indexes that grow at their end (ids ascending) are kept.
@@ -311,27 +311,26 @@ mod tests {
     #[test]
     fn a_partial_index_of_few_rows_stays_for_the_load() {
         let mut s = Store::open_in_memory().unwrap();
-        // 20,000 customers of past follow-ups, imported as history (before
-        // their reminders-from day): the follow-up queue's index is empty,
-        // the live-name index is full.
+        // 20,000 customers of past contract dates, imported as history
+        // (before their reminders-from day): the renewal queue's index is
+        // empty, the live-name index is full.
         s.conn()
             .execute_batch(
                 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
-                 INSERT INTO customers (number, name, next_followup, created_at, updated_at, reminders_from)
-                 SELECT 'C' || i, 'name ' || i, '2024-01-01', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z',
-                     '2025-12-02' FROM n",
+                 INSERT INTO customers (number, name, name_sort, contract_expiry, created_at, updated_at, reminders_from)
+                 SELECT 'C' || i, 'name ' || i, 'name ' || i, '2024-01-01', '2026-01-01T00:00:00Z',
+                     '2026-01-01T00:00:00Z', '2025-12-02' FROM n",
             )
             .unwrap();
         assert!(begin(s.conn_mut(), 1).unwrap());
         let during = index_names(s.conn());
-        assert!(during.contains(&"customers_next_due".to_string()), "{during:?}");
         assert!(during.contains(&"customers_contract_due".to_string()), "{during:?}");
-        assert!(!during.contains(&"customers_live_name".to_string()), "{during:?}");
+        assert!(!during.contains(&"customers_live_name_sort".to_string()), "{during:?}");
         restore(s.conn_mut()).unwrap();
         // Once most customers are due, the index is rebuilt like the others.
-        s.conn().execute_batch("UPDATE customers SET next_followup = '2027-01-01'").unwrap();
+        s.conn().execute_batch("UPDATE customers SET contract_expiry = '2027-01-01'").unwrap();
         assert!(begin(s.conn_mut(), 2).unwrap());
-        assert!(!index_names(s.conn()).contains(&"customers_next_due".to_string()));
+        assert!(!index_names(s.conn()).contains(&"customers_contract_due".to_string()));
         restore(s.conn_mut()).unwrap();
     }
 
