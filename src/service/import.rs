@@ -663,6 +663,7 @@ impl Workbench {
         let expected = reader.estimated_rows().min(limit.unwrap_or(u64::MAX)).saturating_sub(skip);
         let bulk = self.wants_bulk(stored.bulk, expected, source, batch_id)?
             && store::bulk::begin(self.store.conn_mut(), batch_id)?;
+        let append = if bulk { None } else { Some(store::begin_append(self.store.conn())?) };
         let written = std::thread::scope(|scope| {
             let reading = std::thread::Builder::new()
                 .name("import-read".into())
@@ -686,6 +687,12 @@ impl Workbench {
             }
             written
         });
+        if let Some(before) = append {
+            let ended = store::end_append(self.store.conn(), before);
+            let written = written?;
+            ended?;
+            return Ok(written);
+        }
         if bulk {
             // Also after a failed or cancelled load: the rows committed so
             // far are there, and every reader needs the indexes back.

@@ -62,6 +62,43 @@ pub struct Store {
     path: PathBuf,
 }
 
+/// WAL frames a row-by-row import lets pile up before a checkpoint (256 MiB
+/// of 4 KiB pages), instead of the connection's 8,192. Each chunk of an
+/// append into a large database dirties thousands of random index leaves,
+/// most of them again in the next chunk; checkpointing every 8,192 frames
+/// copied each leaf into the database once per chunk (a sixth of the
+/// append's time), one checkpoint per 65,536 frames copies it once per
+/// several. Measured appending 30,043 sales rows to 330,464 customers:
+/// 2.31-2.74 s against 3.00-3.55 s, three runs each alternating; 1,000 rows
+/// do not reach a checkpoint either way. The WAL is disk, not memory.
+const APPEND_AUTOCHECKPOINT: i64 = 65_536;
+
+/// The connection's checkpoint setting before `begin_append` changed it.
+#[derive(Debug, Clone, Copy)]
+pub struct AppendSettings {
+    wal_autocheckpoint: i64,
+}
+
+/// Settings for an import that writes row by row into every index: fewer
+/// checkpoints while it runs (`APPEND_AUTOCHECKPOINT`), one at its end
+/// (`end_append`).
+pub fn begin_append(conn: &Connection) -> Result<AppendSettings> {
+    let before = AppendSettings { wal_autocheckpoint: conn.query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))? };
+    if before.wal_autocheckpoint > 0 && before.wal_autocheckpoint < APPEND_AUTOCHECKPOINT {
+        conn.execute_batch(&format!("PRAGMA wal_autocheckpoint = {APPEND_AUTOCHECKPOINT}"))?;
+    }
+    Ok(before)
+}
+
+/// Puts back what `begin_append` changed, and copies the import's pages
+/// into the database once (passive: it waits for no reader, and what a
+/// reader still holds is copied by a later checkpoint).
+pub fn end_append(conn: &Connection, before: AppendSettings) -> Result<()> {
+    conn.execute_batch(&format!("PRAGMA wal_autocheckpoint = {}", before.wal_autocheckpoint))?;
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+    Ok(())
+}
+
 /// Whether opening may create a new database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OpenMode {
@@ -454,6 +491,31 @@ mod tests {
                 .unwrap()
         };
         assert!(has("customers_live_owner") && !has("customers_name_core"));
+    }
+
+    /// A row-by-row import checkpoints less often while it runs, then puts
+    /// the connection's setting back and copies its pages into the database.
+    #[test]
+    fn an_append_defers_checkpoints_to_its_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("a.db"), OpenMode::Create).unwrap();
+        let setting = |s: &Store| -> i64 { s.conn().query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0)).unwrap() };
+        assert_eq!(setting(&s), 8192);
+        let before = begin_append(s.conn()).unwrap();
+        assert_eq!(setting(&s), APPEND_AUTOCHECKPOINT);
+        s.conn()
+            .execute_batch(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
+                 INSERT INTO customers (number, name, created_at, updated_at)
+                 SELECT 'C' || i, 'name ' || i, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z' FROM n",
+            )
+            .unwrap();
+        // The rows are in the WAL, not yet in the database file.
+        let len = || std::fs::metadata(dir.path().join("a.db")).unwrap().len();
+        let during = len();
+        end_append(s.conn(), before).unwrap();
+        assert_eq!(setting(&s), 8192);
+        assert!(len() > during + 1_000_000, "{during} then {}", len());
     }
 
     /// Issue 15, "cost follows the change": 0018 drops the two customer
