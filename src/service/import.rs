@@ -59,9 +59,10 @@ pub struct ImportOptions {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BulkMode {
-    /// When the file is large and the tables are not much larger than it:
-    /// rebuilding an index costs a sort of the whole table, so a small file
-    /// into a big database is cheaper row by row.
+    /// Row by row, turning to a bulk load between two chunks once the rest
+    /// of the file is measured to cost more that way than rebuilding the
+    /// indexes (`CostWatch`): rebuilding an index costs a sort of the whole
+    /// table, so a small file into a big database stays row by row.
     #[default]
     Auto,
     /// Whenever it is safe, whatever the sizes.
@@ -81,17 +82,99 @@ impl BulkMode {
     }
 }
 
-/// `BulkMode::Auto` loads in bulk from this many rows, and when the file
-/// has at least a quarter as many rows as the database has source records.
-/// Measured on generator data (sales export, 774,170 rows, empty database,
-/// busy 2-core machine): 81 s in bulk against 279 s row by row (CPU 47 s
-/// against 90 s: the random index inserts miss the page cache). At 77,710
-/// rows (100,000-customer sample) everything fits in the cache and bulk
-/// still costs less, 4.5 s of CPU against 6.0 s (three runs each); the
-/// service export after it (54,366 rows onto 77,710) costs the same either
-/// way. Below that, rebuilding every index is not worth the readers' wait.
-const BULK_MIN_ROWS: u64 = 50_000;
-const BULK_MAX_GROWTH: u64 = 4;
+/// `BulkMode::Auto` starts row by row and turns to a bulk load between two
+/// chunks once that is measured to cost less (`CostWatch`): the rest of
+/// the file at the seconds per row its chunks took so far, against
+/// rebuilding the indexes a bulk load drops, at the seconds per entry the
+/// database's last rebuild took (`store::bulk::seconds_per_entry`), over
+/// the rows their tables will hold. The rows themselves cost something
+/// either way; only what differs is compared. A fixed rule (from 50,000 rows
+/// and a quarter of the database) chose row by row for 30,043 rows onto
+/// 330,464 customers, where both cost the same, and could not tell a
+/// database whose indexes fit in memory from one whose do not.
+///
+/// The rest is projected at the pace of the latest chunk, from the second
+/// on: the first reads every leaf it touches from disk, and judged by it
+/// one of three 30,043-row appends onto 330,464 customers turned and took
+/// 3.69 s where the two that did not took 2.66 and 2.68 s. The import turns
+/// only when the rest would cost this much more than the rebuild.
+const SWITCH_MARGIN: f64 = 1.25;
+
+/// The measured costs `BulkMode::Auto` chooses by.
+struct CostWatch {
+    /// The table of each index a bulk load would drop, once per index.
+    tables: Vec<String>,
+    /// Their rows summed over those indexes when the import started.
+    entries_at_start: i64,
+    seconds_per_entry: f64,
+    /// Rows this run expects to read, and has read.
+    expected: u64,
+    rows: u64,
+    /// Chunks written, and the seconds per row of the latest (the
+    /// writer's time, waits for the reader left out).
+    chunks: u32,
+    pace: f64,
+    /// Whether the import turned to a bulk load.
+    switched: bool,
+}
+
+impl CostWatch {
+    fn new(conn: &Connection, expected: u64) -> Result<CostWatch> {
+        let tables = store::bulk::rebuild_tables(conn)?;
+        let entries_at_start = Self::entries(conn, &tables)?;
+        let seconds_per_entry = store::bulk::seconds_per_entry(conn)?;
+        Ok(CostWatch {
+            tables,
+            entries_at_start,
+            seconds_per_entry,
+            expected,
+            rows: 0,
+            chunks: 0,
+            pace: 0.0,
+            switched: false,
+        })
+    }
+
+    fn entries(conn: &Connection, tables: &[String]) -> Result<i64> {
+        let mut rows: Vec<(&str, i64)> = Vec::new();
+        let mut sum = 0;
+        for t in tables {
+            let n = match rows.iter().find(|(name, _)| name == t) {
+                Some((_, n)) => *n,
+                None => {
+                    let n = store::bulk::table_rows(conn, t)?;
+                    rows.push((t, n));
+                    n
+                }
+            };
+            sum += n;
+        }
+        Ok(sum)
+    }
+
+    /// A chunk of `rows` rows took the writer `busy`.
+    fn chunk_written(&mut self, rows: u64, busy: Duration) {
+        self.rows += rows;
+        self.chunks += 1;
+        if rows > 0 {
+            self.pace = busy.as_secs_f64() / rows as f64;
+        }
+    }
+
+    /// Whether the rest of the import costs less as a bulk load, by the
+    /// costs measured so far.
+    fn bulk_is_cheaper(&self, conn: &Connection) -> Result<bool> {
+        let remaining = self.expected.saturating_sub(self.rows);
+        if self.switched || self.tables.is_empty() || self.chunks < 2 || self.rows == 0 || remaining == 0 {
+            return Ok(false);
+        }
+        let row_by_row = self.pace * remaining as f64;
+        let now = Self::entries(conn, &self.tables)?;
+        let grown = (now - self.entries_at_start).max(0) as f64;
+        let at_end = now as f64 + grown / self.rows as f64 * remaining as f64;
+        Ok(row_by_row > SWITCH_MARGIN * at_end * self.seconds_per_entry)
+    }
+}
 
 /// The settings a batch was run with, stored so it can be resumed.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -661,8 +744,13 @@ impl Workbench {
         let limit = stored.limit;
         let ctx_ref = &ctx;
         let expected = reader.estimated_rows().min(limit.unwrap_or(u64::MAX)).saturating_sub(skip);
-        let bulk = self.wants_bulk(stored.bulk, expected, source, batch_id)?
-            && store::bulk::begin(self.store.conn_mut(), batch_id)?;
+        let allowed = self.bulk_allowed(stored.bulk, source, batch_id)?;
+        let bulk = allowed && stored.bulk == BulkMode::On && store::bulk::begin(self.store.conn_mut(), batch_id)?;
+        let mut watch = match allowed && stored.bulk == BulkMode::Auto {
+            true => Some(CostWatch::new(self.store.conn(), expected)?),
+            false => None,
+        };
+        let append = if bulk { None } else { Some(store::begin_append(self.store.conn())?) };
         let written = std::thread::scope(|scope| {
             let reading = std::thread::Builder::new()
                 .name("import-read".into())
@@ -677,8 +765,9 @@ impl Workbench {
                 ended: false,
                 at: (0, 0),
                 blank: 0,
+                waited: Duration::ZERO,
             };
-            let written = self.write_batch(&ctx, &mut inbox, counts, cancel, progress, remember);
+            let written = self.write_batch(&ctx, &mut inbox, counts, cancel, progress, remember, watch.as_mut());
             // Hanging up stops the reader at its next parcel.
             drop(inbox);
             if reading.join().is_err() {
@@ -686,38 +775,34 @@ impl Workbench {
             }
             written
         });
-        if bulk {
-            // Also after a failed or cancelled load: the rows committed so
-            // far are there, and every reader needs the indexes back.
+        let bulk = bulk || watch.is_some_and(|w| w.switched);
+        // Also after a failed or cancelled load: the rows committed so far
+        // are there, and every reader needs the indexes back.
+        let restored = bulk.then(|| {
             let counts = written.as_ref().map(|(c, _)| *c).unwrap_or(counts);
-            let restored = store::bulk::restore_with(self.store.conn_mut(), &mut |done, total| {
+            store::bulk::restore_with(self.store.conn_mut(), &mut |done, total| {
                 progress(ImportProgress {
                     counts,
                     done: expected.max(1),
                     total: expected.max(1),
                     indexing: Some((done, total)),
                 })
-            });
-            let written = written?;
-            restored?;
-            return Ok(written);
-        }
-        written
+            })
+        });
+        let ended = append.map(|before| store::end_append(self.store.conn(), before));
+        let written = written?;
+        restored.transpose()?;
+        ended.transpose()?;
+        Ok(written)
     }
 
-    fn wants_bulk(&self, mode: BulkMode, expected_rows: u64, source: &str, batch_id: i64) -> Result<bool> {
+    /// Whether the import may load in bulk at all: not turned off, the
+    /// source's first batch, and no other bulk load recorded.
+    fn bulk_allowed(&self, mode: BulkMode, source: &str, batch_id: i64) -> Result<bool> {
         let conn = self.store.conn();
-        if mode == BulkMode::Off
-            || imports::source_has_other_batches(conn, source, batch_id)?
-            || store::bulk::pending(conn)?.is_some()
-        {
-            return Ok(false);
-        }
-        if mode == BulkMode::On {
-            return Ok(true);
-        }
-        let existing = imports::source_record_high_water(conn)?;
-        Ok(expected_rows >= BULK_MIN_ROWS && expected_rows.saturating_mul(BULK_MAX_GROWTH) >= existing)
+        Ok(mode != BulkMode::Off
+            && !imports::source_has_other_batches(conn, source, batch_id)?
+            && store::bulk::pending(conn)?.is_none())
     }
 
     /// The writing half of `run_batch`, with foreign-key enforcement off on
@@ -728,6 +813,7 @@ impl Workbench {
     /// writer's instructions). The setting is per connection and cannot
     /// change inside a transaction, so it is switched around the chunks and
     /// back on however they end.
+    #[allow(clippy::too_many_arguments)]
     fn write_batch(
         &mut self,
         ctx: &RunCtx<'_>,
@@ -736,12 +822,13 @@ impl Workbench {
         cancel: Option<&AtomicBool>,
         progress: &mut dyn FnMut(ImportProgress),
         remember: Option<&str>,
+        watch: Option<&mut CostWatch>,
     ) -> Result<(BatchCounts, bool)> {
         let enforced: bool = self.store.conn().query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
         if enforced {
             self.store.conn().execute_batch("PRAGMA foreign_keys = OFF")?;
         }
-        let written = self.write_chunks(ctx, inbox, counts, cancel, progress, remember);
+        let written = self.write_chunks(ctx, inbox, counts, cancel, progress, remember, watch);
         if enforced {
             self.store.conn().execute_batch("PRAGMA foreign_keys = ON")?;
         }
@@ -749,6 +836,7 @@ impl Workbench {
     }
 
     /// Chunked transactions over the rows the reading thread prepared.
+    #[allow(clippy::too_many_arguments)]
     fn write_chunks(
         &mut self,
         ctx: &RunCtx<'_>,
@@ -757,6 +845,7 @@ impl Workbench {
         cancel: Option<&AtomicBool>,
         progress: &mut dyn FnMut(ImportProgress),
         remember: Option<&str>,
+        mut watch: Option<&mut CostWatch>,
     ) -> Result<(BatchCounts, bool)> {
         let actor = self.actor.clone();
         let (source, batch_id) = (ctx.source, ctx.batch_id);
@@ -765,6 +854,7 @@ impl Workbench {
         while !done {
             let tx = self.store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
             let started = Instant::now();
+            let (read_before, waited_before) = (counts.read, inbox.waited);
             let mut in_chunk = 0usize;
             let mut failure = None;
             // Re-checked per chunk: another process may start importing
@@ -844,6 +934,15 @@ impl Workbench {
             tx.commit()?;
             let (d, t) = inbox.at;
             progress(ImportProgress { counts, done: d, total: t, indexing: None });
+            if let Some(w) = watch.as_deref_mut().filter(|_| !done) {
+                w.chunk_written(
+                    (counts.read - read_before).max(0) as u64,
+                    started.elapsed().saturating_sub(inbox.waited - waited_before),
+                );
+                if w.bulk_is_cheaper(self.store.conn())? && store::bulk::begin(self.store.conn_mut(), batch_id)? {
+                    w.switched = true;
+                }
+            }
         }
         Ok((counts, cancelled))
     }
@@ -1059,6 +1158,8 @@ struct Inbox {
     ended: bool,
     at: (u64, u64),
     blank: u64,
+    /// Time spent waiting for the reading thread (`CostWatch`).
+    waited: Duration,
 }
 
 enum Next<'a> {
@@ -1080,7 +1181,10 @@ impl Inbox {
             if self.ended {
                 return Next::End;
             }
-            match self.rx.recv() {
+            let waiting = Instant::now();
+            let received = self.rx.recv();
+            self.waited += waiting.elapsed();
+            match received {
                 Ok(p) => {
                     let spent = std::mem::replace(&mut self.rows, p.rows);
                     self.next = 0;
@@ -1616,6 +1720,86 @@ mod tests {
             .unwrap()
             .collect::<rusqlite::Result<_>>()
             .unwrap()
+    }
+
+    /// Issue 15, "cost follows the change": `--bulk auto` turns to a bulk
+    /// load between chunks when rebuilding the indexes is measured to cost
+    /// less than writing the rest row by row, and stays row by row when it
+    /// is not, whatever the row count.
+    #[test]
+    fn auto_turns_to_a_bulk_load_by_measured_cost() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.csv");
+        let mut text = String::from("编号,客户名称,手机\n");
+        for i in 0..12_000u64 {
+            text.push_str(&format!("K{i},客户{i}有限公司,1{:010}\n", 3_000_000_000 + i));
+        }
+        std::fs::write(&p, text).unwrap();
+        let run = |seconds_per_entry: f64| {
+            let mut wb = Workbench::open_in_memory("t").unwrap();
+            let indexes = |wb: &Workbench| -> i64 {
+                wb.store
+                    .conn()
+                    .query_row("SELECT count(*) FROM sqlite_schema WHERE type = 'index'", [], |r| r.get(0))
+                    .unwrap()
+            };
+            let before = indexes(&wb);
+            // As if the database's last rebuild had measured this speed.
+            let rate = serde_json::json!({ "entries": 1_000_000, "seconds": seconds_per_entry * 1e6 });
+            store::meta_set(wb.store.conn(), "index_build_rate", &rate.to_string()).unwrap();
+            let o = ImportOptions { source: "s".into(), key: Some("编号".into()), ..Default::default() };
+            let mut rebuilt = false;
+            let r = wb.import(&p, &o, &mut |pr| rebuilt |= pr.indexing.is_some()).unwrap();
+            assert_eq!(r.counts.imported, 12_000);
+            assert_eq!(indexes(&wb), before, "every index is there after the import");
+            assert_eq!(store::bulk::pending(wb.store.conn()).unwrap(), None);
+            let found: i64 = wb
+                .store
+                .conn()
+                .query_row("SELECT count(*) FROM customer_phones WHERE number = '13000011999'", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(found, 1);
+            rebuilt
+        };
+        // Rebuilding nearly free: the first chunk's pace is enough to turn.
+        assert!(run(1e-12), "a cheap rebuild turns the import into a bulk load");
+        // Rebuilding dearer than any row: row by row to the end.
+        assert!(!run(1.0), "a dear rebuild keeps the import row by row");
+    }
+
+    /// A watch decides from what it measured: the rest of the file at the
+    /// pace so far, against the rebuild of the tables as they will be.
+    #[test]
+    fn the_cost_watch_weighs_the_rest_against_the_rebuild() {
+        let wb = Workbench::open_in_memory("t").unwrap();
+        let conn = wb.store.conn();
+        conn.execute_batch(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
+             INSERT INTO customers (number, name, name_sort, created_at, updated_at)
+             SELECT 'C' || i, 'name ' || i, 'name ' || i, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z' FROM n",
+        )
+        .unwrap();
+        // Two chunks of 500 rows: a slow first one (cold pages), then `busy`.
+        let watch = |expected: u64, busy: Duration| {
+            let mut w = CostWatch::new(conn, expected).unwrap();
+            w.seconds_per_entry = 1e-6;
+            w.chunk_written(500, Duration::from_secs(5));
+            w.chunk_written(500, busy);
+            w
+        };
+        let w = watch(100_000, Duration::from_millis(500));
+        assert!(w.entries_at_start >= 20_000 * 2, "{} entries", w.entries_at_start);
+        // 99,000 rows at a millisecond each against well under a second.
+        assert!(w.bulk_is_cheaper(conn).unwrap());
+        // Ten rows left: not worth a rebuild.
+        assert!(!watch(1_010, Duration::from_millis(500)).bulk_is_cheaper(conn).unwrap());
+        // Fast rows (a tenth of a microsecond each, the slow first chunk
+        // aside): row by row.
+        assert!(!watch(100_000, Duration::from_micros(50)).bulk_is_cheaper(conn).unwrap());
+        // One chunk, however slow, decides nothing.
+        let mut one = CostWatch::new(conn, 100_000).unwrap();
+        one.chunk_written(500, Duration::from_secs(5));
+        assert!(!one.bulk_is_cheaper(conn).unwrap());
     }
 
     /// The import writes with foreign-key checks off: whatever it wrote must

@@ -794,11 +794,6 @@ pub(crate) fn source_has_other_batches(conn: &Connection, source: &str, batch_id
         .query_row(params![source, batch_id], |r| r.get(0))?)
 }
 
-/// About how many source records exist (the highest id: no count scan).
-pub(crate) fn source_record_high_water(conn: &Connection) -> Result<u64> {
-    Ok(conn.query_row("SELECT coalesce(max(id), 0) FROM source_records", [], |r| r.get::<_, i64>(0))? as u64)
-}
-
 /// (id, raw JSON, customer id) of the record a source already has under `key`.
 pub(crate) fn find_source_record(
     conn: &Connection,

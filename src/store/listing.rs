@@ -348,9 +348,12 @@ mod tests {
         let only = CustomerFilter { owners: vec!["li".into()], ..Default::default() };
         assert_eq!(sorted_ids(conn, &only, SortKey::Name, false).unwrap(), [c]);
         // The list is read from the live-customer indexes, never sorted in a temporary b-tree.
-        for (col, index) in
-            [("name", "customers_live_name"), ("owner", "customers_live_owner"), ("id", "customers_live_id")]
-        {
+        for (col, index) in [
+            ("name_sort", "customers_live_name_sort"),
+            ("owner", "customers_live_owner"),
+            ("next_followup", "customers_live_next"),
+            ("id", "customers_live_id"),
+        ] {
             let plan: Vec<String> = conn
                 .prepare(&format!(
                     "EXPLAIN QUERY PLAN SELECT id FROM customers WHERE merged_into IS NULL ORDER BY {col}"
