@@ -207,12 +207,17 @@ impl Store {
         // linger in a page's free space (see service::erase).
         // A 64 MiB page cache: bulk imports insert into a dozen indexes at
         // random positions, and the default 2 MiB cache turns that into I/O.
+        // An append lets the WAL grow to APPEND_AUTOCHECKPOINT frames (256
+        // MiB); once it has been checkpointed the file is cut back to 64 MiB
+        // (twice what the usual checkpoint lets it reach), or a long TUI
+        // session would keep the space until it quits.
         self.conn.execute_batch(
             "PRAGMA foreign_keys = ON;
              PRAGMA synchronous = NORMAL;
              PRAGMA temp_store = MEMORY;
              PRAGMA cache_size = -65536;
              PRAGMA wal_autocheckpoint = 8192;
+             PRAGMA journal_size_limit = 67108864;
              PRAGMA secure_delete = FAST;",
         )?;
         // The import loop alone cycles through more statements than the
@@ -501,6 +506,8 @@ mod tests {
         let s = Store::open(&dir.path().join("a.db"), OpenMode::Create).unwrap();
         let setting = |s: &Store| -> i64 { s.conn().query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0)).unwrap() };
         assert_eq!(setting(&s), 8192);
+        let limit: i64 = s.conn().query_row("PRAGMA journal_size_limit", [], |r| r.get(0)).unwrap();
+        assert_eq!(limit, 64 << 20, "a checkpointed WAL is cut back, whatever an append let it grow to");
         let before = begin_append(s.conn()).unwrap();
         assert_eq!(setting(&s), APPEND_AUTOCHECKPOINT);
         s.conn()
