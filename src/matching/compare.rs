@@ -97,6 +97,12 @@ pub const CONTACT_LEVELS: &[&str] = &[
     "both_differ",
 ];
 
+/// Whether a contact level is one at which the pair shares a mobile or an
+/// e-mail ("reach and name", "reach, name alike", "reach only").
+pub fn reach_shared(level: u8) -> bool {
+    (1..=3).contains(&level)
+}
+
 pub const GIVEN_LEVELS: &[&str] =
     &["missing", "exact", "swapped", "jw_high", "jw_mid", "jw_low", "initial", "different"];
 pub const SURNAME_LEVELS: &[&str] = &["missing", "exact", "jw_high", "jw_mid", "jw_low", "different"];

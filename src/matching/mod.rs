@@ -652,6 +652,20 @@ impl Scorer<'_> {
             out[c] = w;
             sum += w;
         }
+        // A number belongs to a person in one place. Where the pair shares a
+        // contact's mobile or e-mail, being in the same place follows under
+        // either hypothesis (one firm entered twice, or two firms one
+        // bookkeeping agent keeps), so it adds nothing to what the number
+        // said; a different place still counts against. Counted as
+        // independent, the place lifted firms sharing a bookkeeper over the
+        // review threshold (zh dev generator, seeds 2-12: hard negatives
+        // merged 18 -> 11, F1 0.9883 -> 0.9871).
+        if let (Some(c), Some(lc)) = (index_of(self.plan, CompKind::Contact), index_of(self.plan, CompKind::Location)) {
+            if compare::reach_shared(levels[c]) && out[lc] > 0.0 {
+                sum -= out[lc];
+                out[lc] = 0.0;
+            }
+        }
         sum
     }
 
@@ -771,6 +785,37 @@ mod tests {
         );
         // Other shared values are counted as they are.
         assert_eq!(holders(&f, Shared::Name(&mixed[0].key), &mixed[0], &mixed[1]), Holders::counted(2));
+    }
+
+    #[test]
+    fn a_shared_number_makes_the_same_place_no_further_evidence() {
+        let plan = MatchConfig::default().plan(&[]).unwrap();
+        let records: Vec<Record> = (0..10).map(|_| Record::from_input(&InputRecord::default(), &[])).collect();
+        let mut m = learn(&records, &plan, &MatchConfig::default(), &[], &[], &|_| 1);
+        let (c, lc) = (index_of(&plan, CompKind::Contact).unwrap(), index_of(&plan, CompKind::Location).unwrap());
+        m.comparisons[lc].levels[0].weight = 5.0; // same district
+        m.comparisons[lc].levels[3].weight = -8.0; // different
+        let tf = |_: u64| 1;
+        let scorer = Scorer { model: &m, plan: &plan, tf: &tf, term_frequency: false };
+        let weigh = |contact: u8, location: u8| {
+            let mut levels = vec![0u8; plan.comps.len()];
+            levels[c] = contact;
+            levels[lc] = location;
+            let mut out = vec![0.0; levels.len()];
+            let bf = scorer.weigh(&records[0], &records[1], &levels, &mut out);
+            (out[lc], bf)
+        };
+        // Same mobile (with the name, alike or not): the place adds nothing.
+        for reach in [1, 2, 3] {
+            let (w, bf) = weigh(reach, 1);
+            assert_eq!(w, 0.0, "contact level {reach}");
+            assert_eq!(bf, m.weight(c, reach, None));
+        }
+        // A different place still counts against it.
+        assert_eq!(weigh(1, 4).0, -8.0);
+        // Without a shared number the place is evidence of its own.
+        assert_eq!(weigh(4, 1).0, 5.0);
+        assert_eq!(weigh(0, 1).0, 5.0);
     }
 
     #[test]
