@@ -413,6 +413,7 @@ value-level-close = close
 value-level-partial = partial
 value-level-near = near
 value-level-same_year = same year
+ev-implied-by-number = {" "}(follows from the shared number)
 value-level-reach_and_name = reach and name
 value-level-reach_name_alike = reach, name reads alike
 value-level-reach_only = reach only

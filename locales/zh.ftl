@@ -409,6 +409,7 @@ value-level-close = 相近
 value-level-partial = 部分相同
 value-level-near = 接近
 value-level-same_year = 同年
+ev-implied-by-number = （号码相同已说明）
 value-level-reach_and_name = 联系方式和姓名相同
 value-level-reach_name_alike = 联系方式同、姓名音近
 value-level-reach_only = 仅联系方式相同

@@ -78,6 +78,10 @@ pub struct Evidence {
     pub level: String,
     /// Bits (log2 Bayes factor) this field contributed.
     pub weight: f64,
+    /// The level follows from another piece of evidence and counts nothing
+    /// of its own (the same place where the pair shares a number).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub implied: bool,
 }
 
 impl Evidence {
@@ -94,12 +98,16 @@ impl Evidence {
                 crate::display::sanitize(&v).into_owned()
             }
         };
-        format!(
+        let mut text = format!(
             "{} {} {}",
             coded("evfield", &self.field),
             coded("level", &self.level),
             crate::display::bits(self.weight)
-        )
+        );
+        if self.implied {
+            text.push_str(&crate::tr!("ev-implied-by-number"));
+        }
+        text
     }
 }
 
@@ -157,14 +165,25 @@ fn encode_evidence(levels: &[u8], weights: &[f64]) -> Vec<u8> {
 
 /// Decodes stored evidence against the run's model; missing fields are left out.
 pub fn decode_evidence(model: &Model, bytes: &[u8]) -> Vec<Evidence> {
+    let level_of = |kind: matching::CompKind| {
+        let c = model.comparisons.iter().position(|p| p.kind == kind)?;
+        bytes.get(3 * c).copied()
+    };
+    // Scoring weighs a same-place level 0 where the pair shares a number
+    // (`Scorer::weigh`); the reader is told why.
+    let number_shared = level_of(matching::CompKind::Contact).is_some_and(matching::compare::reach_shared);
     let mut out: Vec<Evidence> = bytes
         .chunks_exact(3)
         .zip(&model.comparisons)
         .filter(|(c, _)| c[0] != 0)
-        .map(|(c, p)| Evidence {
-            field: p.name.clone(),
-            level: p.levels.get(c[0] as usize - 1).map(|l| l.level.clone()).unwrap_or_default(),
-            weight: i16::from_le_bytes([c[1], c[2]]) as f64 / 100.0,
+        .map(|(c, p)| {
+            let weight = i16::from_le_bytes([c[1], c[2]]) as f64 / 100.0;
+            Evidence {
+                field: p.name.clone(),
+                level: p.levels.get(c[0] as usize - 1).map(|l| l.level.clone()).unwrap_or_default(),
+                weight,
+                implied: number_shared && p.kind == matching::CompKind::Location && weight == 0.0,
+            }
         })
         .collect();
     out.sort_by(|x, y| y.weight.abs().total_cmp(&x.weight.abs()));
