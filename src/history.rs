@@ -127,12 +127,11 @@ pub fn sentence(e: &AuditEntry) -> String {
         "customer.edit" => {
             let c = changes(&d["changes"]);
             let own: Vec<String> = d["own_rows"].as_array().map(|a| a.iter().map(val).collect()).unwrap_or_default();
-            if !c.is_empty() {
-                c
-            } else if !own.is_empty() {
-                tr!("hist-edited-own-rows", fields = own.join(", "))
-            } else {
-                tr!("hist-edited-none")
+            match (c.is_empty(), own.is_empty()) {
+                (false, true) => c,
+                (false, false) => format!("{c}; {}", tr!("hist-edited-own-rows", fields = own.join(", "))),
+                (true, false) => tr!("hist-edited-own-rows", fields = own.join(", ")),
+                (true, true) => tr!("hist-edited-none"),
             }
         }
         "customer.create" => {
@@ -308,6 +307,14 @@ mod tests {
         assert_eq!(sentence(&e), "typed in as shown: mobile, email now the customer's own (it stays at an unmerge)");
         let e = entry("customer.edit", serde_json::json!({"changes": []}));
         assert_eq!(sentence(&e), "edited (no field changed)");
+        let e = entry(
+            "customer.edit",
+            serde_json::json!({"changes": [{"field": "name", "old": "甲", "new": "乙"}], "own_rows": ["mobile"]}),
+        );
+        assert_eq!(
+            sentence(&e),
+            "name 甲 → 乙; typed in as shown: mobile now the customer's own (it stays at an unmerge)"
+        );
         // Values are inert text: no escape sequence reaches the terminal.
         let e = entry(
             "customer.edit",

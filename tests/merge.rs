@@ -445,3 +445,29 @@ fn number_typed_in_as_shown_is_audited_and_stays_at_the_unmerge() {
         show(&db, &a)["phones"].as_array().unwrap().iter().map(|p| p["number"].as_str().unwrap().to_string()).collect();
     assert!(phones.contains(&"13900001111".to_string()), "typed in by hand, it stays: {phones:?}");
 }
+
+/// Review finding: the same typed-in number beside a change of another
+/// field is audited in that edit's entry.
+#[test]
+fn number_typed_in_as_shown_beside_a_change_is_audited_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let head = "客户编号,客户名称,联系人,手机,城市,备注\n";
+    import_sales(
+        &db,
+        dir.path(),
+        &format!("{head}XS-1,北京星辰科技有限公司,王伟,,北京市,\nXS-2,星辰科技,李娜,13900001111,北京市,\n"),
+    );
+    let (a, b) = (number(&db, 1), number(&db, 2));
+    crmwb(&db).args(["merge", &a, &b, "--pick", &format!("mobile={b}")]).assert().success();
+    crmwb(&db)
+        .args(["customer", "edit", &a, "--set", "mobile=13900001111", "--set", "notes=老客户"])
+        .assert()
+        .success();
+    let after = show(&db, &a);
+    let edits: Vec<&Value> =
+        after["history"].as_array().unwrap().iter().filter(|e| e["action"] == "customer.edit").collect();
+    assert_eq!(edits.len(), 1, "{}", after["history"]);
+    assert_eq!(edits[0]["details"]["own_rows"], serde_json::json!(["mobile"]));
+    assert_eq!(edits[0]["details"]["changes"][0]["field"], "notes");
+}

@@ -135,12 +135,19 @@ impl Workbench {
                 entity: "customer",
                 entity_id: Some(&old.number),
                 customer_id: Some(id),
-                details: serde_json::json!({
-                    "version_before": old.version,
-                    "version": version,
-                    "changes": diff,
-                    "warnings": warnings,
-                }),
+                details: {
+                    let mut d = serde_json::json!({
+                        "version_before": old.version,
+                        "version": version,
+                        "changes": diff,
+                        "warnings": warnings,
+                    });
+                    // A number typed in as shown beside the changes.
+                    if !own_rows.is_empty() {
+                        d["own_rows"] = serde_json::json!(own_rows.iter().map(|f| f.name()).collect::<Vec<_>>());
+                    }
+                    d
+                },
             },
             &now,
         )?;
