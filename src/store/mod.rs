@@ -208,9 +208,10 @@ impl Store {
         // A 64 MiB page cache: bulk imports insert into a dozen indexes at
         // random positions, and the default 2 MiB cache turns that into I/O.
         // An append lets the WAL grow to APPEND_AUTOCHECKPOINT frames (256
-        // MiB); once it has been checkpointed the file is cut back to 64 MiB
-        // (twice what the usual checkpoint lets it reach), or a long TUI
-        // session would keep the space until it quits.
+        // MiB); once it has been checkpointed, the next write that starts
+        // the log over cuts the file back to 64 MiB (twice what the usual
+        // checkpoint lets it reach), or a long TUI session would keep the
+        // space until it quits.
         self.conn.execute_batch(
             "PRAGMA foreign_keys = ON;
              PRAGMA synchronous = NORMAL;
