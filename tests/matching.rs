@@ -476,3 +476,29 @@ fn a_model_with_other_levels_is_relearned_not_misread() {
     let v: serde_json::Value = serde_json::from_str(&ok(&f.db, &["match", "--json"])).unwrap();
     assert_eq!(v["mode"], "incremental", "{v}");
 }
+
+/// Review finding: a model stored with other weighing rules (same fields,
+/// same levels) is relearned too, so new pairs are never weighed by rules
+/// the stored ones were not.
+#[test]
+fn a_model_weighed_by_other_rules_is_relearned() {
+    let f = fixture();
+    ok(&f.db, &["match"]);
+    {
+        let conn = rusqlite::Connection::open(&f.db).unwrap();
+        let (id, model): (i64, String) = conn
+            .query_row("SELECT id, model FROM match_runs WHERE mode = 'full' ORDER BY id DESC LIMIT 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        let mut m: serde_json::Value = serde_json::from_str(&model).unwrap();
+        // As stored before the field existed.
+        m.as_object_mut().unwrap().remove("scoring");
+        conn.execute("UPDATE match_runs SET model = ?1 WHERE id = ?2", rusqlite::params![m.to_string(), id]).unwrap();
+    }
+    let v: serde_json::Value = serde_json::from_str(&ok(&f.db, &["match", "--json"])).unwrap();
+    assert_eq!(v["mode"], "full", "{v}");
+    assert_eq!(v["reason"], "pairs are weighed differently in this version", "{v}");
+    let v: serde_json::Value = serde_json::from_str(&ok(&f.db, &["match", "--json"])).unwrap();
+    assert_eq!(v["mode"], "incremental", "{v}");
+}

@@ -582,6 +582,7 @@ pub fn learn(
         prior,
         prior_bits: (prior / (1.0 - prior)).log2(),
         dups_per_record: None,
+        scoring: model::SCORING_VERSION,
         passes: reports,
         bounds: cfg.levels.clone(),
     }
@@ -622,8 +623,16 @@ pub fn holders(tf: &dyn Fn(u64) -> u32, s: Shared, a: &Record, b: &Record) -> Ho
         .max()
         .unwrap_or(1)
         .clamp(1, n.max(1));
-    // The record itself stays counted: `Model::weight` takes it off, with
-    // the expected duplicates not already among the re-entries seen here.
+    // One record of the group stays counted beside the rest (`Model::weight`
+    // takes the pair off, and the expected duplicates not already among the
+    // re-entries seen here). Where the pair shares the name both are in the
+    // group, so this leaves one holder fewer than there are besides the
+    // pair. Counting that holder too is the exact count, and it lost 0.006
+    // F1 on generator data (20,000 customers, seed 43: 0.9872 -> 0.9815;
+    // zh and the labelled people unchanged): a customer entered under its
+    // name several times has more re-entries under other spellings than the
+    // average duplicate count expects, and the holder left out stands for
+    // them.
     Holders { n: n.max(1) - same_name + 1, own_seen: same_name - 1 }
 }
 
@@ -781,6 +790,12 @@ mod tests {
         let f = |h: u64| tf.get(&h).copied().unwrap_or(1);
         assert_eq!(
             holders(&f, Shared::Mobile(mixed[0].mobiles[0]), &mixed[0], &mixed[1]),
+            Holders { n: 3, own_seen: 1 }
+        );
+        // A pair under two names, one of them entered twice: that re-entry
+        // is seen and taken off; the pair and the fourth firm stay.
+        assert_eq!(
+            holders(&f, Shared::Mobile(mixed[0].mobiles[0]), &mixed[0], &mixed[2]),
             Holders { n: 3, own_seen: 1 }
         );
         // Other shared values are counted as they are.

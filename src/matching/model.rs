@@ -20,6 +20,12 @@ pub const EM_TOLERANCE: f64 = 1e-6;
 /// A pass with fewer (block-weighted) pairs than this cannot estimate m on
 /// its own: below 30 pairs the standard error of a share is above 0.09.
 pub const MIN_EM_PAIRS: f64 = 30.0;
+/// The rules `Model::weight` and `Scorer::weigh` weigh pairs by. 1: term
+/// frequency counts the holders besides the pair and the duplicates counted
+/// over the candidates; a shared number makes the same place count nothing.
+/// Models stored before have 0.
+pub const SCORING_VERSION: u32 = 1;
+
 /// Bounds of the estimated recall of the prior's deterministic rule: a rule
 /// is never credited with more than every match, nor with fewer than one in
 /// ten (an estimate that low says the rule's fields are rarely present, and
@@ -107,6 +113,11 @@ pub struct Model {
     /// `prior × (records − 1)`.
     #[serde(default)]
     pub dups_per_record: Option<f64>,
+    /// How pairs are weighed (`SCORING_VERSION` when learned): an
+    /// incremental run scores new pairs like the stored ones only with the
+    /// same rules, so a model of other rules is learned again.
+    #[serde(default)]
+    pub scoring: u32,
     pub passes: Vec<PassReport>,
     pub bounds: LevelBounds,
 }
@@ -552,6 +563,7 @@ mod tests {
             prior,
             prior_bits: (prior / (1.0 - prior)).log2(),
             dups_per_record: None,
+            scoring: SCORING_VERSION,
             passes: Vec::new(),
             bounds: LevelBounds::default(),
         }

@@ -182,7 +182,11 @@ pub fn decode_evidence(model: &Model, bytes: &[u8]) -> Vec<Evidence> {
                 field: p.name.clone(),
                 level: p.levels.get(c[0] as usize - 1).map(|l| l.level.clone()).unwrap_or_default(),
                 weight,
-                implied: number_shared && p.kind == matching::CompKind::Location && weight == 0.0,
+                // Zeroed by the rule, not a learned weight that rounds to 0.
+                implied: number_shared
+                    && p.kind == matching::CompKind::Location
+                    && weight == 0.0
+                    && p.levels.get(c[0] as usize - 1).is_some_and(|l| l.weight > 0.0),
             }
         })
         .collect();
@@ -369,13 +373,15 @@ impl Workbench {
                     let same_levels = model.comparisons.iter().zip(&plan.comps).all(|(m, c)| {
                         m.levels.iter().map(|l| l.level.as_str()).eq(c.kind.levels().iter().skip(1).copied())
                     });
-                    if same_fields && same_levels {
+                    if same_fields && same_levels && model.scoring == matching::model::SCORING_VERSION {
                         return self.match_incremental(opts, &plan, &model, &config_json, last.hw);
                     }
-                    Some(if same_fields {
+                    Some(if !same_fields {
+                        "the custom fields changed since the last run".to_string()
+                    } else if !same_levels {
                         "the comparison levels changed in this version".to_string()
                     } else {
-                        "the custom fields changed since the last run".to_string()
+                        "pairs are weighed differently in this version".to_string()
                     })
                 }
                 (Some(_), Some(_)) => Some("the configuration differs from the last run's".to_string()),
