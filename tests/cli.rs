@@ -977,3 +977,38 @@ fn finding_16_16_the_language_of_the_summaries_and_never_of_json() {
     assert!(en.contains("\"reason\""), "{en}");
     assert_eq!(reminders("zh"), en, "a follow-up's reason in --json is English in both");
 }
+
+/// Opening a database of an earlier schema copies it before upgrading (a
+/// pause, and a file as large as the database): the command says so once,
+/// on stderr, naming the copy, and the next command says nothing.
+#[test]
+fn an_upgrade_says_once_where_the_database_as_it_was_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    crmwb(&db).arg("init").assert().success();
+    {
+        // Back to schema 16 (0017; there is no 0005): the two indexes 0018
+        // drops, and its version.
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(
+            "CREATE INDEX customers_live_name ON customers(name, id) WHERE merged_into IS NULL;
+             CREATE INDEX customers_next_due ON customers(next_followup) WHERE merged_into IS NULL;
+             PRAGMA user_version = 16;",
+        )
+        .unwrap();
+    }
+    let out = crmwb(&db).args(["customers", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("upgraded the database from schema 16 to 17"), "{err}");
+    let kept: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".schema-v16"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(err.contains(&kept[0]), "the message names the copy: {err}");
+    assert!(serde_json::from_slice::<serde_json::Value>(&out.stdout).is_ok(), "stdout stays JSON");
+    let again = crmwb(&db).args(["customers", "--json"]).output().unwrap();
+    assert!(!String::from_utf8_lossy(&again.stderr).contains("upgraded"), "only once");
+}

@@ -651,6 +651,12 @@ pub fn database_path(cli_db: Option<&Path>) -> Result<PathBuf> {
 fn open(cli: &Cli, mode: OpenMode) -> Result<Workbench> {
     let path = database_path(cli.db.as_deref())?;
     let mut wb = Workbench::open(&path, mode, &actor::os_login())?;
+    // The upgrade copied the whole database first (a pause, and a file as
+    // large as the database): say so once, on stderr.
+    if let Some(u) = wb.store().upgraded() {
+        let text = tr!("cli-upgraded", from = u.from, to = u.to, backup = u.backup.display().to_string());
+        output::to_stderr(&text, true);
+    }
     if let Some(user) = &cli.as_user {
         wb.act_as(user)?;
     }

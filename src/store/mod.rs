@@ -60,6 +60,16 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    upgraded: Option<Upgrade>,
+}
+
+/// A schema upgrade this open made: from which version to which, and where
+/// the database as it was is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upgrade {
+    pub from: i64,
+    pub to: i64,
+    pub backup: PathBuf,
 }
 
 /// WAL frames a row-by-row import lets pile up before a checkpoint (256 MiB
@@ -137,7 +147,7 @@ impl Store {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| not_a_db(path, e))?;
-        let mut store = Store { conn, path: path.to_path_buf() };
+        let mut store = Store { conn, path: path.to_path_buf(), upgraded: None };
         store.configure()?;
         store.migrate()?;
         Ok(store)
@@ -146,10 +156,15 @@ impl Store {
     /// A private in-memory database, for tests.
     pub fn open_in_memory() -> Result<Store> {
         let conn = Connection::open_in_memory()?;
-        let mut store = Store { conn, path: PathBuf::from(":memory:") };
+        let mut store = Store { conn, path: PathBuf::from(":memory:"), upgraded: None };
         store.configure()?;
         store.migrate()?;
         Ok(store)
+    }
+
+    /// The schema upgrade opening this database made, if it made one.
+    pub fn upgraded(&self) -> Option<&Upgrade> {
+        self.upgraded.as_ref()
     }
 
     pub fn path(&self) -> &Path {
@@ -239,6 +254,7 @@ impl Store {
             // A migration rewrites tables; keep the data as it was, first.
             let dest = sibling_backup_path(&self.path, &format!("schema-v{current}"));
             backup_to(&self.conn, &self.path, &dest)?;
+            self.upgraded = Some(Upgrade { from: current, to: SCHEMA_VERSION, backup: dest });
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
             let version = i as i64 + 1;
