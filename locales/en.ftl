@@ -957,6 +957,7 @@ cli-user-name = { $login }'s name: { $name }
 cli-user-disabled = { $login } disabled
 cli-user-enabled = { $login } enabled
 cli-backup = { $db }: backed up to { $file } ({ $bytes } bytes)
+cli-upgrading = crmwb: upgrading the database from schema { $from } to { $to }: copying it aside first (once)…
 cli-upgraded = crmwb: upgraded the database from schema { $from } to { $to } (once); the database as it was is kept at { $backup }
 cli-check-ok = { $path }: ok (schema version { $v })
 cli-check-head = audit head given: contained in the trail

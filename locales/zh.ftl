@@ -938,6 +938,7 @@ cli-user-name = { $login } 的姓名：{ $name }
 cli-user-disabled = { $login } 已停用
 cli-user-enabled = { $login } 已启用
 cli-backup = { $db }：已备份到 { $file }（{ $bytes } 字节）
+cli-upgrading = crmwb：正在把数据库从第 { $from } 版结构升级到第 { $to } 版：先另存一份（仅此一次）…
 cli-upgraded = crmwb：数据库已从第 { $from } 版结构升级到第 { $to } 版（仅此一次）；升级前的数据库保存在 { $backup }
 cli-check-ok = { $path }：正常（数据库结构版本 { $v }）
 cli-check-head = 给出的审计头：包含在审计链中

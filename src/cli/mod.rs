@@ -650,9 +650,13 @@ pub fn database_path(cli_db: Option<&Path>) -> Result<PathBuf> {
 
 fn open(cli: &Cli, mode: OpenMode) -> Result<Workbench> {
     let path = database_path(cli.db.as_deref())?;
+    // An upgrade copies the whole database aside first: on a big one a
+    // pause of seconds, and a file as large as the database. Say so before
+    // and after, once, on stderr.
+    if let Some(from) = crate::store::Store::upgrade_pending(&path) {
+        output::to_stderr(&tr!("cli-upgrading", from = from, to = crate::store::SCHEMA_VERSION), true);
+    }
     let mut wb = Workbench::open(&path, mode, &actor::os_login())?;
-    // The upgrade copied the whole database first (a pause, and a file as
-    // large as the database): say so once, on stderr.
     if let Some(u) = wb.store().upgraded() {
         let text = tr!("cli-upgraded", from = u.from, to = u.to, backup = u.backup.display().to_string());
         output::to_stderr(&text, true);

@@ -162,6 +162,19 @@ impl Store {
         Ok(store)
     }
 
+    /// The schema an existing crmwb database at `path` would be upgraded
+    /// from by `open`, read without changing anything: `None` for a current
+    /// one, a missing file, or anything `open` will refuse (it says why).
+    pub fn upgrade_pending(path: &Path) -> Option<i64> {
+        if !path.is_file() {
+            return None;
+        }
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
+        let app: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0)).ok()?;
+        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).ok()?;
+        (app == APPLICATION_ID && v > 0 && v < SCHEMA_VERSION).then_some(v)
+    }
+
     /// The schema upgrade opening this database made, if it made one.
     pub fn upgraded(&self) -> Option<&Upgrade> {
         self.upgraded.as_ref()
