@@ -103,23 +103,7 @@ impl Workbench {
             // now holds the value in a row of its own, which decides where
             // it goes at the unmerge, and every change is audited.
             if !own_rows.is_empty() {
-                store::audit::append(
-                    &tx,
-                    &NewAudit {
-                        actor: &actor,
-                        action: "customer.edit",
-                        entity: "customer",
-                        entity_id: Some(&old.number),
-                        customer_id: Some(id),
-                        details: serde_json::json!({
-                            "version_before": old.version,
-                            "version": old.version,
-                            "changes": diff,
-                            "own_rows": own_rows.iter().map(|f| f.name()).collect::<Vec<_>>(),
-                        }),
-                    },
-                    &now,
-                )?;
+                audit_edit(&tx, &actor, &old, old.version, &diff, &warnings, &own_rows, &now)?;
             }
             tx.commit()?;
             return Ok(EditOutcome { customer: old.clone(), changes: diff, warnings, version: old.version });
@@ -127,34 +111,49 @@ impl Workbench {
         customers::write_fields(&tx, &c, &now)?;
         add_contact_rows(&tx, &c, &diff)?;
         let version = old.version + 1;
-        store::audit::append(
-            &tx,
-            &NewAudit {
-                actor: &actor,
-                action: "customer.edit",
-                entity: "customer",
-                entity_id: Some(&old.number),
-                customer_id: Some(id),
-                details: {
-                    let mut d = serde_json::json!({
-                        "version_before": old.version,
-                        "version": version,
-                        "changes": diff,
-                        "warnings": warnings,
-                    });
-                    // A number typed in as shown beside the changes.
-                    if !own_rows.is_empty() {
-                        d["own_rows"] = serde_json::json!(own_rows.iter().map(|f| f.name()).collect::<Vec<_>>());
-                    }
-                    d
-                },
-            },
-            &now,
-        )?;
+        audit_edit(&tx, &actor, &old, version, &diff, &warnings, &own_rows, &now)?;
         let customer = customers::get_customer(&tx, id)?.expect("just written");
         tx.commit()?;
         Ok(EditOutcome { customer, changes: diff, warnings, version })
     }
+}
+
+/// The audit entry of an edit: its changes (old and new values), the
+/// version it made, its warnings, and the fields typed in as shown that now
+/// have a row of the customer's own (`own_rows`, only when there are some).
+#[allow(clippy::too_many_arguments)]
+fn audit_edit(
+    conn: &Connection,
+    actor: &str,
+    old: &Customer,
+    version: i64,
+    diff: &[FieldChange],
+    warnings: &[Issue],
+    own_rows: &[Field],
+    now: &str,
+) -> Result<()> {
+    let mut details = serde_json::json!({
+        "version_before": old.version,
+        "version": version,
+        "changes": diff,
+        "warnings": warnings,
+    });
+    if !own_rows.is_empty() {
+        details["own_rows"] = serde_json::json!(own_rows.iter().map(|f| f.name()).collect::<Vec<_>>());
+    }
+    store::audit::append(
+        conn,
+        &NewAudit {
+            actor,
+            action: "customer.edit",
+            entity: "customer",
+            entity_id: Some(&old.number),
+            customer_id: Some(old.id),
+            details,
+        },
+        now,
+    )?;
+    Ok(())
 }
 
 /// One reason an edit is refused, tied to the field it is about when there
