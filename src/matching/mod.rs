@@ -170,7 +170,11 @@ impl MatchConfig {
         if keys.len() > 31 {
             return Err("blocking.keys: at most 31 keys".into());
         }
-        Ok(Plan { comps, keys, custom })
+        let reach_and_place = comps
+            .iter()
+            .position(|c| c.kind == CompKind::Contact)
+            .zip(comps.iter().position(|c| c.kind == CompKind::Location));
+        Ok(Plan { comps, keys, custom, reach_and_place })
     }
 }
 
@@ -190,6 +194,9 @@ pub struct Plan {
     pub comps: Vec<CompDef>,
     pub keys: Vec<KeyDef>,
     pub custom: Vec<(String, CustomType)>,
+    /// The contact and location comparisons, when both are compared: looked
+    /// up once, since `Scorer::weigh` asks for every pair.
+    reach_and_place: Option<(usize, usize)>,
 }
 
 /// Runs `f` over `items` on two threads (the machines this runs on have two
@@ -589,14 +596,14 @@ pub fn learn(
 }
 
 /// Duplicates per record, counted over the candidate pairs by their
-/// probabilities (`bfs`: Bayes factors in bits, prior excluded). Term
+/// probabilities (`scores`: log2 odds, prior included). Term
 /// frequency takes a record's own duplicates off the holders of a value; the
 /// prior alone (matches the rule found over its estimated recall) can be
 /// off by a factor of two either way on a small import, and a common name
 /// then reads as rare or a re-entry's mobile as common. Blocking reaches
 /// nearly every true pair, so the candidates' probabilities count them.
-pub fn count_duplicates(model: &Model, bfs: &[f64]) -> f64 {
-    let expected: f64 = bfs.iter().map(|bf| Model::probability(model.prior_bits + bf)).sum();
+pub fn count_duplicates(model: &Model, scores: &[f64]) -> f64 {
+    let expected: f64 = scores.iter().map(|&s| Model::probability(s)).sum();
     2.0 * expected / (model.records.max(1) as f64)
 }
 
@@ -669,7 +676,7 @@ impl Scorer<'_> {
         // independent, the place lifted firms sharing a bookkeeper over the
         // review threshold (zh dev generator, seeds 2-12: hard negatives
         // merged 18 -> 11, F1 0.9883 -> 0.9871).
-        if let (Some(c), Some(lc)) = (index_of(self.plan, CompKind::Contact), index_of(self.plan, CompKind::Location)) {
+        if let Some((c, lc)) = self.plan.reach_and_place {
             if compare::reach_shared(levels[c]) && out[lc] > 0.0 {
                 sum -= out[lc];
                 out[lc] = 0.0;
@@ -837,11 +844,10 @@ mod tests {
     fn duplicates_are_counted_by_the_candidates_probabilities() {
         let plan = MatchConfig::default().plan(&[]).unwrap();
         let records: Vec<Record> = (0..10).map(|_| Record::from_input(&InputRecord::default(), &[])).collect();
-        let mut m = learn(&records, &plan, &MatchConfig::default(), &[], &[], &|_| 1);
-        m.prior_bits = -10.0;
+        let m = learn(&records, &plan, &MatchConfig::default(), &[], &[], &|_| 1);
         // Two sure matches, one even pair, one sure non-match among ten
         // records: 2.5 matches, half a duplicate per record.
-        let d = count_duplicates(&m, &[60.0, 60.0, 10.0, -60.0]);
+        let d = count_duplicates(&m, &[50.0, 50.0, 0.0, -70.0]);
         assert!((d - 0.5).abs() < 1e-9, "{d}");
     }
 

@@ -419,26 +419,11 @@ impl Workbench {
         let mut model = matching::learn(&records, plan, cfg, &pairs, &levels, &tf_fn);
         t.step("learn", opts)?;
         let nc = plan.comps.len();
-        if cfg.model.term_frequency {
-            let scorer = Scorer { model: &model, plan, tf: &tf_fn, term_frequency: true };
-            let bfs: Vec<f64> = matching::par_halves(pairs.len(), |range| {
-                let mut w = vec![0.0; nc];
-                range
-                    .map(|i| {
-                        let (a, b) = matching::unpack(pairs[i].0);
-                        let lv = &levels[i * nc..(i + 1) * nc];
-                        scorer.weigh(&records[a as usize], &records[b as usize], lv, &mut w)
-                    })
-                    .collect::<Vec<f64>>()
-            })
-            .concat();
-            model.dups_per_record = Some(matching::count_duplicates(&model, &bfs));
-            t.step("count duplicates", opts)?;
-        }
-        let scorer = Scorer { model: &model, plan, tf: &tf_fn, term_frequency: cfg.model.term_frequency };
-        // Scores only: the evidence of a pair is weighed again when it is
-        // written, so that a million pairs never hold an evidence vector each.
-        let scored: Vec<f64> = {
+        // Every candidate pair's score under `model` (prior included). Only
+        // the scores are kept: the evidence of a pair is weighed again when
+        // it is written, so that a million pairs never hold a vector each.
+        let score_all = |model: &Model| -> Vec<f64> {
+            let scorer = Scorer { model, plan, tf: &tf_fn, term_frequency: cfg.model.term_frequency };
             matching::par_halves(pairs.len(), |range| {
                 let mut w = vec![0.0; nc];
                 range
@@ -451,6 +436,13 @@ impl Workbench {
             })
             .concat()
         };
+        if cfg.model.term_frequency {
+            let first = score_all(&model);
+            model.dups_per_record = Some(matching::count_duplicates(&model, &first));
+            t.step("count duplicates", opts)?;
+        }
+        let scorer = Scorer { model: &model, plan, tf: &tf_fn, term_frequency: cfg.model.term_frequency };
+        let scored = score_all(&model);
         t.step("score", opts)?;
         // Clustering over pairs in the review band or above, rejections left out.
         let review = cfg.thresholds.review;
