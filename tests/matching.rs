@@ -446,6 +446,20 @@ fn match_truth_reports_blocking_recall_per_key_and_source_pair() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("truth.csv"), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// Rewrites the model of the last full run as `change` makes it: a model
+/// an earlier version stored.
+fn as_stored_before(db: &Path, change: impl FnOnce(&mut serde_json::Value)) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let (id, model): (i64, String) = conn
+        .query_row("SELECT id, model FROM match_runs WHERE mode = 'full' ORDER BY id DESC LIMIT 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    let mut m: serde_json::Value = serde_json::from_str(&model).unwrap();
+    change(&mut m);
+    conn.execute("UPDATE match_runs SET model = ?1 WHERE id = ?2", rusqlite::params![m.to_string(), id]).unwrap();
+}
+
 /// A model stored by an earlier version, whose contact comparison knew
 /// other levels, is never read against this version's levels: the next
 /// run is a full one and says why.
@@ -453,21 +467,13 @@ fn match_truth_reports_blocking_recall_per_key_and_source_pair() {
 fn a_model_with_other_levels_is_relearned_not_misread() {
     let f = fixture();
     ok(&f.db, &["match"]);
-    {
-        let conn = rusqlite::Connection::open(&f.db).unwrap();
-        let (id, model): (i64, String) = conn
-            .query_row("SELECT id, model FROM match_runs WHERE mode = 'full' ORDER BY id DESC LIMIT 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .unwrap();
-        let mut m: serde_json::Value = serde_json::from_str(&model).unwrap();
+    as_stored_before(&f.db, |m| {
+        // Before reach_name_alike existed.
         let contact = m["comparisons"].as_array_mut().unwrap().iter_mut().find(|c| c["name"] == "contact").unwrap();
-        // As before reach_name_alike existed.
         let levels = contact["levels"].as_array_mut().unwrap();
         let at = levels.iter().position(|l| l["level"] == "reach_name_alike").unwrap();
         levels.remove(at);
-        conn.execute("UPDATE match_runs SET model = ?1 WHERE id = ?2", rusqlite::params![m.to_string(), id]).unwrap();
-    }
+    });
     let out = ok(&f.db, &["match", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["mode"], "full", "{out}");
@@ -484,18 +490,10 @@ fn a_model_with_other_levels_is_relearned_not_misread() {
 fn a_model_weighed_by_other_rules_is_relearned() {
     let f = fixture();
     ok(&f.db, &["match"]);
-    {
-        let conn = rusqlite::Connection::open(&f.db).unwrap();
-        let (id, model): (i64, String) = conn
-            .query_row("SELECT id, model FROM match_runs WHERE mode = 'full' ORDER BY id DESC LIMIT 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .unwrap();
-        let mut m: serde_json::Value = serde_json::from_str(&model).unwrap();
-        // As stored before the field existed.
+    // Before the field existed.
+    as_stored_before(&f.db, |m| {
         m.as_object_mut().unwrap().remove("scoring");
-        conn.execute("UPDATE match_runs SET model = ?1 WHERE id = ?2", rusqlite::params![m.to_string(), id]).unwrap();
-    }
+    });
     let v: serde_json::Value = serde_json::from_str(&ok(&f.db, &["match", "--json"])).unwrap();
     assert_eq!(v["mode"], "full", "{v}");
     assert_eq!(v["reason"], "pairs are weighed differently in this version", "{v}");

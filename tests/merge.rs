@@ -412,12 +412,9 @@ fn reimport_through_first_of_several_merges_on_one_survivor() {
     assert_eq!(visible(&db, &b)["notes"], "重要");
 }
 
-/// An edit that types in the value the survivor already shows, where only a
-/// merged member brought it, changes no field but gives the survivor a row
-/// of its own: that is written to the audit trail, and the number stays
-/// with the survivor at the unmerge.
-#[test]
-fn number_typed_in_as_shown_is_audited_and_stays_at_the_unmerge() {
+/// A survivor A without a mobile and a member B merged into it with B's
+/// mobile picked: the survivor shows a number only the merge brought.
+fn merged_with_the_members_mobile() -> (tempfile::TempDir, PathBuf, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("crm.db");
     let head = "客户编号,客户名称,联系人,手机,城市,备注\n";
@@ -428,6 +425,16 @@ fn number_typed_in_as_shown_is_audited_and_stays_at_the_unmerge() {
     );
     let (a, b) = (number(&db, 1), number(&db, 2));
     crmwb(&db).args(["merge", &a, &b, "--pick", &format!("mobile={b}")]).assert().success();
+    (dir, db, a, b)
+}
+
+/// An edit that types in the value the survivor already shows, where only a
+/// merged member brought it, changes no field but gives the survivor a row
+/// of its own: that is written to the audit trail, and the number stays
+/// with the survivor at the unmerge.
+#[test]
+fn number_typed_in_as_shown_is_audited_and_stays_at_the_unmerge() {
+    let (_dir, db, a, b) = merged_with_the_members_mobile();
     assert_eq!(show(&db, &a)["mobile"], "13900001111", "the merge brought B's mobile");
     let before = show(&db, &a);
 
@@ -450,16 +457,7 @@ fn number_typed_in_as_shown_is_audited_and_stays_at_the_unmerge() {
 /// field is audited in that edit's entry.
 #[test]
 fn number_typed_in_as_shown_beside_a_change_is_audited_with_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("crm.db");
-    let head = "客户编号,客户名称,联系人,手机,城市,备注\n";
-    import_sales(
-        &db,
-        dir.path(),
-        &format!("{head}XS-1,北京星辰科技有限公司,王伟,,北京市,\nXS-2,星辰科技,李娜,13900001111,北京市,\n"),
-    );
-    let (a, b) = (number(&db, 1), number(&db, 2));
-    crmwb(&db).args(["merge", &a, &b, "--pick", &format!("mobile={b}")]).assert().success();
+    let (_dir, db, a, _) = merged_with_the_members_mobile();
     crmwb(&db)
         .args(["customer", "edit", &a, "--set", "mobile=13900001111", "--set", "notes=老客户"])
         .assert()
