@@ -7,8 +7,10 @@
 # the queue proposes against truth.csv: pairwise and B-cubed precision,
 # recall, F1, and blocking recall (true pairs among the candidate pairs).
 #
-# Speed: a full match of BIG customers (time and peak RSS), then 1,000 new
-# records imported from another export and an incremental match.
+# Speed: a full match of BIG customers (time and peak RSS), then for each k
+# in INCS (default 1000) k new records imported from another export onto a
+# copy of the matched database and an incremental match, with the issue's
+# target (k / N) x full + 2 s beside it.
 #
 #   benches/match.sh [quality|speed|all]        (default all)
 #   SIZES="1000 100000" BIG=1000000 SEED=42
@@ -74,12 +76,23 @@ if [ "$what" = speed ] || [ "$what" = all ]; then
   grep -E "^(Match run|Candidate|Bands|Clusters|Time)" "$dir/full.txt"
   grep -E "Elapsed|Maximum resident" "$dir/time.txt"
   echo "load after: $(load)"
-  # 1,000 new records from another export: new customers and duplicates of old ones.
-  "$bin" gen-sample --customers 1300 --seed $((seed + 1)) --out "$dir/new" >/dev/null
-  "$bin" --db "$db" import "$dir/new/sales.csv" --source "sales 2" --key 客户编号 --limit 1000 --json >/dev/null
-  echo "== speed, incremental match after importing 1,000 records, load before: $(load)"
-  /usr/bin/time -v "$bin" --db "$db" match >"$dir/inc.txt" 2>"$dir/time.txt"
-  grep -E "^(Match run|Candidate|Bands|Clusters|Time)" "$dir/inc.txt"
-  grep -E "Elapsed|Maximum resident" "$dir/time.txt"
-  echo "load after: $(load)"
+  full_s=$(grep -E "Elapsed" "$dir/time.txt" | awk '{print $NF}' | awk -F: '{ if (NF == 3) print $1*3600 + $2*60 + $3; else print $1*60 + $2 }')
+  n=$(sqlite3 "$db" 'SELECT count(*) FROM customers WHERE merged_into IS NULL' 2>/dev/null || echo "$big")
+  # k new records from another export (new customers and duplicates of old
+  # ones), each k onto a copy of the database as the full match left it.
+  # The target for incremental work: (k / N) × full + 2 s.
+  cp "$db" "$dir/after-full.db"
+  for k in ${INCS:-1000}; do
+    cp "$dir/after-full.db" "$db"
+    rm -f "$db-wal" "$db-shm"
+    "$bin" gen-sample --customers $((k * 13 / 10 + 100)) --seed $((seed + 1)) --out "$dir/new" >/dev/null
+    "$bin" --db "$db" import "$dir/new/sales.csv" --source "sales 2" --key 客户编号 --limit "$k" --json >/dev/null
+    rm -rf "$dir/new"
+    echo "== speed, incremental match after importing $k records, load before: $(load)"
+    /usr/bin/time -v "$bin" --db "$db" match >"$dir/inc.txt" 2>"$dir/time.txt"
+    grep -E "^(Match run|Candidate|Bands|Clusters|Time)" "$dir/inc.txt"
+    grep -E "Elapsed|Maximum resident" "$dir/time.txt"
+    awk -v k="$k" -v n="$n" -v f="$full_s" 'BEGIN { printf "target for k=%d: (k/N) x full + 2 s = (%d/%d) x %.1f + 2 = %.2f s\n", k, k, n, f, k / n * f + 2 }'
+    echo "load after: $(load)"
+  done
 fi
