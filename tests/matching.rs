@@ -496,7 +496,7 @@ fn a_model_weighed_by_other_rules_is_relearned() {
     });
     let v: serde_json::Value = serde_json::from_str(&ok(&f.db, &["match", "--json"])).unwrap();
     assert_eq!(v["mode"], "full", "{v}");
-    assert_eq!(v["reason"], "pairs are weighed differently in this version", "{v}");
+    assert_eq!(v["reason"], "pairs are weighed or clustered differently in this version", "{v}");
     let v: serde_json::Value = serde_json::from_str(&ok(&f.db, &["match", "--json"])).unwrap();
     assert_eq!(v["mode"], "incremental", "{v}");
 }

@@ -36,13 +36,15 @@ pub struct Clustering {
 }
 
 /// `evidence(x, y)`: the Bayes factor (log2, no prior) of any pair, `None`
-/// when a person said the two are not the same customer. `prior` and
-/// `review` are log2 odds: the prior of a random pair and the review
-/// threshold every edge reaches.
+/// when a person said the two are not the same customer. `prior`,
+/// `review` and `conclusive` are log2 odds: the prior of a random pair,
+/// the review threshold every edge reaches, and the threshold of the
+/// match band (see `linkage`).
 pub fn build(
     edges: Vec<Edge>,
     prior: f64,
     review: f64,
+    conclusive: f64,
     mut evidence: impl FnMut(u32, u32) -> Option<f64>,
 ) -> Clustering {
     let mut ambiguous: Vec<u32> = Vec::new();
@@ -56,11 +58,14 @@ pub fn build(
     // rounds settle it.
     let mut round = 0;
     loop {
-        let (slots, refused) = join(&edges, prior, review, &mut evidence);
+        let (slots, refused) = join(&edges, prior, review, conclusive, &mut evidence);
         let slot_of: super::IntMap<u32, usize> =
             slots.iter().enumerate().flat_map(|(i, s)| s.0.iter().map(move |&n| (n, i))).collect();
-        let found =
-            if round < 4 { contested(&slots, &slot_of, &refused, prior, review, &mut evidence) } else { vec![] };
+        let found = if round < 4 {
+            contested(&slots, &slot_of, &refused, prior, review, conclusive, &mut evidence)
+        } else {
+            vec![]
+        };
         if found.is_empty() {
             done.extend(slots);
             let mut clusters: Vec<Cluster> = done
@@ -110,18 +115,32 @@ fn components(edges: &[Edge]) -> super::IntMap<u32, u32> {
     nodes.into_iter().map(|n| (n, find(&mut parent, n))).collect()
 }
 
-/// The score of a set of pairs across two clusters: the upper median, so
-/// that a join needs at least half the pairs across to agree. One pair
-/// with a typo on both sides does not keep a record out (an average
-/// would), and one record bridging two customers does not join them (the
-/// maximum would).
-fn linkage(scores: &mut [f64]) -> f64 {
+/// The score of a set of pairs across two clusters: their median, so that
+/// a join needs at least half the pairs across to agree. One pair with a
+/// typo on both sides does not keep a record out (an average would), and
+/// one record bridging two customers does not join them (the maximum
+/// would).
+///
+/// Of an even number of pairs, the upper of the two middle ones where it
+/// is `conclusive` (a record that surely matches half the members), else
+/// the two middle ones' mean. A record that only probably fits half of
+/// them, contradicted by the other half, is what a namesake looks like:
+/// 李静 in 南宁 fits one record of another 李静 at p 0.57 and that
+/// customer's other record (another address) at 0.04, and the upper one
+/// alone would join them.
+fn linkage(scores: &mut [f64], conclusive: f64) -> f64 {
     if scores.is_empty() {
         return f64::NEG_INFINITY;
     }
-    // Only the one rank is needed, not the order of the rest.
-    let k = (scores.len() - 1) / 2;
-    *scores.select_nth_unstable_by(k, |x, y| y.total_cmp(x)).1
+    // Only the middle ranks are needed, not the order of the rest.
+    let n = scores.len();
+    let upper = *scores.select_nth_unstable_by((n - 1) / 2, |x, y| y.total_cmp(x)).1;
+    if n % 2 == 1 || upper >= conclusive {
+        return upper;
+    }
+    // After the selection the ranks below the upper middle are to its right.
+    let lower = scores[n / 2..].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (upper + lower) / 2.0
 }
 
 type Slots = Vec<(Vec<u32>, f64)>;
@@ -132,6 +151,7 @@ fn join(
     edges: &[Edge],
     prior: f64,
     review: f64,
+    conclusive: f64,
     evidence: &mut impl FnMut(u32, u32) -> Option<f64>,
 ) -> (Slots, Vec<Edge>) {
     let mut slot_of: super::IntMap<u32, usize> = super::IntMap::default();
@@ -168,7 +188,7 @@ fn join(
                         }
                     }
                 }
-                all && linkage(&mut scores) >= review
+                all && linkage(&mut scores, conclusive) >= review
             }
         };
         if !ok {
@@ -205,6 +225,7 @@ fn contested(
     refused: &[Edge],
     prior: f64,
     review: f64,
+    conclusive: f64,
     evidence: &mut impl FnMut(u32, u32) -> Option<f64>,
 ) -> Vec<u32> {
     // node -> other clusters its refused edges reach
@@ -226,7 +247,7 @@ fn contested(
             }
         }
         // No other member: linkage is -inf, odds 0.
-        linkage(&mut scores).exp2()
+        linkage(&mut scores, conclusive).exp2()
     };
     let mut out = Vec::new();
     for (x, mut to) in reach {
@@ -251,6 +272,8 @@ mod tests {
 
     // Scores are log2 odds with a prior of −10 bits; review at 0 (p 0.5).
     const PRIOR: f64 = -10.0;
+    // The match band from p 0.99.
+    const CONCLUSIVE: f64 = 6.63;
 
     fn edge(a: u32, b: u32, score: f64) -> Edge {
         Edge { a, b, score }
@@ -270,18 +293,19 @@ mod tests {
         // 0-1 strong, 2-3 strong, 1-2 weak; 0 and 3 have evidence against.
         let edges = vec![edge(0, 1, 20.0), edge(2, 3, 18.0), edge(1, 2, 1.0)];
         let pairs = [(0, 1, 20.0), (2, 3, 18.0), (1, 2, 1.0), (0, 3, -15.0)];
-        let c = build(edges.clone(), PRIOR, 0.0, table(&pairs, 1.0)).clusters;
+        let c = build(edges.clone(), PRIOR, 0.0, CONCLUSIVE, table(&pairs, 1.0)).clusters;
         assert_eq!(c.len(), 2);
         assert_eq!(c[0].members, vec![0, 1]);
         assert_eq!(c[1].members, vec![2, 3]);
         // Without the contrary pair, the weak link joins them and is the score.
-        let c = build(edges.clone(), PRIOR, 0.0, |_, _| Some(11.0));
+        let c = build(edges.clone(), PRIOR, 0.0, CONCLUSIVE, |_, _| Some(11.0));
         assert_eq!(
             c,
             Clustering { clusters: vec![Cluster { members: vec![0, 1, 2, 3], score: 1.0 }], ambiguous: vec![] }
         );
         // A rejection across refuses the join just the same.
-        let c = build(edges, PRIOR, 0.0, |x, y| if (x.min(y), x.max(y)) == (1, 2) { None } else { Some(11.0) });
+        let c =
+            build(edges, PRIOR, 0.0, CONCLUSIVE, |x, y| if (x.min(y), x.max(y)) == (1, 2) { None } else { Some(11.0) });
         assert_eq!(c.clusters.len(), 2);
     }
 
@@ -293,14 +317,31 @@ mod tests {
         let strong = [(0, 1, 20.0), (1, 2, 20.0), (0, 2, 20.0)];
         let pairs = [strong.as_slice(), &[(2, 3, 1.0), (0, 3, -3.0), (1, 3, -3.0)]].concat();
         let edges: Vec<Edge> = pairs.iter().filter(|p| p.2 >= 0.0).map(|&(a, b, s)| edge(a, b, s)).collect();
-        let c = build(edges, PRIOR, 0.0, table(&pairs, -20.0));
+        let c = build(edges, PRIOR, 0.0, CONCLUSIVE, table(&pairs, -20.0));
         assert_eq!(c.clusters, vec![Cluster { members: vec![0, 1, 2], score: 20.0 }]);
         // A weak pair among agreeing ones does not keep a record out (a
         // swapped name with a typo against one member): two of three agree.
         let pairs = [strong.as_slice(), &[(2, 3, 1.0), (1, 3, 1.0), (0, 3, -3.0)]].concat();
         let edges: Vec<Edge> = pairs.iter().filter(|p| p.2 >= 0.0).map(|&(a, b, s)| edge(a, b, s)).collect();
-        let c = build(edges, PRIOR, 0.0, table(&pairs, -20.0));
+        let c = build(edges, PRIOR, 0.0, CONCLUSIVE, table(&pairs, -20.0));
         assert_eq!(c.clusters, vec![Cluster { members: vec![0, 1, 2, 3], score: 1.0 }]);
+    }
+
+    #[test]
+    fn a_record_probable_with_one_member_and_contradicted_by_the_other_stays_out() {
+        // 0 and 1 are one customer (the same mobile). 2 has their name: it
+        // fits 0 at p 0.57 and 1, whose address differs, at p 0.04; neither
+        // pair is evidence against it.
+        let pairs = [(0, 1, 20.0), (0, 2, 0.4), (1, 2, -4.5)];
+        let edges: Vec<Edge> = pairs.iter().filter(|p| p.2 >= 0.0).map(|&(a, b, s)| edge(a, b, s)).collect();
+        let c = build(edges, PRIOR, 0.0, CONCLUSIVE, table(&pairs, -20.0));
+        assert_eq!(c.clusters, vec![Cluster { members: vec![0, 1], score: 20.0 }]);
+        // Where it surely matches one of them (p 0.992), a pair with a typo
+        // on both sides against the other does not keep it out.
+        let pairs = [(0, 1, 20.0), (0, 2, 7.0), (1, 2, -9.0)];
+        let edges: Vec<Edge> = pairs.iter().filter(|p| p.2 >= 0.0).map(|&(a, b, s)| edge(a, b, s)).collect();
+        let c = build(edges, PRIOR, 0.0, CONCLUSIVE, table(&pairs, -20.0));
+        assert_eq!(c.clusters, vec![Cluster { members: vec![0, 1, 2], score: 7.0 }]);
     }
 
     #[test]
@@ -312,7 +353,7 @@ mod tests {
         // with 4 is joined again without it.
         let pairs = [(0, 1, 20.0), (2, 3, 20.0), (1, 4, 1.2), (0, 4, 1.2), (2, 4, 0.9), (3, 4, 0.9), (10, 11, 5.0)];
         let edges: Vec<Edge> = pairs.iter().map(|&(a, b, s)| edge(a, b, s)).collect();
-        let c = build(edges, PRIOR, 0.0, table(&pairs, -3.0));
+        let c = build(edges, PRIOR, 0.0, CONCLUSIVE, table(&pairs, -3.0));
         assert_eq!(c.ambiguous, vec![4]);
         assert_eq!(
             c.clusters.iter().map(|c| c.members.clone()).collect::<Vec<_>>(),
@@ -322,7 +363,7 @@ mod tests {
         // that one, and 2-3 stays apart.
         let pairs = [(0, 1, 20.0), (2, 3, 20.0), (1, 4, 3.0), (0, 4, 3.0), (2, 4, 0.3), (3, 4, 0.3)];
         let edges: Vec<Edge> = pairs.iter().map(|&(a, b, s)| edge(a, b, s)).collect();
-        let c = build(edges, PRIOR, 0.0, table(&pairs, -3.0));
+        let c = build(edges, PRIOR, 0.0, CONCLUSIVE, table(&pairs, -3.0));
         assert!(c.ambiguous.is_empty());
         assert_eq!(c.clusters.iter().map(|c| c.members.clone()).collect::<Vec<_>>(), vec![vec![2, 3], vec![0, 1, 4]]);
     }

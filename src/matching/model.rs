@@ -23,8 +23,10 @@ pub const MIN_EM_PAIRS: f64 = 30.0;
 /// The rules `Model::weight` and `Scorer::weigh` weigh pairs by. 1: term
 /// frequency counts the holders besides the pair and the duplicates counted
 /// over the candidates; a shared number makes the same place count nothing.
-/// Models stored before have 0.
-pub const SCORING_VERSION: u32 = 1;
+/// 2: clusters join by the mean of the two middle pairs across where the
+/// upper one is not conclusive (`cluster::build`); the clusters stored
+/// under 1 are formed again. Models stored before have 0.
+pub const SCORING_VERSION: u32 = 2;
 
 /// Bounds of the estimated recall of the prior's deterministic rule: a rule
 /// is never credited with more than every match, nor with fewer than one in
@@ -113,9 +115,10 @@ pub struct Model {
     /// `prior × (records − 1)`.
     #[serde(default)]
     pub dups_per_record: Option<f64>,
-    /// How pairs are weighed (`SCORING_VERSION` when learned): an
-    /// incremental run scores new pairs like the stored ones only with the
-    /// same rules, so a model of other rules is learned again.
+    /// How pairs are weighed and clustered (`SCORING_VERSION` when
+    /// learned): an incremental run scores and clusters new pairs like the
+    /// stored ones only with the same rules, so a model of other rules is
+    /// learned again.
     #[serde(default)]
     pub scoring: u32,
     pub passes: Vec<PassReport>,

@@ -381,7 +381,7 @@ impl Workbench {
                     } else if !same_levels {
                         "the comparison levels changed in this version".to_string()
                     } else {
-                        "pairs are weighed differently in this version".to_string()
+                        "pairs are weighed or clustered differently in this version".to_string()
                     })
                 }
                 (Some(_), Some(_)) => Some("the configuration differs from the last run's".to_string()),
@@ -460,16 +460,17 @@ impl Workbench {
             })
             .filter(|e| !is_rejected(e.a, e.b))
             .collect();
-        let clustering = cluster::build(edges, model.prior_bits, log2_odds(review), |x, y| {
-            if is_rejected(x, y) {
-                return None;
-            }
-            let key = (x.min(y) as u64) << 32 | x.max(y) as u64;
-            match pairs.binary_search_by_key(&key, |p| p.0) {
-                Ok(i) => Some(scored[i] - model.prior_bits),
-                Err(_) => Some(scorer.compare(&records[x as usize], &records[y as usize]).2),
-            }
-        });
+        let clustering =
+            cluster::build(edges, model.prior_bits, log2_odds(review), log2_odds(cfg.thresholds.auto_merge), |x, y| {
+                if is_rejected(x, y) {
+                    return None;
+                }
+                let key = (x.min(y) as u64) << 32 | x.max(y) as u64;
+                match pairs.binary_search_by_key(&key, |p| p.0) {
+                    Ok(i) => Some(scored[i] - model.prior_bits),
+                    Err(_) => Some(scorer.compare(&records[x as usize], &records[y as usize]).2),
+                }
+            });
         let (clusters, ambiguous) = (clustering.clusters, clustering.ambiguous.len() as u64);
         t.step("cluster", opts)?;
         // Records in oversized blocks also get their place sub-key, so that
@@ -837,15 +838,16 @@ impl Workbench {
             rejected.contains(&(a.min(b), a.max(b)))
         };
         edges.retain(|e| !is_rejected(e.a, e.b));
-        let clustering = cluster::build(edges, model.prior_bits, log2_odds(review), |x, y| {
-            if is_rejected(x, y) {
-                return None;
-            }
-            match stored_pairs.get(&(x.min(y), x.max(y))) {
-                Some(bf) => Some(*bf),
-                None => Some(scorer.compare(&by_id[&node_ids[x as usize]], &by_id[&node_ids[y as usize]]).2),
-            }
-        });
+        let clustering =
+            cluster::build(edges, model.prior_bits, log2_odds(review), log2_odds(cfg.thresholds.auto_merge), |x, y| {
+                if is_rejected(x, y) {
+                    return None;
+                }
+                match stored_pairs.get(&(x.min(y), x.max(y))) {
+                    Some(bf) => Some(*bf),
+                    None => Some(scorer.compare(&by_id[&node_ids[x as usize]], &by_id[&node_ids[y as usize]]).2),
+                }
+            });
         let (clusters, ambiguous) = (clustering.clusters, clustering.ambiguous.len() as u64);
         let versions = sm::versions(&tx, &node_ids)?;
         let new = with_versions(&clusters, |i| {
