@@ -103,6 +103,17 @@ pub fn reach_shared(level: u8) -> bool {
     (1..=3).contains(&level)
 }
 
+/// Whether a comparison at `level` says the pair shares a number: a
+/// contact's mobile or e-mail, or a landline. A number belongs to one
+/// place, so being in the same place follows from it (`Scorer::weigh`).
+pub fn number_shared(kind: &CompKind, level: u8) -> bool {
+    match kind {
+        CompKind::Contact => reach_shared(level),
+        CompKind::Landline => level == 1,
+        _ => false,
+    }
+}
+
 pub const GIVEN_LEVELS: &[&str] =
     &["missing", "exact", "swapped", "jw_high", "jw_mid", "jw_low", "initial", "different"];
 pub const SURNAME_LEVELS: &[&str] = &["missing", "exact", "jw_high", "jw_mid", "jw_low", "different"];

@@ -23,9 +23,9 @@ pub const MIN_EM_PAIRS: f64 = 30.0;
 /// The rules `Model::weight` and `Scorer::weigh` weigh pairs by. 1: term
 /// frequency counts the holders besides the pair and the duplicates counted
 /// over the candidates; a shared number makes the same place count nothing.
-/// 2: clusters join by the mean of the two middle pairs across where the
-/// upper one is not conclusive (`cluster::build`); the clusters stored
-/// under 1 are formed again. Models stored before have 0.
+/// 2: a shared landline makes the same place count nothing too, and
+/// clusters join by the mean of the two middle pairs across where the upper
+/// one is not conclusive (`cluster::build`). Models stored before have 0.
 pub const SCORING_VERSION: u32 = 2;
 
 /// Bounds of the estimated recall of the prior's deterministic rule: a rule

@@ -165,13 +165,10 @@ fn encode_evidence(levels: &[u8], weights: &[f64]) -> Vec<u8> {
 
 /// Decodes stored evidence against the run's model; missing fields are left out.
 pub fn decode_evidence(model: &Model, bytes: &[u8]) -> Vec<Evidence> {
-    let level_of = |kind: matching::CompKind| {
-        let c = model.comparisons.iter().position(|p| p.kind == kind)?;
-        bytes.get(3 * c).copied()
-    };
     // Scoring weighs a same-place level 0 where the pair shares a number
     // (`Scorer::weigh`); the reader is told why.
-    let number_shared = level_of(matching::CompKind::Contact).is_some_and(matching::compare::reach_shared);
+    let number_shared =
+        bytes.chunks_exact(3).zip(&model.comparisons).any(|(c, p)| matching::compare::number_shared(&p.kind, c[0]));
     let mut out: Vec<Evidence> = bytes
         .chunks_exact(3)
         .zip(&model.comparisons)
