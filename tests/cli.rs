@@ -1016,3 +1016,29 @@ fn an_upgrade_says_once_where_the_database_as_it_was_is_kept() {
     let again = crmwb(&db).args(["customers", "--json"]).output().unwrap();
     assert!(!String::from_utf8_lossy(&again.stderr).contains("upgrad"), "only once");
 }
+
+/// `crmwb init` on a database of an earlier schema upgrades it like any
+/// command: it says so, and does not claim that nothing changed.
+#[test]
+fn init_on_an_earlier_schema_says_it_upgraded() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    crmwb(&db).arg("init").assert().success();
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch(
+            "CREATE INDEX customers_live_name ON customers(name, id) WHERE merged_into IS NULL;
+             CREATE INDEX customers_next_due ON customers(next_followup) WHERE merged_into IS NULL;
+             PRAGMA user_version = 16;",
+        )
+        .unwrap();
+    let out = crmwb(&db).arg("init").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (stdout, err) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(err.contains("upgrading the database from schema 16 to 17"), "{err}");
+    assert!(err.contains("upgraded the database from schema 16 to 17"), "{err}");
+    assert!(stdout.contains("upgraded to schema version 17") && !stdout.contains("nothing changed"), "{stdout}");
+    let again = crmwb(&db).arg("init").output().unwrap();
+    assert!(String::from_utf8_lossy(&again.stdout).contains("nothing changed"));
+    assert!(!String::from_utf8_lossy(&again.stderr).contains("upgrad"), "only once");
+}

@@ -650,19 +650,24 @@ pub fn database_path(cli_db: Option<&Path>) -> Result<PathBuf> {
 
 fn open(cli: &Cli, mode: OpenMode) -> Result<Workbench> {
     let path = database_path(cli.db.as_deref())?;
-    // An upgrade copies the whole database aside first: on a big one a
-    // pause of seconds, and a file as large as the database. Say so before
-    // and after, once, on stderr.
-    if let Some(from) = crate::store::Store::upgrade_pending(&path) {
+    let mut wb = open_at(&path, mode)?;
+    if let Some(user) = &cli.as_user {
+        wb.act_as(user)?;
+    }
+    Ok(wb)
+}
+
+/// Opens the database at `path`. An upgrade copies the whole database
+/// aside first: on a big one a pause of seconds, and a file as large as the
+/// database. Every command says so before and after, once, on stderr.
+fn open_at(path: &Path, mode: OpenMode) -> Result<Workbench> {
+    if let Some(from) = crate::store::Store::upgrade_pending(path) {
         output::to_stderr(&tr!("cli-upgrading", from = from, to = crate::store::SCHEMA_VERSION), true);
     }
-    let mut wb = Workbench::open(&path, mode, &actor::os_login())?;
+    let wb = Workbench::open(path, mode, &actor::os_login())?;
     if let Some(u) = wb.store().upgraded() {
         let text = tr!("cli-upgraded", from = u.from, to = u.to, backup = u.backup.display().to_string());
         output::to_stderr(&text, true);
-    }
-    if let Some(user) = &cli.as_user {
-        wb.act_as(user)?;
     }
     Ok(wb)
 }
@@ -783,7 +788,9 @@ fn run_command(cli: Cli) -> Result<i32> {
         Some(Command::Init { group }) => {
             let path = database_path(cli.db.as_deref())?;
             let existed = path.exists();
-            let wb = Workbench::open(&path, OpenMode::Create, &actor::os_login())?;
+            // `init` on a database of an earlier schema upgrades it like any
+            // command, and says so; it is not "nothing changed".
+            let wb = open_at(&path, OpenMode::Create)?;
             if let Some(g) = group {
                 let dir_change = crate::store::share_with_group(&path, g)?;
                 writeln!(out, "{}", tr!("cli-shared", path = path.display().to_string(), g = g.as_str()))?;
@@ -791,7 +798,14 @@ fn run_command(cli: Cli) -> Result<i32> {
                     writeln!(out, "{c}")?;
                 }
             }
-            if existed {
+            if existed && wb.store().upgraded().is_some() {
+                writeln!(
+                    out,
+                    "{}: database already exists; upgraded to schema version {}",
+                    path.display(),
+                    wb.store().schema_version()?
+                )?;
+            } else if existed {
                 writeln!(
                     out,
                     "{}: database already exists (schema version {}); nothing changed",
