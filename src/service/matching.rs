@@ -6,7 +6,7 @@
 
 use super::Workbench;
 use crate::error::{Error, Result};
-use crate::matching::{self, blocking, cluster, Band, KeyStats, MatchConfig, Model, Plan, Record, Scorer};
+use crate::matching::{self, blocking, cluster, Band, IntMap, KeyStats, MatchConfig, Model, Plan, Record, Scorer};
 use crate::store::{self, matching as sm, NewAudit};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -702,32 +702,55 @@ impl Workbench {
         keys_new.dedup();
         sm::insert_keys(&tx, &keys_new)?;
         // Candidates: customers sharing a key, blocks over the cap narrowed to the place sub-block.
-        let mut cand: HashMap<(i64, i64), u32> = HashMap::new();
+        // Each distinct key (and sub-key) is read once, in key order: the
+        // changed customers share many keys, and reading the index in order
+        // touches each of its pages once instead of seeking at random.
         let mut buf = Vec::new();
+        let key_sets = |r: &Record, buf: &mut Vec<u64>, k: &matching::KeyDef| {
+            buf.clear();
+            blocking::keys_of(k.kind, r, buf);
+            buf.sort_unstable();
+            buf.dedup();
+        };
+        let mut wanted: Vec<u64> = Vec::new();
+        for r in &dirty {
+            for k in &plan.keys {
+                key_sets(r, &mut buf, k);
+                wanted.extend(&buf);
+            }
+        }
+        // Members of a block, None when it is over the cap.
+        let blocks = read_blocks(&tx, wanted, max_block)?;
+        let mut wanted_sub: Vec<u64> = Vec::new();
+        for r in &dirty {
+            for k in &plan.keys {
+                key_sets(r, &mut buf, k);
+                wanted_sub.extend(buf.iter().filter(|h| blocks[h].is_none()).map(|&h| sub_key(h, r)));
+            }
+        }
+        let sub_blocks = read_blocks(&tx, wanted_sub, max_block)?;
+        let mut cand: HashMap<(i64, i64), u32> = HashMap::new();
         let mut sub_rows = Vec::new();
         let mut key_stats: Vec<KeyStats> =
             plan.keys.iter().map(|k| KeyStats { key: k.name.clone(), ..Default::default() }).collect();
         for r in &dirty {
             for (bit, k) in plan.keys.iter().enumerate() {
-                buf.clear();
-                blocking::keys_of(k.kind, r, &mut buf);
-                buf.sort_unstable();
-                buf.dedup();
+                key_sets(r, &mut buf, k);
                 for &h in &buf {
-                    let mut members = sm::key_members(&tx, h, max_block + 1)?;
-                    if members.len() > max_block {
+                    let mut members = &blocks[&h];
+                    if members.is_none() {
                         let s = sub_key(h, r);
                         sub_rows.push((s, r.id));
                         key_stats[bit].split_blocks += 1;
-                        members = sm::key_members(&tx, s, max_block + 1)?;
-                        if members.len() > max_block {
+                        members = &sub_blocks[&s];
+                        if members.is_none() {
                             key_stats[bit].skipped_blocks += 1;
                             key_stats[bit].skipped_records += 1;
                             continue;
                         }
                     }
                     key_stats[bit].blocks += 1;
-                    for m in members {
+                    for &m in members.iter().flatten() {
                         if m == r.id {
                             continue;
                         }
@@ -738,6 +761,17 @@ impl Workbench {
             }
         }
         sm::insert_keys(&tx, &sub_rows)?;
+        // What blocking read counts its keys as term frequency does: a block
+        // under the cap was read whole. Sub-keys just written count one more.
+        let mut known: IntMap<u64, u32> = IntMap::default();
+        for (h, m) in blocks.iter().chain(&sub_blocks) {
+            if let Some(m) = m {
+                known.insert(*h, m.len() as u32);
+            }
+        }
+        for (s, _) in &sub_rows {
+            known.remove(s);
+        }
         let mut owned: HashMap<i64, Vec<u64>> = HashMap::new();
         for &(h, id) in keys_new.iter().chain(&sub_rows) {
             owned.entry(id).or_default().push(h);
@@ -761,25 +795,57 @@ impl Workbench {
         for r in matching::prepare(&sm::load_ids(&tx, &others)?, plan) {
             by_id.insert(r.id, r);
         }
-        let tf = counts_for(&tx, by_id.values(), &plan.keys)?;
-        let tf_fn = |h: u64| tf.get(&h).copied().unwrap_or(1);
-        let scorer = Scorer { model, plan, tf: &tf_fn, term_frequency: cfg.model.term_frequency };
+        // Term frequency of just the values the scorer asks about. Which
+        // hashes a pair asks for follows from its levels alone, never from
+        // the counts returned, so one pass records them and the counts are
+        // read once each, in key order. A hash no loaded customer holds
+        // counts 1, as it always has here.
+        let counted: HashSet<i64> = by_id.keys().copied().collect();
         let mut pairs: Vec<((i64, i64), u32)> =
             cand.into_iter().filter(|((a, b), _)| by_id.contains_key(a) && by_id.contains_key(b)).collect();
         pairs.sort_unstable();
+        let (levels, asked): (Vec<Vec<Vec<u8>>>, Vec<Vec<u64>>) = matching::par_halves(pairs.len(), |range| {
+            let asked = std::sync::Mutex::new(Vec::new());
+            let record = |h: u64| {
+                asked.lock().expect("not poisoned").push(h);
+                1
+            };
+            let recorder = Scorer { model, plan, tf: &record, term_frequency: cfg.model.term_frequency };
+            let lv: Vec<Vec<u8>> =
+                pairs[range].iter().map(|((a, b), _)| recorder.compare(&by_id[a], &by_id[b]).0).collect();
+            (lv, asked.into_inner().expect("not poisoned"))
+        })
+        .into_iter()
+        .unzip();
+        let levels: Vec<Vec<u8>> = levels.concat();
+        let mut tf: IntMap<u64, u32> = IntMap::default();
+        count_terms(&tx, &mut tf, asked.concat(), &known, &by_id, &counted, &plan.keys)?;
+        let tf_fn = |h: u64| tf.get(&h).copied().unwrap_or(1);
+        let scorer = Scorer { model, plan, tf: &tf_fn, term_frequency: cfg.model.term_frequency };
+        let nc = plan.comps.len();
+        let rows: Vec<sm::PairRow> = matching::par_halves(pairs.len(), |range| {
+            let mut w = vec![0.0; nc];
+            range
+                .map(|i| {
+                    let ((a, b), keys) = pairs[i];
+                    let lv = &levels[i];
+                    let bf = scorer.weigh(&by_id[&a], &by_id[&b], lv, &mut w);
+                    let score = model.prior_bits + bf;
+                    let prob = Model::probability(score);
+                    let band = Band::of(prob, &cfg.thresholds);
+                    sm::PairRow { a, b, score, prob, band: band.as_str(), keys, evidence: encode_evidence(lv, &w) }
+                })
+                .collect::<Vec<_>>()
+        })
+        .concat();
+        drop(levels);
         let mut bands = BandCounts::default();
-        let mut rows = Vec::with_capacity(pairs.len());
-        for &((a, b), keys) in &pairs {
-            let (lv, w, bf) = scorer.compare(&by_id[&a], &by_id[&b]);
-            let score = model.prior_bits + bf;
-            let prob = Model::probability(score);
-            let band = Band::of(prob, &cfg.thresholds);
-            match band {
-                Band::Match => bands.r#match += 1,
-                Band::Review => bands.review += 1,
-                Band::NonMatch => bands.non_match += 1,
+        for r in &rows {
+            match r.band {
+                "match" => bands.r#match += 1,
+                "review" => bands.review += 1,
+                _ => bands.non_match += 1,
             }
-            rows.push(sm::PairRow { a, b, score, prob, band: band.as_str(), keys, evidence: encode_evidence(&lv, &w) });
         }
         t.lap("score");
         sm::insert_pairs(&tx, run_id, &mut rows.iter().cloned(), true)?;
@@ -794,7 +860,10 @@ impl Workbench {
             }
         }
         let mut touched_clusters: HashSet<i64> = HashSet::new();
-        for id in nodes.clone() {
+        // In id order, as the index is.
+        let mut first: Vec<i64> = nodes.iter().copied().collect();
+        first.sort_unstable();
+        for id in first {
             for c in sm::open_clusters_of(&tx, id)? {
                 if touched_clusters.insert(c) {
                     if let Some(cl) = sm::get_cluster(&tx, c)? {
@@ -837,15 +906,33 @@ impl Workbench {
             rejected.contains(&(a.min(b), a.max(b)))
         };
         edges.retain(|e| !is_rejected(e.a, e.b));
-        let clustering = cluster::build(edges, model.prior_bits, log2_odds(review), |x, y| {
-            if is_rejected(x, y) {
-                return None;
+        // A pair weighed here (not stored) may ask for a count not read
+        // yet: it is read and the clusters built again, until none is missing.
+        let clustering = loop {
+            let misses = std::sync::Mutex::new(Vec::new());
+            let tf_fn = |h: u64| match tf.get(&h) {
+                Some(&n) => n,
+                None => {
+                    misses.lock().expect("not poisoned").push(h);
+                    1
+                }
+            };
+            let scorer = Scorer { model, plan, tf: &tf_fn, term_frequency: cfg.model.term_frequency };
+            let clustering = cluster::build(edges.clone(), model.prior_bits, log2_odds(review), |x, y| {
+                if is_rejected(x, y) {
+                    return None;
+                }
+                match stored_pairs.get(&(x.min(y), x.max(y))) {
+                    Some(bf) => Some(*bf),
+                    None => Some(scorer.compare(&by_id[&node_ids[x as usize]], &by_id[&node_ids[y as usize]]).2),
+                }
+            });
+            let misses = misses.into_inner().expect("not poisoned");
+            if misses.is_empty() {
+                break clustering;
             }
-            match stored_pairs.get(&(x.min(y), x.max(y))) {
-                Some(bf) => Some(*bf),
-                None => Some(scorer.compare(&by_id[&node_ids[x as usize]], &by_id[&node_ids[y as usize]]).2),
-            }
-        });
+            count_terms(&tx, &mut tf, misses, &known, &by_id, &counted, &plan.keys)?;
+        };
         let (clusters, ambiguous) = (clustering.clusters, clustering.ambiguous.len() as u64);
         let versions = sm::versions(&tx, &node_ids)?;
         let new = with_versions(&clusters, |i| {
@@ -1248,21 +1335,62 @@ fn numbers_of(conn: &rusqlite::Connection, ids: &[i64]) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// How many records hold each counted value of these records.
-fn counts_for<'a>(
+/// The members of each of the blocks `hs` (key hashes), each read once and
+/// in the index's order; None for a block over the cap.
+fn read_blocks(conn: &rusqlite::Connection, mut hs: Vec<u64>, max_block: usize) -> Result<IntMap<u64, Option<Vec<i64>>>> {
+    hs.sort_unstable_by_key(|&h| h as i64);
+    hs.dedup();
+    let mut out = IntMap::with_capacity_and_hasher(hs.len(), Default::default());
+    for h in hs {
+        let m = sm::key_members(conn, h, max_block + 1)?;
+        out.insert(h, (m.len() <= max_block).then_some(m));
+    }
+    Ok(out)
+}
+
+/// Adds to `tf` how many customers hold each hash of `asked` not in it yet,
+/// as match_keys counts them (at least 1): from `known` where blocking read
+/// the whole block, else counted. A hash that none of the `counted`
+/// customers (of `recs`) holds among its stored keys counts 1: term
+/// frequencies were only ever read for the values of the customers loaded
+/// for scoring.
+fn count_terms(
     conn: &rusqlite::Connection,
-    recs: impl Iterator<Item = &'a Record>,
+    tf: &mut IntMap<u64, u32>,
+    mut asked: Vec<u64>,
+    known: &IntMap<u64, u32>,
+    recs: &HashMap<i64, Record>,
+    counted: &HashSet<i64>,
     keys: &[matching::KeyDef],
-) -> Result<HashMap<u64, u32>> {
-    let mut tf = HashMap::new();
-    for r in recs {
-        for h in blocking::stored_keys(keys, r) {
-            if let std::collections::hash_map::Entry::Vacant(e) = tf.entry(h) {
-                e.insert(sm::key_count(conn, h)?.max(1));
+) -> Result<()> {
+    asked.retain(|h| !tf.contains_key(h));
+    asked.sort_unstable_by_key(|&h| h as i64);
+    asked.dedup();
+    if asked.is_empty() {
+        return Ok(());
+    }
+    let want: IntMap<u64, ()> = asked.iter().map(|&h| (h, ())).collect();
+    let holders: Vec<&Record> = recs.iter().filter(|(id, _)| counted.contains(id)).map(|(_, r)| r).collect();
+    let held: Vec<Vec<u64>> = matching::par_map(&holders, |r| {
+        blocking::stored_keys(keys, r).into_iter().filter(|h| want.contains_key(h)).collect()
+    });
+    let held: IntMap<u64, ()> = held.into_iter().flatten().map(|h| (h, ())).collect();
+    let mut missing = Vec::new();
+    for h in asked {
+        match (held.contains_key(&h), known.get(&h)) {
+            (false, _) => {
+                tf.insert(h, 1);
             }
+            (true, Some(&n)) => {
+                tf.insert(h, n.max(1));
+            }
+            (true, None) => missing.push(h),
         }
     }
-    Ok(tf)
+    for (h, n) in missing.iter().zip(sm::key_counts(conn, &missing)?) {
+        tf.insert(*h, n.max(1));
+    }
+    Ok(())
 }
 
 /// Keeps open clusters that came out the same (same signature), supersedes
