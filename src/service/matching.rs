@@ -848,6 +848,7 @@ impl Workbench {
             }
         }
         t.lap("score");
+        // Every pair here is of a changed customer, whose match_pairs rows are forgotten.
         sm::insert_pairs(&tx, run_id, &mut rows.iter().cloned(), true)?;
         // Re-cluster around what changed: the changed customers, their
         // review-band neighbours, and everyone in an open cluster with them.

@@ -348,13 +348,16 @@ fn insert_sql(head: &str, cols: usize, rows: usize) -> String {
 
 /// Inserts pairs (replacing any with the same a, b) in multi-row batches:
 /// review and match pairs into match_pairs, non-match pairs into
-/// match_pairs_low. With `other_too` (a pair may have been stored in the
-/// other band before) its row in the other table is deleted.
+/// match_pairs_low. With `drop_low` (a pair may have been stored as a
+/// non-match before) a review or match pair's row in match_pairs_low is
+/// deleted. A non-match pair needs no such delete: a caller that writes
+/// pairs again has forgotten (`forget`) every match_pairs row of the
+/// customers they touch first.
 pub fn insert_pairs(
     conn: &Connection,
     run_id: i64,
     pairs: &mut dyn Iterator<Item = PairRow>,
-    other_too: bool,
+    drop_low: bool,
 ) -> Result<u64> {
     const HEAD: &str = "INSERT OR REPLACE INTO match_pairs (a, b, score, prob, band, keys, evidence, run_id)";
     const HEAD_LOW: &str = "INSERT OR REPLACE INTO match_pairs_low (a, b, score, keys, evidence, run_id)";
@@ -388,13 +391,8 @@ pub fn insert_pairs(
             }
         }
         stmt.raw_execute()?;
-        if other_too {
-            let sql = if is_low {
-                "DELETE FROM match_pairs WHERE a = ?1 AND b = ?2"
-            } else {
-                "DELETE FROM match_pairs_low WHERE a = ?1 AND b = ?2"
-            };
-            let mut del = conn.prepare_cached(sql)?;
+        if drop_low && !is_low {
+            let mut del = conn.prepare_cached("DELETE FROM match_pairs_low WHERE a = ?1 AND b = ?2")?;
             for r in buf.iter() {
                 del.execute(params![r.a, r.b])?;
             }
