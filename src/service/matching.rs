@@ -804,16 +804,24 @@ impl Workbench {
         let mut pairs: Vec<((i64, i64), u32)> =
             cand.into_iter().filter(|((a, b), _)| by_id.contains_key(a) && by_id.contains_key(b)).collect();
         pairs.sort_unstable();
-        let (levels, asked): (Vec<Vec<Vec<u8>>>, Vec<Vec<u64>>) = matching::par_halves(pairs.len(), |range| {
-            let asked = std::sync::Mutex::new(Vec::new());
+        type Asked = Vec<(u64, (i64, i64))>;
+        let (levels, asked): (Vec<Vec<Vec<u8>>>, Vec<Asked>) = matching::par_halves(pairs.len(), |range| {
+            let heard = std::sync::Mutex::new(Vec::new());
             let record = |h: u64| {
-                asked.lock().expect("not poisoned").push(h);
+                heard.lock().expect("not poisoned").push(h);
                 1
             };
             let recorder = Scorer { model, plan, tf: &record, term_frequency: cfg.model.term_frequency };
-            let lv: Vec<Vec<u8>> =
-                pairs[range].iter().map(|((a, b), _)| recorder.compare(&by_id[a], &by_id[b]).0).collect();
-            (lv, asked.into_inner().expect("not poisoned"))
+            let mut asked = Vec::new();
+            let lv: Vec<Vec<u8>> = pairs[range]
+                .iter()
+                .map(|&((a, b), _)| {
+                    let lv = recorder.compare(&by_id[&a], &by_id[&b]).0;
+                    asked.extend(heard.lock().expect("not poisoned").drain(..).map(|h| (h, (a, b))));
+                    lv
+                })
+                .collect();
+            (lv, asked)
         })
         .into_iter()
         .unzip();
@@ -911,10 +919,11 @@ impl Workbench {
         // yet: it is read and the clusters built again, until none is missing.
         let clustering = loop {
             let misses = std::sync::Mutex::new(Vec::new());
+            let asking = std::sync::Mutex::new((0, 0));
             let tf_fn = |h: u64| match tf.get(&h) {
                 Some(&n) => n,
                 None => {
-                    misses.lock().expect("not poisoned").push(h);
+                    misses.lock().expect("not poisoned").push((h, *asking.lock().expect("not poisoned")));
                     1
                 }
             };
@@ -925,7 +934,11 @@ impl Workbench {
                 }
                 match stored_pairs.get(&(x.min(y), x.max(y))) {
                     Some(bf) => Some(*bf),
-                    None => Some(scorer.compare(&by_id[&node_ids[x as usize]], &by_id[&node_ids[y as usize]]).2),
+                    None => {
+                        let (a, b) = (node_ids[x as usize], node_ids[y as usize]);
+                        *asking.lock().expect("not poisoned") = (a, b);
+                        Some(scorer.compare(&by_id[&a], &by_id[&b]).2)
+                    }
                 }
             });
             let misses = misses.into_inner().expect("not poisoned");
@@ -1338,14 +1351,17 @@ fn numbers_of(conn: &rusqlite::Connection, ids: &[i64]) -> Result<Vec<String>> {
 
 /// The members of each of the blocks `hs` (key hashes), each read once and
 /// in the index's order; None for a block over the cap.
-fn read_blocks(conn: &rusqlite::Connection, mut hs: Vec<u64>, max_block: usize) -> Result<IntMap<u64, Option<Vec<i64>>>> {
+fn read_blocks(
+    conn: &rusqlite::Connection,
+    mut hs: Vec<u64>,
+    max_block: usize,
+) -> Result<IntMap<u64, Option<Vec<i64>>>> {
     hs.sort_unstable_by_key(|&h| h as i64);
     hs.dedup();
     let mut out = IntMap::with_capacity_and_hasher(hs.len(), Default::default());
-    for h in hs {
-        let m = sm::key_members(conn, h, max_block + 1)?;
+    sm::key_members(conn, &hs, max_block + 1, |h, m| {
         out.insert(h, (m.len() <= max_block).then_some(m));
-    }
+    })?;
     Ok(out)
 }
 
@@ -1354,30 +1370,46 @@ fn read_blocks(conn: &rusqlite::Connection, mut hs: Vec<u64>, max_block: usize) 
 /// the whole block, else counted. A hash that none of the `counted`
 /// customers (of `recs`) holds among its stored keys counts 1: term
 /// frequencies were only ever read for the values of the customers loaded
-/// for scoring.
+/// for scoring. Each hash comes with the pair (customer ids) that asked for
+/// it, nearly always one holder: only the asking customers' keys are
+/// worked out, and every counted customer's only for hashes neither holds.
 fn count_terms(
     conn: &rusqlite::Connection,
     tf: &mut IntMap<u64, u32>,
-    mut asked: Vec<u64>,
+    mut asked: Vec<(u64, (i64, i64))>,
     known: &IntMap<u64, u32>,
     recs: &HashMap<i64, Record>,
     counted: &HashSet<i64>,
     keys: &[matching::KeyDef],
 ) -> Result<()> {
-    asked.retain(|h| !tf.contains_key(h));
-    asked.sort_unstable_by_key(|&h| h as i64);
-    asked.dedup();
+    asked.retain(|(h, _)| !tf.contains_key(h));
+    asked.sort_unstable_by_key(|&(h, _)| h as i64);
+    asked.dedup_by_key(|(h, _)| *h);
     if asked.is_empty() {
         return Ok(());
     }
-    let want: IntMap<u64, ()> = asked.iter().map(|&h| (h, ())).collect();
-    let holders: Vec<&Record> = recs.iter().filter(|(id, _)| counted.contains(id)).map(|(_, r)| r).collect();
-    let held: Vec<Vec<u64>> = matching::par_map(&holders, |r| {
-        blocking::stored_keys(keys, r).into_iter().filter(|h| want.contains_key(h)).collect()
-    });
-    let held: IntMap<u64, ()> = held.into_iter().flatten().map(|h| (h, ())).collect();
+    let stored =
+        |rs: &[&Record]| -> Vec<(i64, Vec<u64>)> { matching::par_map(rs, |r| (r.id, blocking::stored_keys(keys, r))) };
+    let mut askers: Vec<i64> =
+        asked.iter().flat_map(|(_, (a, b))| [*a, *b]).filter(|id| counted.contains(id)).collect();
+    askers.sort_unstable();
+    askers.dedup();
+    let askers: Vec<&Record> = askers.iter().filter_map(|id| recs.get(id)).collect();
+    let own: HashMap<i64, Vec<u64>> = stored(&askers).into_iter().collect();
+    let holds = |id: &i64, h: &u64| own.get(id).is_some_and(|ks| ks.binary_search(h).is_ok());
+    let mut held: IntMap<u64, ()> =
+        asked.iter().filter(|(h, (a, b))| holds(a, h) || holds(b, h)).map(|&(h, _)| (h, ())).collect();
+    if held.len() < asked.len() {
+        let rest: IntMap<u64, ()> =
+            asked.iter().filter(|(h, _)| !held.contains_key(h)).map(|&(h, _)| (h, ())).collect();
+        let all: Vec<&Record> = recs.iter().filter(|(id, _)| counted.contains(id)).map(|(_, r)| r).collect();
+        let found: Vec<Vec<u64>> = matching::par_map(&all, |r| {
+            blocking::stored_keys(keys, r).into_iter().filter(|h| rest.contains_key(h)).collect()
+        });
+        held.extend(found.into_iter().flatten().map(|h| (h, ())));
+    }
     let mut missing = Vec::new();
-    for h in asked {
+    for (h, _) in asked {
         match (held.contains_key(&h), known.get(&h)) {
             (false, _) => {
                 tf.insert(h, 1);
@@ -1551,6 +1583,82 @@ mod tests {
 
     fn runs(wb: &Workbench) -> i64 {
         wb.store().conn().query_row("SELECT count(*) FROM match_runs", [], |r| r.get(0)).unwrap()
+    }
+
+    /// Customers sharing names, contacts, mobiles and cities in many
+    /// combinations, so that term frequencies differ and blocks go over a
+    /// small cap.
+    fn crowded(from: usize, to: usize) -> String {
+        let names = ["北京星辰贸易有限公司", "上海远帆物流有限公司", "星辰贸易", "广州海川电子有限公司", "远帆物流"];
+        let contacts = ["王芳", "李娜", "张伟", "刘洋"];
+        let cities = ["北京", "上海", "广州"];
+        let mut csv = String::from("客户名称,联系人,手机,城市\n");
+        for i in from..to {
+            let mobile = 13900002000 + (i * 7 % 11) as u64;
+            csv.push_str(&format!(
+                "{},{},{mobile},{}\n",
+                names[i % names.len()],
+                contacts[i * 3 % contacts.len()],
+                cities[i / 4 % cities.len()]
+            ));
+        }
+        csv
+    }
+
+    #[test]
+    fn incremental_scores_count_the_values_of_every_customer_compared() {
+        // What an incremental run stores for a pair is the pair weighed with
+        // term frequencies counted over match_keys for every value any
+        // customer it loaded holds (1 for any other value), whichever of
+        // those counts it reads.
+        let dir = tempfile::tempdir().unwrap();
+        let mut wb = Workbench::open_in_memory("tester").unwrap();
+        let mut opts = MatchOptions::default();
+        opts.config.blocking.max_block = 4;
+        for (i, (from, to)) in [(0, 60), (60, 90)].into_iter().enumerate() {
+            let path = dir.path().join(format!("c{i}.csv"));
+            std::fs::write(&path, crowded(from, to)).unwrap();
+            wb.import(&path, &ImportOptions { source: format!("s{i}"), ..Default::default() }, &mut |_| {}).unwrap();
+            let r = wb.run_match(&opts).unwrap();
+            assert_eq!(r.mode, if i == 0 { "full" } else { "incremental" });
+        }
+        let conn = wb.store().conn();
+        let run: i64 = conn.query_row("SELECT max(id) FROM match_runs", [], |r| r.get(0)).unwrap();
+        let mut stmt = conn
+            .prepare(
+                "SELECT a, b, score FROM match_pairs WHERE run_id = ?1 \
+                 UNION ALL SELECT a, b, score FROM match_pairs_low WHERE run_id = ?1",
+            )
+            .unwrap();
+        let pairs: Vec<(i64, i64, f64)> =
+            stmt.query_map([run], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect();
+        assert!(pairs.len() > 50, "{}", pairs.len());
+        let last_hw = conn
+            .query_row("SELECT hw_customer, hw_batch, hw_audit FROM match_runs WHERE id = ?1", [run - 1], |r| {
+                Ok(sm::HighWater { customer: r.get(0)?, batch: r.get(1)?, audit: r.get(2)? })
+            })
+            .unwrap();
+        let changed = sm::changed_since(conn, &last_hw).unwrap();
+        assert_eq!(changed.len(), 30);
+        let mut ids: Vec<i64> = pairs.iter().flat_map(|p| [p.0, p.1]).chain(changed).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let plan = opts.config.plan(&sm::custom_fields(conn).unwrap()).unwrap();
+        let recs = matching::prepare(&sm::load_ids(conn, &ids).unwrap(), &plan);
+        let mut held: Vec<u64> = recs.iter().flat_map(|r| blocking::stored_keys(&plan.keys, r)).collect();
+        held.sort_unstable();
+        held.dedup();
+        let counts = sm::key_counts(conn, &held).unwrap();
+        let tf: HashMap<u64, u32> = held.into_iter().zip(counts).map(|(h, n)| (h, n.max(1))).collect();
+        assert!(tf.values().any(|&n| n > 4), "some value is common");
+        let tf_fn = |h: u64| tf.get(&h).copied().unwrap_or(1);
+        let model = wb.match_model().unwrap().unwrap();
+        let scorer = Scorer { model: &model, plan: &plan, tf: &tf_fn, term_frequency: true };
+        let by_id: HashMap<i64, &Record> = recs.iter().map(|r| (r.id, r)).collect();
+        for (a, b, score) in pairs {
+            let expected = model.prior_bits + scorer.compare(by_id[&a], by_id[&b]).2;
+            assert!((expected - score).abs() < 1e-9, "pair {a} {b}: stored {score}, weighed {expected}");
+        }
     }
 
     #[test]

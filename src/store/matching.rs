@@ -466,11 +466,16 @@ pub fn insert_keys(conn: &Connection, keys: &[(u64, i64)]) -> Result<()> {
     Ok(())
 }
 
-/// Customers holding a key, at most `limit`.
-pub fn key_members(conn: &Connection, h: u64, limit: usize) -> Result<Vec<i64>> {
+/// Customers holding each key, at most `limit` each, handed to `f` key by
+/// key in the order given (read fastest in the index's order: by the hash
+/// as a signed integer).
+pub fn key_members(conn: &Connection, hs: &[u64], limit: usize, mut f: impl FnMut(u64, Vec<i64>)) -> Result<()> {
     let mut s = conn.prepare_cached("SELECT customer_id FROM match_keys WHERE h = ?1 LIMIT ?2")?;
-    let rows = s.query_map(params![h as i64, limit as i64], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    for &h in hs {
+        let rows = s.query_map(params![h as i64, limit as i64], |r| r.get(0))?;
+        f(h, rows.collect::<rusqlite::Result<_>>()?);
+    }
+    Ok(())
 }
 
 /// How many customers hold each key, in the order given (read fastest in
