@@ -767,6 +767,18 @@ pub fn open_signatures(conn: &Connection) -> Result<HashMap<String, i64>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// The open ones of these clusters keyed by signature.
+pub fn open_signatures_of(conn: &Connection, ids: &[i64]) -> Result<HashMap<String, i64>> {
+    let mut s = conn.prepare_cached("SELECT signature FROM match_clusters WHERE id = ?1 AND state = 'open'")?;
+    let mut out = HashMap::new();
+    for &id in ids {
+        if let Some(sig) = s.query_row([id], |r| r.get::<_, String>(0)).optional()? {
+            out.insert(sig, id);
+        }
+    }
+    Ok(out)
+}
+
 /// A cluster to insert: signature, score, members as (customer, version).
 pub type NewCluster<'a> = (String, f64, &'a [(i64, i64)]);
 
