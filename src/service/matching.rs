@@ -322,6 +322,31 @@ fn load_prepared(store: &store::Store, plan: &Plan, opts: &MatchOptions) -> Resu
     })
 }
 
+/// The live ones of the given customers prepared for matching, in the
+/// order given: the second half read by `reader` on a thread of its own
+/// while `conn` reads the first, since reading a few hundred thousand
+/// customers scattered over the table is otherwise one core's work. Both
+/// read the same rows: the match run's write transaction (on `conn`, which
+/// keeps every other writer out) changes no customer.
+fn load_both(
+    conn: &rusqlite::Connection,
+    reader: Option<&mut rusqlite::Connection>,
+    ids: &[i64],
+    plan: &Plan,
+) -> Result<Vec<Record>> {
+    let load = |c: &rusqlite::Connection, ids: &[i64]| -> Result<Vec<Record>> {
+        Ok(sm::load_ids(c, ids)?.iter().map(|r| Record::from_input(r, &plan.custom)).collect())
+    };
+    let Some(second) = reader.filter(|_| ids.len() >= 2048) else { return load(conn, ids) };
+    let (a, b) = ids.split_at(ids.len() / 2);
+    std::thread::scope(|s| {
+        let upper = s.spawn(move || load(second, b));
+        let mut records = load(conn, a)?;
+        records.extend(upper.join().map_err(|_| Error::Other("reading customers for matching failed".into()))??);
+        Ok(records)
+    })
+}
+
 struct Timer(Instant, Vec<(String, f64)>);
 impl Timer {
     /// A phase of a full run ended: timed, then a point where it may be cancelled.
@@ -672,6 +697,8 @@ impl Workbench {
         let now = self.clock.stamp();
         let max_block = cfg.blocking.max_block;
         let review = cfg.thresholds.review;
+        // A second connection reads customers beside this one (`load_both`).
+        let mut reader = self.store.reader()?;
         let tx = self.store.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let hw = sm::high_water(&tx)?;
         let changed = sm::changed_since(&tx, &last_hw)?;
@@ -691,8 +718,7 @@ impl Workbench {
         )?;
         // Forget what changed; absorbed and removed customers simply stay out.
         sm::forget(&tx, &changed, run_id)?;
-        let inputs = sm::load_ids(&tx, &changed)?;
-        let dirty = matching::prepare(&inputs, plan);
+        let dirty = load_both(&tx, reader.as_mut(), &changed, plan)?;
         t.lap("load changed");
         let mut keys_new: Vec<(u64, i64)> = Vec::new();
         for r in &dirty {
@@ -792,7 +818,7 @@ impl Workbench {
             v.dedup();
             v
         };
-        for r in matching::prepare(&sm::load_ids(&tx, &others)?, plan) {
+        for r in load_both(&tx, reader.as_mut(), &others, plan)? {
             by_id.insert(r.id, r);
         }
         // Term frequency of just the values the scorer asks about. Which
@@ -887,7 +913,7 @@ impl Workbench {
             v
         };
         let missing: Vec<i64> = live_nodes.iter().copied().filter(|id| !by_id.contains_key(id)).collect();
-        for r in matching::prepare(&sm::load_ids(&tx, &missing)?, plan) {
+        for r in load_both(&tx, reader.as_mut(), &missing, plan)? {
             by_id.insert(r.id, r);
         }
         let node_ids: Vec<i64> = live_nodes.into_iter().filter(|id| by_id.contains_key(id)).collect();
