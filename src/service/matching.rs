@@ -6,7 +6,7 @@
 
 use super::Workbench;
 use crate::error::{Error, Result};
-use crate::matching::{self, blocking, cluster, Band, KeyStats, MatchConfig, Model, Plan, Record, Scorer};
+use crate::matching::{self, blocking, cluster, Band, IntMap, KeyStats, MatchConfig, Model, Plan, Record, Scorer};
 use crate::store::{self, matching as sm, NewAudit};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -314,6 +314,31 @@ fn load_prepared(store: &store::Store, plan: &Plan, opts: &MatchOptions) -> Resu
         let half = &half;
         let upper = s.spawn(move || half(&second, mid, i64::MAX));
         let mut records = half(conn, i64::MIN, mid)?;
+        records.extend(upper.join().map_err(|_| Error::Other("reading customers for matching failed".into()))??);
+        Ok(records)
+    })
+}
+
+/// The live ones of the given customers prepared for matching, in the
+/// order given: the second half read by `reader` on a thread of its own
+/// while `conn` reads the first, since reading a few hundred thousand
+/// customers scattered over the table is otherwise one core's work. Both
+/// read the same rows: the match run's write transaction (on `conn`, which
+/// keeps every other writer out) changes no customer.
+fn load_both(
+    conn: &rusqlite::Connection,
+    reader: Option<&mut rusqlite::Connection>,
+    ids: &[i64],
+    plan: &Plan,
+) -> Result<Vec<Record>> {
+    let load = |c: &rusqlite::Connection, ids: &[i64]| -> Result<Vec<Record>> {
+        Ok(sm::load_ids(c, ids)?.iter().map(|r| Record::from_input(r, &plan.custom)).collect())
+    };
+    let Some(second) = reader.filter(|_| ids.len() >= 2048) else { return load(conn, ids) };
+    let (a, b) = ids.split_at(ids.len() / 2);
+    std::thread::scope(|s| {
+        let upper = s.spawn(move || load(second, b));
+        let mut records = load(conn, a)?;
         records.extend(upper.join().map_err(|_| Error::Other("reading customers for matching failed".into()))??);
         Ok(records)
     })
@@ -670,6 +695,8 @@ impl Workbench {
         let now = self.clock.stamp();
         let max_block = cfg.blocking.max_block;
         let review = cfg.thresholds.review;
+        // A second connection reads customers beside this one (`load_both`).
+        let mut reader = self.store.reader()?;
         let tx = self.store.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let hw = sm::high_water(&tx)?;
         let changed = sm::changed_since(&tx, &last_hw)?;
@@ -689,8 +716,7 @@ impl Workbench {
         )?;
         // Forget what changed; absorbed and removed customers simply stay out.
         sm::forget(&tx, &changed, run_id)?;
-        let inputs = sm::load_ids(&tx, &changed)?;
-        let dirty = matching::prepare(&inputs, plan);
+        let dirty = load_both(&tx, reader.as_mut(), &changed, plan)?;
         t.lap("load changed");
         let mut keys_new: Vec<(u64, i64)> = Vec::new();
         for r in &dirty {
@@ -700,32 +726,55 @@ impl Workbench {
         keys_new.dedup();
         sm::insert_keys(&tx, &keys_new)?;
         // Candidates: customers sharing a key, blocks over the cap narrowed to the place sub-block.
-        let mut cand: HashMap<(i64, i64), u32> = HashMap::new();
+        // Each distinct key (and sub-key) is read once, in key order: the
+        // changed customers share many keys, and reading the index in order
+        // touches each of its pages once instead of seeking at random.
         let mut buf = Vec::new();
+        let key_sets = |r: &Record, buf: &mut Vec<u64>, k: &matching::KeyDef| {
+            buf.clear();
+            blocking::keys_of(k.kind, r, buf);
+            buf.sort_unstable();
+            buf.dedup();
+        };
+        let mut wanted: Vec<u64> = Vec::new();
+        for r in &dirty {
+            for k in &plan.keys {
+                key_sets(r, &mut buf, k);
+                wanted.extend(&buf);
+            }
+        }
+        // Members of a block, None when it is over the cap.
+        let blocks = read_blocks(&tx, wanted, max_block)?;
+        let mut wanted_sub: Vec<u64> = Vec::new();
+        for r in &dirty {
+            for k in &plan.keys {
+                key_sets(r, &mut buf, k);
+                wanted_sub.extend(buf.iter().filter(|h| blocks[h].is_none()).map(|&h| sub_key(h, r)));
+            }
+        }
+        let sub_blocks = read_blocks(&tx, wanted_sub, max_block)?;
+        let mut cand: HashMap<(i64, i64), u32> = HashMap::new();
         let mut sub_rows = Vec::new();
         let mut key_stats: Vec<KeyStats> =
             plan.keys.iter().map(|k| KeyStats { key: k.name.clone(), ..Default::default() }).collect();
         for r in &dirty {
             for (bit, k) in plan.keys.iter().enumerate() {
-                buf.clear();
-                blocking::keys_of(k.kind, r, &mut buf);
-                buf.sort_unstable();
-                buf.dedup();
+                key_sets(r, &mut buf, k);
                 for &h in &buf {
-                    let mut members = sm::key_members(&tx, h, max_block + 1)?;
-                    if members.len() > max_block {
+                    let mut members = &blocks[&h];
+                    if members.is_none() {
                         let s = sub_key(h, r);
                         sub_rows.push((s, r.id));
                         key_stats[bit].split_blocks += 1;
-                        members = sm::key_members(&tx, s, max_block + 1)?;
-                        if members.len() > max_block {
+                        members = &sub_blocks[&s];
+                        if members.is_none() {
                             key_stats[bit].skipped_blocks += 1;
                             key_stats[bit].skipped_records += 1;
                             continue;
                         }
                     }
                     key_stats[bit].blocks += 1;
-                    for m in members {
+                    for &m in members.iter().flatten() {
                         if m == r.id {
                             continue;
                         }
@@ -736,6 +785,17 @@ impl Workbench {
             }
         }
         sm::insert_keys(&tx, &sub_rows)?;
+        // What blocking read counts its keys as term frequency does: a block
+        // under the cap was read whole. Sub-keys just written count one more.
+        let mut known: IntMap<u64, u32> = IntMap::default();
+        for (h, m) in blocks.iter().chain(&sub_blocks) {
+            if let Some(m) = m {
+                known.insert(*h, m.len() as u32);
+            }
+        }
+        for (s, _) in &sub_rows {
+            known.remove(s);
+        }
         let mut owned: HashMap<i64, Vec<u64>> = HashMap::new();
         for &(h, id) in keys_new.iter().chain(&sub_rows) {
             owned.entry(id).or_default().push(h);
@@ -756,30 +816,71 @@ impl Workbench {
             v.dedup();
             v
         };
-        for r in matching::prepare(&sm::load_ids(&tx, &others)?, plan) {
+        for r in load_both(&tx, reader.as_mut(), &others, plan)? {
             by_id.insert(r.id, r);
         }
-        let tf = counts_for(&tx, by_id.values(), &plan.keys)?;
-        let tf_fn = |h: u64| tf.get(&h).copied().unwrap_or(1);
-        let scorer = Scorer { model, plan, tf: &tf_fn, term_frequency: cfg.model.term_frequency };
+        // Term frequency of just the values the scorer asks about. Which
+        // hashes a pair asks for follows from its levels alone, never from
+        // the counts returned, so one pass records them and the counts are
+        // read once each, in key order. A hash no loaded customer holds
+        // counts 1, as it always has here.
+        let counted: HashSet<i64> = by_id.keys().copied().collect();
         let mut pairs: Vec<((i64, i64), u32)> =
             cand.into_iter().filter(|((a, b), _)| by_id.contains_key(a) && by_id.contains_key(b)).collect();
         pairs.sort_unstable();
+        type Asked = Vec<(u64, (i64, i64))>;
+        let (levels, asked): (Vec<Vec<Vec<u8>>>, Vec<Asked>) = matching::par_halves(pairs.len(), |range| {
+            let heard = std::sync::Mutex::new(Vec::new());
+            let record = |h: u64| {
+                heard.lock().expect("not poisoned").push(h);
+                1
+            };
+            let recorder = Scorer { model, plan, tf: &record, term_frequency: cfg.model.term_frequency };
+            let mut asked = Vec::new();
+            let lv: Vec<Vec<u8>> = pairs[range]
+                .iter()
+                .map(|&((a, b), _)| {
+                    let lv = recorder.compare(&by_id[&a], &by_id[&b]).0;
+                    asked.extend(heard.lock().expect("not poisoned").drain(..).map(|h| (h, (a, b))));
+                    lv
+                })
+                .collect();
+            (lv, asked)
+        })
+        .into_iter()
+        .unzip();
+        let levels: Vec<Vec<u8>> = levels.concat();
+        let mut tf: IntMap<u64, u32> = IntMap::default();
+        count_terms(&tx, &mut tf, asked.concat(), &known, &by_id, &counted, &plan.keys)?;
+        let tf_fn = |h: u64| tf.get(&h).copied().unwrap_or(1);
+        let scorer = Scorer { model, plan, tf: &tf_fn, term_frequency: cfg.model.term_frequency };
+        let nc = plan.comps.len();
+        let rows: Vec<sm::PairRow> = matching::par_halves(pairs.len(), |range| {
+            let mut w = vec![0.0; nc];
+            range
+                .map(|i| {
+                    let ((a, b), keys) = pairs[i];
+                    let lv = &levels[i];
+                    let bf = scorer.weigh(&by_id[&a], &by_id[&b], lv, &mut w);
+                    let score = model.prior_bits + bf;
+                    let prob = Model::probability(score);
+                    let band = Band::of(prob, &cfg.thresholds);
+                    sm::PairRow { a, b, score, prob, band: band.as_str(), keys, evidence: encode_evidence(lv, &w) }
+                })
+                .collect::<Vec<_>>()
+        })
+        .concat();
+        drop(levels);
         let mut bands = BandCounts::default();
-        let mut rows = Vec::with_capacity(pairs.len());
-        for &((a, b), keys) in &pairs {
-            let (lv, w, bf) = scorer.compare(&by_id[&a], &by_id[&b]);
-            let score = model.prior_bits + bf;
-            let prob = Model::probability(score);
-            let band = Band::of(prob, &cfg.thresholds);
-            match band {
-                Band::Match => bands.r#match += 1,
-                Band::Review => bands.review += 1,
-                Band::NonMatch => bands.non_match += 1,
+        for r in &rows {
+            match r.band {
+                "match" => bands.r#match += 1,
+                "review" => bands.review += 1,
+                _ => bands.non_match += 1,
             }
-            rows.push(sm::PairRow { a, b, score, prob, band: band.as_str(), keys, evidence: encode_evidence(&lv, &w) });
         }
         t.lap("score");
+        // Every pair here is of a changed customer, whose match_pairs rows are forgotten.
         sm::insert_pairs(&tx, run_id, &mut rows.iter().cloned(), true)?;
         // Re-cluster around what changed: the changed customers, their
         // review-band neighbours, and everyone in an open cluster with them.
@@ -792,7 +893,10 @@ impl Workbench {
             }
         }
         let mut touched_clusters: HashSet<i64> = HashSet::new();
-        for id in nodes.clone() {
+        // In id order, as the index is.
+        let mut first: Vec<i64> = nodes.iter().copied().collect();
+        first.sort_unstable();
+        for id in first {
             for c in sm::open_clusters_of(&tx, id)? {
                 if touched_clusters.insert(c) {
                     if let Some(cl) = sm::get_cluster(&tx, c)? {
@@ -807,7 +911,7 @@ impl Workbench {
             v
         };
         let missing: Vec<i64> = live_nodes.iter().copied().filter(|id| !by_id.contains_key(id)).collect();
-        for r in matching::prepare(&sm::load_ids(&tx, &missing)?, plan) {
+        for r in load_both(&tx, reader.as_mut(), &missing, plan)? {
             by_id.insert(r.id, r);
         }
         let node_ids: Vec<i64> = live_nodes.into_iter().filter(|id| by_id.contains_key(id)).collect();
@@ -835,25 +939,50 @@ impl Workbench {
             rejected.contains(&(a.min(b), a.max(b)))
         };
         edges.retain(|e| !is_rejected(e.a, e.b));
-        let clustering =
-            cluster::build(edges, model.prior_bits, log2_odds(review), log2_odds(cfg.thresholds.auto_merge), |x, y| {
+        let conclusive = log2_odds(cfg.thresholds.auto_merge);
+        // A pair weighed here (not stored) may ask for a count not read
+        // yet: it is read and the clusters built again, until none is missing.
+        let clustering = loop {
+            let misses = std::sync::Mutex::new(Vec::new());
+            let asking = std::sync::Mutex::new((0, 0));
+            let tf_fn = |h: u64| match tf.get(&h) {
+                Some(&n) => n,
+                None => {
+                    misses.lock().expect("not poisoned").push((h, *asking.lock().expect("not poisoned")));
+                    1
+                }
+            };
+            let scorer = Scorer { model, plan, tf: &tf_fn, term_frequency: cfg.model.term_frequency };
+            let clustering = cluster::build(edges.clone(), model.prior_bits, log2_odds(review), conclusive, |x, y| {
                 if is_rejected(x, y) {
                     return None;
                 }
                 match stored_pairs.get(&(x.min(y), x.max(y))) {
                     Some(bf) => Some(*bf),
-                    None => Some(scorer.compare(&by_id[&node_ids[x as usize]], &by_id[&node_ids[y as usize]]).2),
+                    None => {
+                        let (a, b) = (node_ids[x as usize], node_ids[y as usize]);
+                        *asking.lock().expect("not poisoned") = (a, b);
+                        Some(scorer.compare(&by_id[&a], &by_id[&b]).2)
+                    }
                 }
             });
+            let misses = misses.into_inner().expect("not poisoned");
+            if misses.is_empty() {
+                break clustering;
+            }
+            count_terms(&tx, &mut tf, misses, &known, &by_id, &counted, &plan.keys)?;
+        };
         let (clusters, ambiguous) = (clustering.clusters, clustering.ambiguous.len() as u64);
         let versions = sm::versions(&tx, &node_ids)?;
         let new = with_versions(&clusters, |i| {
             let id = node_ids[i as usize];
             (id, versions.get(&id).map(|v| v.0).unwrap_or(1))
         });
-        let all_open = sm::open_signatures(&tx)?;
-        let old: HashMap<String, i64> = all_open.into_iter().filter(|(_, id)| touched_clusters.contains(id)).collect();
-        let old_ids: Vec<i64> = touched_clusters.iter().copied().collect();
+        let mut old_ids: Vec<i64> = touched_clusters.iter().copied().collect();
+        old_ids.sort_unstable();
+        // Only the touched clusters' signatures: every open one is a few
+        // hundred thousand rows read for a run of any size.
+        let old = sm::open_signatures_of(&tx, &old_ids)?;
         let (created, superseded) = reconcile(&tx, run_id, &new, old, &old_ids, &now)?;
         t.lap("cluster");
         let mut report = MatchReport {
@@ -1247,21 +1376,81 @@ fn numbers_of(conn: &rusqlite::Connection, ids: &[i64]) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// How many records hold each counted value of these records.
-fn counts_for<'a>(
+/// The members of each of the blocks `hs` (key hashes), each read once and
+/// in the index's order; None for a block over the cap.
+fn read_blocks(
     conn: &rusqlite::Connection,
-    recs: impl Iterator<Item = &'a Record>,
+    mut hs: Vec<u64>,
+    max_block: usize,
+) -> Result<IntMap<u64, Option<Vec<i64>>>> {
+    hs.sort_unstable_by_key(|&h| h as i64);
+    hs.dedup();
+    let mut out = IntMap::with_capacity_and_hasher(hs.len(), Default::default());
+    sm::key_members(conn, &hs, max_block + 1, |h, m| {
+        out.insert(h, (m.len() <= max_block).then_some(m));
+    })?;
+    Ok(out)
+}
+
+/// Adds to `tf` how many customers hold each hash of `asked` not in it yet,
+/// as match_keys counts them (at least 1): from `known` where blocking read
+/// the whole block, else counted. A hash that none of the `counted`
+/// customers (of `recs`) holds among its stored keys counts 1: term
+/// frequencies were only ever read for the values of the customers loaded
+/// for scoring. Each hash comes with the pair (customer ids) that asked for
+/// it, nearly always one holder: only the asking customers' keys are
+/// worked out, and every counted customer's only for hashes neither holds.
+fn count_terms(
+    conn: &rusqlite::Connection,
+    tf: &mut IntMap<u64, u32>,
+    mut asked: Vec<(u64, (i64, i64))>,
+    known: &IntMap<u64, u32>,
+    recs: &HashMap<i64, Record>,
+    counted: &HashSet<i64>,
     keys: &[matching::KeyDef],
-) -> Result<HashMap<u64, u32>> {
-    let mut tf = HashMap::new();
-    for r in recs {
-        for h in blocking::stored_keys(keys, r) {
-            if let std::collections::hash_map::Entry::Vacant(e) = tf.entry(h) {
-                e.insert(sm::key_count(conn, h)?.max(1));
+) -> Result<()> {
+    asked.retain(|(h, _)| !tf.contains_key(h));
+    asked.sort_unstable_by_key(|&(h, _)| h as i64);
+    asked.dedup_by_key(|(h, _)| *h);
+    if asked.is_empty() {
+        return Ok(());
+    }
+    let stored =
+        |rs: &[&Record]| -> Vec<(i64, Vec<u64>)> { matching::par_map(rs, |r| (r.id, blocking::stored_keys(keys, r))) };
+    let mut askers: Vec<i64> =
+        asked.iter().flat_map(|(_, (a, b))| [*a, *b]).filter(|id| counted.contains(id)).collect();
+    askers.sort_unstable();
+    askers.dedup();
+    let askers: Vec<&Record> = askers.iter().filter_map(|id| recs.get(id)).collect();
+    let own: HashMap<i64, Vec<u64>> = stored(&askers).into_iter().collect();
+    let holds = |id: &i64, h: &u64| own.get(id).is_some_and(|ks| ks.binary_search(h).is_ok());
+    let mut held: IntMap<u64, ()> =
+        asked.iter().filter(|(h, (a, b))| holds(a, h) || holds(b, h)).map(|&(h, _)| (h, ())).collect();
+    if held.len() < asked.len() {
+        let rest: IntMap<u64, ()> =
+            asked.iter().filter(|(h, _)| !held.contains_key(h)).map(|&(h, _)| (h, ())).collect();
+        let all: Vec<&Record> = recs.iter().filter(|(id, _)| counted.contains(id)).map(|(_, r)| r).collect();
+        let found: Vec<Vec<u64>> = matching::par_map(&all, |r| {
+            blocking::stored_keys(keys, r).into_iter().filter(|h| rest.contains_key(h)).collect()
+        });
+        held.extend(found.into_iter().flatten().map(|h| (h, ())));
+    }
+    let mut missing = Vec::new();
+    for (h, _) in asked {
+        match (held.contains_key(&h), known.get(&h)) {
+            (false, _) => {
+                tf.insert(h, 1);
             }
+            (true, Some(&n)) => {
+                tf.insert(h, n.max(1));
+            }
+            (true, None) => missing.push(h),
         }
     }
-    Ok(tf)
+    for (h, n) in missing.iter().zip(sm::key_counts(conn, &missing)?) {
+        tf.insert(*h, n.max(1));
+    }
+    Ok(())
 }
 
 /// Keeps open clusters that came out the same (same signature), supersedes
@@ -1421,6 +1610,82 @@ mod tests {
 
     fn runs(wb: &Workbench) -> i64 {
         wb.store().conn().query_row("SELECT count(*) FROM match_runs", [], |r| r.get(0)).unwrap()
+    }
+
+    /// Customers sharing names, contacts, mobiles and cities in many
+    /// combinations, so that term frequencies differ and blocks go over a
+    /// small cap.
+    fn crowded(from: usize, to: usize) -> String {
+        let names = ["北京星辰贸易有限公司", "上海远帆物流有限公司", "星辰贸易", "广州海川电子有限公司", "远帆物流"];
+        let contacts = ["王芳", "李娜", "张伟", "刘洋"];
+        let cities = ["北京", "上海", "广州"];
+        let mut csv = String::from("客户名称,联系人,手机,城市\n");
+        for i in from..to {
+            let mobile = 13900002000 + (i * 7 % 11) as u64;
+            csv.push_str(&format!(
+                "{},{},{mobile},{}\n",
+                names[i % names.len()],
+                contacts[i * 3 % contacts.len()],
+                cities[i / 4 % cities.len()]
+            ));
+        }
+        csv
+    }
+
+    #[test]
+    fn incremental_scores_count_the_values_of_every_customer_compared() {
+        // What an incremental run stores for a pair is the pair weighed with
+        // term frequencies counted over match_keys for every value any
+        // customer it loaded holds (1 for any other value), whichever of
+        // those counts it reads.
+        let dir = tempfile::tempdir().unwrap();
+        let mut wb = Workbench::open_in_memory("tester").unwrap();
+        let mut opts = MatchOptions::default();
+        opts.config.blocking.max_block = 4;
+        for (i, (from, to)) in [(0, 60), (60, 90)].into_iter().enumerate() {
+            let path = dir.path().join(format!("c{i}.csv"));
+            std::fs::write(&path, crowded(from, to)).unwrap();
+            wb.import(&path, &ImportOptions { source: format!("s{i}"), ..Default::default() }, &mut |_| {}).unwrap();
+            let r = wb.run_match(&opts).unwrap();
+            assert_eq!(r.mode, if i == 0 { "full" } else { "incremental" });
+        }
+        let conn = wb.store().conn();
+        let run: i64 = conn.query_row("SELECT max(id) FROM match_runs", [], |r| r.get(0)).unwrap();
+        let mut stmt = conn
+            .prepare(
+                "SELECT a, b, score FROM match_pairs WHERE run_id = ?1 \
+                 UNION ALL SELECT a, b, score FROM match_pairs_low WHERE run_id = ?1",
+            )
+            .unwrap();
+        let pairs: Vec<(i64, i64, f64)> =
+            stmt.query_map([run], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect();
+        assert!(pairs.len() > 50, "{}", pairs.len());
+        let last_hw = conn
+            .query_row("SELECT hw_customer, hw_batch, hw_audit FROM match_runs WHERE id = ?1", [run - 1], |r| {
+                Ok(sm::HighWater { customer: r.get(0)?, batch: r.get(1)?, audit: r.get(2)? })
+            })
+            .unwrap();
+        let changed = sm::changed_since(conn, &last_hw).unwrap();
+        assert_eq!(changed.len(), 30);
+        let mut ids: Vec<i64> = pairs.iter().flat_map(|p| [p.0, p.1]).chain(changed).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let plan = opts.config.plan(&sm::custom_fields(conn).unwrap()).unwrap();
+        let recs = matching::prepare(&sm::load_ids(conn, &ids).unwrap(), &plan);
+        let mut held: Vec<u64> = recs.iter().flat_map(|r| blocking::stored_keys(&plan.keys, r)).collect();
+        held.sort_unstable();
+        held.dedup();
+        let counts = sm::key_counts(conn, &held).unwrap();
+        let tf: HashMap<u64, u32> = held.into_iter().zip(counts).map(|(h, n)| (h, n.max(1))).collect();
+        assert!(tf.values().any(|&n| n > 4), "some value is common");
+        let tf_fn = |h: u64| tf.get(&h).copied().unwrap_or(1);
+        let model = wb.match_model().unwrap().unwrap();
+        let scorer = Scorer { model: &model, plan: &plan, tf: &tf_fn, term_frequency: true };
+        let by_id: HashMap<i64, &Record> = recs.iter().map(|r| (r.id, r)).collect();
+        for (a, b, score) in pairs {
+            let expected = model.prior_bits + scorer.compare(by_id[&a], by_id[&b]).2;
+            assert!((expected - score).abs() < 1e-9, "pair {a} {b}: stored {score}, weighed {expected}");
+        }
     }
 
     #[test]

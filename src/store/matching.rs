@@ -348,13 +348,16 @@ fn insert_sql(head: &str, cols: usize, rows: usize) -> String {
 
 /// Inserts pairs (replacing any with the same a, b) in multi-row batches:
 /// review and match pairs into match_pairs, non-match pairs into
-/// match_pairs_low. With `other_too` (a pair may have been stored in the
-/// other band before) its row in the other table is deleted.
+/// match_pairs_low. With `drop_low` (a pair may have been stored as a
+/// non-match before) a review or match pair's row in match_pairs_low is
+/// deleted. A non-match pair needs no such delete: a caller that writes
+/// pairs again has forgotten (`forget`) every match_pairs row of the
+/// customers they touch first.
 pub fn insert_pairs(
     conn: &Connection,
     run_id: i64,
     pairs: &mut dyn Iterator<Item = PairRow>,
-    other_too: bool,
+    drop_low: bool,
 ) -> Result<u64> {
     const HEAD: &str = "INSERT OR REPLACE INTO match_pairs (a, b, score, prob, band, keys, evidence, run_id)";
     const HEAD_LOW: &str = "INSERT OR REPLACE INTO match_pairs_low (a, b, score, keys, evidence, run_id)";
@@ -388,13 +391,8 @@ pub fn insert_pairs(
             }
         }
         stmt.raw_execute()?;
-        if other_too {
-            let sql = if is_low {
-                "DELETE FROM match_pairs WHERE a = ?1 AND b = ?2"
-            } else {
-                "DELETE FROM match_pairs_low WHERE a = ?1 AND b = ?2"
-            };
-            let mut del = conn.prepare_cached(sql)?;
+        if drop_low && !is_low {
+            let mut del = conn.prepare_cached("DELETE FROM match_pairs_low WHERE a = ?1 AND b = ?2")?;
             for r in buf.iter() {
                 del.execute(params![r.a, r.b])?;
             }
@@ -468,17 +466,23 @@ pub fn insert_keys(conn: &Connection, keys: &[(u64, i64)]) -> Result<()> {
     Ok(())
 }
 
-/// Customers holding a key, at most `limit`.
-pub fn key_members(conn: &Connection, h: u64, limit: usize) -> Result<Vec<i64>> {
+/// Customers holding each key, at most `limit` each, handed to `f` key by
+/// key in the order given (read fastest in the index's order: by the hash
+/// as a signed integer).
+pub fn key_members(conn: &Connection, hs: &[u64], limit: usize, mut f: impl FnMut(u64, Vec<i64>)) -> Result<()> {
     let mut s = conn.prepare_cached("SELECT customer_id FROM match_keys WHERE h = ?1 LIMIT ?2")?;
-    let rows = s.query_map(params![h as i64, limit as i64], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    for &h in hs {
+        let rows = s.query_map(params![h as i64, limit as i64], |r| r.get(0))?;
+        f(h, rows.collect::<rusqlite::Result<_>>()?);
+    }
+    Ok(())
 }
 
-pub fn key_count(conn: &Connection, h: u64) -> Result<u32> {
-    let n: i64 =
-        conn.prepare_cached("SELECT count(*) FROM match_keys WHERE h = ?1")?.query_row([h as i64], |r| r.get(0))?;
-    Ok(n as u32)
+/// How many customers hold each key, in the order given (read fastest in
+/// the index's order: by the hash as a signed integer).
+pub fn key_counts(conn: &Connection, hs: &[u64]) -> Result<Vec<u32>> {
+    let mut s = conn.prepare_cached("SELECT count(*) FROM match_keys WHERE h = ?1")?;
+    hs.iter().map(|&h| Ok(s.query_row([h as i64], |r| r.get::<_, i64>(0))? as u32)).collect()
 }
 
 /// A row of match_pairs_low is read only when neither customer was
@@ -761,6 +765,18 @@ pub fn open_signatures(conn: &Connection) -> Result<HashMap<String, i64>> {
     let mut s = conn.prepare("SELECT signature, id FROM match_clusters WHERE state = 'open'")?;
     let rows = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The open ones of these clusters keyed by signature.
+pub fn open_signatures_of(conn: &Connection, ids: &[i64]) -> Result<HashMap<String, i64>> {
+    let mut s = conn.prepare_cached("SELECT signature FROM match_clusters WHERE id = ?1 AND state = 'open'")?;
+    let mut out = HashMap::new();
+    for &id in ids {
+        if let Some(sig) = s.query_row([id], |r| r.get::<_, String>(0)).optional()? {
+            out.insert(sig, id);
+        }
+    }
+    Ok(out)
 }
 
 /// A cluster to insert: signature, score, members as (customer, version).
