@@ -218,7 +218,8 @@ fn join(
 /// Records of a cluster whose refused edges reach other clusters, and for
 /// which their own cluster is not likelier than the review threshold
 /// among the choices (own cluster, each other cluster reached, none),
-/// each choice weighed by the odds of its median pair with its members.
+/// each choice weighed by the odds of its linkage with its members (see
+/// `linkage`).
 fn contested(
     slots: &Slots,
     slot_of: &super::IntMap<u32, usize>,

@@ -1608,6 +1608,31 @@ mod tests {
     use std::sync::atomic::AtomicBool;
     use std::sync::Arc;
 
+    /// The reader is told why a same-place level weighs 0: a shared
+    /// landline, like a shared mobile, is a number in one place. A place
+    /// weighing 0 for no such reason is not marked.
+    #[test]
+    fn a_place_zeroed_by_a_shared_landline_says_so() {
+        use crate::matching::{features::InputRecord, CompKind};
+        let plan = MatchConfig::default().plan(&[]).unwrap();
+        let records: Vec<Record> = (0..10).map(|_| Record::from_input(&InputRecord::default(), &[])).collect();
+        let mut m = matching::learn(&records, &plan, &MatchConfig::default(), &[], &[], &|_| 1);
+        let at = |kind| plan.comps.iter().position(|c| c.kind == kind).unwrap();
+        let (land, place) = (at(CompKind::Landline), at(CompKind::Location));
+        m.comparisons[place].levels[0].weight = 5.0; // same district
+        let place_evidence = |landline: u8| {
+            let mut levels = vec![0u8; plan.comps.len()];
+            let mut weights = vec![0.0; plan.comps.len()];
+            levels[land] = landline;
+            weights[land] = 9.0;
+            levels[place] = 1;
+            let ev = decode_evidence(&m, &encode_evidence(&levels, &weights));
+            ev.into_iter().find(|e| e.field == m.comparisons[place].name).unwrap()
+        };
+        assert!(place_evidence(1).implied, "same landline");
+        assert!(!place_evidence(2).implied, "different landlines");
+    }
+
     fn runs(wb: &Workbench) -> i64 {
         wb.store().conn().query_row("SELECT count(*) FROM match_runs", [], |r| r.get(0)).unwrap()
     }
