@@ -332,7 +332,7 @@ fn load_both(
     plan: &Plan,
 ) -> Result<Vec<Record>> {
     let load = |c: &rusqlite::Connection, ids: &[i64]| -> Result<Vec<Record>> {
-        Ok(sm::load_ids(c, ids)?.iter().map(|r| Record::from_input(r, &plan.custom)).collect())
+        Ok(matching::prepare(&sm::load_ids(c, ids)?, plan))
     };
     let Some(second) = reader.filter(|_| ids.len() >= 2048) else { return load(conn, ids) };
     let (a, b) = ids.split_at(ids.len() / 2);
@@ -729,38 +729,34 @@ impl Workbench {
         // Each distinct key (and sub-key) is read once, in key order: the
         // changed customers share many keys, and reading the index in order
         // touches each of its pages once instead of seeking at random.
-        let mut buf = Vec::new();
-        let key_sets = |r: &Record, buf: &mut Vec<u64>, k: &matching::KeyDef| {
-            buf.clear();
-            blocking::keys_of(k.kind, r, buf);
-            buf.sort_unstable();
-            buf.dedup();
-        };
-        let mut wanted: Vec<u64> = Vec::new();
-        for r in &dirty {
-            for k in &plan.keys {
-                key_sets(r, &mut buf, k);
-                wanted.extend(&buf);
-            }
-        }
+        // Each changed customer's keys, per blocking key, worked out once.
+        let key_sets: Vec<Vec<Vec<u64>>> = matching::par_map(&dirty, |r| {
+            plan.keys
+                .iter()
+                .map(|k| {
+                    let mut hs = Vec::new();
+                    blocking::keys_of(k.kind, r, &mut hs);
+                    hs.sort_unstable();
+                    hs.dedup();
+                    hs
+                })
+                .collect()
+        });
+        let wanted: Vec<u64> = key_sets.iter().flatten().flatten().copied().collect();
         // Members of a block, None when it is over the cap.
         let blocks = read_blocks(&tx, wanted, max_block)?;
         let mut wanted_sub: Vec<u64> = Vec::new();
-        for r in &dirty {
-            for k in &plan.keys {
-                key_sets(r, &mut buf, k);
-                wanted_sub.extend(buf.iter().filter(|h| blocks[h].is_none()).map(|&h| sub_key(h, r)));
-            }
+        for (r, sets) in dirty.iter().zip(&key_sets) {
+            wanted_sub.extend(sets.iter().flatten().filter(|h| blocks[h].is_none()).map(|&h| sub_key(h, r)));
         }
         let sub_blocks = read_blocks(&tx, wanted_sub, max_block)?;
         let mut cand: HashMap<(i64, i64), u32> = HashMap::new();
         let mut sub_rows = Vec::new();
         let mut key_stats: Vec<KeyStats> =
             plan.keys.iter().map(|k| KeyStats { key: k.name.clone(), ..Default::default() }).collect();
-        for r in &dirty {
-            for (bit, k) in plan.keys.iter().enumerate() {
-                key_sets(r, &mut buf, k);
-                for &h in &buf {
+        for (r, sets) in dirty.iter().zip(&key_sets) {
+            for (bit, hs) in sets.iter().enumerate() {
+                for &h in hs {
                     let mut members = &blocks[&h];
                     if members.is_none() {
                         let s = sub_key(h, r);
