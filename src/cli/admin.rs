@@ -231,7 +231,9 @@ pub fn audit(cli: &Cli, a: &AuditArgs<'_>, out: &mut dyn Write) -> Result<()> {
 
 pub fn backup(cli: &Cli, file: &Path, out: &mut dyn Write) -> Result<()> {
     let wb = open(cli, OpenMode::Existing)?;
-    let bytes = wb.backup(file)?;
+    let mut bar = super::output::CopyBar::new(tr!("cli-copying-backup"));
+    let bytes = wb.backup_reporting(file, &mut |d, t| bar.update(d, t))?;
+    drop(bar);
     let line =
         tr!("cli-backup", db = wb.path().display().to_string(), file = file.display().to_string(), bytes = bytes);
     writeln!(out, "{line}")?;
@@ -255,7 +257,9 @@ pub fn restore(cli: &Cli, file: &Path, yes: bool, out: &mut dyn Write) -> Result
             return Err(Error::Refused("not restored".into()));
         }
     }
-    let safety = wb.restore(file)?;
+    let mut bar = super::output::CopyBar::new(tr!("cli-copying-restore"));
+    let safety = wb.restore_reporting(file, &mut |d, t| bar.update(d, t))?;
+    drop(bar);
     writeln!(
         out,
         "{}: restored from {}; the previous content is in {}",

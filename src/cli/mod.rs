@@ -664,7 +664,9 @@ fn open_at(path: &Path, mode: OpenMode) -> Result<Workbench> {
     if let Some(from) = crate::store::Store::upgrade_pending(path) {
         output::to_stderr(&tr!("cli-upgrading", from = from, to = crate::store::SCHEMA_VERSION), true);
     }
-    let wb = Workbench::open(path, mode, &actor::os_login())?;
+    let mut bar = output::CopyBar::new(tr!("cli-copying-upgrade"));
+    let wb = Workbench::open_reporting(path, mode, &actor::os_login(), &mut |d, t| bar.update(d, t))?;
+    drop(bar);
     if let Some(u) = wb.store().upgraded() {
         let text = tr!("cli-upgraded", from = u.from, to = u.to, backup = u.backup.display().to_string());
         output::to_stderr(&text, true);

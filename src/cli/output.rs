@@ -210,6 +210,69 @@ impl Drop for Progress {
     }
 }
 
+/// A copy of a whole database (an upgrade's, a backup, a restore) as it
+/// goes: a bar on a terminal, else a line every few seconds, so a long
+/// copy of a large database is not a silent wait.
+pub struct CopyBar {
+    what: String,
+    terminal: bool,
+    /// Drawn at the first step: the checks before a copy are not the copy.
+    bar: Option<indicatif::ProgressBar>,
+    last_line: Option<std::time::Instant>,
+}
+
+impl CopyBar {
+    /// `what`: what is being copied, already translated.
+    pub fn new(what: String) -> CopyBar {
+        use std::io::IsTerminal;
+        CopyBar { what, terminal: std::io::stderr().is_terminal(), bar: None, last_line: None }
+    }
+
+    /// Bytes copied so far, and in all.
+    pub fn update(&mut self, done: u64, total: u64) {
+        if self.terminal {
+            let what = &self.what;
+            let b = self.bar.get_or_insert_with(|| {
+                let b = indicatif::ProgressBar::new(total.max(1));
+                b.set_style(
+                    indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {percent:>3}% {bytes}/{total_bytes}")
+                        .expect("valid template")
+                        .progress_chars("=> "),
+                );
+                b.set_prefix(sanitize(what).into_owned());
+                b
+            });
+            b.set_length(total.max(1));
+            b.set_position(done);
+            return;
+        }
+        // The first line after five seconds: a quick copy says nothing.
+        let first = self.last_line.get_or_insert_with(std::time::Instant::now);
+        if first.elapsed().as_secs() >= 5 && done < total {
+            let percent = done * 100 / total.max(1);
+            say!(
+                "{}",
+                tr!(
+                    "cli-copying",
+                    what = self.what.clone(),
+                    percent = percent,
+                    mb = done >> 20,
+                    total_mb = total >> 20
+                )
+            );
+            self.last_line = Some(std::time::Instant::now());
+        }
+    }
+}
+
+impl Drop for CopyBar {
+    fn drop(&mut self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
 pub fn print_batches(out: &mut impl Write, batches: &[ImportBatch], json: bool) -> Result<()> {
     if json {
         serde_json::to_writer_pretty(&mut *out, batches)?;

@@ -358,11 +358,16 @@ impl Workbench {
     /// Copies the database, consistently and while others use it, to `dest`
     /// (SQLite's online backup API). The copy gets the database's permissions.
     pub fn backup(&self, dest: &Path) -> Result<u64> {
+        self.backup_reporting(dest, &mut |_, _| {})
+    }
+
+    /// `backup`, telling `progress` the bytes copied and in all as it goes.
+    pub fn backup_reporting(&self, dest: &Path, progress: store::CopyProgress<'_>) -> Result<u64> {
         self.access.check(Permission::Backup, None)?;
         if dest.exists() {
             return Err(Error::Refused(format!("{}: already exists; choose a new file name", dest.display())));
         }
-        store::backup_to(self.store.conn(), self.store.path(), dest)?;
+        store::backup_to(self.store.conn(), self.store.path(), dest, progress)?;
         let size = std::fs::metadata(dest).map(|m| m.len()).unwrap_or(0);
         let now = self.clock.stamp();
         store::audit::append(
@@ -384,6 +389,12 @@ impl Workbench {
     /// backup and saving the current content beside the database first
     /// (nothing is lost, even by a mistaken restore). Returns that safety copy.
     pub fn restore(&mut self, from: &Path) -> Result<std::path::PathBuf> {
+        self.restore_reporting(from, &mut |_, _| {})
+    }
+
+    /// `restore`, telling `progress` how far its two copies (the safety copy,
+    /// then the backup's content) have come together, in bytes.
+    pub fn restore_reporting(&mut self, from: &Path, progress: store::CopyProgress<'_>) -> Result<std::path::PathBuf> {
         self.access.check_admin("restore the database")?;
         let backup = store::Store::open(from, store::OpenMode::Existing)
             .map_err(|e| Error::Refused(format!("{} cannot be restored: {e}", from.display())))?;
@@ -397,8 +408,14 @@ impl Workbench {
         }
         drop(backup);
         let safety = store::sibling_backup_path(self.store.path(), "before-restore");
-        store::backup_to(self.store.conn(), self.store.path(), &safety)?;
-        self.store.restore_from(from)?;
+        // The second copy's size is the backup file's until it starts.
+        let coming = std::fs::metadata(from).map(|m| m.len()).unwrap_or(0);
+        let mut first = 0;
+        store::backup_to(self.store.conn(), self.store.path(), &safety, &mut |d, t| {
+            first = t;
+            progress(d, t + coming)
+        })?;
+        self.store.restore_from(from, &mut |d, t| progress(first + d, first + t))?;
         let now = self.clock.stamp();
         let actor = self.actor.clone();
         // The trail restored over is kept (or, from another lineage, named),

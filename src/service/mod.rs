@@ -91,7 +91,18 @@ pub struct Workbench {
 impl Workbench {
     /// Opens the database as `actor`. A new database makes its creator admin.
     pub fn open(path: &Path, mode: OpenMode, actor: &str) -> Result<Workbench> {
-        let store = Store::open(path, mode)?;
+        Self::open_reporting(path, mode, actor, &mut |_, _| {})
+    }
+
+    /// `open`, telling `progress` how far the copy a schema upgrade makes
+    /// first has come, in bytes (see `Store::open_reporting`).
+    pub fn open_reporting(
+        path: &Path,
+        mode: OpenMode,
+        actor: &str,
+        progress: crate::store::CopyProgress<'_>,
+    ) -> Result<Workbench> {
+        let store = Store::open_reporting(path, mode, progress)?;
         Self::with_store(store, actor)
     }
 

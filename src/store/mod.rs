@@ -121,10 +121,16 @@ impl Store {
     /// date. A file that is not a crmwb database, or one written by a newer
     /// crmwb, is refused with an error naming the file.
     pub fn open(path: &Path, mode: OpenMode) -> Result<Store> {
-        Store::open_inner(path, mode).map_err(|e| explain_permissions(path, e))
+        Store::open_reporting(path, mode, &mut |_, _| {})
     }
 
-    fn open_inner(path: &Path, mode: OpenMode) -> Result<Store> {
+    /// `open`, telling `progress` how far the copy an upgrade makes first
+    /// has come (a large database takes a while to copy).
+    pub fn open_reporting(path: &Path, mode: OpenMode, progress: CopyProgress<'_>) -> Result<Store> {
+        Store::open_inner(path, mode, progress).map_err(|e| explain_permissions(path, e))
+    }
+
+    fn open_inner(path: &Path, mode: OpenMode, progress: CopyProgress<'_>) -> Result<Store> {
         let exists = path.exists();
         if !exists {
             if mode == OpenMode::Existing {
@@ -149,7 +155,7 @@ impl Store {
         .map_err(|e| not_a_db(path, e))?;
         let mut store = Store { conn, path: path.to_path_buf(), upgraded: None };
         store.configure()?;
-        store.migrate()?;
+        store.migrate(progress)?;
         Ok(store)
     }
 
@@ -158,7 +164,7 @@ impl Store {
         let conn = Connection::open_in_memory()?;
         let mut store = Store { conn, path: PathBuf::from(":memory:"), upgraded: None };
         store.configure()?;
-        store.migrate()?;
+        store.migrate(&mut |_, _| {})?;
         Ok(store)
     }
 
@@ -261,12 +267,12 @@ impl Store {
 
     /// Applies every migration newer than the database, each in its own
     /// transaction together with its version bump.
-    fn migrate(&mut self) -> Result<()> {
+    fn migrate(&mut self, progress: CopyProgress<'_>) -> Result<()> {
         let current: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if current > 0 && current < SCHEMA_VERSION && self.path != Path::new(":memory:") {
             // A migration rewrites tables; keep the data as it was, first.
             let dest = sibling_backup_path(&self.path, &format!("schema-v{current}"));
-            backup_to(&self.conn, &self.path, &dest)?;
+            backup_to(&self.conn, &self.path, &dest, progress)?;
             self.upgraded = Some(Upgrade { from: current, to: SCHEMA_VERSION, backup: dest });
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
@@ -319,13 +325,43 @@ impl Store {
 /// Copies the database `conn` has open to a new private file `dest` with
 /// SQLite's online backup API: consistent, and others may keep working.
 /// The copy gets the permissions of `src_path` (a team's 0660 stays 0660).
-pub fn backup_to(conn: &Connection, src_path: &Path, dest: &Path) -> Result<()> {
+pub fn backup_to(conn: &Connection, src_path: &Path, dest: &Path, progress: CopyProgress<'_>) -> Result<()> {
     crate::files::create_new(dest, crate::files::FileMode::of_database(src_path))
         .map_err(|source| Error::Io { path: dest.to_path_buf(), source })?;
     let mut dst = Connection::open(dest).map_err(|e| not_a_db(dest, e))?;
+    let page: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
     let b = rusqlite::backup::Backup::new(conn, &mut dst)?;
-    b.run_to_completion(4096, std::time::Duration::from_millis(5), None)?;
-    Ok(())
+    copy_pages(&b, page, std::time::Duration::from_millis(5), progress)
+}
+
+/// How far a copy of a database has come: bytes copied, bytes in all.
+pub type CopyProgress<'a> = &'a mut dyn FnMut(u64, u64);
+
+/// Pages copied per step: 16 MiB of 4 KiB pages. Between steps others may
+/// write (the backup restarts from what changed), and progress is told.
+const COPY_STEP_PAGES: i32 = 4096;
+
+/// Runs a backup to the end, as `Backup::run_to_completion` does, telling
+/// `progress` after each step.
+fn copy_pages(
+    b: &rusqlite::backup::Backup<'_, '_>,
+    page_size: i64,
+    pause: std::time::Duration,
+    progress: CopyProgress<'_>,
+) -> Result<()> {
+    use rusqlite::backup::StepResult;
+    let page = page_size.max(1) as u64;
+    loop {
+        let r = b.step(COPY_STEP_PAGES)?;
+        let p = b.progress();
+        let total = p.pagecount.max(0) as u64;
+        progress((total - (p.remaining.max(0) as u64).min(total)) * page, total * page);
+        match r {
+            StepResult::Done => return Ok(()),
+            // Busy and locked: another connection is writing; try again.
+            _ => std::thread::sleep(pause),
+        }
+    }
 }
 
 /// `crm.db` → `crm.db.before-restore-20261123T140501Z.bak`.
@@ -368,11 +404,12 @@ pub fn share_with_group(db: &Path, group: &str) -> Result<Option<String>> {
 
 impl Store {
     /// Replaces this database's content with the database at `from`.
-    pub fn restore_from(&mut self, from: &Path) -> Result<()> {
+    pub fn restore_from(&mut self, from: &Path, progress: CopyProgress<'_>) -> Result<()> {
         let src = Connection::open_with_flags(from, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|e| not_a_db(from, e))?;
         {
+            let page: i64 = src.query_row("PRAGMA page_size", [], |r| r.get(0))?;
             let b = rusqlite::backup::Backup::new(&src, &mut self.conn)?;
-            b.run_to_completion(4096, std::time::Duration::from_millis(0), None)?;
+            copy_pages(&b, page, std::time::Duration::ZERO, progress)?;
         }
         self.configure()
     }
@@ -459,6 +496,35 @@ mod tests {
             .unwrap();
         let unindexed: Vec<String> = stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
         assert!(unindexed.is_empty(), "references without an index: {unindexed:?}");
+    }
+
+    /// An upgrade copies the whole database first; on a large one that is a
+    /// long wait, so the copy tells how far it has come, step by step, up
+    /// to its whole size.
+    #[test]
+    fn an_upgrade_tells_how_far_its_copy_has_come() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("old.db");
+        let conn = Connection::open(&p).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch(&format!("PRAGMA user_version = 1; PRAGMA application_id = {APPLICATION_ID};")).unwrap();
+        // More than one copy step: 24 MB against 16 MiB per step.
+        conn.execute_batch("CREATE TABLE filler (b BLOB); INSERT INTO filler VALUES (zeroblob(24000000));").unwrap();
+        let (pages, page): (i64, i64) = (
+            conn.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap(),
+            conn.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap(),
+        );
+        drop(conn);
+        let mut told = Vec::new();
+        Store::open_reporting(&p, OpenMode::Existing, &mut |d, t| told.push((d, t))).unwrap();
+        assert!(told.len() >= 2, "told once per step: {told:?}");
+        assert!(told.windows(2).all(|w| w[0].0 <= w[1].0), "never backwards: {told:?}");
+        let whole = (pages * page) as u64;
+        assert_eq!(told.last(), Some(&(whole, whole)), "ends at the whole database");
+        // An up-to-date database copies nothing and tells nothing.
+        let mut again = 0;
+        Store::open_reporting(&p, OpenMode::Existing, &mut |_, _| again += 1).unwrap();
+        assert_eq!(again, 0);
     }
 
     #[test]
