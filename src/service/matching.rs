@@ -715,7 +715,7 @@ impl Workbench {
             &actor,
         )?;
         // Forget what changed; absorbed and removed customers simply stay out.
-        sm::forget(&tx, &changed, run_id)?;
+        sm::forget(&tx, &changed, run_id, last_hw.customer)?;
         let dirty = load_both(&tx, reader.as_mut(), &changed, plan)?;
         t.lap("load changed");
         let mut keys_new: Vec<(u64, i64)> = Vec::new();

@@ -420,8 +420,11 @@ pub fn insert_pairs(
 
 /// Forgets the pairs and keys of customers that changed, for run `run_id`.
 /// Their non-match pairs stored under another customer are marked stale
-/// instead (see match_pairs_stale).
-pub fn forget(conn: &Connection, ids: &[i64], run_id: i64) -> Result<()> {
+/// instead (see match_pairs_stale). Customers above `seen_up_to` (the last
+/// run's highest customer id) were created after every run, so nothing of
+/// theirs is stored: customer rows are removed only by an import undo,
+/// after which the next run is full, so no such id can be a reused one.
+pub fn forget(conn: &Connection, ids: &[i64], run_id: i64, seen_up_to: i64) -> Result<()> {
     let mut dp = conn.prepare_cached("DELETE FROM match_pairs WHERE a = ?1")?;
     let mut dpb = conn.prepare_cached("DELETE FROM match_pairs WHERE b = ?1")?;
     let mut dl = conn.prepare_cached("DELETE FROM match_pairs_low WHERE a = ?1")?;
@@ -430,7 +433,7 @@ pub fn forget(conn: &Connection, ids: &[i64], run_id: i64) -> Result<()> {
     let mut owned = conn.prepare_cached("SELECT hashes FROM match_customer_keys WHERE customer_id = ?1")?;
     let mut dk = conn.prepare_cached("DELETE FROM match_keys WHERE h = ?1 AND customer_id = ?2")?;
     let mut dc = conn.prepare_cached("DELETE FROM match_customer_keys WHERE customer_id = ?1")?;
-    for id in ids {
+    for id in ids.iter().filter(|&&id| id <= seen_up_to) {
         dp.execute([id])?;
         dpb.execute([id])?;
         dl.execute([id])?;
