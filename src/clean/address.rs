@@ -103,7 +103,17 @@ struct Table {
     by_code: HashMap<u32, usize>,
     /// Full and short names → (division, whether the name is the full one).
     names: HashMap<String, Vec<(usize, bool)>>,
-    longest: usize,
+    /// The most characters of a name beginning with each character: an
+    /// address is tried only at lengths some name could have there, and
+    /// not at all where no name begins (most of what follows the places).
+    longest_from: HashMap<char, usize>,
+}
+
+impl Table {
+    /// The most characters a name starting `s` can have (0: none starts it).
+    fn longest_at(&self, s: &str) -> usize {
+        s.chars().next().and_then(|c| self.longest_from.get(&c).copied()).unwrap_or(0)
+    }
 }
 
 fn table() -> &'static Table {
@@ -138,8 +148,14 @@ fn table() -> &'static Table {
                 }
             }
         }
-        let longest = names.keys().map(|n| n.chars().count()).max().unwrap_or(0);
-        Table { divs, by_code, names, longest }
+        let mut longest_from: HashMap<char, usize> = HashMap::new();
+        for n in names.keys() {
+            if let Some(c) = n.chars().next() {
+                let most = longest_from.entry(c).or_default();
+                *most = (*most).max(n.chars().count());
+            }
+        }
+        Table { divs, by_code, names, longest_from }
     })
 }
 
@@ -191,6 +207,10 @@ pub struct Split {
 /// NFKC (full-width digits and letters, `（）`) and whitespace squeezed to
 /// single spaces (U+3000 too), trimmed.
 pub fn normalize(raw: &str) -> String {
+    // Most addresses are NFKC already, and plainly so.
+    if super::text::plainly_nfkc(raw) {
+        return super::text::squeeze(raw);
+    }
     let s: String = raw.nfkc().collect();
     super::text::squeeze(&s)
 }
@@ -248,10 +268,13 @@ pub fn split_in(s: &str, context: Option<u32>) -> Split {
         let tail = &s[pos..];
         let body_at = tail.len() - tail.trim_start_matches(is_separator).len();
         let body = &tail[body_at..];
-        let bounds: Vec<usize> = body.char_indices().map(|(i, _)| i).skip(1).chain([body.len()]).collect();
+        // The ends of the names that could start here: no longer than the
+        // longest name beginning with the body's first character.
+        let most = t.longest_at(body);
+        let bounds: Vec<usize> = body.char_indices().map(|(i, _)| i).skip(1).chain([body.len()]).take(most).collect();
         let deepest = out.deepest().cloned();
         let mut found: Option<(usize, Part)> = None;
-        for len in (1..=t.longest.min(bounds.len())).rev() {
+        for len in (1..=bounds.len()).rev() {
             let end = bounds[len - 1];
             let Some(cands) = t.names.get(&body[..end]) else { continue };
             let next = body[end..].chars().next();
@@ -353,7 +376,7 @@ pub fn depth(code: u32) -> usize {
 /// Whether `s` starts with the full name of a division inside `within`.
 fn names_place_inside(s: &str, within: &Part) -> bool {
     let t = table();
-    s.char_indices().map(|(i, c)| i + c.len_utf8()).take(t.longest).any(|end| {
+    s.char_indices().map(|(i, c)| i + c.len_utf8()).take(t.longest_at(s)).any(|end| {
         t.names.get(&s[..end]).is_some_and(|c| {
             c.iter().any(|(i, full)| *full && t.divs[*i].level > within.level && inside(t.divs[*i].code, within))
         })
@@ -444,6 +467,27 @@ mod tests {
         let sp = split(&normalize(s));
         let p = sp.places();
         (p.province, p.city, p.district, sp.rest)
+    }
+
+    #[test]
+    fn normalize_is_nfkc_then_squeeze_with_or_without_the_shortcut() {
+        use unicode_normalization::UnicodeNormalization;
+        for raw in
+            ["浙江宁波市海曙区 中山西路88号", "北京市朝阳区\u{3000}建国路１号", " 上海  浦东（张江） ", "Sydney NSW"]
+        {
+            assert_eq!(normalize(raw), super::super::text::squeeze(&raw.nfkc().collect::<String>()), "{raw}");
+        }
+    }
+
+    #[test]
+    fn names_are_tried_only_where_one_can_start() {
+        let t = table();
+        // Every name is found at the length it has.
+        for name in t.names.keys() {
+            assert!(t.longest_at(name) >= name.chars().count(), "{name}");
+        }
+        assert_eq!(t.longest_at("88号"), 0, "no division's name starts with a digit");
+        assert_eq!(t.longest_at(""), 0);
     }
 
     #[test]

@@ -39,6 +39,25 @@ pub struct CompanyName {
 /// remains, or when nothing but a legal form / branch word does (`有限公司`,
 /// `北京分公司`): such a row has no name to match on.
 pub fn normalize(raw: &str) -> Result<CompanyName, String> {
+    // An import reads each row's name two or three times (is it a
+    // company? its parts, once the kind is settled): the last answer is kept,
+    // per thread, and handed out again for the same name.
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(String, Result<CompanyName, String>)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    LAST.with_borrow_mut(|last| {
+        if let Some((name, answer)) = last.as_ref().filter(|(name, _)| name == raw) {
+            debug_assert_eq!(name, raw);
+            return answer.clone();
+        }
+        let answer = normalize_anew(raw);
+        *last = Some((raw.to_string(), answer.clone()));
+        answer
+    })
+}
+
+fn normalize_anew(raw: &str) -> Result<CompanyName, String> {
     let full = clean(raw);
     if !full.chars().any(char::is_alphanumeric) {
         return Err(format!("`{}` is not a company name (no letters or digits)", raw.trim()));
@@ -125,7 +144,7 @@ pub(super) fn prefold(raw: &str) -> String {
         .filter(|&c| !is_format(c))
         .map(|c| if c.is_whitespace() || c.is_control() { ' ' } else { c })
         .collect();
-    if is_nfkc_quick(s.chars()) == IsNormalized::Yes {
+    if super::text::plainly_nfkc(&s) || is_nfkc_quick(s.chars()) == IsNormalized::Yes {
         s
     } else {
         s.nfkc().collect()
@@ -835,6 +854,22 @@ mod tests {
 
     fn parts(c: &CompanyName) -> Want<'_> {
         (c.full.as_str(), c.region.as_deref(), c.core.as_str(), c.legal_form.as_deref(), c.branch.as_deref())
+    }
+
+    #[test]
+    fn the_kept_answer_is_the_answer_for_that_name() {
+        let names = [
+            "星辰科技有限公司",
+            "星辰科技有限公司",
+            "有限公司",
+            "北京星辰科技有限公司",
+            "星辰科技有限公司",
+            "",
+            "有限公司",
+        ];
+        for n in names {
+            assert_eq!(normalize(n), normalize_anew(n), "{n}");
+        }
     }
 
     #[test]

@@ -1,5 +1,14 @@
 //! Width and whitespace folding shared by the other normalisers.
 
+/// Whether NFKC leaves `s` as it is, known without looking anything up:
+/// every character is ASCII or a CJK unified ideograph of the basic block
+/// (U+4E00..U+9FFF), none of which NFKC changes, decomposes or composes
+/// with a neighbour. Most cells of a Chinese export are. `false` says
+/// nothing either way.
+pub fn plainly_nfkc(s: &str) -> bool {
+    s.chars().all(|c| c.is_ascii() || ('\u{4E00}'..='\u{9FFF}').contains(&c))
+}
+
 /// Folds full-width ASCII (U+FF01..U+FF5E) to ASCII and the ideographic
 /// space U+3000 to a space: Chinese input methods produce both freely.
 pub fn fold_width(s: &str) -> String {
@@ -73,6 +82,20 @@ mod tests {
         assert_eq!(fold_width("１３８＠ＱＱ"), "138@QQ");
         assert_eq!(squeeze("  星辰\u{3000}\u{3000}科技 \t有限公司 "), "星辰 科技 有限公司");
         assert_eq!(squeeze(""), "");
+    }
+
+    #[test]
+    fn plainly_nfkc_only_vouches_for_what_nfkc_keeps() {
+        use unicode_normalization::UnicodeNormalization;
+        for s in ["", "星辰科技有限公司", "Acme Ltd. 2024", "浙江宁波市海曙区中山西路88号"] {
+            assert!(plainly_nfkc(s), "{s}");
+            assert_eq!(s.nfkc().collect::<String>(), s);
+        }
+        // Full-width forms, the ideographic space, compatibility ideographs
+        // and combining marks are left to NFKC itself.
+        for s in ["星辰（北京）", "ＡＢＣ", "星辰\u{3000}科技", "\u{F900}", "e\u{301}", "①"] {
+            assert!(!plainly_nfkc(s), "{s}");
+        }
     }
 
     #[test]

@@ -1019,13 +1019,15 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 }
 
 fn decode(file: &str, row: u64, rec: &csv::ByteRecord, headers: &[String]) -> Result<Vec<String>> {
-    rec.iter()
-        .enumerate()
-        .map(|(i, cell)| match std::str::from_utf8(cell) {
-            Ok(s) => Ok(s.to_string()),
+    // Sized once: collected into a `Result`, the cells grew their vector
+    // from empty, four times a row.
+    let mut cells = Vec::with_capacity(rec.len());
+    for (i, cell) in rec.iter().enumerate() {
+        cells.push(match std::str::from_utf8(cell) {
+            Ok(s) => s.to_string(),
             Err(e) => {
                 let column = headers.get(i).cloned().unwrap_or_else(|| format!("#{}", i + 1));
-                Err(Error::input(
+                return Err(Error::input(
                     file,
                     (row > 0).then_some(row),
                     Some(&column),
@@ -1033,10 +1035,11 @@ fn decode(file: &str, row: u64, rec: &csv::ByteRecord, headers: &[String]) -> Re
                         "not valid UTF-8 (byte {} of the cell); if the file is GBK, import with --encoding gb18030",
                         e.valid_up_to()
                     ),
-                ))
+                ));
             }
-        })
-        .collect()
+        });
+    }
+    Ok(cells)
 }
 
 /// The error, and whether the text cannot be read past it. `next_row` is
