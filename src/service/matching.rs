@@ -715,7 +715,8 @@ impl Workbench {
             &actor,
         )?;
         // Forget what changed; absorbed and removed customers simply stay out.
-        sm::forget(&tx, &changed, run_id, last_hw.customer)?;
+        let keyed = sm::keyed_up_to(&tx)?;
+        sm::forget(&tx, &changed, run_id, keyed)?;
         let dirty = load_both(&tx, reader.as_mut(), &changed, plan)?;
         t.lap("load changed");
         let mut keys_new: Vec<(u64, i64)> = Vec::new();

@@ -418,12 +418,20 @@ pub fn insert_pairs(
     Ok(n)
 }
 
+/// The highest customer id any run stored keys for (0 for none). Every
+/// customer a run compares gets its keys row, and its pairs are only with
+/// customers that have one, so nothing is stored for a customer above it.
+/// The last run's high-water mark is no such bound: a full run loads
+/// customers imported while it loads, and an undo part-way through removes
+/// customers whose ids a new customer may take again.
+pub fn keyed_up_to(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT ifnull(max(customer_id), 0) FROM match_customer_keys", [], |r| r.get(0))?)
+}
+
 /// Forgets the pairs and keys of customers that changed, for run `run_id`.
 /// Their non-match pairs stored under another customer are marked stale
-/// instead (see match_pairs_stale). Customers above `seen_up_to` (the last
-/// run's highest customer id) were created after every run, so nothing of
-/// theirs is stored: customer rows are removed only by an import undo,
-/// after which the next run is full, so no such id can be a reused one.
+/// instead (see match_pairs_stale). Customers above `seen_up_to`
+/// (`keyed_up_to`) have nothing stored, and are passed over.
 pub fn forget(conn: &Connection, ids: &[i64], run_id: i64, seen_up_to: i64) -> Result<()> {
     let mut dp = conn.prepare_cached("DELETE FROM match_pairs WHERE a = ?1")?;
     let mut dpb = conn.prepare_cached("DELETE FROM match_pairs WHERE b = ?1")?;
@@ -882,4 +890,38 @@ pub fn versions(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64, (i64, boo
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys_of(conn: &Connection, id: i64) -> (i64, i64) {
+        let n = |sql: &str| conn.query_row(sql, [id], |r| r.get(0)).unwrap();
+        (
+            n("SELECT count(*) FROM match_keys WHERE customer_id = ?1"),
+            n("SELECT count(*) FROM match_customer_keys WHERE customer_id = ?1"),
+        )
+    }
+
+    /// Keys stored for a customer above the last run's high-water mark (a
+    /// full run that loaded customers imported while it ran; an id a
+    /// part-way undo freed and a new customer took) are still forgotten:
+    /// the bound is what is stored, not the mark.
+    #[test]
+    fn forget_reaches_every_customer_with_stored_keys() {
+        let store = crate::store::Store::open_in_memory().unwrap();
+        let conn = store.conn();
+        assert_eq!(keyed_up_to(conn).unwrap(), 0);
+        let hashes: Vec<Vec<u64>> = (1..=5).map(|i| vec![100 + i as u64, 7]).collect();
+        insert_customer_keys(conn, (1..=5i64).zip(hashes.iter().map(|h| h.as_slice()))).unwrap();
+        let rows: Vec<(u64, i64)> = (1..=5i64).flat_map(|i| [(100 + i as u64, i), (7, i)]).collect();
+        insert_keys(conn, &rows).unwrap();
+        assert_eq!(keyed_up_to(conn).unwrap(), 5);
+        // The last run's mark said 3; customer 5 was keyed all the same.
+        forget(conn, &[2, 5, 9], 1, keyed_up_to(conn).unwrap()).unwrap();
+        assert_eq!(keys_of(conn, 5), (0, 0), "customer 5's keys are forgotten");
+        assert_eq!(keys_of(conn, 2), (0, 0));
+        assert_eq!(keys_of(conn, 4), (2, 1), "an unchanged customer keeps its keys");
+    }
 }
