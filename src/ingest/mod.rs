@@ -647,7 +647,7 @@ mod tests {
         ] {
             assert_eq!(is_placeholder(cell), slow(cell), "{cell:?}");
         }
-        assert!(is_person_placeholder(" 个人 ") && is_person_placeholder("散客"));
+        assert!(is_person_placeholder(" 个人 ") && is_person_placeholder("散客") && is_person_placeholder("个人客户"));
         assert!(!is_person_placeholder("个人独资企业"));
     }
 

@@ -337,9 +337,10 @@ pub fn backup_to(conn: &Connection, src_path: &Path, dest: &Path, progress: Copy
 /// How far a copy of a database has come: bytes copied, bytes in all.
 pub type CopyProgress<'a> = &'a mut dyn FnMut(u64, u64);
 
-/// Pages copied per step: 16 MiB of 4 KiB pages. Between steps others may
-/// write (the backup restarts from what changed), and progress is told.
-const COPY_STEP_PAGES: i32 = 4096;
+/// Bytes copied per step (4,096 pages of 4 KiB, as before progress was
+/// told). Between steps others may write (the backup restarts from what
+/// changed), and progress is told.
+const COPY_STEP_BYTES: i64 = 16 << 20;
 
 /// Runs a backup to the end, as `Backup::run_to_completion` does, telling
 /// `progress` after each step.
@@ -351,11 +352,16 @@ fn copy_pages(
 ) -> Result<()> {
     use rusqlite::backup::StepResult;
     let page = page_size.max(1) as u64;
+    let pages = (COPY_STEP_BYTES / page_size.max(1)).clamp(1, i32::MAX as i64) as i32;
     loop {
-        let r = b.step(COPY_STEP_PAGES)?;
+        let r = b.step(pages)?;
         let p = b.progress();
         let total = p.pagecount.max(0) as u64;
-        progress((total - (p.remaining.max(0) as u64).min(total)) * page, total * page);
+        // A first step that found the database busy knows no size yet:
+        // nothing to tell (it would read as a finished copy).
+        if total > 0 {
+            progress((total - (p.remaining.max(0) as u64).min(total)) * page, total * page);
+        }
         match r {
             StepResult::Done => return Ok(()),
             // Busy and locked: another connection is writing; try again.
