@@ -205,3 +205,29 @@ fn finding_15_3_a_second_writer_waits_one_chunk_not_the_whole_undo() {
     assert_eq!(state(&db), before);
     ok(&db, &["check"]);
 }
+
+/// An undo stopped part-way removes customers in chunks that write no
+/// audit entry (its first and last chunks do). A match run after such
+/// chunks cannot see the removal in the database's marks: while an undo is
+/// part-way through, a match run is a full one.
+#[test]
+fn a_match_while_an_undo_is_part_way_through_is_a_full_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _) = two_batches(dir.path(), "8000");
+    let mode = |db: &Path| -> (String, String) {
+        let r: serde_json::Value = serde_json::from_str(&ok(db, &["match", "--json"])).unwrap();
+        (r["mode"].as_str().unwrap().to_string(), r["reason"].as_str().unwrap_or("").to_string())
+    };
+    assert_eq!(mode(&db).0, "full", "the first run");
+    // The first chunk (with the undo's first entry), then a run.
+    let out = crmwb(&db).args(["imports", "undo", "2"]).env("CRMWB_TEST_UNDO_FAIL_AFTER", "2:exit").output().unwrap();
+    assert!(!out.status.success(), "the test hook did not stop the undo");
+    assert_eq!(mode(&db).0, "full", "an undo began since the last run");
+    // More chunks, resumed: no audit entry of their own.
+    let out = crmwb(&db).args(["imports", "undo", "2"]).env("CRMWB_TEST_UNDO_FAIL_AFTER", "3:exit").output().unwrap();
+    assert!(!out.status.success(), "the test hook did not stop the resumed undo");
+    assert_eq!(batch_status(&db, 2), "undoing");
+    let (m, why) = mode(&db);
+    assert_eq!(m, "full", "{why}");
+    assert!(why.contains("part-way through an undo"), "{why}");
+}

@@ -382,6 +382,12 @@ impl Workbench {
                 (Some(last), Some(_)) if sm::undone_since(conn, last.hw.audit)? => {
                     Some("an import was undone since the last run".to_string())
                 }
+                // An undo stopped part-way may have removed customers in
+                // chunks that leave no audit entry (only its first and last
+                // do), which no high-water mark can find.
+                (Some(_), Some(_)) if !store::imports::undos_in_progress(conn)?.is_empty() => {
+                    Some("an import is part-way through an undo".to_string())
+                }
                 (Some(_), Some(_)) if sm::keys_without_owners(conn)? => {
                     Some("the stored blocking keys predate this version".to_string())
                 }
