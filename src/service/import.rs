@@ -104,8 +104,8 @@ const SWITCH_MARGIN: f64 = 1.25;
 struct CostWatch {
     /// The table of each index a bulk load would drop, once per index.
     tables: Vec<String>,
-    /// Their rows summed over those indexes when the import started.
-    entries_at_start: i64,
+    /// Each of those tables with its rows when the import started.
+    rows_at_start: Vec<(String, i64)>,
     seconds_per_entry: f64,
     /// Rows this run expects to read, and has read.
     expected: u64,
@@ -121,11 +121,16 @@ struct CostWatch {
 impl CostWatch {
     fn new(conn: &Connection, expected: u64) -> Result<CostWatch> {
         let tables = store::bulk::rebuild_tables(conn)?;
-        let entries_at_start = Self::entries(conn, &tables)?;
+        let mut rows_at_start: Vec<(String, i64)> = Vec::new();
+        for t in &tables {
+            if !rows_at_start.iter().any(|(name, _)| name == t) {
+                rows_at_start.push((t.clone(), store::bulk::table_rows(conn, t)?));
+            }
+        }
         let seconds_per_entry = store::bulk::seconds_per_entry(conn)?;
         Ok(CostWatch {
             tables,
-            entries_at_start,
+            rows_at_start,
             seconds_per_entry,
             expected,
             rows: 0,
@@ -161,16 +166,37 @@ impl CostWatch {
         }
     }
 
+    /// The tables the import has written no row to so far: a source
+    /// without e-mails (or contacts, or interactions) leaves theirs as they
+    /// were, and a bulk load keeps their indexes instead of sorting the
+    /// whole table again for nothing.
+    fn idle_tables(&self, conn: &Connection) -> Result<Vec<String>> {
+        let mut idle = Vec::new();
+        for (t, n) in &self.rows_at_start {
+            if store::bulk::table_rows(conn, t)? <= *n {
+                idle.push(t.clone());
+            }
+        }
+        Ok(idle)
+    }
+
     /// Whether the rest of the import costs less as a bulk load, by the
-    /// costs measured so far.
+    /// costs measured so far. Only the indexes a bulk load would drop (not
+    /// those of idle tables) count as its rebuild.
     fn bulk_is_cheaper(&self, conn: &Connection) -> Result<bool> {
         let remaining = self.expected.saturating_sub(self.rows);
         if self.switched || self.tables.is_empty() || self.chunks < 2 || self.rows == 0 || remaining == 0 {
             return Ok(false);
         }
+        let idle = self.idle_tables(conn)?;
+        let busy: Vec<String> = self.tables.iter().filter(|t| !idle.contains(t)).cloned().collect();
+        if busy.is_empty() {
+            return Ok(false);
+        }
+        let start: i64 = busy.iter().map(|t| self.rows_at_start.iter().find(|(n, _)| n == t).map_or(0, |r| r.1)).sum();
         let row_by_row = self.pace * remaining as f64;
-        let now = Self::entries(conn, &self.tables)?;
-        let grown = (now - self.entries_at_start).max(0) as f64;
+        let now = Self::entries(conn, &busy)?;
+        let grown = (now - start).max(0) as f64;
         let at_end = now as f64 + grown / self.rows as f64 * remaining as f64;
         Ok(row_by_row > SWITCH_MARGIN * at_end * self.seconds_per_entry)
     }
@@ -745,7 +771,7 @@ impl Workbench {
         let ctx_ref = &ctx;
         let expected = reader.estimated_rows().min(limit.unwrap_or(u64::MAX)).saturating_sub(skip);
         let allowed = self.bulk_allowed(stored.bulk, source, batch_id)?;
-        let bulk = allowed && stored.bulk == BulkMode::On && store::bulk::begin(self.store.conn_mut(), batch_id)?;
+        let bulk = allowed && stored.bulk == BulkMode::On && store::bulk::begin(self.store.conn_mut(), batch_id, &[])?;
         let mut watch = match allowed && stored.bulk == BulkMode::Auto {
             true => Some(CostWatch::new(self.store.conn(), expected)?),
             false => None,
@@ -939,8 +965,11 @@ impl Workbench {
                     (counts.read - read_before).max(0) as u64,
                     started.elapsed().saturating_sub(inbox.waited - waited_before),
                 );
-                if w.bulk_is_cheaper(self.store.conn())? && store::bulk::begin(self.store.conn_mut(), batch_id)? {
-                    w.switched = true;
+                if w.bulk_is_cheaper(self.store.conn())? {
+                    let idle = w.idle_tables(self.store.conn())?;
+                    if store::bulk::begin(self.store.conn_mut(), batch_id, &idle)? {
+                        w.switched = true;
+                    }
                 }
             }
         }
@@ -1779,18 +1808,37 @@ mod tests {
              SELECT 'C' || i, 'name ' || i, 'name ' || i, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z' FROM n",
         )
         .unwrap();
+        // The customers the watched chunks write.
+        let added = std::cell::Cell::new(20_000);
+        let write = |n: i64| {
+            let from = added.get();
+            conn.execute(
+                "WITH RECURSIVE n(i) AS (SELECT ?1 + 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1 + ?2)
+                 INSERT INTO customers (number, name, name_sort, created_at, updated_at)
+                 SELECT 'C' || i, 'name ' || i, 'name ' || i, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z' FROM n",
+                [from, n],
+            )
+            .unwrap();
+            added.set(from + n);
+        };
         // Two chunks of 500 rows: a slow first one (cold pages), then `busy`.
         let watch = |expected: u64, busy: Duration| {
             let mut w = CostWatch::new(conn, expected).unwrap();
             w.seconds_per_entry = 1e-6;
+            write(500);
             w.chunk_written(500, Duration::from_secs(5));
+            write(500);
             w.chunk_written(500, busy);
             w
         };
         let w = watch(100_000, Duration::from_millis(500));
-        assert!(w.entries_at_start >= 20_000 * 2, "{} entries", w.entries_at_start);
+        let customers = w.rows_at_start.iter().find(|(t, _)| t == "customers").map(|r| r.1);
+        assert!(customers >= Some(20_000), "{:?}", w.rows_at_start);
         // 99,000 rows at a millisecond each against well under a second.
         assert!(w.bulk_is_cheaper(conn).unwrap());
+        // Only the customers grew: the other tables keep their indexes.
+        let idle = w.idle_tables(conn).unwrap();
+        assert!(!idle.contains(&"customers".to_string()) && idle.contains(&"customer_emails".to_string()), "{idle:?}");
         // Ten rows left: not worth a rebuild.
         assert!(!watch(1_010, Duration::from_millis(500)).bulk_is_cheaper(conn).unwrap());
         // Fast rows (a tenth of a microsecond each, the slow first chunk
@@ -1798,8 +1846,16 @@ mod tests {
         assert!(!watch(100_000, Duration::from_micros(50)).bulk_is_cheaper(conn).unwrap());
         // One chunk, however slow, decides nothing.
         let mut one = CostWatch::new(conn, 100_000).unwrap();
+        write(500);
         one.chunk_written(500, Duration::from_secs(5));
         assert!(!one.bulk_is_cheaper(conn).unwrap());
+        // Chunks that wrote no row to any table the load would rebuild
+        // (every row rejected, say): nothing to gain from a rebuild.
+        let mut idle = CostWatch::new(conn, 100_000).unwrap();
+        idle.seconds_per_entry = 1e-6;
+        idle.chunk_written(500, Duration::from_secs(5));
+        idle.chunk_written(500, Duration::from_secs(5));
+        assert!(!idle.bulk_is_cheaper(conn).unwrap());
     }
 
     /// The import writes with foreign-key checks off: whatever it wrote must

@@ -65,14 +65,20 @@ pub fn pending(conn: &Connection) -> Result<Option<BulkLoad>> {
 }
 
 /// Drops the secondary indexes of the import tables for batch `batch_id`,
-/// recording them in the same transaction. Returns false, dropping nothing,
-/// when another bulk load is already recorded.
-pub(crate) fn begin(conn: &mut Connection, batch_id: i64) -> Result<bool> {
+/// recording them in the same transaction, except those of the tables in
+/// `idle` (ones the import has written no row to: rebuilding their indexes
+/// would sort the whole table for nothing). Returns false, dropping
+/// nothing, when another bulk load is already recorded.
+pub(crate) fn begin(conn: &mut Connection, batch_id: i64, idle: &[String]) -> Result<bool> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     if pending(&tx)?.is_some() {
         return Ok(false);
     }
-    let indexes: Vec<(String, String)> = droppable(&tx)?.into_iter().map(|(name, _, sql)| (name, sql)).collect();
+    let indexes: Vec<(String, String)> = droppable(&tx)?
+        .into_iter()
+        .filter(|(_, table, _)| !idle.contains(table))
+        .map(|(name, _, sql)| (name, sql))
+        .collect();
     for (name, _) in &indexes {
         tx.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;
     }
@@ -316,7 +322,7 @@ mod tests {
     fn drops_only_plain_indexes_of_import_tables_and_restores_them() {
         let mut s = Store::open_in_memory().unwrap();
         let before = index_names(s.conn());
-        assert!(begin(s.conn_mut(), 7).unwrap());
+        assert!(begin(s.conn_mut(), 7, &[]).unwrap());
         let during = index_names(s.conn());
         // Unique and primary-key indexes stay, and tables the import does
         // not write keep theirs.
@@ -335,7 +341,7 @@ mod tests {
         assert_eq!(record.pid, std::process::id() as i64);
         assert_eq!(record.indexes.len(), before.len() - during.len());
         // A second bulk load waits for the first.
-        assert!(!begin(s.conn_mut(), 8).unwrap());
+        assert!(!begin(s.conn_mut(), 8, &[]).unwrap());
 
         restore(s.conn_mut()).unwrap();
         assert_eq!(index_names(s.conn()), before);
@@ -343,7 +349,7 @@ mod tests {
         assert_eq!(pending(s.conn()).unwrap(), None);
         // A partial index comes back with its condition.
         s.conn().execute_batch("CREATE INDEX contacts_title ON contacts(title) WHERE title IS NOT NULL").unwrap();
-        assert!(begin(s.conn_mut(), 9).unwrap());
+        assert!(begin(s.conn_mut(), 9, &[]).unwrap());
         assert!(pending(s.conn()).unwrap().unwrap().indexes.iter().any(|(n, _)| n == "contacts_title"));
         restore(s.conn_mut()).unwrap();
         let sql: String = s
@@ -351,6 +357,24 @@ mod tests {
             .query_row("SELECT sql FROM sqlite_schema WHERE name = 'contacts_title'", [], |r| r.get(0))
             .unwrap();
         assert!(sql.contains("WHERE title IS NOT NULL"), "{sql}");
+    }
+
+    /// An import that writes no e-mail leaves the e-mail table as it was:
+    /// a bulk load keeps its indexes rather than sorting it again.
+    #[test]
+    fn the_indexes_of_an_idle_table_stay_for_the_load() {
+        let mut s = Store::open_in_memory().unwrap();
+        let emails: Vec<String> =
+            index_names(s.conn()).into_iter().filter(|n| n.starts_with("customer_emails_")).collect();
+        assert!(!emails.is_empty(), "the e-mail table has plain indexes to keep");
+        assert!(begin(s.conn_mut(), 7, &["customer_emails".to_string()]).unwrap());
+        let during = index_names(s.conn());
+        for n in &emails {
+            assert!(during.contains(n), "{n} was dropped: {during:?}");
+        }
+        assert!(!during.contains(&"customer_phones_number".to_string()), "a busy table's index still goes");
+        let record = pending(s.conn()).unwrap().unwrap();
+        assert!(record.indexes.iter().all(|(n, _)| !emails.contains(n)), "nothing of the idle table is recorded");
     }
 
     #[test]
@@ -380,14 +404,14 @@ mod tests {
                      '2026-01-01T00:00:00Z', '2025-12-02' FROM n",
             )
             .unwrap();
-        assert!(begin(s.conn_mut(), 1).unwrap());
+        assert!(begin(s.conn_mut(), 1, &[]).unwrap());
         let during = index_names(s.conn());
         assert!(during.contains(&"customers_contract_due".to_string()), "{during:?}");
         assert!(!during.contains(&"customers_live_name_sort".to_string()), "{during:?}");
         restore(s.conn_mut()).unwrap();
         // Once most customers are due, the index is rebuilt like the others.
         s.conn().execute_batch("UPDATE customers SET contract_expiry = '2027-01-01'").unwrap();
-        assert!(begin(s.conn_mut(), 2).unwrap());
+        assert!(begin(s.conn_mut(), 2, &[]).unwrap());
         assert!(!index_names(s.conn()).contains(&"customers_contract_due".to_string()));
         restore(s.conn_mut()).unwrap();
     }
@@ -396,7 +420,7 @@ mod tests {
     fn a_restore_cut_short_finishes_later() {
         let mut s = Store::open_in_memory().unwrap();
         let before = index_names(s.conn());
-        assert!(begin(s.conn_mut(), 1).unwrap());
+        assert!(begin(s.conn_mut(), 1, &[]).unwrap());
         // As if killed after rebuilding one index: the record names the rest.
         let mut record = pending(s.conn()).unwrap().unwrap();
         let (_, sql) = record.indexes.pop().unwrap();
