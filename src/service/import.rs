@@ -140,23 +140,6 @@ impl CostWatch {
         })
     }
 
-    fn entries(conn: &Connection, tables: &[String]) -> Result<i64> {
-        let mut rows: Vec<(&str, i64)> = Vec::new();
-        let mut sum = 0;
-        for t in tables {
-            let n = match rows.iter().find(|(name, _)| name == t) {
-                Some((_, n)) => *n,
-                None => {
-                    let n = store::bulk::table_rows(conn, t)?;
-                    rows.push((t, n));
-                    n
-                }
-            };
-            sum += n;
-        }
-        Ok(sum)
-    }
-
     /// A chunk of `rows` rows took the writer `busy`.
     fn chunk_written(&mut self, rows: u64, busy: Duration) {
         self.rows += rows;
@@ -166,39 +149,42 @@ impl CostWatch {
         }
     }
 
-    /// The tables the import has written no row to so far: a source
-    /// without e-mails (or contacts, or interactions) leaves theirs as they
-    /// were, and a bulk load keeps their indexes instead of sorting the
-    /// whole table again for nothing.
-    fn idle_tables(&self, conn: &Connection) -> Result<Vec<String>> {
+    /// Whether the rest of the import costs less as a bulk load, by the
+    /// costs measured so far; if it does, the tables the import has written
+    /// no row to so far. A source without e-mails (or contacts, or
+    /// interactions) leaves theirs as they were: a bulk load keeps their
+    /// indexes instead of sorting the whole table again for nothing, and
+    /// only the indexes it drops count as its rebuild.
+    fn bulk_is_cheaper(&self, conn: &Connection) -> Result<Option<Vec<String>>> {
+        let remaining = self.expected.saturating_sub(self.rows);
+        if self.switched || self.tables.is_empty() || self.chunks < 2 || self.rows == 0 || remaining == 0 {
+            return Ok(None);
+        }
+        // Each table read once: (table, rows at the start, rows now).
+        let mut grown: Vec<(&str, i64, i64)> = Vec::new();
         let mut idle = Vec::new();
-        for (t, n) in &self.rows_at_start {
-            if store::bulk::table_rows(conn, t)? <= *n {
+        for (t, start) in &self.rows_at_start {
+            let now = store::bulk::table_rows(conn, t)?;
+            if now > *start {
+                grown.push((t, *start, now));
+            } else {
                 idle.push(t.clone());
             }
         }
-        Ok(idle)
-    }
-
-    /// Whether the rest of the import costs less as a bulk load, by the
-    /// costs measured so far. Only the indexes a bulk load would drop (not
-    /// those of idle tables) count as its rebuild.
-    fn bulk_is_cheaper(&self, conn: &Connection) -> Result<bool> {
-        let remaining = self.expected.saturating_sub(self.rows);
-        if self.switched || self.tables.is_empty() || self.chunks < 2 || self.rows == 0 || remaining == 0 {
-            return Ok(false);
+        // Every index of a grown table is rebuilt over the whole table.
+        let (mut start, mut now) = (0, 0);
+        for t in &self.tables {
+            if let Some(&(_, s, n)) = grown.iter().find(|g| g.0 == t) {
+                start += s;
+                now += n;
+            }
         }
-        let idle = self.idle_tables(conn)?;
-        let busy: Vec<String> = self.tables.iter().filter(|t| !idle.contains(t)).cloned().collect();
-        if busy.is_empty() {
-            return Ok(false);
+        if now == 0 {
+            return Ok(None);
         }
-        let start: i64 = busy.iter().map(|t| self.rows_at_start.iter().find(|(n, _)| n == t).map_or(0, |r| r.1)).sum();
         let row_by_row = self.pace * remaining as f64;
-        let now = Self::entries(conn, &busy)?;
-        let grown = (now - start).max(0) as f64;
-        let at_end = now as f64 + grown / self.rows as f64 * remaining as f64;
-        Ok(row_by_row > SWITCH_MARGIN * at_end * self.seconds_per_entry)
+        let at_end = now as f64 + (now - start) as f64 / self.rows as f64 * remaining as f64;
+        Ok((row_by_row > SWITCH_MARGIN * at_end * self.seconds_per_entry).then_some(idle))
     }
 }
 
@@ -965,8 +951,7 @@ impl Workbench {
                     (counts.read - read_before).max(0) as u64,
                     started.elapsed().saturating_sub(inbox.waited - waited_before),
                 );
-                if w.bulk_is_cheaper(self.store.conn())? {
-                    let idle = w.idle_tables(self.store.conn())?;
+                if let Some(idle) = w.bulk_is_cheaper(self.store.conn())? {
                     if store::bulk::begin(self.store.conn_mut(), batch_id, &idle)? {
                         w.switched = true;
                     }
@@ -1835,27 +1820,26 @@ mod tests {
         let customers = w.rows_at_start.iter().find(|(t, _)| t == "customers").map(|r| r.1);
         assert!(customers >= Some(20_000), "{:?}", w.rows_at_start);
         // 99,000 rows at a millisecond each against well under a second.
-        assert!(w.bulk_is_cheaper(conn).unwrap());
         // Only the customers grew: the other tables keep their indexes.
-        let idle = w.idle_tables(conn).unwrap();
+        let idle = w.bulk_is_cheaper(conn).unwrap().expect("cheaper as a bulk load");
         assert!(!idle.contains(&"customers".to_string()) && idle.contains(&"customer_emails".to_string()), "{idle:?}");
         // Ten rows left: not worth a rebuild.
-        assert!(!watch(1_010, Duration::from_millis(500)).bulk_is_cheaper(conn).unwrap());
+        assert!(watch(1_010, Duration::from_millis(500)).bulk_is_cheaper(conn).unwrap().is_none());
         // Fast rows (a tenth of a microsecond each, the slow first chunk
         // aside): row by row.
-        assert!(!watch(100_000, Duration::from_micros(50)).bulk_is_cheaper(conn).unwrap());
+        assert!(watch(100_000, Duration::from_micros(50)).bulk_is_cheaper(conn).unwrap().is_none());
         // One chunk, however slow, decides nothing.
         let mut one = CostWatch::new(conn, 100_000).unwrap();
         write(500);
         one.chunk_written(500, Duration::from_secs(5));
-        assert!(!one.bulk_is_cheaper(conn).unwrap());
+        assert!(one.bulk_is_cheaper(conn).unwrap().is_none());
         // Chunks that wrote no row to any table the load would rebuild
         // (every row rejected, say): nothing to gain from a rebuild.
         let mut idle = CostWatch::new(conn, 100_000).unwrap();
         idle.seconds_per_entry = 1e-6;
         idle.chunk_written(500, Duration::from_secs(5));
         idle.chunk_written(500, Duration::from_secs(5));
-        assert!(!idle.bulk_is_cheaper(conn).unwrap());
+        assert!(idle.bulk_is_cheaper(conn).unwrap().is_none());
     }
 
     /// The import writes with foreign-key checks off: whatever it wrote must
