@@ -721,8 +721,7 @@ impl Workbench {
             &actor,
         )?;
         // Forget what changed; absorbed and removed customers simply stay out.
-        let keyed = sm::keyed_up_to(&tx)?;
-        sm::forget(&tx, &changed, run_id, keyed)?;
+        sm::forget(&tx, &changed, run_id)?;
         let dirty = load_both(&tx, reader.as_mut(), &changed, plan)?;
         t.lap("load changed");
         let mut keys_new: Vec<(u64, i64)> = Vec::new();

@@ -424,15 +424,16 @@ pub fn insert_pairs(
 /// The last run's high-water mark is no such bound: a full run loads
 /// customers imported while it loads, and an undo part-way through removes
 /// customers whose ids a new customer may take again.
-pub fn keyed_up_to(conn: &Connection) -> Result<i64> {
+fn keyed_up_to(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT ifnull(max(customer_id), 0) FROM match_customer_keys", [], |r| r.get(0))?)
 }
 
 /// Forgets the pairs and keys of customers that changed, for run `run_id`.
 /// Their non-match pairs stored under another customer are marked stale
-/// instead (see match_pairs_stale). Customers above `seen_up_to`
-/// (`keyed_up_to`) have nothing stored, and are passed over.
-pub fn forget(conn: &Connection, ids: &[i64], run_id: i64, seen_up_to: i64) -> Result<()> {
+/// instead (see match_pairs_stale). Customers above `keyed_up_to` have
+/// nothing stored, and are passed over (most of a large import's).
+pub fn forget(conn: &Connection, ids: &[i64], run_id: i64) -> Result<()> {
+    let seen_up_to = keyed_up_to(conn)?;
     let mut dp = conn.prepare_cached("DELETE FROM match_pairs WHERE a = ?1")?;
     let mut dpb = conn.prepare_cached("DELETE FROM match_pairs WHERE b = ?1")?;
     let mut dl = conn.prepare_cached("DELETE FROM match_pairs_low WHERE a = ?1")?;
@@ -919,7 +920,7 @@ mod tests {
         insert_keys(conn, &rows).unwrap();
         assert_eq!(keyed_up_to(conn).unwrap(), 5);
         // The last run's mark said 3; customer 5 was keyed all the same.
-        forget(conn, &[2, 5, 9], 1, keyed_up_to(conn).unwrap()).unwrap();
+        forget(conn, &[2, 5, 9], 1).unwrap();
         assert_eq!(keys_of(conn, 5), (0, 0), "customer 5's keys are forgotten");
         assert_eq!(keys_of(conn, 2), (0, 0));
         assert_eq!(keys_of(conn, 4), (2, 1), "an unchanged customer keeps its keys");
