@@ -329,9 +329,7 @@ pub fn backup_to(conn: &Connection, src_path: &Path, dest: &Path, progress: Copy
     crate::files::create_new(dest, crate::files::FileMode::of_database(src_path))
         .map_err(|source| Error::Io { path: dest.to_path_buf(), source })?;
     let mut dst = Connection::open(dest).map_err(|e| not_a_db(dest, e))?;
-    let page: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
-    let b = rusqlite::backup::Backup::new(conn, &mut dst)?;
-    copy_pages(&b, page, std::time::Duration::from_millis(5), progress)
+    copy_pages(conn, &mut dst, std::time::Duration::from_millis(5), progress)
 }
 
 /// How far a copy of a database has come: bytes copied, bytes in all.
@@ -342,17 +340,19 @@ pub type CopyProgress<'a> = &'a mut dyn FnMut(u64, u64);
 /// changed), and progress is told.
 const COPY_STEP_BYTES: i64 = 16 << 20;
 
-/// Runs a backup to the end, as `Backup::run_to_completion` does, telling
-/// `progress` after each step.
+/// Copies `src` into `dst` with SQLite's backup API, as
+/// `Backup::run_to_completion` does, telling `progress` after each step.
 fn copy_pages(
-    b: &rusqlite::backup::Backup<'_, '_>,
-    page_size: i64,
+    src: &Connection,
+    dst: &mut Connection,
     pause: std::time::Duration,
     progress: CopyProgress<'_>,
 ) -> Result<()> {
     use rusqlite::backup::StepResult;
+    let page_size: i64 = src.query_row("PRAGMA page_size", [], |r| r.get(0))?;
     let page = page_size.max(1) as u64;
     let pages = (COPY_STEP_BYTES / page_size.max(1)).clamp(1, i32::MAX as i64) as i32;
+    let b = rusqlite::backup::Backup::new(src, dst)?;
     loop {
         let r = b.step(pages)?;
         let p = b.progress();
@@ -412,11 +412,7 @@ impl Store {
     /// Replaces this database's content with the database at `from`.
     pub fn restore_from(&mut self, from: &Path, progress: CopyProgress<'_>) -> Result<()> {
         let src = Connection::open_with_flags(from, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|e| not_a_db(from, e))?;
-        {
-            let page: i64 = src.query_row("PRAGMA page_size", [], |r| r.get(0))?;
-            let b = rusqlite::backup::Backup::new(&src, &mut self.conn)?;
-            copy_pages(&b, page, std::time::Duration::ZERO, progress)?;
-        }
+        copy_pages(&src, &mut self.conn, std::time::Duration::ZERO, progress)?;
         self.configure()
     }
 }
@@ -504,6 +500,14 @@ mod tests {
         assert!(unindexed.is_empty(), "references without an index: {unindexed:?}");
     }
 
+    /// A database at `p` as the first release wrote it.
+    fn first_release_database(p: &Path) -> Connection {
+        let conn = Connection::open(p).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch(&format!("PRAGMA user_version = 1; PRAGMA application_id = {APPLICATION_ID};")).unwrap();
+        conn
+    }
+
     /// An upgrade copies the whole database first; on a large one that is a
     /// long wait, so the copy tells how far it has come, step by step, up
     /// to its whole size.
@@ -511,9 +515,7 @@ mod tests {
     fn an_upgrade_tells_how_far_its_copy_has_come() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("old.db");
-        let conn = Connection::open(&p).unwrap();
-        conn.execute_batch(MIGRATIONS[0]).unwrap();
-        conn.execute_batch(&format!("PRAGMA user_version = 1; PRAGMA application_id = {APPLICATION_ID};")).unwrap();
+        let conn = first_release_database(&p);
         // More than one copy step: 24 MB against 16 MiB per step.
         conn.execute_batch("CREATE TABLE filler (b BLOB); INSERT INTO filler VALUES (zeroblob(24000000));").unwrap();
         let (pages, page): (i64, i64) = (
@@ -538,9 +540,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("old.db");
         // A database as the first release wrote it, with data in it.
-        let conn = Connection::open(&p).unwrap();
-        conn.execute_batch(MIGRATIONS[0]).unwrap();
-        conn.execute_batch(&format!("PRAGMA user_version = 1; PRAGMA application_id = {APPLICATION_ID};")).unwrap();
+        let conn = first_release_database(&p);
         conn.execute("INSERT INTO meta (key, value) VALUES ('created_by', 'old-admin')", []).unwrap();
         drop(conn);
         let s = Store::open(&p, OpenMode::Existing).unwrap();
