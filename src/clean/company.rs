@@ -39,9 +39,10 @@ pub struct CompanyName {
 /// remains, or when nothing but a legal form / branch word does (`有限公司`,
 /// `北京分公司`): such a row has no name to match on.
 pub fn normalize(raw: &str) -> Result<CompanyName, String> {
-    // An import reads each row's name two or three times (is it a
-    // company? its parts, once the kind is settled): the last answer is kept,
-    // per thread, and handed out again for the same name.
+    // An import reads a row's name once to settle its kind (ingest) and
+    // again, in another layer, for its parts (`validate::derive_name`):
+    // the last answer is kept, per thread, and handed out again for the
+    // same name.
     thread_local! {
         static LAST: std::cell::RefCell<Option<(String, Result<CompanyName, String>)>> =
             const { std::cell::RefCell::new(None) };

@@ -241,7 +241,8 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
     if !kind_given && default_kind == AUTO_KIND && !p.customer.name.is_empty() {
         let has_dob = p.custom.iter().any(|(name, ty, _)| *ty == "date" && is_birth_field(name));
         let latin_parts = inputs.iter().any(|i| i.target == Target::Field(Field::Name) && i.columns.len() > 1);
-        let legal_form = clean::company::normalize(&p.customer.name).ok().and_then(|c| c.legal_form).is_some();
+        let company = clean::company::normalize(&p.customer.name).ok();
+        let legal_form = company.as_ref().is_some_and(|c| c.legal_form.is_some());
         // A brand's short name can read as a person's (王老吉, 方太): a
         // different contact person on the row says it is an organisation.
         let other_contact = p.customer.contact_name.as_deref().is_some_and(|c| {
@@ -250,7 +251,7 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
         });
         if !legal_form
             && (!other_contact && clean::person::looks_like_person(&p.customer.name, latin_parts)
-                || has_dob && !clean::company::normalize(&p.customer.name).is_ok_and(|c| c.branch.is_some()))
+                || has_dob && company.as_ref().is_none_or(|c| c.branch.is_none()))
         {
             p.customer.kind = CustomerKind::Person;
         }
