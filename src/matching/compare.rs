@@ -2,7 +2,7 @@
 //! "missing" (no evidence either way). Levels are ordered from the strongest
 //! agreement to disagreement; their weights are learned, never set here.
 
-use super::features::{same_pinyin, within_one_edit, CustomType, CustomValue, Record, Sym};
+use super::features::{contained_alike, same_pinyin, within_one_edit, CustomType, CustomValue, Record, Sym};
 use serde::{Deserialize, Serialize};
 
 /// What a comparison compares.
@@ -81,7 +81,8 @@ pub struct CompDef {
     pub kind: CompKind,
 }
 
-pub const NAME_LEVELS: &[&str] = &["missing", "exact", "core_exact", "contained", "pinyin", "edit1", "different"];
+pub const NAME_LEVELS: &[&str] =
+    &["missing", "exact", "core_exact", "contained", "pinyin", "contained_alike", "edit1", "different"];
 /// Contact person with the ways to reach them (mobile, e-mail): a mobile
 /// or a personal address belongs to the person, so a shared number, a
 /// shared address and a shared contact name are one piece of evidence.
@@ -466,10 +467,12 @@ pub fn level(kind: &CompKind, a: &Record, b: &Record, lb: &LevelBounds) -> u8 {
                     3
                 } else if same_pinyin(&a.key, &b.key) {
                     4
-                } else if s.chars().count() >= lb.edit_min_chars && within_one_edit(&a.key, &b.key) {
+                } else if s.chars().count() >= 2 && contained_alike(s, l) {
                     5
-                } else {
+                } else if s.chars().count() >= lb.edit_min_chars && within_one_edit(&a.key, &b.key) {
                     6
+                } else {
+                    7
                 }
             }
         }
@@ -657,6 +660,12 @@ mod tests {
         assert_eq!(n("星辰科技", "北京星辰科技有限公司"), "core_exact");
         assert_eq!(n("星辰", "北京星辰电子科技有限公司"), "contained");
         assert_eq!(n("星辰科技有限公司", "星晨科技有限公司"), "pinyin");
+        // A short form typed by sound.
+        assert_eq!(n("华鑫川文化", "华新川文化传媒有限公司"), "contained_alike");
+        assert_eq!(n("弘凯餐饮", "青岛弘恺餐饮管理股份有限公司"), "contained_alike");
+        // Only where every differing character reads alike: 星辰 (xing chen)
+        // is not 新城 (xin cheng).
+        assert_eq!(n("星辰", "新城科技有限公司"), "different");
         assert_eq!(n("腾达网络科技有限公司", "腾远网络科技有限公司"), "edit1");
         assert_eq!(n("腾达科技有限公司", "华为技术有限公司"), "different");
         // The parts that differ are evidence against, compared on their own.

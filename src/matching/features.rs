@@ -361,10 +361,13 @@ pub fn pinyin_key(s: &str) -> String {
 /// homophones: 星辰 / 星晨).
 pub fn same_pinyin(a: &str, b: &str) -> bool {
     let (ca, cb): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    if ca.len() != cb.len() || ca == cb {
-        return false;
-    }
-    ca.iter().zip(&cb).all(|(x, y)| {
+    ca.len() == cb.len() && ca != cb && chars_alike(&ca, &cb)
+}
+
+/// Two runs of characters of the same length that read alike where they
+/// differ.
+fn chars_alike(a: &[char], b: &[char]) -> bool {
+    a.iter().zip(b).all(|(x, y)| {
         if x == y {
             return true;
         }
@@ -373,6 +376,14 @@ pub fn same_pinyin(a: &str, b: &str) -> bool {
             _ => false,
         }
     })
+}
+
+/// Whether the shorter name reads alike some part of the longer one: a
+/// short form typed through the input method (华鑫川文化 for
+/// 华新川文化传媒), which is neither contained nor of the same length.
+pub fn contained_alike(short: &str, long: &str) -> bool {
+    let (cs, cl): (Vec<char>, Vec<char>) = (short.chars().collect(), long.chars().collect());
+    !cs.is_empty() && cs.len() < cl.len() && cl.windows(cs.len()).any(|w| chars_alike(&cs, w))
 }
 
 /// Levenshtein distance is at most one (on characters).
