@@ -81,8 +81,18 @@ pub struct CompDef {
     pub kind: CompKind,
 }
 
-pub const NAME_LEVELS: &[&str] =
-    &["missing", "exact", "core_exact", "contained", "pinyin", "contained_alike", "edit1", "different"];
+pub const NAME_LEVELS: &[&str] = &[
+    "missing",
+    "exact",
+    "core_exact",
+    "contained",
+    "contained_full",
+    "same_brand",
+    "pinyin",
+    "contained_alike",
+    "edit1",
+    "different",
+];
 /// Contact person with the ways to reach them (mobile, e-mail): a mobile
 /// or a personal address belongs to the person, so a shared number, a
 /// shared address and a shared contact name are one piece of evidence.
@@ -462,17 +472,34 @@ pub fn level(kind: &CompKind, a: &Record, b: &Record, lb: &LevelBounds) -> u8 {
                     2
                 }
             } else {
-                let (s, l) = if a.key.len() <= b.key.len() { (&a.key, &b.key) } else { (&b.key, &a.key) };
-                if s.chars().count() >= 2 && l.contains(&**s) || (!a.person && !b.person && a.brand() == b.brand()) {
-                    3
-                } else if same_pinyin(&a.key, &b.key) {
-                    4
-                } else if s.chars().count() >= 2 && contained_alike(s, l) {
+                let (sr, lr) = if a.key.len() <= b.key.len() { (a, b) } else { (b, a) };
+                let (s, l) = (&sr.key, &lr.key);
+                let same_brand = !a.person && !b.person && a.brand() == b.brand();
+                // A bare brand inside a name with trade words (光拓 /
+                // 光拓农业发展) is what a group shares with its members as
+                // much as a short form: a level of its own, like two trades
+                // under one brand (光拓农业 / 光拓科技).
+                let bare = |r: &Record| r.brand().is_some_and(|b| b.len() == r.key.len());
+                if s.chars().count() >= 2 && l.contains(&**s) && !(same_brand && bare(sr) && !bare(lr)) {
+                    // Two full registered names (each with its legal form),
+                    // one inside the other, are two registrations (a group
+                    // and its member, 华远软件集团 / 华远软件教育咨询); a short
+                    // name inside a full one is how people write it.
+                    if a.legal.is_some() && b.legal.is_some() {
+                        4
+                    } else {
+                        3
+                    }
+                } else if same_brand {
                     5
-                } else if s.chars().count() >= lb.edit_min_chars && within_one_edit(&a.key, &b.key) {
+                } else if same_pinyin(&a.key, &b.key) {
                     6
-                } else {
+                } else if s.chars().count() >= 2 && contained_alike(s, l) {
                     7
+                } else if s.chars().count() >= lb.edit_min_chars && within_one_edit(&a.key, &b.key) {
+                    8
+                } else {
+                    9
                 }
             }
         }
@@ -658,7 +685,13 @@ mod tests {
         assert_eq!(n("北京星辰科技有限公司", "星辰科技（北京）有限公司"), "exact");
         assert_eq!(n("北京星辰科技有限公司", "上海星辰科技有限公司"), "core_exact");
         assert_eq!(n("星辰科技", "北京星辰科技有限公司"), "core_exact");
-        assert_eq!(n("星辰", "北京星辰电子科技有限公司"), "contained");
+        assert_eq!(n("星辰电子", "北京星辰电子科技有限公司"), "contained");
+        // Two registered names, one inside the other: a group and its member
+        // as often as one firm.
+        assert_eq!(n("华远软件集团有限公司", "华远软件教育咨询有限公司"), "contained_full");
+        // One brand: bare against a name with trade words, or two trades.
+        assert_eq!(n("星辰", "北京星辰电子科技有限公司"), "same_brand");
+        assert_eq!(n("星辰农业发展有限公司", "星辰电子科技有限公司"), "same_brand");
         assert_eq!(n("星辰科技有限公司", "星晨科技有限公司"), "pinyin");
         // A short form typed by sound.
         assert_eq!(n("华鑫川文化", "华新川文化传媒有限公司"), "contained_alike");

@@ -1,5 +1,6 @@
 //! Fellegi–Sunter parameters learned from the data (matching.md):
-//! u from random pairs of all records, m by EM one blocking pass at a time
+//! u from random pairs of all records (weighed by a first model's odds of
+//! being non-matches), m by EM one blocking pass at a time
 //! leaving out the fields that pass blocked on, the prior as the match rate
 //! among all pairs. The only numbers set here are the documented starting
 //! point of EM and the smoothing.
@@ -208,43 +209,71 @@ pub fn estimate_u(
     seed: u64,
     known_match: &(dyn Fn(&[u8]) -> bool + Sync),
 ) -> Vec<Vec<f64>> {
-    let n = records.len() as u64;
+    u_of(comps, &sample_patterns(records, comps, lb, samples, seed, known_match))
+}
+
+/// u per comparison and level from the level patterns of random pairs.
+pub fn u_of(comps: &[CompDef], patterns: &[(Vec<u8>, f64)]) -> Vec<Vec<f64>> {
     let mut counts: Vec<Vec<f64>> = comps.iter().map(|c| vec![0.0; c.kind.levels().len()]).collect();
+    for (lv, n) in patterns {
+        for (k, &l) in lv.iter().enumerate() {
+            counts[k][l as usize] += n;
+        }
+    }
+    counts.into_iter().map(|c| smooth(&c)).collect()
+}
+
+/// The level patterns of `samples` random pairs of all records (every
+/// pair when there are fewer), with how many pairs had each; the pairs
+/// `known_match` accepts left out (see `estimate_u`).
+pub fn sample_patterns(
+    records: &[Record],
+    comps: &[CompDef],
+    lb: &LevelBounds,
+    samples: u64,
+    seed: u64,
+    known_match: &(dyn Fn(&[u8]) -> bool + Sync),
+) -> Vec<(Vec<u8>, f64)> {
+    type Counts = HashMap<Vec<u8>, f64>;
+    // Most patterns repeat: look up before allocating a key.
+    fn bump(c: &mut Counts, lv: &[u8]) {
+        match c.get_mut(lv) {
+            Some(x) => *x += 1.0,
+            None => {
+                c.insert(lv.to_vec(), 1.0);
+            }
+        }
+    }
+    let n = records.len() as u64;
     let all_pairs = n * n.saturating_sub(1) / 2;
+    let levels_of = |a: &Record, b: &Record, lv: &mut Vec<u8>| {
+        for (k, cd) in comps.iter().enumerate() {
+            lv[k] = level(&cd.kind, a, b, lb);
+        }
+    };
+    let mut parts: Vec<Counts> = Vec::new();
     if n >= 2 && all_pairs <= samples {
         // Few enough records to take every pair: u exactly, no sampling.
-        let lists: Vec<Vec<Vec<f64>>> = super::par_map(&(0..n as usize).collect::<Vec<_>>(), |&i| {
-            let mut c: Vec<Vec<f64>> = comps.iter().map(|c| vec![0.0; c.kind.levels().len()]).collect();
+        parts = super::par_map(&(0..n as usize).collect::<Vec<_>>(), |&i| {
+            let mut c = Counts::new();
             let mut lv = vec![0u8; comps.len()];
             for j in i + 1..n as usize {
-                for (k, cd) in comps.iter().enumerate() {
-                    lv[k] = level(&cd.kind, &records[i], &records[j], lb);
-                }
-                if known_match(&lv) {
-                    continue;
-                }
-                for (k, &l) in lv.iter().enumerate() {
-                    c[k][l as usize] += 1.0;
+                levels_of(&records[i], &records[j], &mut lv);
+                if !known_match(&lv) {
+                    bump(&mut c, &lv);
                 }
             }
             c
         });
-        for p in lists {
-            for (k, lv) in p.into_iter().enumerate() {
-                for (l, v) in lv.into_iter().enumerate() {
-                    counts[k][l] += v;
-                }
-            }
-        }
     } else if n >= 2 {
         let threads = 2u64;
         let per = samples.div_ceil(threads);
-        let parts: Vec<Vec<Vec<f64>>> = std::thread::scope(|s| {
+        parts = std::thread::scope(|s| {
             let hs: Vec<_> = (0..threads)
                 .map(|t| {
                     s.spawn(move || {
                         let mut rng = SplitMix(seed ^ (t + 1).wrapping_mul(0xA24B_AED4_963E_E407));
-                        let mut c: Vec<Vec<f64>> = comps.iter().map(|c| vec![0.0; c.kind.levels().len()]).collect();
+                        let mut c = Counts::new();
                         let mut lv = vec![0u8; comps.len()];
                         for _ in 0..per {
                             let i = rng.below(n);
@@ -252,15 +281,9 @@ pub fn estimate_u(
                             if j >= i {
                                 j += 1;
                             }
-                            let (a, b) = (&records[i as usize], &records[j as usize]);
-                            for (k, cd) in comps.iter().enumerate() {
-                                lv[k] = level(&cd.kind, a, b, lb);
-                            }
-                            if known_match(&lv) {
-                                continue;
-                            }
-                            for (k, &l) in lv.iter().enumerate() {
-                                c[k][l as usize] += 1.0;
+                            levels_of(&records[i as usize], &records[j as usize], &mut lv);
+                            if !known_match(&lv) {
+                                bump(&mut c, &lv);
                             }
                         }
                         c
@@ -269,15 +292,44 @@ pub fn estimate_u(
                 .collect();
             hs.into_iter().map(|h| h.join().expect("sampling thread")).collect()
         });
-        for p in parts {
-            for (k, lv) in p.into_iter().enumerate() {
-                for (l, v) in lv.into_iter().enumerate() {
-                    counts[k][l] += v;
-                }
-            }
+    }
+    let mut all = Counts::new();
+    for p in parts {
+        for (k, v) in p {
+            *all.entry(k).or_insert(0.0) += v;
+        }
+    }
+    let mut v: Vec<(Vec<u8>, f64)> = all.into_iter().collect();
+    // A fixed order: sums over the patterns come out the same every run.
+    v.sort_unstable_by(|x, y| x.0.cmp(&y.0));
+    v
+}
+
+/// u counted from the random pairs' patterns, each weighed by its odds of
+/// being a non-match under `model` (its levels' weights, without term
+/// frequency) and `prior`, the share of matches among the sampled pairs.
+pub fn refine_u(comps: &[CompDef], patterns: &[(Vec<u8>, f64)], model: &[CompParam], prior: f64) -> Vec<Vec<f64>> {
+    let prior_odds = prior / (1.0 - prior);
+    let mut counts: Vec<Vec<f64>> = comps.iter().map(|c| vec![0.0; c.kind.levels().len()]).collect();
+    for (lv, n) in patterns {
+        let bits: f64 =
+            lv.iter().zip(model).map(|(&l, cp)| if l == 0 { 0.0 } else { cp.levels[l as usize - 1].weight }).sum();
+        let non_match = n / (1.0 + prior_odds * bits.exp2());
+        for (c, &l) in lv.iter().enumerate() {
+            counts[c][l as usize] += non_match;
         }
     }
     counts.into_iter().map(|c| smooth(&c)).collect()
+}
+
+/// Puts `u` (as `u_of` returns it) into a model's levels, weights with it.
+pub fn set_u(model: &mut [CompParam], u: &[Vec<f64>]) {
+    for (cp, uc) in model.iter_mut().zip(u) {
+        for (i, lp) in cp.levels.iter_mut().enumerate() {
+            lp.u = uc[i + 1];
+            lp.weight = (lp.m / lp.u).log2();
+        }
+    }
 }
 
 /// Smoothed shares of the non-missing levels (index 0 kept at 0).
@@ -513,6 +565,46 @@ pub fn present_share(counts: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Duplicates the rule missed are counted in u by their odds of being
+    /// no match: 100 random pairs agreeing on both fields (the first model
+    /// says duplicates) no longer make a shared landline look common, while
+    /// the pairs that differ keep their share.
+    #[test]
+    fn u_counts_the_random_pairs_by_their_odds_of_being_no_match() {
+        let comps = vec![
+            CompDef { name: "landline".into(), kind: CompKind::Landline },
+            CompDef { name: "industry".into(), kind: CompKind::Industry },
+        ];
+        let param = |name: &str, kind, m: f64, u: f64| CompParam {
+            name: name.into(),
+            kind,
+            levels: vec![
+                LevelParam { level: "same".into(), m, u, weight: (m / u).log2() },
+                LevelParam {
+                    level: "different".into(),
+                    m: 1.0 - m,
+                    u: 1.0 - u,
+                    weight: ((1.0 - m) / (1.0 - u)).log2(),
+                },
+            ],
+            learned_from: vec![],
+        };
+        let first =
+            vec![param("landline", CompKind::Landline, 0.9, 0.011), param("industry", CompKind::Industry, 0.9, 0.1)];
+        let patterns = vec![(vec![1, 1], 100.0), (vec![1, 2], 10.0), (vec![2, 1], 1000.0), (vec![2, 2], 8890.0)];
+        let before = u_of(&comps, &patterns);
+        let after = refine_u(&comps, &patterns, &first, 0.01);
+        assert!((before[0][1] - 0.011).abs() < 0.001, "{:?}", before[0]);
+        assert!(after[0][1] < before[0][1] / 3.0, "{:?} -> {:?}", before[0], after[0]);
+        // The pair that agrees on the landline alone is mostly no match.
+        assert!(after[0][1] > 9.0 / 10_000.0, "{:?}", after[0]);
+        assert!((after[0][2] - before[0][2]).abs() < 0.01, "{:?} -> {:?}", before[0], after[0]);
+        let mut model = first.clone();
+        set_u(&mut model, &after);
+        assert_eq!(model[0].levels[0].u, after[0][1]);
+        assert!(model[0].levels[0].weight > first[0].levels[0].weight + 1.5);
+    }
 
     /// u is learned from pairs of different customers: the pairs the prior's
     /// rule calls matches are left out of the sample. Ten people each
