@@ -178,7 +178,7 @@ fn print_model(out: &mut dyn Write, m: &Model) -> Result<()> {
     writeln!(out)?;
     writeln!(
         out,
-        "Model: {} records, u from {} random pairs (each weighed by its odds of being no match); prior {:.3e} ({:+.1} bits) from {} rule pairs at estimated recall {:.2}",
+        "Model: {} records, u from {} random pairs (each counted by its probability of being no match); prior {:.3e} ({:+.1} bits) from {} rule pairs at estimated recall {:.2}",
         m.records, m.random_pairs, m.prior, m.prior_bits, m.rule_pairs, m.rule_recall
     )?;
     if !m.rule.is_empty() {

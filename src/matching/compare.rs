@@ -472,30 +472,33 @@ pub fn level(kind: &CompKind, a: &Record, b: &Record, lb: &LevelBounds) -> u8 {
                     2
                 }
             } else {
-                let (sr, lr) = if a.key.len() <= b.key.len() { (a, b) } else { (b, a) };
+                let (sr, lr) = if a.key.chars().count() <= b.key.chars().count() { (a, b) } else { (b, a) };
                 let (s, l) = (&sr.key, &lr.key);
+                let registered = a.legal.is_some() && b.legal.is_some();
                 let same_brand = !a.person && !b.person && a.brand() == b.brand();
                 // A bare brand inside a name with trade words (光拓 /
                 // 光拓农业发展) is what a group shares with its members as
                 // much as a short form: a level of its own, like two trades
                 // under one brand (光拓农业 / 光拓科技).
                 let bare = |r: &Record| r.brand().is_some_and(|b| b.len() == r.key.len());
-                if s.chars().count() >= 2 && l.contains(&**s) && !(same_brand && bare(sr) && !bare(lr)) {
-                    // Two full registered names (each with its legal form),
-                    // one inside the other, are two registrations (a group
-                    // and its member, 华远软件集团 / 华远软件教育咨询); a short
-                    // name inside a full one is how people write it.
-                    if a.legal.is_some() && b.legal.is_some() {
-                        4
-                    } else {
-                        3
-                    }
+                // Two full registered names (each with its legal form), one
+                // inside the other, are two registrations as often as one (a
+                // group and its member, 华远软件集团 / 华远软件教育咨询); a
+                // short name inside a full one is how people write it. So is
+                // one read alike inside the other.
+                let inside = |alike: bool| match (registered, alike) {
+                    (true, _) => 4,
+                    (false, false) => 3,
+                    (false, true) => 7,
+                };
+                if s.chars().count() >= 2 && l.contains(&**s) && !(same_brand && bare(sr)) {
+                    inside(false)
                 } else if same_brand {
                     5
                 } else if same_pinyin(&a.key, &b.key) {
                     6
                 } else if s.chars().count() >= 2 && contained_alike(s, l) {
-                    7
+                    inside(true)
                 } else if s.chars().count() >= lb.edit_min_chars && within_one_edit(&a.key, &b.key) {
                     8
                 } else {
@@ -679,6 +682,29 @@ mod tests {
         kind.levels()[level(&kind, &rec(a), &rec(b), &LevelBounds::default()) as usize]
     }
 
+    /// The evidence shown in the queue and by the CLI names levels through
+    /// the catalogue; a level without words there shows its code.
+    #[test]
+    fn every_level_has_words_in_the_catalogue() {
+        let custom: Vec<(String, CustomType)> = [
+            CustomType::Identifier,
+            CustomType::Date,
+            CustomType::Number,
+            CustomType::Text,
+            CustomType::Phone,
+            CustomType::Email,
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| (format!("f{i}"), t))
+        .collect();
+        for c in default_comparisons(&custom) {
+            for l in c.kind.levels().iter().skip(1) {
+                assert!(crate::i18n::has(&format!("value-level-{l}")), "{}: {l}", c.name);
+            }
+        }
+    }
+
     #[test]
     fn company_names_by_their_parts() {
         let n = |a: &str, b: &str| lvl(CompKind::Name, company(a), company(b));
@@ -689,6 +715,7 @@ mod tests {
         // Two registered names, one inside the other: a group and its member
         // as often as one firm.
         assert_eq!(n("华远软件集团有限公司", "华远软件教育咨询有限公司"), "contained_full");
+        assert_eq!(n("华鑫川文化有限公司", "华新川文化传媒有限公司"), "contained_full");
         // One brand: bare against a name with trade words, or two trades.
         assert_eq!(n("星辰", "北京星辰电子科技有限公司"), "same_brand");
         assert_eq!(n("星辰农业发展有限公司", "星辰电子科技有限公司"), "same_brand");

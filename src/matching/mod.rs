@@ -204,6 +204,16 @@ pub struct Plan {
     numbers: Vec<usize>,
 }
 
+impl Plan {
+    /// The location comparison, where the pair's `levels` share a number (a
+    /// contact's mobile or e-mail, a landline): being in the same place
+    /// then follows from the number (see `Scorer::weigh`).
+    fn place_follows(&self, levels: &[u8]) -> Option<usize> {
+        let lc = self.place?;
+        self.numbers.iter().any(|&c| compare::number_shared(&self.comps[c].kind, levels[c])).then_some(lc)
+    }
+}
+
 /// Runs `f` over `items` on two threads (the machines this runs on have two
 /// cores), concatenating the results in order.
 pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
@@ -587,14 +597,20 @@ pub fn learn(
     // u came out as about prior × m there and a shared name or mobile
     // weighed a fraction of what it says (24 zh draws: pairs given p 0.4-0.5
     // were matches 9 times in 10). u is counted again with each random pair
-    // weighed by this model's odds that it is a non-match. Once: u again
+    // counted by this model's probability that it is no match (weighed as
+    // the scorer weighs it, without term frequency). Once: u again
     // from the model that gives takes still more of the agreeing pairs for
     // matches with nothing to hold it (5 rounds merged 27 hard negatives on
     // 12 draws where one merged 17), and learning m again against the new u
     // merged more too (24 draws: 13 -> 15).
     let mut comparisons = comparisons;
     let in_sample = prior * (1.0 - rule_recall) / (1.0 - prior * rule_recall);
-    let u = model::refine_u(&plan.comps, &random, &comparisons, in_sample);
+    let bits = |lv: &[u8]| -> f64 {
+        let w = |c: usize| if lv[c] == 0 { 0.0 } else { comparisons[c].levels[lv[c] as usize - 1].weight };
+        let place = plan.place_follows(lv).map_or(0.0, |lc| w(lc).max(0.0));
+        (0..lv.len()).map(w).sum::<f64>() - place
+    };
+    let u = model::refine_u(&plan.comps, &random, &bits, in_sample);
     model::set_u(&mut comparisons, &u);
     Model {
         comparisons,
@@ -699,9 +715,8 @@ impl Scorer<'_> {
         // review threshold (zh dev generator, seeds 2-12: hard negatives
         // merged 18 -> 11, F1 0.9883 -> 0.9871), and firms sharing a
         // switchboard (seeds 1-12: 5 -> 4 merged, F1 unchanged or higher).
-        if let Some(lc) = self.plan.place {
-            let shared = self.plan.numbers.iter().any(|&c| compare::number_shared(&self.plan.comps[c].kind, levels[c]));
-            if shared && out[lc] > 0.0 {
+        if let Some(lc) = self.plan.place_follows(levels) {
+            if out[lc] > 0.0 {
                 sum -= out[lc];
                 out[lc] = 0.0;
             }

@@ -1,6 +1,6 @@
 //! Fellegi–Sunter parameters learned from the data (matching.md):
-//! u from random pairs of all records (weighed by a first model's odds of
-//! being non-matches), m by EM one blocking pass at a time
+//! u from random pairs of all records (each counted by a first model's
+//! probability that it is no match), m by EM one blocking pass at a time
 //! leaving out the fields that pass blocked on, the prior as the match rate
 //! among all pairs. The only numbers set here are the documented starting
 //! point of EM and the smoothing.
@@ -305,16 +305,21 @@ pub fn sample_patterns(
     v
 }
 
-/// u counted from the random pairs' patterns, each weighed by its odds of
-/// being a non-match under `model` (its levels' weights, without term
-/// frequency) and `prior`, the share of matches among the sampled pairs.
-pub fn refine_u(comps: &[CompDef], patterns: &[(Vec<u8>, f64)], model: &[CompParam], prior: f64) -> Vec<Vec<f64>> {
-    let prior_odds = prior / (1.0 - prior);
+/// u counted from the random pairs' patterns, each counted by its
+/// probability of being no match: `bits` is a pattern's Bayes factor
+/// (log2, as the scorer weighs it without term frequency) and `prior` the
+/// share of matches among the sampled pairs.
+pub fn refine_u(
+    comps: &[CompDef],
+    patterns: &[(Vec<u8>, f64)],
+    bits: &dyn Fn(&[u8]) -> f64,
+    prior: f64,
+) -> Vec<Vec<f64>> {
+    // In log2: a prior of 0 (a rule of recall 1) leaves u as it is.
+    let prior_bits = (prior / (1.0 - prior)).log2();
     let mut counts: Vec<Vec<f64>> = comps.iter().map(|c| vec![0.0; c.kind.levels().len()]).collect();
     for (lv, n) in patterns {
-        let bits: f64 =
-            lv.iter().zip(model).map(|(&l, cp)| if l == 0 { 0.0 } else { cp.levels[l as usize - 1].weight }).sum();
-        let non_match = n / (1.0 + prior_odds * bits.exp2());
+        let non_match = n / (1.0 + (prior_bits + bits(lv)).exp2());
         for (c, &l) in lv.iter().enumerate() {
             counts[c][l as usize] += non_match;
         }
@@ -566,12 +571,12 @@ pub fn present_share(counts: &[f64]) -> f64 {
 mod tests {
     use super::*;
 
-    /// Duplicates the rule missed are counted in u by their odds of being
-    /// no match: 100 random pairs agreeing on both fields (the first model
+    /// Duplicates the rule missed are counted in u by their probability of
+    /// being no match: 100 random pairs agreeing on both fields (the first model
     /// says duplicates) no longer make a shared landline look common, while
     /// the pairs that differ keep their share.
     #[test]
-    fn u_counts_the_random_pairs_by_their_odds_of_being_no_match() {
+    fn u_counts_the_random_pairs_by_their_probability_of_being_no_match() {
         let comps = vec![
             CompDef { name: "landline".into(), kind: CompKind::Landline },
             CompDef { name: "industry".into(), kind: CompKind::Industry },
@@ -594,7 +599,10 @@ mod tests {
             vec![param("landline", CompKind::Landline, 0.9, 0.011), param("industry", CompKind::Industry, 0.9, 0.1)];
         let patterns = vec![(vec![1, 1], 100.0), (vec![1, 2], 10.0), (vec![2, 1], 1000.0), (vec![2, 2], 8890.0)];
         let before = u_of(&comps, &patterns);
-        let after = refine_u(&comps, &patterns, &first, 0.01);
+        let bits = |lv: &[u8]| -> f64 { lv.iter().zip(&first).map(|(&l, cp)| cp.levels[l as usize - 1].weight).sum() };
+        let after = refine_u(&comps, &patterns, &bits, 0.01);
+        // No match among the sampled pairs (a rule of recall 1): u as counted.
+        assert_eq!(refine_u(&comps, &patterns, &bits, 0.0), before);
         assert!((before[0][1] - 0.011).abs() < 0.001, "{:?}", before[0]);
         assert!(after[0][1] < before[0][1] / 3.0, "{:?} -> {:?}", before[0], after[0]);
         // The pair that agrees on the landline alone is mostly no match.
