@@ -1,9 +1,13 @@
 //! Clusters from scored pairs (matching.md): strongest pairs first. Two
 //! clusters are joined only when at least half the pairs across them reach
-//! the review threshold (median linkage), and never when any
-//! pair across them has net evidence against the match (Bayes factor < 1)
-//! or was rejected by a person: connected components would chain unrelated
-//! records through one weak link.
+//! the review threshold (median linkage), and never when any pair across
+//! them has conclusive evidence against the match (a Bayes factor that, at
+//! even odds, would put it below 1 − the match band's probability) or was
+//! rejected by a person: connected components would chain unrelated
+//! records through one weak link. Evidence merely against (a record with a
+//! typo in every field) is one of the scores the median weighs: as a veto
+//! it kept 13% of the true pairs of Splink's fake_1000 apart (pairwise
+//! recall 0.885 -> 0.953 without it, precision 1.000 both).
 //!
 //! A record is one customer's at most. When its match-level links reach
 //! two clusters that are kept apart, it is put in its own cluster only if
@@ -180,7 +184,7 @@ fn join(
                 'pairs: for &x in ma {
                     for &y in mb {
                         match evidence(x, y) {
-                            Some(w) if w >= 0.0 => scores.push(w + prior),
+                            Some(w) if w >= -conclusive => scores.push(w + prior),
                             _ => {
                                 all = false;
                                 break 'pairs;
@@ -291,9 +295,10 @@ mod tests {
 
     #[test]
     fn weak_link_does_not_chain_clusters_with_evidence_against() {
-        // 0-1 strong, 2-3 strong, 1-2 weak; 0 and 3 have evidence against.
+        // 0-1 strong, 2-3 strong, 1-2 weak; 0 and 3 have conclusive
+        // evidence against (-10 bits without the prior).
         let edges = vec![edge(0, 1, 20.0), edge(2, 3, 18.0), edge(1, 2, 1.0)];
-        let pairs = [(0, 1, 20.0), (2, 3, 18.0), (1, 2, 1.0), (0, 3, -15.0)];
+        let pairs = [(0, 1, 20.0), (2, 3, 18.0), (1, 2, 1.0), (0, 3, -20.0)];
         let c = build(edges.clone(), PRIOR, 0.0, CONCLUSIVE, table(&pairs, 1.0)).clusters;
         assert_eq!(c.len(), 2);
         assert_eq!(c[0].members, vec![0, 1]);
@@ -304,6 +309,12 @@ mod tests {
             c,
             Clustering { clusters: vec![Cluster { members: vec![0, 1, 2, 3], score: 1.0 }], ambiguous: vec![] }
         );
+        // Evidence against that is not conclusive (-5 bits: a record with a
+        // typo in every field) is weighed by the median, not a veto: three
+        // of the four pairs across agree.
+        let pairs = [(0, 1, 20.0), (2, 3, 18.0), (1, 2, 1.0), (0, 3, -15.0)];
+        let c = build(edges.clone(), PRIOR, 0.0, CONCLUSIVE, table(&pairs, 1.0)).clusters;
+        assert_eq!(c.iter().map(|c| c.members.clone()).collect::<Vec<_>>(), vec![vec![0, 1, 2, 3]]);
         // A rejection across refuses the join just the same.
         let c =
             build(edges, PRIOR, 0.0, CONCLUSIVE, |x, y| if (x.min(y), x.max(y)) == (1, 2) { None } else { Some(11.0) });

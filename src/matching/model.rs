@@ -26,8 +26,9 @@ pub const MIN_EM_PAIRS: f64 = 30.0;
 /// over the candidates; a shared number makes the same place count nothing.
 /// 2: a shared landline makes the same place count nothing too, and
 /// clusters join by the mean of the two middle pairs across where the upper
-/// one is not conclusive (`cluster::build`). Models stored before have 0.
-pub const SCORING_VERSION: u32 = 2;
+/// one is not conclusive (`cluster::build`). 3: only conclusive evidence
+/// against vetoes a join. Models stored before have 0.
+pub const SCORING_VERSION: u32 = 3;
 
 /// Bounds of the estimated recall of the prior's deterministic rule: a rule
 /// is never credited with more than every match, nor with fewer than one in
