@@ -192,31 +192,18 @@ impl SplitMix {
     }
 }
 
-/// u per comparison and level (index 0, missing, unused) from `samples`
-/// random pairs of all records.
-/// `known_match`: pairs the prior's deterministic rule calls matches
-/// (same name and a strong identifier). They are left out of the sample:
-/// u is the chance of a level among *different* customers, and on a small
-/// import with many duplicates the random pairs would otherwise be made
-/// mostly of the duplicates themselves at the strong levels, so that a
-/// level's u came out as about prior × m and its weight cancelled the prior
-/// (name and mobile together could never lift a pair over 0.5). On a large
-/// import such pairs are a vanishing share of the sample and nothing changes.
-pub fn estimate_u(
-    records: &[Record],
-    comps: &[CompDef],
-    lb: &LevelBounds,
-    samples: u64,
-    seed: u64,
-    known_match: &(dyn Fn(&[u8]) -> bool + Sync),
-) -> Vec<Vec<f64>> {
-    u_of(comps, &sample_patterns(records, comps, lb, samples, seed, known_match))
+/// u per comparison and level (index 0, missing, unused) from the level
+/// patterns of random pairs (`sample_patterns`).
+pub fn u_of(comps: &[CompDef], patterns: &[(Vec<u8>, f64)]) -> Vec<Vec<f64>> {
+    u_weighted(comps, patterns, |_, n| n)
 }
 
-/// u per comparison and level from the level patterns of random pairs.
-pub fn u_of(comps: &[CompDef], patterns: &[(Vec<u8>, f64)]) -> Vec<Vec<f64>> {
+/// u from the patterns, the `n` pairs of a pattern counted as
+/// `count(pattern, n)`.
+fn u_weighted(comps: &[CompDef], patterns: &[(Vec<u8>, f64)], count: impl Fn(&[u8], f64) -> f64) -> Vec<Vec<f64>> {
     let mut counts: Vec<Vec<f64>> = comps.iter().map(|c| vec![0.0; c.kind.levels().len()]).collect();
     for (lv, n) in patterns {
+        let n = count(lv, *n);
         for (k, &l) in lv.iter().enumerate() {
             counts[k][l as usize] += n;
         }
@@ -225,8 +212,15 @@ pub fn u_of(comps: &[CompDef], patterns: &[(Vec<u8>, f64)]) -> Vec<Vec<f64>> {
 }
 
 /// The level patterns of `samples` random pairs of all records (every
-/// pair when there are fewer), with how many pairs had each; the pairs
-/// `known_match` accepts left out (see `estimate_u`).
+/// pair when there are fewer), with how many pairs had each.
+/// `known_match`: pairs the prior's deterministic rule calls matches
+/// (same name and a strong identifier). They are left out of the sample:
+/// u is the chance of a level among *different* customers, and on a small
+/// import with many duplicates the random pairs would otherwise be made
+/// mostly of the duplicates themselves at the strong levels, so that a
+/// level's u came out as about prior × m and its weight cancelled the prior
+/// (name and mobile together could never lift a pair over 0.5). On a large
+/// import such pairs are a vanishing share of the sample and nothing changes.
 pub fn sample_patterns(
     records: &[Record],
     comps: &[CompDef],
@@ -318,14 +312,7 @@ pub fn refine_u(
 ) -> Vec<Vec<f64>> {
     // In log2: a prior of 0 (a rule of recall 1) leaves u as it is.
     let prior_bits = (prior / (1.0 - prior)).log2();
-    let mut counts: Vec<Vec<f64>> = comps.iter().map(|c| vec![0.0; c.kind.levels().len()]).collect();
-    for (lv, n) in patterns {
-        let non_match = n / (1.0 + (prior_bits + bits(lv)).exp2());
-        for (c, &l) in lv.iter().enumerate() {
-            counts[c][l as usize] += non_match;
-        }
-    }
-    counts.into_iter().map(|c| smooth(&c)).collect()
+    u_weighted(comps, patterns, |lv, n| n / (1.0 + (prior_bits + bits(lv)).exp2()))
 }
 
 /// Puts `u` (as `u_of` returns it) into a model's levels, weights with it.
@@ -637,12 +624,12 @@ mod tests {
             })
             .collect();
         let lb = LevelBounds::default();
-        let with = estimate_u(&recs, &comps, &lb, 1_000_000, 1, &|_| false);
-        let without = estimate_u(&recs, &comps, &lb, 1_000_000, 1, &|lv| lv[c] == 1);
+        let with = u_of(&comps, &sample_patterns(&recs, &comps, &lb, 1_000_000, 1, &|_| false));
+        let without = u_of(&comps, &sample_patterns(&recs, &comps, &lb, 1_000_000, 1, &|lv| lv[c] == 1));
         assert!(with[c][1] > 0.04, "{:?}", with[c]);
         assert!(without[c][1] < 0.01, "{:?}", without[c]);
         // The sampled path (more pairs than samples) leaves them out too.
-        let sampled = estimate_u(&recs, &comps, &lb, 100, 1, &|lv| lv[c] == 1);
+        let sampled = u_of(&comps, &sample_patterns(&recs, &comps, &lb, 100, 1, &|lv| lv[c] == 1));
         assert!(sampled[c][1] < 0.02, "{:?}", sampled[c]);
     }
 
