@@ -720,17 +720,17 @@ impl Workbench {
             },
             &actor,
         )?;
-        // Forget what changed; absorbed and removed customers simply stay out.
-        sm::forget(&tx, &changed, run_id)?;
         let dirty = load_both(&tx, reader.as_mut(), &changed, plan)?;
-        t.lap("load changed");
         let mut keys_new: Vec<(u64, i64)> = Vec::new();
         for r in &dirty {
             keys_new.extend(blocking::stored_keys(&plan.keys, r).into_iter().map(|h| (h, r.id)));
         }
         keys_new.sort_unstable();
         keys_new.dedup();
-        sm::insert_keys(&tx, &keys_new)?;
+        // Forget what changed; absorbed and removed customers simply stay
+        // out, and the changed ones hold their keys of now.
+        sm::forget(&tx, &changed, run_id, &keys_new)?;
+        t.lap("load changed");
         // Candidates: customers sharing a key, blocks over the cap narrowed to the place sub-block.
         // Each distinct key (and sub-key) is read once, in key order: the
         // changed customers share many keys, and reading the index in order
