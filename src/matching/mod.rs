@@ -347,14 +347,23 @@ fn par_map_chunks<T: Sync, R: Send>(chunks: &[&[T]], f: impl Fn(&[T]) -> R + Syn
 }
 
 /// How many records hold each counted value: `stored` is every record's
-/// `blocking::stored_keys`, each hash once per record.
+/// `blocking::stored_keys`, each hash once per record. Only values two or
+/// more records hold are kept: a hash not in the map is held by one record
+/// (or none), which readers take as 1. Most values are one record's own (a
+/// mobile, an address): at 1.65M records, 5.1M of the 8.1M values.
+///
+/// Counted by sorting every hash (8 bytes each) rather than in a map of
+/// every value, which grew to 16M slots and lived until the pairs were
+/// written: the full run's peak memory fell from 1.96 GB to 1.76 GB.
 pub fn term_counts(stored: &[Vec<u64>]) -> IntMap<u64, u32> {
-    let mut tf: IntMap<u64, u32> = IntMap::with_capacity_and_hasher(stored.len() * 4, Default::default());
+    let mut all: Vec<u64> = Vec::with_capacity(stored.iter().map(Vec::len).sum());
     for ks in stored {
-        for &h in ks {
-            *tf.entry(h).or_insert(0) += 1;
-        }
+        all.extend_from_slice(ks);
     }
+    all.sort_unstable();
+    let shared = all.chunk_by(|a, b| a == b).filter(|run| run.len() > 1);
+    let mut tf: IntMap<u64, u32> = IntMap::with_capacity_and_hasher(shared.clone().count(), Default::default());
+    tf.extend(shared.map(|run| (run[0], run.len() as u32)));
     tf
 }
 
@@ -780,6 +789,16 @@ impl Band {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A value one record holds is not kept (readers count it 1); values
+    /// held twice or more are counted once per record.
+    #[test]
+    fn term_counts_keep_only_shared_values() {
+        let tf = term_counts(&[vec![1, 2, 3], vec![2, 3], vec![3, 4]]);
+        let mut got: Vec<(u64, u32)> = tf.iter().map(|(&h, &n)| (h, n)).collect();
+        got.sort_unstable();
+        assert_eq!(got, vec![(2, 2), (3, 3)]);
+    }
 
     /// u's sample grows with the records (three pairs per record) beyond a
     /// million, and a configured size is kept as given.
