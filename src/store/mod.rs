@@ -212,6 +212,9 @@ impl Store {
             Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
                 .map_err(|e| explain_permissions(&self.path, not_a_db(&self.path, e)))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Matching reads customers here in chunks through a handful of
+        // statements, each prepared once.
+        conn.set_prepared_statement_cache_capacity(32);
         Ok(Some(conn))
     }
 
