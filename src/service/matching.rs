@@ -1659,6 +1659,32 @@ mod tests {
         csv
     }
 
+    /// Loading chosen customers (in chunks of 500 through statements with
+    /// bound ids, the last chunk shorter) gives what loading them by range
+    /// gives, children included.
+    #[test]
+    fn customers_loaded_by_id_are_those_loaded_by_range() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut wb = Workbench::open_in_memory("tester").unwrap();
+        let path = dir.path().join("c.csv");
+        std::fs::write(&path, crowded(0, 1300)).unwrap();
+        wb.import(&path, &ImportOptions { source: "s".into(), ..Default::default() }, &mut |_| {}).unwrap();
+        let conn = wb.store().conn();
+        let mut all = Vec::new();
+        sm::load_range_chunked(conn, 0, i64::MAX, 400, |chunk| {
+            all.extend(chunk);
+            true
+        })
+        .unwrap();
+        assert!(all.len() > 1100, "{}", all.len());
+        let wanted: Vec<&matching::InputRecord> = all.iter().filter(|r| r.id % 7 != 3).collect();
+        let ids: Vec<i64> = wanted.iter().map(|r| r.id).collect();
+        assert!(ids.len() > 1000 && ids.len() % 500 != 0);
+        let by_id = sm::load_ids(conn, &ids).unwrap();
+        assert!(by_id.iter().any(|r| !r.mobiles.is_empty() && !r.contacts.is_empty()));
+        assert_eq!(format!("{by_id:?}"), format!("{wanted:?}"));
+    }
+
     #[test]
     fn incremental_scores_count_the_values_of_every_customer_compared() {
         // What an incremental run stores for a pair is the pair weighed with
