@@ -351,6 +351,16 @@ fn incremental_run_forgets_the_old_keys_of_a_changed_customer() {
     let after: Vec<i64> = rows.iter().filter(|r| r.1 == id).map(|r| r.0).collect();
     assert!(before.iter().any(|h| !after.contains(h)), "the old name's keys are gone");
     assert!(after.iter().any(|h| !before.contains(h)), "the new name's keys are there");
+    // The incremental run writes only the keys that changed; what it
+    // leaves is what a full run on the same data stores.
+    let copy = f.db.with_file_name("full.db");
+    std::fs::copy(&f.db, &copy).unwrap();
+    let wal = f.db.with_file_name(format!("{}-wal", f.db.file_name().unwrap().to_str().unwrap()));
+    if wal.exists() {
+        std::fs::copy(&wal, copy.with_file_name("full.db-wal")).unwrap();
+    }
+    ok(&copy, &["match", "--full"]);
+    assert_eq!(stored_keys(&copy), (rows, owned), "the keys of a full run");
 }
 
 /// Candidate pairs of `crmwb match --pairs-csv` as (number, number) sets.
