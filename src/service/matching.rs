@@ -508,14 +508,14 @@ impl Workbench {
         for (r, ks) in records.iter().zip(stored.iter_mut()) {
             // Most records are in no oversized block: their keys (sorted,
             // distinct) are already complete.
-            if !ks.iter().any(|h| tf.get(h).copied().unwrap_or(1) as usize > max_block) {
+            if !ks.iter().any(|&h| tf_fn(h) as usize > max_block) {
                 continue;
             }
             for k in &plan.keys {
                 buf.clear();
                 blocking::keys_of(k.kind, r, &mut buf);
                 for &h in &buf {
-                    if tf.get(&h).copied().unwrap_or(1) as usize > max_block {
+                    if tf_fn(h) as usize > max_block {
                         ks.push(sub_key(h, r));
                     }
                 }
