@@ -288,16 +288,8 @@ pub fn sample_patterns(
             hs.into_iter().map(|h| h.join().expect("sampling thread")).collect()
         });
     }
-    let mut all = Counts::new();
-    for p in parts {
-        for (k, v) in p {
-            *all.entry(k).or_insert(0.0) += v;
-        }
-    }
-    let mut v: Vec<(Vec<u8>, f64)> = all.into_iter().collect();
-    // A fixed order: sums over the patterns come out the same every run.
-    v.sort_unstable_by(|x, y| x.0.cmp(&y.0));
-    v
+    // The threads' counts together, in `patterns`' fixed order.
+    patterns(parts.iter().flat_map(|p| p.iter().map(|(k, &v)| (k.as_slice(), v))))
 }
 
 /// u counted from the random pairs' patterns, each counted by its
