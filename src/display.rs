@@ -145,7 +145,7 @@ pub fn odds_bits(p: f64) -> String {
     if p.is_nan() {
         return "?".into();
     }
-    let b = (p / (1.0 - p)).log2();
+    let b = crate::matching::Model::log2_odds(p);
     if b >= 50.0 {
         "≥+50".into()
     } else if b <= -50.0 {

@@ -648,7 +648,7 @@ pub fn learn(
         rule_pairs,
         rule_recall,
         prior,
-        prior_bits: (prior / (1.0 - prior)).log2(),
+        prior_bits: Model::log2_odds(prior),
         dups_per_record: None,
         scoring: model::SCORING_VERSION,
         passes: reports,

@@ -174,6 +174,12 @@ impl Model {
     pub fn probability(score: f64) -> f64 {
         1.0 / (1.0 + (-score).exp2())
     }
+
+    /// A probability as log2 odds, the unit of scores (`probability`'s
+    /// inverse).
+    pub fn log2_odds(p: f64) -> f64 {
+        (p / (1.0 - p)).log2()
+    }
 }
 
 /// A small, fast, seedable generator (splitmix64) for sampling.
@@ -303,7 +309,7 @@ pub fn refine_u(
     prior: f64,
 ) -> Vec<Vec<f64>> {
     // In log2: a prior of 0 (a rule of recall 1) leaves u as it is.
-    let prior_bits = (prior / (1.0 - prior)).log2();
+    let prior_bits = Model::log2_odds(prior);
     u_weighted(comps, patterns, |lv, n| n / (1.0 + (prior_bits + bits(lv)).exp2()))
 }
 
@@ -661,7 +667,7 @@ mod tests {
             rule_pairs: 0,
             rule_recall: 1.0,
             prior,
-            prior_bits: (prior / (1.0 - prior)).log2(),
+            prior_bits: Model::log2_odds(prior),
             dups_per_record: None,
             scoring: SCORING_VERSION,
             passes: Vec::new(),

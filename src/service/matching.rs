@@ -264,11 +264,6 @@ fn listing(cluster: i64, decision: &str, numbers: Vec<String>) -> ReviewOutcome 
     }
 }
 
-/// A probability as log2 odds, the unit of pair scores.
-fn log2_odds(p: f64) -> f64 {
-    (p / (1.0 - p)).log2()
-}
-
 fn with_versions(clusters: &[cluster::Cluster], member: impl Fn(u32) -> (i64, i64)) -> Vec<(Vec<(i64, i64)>, f64)> {
     clusters.iter().map(|c| (c.members.iter().map(|&i| member(i)).collect(), c.score)).collect()
 }
@@ -488,8 +483,12 @@ impl Workbench {
             })
             .filter(|e| !is_rejected(e.a, e.b))
             .collect();
-        let clustering =
-            cluster::build(edges, model.prior_bits, log2_odds(review), log2_odds(cfg.thresholds.auto_merge), |x, y| {
+        let clustering = cluster::build(
+            edges,
+            model.prior_bits,
+            Model::log2_odds(review),
+            Model::log2_odds(cfg.thresholds.auto_merge),
+            |x, y| {
                 if is_rejected(x, y) {
                     return None;
                 }
@@ -498,7 +497,8 @@ impl Workbench {
                     Ok(i) => Some(scored[i] - model.prior_bits),
                     Err(_) => Some(scorer.compare(&records[x as usize], &records[y as usize]).2),
                 }
-            });
+            },
+        );
         let (clusters, ambiguous) = (clustering.clusters, clustering.ambiguous.len() as u64);
         t.step("cluster", opts)?;
         // Records in oversized blocks also get their place sub-key, so that
@@ -941,7 +941,7 @@ impl Workbench {
             rejected.contains(&(a.min(b), a.max(b)))
         };
         edges.retain(|e| !is_rejected(e.a, e.b));
-        let conclusive = log2_odds(cfg.thresholds.auto_merge);
+        let conclusive = Model::log2_odds(cfg.thresholds.auto_merge);
         // A pair weighed here (not stored) may ask for a count not read
         // yet: it is read and the clusters built again, until none is missing.
         let clustering = loop {
@@ -955,19 +955,20 @@ impl Workbench {
                 }
             };
             let scorer = Scorer { model, plan, tf: &tf_fn, term_frequency: cfg.model.term_frequency };
-            let clustering = cluster::build(edges.clone(), model.prior_bits, log2_odds(review), conclusive, |x, y| {
-                if is_rejected(x, y) {
-                    return None;
-                }
-                match stored_pairs.get(&(x.min(y), x.max(y))) {
-                    Some(bf) => Some(*bf),
-                    None => {
-                        let (a, b) = (node_ids[x as usize], node_ids[y as usize]);
-                        *asking.lock().expect("not poisoned") = (a, b);
-                        Some(scorer.compare(&by_id[&a], &by_id[&b]).2)
+            let clustering =
+                cluster::build(edges.clone(), model.prior_bits, Model::log2_odds(review), conclusive, |x, y| {
+                    if is_rejected(x, y) {
+                        return None;
                     }
-                }
-            });
+                    match stored_pairs.get(&(x.min(y), x.max(y))) {
+                        Some(bf) => Some(*bf),
+                        None => {
+                            let (a, b) = (node_ids[x as usize], node_ids[y as usize]);
+                            *asking.lock().expect("not poisoned") = (a, b);
+                            Some(scorer.compare(&by_id[&a], &by_id[&b]).2)
+                        }
+                    }
+                });
             let misses = misses.into_inner().expect("not poisoned");
             if misses.is_empty() {
                 break clustering;
