@@ -472,7 +472,8 @@ pub fn level(kind: &CompKind, a: &Record, b: &Record, lb: &LevelBounds) -> u8 {
                     2
                 }
             } else {
-                let (sr, lr) = if a.key.chars().count() <= b.key.chars().count() { (a, b) } else { (b, a) };
+                let (na, nb) = (a.key.chars().count(), b.key.chars().count());
+                let ((sr, lr), short) = if na <= nb { ((a, b), na) } else { ((b, a), nb) };
                 let (s, l) = (&sr.key, &lr.key);
                 let registered = a.legal.is_some() && b.legal.is_some();
                 let same_brand = !a.person && !b.person && a.brand() == b.brand();
@@ -491,15 +492,15 @@ pub fn level(kind: &CompKind, a: &Record, b: &Record, lb: &LevelBounds) -> u8 {
                     (false, false) => 3,
                     (false, true) => 7,
                 };
-                if s.chars().count() >= 2 && l.contains(&**s) && !(same_brand && bare(sr)) {
+                if short >= 2 && l.contains(&**s) && !(same_brand && bare(sr)) {
                     inside(false)
                 } else if same_brand {
                     5
                 } else if same_pinyin(&a.key, &b.key) {
                     6
-                } else if s.chars().count() >= 2 && contained_alike(s, l) {
+                } else if short >= 2 && contained_alike(s, l) {
                     inside(true)
-                } else if s.chars().count() >= lb.edit_min_chars && within_one_edit(&a.key, &b.key) {
+                } else if short >= lb.edit_min_chars && within_one_edit(&a.key, &b.key) {
                     8
                 } else {
                     9
