@@ -360,14 +360,15 @@ pub fn pinyin_key(s: &str) -> String {
 /// any reading of a polyphonic character counting (input-method typos are
 /// homophones: 星辰 / 星晨).
 pub fn same_pinyin(a: &str, b: &str) -> bool {
-    let (ca, cb): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    ca.len() == cb.len() && ca != cb && chars_alike(&ca, &cb)
+    // Every pair of names that match no closer level asks this: no copy of
+    // either name is made.
+    a != b && a.chars().count() == b.chars().count() && chars_alike(a.chars(), b.chars())
 }
 
 /// Two runs of characters of the same length that read alike where they
 /// differ.
-fn chars_alike(a: &[char], b: &[char]) -> bool {
-    a.iter().zip(b).all(|(x, y)| {
+fn chars_alike(a: impl Iterator<Item = char>, b: impl Iterator<Item = char>) -> bool {
+    a.zip(b).all(|(x, y)| {
         if x == y {
             return true;
         }
@@ -383,7 +384,9 @@ fn chars_alike(a: &[char], b: &[char]) -> bool {
 /// 华新川文化传媒), which is neither contained nor of the same length.
 pub fn contained_alike(short: &str, long: &str) -> bool {
     let (cs, cl): (Vec<char>, Vec<char>) = (short.chars().collect(), long.chars().collect());
-    !cs.is_empty() && cs.len() < cl.len() && cl.windows(cs.len()).any(|w| chars_alike(&cs, w))
+    !cs.is_empty()
+        && cs.len() < cl.len()
+        && cl.windows(cs.len()).any(|w| chars_alike(cs.iter().copied(), w.iter().copied()))
 }
 
 /// Levenshtein distance is at most one (on characters).
