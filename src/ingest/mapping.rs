@@ -198,8 +198,27 @@ const SYNONYMS: &[(&str, &[&str])] = &[
             "shipping state",
         ],
     ),
-    ("city", &["城市", "所在城市", "所属城市", "市", "地市", "city", "billing city", "mailing city", "shipping city"]),
-    ("district", &["区县", "区", "县区", "区/县", "所在区县", "所属区县", "行政区", "district", "county"]),
+    (
+        "city",
+        &[
+            "城市",
+            "所在城市",
+            "所属城市",
+            "所在市",
+            "所属市",
+            "所在地市",
+            "市",
+            "地市",
+            "city",
+            "billing city",
+            "mailing city",
+            "shipping city",
+        ],
+    ),
+    (
+        "district",
+        &["区县", "区", "县区", "区/县", "所在区县", "所属区县", "所在区", "所属区", "行政区", "district", "county"],
+    ),
     (
         "address",
         &[
@@ -247,6 +266,9 @@ const SYNONYMS: &[(&str, &[&str])] = &[
             "create date",
             "date created",
             "created on",
+            "created at",
+            "created time",
+            "creation date",
         ],
     ),
     (
@@ -437,6 +459,61 @@ const SYNONYMS: &[(&str, &[&str])] = &[
         &["邮编", "邮政编码", "postcode", "post code", "zip", "zip code", "postal code", "billing zip/postal code"],
     ),
     ("custom:dob:date", &["出生日期", "生日", "出生年月日", "date of birth", "dob", "birth date", "birthday"]),
+    // Identifiers that name one person or one firm: each is a blocking key
+    // and a comparison of its own (exact / one edit / different), so two
+    // sources that spell the header differently must land on one name.
+    (
+        "custom:id_number:identifier",
+        &[
+            "身份证号",
+            "身份证号码",
+            "身份证",
+            "居民身份证号",
+            "公民身份号码",
+            "身份证件号码",
+            "证件号码",
+            "证件号",
+            "id number",
+            "id no",
+            "id card number",
+            "identity number",
+            "national id",
+            "national id number",
+            "ssn",
+            "social security number",
+        ],
+    ),
+    (
+        "custom:tax_id:identifier",
+        &[
+            "统一社会信用代码",
+            "社会信用代码",
+            "信用代码",
+            "统一信用代码",
+            "纳税人识别号",
+            "税号",
+            "税务登记号",
+            "营业执照号",
+            "营业执照号码",
+            "营业执照注册号",
+            "工商注册号",
+            "tax id",
+            "tax number",
+            "tax id number",
+            "vat",
+            "vat number",
+            "vat id",
+            "vat no",
+            "ein",
+            "company number",
+            "company registration number",
+            "registration number",
+        ],
+    ),
+    ("custom:passport:identifier", &["护照号", "护照号码", "护照", "passport", "passport number", "passport no"]),
+    ("custom:wechat:identifier", &["微信", "微信号", "wechat", "wechat id", "weixin"]),
+    ("custom:qq:identifier", &["qq", "qq号", "qq号码"]),
+    ("custom:gender:text", &["性别", "gender", "sex"]),
 ];
 
 /// Words that make a header likely to mean a target when no spelling
@@ -463,6 +540,9 @@ const KEYWORDS: &[(&str, &str)] = &[
     ("address", "address"),
     ("street", "address"),
     ("出生", "custom:dob:date"),
+    ("身份证", "custom:id_number:identifier"),
+    ("信用代码", "custom:tax_id:identifier"),
+    ("纳税人识别", "custom:tax_id:identifier"),
     ("birth", "custom:dob:date"),
     ("下次", "next_followup"),
     ("nextfollow", "next_followup"),
@@ -547,6 +627,36 @@ fn is_family_name_header(h: &str) -> bool {
 fn is_given_name_header(h: &str) -> bool {
     let h = fold(h);
     !h.is_empty() && GIVEN_NAME_HEADERS.iter().any(|k| fold(k) == h)
+}
+
+/// What comes before a name half's word in a header (`投保人姓` → `投保人`,
+/// `Contact Last Name` → `contact`; the bare `姓` → ``), if the header
+/// ends in one of `words`.
+fn name_half_prefix(h: &str, words: &[&str]) -> Option<String> {
+    let h = fold(h);
+    words.iter().find_map(|w| h.strip_suffix(fold(w).as_str()).map(str::to_string))
+}
+
+/// A family-name and a given-name column with the same prefix (`投保人姓`
+/// and `投保人名`; `Contact Last Name` and `Contact First Name`): the two
+/// halves of one person's name. A prefix alone means nothing, so both
+/// halves must be there under it.
+fn name_halves(a: &str, b: &str) -> bool {
+    if is_family_name_header(a) && is_given_name_header(b) {
+        return true;
+    }
+    matches!(
+        (name_half_prefix(a, FAMILY_NAME_HEADERS), name_half_prefix(b, GIVEN_NAME_HEADERS)),
+        (Some(p), Some(q)) if p == q && !p.is_empty()
+    )
+}
+
+/// Whether a name halves' prefix says whose name it is: a contact's
+/// (`联系人姓`), not the customer's.
+fn contact_prefix(h: &str) -> bool {
+    name_half_prefix(h, FAMILY_NAME_HEADERS)
+        .or_else(|| name_half_prefix(h, GIVEN_NAME_HEADERS))
+        .is_some_and(|p| ["联系人", "contact", "对接人", "联络人"].iter().any(|w| p.contains(w)))
 }
 
 /// Folds a header for comparison: NFKC (full-width letters, `（）`), lower
@@ -842,12 +952,20 @@ impl Mapping {
         // A name split over a family-name and a given-name column is joined
         // into one: the contact's name beside a company column, else the
         // customer's own (a person).
-        let free =
-            |is: fn(&str) -> bool| columns.iter().position(|c| !c.explicit && c.target.is_none() && is(&c.header));
-        if let (Some(f), Some(g)) = (free(is_family_name_header), free(is_given_name_header)) {
-            let mapped =
-                |t: &str| columns.iter().any(|c| c.target.as_deref() == Some(t)) || joins.iter().any(|j| j.target == t);
-            let target = if !mapped("name") {
+        // A half under a prefix (`联系人姓`) may have been guessed from a
+        // word in it; the pair says more than that word.
+        let free = |c: &ColumnMap| !c.explicit && (c.target.is_none() || c.guessed);
+        let halves = (0..columns.len()).find_map(|f| {
+            (0..columns.len())
+                .find(|&g| g != f && free(&columns[f]) && free(&columns[g]) && name_halves(&headers[f], &headers[g]))
+                .map(|g| (f, g))
+        });
+        if let Some((f, g)) = halves {
+            let mapped = |t: &str| {
+                columns.iter().enumerate().any(|(i, c)| i != f && i != g && c.target.as_deref() == Some(t))
+                    || joins.iter().any(|j| j.target == t)
+            };
+            let target = if !mapped("name") && !contact_prefix(&headers[f]) {
                 Some("name")
             } else if !mapped("contact_name") {
                 Some("contact_name")
@@ -855,6 +973,10 @@ impl Mapping {
                 None
             };
             if let Some(t) = target {
+                for i in [f, g] {
+                    columns[i].target = None;
+                    columns[i].guessed = false;
+                }
                 joins.push(JoinMap { columns: vec![headers[f].clone(), headers[g].clone()], target: t.into() });
             }
         }
@@ -939,8 +1061,8 @@ impl Mapping {
             // A family and a given name, in either order: the script of
             // each row's values decides the order they are joined in.
             let person_name = match idx.as_slice() {
-                [a, b] if is_family_name_header(&headers[*a]) && is_given_name_header(&headers[*b]) => true,
-                [a, b] if is_given_name_header(&headers[*a]) && is_family_name_header(&headers[*b]) => {
+                [a, b] if name_halves(&headers[*a], &headers[*b]) => true,
+                [a, b] if name_halves(&headers[*b], &headers[*a]) => {
                     idx.swap(0, 1);
                     true
                 }
@@ -1209,6 +1331,20 @@ mod tests {
         ("邮政编码", Some("custom:postcode:identifier"), true),
         ("出生日期", Some("custom:dob:date"), true),
         ("生日", Some("custom:dob:date"), true),
+        ("身份证号", Some("custom:id_number:identifier"), true),
+        ("身份证号码", Some("custom:id_number:identifier"), true),
+        ("证件号码", Some("custom:id_number:identifier"), true),
+        ("投保人身份证号", Some("custom:id_number:identifier"), false),
+        ("统一社会信用代码", Some("custom:tax_id:identifier"), true),
+        ("纳税人识别号", Some("custom:tax_id:identifier"), true),
+        ("税号", Some("custom:tax_id:identifier"), true),
+        ("企业信用代码", Some("custom:tax_id:identifier"), false),
+        ("护照号码", Some("custom:passport:identifier"), true),
+        ("微信号", Some("custom:wechat:identifier"), true),
+        ("QQ号", Some("custom:qq:identifier"), true),
+        ("性别", Some("custom:gender:text"), true),
+        ("所在市", Some("city"), true),
+        ("所在区", Some("district"), true),
         // English CRM exports.
         ("Account Name", Some("name"), true),
         ("ACCOUNT NAME", Some("name"), true),
@@ -1278,6 +1414,17 @@ mod tests {
         ("Date of Birth", Some("custom:dob:date"), true),
         ("date_of_birth", Some("custom:dob:date"), true),
         ("DOB", Some("custom:dob:date"), true),
+        ("SSN", Some("custom:id_number:identifier"), true),
+        ("National ID", Some("custom:id_number:identifier"), true),
+        ("ID Number", Some("custom:id_number:identifier"), true),
+        ("Tax ID", Some("custom:tax_id:identifier"), true),
+        ("VAT Number", Some("custom:tax_id:identifier"), true),
+        ("Passport No.", Some("custom:passport:identifier"), true),
+        ("WeChat ID", Some("custom:wechat:identifier"), true),
+        ("Gender", Some("custom:gender:text"), true),
+        ("Sex", Some("custom:gender:text"), true),
+        ("Creation Date", Some("first_contact"), true),
+        ("Created At", Some("first_contact"), true),
         ("Decision Maker", Some("decision_maker"), true),
         // Full-width spellings: NFKC.
         ("Ｅｍａｉｌ", Some("email"), true),
@@ -1406,6 +1553,30 @@ mod tests {
         let h: Vec<String> = ["姓", "名", "手机"].iter().map(|s| s.to_string()).collect();
         let m = Mapping::build(&h, None, &["姓=custom:姓:text".into()], None).unwrap();
         assert!(m.joins.is_empty());
+    }
+
+    #[test]
+    fn split_name_columns_under_a_common_prefix_are_joined() {
+        // An insurer's policy holder: the halves are the customer's name.
+        let m = build(&["保单号", "投保人姓", "投保人名", "身份证号"]);
+        assert_eq!(
+            m.joins,
+            vec![JoinMap { columns: vec!["投保人姓".into(), "投保人名".into()], target: "name".into() }]
+        );
+        assert!(m.inputs().iter().any(|i| i.person_name), "joined as a person's name");
+        // A contact's halves are the contact, even with no company column;
+        // the word 联系人 in them no longer maps either half alone.
+        let m = build(&["联系人姓", "联系人名", "手机"]);
+        assert_eq!(m.joins[0].target, "contact_name");
+        assert!(m.columns.iter().all(|c| c.target.as_deref() != Some("contact_name")));
+        let m = build(&["Account Name", "Contact First Name", "Contact Last Name"]);
+        assert_eq!(m.joins.len(), 1);
+        assert_eq!(m.joins[0].target, "contact_name");
+        let input = m.inputs().into_iter().find(|i| i.columns.len() == 2).unwrap();
+        let names: Vec<&str> = input.columns.iter().map(|i| m.columns[*i].header.as_str()).collect();
+        assert_eq!(names, vec!["Contact Last Name", "Contact First Name"], "family name first in the plan");
+        // Halves under different prefixes are two people's: not joined.
+        assert!(build(&["客户名称", "投保人姓", "被保人名"]).joins.is_empty());
     }
 
     #[test]

@@ -236,10 +236,13 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
     if person_hint && !kind_given {
         p.customer.kind = CustomerKind::Person;
     }
-    // No kind column and no --kind: a person's name, or a date of birth,
-    // with no legal form makes a person.
+    // No kind column and no --kind: a person's name, or a date of birth or
+    // a personal ID number, with no legal form makes a person.
     if !kind_given && default_kind == AUTO_KIND && !p.customer.name.is_empty() {
-        let has_dob = p.custom.iter().any(|(name, ty, _)| *ty == "date" && is_birth_field(name));
+        let has_dob = p.custom.iter().any(|(name, ty, v)| {
+            !v.trim().is_empty()
+                && (*ty == "date" && is_birth_field(name) || *ty == "identifier" && is_personal_id_field(name))
+        });
         let latin_parts = inputs.iter().any(|i| i.target == Target::Field(Field::Name) && i.columns.len() > 1);
         let company = clean::company::normalize(&p.customer.name).ok();
         let legal_form = company.as_ref().is_some_and(|c| c.legal_form.is_some());
@@ -312,6 +315,13 @@ pub const AUTO_KIND: &str = "auto";
 fn is_birth_field(name: &str) -> bool {
     let n = mapping::fold(name);
     n == "dob" || ["birth", "出生", "生日"].iter().any(|w| n.contains(w))
+}
+
+/// A custom identifier naming one person (`custom:id_number:identifier`,
+/// `身份证号`, a social security number): firms have tax ids instead.
+fn is_personal_id_field(name: &str) -> bool {
+    let n = mapping::fold(name);
+    ["idnumber", "ssn", "nationalid", "身份证", "passport", "护照"].iter().any(|w| n.contains(w))
 }
 
 /// Words sheets put in a name cell to say there is no name. Compared
@@ -702,6 +712,12 @@ mod tests {
         assert_eq!(auto(&["Account Name", "Phone"], &["Acme Pty", "13812345678"]).customer.kind, CustomerKind::Company);
         let dob = auto(&["Name", "DOB", "Phone"], &["Madonna", "1958-08-16", "13812345678"]);
         assert_eq!(dob.customer.kind, CustomerKind::Person, "a date of birth makes a person");
+        let id = auto(&["Name", "National ID"], &["Madonna", "110101199001011234"]);
+        assert_eq!(id.customer.kind, CustomerKind::Person, "a personal ID number makes a person");
+        let no_id = auto(&["Name", "身份证号"], &["Madonna", ""]);
+        assert_eq!(no_id.customer.kind, CustomerKind::Company, "an empty ID cell says nothing");
+        let tax = auto(&["Name", "统一社会信用代码"], &["Madonna", "91330100MA2XXXXX1A"]);
+        assert_eq!(tax.customer.kind, CustomerKind::Company, "a tax id is no person's");
         // An explicit kind is never second-guessed.
         assert_eq!(plan(&["客户名称", "手机"], &["王伟", "13812345678"]).customer.kind, CustomerKind::Company);
     }
