@@ -195,6 +195,9 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
                     }
                 }
             }
+            // `无`, `暂无`, `N/A` in an ID column say there is none: as a
+            // value they would tie every such row together.
+            Target::Custom { ty: FieldType::Identifier, .. } if is_placeholder(cell) => {}
             Target::Custom { name, ty } => {
                 let normalized = match ty {
                     FieldType::Date => clean::date::normalize(cell).map_err(|e| ("date.format", e)),
@@ -716,6 +719,8 @@ mod tests {
         assert_eq!(id.customer.kind, CustomerKind::Person, "a personal ID number makes a person");
         let no_id = auto(&["Name", "身份证号"], &["Madonna", ""]);
         assert_eq!(no_id.customer.kind, CustomerKind::Company, "an empty ID cell says nothing");
+        let none = auto(&["Name", "统一社会信用代码", "Phone"], &["Acme Pty", "暂无", "13812345678"]);
+        assert!(none.custom.is_empty(), "a placeholder is no identifier: {:?}", none.custom);
         let tax = auto(&["Name", "统一社会信用代码"], &["Madonna", "91330100MA2XXXXX1A"]);
         assert_eq!(tax.customer.kind, CustomerKind::Company, "a tax id is no person's");
         // An explicit kind is never second-guessed.
