@@ -504,16 +504,28 @@ pub fn insert_keys(conn: &Connection, keys: &[(u64, i64)]) -> Result<()> {
     Ok(())
 }
 
-/// Customers holding each key, at most `limit` each, handed to `f` key by
-/// key in the order given (read fastest in the index's order: by the hash
-/// as a signed integer).
-pub fn key_members(conn: &Connection, hs: &[u64], limit: usize, mut f: impl FnMut(u64, Vec<i64>)) -> Result<()> {
+/// Customers holding each key, at most its limit each, handed to `f` key
+/// by key in the order given (read fastest in the index's order: by the
+/// hash as a signed integer).
+pub fn key_members(conn: &Connection, hs: &[(u64, usize)], mut f: impl FnMut(u64, Vec<i64>)) -> Result<()> {
     let mut s = conn.prepare_cached("SELECT customer_id FROM match_keys WHERE h = ?1 LIMIT ?2")?;
-    for &h in hs {
+    for &(h, limit) in hs {
         let rows = s.query_map(params![h as i64, limit as i64], |r| r.get(0))?;
         f(h, rows.collect::<rusqlite::Result<_>>()?);
     }
     Ok(())
+}
+
+/// The key hashes each customer's match_customer_keys row holds (none for
+/// a customer without one).
+pub fn customer_keys(conn: &Connection, ids: &[i64]) -> Result<Vec<(i64, Vec<u64>)>> {
+    let mut s = conn.prepare_cached("SELECT hashes FROM match_customer_keys WHERE customer_id = ?1")?;
+    ids.iter()
+        .map(|&id| {
+            let b: Option<Vec<u8>> = s.query_row([id], |r| r.get(0)).optional()?;
+            Ok((id, decode_hashes(&b.unwrap_or_default())))
+        })
+        .collect()
 }
 
 /// How many customers hold each key, in the order given (read fastest in
