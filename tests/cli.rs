@@ -988,10 +988,11 @@ fn an_upgrade_says_once_where_the_database_as_it_was_is_kept() {
     crmwb(&db).arg("init").assert().success();
     {
         // Back to schema 16 (0017; there is no 0005): the two indexes 0018
-        // drops, and its version.
+        // drops, without the table 0019 adds, and its version.
         let conn = rusqlite::Connection::open(&db).unwrap();
         conn.execute_batch(
-            "CREATE INDEX customers_live_name ON customers(name, id) WHERE merged_into IS NULL;
+            "DROP TABLE match_pairs_low_b;
+             CREATE INDEX customers_live_name ON customers(name, id) WHERE merged_into IS NULL;
              CREATE INDEX customers_next_due ON customers(next_followup) WHERE merged_into IS NULL;
              PRAGMA user_version = 16;",
         )
@@ -1001,8 +1002,8 @@ fn an_upgrade_says_once_where_the_database_as_it_was_is_kept() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let err = String::from_utf8_lossy(&out.stderr);
     let (before, after) = (
-        err.find("upgrading the database from schema 16 to 17").expect("said before the pause"),
-        err.find("upgraded the database from schema 16 to 17").expect("said after it"),
+        err.find("upgrading the database from schema 16 to 18").expect("said before the pause"),
+        err.find("upgraded the database from schema 16 to 18").expect("said after it"),
     );
     assert!(before < after, "{err}");
     let kept: Vec<_> = std::fs::read_dir(dir.path())
@@ -1027,7 +1028,8 @@ fn init_on_an_earlier_schema_says_it_upgraded() {
     rusqlite::Connection::open(&db)
         .unwrap()
         .execute_batch(
-            "CREATE INDEX customers_live_name ON customers(name, id) WHERE merged_into IS NULL;
+            "DROP TABLE match_pairs_low_b;
+             CREATE INDEX customers_live_name ON customers(name, id) WHERE merged_into IS NULL;
              CREATE INDEX customers_next_due ON customers(next_followup) WHERE merged_into IS NULL;
              PRAGMA user_version = 16;",
         )
@@ -1035,9 +1037,9 @@ fn init_on_an_earlier_schema_says_it_upgraded() {
     let out = crmwb(&db).arg("init").output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let (stdout, err) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(err.contains("upgrading the database from schema 16 to 17"), "{err}");
-    assert!(err.contains("upgraded the database from schema 16 to 17"), "{err}");
-    assert!(stdout.contains("upgraded to schema version 17") && !stdout.contains("nothing changed"), "{stdout}");
+    assert!(err.contains("upgrading the database from schema 16 to 18"), "{err}");
+    assert!(err.contains("upgraded the database from schema 16 to 18"), "{err}");
+    assert!(stdout.contains("upgraded to schema version 18") && !stdout.contains("nothing changed"), "{stdout}");
     let again = crmwb(&db).arg("init").output().unwrap();
     assert!(String::from_utf8_lossy(&again.stdout).contains("nothing changed"));
     assert!(!String::from_utf8_lossy(&again.stderr).contains("upgrad"), "only once");

@@ -64,6 +64,10 @@ const EXTRA_TABLES: &[(&str, &str)] = &[
         "match_pairs_low",
         "DELETE FROM match_pairs_low WHERE a IN (SELECT value FROM json_each(?1)) OR b IN (SELECT value FROM json_each(?1))",
     ),
+    (
+        "match_pairs_low_b",
+        "DELETE FROM match_pairs_low_b WHERE a IN (SELECT value FROM json_each(?1)) OR b IN (SELECT value FROM json_each(?1))",
+    ),
     ("match_pairs_stale", "DELETE FROM match_pairs_stale WHERE customer_id IN (SELECT value FROM json_each(?1))"),
     // A cluster with a tombstone in it is no longer a question to review.
     (

@@ -638,7 +638,7 @@ impl Workbench {
                 // Owned here, so that it is gone (and the weigher stops) before
                 // the scope waits for it, whatever insert_pairs returns.
                 let rx = row_rx;
-                sm::insert_pairs(&tx, run_id, &mut rx.iter().flatten(), false)?;
+                sm::insert_pairs(&tx, run_id, &mut rx.iter().flatten(), sm::PairWrite::Full)?;
                 Ok(())
             })?;
             drop(levels);
@@ -929,7 +929,13 @@ impl Workbench {
         }
         t.lap("score");
         // Every pair here is of a changed customer, whose match_pairs rows are forgotten.
-        sm::insert_pairs(&tx, run_id, &mut rows.iter().cloned(), true)?;
+        // In the order match_pairs_low_b keeps them: appended, not spread
+        // over the new customers' part of it (in (a, b) order that cost
+        // more than the random writes it saves).
+        let mut rows = rows;
+        rows.sort_unstable_by_key(|r| (r.b, r.a));
+        let pair_count = rows.len() as u64;
+        sm::insert_pairs(&tx, run_id, &mut rows.into_iter(), sm::PairWrite::Incremental)?;
         // Re-cluster around what changed: the changed customers, their
         // review-band neighbours, and everyone in an open cluster with them.
         let mut nodes: HashSet<i64> = HashSet::new();
@@ -1045,7 +1051,7 @@ impl Workbench {
                 |r| r.get::<_, i64>(0),
             )? as u64,
             compared: changed.len() as u64,
-            pairs: rows.len() as u64,
+            pairs: pair_count,
             keys: key_stats,
             bands,
             review_threshold: cfg.thresholds.review,
@@ -1794,7 +1800,8 @@ mod tests {
         let mut stmt = conn
             .prepare(
                 "SELECT a, b, score FROM match_pairs WHERE run_id = ?1 \
-                 UNION ALL SELECT a, b, score FROM match_pairs_low WHERE run_id = ?1",
+                 UNION ALL SELECT a, b, score FROM match_pairs_low WHERE run_id = ?1 \
+                 UNION ALL SELECT a, b, score FROM match_pairs_low_b WHERE run_id = ?1",
             )
             .unwrap();
         let pairs: Vec<(i64, i64, f64)> =
@@ -1872,6 +1879,63 @@ mod tests {
             let missed: Vec<_> = full.iter().filter(|p| incremental.binary_search(p).is_err()).collect();
             assert!(missed.is_empty(), "case {i}: the incremental run missed {missed:?}");
         }
+    }
+
+    /// Issue 15: an incremental run's non-match pairs go where a new
+    /// customer's pairs append (match_pairs_low_b), and every reader finds
+    /// them as a full run's: the same pairs listed in (a, b) order, each
+    /// found by `pair` and by `pairs_of` its newer customer, and a customer
+    /// changed again leaves none of its old pairs behind.
+    #[test]
+    fn incremental_non_match_pairs_are_read_as_a_full_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut wb = Workbench::open_in_memory("tester").unwrap();
+        let import = |wb: &mut Workbench, name: &str, csv: String| {
+            let path = dir.path().join(format!("{name}.csv"));
+            std::fs::write(&path, csv).unwrap();
+            wb.import(&path, &ImportOptions { source: name.into(), ..Default::default() }, &mut |_| {}).unwrap();
+        };
+        let count = |wb: &Workbench, sql: &str| -> i64 { wb.store().conn().query_row(sql, [], |r| r.get(0)).unwrap() };
+        import(&mut wb, "s0", crowded(0, 60));
+        wb.run_match(&MatchOptions::default()).unwrap();
+        import(&mut wb, "s1", crowded(60, 90));
+        assert_eq!(wb.run_match(&MatchOptions::default()).unwrap().mode, "incremental");
+        let conn = wb.store().conn();
+        let run = count(&wb, "SELECT max(id) FROM match_runs");
+        let appended: Vec<(i64, i64)> = conn
+            .prepare("SELECT a, b FROM match_pairs_low_b WHERE run_id = ?1")
+            .unwrap()
+            .query_map([run], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(appended.len() > 20, "{}", appended.len());
+        assert_eq!(count(&wb, &format!("SELECT count(*) FROM match_pairs_low WHERE run_id = {run}")), 0);
+        for &(a, b) in &appended {
+            assert!(a < b);
+            let p = sm::pair(conn, a, b).unwrap().expect("found by the pair");
+            assert_eq!((p.a, p.b, p.band), (a, b, "non-match"));
+            assert!(sm::pairs_of(conn, b, 0.0).unwrap().iter().any(|x| (x.0, x.1) == (a, b)));
+        }
+        let listed = |wb: &Workbench| {
+            let ids = sm::all_pair_ids(wb.store().conn()).unwrap();
+            assert!(ids.windows(2).all(|w| w[0] < w[1]), "in (a, b) order, each pair once");
+            ids
+        };
+        let incremental = listed(&wb);
+        for p in &appended {
+            assert!(incremental.binary_search(p).is_ok(), "{p:?} listed");
+        }
+        // One of the new customers moves: its pairs are weighed again, and
+        // its sub-blocks are another city's.
+        let mut changed = crowded(60, 90);
+        changed = changed.replacen("北京\n", "上海\n", 1);
+        import(&mut wb, "s1", changed);
+        assert_eq!(wb.run_match(&MatchOptions::default()).unwrap().mode, "incremental");
+        let again = listed(&wb);
+        wb.run_match(&MatchOptions { full: true, ..Default::default() }).unwrap();
+        assert_eq!(again, listed(&wb), "an incremental run and a full one list the same pairs");
+        assert_eq!(count(&wb, "SELECT count(*) FROM match_pairs_low_b"), 0, "a full run empties it");
     }
 
     #[test]

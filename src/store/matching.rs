@@ -281,7 +281,8 @@ pub fn clear_all(conn: &Connection) -> Result<()> {
         "DROP INDEX IF EXISTS match_pairs_b;
          DROP INDEX IF EXISTS match_cluster_members_customer;
          DROP INDEX IF EXISTS match_clusters_state;
-         DELETE FROM match_pairs; DELETE FROM match_pairs_low; DELETE FROM match_pairs_stale;
+         DELETE FROM match_pairs; DELETE FROM match_pairs_low; DELETE FROM match_pairs_low_b;
+         DELETE FROM match_pairs_stale;
          DELETE FROM match_keys; DELETE FROM match_customer_keys;",
     )?;
     Ok(())
@@ -351,28 +352,43 @@ fn insert_sql(head: &str, cols: usize, rows: usize) -> String {
     format!("{head} VALUES {}", vec![one; rows].join(","))
 }
 
+/// Which run writes pairs: a full run into emptied tables, an incremental
+/// one beside what earlier runs stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PairWrite {
+    Full,
+    Incremental,
+}
+
 /// Inserts pairs (replacing any with the same a, b) in multi-row batches:
-/// review and match pairs into match_pairs, non-match pairs into
-/// match_pairs_low. With `drop_low` (a pair may have been stored as a
-/// non-match before) a review or match pair's row in match_pairs_low is
-/// deleted. A non-match pair needs no such delete: a caller that writes
-/// pairs again has forgotten (`forget`) every match_pairs row of the
-/// customers they touch first.
+/// review and match pairs into match_pairs; non-match pairs into
+/// match_pairs_low in a full run, which writes them in (a, b) order, and
+/// into match_pairs_low_b in an incremental one, whose pairs are mostly a
+/// new customer's (b) and append there (see its migration). In an
+/// incremental run a pair may have been stored as a non-match before: a
+/// review or match pair's rows in both non-match tables are deleted. A
+/// non-match pair needs no such delete: a caller that writes pairs again
+/// has forgotten (`forget`) every match_pairs row of the customers they
+/// touch first, and their older non-match rows are stale.
 pub fn insert_pairs(
     conn: &Connection,
     run_id: i64,
     pairs: &mut dyn Iterator<Item = PairRow>,
-    drop_low: bool,
+    write: PairWrite,
 ) -> Result<u64> {
     const HEAD: &str = "INSERT OR REPLACE INTO match_pairs (a, b, score, prob, band, keys, evidence, run_id)";
-    const HEAD_LOW: &str = "INSERT OR REPLACE INTO match_pairs_low (a, b, score, keys, evidence, run_id)";
+    let drop_low = write == PairWrite::Incremental;
+    let head_low: &str = match write {
+        PairWrite::Full => "INSERT OR REPLACE INTO match_pairs_low (a, b, score, keys, evidence, run_id)",
+        PairWrite::Incremental => "INSERT OR REPLACE INTO match_pairs_low_b (a, b, score, keys, evidence, run_id)",
+    };
     let mut high = Vec::with_capacity(BATCH);
     let mut low = Vec::with_capacity(BATCH);
     let mut n = 0;
     // The full batches' statements, built once: millions of rows pass here.
-    let (full_high, full_low) = (insert_sql(HEAD, 8, BATCH), insert_sql(HEAD_LOW, 6, BATCH));
+    let (full_high, full_low) = (insert_sql(HEAD, 8, BATCH), insert_sql(head_low, 6, BATCH));
     let flush = |buf: &mut Vec<PairRow>, is_low: bool| -> Result<()> {
-        let (head, cols) = if is_low { (HEAD_LOW, 6) } else { (HEAD, 8) };
+        let (head, cols) = if is_low { (head_low, 6) } else { (HEAD, 8) };
         let mut stmt = match (buf.len() == BATCH, is_low) {
             (true, false) => conn.prepare_cached(&full_high)?,
             (true, true) => conn.prepare_cached(&full_low)?,
@@ -398,8 +414,10 @@ pub fn insert_pairs(
         stmt.raw_execute()?;
         if drop_low && !is_low {
             let mut del = conn.prepare_cached("DELETE FROM match_pairs_low WHERE a = ?1 AND b = ?2")?;
+            let mut del_b = conn.prepare_cached("DELETE FROM match_pairs_low_b WHERE b = ?2 AND a = ?1")?;
             for r in buf.iter() {
                 del.execute(params![r.a, r.b])?;
+                del_b.execute(params![r.a, r.b])?;
             }
         }
         buf.clear();
@@ -452,6 +470,7 @@ pub fn forget(conn: &Connection, ids: &[i64], run_id: i64, keys: &[(u64, i64)]) 
     let mut dp = conn.prepare_cached("DELETE FROM match_pairs WHERE a = ?1")?;
     let mut dpb = conn.prepare_cached("DELETE FROM match_pairs WHERE b = ?1")?;
     let mut dl = conn.prepare_cached("DELETE FROM match_pairs_low WHERE a = ?1")?;
+    let mut dlb = conn.prepare_cached("DELETE FROM match_pairs_low_b WHERE b = ?1")?;
     let mut stale =
         conn.prepare_cached("INSERT OR REPLACE INTO match_pairs_stale (customer_id, run_id) VALUES (?1, ?2)")?;
     let mut owned = conn.prepare_cached("SELECT hashes FROM match_customer_keys WHERE customer_id = ?1")?;
@@ -461,6 +480,7 @@ pub fn forget(conn: &Connection, ids: &[i64], run_id: i64, keys: &[(u64, i64)]) 
         dp.execute([id])?;
         dpb.execute([id])?;
         dl.execute([id])?;
+        dlb.execute([id])?;
         stale.execute(params![id, run_id])?;
         let hashes: Option<Vec<u8>> = owned.query_row([id], |r| r.get(0)).optional()?;
         old.extend(decode_hashes(&hashes.unwrap_or_default()).into_iter().map(|h| (h, id)));
@@ -545,8 +565,9 @@ fn probability(score: f64) -> f64 {
 }
 
 /// Pairs touching a customer with probability at least `min_prob`. Non-match
-/// pairs are found only where the customer is `a` (the smaller id): callers
-/// weigh any other pair again when they need it.
+/// pairs are found only where the customer is `a` (the smaller id) of a full
+/// run's pair or `b` of an incremental run's (the key each table is read
+/// by): callers weigh any other pair again when they need it.
 pub fn pairs_of(conn: &Connection, id: i64, min_prob: f64) -> Result<Vec<(i64, i64, f64)>> {
     let mut out = Vec::new();
     for sql in [
@@ -558,12 +579,16 @@ pub fn pairs_of(conn: &Connection, id: i64, min_prob: f64) -> Result<Vec<(i64, i
             out.push(r?);
         }
     }
-    let mut s =
-        conn.prepare_cached(&format!("SELECT a, b, score FROM match_pairs_low p WHERE a = ?1 AND {LOW_FRESH}"))?;
-    for r in s.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))? {
-        let r: (i64, i64, f64) = r?;
-        if probability(r.2) >= min_prob {
-            out.push(r);
+    for sql in [
+        format!("SELECT a, b, score FROM match_pairs_low p WHERE a = ?1 AND {LOW_FRESH}"),
+        format!("SELECT a, b, score FROM match_pairs_low_b p WHERE b = ?1 AND {LOW_FRESH}"),
+    ] {
+        let mut s = conn.prepare_cached(&sql)?;
+        for r in s.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))? {
+            let r: (i64, i64, f64) = r?;
+            if probability(r.2) >= min_prob {
+                out.push(r);
+            }
         }
     }
     Ok(out)
@@ -593,23 +618,29 @@ pub fn pair(conn: &Connection, a: i64, b: i64) -> Result<Option<PairRow>> {
     if high.is_some() {
         return Ok(high);
     }
-    Ok(conn
-        .prepare_cached(&format!(
-            "SELECT a, b, score, keys, evidence FROM match_pairs_low p WHERE a = ?1 AND b = ?2 AND {LOW_FRESH}"
-        ))?
-        .query_row(params![a, b], |r| {
-            let score: f64 = r.get(2)?;
-            Ok(PairRow {
-                a: r.get(0)?,
-                b: r.get(1)?,
-                score,
-                prob: probability(score),
-                band: "non-match",
-                keys: r.get(3)?,
-                evidence: r.get(4)?,
+    for t in ["match_pairs_low", "match_pairs_low_b"] {
+        let low = conn
+            .prepare_cached(&format!(
+                "SELECT a, b, score, keys, evidence FROM {t} p WHERE a = ?1 AND b = ?2 AND {LOW_FRESH}"
+            ))?
+            .query_row(params![a, b], |r| {
+                let score: f64 = r.get(2)?;
+                Ok(PairRow {
+                    a: r.get(0)?,
+                    b: r.get(1)?,
+                    score,
+                    prob: probability(score),
+                    band: "non-match",
+                    keys: r.get(3)?,
+                    evidence: r.get(4)?,
+                })
             })
-        })
-        .optional()?)
+            .optional()?;
+        if low.is_some() {
+            return Ok(low);
+        }
+    }
+    Ok(None)
 }
 
 /// Every stored pair (a, b, probability, band), in (a, b) order: the two
@@ -623,9 +654,15 @@ fn for_each_pair(conn: &Connection, with_numbers: bool, mut f: impl FnMut(PairOu
     };
     let from = |t: &str| numbers.replace("{t}", t);
     let mut hs = conn.prepare(&format!("SELECT p.a, p.b, p.prob, p.band{} ORDER BY p.a, p.b", from("match_pairs")))?;
+    // The two non-match tables hold no pair twice (a pair an incremental
+    // run writes has a customer it marked stale, which hides the older
+    // row); SQLite merges the full run's rows, read in key order, with the
+    // incremental runs', sorted.
     let mut ls = conn.prepare(&format!(
-        "SELECT p.a, p.b, p.score, 'non-match'{} WHERE {LOW_FRESH} ORDER BY p.a, p.b",
-        from("match_pairs_low")
+        "SELECT p.a, p.b, p.score, 'non-match'{} WHERE {LOW_FRESH} \
+         UNION ALL SELECT p.a, p.b, p.score, 'non-match'{} WHERE {LOW_FRESH} ORDER BY 1, 2",
+        from("match_pairs_low"),
+        from("match_pairs_low_b")
     ))?;
     let mut hr = hs.query([])?;
     let mut lr = ls.query([])?;

@@ -44,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0016_batch_blank_rows.sql"),
     include_str!("migrations/0017_live_name_core.sql"),
     include_str!("migrations/0018_drop_unread_customer_indexes.sql"),
+    include_str!("migrations/0019_match_pairs_low_b.sql"),
 ];
 
 /// The migration that adds the audit hash chain; the entries written before
@@ -638,11 +639,13 @@ mod tests {
     fn unread_customer_indexes_are_dropped_and_their_queries_keep_an_index() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("v16.db");
-        // Schema 16 (0017, there is no 0005): today's schema with the two indexes 0018 drops.
+        // Schema 16 (0017, there is no 0005): today's schema with the two
+        // indexes 0018 drops, without the table 0019 adds.
         drop(Store::open(&p, OpenMode::Create).unwrap());
         let conn = Connection::open(&p).unwrap();
         conn.execute_batch(
-            "CREATE INDEX customers_live_name ON customers(name, id) WHERE merged_into IS NULL;
+            "DROP TABLE match_pairs_low_b;
+             CREATE INDEX customers_live_name ON customers(name, id) WHERE merged_into IS NULL;
              CREATE INDEX customers_next_due ON customers(next_followup)
                  WHERE merged_into IS NULL AND next_followup >= coalesce(reminders_from, '');
              PRAGMA user_version = 16;",
