@@ -171,6 +171,24 @@ const LATIN_ORG_WORDS: &[&str] = &[
     "&",
 ];
 
+/// Whether `id` is a mainland resident ID number (GB 11643): 18 characters,
+/// 17 digits and a check character (a digit or X) that the weighted sum of
+/// the digits gives, or the old 15-digit form. A firm's licence or credit
+/// code in the same column is none.
+pub fn is_resident_id(id: &str) -> bool {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let id = id.trim();
+    if id.len() == 15 {
+        return id.bytes().all(|b| b.is_ascii_digit());
+    }
+    let b = id.as_bytes();
+    if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let sum: u32 = b[..17].iter().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
+    b"10X98765432"[(sum % 11) as usize] == b[17].to_ascii_uppercase()
+}
+
 /// Whether `name` reads as a person's name rather than an organisation's:
 /// a Chinese family name and a one- or two-character given name (three for
 /// a compound family name), or, when `latin_parts` (the name was joined
@@ -316,6 +334,17 @@ fn strip_latin_title(s: &str) -> Option<(&str, &'static str)> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn resident_ids_by_their_check_character() {
+        assert!(is_resident_id("11010519491231002X"));
+        assert!(is_resident_id("11010519491231002x"), "a lower-case x is typed often");
+        assert!(is_resident_id("310104197612166382"));
+        assert!(is_resident_id("130503670401001"), "the old 15-digit form");
+        assert!(!is_resident_id("110101199001011234"), "wrong check digit");
+        assert!(!is_resident_id("91330100MA2B0XXX1A"), "a credit code");
+        assert!(!is_resident_id("1101051949123100"));
+    }
     use super::*;
     use proptest::prelude::*;
 

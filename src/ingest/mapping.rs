@@ -474,7 +474,6 @@ const SYNONYMS: &[(&str, &[&str])] = &[
             "证件号码",
             "证件号",
             "id number",
-            "id no",
             "id card number",
             "identity number",
             "national id",
@@ -500,14 +499,12 @@ const SYNONYMS: &[(&str, &[&str])] = &[
             "tax id",
             "tax number",
             "tax id number",
-            "vat",
             "vat number",
             "vat id",
             "vat no",
             "ein",
             "company number",
             "company registration number",
-            "registration number",
         ],
     ),
     ("custom:passport:identifier", &["护照号", "护照号码", "护照", "passport", "passport number", "passport no"]),
@@ -540,7 +537,6 @@ const KEYWORDS: &[(&str, &str)] = &[
     ("address", "address"),
     ("street", "address"),
     ("出生", "custom:dob:date"),
-    ("身份证", "custom:id_number:identifier"),
     ("信用代码", "custom:tax_id:identifier"),
     ("纳税人识别", "custom:tax_id:identifier"),
     ("birth", "custom:dob:date"),
@@ -645,10 +641,15 @@ fn name_halves(a: &str, b: &str) -> bool {
     if is_family_name_header(a) && is_given_name_header(b) {
         return true;
     }
-    matches!(
-        (name_half_prefix(a, FAMILY_NAME_HEADERS), name_half_prefix(b, GIVEN_NAME_HEADERS)),
-        (Some(p), Some(q)) if p == q && !p.is_empty()
-    )
+    match (name_half_prefix(a, FAMILY_NAME_HEADERS), name_half_prefix(b, GIVEN_NAME_HEADERS)) {
+        // Whose name it is: the customer's or its contact's, not the sales
+        // rep's (`负责人姓`, `Owner Last Name`) nor anything else a prefix
+        // names.
+        (Some(p), Some(q)) if p == q && !p.is_empty() => {
+            guess(&p).is_none_or(|g| matches!(g.target.name().as_str(), "name" | "contact_name"))
+        }
+        _ => false,
+    }
 }
 
 /// Whether a name halves' prefix says whose name it is: a contact's
@@ -1334,7 +1335,9 @@ mod tests {
         ("身份证号", Some("custom:id_number:identifier"), true),
         ("身份证号码", Some("custom:id_number:identifier"), true),
         ("证件号码", Some("custom:id_number:identifier"), true),
-        ("投保人身份证号", Some("custom:id_number:identifier"), false),
+        // Whose ID a longer header names is not the customer's for sure
+        // (a firm's legal representative's): no guess.
+        ("法人身份证号", None, false),
         ("统一社会信用代码", Some("custom:tax_id:identifier"), true),
         ("纳税人识别号", Some("custom:tax_id:identifier"), true),
         ("税号", Some("custom:tax_id:identifier"), true),
@@ -1577,6 +1580,12 @@ mod tests {
         assert_eq!(names, vec!["Contact Last Name", "Contact First Name"], "family name first in the plan");
         // Halves under different prefixes are two people's: not joined.
         assert!(build(&["客户名称", "投保人姓", "被保人名"]).joins.is_empty());
+        // The sales rep's name is no customer's nor contact's: its halves
+        // stay as they were.
+        let m = build(&["客户名称", "手机", "负责人姓", "负责人名"]);
+        assert!(m.joins.is_empty());
+        assert_eq!(m.columns[2].target.as_deref(), Some("owner"));
+        assert!(build(&["Account Name", "Owner Last Name", "Owner First Name"]).joins.is_empty());
     }
 
     #[test]

@@ -195,9 +195,10 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
                     }
                 }
             }
-            // `无`, `暂无`, `N/A` in an ID column say there is none: as a
-            // value they would tie every such row together.
-            Target::Custom { ty: FieldType::Identifier, .. } if is_placeholder(cell) => {}
+            // `无`, `暂无`, `N/A` in an ID column say there is none, and `是` /
+            // `否` that the column is a flag: as values they would tie every
+            // such row together.
+            Target::Custom { ty: FieldType::Identifier, .. } if is_placeholder(cell) || is_flag(cell) => {}
             Target::Custom { name, ty } => {
                 let normalized = match ty {
                     FieldType::Date => clean::date::normalize(cell).map_err(|e| ("date.format", e)),
@@ -239,13 +240,16 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
     if person_hint && !kind_given {
         p.customer.kind = CustomerKind::Person;
     }
-    // No kind column and no --kind: a person's name, or a date of birth or
-    // a personal ID number, with no legal form makes a person.
+    // No kind column and no --kind: a person's name, or a date of birth,
+    // with no legal form makes a person; so does a resident ID number where
+    // no other person is the row's contact (a firm's sheet may hold its
+    // legal representative's).
     if !kind_given && default_kind == AUTO_KIND && !p.customer.name.is_empty() {
-        let has_dob = p.custom.iter().any(|(name, ty, v)| {
-            !v.trim().is_empty()
-                && (*ty == "date" && is_birth_field(name) || *ty == "identifier" && is_personal_id_field(name))
-        });
+        let has_dob = p.custom.iter().any(|(name, ty, _)| *ty == "date" && is_birth_field(name));
+        let has_personal_id = p
+            .custom
+            .iter()
+            .any(|(name, ty, v)| *ty == "identifier" && is_personal_id_field(name) && clean::person::is_resident_id(v));
         let latin_parts = inputs.iter().any(|i| i.target == Target::Field(Field::Name) && i.columns.len() > 1);
         let company = clean::company::normalize(&p.customer.name).ok();
         let legal_form = company.as_ref().is_some_and(|c| c.legal_form.is_some());
@@ -256,7 +260,7 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
             !c.is_empty() && clean::person::key(&c) != clean::person::key(&p.customer.name)
         });
         if !legal_form
-            && (!other_contact && clean::person::looks_like_person(&p.customer.name, latin_parts)
+            && (!other_contact && (clean::person::looks_like_person(&p.customer.name, latin_parts) || has_personal_id)
                 || has_dob && company.as_ref().is_none_or(|c| c.branch.is_none()))
         {
             p.customer.kind = CustomerKind::Person;
@@ -320,11 +324,12 @@ fn is_birth_field(name: &str) -> bool {
     n == "dob" || ["birth", "出生", "生日"].iter().any(|w| n.contains(w))
 }
 
-/// A custom identifier naming one person (`custom:id_number:identifier`,
-/// `身份证号`, a social security number): firms have tax ids instead.
+/// A custom identifier naming one person: the name automatic mapping gives
+/// (`custom:id_number:identifier`) or a user's own (`身份证号`). Whole
+/// names only: `business_no` holds `ssn`, `tax_id_number` holds `idnumber`.
 fn is_personal_id_field(name: &str) -> bool {
     let n = mapping::fold(name);
-    ["idnumber", "ssn", "nationalid", "身份证", "passport", "护照"].iter().any(|w| n.contains(w))
+    ["idnumber", "身份证", "身份证号", "身份证号码", "居民身份证号", "公民身份号码"].contains(&n.as_str())
 }
 
 /// Words sheets put in a name cell to say there is no name. Compared
@@ -371,6 +376,13 @@ fn placeholder_fold(cell: &str) -> Option<String> {
 
 fn is_placeholder(cell: &str) -> bool {
     placeholder_fold(cell).is_some_and(|f| PLACEHOLDERS.contains(&f.as_str()))
+}
+
+/// Yes / no answers: what a column that names a contact channel (`微信`)
+/// holds when it says whether there is one rather than which.
+fn is_flag(cell: &str) -> bool {
+    placeholder_fold(cell)
+        .is_some_and(|f| ["是", "否", "有", "没有", "yes", "no", "y", "n", "√", "×"].contains(&f.as_str()))
 }
 
 /// 个人 / 个人客户 / 散客 say what the customer is: a person.
@@ -715,12 +727,20 @@ mod tests {
         assert_eq!(auto(&["Account Name", "Phone"], &["Acme Pty", "13812345678"]).customer.kind, CustomerKind::Company);
         let dob = auto(&["Name", "DOB", "Phone"], &["Madonna", "1958-08-16", "13812345678"]);
         assert_eq!(dob.customer.kind, CustomerKind::Person, "a date of birth makes a person");
-        let id = auto(&["Name", "National ID"], &["Madonna", "110101199001011234"]);
-        assert_eq!(id.customer.kind, CustomerKind::Person, "a personal ID number makes a person");
+        let id = auto(&["Name", "National ID"], &["Madonna", "11010519491231002X"]);
+        assert_eq!(id.customer.kind, CustomerKind::Person, "a resident ID number makes a person");
+        let bad = auto(&["Name", "National ID"], &["Madonna", "110101199001011234"]);
+        assert_eq!(bad.customer.kind, CustomerKind::Company, "not a resident ID: its check digit is wrong");
+        let rep = auto(&["客户名称", "联系人", "身份证号"], &["星辰贸易", "王芳", "11010519491231002X"]);
+        assert_eq!(rep.customer.kind, CustomerKind::Company, "another person is the contact: a firm's sheet");
+        let n = |h: &str| is_personal_id_field(h);
+        assert!(n("id_number") && n("身份证号") && !n("business_no") && !n("tax_id_number") && !n("法人身份证号"));
         let no_id = auto(&["Name", "身份证号"], &["Madonna", ""]);
         assert_eq!(no_id.customer.kind, CustomerKind::Company, "an empty ID cell says nothing");
         let none = auto(&["Name", "统一社会信用代码", "Phone"], &["Acme Pty", "暂无", "13812345678"]);
         assert!(none.custom.is_empty(), "a placeholder is no identifier: {:?}", none.custom);
+        let flag = auto(&["Name", "微信", "Phone"], &["Acme Pty", "是", "13812345678"]);
+        assert!(flag.custom.is_empty(), "a yes/no flag is no identifier: {:?}", flag.custom);
         let tax = auto(&["Name", "统一社会信用代码"], &["Madonna", "91330100MA2XXXXX1A"]);
         assert_eq!(tax.customer.kind, CustomerKind::Company, "a tax id is no person's");
         // An explicit kind is never second-guessed.
