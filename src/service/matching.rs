@@ -729,7 +729,7 @@ impl Workbench {
         keys_new.dedup();
         // Forget what changed; absorbed and removed customers simply stay
         // out, and the changed ones hold their keys of now.
-        sm::forget(&tx, &changed, run_id, &keys_new)?;
+        let keys_before = sm::forget(&tx, &changed, run_id, &keys_new)?;
         t.lap("load changed");
         // Candidates: customers sharing a key, blocks over the cap narrowed to the place sub-block.
         // Each distinct key (and sub-key) is read once, in key order: the
@@ -748,13 +748,20 @@ impl Workbench {
                 })
                 .collect()
         });
-        let mut holders: IntMap<u64, usize> = IntMap::default();
+        // Per key the changed customers hold: how many more holders it has
+        // than before this run (joined less left).
+        let mut growth: IntMap<u64, i64> = IntMap::default();
         for &h in key_sets.iter().flatten().flatten() {
-            *holders.entry(h).or_default() += 1;
+            *growth.entry(h).or_default() += 1;
+        }
+        for (h, _) in &keys_before {
+            if let Some(g) = growth.get_mut(h) {
+                *g -= 1;
+            }
         }
         let changed_ids: HashSet<i64> = dirty.iter().map(|r| r.id).collect();
         // Members of a block, None when it is over the cap.
-        let (blocks, crossed) = read_blocks_crossing(&tx, &holders, &changed_ids, max_block)?;
+        let (blocks, crossed) = read_blocks_crossing(&tx, &growth, &changed_ids, max_block)?;
         // The sub-block of an oversized key holds the changed customers of
         // its place as well as those stored: a full run pairs them.
         let mut sub_extra: HashMap<u64, Vec<i64>> = HashMap::new();
@@ -785,7 +792,20 @@ impl Workbench {
                 }
             }
         }
-        let sub_blocks = read_blocks(&tx, wanted_sub, max_block)?;
+        // Each sub-block once: the stored members with the changed ones and
+        // the unchanged holders of keys that crossed, None over the cap.
+        let sub_blocks: IntMap<u64, Option<Vec<i64>>> = read_blocks(&tx, wanted_sub, max_block)?
+            .into_iter()
+            .map(|(s, stored)| {
+                let merged = stored.and_then(|stored| {
+                    let mut m: Vec<i64> = stored.into_iter().chain(sub_extra[&s].iter().copied()).collect();
+                    m.sort_unstable();
+                    m.dedup();
+                    (m.len() <= max_block).then_some(m)
+                });
+                (s, merged)
+            })
+            .collect();
         let mut cand: HashMap<(i64, i64), u32> = HashMap::new();
         let mut sub_rows = Vec::new();
         let mut key_stats: Vec<KeyStats> =
@@ -793,20 +813,13 @@ impl Workbench {
         for (r, sets) in dirty.iter().zip(&key_sets) {
             for (bit, hs) in sets.iter().enumerate() {
                 for &h in hs {
-                    let sub_members;
                     let mut members = &blocks[&h];
                     if members.is_none() {
                         let s = sub_key(h, r);
                         sub_rows.push((s, r.id));
                         key_stats[bit].split_blocks += 1;
-                        sub_members = sub_blocks[&s].as_ref().map(|stored| {
-                            let mut m: Vec<i64> = stored.iter().chain(&sub_extra[&s]).copied().collect();
-                            m.sort_unstable();
-                            m.dedup();
-                            m
-                        });
-                        members = &sub_members;
-                        if members.as_ref().is_none_or(|m| m.len() > max_block) {
+                        members = &sub_blocks[&s];
+                        if members.is_none() {
                             key_stats[bit].skipped_blocks += 1;
                             key_stats[bit].skipped_records += 1;
                             continue;
@@ -1453,21 +1466,25 @@ fn read_blocks(
 }
 
 /// The blocks of the changed customers' keys, as `read_blocks` gives them,
-/// and the keys over the cap that were not before this run: at most
-/// `max_block` of their holders are customers that did not change. Those
-/// holders never got the key's sub-key (a run gives sub-keys to the
-/// holders of oversized keys only), so the run works theirs out: a full
-/// run would put them in the sub-blocks too. `holders` counts the changed
-/// customers holding each key (their keys are in match_keys already).
+/// and the keys over the cap that were not before this run: they have at
+/// most `max_block` + `growth` holders now (`growth`: the changed customers
+/// that hold the key now and did not, less those that did and do not; the
+/// keys of now are in match_keys already). Their unchanged holders never
+/// got the key's sub-key (a run gives sub-keys to the holders of oversized
+/// keys only), so the run works theirs out: a full run would put them in
+/// the sub-blocks too. A key that was over the cap before is not one of
+/// them, however its changed holders moved: its holders have their
+/// sub-keys.
 type Crossed = Vec<(u64, Vec<i64>)>;
 type Blocks = IntMap<u64, Option<Vec<i64>>>;
 fn read_blocks_crossing(
     conn: &rusqlite::Connection,
-    holders: &IntMap<u64, usize>,
+    growth: &IntMap<u64, i64>,
     changed: &HashSet<i64>,
     max_block: usize,
 ) -> Result<(Blocks, Crossed)> {
-    let mut hs: Vec<(u64, usize)> = holders.iter().map(|(&h, &d)| (h, max_block + d + 1)).collect();
+    let was_under = |h: u64, now: usize| now as i64 - growth[&h] <= max_block as i64;
+    let mut hs: Vec<(u64, usize)> = growth.iter().map(|(&h, &g)| (h, max_block + 1 + g.max(0) as usize)).collect();
     hs.sort_unstable_by_key(|&(h, _)| h as i64);
     let mut out = IntMap::with_capacity_and_hasher(hs.len(), Default::default());
     let mut crossed = Vec::new();
@@ -1476,8 +1493,8 @@ fn read_blocks_crossing(
             out.insert(h, Some(m));
             return;
         }
-        let unchanged: Vec<i64> = m.iter().copied().filter(|id| !changed.contains(id)).collect();
-        if m.len() <= max_block + holders[&h] && unchanged.len() <= max_block {
+        if was_under(h, m.len()) {
+            let unchanged: Vec<i64> = m.iter().copied().filter(|id| !changed.contains(id)).collect();
             crossed.push((h, unchanged));
         }
         out.insert(h, None);

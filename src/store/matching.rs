@@ -465,7 +465,9 @@ fn keyed_up_to(conn: &Connection) -> Result<i64> {
 /// a large index (at 48k changed customers in 1.67M, 4.3 s of the run's
 /// 17.8 s). Sub-keys of oversized blocks are never in `keys`: they go here
 /// and the run puts back those still needed.
-pub fn forget(conn: &Connection, ids: &[i64], run_id: i64, keys: &[(u64, i64)]) -> Result<()> {
+///
+/// Returns the (hash, customer) keys the changed customers held before.
+pub fn forget(conn: &Connection, ids: &[i64], run_id: i64, keys: &[(u64, i64)]) -> Result<Vec<(u64, i64)>> {
     let seen_up_to = keyed_up_to(conn)?;
     let mut dp = conn.prepare_cached("DELETE FROM match_pairs WHERE a = ?1")?;
     let mut dpb = conn.prepare_cached("DELETE FROM match_pairs WHERE b = ?1")?;
@@ -490,7 +492,7 @@ pub fn forget(conn: &Connection, ids: &[i64], run_id: i64, keys: &[(u64, i64)]) 
     let was: HashSet<(u64, i64)> = old.iter().copied().collect();
     // In the index's order (the hash as a signed integer): each page is
     // visited once.
-    let mut gone: Vec<(u64, i64)> = old.into_iter().filter(|k| !now.contains(k)).collect();
+    let mut gone: Vec<(u64, i64)> = old.iter().copied().filter(|k| !now.contains(k)).collect();
     gone.sort_unstable_by_key(|&(h, id)| (h as i64, id));
     gone.dedup();
     let mut dk = conn.prepare_cached("DELETE FROM match_keys WHERE h = ?1 AND customer_id = ?2")?;
@@ -499,7 +501,8 @@ pub fn forget(conn: &Connection, ids: &[i64], run_id: i64, keys: &[(u64, i64)]) 
     }
     let mut added: Vec<(u64, i64)> = keys.iter().copied().filter(|k| !was.contains(k)).collect();
     added.sort_unstable_by_key(|&(h, id)| (h as i64, id));
-    insert_keys(conn, &added)
+    insert_keys(conn, &added)?;
+    Ok(old)
 }
 
 /// Inserts (key hash, customer) rows, ignoring ones already there, in
