@@ -854,8 +854,7 @@ impl Workbench {
             owned.entry(id).or_default().push(h);
         }
         // An unchanged customer given a sub-key keeps the keys it had.
-        let mut kept: Vec<i64> =
-            crossed_rows.iter().map(|&(_, id)| id).filter(|id| !changed_ids.contains(id)).collect();
+        let mut kept: Vec<i64> = crossed_rows.iter().map(|&(_, id)| id).collect();
         kept.sort_unstable();
         kept.dedup();
         for (id, hs) in sm::customer_keys(&tx, &kept)? {
@@ -942,13 +941,7 @@ impl Workbench {
         }
         t.lap("score");
         // Every pair here is of a changed customer, whose match_pairs rows are forgotten.
-        // In the order match_pairs_low_b keeps them: appended, not spread
-        // over the new customers' part of it (in (a, b) order that cost
-        // more than the random writes it saves).
-        let mut rows = rows;
-        rows.sort_unstable_by_key(|r| (r.b, r.a));
-        let pair_count = rows.len() as u64;
-        sm::insert_pairs(&tx, run_id, &mut rows.into_iter(), sm::PairWrite::Incremental)?;
+        let pair_count = sm::insert_pairs_incremental(&tx, run_id, rows)?;
         // Re-cluster around what changed: the changed customers, their
         // review-band neighbours, and everyone in an open cluster with them.
         let mut nodes: HashSet<i64> = HashSet::new();

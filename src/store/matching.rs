@@ -441,6 +441,15 @@ pub fn insert_pairs(
     Ok(n)
 }
 
+/// An incremental run's pairs, written in the order match_pairs_low_b
+/// keeps them, (b, a): appended rather than spread over the new customers'
+/// part of it (in (a, b) order that cost more than the random writes the
+/// table saves).
+pub fn insert_pairs_incremental(conn: &Connection, run_id: i64, mut rows: Vec<PairRow>) -> Result<u64> {
+    rows.sort_unstable_by_key(|r| (r.b, r.a));
+    insert_pairs(conn, run_id, &mut rows.into_iter(), PairWrite::Incremental)
+}
+
 /// The highest customer id any run stored keys for (0 for none). Every
 /// customer a run compares gets its keys row, and its pairs are only with
 /// customers that have one, so nothing is stored for a customer above it.
@@ -475,17 +484,16 @@ pub fn forget(conn: &Connection, ids: &[i64], run_id: i64, keys: &[(u64, i64)]) 
     let mut dlb = conn.prepare_cached("DELETE FROM match_pairs_low_b WHERE b = ?1")?;
     let mut stale =
         conn.prepare_cached("INSERT OR REPLACE INTO match_pairs_stale (customer_id, run_id) VALUES (?1, ?2)")?;
-    let mut owned = conn.prepare_cached("SELECT hashes FROM match_customer_keys WHERE customer_id = ?1")?;
     let mut dc = conn.prepare_cached("DELETE FROM match_customer_keys WHERE customer_id = ?1")?;
-    let mut old: Vec<(u64, i64)> = Vec::new();
-    for &id in ids.iter().filter(|&&id| id <= seen_up_to) {
+    let seen: Vec<i64> = ids.iter().copied().filter(|&id| id <= seen_up_to).collect();
+    let old: Vec<(u64, i64)> =
+        customer_keys(conn, &seen)?.into_iter().flat_map(|(id, hs)| hs.into_iter().map(move |h| (h, id))).collect();
+    for &id in &seen {
         dp.execute([id])?;
         dpb.execute([id])?;
         dl.execute([id])?;
         dlb.execute([id])?;
         stale.execute(params![id, run_id])?;
-        let hashes: Option<Vec<u8>> = owned.query_row([id], |r| r.get(0)).optional()?;
-        old.extend(decode_hashes(&hashes.unwrap_or_default()).into_iter().map(|h| (h, id)));
         dc.execute([id])?;
     }
     let now: HashSet<(u64, i64)> = keys.iter().copied().collect();
