@@ -657,7 +657,8 @@ fn name_halves(a: &str, b: &str) -> bool {
 fn contact_prefix(h: &str) -> bool {
     name_half_prefix(h, FAMILY_NAME_HEADERS)
         .or_else(|| name_half_prefix(h, GIVEN_NAME_HEADERS))
-        .is_some_and(|p| ["联系人", "contact", "对接人", "联络人"].iter().any(|w| p.contains(w)))
+        .and_then(|p| guess(&p))
+        .is_some_and(|g| g.target.name() == "contact_name")
 }
 
 /// Folds a header for comparison: NFKC (full-width letters, `（）`), lower

@@ -325,11 +325,12 @@ fn is_birth_field(name: &str) -> bool {
 }
 
 /// A custom identifier naming one person: the name automatic mapping gives
-/// (`custom:id_number:identifier`) or a user's own (`身份证号`). Whole
-/// names only: `business_no` holds `ssn`, `tax_id_number` holds `idnumber`.
+/// (`custom:id_number:identifier`), or a user's own name for it that the
+/// mapping knows as a header (`身份证号`). Whole names only: `business_no`
+/// holds `ssn`, `tax_id_number` holds `idnumber`.
 fn is_personal_id_field(name: &str) -> bool {
-    let n = mapping::fold(name);
-    ["idnumber", "身份证", "身份证号", "身份证号码", "居民身份证号", "公民身份号码"].contains(&n.as_str())
+    const ID: &str = "custom:id_number:identifier";
+    mapping::fold(name) == "idnumber" || mapping::guess(name).is_some_and(|g| g.certain && g.target.name() == ID)
 }
 
 /// Words sheets put in a name cell to say there is no name. Compared
