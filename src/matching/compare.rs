@@ -2,7 +2,9 @@
 //! "missing" (no evidence either way). Levels are ordered from the strongest
 //! agreement to disagreement; their weights are learned, never set here.
 
-use super::features::{contained_alike, same_pinyin, within_one_edit, CustomType, CustomValue, Record, Sym};
+use super::features::{
+    contained_alike, same_pinyin, within_one_edit, within_one_edit_of, CustomType, CustomValue, Record, Sym,
+};
 use serde::{Deserialize, Serialize};
 
 /// What a comparison compares.
@@ -446,6 +448,14 @@ fn contacts_alike(a: &Record, b: &Record) -> bool {
     })
 }
 
+/// A company's name put back together from its parts (region, core, legal
+/// form). A slip that straddles where the parts meet (广海州宇 for 广州海宇,
+/// 有限司公 for 有限公司) leaves the parts unrecognised and the cores of two
+/// spellings more than one edit apart; the whole names are not.
+fn as_written(r: &Record) -> [&str; 3] {
+    [r.region.unwrap_or(""), &r.key, r.legal.unwrap_or("")]
+}
+
 /// Compares one field of a pair.
 pub fn level(kind: &CompKind, a: &Record, b: &Record, lb: &LevelBounds) -> u8 {
     match kind {
@@ -500,7 +510,9 @@ pub fn level(kind: &CompKind, a: &Record, b: &Record, lb: &LevelBounds) -> u8 {
                     6
                 } else if short >= 2 && contained_alike(s, l) {
                     inside(true)
-                } else if short >= lb.edit_min_chars && within_one_edit(&a.key, &b.key) {
+                } else if short >= lb.edit_min_chars
+                    && (within_one_edit(&a.key, &b.key) || within_one_edit_of(&as_written(a), &as_written(b)))
+                {
                     8
                 } else {
                     9
@@ -729,6 +741,12 @@ mod tests {
         assert_eq!(n("星辰", "新城科技有限公司"), "different");
         assert_eq!(n("腾达网络科技有限公司", "腾远网络科技有限公司"), "edit1");
         assert_eq!(n("腾达科技有限公司", "华为技术有限公司"), "different");
+        // Two neighbouring characters swapped: within the core, and across
+        // where the region or the legal form meets it.
+        assert_eq!(n("上海联柏精密机械有限公司", "上海联精柏密机械有限公司"), "edit1");
+        assert_eq!(n("广州海宇智能装备有限公司", "广海州宇智能装备有限公司"), "edit1");
+        assert_eq!(n("深圳万澜精密机械有限公司", "深圳万澜精密机有械限公司"), "edit1");
+        assert_eq!(n("上海联柏精密机械有限公司", "上海精联柏密机械有限公司"), "different");
         // The parts that differ are evidence against, compared on their own.
         let l = |a: &str, b: &str| lvl(CompKind::LegalForm, company(a), company(b));
         assert_eq!(l("腾达集团有限公司", "腾达科技有限公司"), "different");
@@ -845,6 +863,8 @@ mod tests {
         let id_kind = CompKind::Custom { index: 0, ty: CustomType::Identifier };
         let id = |v: &str| InputRecord { custom: vec![("身份证号".into(), v.into())], ..person("x") };
         assert_eq!(lvl(id_kind, id("2530"), id("2531")), "edit1");
+        assert_eq!(lvl(id_kind, id("2530"), id("2350")), "edit1");
+        assert_eq!(lvl(id_kind, id("2530"), id("3520")), "different");
     }
 
     #[test]

@@ -389,19 +389,36 @@ pub fn contained_alike(short: &str, long: &str) -> bool {
         && cl.windows(cs.len()).any(|w| chars_alike(cs.iter().copied(), w.iter().copied()))
 }
 
-/// Levenshtein distance is at most one (on characters).
+/// At most one typing edit apart (on characters): a character replaced,
+/// added or left out, or two neighbours typed in each other's place (the
+/// optimal-string-alignment distance is at most one). A swap is as common a
+/// slip as the others (科技 / 技科, 2530 / 2350), and without it a swapped
+/// name counts as a different one.
 pub fn within_one_edit(a: &str, b: &str) -> bool {
-    let (ca, cb): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    within_one_edit_of(&[a], &[b])
+}
+
+/// `within_one_edit` of two strings each given as the pieces it is made
+/// of, without joining them first.
+pub fn within_one_edit_of(a: &[&str], b: &[&str]) -> bool {
+    let count = |p: &[&str]| p.iter().map(|s| s.chars().count()).sum::<usize>();
+    if count(a).abs_diff(count(b)) > 1 {
+        return false;
+    }
+    let chars = |p: &[&str]| p.iter().flat_map(|s| s.chars()).collect::<Vec<char>>();
+    let (ca, cb) = (chars(a), chars(b));
     let (s, l) = if ca.len() <= cb.len() { (&ca, &cb) } else { (&cb, &ca) };
     if l.len() - s.len() > 1 {
         return false;
     }
     let p = s.iter().zip(l.iter()).take_while(|(x, y)| x == y).count();
-    if s.len() == l.len() {
-        s[p + 1.min(s.len() - p)..] == l[p + 1.min(l.len() - p)..]
-    } else {
-        s[p..] == l[p + 1..]
+    if s.len() != l.len() {
+        return s[p..] == l[p + 1..];
     }
+    if p == s.len() || s[p + 1..] == l[p + 1..] {
+        return true;
+    }
+    p + 1 < s.len() && s[p] == l[p + 1] && s[p + 1] == l[p] && s[p + 2..] == l[p + 2..]
 }
 
 impl Record {
@@ -571,7 +588,13 @@ mod tests {
         assert!(within_one_edit("星辰科技", "星辰科"));
         assert!(within_one_edit("abc", "abxc"));
         assert!(!within_one_edit("腾达科技", "腾远数据"));
-        assert!(!within_one_edit("ab", "ba"));
+        assert!(within_one_edit("ab", "ba"));
+        assert!(within_one_edit("联柏精密机械", "联精柏密机械"));
+        assert!(within_one_edit("2530", "2350"));
+        assert!(within_one_edit("科技", "科技"));
+        assert!(!within_one_edit("abc", "cba"));
+        assert!(!within_one_edit("abcd", "badc"));
+        assert!(!within_one_edit("联柏精密机械", "联精柏密械机"));
         assert!(same_pinyin("星辰科技", "星晨科技"));
         assert!(!same_pinyin("腾达科技", "腾远科技"));
         assert_eq!(pinyin_key("星辰"), pinyin_key("星晨"));
