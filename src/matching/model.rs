@@ -27,8 +27,11 @@ pub const MIN_EM_PAIRS: f64 = 30.0;
 /// 2: a shared landline makes the same place count nothing too, and
 /// clusters join by the mean of the two middle pairs across where the upper
 /// one is not conclusive (`cluster::build`). 3: only conclusive evidence
-/// against vetoes a join. Models stored before have 0.
-pub const SCORING_VERSION: u32 = 3;
+/// against vetoes a join. 4: one edit includes two neighbouring
+/// characters swapped (`features::within_one_edit`), so the weights of the
+/// `edit1` and `different` levels were learned for other pairs. Models
+/// stored before have 0.
+pub const SCORING_VERSION: u32 = 4;
 
 /// Bounds of the estimated recall of the prior's deterministic rule: a rule
 /// is never credited with more than every match, nor with fewer than one in
