@@ -402,6 +402,7 @@ value-level-core_exact = core exact
 value-level-contained = contained
 value-level-contained_full = contained, both registered
 value-level-same_brand = same brand
+value-level-same_brand_full = same brand, both registered
 value-level-contained_alike = contained, read alike
 value-level-pinyin = pinyin
 value-level-edit1 = edit1

@@ -398,6 +398,7 @@ value-level-core_exact = 核心名相同
 value-level-contained = 包含
 value-level-contained_full = 包含（均为注册全称）
 value-level-same_brand = 品牌相同
+value-level-same_brand_full = 同品牌（均为注册全称）
 value-level-contained_alike = 读音相近的简称
 value-level-pinyin = 拼音相同
 value-level-edit1 = 差一字

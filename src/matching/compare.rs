@@ -90,6 +90,7 @@ pub const NAME_LEVELS: &[&str] = &[
     "contained",
     "contained_full",
     "same_brand",
+    "same_brand_full",
     "pinyin",
     "contained_alike",
     "edit1",
@@ -500,22 +501,30 @@ pub fn level(kind: &CompKind, a: &Record, b: &Record, lb: &LevelBounds) -> u8 {
                 let inside = |alike: bool| match (registered, alike) {
                     (true, _) => 4,
                     (false, false) => 3,
-                    (false, true) => 7,
+                    (false, true) => 8,
                 };
+                // Two registered names under one brand with other trade
+                // words are, for the same reason, a group's members (深圳源峰
+                // 集团 / 源峰信息技术（深圳）): one registration is one brand
+                // and trade in one place.
                 if short >= 2 && l.contains(&**s) && !(same_brand && bare(sr)) {
                     inside(false)
                 } else if same_brand {
-                    5
+                    if registered {
+                        6
+                    } else {
+                        5
+                    }
                 } else if same_pinyin(&a.key, &b.key) {
-                    6
+                    7
                 } else if short >= 2 && contained_alike(s, l) {
                     inside(true)
                 } else if short >= lb.edit_min_chars
                     && (within_one_edit(&a.key, &b.key) || within_one_edit_of(&as_written(a), &as_written(b)))
                 {
-                    8
-                } else {
                     9
+                } else {
+                    10
                 }
             }
         }
@@ -731,7 +740,9 @@ mod tests {
         assert_eq!(n("华鑫川文化有限公司", "华新川文化传媒有限公司"), "contained_full");
         // One brand: bare against a name with trade words, or two trades.
         assert_eq!(n("星辰", "北京星辰电子科技有限公司"), "same_brand");
-        assert_eq!(n("星辰农业发展有限公司", "星辰电子科技有限公司"), "same_brand");
+        assert_eq!(n("星辰农业发展", "星辰电子科技有限公司"), "same_brand");
+        assert_eq!(n("星辰农业发展有限公司", "星辰电子科技有限公司"), "same_brand_full");
+        assert_eq!(n("深圳源峰集团有限公司", "源峰信息技术（深圳）有限公司"), "same_brand_full");
         assert_eq!(n("星辰科技有限公司", "星晨科技有限公司"), "pinyin");
         // A short form typed by sound.
         assert_eq!(n("华鑫川文化", "华新川文化传媒有限公司"), "contained_alike");
