@@ -15,21 +15,41 @@ fn from_excel_serial(serial: f64) -> Option<NaiveDate> {
     Some(d)
 }
 
+/// The years the workbench's own dates fall in: a first contact, a
+/// follow-up, an interaction, a contract. A year outside is a typo (2204,
+/// 0224). A date a record merely carries (a birth date, a firm's founding
+/// date, a custom date field) can be any real one: 1862-05-01 is a birth
+/// date of a historical register, 1669 a firm's founding year.
+const ACTIVITY_YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
+
 fn ymd(y: &str, m: &str, d: &str, raw: &str) -> Result<NaiveDate, String> {
     let (y, m, d): (i32, u32, u32) = match (y.parse(), m.parse(), d.parse()) {
         (Ok(y), Ok(m), Ok(d)) => (y, m, d),
         _ => return Err(format!("`{raw}` is not a date")),
     };
-    if !(1900..=2200).contains(&y) {
+    // Four digits, and no year 0xxx: a year written with a leading zero is
+    // a slip (0224), not the early middle ages.
+    if !(1000..=9999).contains(&y) {
         return Err(format!("`{raw}`: year {y} is out of range"));
     }
     NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| format!("`{raw}`: there is no day {y}-{m:02}-{d:02}"))
 }
 
+/// `parse_any`, for the workbench's own dates: the year must be one they
+/// can fall in (`ACTIVITY_YEARS`).
+pub fn parse(raw: &str) -> Result<NaiveDate, String> {
+    let d = parse_any(raw)?;
+    if !ACTIVITY_YEARS.contains(&d.year()) {
+        return Err(format!("`{}`: year {} is out of range", fold_width(raw).trim(), d.year()));
+    }
+    Ok(d)
+}
+
 /// Parses the date formats found in Chinese spreadsheets: `2024-03-15`,
 /// `2024/3/15`, `2024.03.15`, `2024年3月15日`, `20240315`, any of them with
-/// a time after it, and Excel serial numbers (`45366`).
-pub fn parse(raw: &str) -> Result<NaiveDate, String> {
+/// a time after it, and Excel serial numbers (`45366`). Any real date with
+/// a four-digit year (see `parse` for the workbench's own dates).
+pub fn parse_any(raw: &str) -> Result<NaiveDate, String> {
     let s = fold_width(raw);
     let s = s.trim();
     if s.is_empty() {
@@ -67,9 +87,20 @@ fn is_float(s: &str) -> bool {
     !a.is_empty() && a.len() <= 7 && a.bytes().all(|c| c.is_ascii_digit()) && b.bytes().all(|c| c.is_ascii_digit())
 }
 
-/// Parses and formats as `YYYY-MM-DD`.
+fn iso(d: NaiveDate) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+}
+
+/// Parses (`parse`: one of the workbench's own dates) and formats as
+/// `YYYY-MM-DD`.
 pub fn normalize(raw: &str) -> Result<String, String> {
-    parse(raw).map(|d| format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day()))
+    parse(raw).map(iso)
+}
+
+/// Parses any real date (`parse_any`: a date a record carries) and formats
+/// as `YYYY-MM-DD`.
+pub fn normalize_any(raw: &str) -> Result<String, String> {
+    parse_any(raw).map(iso)
 }
 
 #[cfg(test)]
@@ -114,6 +145,19 @@ mod tests {
             assert!(normalize(bad).is_err(), "{bad} should be refused");
         }
     }
+
+    /// A date a record carries can be any real one; the workbench's own
+    /// dates stay within the years they can fall in.
+    #[test]
+    fn dates_a_record_carries_are_any_real_date() {
+        for (raw, want) in [("1862-05-01", "1862-05-01"), ("16690101", "1669-01-01"), ("3024-01-01", "3024-01-01")] {
+            assert_eq!(normalize_any(raw).as_deref(), Ok(want), "{raw}");
+            assert!(normalize(raw).unwrap_err().contains("out of range"), "{raw}");
+        }
+        for bad in ["0224-03-15", "0000-01-01", "1862-02-30", "12"] {
+            assert!(normalize_any(bad).is_err(), "{bad} should be refused");
+        }
+    }
 }
 
 #[cfg(test)]
@@ -136,6 +180,16 @@ mod props {
                 prop_assert_eq!(normalize(&format!("{y}年{m}月{d}日")), Ok(iso.clone()));
                 prop_assert_eq!(normalize(&format!("{y}/{m}/{d}")), Ok(iso.clone()));
                 prop_assert_eq!(parse(&iso), Ok(date));
+            }
+        }
+
+        #[test]
+        fn every_real_date_a_record_carries_round_trips(y in 1000i32..=9999, m in 1u32..=12, d in 1u32..=31) {
+            if let Some(date) = NaiveDate::from_ymd_opt(y, m, d) {
+                let iso = format!("{y:04}-{m:02}-{d:02}");
+                prop_assert_eq!(normalize_any(&format!("{y}年{m}月{d}日")), Ok(iso.clone()));
+                prop_assert_eq!(normalize_any(&format!("{y}{m:02}{d:02}")), Ok(iso.clone()));
+                prop_assert_eq!(parse_any(&iso), Ok(date));
             }
         }
     }

@@ -201,7 +201,7 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
             Target::Custom { ty: FieldType::Identifier, .. } if is_placeholder(cell) || is_flag(cell) => {}
             Target::Custom { name, ty } => {
                 let normalized = match ty {
-                    FieldType::Date => clean::date::normalize(cell).map_err(|e| ("date.format", e)),
+                    FieldType::Date => clean::date::normalize_any(cell).map_err(|e| ("date.format", e)),
                     FieldType::Email => clean::email::normalize(cell).map_err(|e| ("email.format", e)),
                     FieldType::Phone => {
                         clean::phone::normalize(cell).map(|v| v.as_str().to_string()).map_err(|e| ("phone.format", e))
