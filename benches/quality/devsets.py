@@ -30,17 +30,22 @@ SETS = {
                "link_type": "link_only"},
     "zh": {"files": [("crm", "zh/crm.csv"), ("tickets", "zh/tickets.xlsx"), ("signups", "zh/signups.csv")],
            "truth": ["zh/truth.csv"], "link_type": "dedupe_only"},
+    # Splink's example data (splink_sets.py), keyed by unique_id.
+    "fake": {"files": [("fake", "fake.csv")], "truth": ["fake.truth.csv"], "link_type": "dedupe_only"},
+    "hist": {"files": [("hist", "hist.csv")], "truth": ["hist.truth.csv"], "link_type": "dedupe_only"},
 }
 
 
 def load_febrl(devdata, name):
+    """FEBRL, and any other set of plain CSV files (every column text,
+    trimmed, empty cells missing)."""
     frames = []
     for source, fname in SETS[name]["files"]:
         df = pd.read_csv(os.path.join(devdata, fname), dtype=str, keep_default_na=False)
         df = df.apply(lambda c: c.str.strip())
         df = df.replace("", None)
         df.insert(0, "source", source)
-        df = df.rename(columns={"rec_id": "source_key"})
+        df = df.rename(columns={"rec_id": "source_key", "unique_id": "source_key"})
         frames.append(df)
     return frames
 

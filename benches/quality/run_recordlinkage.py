@@ -8,6 +8,13 @@ Caveat: the guide indexes on given_name alone; here the index is the union of
 single-field blocks on given_name (documented), surname, date_of_birth and
 postcode (Splink's FEBRL3 rules without soc_sec_id), so blocking recall is
 not the bottleneck. zh: the same recipe on devsets.py's common columns.
+fake, hist (Splink's example data): the index is the union of the blocking
+rules of Splink's example for the set that need no SQL functions (fake:
+first_name+city, surname, dob; hist: first_name+surname, surname+dob,
+first_name+dob, postcode_fake+first_name, postcode_fake+surname,
+dob+birth_place); the comparisons follow the same recipe on their columns:
+exact first_name, Jaro-Winkler surname >= 0.85, exact dob, exact city or
+birth_place, and exact email (fake) or postcode_fake (hist).
 Clusters: connected components of the pairs ECM classifies as matches.
 
     python run_recordlinkage.py --devdata DIR --set febrl1 --out DIR
@@ -32,6 +39,11 @@ def main(argv=None):
     t0 = time.monotonic()
     if a.set == "zh":
         keys = ["name", "mobile", "landline", "email", "contact_name"]
+    elif a.set == "fake":
+        keys = [["first_name", "city"], "surname", "dob"]
+    elif a.set == "hist":
+        keys = [["first_name", "surname"], ["surname", "dob"], ["first_name", "dob"], ["postcode_fake", "first_name"],
+                ["postcode_fake", "surname"], ["dob", "birth_place"]]
     else:
         keys = ["given_name", "surname", "date_of_birth", "postcode"]
     idx = rl.Index()
@@ -47,6 +59,16 @@ def main(argv=None):
         c.exact("email", "email", label="email")
         c.exact("city", "city", label="city")
         c.string("address", "address", threshold=0.85, label="address")
+    elif a.set in ("fake", "hist"):
+        c.exact("first_name", "first_name", label="first_name")
+        c.string("surname", "surname", method="jarowinkler", threshold=0.85, label="surname")
+        c.exact("dob", "dob", label="dob")
+        if a.set == "fake":
+            c.exact("city", "city", label="city")
+            c.exact("email", "email", label="email")
+        else:
+            c.exact("birth_place", "birth_place", label="birth_place")
+            c.exact("postcode_fake", "postcode_fake", label="postcode_fake")
     else:
         c.exact("given_name", "given_name", label="given_name")
         c.string("surname", "surname", method="jarowinkler", threshold=0.85, label="surname")
