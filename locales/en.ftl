@@ -412,6 +412,7 @@ value-level-one_side = one side
 value-level-same_district = same district
 value-level-same_city = same city
 value-level-same_region = same region
+value-level-same_user = same user, other domain
 value-level-same_domain = same domain
 value-level-close = close
 value-level-partial = partial

@@ -408,6 +408,7 @@ value-level-one_side = 仅一方
 value-level-same_district = 同区县
 value-level-same_city = 同城市
 value-level-same_region = 同省份
+value-level-same_user = 用户名相同（域名不同）
 value-level-same_domain = 同域名
 value-level-close = 相近
 value-level-partial = 部分相同

@@ -305,7 +305,8 @@ pub fn keys_of(kind: KeyKind, r: &Record, out: &mut Vec<u64>) {
 }
 
 /// Every hash stored for a record between runs: its blocking keys and the
-/// values whose frequency adjusts weights (contact names, e-mail domains).
+/// values whose frequency adjusts weights (contact names, e-mail users and
+/// domains).
 pub fn stored_keys(keys: &[KeyDef], r: &Record) -> Vec<u64> {
     let mut v = Vec::new();
     for k in keys {
@@ -327,6 +328,7 @@ pub fn stored_keys(keys: &[KeyDef], r: &Record) -> Vec<u64> {
         v.extend(r.emails.iter().map(|&e| named_reach_hash(&r.key, false, e)));
     }
     v.extend(&r.domains);
+    v.extend(&r.users);
     v.sort_unstable();
     v.dedup();
     v

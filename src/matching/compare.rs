@@ -144,7 +144,7 @@ impl CompKind {
             CompKind::Location => &["missing", "same_district", "same_city", "same_region", "different"],
             CompKind::Contact => CONTACT_LEVELS,
             // Shared addresses are counted by `contact`; this is the company domain.
-            CompKind::Email => &["missing", "same_domain", "different"],
+            CompKind::Email => &["missing", "same_user", "same_domain", "different"],
             CompKind::Address => &["missing", "exact", "close", "partial", "different"],
             CompKind::FirstContact => &["missing", "same", "near", "same_year", "different"],
             CompKind::GivenName => GIVEN_LEVELS,
@@ -171,6 +171,7 @@ impl CompKind {
             (CompKind::Name, 1 | 2) => &[1, 2],
             (CompKind::Contact, 1..=3) => &[1, 2, 3],
             (CompKind::Contact, 4 | 5) => &[1, 4, 5],
+            (CompKind::Email, 2) => &[2],
             (_, 1) => &[1],
             _ => &[],
         }
@@ -181,7 +182,7 @@ impl CompKind {
             CompKind::Name => level == 1 || level == 2,
             CompKind::Contact => (1..=5).contains(&level),
             CompKind::Landline => level == 1,
-            CompKind::Email => level == 1,
+            CompKind::Email => level == 1 || level == 2,
             CompKind::GivenName | CompKind::Surname => level == 1,
             CompKind::Custom { ty, .. } => {
                 level == 1
@@ -414,6 +415,8 @@ pub enum Shared<'a> {
     Landline(u64),
     Email(u64),
     Domain(u64),
+    /// The part of an e-mail before the `@`.
+    EmailUser(u64),
     Custom(usize, &'a str),
     CustomDate(usize, i32),
     /// A word of a person's name.
@@ -594,10 +597,12 @@ pub fn level(kind: &CompKind, a: &Record, b: &Record, lb: &LevelBounds) -> u8 {
         CompKind::Email => {
             if a.emails.is_empty() || b.emails.is_empty() || shares(&a.emails, &b.emails).is_some() {
                 0
-            } else if shares(&a.domains, &b.domains).is_some() {
+            } else if shares(&a.users, &b.users).is_some() {
                 1
-            } else {
+            } else if shares(&a.domains, &b.domains).is_some() {
                 2
+            } else {
+                3
             }
         }
         CompKind::Address => match (&a.address, &b.address) {
@@ -667,7 +672,10 @@ pub fn shared<'a>(kind: &CompKind, lvl: u8, a: &'a Record, b: &'a Record) -> Opt
             _ => contact_shared(a, b).map(Shared::Contact),
         },
         CompKind::Landline => shares(&a.landlines, &b.landlines).map(|m| Shared::Landline(*m)),
-        CompKind::Email => shares(&a.domains, &b.domains).map(|m| Shared::Domain(*m)),
+        CompKind::Email => match lvl {
+            1 => shares(&a.users, &b.users).map(|m| Shared::EmailUser(*m)),
+            _ => shares(&a.domains, &b.domains).map(|m| Shared::Domain(*m)),
+        },
         CompKind::Custom { index, .. } => match a.custom.get(*index) {
             Some(Some(CustomValue::Text(t))) => Some(Shared::Custom(*index, t)),
             Some(Some(CustomValue::Date(d))) => Some(Shared::CustomDate(*index, *d)),
@@ -808,7 +816,13 @@ mod tests {
         assert_eq!(lvl(CompKind::Email, mail("a@xc.com"), mail("A@xc.com")), "missing");
         assert_eq!(lvl(CompKind::Contact, mail("a@xc.com"), mail("A@xc.com")), "reach_only");
         assert_eq!(lvl(CompKind::Email, mail("a@xc.com"), mail("b@xc.com")), "same_domain");
-        assert_eq!(lvl(CompKind::Email, mail("a@xc.com"), mail("a@yd.com")), "different");
+        assert_eq!(lvl(CompKind::Email, mail("a@xc.com"), mail("b@yd.com")), "different");
+        // One user at another provider, or a domain typed wrong.
+        assert_eq!(lvl(CompKind::Email, mail("zhang.wei@xc.com"), mail("zhang.wei@yd.com")), "same_user");
+        assert_eq!(lvl(CompKind::Email, mail("t.m39@brooks-sawyer.com"), mail("t.m39@brooks-sawer.com")), "same_user");
+        // A mobile as the user is counted as the mobile, not again here.
+        assert_eq!(lvl(CompKind::Email, mail("13812345678@qq.com"), mail("13812345678@163.com")), "different");
+        assert_eq!(lvl(CompKind::Contact, mail("13812345678@qq.com"), mail("13812345678@163.com")), "reach_only");
         let at = |p: Option<&str>, c: Option<&str>| InputRecord {
             province: p.map(Into::into),
             city: c.map(Into::into),

@@ -85,6 +85,11 @@ pub struct Record {
     pub landlines: Box<[u64]>,
     pub emails: Box<[u64]>,
     pub domains: Box<[u64]>,
+    /// The part before the `@` of each e-mail, hashed, where it is not a
+    /// mobile number (that one counts as the mobile): one user at two
+    /// providers (12345@qq.com / 12345@foxmail.com), or a domain typed
+    /// wrong.
+    pub users: Box<[u64]>,
     pub province: Option<Sym>,
     pub city: Option<Sym>,
     pub district: Option<Sym>,
@@ -446,17 +451,22 @@ impl Record {
         let mut mobiles: Vec<u64> = r.mobiles.iter().filter_map(|m| mobile_digits(m)).collect();
         let mut emails = Vec::new();
         let mut domains = Vec::new();
+        let mut users = Vec::new();
         for e in &r.emails {
             let e = e.trim().to_lowercase();
             if e.is_empty() {
                 continue;
             }
-            if let Some(m) = clean::email::mobile_in_local_part(&e).and_then(|m| mobile_digits(&m)) {
+            let mobile = clean::email::mobile_in_local_part(&e).and_then(|m| mobile_digits(&m));
+            if let Some(m) = mobile {
                 mobiles.push(m);
             }
             emails.push(key_hash("email", &e));
-            if let Some((_, d)) = e.split_once('@') {
+            if let Some((u, d)) = e.split_once('@') {
                 domains.push(key_hash("domain", d));
+                if mobile.is_none() && !u.is_empty() {
+                    users.push(key_hash("email_user", u));
+                }
             }
         }
         mobiles.sort_unstable();
@@ -465,6 +475,8 @@ impl Record {
         emails.dedup();
         domains.sort_unstable();
         domains.dedup();
+        users.sort_unstable();
+        users.dedup();
         let mut landlines: Vec<u64> =
             r.landlines.iter().map(|l| l.trim()).filter(|l| !l.is_empty()).map(|l| key_hash("landline", l)).collect();
         landlines.sort_unstable();
@@ -551,6 +563,7 @@ impl Record {
             landlines: landlines.into_boxed_slice(),
             emails: emails.into_boxed_slice(),
             domains: domains.into_boxed_slice(),
+            users: users.into_boxed_slice(),
             province,
             city,
             district: nonempty(&r.district).and_then(place),

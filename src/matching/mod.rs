@@ -374,7 +374,7 @@ pub fn tf_hash(s: Shared) -> u64 {
         Shared::Name(k) => blocking::name_hash(k),
         Shared::Mobile(m) => blocking::mobile_hash(m),
         Shared::Contact(c) => blocking::contact_hash(c),
-        Shared::Landline(h) | Shared::Email(h) | Shared::Domain(h) => h,
+        Shared::Landline(h) | Shared::Email(h) | Shared::Domain(h) | Shared::EmailUser(h) => h,
         Shared::Custom(i, t) => blocking::custom_hash(i, t),
         Shared::CustomDate(i, d) => blocking::custom_date_hash(i, d),
         Shared::Part(w) => blocking::part_hash(w),
