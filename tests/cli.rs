@@ -1044,3 +1044,37 @@ fn init_on_an_earlier_schema_says_it_upgraded() {
     assert!(String::from_utf8_lossy(&again.stdout).contains("nothing changed"));
     assert!(!String::from_utf8_lossy(&again.stderr).contains("upgrad"), "only once");
 }
+
+/// A birth date in a historical register (Splink's historical_50k: people
+/// born from 1500 on) is a real date and is kept as the custom date it was
+/// mapped to; the workbench's own dates (first contact) keep the window
+/// that catches typos, with a warning naming the row and column.
+#[test]
+fn dates_a_record_carries_are_kept_however_old() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let file = dir.path().join("people.csv");
+    std::fs::write(
+        &file,
+        "id,name,dob,首次接触时间\nH1,Ada Lovelace,1815-12-10,2024-03-05\nH2,Charles Babbage,1791-12-26,1791-12-26\n",
+    )
+    .unwrap();
+    crmwb(&db)
+        .args(["import", file.to_str().unwrap(), "--source", "t", "--key", "id", "--map", "dob=custom:dob:date"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2 imported").and(predicate::str::contains("1 with warnings")));
+    let list = json(&crmwb(&db).args(["customers", "--json"]).output().unwrap().stdout);
+    let show = |name: &str| {
+        let n = list.as_array().unwrap().iter().find(|c| c["name"] == name).unwrap()["number"].clone();
+        json(&crmwb(&db).args(["customer", "show", n.as_str().unwrap(), "--json"]).output().unwrap().stdout)
+    };
+    let ada = show("Ada Lovelace");
+    assert_eq!((&ada["custom"]["custom:dob"], &ada["first_contact"]), (&"1815-12-10".into(), &"2024-03-05".into()));
+    let babbage = show("Charles Babbage");
+    assert_eq!(babbage["custom"]["custom:dob"], "1791-12-26");
+    assert!(babbage["first_contact"].is_null(), "a first contact in 1791 is a typo: {babbage}");
+    let batch = crmwb(&db).args(["imports", "show", "1"]).output().unwrap().stdout;
+    let batch = String::from_utf8_lossy(&batch);
+    assert!(batch.contains("row 2 column 首次接触时间") && batch.contains("year 1791 is out of range"), "{batch}");
+}
