@@ -413,9 +413,6 @@ pub fn within_one_edit_of(a: &[&str], b: &[&str]) -> bool {
     let chars = |p: &[&str]| p.iter().flat_map(|s| s.chars()).collect::<Vec<char>>();
     let (ca, cb) = (chars(a), chars(b));
     let (s, l) = if ca.len() <= cb.len() { (&ca, &cb) } else { (&cb, &ca) };
-    if l.len() - s.len() > 1 {
-        return false;
-    }
     let p = s.iter().zip(l.iter()).take_while(|(x, y)| x == y).count();
     if s.len() != l.len() {
         return s[p..] == l[p + 1..];
