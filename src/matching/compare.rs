@@ -143,7 +143,8 @@ impl CompKind {
             CompKind::Branch => &["missing", "same", "one_side", "different"],
             CompKind::Location => &["missing", "same_district", "same_city", "same_region", "different"],
             CompKind::Contact => CONTACT_LEVELS,
-            // Shared addresses are counted by `contact`; this is the company domain.
+            // Shared addresses are counted by `contact`; this is one user at
+            // another domain, or the company domain.
             CompKind::Email => &["missing", "same_user", "same_domain", "different"],
             CompKind::Address => &["missing", "exact", "close", "partial", "different"],
             CompKind::FirstContact => &["missing", "same", "near", "same_year", "different"],
