@@ -17,39 +17,46 @@ fn from_excel_serial(serial: f64) -> Option<NaiveDate> {
 
 /// The years the workbench's own dates fall in: a first contact, a
 /// follow-up, an interaction, a contract. A year outside is a typo (2204,
-/// 0224). A date a record merely carries (a birth date, a firm's founding
-/// date, a custom date field) can be any real one: 1862-05-01 is a birth
-/// date of a historical register, 1669 a firm's founding year.
+/// 0224).
 const ACTIVITY_YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
+/// The years a date a record merely carries can fall in (a birth date, a
+/// firm's founding date, a custom date field): 1862-05-01 is a birth date
+/// of a historical register, 1669 a firm's founding year. A year with a
+/// leading zero (0224) or past the workbench's own (3024, or the Excel
+/// serial 850312 that a date written 85-03-12 becomes) is still a typo.
+const RECORD_YEARS: std::ops::RangeInclusive<i32> = 1000..=*ACTIVITY_YEARS.end();
 
 fn ymd(y: &str, m: &str, d: &str, raw: &str) -> Result<NaiveDate, String> {
     let (y, m, d): (i32, u32, u32) = match (y.parse(), m.parse(), d.parse()) {
         (Ok(y), Ok(m), Ok(d)) => (y, m, d),
         _ => return Err(format!("`{raw}` is not a date")),
     };
-    // Four digits, and no year 0xxx: a year written with a leading zero is
-    // a slip (0224), not the early middle ages.
-    if !(1000..=9999).contains(&y) {
-        return Err(format!("`{raw}`: year {y} is out of range"));
-    }
     NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| format!("`{raw}`: there is no day {y}-{m:02}-{d:02}"))
 }
 
-/// `parse_any`, for the workbench's own dates: the year must be one they
-/// can fall in (`ACTIVITY_YEARS`).
-pub fn parse(raw: &str) -> Result<NaiveDate, String> {
-    let d = parse_any(raw)?;
-    if !ACTIVITY_YEARS.contains(&d.year()) {
+fn within(raw: &str, years: std::ops::RangeInclusive<i32>) -> Result<NaiveDate, String> {
+    let d = parse_unbounded(raw)?;
+    if !years.contains(&d.year()) {
         return Err(format!("`{}`: year {} is out of range", fold_width(raw).trim(), d.year()));
     }
     Ok(d)
 }
 
+/// A date of the workbench's own (see `ACTIVITY_YEARS`), in any layout
+/// `parse_any` reads.
+pub fn parse(raw: &str) -> Result<NaiveDate, String> {
+    within(raw, ACTIVITY_YEARS)
+}
+
 /// Parses the date formats found in Chinese spreadsheets: `2024-03-15`,
 /// `2024/3/15`, `2024.03.15`, `2024年3月15日`, `20240315`, any of them with
-/// a time after it, and Excel serial numbers (`45366`). Any real date with
-/// a four-digit year (see `parse` for the workbench's own dates).
+/// a time after it, and Excel serial numbers (`45366`): a date a record
+/// carries (`RECORD_YEARS`; see `parse` for the workbench's own dates).
 pub fn parse_any(raw: &str) -> Result<NaiveDate, String> {
+    within(raw, RECORD_YEARS)
+}
+
+fn parse_unbounded(raw: &str) -> Result<NaiveDate, String> {
     let s = fold_width(raw);
     let s = s.trim();
     if s.is_empty() {
@@ -150,13 +157,17 @@ mod tests {
     /// dates stay within the years they can fall in.
     #[test]
     fn dates_a_record_carries_are_any_real_date() {
-        for (raw, want) in [("1862-05-01", "1862-05-01"), ("16690101", "1669-01-01"), ("3024-01-01", "3024-01-01")] {
+        for (raw, want) in [("1862-05-01", "1862-05-01"), ("16690101", "1669-01-01"), ("1899年12月31日", "1899-12-31")] {
             assert_eq!(normalize_any(raw).as_deref(), Ok(want), "{raw}");
             assert!(normalize(raw).unwrap_err().contains("out of range"), "{raw}");
         }
-        for bad in ["0224-03-15", "0000-01-01", "1862-02-30", "12"] {
+        assert_eq!(normalize_any("2200-12-31").as_deref(), Ok("2200-12-31"));
+        // A year with a leading zero, one past the workbench's own, and a
+        // date written 85-03-12 read as an Excel serial are typos.
+        for bad in ["0224-03-15", "0000-01-01", "3024-01-01", "850312", "1862-02-30", "12"] {
             assert!(normalize_any(bad).is_err(), "{bad} should be refused");
         }
+        assert!(normalize_any("850312").unwrap_err().contains("out of range"));
     }
 }
 
@@ -184,7 +195,7 @@ mod props {
         }
 
         #[test]
-        fn every_real_date_a_record_carries_round_trips(y in 1000i32..=9999, m in 1u32..=12, d in 1u32..=31) {
+        fn every_real_date_a_record_carries_round_trips(y in 1000i32..=2200, m in 1u32..=12, d in 1u32..=31) {
             if let Some(date) = NaiveDate::from_ymd_opt(y, m, d) {
                 let iso = format!("{y:04}-{m:02}-{d:02}");
                 prop_assert_eq!(normalize_any(&format!("{y}年{m}月{d}日")), Ok(iso.clone()));
