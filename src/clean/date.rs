@@ -157,7 +157,8 @@ mod tests {
     /// dates stay within the years they can fall in.
     #[test]
     fn dates_a_record_carries_are_any_real_date() {
-        for (raw, want) in [("1862-05-01", "1862-05-01"), ("16690101", "1669-01-01"), ("1899年12月31日", "1899-12-31")] {
+        for (raw, want) in [("1862-05-01", "1862-05-01"), ("16690101", "1669-01-01"), ("1899年12月31日", "1899-12-31")]
+        {
             assert_eq!(normalize_any(raw).as_deref(), Ok(want), "{raw}");
             assert!(normalize(raw).unwrap_err().contains("out of range"), "{raw}");
         }

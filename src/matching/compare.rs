@@ -165,8 +165,9 @@ impl CompKind {
     /// at `level`: a contact's mobile at "reach and name", "reach, name
     /// alike" and "reach only", the contact's name at "reach and name",
     /// "name, reach differs" and "name only"; a company's name key at
-    /// "exact" and "core exact". A record's own duplicates hold the value at
-    /// any of them.
+    /// "exact" and "core exact"; an e-mail's user at "same user" and its
+    /// domain at "same domain" (each at its own level only). A record's own
+    /// duplicates hold the value at any of them.
     pub fn value_levels(&self, level: u8) -> &'static [u8] {
         match (self, level) {
             (CompKind::Name, 1 | 2) => &[1, 2],
@@ -524,7 +525,11 @@ pub fn level(kind: &CompKind, a: &Record, b: &Record, lb: &LevelBounds) -> u8 {
                 } else if short >= 2 && contained_alike(s, l) {
                     inside(true)
                 } else if short >= lb.edit_min_chars
-                    && (within_one_edit(&a.key, &b.key) || within_one_edit_of(&as_written(a), &as_written(b)))
+                    && (within_one_edit(&a.key, &b.key)
+                        // With the same region and legal form the whole
+                        // names differ exactly where the cores do.
+                        || ((a.region != b.region || a.legal != b.legal)
+                            && within_one_edit_of(&as_written(a), &as_written(b))))
                 {
                     9
                 } else {

@@ -404,7 +404,8 @@ pub fn within_one_edit(a: &str, b: &str) -> bool {
 }
 
 /// `within_one_edit` of two strings each given as the pieces it is made
-/// of, without joining them first.
+/// of (a name's region, core and legal form), so that the caller need not
+/// build a `String` of each.
 pub fn within_one_edit_of(a: &[&str], b: &[&str]) -> bool {
     let count = |p: &[&str]| p.iter().map(|s| s.chars().count()).sum::<usize>();
     if count(a).abs_diff(count(b)) > 1 {

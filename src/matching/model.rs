@@ -28,8 +28,10 @@ pub const MIN_EM_PAIRS: f64 = 30.0;
 /// clusters join by the mean of the two middle pairs across where the upper
 /// one is not conclusive (`cluster::build`). 3: only conclusive evidence
 /// against vetoes a join. 4: one edit includes two neighbouring
-/// characters swapped (`features::within_one_edit`), so the weights of the
-/// `edit1` and `different` levels were learned for other pairs. Models
+/// characters swapped (`features::within_one_edit`), and company names are
+/// also compared whole (region, core, legal form) at that level, so the
+/// weights of the `edit1` and `different` levels were learned for other
+/// pairs. Models
 /// stored before have 0.
 pub const SCORING_VERSION: u32 = 4;
 
