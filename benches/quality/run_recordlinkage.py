@@ -8,11 +8,12 @@ Caveat: the guide indexes on given_name alone; here the index is the union of
 single-field blocks on given_name (documented), surname, date_of_birth and
 postcode (Splink's FEBRL3 rules without soc_sec_id), so blocking recall is
 not the bottleneck. zh: the same recipe on devsets.py's common columns.
-fake, hist (Splink's example data): the index is the union of the blocking
-rules of Splink's example for the set that need no SQL functions (fake:
-first_name+city, surname, dob; hist: first_name+surname, surname+dob,
-first_name+dob, postcode_fake+first_name, postcode_fake+surname,
-dob+birth_place); the comparisons follow the same recipe on their columns:
+fake, hist (Splink's example data): the index is the union of blocks after
+Splink's example for the set (fake: its rules first_name+city, surname, dob;
+hist: its rules without SQL functions — surname+dob, first_name+dob,
+postcode_fake+first_name, postcode_fake+surname, dob+birth_place — and
+first_name+surname standing in for its prefixes of both names); the
+comparisons follow the same recipe on their columns:
 exact first_name, Jaro-Winkler surname >= 0.85, exact dob, exact city or
 birth_place, and exact email (fake) or postcode_fake (hist).
 Clusters: connected components of the pairs ECM classifies as matches.

@@ -174,8 +174,10 @@ def main(argv=None):
     frames = devsets.load(a.devdata, a.set)
     if a.set == "hist":
         # The example adds this column before it builds the linker.
+        # SQL's `first_name || ' ' || surname`: null when either part is.
         for f in frames:
-            f["first_name_surname_concat"] = f["first_name"].fillna("") + " " + f["surname"].fillna("")
+            both = f["first_name"].notna() & f["surname"].notna()
+            f["first_name_surname_concat"] = (f["first_name"] + " " + f["surname"]).where(both, None)
     from splink import DuckDBAPI, Linker
 
     t0 = time.monotonic()
