@@ -1740,21 +1740,25 @@ mod tests {
         wb.store().conn().query_row("SELECT count(*) FROM match_runs", [], |r| r.get(0)).unwrap()
     }
 
-    /// Customers sharing names, contacts, mobiles and cities in many
-    /// combinations, so that term frequencies differ and blocks go over a
-    /// small cap.
+    /// Customers sharing names, contacts, mobiles, cities and e-mail users
+    /// and domains in many combinations, so that term frequencies differ
+    /// and blocks go over a small cap.
     fn crowded(from: usize, to: usize) -> String {
         let names = ["北京星辰贸易有限公司", "上海远帆物流有限公司", "星辰贸易", "广州海川电子有限公司", "远帆物流"];
         let contacts = ["王芳", "李娜", "张伟", "刘洋"];
         let cities = ["北京", "上海", "广州"];
-        let mut csv = String::from("客户名称,联系人,手机,城市\n");
+        let users = ["wangfang", "lina", "zhangwei"];
+        let domains = ["163.com", "qq.com", "xingchen.cn", "yuanfan.com"];
+        let mut csv = String::from("客户名称,联系人,手机,城市,邮箱\n");
         for i in from..to {
             let mobile = 13900002000 + (i * 7 % 11) as u64;
             csv.push_str(&format!(
-                "{},{},{mobile},{}\n",
+                "{},{},{mobile},{},{}@{}\n",
                 names[i % names.len()],
                 contacts[i * 3 % contacts.len()],
-                cities[i / 4 % cities.len()]
+                cities[i / 4 % cities.len()],
+                users[i * 5 % users.len()],
+                domains[i / 3 % domains.len()]
             ));
         }
         csv
