@@ -249,7 +249,7 @@ pub fn plan_row(inputs: &[MappedInput], cells: &[String], default_kind: &str) ->
         let has_personal_id = p
             .custom
             .iter()
-            .any(|(name, ty, v)| *ty == "identifier" && is_personal_id_field(name) && clean::person::is_resident_id(v));
+            .any(|(name, ty, v)| *ty == "identifier" && clean::person::is_resident_id(v) && is_personal_id_field(name));
         let latin_parts = inputs.iter().any(|i| i.target == Target::Field(Field::Name) && i.columns.len() > 1);
         let company = clean::company::normalize(&p.customer.name).ok();
         let legal_form = company.as_ref().is_some_and(|c| c.legal_form.is_some());
@@ -330,7 +330,21 @@ fn is_birth_field(name: &str) -> bool {
 /// holds `ssn`, `tax_id_number` holds `idnumber`.
 fn is_personal_id_field(name: &str) -> bool {
     const ID: &str = "custom:id_number:identifier";
-    mapping::fold(name) == "idnumber" || mapping::guess(name).is_some_and(|g| g.certain && g.target.name() == ID)
+    // Asked for every row that holds a resident ID, always of the same few
+    // columns: the header's answer is kept, as `company::normalize` keeps
+    // its last one, rather than looked up in the synonym table per row.
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(String, bool)>> = const { std::cell::RefCell::new(None) };
+    }
+    LAST.with_borrow_mut(|last| match last.as_ref().filter(|(n, _)| n == name) {
+        Some((_, answer)) => *answer,
+        None => {
+            let answer = mapping::fold(name) == "idnumber"
+                || mapping::guess(name).is_some_and(|g| g.certain && g.target.name() == ID);
+            *last = Some((name.to_string(), answer));
+            answer
+        }
+    })
 }
 
 /// Words sheets put in a name cell to say there is no name. Compared
@@ -736,6 +750,8 @@ mod tests {
         assert_eq!(rep.customer.kind, CustomerKind::Company, "another person is the contact: a firm's sheet");
         let n = |h: &str| is_personal_id_field(h);
         assert!(n("id_number") && n("身份证号") && !n("business_no") && !n("tax_id_number") && !n("法人身份证号"));
+        // Asked again (the kept answer) and in turn, the answers stay.
+        assert!(!n("法人身份证号") && n("身份证号") && n("身份证号") && !n("business_no") && n("id_number"));
         let no_id = auto(&["Name", "身份证号"], &["Madonna", ""]);
         assert_eq!(no_id.customer.kind, CustomerKind::Company, "an empty ID cell says nothing");
         let none = auto(&["Name", "统一社会信用代码", "Phone"], &["Acme Pty", "暂无", "13812345678"]);
