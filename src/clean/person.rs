@@ -334,6 +334,8 @@ fn strip_latin_title(s: &str) -> Option<(&str, &'static str)> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn resident_ids_by_their_check_character() {
@@ -345,8 +347,6 @@ mod tests {
         assert!(!is_resident_id("91330100MA2B0XXX1A"), "a credit code");
         assert!(!is_resident_id("1101051949123100"));
     }
-    use super::*;
-    use proptest::prelude::*;
 
     fn p(name: &str, title: Option<&str>) -> Result<PersonName, String> {
         Ok(PersonName { name: name.into(), title: title.map(str::to_string) })

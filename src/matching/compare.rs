@@ -165,15 +165,15 @@ impl CompKind {
     /// at `level`: a contact's mobile at "reach and name", "reach, name
     /// alike" and "reach only", the contact's name at "reach and name",
     /// "name, reach differs" and "name only"; a company's name key at
-    /// "exact" and "core exact"; an e-mail's user at "same user" and its
-    /// domain at "same domain" (each at its own level only). A record's own
-    /// duplicates hold the value at any of them.
+    /// "exact" and "core exact". A record's own duplicates hold the value at
+    /// any of them. Levels not listed (an e-mail's user, its domain) hold
+    /// their value at their own level only (`Model::weight` takes the
+    /// level's own m then).
     pub fn value_levels(&self, level: u8) -> &'static [u8] {
         match (self, level) {
             (CompKind::Name, 1 | 2) => &[1, 2],
             (CompKind::Contact, 1..=3) => &[1, 2, 3],
             (CompKind::Contact, 4 | 5) => &[1, 4, 5],
-            (CompKind::Email, 2) => &[2],
             (_, 1) => &[1],
             _ => &[],
         }
