@@ -34,7 +34,8 @@ pub enum KeyKind {
     Phonetic,
     /// Weak keys combined: each word of a person's name with the city and
     /// with each custom identifier and date (surname + postcode, given
-    /// name + date of birth).
+    /// name + date of birth), and with each date's one-typo neighbourhood
+    /// (a digit mistyped, day and month swapped).
     NameWith,
     /// Typo-tolerant: the name key and every variant of it with one
     /// character deleted (a deletion neighbourhood), so two spellings one
@@ -495,5 +496,34 @@ mod tests {
             keys_of(k, &rec("北京星辰科技有限公司", "北京", "", ""), &mut v);
         }
         assert!(v.is_empty());
+    }
+    fn born(name: &str, city: &str, dob: &str) -> Record {
+        let custom = [("dob".to_string(), CustomType::Date)];
+        let n = crate::clean::company::normalize(name).unwrap();
+        let input = InputRecord {
+            name: n.full.clone(),
+            name_core: Some(n.core),
+            city: Some(city.into()),
+            custom: vec![("dob".into(), dob.into())],
+            ..Default::default()
+        };
+        Record::from_input(&input, &custom)
+    }
+
+    #[test]
+    fn a_name_word_meets_its_date_with_one_typo() {
+        // Other cities and other spellings: only a name word and the date
+        // can bring these together.
+        let base = born("freya shah", "london", "1970-12-16");
+        assert!(meet(KeyKind::NameWith, &base, &born("freya", "lonnod", "1970-12-17")));
+        assert!(meet(KeyKind::NameWith, &base, &born("shah freja", "york", "1976-12-16")));
+        assert!(meet(KeyKind::NameWith, &base, &born("freya shaw", "york", "1970-12-16")));
+        // Day and month swapped, where both can be a month.
+        let swapped = born("anna smith", "leeds", "1980-03-12");
+        assert!(meet(KeyKind::NameWith, &swapped, &born("anna smyth", "bath", "1980-12-03")));
+        // Two digits apart, or no word in common: not a key.
+        assert!(!meet(KeyKind::NameWith, &base, &born("freya", "york", "1970-11-26")));
+        assert!(!meet(KeyKind::NameWith, &base, &born("maya jones", "london", "1970-12-17")));
+        assert!(!meet(KeyKind::NameWith, &swapped, &born("anna smith", "bath", "1980-03-21")));
     }
 }

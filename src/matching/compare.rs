@@ -280,7 +280,7 @@ fn date_level(a: Option<i32>, b: Option<i32>, lb: &LevelBounds) -> u8 {
 }
 
 /// Day, month and year of a date in days since 1970-01-01.
-fn ymd(days: i32) -> Option<(i32, u32, u32)> {
+pub(crate) fn ymd(days: i32) -> Option<(i32, u32, u32)> {
     use chrono::Datelike;
     // 719 163 days from 0001-01-01 (day 1) to 1970-01-01.
     let d = chrono::NaiveDate::from_num_days_from_ce_opt(days.checked_add(719_163)?)?;

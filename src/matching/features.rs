@@ -222,6 +222,26 @@ pub fn intern(s: &str) -> Sym {
 
 /// FNV-1a over a tag and a value: stable across runs and builds, because
 /// blocking keys are stored in the database between runs.
+/// A date's one-typo neighbourhood, for blocking with a name word: the date
+/// written YYYYMMDD with each digit in turn masked (two dates one typed
+/// digit apart share one of them), and the year with day and month in
+/// sorted order (a day and month swapped). The exact date is its own key.
+fn date_typo_keys(index: usize, days: i32, out: &mut Vec<u64>) {
+    let Some((y, m, d)) = super::compare::ymd(days) else { return };
+    let digits = format!("{:04}{m:02}{d:02}", y.clamp(0, 9999));
+    for masked in 0..digits.len() {
+        let mut h = KeyHasher::tagged("date_typo");
+        let _ =
+            std::fmt::Write::write_fmt(&mut h, format_args!("{index}|{}?{}", &digits[..masked], &digits[masked + 1..]));
+        out.push(h.finish());
+    }
+    if d <= 12 && d != m {
+        let mut h = KeyHasher::tagged("date_swap");
+        let _ = std::fmt::Write::write_fmt(&mut h, format_args!("{index}|{y}|{}|{}", m.min(d), m.max(d)));
+        out.push(h.finish());
+    }
+}
+
 pub fn key_hash(tag: &str, value: &str) -> u64 {
     let mut h = KeyHasher::tagged(tag);
     h.push(value);
@@ -528,6 +548,9 @@ impl Record {
             for (i, (v, (_, ty))) in custom.iter().zip(custom_types).enumerate() {
                 if let (Some(v), CustomType::Identifier | CustomType::Date) = (v, ty) {
                     weak.extend(super::blocking::custom_value_hash(i, v));
+                }
+                if let Some(CustomValue::Date(d)) = v {
+                    date_typo_keys(i, *d, &mut weak);
                 }
             }
             let mut keys: Vec<u64> = Vec::new();

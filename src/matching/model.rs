@@ -31,9 +31,10 @@ pub const MIN_EM_PAIRS: f64 = 30.0;
 /// characters swapped (`features::within_one_edit`), and company names are
 /// also compared whole (region, core, legal form) at that level, so the
 /// weights of the `edit1` and `different` levels were learned for other
-/// pairs. Models
-/// stored before have 0.
-pub const SCORING_VERSION: u32 = 4;
+/// pairs. 5: a name word blocks with a date one typo away
+/// (`KeyKind::NameWith`), so a run pairs records an earlier one never
+/// compared. Models stored before have 0.
+pub const SCORING_VERSION: u32 = 5;
 
 /// Bounds of the estimated recall of the prior's deterministic rule: a rule
 /// is never credited with more than every match, nor with fewer than one in
