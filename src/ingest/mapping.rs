@@ -511,6 +511,14 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     ("custom:wechat:identifier", &["微信", "微信号", "wechat", "wechat id", "weixin"]),
     ("custom:qq:identifier", &["qq", "qq号", "qq号码"]),
     ("custom:gender:text", &["性别", "gender", "sex"]),
+    // A person's birthplace and occupation tell namesakes apart as a birth
+    // date does: compared as text, where a joined name and a date of birth
+    // are not enough.
+    (
+        "custom:birth_place:text",
+        &["出生地", "出生地点", "籍贯", "birth place", "birthplace", "place of birth", "born in"],
+    ),
+    ("custom:occupation:text", &["职业", "occupation", "profession"]),
 ];
 
 /// Words that make a header likely to mean a target when no spelling
@@ -1347,6 +1355,12 @@ mod tests {
         ("微信号", Some("custom:wechat:identifier"), true),
         ("QQ号", Some("custom:qq:identifier"), true),
         ("性别", Some("custom:gender:text"), true),
+        ("籍贯", Some("custom:birth_place:text"), true),
+        ("出生地", Some("custom:birth_place:text"), true),
+        ("birth_place", Some("custom:birth_place:text"), true),
+        ("Place of Birth", Some("custom:birth_place:text"), true),
+        ("职业", Some("custom:occupation:text"), true),
+        ("Occupation", Some("custom:occupation:text"), true),
         ("所在市", Some("city"), true),
         ("所在区", Some("district"), true),
         // English CRM exports.
