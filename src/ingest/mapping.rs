@@ -210,6 +210,10 @@ const SYNONYMS: &[(&str, &[&str])] = &[
             "市",
             "地市",
             "city",
+            "town",
+            "town/city",
+            "suburb",
+            "locality",
             "billing city",
             "mailing city",
             "shipping city",
@@ -672,6 +676,33 @@ fn contact_prefix(h: &str) -> bool {
 /// Folds a header for comparison: NFKC (full-width letters, `（）`), lower
 /// case, bracketed notes dropped (`联系电话(手机)`, `金额【元】`) unless
 /// nothing else is left, and no whitespace or separators (`_ - . : / *`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AddressPart {
+    /// A house or street number.
+    Number,
+    /// A street or address line: one of several numbered ones, or the
+    /// street after a house number.
+    Line,
+}
+
+/// Whether a header names one part of an address written over several
+/// columns: a numbered address line (`Address Line 2`, `address_1`,
+/// `地址2`, `Street 2`) or a bare street (the line after a house number), or
+/// a house number. Prefixed spellings (`Billing Street`) are whole addresses.
+fn address_part(header: &str) -> Option<AddressPart> {
+    let f = fold(header);
+    if ["streetnumber", "streetno", "housenumber", "houseno", "buildingnumber", "门牌号", "门牌号码"]
+        .contains(&f.as_str())
+    {
+        return Some(AddressPart::Number);
+    }
+    let base = f.trim_end_matches(|c: char| c.is_ascii_digit());
+    let base = base.strip_suffix("line").unwrap_or(base);
+    let numbered = base.len() < f.len();
+    let line = ["address", "addr", "street", "streetaddress", "地址", "详细地址", "街道地址"].contains(&base);
+    (line && (numbered || base == "street")).then_some(AddressPart::Line)
+}
+
 pub fn fold(h: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
     let s: String = h.nfkc().flat_map(char::to_lowercase).collect();
@@ -939,6 +970,29 @@ impl Mapping {
         for o in overrides {
             let (spec, target) = o.split_once('=').ok_or_else(|| format!("--map `{o}`: write HEADER=FIELD"))?;
             apply(spec, target, &mut columns, false).map_err(|e| format!("--map `{o}`: {e}"))?;
+        }
+        // An address written over numbered lines (`Address Line 1`,
+        // `Address Line 2`; `address_1`, `address_2`), perhaps after a house
+        // number, is one address: its parts are joined in file order. Other
+        // address columns (`Billing Street`, `Shipping Street`) are two
+        // addresses, and the first stays the customer's as below.
+        let taken = |t: &str| {
+            columns.iter().any(|c| c.explicit && c.target.as_deref() == Some(t)) || joins.iter().any(|j| j.target == t)
+        };
+        if !taken("address") {
+            let parts: Vec<usize> =
+                (0..columns.len()).filter(|&i| !columns[i].explicit && address_part(&headers[i]).is_some()).collect();
+            let lines = parts.iter().filter(|&&i| address_part(&headers[i]) == Some(AddressPart::Line)).count();
+            if parts.len() >= 2 && lines >= 1 && lines + 1 >= parts.len() {
+                for &i in &parts {
+                    columns[i].target = None;
+                    columns[i].guessed = false;
+                }
+                joins.push(JoinMap {
+                    columns: parts.iter().map(|&i| headers[i].clone()).collect(),
+                    target: "address".into(),
+                });
+            }
         }
         // The first column guessed for a single-valued field wins; later
         // guesses would silently overwrite it. Explicit choices always stand,
@@ -1362,6 +1416,8 @@ mod tests {
         ("职业", Some("custom:occupation:text"), true),
         ("Occupation", Some("custom:occupation:text"), true),
         ("所在市", Some("city"), true),
+        ("Suburb", Some("city"), true),
+        ("Town", Some("city"), true),
         ("所在区", Some("district"), true),
         // English CRM exports.
         ("Account Name", Some("name"), true),
@@ -1571,6 +1627,34 @@ mod tests {
         let h: Vec<String> = ["姓", "名", "手机"].iter().map(|s| s.to_string()).collect();
         let m = Mapping::build(&h, None, &["姓=custom:姓:text".into()], None).unwrap();
         assert!(m.joins.is_empty());
+    }
+
+    #[test]
+    fn an_address_over_numbered_lines_is_joined_in_file_order() {
+        let joined = |h: &[&str]| -> Vec<String> {
+            build(h).joins.into_iter().filter(|j| j.target == "address").flat_map(|j| j.columns).collect()
+        };
+        let febrl =
+            ["rec_id", "given_name", "surname", "street_number", "address_1", "address_2", "suburb", "postcode"];
+        assert_eq!(joined(&febrl), vec!["street_number", "address_1", "address_2"]);
+        let m = build(&febrl);
+        assert_eq!(m.columns[6].target.as_deref(), Some("city"));
+        assert!(m.columns.iter().all(|c| c.target.as_deref() != Some("address")), "no part left mapped alone");
+        assert_eq!(
+            joined(&["Name", "Address Line 1", "Address Line 2", "City"]),
+            vec!["Address Line 1", "Address Line 2"]
+        );
+        assert_eq!(joined(&["客户名称", "地址1", "地址2"]), vec!["地址1", "地址2"]);
+        assert_eq!(joined(&["Company", "House Number", "Street"]), vec!["House Number", "Street"]);
+        // Two addresses, or one: nothing to join.
+        assert!(joined(&["Account Name", "Billing Street", "Shipping Street"]).is_empty());
+        assert!(joined(&["Account Name", "Address Line 1", "City"]).is_empty());
+        assert!(joined(&["Account Name", "Street Number", "Street Number 2"]).is_empty());
+        // A line the user mapped stands; the others are left as they were.
+        let h = ["Name", "Address Line 1", "Address Line 2"].map(String::from);
+        let m = Mapping::build(&h, None, &["Address Line 2=address".to_string()], None).unwrap();
+        assert!(m.joins.is_empty());
+        assert_eq!(m.columns[2].target.as_deref(), Some("address"));
     }
 
     #[test]
