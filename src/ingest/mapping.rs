@@ -192,6 +192,7 @@ const SYNONYMS: &[(&str, &[&str])] = &[
             "province",
             "state",
             "state/province",
+            "state/region",
             "billing state",
             "billing state/province",
             "mailing state",
@@ -460,7 +461,19 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     ("interaction_by", &["处理人", "受理人", "客服", "handler", "agent"]),
     (
         "custom:postcode:identifier",
-        &["邮编", "邮政编码", "postcode", "post code", "zip", "zip code", "postal code", "billing zip/postal code"],
+        &[
+            "邮编",
+            "邮政编码",
+            "postcode",
+            "post code",
+            "zip",
+            "zip code",
+            "postal code",
+            "billing zip/postal code",
+            "mailing zip",
+            "billing zip",
+            "shipping zip",
+        ],
     ),
     ("custom:dob:date", &["出生日期", "生日", "出生年月日", "date of birth", "dob", "birth date", "birthday"]),
     // Identifiers that name one person or one firm: each is a blocking key
@@ -545,6 +558,7 @@ const KEYWORDS: &[(&str, &str)] = &[
     ("邮编", "custom:postcode:identifier"),
     ("postcode", "custom:postcode:identifier"),
     ("postalcode", "custom:postcode:identifier"),
+    ("zip", "custom:postcode:identifier"),
     ("地址", "address"),
     ("address", "address"),
     ("street", "address"),
@@ -1006,7 +1020,9 @@ impl Mapping {
         for pass_guessed in [false, true] {
             for c in columns.iter_mut().filter(|c| !c.explicit && c.guessed == pass_guessed) {
                 if let Some(t) = &c.target {
-                    if t != "phone" && !t.starts_with("interaction_summary") && !seen.insert(t.clone()) {
+                    // Phones and e-mails are lists: every column adds to them.
+                    if t != "phone" && t != "email" && !t.starts_with("interaction_summary") && !seen.insert(t.clone())
+                    {
                         c.target = None;
                         c.guessed = false;
                     }
@@ -1417,6 +1433,10 @@ mod tests {
         ("Occupation", Some("custom:occupation:text"), true),
         ("所在市", Some("city"), true),
         ("Suburb", Some("city"), true),
+        ("State/Region", Some("province"), true),
+        ("Mailing Zip", Some("custom:postcode:identifier"), true),
+        ("Shipping Zip", Some("custom:postcode:identifier"), true),
+        ("Zip+4", Some("custom:postcode:identifier"), false),
         ("Town", Some("city"), true),
         ("所在区", Some("district"), true),
         // English CRM exports.
@@ -1627,6 +1647,18 @@ mod tests {
         let h: Vec<String> = ["姓", "名", "手机"].iter().map(|s| s.to_string()).collect();
         let m = Mapping::build(&h, None, &["姓=custom:姓:text".into()], None).unwrap();
         assert!(m.joins.is_empty());
+    }
+
+    #[test]
+    fn every_email_column_adds_to_the_customers_emails() {
+        // A second address is more reach, as a second phone column is.
+        let m = build(&["Account Name", "Email", "Secondary Email", "Work Email"]);
+        let emails: Vec<&str> =
+            m.columns.iter().filter(|c| c.target.as_deref() == Some("email")).map(|c| c.header.as_str()).collect();
+        assert_eq!(emails, vec!["Email", "Secondary Email", "Work Email"]);
+        // Single-valued fields still take the first column only.
+        let m = build(&["Account Name", "City", "Mailing City"]);
+        assert_eq!(m.columns.iter().filter(|c| c.target.as_deref() == Some("city")).count(), 1);
     }
 
     #[test]
