@@ -220,28 +220,37 @@ pub fn intern(s: &str) -> Sym {
     })
 }
 
-/// FNV-1a over a tag and a value: stable across runs and builds, because
-/// blocking keys are stored in the database between runs.
-/// A date's one-typo neighbourhood, for blocking with a name word: the date
-/// written YYYYMMDD with each digit in turn masked (two dates one typed
-/// digit apart share one of them), and the year with day and month in
-/// sorted order (a day and month swapped). The exact date is its own key.
+/// A date's one-typo neighbourhood, for blocking with a name word, as
+/// `compare::date_typo` counts one typo: the date written YYYYMMDD with
+/// each digit in turn masked (one digit mistyped), with each two
+/// neighbouring digits in sorted order (two swapped), and the year with day
+/// and month in sorted order (day and month swapped). The exact date is its
+/// own key.
 fn date_typo_keys(index: usize, days: i32, out: &mut Vec<u64>) {
     let Some((y, m, d)) = super::compare::ymd(days) else { return };
     let digits = format!("{:04}{m:02}{d:02}", y.clamp(0, 9999));
-    for masked in 0..digits.len() {
+    let b = digits.as_bytes();
+    let mut key = |what: std::fmt::Arguments<'_>| {
         let mut h = KeyHasher::tagged("date_typo");
-        let _ =
-            std::fmt::Write::write_fmt(&mut h, format_args!("{index}|{}?{}", &digits[..masked], &digits[masked + 1..]));
+        let _ = std::fmt::Write::write_fmt(&mut h, format_args!("{index}|{what}"));
         out.push(h.finish());
+    };
+    for i in 0..b.len() {
+        key(format_args!("{}?{}", &digits[..i], &digits[i + 1..]));
+    }
+    for i in 0..b.len() - 1 {
+        if b[i] != b[i + 1] {
+            let (lo, hi) = (b[i].min(b[i + 1]) as char, b[i].max(b[i + 1]) as char);
+            key(format_args!("{}<{lo}{hi}>{}", &digits[..i], &digits[i + 2..]));
+        }
     }
     if d <= 12 && d != m {
-        let mut h = KeyHasher::tagged("date_swap");
-        let _ = std::fmt::Write::write_fmt(&mut h, format_args!("{index}|{y}|{}|{}", m.min(d), m.max(d)));
-        out.push(h.finish());
+        key(format_args!("swap|{y}|{}|{}", m.min(d), m.max(d)));
     }
 }
 
+/// FNV-1a over a tag and a value: stable across runs and builds, because
+/// blocking keys are stored in the database between runs.
 pub fn key_hash(tag: &str, value: &str) -> u64 {
     let mut h = KeyHasher::tagged(tag);
     h.push(value);
