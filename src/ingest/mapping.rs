@@ -211,10 +211,6 @@ const SYNONYMS: &[(&str, &[&str])] = &[
             "市",
             "地市",
             "city",
-            "town",
-            "town/city",
-            "suburb",
-            "locality",
             "billing city",
             "mailing city",
             "shipping city",
@@ -531,10 +527,9 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     // A person's birthplace and occupation tell namesakes apart as a birth
     // date does: compared as text, where a joined name and a date of birth
     // are not enough.
-    (
-        "custom:birth_place:text",
-        &["出生地", "出生地点", "籍贯", "birth place", "birthplace", "place of birth", "born in"],
-    ),
+    ("custom:birth_place:text", &["出生地", "出生地点", "birth place", "birthplace", "place of birth", "born in"]),
+    // Where the family comes from, recorded as such: not the birthplace.
+    ("custom:native_place:text", &["籍贯", "native place"]),
     ("custom:occupation:text", &["职业", "occupation", "profession"]),
 ];
 
@@ -615,6 +610,11 @@ const KEYWORDS: &[(&str, &str)] = &[
     ("单位名", "name"),
     ("company", "name"),
     ("accountname", "name"),
+    // Where a city is written `Suburb`, `Town` or `Locality` (Australia,
+    // New Zealand, the UK); beside a `City` column, the city is that one.
+    ("suburb", "city"),
+    ("locality", "city"),
+    ("town", "city"),
 ];
 
 /// Headers that name the source's own record id: never a target (customer
@@ -687,22 +687,19 @@ fn contact_prefix(h: &str) -> bool {
         .is_some_and(|g| g.target.name() == "contact_name")
 }
 
-/// Folds a header for comparison: NFKC (full-width letters, `（）`), lower
-/// case, bracketed notes dropped (`联系电话(手机)`, `金额【元】`) unless
-/// nothing else is left, and no whitespace or separators (`_ - . : / *`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum AddressPart {
     /// A house or street number.
     Number,
-    /// A street or address line: one of several numbered ones, or the
-    /// street after a house number.
-    Line,
+    /// A street or address line; `numbered` when its header ends in a
+    /// number (`Address Line 2`, `address_1`, `地址2`, `Street 2`).
+    Line { numbered: bool },
 }
 
 /// Whether a header names one part of an address written over several
-/// columns: a numbered address line (`Address Line 2`, `address_1`,
-/// `地址2`, `Street 2`) or a bare street (the line after a house number), or
-/// a house number. Prefixed spellings (`Billing Street`) are whole addresses.
+/// columns: an address line, numbered or not (`Address`, `Address 2`,
+/// `Street`), or a house number. Prefixed spellings (`Billing Street`) are
+/// whole addresses, never parts.
 fn address_part(header: &str) -> Option<AddressPart> {
     let f = fold(header);
     if ["streetnumber", "streetno", "housenumber", "houseno", "buildingnumber", "门牌号", "门牌号码"]
@@ -711,12 +708,16 @@ fn address_part(header: &str) -> Option<AddressPart> {
         return Some(AddressPart::Number);
     }
     let base = f.trim_end_matches(|c: char| c.is_ascii_digit());
-    let base = base.strip_suffix("line").unwrap_or(base);
     let numbered = base.len() < f.len();
-    let line = ["address", "addr", "street", "streetaddress", "地址", "详细地址", "街道地址"].contains(&base);
-    (line && (numbered || base == "street")).then_some(AddressPart::Line)
+    let base = base.strip_suffix("line").unwrap_or(base);
+    ["address", "addr", "street", "streetaddress", "地址", "详细地址", "街道地址"]
+        .contains(&base)
+        .then_some(AddressPart::Line { numbered })
 }
 
+/// Folds a header for comparison: NFKC (full-width letters, `（）`), lower
+/// case, bracketed notes dropped (`联系电话(手机)`, `金额【元】`) unless
+/// nothing else is left, and no whitespace or separators (`_ - . : / *`).
 pub fn fold(h: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
     let s: String = h.nfkc().flat_map(char::to_lowercase).collect();
@@ -949,8 +950,13 @@ impl Mapping {
             let target = target.trim();
             let parsed = if target.is_empty() || target == "-" { None } else { Some(Target::parse(target)?.name()) };
             let idx = cols(spec)?;
-            // A column mapped anew leaves any join it was part of.
-            joins.retain(|j| !j.columns.iter().any(|c| idx.iter().any(|i| headers[*i].trim() == c.trim())));
+            // A column mapped anew leaves any join it was part of; the rest
+            // of a join stay joined while two or more are left (an address
+            // line unmapped from a remembered address).
+            for j in joins.iter_mut() {
+                j.columns.retain(|c| !idx.iter().any(|i| headers[*i].trim() == c.trim()));
+            }
+            joins.retain(|j| j.columns.len() >= 2);
             if idx.len() > 1 {
                 let Some(t) = parsed else { return Err("a join needs a target field".into()) };
                 for i in &idx {
@@ -985,28 +991,43 @@ impl Mapping {
             let (spec, target) = o.split_once('=').ok_or_else(|| format!("--map `{o}`: write HEADER=FIELD"))?;
             apply(spec, target, &mut columns, false).map_err(|e| format!("--map `{o}`: {e}"))?;
         }
-        // An address written over numbered lines (`Address Line 1`,
-        // `Address Line 2`; `address_1`, `address_2`), perhaps after a house
-        // number, is one address: its parts are joined in file order. Other
-        // address columns (`Billing Street`, `Shipping Street`) are two
-        // addresses, and the first stays the customer's as below.
+        // An address written over lines (`Address`, `Address 2`; `Address
+        // Line 1`, `Address Line 2`; `address_1`, `address_2`), perhaps with a
+        // house number, is one address: the number first, then the lines in
+        // file order. It takes numbered lines, or a number and one street;
+        // unnumbered lines alone (`Address` beside `Street`) are not parts of
+        // one, nor are prefixed spellings (`Billing Street`, `Shipping
+        // Street`: two addresses, the first the customer's, below).
         let taken = |t: &str| {
             columns.iter().any(|c| c.explicit && c.target.as_deref() == Some(t)) || joins.iter().any(|j| j.target == t)
         };
-        if !taken("address") {
-            let parts: Vec<usize> =
-                (0..columns.len()).filter(|&i| !columns[i].explicit && address_part(&headers[i]).is_some()).collect();
-            let lines = parts.iter().filter(|&&i| address_part(&headers[i]) == Some(AddressPart::Line)).count();
-            if parts.len() >= 2 && lines >= 1 && lines + 1 >= parts.len() {
-                for &i in &parts {
-                    columns[i].target = None;
-                    columns[i].guessed = false;
-                }
-                joins.push(JoinMap {
-                    columns: parts.iter().map(|&i| headers[i].clone()).collect(),
-                    target: "address".into(),
-                });
+        let parts: Vec<(usize, AddressPart)> = (0..columns.len())
+            .filter(|&i| !columns[i].explicit)
+            .filter_map(|i| address_part(&headers[i]).map(|p| (i, p)))
+            .collect();
+        let count = |f: fn(&AddressPart) -> bool| parts.iter().filter(|(_, p)| f(p)).count();
+        let numbers = count(|p| *p == AddressPart::Number);
+        let numbered = count(|p| matches!(p, AddressPart::Line { numbered: true }));
+        let plain = count(|p| matches!(p, AddressPart::Line { numbered: false }));
+        let one_address =
+            parts.len() >= 2 && numbers <= 1 && plain <= 1 && (numbered >= 1 || (numbers == 1 && plain == 1));
+        // An address known by another name (`客户地址`) is the customer's; a
+        // header written twice cannot be told apart from its twin in a join.
+        let other_address = (0..columns.len())
+            .any(|i| !parts.iter().any(|(p, _)| *p == i) && columns[i].target.as_deref() == Some("address"));
+        let twice = parts.iter().any(|(i, _)| headers.iter().filter(|h| h.trim() == headers[*i].trim()).count() > 1);
+        if !taken("address") && one_address && !other_address && !twice {
+            let mut order: Vec<usize> =
+                parts.iter().filter(|(_, p)| *p == AddressPart::Number).map(|(i, _)| *i).collect();
+            order.extend(parts.iter().filter(|(_, p)| *p != AddressPart::Number).map(|(i, _)| *i));
+            for &i in &order {
+                columns[i].target = None;
+                columns[i].guessed = false;
             }
+            joins.push(JoinMap {
+                columns: order.iter().map(|&i| headers[i].clone()).collect(),
+                target: "address".into(),
+            });
         }
         // The first column guessed for a single-valued field wins; later
         // guesses would silently overwrite it. Explicit choices always stand,
@@ -1425,19 +1446,19 @@ mod tests {
         ("微信号", Some("custom:wechat:identifier"), true),
         ("QQ号", Some("custom:qq:identifier"), true),
         ("性别", Some("custom:gender:text"), true),
-        ("籍贯", Some("custom:birth_place:text"), true),
+        ("籍贯", Some("custom:native_place:text"), true),
         ("出生地", Some("custom:birth_place:text"), true),
         ("birth_place", Some("custom:birth_place:text"), true),
         ("Place of Birth", Some("custom:birth_place:text"), true),
         ("职业", Some("custom:occupation:text"), true),
         ("Occupation", Some("custom:occupation:text"), true),
         ("所在市", Some("city"), true),
-        ("Suburb", Some("city"), true),
+        ("Suburb", Some("city"), false),
         ("State/Region", Some("province"), true),
         ("Mailing Zip", Some("custom:postcode:identifier"), true),
         ("Shipping Zip", Some("custom:postcode:identifier"), true),
         ("Zip+4", Some("custom:postcode:identifier"), false),
-        ("Town", Some("city"), true),
+        ("Town", Some("city"), false),
         ("所在区", Some("district"), true),
         // English CRM exports.
         ("Account Name", Some("name"), true),
@@ -1682,6 +1703,32 @@ mod tests {
         assert!(joined(&["Account Name", "Billing Street", "Shipping Street"]).is_empty());
         assert!(joined(&["Account Name", "Address Line 1", "City"]).is_empty());
         assert!(joined(&["Account Name", "Street Number", "Street Number 2"]).is_empty());
+        // Suburb, town or locality is the city only where no City column is.
+        let m = build(&["Name", "Street", "Suburb", "City", "Postcode"]);
+        assert_eq!(m.columns[3].target.as_deref(), Some("city"));
+        assert_eq!(m.columns[2].target, None);
+        // A first line without a number is the first line.
+        assert_eq!(joined(&["Name", "Address", "Address 2", "City"]), vec!["Address", "Address 2"]);
+        assert_eq!(joined(&["客户名称", "地址", "地址2", "地址3"]), vec!["地址", "地址2", "地址3"]);
+        // The house number goes first wherever it is.
+        assert_eq!(
+            joined(&["Name", "Address", "Address 2", "House Number"]),
+            vec!["House Number", "Address", "Address 2"]
+        );
+        // Not one address: two plain lines, two numbers, another address
+        // column, a header written twice.
+        assert!(joined(&["Name", "Address", "Street"]).is_empty());
+        assert!(joined(&["Name", "House Number", "Street Number", "Address 2"]).is_empty());
+        let m = build(&["Name", "客户地址", "地址2"]);
+        assert!(m.joins.is_empty());
+        assert_eq!(m.columns[1].target.as_deref(), Some("address"));
+        assert!(joined(&["Name", "Address 1", "Address 2", "Address 2"]).is_empty());
+        // Remembered, then one line unmapped: the others stay one address.
+        let h: Vec<String> = ["Name", "street_number", "address_1", "address_2"].map(String::from).to_vec();
+        let saved = build(&["Name", "street_number", "address_1", "address_2"]).to_file(None, None, None);
+        let m = Mapping::build(&h, Some(&saved), &["address_2=-".to_string()], None).unwrap();
+        assert_eq!(m.joins.len(), 1);
+        assert_eq!(m.joins[0].columns, vec!["street_number", "address_1"]);
         // A line the user mapped stands; the others are left as they were.
         let h = ["Name", "Address Line 1", "Address Line 2"].map(String::from);
         let m = Mapping::build(&h, None, &["Address Line 2=address".to_string()], None).unwrap();
