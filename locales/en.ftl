@@ -645,6 +645,7 @@ imp-dry-1 = { $read } rows read: { $new } would be new, { $updated } updated, { 
 imp-dry-2 = { $warned } with warnings, { $rejected } rejected
 imp-mapping-head = ── Mapping ({ $n } columns, { $encoding }) ──
 imp-joined = → { $target }* (joined)
+imp-joined-auto = → { $target } (joined)
 imp-record-key = record key
 imp-raw-only = (raw row only)
 imp-not-mapped = { $header }: not mapped, { $why }

@@ -641,6 +641,7 @@ imp-dry-1 = 读取 { $read } 行：将新增 { $new }，更新 { $updated }，�
 imp-dry-2 = 警告 { $warned }，拒收 { $rejected }
 imp-mapping-head = ── 映射（{ $n } 列，{ $encoding }）──
 imp-joined = → { $target }*（合并）
+imp-joined-auto = → { $target }（合并）
 imp-record-key = 记录键
 imp-raw-only = （只保留原始行）
 imp-not-mapped = { $header }：未映射，{ $why }

@@ -1177,11 +1177,21 @@ fn preview_lines(wb: &Workbench, path: &std::path::Path, opts: &ImportOptions) -
         Tone::Heading,
     )]];
     let hw = mapping.columns.iter().map(|c| width(&sanitize(&c.header))).max().unwrap_or(0).clamp(6, 20);
+    // A join the user or a saved mapping made has its columns marked
+    // explicit; one the import worked out (a split name, an address over
+    // lines) has not, and is not marked `*`.
+    let set_join = |j: &crate::ingest::mapping::JoinMap| {
+        mapping.columns.iter().any(|c| c.explicit && j.columns.iter().any(|h| h.trim() == c.header.trim()))
+    };
     for j in &mapping.joins {
+        let target = j.target.to_string();
         lines.push(vec![
             seg("  ", Tone::Plain),
             seg(format!("{} ", sanitize(&j.columns.join(" + "))), Tone::Label),
-            seg(tr!("imp-joined", target = j.target.to_string()), Tone::Plain),
+            seg(
+                if set_join(j) { tr!("imp-joined", target = target) } else { tr!("imp-joined-auto", target = target) },
+                Tone::Plain,
+            ),
         ]);
     }
     let mut columns = Vec::with_capacity(mapping.columns.len());
@@ -1222,7 +1232,7 @@ fn preview_lines(wb: &Workbench, path: &std::path::Path, opts: &ImportOptions) -
     if mapping.columns.iter().any(|c| c.guessed && !c.explicit) {
         lines.push(vec![seg(tr!("imp-guessed"), Tone::Dim)]);
     }
-    if mapping.columns.iter().any(|c| c.explicit) || !mapping.joins.is_empty() {
+    if mapping.columns.iter().any(|c| c.explicit) || mapping.joins.iter().any(set_join) {
         lines.push(vec![seg(tr!("imp-set-by-you"), Tone::Dim)]);
     }
     match mapping.key_candidate() {
@@ -1647,6 +1657,19 @@ mod tests {
         let again = ImportOptions { source: "service".into(), ..Default::default() };
         let r = app.workbench_mut().import(&path, &again, &mut |_| {}).unwrap();
         assert_eq!(r.counts.imported, 0, "{:?}", r.counts);
+    }
+
+    #[test]
+    fn a_join_the_import_worked_out_is_not_marked_as_set_by_the_user() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("accounts.csv");
+        std::fs::write(&path, "Name,Address Line 1,Address Line 2\nAcme Pty,1 Main St,Level 2\n").unwrap();
+        let mut app = app_in(dir.path());
+        start_import(&mut app, &path, "crm");
+        app.settle();
+        let s = screen(&app);
+        assert!(s.contains("Address Line 1 + Address Line 2 → address (joined)"), "{s}");
+        assert!(!s.contains("address* (joined)") && !s.contains("*: set by you"), "{s}");
     }
 
     #[test]
