@@ -1078,3 +1078,19 @@ fn dates_a_record_carries_are_kept_however_old() {
     let batch = String::from_utf8_lossy(&batch);
     assert!(batch.contains("row 2 column 首次接触时间") && batch.contains("year 1791 is out of range"), "{batch}");
 }
+
+#[test]
+fn the_printed_mapping_says_where_each_part_of_a_join_went() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let file = dir.path().join("accounts.csv");
+    std::fs::write(&file, "Name,Address Line 1,Address Line 2,City\nAcme Pty,1 Main St,Level 2,Perth\n").unwrap();
+    let out = crmwb(&db).args(["import", "--source", "crm", "--dry-run"]).arg(&file).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let s = String::from_utf8(out.stdout).unwrap();
+    assert!(s.contains("Address Line 1 + Address Line 2 → address (joined)"), "{s}");
+    // Each part is read into the join: not "kept in raw row only".
+    assert!(s.contains("Address Line 1 → address (joined above)"), "{s}");
+    assert!(s.contains("Address Line 2 → address (joined above)"), "{s}");
+    assert!(!s.contains("raw row only"), "{s}");
+}

@@ -51,8 +51,11 @@ pub fn print_mapping(out: &mut impl Write, m: &Mapping) -> Result<()> {
     }
     for c in &m.columns {
         let is_key = m.key.as_deref() == Some(c.header.trim());
+        let joined = m.join_of(&c.header);
         let target = match &c.target {
             None if is_key => tr!("cli-to-key"),
+            // Read, though not alone: a part of a join printed above.
+            None if joined.is_some() => tr!("cli-in-join", target = joined.map_or(String::new(), |j| j.target.clone())),
             Some(t) => format!(
                 "→ {t}{}",
                 match (c.explicit, c.saved, c.guessed) {

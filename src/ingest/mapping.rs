@@ -1144,6 +1144,11 @@ impl Mapping {
         }
     }
 
+    /// The join a column feeds, if any (its own target is then `None`).
+    pub fn join_of(&self, header: &str) -> Option<&JoinMap> {
+        self.joins.iter().find(|j| j.columns.iter().any(|h| h.trim() == header.trim()))
+    }
+
     /// The plan inputs: single columns in file order, then joins.
     pub fn inputs(&self) -> Vec<MappedInput> {
         let headers: Vec<String> = self.columns.iter().map(|c| c.header.clone()).collect();

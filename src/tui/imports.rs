@@ -1202,6 +1202,10 @@ fn preview_lines(wb: &Workbench, path: &std::path::Path, opts: &ImportOptions) -
             Some(t) if c.explicit => (format!("→ {}", marked(t, '*')), Tone::Plain),
             Some(t) => (format!("→ {}", fit(t, 20)), Tone::Plain),
             None if is_key => (format!("→ {}", fit(&tr!("imp-record-key"), 20)), Tone::Heading),
+            None if mapping.join_of(&c.header).is_some() => {
+                let target = mapping.join_of(&c.header).map_or(String::new(), |j| j.target.clone());
+                (format!("→ {}", fit(&tr!("imp-in-join", target = target), 20)), Tone::Plain)
+            }
             None if c.explicit => (format!("  {}", fit(&format!("{}*", tr!("imp-raw-only")), 20)), Tone::Dim),
             None => (format!("  {}", fit(&tr!("imp-raw-only"), 20)), Tone::Dim),
         };
@@ -1670,6 +1674,9 @@ mod tests {
         let s = screen(&app);
         assert!(s.contains("Address Line 1 + Address Line 2 → address (joined)"), "{s}");
         assert!(!s.contains("address* (joined)") && !s.contains("*: set by you"), "{s}");
+        // Its columns say where they went, not "raw row only".
+        assert!(s.contains("Address Line 1 → address (joined)"), "{s}");
+        assert!(!s.contains("raw row only"), "{s}");
     }
 
     #[test]
