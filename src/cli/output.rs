@@ -49,13 +49,14 @@ pub fn print_mapping(out: &mut impl Write, m: &Mapping) -> Result<()> {
             tr!("cli-joined", cols = sanitize(&j.columns.join(" + ")).into_owned(), target = j.target.to_string())
         )?;
     }
+    let joins = m.join_targets();
     for c in &m.columns {
         let is_key = m.key.as_deref() == Some(c.header.trim());
-        let joined = m.join_of(&c.header);
+        let joined = joins.get(c.header.trim());
         let target = match &c.target {
             None if is_key => tr!("cli-to-key"),
             // Read, though not alone: a part of a join printed above.
-            None if joined.is_some() => tr!("cli-in-join", target = joined.map_or(String::new(), |j| j.target.clone())),
+            None if joined.is_some() => tr!("cli-in-join", target = joined.map_or("", |t| t).to_string()),
             Some(t) => format!(
                 "→ {t}{}",
                 match (c.explicit, c.saved, c.guessed) {

@@ -659,23 +659,53 @@ fn name_half_prefix(h: &str, words: &[&str]) -> Option<String> {
     words.iter().find_map(|w| h.strip_suffix(fold(w).as_str()).map(str::to_string))
 }
 
-/// A family-name and a given-name column with the same prefix (`投保人姓`
-/// and `投保人名`; `Contact Last Name` and `Contact First Name`): the two
-/// halves of one person's name. A prefix alone means nothing, so both
-/// halves must be there under it.
-fn name_halves(a: &str, b: &str) -> bool {
-    if is_family_name_header(a) && is_given_name_header(b) {
-        return true;
-    }
-    match (name_half_prefix(a, FAMILY_NAME_HEADERS), name_half_prefix(b, GIVEN_NAME_HEADERS)) {
-        // Whose name it is: the customer's or its contact's, not the sales
-        // rep's (`负责人姓`, `Owner Last Name`) nor anything else a prefix
-        // names.
-        (Some(p), Some(q)) if p == q && !p.is_empty() => {
-            guess(&p).is_none_or(|g| matches!(g.target.name().as_str(), "name" | "contact_name"))
+/// What a header says of a name half, worked out once per header: the
+/// pairing below is asked of every two columns, and a file's width must
+/// not cost its square in header folding.
+struct NameHalf {
+    family: bool,
+    given: bool,
+    family_prefix: Option<String>,
+    given_prefix: Option<String>,
+}
+
+impl NameHalf {
+    fn of(h: &str) -> NameHalf {
+        NameHalf {
+            family: is_family_name_header(h),
+            given: is_given_name_header(h),
+            family_prefix: name_half_prefix(h, FAMILY_NAME_HEADERS),
+            given_prefix: name_half_prefix(h, GIVEN_NAME_HEADERS),
         }
-        _ => false,
     }
+
+    /// Whether it can be either half of some name.
+    fn is_half(&self) -> bool {
+        self.family || self.given || self.family_prefix.is_some() || self.given_prefix.is_some()
+    }
+
+    /// A family-name and a given-name column with the same prefix (`投保人姓`
+    /// and `投保人名`; `Contact Last Name` and `Contact First Name`): the two
+    /// halves of one person's name. A prefix alone means nothing, so both
+    /// halves must be there under it.
+    fn pairs_with(&self, given: &NameHalf) -> bool {
+        if self.family && given.given {
+            return true;
+        }
+        match (&self.family_prefix, &given.given_prefix) {
+            // Whose name it is: the customer's or its contact's, not the sales
+            // rep's (`负责人姓`, `Owner Last Name`) nor anything else a prefix
+            // names.
+            (Some(p), Some(q)) if p == q && !p.is_empty() => {
+                guess(p).is_none_or(|g| matches!(g.target.name().as_str(), "name" | "contact_name"))
+            }
+            _ => false,
+        }
+    }
+}
+
+fn name_halves(a: &str, b: &str) -> bool {
+    NameHalf::of(a).pairs_with(&NameHalf::of(b))
 }
 
 /// Whether a name halves' prefix says whose name it is: a contact's
@@ -1013,9 +1043,14 @@ impl Mapping {
             parts.len() >= 2 && numbers <= 1 && plain <= 1 && (numbered >= 1 || (numbers == 1 && plain == 1));
         // An address known by another name (`客户地址`) is the customer's; a
         // header written twice cannot be told apart from its twin in a join.
-        let other_address = (0..columns.len())
-            .any(|i| !parts.iter().any(|(p, _)| *p == i) && columns[i].target.as_deref() == Some("address"));
-        let twice = parts.iter().any(|(i, _)| headers.iter().filter(|h| h.trim() == headers[*i].trim()).count() > 1);
+        let in_parts: std::collections::HashSet<usize> = parts.iter().map(|(i, _)| *i).collect();
+        let other_address =
+            (0..columns.len()).any(|i| !in_parts.contains(&i) && columns[i].target.as_deref() == Some("address"));
+        let mut seen_headers: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for h in headers {
+            *seen_headers.entry(h.trim()).or_default() += 1;
+        }
+        let twice = parts.iter().any(|(i, _)| seen_headers[headers[*i].trim()] > 1);
         if !taken("address") && one_address && !other_address && !twice {
             let mut order: Vec<usize> =
                 parts.iter().filter(|(_, p)| *p == AddressPart::Number).map(|(i, _)| *i).collect();
@@ -1056,10 +1091,13 @@ impl Mapping {
         // A half under a prefix (`联系人姓`) may have been guessed from a
         // word in it; the pair says more than that word.
         let free = |c: &ColumnMap| !c.explicit && (c.target.is_none() || c.guessed);
-        let halves = (0..columns.len()).find_map(|f| {
-            (0..columns.len())
-                .find(|&g| g != f && free(&columns[f]) && free(&columns[g]) && name_halves(&headers[f], &headers[g]))
-                .map(|g| (f, g))
+        let halves_of: Vec<(usize, NameHalf)> =
+            headers.iter().enumerate().map(|(i, h)| (i, NameHalf::of(h))).filter(|(_, n)| n.is_half()).collect();
+        let halves = halves_of.iter().find_map(|(f, a)| {
+            halves_of
+                .iter()
+                .find(|(g, b)| g != f && free(&columns[*f]) && free(&columns[*g]) && a.pairs_with(b))
+                .map(|(g, _)| (*f, *g))
         });
         if let Some((f, g)) = halves {
             let mapped = |t: &str| {
@@ -1144,9 +1182,17 @@ impl Mapping {
         }
     }
 
-    /// The join a column feeds, if any (its own target is then `None`).
-    pub fn join_of(&self, header: &str) -> Option<&JoinMap> {
-        self.joins.iter().find(|j| j.columns.iter().any(|h| h.trim() == header.trim()))
+    /// The target of the join each joined column feeds, by its header (the
+    /// column's own target is then `None`): one look-up per column, however
+    /// wide the file.
+    pub fn join_targets(&self) -> std::collections::HashMap<&str, &str> {
+        let mut m = std::collections::HashMap::new();
+        for j in &self.joins {
+            for c in &j.columns {
+                m.entry(c.trim()).or_insert(j.target.as_str());
+            }
+        }
+        m
     }
 
     /// The plan inputs: single columns in file order, then joins.
@@ -1161,9 +1207,14 @@ impl Mapping {
                 Some(MappedInput { columns: vec![i], target: t, label: c.header.clone(), person_name: false })
             })
             .collect();
+        // A header's first column, as `find_col` finds it, once for all joins.
+        let mut first: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for (i, h) in headers.iter().enumerate() {
+            first.entry(h.trim()).or_insert(i);
+        }
         for j in &self.joins {
             let Ok(t) = Target::parse(&j.target) else { continue };
-            let mut idx: Vec<usize> = j.columns.iter().filter_map(|h| find_col(&headers, h)).collect();
+            let mut idx: Vec<usize> = j.columns.iter().filter_map(|h| first.get(h.trim()).copied()).collect();
             // A family and a given name, in either order: the script of
             // each row's values decides the order they are joined in.
             let person_name = match idx.as_slice() {
@@ -1673,6 +1724,24 @@ mod tests {
         let h: Vec<String> = ["姓", "名", "手机"].iter().map(|s| s.to_string()).collect();
         let m = Mapping::build(&h, None, &["姓=custom:姓:text".into()], None).unwrap();
         assert!(m.joins.is_empty());
+    }
+
+    #[test]
+    fn a_wide_file_costs_its_width_not_its_square() {
+        // Every pair of 20,000 headers folded for the name-halves check
+        // took minutes; each header is now looked at a bounded number of
+        // times. The bound here is far above the linear cost (well under a
+        // second in a release build) and far below the square's.
+        let mut h: Vec<String> = vec!["Name".into(), "Contact Last Name".into(), "Contact First Name".into()];
+        h.extend((1..20_000).map(|i| format!("Col {i}")));
+        h.extend((1..2_000).map(|i| format!("Address {i}")));
+        let started = std::time::Instant::now();
+        let m = Mapping::build(&h, None, &[], None).unwrap();
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+        assert_eq!(m.joins.iter().map(|j| j.target.as_str()).collect::<Vec<_>>(), ["address", "contact_name"]);
+        assert_eq!(m.join_targets().len(), 1_999 + 2);
+        assert_eq!(m.inputs().iter().map(|i| i.columns.len()).max(), Some(1_999));
     }
 
     #[test]

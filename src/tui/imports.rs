@@ -1180,9 +1180,10 @@ fn preview_lines(wb: &Workbench, path: &std::path::Path, opts: &ImportOptions) -
     // A join the user or a saved mapping made has its columns marked
     // explicit; one the import worked out (a split name, an address over
     // lines) has not, and is not marked `*`.
-    let set_join = |j: &crate::ingest::mapping::JoinMap| {
-        mapping.columns.iter().any(|c| c.explicit && j.columns.iter().any(|h| h.trim() == c.header.trim()))
-    };
+    let explicit: std::collections::HashSet<&str> =
+        mapping.columns.iter().filter(|c| c.explicit).map(|c| c.header.trim()).collect();
+    let set_join = |j: &crate::ingest::mapping::JoinMap| j.columns.iter().any(|h| explicit.contains(h.trim()));
+    let joined = mapping.join_targets();
     for j in &mapping.joins {
         let target = j.target.to_string();
         lines.push(vec![
@@ -1202,8 +1203,8 @@ fn preview_lines(wb: &Workbench, path: &std::path::Path, opts: &ImportOptions) -
             Some(t) if c.explicit => (format!("→ {}", marked(t, '*')), Tone::Plain),
             Some(t) => (format!("→ {}", fit(t, 20)), Tone::Plain),
             None if is_key => (format!("→ {}", fit(&tr!("imp-record-key"), 20)), Tone::Heading),
-            None if mapping.join_of(&c.header).is_some() => {
-                let target = mapping.join_of(&c.header).map_or(String::new(), |j| j.target.clone());
+            None if joined.contains_key(c.header.trim()) => {
+                let target = joined.get(c.header.trim()).map_or("", |t| t).to_string();
                 (format!("→ {}", fit(&tr!("imp-in-join", target = target), 20)), Tone::Plain)
             }
             None if c.explicit => (format!("  {}", fit(&format!("{}*", tr!("imp-raw-only")), 20)), Tone::Dim),
