@@ -52,11 +52,11 @@ pub fn print_mapping(out: &mut impl Write, m: &Mapping) -> Result<()> {
     let joins = m.join_targets();
     for c in &m.columns {
         let is_key = m.key.as_deref() == Some(c.header.trim());
-        let joined = joins.get(c.header.trim());
+        let joined = joins.get(c.header.trim()).copied();
         let target = match &c.target {
             None if is_key => tr!("cli-to-key"),
             // Read, though not alone: a part of a join printed above.
-            None if joined.is_some() => tr!("cli-in-join", target = joined.map_or("", |t| t).to_string()),
+            None if joined.is_some() => tr!("cli-in-join", target = joined.unwrap_or_default().to_string()),
             Some(t) => format!(
                 "→ {t}{}",
                 match (c.explicit, c.saved, c.guessed) {

@@ -641,22 +641,18 @@ const KEY_HEADERS: &[&str] = &[
 const FAMILY_NAME_HEADERS: &[&str] = &["姓", "姓氏", "last name", "lastname", "surname", "family name"];
 const GIVEN_NAME_HEADERS: &[&str] = &["名", "名字", "first name", "firstname", "given name", "forename"];
 
-fn is_family_name_header(h: &str) -> bool {
-    let h = fold(h);
-    !h.is_empty() && FAMILY_NAME_HEADERS.iter().any(|k| fold(k) == h)
+/// The two lists of half words, folded once: every header of a file is
+/// read against them.
+fn half_words() -> &'static [Vec<String>; 2] {
+    static W: std::sync::OnceLock<[Vec<String>; 2]> = std::sync::OnceLock::new();
+    W.get_or_init(|| [FAMILY_NAME_HEADERS, GIVEN_NAME_HEADERS].map(|ws| ws.iter().map(|w| fold(w)).collect()))
 }
 
-fn is_given_name_header(h: &str) -> bool {
-    let h = fold(h);
-    !h.is_empty() && GIVEN_NAME_HEADERS.iter().any(|k| fold(k) == h)
-}
-
-/// What comes before a name half's word in a header (`投保人姓` → `投保人`,
-/// `Contact Last Name` → `contact`; the bare `姓` → ``), if the header
-/// ends in one of `words`.
-fn name_half_prefix(h: &str, words: &[&str]) -> Option<String> {
-    let h = fold(h);
-    words.iter().find_map(|w| h.strip_suffix(fold(w).as_str()).map(str::to_string))
+/// What comes before a name half's word in a folded header (`投保人姓` →
+/// `投保人`, `Contact Last Name` → `contact`; the bare `姓` → ``), if the
+/// header ends in one of the folded `words`.
+fn name_half_prefix(folded: &str, words: &[String]) -> Option<String> {
+    words.iter().find_map(|w| folded.strip_suffix(w.as_str()).map(str::to_string))
 }
 
 /// What a header says of a name half, worked out once per header: the
@@ -671,11 +667,13 @@ struct NameHalf {
 
 impl NameHalf {
     fn of(h: &str) -> NameHalf {
+        let f = fold(h);
+        let [family, given] = half_words();
         NameHalf {
-            family: is_family_name_header(h),
-            given: is_given_name_header(h),
-            family_prefix: name_half_prefix(h, FAMILY_NAME_HEADERS),
-            given_prefix: name_half_prefix(h, GIVEN_NAME_HEADERS),
+            family: !f.is_empty() && family.contains(&f),
+            given: !f.is_empty() && given.contains(&f),
+            family_prefix: name_half_prefix(&f, family),
+            given_prefix: name_half_prefix(&f, given),
         }
     }
 
@@ -711,8 +709,9 @@ fn name_halves(a: &str, b: &str) -> bool {
 /// Whether a name halves' prefix says whose name it is: a contact's
 /// (`联系人姓`), not the customer's.
 fn contact_prefix(h: &str) -> bool {
-    name_half_prefix(h, FAMILY_NAME_HEADERS)
-        .or_else(|| name_half_prefix(h, GIVEN_NAME_HEADERS))
+    let (f, [family, given]) = (fold(h), half_words());
+    name_half_prefix(&f, family)
+        .or_else(|| name_half_prefix(&f, given))
         .and_then(|p| guess(&p))
         .is_some_and(|g| g.target.name() == "contact_name")
 }

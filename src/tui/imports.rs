@@ -1198,13 +1198,14 @@ fn preview_lines(wb: &Workbench, path: &std::path::Path, opts: &ImportOptions) -
     let mut columns = Vec::with_capacity(mapping.columns.len());
     for (i, c) in mapping.columns.iter().enumerate() {
         let is_key = mapping.key.as_deref() == Some(c.header.trim());
+        let in_join = joined.get(c.header.trim()).copied();
         let (target, tone) = match &c.target {
             Some(t) if c.guessed && !c.explicit => (format!("→ {}", marked(t, '?')), Tone::Plain),
             Some(t) if c.explicit => (format!("→ {}", marked(t, '*')), Tone::Plain),
             Some(t) => (format!("→ {}", fit(t, 20)), Tone::Plain),
             None if is_key => (format!("→ {}", fit(&tr!("imp-record-key"), 20)), Tone::Heading),
-            None if joined.contains_key(c.header.trim()) => {
-                let target = joined.get(c.header.trim()).map_or("", |t| t).to_string();
+            None if in_join.is_some() => {
+                let target = in_join.unwrap_or_default().to_string();
                 (format!("→ {}", fit(&tr!("imp-in-join", target = target), 20)), Tone::Plain)
             }
             None if c.explicit => (format!("  {}", fit(&format!("{}*", tr!("imp-raw-only")), 20)), Tone::Dim),
